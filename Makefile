@@ -1,0 +1,122 @@
+# samhand — broker daemon, client library and CLI.
+# make            build everything into build/ (or build-san/ with SANITIZE=1)
+# make check      build and run every test; last line "N passed, N failed"
+# make demo       install missing packages, build, run the demo scenario
+# make bench      run the benchmark (prints figures, never fails on a time)
+# make fuzz       build the libFuzzer targets with clang and run each briefly
+
+CC      ?= cc
+PKGS    := libczmq libzmq libprotobuf-c sqlite3 libcrypto
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Werror
+CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+ifeq ($(SANITIZE),1)
+B       := build-san
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else
+B       := build
+endif
+
+GEN     := $(B)/gen
+INC     := -I$(GEN) -Idaemon -Iclients/libsamhand
+FUZZ_SECONDS ?= 20
+
+DAEMON_SRC  := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+DAEMON_OBJ  := $(patsubst daemon/%.c,$(B)/daemon/%.o,$(DAEMON_SRC)) $(GEN)/samhand.pb-c.o
+CLIENT_SRC  := $(wildcard clients/libsamhand/*.c)
+CLIENT_OBJ  := $(patsubst clients/libsamhand/%.c,$(B)/client/%.o,$(CLIENT_SRC)) $(GEN)/samhand.pb-c.o
+CLI_SRC     := $(wildcard clients/cli/*.c)
+CLI_OBJ     := $(patsubst clients/cli/%.c,$(B)/cli/%.o,$(CLI_SRC))
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
+UNIT_BIN    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+ITEST_SRC   := $(wildcard tests/integration/itest_*.c)
+ITEST_BIN   := $(patsubst tests/integration/%.c,$(B)/tests/%,$(ITEST_SRC))
+HARNESS_OBJ := $(B)/tests/harness.o
+
+.PHONY: all check demo bench fuzz clean deps install
+all: $(B)/samhandd $(B)/samhand $(B)/libsamhand.a $(B)/samhand.pc $(UNIT_BIN) $(ITEST_BIN) $(B)/bench_submit
+
+deps:
+	@scripts/install-deps.sh
+
+$(GEN)/samhand.pb-c.c $(GEN)/samhand.pb-c.h: proto/samhand.proto
+	@mkdir -p $(GEN)
+	protoc-c --proto_path=proto --c_out=$(GEN) proto/samhand.proto
+
+$(GEN)/samhand.pb-c.o: $(GEN)/samhand.pb-c.c
+	$(CC) $(CFLAGS) -Wno-unused-parameter $(INC) -c $< -o $@
+
+$(B)/daemon/%.o: daemon/%.c $(GEN)/samhand.pb-c.h $(wildcard daemon/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INC) -c $< -o $@
+
+$(B)/client/%.o: clients/libsamhand/%.c $(GEN)/samhand.pb-c.h $(wildcard clients/libsamhand/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC $(INC) -c $< -o $@
+
+$(B)/cli/%.o: clients/cli/%.c $(GEN)/samhand.pb-c.h $(wildcard clients/libsamhand/*.h clients/cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iclients/cli -I$(GEN) -Iclients/libsamhand -c $< -o $@
+
+$(B)/libsamhandd.a: $(DAEMON_OBJ)
+	rm -f $@; ar rcs $@ $^
+
+$(B)/libsamhand.a: $(CLIENT_OBJ)
+	rm -f $@; ar rcs $@ $^
+
+$(B)/samhand.pc: clients/libsamhand/samhand.pc.in
+	sed -e 's|@PREFIX@|$(or $(PREFIX),/usr/local)|' $< > $@
+
+$(B)/samhandd: $(B)/daemon/main.o $(B)/libsamhandd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/daemon/main.o: daemon/main.c $(GEN)/samhand.pb-c.h $(wildcard daemon/*.h)
+
+$(B)/samhand: $(CLI_OBJ) $(B)/libsamhand.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libsamhandd.a tests/testlib.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INC) -Itests $(LDFLAGS) -o $@ $< $(B)/libsamhandd.a $(LDLIBS)
+
+$(HARNESS_OBJ): tests/integration/harness.c tests/integration/harness.h $(GEN)/samhand.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(GEN) -Itests -c $< -o $@
+
+
+$(B)/tests/itest_%: tests/integration/itest_%.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o tests/testlib.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(GEN) -Iclients/libsamhand -Itests -Itests/integration $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o $(LDLIBS)
+
+$(B)/bench_submit: tests/bench/bench_submit.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o
+	$(CC) $(CFLAGS) -I$(GEN) -Itests -Itests/integration $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+check: all
+	@SAMHAND_BUILD=$(B) tests/run.sh $(UNIT_BIN) $(ITEST_BIN)
+
+bench: all
+	@SAMHAND_BUILD=$(B) tests/bench/run.sh
+
+demo:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory all
+	@SAMHAND_BUILD=$(B) scripts/demo.sh
+
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+build-fuzz/gen/samhand.pb-c.c: proto/samhand.proto
+	@mkdir -p build-fuzz/gen
+	protoc-c --proto_path=proto --c_out=build-fuzz/gen proto/samhand.proto
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/gen/samhand.pb-c.c $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+	clang -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -Ibuild-fuzz/gen -Idaemon $(shell pkg-config --cflags $(PKGS)) -o $@ $< \
+	  build-fuzz/gen/samhand.pb-c.c $(filter-out daemon/main.c,$(wildcard daemon/*.c)) $(LDLIBS)
+fuzz: $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+	  mkdir -p build-fuzz/corpus/$$(basename $$t); \
+	  $$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 build-fuzz/corpus/$$(basename $$t) 2>&1 | tail -3 || exit 1; done
+
+clean:
+	rm -rf build build-san build-fuzz

@@ -1,0 +1,714 @@
+/*  client — libsamhand's connection to samhandd. See samhand.h.
+
+    The client talks request/reply over one DEALER, but the broker may push
+    Deliver frames at any moment once the node has subscribed. So while a
+    request waits for its reply, every other frame that is not a stale
+    reply is queued and handed out later by samhand_client_recv: nothing
+    the broker sends for the application is dropped on the floor.          */
+#include "samhand.h"
+#include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+//  Larger bodies from the broker are refused by libzmq (the broker's own
+//  frames are bounded far below this).
+#define CLIENT_MAX_MSGSIZE   (16 * 1024 * 1024)
+
+struct _samhand_client_t {
+    zsock_t *sock;
+    zsock_t *monitor;                 //  PAIR reading sock's events, or NULL
+    samhand_link_t link;
+    int      handshakes;              //  completed on this socket
+    char    *endpoint;
+    zcert_t *cert;                    //  our certificate, with secret key
+    char     server_key [41];         //  broker's public key, Z85
+    zlist_t *queue;                   //  Samhand__V1__Frame * not yet recv'd
+    uint64_t request_seq;             //  last request id used
+    uint8_t  message_id [SAMHAND_MESSAGE_ID_SIZE];  //  see samhand_client_submit
+    bool     subscribed;              //  resend Subscribe on reconnect
+    Samhand__V1__Kind sub_kinds [16];
+    size_t   sub_n_kinds;
+    Samhand__V1__Urgency sub_min_urgency;
+    Samhand__V1__RiskLevel sub_min_level;
+};
+
+static _Thread_local char s_error [512];
+
+const char *
+samhand_last_error (void)
+{
+    return s_error;
+}
+
+static void
+s_fail (const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (s_error, sizeof s_error, format, args);
+    va_end (args);
+    zsys_error ("samhand: %s", s_error);
+}
+
+//  ---------------------------------------------------------------- settings
+
+//  PATH relative to the directory of BASE_FILE, unless it is absolute.
+static void
+s_resolve (const char *base_file, const char *path, char *out, size_t size)
+{
+    const char *slash = strrchr (base_file, '/');
+    if (path [0] == '/' || !slash)
+        snprintf (out, size, "%s", path);
+    else
+        snprintf (out, size, "%.*s/%s", (int) (slash - base_file), base_file, path);
+}
+
+int
+samhand_settings_load (samhand_settings_t *settings, const char *config_path)
+{
+    memset (settings, 0, sizeof *settings);
+    if (!config_path || access (config_path, R_OK) != 0) {
+        s_fail ("cannot read client config %s: %s", config_path? config_path: "(none)",
+                strerror (errno));
+        return -1;
+    }
+    zconfig_t *root = zconfig_load (config_path);
+    if (!root) {
+        s_fail ("client config %s is not valid ZPL", config_path);
+        return -1;
+    }
+    const char *endpoint = zconfig_get (root, "client/endpoint", NULL);
+    const char *broker_cert = zconfig_get (root, "client/broker_cert", NULL);
+    const char *cert = zconfig_get (root, "client/cert", NULL);
+    int rc = -1;
+    if (!endpoint || !*endpoint || !broker_cert || !*broker_cert || !cert || !*cert)
+        s_fail ("client config %s needs client/endpoint, client/broker_cert and client/cert",
+                config_path);
+    else
+    if (strlen (endpoint) >= sizeof settings->endpoint)
+        s_fail ("client config %s: endpoint is too long", config_path);
+    else {
+        snprintf (settings->endpoint, sizeof settings->endpoint, "%s", endpoint);
+        s_resolve (config_path, broker_cert, settings->broker_cert, sizeof settings->broker_cert);
+        s_resolve (config_path, cert, settings->cert, sizeof settings->cert);
+        rc = 0;
+    }
+    zconfig_destroy (&root);
+    return rc;
+}
+
+//  ---------------------------------------------------------------- socket
+
+static int s_send_subscribe (samhand_client_t *self);
+
+//  Watches the socket's events. Without them a silence cannot be told
+//  apart: no broker, a refused certificate, or a slow broker. Optional:
+//  if it cannot be set up, the link just stays UNKNOWN.
+static void
+s_monitor_open (samhand_client_t *self)
+{
+    static unsigned sequence;
+    char endpoint [96];
+    snprintf (endpoint, sizeof endpoint, "inproc://samhand-monitor-%p-%u",
+              (void *) self, ++sequence);
+    int events = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED
+               | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+               | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+    self->link = SAMHAND_LINK_UNKNOWN;
+    self->handshakes = 0;
+    if (zmq_socket_monitor (zsock_resolve (self->sock), endpoint, events) == 0) {
+        self->monitor = zsock_new (ZMQ_PAIR);
+        if (self->monitor && zsock_connect (self->monitor, "%s", endpoint))
+            zsock_destroy (&self->monitor);
+    }
+}
+
+static void
+s_monitor_event (samhand_client_t *self, uint16_t event)
+{
+    switch (event) {
+        case ZMQ_EVENT_CONNECT_RETRIED:
+            if (self->link != SAMHAND_LINK_REFUSED && self->link != SAMHAND_LINK_FAILED)
+                self->link = SAMHAND_LINK_UNREACHABLE;
+            break;
+        case ZMQ_EVENT_CONNECTED:
+            self->link = SAMHAND_LINK_CONNECTED;
+            break;
+        case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+            self->link = SAMHAND_LINK_READY;
+            //  A new handshake on the same socket means libzmq reconnected
+            //  by itself (the broker restarted, say): the broker no longer
+            //  knows this connection as our delivery session.
+            if (++self->handshakes > 1 && self->subscribed)
+                s_send_subscribe (self);
+            break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+            self->link = SAMHAND_LINK_REFUSED;
+            break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+            self->link = SAMHAND_LINK_FAILED;
+            break;
+        case ZMQ_EVENT_DISCONNECTED:
+            if (self->link == SAMHAND_LINK_READY || self->link == SAMHAND_LINK_CONNECTED)
+                self->link = SAMHAND_LINK_LOST;
+            break;
+        default:
+            break;
+    }
+}
+
+//  Reads every pending monitor event without blocking.
+static void
+s_monitor_drain (samhand_client_t *self)
+{
+    if (!self->monitor)
+        return;
+    void *handle = zsock_resolve (self->monitor);
+    while (true) {
+        zmq_msg_t part;
+        zmq_msg_init (&part);
+        if (zmq_msg_recv (&part, handle, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&part);
+            return;
+        }
+        //  First part: 16-bit event, 32-bit value; then the endpoint.
+        if (zmq_msg_size (&part) >= 2) {
+            uint16_t event;
+            memcpy (&event, zmq_msg_data (&part), sizeof event);
+            s_monitor_event (self, event);
+        }
+        int more = zmq_msg_more (&part);
+        zmq_msg_close (&part);
+        while (more) {
+            zmq_msg_init (&part);
+            if (zmq_msg_recv (&part, handle, 0) < 0) {
+                zmq_msg_close (&part);
+                return;
+            }
+            more = zmq_msg_more (&part);
+            zmq_msg_close (&part);
+        }
+    }
+}
+
+samhand_link_t
+samhand_client_link (samhand_client_t *self)
+{
+    s_monitor_drain (self);
+    return self->link;
+}
+
+static void
+s_close_socket (samhand_client_t *self)
+{
+    if (self->sock && self->monitor)
+        zmq_socket_monitor (zsock_resolve (self->sock), NULL, 0);
+    zsock_destroy (&self->monitor);
+    zsock_destroy (&self->sock);
+}
+
+static int
+s_open_socket (samhand_client_t *self)
+{
+    self->sock = zsock_new (ZMQ_DEALER);
+    if (!self->sock) {
+        s_fail ("cannot create a ZeroMQ socket");
+        return -1;
+    }
+    zcert_apply (self->cert, self->sock);
+    zsock_set_curve_serverkey (self->sock, self->server_key);
+    //  Bounded linger so a command line tool exits even with no broker.
+    zsock_set_linger (self->sock, SAMHAND_LINGER_MS);
+    zsock_set_heartbeat_ivl (self->sock, SAMHAND_HEARTBEAT_IVL_MS);
+    zsock_set_heartbeat_timeout (self->sock, SAMHAND_HEARTBEAT_TTL_MS);
+    zsock_set_heartbeat_ttl (self->sock, SAMHAND_HEARTBEAT_TTL_MS);
+    zsock_set_reconnect_ivl (self->sock, 200);
+    zsock_set_reconnect_ivl_max (self->sock, 5000);
+    zsock_set_maxmsgsize (self->sock, CLIENT_MAX_MSGSIZE);
+    s_monitor_open (self);
+    if (zsock_connect (self->sock, "%s", self->endpoint)) {
+        s_fail ("cannot connect to '%s': %s", self->endpoint, zmq_strerror (zmq_errno ()));
+        s_close_socket (self);
+        return -1;
+    }
+    return 0;
+}
+
+//  Loads a certificate; with_secret demands the secret file beside it.
+static zcert_t *
+s_load_cert (const char *path, bool with_secret)
+{
+    if (access (path, R_OK) != 0) {
+        s_fail ("cannot read certificate %s: %s", path, strerror (errno));
+        return NULL;
+    }
+    if (with_secret) {
+        char secret [1100];
+        snprintf (secret, sizeof secret, "%s_secret", path);
+        if (access (secret, R_OK) != 0) {
+            s_fail ("cannot read secret key %s: %s", secret, strerror (errno));
+            return NULL;
+        }
+    }
+    zcert_t *cert = zcert_load (path);
+    if (!cert) {
+        s_fail ("%s is not a certificate", path);
+        return NULL;
+    }
+    const char *zero = "0000000000000000000000000000000000000000";
+    if (streq (zcert_public_txt (cert), zero)
+    ||  (with_secret && streq (zcert_secret_txt (cert), zero))) {
+        s_fail ("certificate %s has no usable key", path);
+        zcert_destroy (&cert);
+        return NULL;
+    }
+    return cert;
+}
+
+samhand_client_t *
+samhand_client_new (const char *endpoint, const char *broker_cert_path,
+                    const char *client_cert_path)
+{
+    if (!endpoint || !*endpoint || !broker_cert_path || !client_cert_path) {
+        s_fail ("endpoint, broker certificate and client certificate are all needed");
+        return NULL;
+    }
+    zcert_t *server = s_load_cert (broker_cert_path, false);
+    if (!server)
+        return NULL;
+    samhand_client_t *self = (samhand_client_t *) zmalloc (sizeof (samhand_client_t));
+    snprintf (self->server_key, sizeof self->server_key, "%s", zcert_public_txt (server));
+    zcert_destroy (&server);
+    self->endpoint = strdup (endpoint);
+    self->cert = s_load_cert (client_cert_path, true);
+    self->queue = zlist_new ();
+    //  Request ids start at a random point so that a reply meant for an
+    //  earlier process on a reused connection cannot look like ours.
+    uint8_t seed [4];
+    samhand_random_message_id (self->message_id);
+    memcpy (seed, self->message_id, sizeof seed);
+    self->request_seq = ((uint64_t) seed [0] << 24 | (uint64_t) seed [1] << 16
+                         | (uint64_t) seed [2] << 8 | seed [3]) << 16;
+    if (!self->endpoint || !self->cert || !self->queue || s_open_socket (self))
+        samhand_client_destroy (&self);
+    return self;
+}
+
+samhand_client_t *
+samhand_client_new_from_config (const char *config_path)
+{
+    samhand_settings_t settings;
+    if (samhand_settings_load (&settings, config_path))
+        return NULL;
+    return samhand_client_new (settings.endpoint, settings.broker_cert, settings.cert);
+}
+
+void
+samhand_client_destroy (samhand_client_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    samhand_client_t *self = *self_p;
+    s_close_socket (self);
+    if (self->queue) {
+        Samhand__V1__Frame *frame;
+        while ((frame = (Samhand__V1__Frame *) zlist_pop (self->queue)))
+            samhand_frame_destroy (&frame);
+        zlist_destroy (&self->queue);
+    }
+    zcert_destroy (&self->cert);
+    free (self->endpoint);
+    free (self);
+    *self_p = NULL;
+}
+
+void *
+samhand_client_socket (samhand_client_t *self)
+{
+    return self->sock;
+}
+
+bool
+samhand_client_has_queued (samhand_client_t *self)
+{
+    return zlist_size (self->queue) > 0;
+}
+
+//  ---------------------------------------------------------------- frames
+
+void
+samhand_frame_destroy (Samhand__V1__Frame **frame_p)
+{
+    if (frame_p && *frame_p) {
+        samhand__v1__frame__free_unpacked (*frame_p, NULL);
+        *frame_p = NULL;
+    }
+}
+
+int
+samhand_client_send (samhand_client_t *self, Samhand__V1__Frame *frame)
+{
+    if (!self->sock) {
+        s_fail ("not connected");
+        return -1;
+    }
+    frame->version = SAMHAND_PROTOCOL_VERSION;
+    size_t size = samhand__v1__frame__get_packed_size (frame);
+    uint8_t *buf = (uint8_t *) malloc (size? size: 1);
+    if (!buf) {
+        s_fail ("out of memory");
+        return -1;
+    }
+    samhand__v1__frame__pack (frame, buf);
+    //  Never block: with no broker the queue fills up to the high-water
+    //  mark, and then the caller should hear about it rather than hang.
+    int rc = zmq_send (zsock_resolve (self->sock), buf, size, ZMQ_DONTWAIT);
+    free (buf);
+    if (rc < 0) {
+        s_fail ("cannot send to the broker: %s", zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    return 0;
+}
+
+//  Next frame from the socket itself, dropping what is not a v1 Frame.
+static Samhand__V1__Frame *
+s_recv_wire (samhand_client_t *self, int timeout_ms)
+{
+    int64_t deadline = timeout_ms < 0? -1: zclock_mono () + timeout_ms;
+    while (!zsys_interrupted) {
+        int remaining = -1;
+        if (deadline >= 0) {
+            int64_t left = deadline - zclock_mono ();
+            remaining = left > 0? (int) left: 0;
+        }
+        zmq_pollitem_t items [2] = {
+            { zsock_resolve (self->sock), 0, ZMQ_POLLIN, 0 },
+            { self->monitor? zsock_resolve (self->monitor): NULL, 0, ZMQ_POLLIN, 0 }
+        };
+        int rc = zmq_poll (items, self->monitor? 2: 1, remaining);
+        if (rc < 0 && zmq_errno () == EINTR)
+            continue;
+        if (rc <= 0)
+            return NULL;
+        if (self->monitor && (items [1].revents & ZMQ_POLLIN))
+            s_monitor_drain (self);
+        if (!(items [0].revents & ZMQ_POLLIN))
+            continue;
+        zmsg_t *msg = zmsg_recv (self->sock);
+        if (!msg)
+            return NULL;
+        zframe_t *body = zmsg_first (msg);
+        Samhand__V1__Frame *frame = NULL;
+        if (zmsg_size (msg) == 1)
+            frame = samhand__v1__frame__unpack (NULL, zframe_size (body), zframe_data (body));
+        zmsg_destroy (&msg);
+        if (frame && frame->version == SAMHAND_PROTOCOL_VERSION)
+            return frame;
+        zsys_warning ("samhand: dropped a message from the broker that is not a version 1 frame");
+        samhand_frame_destroy (&frame);
+        if (deadline >= 0 && zclock_mono () >= deadline)
+            return NULL;
+    }
+    return NULL;
+}
+
+Samhand__V1__Frame *
+samhand_client_recv (samhand_client_t *self, int timeout_ms)
+{
+    Samhand__V1__Frame *frame = (Samhand__V1__Frame *) zlist_pop (self->queue);
+    if (frame)
+        return frame;
+    return s_recv_wire (self, timeout_ms);
+}
+
+static bool
+s_is_reply (const Samhand__V1__Frame *frame)
+{
+    switch (frame->command_case) {
+        case SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT:
+        case SAMHAND__V1__FRAME__COMMAND_SUBSCRIBED:
+        case SAMHAND__V1__FRAME__COMMAND_PONG:
+        case SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY:
+            return true;
+        default:
+            return false;
+    }
+}
+
+//  Waits for the reply to REQUEST_ID; queues what the application may
+//  still want, drops stale replies.
+static Samhand__V1__Frame *
+s_await (samhand_client_t *self, uint64_t request_id, int timeout_ms)
+{
+    int64_t deadline = zclock_mono () + timeout_ms;
+    while (true) {
+        int64_t left = deadline - zclock_mono ();
+        if (left <= 0)
+            return NULL;
+        Samhand__V1__Frame *frame = s_recv_wire (self, (int) left);
+        if (!frame)
+            return NULL;
+        if (frame->request_id == request_id)
+            return frame;
+        //  The broker could not read the request (so not its id either);
+        //  we have one request in flight, so this is its answer.
+        if (frame->request_id == 0 && frame->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR)
+            return frame;
+        if (s_is_reply (frame))
+            samhand_frame_destroy (&frame);   //  answer to a request we gave up on
+        else
+        if (zlist_append (self->queue, frame)) {
+            samhand_frame_destroy (&frame);
+            s_fail ("out of memory");
+            return NULL;
+        }
+    }
+}
+
+Samhand__V1__Frame *
+samhand_client_request (samhand_client_t *self, Samhand__V1__Frame *request, int timeout_ms)
+{
+    request->request_id = ++self->request_seq;
+    if (samhand_client_send (self, request))
+        return NULL;
+    return s_await (self, request->request_id, timeout_ms);
+}
+
+//  Sends the remembered Subscribe without waiting. Its Subscribed reply
+//  will be dropped as stale: the deliveries that follow are what matters.
+static int
+s_send_subscribe (samhand_client_t *self)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Subscribe sub = SAMHAND__V1__SUBSCRIBE__INIT;
+    sub.kinds = self->sub_kinds;
+    sub.n_kinds = self->sub_n_kinds;
+    sub.min_urgency = self->sub_min_urgency;
+    sub.min_risk_level = self->sub_min_level;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBSCRIBE;
+    frame.subscribe = &sub;
+    frame.request_id = ++self->request_seq;
+    return samhand_client_send (self, &frame);
+}
+
+int
+samhand_client_reconnect (samhand_client_t *self)
+{
+    s_close_socket (self);
+    if (s_open_socket (self))
+        return -1;
+    return self->subscribed? s_send_subscribe (self): 0;
+}
+
+//  ---------------------------------------------------------------- commands
+
+const Samhand__V1__Error *
+samhand_reply_error (const Samhand__V1__Frame *reply)
+{
+    if (!reply)
+        return NULL;
+    if (reply->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR)
+        return reply->error;
+    if (reply->command_case == SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT)
+        return reply->submit_result->error;
+    if (reply->command_case == SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY)
+        return reply->consent_reply->error;
+    return NULL;
+}
+
+//  The broker says: not now, try again (nothing was stored).
+static bool
+s_transient (const Samhand__V1__Frame *reply)
+{
+    const Samhand__V1__Error *error = samhand_reply_error (reply);
+    bool accepted = reply->command_case == SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT
+                 && reply->submit_result->accepted;
+    return !accepted && error && (error->code == SAMHAND__V1__ERROR_CODE__INTERNAL
+                               || error->code == SAMHAND__V1__ERROR_CODE__SHUTTING_DOWN);
+}
+
+int
+samhand_client_submit (samhand_client_t *self, Samhand__V1__Submit *submit,
+                       int timeout_ms, int retries, Samhand__V1__Frame **reply_p)
+{
+    if (reply_p)
+        *reply_p = NULL;
+    if (submit->message_id.len == 0) {
+        samhand_random_message_id (self->message_id);
+        submit->message_id.data = self->message_id;
+        submit->message_id.len = sizeof self->message_id;
+    }
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBMIT;
+    frame.submit = submit;
+    //  One request id for every attempt: it is one request, and a late
+    //  answer to an earlier attempt is as good as any.
+    uint64_t request_id = ++self->request_seq;
+    Samhand__V1__Frame *reply = NULL;
+    bool timed_out = false;
+    for (int attempt = 0; attempt <= retries && !zsys_interrupted; attempt++) {
+        if (timed_out) {
+            zsys_warning ("samhand: no answer from %s, trying again with the same message id",
+                          self->endpoint);
+            if (samhand_client_reconnect (self))
+                break;
+        }
+        else
+        if (reply) {
+            //  The broker is busy or restarting: give it a moment.
+            samhand_frame_destroy (&reply);
+            zclock_sleep (250 * attempt);
+        }
+        frame.request_id = request_id;
+        if (samhand_client_send (self, &frame))
+            break;
+        reply = s_await (self, request_id, timeout_ms);
+        timed_out = reply == NULL;
+        if (reply && !s_transient (reply))
+            break;
+    }
+    int rc;
+    if (!reply) {
+        s_fail ("the broker at %s did not answer", self->endpoint);
+        rc = -1;
+    }
+    else
+    if (reply->command_case == SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT
+    &&  reply->submit_result->accepted)
+        rc = 0;
+    else
+        rc = 1;
+    if (reply_p)
+        *reply_p = reply;
+    else
+        samhand_frame_destroy (&reply);
+    return rc;
+}
+
+Samhand__V1__Frame *
+samhand_client_subscribe (samhand_client_t *self, Samhand__V1__Subscribe *subscribe,
+                          int timeout_ms)
+{
+    Samhand__V1__Subscribe empty = SAMHAND__V1__SUBSCRIBE__INIT;
+    if (!subscribe)
+        subscribe = &empty;
+    if (subscribe->n_kinds > sizeof self->sub_kinds / sizeof *self->sub_kinds) {
+        s_fail ("too many kinds in one subscription");
+        return NULL;
+    }
+    memcpy (self->sub_kinds, subscribe->kinds, subscribe->n_kinds * sizeof *subscribe->kinds);
+    self->sub_n_kinds = subscribe->n_kinds;
+    self->sub_min_urgency = subscribe->min_urgency;
+    self->sub_min_level = subscribe->min_risk_level;
+    self->subscribed = true;
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBSCRIBE;
+    frame.subscribe = subscribe;
+    return samhand_client_request (self, &frame, timeout_ms);
+}
+
+int
+samhand_client_receipt (samhand_client_t *self, uint64_t delivery_id,
+                        Samhand__V1__ReceiptState state)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Receipt receipt = SAMHAND__V1__RECEIPT__INIT;
+    receipt.delivery_id = delivery_id;
+    receipt.state = state;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_RECEIPT;
+    frame.receipt = &receipt;
+    //  An id of its own, so that an UNKNOWN_DELIVERY answer can never be
+    //  mistaken for the answer to another request.
+    frame.request_id = ++self->request_seq;
+    return samhand_client_send (self, &frame);
+}
+
+Samhand__V1__Frame *
+samhand_client_ping (samhand_client_t *self, int timeout_ms)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Ping ping = SAMHAND__V1__PING__INIT;
+    ping.nonce = self->request_seq ^ (uint64_t) zclock_time ();
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_PING;
+    frame.ping = &ping;
+    return samhand_client_request (self, &frame, timeout_ms);
+}
+
+Samhand__V1__Frame *
+samhand_client_consent_grant (samhand_client_t *self, Samhand__V1__ConsentGrant *grant,
+                              int timeout_ms)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
+    frame.consent_grant = grant;
+    return samhand_client_request (self, &frame, timeout_ms);
+}
+
+Samhand__V1__Frame *
+samhand_client_consent_withdraw (samhand_client_t *self, const char *consent_id,
+                                 int timeout_ms)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__ConsentWithdraw withdraw = SAMHAND__V1__CONSENT_WITHDRAW__INIT;
+    withdraw.consent_id = (char *) consent_id;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_WITHDRAW;
+    frame.consent_withdraw = &withdraw;
+    return samhand_client_request (self, &frame, timeout_ms);
+}
+
+Samhand__V1__Frame *
+samhand_client_consent_query (samhand_client_t *self, Samhand__V1__Subject *subject,
+                              int timeout_ms)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__ConsentQuery query = SAMHAND__V1__CONSENT_QUERY__INIT;
+    query.subject = subject;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_QUERY;
+    frame.consent_query = &query;
+    return samhand_client_request (self, &frame, timeout_ms);
+}
+
+//  ---------------------------------------------------------------- helpers
+
+void
+samhand_random_message_id (uint8_t out [SAMHAND_MESSAGE_ID_SIZE])
+{
+    size_t have = 0;
+    while (have < SAMHAND_MESSAGE_ID_SIZE) {
+        ssize_t n = getrandom (out + have, SAMHAND_MESSAGE_ID_SIZE - have, 0);
+        if (n > 0)
+            have += (size_t) n;
+        else
+        if (n < 0 && errno != EINTR)
+            break;
+    }
+    if (have == SAMHAND_MESSAGE_ID_SIZE)
+        return;
+    //  No getrandom (very old kernel): the device, and if even that fails
+    //  we stop rather than reuse ids, which would merge distinct messages.
+    int fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0? read (fd, out, SAMHAND_MESSAGE_ID_SIZE): -1;
+    if (fd >= 0)
+        close (fd);
+    if (n != SAMHAND_MESSAGE_ID_SIZE) {
+        fprintf (stderr, "samhand: no source of random numbers: cannot make a message id\n");
+        abort ();
+    }
+}
+
+char *
+samhand_hex (const uint8_t *data, size_t len, char *out)
+{
+    static const char digits [] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out [2 * i] = digits [data [i] >> 4];
+        out [2 * i + 1] = digits [data [i] & 15];
+    }
+    out [2 * len] = 0;
+    return out;
+}

@@ -1,0 +1,207 @@
+/*  samhand.h — libsamhand, the C client of the samhand broker.
+
+    One samhand_client_t is one CURVE-authenticated DEALER connection to
+    samhandd. Every ZeroMQ message is one frame holding one protobuf
+    samhand.v1.Frame (see proto/samhand.proto). The broker knows the node
+    by its CURVE key alone: nothing the client writes names the sender.
+
+    Ownership, as in czmq: a function that returns a pointer the caller
+    must free says so; everything passed in stays the caller's. Frames
+    returned by this library are freed with samhand_frame_destroy.
+
+    Failures are reported through zsys_error (which czmq writes to stdout
+    unless the program calls zsys_set_logstream) and kept as plain words in
+    samhand_last_error () for programs that show their own messages.
+    A client is not thread-safe: use one per thread.                       */
+#ifndef SAMHAND_H
+#define SAMHAND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "samhand.pb-c.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SAMHAND_PROTOCOL_VERSION   1
+#define SAMHAND_MESSAGE_ID_SIZE    16
+#define SAMHAND_DEFAULT_PORT       7450
+#define SAMHAND_LINGER_MS          2000
+#define SAMHAND_HEARTBEAT_IVL_MS   5000
+#define SAMHAND_HEARTBEAT_TTL_MS   15000
+
+typedef struct _samhand_client_t samhand_client_t;
+
+//  Connection settings, as read from a client config file:
+//      client
+//          endpoint = "tcp://127.0.0.1:7450"
+//          broker_cert = "../server.cert"     # the broker's PUBLIC cert
+//          cert = "vakt.cert"                 # vakt.cert_secret beside it
+//  Relative paths are resolved against the config file's directory.
+typedef struct {
+    char endpoint [256];
+    char broker_cert [1024];
+    char cert [1024];
+} samhand_settings_t;
+
+//  Fills SETTINGS from the ZPL file at CONFIG_PATH. Returns 0, or -1 with
+//  samhand_last_error () saying what is missing.
+int samhand_settings_load (samhand_settings_t *settings, const char *config_path);
+
+//  The last failure of this thread, in plain words ("" if none).
+const char *samhand_last_error (void);
+
+//  ---------------------------------------------------------------- client
+
+//  Connects (lazily: ZeroMQ completes the handshake in the background).
+//  broker_cert_path is the broker's public zcert; client_cert_path is
+//  NAME.cert with its secret in NAME.cert_secret beside it. NULL on
+//  failure (unreadable certificate, bad endpoint).
+samhand_client_t *samhand_client_new (const char *endpoint, const char *broker_cert_path,
+                                      const char *client_cert_path);
+
+//  Same, with the settings from a client config file.
+samhand_client_t *samhand_client_new_from_config (const char *config_path);
+
+//  Closes the connection (waiting at most SAMHAND_LINGER_MS for unsent
+//  frames) and frees everything, including queued frames. Nulls *self_p.
+void samhand_client_destroy (samhand_client_t **self_p);
+
+//  Closes the socket and opens a fresh one (a new CURVE handshake). If the
+//  client had subscribed, the same Subscribe is sent again, since the
+//  broker ties the delivery session to the connection. Queued frames are
+//  kept. Returns 0 or -1.
+int samhand_client_reconnect (samhand_client_t *self);
+
+//  Sets frame->version to 1, packs and sends it. The frame stays the
+//  caller's. Returns 0, or -1 if it could not be queued.
+int samhand_client_send (samhand_client_t *self, Samhand__V1__Frame *frame);
+
+//  Next frame from the broker (a queued one first), waiting at most
+//  timeout_ms (-1: forever). Undecodable bodies and frames of another
+//  protocol version are dropped with a warning, not returned. NULL on
+//  timeout or interrupt. Caller frees with samhand_frame_destroy.
+Samhand__V1__Frame *samhand_client_recv (samhand_client_t *self, int timeout_ms);
+
+//  Frees a frame from this library. Nulls *frame_p.
+void samhand_frame_destroy (Samhand__V1__Frame **frame_p);
+
+//  Sends REQUEST with a fresh request_id and waits for the reply carrying
+//  that id. An Error with request_id 0 also counts as the reply (the
+//  broker could not read the request's id). Deliver frames and other
+//  unsolicited frames arriving meanwhile are queued for samhand_client_recv;
+//  stale replies to earlier requests are dropped. NULL on timeout.
+//  The reply is the caller's (samhand_frame_destroy).
+Samhand__V1__Frame *samhand_client_request (samhand_client_t *self,
+                                            Samhand__V1__Frame *request, int timeout_ms);
+
+//  Submits and waits for the SubmitResult. If submit->message_id is empty,
+//  a random 16-byte id is filled in, pointing into the client (valid until
+//  the next submit on it). On timeout, or on a broker answer of INTERNAL or
+//  SHUTTING_DOWN, it reconnects and tries again with the SAME message id,
+//  up to RETRIES more times: the broker stores a message id once, so a
+//  retry never doubles a message.
+//  Returns 0 when accepted (committed to disk), 1 when the broker answered
+//  with a refusal (SubmitResult with accepted=false, or an Error frame),
+//  -1 when it never answered. *reply (if reply is not NULL) receives the
+//  answer frame, or NULL; it is the caller's.
+int samhand_client_submit (samhand_client_t *self, Samhand__V1__Submit *submit,
+                           int timeout_ms, int retries, Samhand__V1__Frame **reply);
+
+//  Makes this connection the node's delivery session. SUBSCRIBE may be
+//  NULL (keep the node's stored or default subscription). Returns the
+//  Subscribed (or Error) frame, or NULL on timeout. Caller frees it.
+//  A copy of SUBSCRIBE is kept for samhand_client_reconnect.
+Samhand__V1__Frame *samhand_client_subscribe (samhand_client_t *self,
+                                              Samhand__V1__Subscribe *subscribe,
+                                              int timeout_ms);
+
+//  Acknowledges a delivery (RECEIVED when stored or shown, READ when a
+//  person opened it). The broker answers only on error. Returns 0 or -1.
+int samhand_client_receipt (samhand_client_t *self, uint64_t delivery_id,
+                            Samhand__V1__ReceiptState state);
+
+//  Who am I: returns the Pong (node, agency, role) or an Error frame, or
+//  NULL on timeout. Caller frees it.
+Samhand__V1__Frame *samhand_client_ping (samhand_client_t *self, int timeout_ms);
+
+//  Consent registry (coordinator). Each returns the ConsentReply (or Error)
+//  frame, or NULL on timeout. Caller frees it.
+Samhand__V1__Frame *samhand_client_consent_grant (samhand_client_t *self,
+                                                  Samhand__V1__ConsentGrant *grant,
+                                                  int timeout_ms);
+Samhand__V1__Frame *samhand_client_consent_withdraw (samhand_client_t *self,
+                                                     const char *consent_id, int timeout_ms);
+Samhand__V1__Frame *samhand_client_consent_query (samhand_client_t *self,
+                                                  Samhand__V1__Subject *subject,
+                                                  int timeout_ms);
+
+//  What ZeroMQ has told us about the link to the broker, so that a silence
+//  can be explained: nothing listening, certificate refused, or connected.
+typedef enum {
+    SAMHAND_LINK_UNKNOWN = 0,       //  no event yet (still connecting)
+    SAMHAND_LINK_UNREACHABLE,       //  TCP connect failed: nothing listening there
+    SAMHAND_LINK_CONNECTED,         //  TCP up, CURVE handshake not finished
+    SAMHAND_LINK_READY,             //  handshake done: the broker knows us
+    SAMHAND_LINK_REFUSED,           //  the broker refused our certificate (ZAP)
+    SAMHAND_LINK_FAILED,            //  handshake failed (wrong broker key?)
+    SAMHAND_LINK_LOST               //  was ready, now disconnected
+} samhand_link_t;
+
+//  Current link state (reads pending socket events without blocking).
+samhand_link_t samhand_client_link (samhand_client_t *self);
+
+//  The raw zsock_t (as void *) for tests and for polling several sockets.
+//  Changes on samhand_client_reconnect. Do not read from it directly if
+//  you also use samhand_client_recv (frames may be queued inside).
+void *samhand_client_socket (samhand_client_t *self);
+
+//  True when frames are queued inside the client (poll would not see them).
+bool samhand_client_has_queued (samhand_client_t *self);
+
+//  ---------------------------------------------------------------- helpers
+
+//  16 random bytes from the kernel's CSPRNG.
+void samhand_random_message_id (uint8_t out [SAMHAND_MESSAGE_ID_SIZE]);
+
+//  Writes LEN bytes as lowercase hex into OUT (2*len+1 bytes). Returns OUT.
+char *samhand_hex (const uint8_t *data, size_t len, char *out);
+
+//  The error frame inside REPLY (an Error frame, or the error of a
+//  SubmitResult / ConsentReply), or NULL.
+const Samhand__V1__Error *samhand_reply_error (const Samhand__V1__Frame *reply);
+
+//  Names on the command line and in JSON are the lowercase proto names
+//  ("concern_report", "police_risk", "pseudonymised"), with these
+//  exceptions: measure "other", data class "risk_level", basis "consent",
+//  "avert", "anonymised". *_name returns "" for 0 and "unknown" out of
+//  range; *_from_name returns the enum value, or -1 for an unknown name.
+const char *samhand_kind_name (int value);
+int samhand_kind_from_name (const char *name);
+const char *samhand_agency_name (int value);
+int samhand_agency_from_name (const char *name);
+const char *samhand_urgency_name (int value);
+int samhand_urgency_from_name (const char *name);
+const char *samhand_violence_name (int value);
+int samhand_violence_from_name (const char *name);
+const char *samhand_risk_level_name (int value);
+int samhand_risk_level_from_name (const char *name);
+const char *samhand_measure_name (int value);
+int samhand_measure_from_name (const char *name);
+const char *samhand_view_name (int value);
+int samhand_view_from_name (const char *name);
+const char *samhand_basis_name (int value);
+int samhand_basis_from_name (const char *name);
+const char *samhand_data_class_name (int value);
+int samhand_data_class_from_name (const char *name);
+const char *samhand_consent_form_name (int value);
+int samhand_consent_form_from_name (const char *name);
+const char *samhand_receipt_state_name (int value);
+const char *samhand_error_code_name (int value);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

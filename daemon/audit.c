@@ -1,0 +1,358 @@
+/*  audit — hash-chained audit log. See audit.h.                             */
+#include "audit.h"
+#include <czmq.h>
+#include <openssl/evp.h>
+
+static const char *schema =
+    "CREATE TABLE IF NOT EXISTS audit ("
+    "  seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, event TEXT NOT NULL,"
+    "  message_id BLOB, sender TEXT, node TEXT, agency INTEGER NOT NULL,"
+    "  view INTEGER NOT NULL, rule TEXT, basis TEXT, content_hash BLOB,"
+    "  subject_key BLOB, detail TEXT, prev BLOB NOT NULL, hash BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject_key);"
+    "CREATE INDEX IF NOT EXISTS audit_time ON audit (ts_ms);"
+    "CREATE TABLE IF NOT EXISTS audit_heads ("
+    "  seq INTEGER PRIMARY KEY, hash BLOB NOT NULL, sig BLOB NOT NULL, ts_ms INTEGER NOT NULL);";
+
+#define AUDIT_COLUMNS "seq, ts_ms, event, message_id, sender, node, agency, view, rule," \
+                      " basis, content_hash, subject_key, detail, prev, hash"
+
+struct _audit_t {
+    sqlite3      *db;
+    sqlite3_stmt *insert;
+    int64_t       seq;            //  last record
+    uint8_t       head [32];      //  its hash
+    int64_t       signed_seq;
+};
+
+static void
+s_put (zchunk_t *chunk, const void *data, size_t len)
+{
+    uint32_t be = htonl ((uint32_t) len);
+    zchunk_extend (chunk, &be, 4);
+    if (len)
+        zchunk_extend (chunk, data, len);
+}
+
+static void
+s_put_str (zchunk_t *chunk, const char *s)
+{
+    s_put (chunk, s? s: "", s? strlen (s): 0);
+}
+
+static void
+s_put_int (zchunk_t *chunk, int64_t value)
+{
+    char text [24];
+    snprintf (text, sizeof text, "%" PRId64, value);
+    s_put_str (chunk, text);
+}
+
+//  Length-prefixed fields: no two different records serialise alike.
+uint8_t *
+audit_serialize (int64_t seq, int64_t ts_ms, const audit_record_t *r,
+                 const uint8_t prev [32], size_t *size)
+{
+    zchunk_t *chunk = zchunk_new (NULL, 256);
+    if (!chunk)
+        return NULL;
+    s_put_str (chunk, "samhand-audit-v1");
+    s_put_int (chunk, seq);
+    s_put_int (chunk, ts_ms);
+    s_put_str (chunk, r->event);
+    s_put (chunk, r->message_id, r->message_id? 16: 0);
+    s_put_str (chunk, r->sender);
+    s_put_str (chunk, r->node);
+    s_put_int (chunk, r->agency);
+    s_put_int (chunk, r->view);
+    s_put_str (chunk, r->rule);
+    s_put_str (chunk, r->basis);
+    s_put (chunk, r->content_hash, r->content_hash? 32: 0);
+    s_put (chunk, r->subject_key, r->subject_key? 32: 0);
+    s_put_str (chunk, r->detail);
+    s_put (chunk, prev, 32);
+    *size = zchunk_size (chunk);
+    uint8_t *data = (uint8_t *) malloc (*size);
+    if (data)
+        memcpy (data, zchunk_data (chunk), *size);
+    zchunk_destroy (&chunk);
+    return data;
+}
+
+static int
+s_hash (int64_t seq, int64_t ts_ms, const audit_record_t *r, const uint8_t prev [32],
+        uint8_t out [32])
+{
+    size_t size;
+    uint8_t *data = audit_serialize (seq, ts_ms, r, prev, &size);
+    if (!data)
+        return -1;
+    unsigned len = 0;
+    int ok = EVP_Digest (data, size, out, &len, EVP_sha256 (), NULL) == 1 && len == 32;
+    free (data);
+    return ok? 0: -1;
+}
+
+audit_t *
+audit_new (sqlite3 *db)
+{
+    audit_t *self = (audit_t *) zmalloc (sizeof (audit_t));
+    if (!self)
+        return NULL;
+    self->db = db;
+    char *msg = NULL;
+    if (sqlite3_exec (db, schema, NULL, NULL, &msg) != SQLITE_OK
+    ||  sqlite3_prepare_v3 (db, "INSERT INTO audit (" AUDIT_COLUMNS ") VALUES"
+                            " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                            -1, SQLITE_PREPARE_PERSISTENT, &self->insert, NULL) != SQLITE_OK
+    ||  audit_reload (self)) {
+        zsys_error ("audit: cannot open: %s", msg? msg: sqlite3_errmsg (db));
+        sqlite3_free (msg);
+        audit_destroy (&self);
+    }
+    return self;
+}
+
+void
+audit_destroy (audit_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    sqlite3_finalize ((*self_p)->insert);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+int
+audit_reload (audit_t *self)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+                            -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step (stmt);
+    self->seq = 0;
+    memset (self->head, 0, 32);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes (stmt, 1) == 32) {
+        self->seq = sqlite3_column_int64 (stmt, 0);
+        memcpy (self->head, sqlite3_column_blob (stmt, 1), 32);
+    }
+    sqlite3_finalize (stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return -1;
+    if (sqlite3_prepare_v2 (self->db, "SELECT max (seq) FROM audit_heads", -1, &stmt, NULL)
+        != SQLITE_OK)
+        return -1;
+    if (sqlite3_step (stmt) == SQLITE_ROW)
+        self->signed_seq = sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+    return 0;
+}
+
+static void
+s_bind_blob (sqlite3_stmt *stmt, int col, const void *data, int len)
+{
+    if (data)
+        sqlite3_bind_blob (stmt, col, data, len, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null (stmt, col);
+}
+
+int
+audit_append (audit_t *self, const audit_record_t *r, int64_t now_ms)
+{
+    uint8_t hash [32];
+    int64_t seq = self->seq + 1;
+    if (s_hash (seq, now_ms, r, self->head, hash))
+        return -1;
+    sqlite3_stmt *stmt = self->insert;
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+    sqlite3_bind_int64 (stmt, 1, seq);
+    sqlite3_bind_int64 (stmt, 2, now_ms);
+    sqlite3_bind_text (stmt, 3, r->event, -1, SQLITE_STATIC);
+    s_bind_blob (stmt, 4, r->message_id, 16);
+    sqlite3_bind_text (stmt, 5, r->sender? r->sender: "", -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 6, r->node? r->node: "", -1, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 7, r->agency);
+    sqlite3_bind_int (stmt, 8, r->view);
+    sqlite3_bind_text (stmt, 9, r->rule? r->rule: "", -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 10, r->basis? r->basis: "", -1, SQLITE_STATIC);
+    s_bind_blob (stmt, 11, r->content_hash, 32);
+    s_bind_blob (stmt, 12, r->subject_key, 32);
+    sqlite3_bind_text (stmt, 13, r->detail? r->detail: "", -1, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 14, self->head, 32, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 15, hash, 32, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    if (rc != SQLITE_DONE) {
+        zsys_error ("audit: append: %s", sqlite3_errmsg (self->db));
+        return -1;
+    }
+    self->seq = seq;
+    memcpy (self->head, hash, 32);
+    return 0;
+}
+
+int64_t
+audit_last_seq (audit_t *self)
+{
+    return self->seq;
+}
+
+//  What a head signature covers: the sequence number and the hash.
+#define HEAD_MESSAGE_SIZE 56
+static void
+s_head_message (int64_t seq, const uint8_t hash [32], uint8_t out [HEAD_MESSAGE_SIZE])
+{
+    memcpy (out, "samhand-head-v1:", 16);
+    for (int i = 0; i < 8; i++)
+        out [16 + i] = (uint8_t) (seq >> (56 - 8 * i));
+    memcpy (out + 24, hash, 32);
+}
+
+int
+audit_sign_head (audit_t *self, audit_sign_fn *sign, void *arg, int64_t now_ms)
+{
+    if (self->seq == 0 || self->seq == self->signed_seq)
+        return 0;
+    uint8_t msg [HEAD_MESSAGE_SIZE], sig [64];
+    s_head_message (self->seq, self->head, msg);
+    if (sign (msg, sizeof msg, sig, arg))
+        return -1;
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+            "INSERT OR REPLACE INTO audit_heads (seq, hash, sig, ts_ms) VALUES (?1, ?2, ?3, ?4)",
+            -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, self->seq);
+    sqlite3_bind_blob (stmt, 2, self->head, 32, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 3, sig, 64, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 4, now_ms);
+    int rc = sqlite3_step (stmt);
+    sqlite3_finalize (stmt);
+    if (rc != SQLITE_DONE)
+        return -1;
+    self->signed_seq = self->seq;
+    return 0;
+}
+
+static const void *
+s_blob (sqlite3_stmt *stmt, int col, int len)
+{
+    return sqlite3_column_bytes (stmt, col) == len? sqlite3_column_blob (stmt, col): NULL;
+}
+
+//  Checks every signed head: its record must exist with that hash, and the
+//  signature must verify. Catches truncation back to the last signature.
+static int
+s_verify_heads (sqlite3 *db, audit_verify_fn *verify, void *arg, int64_t last_seq,
+                char *problem, size_t size)
+{
+    sqlite3_stmt *stmt = NULL, *rec = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT seq, hash, sig FROM audit_heads ORDER BY seq",
+                            -1, &stmt, NULL) != SQLITE_OK
+    ||  sqlite3_prepare_v2 (db, "SELECT hash FROM audit WHERE seq = ?1", -1, &rec, NULL)
+        != SQLITE_OK) {
+        sqlite3_finalize (stmt);
+        snprintf (problem, size, "cannot read signed heads: %s", sqlite3_errmsg (db));
+        return -1;
+    }
+    int rc = 0;
+    while (rc == 0 && sqlite3_step (stmt) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64 (stmt, 0);
+        const uint8_t *hash = (const uint8_t *) s_blob (stmt, 1, 32);
+        const uint8_t *sig = (const uint8_t *) s_blob (stmt, 2, 64);
+        uint8_t msg [HEAD_MESSAGE_SIZE];
+        if (!hash || !sig) {
+            snprintf (problem, size, "signed head at record %" PRId64 " is damaged", seq);
+            rc = -1;
+            break;
+        }
+        s_head_message (seq, hash, msg);
+        if (verify && verify (msg, sizeof msg, sig, arg)) {
+            snprintf (problem, size, "signature of the head at record %" PRId64 " does not verify", seq);
+            rc = -1;
+            break;
+        }
+        if (seq > last_seq) {
+            snprintf (problem, size, "records %" PRId64 " to %" PRId64 " were signed but are missing"
+                      " (the log was cut off after record %" PRId64 ")", last_seq + 1, seq, last_seq);
+            rc = -1;
+            break;
+        }
+        sqlite3_reset (rec);
+        sqlite3_bind_int64 (rec, 1, seq);
+        const void *stored = sqlite3_step (rec) == SQLITE_ROW? s_blob (rec, 0, 32): NULL;
+        if (!stored || memcmp (stored, hash, 32)) {
+            snprintf (problem, size, "record %" PRId64 " differs from its signed head", seq);
+            rc = -1;
+        }
+    }
+    sqlite3_finalize (rec);
+    sqlite3_finalize (stmt);
+    return rc;
+}
+
+static void
+s_record_from_row (sqlite3_stmt *stmt, audit_record_t *r)
+{
+    memset (r, 0, sizeof *r);
+    r->event = (const char *) sqlite3_column_text (stmt, 2);
+    r->message_id = (const uint8_t *) s_blob (stmt, 3, 16);
+    r->sender = (const char *) sqlite3_column_text (stmt, 4);
+    r->node = (const char *) sqlite3_column_text (stmt, 5);
+    r->agency = sqlite3_column_int (stmt, 6);
+    r->view = sqlite3_column_int (stmt, 7);
+    r->rule = (const char *) sqlite3_column_text (stmt, 8);
+    r->basis = (const char *) sqlite3_column_text (stmt, 9);
+    r->content_hash = (const uint8_t *) s_blob (stmt, 10, 32);
+    r->subject_key = (const uint8_t *) s_blob (stmt, 11, 32);
+    r->detail = (const char *) sqlite3_column_text (stmt, 12);
+}
+
+int
+audit_verify (sqlite3 *db, audit_verify_fn *verify, void *arg, int64_t *records,
+              char *problem, size_t size)
+{
+    sqlite3_stmt *stmt = NULL;
+    *records = 0;
+    problem [0] = 0;
+    if (sqlite3_prepare_v2 (db, "SELECT " AUDIT_COLUMNS " FROM audit ORDER BY seq",
+                            -1, &stmt, NULL) != SQLITE_OK) {
+        snprintf (problem, size, "cannot read the audit log: %s", sqlite3_errmsg (db));
+        return -1;
+    }
+    uint8_t prev [32] = { 0 };
+    int64_t expect = 1;
+    int rc = 0, step;
+    while (rc == 0 && (step = sqlite3_step (stmt)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64 (stmt, 0);
+        const uint8_t *stored_prev = (const uint8_t *) s_blob (stmt, 13, 32);
+        const uint8_t *stored_hash = (const uint8_t *) s_blob (stmt, 14, 32);
+        audit_record_t r;
+        uint8_t hash [32];
+        s_record_from_row (stmt, &r);
+        if (seq != expect)
+            snprintf (problem, size, "record %" PRId64 " is missing (found %" PRId64 " after %"
+                      PRId64 ")", expect, seq, expect - 1), rc = -1;
+        else
+        if (!stored_prev || !stored_hash || memcmp (stored_prev, prev, 32))
+            snprintf (problem, size, "record %" PRId64 " does not follow record %" PRId64
+                      " (removed, reordered or replaced)", seq, seq - 1), rc = -1;
+        else
+        if (s_hash (seq, sqlite3_column_int64 (stmt, 1), &r, prev, hash)
+        ||  memcmp (hash, stored_hash, 32))
+            snprintf (problem, size, "record %" PRId64 " was changed (its hash does not match"
+                      " its content)", seq), rc = -1;
+        else {
+            memcpy (prev, stored_hash, 32);
+            expect++;
+            (*records)++;
+        }
+    }
+    sqlite3_finalize (stmt);
+    if (rc == 0)
+        rc = s_verify_heads (db, verify, arg, expect - 1, problem, size);
+    return rc;
+}

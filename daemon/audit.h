@@ -1,0 +1,60 @@
+/*  audit — the append-only, hash-chained audit log, in the store's database
+    and written inside the same transaction as the event it records.
+
+    Each record holds who, what, to whom, on which rule and basis, and a
+    hash of the content — never the personal data itself. Record N's hash
+    covers its fields and record N-1's hash, so a changed, removed or
+    reordered record breaks the chain at that place. The head of the chain
+    is signed (Ed25519, by the caller's sign function) at intervals and at
+    shutdown, so that cutting off the tail is caught back to the last
+    signature, without paying for a signature per record.                 */
+#ifndef SAMHAND_AUDIT_H
+#define SAMHAND_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+typedef struct _audit_t audit_t;
+
+typedef struct {
+    const char    *event;          //  "submitted", "decided", "refused", "delivered", ...
+    const uint8_t *message_id;     //  16 bytes or NULL
+    const char    *sender;         //  sender node name or NULL
+    const char    *node;           //  recipient node or NULL
+    int            agency;         //  recipient agency or 0
+    int            view;           //  Samhand__V1__View or 0
+    const char    *rule;
+    const char    *basis;
+    const uint8_t *content_hash;   //  32 bytes or NULL
+    const uint8_t *subject_key;    //  32 bytes or NULL: lets "who received" find a person
+    const char    *detail;         //  short text, never personal data
+} audit_record_t;
+
+typedef int (audit_sign_fn) (const uint8_t *msg, size_t len, uint8_t sig [64], void *arg);
+typedef int (audit_verify_fn) (const uint8_t *msg, size_t len, const uint8_t sig [64], void *arg);
+
+audit_t *audit_new (sqlite3 *db);
+void audit_destroy (audit_t **self_p);
+
+//  Appends a record in the caller's open transaction. 0 or -1.
+int audit_append (audit_t *self, const audit_record_t *record, int64_t now_ms);
+
+//  After a rolled-back transaction: reload the chain head from disk.
+int audit_reload (audit_t *self);
+
+//  Signs the current head if it moved since the last signature. 0 or -1.
+int audit_sign_head (audit_t *self, audit_sign_fn *sign, void *arg, int64_t now_ms);
+
+//  Walks the whole chain. Returns 0 when intact; otherwise -1 with the
+//  place and kind of damage in problem. records is set to the count seen.
+int audit_verify (sqlite3 *db, audit_verify_fn *verify, void *arg,
+                  int64_t *records, char *problem, size_t problem_size);
+
+int64_t audit_last_seq (audit_t *self);
+
+//  The bytes a chain hash covers, for tests and tools. Caller frees.
+uint8_t *audit_serialize (int64_t seq, int64_t ts_ms, const audit_record_t *r,
+                          const uint8_t prev [32], size_t *size);
+
+#endif

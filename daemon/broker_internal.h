@@ -1,0 +1,94 @@
+/*  broker_internal — state shared by the broker's own files (broker.c,
+    submit.c, deliver.c, consent.c). Nothing outside the broker includes it. */
+#ifndef SAMHAND_BROKER_INTERNAL_H
+#define SAMHAND_BROKER_INTERNAL_H
+
+#include <czmq.h>
+#include "broker.h"
+#include "config.h"
+#include "nodes.h"
+#include "store.h"
+#include "registry.h"
+#include "audit.h"
+#include "keys.h"
+#include "transport.h"
+#include "frame.h"
+#include "scanner.h"
+#include "samhand.pb-c.h"
+
+//  A node's delivery session: the connection that last sent Subscribe.
+typedef struct {
+    char      node [64];
+    zframe_t *routing_id;     //  NULL while the node is not connected
+    bool      dirty;          //  may have pending entries to send
+    int       outstanding;    //  pending + in flight, for the outbox bound
+    bool      sub_loaded;     //  the fields below hold the node's subscription
+    uint32_t  sub_kinds;
+    int       sub_min_urgency;
+    int       sub_min_level;
+} session_t;
+
+//  A reply waiting for the cycle's commit.
+typedef struct {
+    zframe_t *routing_id;
+    uint8_t  *data;
+    size_t    size;
+    bool      needs_commit;   //  an ack that must not go out if the commit fails
+    uint64_t  request_id;
+} reply_t;
+
+struct _broker_t {
+    config_t    *config;
+    nodes_t     *nodes;
+    store_t     *store;
+    registry_t  *registry;
+    audit_t     *audit;
+    keys_t      *keys;
+    transport_t *transport;
+    scan_known_t *known;      //  keyed hashes of names/phones seen identified
+    zhashx_t    *sessions;    //  node name -> session_t
+    zlistx_t    *replies;     //  reply_t, sent after commit
+    int64_t      now_ms;
+    int64_t      next_redeliver_ms;
+    int64_t      next_sign_ms;
+    uint64_t     submits, deliveries, commits;
+    bool         batch_failed;   //  a write failed: roll the cycle back
+};
+
+//  The node behind a message, or NULL (logged, answered by the caller).
+const node_t *broker_node (broker_t *self, const char *user_id);
+
+session_t *broker_session (broker_t *self, const char *node);
+
+//  Queues a reply. Takes ownership of data; copies the routing id.
+void broker_reply (broker_t *self, zframe_t *routing_id, uint8_t *data, size_t size,
+                   bool needs_commit, uint64_t request_id);
+
+//  The node's subscription (stored, or its role's default), cached.
+session_t *broker_subscription (broker_t *self, const node_t *node);
+void broker_reply_error (broker_t *self, zframe_t *routing_id, uint64_t request_id,
+                         int code, const char *text, const ProtobufCBinaryData *message_id);
+
+//  Audit shorthand for events without a recipient.
+int broker_audit (broker_t *self, const char *event, const uint8_t *message_id,
+                  const char *sender, const char *detail);
+
+//  Reloads per-node outstanding counts from the store (after a rollback).
+void broker_recount (broker_t *self);
+
+//  submit.c
+void submit_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+                    const Samhand__V1__Frame *frame);
+//  Derives the subject key of a submit, or resolves its case reference.
+//  Returns 1 with key, 0 if the message names nobody, -1 unknown case ref.
+int submit_subject_key (broker_t *self, const node_t *node,
+                        const Samhand__V1__Submit *submit, uint8_t key [32]);
+
+//  deliver.c: sends what a connected node may receive within its window.
+void deliver_pump (broker_t *self, session_t *session);
+
+//  consent.c
+void consent_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+                     const Samhand__V1__Frame *frame);
+
+#endif

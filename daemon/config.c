@@ -1,0 +1,272 @@
+/*  config — ZPL file to config_t. See config.h.                            */
+#include "config.h"
+#include "samhand.pb-c.h"
+#include <czmq.h>
+#include <libgen.h>
+
+static const char *agency_names [] = {
+    NULL, "resource_centre", "tryggest", "police_risk", "crisis_centre"
+};
+static const char *kind_names [] = {
+    NULL, "concern_report", "risk_change", "case_discussion", "case_status",
+    "consent_notice", "alert"
+};
+static const char *role_names [] = {
+    NULL, "duty_operator", "coordinator", "team", "admin"
+};
+
+int
+config_agency_from_name (const char *name)
+{
+    for (int i = 1; i < 5; i++)
+        if (name && streq (name, agency_names [i]))
+            return i;
+    return -1;
+}
+
+const char *
+config_agency_name (int agency)
+{
+    return agency > 0 && agency < 5? agency_names [agency]: "none";
+}
+
+const char *
+config_kind_name (int kind)
+{
+    return kind > 0 && kind < 7? kind_names [kind]: "unknown";
+}
+
+int
+config_role_from_name (const char *name)
+{
+    for (int i = 1; i < CONFIG_ROLES; i++)
+        if (name && streq (name, role_names [i]))
+            return i;
+    return -1;
+}
+
+const char *
+config_role_name (int role)
+{
+    return role > 0 && role < CONFIG_ROLES? role_names [role]: "none";
+}
+
+//  Splits a comma-separated list and maps each item through lookup; items
+//  are trimmed of spaces. Returns the bitmask or -1 on an unknown item.
+static int64_t
+s_parse_list (const char *list, int (*lookup) (const char *))
+{
+    int64_t mask = 0;
+    char buf [512];
+    if (!list)
+        return 0;
+    if (strlen (list) >= sizeof buf)
+        return -1;
+    strcpy (buf, list);
+    char *save = NULL;
+    for (char *item = strtok_r (buf, ", ", &save); item; item = strtok_r (NULL, ", ", &save)) {
+        int value = lookup (item);
+        if (value < 0)
+            return -1;
+        mask |= value == 31? KIND_BIT_CONSENT: (1u << value);
+    }
+    return mask;
+}
+
+static int
+s_kind_lookup (const char *name)
+{
+    if (streq (name, "consent"))
+        return 31;
+    for (int i = 1; i < 7; i++)
+        if (streq (name, kind_names [i]))
+            return i;
+    return -1;
+}
+
+int64_t
+config_parse_agencies (const char *list)
+{
+    return s_parse_list (list, config_agency_from_name);
+}
+
+int64_t
+config_parse_kinds (const char *list)
+{
+    return s_parse_list (list, s_kind_lookup);
+}
+
+//  Resolves a path relative to the config file's directory. Caller frees.
+static char *
+s_resolve (const char *base_dir, const char *path)
+{
+    if (!path || !*path)
+        return NULL;
+    if (*path == '/')
+        return strdup (path);
+    char *full = zsys_sprintf ("%s/%s", base_dir, path);
+    return full;
+}
+
+static int
+s_int (zconfig_t *root, const char *path, int dflt, int min, int max,
+       const char *name, char *err, size_t errlen, int *out)
+{
+    const char *text = zconfig_get (root, path, NULL);
+    if (!text) {
+        *out = dflt;
+        return 0;
+    }
+    char *end = NULL;
+    long value = strtol (text, &end, 10);
+    if (!*text || *end || value < min || value > max) {
+        snprintf (err, errlen, "%s must be a whole number from %d to %d, not '%s'",
+                  name, min, max, text);
+        return -1;
+    }
+    *out = (int) value;
+    return 0;
+}
+
+static const char *default_routes [CONFIG_KINDS] = {
+    NULL,
+    "resource_centre,tryggest,police_risk,crisis_centre",
+    "resource_centre,tryggest,police_risk,crisis_centre",
+    "resource_centre,tryggest,police_risk,crisis_centre",
+    "resource_centre",
+    NULL, NULL, NULL
+};
+static const char *default_role_kinds [CONFIG_ROLES] = {
+    NULL, "concern_report",
+    "concern_report,risk_change,case_discussion,case_status,consent",
+    "concern_report,case_discussion,case_status", ""
+};
+static const char *default_role_subs [CONFIG_ROLES] = {
+    NULL, "concern_report,alert",
+    "concern_report,risk_change,case_discussion,case_status,consent_notice,alert",
+    "concern_report,risk_change,case_discussion,consent_notice,alert", "alert"
+};
+
+static int
+s_load_tables (config_t *self, zconfig_t *root, char *err, size_t errlen)
+{
+    for (int kind = 1; kind < CONFIG_KINDS; kind++) {
+        if (!default_routes [kind])
+            continue;
+        char path [64];
+        snprintf (path, sizeof path, "routes/%s", kind_names [kind]);
+        const char *list = zconfig_get (root, path, default_routes [kind]);
+        int64_t mask = config_parse_agencies (list);
+        if (mask < 0) {
+            snprintf (err, errlen, "%s: unknown agency in '%s'", path, list);
+            return -1;
+        }
+        self->routes [kind] = (uint32_t) mask;
+    }
+    for (int role = 1; role < CONFIG_ROLES; role++) {
+        char path [64];
+        snprintf (path, sizeof path, "roles/%s", role_names [role]);
+        const char *list = zconfig_get (root, path, default_role_kinds [role]);
+        int64_t mask = config_parse_kinds (list);
+        if (mask < 0) {
+            snprintf (err, errlen, "%s: unknown kind in '%s'", path, list);
+            return -1;
+        }
+        self->role_kinds [role] = (uint32_t) mask;
+        snprintf (path, sizeof path, "subscriptions/%s", role_names [role]);
+        list = zconfig_get (root, path, default_role_subs [role]);
+        mask = config_parse_kinds (list);
+        if (mask < 0 || (mask & KIND_BIT_CONSENT)) {
+            snprintf (err, errlen, "%s: unknown kind in '%s'", path, list);
+            return -1;
+        }
+        self->role_subscriptions [role] = (uint32_t) mask;
+    }
+    return 0;
+}
+
+static int
+s_load_limits (config_t *self, zconfig_t *root, char *err, size_t errlen)
+{
+    int max_frame, seconds;
+    if (s_int (root, "limits/max_frame", 65536, 1024, 16 * 1024 * 1024,
+               "limits/max_frame", err, errlen, &max_frame)
+    ||  s_int (root, "limits/inflight_window", 64, 1, 100000,
+               "limits/inflight_window", err, errlen, &self->inflight_window)
+    ||  s_int (root, "limits/max_outbox", 10000, 1, 10000000,
+               "limits/max_outbox", err, errlen, &self->max_outbox)
+    ||  s_int (root, "limits/redeliver_after", 30, 1, 86400,
+               "limits/redeliver_after", err, errlen, &seconds)
+    ||  s_int (root, "limits/batch", 512, 1, 100000,
+               "limits/batch", err, errlen, &self->batch)
+    ||  s_int (root, "limits/heartbeat_ivl", 5000, 100, 600000,
+               "limits/heartbeat_ivl", err, errlen, &self->heartbeat_ms)
+    ||  s_int (root, "audit/sign_every", 60, 1, 86400,
+               "audit/sign_every", err, errlen, &self->audit_sign_every_s))
+        return -1;
+    self->max_frame = (size_t) max_frame;
+    self->redeliver_after_ms = seconds * 1000;
+    return 0;
+}
+
+config_t *
+config_load (const char *file, char *err, size_t errlen)
+{
+    zconfig_t *root = zconfig_load (file);
+    if (!root) {
+        snprintf (err, errlen, "cannot read config file %s", file);
+        return NULL;
+    }
+    config_t *self = (config_t *) zmalloc (sizeof (config_t));
+    char *copy = strdup (file);
+    char *base = copy? dirname (copy): NULL;
+    int rc = -1;
+    if (!self || !base)
+        goto done;
+    self->path = strdup (file);
+    const char *bind = zconfig_get (root, "server/bind", NULL);
+    if (!bind || !*bind) {
+        snprintf (err, errlen, "server/bind is missing");
+        goto done;
+    }
+    self->bind = strdup (bind);
+    self->cert_path = s_resolve (base, zconfig_get (root, "server/cert", NULL));
+    self->enrolled_dir = s_resolve (base, zconfig_get (root, "server/enrolled", NULL));
+    self->store_path = s_resolve (base, zconfig_get (root, "server/store", NULL));
+    self->keys_dir = s_resolve (base, zconfig_get (root, "server/keys", "keys"));
+    if (!self->cert_path || !self->enrolled_dir || !self->store_path) {
+        snprintf (err, errlen, "server/cert, server/enrolled and server/store are required");
+        goto done;
+    }
+    const char *log = zconfig_get (root, "server/log", "stderr");
+    if (!streq (log, "stderr") && !streq (log, "syslog")) {
+        snprintf (err, errlen, "server/log must be stderr or syslog, not '%s'", log);
+        goto done;
+    }
+    self->log_syslog = streq (log, "syslog");
+    if (s_load_limits (self, root, err, errlen) || s_load_tables (self, root, err, errlen))
+        goto done;
+    rc = 0;
+done:
+    free (copy);
+    zconfig_destroy (&root);
+    if (rc)
+        config_destroy (&self);
+    return self;
+}
+
+void
+config_destroy (config_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    config_t *self = *self_p;
+    free (self->path);
+    free (self->bind);
+    free (self->cert_path);
+    free (self->enrolled_dir);
+    free (self->store_path);
+    free (self->keys_dir);
+    free (self);
+    *self_p = NULL;
+}

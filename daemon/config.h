@@ -1,0 +1,61 @@
+/*  config — samhandd's ZPL configuration, read once into a plain struct.
+
+    The file is czmq ZPL (see config/samhandd.cfg). Relative paths are
+    resolved against the directory of the config file so an installation
+    folder can be moved as a whole. Every value is validated here; the
+    daemon refuses to start on anything it does not understand.          */
+#ifndef SAMHAND_CONFIG_H
+#define SAMHAND_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+//  Kind numbers follow samhand.v1.Kind; KIND_BIT_CONSENT marks the right to
+//  record consent in the roles table.
+#define CONFIG_KINDS        8
+#define KIND_BIT_CONSENT    (1u << 31)
+#define CONFIG_ROLES        5     //  policy_role_t values
+
+typedef struct {
+    char *path;                   //  the config file itself
+    char *bind;                   //  ZeroMQ endpoint to bind
+    char *cert_path;              //  server certificate (secret beside it)
+    char *enrolled_dir;           //  enrolled node public certificates
+    char *store_path;             //  sqlite database
+    char *keys_dir;               //  data keys, pseudonym secret, audit key
+    bool  log_syslog;
+    size_t max_frame;             //  bytes; larger bodies get TOO_LARGE
+    int   inflight_window;        //  unreceipted deliveries per node
+    int   max_outbox;             //  pending entries per node before refusing submits
+    int   redeliver_after_ms;
+    int   batch;                  //  frames read per cycle (one transaction)
+    int   heartbeat_ms;
+    int   audit_sign_every_s;     //  audit chain head signing interval
+    uint32_t routes [CONFIG_KINDS];           //  agency bitmask per kind
+    uint32_t role_kinds [CONFIG_ROLES];       //  kinds a role may submit
+    uint32_t role_subscriptions [CONFIG_ROLES];  //  default kinds per role
+} config_t;
+
+//  Loads and validates FILE. Returns NULL and writes a message to err.
+config_t *config_load (const char *file, char *err, size_t errlen);
+
+//  Destroys the config and nulls the pointer.
+void config_destroy (config_t **self_p);
+
+//  Parses "resource_centre,police_risk" into an agency bitmask; -1 on an
+//  unknown name. Empty string gives 0.
+int64_t config_parse_agencies (const char *list);
+
+//  Parses "concern_report,risk_change,consent" into a kind bitmask; -1 on an
+//  unknown name.
+int64_t config_parse_kinds (const char *list);
+
+//  Parses a role name; -1 if unknown. Agency name -> Samhand__V1__Agency or -1.
+int config_role_from_name (const char *name);
+int config_agency_from_name (const char *name);
+const char *config_agency_name (int agency);
+const char *config_kind_name (int kind);
+const char *config_role_name (int role);
+
+#endif

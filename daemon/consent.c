@@ -1,0 +1,360 @@
+/*  consent — the consent registry's commands: grant, withdraw, list.
+    A withdrawal takes effect for every later decision at once: outstanding
+    deliveries about the person are decided again (and withheld where the
+    consent was their only basis), and nodes that already received an
+    identified view get a notice of withdrawal.                           */
+#include "broker_internal.h"
+#include "notice.h"
+#include "policy.h"
+#include "redact.h"
+
+#define MAX_CONSENTS 32
+
+void submit_policy_input (broker_t *self, const node_t *sender, const Samhand__V1__Submit *submit,
+                          int kind, int recipient, const policy_consent_t *consents, int n_consents,
+                          bool text_clean, policy_input_t *in);
+
+static void
+s_reply (broker_t *self, zframe_t *routing_id, uint64_t request_id,
+         Samhand__V1__ConsentReply *reply, bool needs_commit)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    frame.request_id = request_id;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY;
+    frame.consent_reply = reply;
+    size_t size;
+    uint8_t *data = frame_encode (&frame, &size);
+    broker_reply (self, routing_id, data, size, needs_commit, request_id);
+}
+
+static void
+s_refuse (broker_t *self, zframe_t *routing_id, const node_t *node, uint64_t request_id,
+          int code, const char *text)
+{
+    zsys_warning ("consent: refused for %s: %s", node->name, text);
+    Samhand__V1__ConsentReply reply = SAMHAND__V1__CONSENT_REPLY__INIT;
+    Samhand__V1__Error error = SAMHAND__V1__ERROR__INIT;
+    error.code = (Samhand__V1__ErrorCode) code;
+    error.text = (char *) text;
+    reply.error = &error;
+    s_reply (self, routing_id, request_id, &reply, false);
+}
+
+static int
+s_subject_key (broker_t *self, const Samhand__V1__Subject *subject, uint8_t key [32])
+{
+    return subject? crypto_subject_key (keys_subject_secret (self->keys), subject->national_id,
+                                        subject->name, subject->birth_date, subject->phone, key)
+                  : -1;
+}
+
+static void
+s_purposes_text (const Samhand__V1__ConsentGrant *grant, char *out, size_t size)
+{
+    out [0] = 0;
+    for (size_t i = 0; i < grant->n_purposes && i < REGISTRY_MAX_PURPOSES; i++) {
+        if (strchr (grant->purposes [i], ','))
+            continue;
+        size_t len = strlen (out);
+        snprintf (out + len, size - len, "%s%s", len? ",": "", grant->purposes [i]);
+    }
+}
+
+static void
+s_to_record (broker_t *self, const registry_consent_t *c, int agency,
+             Samhand__V1__ConsentRecord *r, Samhand__V1__Agency *agencies,
+             Samhand__V1__DataClass *classes, char **purposes, char *case_ref)
+{
+    static const char *prefixes [5] = { NULL, "RC", "TE", "PR", "KS" };
+    samhand__v1__consent_record__init (r);
+    r->consent_id = (char *) c->id;
+    size_t n = 0;
+    for (int a = 1; a < 5; a++)
+        if (c->agencies & (1u << a))
+            agencies [n++] = (Samhand__V1__Agency) a;
+    r->agencies = agencies;
+    r->n_agencies = n;
+    n = 0;
+    for (int k = 1; k < 8; k++)
+        if (c->classes & (1u << k))
+            classes [n++] = (Samhand__V1__DataClass) k;
+    r->classes = classes;
+    r->n_classes = n;
+    for (size_t i = 0; i < c->n_purposes; i++)
+        purposes [i] = (char *) c->purposes [i];
+    r->purposes = purposes;
+    r->n_purposes = c->n_purposes;
+    r->valid_from = c->valid_from;
+    r->valid_until = c->valid_until;
+    r->form = (Samhand__V1__ConsentForm) c->form;
+    r->capacity_assessed_by = (char *) c->capacity_by;
+    r->capacity_assessed_at = c->capacity_at;
+    r->recorded_by = (char *) c->recorded_by;
+    r->recorded_at = c->recorded_at;
+    r->withdrawn_at = c->withdrawn_at;
+    case_ref [0] = 0;
+    if (agency > 0 && agency < 5)
+        crypto_case_ref (keys_pseudonym_secret (self->keys), prefixes [agency],
+                         c->subject_key, case_ref);
+    r->case_ref = case_ref;
+}
+
+static int
+s_notify (broker_t *self, const registry_consent_t *c, uint32_t agencies, const char *only,
+          bool withdrawn, const char *text)
+{
+    Samhand__V1__Deliver template_ = SAMHAND__V1__DELIVER__INIT;
+    Samhand__V1__ConsentNotice notice = SAMHAND__V1__CONSENT_NOTICE__INIT;
+    notice.consent_id = (char *) c->id;
+    notice.withdrawn = withdrawn;
+    notice.text = (char *) text;
+    template_.kind = SAMHAND__V1__KIND__CONSENT_NOTICE;
+    template_.body_case = SAMHAND__V1__DELIVER__BODY_CONSENT_NOTICE;
+    template_.consent_notice = &notice;
+    return notice_post (self, &template_, agencies, only, c->subject_key, "CONSENT-NOTICE",
+                        "forvaltningsloven §13a nr. 1", text);
+}
+
+static void
+s_grant (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand__V1__Frame *frame)
+{
+    const Samhand__V1__ConsentGrant *grant = frame->consent_grant;
+    registry_consent_t c;
+    memset (&c, 0, sizeof c);
+    if (s_subject_key (self, grant->subject, c.subject_key)) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
+                  "the consent must name the person: national id, name and birth date, or phone");
+        return;
+    }
+    int64_t now = self->now_ms / 1000;
+    c.valid_from = grant->valid_from? grant->valid_from: now;
+    c.valid_until = grant->valid_until;
+    if (c.valid_until <= c.valid_from || c.valid_until <= now) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
+                  "the consent's end date must be in the future and after its start");
+        return;
+    }
+    if (!grant->n_purposes || !grant->n_classes) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__MISSING_FIELD,
+                  "a consent names at least one purpose and one data class");
+        return;
+    }
+    uint8_t rnd [6];
+    if (crypto_random (rnd, sizeof rnd))
+        return;
+    snprintf (c.id, sizeof c.id, "c-%02x%02x%02x%02x%02x%02x", rnd [0], rnd [1], rnd [2],
+              rnd [3], rnd [4], rnd [5]);
+    for (size_t i = 0; i < grant->n_agencies; i++)
+        c.agencies |= 1u << grant->agencies [i];
+    for (size_t i = 0; i < grant->n_classes; i++)
+        c.classes |= 1u << grant->classes [i];
+    s_purposes_text (grant, c.purposes_text, sizeof c.purposes_text);
+    c.form = grant->form;
+    snprintf (c.capacity_by, sizeof c.capacity_by, "%s", grant->capacity_assessed_by);
+    c.capacity_at = grant->capacity_assessed_at;
+    snprintf (c.recorded_by, sizeof c.recorded_by, "%s", node->name);
+    c.recorded_at = now;
+    audit_record_t record = { .event = "consent_granted", .sender = node->name,
+                              .subject_key = c.subject_key, .detail = c.id };
+    if (store_begin (self->store) || registry_consent_insert (self->registry, &c)
+    ||  audit_append (self->audit, &record, self->now_ms)
+    ||  s_notify (self, &c, c.agencies, NULL, false, "consent granted") < 0) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                  "could not store the consent: retry");
+        return;
+    }
+    //  Reload to get purposes split the same way a later read does.
+    registry_consent_get (self->registry, c.id, &c);
+    Samhand__V1__ConsentReply reply = SAMHAND__V1__CONSENT_REPLY__INIT;
+    Samhand__V1__ConsentRecord rec, *list [1] = { &rec };
+    Samhand__V1__Agency agencies [5];
+    Samhand__V1__DataClass classes [8];
+    char *purposes [REGISTRY_MAX_PURPOSES];
+    char case_ref [CRYPTO_CASE_REF_LEN];
+    s_to_record (self, &c, node->agency, &rec, agencies, classes, purposes, case_ref);
+    reply.ok = true;
+    reply.consents = list;
+    reply.n_consents = 1;
+    s_reply (self, routing_id, frame->request_id, &reply, true);
+    zsys_info ("consent: %s granted by %s", c.id, node->name);
+}
+
+typedef struct {
+    broker_t *self;
+    registry_consent_t consents [MAX_CONSENTS];
+    policy_consent_t policy [MAX_CONSENTS];
+    int n;
+    int redecided;
+    int withheld;
+} redecide_t;
+
+//  Decides one outstanding entry again under the consents now on record.
+static int
+s_redecide_one (const store_delivery_t *d, void *arg)
+{
+    redecide_t *r = (redecide_t *) arg;
+    broker_t *self = r->self;
+    uint8_t *plain = NULL;
+    size_t plain_size = 0;
+    if (crypto_open (keys_ring (self->keys), d->message_id, 16, (const uint8_t *) d->payload,
+                     d->payload_size, &plain, &plain_size))
+        return 0;
+    Samhand__V1__Submit *submit = samhand__v1__submit__unpack (NULL, plain_size, plain);
+    crypto_cleanse (plain, plain_size);
+    free (plain);
+    if (!submit)
+        return 0;
+    const node_t *sender = nodes_by_key (self->nodes, d->sender_key);
+    policy_decision_t decision;
+    memset (&decision, 0, sizeof decision);
+    if (sender) {
+        policy_input_t in;
+        //  The text verdict cannot have improved; intersecting with the
+        //  classes decided before keeps free text out where it was out.
+        submit_policy_input (self, sender, submit, d->kind, d->agency, r->policy, r->n,
+                             true, &in);
+        policy_decide (&in, &decision);
+        decision.classes_allowed &= d->classes;
+        if (decision.view == SAMHAND__V1__VIEW__IDENTIFIED && d->view != SAMHAND__V1__VIEW__IDENTIFIED) {
+            //  Withdrawal never widens a view.
+            decision.view = (Samhand__V1__View) d->view;
+            decision.classes_allowed = d->classes;
+        }
+    }
+    else {
+        decision.view = SAMHAND__V1__VIEW__WITHHELD;
+        decision.rule = "DEFAULT-DENY";
+        decision.legal_basis = "";
+        snprintf (decision.reason, sizeof decision.reason, "sender no longer enrolled");
+    }
+    samhand__v1__submit__free_unpacked (submit, NULL);
+    if (decision.view != (Samhand__V1__View) d->view || strcmp (decision.rule, d->rule)) {
+        char reason [240];
+        snprintf (reason, sizeof reason, "decided again after consent withdrawal: %s", decision.reason);
+        store_outbox_redecide (self->store, d->delivery_id, decision.view, decision.rule,
+                               decision.legal_basis, reason, decision.classes_allowed);
+        audit_record_t record = { .event = "redecided", .message_id = d->message_id,
+                                  .sender = d->sender_node, .node = d->node, .agency = d->agency,
+                                  .view = decision.view, .rule = decision.rule,
+                                  .basis = decision.legal_basis, .detail = reason };
+        audit_append (self->audit, &record, self->now_ms);
+        r->redecided++;
+        r->withheld += decision.view == SAMHAND__V1__VIEW__WITHHELD;
+        session_t *session = broker_session (self, d->node);
+        if (session && decision.view == SAMHAND__V1__VIEW__WITHHELD && session->outstanding > 0)
+            session->outstanding--;
+        if (session)
+            session->dirty = true;
+    }
+    return 0;
+}
+
+static void
+s_notify_node (const char *node, void *arg)
+{
+    void **args = (void **) arg;
+    s_notify ((broker_t *) args [0], (const registry_consent_t *) args [1], 0, node, true,
+              "consent withdrawn: do not use identifying information received on it");
+}
+
+static void
+s_withdraw (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand__V1__Frame *frame)
+{
+    const char *id = frame->consent_withdraw->consent_id;
+    registry_consent_t c;
+    int found = registry_consent_get (self->registry, id, &c);
+    if (found != 1) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__NOT_FOUND,
+                  "no consent with that id");
+        return;
+    }
+    if (c.withdrawn_at) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
+                  "that consent is already withdrawn");
+        return;
+    }
+    redecide_t *r = (redecide_t *) zmalloc (sizeof (redecide_t));
+    if (!r || store_begin (self->store)
+    ||  registry_consent_withdraw (self->registry, id, self->now_ms / 1000, node->name) != 1) {
+        free (r);
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                  "could not record the withdrawal: retry");
+        return;
+    }
+    audit_record_t record = { .event = "consent_withdrawn", .sender = node->name,
+                              .subject_key = c.subject_key, .detail = id };
+    audit_append (self->audit, &record, self->now_ms);
+    r->self = self;
+    r->n = registry_consents_for (self->registry, c.subject_key, r->consents, MAX_CONSENTS);
+    for (int i = 0; i < r->n; i++) {
+        registry_consent_t *rc = &r->consents [i];
+        r->policy [i] = (policy_consent_t) { .agencies = rc->agencies, .classes = rc->classes,
+            .purposes = rc->purposes, .n_purposes = rc->n_purposes, .valid_from = rc->valid_from,
+            .valid_until = rc->valid_until, .withdrawn_at = rc->withdrawn_at, .consent_id = rc->id };
+    }
+    store_outbox_for_subject (self->store, c.subject_key, s_redecide_one, r);
+    void *args [2] = { self, &c };
+    store_outbox_identified_nodes (self->store, c.subject_key, s_notify_node, args);
+    Samhand__V1__ConsentReply reply = SAMHAND__V1__CONSENT_REPLY__INIT;
+    reply.ok = true;
+    reply.redecided = (uint32_t) r->redecided;
+    s_reply (self, routing_id, frame->request_id, &reply, true);
+    zsys_info ("consent: %s withdrawn by %s; %d outstanding deliveries decided again (%d withheld)",
+               id, node->name, r->redecided, r->withheld);
+    free (r);
+}
+
+static void
+s_list (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand__V1__Frame *frame)
+{
+    uint8_t key [32];
+    if (s_subject_key (self, frame->consent_query->subject, key)) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
+                  "name the person: national id, name and birth date, or phone");
+        return;
+    }
+    registry_consent_t *consents = (registry_consent_t *) calloc (MAX_CONSENTS, sizeof *consents);
+    Samhand__V1__ConsentRecord *records = (Samhand__V1__ConsentRecord *) calloc (MAX_CONSENTS, sizeof *records);
+    Samhand__V1__ConsentRecord **list = (Samhand__V1__ConsentRecord **) calloc (MAX_CONSENTS, sizeof *list);
+    Samhand__V1__Agency (*agencies) [5] = calloc (MAX_CONSENTS, sizeof *agencies);
+    Samhand__V1__DataClass (*classes) [8] = calloc (MAX_CONSENTS, sizeof *classes);
+    char *(*purposes) [REGISTRY_MAX_PURPOSES] = calloc (MAX_CONSENTS, sizeof *purposes);
+    char (*refs) [CRYPTO_CASE_REF_LEN] = calloc (MAX_CONSENTS, sizeof *refs);
+    if (consents && records && list && agencies && classes && purposes && refs) {
+        int n = registry_consents_for (self->registry, key, consents, MAX_CONSENTS);
+        for (int i = 0; i < n; i++) {
+            s_to_record (self, &consents [i], node->agency, &records [i], agencies [i],
+                         classes [i], purposes [i], refs [i]);
+            list [i] = &records [i];
+        }
+        Samhand__V1__ConsentReply reply = SAMHAND__V1__CONSENT_REPLY__INIT;
+        reply.ok = true;
+        reply.consents = list;
+        reply.n_consents = (size_t) (n > 0? n: 0);
+        s_reply (self, routing_id, frame->request_id, &reply, false);
+        audit_record_t record = { .event = "admin_query", .sender = node->name,
+                                  .subject_key = key, .detail = "consent list" };
+        if (store_begin (self->store) == 0)
+            audit_append (self->audit, &record, self->now_ms);
+    }
+    free (consents); free (records); free (list); free (agencies); free (classes);
+    free (purposes); free (refs);
+}
+
+void
+consent_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+                const Samhand__V1__Frame *frame)
+{
+    if (!(self->config->role_kinds [node->role] & KIND_BIT_CONSENT)) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
+                  "your role may not record or read consents");
+        return;
+    }
+    if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT)
+        s_grant (self, routing_id, node, frame);
+    else
+    if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_CONSENT_WITHDRAW)
+        s_withdraw (self, routing_id, node, frame);
+    else
+        s_list (self, routing_id, node, frame);
+}

@@ -1,0 +1,214 @@
+/*  deliver — turns outbox entries into Deliver frames for a connected node,
+    within its in-flight window. The view is built at send time from the
+    sealed message and the stored decision, so a decision taken again
+    (consent withdrawn) changes what goes out without copying personal
+    data into the outbox.                                                 */
+#include "broker_internal.h"
+#include "policy.h"
+#include "redact.h"
+
+typedef struct {
+    store_delivery_t d;
+    uint8_t *payload;         //  copy of the sealed payload
+    uint8_t subject_key [32];
+    bool has_subject;
+} entry_t;
+
+typedef struct {
+    entry_t *entries;
+    int      count;
+    int      max;
+} batch_t;
+
+static int
+s_collect (const store_delivery_t *d, void *arg)
+{
+    batch_t *batch = (batch_t *) arg;
+    if (batch->count >= batch->max)
+        return 1;
+    entry_t *e = &batch->entries [batch->count];
+    e->d = *d;
+    e->payload = (uint8_t *) malloc (d->payload_size? d->payload_size: 1);
+    if (!e->payload)
+        return 1;
+    if (d->payload_size)
+        memcpy (e->payload, d->payload, d->payload_size);
+    e->d.payload = e->payload;
+    e->has_subject = d->subject_key != NULL;
+    if (e->has_subject)
+        memcpy (e->subject_key, d->subject_key, 32);
+    e->d.subject_key = NULL;
+    batch->count++;
+    return 0;
+}
+
+static const char *agency_prefix [5] = { NULL, "RC", "TE", "PR", "KS" };
+
+//  Copies the redacted body of a Submit into the Deliver (pointers only:
+//  the Submit stays the owner).
+static void
+s_attach_body (Samhand__V1__Deliver *out, Samhand__V1__Submit *submit)
+{
+    switch (submit->body_case) {
+        case SAMHAND__V1__SUBMIT__BODY_CONCERN:
+            out->body_case = SAMHAND__V1__DELIVER__BODY_CONCERN;
+            out->concern = submit->concern;
+            break;
+        case SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE:
+            out->body_case = SAMHAND__V1__DELIVER__BODY_RISK_CHANGE;
+            out->risk_change = submit->risk_change;
+            break;
+        case SAMHAND__V1__SUBMIT__BODY_DISCUSSION:
+            out->body_case = SAMHAND__V1__DELIVER__BODY_DISCUSSION;
+            out->discussion = submit->discussion;
+            break;
+        case SAMHAND__V1__SUBMIT__BODY_CASE_STATUS:
+            out->body_case = SAMHAND__V1__DELIVER__BODY_CASE_STATUS;
+            out->case_status = submit->case_status;
+            break;
+        default:
+            break;
+    }
+}
+
+//  Builds and packs the Deliver for one entry. Returns a malloc'd buffer,
+//  or NULL when the entry cannot be opened (logged; it stays pending).
+static uint8_t *
+s_build (broker_t *self, entry_t *e, size_t *size)
+{
+    uint8_t *plain = NULL;
+    size_t plain_size = 0;
+    if (crypto_open (keys_ring (self->keys), e->d.message_id, 16, e->payload,
+                     e->d.payload_size, &plain, &plain_size)) {
+        zsys_error ("deliver: message of delivery %" PRId64 " cannot be decrypted", e->d.delivery_id);
+        return NULL;
+    }
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Deliver deliver = SAMHAND__V1__DELIVER__INIT;
+    Samhand__V1__Deliver *template_ = NULL;
+    Samhand__V1__Submit *submit = NULL;
+    uint8_t *data = NULL;
+    if (e->d.kind == SAMHAND__V1__KIND__CONSENT_NOTICE || e->d.kind == SAMHAND__V1__KIND__ALERT) {
+        //  Broker-made notices are stored as a Deliver template.
+        template_ = samhand__v1__deliver__unpack (NULL, plain_size, plain);
+        if (template_)
+            deliver = *template_;
+    }
+    else {
+        submit = samhand__v1__submit__unpack (NULL, plain_size, plain);
+        char case_ref [CRYPTO_CASE_REF_LEN] = "";
+        if (submit && e->has_subject)
+            crypto_case_ref (keys_pseudonym_secret (self->keys), agency_prefix [e->d.agency],
+                             e->subject_key, case_ref);
+        policy_decision_t decision;
+        memset (&decision, 0, sizeof decision);
+        decision.view = (Samhand__V1__View) e->d.view;
+        decision.rule = e->d.rule;
+        decision.legal_basis = e->d.basis;
+        decision.classes_allowed = e->d.classes;
+        if (submit && redact_apply (submit, &decision, case_ref) == 0)
+            s_attach_body (&deliver, submit);
+        else
+            samhand__v1__submit__free_unpacked (submit, NULL), submit = NULL;
+    }
+    crypto_cleanse (plain, plain_size);
+    free (plain);
+    if (!submit && !template_) {
+        zsys_error ("deliver: delivery %" PRId64 " has no deliverable view", e->d.delivery_id);
+        return NULL;
+    }
+    deliver.delivery_id = (uint64_t) e->d.delivery_id;
+    deliver.message_id.data = e->d.message_id;
+    deliver.message_id.len = 16;
+    deliver.sender_node = e->d.sender_node;
+    deliver.sender_agency = (Samhand__V1__Agency) e->d.sender_agency;
+    deliver.kind = (Samhand__V1__Kind) e->d.kind;
+    deliver.view = (Samhand__V1__View) e->d.view;
+    deliver.rule = e->d.rule;
+    deliver.legal_basis = e->d.basis;
+    deliver.reason = e->d.reason;
+    deliver.submitted_at = e->d.created_ms;
+    deliver.attempt = (uint32_t) e->d.attempts + 1;
+    deliver.acute = e->d.acute;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_DELIVER;
+    frame.deliver = &deliver;
+    data = frame_encode (&frame, size);
+    //  deliver was a shallow copy of the template: free the template last.
+    if (template_)
+        samhand__v1__deliver__free_unpacked (template_, NULL);
+    samhand__v1__submit__free_unpacked (submit, NULL);
+    return data;
+}
+
+static void
+s_audit_delivered (broker_t *self, session_t *session, entry_t *e)
+{
+    const node_t *node = nodes_by_name (self->nodes, session->node);
+    audit_record_t record = { .event = "delivered", .message_id = e->d.message_id,
+                              .sender = e->d.sender_node, .node = session->node,
+                              .agency = node? node->agency: e->d.agency, .view = e->d.view,
+                              .rule = e->d.rule, .basis = e->d.basis,
+                              .subject_key = e->has_subject? e->subject_key: NULL };
+    char detail [48];
+    snprintf (detail, sizeof detail, "delivery %" PRId64 " attempt %d", e->d.delivery_id,
+              e->d.attempts + 1);
+    record.detail = detail;
+    audit_append (self->audit, &record, self->now_ms);
+}
+
+//  Sends one entry. 0 sent, 1 skip (unreadable), -1 the node cannot take more.
+static int
+s_send (broker_t *self, session_t *session, entry_t *e)
+{
+    size_t size = 0;
+    uint8_t *data = s_build (self, e, &size);
+    if (!data)
+        return 1;
+    int rc = transport_send (self->transport, session->routing_id, data, size);
+    int err = zmq_errno ();
+    free (data);
+    if (rc) {
+        if (err == EHOSTUNREACH) {
+            //  The session is gone; the node gets everything when it
+            //  subscribes again.
+            zsys_info ("deliver: %s disconnected", session->node);
+            zframe_destroy (&session->routing_id);
+        }
+        return -1;
+    }
+    if (store_outbox_mark_sent (self->store, e->d.delivery_id, self->now_ms) == 0)
+        s_audit_delivered (self, session, e);
+    self->deliveries++;
+    return 0;
+}
+
+void
+deliver_pump (broker_t *self, session_t *session)
+{
+    session->dirty = false;
+    if (store_begin (self->store))
+        return;
+    int inflight = store_outbox_inflight (self->store, session->node);
+    int window = self->config->inflight_window - inflight;
+    if (inflight < 0 || window <= 0)
+        return;     //  receipts will free the window and mark it dirty
+    batch_t batch = { (entry_t *) calloc ((size_t) window, sizeof (entry_t)), 0, window };
+    if (!batch.entries)
+        return;
+    int found = store_outbox_pending (self->store, session->node, window, s_collect, &batch);
+    int sent = 0;
+    for (int i = 0; i < batch.count; i++) {
+        int rc = s_send (self, session, &batch.entries [i]);
+        if (rc < 0) {
+            session->dirty = session->routing_id != NULL;   //  pipe full: try again
+            break;
+        }
+        sent += rc == 0;
+    }
+    //  A full window means there may be more behind it.
+    if (found == window && sent == window)
+        session->dirty = true;
+    for (int i = 0; i < batch.count; i++)
+        free (batch.entries [i].payload);
+    free (batch.entries);
+}

@@ -1,0 +1,125 @@
+/*  nodes — enrolled node registry. See nodes.h.                            */
+#include "nodes.h"
+#include "config.h"
+#include <czmq.h>
+
+struct _nodes_t {
+    char   *dir;
+    node_t *nodes;
+    size_t  size;
+};
+
+static int
+s_node_from_cert (zcert_t *cert, const char *file, node_t *node)
+{
+    const char *name = zcert_meta (cert, "name");
+    const char *agency = zcert_meta (cert, "agency");
+    const char *role = zcert_meta (cert, "role");
+    memset (node, 0, sizeof *node);
+    snprintf (node->key, sizeof node->key, "%s", zcert_public_txt (cert));
+    node->role = role? config_role_from_name (role): -1;
+    node->agency = agency && *agency? config_agency_from_name (agency): 0;
+    if (!name || !*name || strlen (name) >= sizeof node->name
+    ||  node->role < 0 || node->agency < 0
+    ||  (node->agency == 0 && node->role != 4)) {
+        zsys_warning ("nodes: %s has missing or unknown name/agency/role metadata: ignored", file);
+        return -1;
+    }
+    snprintf (node->name, sizeof node->name, "%s", name);
+    return 0;
+}
+
+int
+nodes_reload (nodes_t *self)
+{
+    zdir_t *dir = zdir_new (self->dir, NULL);
+    if (!dir) {
+        zsys_error ("nodes: cannot read enrolled directory %s", self->dir);
+        return -1;
+    }
+    zlist_t *files = zdir_list (dir);
+    node_t *nodes = (node_t *) calloc (zlist_size (files) + 1, sizeof (node_t));
+    size_t size = 0;
+    for (zfile_t *file = (zfile_t *) zlist_first (files); nodes && file;
+         file = (zfile_t *) zlist_next (files)) {
+        const char *path = zfile_filename (file, NULL);
+        size_t len = strlen (path);
+        if (len < 5 || strcmp (path + len - 5, ".cert"))
+            continue;
+        zcert_t *cert = zcert_load (path);
+        if (!cert)
+            continue;
+        node_t node;
+        if (s_node_from_cert (cert, path, &node) == 0) {
+            if (nodes_by_name (&(nodes_t) { NULL, nodes, size }, node.name))
+                zsys_warning ("nodes: duplicate node name %s in %s: ignored", node.name, path);
+            else
+                nodes [size++] = node;
+        }
+        zcert_destroy (&cert);
+    }
+    zlist_destroy (&files);
+    zdir_destroy (&dir);
+    if (!nodes)
+        return -1;
+    free (self->nodes);
+    self->nodes = nodes;
+    self->size = size;
+    return 0;
+}
+
+nodes_t *
+nodes_new (const char *dir)
+{
+    nodes_t *self = (nodes_t *) zmalloc (sizeof (nodes_t));
+    if (!self)
+        return NULL;
+    self->dir = strdup (dir);
+    if (!self->dir || nodes_reload (self)) {
+        nodes_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+nodes_destroy (nodes_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    nodes_t *self = *self_p;
+    free (self->dir);
+    free (self->nodes);
+    free (self);
+    *self_p = NULL;
+}
+
+const node_t *
+nodes_by_key (nodes_t *self, const char *key)
+{
+    for (size_t i = 0; key && i < self->size; i++)
+        if (streq (self->nodes [i].key, key))
+            return &self->nodes [i];
+    return NULL;
+}
+
+const node_t *
+nodes_by_name (nodes_t *self, const char *name)
+{
+    for (size_t i = 0; name && i < self->size; i++)
+        if (streq (self->nodes [i].name, name))
+            return &self->nodes [i];
+    return NULL;
+}
+
+size_t
+nodes_size (nodes_t *self)
+{
+    return self->size;
+}
+
+const node_t *
+nodes_at (nodes_t *self, size_t index)
+{
+    return index < self->size? &self->nodes [index]: NULL;
+}

@@ -1,0 +1,40 @@
+/*  nodes — the registry of enrolled nodes, read from the directory of
+    enrolled public certificates that zauth also uses.
+
+    A node's name, agency and role come from its enrolled certificate's
+    metadata ("name", "agency", "role"). The administrator writes those
+    files when enrolling a node, so they are trusted; nothing a client sends
+    can change them. The registry is keyed by the Z85 public key that ZAP
+    authenticated and libzmq reports as each frame's User-Id.              */
+#ifndef SAMHAND_NODES_H
+#define SAMHAND_NODES_H
+
+#include <stddef.h>
+
+typedef struct {
+    char key [41];           //  Z85 public key
+    char name [64];
+    int  agency;             //  Samhand__V1__Agency, 0 for none (admin)
+    int  role;               //  policy_role_t
+} node_t;
+
+typedef struct _nodes_t nodes_t;
+
+//  Loads every *.cert in DIR. Certificates with missing or unknown metadata
+//  are skipped with a warning (such a node can connect but may do nothing).
+nodes_t *nodes_new (const char *dir);
+void nodes_destroy (nodes_t **self_p);
+
+//  Re-reads the directory (new enrolments, revocations). Returns 0 or -1.
+int nodes_reload (nodes_t *self);
+
+//  Returns the node for a key, or NULL. Owned by the registry; valid until
+//  the next reload.
+const node_t *nodes_by_key (nodes_t *self, const char *key);
+const node_t *nodes_by_name (nodes_t *self, const char *name);
+
+//  Number of nodes and indexed access, for iterating (routing, admin).
+size_t nodes_size (nodes_t *self);
+const node_t *nodes_at (nodes_t *self, size_t index);
+
+#endif

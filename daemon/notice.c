@@ -1,0 +1,74 @@
+/*  notice — broker-made messages. See notice.h.                             */
+#include "notice.h"
+
+static bool
+s_takes (broker_t *self, const node_t *node, int kind)
+{
+    session_t *session = broker_subscription (self, node);
+    return session && (session->sub_kinds & (1u << kind));
+}
+
+static int
+s_store (broker_t *self, Samhand__V1__Deliver *template_, const uint8_t *subject_key,
+         uint8_t message_id [16], int64_t *message)
+{
+    if (crypto_random (message_id, 16))
+        return -1;
+    size_t size = samhand__v1__deliver__get_packed_size (template_);
+    uint8_t *plain = (uint8_t *) malloc (size? size: 1);
+    uint8_t *sealed = NULL;
+    size_t sealed_size = 0;
+    if (!plain)
+        return -1;
+    samhand__v1__deliver__pack (template_, plain);
+    int rc = crypto_seal (keys_ring (self->keys), message_id, 16, plain, size,
+                          &sealed, &sealed_size);
+    free (plain);
+    if (rc)
+        return -1;
+    store_message_t msg = {
+        .sender_key = "samhandd", .message_id = message_id, .sender_node = "samhandd",
+        .sender_agency = 0, .kind = template_->kind, .acute = template_->acute,
+        .subject_key = subject_key, .payload = sealed, .payload_size = sealed_size,
+        .created_ms = self->now_ms, .expires_ms = 0 };
+    rc = store_message_insert (self->store, &msg);
+    free (sealed);
+    *message = msg.message;
+    return rc;
+}
+
+int
+notice_post (broker_t *self, Samhand__V1__Deliver *template_, uint32_t agencies,
+             const char *only_node, const uint8_t *subject_key,
+             const char *rule, const char *basis, const char *reason)
+{
+    uint8_t message_id [16];
+    int64_t message = 0;
+    if (store_begin (self->store) || s_store (self, template_, subject_key, message_id, &message))
+        return -1;
+    int count = 0;
+    for (size_t i = 0; i < nodes_size (self->nodes); i++) {
+        const node_t *node = nodes_at (self->nodes, i);
+        bool wanted = only_node? streq (node->name, only_node)
+                               : (agencies & (1u << node->agency)) && s_takes (self, node, template_->kind);
+        if (!wanted)
+            continue;
+        if (store_outbox_insert (self->store, message, node->name, node->agency,
+                                 SAMHAND__V1__VIEW__PSEUDONYMISED, rule, basis, reason, 0) < 0)
+            return -1;
+        session_t *session = broker_session (self, node->name);
+        if (session) {
+            session->outstanding++;
+            session->dirty = true;
+        }
+        audit_record_t record = { .event = "notice", .message_id = message_id,
+                                  .sender = "samhandd", .node = node->name,
+                                  .agency = node->agency, .view = SAMHAND__V1__VIEW__PSEUDONYMISED,
+                                  .rule = rule, .basis = basis, .subject_key = subject_key,
+                                  .detail = config_kind_name (template_->kind) };
+        if (audit_append (self->audit, &record, self->now_ms))
+            return -1;
+        count++;
+    }
+    return count;
+}

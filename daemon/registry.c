@@ -1,0 +1,249 @@
+/*  registry — consents, case references, known identifiers. See registry.h. */
+#include "registry.h"
+#include <czmq.h>
+
+static const char *schema =
+    "CREATE TABLE IF NOT EXISTS case_refs ("
+    "  agency INTEGER NOT NULL, ref TEXT NOT NULL, subject_key BLOB NOT NULL,"
+    "  PRIMARY KEY (agency, ref));"
+    "CREATE TABLE IF NOT EXISTS consents ("
+    "  id TEXT PRIMARY KEY, subject_key BLOB NOT NULL, agencies INTEGER NOT NULL,"
+    "  classes INTEGER NOT NULL, purposes TEXT NOT NULL, valid_from INTEGER NOT NULL,"
+    "  valid_until INTEGER NOT NULL, form INTEGER NOT NULL, capacity_by TEXT NOT NULL,"
+    "  capacity_at INTEGER NOT NULL, recorded_by TEXT NOT NULL, recorded_at INTEGER NOT NULL,"
+    "  withdrawn_at INTEGER NOT NULL DEFAULT 0, withdrawn_by TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX IF NOT EXISTS consents_subject ON consents (subject_key);"
+    "CREATE TABLE IF NOT EXISTS known_ids (hash BLOB PRIMARY KEY, kind INTEGER NOT NULL);";
+
+enum { R_REF_PUT, R_REF_GET, R_CONSENTS, R_CONSENT_GET, R_CONSENT_PUT, R_WITHDRAW,
+       R_KNOWN_ADD, R_KNOWN_ALL, R_COUNT };
+
+#define CONSENT_COLUMNS \
+    "id, subject_key, agencies, classes, purposes, valid_from, valid_until, form," \
+    " capacity_by, capacity_at, recorded_by, recorded_at, withdrawn_at, withdrawn_by"
+
+static const char *queries [R_COUNT] = {
+    [R_REF_PUT] = "INSERT OR IGNORE INTO case_refs (agency, ref, subject_key) VALUES (?1, ?2, ?3)",
+    [R_REF_GET] = "SELECT subject_key FROM case_refs WHERE agency = ?1 AND ref = ?2",
+    [R_CONSENTS] = "SELECT " CONSENT_COLUMNS " FROM consents WHERE subject_key = ?1"
+                   " ORDER BY recorded_at LIMIT ?2",
+    [R_CONSENT_GET] = "SELECT " CONSENT_COLUMNS " FROM consents WHERE id = ?1",
+    [R_CONSENT_PUT] = "INSERT INTO consents (" CONSENT_COLUMNS ") VALUES"
+                      " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    [R_WITHDRAW] = "UPDATE consents SET withdrawn_at = ?2, withdrawn_by = ?3"
+                   " WHERE id = ?1 AND withdrawn_at = 0",
+    [R_KNOWN_ADD] = "INSERT OR IGNORE INTO known_ids (hash, kind) VALUES (?1, ?2)",
+    [R_KNOWN_ALL] = "SELECT hash, kind FROM known_ids",
+};
+
+struct _registry_t {
+    sqlite3      *db;
+    sqlite3_stmt *stmt [R_COUNT];
+};
+
+static int
+s_fail (registry_t *self, const char *what)
+{
+    zsys_error ("registry: %s: %s", what, sqlite3_errmsg (self->db));
+    return -1;
+}
+
+registry_t *
+registry_new (sqlite3 *db)
+{
+    registry_t *self = (registry_t *) zmalloc (sizeof (registry_t));
+    if (!self)
+        return NULL;
+    self->db = db;
+    char *msg = NULL;
+    if (sqlite3_exec (db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+        zsys_error ("registry: schema: %s", msg? msg: "?");
+        sqlite3_free (msg);
+        registry_destroy (&self);
+        return NULL;
+    }
+    for (int i = 0; i < R_COUNT; i++)
+        if (sqlite3_prepare_v3 (db, queries [i], -1, SQLITE_PREPARE_PERSISTENT,
+                                &self->stmt [i], NULL) != SQLITE_OK) {
+            s_fail (self, queries [i]);
+            registry_destroy (&self);
+            return NULL;
+        }
+    return self;
+}
+
+void
+registry_destroy (registry_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    registry_t *self = *self_p;
+    for (int i = 0; i < R_COUNT; i++)
+        sqlite3_finalize (self->stmt [i]);
+    free (self);
+    *self_p = NULL;
+}
+
+static sqlite3_stmt *
+s_stmt (registry_t *self, int query)
+{
+    sqlite3_reset (self->stmt [query]);
+    sqlite3_clear_bindings (self->stmt [query]);
+    return self->stmt [query];
+}
+
+static int
+s_done (registry_t *self, sqlite3_stmt *stmt, const char *what)
+{
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_DONE? 0: s_fail (self, what);
+}
+
+int
+registry_case_ref_put (registry_t *self, int agency, const char *ref,
+                       const uint8_t subject_key [32])
+{
+    sqlite3_stmt *stmt = s_stmt (self, R_REF_PUT);
+    sqlite3_bind_int (stmt, 1, agency);
+    sqlite3_bind_text (stmt, 2, ref, -1, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 3, subject_key, 32, SQLITE_STATIC);
+    return s_done (self, stmt, "case ref put");
+}
+
+int
+registry_case_ref_get (registry_t *self, int agency, const char *ref,
+                       uint8_t subject_key [32])
+{
+    sqlite3_stmt *stmt = s_stmt (self, R_REF_GET);
+    sqlite3_bind_int (stmt, 1, agency);
+    sqlite3_bind_text (stmt, 2, ref, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    int found = rc == SQLITE_ROW && sqlite3_column_bytes (stmt, 0) == 32;
+    if (found)
+        memcpy (subject_key, sqlite3_column_blob (stmt, 0), 32);
+    sqlite3_reset (stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_fail (self, "case ref get");
+    return found;
+}
+
+static void
+s_text (char *dest, size_t size, const unsigned char *text)
+{
+    snprintf (dest, size, "%s", text? (const char *) text: "");
+}
+
+//  Splits purposes_text in place into the purposes array.
+static void
+s_split_purposes (registry_consent_t *c)
+{
+    c->n_purposes = 0;
+    char *save = NULL;
+    for (char *p = strtok_r (c->purposes_text, ",", &save);
+         p && c->n_purposes < REGISTRY_MAX_PURPOSES; p = strtok_r (NULL, ",", &save))
+        c->purposes [c->n_purposes++] = p;
+}
+
+static void
+s_read_consent (sqlite3_stmt *stmt, registry_consent_t *c)
+{
+    memset (c, 0, sizeof *c);
+    s_text (c->id, sizeof c->id, sqlite3_column_text (stmt, 0));
+    if (sqlite3_column_bytes (stmt, 1) == 32)
+        memcpy (c->subject_key, sqlite3_column_blob (stmt, 1), 32);
+    c->agencies = (uint32_t) sqlite3_column_int64 (stmt, 2);
+    c->classes = (uint32_t) sqlite3_column_int64 (stmt, 3);
+    s_text (c->purposes_text, sizeof c->purposes_text, sqlite3_column_text (stmt, 4));
+    c->valid_from = sqlite3_column_int64 (stmt, 5);
+    c->valid_until = sqlite3_column_int64 (stmt, 6);
+    c->form = sqlite3_column_int (stmt, 7);
+    s_text (c->capacity_by, sizeof c->capacity_by, sqlite3_column_text (stmt, 8));
+    c->capacity_at = sqlite3_column_int64 (stmt, 9);
+    s_text (c->recorded_by, sizeof c->recorded_by, sqlite3_column_text (stmt, 10));
+    c->recorded_at = sqlite3_column_int64 (stmt, 11);
+    c->withdrawn_at = sqlite3_column_int64 (stmt, 12);
+    s_text (c->withdrawn_by, sizeof c->withdrawn_by, sqlite3_column_text (stmt, 13));
+    s_split_purposes (c);
+}
+
+int
+registry_consents_for (registry_t *self, const uint8_t subject_key [32],
+                       registry_consent_t *out, int max)
+{
+    sqlite3_stmt *stmt = s_stmt (self, R_CONSENTS);
+    sqlite3_bind_blob (stmt, 1, subject_key, 32, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 2, max);
+    int rc, count = 0;
+    while (count < max && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        s_read_consent (stmt, &out [count++]);
+    sqlite3_reset (stmt);
+    return count;
+}
+
+int
+registry_consent_get (registry_t *self, const char *id, registry_consent_t *out)
+{
+    sqlite3_stmt *stmt = s_stmt (self, R_CONSENT_GET);
+    sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+        s_read_consent (stmt, out);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: s_fail (self, "consent get");
+}
+
+int
+registry_consent_insert (registry_t *self, const registry_consent_t *c)
+{
+    sqlite3_stmt *stmt = s_stmt (self, R_CONSENT_PUT);
+    sqlite3_bind_text (stmt, 1, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 2, c->subject_key, 32, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 3, c->agencies);
+    sqlite3_bind_int64 (stmt, 4, c->classes);
+    sqlite3_bind_text (stmt, 5, c->purposes_text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 6, c->valid_from);
+    sqlite3_bind_int64 (stmt, 7, c->valid_until);
+    sqlite3_bind_int (stmt, 8, c->form);
+    sqlite3_bind_text (stmt, 9, c->capacity_by, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 10, c->capacity_at);
+    sqlite3_bind_text (stmt, 11, c->recorded_by, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 12, c->recorded_at);
+    sqlite3_bind_int64 (stmt, 13, c->withdrawn_at);
+    sqlite3_bind_text (stmt, 14, c->withdrawn_by, -1, SQLITE_STATIC);
+    return s_done (self, stmt, "consent insert");
+}
+
+int
+registry_consent_withdraw (registry_t *self, const char *id, int64_t now, const char *by)
+{
+    sqlite3_stmt *stmt = s_stmt (self, R_WITHDRAW);
+    sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 2, now);
+    sqlite3_bind_text (stmt, 3, by, -1, SQLITE_STATIC);
+    if (s_done (self, stmt, "consent withdraw"))
+        return -1;
+    return sqlite3_changes (self->db);
+}
+
+int
+registry_known_add (registry_t *self, const uint8_t hash [32], int kind)
+{
+    sqlite3_stmt *stmt = s_stmt (self, R_KNOWN_ADD);
+    sqlite3_bind_blob (stmt, 1, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 2, kind);
+    return s_done (self, stmt, "known add");
+}
+
+int
+registry_known_each (registry_t *self,
+                     void (*fn) (const uint8_t hash [32], int kind, void *arg), void *arg)
+{
+    sqlite3_stmt *stmt = s_stmt (self, R_KNOWN_ALL);
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        if (sqlite3_column_bytes (stmt, 0) == 32)
+            fn ((const uint8_t *) sqlite3_column_blob (stmt, 0), sqlite3_column_int (stmt, 1), arg);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_DONE? 0: s_fail (self, "known each");
+}

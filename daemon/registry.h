@@ -1,0 +1,59 @@
+/*  registry — what the broker knows about people, kept without clear text:
+    consents (by keyed subject key), the per-agency case references it has
+    minted, and keyed hashes of names and phone numbers seen in identified
+    messages (for the identifier scanner). Tables live in the store's
+    database and are written inside the broker's cycle transaction.       */
+#ifndef SAMHAND_REGISTRY_H
+#define SAMHAND_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+typedef struct _registry_t registry_t;
+
+#define REGISTRY_MAX_PURPOSES 8
+
+typedef struct {
+    char     id [40];
+    uint8_t  subject_key [32];
+    uint32_t agencies;
+    uint32_t classes;
+    char     purposes_text [256];              //  comma-separated
+    const char *purposes [REGISTRY_MAX_PURPOSES];   //  point into purposes_text
+    size_t   n_purposes;
+    int64_t  valid_from, valid_until;          //  unix seconds
+    int      form;
+    char     capacity_by [128];
+    int64_t  capacity_at;
+    char     recorded_by [64];
+    int64_t  recorded_at;
+    int64_t  withdrawn_at;
+    char     withdrawn_by [64];
+} registry_consent_t;
+
+registry_t *registry_new (sqlite3 *db);
+void registry_destroy (registry_t **self_p);
+
+//  Case references: (agency, ref) <-> subject key.
+int registry_case_ref_put (registry_t *self, int agency, const char *ref,
+                           const uint8_t subject_key [32]);
+//  1 and the key when found, 0 when unknown, -1 on error.
+int registry_case_ref_get (registry_t *self, int agency, const char *ref,
+                           uint8_t subject_key [32]);
+
+//  Consents. Loads up to MAX consents of a subject into OUT; returns count.
+int registry_consents_for (registry_t *self, const uint8_t subject_key [32],
+                           registry_consent_t *out, int max);
+int registry_consent_get (registry_t *self, const char *id, registry_consent_t *out);
+int registry_consent_insert (registry_t *self, const registry_consent_t *consent);
+int registry_consent_withdraw (registry_t *self, const char *id, int64_t now,
+                               const char *by);
+
+//  Known identifiers: keyed hashes only.
+int registry_known_add (registry_t *self, const uint8_t hash [32], int kind);
+int registry_known_each (registry_t *self,
+                         void (*fn) (const uint8_t hash [32], int kind, void *arg),
+                         void *arg);
+
+#endif

@@ -1,0 +1,1641 @@
+/*  scanner.c — identifier scanner for anonymised case discussions (pure).
+
+    One left-to-right pass. At each position the detectors that can start
+    there are tried in a fixed order; the first that matches emits a finding
+    and the scan resumes after it, so findings come out in order and never
+    overlap. Every detector looks at a bounded window around its position
+    (or at its own word, run or keyword once), which keeps the pass linear
+    on any input, and every read is checked against len.
+
+    Where a detector has to choose between privacy and noise it leans to
+    privacy, except for the false positives the design names explicitly
+    (amounts, dates, times, years, counts, 11-digit non-dates).            */
+#include "scanner.h"
+
+#include <string.h>
+#include <stdlib.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+typedef unsigned char byte;
+
+struct _scan_known_t {
+    EVP_MAC *mac;
+    EVP_MAC_CTX *base;              //  keyed once; duplicated per hash
+    uint8_t (*slots) [SCAN_HASH_SIZE];
+    uint8_t *used;
+    size_t cap;                     //  power of two
+    size_t size;
+};
+
+typedef struct {
+    const byte *s;
+    size_t len;
+    const scan_known_t *known;      //  NULL when there is nothing to match
+    scan_finding_t *out;
+    size_t max;
+    size_t count;
+    size_t last_end;                //  end of the last finding
+    //  The local-part run of an e-mail candidate and what follows it, kept
+    //  so that a run is scanned once however often we land inside it.
+    bool em_valid;
+    size_t em_from, em_end, em_domain_end;
+} scan_t;
+
+//  ---------------------------------------------------------------------
+//  Characters
+
+static bool
+is_digit (int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool
+is_alpha (int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool
+is_upper_ascii (int c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+
+//  strchr would also find the terminating NUL
+static bool
+in_set (int c, const char *set)
+{
+    return c != 0 && strchr (set, c) != NULL;
+}
+
+//  Decodes the UTF-8 character at pos; returns its length and sets *cp,
+//  or returns 1 with *cp = -1 for a byte that starts no valid sequence.
+static size_t
+utf8_at (const byte *s, size_t len, size_t pos, long *cp)
+{
+    byte c = s [pos];
+    size_t n;
+    long v;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) { n = 2; v = c & 0x1F; }
+    else
+    if (c >= 0xE0 && c <= 0xEF) { n = 3; v = c & 0x0F; }
+    else
+    if (c >= 0xF0 && c <= 0xF4) { n = 4; v = c & 0x07; }
+    else { *cp = -1; return 1; }
+
+    if (n > len - pos) { *cp = -1; return 1; }
+    for (size_t k = 1; k < n; k++) {
+        if ((s [pos + k] & 0xC0) != 0x80) { *cp = -1; return 1; }
+        v = (v << 6) | (s [pos + k] & 0x3F);
+    }
+    if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF))
+    ||  (v >= 0xD800 && v <= 0xDFFF)) {
+        *cp = -1;
+        return 1;
+    }
+    *cp = v;
+    return n;
+}
+
+//  The character ending just before pos (pos > 0), decoded as utf8_at
+//  would have decoded it going forward.
+static size_t
+utf8_before (const byte *s, size_t len, size_t pos, long *cp)
+{
+    size_t start = pos - 1;
+    for (int k = 0; k < 3 && start > 0 && (s [start] & 0xC0) == 0x80; k++)
+        start--;
+    if (start + utf8_at (s, len, start, cp) == pos)
+        return pos - start;
+    *cp = -1;
+    return 1;
+}
+
+//  Letters are what words are made of: ASCII letters and every decoded
+//  character from Latin-1 letters up, except the punctuation and symbol
+//  blocks that appear in ordinary text.
+static bool
+cp_is_letter (long cp)
+{
+    if (cp < 0x80)
+        return cp >= 0 && is_alpha ((int) cp);
+    if (cp < 0xC0 || cp == 0xD7 || cp == 0xF7)
+        return false;
+    if ((cp >= 0x2000 && cp <= 0x2BFF) || (cp >= 0x3000 && cp <= 0x303F)
+    ||  (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0xFEFF
+    ||  (cp >= 0xFF00 && cp <= 0xFF20))
+        return false;
+    return true;
+}
+
+//  Upper case for our purposes: ASCII and Latin-1 (Æ, Ø, Å, É...).
+static long
+cp_fold (long cp)
+{
+    if (cp >= 'A' && cp <= 'Z')
+        return cp + 32;
+    if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7)
+        return cp + 0x20;
+    return cp;
+}
+
+static bool
+cp_is_upper (long cp)
+{
+    return cp_fold (cp) != cp;
+}
+
+static bool
+letter_at (const scan_t *t, size_t pos)
+{
+    long cp;
+    if (pos >= t->len)
+        return false;
+    utf8_at (t->s, t->len, pos, &cp);
+    return cp_is_letter (cp);
+}
+
+static bool
+letter_before (const scan_t *t, size_t pos)
+{
+    long cp;
+    if (pos == 0)
+        return false;
+    utf8_before (t->s, t->len, pos, &cp);
+    return cp_is_letter (cp);
+}
+
+static bool
+digit_at (const scan_t *t, size_t pos)
+{
+    return pos < t->len && is_digit (t->s [pos]);
+}
+
+//  A space that may separate digit groups or a word from its number: one
+//  ASCII space, no-break space, narrow no-break space, thin or figure space.
+static size_t
+group_space_at (const scan_t *t, size_t pos)
+{
+    long cp;
+    if (pos >= t->len)
+        return 0;
+    size_t n = utf8_at (t->s, t->len, pos, &cp);
+    if (cp == ' ' || cp == 0xA0 || cp == 0x202F || cp == 0x2009 || cp == 0x2007)
+        return n;
+    return 0;
+}
+
+static size_t
+space_at (const scan_t *t, size_t pos)
+{
+    if (pos < t->len && (t->s [pos] == '\t' || t->s [pos] == '\n'
+                     ||  t->s [pos] == '\r' || t->s [pos] == '\v'
+                     ||  t->s [pos] == '\f'))
+        return 1;
+    return group_space_at (t, pos);
+}
+
+//  Skips at most max whitespace characters.
+static size_t
+skip_spaces (const scan_t *t, size_t pos, int max)
+{
+    size_t n;
+    while (max-- > 0 && (n = space_at (t, pos)) > 0)
+        pos += n;
+    return pos;
+}
+
+static bool
+group_space_before (const scan_t *t, size_t pos)
+{
+    long cp;
+    if (pos == 0)
+        return false;
+    utf8_before (t->s, t->len, pos, &cp);
+    return cp == ' ' || cp == 0xA0 || cp == 0x202F || cp == 0x2009 || cp == 0x2007;
+}
+
+//  Length of the digit run at pos, counting no further than cap + 1 so a
+//  caller can tell "exactly cap" from "longer".
+static size_t
+digit_run (const scan_t *t, size_t pos, size_t cap)
+{
+    size_t n = 0;
+    while (n <= cap && digit_at (t, pos + n))
+        n++;
+    return n;
+}
+
+static int
+digits_value (const byte *s, size_t n)
+{
+    int v = 0;
+    for (size_t k = 0; k < n; k++)
+        v = v * 10 + (s [k] - '0');
+    return v;
+}
+
+//  Compares n text bytes with a lower-case UTF-8 keyword, folding ASCII
+//  and the Latin-1 letters encoded as C3 xx (Æ/æ, Ø/ø, Å/å, É/é...).
+static bool
+ci_equal (const byte *a, size_t n, const char *kw)
+{
+    if (n != strlen (kw))
+        return false;
+    for (size_t k = 0; k < n; k++) {
+        byte x = a [k], y = (byte) kw [k];
+        if (x == y)
+            continue;
+        if (y >= 'a' && y <= 'z' && x == y - 32)
+            continue;
+        if (k > 0 && (byte) kw [k - 1] == 0xC3 && a [k - 1] == 0xC3
+        &&  y >= 0xA0 && y <= 0xBE && y != 0xB7 && x == y - 0x20)
+            continue;
+        return false;
+    }
+    return true;
+}
+
+static size_t
+ci_prefix (const scan_t *t, size_t pos, const char *kw)
+{
+    size_t n = strlen (kw);
+    if (pos > t->len || n > t->len - pos)
+        return 0;
+    return ci_equal (t->s + pos, n, kw)? n: 0;
+}
+
+//  As ci_prefix, but the keyword must end the word ("f." may be followed
+//  by a digit, "nr" may not).
+static size_t
+ci_word (const scan_t *t, size_t pos, const char *kw)
+{
+    size_t n = ci_prefix (t, pos, kw);
+    if (n == 0 || letter_at (t, pos + n))
+        return 0;
+    if (is_alpha ((byte) kw [n - 1]) && digit_at (t, pos + n))
+        return 0;
+    return n;
+}
+
+static bool
+ci_contains (const byte *a, size_t n, const char *kw)
+{
+    size_t m = strlen (kw);
+    for (size_t k = 0; k + m <= n; k++)
+        if (ci_equal (a + k, m, kw))
+            return true;
+    return false;
+}
+
+//  ---------------------------------------------------------------------
+//  Words: letters, with single hyphens inside ("Anne-Kari", "krise-senter")
+
+static bool
+word_start (const scan_t *t, size_t pos)
+{
+    if (!letter_at (t, pos) || letter_before (t, pos))
+        return false;
+    if (pos >= 1 && t->s [pos - 1] == '-' && letter_before (t, pos - 1))
+        return false;
+    return true;
+}
+
+static size_t
+word_end (const scan_t *t, size_t pos)
+{
+    long cp;
+    while (pos < t->len) {
+        size_t n = utf8_at (t->s, t->len, pos, &cp);
+        if (cp_is_letter (cp))
+            pos += n;
+        else
+        if (cp == '-' && letter_at (t, pos + 1))
+            pos += 1;
+        else
+            break;
+    }
+    return pos;
+}
+
+//  The start of the word ending at pos, looking back at most 64 bytes.
+static bool
+word_back (const scan_t *t, size_t pos, size_t *start)
+{
+    size_t p = pos;
+    long cp;
+    while (p > 0 && pos - p < 64) {
+        size_t n = utf8_before (t->s, t->len, p, &cp);
+        if (cp_is_letter (cp))
+            p -= n;
+        else
+        if (cp == '-' && letter_before (t, p - 1) && p < pos)
+            p -= 1;
+        else
+            break;
+    }
+    if (p == pos || pos - p >= 64 || !word_start (t, p))
+        return false;
+    *start = p;
+    return true;
+}
+
+//  The next word after a word ending at pos, if only a short gap of
+//  punctuation or space separates them (no digits, no long runs).
+static bool
+next_word (const scan_t *t, size_t pos, size_t *ws, size_t *we)
+{
+    size_t p = pos;
+    long cp;
+    while (p < t->len && p - pos <= 8) {
+        size_t n = utf8_at (t->s, t->len, p, &cp);
+        if (cp_is_letter (cp))
+            break;
+        if (cp >= '0' && cp <= '9')
+            return false;
+        p += n;
+    }
+    if (p == pos || p - pos > 8 || !word_start (t, p))
+        return false;
+    *ws = p;
+    *we = word_end (t, p);
+    return true;
+}
+
+//  ---------------------------------------------------------------------
+//  Findings
+
+static bool
+emit (scan_t *t, scan_kind_t kind, size_t offset, size_t length, int confidence)
+{
+    if (t->count < t->max) {
+        t->out [t->count].kind = kind;
+        t->out [t->count].offset = offset;
+        t->out [t->count].length = length;
+        t->out [t->count].confidence = confidence;
+    }
+    t->count++;
+    t->last_end = offset + length;
+    return true;
+}
+
+//  ---------------------------------------------------------------------
+//  Dates
+
+static bool
+date_ok (int day, int month, int year, bool four_digit_year)
+{
+    static const int days [12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (month < 1 || month > 12 || day < 1 || day > days [month - 1])
+        return false;
+    if (month == 2 && day == 29) {
+        if (four_digit_year)
+            return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        return year % 4 == 0;       //  "00" may be 2000
+    }
+    return true;
+}
+
+static const struct { const char *name; int month; } month_names [] = {
+    { "januar", 1 }, { "january", 1 }, { "jan", 1 },
+    { "februar", 2 }, { "february", 2 }, { "feb", 2 },
+    { "mars", 3 }, { "march", 3 }, { "mar", 3 },
+    { "april", 4 }, { "apr", 4 },
+    { "mai", 5 }, { "may", 5 },
+    { "juni", 6 }, { "june", 6 }, { "jun", 6 },
+    { "juli", 7 }, { "july", 7 }, { "jul", 7 },
+    { "august", 8 }, { "aug", 8 },
+    { "september", 9 }, { "sept", 9 }, { "sep", 9 },
+    { "oktober", 10 }, { "october", 10 }, { "okt", 10 }, { "oct", 10 },
+    { "november", 11 }, { "nov", 11 },
+    { "desember", 12 }, { "december", 12 }, { "des", 12 }, { "dec", 12 },
+};
+
+static int
+month_name_at (const scan_t *t, size_t pos, size_t *length)
+{
+    for (size_t k = 0; k < sizeof month_names / sizeof month_names [0]; k++) {
+        size_t n = ci_word (t, pos, month_names [k].name);
+        if (n) {
+            *length = n;
+            return month_names [k].month;
+        }
+    }
+    return 0;
+}
+
+//  A date at pos: d.m.yy(yy), d/m/yy(yy), d-m-yy(yy), yyyy-mm-dd,
+//  ddmmyy(yy), or "12. mars 1985". Returns its end, or 0.
+static size_t
+date_at (const scan_t *t, size_t pos)
+{
+    const byte *s = t->s;
+    size_t n1 = digit_run (t, pos, 8);
+    if (n1 == 4 && pos + 4 < t->len && s [pos + 4] == '-') {
+        size_t m = pos + 5, d = pos + 7;
+        if (digit_run (t, m, 2) == 2 && d < t->len && s [d] == '-'
+        &&  digit_run (t, d + 1, 2) == 2
+        &&  date_ok (digits_value (s + d + 1, 2), digits_value (s + m, 2),
+                     digits_value (s + pos, 4), true))
+            return d + 3;
+        return 0;
+    }
+    if (n1 == 6 || n1 == 8) {
+        if (date_ok (digits_value (s + pos, 2), digits_value (s + pos + 2, 2),
+                     digits_value (s + pos + 4, n1 - 4), n1 == 8))
+            return pos + n1;
+        return 0;
+    }
+    if (n1 != 1 && n1 != 2)
+        return 0;
+    int day = digits_value (s + pos, n1);
+    size_t q = pos + n1;
+    if (q < t->len && (s [q] == '.' || s [q] == '/' || s [q] == '-')) {
+        byte sep = s [q];
+        size_t n2 = digit_run (t, q + 1, 2);
+        size_t r = q + 1 + n2;
+        if ((n2 == 1 || n2 == 2) && r < t->len && s [r] == sep) {
+            size_t n3 = digit_run (t, r + 1, 4);
+            if ((n3 == 2 || n3 == 4)
+            &&  date_ok (day, digits_value (s + q + 1, n2),
+                         digits_value (s + r + 1, n3), n3 == 4))
+                return r + 1 + n3;
+            return 0;
+        }
+    }
+    //  "12. mars 1985"
+    if (q < t->len && s [q] == '.')
+        q++;
+    q = skip_spaces (t, q, 2);
+    size_t mlen = 0;
+    int month = month_name_at (t, q, &mlen);
+    if (!month)
+        return 0;
+    q += mlen;
+    if (q < t->len && s [q] == '.')
+        q++;
+    size_t r = skip_spaces (t, q, 2);
+    if (r == q)
+        return 0;
+    size_t n3 = digit_run (t, r, 4);
+    if ((n3 == 2 || n3 == 4)
+    &&  date_ok (day, month, digits_value (s + r, n3), n3 == 4))
+        return r + n3;
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Fødselsnummer, D-number, H-number
+
+static bool
+fnr_date_ok (const byte *d)
+{
+    int day = (d [0] - '0') * 10 + (d [1] - '0');
+    int month = (d [2] - '0') * 10 + (d [3] - '0');
+    int year = (d [4] - '0') * 10 + (d [5] - '0');
+    if (day >= 41 && day <= 71) {
+        if (month > 12)
+            return false;           //  D and H together: no such number
+        day -= 40;
+    }
+    else
+    if (month >= 41 && month <= 52)
+        month -= 40;
+    return date_ok (day, month, year, false);
+}
+
+//  Check digit over n digits with the given weights: 0..9, or -1 when the
+//  remainder makes it 10 (no such number).
+static int
+fnr_check_digit (const byte *d, const int *weights, int n)
+{
+    int sum = 0;
+    for (int k = 0; k < n; k++)
+        sum += weights [k] * (d [k] - '0');
+    int check = 11 - sum % 11;
+    if (check == 11)
+        check = 0;
+    return check == 10? -1: check;
+}
+
+static const int fnr_w1 [9] = { 3, 7, 6, 1, 8, 9, 4, 5, 2 };
+static const int fnr_w2 [10] = { 5, 4, 3, 2, 7, 6, 5, 4, 3, 2 };
+
+bool
+scanner_fnr_valid (const char *digits, size_t len)
+{
+    if (!digits || len != 11)
+        return false;
+    const byte *d = (const byte *) digits;
+    for (size_t k = 0; k < 11; k++)
+        if (!is_digit (d [k]))
+            return false;
+    return fnr_check_digit (d, fnr_w1, 9) == d [9] - '0'
+        && fnr_check_digit (d, fnr_w2, 10) == d [10] - '0';
+}
+
+int
+scanner_fnr_make (int day, int month, int year2, int individual,
+                  scan_fnr_type_t type, char out [12])
+{
+    if (!out || year2 < 0 || year2 > 99 || individual < 0 || individual > 999
+    ||  !date_ok (day, month, year2, false))
+        return -1;
+    if (type == SCAN_FNR_D)
+        day += 40;
+    else
+    if (type == SCAN_FNR_H)
+        month += 40;
+    int fields [4] = { day, month, year2, individual };
+    char *p = out;
+    for (int k = 0; k < 4; k++) {
+        int width = k == 3? 3: 2, v = fields [k];
+        for (int w = width - 1; w >= 0; w--, v /= 10)
+            p [w] = (char) ('0' + v % 10);
+        p += width;
+    }
+    int k1 = fnr_check_digit ((const byte *) out, fnr_w1, 9);
+    if (k1 < 0)
+        return -1;
+    out [9] = (char) ('0' + k1);
+    int k2 = fnr_check_digit ((const byte *) out, fnr_w2, 10);
+    if (k2 < 0)
+        return -1;
+    out [10] = (char) ('0' + k2);
+    out [11] = '\0';
+    return 0;
+}
+
+//  Eleven digits, alone or as 6 + 5 with one space, whose first six form a
+//  date. From 2032 new numbers have other check digits, so the checksum
+//  only raises confidence.
+static bool
+fnr_try (scan_t *t, size_t pos)
+{
+    byte d [11];
+    size_t end;
+    size_t run = digit_run (t, pos, 11);
+    if (run == 11) {
+        memcpy (d, t->s + pos, 11);
+        end = pos + 11;
+    }
+    else
+    if (run == 6) {
+        size_t sp = group_space_at (t, pos + 6);
+        if (!sp && pos + 6 < t->len && t->s [pos + 6] == '-')
+            sp = 1;
+        if (!sp || digit_run (t, pos + 6 + sp, 5) != 5)
+            return false;
+        memcpy (d, t->s + pos, 6);
+        memcpy (d + 6, t->s + pos + 6 + sp, 5);
+        end = pos + 6 + sp + 5;
+    }
+    else
+        return false;
+    if (!fnr_date_ok (d))
+        return false;
+    int conf = scanner_fnr_valid ((const char *) d, 11)? SCAN_CONF_HIGH: SCAN_CONF_MEDIUM;
+    return emit (t, SCAN_NATIONAL_ID, pos, end - pos, conf);
+}
+
+//  ---------------------------------------------------------------------
+//  Known set: HMAC-SHA256 of a tagged, normalised value
+
+static int
+known_mac (const scan_known_t *self, const char *tag, const void *data, size_t n,
+           uint8_t out [SCAN_HASH_SIZE])
+{
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup (self->base);
+    if (!ctx)
+        return -1;
+    size_t outlen = 0;
+    int ok = EVP_MAC_update (ctx, (const byte *) tag, strlen (tag)) == 1
+          && EVP_MAC_update (ctx, (const byte *) data, n) == 1
+          && EVP_MAC_final (ctx, out, &outlen, SCAN_HASH_SIZE) == 1
+          && outlen == SCAN_HASH_SIZE;
+    EVP_MAC_CTX_free (ctx);
+    return ok? 0: -1;
+}
+
+//  The tags keep a name and a phone with the same bytes apart; a name
+//  never contains a newline after normalisation.
+#define TAG_NAME  "samhand-scan-1 name\n"
+#define TAG_PHONE "samhand-scan-1 phone\n"
+
+static size_t
+known_slot (const scan_known_t *self, const uint8_t *hash)
+{
+    uint64_t h;
+    memcpy (&h, hash, sizeof h);
+    return (size_t) h & (self->cap - 1);
+}
+
+static bool
+known_contains (const scan_known_t *self, const uint8_t *hash)
+{
+    for (size_t k = known_slot (self, hash); self->used [k]; k = (k + 1) & (self->cap - 1))
+        if (memcmp (self->slots [k], hash, SCAN_HASH_SIZE) == 0)
+            return true;
+    return false;
+}
+
+static void
+known_put (scan_known_t *self, const uint8_t *hash)
+{
+    size_t k = known_slot (self, hash);
+    while (self->used [k]) {
+        if (memcmp (self->slots [k], hash, SCAN_HASH_SIZE) == 0)
+            return;
+        k = (k + 1) & (self->cap - 1);
+    }
+    memcpy (self->slots [k], hash, SCAN_HASH_SIZE);
+    self->used [k] = 1;
+    self->size++;
+}
+
+static int
+known_grow (scan_known_t *self)
+{
+    size_t cap = self->cap? self->cap * 2: 64;
+    if (cap > SIZE_MAX / SCAN_HASH_SIZE / 2)
+        return -1;
+    uint8_t (*slots) [SCAN_HASH_SIZE] = calloc (cap, SCAN_HASH_SIZE);
+    uint8_t *used = calloc (cap, 1);
+    if (!slots || !used) {
+        free (slots);
+        free (used);
+        return -1;
+    }
+    scan_known_t old = *self;
+    self->slots = slots;
+    self->used = used;
+    self->cap = cap;
+    self->size = 0;
+    for (size_t k = 0; k < old.cap; k++)
+        if (old.used [k])
+            known_put (self, old.slots [k]);
+    free (old.slots);
+    free (old.used);
+    return 0;
+}
+
+scan_known_t *
+scan_known_new (const uint8_t key [SCAN_KEY_SIZE])
+{
+    if (!key)
+        return NULL;
+    scan_known_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    char digest [] = "SHA256";
+    OSSL_PARAM params [2] = {
+        OSSL_PARAM_construct_utf8_string (OSSL_MAC_PARAM_DIGEST, digest, 0),
+        OSSL_PARAM_construct_end ()
+    };
+    self->mac = EVP_MAC_fetch (NULL, "HMAC", NULL);
+    self->base = self->mac? EVP_MAC_CTX_new (self->mac): NULL;
+    if (!self->base || EVP_MAC_init (self->base, key, SCAN_KEY_SIZE, params) != 1
+    ||  known_grow (self) != 0) {
+        scan_known_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+scan_known_destroy (scan_known_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    scan_known_t *self = *self_p;
+    EVP_MAC_CTX_free (self->base);
+    EVP_MAC_free (self->mac);
+    if (self->slots)
+        OPENSSL_cleanse (self->slots, self->cap * SCAN_HASH_SIZE);
+    free (self->slots);
+    free (self->used);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+scan_known_add_hash (scan_known_t *self, const uint8_t hash [SCAN_HASH_SIZE])
+{
+    if (!self || !hash)
+        return -1;
+    if ((self->size + 1) * 2 > self->cap && known_grow (self) != 0)
+        return -1;
+    known_put (self, hash);
+    return 0;
+}
+
+size_t
+scan_known_size (const scan_known_t *self)
+{
+    return self? self->size: 0;
+}
+
+//  Appends the case-folded word [ws, we) to buf; false if it does not fit.
+static bool
+fold_append (const byte *s, size_t len, size_t ws, size_t we,
+             char *buf, size_t *used, size_t cap)
+{
+    long cp;
+    for (size_t p = ws; p < we; ) {
+        size_t n = utf8_at (s, len, p, &cp);
+        byte enc [4];
+        size_t m;
+        if (cp < 0) {               //  words hold no invalid bytes; be safe
+            enc [0] = s [p];
+            m = 1;
+        }
+        else {
+            cp = cp_fold (cp);
+            if (cp < 0x80)
+                { enc [0] = (byte) cp; m = 1; }
+            else
+            if (cp < 0x800)
+                { enc [0] = (byte) (0xC0 | (cp >> 6));
+                  enc [1] = (byte) (0x80 | (cp & 0x3F)); m = 2; }
+            else
+            if (cp < 0x10000)
+                { enc [0] = (byte) (0xE0 | (cp >> 12));
+                  enc [1] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+                  enc [2] = (byte) (0x80 | (cp & 0x3F)); m = 3; }
+            else
+                { enc [0] = (byte) (0xF0 | (cp >> 18));
+                  enc [1] = (byte) (0x80 | ((cp >> 12) & 0x3F));
+                  enc [2] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+                  enc [3] = (byte) (0x80 | (cp & 0x3F)); m = 4; }
+        }
+        if (m > cap - *used)
+            return false;
+        memcpy (buf + *used, enc, m);
+        *used += m;
+        p += n;
+    }
+    return true;
+}
+
+//  Normalises words into "w1 w2 w3"; false if longer than SCAN_NAME_MAX.
+static bool
+join_words (const scan_t *t, const size_t *ws, const size_t *we, int n,
+            char buf [SCAN_NAME_MAX], size_t *used)
+{
+    *used = 0;
+    for (int k = 0; k < n; k++) {
+        if (k > 0) {
+            if (*used >= SCAN_NAME_MAX)
+                return false;
+            buf [(*used)++] = ' ';
+        }
+        if (!fold_append (t->s, t->len, ws [k], we [k], buf, used, SCAN_NAME_MAX))
+            return false;
+    }
+    return true;
+}
+
+static size_t
+cp_count (const scan_t *t, size_t ws, size_t we)
+{
+    size_t count = 0;
+    long cp;
+    for (size_t p = ws; p < we; count++)
+        p += utf8_at (t->s, t->len, p, &cp);
+    return count;
+}
+
+//  Splits a name into words the way the text is split, so that both sides
+//  normalise alike. Returns the word count (may exceed max).
+static int
+split_words (const scan_t *t, size_t *ws, size_t *we, int max)
+{
+    int n = 0;
+    long cp;
+    for (size_t p = 0; p < t->len; ) {
+        if (word_start (t, p)) {
+            size_t e = word_end (t, p);
+            if (n < max) {
+                ws [n] = p;
+                we [n] = e;
+            }
+            else {                  //  keep the last word in the last slot
+                ws [max - 1] = p;
+                we [max - 1] = e;
+            }
+            n++;
+            p = e;
+        }
+        else
+            p += utf8_at (t->s, t->len, p, &cp);
+    }
+    return n;
+}
+
+int
+scan_known_name_hashes (const scan_known_t *self, const char *name, size_t len,
+                        uint8_t hashes [SCAN_NAME_HASHES_MAX][SCAN_HASH_SIZE])
+{
+    if (!self || !name || !hashes)
+        return -1;
+    scan_t t = { .s = (const byte *) name, .len = len };
+    size_t ws [4], we [4];
+    int words = split_words (&t, ws, we, 4);
+    if (words == 0)
+        return -1;
+    int last = words < 4? words - 1: 3;
+    char buf [SCAN_NAME_MAX];
+    size_t used;
+    int count = 0;
+    if (words >= 2 && words <= 3) {
+        if (!join_words (&t, ws, we, words, buf, &used))
+            return -1;
+        if (known_mac (self, TAG_NAME, buf, used, hashes [count++]) != 0)
+            goto fail;
+    }
+    if (words >= 3) {
+        size_t fs [2] = { ws [0], ws [last] }, fe [2] = { we [0], we [last] };
+        if (!join_words (&t, fs, fe, 2, buf, &used))
+            goto fail;
+        if (known_mac (self, TAG_NAME, buf, used, hashes [count++]) != 0)
+            goto fail;
+    }
+    if (cp_count (&t, ws [last], we [last]) >= 3) {
+        if (!join_words (&t, ws + last, we + last, 1, buf, &used))
+            goto fail;
+        if (known_mac (self, TAG_NAME, buf, used, hashes [count++]) != 0)
+            goto fail;
+    }
+    OPENSSL_cleanse (buf, sizeof buf);
+    return count > 0? count: -1;
+fail:
+    OPENSSL_cleanse (buf, sizeof buf);
+    return -1;
+}
+
+int
+scan_known_add_name (scan_known_t *self, const char *name, size_t len)
+{
+    uint8_t hashes [SCAN_NAME_HASHES_MAX][SCAN_HASH_SIZE];
+    int n = scan_known_name_hashes (self, name, len, hashes);
+    int rc = n > 0? 0: -1;
+    for (int k = 0; k < n && rc == 0; k++)
+        rc = scan_known_add_hash (self, hashes [k]);
+    return rc;
+}
+
+//  The 8 national digits of a phone number written by a person.
+static bool
+phone_normalise (const char *phone, size_t len, char digits [8])
+{
+    char all [16];
+    size_t n = 0;
+    bool plus = false;
+    for (size_t k = 0; k < len; k++) {
+        char c = phone [k];
+        if (is_digit ((byte) c)) {
+            if (n == sizeof all)
+                return false;
+            all [n++] = c;
+        }
+        else
+        if (c == '+' && n == 0 && !plus)
+            plus = true;
+        else
+        if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')')
+            return false;
+    }
+    const char *national = all;
+    if (n == 12 && !plus && memcmp (all, "0047", 4) == 0)
+        national += 4;
+    else
+    if (n == 10 && memcmp (all, "47", 2) == 0)
+        national += 2;
+    else
+    if (n != 8 || plus)
+        return false;
+    memcpy (digits, national, 8);
+    return true;
+}
+
+int
+scan_known_phone_hash (const scan_known_t *self, const char *phone, size_t len,
+                       uint8_t hash [SCAN_HASH_SIZE])
+{
+    char digits [8];
+    if (!self || !phone || !hash || !phone_normalise (phone, len, digits))
+        return -1;
+    return known_mac (self, TAG_PHONE, digits, 8, hash);
+}
+
+int
+scan_known_add_phone (scan_known_t *self, const char *phone, size_t len)
+{
+    uint8_t hash [SCAN_HASH_SIZE];
+    if (scan_known_phone_hash (self, phone, len, hash) != 0)
+        return -1;
+    return scan_known_add_hash (self, hash);
+}
+
+//  ---------------------------------------------------------------------
+//  Phone numbers
+
+static bool
+token_in (const scan_t *t, size_t pos, size_t end, const char *const *list)
+{
+    for (; *list; list++)
+        if (ci_equal (t->s + pos, end - pos, *list))
+            return true;
+    return false;
+}
+
+static const char *const money_before [] = {
+    "kr", "kr.", "nok", "kroner", "beløp", "beløpet", "sum", "eur", "usd",
+    "sek", "dkk", "€", "$", "£", NULL
+};
+static const char *const unit_after [] = {
+    "kr", "kr.", "kroner", "nok", "prosent", "%", "mill", "mill.", "millioner",
+    "mrd", "mrd.", "milliarder", "euro", "eur", "dollar", "usd", ",-", NULL
+};
+
+//  The token (run of non-space characters, at most 12 bytes) that ends
+//  after at most two spaces before pos.
+static bool
+token_before (const scan_t *t, size_t pos, size_t *start, size_t *end)
+{
+    long cp;
+    size_t p = pos;
+    for (int k = 0; k < 2 && p > 0; k++) {
+        size_t n = utf8_before (t->s, t->len, p, &cp);
+        if (cp != ' ' && cp != 0xA0)
+            break;
+        p -= n;
+    }
+    size_t e = p;
+    while (p > 0 && e - p <= 12) {
+        size_t n = utf8_before (t->s, t->len, p, &cp);
+        if (cp == ' ' || cp == 0xA0 || cp == '\n' || cp == '\t' || cp == '(')
+            break;
+        p -= n;
+    }
+    if (e > p && t->s [e - 1] == ':')   //  "beløp:"
+        e--;
+    if (p == e || e - p > 12)
+        return false;
+    *start = p;
+    *end = e;
+    return true;
+}
+
+static bool
+token_after (const scan_t *t, size_t pos, size_t *start, size_t *end)
+{
+    long cp;
+    size_t p = skip_spaces (t, pos, 2);
+    size_t s = p;
+    while (p < t->len && p - s <= 12) {
+        size_t n = utf8_at (t->s, t->len, p, &cp);
+        if (cp == ' ' || cp == 0xA0 || cp == '\n' || cp == '\t' || cp == ')'
+        ||  cp == ',' || cp == ';' || cp == '!' || cp == '?')
+            break;
+        p += n;
+    }
+    //  "kr." at the end of a sentence is still "kr"
+    while (p > s && t->s [p - 1] == '.' && !ci_equal (t->s + s, p - s, "kr.")
+           && !ci_equal (t->s + s, p - s, "mill.") && !ci_equal (t->s + s, p - s, "mrd."))
+        p--;
+    if (p == s || p - s > 12)
+        return false;
+    *start = s;
+    *end = p;
+    return true;
+}
+
+//  An 8-digit number in a usual grouping at pos: 91234567, 912 34 567,
+//  91 23 45 67, 9123 4567 (dashes allowed in the first two groupings).
+//  Fills digits, returns the end or 0.
+static size_t
+phone_groups (const scan_t *t, size_t pos, char digits [8], bool *grouped)
+{
+    size_t groups [4];
+    int ngroups = 0;
+    size_t total = 0, p = pos;
+    bool dash = false;
+    while (true) {
+        size_t run = digit_run (t, p, 8);
+        if (run == 0 || run > 8 - total || ngroups == 4)
+            return 0;
+        memcpy (digits + total, t->s + p, run);
+        groups [ngroups++] = run;
+        total += run;
+        p += run;
+        if (total == 8)
+            break;
+        size_t sep = group_space_at (t, p);
+        if (!sep && p < t->len && t->s [p] == '-') {
+            sep = 1;
+            dash = true;
+        }
+        if (!sep)
+            return 0;
+        p += sep;
+    }
+    bool ok = (ngroups == 1)
+           || (ngroups == 3 && groups [0] == 3 && groups [1] == 2)
+           || (ngroups == 4 && groups [0] == 2 && groups [1] == 2 && groups [2] == 2)
+           || (ngroups == 2 && groups [0] == 4 && !dash);
+    if (!ok || digits [0] < '2')
+        return 0;
+    const byte *d = (const byte *) digits;
+    if (ngroups == 2) {             //  "2019 2020" is two years
+        int a = digits_value (d, 4), b = digits_value (d + 4, 4);
+        if (a >= 1900 && a <= 2099 && b >= 1900 && b <= 2099)
+            return 0;
+    }
+    if (ngroups == 1) {             //  "25122023" is a date
+        int year = digits_value (d + 4, 4);
+        if (year >= 1900 && year <= 2099
+        &&  date_ok (digits_value (d, 2), digits_value (d + 2, 2), year, true))
+            return 0;
+    }
+    //  one more group after a grouped number: a longer number or a list
+    *grouped = ngroups > 1;
+    size_t sep = group_space_at (t, p);
+    if (!sep && p < t->len && t->s [p] == '-')
+        sep = 1;
+    if (*grouped && sep && digit_at (t, p + sep))
+        return 0;
+    return p;
+}
+
+//  Amounts, decimals, dates and times around a bare 8-digit candidate.
+static bool
+phone_context_ok (const scan_t *t, size_t start, size_t end, bool grouped)
+{
+    const byte *s = t->s;
+    size_t a, b;
+    if (start >= 2 && in_set (s [start - 1], ".,:/-") && is_digit (s [start - 2]))
+        return false;
+    if (grouped && group_space_before (t, start)) {
+        long cp;
+        size_t n = utf8_before (t->s, t->len, start, &cp);
+        if (start > n && is_digit (s [start - n - 1]))
+            return false;           //  a group before it
+    }
+    if (token_before (t, start, &a, &b) && token_in (t, a, b, money_before))
+        return false;
+    if (end < t->len) {
+        byte c = s [end];
+        if (c == '%')
+            return false;
+        if (in_set (c, ".,:/") && end + 1 < t->len
+        &&  (is_digit (s [end + 1]) || s [end + 1] == '-'))
+            return false;
+    }
+    if (token_after (t, end, &a, &b) && token_in (t, a, b, unit_after))
+        return false;
+    return true;
+}
+
+static bool
+phone_emit (scan_t *t, size_t start, size_t end, const char digits [8], int conf)
+{
+    if (t->known) {
+        uint8_t hash [SCAN_HASH_SIZE];
+        if (known_mac (t->known, TAG_PHONE, digits, 8, hash) != 0)
+            return emit (t, SCAN_UNCHECKED, start, end - start, SCAN_CONF_HIGH);
+        if (known_contains (t->known, hash))
+            return emit (t, SCAN_KNOWN_PHONE, start, end - start, SCAN_CONF_HIGH);
+    }
+    return emit (t, SCAN_PHONE, start, end - start, conf);
+}
+
+static bool
+phone_try (scan_t *t, size_t pos)
+{
+    char digits [8];
+    bool grouped = false;
+    size_t p = 0;
+    //  +47 / 0047 / (+47) prefix: then it is a phone whatever surrounds it
+    if (t->s [pos] == '+' && ci_prefix (t, pos, "+47"))
+        p = pos + 3;
+    else
+    if (ci_prefix (t, pos, "0047"))
+        p = pos + 4;
+    if (p) {
+        if (p < t->len && t->s [p] == ')')
+            p++;
+        size_t sep = group_space_at (t, p);
+        if (!sep && p < t->len && t->s [p] == '-')
+            sep = 1;
+        size_t end = phone_groups (t, p + sep, digits, &grouped);
+        if (end)
+            return phone_emit (t, pos, end, digits, SCAN_CONF_HIGH);
+        if (t->s [pos] == '+')
+            return false;
+    }
+    if (!is_digit (t->s [pos]))
+        return false;
+    //  "47 912 34 567": the country code without its plus
+    size_t sep = ci_prefix (t, pos, "47")? group_space_at (t, pos + 2): 0;
+    size_t end = sep? phone_groups (t, pos + 2 + sep, digits, &grouped): 0;
+    if (end && phone_context_ok (t, pos, end, true))
+        return phone_emit (t, pos, end, digits, SCAN_CONF_HIGH);
+    end = phone_groups (t, pos, digits, &grouped);
+    if (!end || !phone_context_ok (t, pos, end, grouped))
+        return false;
+    return phone_emit (t, pos, end, digits, SCAN_CONF_MEDIUM);
+}
+
+//  ---------------------------------------------------------------------
+//  E-mail
+
+static size_t
+local_char_at (const scan_t *t, size_t pos)
+{
+    if (pos >= t->len)
+        return 0;
+    byte c = t->s [pos];
+    if (c < 0x80)
+        return is_alpha (c) || is_digit (c) || in_set (c, "!#$%&'*+/=?^_`{|}~.-");
+    long cp;
+    size_t n = utf8_at (t->s, t->len, pos, &cp);
+    return cp_is_letter (cp)? n: 0;
+}
+
+static bool
+local_char_before (const scan_t *t, size_t pos)
+{
+    long cp;
+    if (pos == 0)
+        return false;
+    size_t n = utf8_before (t->s, t->len, pos, &cp);
+    return local_char_at (t, pos - n) == n;
+}
+
+//  "@", fullwidth "＠", "(at)" or "[at]", each with an optional space
+//  either side.
+static size_t
+at_sign_at (const scan_t *t, size_t pos)
+{
+    size_t p = pos;
+    if (p < t->len && t->s [p] == ' ')
+        p++;
+    size_t n = p < t->len && t->s [p] == '@'? 1: 0;
+    if (!n)
+        n = ci_prefix (t, p, "\xef\xbc\xa0");
+    if (!n)
+        n = ci_prefix (t, p, "(at)");
+    if (!n)
+        n = ci_prefix (t, p, "[at]");
+    if (!n)
+        return 0;
+    p += n;
+    if (p < t->len && t->s [p] == ' ')
+        p++;
+    return p - pos;
+}
+
+//  A domain with at least one dot and a top-level label of two or more
+//  letters. Returns its end, or 0.
+static size_t
+domain_end (const scan_t *t, size_t pos)
+{
+    size_t p = pos;
+    long cp;
+    while (p < t->len) {
+        byte c = t->s [p];
+        size_t n = 1;
+        if (c >= 0x80) {
+            n = utf8_at (t->s, t->len, p, &cp);
+            if (!cp_is_letter (cp))
+                break;
+        }
+        else
+        if (c == '.') {
+            if (p == pos || t->s [p - 1] == '.')
+                break;
+        }
+        else
+        if (!is_alpha (c) && !is_digit (c) && c != '-')
+            break;
+        p += n;
+    }
+    while (p > pos && (t->s [p - 1] == '.' || t->s [p - 1] == '-'))
+        p--;
+    size_t label = p;               //  start of the top-level label
+    while (label > pos && t->s [label - 1] != '.')
+        label--;
+    if (label == pos || p - label < 2 || is_digit (t->s [label]))
+        return 0;
+    return p;
+}
+
+static bool
+email_try (scan_t *t, size_t pos)
+{
+    if (local_char_before (t, pos) && pos != t->last_end)
+        return false;
+    if (!(t->em_valid && pos >= t->em_from && pos < t->em_end)) {
+        size_t end = pos, n;
+        while ((n = local_char_at (t, end)) > 0)
+            end += n;
+        size_t at = at_sign_at (t, end);
+        t->em_valid = true;
+        t->em_from = pos;
+        t->em_end = end;
+        t->em_domain_end = at? domain_end (t, end + at): 0;
+    }
+    if (!t->em_domain_end)
+        return false;
+    size_t start = pos;
+    while (start < t->em_end && t->s [start] == '.')
+        start++;
+    if (start == t->em_end)
+        return false;
+    return emit (t, SCAN_EMAIL, start, t->em_domain_end - start, SCAN_CONF_HIGH);
+}
+
+//  ---------------------------------------------------------------------
+//  Keywords followed by a value: case numbers and dates of birth
+
+static const char *const filler_words [] = {
+    "nr", "nummer", "no", "number", "er", "var", "den", "d", "the", "on",
+    "is", "was", "of", NULL
+};
+
+//  Skips ":", ".", "#", "nr", "den" and the like between a keyword and
+//  its value; a bounded number of steps.
+static size_t
+skip_fillers (const scan_t *t, size_t pos)
+{
+    for (int round = 0; round < 6; round++) {
+        size_t q = skip_spaces (t, pos, 3);
+        if (q < t->len && (t->s [q] == ':' || t->s [q] == '.' || t->s [q] == '#')) {
+            pos = q + 1;
+            continue;
+        }
+        size_t n = 0;
+        for (const char *const *w = filler_words; *w && !n; w++)
+            n = ci_word (t, q, *w);
+        if (!n)
+            return q;
+        pos = q + n;
+    }
+    return skip_spaces (t, pos, 3);
+}
+
+typedef struct { const char *word; bool prefix; } keyword_t;
+
+//  Keyword at pos: exact word, or a word starting with it (prefix).
+//  Returns the end of the keyword's word, or 0.
+static size_t
+keyword_at (const scan_t *t, size_t pos, size_t we, const keyword_t *list)
+{
+    for (; list->word; list++) {
+        size_t n = list->prefix? ci_prefix (t, pos, list->word): ci_word (t, pos, list->word);
+        if (n)
+            return list->prefix && pos + n < we? we: pos + n;
+    }
+    return 0;
+}
+
+static const keyword_t case_keywords [] = {
+    { "anmeld", true },             //  anmeldelse, anmeldelsesnummer, anmeldt
+    { "anm", false },
+    { "saksn", true },              //  saksnr, saksnummer
+    { "straffesak", true },         //  straffesak, straffesaksnr.
+    { "politisak", true },
+    { "sak", false }, { "saken", false },
+    { "journaln", true },
+    { "referansen", true },
+    { "ref", false },
+    { "case", false },
+    { NULL, false }
+};
+
+static bool
+case_try (scan_t *t, size_t pos, size_t we)
+{
+    size_t p = keyword_at (t, pos, we, case_keywords);
+    if (!p)
+        return false;
+    p = skip_fillers (t, p);
+    if (!digit_at (t, p))
+        return false;
+    size_t start = p, digits = 0;
+    while (p < t->len && p - start < 32) {
+        if (is_digit (t->s [p]))
+            digits++;
+        else
+        if (!((t->s [p] == '/' || t->s [p] == '-') && digit_at (t, p + 1)))
+            break;
+        p++;
+    }
+    if (digits < 5 || digit_at (t, p))
+        return false;
+    return emit (t, SCAN_CASE_NUMBER, start, p - start, SCAN_CONF_HIGH);
+}
+
+static const keyword_t birth_keywords [] = {
+    { "fødselsdato", true }, { "fødselsdag", true },
+    { "født", false }, { "fødd", false },
+    { "f.dato", false }, { "f.d.", false }, { "fdato", false }, { "f.", false },
+    { "date of birth", false }, { "dob", false }, { "d.o.b.", false },
+    { "born", false },
+    { NULL, false }
+};
+
+static bool
+birth_try (scan_t *t, size_t pos, size_t we)
+{
+    size_t p = keyword_at (t, pos, we, birth_keywords);
+    if (!p)
+        return false;
+    p = skip_fillers (t, p);
+    size_t end = digit_at (t, p)? date_at (t, p): 0;
+    if (!end || digit_at (t, end))
+        return false;
+    return emit (t, SCAN_BIRTH_DATE, p, end - p, SCAN_CONF_HIGH);
+}
+
+//  ---------------------------------------------------------------------
+//  Crisis centre
+
+static bool
+crisis_try (scan_t *t, size_t pos, size_t we)
+{
+    const byte *w = t->s + pos;
+    size_t n = we - pos;
+    if (ci_contains (w, n, "krisesent") || ci_contains (w, n, "krise-sent")
+    ||  ci_contains (w, n, "crisiscent") || ci_contains (w, n, "crisis-cent"))
+        return emit (t, SCAN_CRISIS_CENTRE, pos, n, SCAN_CONF_HIGH);
+    //  "krise senter", "crisis centre"
+    bool krise = n >= 5 && ci_equal (w + n - 5, 5, "krise");
+    bool crisis = n >= 6 && ci_equal (w + n - 6, 6, "crisis");
+    if (!krise && !crisis)
+        return false;
+    size_t q = skip_spaces (t, we, 2);
+    if (q == we || !word_start (t, q) || !ci_prefix (t, q, krise? "sent": "cent"))
+        return false;
+    return emit (t, SCAN_CRISIS_CENTRE, pos, word_end (t, q) - pos, SCAN_CONF_HIGH);
+}
+
+//  ---------------------------------------------------------------------
+//  Vehicle registration: two letters and five digits
+
+static bool
+vehicle_try (scan_t *t, size_t pos, size_t we)
+{
+    if (we != pos + 2 || !is_alpha (t->s [pos]) || !is_alpha (t->s [pos + 1]))
+        return false;
+    size_t p = we;
+    size_t sep = group_space_at (t, p);
+    if (!sep && p < t->len && t->s [p] == '-')
+        sep = 1;
+    p += sep;
+    if (digit_run (t, p, 5) != 5 || t->s [p] == '0')
+        return false;
+    size_t end = p + 5;
+    if (end + 1 < t->len && in_set (t->s [end], ".,:") && is_digit (t->s [end + 1]))
+        return false;
+    bool upper = is_upper_ascii (t->s [pos]) && is_upper_ascii (t->s [pos + 1]);
+    //  "kr 12500" is an amount; lower case counts only when written as one
+    if (!upper && (sep || ci_equal (t->s + pos, 2, "kr") || ci_equal (t->s + pos, 2, "nr")))
+        return false;
+    return emit (t, SCAN_VEHICLE, pos, end - pos, SCAN_CONF_MEDIUM);
+}
+
+//  ---------------------------------------------------------------------
+//  Street addresses: "Storgata 12B", "Karl Johans gate 5"
+
+static const char *const street_suffixes [] = {
+    "gate", "gata", "gaten", "veien", "vegen", "vei", "veg", "veita",
+    "allé", "allè", "plass", "plassen", "stien", "svingen", "bakken", "bakke",
+    "tunet", "torget", "torg", "brygga", "bryggen", "kaia", "kaien",
+    "ringen", "løkka", "løkken", "haugen", "åsen", "jordet", "kroken",
+    "smauet", "stredet", "terrasse", "terrassen", "lunden", "vollen",
+    "grenda", "sletta", "høgda", "promenaden", NULL
+};
+//  Only after a capitalised word ("Bygdøy alle"): alone they are words.
+static const char *const street_words [] = { "alle", NULL };
+//  Only with a dot: "Storgt. 12", "Sørkedalsvn. 3"
+static const char *const street_abbrevs [] = { "gt", "vn", NULL };
+
+static const char *const count_words [] = {
+    "år", "års", "dag", "dager", "døgn", "gang", "ganger", "gangen", "time",
+    "timer", "uke", "uker", "måned", "måneder", "mnd", "natt", "netter",
+    "barn", "barna", "sak", "saker", "kr", "kroner", "nok", "prosent", "min",
+    "minutter", "sekunder", "personer", "stk", "kg", "km", "meter", "m",
+    "cm", "liter", "klokka", "kl", NULL
+};
+
+static size_t
+suffix_of (const scan_t *t, size_t ws, size_t we, const char *const *list)
+{
+    for (; *list; list++) {
+        size_t n = strlen (*list);
+        if (we - ws >= n && ci_equal (t->s + we - n, n, *list))
+            return n;
+    }
+    return 0;
+}
+
+//  The house number after a street name: 1-4 digits and an optional
+//  letter, not a count ("3 ganger"), decimal, date or time.
+static size_t
+house_number (const scan_t *t, size_t pos)
+{
+    size_t p = pos, n;
+    for (int k = 0; k < 2 && (n = group_space_at (t, p)) > 0; k++)
+        p += n;
+    if (p == pos)
+        return 0;
+    size_t run = digit_run (t, p, 4);
+    if (run == 0 || run > 4 || t->s [p] == '0')
+        return 0;
+    p += run;
+    if (p < t->len && is_alpha (t->s [p]) && !letter_at (t, p + 1) && !digit_at (t, p + 1))
+        p++;
+    else
+    if (letter_at (t, p))
+        return 0;
+    if (p + 1 < t->len && in_set (t->s [p], ".,:") && is_digit (t->s [p + 1]))
+        return 0;
+    size_t q = skip_spaces (t, p, 2);
+    if (q < t->len && t->s [q] == '%')
+        return 0;
+    if (q > p && word_start (t, q) && token_in (t, q, word_end (t, q), count_words))
+        return 0;
+    return p;
+}
+
+//  A capitalised word just before pos (one or two spaces between).
+static bool
+capitalised_before (const scan_t *t, size_t pos, size_t *start)
+{
+    size_t p = pos;
+    long cp;
+    for (int k = 0; k < 2 && p > 0; k++) {
+        size_t n = utf8_before (t->s, t->len, p, &cp);
+        if (cp != ' ' && cp != 0xA0)
+            break;
+        p -= n;
+    }
+    if (p == pos || !word_back (t, p, start))
+        return false;
+    utf8_at (t->s, t->len, *start, &cp);
+    return cp_is_upper (cp) && cp_count (t, *start, p) >= 2;  //  not "I gata 3"
+}
+
+static bool
+address_try (scan_t *t, size_t pos, size_t we)
+{
+    size_t start = pos, end = 0;
+    size_t n = suffix_of (t, pos, we, street_suffixes);
+    bool bare = n == we - pos;
+    if (!n) {
+        n = suffix_of (t, pos, we, street_words);
+        bare = n > 0;
+        if (n && n != we - pos)
+            return false;
+    }
+    if (n) {
+        size_t prev;
+        if (bare) {
+            if (!capitalised_before (t, pos, &prev))
+                return false;
+            if (prev >= t->last_end)
+                start = prev;
+        }
+        end = house_number (t, we);
+    }
+    else
+    if (suffix_of (t, pos, we, street_abbrevs) && we > pos + 2
+    &&  we < t->len && t->s [we] == '.')
+        end = house_number (t, we + 1);
+    if (!end)
+        return false;
+    return emit (t, SCAN_ADDRESS, start, end - start, SCAN_CONF_MEDIUM);
+}
+
+//  ---------------------------------------------------------------------
+//  Known names: runs of 1-3 words, hashed and looked up
+
+//  Looks up a normalised window, and the window without a genitive -s.
+//  Returns 1 on a hit, 0 on none, -1 if hashing failed.
+static int
+known_window (const scan_t *t, const size_t *ws, const size_t *we, int n)
+{
+    char buf [SCAN_NAME_MAX];
+    size_t used;
+    uint8_t hash [SCAN_HASH_SIZE];
+    if (n == 1 && cp_count (t, ws [0], we [0]) < 3)
+        return 0;
+    if (!join_words (t, ws, we, n, buf, &used))
+        return 0;                   //  longer than any name we accept
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            if (buf [used - 1] != 's' || cp_count (t, ws [n - 1], we [n - 1]) < 4)
+                break;
+            used--;
+        }
+        if (known_mac (t->known, TAG_NAME, buf, used, hash) != 0)
+            return -1;
+        if (known_contains (t->known, hash))
+            return 1;
+    }
+    return 0;
+}
+
+static bool
+known_try (scan_t *t, size_t pos, size_t we)
+{
+    if (!t->known)
+        return false;
+    size_t ws [3] = { pos }, wend [3] = { we };
+    int words = 1;
+    while (words < 3 && next_word (t, wend [words - 1], &ws [words], &wend [words]))
+        words++;
+    for (int n = words; n >= 1; n--) {
+        int rc = known_window (t, ws, wend, n);
+        if (rc < 0)
+            return emit (t, SCAN_UNCHECKED, pos, wend [n - 1] - pos, SCAN_CONF_HIGH);
+        if (rc > 0)
+            return emit (t, SCAN_KNOWN_NAME, pos, wend [n - 1] - pos,
+                         n > 1? SCAN_CONF_HIGH: SCAN_CONF_MEDIUM);
+    }
+    return false;
+}
+
+//  ---------------------------------------------------------------------
+//  The pass
+
+static bool
+scan_at (scan_t *t, size_t pos)
+{
+    byte c = t->s [pos];
+    if (local_char_at (t, pos) && email_try (t, pos))
+        return true;
+    if (is_digit (c) || c == '+') {
+        if (pos > 0 && is_digit (t->s [pos - 1]))
+            return false;
+        return (is_digit (c) && fnr_try (t, pos)) || phone_try (t, pos);
+    }
+    if (!word_start (t, pos))
+        return false;
+    size_t we = word_end (t, pos);
+    return crisis_try (t, pos, we)
+        || case_try (t, pos, we)
+        || birth_try (t, pos, we)
+        || vehicle_try (t, pos, we)
+        || address_try (t, pos, we)
+        || known_try (t, pos, we);
+}
+
+size_t
+scanner_scan (const char *text, size_t len, const scan_known_t *known,
+              scan_finding_t *findings, size_t max_findings)
+{
+    scan_t t = {
+        .s = (const byte *) text, .len = text? len: 0,
+        .known = known && known->size > 0? known: NULL,
+        .out = findings, .max = findings? max_findings: 0
+    };
+    long cp;
+    size_t pos = 0;
+    while (pos < t.len) {
+        if (scan_at (&t, pos) && t.last_end > pos)
+            pos = t.last_end;
+        else
+            pos += utf8_at (t.s, t.len, pos, &cp);
+    }
+    return t.count;
+}
+
+const char *
+scanner_kind_name (scan_kind_t kind)
+{
+    switch (kind) {
+        case SCAN_NATIONAL_ID:   return "national_id";
+        case SCAN_PHONE:         return "phone";
+        case SCAN_EMAIL:         return "email";
+        case SCAN_VEHICLE:       return "vehicle";
+        case SCAN_ADDRESS:       return "address";
+        case SCAN_CASE_NUMBER:   return "case_number";
+        case SCAN_BIRTH_DATE:    return "birth_date";
+        case SCAN_CRISIS_CENTRE: return "crisis_centre";
+        case SCAN_KNOWN_NAME:    return "known_name";
+        case SCAN_KNOWN_PHONE:   return "known_phone";
+        case SCAN_UNCHECKED:     return "unchecked";
+    }
+    return "unknown";
+}

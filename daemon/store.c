@@ -1,0 +1,600 @@
+/*  store — sqlite persistence. See store.h.                                 */
+#include "store.h"
+#include <czmq.h>
+
+static const char *schema =
+    "CREATE TABLE IF NOT EXISTS meta ("
+    "  key TEXT PRIMARY KEY, value INTEGER);"
+    "CREATE TABLE IF NOT EXISTS messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  sender_key TEXT NOT NULL,"
+    "  message_id BLOB NOT NULL,"
+    "  sender_node TEXT NOT NULL,"
+    "  sender_agency INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL,"
+    "  acute INTEGER NOT NULL DEFAULT 0,"
+    "  subject_key BLOB,"
+    "  payload BLOB,"                 //  sealed packed Submit; NULL once purged
+    "  result BLOB,"                  //  packed SubmitResult: no personal data
+    "  created_ms INTEGER NOT NULL,"
+    "  expires_ms INTEGER NOT NULL,"
+    "  UNIQUE (sender_key, message_id));"
+    "CREATE INDEX IF NOT EXISTS messages_subject ON messages (subject_key);"
+    "CREATE TABLE IF NOT EXISTS outbox ("
+    "  id INTEGER PRIMARY KEY,"       //  the delivery id
+    "  message INTEGER NOT NULL REFERENCES messages (id),"
+    "  node TEXT NOT NULL,"
+    "  agency INTEGER NOT NULL,"
+    "  view INTEGER NOT NULL,"
+    "  rule TEXT NOT NULL,"
+    "  basis TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  classes INTEGER NOT NULL DEFAULT 0,"   //  data classes the view keeps
+    "  state INTEGER NOT NULL DEFAULT 0,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  sent_ms INTEGER NOT NULL DEFAULT 0,"
+    "  received_ms INTEGER NOT NULL DEFAULT 0,"
+    "  read_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS outbox_node ON outbox (node, state, id);"
+    "CREATE INDEX IF NOT EXISTS outbox_message ON outbox (message);"
+    "CREATE TABLE IF NOT EXISTS subscriptions ("
+    "  node TEXT PRIMARY KEY, kinds INTEGER NOT NULL,"
+    "  min_urgency INTEGER NOT NULL, min_level INTEGER NOT NULL);";
+
+enum {
+    Q_FIND, Q_INSERT_MESSAGE, Q_SET_RESULT, Q_INSERT_OUTBOX, Q_PENDING,
+    Q_MARK_SENT, Q_STATE, Q_RECEIPT, Q_REQUEUE_NODE, Q_OVERDUE_NODES, Q_REQUEUE_OVERDUE,
+    Q_COUNTS, Q_INFLIGHT, Q_SUBJECT_PENDING, Q_REDECIDE, Q_SUBJECT_RECEIVED, Q_SUB_GET, Q_SUB_SET, Q_META_GET, Q_META_SET, Q_COUNT
+};
+
+static const char *queries [Q_COUNT] = {
+    [Q_FIND] = "SELECT result FROM messages WHERE sender_key = ?1 AND message_id = ?2",
+    [Q_INSERT_MESSAGE] =
+        "INSERT INTO messages (sender_key, message_id, sender_node, sender_agency, kind,"
+        " acute, subject_key, payload, created_ms, expires_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [Q_SET_RESULT] = "UPDATE messages SET result = ?2 WHERE id = ?1",
+    [Q_INSERT_OUTBOX] =
+        "INSERT INTO outbox (message, node, agency, view, rule, basis, reason, classes)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [Q_PENDING] =
+        "SELECT o.id, o.message, m.message_id, m.sender_node, m.sender_agency, m.kind,"
+        " m.acute, o.agency, o.view, o.rule, o.basis, o.reason, o.attempts, m.created_ms,"
+        " m.payload, m.subject_key, o.classes"
+        " FROM outbox o JOIN messages m ON m.id = o.message"
+        " WHERE o.node = ?1 AND o.state = 0 ORDER BY o.id LIMIT ?2",
+    [Q_MARK_SENT] =
+        "UPDATE outbox SET state = 1, attempts = attempts + 1, sent_ms = ?2 WHERE id = ?1",
+    [Q_STATE] = "SELECT state FROM outbox WHERE id = ?1 AND node = ?2",
+    [Q_RECEIPT] =
+        "UPDATE outbox SET state = max (state, ?3),"
+        " received_ms = CASE WHEN received_ms = 0 THEN ?4 ELSE received_ms END,"
+        " read_ms = CASE WHEN ?3 = 3 AND read_ms = 0 THEN ?4 ELSE read_ms END"
+        " WHERE id = ?1 AND node = ?2 AND state IN (0, 1, 2, 3)",
+    [Q_REQUEUE_NODE] = "UPDATE outbox SET state = 0 WHERE node = ?1 AND state = 1",
+    [Q_OVERDUE_NODES] =
+        "SELECT DISTINCT node FROM outbox WHERE state = 1 AND sent_ms < ?1",
+    [Q_REQUEUE_OVERDUE] = "UPDATE outbox SET state = 0 WHERE state = 1 AND sent_ms < ?1",
+    [Q_COUNTS] = "SELECT node, count(*) FROM outbox WHERE state IN (0, 1) GROUP BY node",
+    [Q_INFLIGHT] = "SELECT count(*) FROM outbox WHERE node = ?1 AND state = 1",
+    [Q_SUBJECT_PENDING] =
+        "SELECT o.id, o.message, m.message_id, m.sender_node, m.sender_agency, m.kind,"
+        " m.acute, o.agency, o.view, o.rule, o.basis, o.reason, o.attempts, m.created_ms,"
+        " m.payload, m.subject_key, o.classes, o.node, m.sender_key"
+        " FROM outbox o JOIN messages m ON m.id = o.message"
+        " WHERE m.subject_key = ?1 AND o.state IN (0, 1) AND m.kind IN (1, 2, 3, 4)"
+        " ORDER BY o.id",
+    [Q_REDECIDE] =
+        "UPDATE outbox SET view = ?2, rule = ?3, basis = ?4, reason = ?5, classes = ?6,"
+        " state = CASE WHEN ?2 = 4 THEN 6 ELSE 0 END WHERE id = ?1 AND state IN (0, 1)",
+    [Q_SUBJECT_RECEIVED] =
+        "SELECT DISTINCT o.node FROM outbox o JOIN messages m ON m.id = o.message"
+        " WHERE m.subject_key = ?1 AND o.state IN (2, 3) AND o.view = 1",
+    [Q_SUB_GET] = "SELECT kinds, min_urgency, min_level FROM subscriptions WHERE node = ?1",
+    [Q_SUB_SET] =
+        "INSERT INTO subscriptions (node, kinds, min_urgency, min_level) VALUES (?1, ?2, ?3, ?4)"
+        " ON CONFLICT (node) DO UPDATE SET kinds = ?2, min_urgency = ?3, min_level = ?4",
+    [Q_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [Q_META_SET] =
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)"
+        " ON CONFLICT (key) DO UPDATE SET value = ?2",
+};
+
+struct _store_t {
+    sqlite3      *db;
+    sqlite3_stmt *stmt [Q_COUNT];
+    bool          in_transaction;
+    bool          created;
+};
+
+static int
+s_fail (store_t *self, const char *what)
+{
+    zsys_error ("store: %s: %s", what, sqlite3_errmsg (self->db));
+    return -1;
+}
+
+int
+store_exec (store_t *self, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec (self->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        zsys_error ("store: %s", msg? msg: sqlite3_errmsg (self->db));
+        sqlite3_free (msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_table_exists (store_t *self, const char *table)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text (stmt, 1, table, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: -1;
+}
+
+//  WAL + synchronous=FULL: a commit is on disk (WAL fsynced) when it
+//  returns. The busy timeout covers offline tools reading the same file.
+static int
+s_open_db (store_t *self, const char *path)
+{
+    if (sqlite3_open_v2 (path, &self->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                         NULL) != SQLITE_OK)
+        return s_fail (self, path);
+    sqlite3_busy_timeout (self->db, 5000);
+    int exists = s_table_exists (self, "messages");
+    if (exists < 0)
+        return s_fail (self, "read schema");
+    self->created = exists == 0;
+    if (store_exec (self, "PRAGMA journal_mode = WAL;")
+    ||  store_exec (self, "PRAGMA synchronous = FULL;")
+    ||  store_exec (self, "PRAGMA foreign_keys = ON;")
+    ||  store_exec (self, "PRAGMA secure_delete = ON;")
+    //  A cycle's transaction must fit in the page cache: a spill writes
+    //  pages to the WAL twice.
+    ||  store_exec (self, "PRAGMA cache_size = -65536;")
+    ||  store_exec (self, schema))
+        return -1;
+    //  journal_mode answers with the mode in force: make sure it took.
+    sqlite3_stmt *stmt = NULL;
+    int ok = sqlite3_prepare_v2 (self->db, "PRAGMA journal_mode", -1, &stmt, NULL) == SQLITE_OK
+          && sqlite3_step (stmt) == SQLITE_ROW
+          && streq ((const char *) sqlite3_column_text (stmt, 0), "wal");
+    sqlite3_finalize (stmt);
+    if (!ok) {
+        zsys_error ("store: %s is not in WAL mode", path);
+        return -1;
+    }
+    return 0;
+}
+
+store_t *
+store_new (const char *path)
+{
+    store_t *self = (store_t *) zmalloc (sizeof (store_t));
+    if (!self)
+        return NULL;
+    if (s_open_db (self, path)) {
+        store_destroy (&self);
+        return NULL;
+    }
+    for (int i = 0; i < Q_COUNT; i++)
+        if (sqlite3_prepare_v3 (self->db, queries [i], -1, SQLITE_PREPARE_PERSISTENT,
+                                &self->stmt [i], NULL) != SQLITE_OK) {
+            s_fail (self, queries [i]);
+            store_destroy (&self);
+            return NULL;
+        }
+    return self;
+}
+
+void
+store_destroy (store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    store_t *self = *self_p;
+    if (self->in_transaction)
+        store_rollback (self);
+    for (int i = 0; i < Q_COUNT; i++)
+        sqlite3_finalize (self->stmt [i]);
+    if (self->db && sqlite3_close (self->db) != SQLITE_OK)
+        zsys_error ("store: close: %s", sqlite3_errmsg (self->db));
+    free (self);
+    *self_p = NULL;
+}
+
+sqlite3 *
+store_db (store_t *self)
+{
+    return self->db;
+}
+
+bool
+store_was_created (store_t *self)
+{
+    return self->created;
+}
+
+int
+store_begin (store_t *self)
+{
+    if (self->in_transaction)
+        return 0;
+    if (store_exec (self, "BEGIN IMMEDIATE"))
+        return -1;
+    self->in_transaction = true;
+    return 0;
+}
+
+int
+store_commit (store_t *self)
+{
+    if (!self->in_transaction)
+        return 0;
+    if (store_exec (self, "COMMIT")) {
+        store_rollback (self);
+        return -1;
+    }
+    self->in_transaction = false;
+    return 0;
+}
+
+void
+store_rollback (store_t *self)
+{
+    if (!self->in_transaction)
+        return;
+    if (sqlite3_get_autocommit (self->db) == 0)
+        store_exec (self, "ROLLBACK");
+    self->in_transaction = false;
+}
+
+bool
+store_in_transaction (store_t *self)
+{
+    return self->in_transaction;
+}
+
+//  Returns a reset statement ready for binding.
+static sqlite3_stmt *
+s_stmt (store_t *self, int query)
+{
+    sqlite3_stmt *stmt = self->stmt [query];
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+    return stmt;
+}
+
+//  Steps a statement that returns no rows.
+static int
+s_done (store_t *self, sqlite3_stmt *stmt, const char *what)
+{
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_DONE? 0: s_fail (self, what);
+}
+
+int
+store_message_find (store_t *self, const char *sender_key, const uint8_t message_id [16],
+                    uint8_t **result, size_t *result_size)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_FIND);
+    sqlite3_bind_text (stmt, 1, sender_key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 2, message_id, 16, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset (stmt);
+        return 0;
+    }
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset (stmt);
+        return s_fail (self, "find message");
+    }
+    size_t size = (size_t) sqlite3_column_bytes (stmt, 0);
+    const void *blob = sqlite3_column_blob (stmt, 0);
+    *result = (uint8_t *) malloc (size? size: 1);
+    if (*result && size)
+        memcpy (*result, blob, size);
+    *result_size = size;
+    sqlite3_reset (stmt);
+    return *result? 1: -1;
+}
+
+int
+store_message_insert (store_t *self, store_message_t *msg)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_INSERT_MESSAGE);
+    sqlite3_bind_text (stmt, 1, msg->sender_key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 2, msg->message_id, 16, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, msg->sender_node, -1, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 4, msg->sender_agency);
+    sqlite3_bind_int (stmt, 5, msg->kind);
+    sqlite3_bind_int (stmt, 6, msg->acute);
+    if (msg->subject_key)
+        sqlite3_bind_blob (stmt, 7, msg->subject_key, 32, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 8, msg->payload, (int) msg->payload_size, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 9, msg->created_ms);
+    sqlite3_bind_int64 (stmt, 10, msg->expires_ms);
+    if (s_done (self, stmt, "insert message"))
+        return -1;
+    msg->message = sqlite3_last_insert_rowid (self->db);
+    return 0;
+}
+
+int
+store_message_set_result (store_t *self, int64_t message, const void *result, size_t size)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_SET_RESULT);
+    sqlite3_bind_int64 (stmt, 1, message);
+    sqlite3_bind_blob (stmt, 2, result, (int) size, SQLITE_STATIC);
+    return s_done (self, stmt, "set result");
+}
+
+int64_t
+store_outbox_insert (store_t *self, int64_t message, const char *node, int agency,
+                     int view, const char *rule, const char *basis, const char *reason,
+                     uint32_t classes)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_INSERT_OUTBOX);
+    sqlite3_bind_int64 (stmt, 1, message);
+    sqlite3_bind_text (stmt, 2, node, -1, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 3, agency);
+    sqlite3_bind_int (stmt, 4, view);
+    sqlite3_bind_text (stmt, 5, rule, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 6, basis, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 7, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 8, classes);
+    if (s_done (self, stmt, "insert outbox"))
+        return -1;
+    return sqlite3_last_insert_rowid (self->db);
+}
+
+static void
+s_copy_text (char *dest, size_t size, const unsigned char *text)
+{
+    snprintf (dest, size, "%s", text? (const char *) text: "");
+}
+
+static void s_read_delivery (sqlite3_stmt *stmt, store_delivery_t *out);
+
+int
+store_outbox_pending (store_t *self, const char *node, int limit,
+                      store_delivery_fn *fn, void *arg)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_PENDING);
+    sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 2, limit);
+    int rc, count = 0;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        store_delivery_t d;
+        s_read_delivery (stmt, &d);
+        count++;
+        if (fn (&d, arg))
+            break;
+    }
+    sqlite3_reset (stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_fail (self, "read outbox");
+    return count;
+}
+
+static void
+s_read_delivery (sqlite3_stmt *stmt, store_delivery_t *out)
+{
+        store_delivery_t d;
+        memset (&d, 0, sizeof d);
+        d.delivery_id = sqlite3_column_int64 (stmt, 0);
+        d.message = sqlite3_column_int64 (stmt, 1);
+        if (sqlite3_column_bytes (stmt, 2) == 16)
+            memcpy (d.message_id, sqlite3_column_blob (stmt, 2), 16);
+        s_copy_text (d.sender_node, sizeof d.sender_node, sqlite3_column_text (stmt, 3));
+        d.sender_agency = sqlite3_column_int (stmt, 4);
+        d.kind = sqlite3_column_int (stmt, 5);
+        d.acute = sqlite3_column_int (stmt, 6);
+        d.agency = sqlite3_column_int (stmt, 7);
+        d.view = sqlite3_column_int (stmt, 8);
+        s_copy_text (d.rule, sizeof d.rule, sqlite3_column_text (stmt, 9));
+        s_copy_text (d.basis, sizeof d.basis, sqlite3_column_text (stmt, 10));
+        s_copy_text (d.reason, sizeof d.reason, sqlite3_column_text (stmt, 11));
+        d.attempts = sqlite3_column_int (stmt, 12);
+        d.created_ms = sqlite3_column_int64 (stmt, 13);
+        d.payload = sqlite3_column_blob (stmt, 14);
+        d.payload_size = (size_t) sqlite3_column_bytes (stmt, 14);
+        d.subject_key = sqlite3_column_bytes (stmt, 15) == 32? sqlite3_column_blob (stmt, 15): NULL;
+        d.classes = (uint32_t) sqlite3_column_int64 (stmt, 16);
+        if (sqlite3_column_count (stmt) > 17)
+            s_copy_text (d.node, sizeof d.node, sqlite3_column_text (stmt, 17));
+        if (sqlite3_column_count (stmt) > 18)
+            s_copy_text (d.sender_key, sizeof d.sender_key, sqlite3_column_text (stmt, 18));
+        *out = d;
+}
+
+int
+store_outbox_for_subject (store_t *self, const uint8_t subject_key [32],
+                          store_delivery_fn *fn, void *arg)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_SUBJECT_PENDING);
+    sqlite3_bind_blob (stmt, 1, subject_key, 32, SQLITE_STATIC);
+    int rc, count = 0;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        store_delivery_t d;
+        s_read_delivery (stmt, &d);
+        count++;
+        if (fn (&d, arg))
+            break;
+    }
+    sqlite3_reset (stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_fail (self, "subject outbox");
+    return count;
+}
+
+int
+store_outbox_redecide (store_t *self, int64_t delivery_id, int view, const char *rule,
+                       const char *basis, const char *reason, uint32_t classes)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_REDECIDE);
+    sqlite3_bind_int64 (stmt, 1, delivery_id);
+    sqlite3_bind_int (stmt, 2, view);
+    sqlite3_bind_text (stmt, 3, rule, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, basis, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 5, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 6, classes);
+    return s_done (self, stmt, "redecide");
+}
+
+int
+store_outbox_identified_nodes (store_t *self, const uint8_t subject_key [32],
+                               void (*fn) (const char *node, void *arg), void *arg)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_SUBJECT_RECEIVED);
+    sqlite3_bind_blob (stmt, 1, subject_key, 32, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        fn ((const char *) sqlite3_column_text (stmt, 0), arg);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_DONE? 0: s_fail (self, "identified nodes");
+}
+
+int
+store_outbox_mark_sent (store_t *self, int64_t delivery_id, int64_t now_ms)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_MARK_SENT);
+    sqlite3_bind_int64 (stmt, 1, delivery_id);
+    sqlite3_bind_int64 (stmt, 2, now_ms);
+    return s_done (self, stmt, "mark sent");
+}
+
+int
+store_outbox_receipt (store_t *self, int64_t delivery_id, const char *node,
+                      int state, int64_t now_ms)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_STATE);
+    sqlite3_bind_int64 (stmt, 1, delivery_id);
+    sqlite3_bind_text (stmt, 2, node, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    int before = rc == SQLITE_ROW? sqlite3_column_int (stmt, 0): -1;
+    sqlite3_reset (stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_fail (self, "receipt state");
+    if (before < 0 || before > OUTBOX_READ)
+        return 0;
+    stmt = s_stmt (self, Q_RECEIPT);
+    sqlite3_bind_int64 (stmt, 1, delivery_id);
+    sqlite3_bind_text (stmt, 2, node, -1, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 3, state);
+    sqlite3_bind_int64 (stmt, 4, now_ms);
+    if (s_done (self, stmt, "receipt"))
+        return -1;
+    return before <= OUTBOX_INFLIGHT? 2: 1;
+}
+
+int
+store_outbox_requeue_node (store_t *self, const char *node)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_REQUEUE_NODE);
+    sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
+    if (s_done (self, stmt, "requeue node"))
+        return -1;
+    return sqlite3_changes (self->db);
+}
+
+int
+store_outbox_requeue_overdue (store_t *self, int64_t cutoff_ms,
+                              void (*fn) (const char *node, void *arg), void *arg)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_OVERDUE_NODES);
+    sqlite3_bind_int64 (stmt, 1, cutoff_ms);
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        fn ((const char *) sqlite3_column_text (stmt, 0), arg);
+    sqlite3_reset (stmt);
+    if (rc != SQLITE_DONE)
+        return s_fail (self, "overdue nodes");
+    stmt = s_stmt (self, Q_REQUEUE_OVERDUE);
+    sqlite3_bind_int64 (stmt, 1, cutoff_ms);
+    if (s_done (self, stmt, "requeue overdue"))
+        return -1;
+    return sqlite3_changes (self->db);
+}
+
+int
+store_outbox_counts (store_t *self, void (*fn) (const char *node, int count, void *arg),
+                     void *arg)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_COUNTS);
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        fn ((const char *) sqlite3_column_text (stmt, 0), sqlite3_column_int (stmt, 1), arg);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_DONE? 0: s_fail (self, "outbox counts");
+}
+
+int
+store_subscription_get (store_t *self, const char *node, uint32_t *kinds,
+                        int *min_urgency, int *min_level)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_SUB_GET);
+    sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW) {
+        *kinds = (uint32_t) sqlite3_column_int64 (stmt, 0);
+        *min_urgency = sqlite3_column_int (stmt, 1);
+        *min_level = sqlite3_column_int (stmt, 2);
+    }
+    sqlite3_reset (stmt);
+    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: s_fail (self, "subscription");
+}
+
+int
+store_subscription_set (store_t *self, const char *node, uint32_t kinds,
+                        int min_urgency, int min_level)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_SUB_SET);
+    sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 2, kinds);
+    sqlite3_bind_int (stmt, 3, min_urgency);
+    sqlite3_bind_int (stmt, 4, min_level);
+    return s_done (self, stmt, "set subscription");
+}
+
+int
+store_meta_get_int (store_t *self, const char *key, int64_t *value)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_META_GET);
+    sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+        *value = sqlite3_column_int64 (stmt, 0);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: s_fail (self, "meta");
+}
+
+int
+store_meta_set_int (store_t *self, const char *key, int64_t value)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_META_SET);
+    sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 2, value);
+    return s_done (self, stmt, "set meta");
+}
+
+int
+store_outbox_inflight (store_t *self, const char *node)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_INFLIGHT);
+    sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    int count = rc == SQLITE_ROW? sqlite3_column_int (stmt, 0): -1;
+    sqlite3_reset (stmt);
+    return count < 0? s_fail (self, "inflight"): count;
+}

@@ -1,0 +1,151 @@
+/*  store — sqlite persistence: messages, outboxes, subscriptions, consents,
+    case references, known identifiers. It knows nothing of sockets, policy
+    or encryption: personal data arrives here already sealed by the broker.
+
+    Durability: WAL with synchronous=FULL, so a COMMIT has reached the disk
+    when store_commit returns. The broker groups every write of one poll
+    cycle into one transaction (store_begin ... store_commit), and sends
+    acknowledgements only after the commit.                                */
+#ifndef SAMHAND_STORE_H
+#define SAMHAND_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+typedef struct _store_t store_t;
+
+//  Outbox states.
+enum {
+    OUTBOX_PENDING = 0,       //  not sent in this session
+    OUTBOX_INFLIGHT = 1,      //  sent, waiting for a receipt
+    OUTBOX_RECEIVED = 2,
+    OUTBOX_READ = 3,
+    OUTBOX_EXPIRED = 4,
+    OUTBOX_DEAD = 5,
+    OUTBOX_WITHDRAWN = 6      //  withheld again after consent withdrawal
+};
+
+typedef struct {
+    int64_t  delivery_id;
+    int64_t  message;         //  messages.id
+    uint8_t  message_id [16];
+    char     sender_node [64];
+    int      sender_agency;
+    int      kind;
+    int      acute;
+    int      agency;          //  recipient agency
+    int      view;
+    char     rule [40];
+    char     basis [160];
+    char     reason [200];
+    int      attempts;
+    int64_t  created_ms;
+    const void *payload;      //  sealed; valid during the callback only
+    size_t   payload_size;
+    const void *subject_key;  //  32 bytes or NULL
+    uint32_t classes;         //  data classes the view keeps
+    char     node [64];       //  recipient (filled by store_outbox_for_subject)
+    char     sender_key [41];
+} store_delivery_t;
+
+typedef struct {
+    int64_t  message;         //  rowid, filled by store_message_insert
+    const char *sender_key;
+    const uint8_t *message_id;
+    const char *sender_node;
+    int      sender_agency;
+    int      kind;
+    int      acute;
+    const uint8_t *subject_key;      //  32 bytes or NULL
+    const void *payload; size_t payload_size;   //  sealed
+    int64_t  created_ms;
+    int64_t  expires_ms;
+} store_message_t;
+
+//  Opens (creating if needed) the database at PATH. NULL on failure.
+store_t *store_new (const char *path);
+void store_destroy (store_t **self_p);
+
+//  The handle, for the audit module which writes in the same transaction.
+sqlite3 *store_db (store_t *self);
+
+//  True when the database had no schema before store_new created it.
+bool store_was_created (store_t *self);
+
+int store_begin (store_t *self);
+int store_commit (store_t *self);      //  0 when durable
+void store_rollback (store_t *self);
+bool store_in_transaction (store_t *self);
+
+//  Idempotency: finds a message by (sender key, message id). Returns 1 and
+//  a malloc'd copy of its stored SubmitResult, 0 if none, -1 on error.
+int store_message_find (store_t *self, const char *sender_key,
+                        const uint8_t message_id [16],
+                        uint8_t **result, size_t *result_size);
+
+int store_message_insert (store_t *self, store_message_t *msg);
+int store_message_set_result (store_t *self, int64_t message,
+                              const void *result, size_t size);
+
+//  Adds an outbox entry; returns the delivery id or -1.
+int64_t store_outbox_insert (store_t *self, int64_t message, const char *node,
+                             int agency, int view, const char *rule,
+                             const char *basis, const char *reason, uint32_t classes);
+
+//  Calls fn for up to LIMIT pending entries of NODE, oldest first. The
+//  callback returns 0 to continue, non-zero to stop.
+typedef int (store_delivery_fn) (const store_delivery_t *delivery, void *arg);
+int store_outbox_pending (store_t *self, const char *node, int limit,
+                          store_delivery_fn *fn, void *arg);
+
+int store_outbox_mark_sent (store_t *self, int64_t delivery_id, int64_t now_ms);
+
+//  Applies a receipt from NODE. Returns 2 if the entry was outstanding
+//  (pending or in flight) and is now received/read, 1 if it was already
+//  received, 0 if the delivery is unknown or not the node's, -1 on error.
+int store_outbox_receipt (store_t *self, int64_t delivery_id, const char *node,
+                          int state, int64_t now_ms);
+
+//  Puts a node's in-flight entries back to pending (new session).
+int store_outbox_requeue_node (store_t *self, const char *node);
+
+//  Puts in-flight entries sent before CUTOFF back to pending and calls fn
+//  with each affected node name. Returns the number requeued.
+int store_outbox_requeue_overdue (store_t *self, int64_t cutoff_ms,
+                                  void (*fn) (const char *node, void *arg), void *arg);
+
+//  Counts of not-yet-received entries per node, for the outbox bound.
+int store_outbox_counts (store_t *self,
+                         void (*fn) (const char *node, int count, void *arg), void *arg);
+
+//  Outstanding (pending / in flight) entries of messages about a subject,
+//  for deciding again when a consent is withdrawn.
+int store_outbox_for_subject (store_t *self, const uint8_t subject_key [32],
+                              store_delivery_fn *fn, void *arg);
+//  Replaces an outstanding entry's decision; a WITHHELD view takes the
+//  entry out of the outbox (state WITHDRAWN).
+int store_outbox_redecide (store_t *self, int64_t delivery_id, int view, const char *rule,
+                           const char *basis, const char *reason, uint32_t classes);
+//  Nodes that have received an identified view about the subject.
+int store_outbox_identified_nodes (store_t *self, const uint8_t subject_key [32],
+                                   void (*fn) (const char *node, void *arg), void *arg);
+
+//  Entries of NODE sent and not yet receipted.
+int store_outbox_inflight (store_t *self, const char *node);
+
+//  Stored subscription of a node: 1 found, 0 none, -1 error.
+int store_subscription_get (store_t *self, const char *node, uint32_t *kinds,
+                            int *min_urgency, int *min_level);
+int store_subscription_set (store_t *self, const char *node, uint32_t kinds,
+                            int min_urgency, int min_level);
+
+//  Per-store metadata (secrets are kept in key files, not here).
+int store_meta_get_int (store_t *self, const char *key, int64_t *value);
+int store_meta_set_int (store_t *self, const char *key, int64_t value);
+
+//  Runs SQL with no result rows (schema changes, maintenance).
+int store_exec (store_t *self, const char *sql);
+
+#endif

@@ -1,0 +1,49 @@
+/*  transport — the broker's ROUTER socket: CURVE, ZAP over the enrolled
+    certificate directory, frames in and out. It knows nothing of policy.
+
+    Every message a client sends arrives as [routing id][body]. The sender
+    is the Z85 key in the body's "User-Id" property, set by libzmq from the
+    CURVE handshake that ZAP approved — never anything the client wrote.   */
+#ifndef SAMHAND_TRANSPORT_H
+#define SAMHAND_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <czmq.h>
+
+typedef struct _transport_t transport_t;
+
+typedef struct {
+    zframe_t *routing_id;     //  owned by the message
+    zframe_t *body;           //  owned by the message
+    char      user_id [41];   //  Z85 CURVE key of the sender
+} transport_msg_t;
+
+//  Binds ENDPOINT with the server certificate at CERT_PATH and ZAP over
+//  ENROLLED_DIR. hard_max is the size over which libzmq drops the peer;
+//  the broker answers bodies between its own limit and that with an Error.
+transport_t *transport_new (const char *endpoint, const char *cert_path,
+                            const char *enrolled_dir, size_t hard_max,
+                            int heartbeat_ms);
+void transport_destroy (transport_t **self_p);
+
+//  The socket to poll for input.
+void *transport_socket (transport_t *self);
+
+//  Receives one message without blocking. Returns 0 and fills msg, 1 when
+//  nothing is waiting, -1 on a malformed envelope (dropped, logged).
+int transport_recv (transport_t *self, transport_msg_t *msg);
+void transport_msg_clear (transport_msg_t *msg);
+
+//  Sends a body to a routing id without blocking. Returns 0, or -1 when
+//  the peer is gone (EHOSTUNREACH) or its pipe is full (EAGAIN): the
+//  caller keeps the work pending and tries again later.
+int transport_send (transport_t *self, zframe_t *routing_id,
+                    const void *data, size_t size);
+
+//  Drains the monitor: counts and logs handshakes refused by ZAP. Returns
+//  how many were refused since the last call.
+int transport_refused_handshakes (transport_t *self);
+void *transport_monitor_socket (transport_t *self);
+
+#endif

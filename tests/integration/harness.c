@@ -1,0 +1,369 @@
+/*  harness — see harness.h. Invented people only.                          */
+#include "harness.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+static const char *demo_nodes [][3] = {
+    { "vakt", "resource_centre", "duty_operator" },
+    { "koordinator", "resource_centre", "coordinator" },
+    { "tryggest", "tryggest", "team" },
+    { "politi-risk", "police_risk", "team" },
+    { "krisesenter", "crisis_centre", "team" },
+    { "admin", "", "admin" },
+};
+
+const char *
+harness_build (void)
+{
+    const char *b = getenv ("SAMHAND_BUILD");
+    return b && *b? b: "build";
+}
+
+static int
+s_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = 0 };
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    int port = -1;
+    if (fd >= 0 && bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0
+    &&  getsockname (fd, (struct sockaddr *) &addr, &len) == 0)
+        port = ntohs (addr.sin_port);
+    if (fd >= 0)
+        close (fd);
+    return port;
+}
+
+static int
+s_make_cert (const char *dir, const char *name, const char *agency, const char *role,
+             const char *enrolled)
+{
+    zcert_t *cert = zcert_new ();
+    if (!cert)
+        return -1;
+    zcert_set_meta (cert, "name", "%s", name);
+    if (*agency)
+        zcert_set_meta (cert, "agency", "%s", agency);
+    zcert_set_meta (cert, "role", "%s", role);
+    char path [512];
+    snprintf (path, sizeof path, "%s/%s.cert", dir, name);
+    int rc = zcert_save (cert, path);
+    if (rc == 0 && enrolled) {
+        snprintf (path, sizeof path, "%s/%s.cert", enrolled, name);
+        rc = zcert_save_public (cert, path);
+    }
+    zcert_destroy (&cert);
+    return rc;
+}
+
+harness_t *
+harness_new (const char *extra_config)
+{
+    harness_t *self = (harness_t *) zmalloc (sizeof (harness_t));
+    snprintf (self->dir, sizeof self->dir, "/tmp/samhand-test-XXXXXX");
+    if (!mkdtemp (self->dir)) {
+        free (self);
+        return NULL;
+    }
+    self->port = s_free_port ();
+    snprintf (self->endpoint, sizeof self->endpoint, "tcp://127.0.0.1:%d", self->port);
+    char path [512], nodes [300], enrolled [300];
+    snprintf (nodes, sizeof nodes, "%s/nodes", self->dir);
+    snprintf (enrolled, sizeof enrolled, "%s/enrolled", self->dir);
+    mkdir (nodes, 0700);
+    mkdir (enrolled, 0700);
+    zcert_t *server = zcert_new ();
+    snprintf (path, sizeof path, "%s/server.cert", self->dir);
+    zcert_save (server, path);
+    snprintf (self->server_public, sizeof self->server_public, "%s", zcert_public_txt (server));
+    zcert_destroy (&server);
+    for (size_t i = 0; i < sizeof demo_nodes / sizeof *demo_nodes; i++)
+        s_make_cert (nodes, demo_nodes [i][0], demo_nodes [i][1], demo_nodes [i][2], enrolled);
+    //  A real certificate that nobody enrolled.
+    s_make_cert (nodes, "inntrenger", "police_risk", "team", NULL);
+    snprintf (self->config, sizeof self->config, "%s/samhandd.cfg", self->dir);
+    FILE *f = fopen (self->config, "w");
+    if (!f) {
+        free (self);
+        return NULL;
+    }
+    fprintf (f, "#   samhandd test configuration (invented installation)\n"
+                "server\n"
+                "    bind = \"%s\"\n"
+                "    cert = \"server.cert\"\n"
+                "    enrolled = \"enrolled\"\n"
+                "    store = \"samhand.db\"\n"
+                "    keys = \"keys\"\n"
+                "%s", self->endpoint, extra_config? extra_config: "");
+    fclose (f);
+    return self;
+}
+
+int
+harness_start (harness_t *self)
+{
+    char binary [256], log [300];
+    snprintf (binary, sizeof binary, "%s/samhandd", harness_build ());
+    snprintf (log, sizeof log, "%s/samhandd.log", self->dir);
+    pid_t pid = fork ();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        FILE *out = freopen (log, "a", stderr);
+        (void) out;
+        execl (binary, "samhandd", "-c", self->config, (char *) NULL);
+        _exit (127);
+    }
+    self->pid = pid;
+    hclient_t *probe = hclient_new (self, "admin");
+    int rc = -1;
+    for (int attempt = 0; probe && attempt < 50 && rc; attempt++) {
+        Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+        Samhand__V1__Ping ping = SAMHAND__V1__PING__INIT;
+        frame.command_case = SAMHAND__V1__FRAME__COMMAND_PING;
+        frame.ping = &ping;
+        hclient_send (probe, &frame);
+        Samhand__V1__Frame *pong = hclient_expect (probe, SAMHAND__V1__FRAME__COMMAND_PONG, 200);
+        if (pong)
+            rc = 0;
+        frame_free (&pong);
+        if (waitpid (pid, NULL, WNOHANG) == pid) {
+            self->pid = 0;
+            break;
+        }
+    }
+    hclient_destroy (&probe);
+    return rc;
+}
+
+int
+harness_stop (harness_t *self, int sig)
+{
+    if (!self->pid)
+        return -1;
+    kill (self->pid, sig);
+    int status = 0;
+    for (int i = 0; i < 100; i++) {
+        if (waitpid (self->pid, &status, WNOHANG) == self->pid) {
+            self->pid = 0;
+            return WIFEXITED (status)? WEXITSTATUS (status): 128 + WTERMSIG (status);
+        }
+        zclock_sleep (50);
+    }
+    kill (self->pid, SIGKILL);
+    waitpid (self->pid, &status, 0);
+    self->pid = 0;
+    return -2;   //  did not stop in time
+}
+
+void
+harness_destroy (harness_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    harness_t *self = *self_p;
+    if (self->pid)
+        harness_stop (self, SIGKILL);
+    if (!getenv ("SAMHAND_KEEP")) {
+        char cmd [300];
+        snprintf (cmd, sizeof cmd, "rm -rf '%s'", self->dir);
+        if (system (cmd) != 0)
+            fprintf (stderr, "harness: could not remove %s\n", self->dir);
+    }
+    free (self);
+    *self_p = NULL;
+}
+
+hclient_t *
+hclient_new (harness_t *h, const char *name)
+{
+    char path [512];
+    snprintf (path, sizeof path, "%s/nodes/%s.cert", h->dir, name);
+    zcert_t *cert = zcert_load (path);
+    if (!cert)
+        return NULL;
+    hclient_t *self = (hclient_t *) zmalloc (sizeof (hclient_t));
+    snprintf (self->name, sizeof self->name, "%s", name);
+    self->sock = zsock_new (ZMQ_DEALER);
+    zcert_apply (cert, self->sock);
+    zsock_set_curve_serverkey (self->sock, h->server_public);
+    zsock_set_linger (self->sock, 0);
+    zcert_destroy (&cert);
+    if (zsock_connect (self->sock, "%s", h->endpoint)) {
+        hclient_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+hclient_destroy (hclient_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zsock_destroy (&(*self_p)->sock);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+int
+hclient_send_raw (hclient_t *self, const void *data, size_t size)
+{
+    zframe_t *frame = zframe_new (data, size);
+    return zframe_send (&frame, self->sock, 0);
+}
+
+int
+hclient_send (hclient_t *self, Samhand__V1__Frame *frame)
+{
+    if (!frame->version)
+        frame->version = 1;
+    size_t size = samhand__v1__frame__get_packed_size (frame);
+    uint8_t *buf = (uint8_t *) malloc (size + 1);
+    samhand__v1__frame__pack (frame, buf);
+    int rc = hclient_send_raw (self, buf, size);
+    free (buf);
+    return rc;
+}
+
+Samhand__V1__Frame *
+hclient_recv (hclient_t *self, int timeout_ms)
+{
+    zpoller_t *poller = zpoller_new (self->sock, NULL);
+    void *which = zpoller_wait (poller, timeout_ms);
+    zpoller_destroy (&poller);
+    if (which != self->sock)
+        return NULL;
+    zframe_t *frame = zframe_recv (self->sock);
+    if (!frame)
+        return NULL;
+    Samhand__V1__Frame *decoded = samhand__v1__frame__unpack (NULL, zframe_size (frame),
+                                                              zframe_data (frame));
+    zframe_destroy (&frame);
+    return decoded;
+}
+
+Samhand__V1__Frame *
+hclient_expect (hclient_t *self, int command_case, int timeout_ms)
+{
+    int64_t deadline = zclock_mono () + timeout_ms;
+    while (zclock_mono () < deadline) {
+        Samhand__V1__Frame *frame = hclient_recv (self, (int) (deadline - zclock_mono ()));
+        if (!frame)
+            return NULL;
+        if ((int) frame->command_case == command_case)
+            return frame;
+        frame_free (&frame);
+    }
+    return NULL;
+}
+
+Samhand__V1__Frame *
+hclient_submit (hclient_t *self, Samhand__V1__Submit *submit, int timeout_ms)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBMIT;
+    frame.submit = submit;
+    if (hclient_send (self, &frame))
+        return NULL;
+    return hclient_expect (self, SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT, timeout_ms);
+}
+
+Samhand__V1__Frame *
+hclient_subscribe (hclient_t *self, int timeout_ms)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Subscribe sub = SAMHAND__V1__SUBSCRIBE__INIT;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBSCRIBE;
+    frame.subscribe = &sub;
+    if (hclient_send (self, &frame))
+        return NULL;
+    return hclient_expect (self, SAMHAND__V1__FRAME__COMMAND_SUBSCRIBED, timeout_ms);
+}
+
+int
+hclient_receipt (hclient_t *self, uint64_t delivery_id, int state)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Receipt receipt = SAMHAND__V1__RECEIPT__INIT;
+    receipt.delivery_id = delivery_id;
+    receipt.state = (Samhand__V1__ReceiptState) state;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_RECEIPT;
+    frame.receipt = &receipt;
+    return hclient_send (self, &frame);
+}
+
+void
+harness_new_id (Samhand__V1__Submit *submit, uint8_t id [16])
+{
+    for (int i = 0; i < 16; i++)
+        id [i] = (uint8_t) randof (256);
+    submit->message_id.data = id;
+    submit->message_id.len = 16;
+}
+
+void
+harness_concern (Samhand__V1__Submit *submit, Samhand__V1__ConcernReport *concern,
+                 Samhand__V1__Subject *subject, const char *text)
+{
+    samhand__v1__submit__init (submit);
+    samhand__v1__concern_report__init (concern);
+    samhand__v1__subject__init (subject);
+    //  Invented person: the number has valid check digits for an invented date.
+    subject->name = "Kari Testesen";
+    subject->national_id = "01019012057";
+    subject->phone = "41234567";
+    concern->subject = subject;
+    concern->text = (char *) text;
+    concern->urgency = SAMHAND__V1__URGENCY__URGENT;
+    submit->body_case = SAMHAND__V1__SUBMIT__BODY_CONCERN;
+    submit->concern = concern;
+}
+
+void
+harness_discussion (Samhand__V1__Submit *submit, Samhand__V1__CaseDiscussion *d, const char *text)
+{
+    samhand__v1__submit__init (submit);
+    samhand__v1__case_discussion__init (d);
+    d->text = (char *) text;
+    submit->body_case = SAMHAND__V1__SUBMIT__BODY_DISCUSSION;
+    submit->discussion = d;
+}
+
+void
+frame_free (Samhand__V1__Frame **frame_p)
+{
+    if (frame_p && *frame_p) {
+        samhand__v1__frame__free_unpacked (*frame_p, NULL);
+        *frame_p = NULL;
+    }
+}
+
+char *
+harness_run (const char *command, int *status)
+{
+    FILE *p = popen (command, "r");
+    if (!p)
+        return NULL;
+    size_t size = 0, cap = 4096;
+    char *out = (char *) malloc (cap);
+    size_t n;
+    while (out && (n = fread (out + size, 1, cap - size - 1, p)) > 0) {
+        size += n;
+        if (cap - size < 1024) {
+            cap *= 2;
+            out = (char *) realloc (out, cap);
+        }
+    }
+    int rc = pclose (p);
+    if (status)
+        *status = WIFEXITED (rc)? WEXITSTATUS (rc): -1;
+    if (out)
+        out [size] = 0;
+    return out;
+}

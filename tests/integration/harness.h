@@ -1,0 +1,70 @@
+/*  harness — integration tests against the real samhandd: a temp folder
+    with a real config, real CURVE certificates and a real sqlite file, a
+    broker process on a free loopback port, and raw DEALER clients that can
+    send anything (including garbage) as one node or another.
+    All people in the tests are invented.                                 */
+#ifndef SAMHAND_HARNESS_H
+#define SAMHAND_HARNESS_H
+
+#include <czmq.h>
+#include <stdbool.h>
+#include "samhand.pb-c.h"
+
+typedef struct {
+    char  dir [256];
+    char  config [300];
+    int   port;
+    pid_t pid;
+    char  endpoint [64];
+    char  server_public [41];
+} harness_t;
+
+typedef struct {
+    zsock_t *sock;
+    char     name [64];
+} hclient_t;
+
+//  Creates DIR with samhandd.cfg, server cert, enrolled demo nodes (vakt,
+//  koordinator, tryggest, politi-risk, krisesenter, admin) and one
+//  unenrolled certificate "inntrenger". extra_config is appended to the
+//  config file (e.g. "limits\n    max_outbox = 5\n").
+harness_t *harness_new (const char *extra_config);
+void harness_destroy (harness_t **self_p);    //  stops the broker, removes DIR
+
+//  Starts samhandd and waits until it answers a ping. 0 or -1.
+int harness_start (harness_t *self);
+//  Sends SIG and waits; returns the exit status (or 128+signal).
+int harness_stop (harness_t *self, int sig);
+
+//  A DEALER for node NAME (its cert in DIR/nodes). NULL on failure.
+hclient_t *hclient_new (harness_t *h, const char *name);
+void hclient_destroy (hclient_t **self_p);
+int hclient_send (hclient_t *self, Samhand__V1__Frame *frame);
+int hclient_send_raw (hclient_t *self, const void *data, size_t size);
+//  Next frame, or NULL after timeout_ms.
+Samhand__V1__Frame *hclient_recv (hclient_t *self, int timeout_ms);
+//  Next frame of a given command case, skipping others; NULL on timeout.
+Samhand__V1__Frame *hclient_expect (hclient_t *self, int command_case, int timeout_ms);
+
+//  Submits and waits for the SubmitResult; NULL on timeout.
+Samhand__V1__Frame *hclient_submit (hclient_t *self, Samhand__V1__Submit *submit, int timeout_ms);
+//  Subscribes (kinds may be NULL) and waits for Subscribed.
+Samhand__V1__Frame *hclient_subscribe (hclient_t *self, int timeout_ms);
+int hclient_receipt (hclient_t *self, uint64_t delivery_id, int state);
+
+//  Builders for invented test messages. Strings are static/owned by caller.
+void harness_concern (Samhand__V1__Submit *submit, Samhand__V1__ConcernReport *concern,
+                      Samhand__V1__Subject *subject, const char *text);
+void harness_discussion (Samhand__V1__Submit *submit, Samhand__V1__CaseDiscussion *d,
+                         const char *text);
+void harness_new_id (Samhand__V1__Submit *submit, uint8_t id [16]);
+
+//  Runs a shell command and returns its stdout (caller frees), for the CLI.
+char *harness_run (const char *command, int *status);
+
+//  Path of the build directory ($SAMHAND_BUILD or "build").
+const char *harness_build (void);
+
+void frame_free (Samhand__V1__Frame **frame_p);
+
+#endif
