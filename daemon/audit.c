@@ -356,3 +356,49 @@ audit_verify (sqlite3 *db, audit_verify_fn *verify, void *arg, int64_t *records,
         rc = s_verify_heads (db, verify, arg, expect - 1, problem, size);
     return rc;
 }
+
+static int
+s_rows (sqlite3_stmt *stmt, audit_row_fn *fn, void *arg)
+{
+    int rc, count = 0;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        audit_row_t row;
+        row.seq = sqlite3_column_int64 (stmt, 0);
+        row.ts_ms = sqlite3_column_int64 (stmt, 1);
+        s_record_from_row (stmt, &row.r);
+        row.hash = (const uint8_t *) s_blob (stmt, 14, 32);
+        count++;
+        if (fn (&row, arg))
+            break;
+    }
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE? count: -1;
+}
+
+int
+audit_who_received (sqlite3 *db, const uint8_t subject_key [32], audit_row_fn *fn, void *arg)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE subject_key = ?1"
+                            " AND event IN ('delivered', 'notice') ORDER BY seq",
+                            -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_blob (stmt, 1, subject_key, 32, SQLITE_STATIC);
+    return s_rows (stmt, fn, arg);
+}
+
+int
+audit_export (sqlite3 *db, int64_t since_ms, int64_t until_ms, int64_t after_seq, int limit,
+              audit_row_fn *fn, void *arg)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE seq > ?1"
+                            " AND ts_ms >= ?2 AND ts_ms < ?3 ORDER BY seq LIMIT ?4",
+                            -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, after_seq);
+    sqlite3_bind_int64 (stmt, 2, since_ms);
+    sqlite3_bind_int64 (stmt, 3, until_ms);
+    sqlite3_bind_int (stmt, 4, limit);
+    return s_rows (stmt, fn, arg);
+}

@@ -53,6 +53,25 @@ int audit_verify (sqlite3 *db, audit_verify_fn *verify, void *arg,
 
 int64_t audit_last_seq (audit_t *self);
 
+//  A stored record as read back, for queries. Pointers valid during the
+//  callback only.
+typedef struct {
+    int64_t seq;
+    int64_t ts_ms;
+    audit_record_t r;
+    const uint8_t *hash;
+} audit_row_t;
+typedef int (audit_row_fn) (const audit_row_t *row, void *arg);
+
+//  Deliveries (and notices) about a subject, oldest first.
+int audit_who_received (sqlite3 *db, const uint8_t subject_key [32],
+                        audit_row_fn *fn, void *arg);
+
+//  Records with since_ms <= ts < until_ms and seq > after_seq, at most limit.
+//  Returns the count, or -1.
+int audit_export (sqlite3 *db, int64_t since_ms, int64_t until_ms, int64_t after_seq,
+                  int limit, audit_row_fn *fn, void *arg);
+
 //  The bytes a chain hash covers, for tests and tools. Caller frees.
 uint8_t *audit_serialize (int64_t seq, int64_t ts_ms, const audit_record_t *r,
                           const uint8_t prev [32], size_t *size);

@@ -143,12 +143,19 @@ broker_new (config_t *config)
     if (!self)
         return NULL;
     self->config = config;
+    self->lock_fd = -1;
     self->sessions = zhashx_new ();
     self->replies = zlistx_new ();
     if (!self->sessions || !self->replies)
         goto fail;
     zhashx_set_destructor (self->sessions, s_session_free);
     zlistx_set_destructor (self->replies, s_reply_free);
+    self->lock_fd = store_lock (config->store_path);
+    if (self->lock_fd < 0) {
+        zsys_error ("broker: %s is in use by another samhandd (or its lock cannot be made)",
+                    config->store_path);
+        goto fail;
+    }
     self->nodes = nodes_new (config->enrolled_dir);
     if (!self->nodes)
         goto fail;
@@ -197,6 +204,8 @@ broker_destroy (broker_t **self_p)
     store_destroy (&self->store);
     keys_destroy (&self->keys);
     nodes_destroy (&self->nodes);
+    if (self->lock_fd >= 0)
+        close (self->lock_fd);
     free (self);
     *self_p = NULL;
 }
@@ -358,6 +367,9 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
         case SAMHAND__V1__FRAME__COMMAND_CONSENT_QUERY:
             consent_handle (self, msg->routing_id, node, frame);
             break;
+        case SAMHAND__V1__FRAME__COMMAND_AUDIT_QUERY:
+            admin_handle (self, msg->routing_id, node, frame);
+            break;
         default:
             break;      //  frame_decode refused everything else
     }
@@ -415,6 +427,11 @@ s_timers (broker_t *self)
                 zsys_info ("broker: %d unreceipted deliveries queued again", n);
         }
     }
+    if (self->now_ms >= self->next_purge_ms) {
+        self->next_purge_ms = self->now_ms + self->config->purge_every_s * 1000LL;
+        if (retention_run (self) > 0)
+            self->checkpoint_due = true;
+    }
     if (self->now_ms >= self->next_sign_ms) {
         self->next_sign_ms = self->now_ms + self->config->audit_sign_every_s * 1000LL;
         if (store_begin (self->store) == 0
@@ -436,6 +453,12 @@ s_commit (broker_t *self)
     else
     if (store_commit (self->store))
         s_fail_batch (self);
+    else
+    if (self->checkpoint_due) {
+        //  Purged content may still sit in old WAL frames: move and empty.
+        store_checkpoint (self->store);
+        self->checkpoint_due = false;
+    }
     self->batch_failed = false;
 }
 

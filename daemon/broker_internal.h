@@ -15,6 +15,7 @@
 #include "frame.h"
 #include "scanner.h"
 #include "samhand.pb-c.h"
+#include "policy.h"
 
 //  A node's delivery session: the connection that last sent Subscribe.
 typedef struct {
@@ -51,6 +52,9 @@ struct _broker_t {
     int64_t      now_ms;
     int64_t      next_redeliver_ms;
     int64_t      next_sign_ms;
+    int64_t      next_purge_ms;
+    bool         checkpoint_due;  //  a purge happened: empty the WAL after commit
+    int          lock_fd;
     uint64_t     submits, deliveries, commits;
     bool         batch_failed;   //  a write failed: roll the cycle back
 };
@@ -86,6 +90,13 @@ int submit_subject_key (broker_t *self, const node_t *node,
 
 //  deliver.c: sends what a connected node may receive within its window.
 void deliver_pump (broker_t *self, session_t *session);
+
+//  retention.c: purges expired personal data; returns how many messages.
+int retention_run (broker_t *self);
+
+//  admin.c: audit queries
+void admin_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+                   const Samhand__V1__Frame *frame);
 
 //  consent.c
 void consent_handle (broker_t *self, zframe_t *routing_id, const node_t *node,

@@ -185,6 +185,48 @@ s_load_tables (config_t *self, zconfig_t *root, char *err, size_t errlen)
     return 0;
 }
 
+int64_t
+config_parse_duration (const char *text)
+{
+    char *end = NULL;
+    if (!text || !*text)
+        return -1;
+    long long value = strtoll (text, &end, 10);
+    if (end == text || value < 0 || value > 100000)
+        return -1;
+    int64_t unit = 86400000;
+    if (*end == 's') unit = 1000;
+    else if (*end == 'm') unit = 60000;
+    else if (*end == 'h') unit = 3600000;
+    else if (*end == 'd' || *end == 0) unit = 86400000;
+    else return -1;
+    if (*end && end [1])
+        return -1;
+    return (int64_t) value * unit;
+}
+
+//  Personal data is kept per kind for as long as the config says; the
+//  defaults follow the seeds' practice: discussions a month, case data a year.
+static int
+s_load_retention (config_t *self, zconfig_t *root, char *err, size_t errlen)
+{
+    static const char *defaults [CONFIG_KINDS] = {
+        NULL, "365d", "365d", "30d", "365d", "365d", "90d", NULL };
+    for (int kind = 1; kind < CONFIG_KINDS; kind++) {
+        if (!defaults [kind])
+            continue;
+        char path [64];
+        snprintf (path, sizeof path, "retention/%s", kind_names [kind]);
+        const char *text = zconfig_get (root, path, defaults [kind]);
+        self->retention_ms [kind] = config_parse_duration (text);
+        if (self->retention_ms [kind] <= 0) {
+            snprintf (err, errlen, "%s must be a duration like 30d, 12h or 90s, not '%s'", path, text);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int
 s_load_limits (config_t *self, zconfig_t *root, char *err, size_t errlen)
 {
@@ -202,7 +244,9 @@ s_load_limits (config_t *self, zconfig_t *root, char *err, size_t errlen)
     ||  s_int (root, "limits/heartbeat_ivl", 5000, 100, 600000,
                "limits/heartbeat_ivl", err, errlen, &self->heartbeat_ms)
     ||  s_int (root, "audit/sign_every", 60, 1, 86400,
-               "audit/sign_every", err, errlen, &self->audit_sign_every_s))
+               "audit/sign_every", err, errlen, &self->audit_sign_every_s)
+    ||  s_int (root, "retention/check_every", 60, 1, 86400,
+               "retention/check_every", err, errlen, &self->purge_every_s))
         return -1;
     self->max_frame = (size_t) max_frame;
     self->redeliver_after_ms = seconds * 1000;
@@ -244,7 +288,8 @@ config_load (const char *file, char *err, size_t errlen)
         goto done;
     }
     self->log_syslog = streq (log, "syslog");
-    if (s_load_limits (self, root, err, errlen) || s_load_tables (self, root, err, errlen))
+    if (s_load_limits (self, root, err, errlen) || s_load_tables (self, root, err, errlen)
+    ||  s_load_retention (self, root, err, errlen))
         goto done;
     rc = 0;
 done:

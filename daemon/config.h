@@ -32,10 +32,16 @@ typedef struct {
     int   batch;                  //  frames read per cycle (one transaction)
     int   heartbeat_ms;
     int   audit_sign_every_s;     //  audit chain head signing interval
+    int   purge_every_s;          //  retention check interval
     uint32_t routes [CONFIG_KINDS];           //  agency bitmask per kind
     uint32_t role_kinds [CONFIG_ROLES];       //  kinds a role may submit
     uint32_t role_subscriptions [CONFIG_ROLES];  //  default kinds per role
+    int64_t  retention_ms [CONFIG_KINDS];     //  personal data kept this long
 } config_t;
+
+//  Parses "30d", "12h", "15m", "90s" or a plain number of days into
+//  milliseconds; -1 if malformed.
+int64_t config_parse_duration (const char *text);
 
 //  Loads and validates FILE. Returns NULL and writes a message to err.
 config_t *config_load (const char *file, char *err, size_t errlen);

@@ -200,6 +200,7 @@ s_check_command (const Samhand__V1__Frame *frame, frame_error_t *err)
         case SAMHAND__V1__FRAME__COMMAND_SUBSCRIBE:
         case SAMHAND__V1__FRAME__COMMAND_PING:
         case SAMHAND__V1__FRAME__COMMAND_CONSENT_QUERY:
+        case SAMHAND__V1__FRAME__COMMAND_AUDIT_QUERY:
             return 0;
         case SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT:
             if (!frame->consent_grant->subject || !frame->consent_grant->n_agencies

@@ -6,9 +6,7 @@
     broker.c.                                                             */
 #include "broker.h"
 #include "config.h"
-#include "audit.h"
-#include "keys.h"
-#include "store.h"
+#include "offline.h"
 #include <czmq.h>
 
 static void
@@ -18,50 +16,16 @@ s_usage (FILE *out)
         "usage: samhandd -c FILE                 run the broker in the foreground\n"
         "       samhandd --check-config -c FILE  check the configuration and exit\n"
         "       samhandd --verify-audit -c FILE  verify the audit log (offline) and exit\n"
-        "       samhandd --rotate-key -c FILE    add a new data key (broker stopped)\n");
-}
-
-static int
-s_verify (const uint8_t *msg, size_t len, const uint8_t sig [64], void *arg)
-{
-    return keys_verify ((keys_t *) arg, msg, len, sig);
-}
-
-//  Offline: opens the store read-only and walks the chain.
-static int
-s_verify_audit (config_t *config)
-{
-    char err [256];
-    keys_t *keys = keys_new (config->keys_dir, false, err, sizeof err);
-    if (!keys) {
-        fprintf (stderr, "samhandd: %s\n", err);
-        return 2;
-    }
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2 (config->store_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        fprintf (stderr, "samhandd: cannot open %s: %s\n", config->store_path, sqlite3_errmsg (db));
-        sqlite3_close (db);
-        keys_destroy (&keys);
-        return 2;
-    }
-    int64_t records = 0;
-    char problem [256];
-    int rc = audit_verify (db, s_verify, keys, &records, problem, sizeof problem);
-    if (rc == 0)
-        printf ("audit chain intact: %" PRId64 " records verified\n", records);
-    else
-        printf ("audit chain BROKEN: %s (%" PRId64 " records verified before it)\n",
-                problem, records);
-    sqlite3_close (db);
-    keys_destroy (&keys);
-    return rc == 0? 0: 1;
+        "       samhandd --rotate-key -c FILE    add a new data key for new data\n"
+        "       samhandd --reencrypt -c FILE     re-encrypt stored data under the newest key\n"
+        "                                        (the broker must be stopped)\n");
 }
 
 int
 main (int argc, char *argv [])
 {
     const char *file = getenv ("SAMHANDD_CONFIG");
-    bool check = false, verify = false, rotate = false;
+    bool check = false, verify = false, rotate = false, reencrypt = false;
     for (int i = 1; i < argc; i++) {
         if (streq (argv [i], "-c") && i + 1 < argc)
             file = argv [++i];
@@ -71,6 +35,8 @@ main (int argc, char *argv [])
             verify = true;
         else if (streq (argv [i], "--rotate-key"))
             rotate = true;
+        else if (streq (argv [i], "--reencrypt"))
+            reencrypt = true;
         else if (streq (argv [i], "-h") || streq (argv [i], "--help")) {
             s_usage (stdout);
             return 0;
@@ -95,22 +61,11 @@ main (int argc, char *argv [])
         config_destroy (&config);
         return 0;
     }
-    if (verify) {
-        int rc = s_verify_audit (config);
+    if (verify || rotate || reencrypt) {
+        int rc = verify? offline_verify_audit (config)
+               : rotate? offline_rotate_key (config): offline_reencrypt (config);
         config_destroy (&config);
         return rc;
-    }
-    if (rotate) {
-        keys_t *keys = keys_new (config->keys_dir, false, err, sizeof err);
-        int id = keys? keys_rotate (keys): -1;
-        if (id > 0)
-            printf ("samhandd: data key %d is now current; run `samhand admin reencrypt` "
-                    "to re-encrypt old data under it\n", id);
-        else
-            fprintf (stderr, "samhandd: key rotation failed%s%s\n", keys? "": ": ", keys? "": err);
-        keys_destroy (&keys);
-        config_destroy (&config);
-        return id > 0? 0: 1;
     }
     zsys_init ();
     zsys_set_logident ("samhandd");

@@ -1,6 +1,7 @@
 /*  store — sqlite persistence. See store.h.                                 */
 #include "store.h"
 #include <czmq.h>
+#include <sys/file.h>
 
 static const char *schema =
     "CREATE TABLE IF NOT EXISTS meta ("
@@ -597,4 +598,113 @@ store_outbox_inflight (store_t *self, const char *node)
     int count = rc == SQLITE_ROW? sqlite3_column_int (stmt, 0): -1;
     sqlite3_reset (stmt);
     return count < 0? s_fail (self, "inflight"): count;
+}
+
+int
+store_purge_due (store_t *self, int kind, int64_t cutoff_ms, int limit,
+                 int (*fn) (int64_t message, const uint8_t *message_id,
+                            const uint8_t *subject_key, void *arg), void *arg)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT id, message_id, subject_key FROM messages"
+                            " WHERE kind = ?1 AND created_ms < ?2 AND payload IS NOT NULL"
+                            " ORDER BY id LIMIT ?3", -1, &stmt, NULL) != SQLITE_OK)
+        return s_fail (self, "purge select");
+    sqlite3_bind_int (stmt, 1, kind);
+    sqlite3_bind_int64 (stmt, 2, cutoff_ms);
+    sqlite3_bind_int (stmt, 3, limit);
+    int rc, count = 0;
+    //  Collect first: the callback writes to the same table.
+    int64_t ids [256];
+    uint8_t mids [256][16], keys [256][32];
+    bool has_key [256];
+    while (count < 256 && count < limit && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        ids [count] = sqlite3_column_int64 (stmt, 0);
+        memset (mids [count], 0, 16);
+        if (sqlite3_column_bytes (stmt, 1) == 16)
+            memcpy (mids [count], sqlite3_column_blob (stmt, 1), 16);
+        has_key [count] = sqlite3_column_bytes (stmt, 2) == 32;
+        if (has_key [count])
+            memcpy (keys [count], sqlite3_column_blob (stmt, 2), 32);
+        count++;
+    }
+    sqlite3_finalize (stmt);
+    for (int i = 0; i < count; i++)
+        if (fn (ids [i], mids [i], has_key [i]? keys [i]: NULL, arg))
+            return -1;
+    return count;
+}
+
+int
+store_purge_message (store_t *self, int64_t message)
+{
+    char sql [200];
+    snprintf (sql, sizeof sql,
+              "UPDATE messages SET payload = NULL WHERE id = %" PRId64 ";"
+              "UPDATE outbox SET state = 4 WHERE message = %" PRId64 " AND state IN (0, 1);",
+              message, message);
+    return store_exec (self, sql);
+}
+
+int
+store_each_payload (store_t *self, int64_t after, int limit,
+                    int (*fn) (int64_t message, const uint8_t *message_id,
+                               const uint8_t *payload, size_t size, void *arg), void *arg)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT id, message_id, payload FROM messages"
+                            " WHERE id > ?1 AND payload IS NOT NULL ORDER BY id LIMIT ?2",
+                            -1, &stmt, NULL) != SQLITE_OK)
+        return s_fail (self, "each payload");
+    sqlite3_bind_int64 (stmt, 1, after);
+    sqlite3_bind_int (stmt, 2, limit);
+    int rc, count = 0;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        count++;
+        if (sqlite3_column_bytes (stmt, 1) != 16)
+            continue;
+        if (fn (sqlite3_column_int64 (stmt, 0), (const uint8_t *) sqlite3_column_blob (stmt, 1),
+                (const uint8_t *) sqlite3_column_blob (stmt, 2),
+                (size_t) sqlite3_column_bytes (stmt, 2), arg))
+            break;
+    }
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE? count: s_fail (self, "each payload");
+}
+
+int
+store_set_payload (store_t *self, int64_t message, const void *payload, size_t size)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "UPDATE messages SET payload = ?2 WHERE id = ?1",
+                            -1, &stmt, NULL) != SQLITE_OK)
+        return s_fail (self, "set payload");
+    sqlite3_bind_int64 (stmt, 1, message);
+    sqlite3_bind_blob (stmt, 2, payload, (int) size, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_DONE? 0: s_fail (self, "set payload");
+}
+
+int
+store_checkpoint (store_t *self)
+{
+    return store_exec (self, "PRAGMA wal_checkpoint(TRUNCATE);");
+}
+
+//  One broker per store: an advisory lock beside the database, held for
+//  the process's life. Offline tools that write take the same lock.
+int
+store_lock (const char *path)
+{
+    char lock [1024];
+    snprintf (lock, sizeof lock, "%s.lock", path);
+    int fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    if (flock (fd, LOCK_EX | LOCK_NB)) {
+        close (fd);
+        return -1;
+    }
+    return fd;
 }

@@ -145,6 +145,27 @@ int store_subscription_set (store_t *self, const char *node, uint32_t kinds,
 int store_meta_get_int (store_t *self, const char *key, int64_t *value);
 int store_meta_set_int (store_t *self, const char *key, int64_t value);
 
+//  Retention: messages of KIND created before CUTOFF that still hold
+//  personal data; fn is called for each (at most min(limit, 256)).
+int store_purge_due (store_t *self, int kind, int64_t cutoff_ms, int limit,
+                     int (*fn) (int64_t message, const uint8_t *message_id,
+                                const uint8_t *subject_key, void *arg), void *arg);
+//  Drops a message's sealed payload; its undelivered entries expire.
+int store_purge_message (store_t *self, int64_t message);
+
+//  Re-encryption: sealed payloads in id order after AFTER, and replacing one.
+int store_each_payload (store_t *self, int64_t after, int limit,
+                        int (*fn) (int64_t message, const uint8_t *message_id,
+                                   const uint8_t *payload, size_t size, void *arg), void *arg);
+int store_set_payload (store_t *self, int64_t message, const void *payload, size_t size);
+
+//  Moves the WAL into the database and empties it.
+int store_checkpoint (store_t *self);
+
+//  Takes the store's exclusive lock file; returns its fd or -1 when another
+//  process (a running samhandd) holds it.
+int store_lock (const char *path);
+
 //  Runs SQL with no result rows (schema changes, maintenance).
 int store_exec (store_t *self, const char *sql);
 

@@ -553,6 +553,11 @@ samhand_client_submit (samhand_client_t *self, Samhand__V1__Submit *submit,
     bool timed_out = false;
     for (int attempt = 0; attempt <= retries && !zsys_interrupted; attempt++) {
         if (timed_out) {
+            //  A refused certificate or a wrong broker key will not mend
+            //  itself in seconds: say so now rather than after every retry.
+            samhand_link_t link = samhand_client_link (self);
+            if (link == SAMHAND_LINK_REFUSED || link == SAMHAND_LINK_FAILED)
+                break;
             zsys_warning ("samhand: no answer from %s, trying again with the same message id",
                           self->endpoint);
             if (samhand_client_reconnect (self))

@@ -102,7 +102,8 @@ Samhand__V1__Frame *samhand_client_request (samhand_client_t *self,
 //  the next submit on it). On timeout, or on a broker answer of INTERNAL or
 //  SHUTTING_DOWN, it reconnects and tries again with the SAME message id,
 //  up to RETRIES more times: the broker stores a message id once, so a
-//  retry never doubles a message.
+//  retry never doubles a message. It gives up early when the link state
+//  says the broker refused the certificate (samhand_client_link).
 //  Returns 0 when accepted (committed to disk), 1 when the broker answered
 //  with a refusal (SubmitResult with accepted=false, or an Error frame),
 //  -1 when it never answered. *reply (if reply is not NULL) receives the

@@ -267,6 +267,7 @@ test_known (void)
     CHECK (scan_known_add_name (known, "Ola Nordmann Oppdiktet", 22) == 0, "known: add a three-word name");
     CHECK (scan_known_add_name (known, "Åse Øvrebø", strlen ("Åse Øvrebø")) == 0, "known: add a name with æøå");
     CHECK (scan_known_add_name (known, "Bo", 2) == -1, "known: a lone two-letter name is refused");
+    CHECK (scan_known_add_name (known, "  ,. ", 5) == -1, "known: a name without letters is refused");
     CHECK (scan_known_add_phone (known, "+47 912 34 567", 14) == 0, "known: add a phone");
     CHECK (scan_known_add_phone (known, "12 34", 5) == -1, "known: not a phone refused");
     CHECK (scan_known_size (known) == 2 + 3 + 2 + 1, "known: size counts distinct hashes");
@@ -286,6 +287,14 @@ test_known (void)
     CHECK (finds_one ("ÅSE ØVREBØ var der", SCAN_KNOWN_NAME, "ÅSE ØVREBØ", known),
            "known: Æ/Ø/Å folded");
     CHECK (finds_none ("Kari kom alene, Ola også.", known), "known: first names alone do not match");
+    CHECK (finds_none ("Kari 2 Testese og Testesenn", known), "known: near misses do not match");
+    uint8_t four [SCAN_NAME_HASHES_MAX][SCAN_HASH_SIZE];
+    scan_known_t *longname = scan_known_new (key_a);
+    CHECK (longname && scan_known_name_hashes (longname, "Kari Anne Marie Testesen", 24, four) == 2
+        && scan_known_add_name (longname, "Kari Anne Marie Testesen", 24) == 0
+        && finds_one ("om Kari Testesen", SCAN_KNOWN_NAME, "Kari Testesen", longname),
+           "known: four-word name adds first + last and surname");
+    scan_known_destroy (&longname);
     CHECK (finds_one ("Ring 91234567", SCAN_KNOWN_PHONE, "91234567", known), "known: phone matches");
     CHECK (finds_one ("Ring 912 34 568", SCAN_PHONE, "912 34 568", known), "known: other phone is a plain phone");
 
@@ -357,12 +366,31 @@ test_prose_and_limits (void)
     CHECK (scanner_scan (text, strlen (text), NULL, NULL, 0) == 4, "limits: NULL findings with max 0");
     CHECK (scanner_scan (NULL, 10, NULL, f, 2) == 0, "limits: NULL text");
 
-    const char *edges [] = { "\xc3", "a\xc3", "\xff\xfe 91234567 \xc3\xa5", "f.", "født ",
-                             "anmeldelse ", "Storgata ", "a@", "x@y.", "+47", "0047 ", "krise" };
-    bool survived = true;
-    for (size_t k = 0; k < sizeof edges / sizeof edges [0]; k++)
-        survived = survived && scan (edges [k], NULL, f, 2) != (size_t) -1;
-    CHECK (survived, "limits: truncated and invalid UTF-8 at the end");
+    //  input cut short in the middle of every construct: findings (if any)
+    //  must stay inside the text and in order
+    const char *edges [] = { "\xc3", "a\xc3", "\xe2\x80", "f.", "født ", "født 12.03.",
+                             "anmeldelse ", "Storgata ", "Storgata 1", "a@", "x@y.", "x@y.n",
+                             "+47", "0047 ", "912 34 56", "krise", "krise ", "AB 1234",
+                             "010190 1234", "Kari Testese", "Ola Nordmann Oppdikte" };
+    bool sane = true;
+    for (size_t k = 0; k < sizeof edges / sizeof edges [0]; k++) {
+        size_t len = strlen (edges [k]);
+        for (size_t cut = 0; cut <= len; cut++) {
+            char *copy = malloc (cut? cut: 1);
+            if (!copy)
+                return;
+            memcpy (copy, edges [k], cut);
+            scan_finding_t g [4];
+            size_t n = scanner_scan (copy, cut, NULL, g, 4), last_end = 0;
+            for (size_t i = 0; i < n && i < 4; i++) {
+                sane = sane && g [i].offset >= last_end && g [i].length > 0
+                            && g [i].offset + g [i].length <= cut;
+                last_end = g [i].offset + g [i].length;
+            }
+            free (copy);
+        }
+    }
+    CHECK (sane, "limits: truncated input and cut UTF-8 give findings inside the text");
     CHECK (finds_one ("\xff\xfe 91234567 \xc3\xa5", SCAN_PHONE, "91234567", NULL),
            "limits: invalid bytes around a phone");
 

@@ -1,0 +1,99 @@
+/*  cli — what the samhand command groups share: connection settings, exit
+    codes, and the printers for results and deliveries.
+
+    Output rules: results go to stdout (a table, or one JSON object / JSON
+    Lines with --json); progress, warnings and refusals go to stderr, in
+    plain words, never as internals.                                      */
+#ifndef SAMHAND_CLI_H
+#define SAMHAND_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "samhand.h"
+#include "opts.h"
+#include "json.h"
+
+//  Exit codes (also in `samhand --help`).
+#define EXIT_OK         0
+#define EXIT_FAILED     1     //  a local problem: file, certificate, config
+#define EXIT_USAGE      2     //  the command line is wrong
+#define EXIT_REFUSED    3     //  the broker answered and refused
+#define EXIT_NO_ANSWER  4     //  the broker did not answer
+
+#define CLI_DEFAULT_WAIT_MS  5000
+
+typedef struct {
+    const char *config;        //  -c FILE, else $SAMHAND_CONFIG
+    const char *endpoint;      //  --endpoint, overrides the config
+    const char *broker_cert;   //  --broker-cert
+    const char *cert;          //  --cert
+    int  wait_ms;              //  --wait SECONDS: per request
+    bool tty;                  //  stdout is a terminal (colour allowed)
+} cli_t;
+
+//  Connection options every networked command accepts.
+extern const opt_spec_t cli_connection_opts [];
+
+//  Parses a command's words against SPECS (a NULL-terminated list of
+//  tables; may be NULL) plus the connection options, checks that every
+//  value is UTF-8 text, and applies the connection options to CLI.
+//  Returns -1 if parsed, otherwise the exit code to end with (help was
+//  shown: 0; a mistake: 2, reported on stderr).
+int cli_parse (cli_t *cli, const char *command, const char *help,
+               const opt_spec_t *const *specs, int argc, char **argv, opts_t *opts);
+
+//  Reports a command-line mistake and returns EXIT_USAGE.
+int cli_usage_error (const char *command, const char *format, ...);
+
+//  Connects as the node in the settings. NULL after a clear message.
+samhand_client_t *cli_connect (cli_t *cli);
+
+//  Explains why the broker did not answer and returns EXIT_NO_ANSWER.
+int cli_no_answer (cli_t *cli, samhand_client_t *client);
+
+//  Reports a refusal (Error code, text, finding kinds and positions, never
+//  the identifier itself) on stderr and returns EXIT_REFUSED.
+int cli_refused (const char *what, const Samhand__V1__Frame *reply);
+
+//  Writes TEXT with terminal control characters made harmless, so that a
+//  message from another agency cannot drive the reader's terminal.
+//  Newlines are followed by INDENT.
+void cli_print_safe (FILE *out, const char *text, const char *indent);
+
+//  Result of a submit: table or JSON on stdout (refusals also explained on
+//  stderr). Returns the exit code.
+int cli_print_submit (const Samhand__V1__Frame *reply, const char *kind, bool json);
+//  The JSON object of a submit result (a SubmitResult or Error frame).
+void cli_submit_json (json_t *j, const Samhand__V1__Frame *reply, const char *kind);
+
+//  One delivery as a JSON object (no newline) into J.
+void cli_delivery_json (json_t *j, const Samhand__V1__Deliver *d);
+//  One delivery as a readable block on OUT.
+void cli_delivery_text (FILE *out, const Samhand__V1__Deliver *d, bool colour);
+
+//  Consent records: JSON array member / readable lines.
+void cli_consent_json (json_t *j, const Samhand__V1__ConsentRecord *r);
+void cli_consent_text (FILE *out, const Samhand__V1__ConsentRecord *r);
+
+//  Command groups: each gets the words after its name.
+int cmd_keygen (cli_t *cli, int argc, char **argv);
+int cmd_init_demo (cli_t *cli, int argc, char **argv);
+int cmd_concern (cli_t *cli, int argc, char **argv);
+int cmd_risk (cli_t *cli, int argc, char **argv);
+int cmd_discuss (cli_t *cli, int argc, char **argv);
+int cmd_case_status (cli_t *cli, int argc, char **argv);
+int cmd_listen (cli_t *cli, int argc, char **argv);
+int cmd_ping (cli_t *cli, int argc, char **argv);
+int cmd_consent (cli_t *cli, int argc, char **argv);
+int cmd_selftest (cli_t *cli, int argc, char **argv);
+
+//  Shared by keygen and init-demo: writes DIR/NAME.cert (+ _secret, 0600)
+//  with name/agency/role metadata; if ENROLLED is not NULL also a public
+//  copy there. Returns 0 or -1 (message on stderr).
+int cli_make_cert (const char *dir, const char *name, const char *agency, const char *role,
+                   const char *enrolled);
+
+//  Validates a node name (letters, digits, '-', '_'; 1-63 chars).
+bool cli_name_valid (const char *name);
+
+#endif

@@ -1,0 +1,210 @@
+/*  conn — command-line parsing shared by every command, the connection to
+    the broker, and the words for when it goes wrong. See cli.h.          */
+#include "cli.h"
+#include <czmq.h>
+#include <stdarg.h>
+
+const opt_spec_t cli_connection_opts [] = {
+    { "config", 'c', OPT_VALUE },
+    { "endpoint", 0, OPT_VALUE },
+    { "broker-cert", 0, OPT_VALUE },
+    { "cert", 0, OPT_VALUE },
+    { "wait", 0, OPT_VALUE },
+    { "help", 'h', OPT_FLAG },
+    { NULL, 0, OPT_FLAG }
+};
+
+//  What we connected with, for the messages when it goes wrong.
+static samhand_settings_t s_used;
+
+int
+cli_usage_error (const char *command, const char *format, ...)
+{
+    char text [512];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (text, sizeof text, format, args);
+    va_end (args);
+    if (streq (command, "samhand"))
+        fprintf (stderr, "samhand: %s\nSee: samhand --help\n", text);
+    else
+        fprintf (stderr, "samhand %s: %s\nSee: samhand %s --help\n", command, text, command);
+    return EXIT_USAGE;
+}
+
+int
+cli_parse (cli_t *cli, const char *command, const char *help,
+           const opt_spec_t *const *specs, int argc, char **argv, opts_t *opts)
+{
+    const opt_spec_t *tables [8];
+    size_t n = 0;
+    for (size_t i = 0; specs && specs [i] && n < 6; i++)
+        tables [n++] = specs [i];
+    tables [n++] = cli_connection_opts;
+    tables [n] = NULL;
+    char err [256];
+    if (opts_parse (opts, tables, argc, argv, err, sizeof err))
+        return cli_usage_error (command, "%s", err);
+    if (opts_has (opts, "help")) {
+        fputs (help, stdout);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < opts->n_items; i++) {
+        const char *value = opts->items [i].value;
+        if (value && !json_utf8_valid (value, strlen (value)))
+            return cli_usage_error (command, "--%s is not valid UTF-8 text "
+                                    "(check the terminal's character set)",
+                                    opts->items [i].spec->name);
+    }
+    for (size_t i = 0; i < opts->n_pos; i++)
+        if (!json_utf8_valid (opts->pos [i], strlen (opts->pos [i])))
+            return cli_usage_error (command, "'%s' is not valid UTF-8 text", opts->pos [i]);
+    if (opts_get (opts, "config"))
+        cli->config = opts_get (opts, "config");
+    if (opts_get (opts, "endpoint"))
+        cli->endpoint = opts_get (opts, "endpoint");
+    if (opts_get (opts, "broker-cert"))
+        cli->broker_cert = opts_get (opts, "broker-cert");
+    if (opts_get (opts, "cert"))
+        cli->cert = opts_get (opts, "cert");
+    if (opts_get (opts, "wait")) {
+        int64_t seconds = opts_number (opts_get (opts, "wait"), 3600);
+        if (seconds < 1)
+            return cli_usage_error (command, "--wait takes whole seconds, 1 to 3600");
+        cli->wait_ms = (int) seconds * 1000;
+    }
+    return -1;
+}
+
+samhand_client_t *
+cli_connect (cli_t *cli)
+{
+    const char *config = cli->config? cli->config: getenv ("SAMHAND_CONFIG");
+    if (config && !*config)
+        config = NULL;
+    memset (&s_used, 0, sizeof s_used);
+    if (config && samhand_settings_load (&s_used, config)) {
+        fprintf (stderr, "samhand: %s\n", samhand_last_error ());
+        return NULL;
+    }
+    if (cli->endpoint)
+        snprintf (s_used.endpoint, sizeof s_used.endpoint, "%s", cli->endpoint);
+    if (cli->broker_cert)
+        snprintf (s_used.broker_cert, sizeof s_used.broker_cert, "%s", cli->broker_cert);
+    if (cli->cert)
+        snprintf (s_used.cert, sizeof s_used.cert, "%s", cli->cert);
+    if (!*s_used.endpoint || !*s_used.broker_cert || !*s_used.cert) {
+        fprintf (stderr, "samhand: which node are you? Give -c NODE.cfg (or set "
+                         "SAMHAND_CONFIG=NODE.cfg),\nor all of --endpoint, --broker-cert "
+                         "and --cert.\n");
+        return NULL;
+    }
+    samhand_client_t *client = samhand_client_new (s_used.endpoint, s_used.broker_cert,
+                                                   s_used.cert);
+    if (!client)
+        fprintf (stderr, "samhand: %s\n", samhand_last_error ());
+    return client;
+}
+
+int
+cli_no_answer (cli_t *cli, samhand_client_t *client)
+{
+    int seconds = cli->wait_ms / 1000;
+    samhand_link_t link = client? samhand_client_link (client): SAMHAND_LINK_UNKNOWN;
+    switch (link) {
+        case SAMHAND_LINK_UNREACHABLE:
+            fprintf (stderr, "samhand: nothing answers at %s - is samhandd running, and "
+                             "is that the right address?\n", s_used.endpoint);
+            break;
+        case SAMHAND_LINK_REFUSED:
+            fprintf (stderr, "samhand: the broker refused this node's certificate (%s):\n"
+                             "it is not enrolled, or no longer is. Ask the administrator "
+                             "to enroll it.\n", s_used.cert);
+            break;
+        case SAMHAND_LINK_FAILED:
+            fprintf (stderr, "samhand: the secure handshake with %s failed - is %s the "
+                             "certificate of this broker?\n", s_used.endpoint,
+                             s_used.broker_cert);
+            break;
+        case SAMHAND_LINK_READY:
+        case SAMHAND_LINK_LOST:
+            fprintf (stderr, "samhand: the broker at %s is connected but did not answer "
+                             "within %d s.\nIt may be busy or stuck: try again, and tell "
+                             "the administrator if it goes on.\n", s_used.endpoint, seconds);
+            break;
+        default:
+            fprintf (stderr, "samhand: the broker did not answer within %d s - is samhandd "
+                             "running at %s,\nand is this node's certificate enrolled?\n",
+                             seconds, s_used.endpoint);
+            break;
+    }
+    return EXIT_NO_ANSWER;
+}
+
+int
+cli_refused (const char *what, const Samhand__V1__Frame *reply)
+{
+    const Samhand__V1__Error *error = samhand_reply_error (reply);
+    if (!error) {
+        fprintf (stderr, "samhand: %s refused by the broker (no reason given)\n", what);
+        return EXIT_REFUSED;
+    }
+    fprintf (stderr, "samhand: %s refused: %s: ", what, samhand_error_code_name (error->code));
+    cli_print_safe (stderr, error->text && *error->text? error->text: "no reason given", "  ");
+    fputc ('\n', stderr);
+    //  Where and what kind, never the identifier itself: the point of the
+    //  refusal is that it must not travel further, not even to a log.
+    for (size_t i = 0; i < error->n_findings; i++) {
+        const Samhand__V1__Finding *f = error->findings [i];
+        fprintf (stderr, "  found ");
+        cli_print_safe (stderr, f->kind, "");
+        fprintf (stderr, " in --");
+        cli_print_safe (stderr, f->field, "");
+        fprintf (stderr, " at byte %u (%u bytes long)\n", f->offset, f->length);
+    }
+    if (error->code == SAMHAND__V1__ERROR_CODE__IDENTIFIER_FOUND)
+        fprintf (stderr, "Rewrite the text without names, numbers, addresses or dates "
+                         "that point to the person, and send again.\n");
+    else
+    if (error->code == SAMHAND__V1__ERROR_CODE__NOT_PERMITTED)
+        fprintf (stderr, "This node's role may not do that. Ask the coordinator.\n");
+    else
+    if (error->code == SAMHAND__V1__ERROR_CODE__OUTBOX_FULL)
+        fprintf (stderr, "Nothing was stored. A recipient is not collecting its messages: "
+                         "phone them, and tell the administrator.\n");
+    return EXIT_REFUSED;
+}
+
+void
+cli_print_safe (FILE *out, const char *text, const char *indent)
+{
+    if (!text)
+        return;
+    const unsigned char *p = (const unsigned char *) text;
+    while (*p) {
+        if (*p == '\n') {
+            fputc ('\n', out);
+            fputs (indent, out);
+            p++;
+        }
+        else
+        if (*p == '\t' || (*p >= 0x20 && *p != 0x7F && *p != 0xC2)) {
+            fputc (*p, out);
+            p++;
+        }
+        else
+        if (*p == 0xC2 && p [1] >= 0x80 && p [1] <= 0x9F) {
+            fputc ('?', out);       //  C1 control (U+0080..U+009F)
+            p += 2;
+        }
+        else
+        if (*p == 0xC2) {
+            fputc (*p, out);
+            p++;
+        }
+        else {
+            fputc ('?', out);       //  C0 control or DEL (ESC among them)
+            p++;
+        }
+    }
+}

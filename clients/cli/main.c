@@ -1,0 +1,95 @@
+/*  samhand — the command line client of the samhand broker.
+    main: global options and dispatch to one command group, nothing else. */
+#include "cli.h"
+#include <czmq.h>
+#include <unistd.h>
+
+static const char *usage =
+    "samhand - send and receive concern reports, risk changes and case\n"
+    "discussions through the samhand broker.\n"
+    "\n"
+    "Usage: samhand [-c NODE.cfg] COMMAND [options]\n"
+    "\n"
+    "Commands:\n"
+    "  concern       report a concern about a person\n"
+    "  risk          share a change in risk (level, measures)\n"
+    "  discuss       ask the partners about a case, anonymously\n"
+    "  case-status   status report on a case to the coordinator\n"
+    "  listen        show incoming messages and confirm that they arrived\n"
+    "  ping          check the connection: who the broker thinks you are\n"
+    "  consent       record, withdraw or list a person's consent\n"
+    "  keygen        make a certificate for a new node\n"
+    "  init-demo     make a complete demo installation in a folder\n"
+    "  selftest      check this program's own parts\n"
+    "\n"
+    "Connection (for every command that talks to the broker):\n"
+    "  -c, --config FILE    this node's settings (or set SAMHAND_CONFIG=FILE)\n"
+    "  --endpoint E --broker-cert FILE --cert FILE   instead of, or over, the file\n"
+    "  --wait SECONDS       how long to wait for the broker (default 5)\n"
+    "\n"
+    "Exit codes: 0 done; 1 local problem (file, certificate); 2 wrong command\n"
+    "line; 3 refused by the broker (the reason is printed); 4 no answer.\n"
+    "\n"
+    "Every command has --help with an example:\n"
+    "  samhand -c /etc/samhand/vakt.cfg concern --help\n";
+
+typedef struct {
+    const char *name;
+    int (*run) (cli_t *cli, int argc, char **argv);
+} command_t;
+
+static const command_t commands [] = {
+    { "concern", cmd_concern },
+    { "risk", cmd_risk },
+    { "discuss", cmd_discuss },
+    { "case-status", cmd_case_status },
+    { "listen", cmd_listen },
+    { "ping", cmd_ping },
+    { "whoami", cmd_ping },
+    { "consent", cmd_consent },
+    { "keygen", cmd_keygen },
+    { "init-demo", cmd_init_demo },
+    { "selftest", cmd_selftest },
+    { NULL, NULL }
+};
+
+int
+main (int argc, char **argv)
+{
+    //  czmq logs to stdout by default, which would corrupt --json output;
+    //  the CLI says what matters itself. SAMHAND_DEBUG shows the rest.
+    zsys_init ();
+    zsys_set_logstream (getenv ("SAMHAND_DEBUG")? stderr: NULL);
+
+    cli_t cli = { .wait_ms = CLI_DEFAULT_WAIT_MS, .tty = isatty (STDOUT_FILENO) };
+    //  Global options are those before the command word; all but --help
+    //  take a value (the next word, or after '=').
+    int first = 1;
+    while (first < argc && argv [first][0] == '-' && argv [first][1]) {
+        const char *arg = argv [first];
+        bool flag = streq (arg, "-h") || streq (arg, "--help");
+        first += flag || strchr (arg, '=')? 1: 2;
+    }
+    if (first > argc)
+        return cli_usage_error ("samhand", "%s needs a value", argv [argc - 1]);
+    opts_t global;
+    int rc = cli_parse (&cli, "samhand", usage, NULL, first - 1, argv + 1, &global);
+    if (rc >= 0)
+        return rc;
+    if (global.n_pos)    //  a flag where a value was expected: "-c --json"
+        return cli_usage_error ("samhand", "unexpected '%s'", global.pos [0]);
+    if (first >= argc) {
+        fputs (usage, stderr);
+        return EXIT_USAGE;
+    }
+
+    const char *name = argv [first];
+    for (const command_t *command = commands; command->name; command++)
+        if (streq (command->name, name))
+            return command->run (&cli, argc - first - 1, argv + first + 1);
+    if (streq (name, "help")) {
+        fputs (usage, stdout);
+        return EXIT_OK;
+    }
+    return cli_usage_error ("samhand", "unknown command '%s'", name);
+}

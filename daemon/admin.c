@@ -1,0 +1,196 @@
+/*  admin — audit queries for admin nodes: verify the chain, who received
+    information about a person, export a period. Every query is audited
+    before its answer goes out.                                           */
+#include "broker_internal.h"
+
+#define EXPORT_PAGE 500
+
+typedef struct {
+    Samhand__V1__AuditEntry *entries;
+    Samhand__V1__AuditEntry **list;
+    uint8_t (*ids) [16];
+    uint8_t (*hashes) [32];
+    char **texts;                 //  5 strings per entry, freed after the reply
+    size_t count;
+    size_t max;
+} page_t;
+
+static char *
+s_dup (const char *s)
+{
+    return strdup (s? s: "");
+}
+
+static int
+s_add (const audit_row_t *row, void *arg)
+{
+    page_t *page = (page_t *) arg;
+    if (page->count >= page->max)
+        return 1;
+    size_t i = page->count++;
+    Samhand__V1__AuditEntry *e = &page->entries [i];
+    samhand__v1__audit_entry__init (e);
+    e->seq = (uint64_t) row->seq;
+    e->ts_ms = row->ts_ms;
+    char **t = &page->texts [i * 6];
+    e->event = t [0] = s_dup (row->r.event);
+    e->sender = t [1] = s_dup (row->r.sender);
+    e->node = t [2] = s_dup (row->r.node);
+    e->rule = t [3] = s_dup (row->r.rule);
+    e->legal_basis = t [4] = s_dup (row->r.basis);
+    e->detail = t [5] = s_dup (row->r.detail);
+    e->agency = (Samhand__V1__Agency) row->r.agency;
+    e->view = (Samhand__V1__View) row->r.view;
+    if (row->r.message_id) {
+        memcpy (page->ids [i], row->r.message_id, 16);
+        e->message_id = (ProtobufCBinaryData) { 16, page->ids [i] };
+    }
+    if (row->hash) {
+        memcpy (page->hashes [i], row->hash, 32);
+        e->hash = (ProtobufCBinaryData) { 32, page->hashes [i] };
+    }
+    page->list [i] = e;
+    return 0;
+}
+
+static int
+s_page_init (page_t *page, size_t max)
+{
+    memset (page, 0, sizeof *page);
+    page->max = max;
+    page->entries = (Samhand__V1__AuditEntry *) calloc (max, sizeof *page->entries);
+    page->list = (Samhand__V1__AuditEntry **) calloc (max, sizeof *page->list);
+    page->ids = calloc (max, sizeof *page->ids);
+    page->hashes = calloc (max, sizeof *page->hashes);
+    page->texts = (char **) calloc (max * 6, sizeof (char *));
+    return page->entries && page->list && page->ids && page->hashes && page->texts? 0: -1;
+}
+
+static void
+s_page_free (page_t *page)
+{
+    for (size_t i = 0; page->texts && i < page->count * 6; i++)
+        free (page->texts [i]);
+    free (page->texts);
+    free (page->entries);
+    free (page->list);
+    free (page->ids);
+    free (page->hashes);
+}
+
+static void
+s_send (broker_t *self, zframe_t *routing_id, uint64_t request_id, Samhand__V1__AuditReply *reply)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    frame.request_id = request_id;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY;
+    frame.audit_reply = reply;
+    size_t size;
+    uint8_t *data = frame_encode (&frame, &size);
+    //  The query's own audit record must be committed before the answer.
+    broker_reply (self, routing_id, data, size, true, request_id);
+}
+
+static void
+s_refuse (broker_t *self, zframe_t *routing_id, uint64_t request_id, int code, const char *text)
+{
+    Samhand__V1__AuditReply reply = SAMHAND__V1__AUDIT_REPLY__INIT;
+    Samhand__V1__Error error = SAMHAND__V1__ERROR__INIT;
+    error.code = (Samhand__V1__ErrorCode) code;
+    error.text = (char *) text;
+    reply.error = &error;
+    s_send (self, routing_id, request_id, &reply);
+}
+
+static int
+s_verify_sig (const uint8_t *msg, size_t len, const uint8_t sig [64], void *arg)
+{
+    return keys_verify ((keys_t *) arg, msg, len, sig);
+}
+
+//  A case reference carries its agency in its prefix.
+static int
+s_subject_of_query (broker_t *self, const Samhand__V1__AuditQuery *q, uint8_t key [32])
+{
+    const Samhand__V1__Subject *s = q->subject;
+    if (s && crypto_subject_key (keys_subject_secret (self->keys), s->national_id, s->name,
+                                 s->birth_date, s->phone, key) == 0)
+        return 0;
+    static const char *prefixes [5] = { NULL, "RC-", "TE-", "PR-", "KS-" };
+    for (int agency = 1; agency < 5 && *q->case_ref; agency++)
+        if (strncmp (q->case_ref, prefixes [agency], 3) == 0)
+            return registry_case_ref_get (self->registry, agency, q->case_ref, key) == 1? 0: -1;
+    return -1;
+}
+
+void
+admin_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+              const Samhand__V1__Frame *frame)
+{
+    const Samhand__V1__AuditQuery *q = frame->audit_query;
+    if (node->role != POLICY_ROLE_ADMIN) {
+        zsys_warning ("admin: %s (not an admin node) asked for the audit log: refused", node->name);
+        s_refuse (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
+                  "only admin nodes may query the audit log");
+        return;
+    }
+    if (store_begin (self->store))
+        return;
+    audit_record_t record = { .event = "admin_query", .sender = node->name, .detail = q->query };
+    Samhand__V1__AuditReply reply = SAMHAND__V1__AUDIT_REPLY__INIT;
+    page_t page;
+    if (s_page_init (&page, EXPORT_PAGE)) {
+        s_page_free (&page);
+        return;
+    }
+    if (streq (q->query, "verify")) {
+        //  Verify what is committed, including this cycle's records so far.
+        int64_t records = 0;
+        char problem [256];
+        reply.intact = audit_verify (store_db (self->store), s_verify_sig, self->keys,
+                                     &records, problem, sizeof problem) == 0;
+        reply.records = (uint64_t) records;
+        reply.problem = problem;
+        reply.ok = true;
+        audit_append (self->audit, &record, self->now_ms);
+        s_send (self, routing_id, frame->request_id, &reply);
+    }
+    else
+    if (streq (q->query, "who-received")) {
+        uint8_t key [32];
+        if (s_subject_of_query (self, q, key)) {
+            s_refuse (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__NOT_FOUND,
+                      "name the person (national id, name and birth date, or phone) or a known case reference");
+        }
+        else {
+            record.subject_key = key;
+            audit_append (self->audit, &record, self->now_ms);
+            audit_who_received (store_db (self->store), key, s_add, &page);
+            reply.ok = true;
+            reply.entries = page.list;
+            reply.n_entries = page.count;
+            reply.more = page.count == page.max;
+            s_send (self, routing_id, frame->request_id, &reply);
+        }
+    }
+    else
+    if (streq (q->query, "export")) {
+        int64_t until = q->until? q->until * 1000: INT64_MAX;
+        size_t limit = q->limit && q->limit < EXPORT_PAGE? q->limit: EXPORT_PAGE;
+        page.max = limit;
+        //  Audit the first page's request only: paging is one query.
+        if (q->after_seq == 0)
+            audit_append (self->audit, &record, self->now_ms);
+        audit_export (store_db (self->store), q->since * 1000, until, (int64_t) q->after_seq,
+                      (int) limit, s_add, &page);
+        reply.ok = true;
+        reply.entries = page.list;
+        reply.n_entries = page.count;
+        reply.more = page.count == limit;
+        s_send (self, routing_id, frame->request_id, &reply);
+    }
+    else
+        s_refuse (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
+                  "query must be verify, who-received or export");
+    s_page_free (&page);
+}

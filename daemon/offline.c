@@ -1,0 +1,131 @@
+/*  offline — see offline.h.                                                */
+#include "offline.h"
+#include "audit.h"
+#include "keys.h"
+#include "store.h"
+#include <czmq.h>
+
+static int
+s_verify (const uint8_t *msg, size_t len, const uint8_t sig [64], void *arg)
+{
+    return keys_verify ((keys_t *) arg, msg, len, sig);
+}
+
+int
+offline_verify_audit (config_t *config)
+{
+    char err [256];
+    keys_t *keys = keys_new (config->keys_dir, false, err, sizeof err);
+    if (!keys) {
+        fprintf (stderr, "samhandd: %s\n", err);
+        return 2;
+    }
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2 (config->store_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        fprintf (stderr, "samhandd: cannot open %s: %s\n", config->store_path, sqlite3_errmsg (db));
+        sqlite3_close (db);
+        keys_destroy (&keys);
+        return 2;
+    }
+    int64_t records = 0;
+    char problem [256];
+    int rc = audit_verify (db, s_verify, keys, &records, problem, sizeof problem);
+    if (rc == 0)
+        printf ("audit chain intact: %" PRId64 " records verified\n", records);
+    else
+        printf ("audit chain BROKEN: %s (%" PRId64 " records verified before it)\n",
+                problem, records);
+    sqlite3_close (db);
+    keys_destroy (&keys);
+    return rc == 0? 0: 1;
+}
+
+int
+offline_rotate_key (config_t *config)
+{
+    char err [256];
+    keys_t *keys = keys_new (config->keys_dir, false, err, sizeof err);
+    int id = keys? keys_rotate (keys): -1;
+    if (id > 0)
+        printf ("samhandd: data key %d is now current for new data (after a restart);\n"
+                "          stop the broker and run `samhandd --reencrypt -c FILE` to move old data to it\n", id);
+    else
+        fprintf (stderr, "samhandd: key rotation failed%s%s\n", keys? "": ": ", keys? "": err);
+    keys_destroy (&keys);
+    return id > 0? 0: 1;
+}
+
+typedef struct {
+    store_t *store;
+    keys_t *keys;
+    uint32_t current;
+    int64_t last;
+    int moved, failed;
+} reencrypt_t;
+
+static int
+s_reencrypt_one (int64_t message, const uint8_t *message_id, const uint8_t *payload,
+                 size_t size, void *arg)
+{
+    reencrypt_t *r = (reencrypt_t *) arg;
+    r->last = message;
+    uint32_t key_id = 0;
+    if (crypto_sealed_key_id (payload, size, &key_id) == 0 && key_id == r->current)
+        return 0;
+    uint8_t *plain = NULL, *sealed = NULL;
+    size_t plain_size = 0, sealed_size = 0;
+    crypto_keyring_t *ring = keys_ring (r->keys);
+    if (crypto_open (ring, message_id, 16, payload, size, &plain, &plain_size)
+    ||  crypto_seal (ring, message_id, 16, plain, plain_size, &sealed, &sealed_size)
+    ||  store_set_payload (r->store, message, sealed, sealed_size)) {
+        r->failed++;
+    }
+    else
+        r->moved++;
+    if (plain) {
+        crypto_cleanse (plain, plain_size);
+        free (plain);
+    }
+    free (sealed);
+    return 0;
+}
+
+int
+offline_reencrypt (config_t *config)
+{
+    char err [256];
+    int lock = store_lock (config->store_path);
+    if (lock < 0) {
+        fprintf (stderr, "samhandd: the store is in use: stop samhandd first\n");
+        return 2;
+    }
+    keys_t *keys = keys_new (config->keys_dir, false, err, sizeof err);
+    store_t *store = keys? store_new (config->store_path): NULL;
+    if (!keys || !store) {
+        fprintf (stderr, "samhandd: %s\n", keys? "cannot open the store": err);
+        keys_destroy (&keys);
+        close (lock);
+        return 2;
+    }
+    reencrypt_t r = { store, keys, crypto_keyring_current (keys_ring (keys)), 0, 0, 0 };
+    int rc = 0, n;
+    do {
+        if (store_begin (store)) {
+            rc = 1;
+            break;
+        }
+        n = store_each_payload (store, r.last, 1000, s_reencrypt_one, &r);
+        if (n < 0 || store_commit (store)) {
+            rc = 1;
+            break;
+        }
+    } while (n > 0);
+    if (rc == 0 && store_checkpoint (store))
+        rc = 1;
+    printf ("samhandd: %d payloads re-encrypted under data key %u, %d failed\n",
+            r.moved, r.current, r.failed);
+    store_destroy (&store);
+    keys_destroy (&keys);
+    close (lock);
+    return rc || r.failed? 1: 0;
+}

@@ -1,0 +1,13 @@
+/*  offline — samhandd's maintenance commands, run on the store while the
+    broker is stopped (or, for verification, read-only beside it).       */
+#ifndef SAMHAND_OFFLINE_H
+#define SAMHAND_OFFLINE_H
+
+#include "config.h"
+
+//  Each returns the process exit code and prints what it did.
+int offline_verify_audit (config_t *config);
+int offline_rotate_key (config_t *config);
+int offline_reencrypt (config_t *config);
+
+#endif

@@ -1,0 +1,324 @@
+/*  redact.c — cuts a Submit down to a recipient's view (pure).
+
+    Every removal frees what protobuf-c allocated (default allocator, that
+    is malloc/free) and leaves the value protobuf_c_message_free_unpacked
+    expects for an empty field: protobuf_c_empty_string for a string, NULL
+    and 0 for arrays and submessages. A string equal to the empty-string
+    default is never freed, as protobuf-c itself does.                    */
+#include "redact.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CLASS(c) POLICY_CLASS (c)
+#define V(v) SAMHAND__V1__VIEW__ ## v
+
+//  ---------------------------------------------------------------------
+//  Field helpers
+
+static bool
+s_set (const char *text)
+{
+    return text && *text;
+}
+
+static void
+s_clear (char **field)
+{
+    if (*field && *field != protobuf_c_empty_string)
+        free (*field);
+    *field = (char *) protobuf_c_empty_string;
+}
+
+//  Unknown fields would be packed again as they came: a client could hide
+//  anything in them.
+static void
+s_drop_unknown (ProtobufCMessage *message)
+{
+    for (unsigned i = 0; i < message->n_unknown_fields; i++)
+        free (message->unknown_fields [i].data);
+    free (message->unknown_fields);
+    message->unknown_fields = NULL;
+    message->n_unknown_fields = 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Health
+
+static const char *health_words [] = {
+    "rus", "alkohol", "alcohol", "substance", "drug", "narko", "heroin",
+    "amfetamin", "amphetamine", "opioid", "overdose", "cannabis", "hasj",
+    "helse", "health", "psykiatri", "psychiatr", "diagnos"
+};
+
+static int
+s_lower (int c)
+{
+    return c >= 'A' && c <= 'Z'? c + 'a' - 'A': c;
+}
+
+//  Part of a word: ASCII letters and any byte of a multi-byte UTF-8
+//  character (æ, ø, å...), so "krus" and "trusler" hold no word "rus".
+static bool
+s_letter (unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+static bool
+s_starts_with (const char *text, const char *word)
+{
+    for (; *word; text++, word++)
+        if (s_lower ((unsigned char) *text) != *word)
+            return false;
+    return true;
+}
+
+//  A risk factor about substance use or health: one of its words begins
+//  with a health word.
+static bool
+s_health (const char *factor)
+{
+    if (!factor)
+        return false;
+    for (size_t i = 0; factor [i]; i++) {
+        if (i > 0 && s_letter ((unsigned char) factor [i - 1]))
+            continue;
+        for (size_t w = 0; w < sizeof health_words / sizeof health_words [0]; w++)
+            if (s_starts_with (factor + i, health_words [w]))
+                return true;
+    }
+    return false;
+}
+
+//  ---------------------------------------------------------------------
+//  Classes present
+
+static uint32_t
+s_subject_classes (const Samhand__V1__Subject *subject)
+{
+    uint32_t classes = 0;
+    if (!subject)
+        return 0;
+    if (s_set (subject->name) || s_set (subject->national_id) || s_set (subject->birth_date))
+        classes |= CLASS (IDENTITY);
+    if (s_set (subject->phone))
+        classes |= CLASS (CONTACT);
+    if (s_set (subject->address))
+        classes |= CLASS (ADDRESS);
+    return classes;
+}
+
+static uint32_t
+s_risk_classes (const Samhand__V1__RiskChange *risk)
+{
+    uint32_t classes = s_subject_classes (risk->subject);
+    if (s_set (risk->instrument) || risk->level || risk->imminent
+    ||  risk->serious_physical_harm || risk->n_measures || s_set (risk->review_by))
+        classes |= CLASS (RISK_LEVEL_CLASS);
+    for (size_t i = 0; i < risk->n_risk_factors; i++)
+        classes |= s_health (risk->risk_factors [i])? CLASS (HEALTH): CLASS (RISK_FACTORS);
+    if (s_set (risk->text))
+        classes |= CLASS (FREE_TEXT);
+    return classes;
+}
+
+uint32_t
+redact_classes_present (const Samhand__V1__Submit *submit)
+{
+    if (!submit)
+        return 0;
+    switch (submit->body_case) {
+        case SAMHAND__V1__SUBMIT__BODY_CONCERN: {
+            const Samhand__V1__ConcernReport *c = submit->concern;
+            if (!c)
+                return 0;
+            return s_subject_classes (c->subject)
+                 | (s_set (c->text) || s_set (c->not_informed_reason)? CLASS (FREE_TEXT): 0);
+        }
+        case SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE:
+            return submit->risk_change? s_risk_classes (submit->risk_change): 0;
+        case SAMHAND__V1__SUBMIT__BODY_DISCUSSION: {
+            const Samhand__V1__CaseDiscussion *d = submit->discussion;
+            return d && (s_set (d->text) || s_set (d->question))? CLASS (FREE_TEXT): 0;
+        }
+        case SAMHAND__V1__SUBMIT__BODY_CASE_STATUS: {
+            const Samhand__V1__CaseStatus *s = submit->case_status;
+            return s && s_set (s->text)? CLASS (FREE_TEXT): 0;
+        }
+        default:
+            return 0;
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  Redaction per body
+
+static void
+s_redact_subject (Samhand__V1__Subject **subject_p, uint32_t keep)
+{
+    Samhand__V1__Subject *subject = *subject_p;
+    if (!subject)
+        return;
+    if (!(keep & CLASS (IDENTITY))) {
+        s_clear (&subject->name);
+        s_clear (&subject->national_id);
+        s_clear (&subject->birth_date);
+    }
+    if (!(keep & CLASS (CONTACT)))
+        s_clear (&subject->phone);
+    if (!(keep & CLASS (ADDRESS)))
+        s_clear (&subject->address);
+    s_drop_unknown (&subject->base);
+    if (!s_subject_classes (subject)) {
+        samhand__v1__subject__free_unpacked (subject, NULL);
+        *subject_p = NULL;
+    }
+}
+
+//  Takes ownership of ref (a malloc'd copy, or protobuf_c_empty_string).
+static void
+s_replace_ref (char **field, char *ref)
+{
+    s_clear (field);
+    *field = ref;
+}
+
+static void
+s_redact_concern (Samhand__V1__ConcernReport *c, uint32_t keep, char *ref)
+{
+    s_redact_subject (&c->subject, keep);
+    if (!(keep & CLASS (FREE_TEXT))) {
+        s_clear (&c->text);
+        s_clear (&c->not_informed_reason);
+    }
+    s_replace_ref (&c->case_ref, ref);
+    s_drop_unknown (&c->base);
+}
+
+static void
+s_redact_factors (Samhand__V1__RiskChange *r, uint32_t keep)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < r->n_risk_factors; i++) {
+        char *factor = r->risk_factors [i];
+        uint32_t class = s_health (factor)? CLASS (HEALTH): CLASS (RISK_FACTORS);
+        if (keep & class)
+            r->risk_factors [kept++] = factor;
+        else
+            s_clear (&factor);
+    }
+    r->n_risk_factors = kept;
+    if (kept == 0) {
+        free (r->risk_factors);
+        r->risk_factors = NULL;
+    }
+}
+
+static void
+s_redact_risk (Samhand__V1__RiskChange *r, uint32_t keep, char *ref)
+{
+    s_redact_subject (&r->subject, keep);
+    if (!(keep & CLASS (RISK_LEVEL_CLASS))) {
+        s_clear (&r->instrument);
+        s_clear (&r->review_by);
+        r->level = SAMHAND__V1__RISK_LEVEL__RISK_LEVEL_UNSPECIFIED;
+        r->imminent = false;
+        r->serious_physical_harm = false;
+        free (r->measures);
+        r->measures = NULL;
+        r->n_measures = 0;
+    }
+    s_redact_factors (r, keep);
+    if (!(keep & CLASS (FREE_TEXT)))
+        s_clear (&r->text);
+    s_replace_ref (&r->case_ref, ref);
+    s_drop_unknown (&r->base);
+}
+
+static void
+s_redact_discussion (Samhand__V1__CaseDiscussion *d, uint32_t keep)
+{
+    if (!(keep & CLASS (FREE_TEXT))) {
+        s_clear (&d->text);
+        s_clear (&d->question);
+    }
+    s_drop_unknown (&d->base);
+}
+
+static void
+s_redact_status (Samhand__V1__CaseStatus *s, uint32_t keep, char *ref)
+{
+    if (!(keep & CLASS (FREE_TEXT)))
+        s_clear (&s->text);
+    s_replace_ref (&s->case_ref, ref);
+    s_drop_unknown (&s->base);
+}
+
+static bool
+s_body_set (const Samhand__V1__Submit *submit)
+{
+    switch (submit->body_case) {
+        case SAMHAND__V1__SUBMIT__BODY_CONCERN: return submit->concern != NULL;
+        case SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE: return submit->risk_change != NULL;
+        case SAMHAND__V1__SUBMIT__BODY_DISCUSSION: return submit->discussion != NULL;
+        case SAMHAND__V1__SUBMIT__BODY_CASE_STATUS: return submit->case_status != NULL;
+        default: return false;
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  Public API
+
+int
+redact_apply (Samhand__V1__Submit *submit, const policy_decision_t *decision,
+              const char *case_ref)
+{
+    if (!submit || !decision || !s_body_set (submit))
+        return -1;
+    uint32_t keep = decision->classes_allowed & POLICY_CLASSES_ALL;
+    switch (decision->view) {
+        case V (IDENTIFIED):
+            break;
+        case V (PSEUDONYMISED):
+            keep &= ~POLICY_CLASSES_IDENTIFYING;
+            break;
+        case V (ANONYMISED):
+            if (submit->body_case != SAMHAND__V1__SUBMIT__BODY_DISCUSSION)
+                return -1;
+            keep &= CLASS (FREE_TEXT);
+            break;
+        default:
+            return -1;
+    }
+    //  The one allocation comes first, so running out changes nothing.
+    char *ref = (char *) protobuf_c_empty_string;
+    bool has_ref = submit->body_case != SAMHAND__V1__SUBMIT__BODY_DISCUSSION;
+    if (has_ref && s_set (case_ref)) {
+        ref = strdup (case_ref);
+        if (!ref)
+            return -1;
+    }
+    if (submit->claim) {
+        samhand__v1__legal_claim__free_unpacked (submit->claim, NULL);
+        submit->claim = NULL;
+    }
+    s_drop_unknown (&submit->base);
+    switch (submit->body_case) {
+        case SAMHAND__V1__SUBMIT__BODY_CONCERN:
+            s_redact_concern (submit->concern, keep, ref);
+            break;
+        case SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE:
+            s_redact_risk (submit->risk_change, keep, ref);
+            break;
+        case SAMHAND__V1__SUBMIT__BODY_DISCUSSION:
+            s_redact_discussion (submit->discussion, keep);
+            break;
+        case SAMHAND__V1__SUBMIT__BODY_CASE_STATUS:
+            s_redact_status (submit->case_status, keep, ref);
+            break;
+        default:
+            break;
+    }
+    return 0;
+}

@@ -1,0 +1,56 @@
+/*  redact.h — builds the view of a Submit a recipient may see (pure).
+
+    Data classes of a Submit's body (bit 1u << DataClass):
+      IDENTITY          subject name, national_id, birth_date
+      CONTACT           subject phone
+      ADDRESS           subject address
+      RISK_LEVEL_CLASS  risk change instrument, level, imminent,
+                        serious_physical_harm, measures, review_by
+      RISK_FACTORS      risk factors that are not about health
+      HEALTH            risk factors about substance use or health: a factor
+                        with a word beginning "rus", "alkohol", "alcohol",
+                        "substance", "drug", "narko", "heroin", "amfetamin",
+                        "amphetamine", "opioid", "overdose", "cannabis",
+                        "hasj", "helse", "health", "psykiatri", "psychiatr",
+                        "diagnos" (ASCII case-insensitive; "trusler" is
+                        not "rus"). Such a factor is HEALTH only.
+      FREE_TEXT         text (every body), question (discussion),
+                        not_informed_reason (concern)
+    Unclassed, kept in every identified or pseudonymised view: a concern's
+    urgency, violence types, children_involved and subject_informed, and
+    the case reference (which the redactor replaces, see redact_apply).
+
+    Ownership: redact_apply changes the Submit in place. The Submit must
+    come from protobuf_c_message_unpack / samhand__v1__submit__unpack with
+    the default allocator (NULL), which is malloc/free; removed strings,
+    arrays and submessages are freed with free and replaced by valid empty
+    values, so the caller frees the Submit afterwards with
+    samhand__v1__submit__free_unpacked (submit, NULL) as usual, whatever
+    redact_apply returned. No I/O, no zmq, no sqlite.                      */
+#ifndef SAMHAND_REDACT_H
+#define SAMHAND_REDACT_H
+#include <stdint.h>
+#include "samhand.pb-c.h"
+#include "policy.h"
+
+//  DataClass bitmask of what the Submit's body carries; 0 for NULL or a
+//  Submit without a body.
+uint32_t redact_classes_present (const Samhand__V1__Submit *submit);
+
+//  Reduces the Submit to what the decision allows:
+//  - every field whose class is not in decision->classes_allowed goes;
+//  - PSEUDONYMISED also loses identity, contact, address and free text
+//    whatever classes_allowed says, and the subject goes altogether;
+//  - ANONYMISED is for a case discussion only and keeps text / question
+//    (if FREE_TEXT is allowed);
+//  - the body's case_ref becomes case_ref (copied; NULL or "" clears it)
+//    in every view, so a recipient never sees another agency's reference;
+//  - the legal claim (justification, decision-maker) and any unknown
+//    fields are removed: the recipient's view is built from known fields.
+//  Returns 0, or -1 when the view is WITHHELD or unknown, the body is not
+//  set, ANONYMISED is asked for anything but a discussion, or memory runs
+//  out. After -1 the Submit is still valid but must not be delivered.
+int redact_apply (Samhand__V1__Submit *submit, const policy_decision_t *decision,
+                  const char *case_ref);
+
+#endif
