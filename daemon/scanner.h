@@ -27,11 +27,13 @@ typedef enum {
     SCAN_PHONE,
     SCAN_EMAIL,
     SCAN_VEHICLE,
-    SCAN_ADDRESS,
+    SCAN_ADDRESS,           //  "Storgata 12B"; "Johans gate 5" from the
+                            //  name word before a separate street word
     SCAN_CASE_NUMBER,       //  span is the number after the keyword
     SCAN_BIRTH_DATE,        //  span is the date after the keyword
     SCAN_CRISIS_CENTRE,
-    SCAN_KNOWN_NAME,
+    SCAN_KNOWN_NAME,        //  2-3 words of a known name, or its surname
+                            //  alone (also with a genitive -s)
     SCAN_KNOWN_PHONE,       //  a phone number that is in the known set
     SCAN_UNCHECKED          //  a word the scanner could not check (HMAC
                             //  failure); fail closed: treat as a finding
