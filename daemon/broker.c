@@ -170,6 +170,8 @@ broker_new (config_t *config)
         zsys_error ("broker: %s", err);
         goto fail;
     }
+    if (store_workflow_init (self->store))
+        goto fail;
     self->registry = registry_new (store_db (self->store));
     self->audit = audit_new (store_db (self->store));
     self->known = scan_known_new (keys_scanner_secret (self->keys));
@@ -308,6 +310,7 @@ s_handle_receipt (broker_t *self, zframe_t *routing_id, const node_t *node,
         if (changed == 2 && session->outstanding > 0)
             session->outstanding--;
     }
+    status_push (self, (int64_t) receipt->delivery_id);
 }
 
 static void
@@ -370,6 +373,15 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
         case SAMHAND__V1__FRAME__COMMAND_AUDIT_QUERY:
             admin_handle (self, msg->routing_id, node, frame);
             break;
+        case SAMHAND__V1__FRAME__COMMAND_STATUS_QUERY:
+            status_handle (self, msg->routing_id, node, frame);
+            break;
+        case SAMHAND__V1__FRAME__COMMAND_INBOX_QUERY:
+            inbox_handle (self, msg->routing_id, node, frame);
+            break;
+        case SAMHAND__V1__FRAME__COMMAND_ADMIN_COMMAND:
+            dead_letters_handle (self, msg->routing_id, node, frame);
+            break;
         default:
             break;      //  frame_decode refused everything else
     }
@@ -426,6 +438,10 @@ s_timers (broker_t *self)
             if (n > 0)
                 zsys_info ("broker: %d unreceipted deliveries queued again", n);
         }
+    }
+    if (self->now_ms >= self->next_tick_ms) {
+        self->next_tick_ms = self->now_ms + self->config->timer_tick_ms;
+        workflow_tick (self);
     }
     if (self->now_ms >= self->next_purge_ms) {
         self->next_purge_ms = self->now_ms + self->config->purge_every_s * 1000LL;

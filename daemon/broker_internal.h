@@ -53,6 +53,7 @@ struct _broker_t {
     int64_t      next_redeliver_ms;
     int64_t      next_sign_ms;
     int64_t      next_purge_ms;
+    int64_t      next_tick_ms;
     bool         checkpoint_due;  //  a purge happened: empty the WAL after commit
     int          lock_fd;
     uint64_t     submits, deliveries, commits;
@@ -90,9 +91,26 @@ int submit_subject_key (broker_t *self, const node_t *node,
 
 //  deliver.c: sends what a connected node may receive within its window.
 void deliver_pump (broker_t *self, session_t *session);
+//  The packed Deliver frame of one outbox entry (view built now); caller frees.
+uint8_t *deliver_build (broker_t *self, const store_delivery_t *d, size_t *size);
 
 //  retention.c: purges expired personal data; returns how many messages.
 int retention_run (broker_t *self);
+
+//  workflow.c: stored deadlines (escalation, expiry, reminders)
+int workflow_submitted (broker_t *self, int64_t message, const uint8_t message_id [16],
+                        const Samhand__V1__Submit *submit, const uint8_t *subject_key);
+void workflow_tick (broker_t *self);
+void workflow_dead_letter (broker_t *self, const store_delivery_t *d, const char *node);
+
+//  status.c: message status for senders, inboxes, dead letters
+void status_push (broker_t *self, int64_t delivery_id);
+void status_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+                    const Samhand__V1__Frame *frame);
+void inbox_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+                   const Samhand__V1__Frame *frame);
+void dead_letters_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+                          const Samhand__V1__Frame *frame);
 
 //  admin.c: audit queries
 void admin_handle (broker_t *self, zframe_t *routing_id, const node_t *node,

@@ -228,6 +228,45 @@ s_load_retention (config_t *self, zconfig_t *root, char *err, size_t errlen)
 }
 
 static int
+s_duration (zconfig_t *root, const char *path, const char *dflt, int64_t *out,
+            char *err, size_t errlen)
+{
+    const char *text = zconfig_get (root, path, dflt);
+    *out = config_parse_duration (text);
+    if (*out <= 0) {
+        snprintf (err, errlen, "%s must be a duration like 5m, 7d or 90s, not '%s'", path, text);
+        return -1;
+    }
+    return 0;
+}
+
+//  Time to live per kind, and the workflow's deadlines. The defaults follow
+//  the seeds: acute concerns are escalated after 5 minutes, a high-risk case
+//  wants a status report every week.
+static int
+s_load_workflow (config_t *self, zconfig_t *root, char *err, size_t errlen)
+{
+    static const char *ttl [CONFIG_KINDS] = {
+        NULL, "7d", "30d", "14d", "14d", "30d", "2d", NULL };
+    for (int kind = 1; kind < CONFIG_KINDS; kind++) {
+        if (!ttl [kind])
+            continue;
+        char path [64];
+        snprintf (path, sizeof path, "ttl/%s", kind_names [kind]);
+        if (s_duration (root, path, ttl [kind], &self->ttl_ms [kind], err, errlen))
+            return -1;
+    }
+    if (s_duration (root, "workflow/escalate_after", "5m", &self->escalate_after_ms, err, errlen)
+    ||  s_duration (root, "workflow/escalate_every", "5m", &self->escalate_every_ms, err, errlen)
+    ||  s_duration (root, "workflow/status_every", "7d", &self->status_every_ms, err, errlen)
+    ||  s_duration (root, "workflow/tick", "1s", &self->timer_tick_ms, err, errlen)
+    ||  s_int (root, "workflow/max_attempts", 10, 1, 1000, "workflow/max_attempts",
+               err, errlen, &self->max_attempts))
+        return -1;
+    return 0;
+}
+
+static int
 s_load_limits (config_t *self, zconfig_t *root, char *err, size_t errlen)
 {
     int max_frame, seconds;
@@ -289,7 +328,7 @@ config_load (const char *file, char *err, size_t errlen)
     }
     self->log_syslog = streq (log, "syslog");
     if (s_load_limits (self, root, err, errlen) || s_load_tables (self, root, err, errlen)
-    ||  s_load_retention (self, root, err, errlen))
+    ||  s_load_retention (self, root, err, errlen) || s_load_workflow (self, root, err, errlen))
         goto done;
     rc = 0;
 done:

@@ -37,6 +37,12 @@ typedef struct {
     uint32_t role_kinds [CONFIG_ROLES];       //  kinds a role may submit
     uint32_t role_subscriptions [CONFIG_ROLES];  //  default kinds per role
     int64_t  retention_ms [CONFIG_KINDS];     //  personal data kept this long
+    int64_t  ttl_ms [CONFIG_KINDS];           //  undelivered mail expires after this
+    int      max_attempts;                    //  deliveries before a dead letter
+    int64_t  escalate_after_ms;               //  acute concern unread this long: escalate
+    int64_t  escalate_every_ms;               //  and again at this interval
+    int64_t  status_every_ms;                 //  high-risk case without status this long
+    int64_t  timer_tick_ms;
 } config_t;
 
 //  Parses "30d", "12h", "15m", "90s" or a plain number of days into

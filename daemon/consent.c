@@ -111,7 +111,8 @@ s_notify (broker_t *self, const registry_consent_t *c, uint32_t agencies, const 
     template_.kind = SAMHAND__V1__KIND__CONSENT_NOTICE;
     template_.body_case = SAMHAND__V1__DELIVER__BODY_CONSENT_NOTICE;
     template_.consent_notice = &notice;
-    return notice_post (self, &template_, agencies, only, c->subject_key, "CONSENT-NOTICE",
+    notice_to_t to = { agencies, 0, only };
+    return notice_post (self, &template_, to, c->subject_key, "CONSENT-NOTICE",
                         "forvaltningsloven §13a nr. 1", text);
 }
 

@@ -156,10 +156,27 @@ s_audit_delivered (broker_t *self, session_t *session, entry_t *e)
     audit_append (self->audit, &record, self->now_ms);
 }
 
+uint8_t *
+deliver_build (broker_t *self, const store_delivery_t *d, size_t *size)
+{
+    entry_t e;
+    memset (&e, 0, sizeof e);
+    e.d = *d;
+    e.payload = (uint8_t *) d->payload;
+    e.has_subject = d->subject_key != NULL;
+    if (e.has_subject)
+        memcpy (e.subject_key, d->subject_key, 32);
+    return s_build (self, &e, size);
+}
+
 //  Sends one entry. 0 sent, 1 skip (unreadable), -1 the node cannot take more.
 static int
 s_send (broker_t *self, session_t *session, entry_t *e)
 {
+    if (e->d.attempts >= self->config->max_attempts) {
+        workflow_dead_letter (self, &e->d, session->node);
+        return 1;
+    }
     size_t size = 0;
     uint8_t *data = s_build (self, e, &size);
     if (!data)

@@ -201,6 +201,16 @@ s_check_command (const Samhand__V1__Frame *frame, frame_error_t *err)
         case SAMHAND__V1__FRAME__COMMAND_PING:
         case SAMHAND__V1__FRAME__COMMAND_CONSENT_QUERY:
         case SAMHAND__V1__FRAME__COMMAND_AUDIT_QUERY:
+        case SAMHAND__V1__FRAME__COMMAND_INBOX_QUERY:
+            return 0;
+        case SAMHAND__V1__FRAME__COMMAND_STATUS_QUERY:
+            if (frame->status_query->message_id.len != 16)
+                return s_fail (err, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
+                               "message_id must be 16 bytes");
+            return 0;
+        case SAMHAND__V1__FRAME__COMMAND_ADMIN_COMMAND:
+            if (!*frame->admin_command->command)
+                return s_fail (err, SAMHAND__V1__ERROR_CODE__MISSING_FIELD, "admin command missing");
             return 0;
         case SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT:
             if (!frame->consent_grant->subject || !frame->consent_grant->n_agencies

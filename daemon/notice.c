@@ -30,7 +30,7 @@ s_store (broker_t *self, Samhand__V1__Deliver *template_, const uint8_t *subject
         .sender_key = "samhandd", .message_id = message_id, .sender_node = "samhandd",
         .sender_agency = 0, .kind = template_->kind, .acute = template_->acute,
         .subject_key = subject_key, .payload = sealed, .payload_size = sealed_size,
-        .created_ms = self->now_ms, .expires_ms = 0 };
+        .created_ms = self->now_ms, .expires_ms = self->now_ms + self->config->ttl_ms [template_->kind] };
     rc = store_message_insert (self->store, &msg);
     free (sealed);
     *message = msg.message;
@@ -38,9 +38,9 @@ s_store (broker_t *self, Samhand__V1__Deliver *template_, const uint8_t *subject
 }
 
 int
-notice_post (broker_t *self, Samhand__V1__Deliver *template_, uint32_t agencies,
-             const char *only_node, const uint8_t *subject_key,
-             const char *rule, const char *basis, const char *reason)
+notice_post (broker_t *self, Samhand__V1__Deliver *template_, notice_to_t to,
+             const uint8_t *subject_key, const char *rule, const char *basis,
+             const char *reason)
 {
     uint8_t message_id [16];
     int64_t message = 0;
@@ -49,8 +49,10 @@ notice_post (broker_t *self, Samhand__V1__Deliver *template_, uint32_t agencies,
     int count = 0;
     for (size_t i = 0; i < nodes_size (self->nodes); i++) {
         const node_t *node = nodes_at (self->nodes, i);
-        bool wanted = only_node? streq (node->name, only_node)
-                               : (agencies & (1u << node->agency)) && s_takes (self, node, template_->kind);
+        bool wanted = (to.only_node && streq (node->name, to.only_node))
+                   || ((to.agencies & (1u << node->agency))
+                       && (!to.roles || (to.roles & (1u << node->role)))
+                       && s_takes (self, node, template_->kind));
         if (!wanted)
             continue;
         if (store_outbox_insert (self->store, message, node->name, node->agency,
@@ -71,4 +73,24 @@ notice_post (broker_t *self, Samhand__V1__Deliver *template_, uint32_t agencies,
         count++;
     }
     return count;
+}
+
+int
+notice_alert (broker_t *self, const char *type, const uint8_t *message_id, const char *case_ref,
+              const char *text, bool acute, notice_to_t to, const uint8_t *subject_key)
+{
+    Samhand__V1__Deliver template_ = SAMHAND__V1__DELIVER__INIT;
+    Samhand__V1__Alert alert = SAMHAND__V1__ALERT__INIT;
+    alert.type = (char *) type;
+    if (message_id)
+        alert.message_id = (ProtobufCBinaryData) { 16, (uint8_t *) message_id };
+    alert.case_ref = (char *) (case_ref? case_ref: "");
+    alert.text = (char *) text;
+    alert.acute = acute;
+    template_.kind = SAMHAND__V1__KIND__ALERT;
+    template_.acute = acute;
+    template_.body_case = SAMHAND__V1__DELIVER__BODY_ALERT;
+    template_.alert = &alert;
+    return notice_post (self, &template_, to, subject_key, "SAME-AGENCY",
+                        "forvaltningsloven §13 (internal notice, no personal data)", type);
 }

@@ -7,12 +7,24 @@
 
 #include "broker_internal.h"
 
-//  Posts TEMPLATE (kind CONSENT_NOTICE or ALERT, body set) to every node of
-//  the agencies in AGENCIES (bitmask) whose subscription takes the kind,
-//  or to the single node ONLY_NODE when not NULL. Runs in the open
-//  transaction. Returns the number of outbox entries, or -1.
-int notice_post (broker_t *self, Samhand__V1__Deliver *template_, uint32_t agencies,
-                 const char *only_node, const uint8_t *subject_key,
-                 const char *rule, const char *basis, const char *reason);
+//  Who a notice goes to: every node of AGENCIES (bitmask) with a role in
+//  ROLES (bitmask, 0 = any) whose subscription takes the kind, plus the
+//  single node ONLY_NODE when not NULL (which alone, when agencies is 0).
+typedef struct {
+    uint32_t agencies;
+    uint32_t roles;
+    const char *only_node;
+} notice_to_t;
+
+//  Posts TEMPLATE (kind CONSENT_NOTICE or ALERT, body set). Runs in the
+//  open transaction. Returns the number of outbox entries, or -1.
+int notice_post (broker_t *self, Samhand__V1__Deliver *template_, notice_to_t to,
+                 const uint8_t *subject_key, const char *rule, const char *basis,
+                 const char *reason);
+
+//  Posts an ALERT of TYPE with TEXT about MESSAGE_ID (may be NULL).
+int notice_alert (broker_t *self, const char *type, const uint8_t *message_id,
+                  const char *case_ref, const char *text, bool acute, notice_to_t to,
+                  const uint8_t *subject_key);
 
 #endif

@@ -708,3 +708,263 @@ store_lock (const char *path)
     }
     return fd;
 }
+
+//  ---------------------------------------------------------------------
+//  Workflow: message status, expiry, dead letters, timers, inbox.
+
+static const char *workflow_schema =
+    "CREATE TABLE IF NOT EXISTS timers ("
+    "  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, key BLOB NOT NULL,"
+    "  message INTEGER NOT NULL DEFAULT 0, due_ms INTEGER NOT NULL,"
+    "  every_ms INTEGER NOT NULL DEFAULT 0, fired INTEGER NOT NULL DEFAULT 0,"
+    "  UNIQUE (kind, key));"
+    "CREATE INDEX IF NOT EXISTS timers_due ON timers (due_ms);";
+
+int
+store_workflow_init (store_t *self)
+{
+    return store_exec (self, workflow_schema);
+}
+
+int
+store_message_lookup (store_t *self, const char *sender_key, const uint8_t message_id [16],
+                      store_message_info_t *info)
+{
+    sqlite3_stmt *stmt = NULL;
+    const char *sql = sender_key
+        ? "SELECT id, kind, created_ms, expires_ms, sender_node, sender_key, acute, subject_key"
+          " FROM messages WHERE message_id = ?1 AND sender_key = ?2"
+        : "SELECT id, kind, created_ms, expires_ms, sender_node, sender_key, acute, subject_key"
+          " FROM messages WHERE message_id = ?1";
+    if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        return s_fail (self, "message lookup");
+    sqlite3_bind_blob (stmt, 1, message_id, 16, SQLITE_STATIC);
+    if (sender_key)
+        sqlite3_bind_text (stmt, 2, sender_key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW) {
+        memset (info, 0, sizeof *info);
+        info->message = sqlite3_column_int64 (stmt, 0);
+        info->kind = sqlite3_column_int (stmt, 1);
+        info->created_ms = sqlite3_column_int64 (stmt, 2);
+        info->expires_ms = sqlite3_column_int64 (stmt, 3);
+        s_copy_text (info->sender_node, sizeof info->sender_node, sqlite3_column_text (stmt, 4));
+        s_copy_text (info->sender_key, sizeof info->sender_key, sqlite3_column_text (stmt, 5));
+        info->acute = sqlite3_column_int (stmt, 6);
+        info->has_subject = sqlite3_column_bytes (stmt, 7) == 32;
+        if (info->has_subject)
+            memcpy (info->subject_key, sqlite3_column_blob (stmt, 7), 32);
+        memcpy (info->message_id, message_id, 16);
+    }
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: s_fail (self, "message lookup");
+}
+
+int
+store_message_by_row (store_t *self, int64_t message, store_message_info_t *info)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT message_id FROM messages WHERE id = ?1",
+                            -1, &stmt, NULL) != SQLITE_OK)
+        return s_fail (self, "message by row");
+    sqlite3_bind_int64 (stmt, 1, message);
+    uint8_t id [16];
+    int rc = sqlite3_step (stmt);
+    bool ok = rc == SQLITE_ROW && sqlite3_column_bytes (stmt, 0) == 16;
+    if (ok)
+        memcpy (id, sqlite3_column_blob (stmt, 0), 16);
+    sqlite3_finalize (stmt);
+    return ok? store_message_lookup (self, NULL, id, info): 0;
+}
+
+int
+store_outbox_of_message (store_t *self, int64_t message,
+                         int (*fn) (const store_entry_t *entry, void *arg), void *arg)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT id, node, agency, view, state, attempts, sent_ms,"
+                            " received_ms, read_ms FROM outbox WHERE message = ?1 ORDER BY id",
+                            -1, &stmt, NULL) != SQLITE_OK)
+        return s_fail (self, "outbox of message");
+    sqlite3_bind_int64 (stmt, 1, message);
+    int rc, count = 0;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        store_entry_t e;
+        memset (&e, 0, sizeof e);
+        e.delivery_id = sqlite3_column_int64 (stmt, 0);
+        s_copy_text (e.node, sizeof e.node, sqlite3_column_text (stmt, 1));
+        e.agency = sqlite3_column_int (stmt, 2);
+        e.view = sqlite3_column_int (stmt, 3);
+        e.state = sqlite3_column_int (stmt, 4);
+        e.attempts = sqlite3_column_int (stmt, 5);
+        e.sent_ms = sqlite3_column_int64 (stmt, 6);
+        e.received_ms = sqlite3_column_int64 (stmt, 7);
+        e.read_ms = sqlite3_column_int64 (stmt, 8);
+        e.message = message;
+        count++;
+        if (fn (&e, arg))
+            break;
+    }
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE? count: s_fail (self, "outbox of message");
+}
+
+int
+store_message_of_delivery (store_t *self, int64_t delivery_id, int64_t *message)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT message FROM outbox WHERE id = ?1",
+                            -1, &stmt, NULL) != SQLITE_OK)
+        return s_fail (self, "message of delivery");
+    sqlite3_bind_int64 (stmt, 1, delivery_id);
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+        *message = sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: s_fail (self, "message of delivery");
+}
+
+//  Entries in a state range, joined with their message; used for expiry
+//  (state 0-1, expires < now), dead letters (state 5), inboxes.
+int
+store_entries_where (store_t *self, const char *where, int64_t a, const char *node, int limit,
+                     store_delivery_fn *fn, void *arg)
+{
+    char sql [1024];
+    snprintf (sql, sizeof sql,
+        "SELECT o.id, o.message, m.message_id, m.sender_node, m.sender_agency, m.kind,"
+        " m.acute, o.agency, o.view, o.rule, o.basis, o.reason, o.attempts, m.created_ms,"
+        " m.payload, m.subject_key, o.classes, o.node, m.sender_key"
+        " FROM outbox o JOIN messages m ON m.id = o.message WHERE %s ORDER BY o.id LIMIT ?3",
+        where);
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        return s_fail (self, "entries where");
+    sqlite3_bind_int64 (stmt, 1, a);
+    if (node)
+        sqlite3_bind_text (stmt, 2, node, -1, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 3, limit);
+    int rc, count = 0;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        store_delivery_t d;
+        s_read_delivery (stmt, &d);
+        count++;
+        if (fn (&d, arg))
+            break;
+    }
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE? count: s_fail (self, "entries where");
+}
+
+int
+store_outbox_set_state (store_t *self, int64_t delivery_id, int state, bool reset_attempts)
+{
+    char sql [160];
+    snprintf (sql, sizeof sql, "UPDATE outbox SET state = %d%s WHERE id = %" PRId64,
+              state, reset_attempts? ", attempts = 0": "", delivery_id);
+    return store_exec (self, sql);
+}
+
+int
+store_message_any_read (store_t *self, int64_t message)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT 1 FROM outbox WHERE message = ?1 AND state = 3 LIMIT 1",
+                            -1, &stmt, NULL) != SQLITE_OK)
+        return s_fail (self, "any read");
+    sqlite3_bind_int64 (stmt, 1, message);
+    int rc = sqlite3_step (stmt);
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: s_fail (self, "any read");
+}
+
+int
+store_timer_set (store_t *self, const char *kind, const void *key, size_t key_size,
+                 int64_t message, int64_t due_ms, int64_t every_ms)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+            "INSERT INTO timers (kind, key, message, due_ms, every_ms, fired) VALUES (?1, ?2, ?3, ?4, ?5, 0)"
+            " ON CONFLICT (kind, key) DO UPDATE SET message = ?3, due_ms = ?4, every_ms = ?5, fired = 0",
+            -1, &stmt, NULL) != SQLITE_OK)
+        return s_fail (self, "timer set");
+    sqlite3_bind_text (stmt, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 2, key, (int) key_size, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 3, message);
+    sqlite3_bind_int64 (stmt, 4, due_ms);
+    sqlite3_bind_int64 (stmt, 5, every_ms);
+    int rc = sqlite3_step (stmt);
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_DONE? 0: s_fail (self, "timer set");
+}
+
+int
+store_timer_cancel (store_t *self, const char *kind, const void *key, size_t key_size)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "DELETE FROM timers WHERE kind = ?1 AND key = ?2",
+                            -1, &stmt, NULL) != SQLITE_OK)
+        return s_fail (self, "timer cancel");
+    sqlite3_bind_text (stmt, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 2, key, (int) key_size, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_DONE? 0: s_fail (self, "timer cancel");
+}
+
+int
+store_timers_due (store_t *self, int64_t now_ms, store_timer_t *out, int max)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT id, kind, key, message, due_ms, every_ms, fired"
+                            " FROM timers WHERE due_ms <= ?1 ORDER BY due_ms LIMIT ?2",
+                            -1, &stmt, NULL) != SQLITE_OK)
+        return s_fail (self, "timers due");
+    sqlite3_bind_int64 (stmt, 1, now_ms);
+    sqlite3_bind_int (stmt, 2, max);
+    int rc, n = 0;
+    while (n < max && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        store_timer_t *t = &out [n++];
+        memset (t, 0, sizeof *t);
+        t->id = sqlite3_column_int64 (stmt, 0);
+        s_copy_text (t->kind, sizeof t->kind, sqlite3_column_text (stmt, 1));
+        t->key_size = (size_t) sqlite3_column_bytes (stmt, 2);
+        if (t->key_size > sizeof t->key)
+            t->key_size = sizeof t->key;
+        memcpy (t->key, sqlite3_column_blob (stmt, 2), t->key_size);
+        t->message = sqlite3_column_int64 (stmt, 3);
+        t->due_ms = sqlite3_column_int64 (stmt, 4);
+        t->every_ms = sqlite3_column_int64 (stmt, 5);
+        t->fired = sqlite3_column_int (stmt, 6);
+    }
+    sqlite3_finalize (stmt);
+    return n;
+}
+
+int
+store_timer_reschedule (store_t *self, int64_t id, int64_t due_ms, int fired)
+{
+    char sql [160];
+    if (due_ms < 0)
+        snprintf (sql, sizeof sql, "DELETE FROM timers WHERE id = %" PRId64, id);
+    else
+        snprintf (sql, sizeof sql, "UPDATE timers SET due_ms = %" PRId64 ", fired = %d WHERE id = %"
+                  PRId64, due_ms, fired, id);
+    return store_exec (self, sql);
+}
+
+int
+store_timer_postpone (store_t *self, const char *kind, const void *key, size_t key_size,
+                      int64_t due_ms)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "UPDATE timers SET due_ms = ?3, fired = 0"
+                            " WHERE kind = ?1 AND key = ?2", -1, &stmt, NULL) != SQLITE_OK)
+        return s_fail (self, "timer postpone");
+    sqlite3_bind_text (stmt, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 2, key, (int) key_size, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 3, due_ms);
+    int rc = sqlite3_step (stmt);
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_DONE? sqlite3_changes (self->db): s_fail (self, "timer postpone");
+}

@@ -166,6 +166,68 @@ int store_checkpoint (store_t *self);
 //  process (a running samhandd) holds it.
 int store_lock (const char *path);
 
+//  ---------------------------------------------------------------------
+//  Workflow: message status, expiry, dead letters, timers, inbox.
+
+typedef struct {
+    int64_t  message;
+    uint8_t  message_id [16];
+    int      kind;
+    int      acute;
+    int64_t  created_ms;
+    int64_t  expires_ms;
+    char     sender_node [64];
+    char     sender_key [41];
+    bool     has_subject;
+    uint8_t  subject_key [32];
+} store_message_info_t;
+
+typedef struct {
+    int64_t  delivery_id;
+    int64_t  message;
+    char     node [64];
+    int      agency, view, state, attempts;
+    int64_t  sent_ms, received_ms, read_ms;
+} store_entry_t;
+
+typedef struct {
+    int64_t  id;
+    char     kind [16];               //  "escalate", "review", "status"
+    uint8_t  key [32];
+    size_t   key_size;
+    int64_t  message;
+    int64_t  due_ms;
+    int64_t  every_ms;
+    int      fired;
+} store_timer_t;
+
+int store_workflow_init (store_t *self);
+//  Finds a message by id (and sender key, unless NULL): 1 found, 0 not, -1 error.
+int store_message_lookup (store_t *self, const char *sender_key, const uint8_t message_id [16],
+                          store_message_info_t *info);
+int store_message_by_row (store_t *self, int64_t message, store_message_info_t *info);
+int store_message_of_delivery (store_t *self, int64_t delivery_id, int64_t *message);
+int store_outbox_of_message (store_t *self, int64_t message,
+                             int (*fn) (const store_entry_t *entry, void *arg), void *arg);
+//  Entries joined with their message WHERE <where>; ?1 is bound to A and
+//  ?2 to NODE (if not NULL); at most LIMIT, in delivery order.
+int store_entries_where (store_t *self, const char *where, int64_t a, const char *node,
+                         int limit, store_delivery_fn *fn, void *arg);
+int store_outbox_set_state (store_t *self, int64_t delivery_id, int state, bool reset_attempts);
+//  1 if any recipient node has marked the message read.
+int store_message_any_read (store_t *self, int64_t message);
+
+//  Stored deadlines: they outlive restarts. One timer per (kind, key).
+int store_timer_set (store_t *self, const char *kind, const void *key, size_t key_size,
+                     int64_t message, int64_t due_ms, int64_t every_ms);
+int store_timer_cancel (store_t *self, const char *kind, const void *key, size_t key_size);
+int store_timers_due (store_t *self, int64_t now_ms, store_timer_t *out, int max);
+//  Moves an existing timer; returns 1 if there was one, 0 if not.
+int store_timer_postpone (store_t *self, const char *kind, const void *key, size_t key_size,
+                          int64_t due_ms);
+//  Moves a timer to DUE_MS, or deletes it when DUE_MS < 0.
+int store_timer_reschedule (store_t *self, int64_t id, int64_t due_ms, int fired);
+
 //  Runs SQL with no result rows (schema changes, maintenance).
 int store_exec (store_t *self, const char *sql);
 

@@ -340,7 +340,10 @@ s_store_message (submit_t *s, int64_t *message)
     free (plain);
     if (rc)
         return -1;
-    int ttl = 0;   //  expiry arrives with the workflow timers
+    //  A sender may shorten the kind's time to live, never lengthen it.
+    int64_t ttl = s->broker->config->ttl_ms [s->kind];
+    if (s->submit->ttl_seconds && (int64_t) s->submit->ttl_seconds * 1000 < ttl)
+        ttl = (int64_t) s->submit->ttl_seconds * 1000;
     store_message_t msg = {
         .sender_key = s->sender->key, .message_id = s->submit->message_id.data,
         .sender_node = s->sender->name, .sender_agency = s->sender->agency,
@@ -349,12 +352,15 @@ s_store_message (submit_t *s, int64_t *message)
               && s->submit->concern->urgency == SAMHAND__V1__URGENCY__ACUTE,
         .subject_key = s->has_subject? s->subject_key: NULL,
         .payload = sealed, .payload_size = sealed_size,
-        .created_ms = s->broker->now_ms, .expires_ms = ttl };
+        .created_ms = s->broker->now_ms, .expires_ms = s->broker->now_ms + ttl };
     rc = store_message_insert (s->broker->store, &msg);
     free (sealed);
     if (rc)
         return -1;
     *message = msg.message;
+    if (workflow_submitted (s->broker, msg.message, s->submit->message_id.data, s->submit,
+                            msg.subject_key))
+        return -1;
     audit_record_t record = { .event = "submitted", .message_id = s->submit->message_id.data,
                               .sender = s->sender->name, .agency = s->sender->agency,
                               .content_hash = content_hash,

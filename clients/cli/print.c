@@ -118,7 +118,7 @@ cli_print_submit (const Samhand__V1__Frame *reply, const char *kind, bool json)
                     wv, samhand_view_name (d->view), wr, d->rule);
             cli_print_safe (stdout, d->reason, "    ");
             if (d->nodes == 0 && d->view != SAMHAND__V1__VIEW__WITHHELD)
-                printf ("  (no node of this agency: nothing queued)");
+                printf ("  (nothing queued for this agency)");
             printf ("\n");
         }
         if (result->n_decisions == 0)

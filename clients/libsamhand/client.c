@@ -313,6 +313,11 @@ samhand_client_destroy (samhand_client_t **self_p)
     if (!self_p || !*self_p)
         return;
     samhand_client_t *self = *self_p;
+    //  Lingering only helps if frames can still leave: with no working
+    //  link, waiting just delays the exit (the broker sends again
+    //  whatever was not confirmed, so nothing is lost).
+    if (self->sock && samhand_client_link (self) != SAMHAND_LINK_READY)
+        zsock_set_linger (self->sock, 0);
     s_close_socket (self);
     if (self->queue) {
         Samhand__V1__Frame *frame;

@@ -66,7 +66,8 @@ samhand_client_t *samhand_client_new (const char *endpoint, const char *broker_c
 samhand_client_t *samhand_client_new_from_config (const char *config_path);
 
 //  Closes the connection (waiting at most SAMHAND_LINGER_MS for unsent
-//  frames) and frees everything, including queued frames. Nulls *self_p.
+//  frames, and not at all when the link is not READY) and frees
+//  everything, including queued frames. Nulls *self_p.
 void samhand_client_destroy (samhand_client_t **self_p);
 
 //  Closes the socket and opens a fresh one (a new CURVE handshake). If the

@@ -1,0 +1,275 @@
+/*  status — what happened to a message, told to its sender: on request
+    (StatusQuery) and pushed whenever a recipient receives or reads it, or
+    it expires or dies. Also the node's inbox and the admin's dead-letter
+    list, which read the same outbox.                                      */
+#include "broker_internal.h"
+
+static const char *state_names [] = {
+    "pending", "sent", "received", "read", "expired", "dead", "withdrawn"
+};
+
+typedef struct {
+    Samhand__V1__NodeStatus nodes [256];
+    Samhand__V1__NodeStatus *list [256];
+    char names [256][64];
+    size_t count;
+    int read, received, dead, expired, open;
+} report_t;
+
+static int
+s_add_entry (const store_entry_t *e, void *arg)
+{
+    report_t *r = (report_t *) arg;
+    if (r->count >= 256)
+        return 1;
+    Samhand__V1__NodeStatus *n = &r->nodes [r->count];
+    samhand__v1__node_status__init (n);
+    snprintf (r->names [r->count], 64, "%s", e->node);
+    n->node = r->names [r->count];
+    n->agency = (Samhand__V1__Agency) e->agency;
+    n->view = (Samhand__V1__View) e->view;
+    n->state = (char *) (e->state >= 0 && e->state <= 6? state_names [e->state]: "unknown");
+    n->attempts = (uint32_t) e->attempts;
+    n->sent_at = e->sent_ms;
+    n->received_at = e->received_ms;
+    n->read_at = e->read_ms;
+    n->delivery_id = (uint64_t) e->delivery_id;
+    r->list [r->count++] = n;
+    r->read += e->state == OUTBOX_READ;
+    r->received += e->state == OUTBOX_RECEIVED;
+    r->dead += e->state == OUTBOX_DEAD;
+    r->expired += e->state == OUTBOX_EXPIRED;
+    r->open += e->state == OUTBOX_PENDING || e->state == OUTBOX_INFLIGHT;
+    return 0;
+}
+
+static const char *
+s_overall (const report_t *r)
+{
+    if (r->read)
+        return "read";
+    if (r->received)
+        return "delivered";
+    if (r->dead)
+        return "failed";
+    if (r->expired && !r->open)
+        return "expired";
+    return "submitted";
+}
+
+//  Packs a StatusReport frame for a message; NULL if it cannot be read.
+static uint8_t *
+s_report (broker_t *self, const store_message_info_t *info, uint64_t request_id, size_t *size)
+{
+    report_t *r = (report_t *) zmalloc (sizeof (report_t));
+    if (!r)
+        return NULL;
+    store_outbox_of_message (self->store, info->message, s_add_entry, r);
+    Samhand__V1__StatusReport report = SAMHAND__V1__STATUS_REPORT__INIT;
+    report.message_id = (ProtobufCBinaryData) { 16, (uint8_t *) info->message_id };
+    report.kind = (Samhand__V1__Kind) info->kind;
+    report.state = (char *) s_overall (r);
+    report.nodes = r->list;
+    report.n_nodes = r->count;
+    report.submitted_at = info->created_ms;
+    report.expires_at = info->expires_ms;
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    frame.request_id = request_id;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_STATUS_REPORT;
+    frame.status_report = &report;
+    uint8_t *data = frame_encode (&frame, size);
+    free (r);
+    return data;
+}
+
+void
+status_push (broker_t *self, int64_t delivery_id)
+{
+    int64_t message = 0;
+    store_message_info_t info;
+    if (store_message_of_delivery (self->store, delivery_id, &message) != 1
+    ||  store_message_by_row (self->store, message, &info) != 1)
+        return;
+    session_t *session = (session_t *) zhashx_lookup (self->sessions, info.sender_node);
+    if (!session || !session->routing_id)
+        return;         //  not connected: it can ask with StatusQuery
+    size_t size;
+    uint8_t *data = s_report (self, &info, 0, &size);
+    if (data)
+        broker_reply (self, session->routing_id, data, size, true, 0);
+}
+
+void
+status_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+               const Samhand__V1__Frame *frame)
+{
+    const Samhand__V1__StatusQuery *q = frame->status_query;
+    store_message_info_t info;
+    //  A sender sees its own messages; an admin any message.
+    const char *key = node->role == POLICY_ROLE_ADMIN? NULL: node->key;
+    int found = q->message_id.len == 16
+              ? store_message_lookup (self->store, key, q->message_id.data, &info): 0;
+    if (found != 1) {
+        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__NOT_FOUND,
+                            "no message with that id from this node", NULL);
+        return;
+    }
+    size_t size;
+    uint8_t *data = s_report (self, &info, frame->request_id, &size);
+    if (data)
+        broker_reply (self, routing_id, data, size, false, frame->request_id);
+}
+
+typedef struct {
+    broker_t *self;
+    Samhand__V1__Frame *frames [200];
+    Samhand__V1__Deliver *items [200];
+    size_t count;
+} inbox_t;
+
+static int
+s_inbox_add (const store_delivery_t *d, void *arg)
+{
+    inbox_t *inbox = (inbox_t *) arg;
+    if (inbox->count >= 200)
+        return 1;
+    size_t size = 0;
+    uint8_t *data = deliver_build (inbox->self, d, &size);
+    if (!data)
+        return 0;
+    Samhand__V1__Frame *f = samhand__v1__frame__unpack (NULL, size, data);
+    free (data);
+    if (f && f->deliver) {
+        inbox->frames [inbox->count] = f;
+        inbox->items [inbox->count++] = f->deliver;
+    }
+    else
+        frame_destroy (&f);
+    return 0;
+}
+
+void
+inbox_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+              const Samhand__V1__Frame *frame)
+{
+    inbox_t *inbox = (inbox_t *) zmalloc (sizeof (inbox_t));
+    if (!inbox)
+        return;
+    inbox->self = self;
+    const char *where = frame->inbox_query->include_read
+                      ? "o.node = ?2 AND o.state IN (0, 1, 2, 3) AND o.id > ?1"
+                      : "o.node = ?2 AND o.state IN (0, 1, 2) AND o.id > ?1";
+    int limit = frame->inbox_query->limit && frame->inbox_query->limit < 200
+              ? (int) frame->inbox_query->limit: 200;
+    store_entries_where (self->store, where, 0, node->name, limit, s_inbox_add, inbox);
+    Samhand__V1__InboxReply reply = SAMHAND__V1__INBOX_REPLY__INIT;
+    reply.items = inbox->items;
+    reply.n_items = inbox->count;
+    Samhand__V1__Frame out = SAMHAND__V1__FRAME__INIT;
+    out.request_id = frame->request_id;
+    out.command_case = SAMHAND__V1__FRAME__COMMAND_INBOX_REPLY;
+    out.inbox_reply = &reply;
+    size_t size;
+    uint8_t *data = frame_encode (&out, &size);
+    broker_reply (self, routing_id, data, size, false, frame->request_id);
+    for (size_t i = 0; i < inbox->count; i++)
+        frame_destroy (&inbox->frames [i]);
+    free (inbox);
+}
+
+typedef struct {
+    Samhand__V1__DeadLetter items [200];
+    Samhand__V1__DeadLetter *list [200];
+    uint8_t ids [200][16];
+    char nodes [200][64], senders [200][64];
+    size_t count;
+} dead_t;
+
+static int
+s_dead_add (const store_delivery_t *d, void *arg)
+{
+    dead_t *dead = (dead_t *) arg;
+    if (dead->count >= 200)
+        return 1;
+    size_t i = dead->count++;
+    Samhand__V1__DeadLetter *l = &dead->items [i];
+    samhand__v1__dead_letter__init (l);
+    l->delivery_id = (uint64_t) d->delivery_id;
+    memcpy (dead->ids [i], d->message_id, 16);
+    l->message_id = (ProtobufCBinaryData) { 16, dead->ids [i] };
+    snprintf (dead->nodes [i], 64, "%s", d->node);
+    snprintf (dead->senders [i], 64, "%s", d->sender_node);
+    l->node = dead->nodes [i];
+    l->sender_node = dead->senders [i];
+    l->kind = (Samhand__V1__Kind) d->kind;
+    l->attempts = (uint32_t) d->attempts;
+    l->submitted_at = d->created_ms;
+    dead->list [i] = l;
+    return 0;
+}
+
+void
+dead_letters_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+                     const Samhand__V1__Frame *frame)
+{
+    const Samhand__V1__AdminCommand *cmd = frame->admin_command;
+    Samhand__V1__AdminReply reply = SAMHAND__V1__ADMIN_REPLY__INIT;
+    Samhand__V1__Error error = SAMHAND__V1__ERROR__INIT;
+    dead_t *dead = (dead_t *) zmalloc (sizeof (dead_t));
+    if (!dead || store_begin (self->store)) {
+        free (dead);
+        return;
+    }
+    if (node->role != POLICY_ROLE_ADMIN) {
+        error.code = SAMHAND__V1__ERROR_CODE__NOT_PERMITTED;
+        error.text = "only admin nodes may handle dead letters";
+        reply.error = &error;
+    }
+    else
+    if (streq (cmd->command, "dead-letters")) {
+        store_entries_where (self->store, "o.state = 5 AND o.id > ?1", 0, NULL, 200,
+                             s_dead_add, dead);
+        reply.ok = true;
+        reply.dead_letters = dead->list;
+        reply.n_dead_letters = dead->count;
+    }
+    else
+    if (streq (cmd->command, "requeue")) {
+        store_entries_where (self->store, "o.state = 5 AND o.id = ?1", (int64_t) cmd->delivery_id,
+                             NULL, 1, s_dead_add, dead);
+        if (dead->count == 1
+        &&  store_outbox_set_state (self->store, (int64_t) cmd->delivery_id, OUTBOX_PENDING, true) == 0) {
+            session_t *session = broker_session (self, dead->nodes [0]);
+            if (session) {
+                session->dirty = true;
+                session->outstanding++;
+            }
+            char detail [64];
+            snprintf (detail, sizeof detail, "delivery %" PRIu64 " requeued", cmd->delivery_id);
+            audit_record_t record = { .event = "requeued", .message_id = dead->ids [0],
+                                      .sender = node->name, .node = dead->nodes [0], .detail = detail };
+            audit_append (self->audit, &record, self->now_ms);
+            reply.ok = true;
+            reply.dead_letters = dead->list;
+            reply.n_dead_letters = 1;
+        }
+        else {
+            error.code = SAMHAND__V1__ERROR_CODE__NOT_FOUND;
+            error.text = "no dead letter with that delivery id";
+            reply.error = &error;
+        }
+    }
+    else {
+        error.code = SAMHAND__V1__ERROR_CODE__INVALID_FIELD;
+        error.text = "command must be dead-letters or requeue";
+        reply.error = &error;
+    }
+    Samhand__V1__Frame out = SAMHAND__V1__FRAME__INIT;
+    out.request_id = frame->request_id;
+    out.command_case = SAMHAND__V1__FRAME__COMMAND_ADMIN_REPLY;
+    out.admin_reply = &reply;
+    size_t size;
+    uint8_t *data = frame_encode (&out, &size);
+    broker_reply (self, routing_id, data, size, true, frame->request_id);
+    free (dead);
+}

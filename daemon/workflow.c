@@ -1,0 +1,234 @@
+/*  workflow — the deadlines the agencies work by, stored so they outlive a
+    restart: escalation of unread acute concerns, expiry of undelivered
+    mail with a non-delivery report, the risk plan's review date, and the
+    weekly status a high-risk case needs. Alerts carry no personal data:
+    a message id, the coordinator's case reference and a plain sentence. */
+#include "broker_internal.h"
+#include "notice.h"
+
+#define ROLE_BIT(r) (1u << (r))
+
+static const notice_to_t to_coordinators = {
+    1u << SAMHAND__V1__AGENCY__RESOURCE_CENTRE, ROLE_BIT (POLICY_ROLE_COORDINATOR), NULL };
+static const notice_to_t to_duty = {
+    1u << SAMHAND__V1__AGENCY__RESOURCE_CENTRE,
+    ROLE_BIT (POLICY_ROLE_COORDINATOR) | ROLE_BIT (POLICY_ROLE_DUTY_OPERATOR), NULL };
+
+//  "YYYY-MM-DD" passes at the end of that day (UTC); a full
+//  "YYYY-MM-DDTHH:MM:SSZ" at that moment. -1 if neither.
+static int64_t
+s_review_due (const char *text)
+{
+    int y, m, d, hh = 0, mm = 0, ss = 0;
+    size_t len = strlen (text);
+    bool date_only = len == 10;
+    if (len == 10 && sscanf (text, "%4d-%2d-%2d", &y, &m, &d) != 3)
+        return -1;
+    if (len == 20 && sscanf (text, "%4d-%2d-%2dT%2d:%2d:%2dZ", &y, &m, &d, &hh, &mm, &ss) != 6)
+        return -1;
+    if ((len != 10 && len != 20) || m < 1 || m > 12 || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60)
+        return -1;
+    struct tm tm = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d,
+                     .tm_hour = hh, .tm_min = mm, .tm_sec = ss };
+    int64_t t = (int64_t) timegm (&tm);
+    if (date_only)
+        t += 86400;
+    return t * 1000;
+}
+
+static void
+s_coordinator_ref (broker_t *self, const uint8_t *subject_key, char ref [CRYPTO_CASE_REF_LEN])
+{
+    ref [0] = 0;
+    if (subject_key)
+        crypto_case_ref (keys_pseudonym_secret (self->keys), "RC", subject_key, ref);
+}
+
+int
+workflow_submitted (broker_t *self, int64_t message, const uint8_t message_id [16],
+                    const Samhand__V1__Submit *submit, const uint8_t *subject_key)
+{
+    store_t *store = self->store;
+    int64_t now = self->now_ms;
+    int rc = 0;
+    if (submit->body_case == SAMHAND__V1__SUBMIT__BODY_CONCERN
+    &&  submit->concern->urgency == SAMHAND__V1__URGENCY__ACUTE)
+        rc |= store_timer_set (store, "escalate", message_id, 16, message,
+                               now + self->config->escalate_after_ms,
+                               self->config->escalate_every_ms);
+    if (submit->body_case == SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE && subject_key) {
+        const Samhand__V1__RiskChange *risk = submit->risk_change;
+        int64_t due = *risk->review_by? s_review_due (risk->review_by): -1;
+        //  A newer risk change for the case replaces the review date.
+        rc |= due > 0? store_timer_set (store, "review", subject_key, 32, message, due, 0)
+                     : store_timer_cancel (store, "review", subject_key, 32);
+        rc |= risk->level == SAMHAND__V1__RISK_LEVEL__HIGH
+            ? store_timer_set (store, "status", subject_key, 32, message,
+                               now + self->config->status_every_ms, self->config->status_every_ms)
+            : store_timer_cancel (store, "status", subject_key, 32);
+    }
+    if (submit->body_case == SAMHAND__V1__SUBMIT__BODY_CASE_STATUS && subject_key)
+        rc |= store_timer_postpone (store, "status", subject_key, 32,
+                                    now + self->config->status_every_ms) < 0;
+    return rc? -1: 0;
+}
+
+//  An acute concern nobody has marked read: alert the coordinator and the
+//  duty operators, again at every interval, until someone reads it.
+static void
+s_escalate (broker_t *self, const store_timer_t *t)
+{
+    int read = store_message_any_read (self->store, t->message);
+    if (read != 0) {
+        store_timer_reschedule (self->store, t->id, -1, 0);
+        return;
+    }
+    store_message_info_t info;
+    if (store_message_by_row (self->store, t->message, &info) != 1) {
+        store_timer_reschedule (self->store, t->id, -1, 0);
+        return;
+    }
+    char text [200], ref [CRYPTO_CASE_REF_LEN];
+    s_coordinator_ref (self, info.has_subject? info.subject_key: NULL, ref);
+    int minutes = (int) ((self->now_ms - info.created_ms) / 60000);
+    snprintf (text, sizeof text, "ACUTE concern from %s has not been read by any recipient"
+              " (%d min, escalation %d): pick it up now", info.sender_node, minutes, t->fired + 1);
+    notice_alert (self, "escalation", info.message_id, ref, text, true, to_duty,
+                  info.has_subject? info.subject_key: NULL);
+    audit_record_t record = { .event = "escalated", .message_id = info.message_id,
+                              .sender = info.sender_node, .detail = text,
+                              .subject_key = info.has_subject? info.subject_key: NULL };
+    audit_append (self->audit, &record, self->now_ms);
+    zsys_warning ("workflow: %s", text);
+    store_timer_reschedule (self->store, t->id, self->now_ms + t->every_ms, t->fired + 1);
+}
+
+static void
+s_remind (broker_t *self, const store_timer_t *t, const char *type, const char *what)
+{
+    char text [200], ref [CRYPTO_CASE_REF_LEN];
+    s_coordinator_ref (self, t->key, ref);
+    snprintf (text, sizeof text, "%s for case %s", what, ref);
+    notice_alert (self, type, NULL, ref, text, false, to_coordinators, t->key);
+    audit_record_t record = { .event = "reminded", .detail = text, .subject_key = t->key };
+    audit_append (self->audit, &record, self->now_ms);
+    zsys_info ("workflow: %s", text);
+    store_timer_reschedule (self->store, t->id, t->every_ms? self->now_ms + t->every_ms: -1,
+                            t->fired + 1);
+}
+
+typedef struct {
+    int64_t  delivery_id;
+    uint8_t  message_id [16];
+    char     sender_node [64];
+    char     node [64];
+    int      kind;
+    int      agency;
+    bool     has_subject;
+    uint8_t  subject_key [32];
+} lapsed_t;
+
+typedef struct {
+    lapsed_t items [128];
+    int      count;
+} lapsed_list_t;
+
+static int
+s_collect (const store_delivery_t *d, void *arg)
+{
+    lapsed_list_t *list = (lapsed_list_t *) arg;
+    if (list->count >= 128)
+        return 1;
+    lapsed_t *l = &list->items [list->count++];
+    l->delivery_id = d->delivery_id;
+    memcpy (l->message_id, d->message_id, 16);
+    snprintf (l->sender_node, sizeof l->sender_node, "%s", d->sender_node);
+    snprintf (l->node, sizeof l->node, "%s", d->node);
+    l->kind = d->kind;
+    l->agency = d->agency;
+    l->has_subject = d->subject_key != NULL;
+    if (l->has_subject)
+        memcpy (l->subject_key, d->subject_key, 32);
+    return 0;
+}
+
+//  Undelivered past its time to live: the entry expires and the sender
+//  gets a non-delivery report saying to whom.
+static void
+s_expire (broker_t *self)
+{
+    lapsed_list_t *list = (lapsed_list_t *) zmalloc (sizeof (lapsed_list_t));
+    if (!list)
+        return;
+    store_entries_where (self->store, "o.state IN (0, 1) AND m.expires_ms > 0 AND m.expires_ms <= ?1",
+                         self->now_ms, NULL, 128, s_collect, list);
+    for (int i = 0; i < list->count; i++) {
+        lapsed_t *l = &list->items [i];
+        store_outbox_set_state (self->store, l->delivery_id, OUTBOX_EXPIRED, false);
+        audit_record_t record = { .event = "expired", .message_id = l->message_id,
+                                  .sender = l->sender_node, .node = l->node, .agency = l->agency,
+                                  .subject_key = l->has_subject? l->subject_key: NULL };
+        audit_append (self->audit, &record, self->now_ms);
+        if (!streq (l->sender_node, "samhandd")) {
+            char text [200];
+            snprintf (text, sizeof text, "your %s was not delivered to %s (%s) before it expired",
+                      config_kind_name (l->kind), l->node, config_agency_name (l->agency));
+            notice_to_t to = { 0, 0, l->sender_node };
+            notice_alert (self, "non_delivery", l->message_id, NULL, text, false, to, NULL);
+        }
+        session_t *session = broker_session (self, l->node);
+        if (session && session->outstanding > 0)
+            session->outstanding--;
+        status_push (self, l->delivery_id);
+    }
+    if (list->count)
+        zsys_info ("workflow: %d undelivered entries expired", list->count);
+    free (list);
+}
+
+void
+workflow_dead_letter (broker_t *self, const store_delivery_t *d, const char *node)
+{
+    store_outbox_set_state (self->store, d->delivery_id, OUTBOX_DEAD, false);
+    audit_record_t record = { .event = "dead_letter", .message_id = d->message_id,
+                              .sender = d->sender_node, .node = node, .agency = d->agency };
+    audit_append (self->audit, &record, self->now_ms);
+    zsys_warning ("workflow: delivery %" PRId64 " to %s is a dead letter after %d attempts",
+                  d->delivery_id, node, d->attempts);
+    if (!streq (d->sender_node, "samhandd")) {
+        char text [200];
+        snprintf (text, sizeof text, "your %s could not be delivered to %s after %d attempts;"
+                  " an administrator can requeue it", config_kind_name (d->kind), node, d->attempts);
+        notice_to_t to = { 0, 0, d->sender_node };
+        notice_alert (self, "dead_letter", d->message_id, NULL, text, false, to, NULL);
+    }
+    session_t *session = broker_session (self, node);
+    if (session && session->outstanding > 0)
+        session->outstanding--;
+    status_push (self, d->delivery_id);
+}
+
+void
+workflow_tick (broker_t *self)
+{
+    if (store_begin (self->store))
+        return;
+    s_expire (self);
+    store_timer_t timers [64];
+    int n = store_timers_due (self->store, self->now_ms, timers, 64);
+    for (int i = 0; i < n; i++) {
+        const store_timer_t *t = &timers [i];
+        if (streq (t->kind, "escalate"))
+            s_escalate (self, t);
+        else
+        if (streq (t->kind, "review"))
+            s_remind (self, t, "review_due",
+                      "The risk management plan's review date has passed with no newer risk change");
+        else
+        if (streq (t->kind, "status"))
+            s_remind (self, t, "status_due",
+                      "No status report this period for a case with high risk");
+        else
+            store_timer_reschedule (self->store, t->id, -1, 0);
+    }
+}

@@ -1,0 +1,515 @@
+/*  test_redact.c — what a recipient's view keeps, byte for byte.
+    Every Submit goes the way it does in the broker: packed, unpacked with
+    the default allocator, redacted, packed again; the packed bytes are
+    searched for each identifier. Run under SANITIZE=1 for double frees
+    and leaks.
+    All people, numbers and addresses are invented: "Kari Testesen",
+    "Ola Oppdiktet", a fødselsnummer built with valid check digits from a
+    made-up date, a phone number and a street that belong to nobody.       */
+#include "testlib.h"
+#include "redact.h"
+#include "scanner.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CL(c) POLICY_CLASS (c)
+#define V(v) SAMHAND__V1__VIEW__ ## v
+
+#define NAME         "Kari Testesen"
+#define BIRTH_DATE   "1988-05-17"
+#define PHONE        "912 34 567"
+#define STREET      "Oppdiktet gate 12, 7011 Trondheim"
+#define TEXT         "samboeren truet henne med kniv i går"
+#define NOT_INFORMED "ikke nåbar på telefon i dag"
+#define JUSTIFICATION "begrunnelse XJ: drapstrussel"
+#define DECISION_MAKER "Siri Saksbehandler"
+#define HIDDEN       "Ola Oppdiktet"      //  in an unknown field
+#define SENDER_REF   "RC-sender-own-ref-0001"
+#define RECIPIENT_REF "TE-7f3a9c11"
+#define INSTRUMENT   "SARA-V3"
+#define REVIEW_BY    "2026-01-15"
+#define FACTOR_PLAIN "trusler om drap"
+#define FACTOR_HEALTH "Rusmisbruk (alkohol)"
+#define FACTOR_OTHER "sjalusi og kontroll"
+#define RISK_TEXT    "økt risiko etter løslatelse"
+#define QUESTION     "bør vi melde dette videre?"
+#define DISCUSSION   "kvinne i 40-årene, samboer truer med vold"
+#define STATUS_TEXT  "ukentlig status: stabil, bor hos venninne"
+
+static char fnr [12];
+
+//  ---------------------------------------------------------------------
+//  Building, packing, searching
+
+//  protobuf-c keeps a length-delimited unknown field with its length prefix
+static uint8_t hidden_bytes [] = "\x0d" HIDDEN;
+
+static void
+s_hide (ProtobufCMessage *message, ProtobufCMessageUnknownField *field, uint32_t tag)
+{
+    field->tag = tag;
+    field->wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
+    field->len = 1 + strlen (HIDDEN);
+    field->data = hidden_bytes;
+    message->n_unknown_fields = 1;
+    message->unknown_fields = field;
+}
+
+//  Packs a message we built and unpacks it as the broker would.
+static Samhand__V1__Submit *
+s_wire (const Samhand__V1__Submit *built)
+{
+    size_t size = samhand__v1__submit__get_packed_size (built);
+    uint8_t *data = malloc (size? size: 1);
+    if (!data)
+        return NULL;
+    samhand__v1__submit__pack (built, data);
+    Samhand__V1__Submit *submit = samhand__v1__submit__unpack (NULL, size, data);
+    free (data);
+    return submit;
+}
+
+typedef struct {
+    uint8_t *data;
+    size_t size;
+} packed_t;
+
+static packed_t
+s_pack (const Samhand__V1__Submit *submit)
+{
+    packed_t p = { NULL, samhand__v1__submit__get_packed_size (submit) };
+    p.data = malloc (p.size? p.size: 1);
+    if (p.data)
+        samhand__v1__submit__pack (submit, p.data);
+    return p;
+}
+
+static bool
+s_has (packed_t p, const char *needle)
+{
+    return p.data && memmem (p.data, p.size, needle, strlen (needle)) != NULL;
+}
+
+static Samhand__V1__Submit *
+s_concern (void)
+{
+    Samhand__V1__Submit submit = SAMHAND__V1__SUBMIT__INIT;
+    Samhand__V1__ConcernReport concern = SAMHAND__V1__CONCERN_REPORT__INIT;
+    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__LegalClaim claim = SAMHAND__V1__LEGAL_CLAIM__INIT;
+    Samhand__V1__Violence violence [2] = { SAMHAND__V1__VIOLENCE__PHYSICAL,
+                                           SAMHAND__V1__VIOLENCE__PSYCHOLOGICAL };
+    ProtobufCMessageUnknownField u1, u2, u3;
+    uint8_t id [16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+    subject.name = NAME;
+    subject.national_id = fnr;
+    subject.birth_date = BIRTH_DATE;
+    subject.phone = PHONE;
+    subject.address = STREET;
+    s_hide (&subject.base, &u1, 6);
+    concern.subject = &subject;
+    concern.text = TEXT;
+    concern.urgency = SAMHAND__V1__URGENCY__ACUTE;
+    concern.violence = violence;
+    concern.n_violence = 2;
+    concern.children_involved = true;
+    concern.not_informed_reason = NOT_INFORMED;
+    concern.case_ref = SENDER_REF;
+    s_hide (&concern.base, &u2, 15);
+    claim.basis = SAMHAND__V1__BASIS__BASIS_AVERT;
+    claim.justification = JUSTIFICATION;
+    claim.decision_maker = DECISION_MAKER;
+    submit.message_id.data = id;
+    submit.message_id.len = 16;
+    submit.claim = &claim;
+    submit.purpose = "follow_up";
+    submit.body_case = SAMHAND__V1__SUBMIT__BODY_CONCERN;
+    submit.concern = &concern;
+    s_hide (&submit.base, &u3, 8);
+    return s_wire (&submit);
+}
+
+static Samhand__V1__Submit *
+s_risk (void)
+{
+    Samhand__V1__Submit submit = SAMHAND__V1__SUBMIT__INIT;
+    Samhand__V1__RiskChange risk = SAMHAND__V1__RISK_CHANGE__INIT;
+    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Measure measures [2] = { SAMHAND__V1__MEASURE__VIOLENCE_ALARM,
+                                          SAMHAND__V1__MEASURE__SAFETY_PLAN };
+    char *factors [3] = { FACTOR_PLAIN, FACTOR_HEALTH, FACTOR_OTHER };
+    ProtobufCMessageUnknownField u1;
+    subject.name = NAME;
+    subject.national_id = fnr;
+    subject.phone = PHONE;
+    subject.address = STREET;
+    risk.subject = &subject;
+    risk.case_ref = SENDER_REF;
+    risk.instrument = INSTRUMENT;
+    risk.level = SAMHAND__V1__RISK_LEVEL__HIGH;
+    risk.imminent = true;
+    risk.serious_physical_harm = true;
+    risk.risk_factors = factors;
+    risk.n_risk_factors = 3;
+    risk.measures = measures;
+    risk.n_measures = 2;
+    risk.review_by = REVIEW_BY;
+    risk.text = RISK_TEXT;
+    s_hide (&risk.base, &u1, 19);
+    submit.purpose = "risk_management";
+    submit.body_case = SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE;
+    submit.risk_change = &risk;
+    return s_wire (&submit);
+}
+
+static Samhand__V1__Submit *
+s_discussion (void)
+{
+    Samhand__V1__Submit submit = SAMHAND__V1__SUBMIT__INIT;
+    Samhand__V1__CaseDiscussion discussion = SAMHAND__V1__CASE_DISCUSSION__INIT;
+    Samhand__V1__LegalClaim claim = SAMHAND__V1__LEGAL_CLAIM__INIT;
+    ProtobufCMessageUnknownField u1;
+    discussion.text = DISCUSSION;
+    discussion.question = QUESTION;
+    s_hide (&discussion.base, &u1, 5);
+    claim.basis = SAMHAND__V1__BASIS__BASIS_ANONYMISED;
+    claim.justification = JUSTIFICATION;
+    submit.claim = &claim;
+    submit.body_case = SAMHAND__V1__SUBMIT__BODY_DISCUSSION;
+    submit.discussion = &discussion;
+    return s_wire (&submit);
+}
+
+static Samhand__V1__Submit *
+s_status (void)
+{
+    Samhand__V1__Submit submit = SAMHAND__V1__SUBMIT__INIT;
+    Samhand__V1__CaseStatus status = SAMHAND__V1__CASE_STATUS__INIT;
+    status.case_ref = SENDER_REF;
+    status.text = STATUS_TEXT;
+    submit.body_case = SAMHAND__V1__SUBMIT__BODY_CASE_STATUS;
+    submit.case_status = &status;
+    return s_wire (&submit);
+}
+
+static policy_decision_t
+s_decision (Samhand__V1__View view, uint32_t classes)
+{
+    policy_decision_t d;
+    memset (&d, 0, sizeof d);
+    d.view = view;
+    d.rule = "TEST";
+    d.legal_basis = "test";
+    d.classes_allowed = classes;
+    return d;
+}
+
+//  Redacts, packs, and hands back the packed view (caller frees data).
+static packed_t
+s_view (Samhand__V1__Submit *submit, Samhand__V1__View view, uint32_t classes,
+        const char *ref, int *rc)
+{
+    policy_decision_t d = s_decision (view, classes);
+    *rc = redact_apply (submit, &d, ref);
+    return s_pack (submit);
+}
+
+//  ---------------------------------------------------------------------
+//  Tests
+
+static void
+test_fixtures (void)
+{
+    Samhand__V1__Submit *c = s_concern ();
+    packed_t p = s_pack (c);
+    //  the search must find what is there, or the absence checks mean nothing
+    CHECK (c && s_has (p, NAME) && s_has (p, fnr) && s_has (p, PHONE) && s_has (p, STREET)
+           && s_has (p, TEXT) && s_has (p, NOT_INFORMED) && s_has (p, JUSTIFICATION)
+           && s_has (p, HIDDEN) && s_has (p, SENDER_REF) && s_has (p, BIRTH_DATE),
+           "fixture: the unredacted concern carries every identifier");
+    CHECK (c && c->concern->base.n_unknown_fields == 1 && c->base.n_unknown_fields == 1
+           && c->concern->subject->base.n_unknown_fields == 1,
+           "fixture: unknown fields survive unpack");
+    CHECK (redact_classes_present (c) == (CL (IDENTITY) | CL (CONTACT) | CL (ADDRESS) | CL (FREE_TEXT)),
+           "classes present: concern");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (c, NULL);
+}
+
+static void
+test_concern_identified (void)
+{
+    int rc;
+    Samhand__V1__Submit *c = s_concern ();
+    packed_t p = s_view (c, V (IDENTIFIED), POLICY_CLASSES_ALL, RECIPIENT_REF, &rc);
+    CHECK (rc == 0, "concern identified: applied");
+    CHECK (s_has (p, NAME) && s_has (p, fnr) && s_has (p, BIRTH_DATE) && s_has (p, PHONE)
+           && s_has (p, STREET) && s_has (p, TEXT) && s_has (p, NOT_INFORMED),
+           "concern identified, all classes: everything is there");
+    CHECK (!s_has (p, JUSTIFICATION) && !s_has (p, DECISION_MAKER), "concern identified: claim removed");
+    CHECK (!s_has (p, HIDDEN), "concern identified: unknown fields removed");
+    CHECK (s_has (p, RECIPIENT_REF) && !s_has (p, SENDER_REF),
+           "concern identified: the recipient's case ref, not the sender's");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (c, NULL);
+
+    //  the duty to avert's minimum: identity and contact
+    c = s_concern ();
+    p = s_view (c, V (IDENTIFIED), CL (IDENTITY) | CL (CONTACT), RECIPIENT_REF, &rc);
+    CHECK (rc == 0 && s_has (p, NAME) && s_has (p, fnr) && s_has (p, BIRTH_DATE) && s_has (p, PHONE),
+           "concern avert view: identity and phone kept");
+    CHECK (!s_has (p, STREET) && !s_has (p, TEXT) && !s_has (p, NOT_INFORMED),
+           "concern avert view: no address, no free text");
+    CHECK (c->concern->urgency == SAMHAND__V1__URGENCY__ACUTE && c->concern->n_violence == 2,
+           "concern avert view: urgency and violence kept");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (c, NULL);
+
+    //  a consent covering identity but not contact
+    c = s_concern ();
+    p = s_view (c, V (IDENTIFIED), CL (IDENTITY) | CL (FREE_TEXT), NULL, &rc);
+    CHECK (rc == 0 && s_has (p, NAME) && s_has (p, TEXT) && !s_has (p, PHONE) && !s_has (p, STREET),
+           "concern consent without contact: no phone, no address");
+    CHECK (!s_has (p, SENDER_REF) && c->concern->case_ref == protobuf_c_empty_string,
+           "no case ref given: the sender's is cleared");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (c, NULL);
+}
+
+static void
+test_concern_pseudonymised (void)
+{
+    int rc;
+    Samhand__V1__Submit *c = s_concern ();
+    packed_t p = s_view (c, V (PSEUDONYMISED), 0, RECIPIENT_REF, &rc);
+    CHECK (rc == 0, "concern pseudonymised: applied");
+    CHECK (!s_has (p, NAME) && !s_has (p, fnr) && !s_has (p, BIRTH_DATE) && !s_has (p, PHONE)
+           && !s_has (p, STREET), "concern pseudonymised: no identity fields");
+    CHECK (!s_has (p, TEXT) && !s_has (p, NOT_INFORMED), "concern pseudonymised: no free text");
+    CHECK (!s_has (p, HIDDEN) && !s_has (p, JUSTIFICATION), "concern pseudonymised: no unknown fields, no claim");
+    CHECK (s_has (p, RECIPIENT_REF) && !s_has (p, SENDER_REF), "concern pseudonymised: has the case ref");
+    CHECK (c->concern->subject == NULL, "concern pseudonymised: subject gone");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (c, NULL);
+
+    //  the packed view decodes, with what a team needs to triage
+    c = s_concern ();
+    p = s_view (c, V (PSEUDONYMISED), 0, RECIPIENT_REF, &rc);
+    Samhand__V1__Submit *again = p.data? samhand__v1__submit__unpack (NULL, p.size, p.data): NULL;
+    CHECK (again && again->body_case == SAMHAND__V1__SUBMIT__BODY_CONCERN
+           && again->concern->urgency == SAMHAND__V1__URGENCY__ACUTE
+           && again->concern->children_involved && again->concern->n_violence == 2
+           && strcmp (again->concern->case_ref, RECIPIENT_REF) == 0
+           && again->concern->subject == NULL && again->claim == NULL,
+           "concern pseudonymised: decodes with urgency, violence, case ref");
+    samhand__v1__submit__free_unpacked (again, NULL);
+    free (p.data);
+    samhand__v1__submit__free_unpacked (c, NULL);
+
+    //  a pseudonymised decision that wrongly allows everything still has
+    //  no identity
+    c = s_concern ();
+    p = s_view (c, V (PSEUDONYMISED), POLICY_CLASSES_ALL, RECIPIENT_REF, &rc);
+    CHECK (rc == 0 && !s_has (p, NAME) && !s_has (p, fnr) && !s_has (p, PHONE) && !s_has (p, STREET)
+           && !s_has (p, TEXT), "pseudonymised with all classes: still no identifiers or text");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (c, NULL);
+}
+
+static void
+test_refusals (void)
+{
+    int rc;
+    Samhand__V1__Submit *c = s_concern ();
+    policy_decision_t d = s_decision (V (WITHHELD), POLICY_CLASSES_ALL);
+    CHECK (redact_apply (c, &d, RECIPIENT_REF) == -1, "withheld: -1");
+    d = s_decision (V (VIEW_UNSPECIFIED), POLICY_CLASSES_ALL);
+    CHECK (redact_apply (c, &d, RECIPIENT_REF) == -1, "view unspecified: -1");
+    d = s_decision ((Samhand__V1__View) 42, POLICY_CLASSES_ALL);
+    CHECK (redact_apply (c, &d, RECIPIENT_REF) == -1, "view out of range: -1");
+    d = s_decision (V (ANONYMISED), CL (FREE_TEXT));
+    CHECK (redact_apply (c, &d, RECIPIENT_REF) == -1, "anonymised concern: -1");
+    CHECK (redact_apply (NULL, &d, RECIPIENT_REF) == -1 && redact_apply (c, NULL, NULL) == -1,
+           "NULL submit or decision: -1");
+    //  refusals leave the message whole (the caller frees it)
+    packed_t p = s_pack (c);
+    CHECK (s_has (p, NAME) && s_has (p, HIDDEN), "a refusal changes nothing");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (c, NULL);
+
+    Samhand__V1__Submit empty = SAMHAND__V1__SUBMIT__INIT;
+    d = s_decision (V (IDENTIFIED), POLICY_CLASSES_ALL);
+    CHECK (redact_apply (&empty, &d, RECIPIENT_REF) == -1 && redact_classes_present (&empty) == 0,
+           "no body: -1, no classes");
+    empty.body_case = SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE;       //  case set, pointer NULL
+    CHECK (redact_apply (&empty, &d, RECIPIENT_REF) == -1 && redact_classes_present (&empty) == 0,
+           "body case without a body: -1");
+    CHECK (redact_classes_present (NULL) == 0, "classes present of NULL");
+    (void) rc;
+}
+
+static void
+test_risk (void)
+{
+    int rc;
+    Samhand__V1__Submit *r = s_risk ();
+    CHECK (redact_classes_present (r) == (CL (IDENTITY) | CL (CONTACT) | CL (ADDRESS)
+                                          | CL (RISK_LEVEL_CLASS) | CL (RISK_FACTORS)
+                                          | CL (HEALTH) | CL (FREE_TEXT)),
+           "classes present: risk change with a substance-use factor");
+    //  consent: identity, level, factors, but not health or text
+    packed_t p = s_view (r, V (IDENTIFIED), CL (IDENTITY) | CL (RISK_LEVEL_CLASS) | CL (RISK_FACTORS),
+                         RECIPIENT_REF, &rc);
+    CHECK (rc == 0 && s_has (p, NAME) && s_has (p, fnr) && s_has (p, FACTOR_PLAIN)
+           && s_has (p, FACTOR_OTHER) && s_has (p, INSTRUMENT) && s_has (p, REVIEW_BY),
+           "risk identified: identity, level, plain factors kept");
+    CHECK (!s_has (p, FACTOR_HEALTH) && !s_has (p, RISK_TEXT) && !s_has (p, PHONE)
+           && !s_has (p, STREET) && !s_has (p, HIDDEN),
+           "risk identified: no health factor, text, phone, address, unknown field");
+    CHECK (r->risk_change->n_risk_factors == 2 && r->risk_change->n_measures == 2
+           && r->risk_change->level == SAMHAND__V1__RISK_LEVEL__HIGH,
+           "risk identified: two factors, two measures, level high");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (r, NULL);
+
+    r = s_risk ();
+    p = s_view (r, V (IDENTIFIED), CL (IDENTITY) | CL (HEALTH), RECIPIENT_REF, &rc);
+    CHECK (rc == 0 && s_has (p, FACTOR_HEALTH) && !s_has (p, FACTOR_PLAIN) && !s_has (p, INSTRUMENT)
+           && r->risk_change->n_measures == 0 && r->risk_change->level == 0
+           && !r->risk_change->imminent && !r->risk_change->serious_physical_harm,
+           "risk identified with health only: the health factor, no level");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (r, NULL);
+
+    r = s_risk ();
+    p = s_view (r, V (PSEUDONYMISED), CL (RISK_LEVEL_CLASS), RECIPIENT_REF, &rc);
+    CHECK (rc == 0 && !s_has (p, NAME) && !s_has (p, fnr) && !s_has (p, PHONE) && !s_has (p, STREET)
+           && !s_has (p, RISK_TEXT) && !s_has (p, FACTOR_PLAIN) && !s_has (p, FACTOR_HEALTH),
+           "risk pseudonymised: no identity, text or factors");
+    CHECK (s_has (p, RECIPIENT_REF) && !s_has (p, SENDER_REF) && s_has (p, REVIEW_BY)
+           && r->risk_change->level == SAMHAND__V1__RISK_LEVEL__HIGH && r->risk_change->n_measures == 2
+           && r->risk_change->imminent && r->risk_change->risk_factors == NULL
+           && r->risk_change->subject == NULL,
+           "risk pseudonymised: level, measures, review date, the recipient's case ref");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (r, NULL);
+
+    //  redacting twice (a narrower view after a wider one) frees nothing twice
+    r = s_risk ();
+    p = s_view (r, V (IDENTIFIED), POLICY_CLASSES_ALL, RECIPIENT_REF, &rc);
+    free (p.data);
+    int rc2;
+    p = s_view (r, V (PSEUDONYMISED), 0, "TE-second", &rc2);
+    CHECK (rc == 0 && rc2 == 0 && !s_has (p, NAME) && !s_has (p, RECIPIENT_REF) && s_has (p, "TE-second")
+           && !s_has (p, INSTRUMENT), "risk redacted twice");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (r, NULL);
+}
+
+static void
+test_discussion_and_status (void)
+{
+    int rc;
+    Samhand__V1__Submit *d = s_discussion ();
+    CHECK (redact_classes_present (d) == CL (FREE_TEXT), "classes present: discussion");
+    packed_t p = s_view (d, V (ANONYMISED), CL (FREE_TEXT), RECIPIENT_REF, &rc);
+    CHECK (rc == 0 && s_has (p, DISCUSSION) && s_has (p, QUESTION), "discussion anonymised: text and question");
+    CHECK (!s_has (p, HIDDEN) && !s_has (p, JUSTIFICATION) && !s_has (p, RECIPIENT_REF),
+           "discussion anonymised: no unknown field, claim or case ref");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (d, NULL);
+
+    d = s_discussion ();
+    p = s_view (d, V (ANONYMISED), 0, NULL, &rc);
+    CHECK (rc == 0 && !s_has (p, DISCUSSION) && !s_has (p, QUESTION),
+           "discussion anonymised without free text: nothing");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (d, NULL);
+
+    Samhand__V1__Submit *s = s_status ();
+    CHECK (redact_classes_present (s) == CL (FREE_TEXT), "classes present: status");
+    p = s_view (s, V (PSEUDONYMISED), 0, RECIPIENT_REF, &rc);
+    CHECK (rc == 0 && !s_has (p, STATUS_TEXT) && s_has (p, RECIPIENT_REF) && !s_has (p, SENDER_REF),
+           "status pseudonymised: case ref only");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (s, NULL);
+
+    s = s_status ();
+    p = s_view (s, V (IDENTIFIED), CL (FREE_TEXT), RECIPIENT_REF, &rc);
+    CHECK (rc == 0 && s_has (p, STATUS_TEXT) && s_has (p, RECIPIENT_REF) && !s_has (p, SENDER_REF),
+           "status identified: text and the recipient's case ref");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (s, NULL);
+}
+
+//  A Submit inside a Frame, unpacked together, as the broker gets it.
+static void
+test_inside_frame (void)
+{
+    Samhand__V1__Submit *c = s_concern ();
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    frame.version = 1;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBMIT;
+    frame.submit = c;
+    size_t size = samhand__v1__frame__get_packed_size (&frame);
+    uint8_t *data = malloc (size);
+    samhand__v1__frame__pack (&frame, data);
+    samhand__v1__submit__free_unpacked (c, NULL);
+    Samhand__V1__Frame *f = samhand__v1__frame__unpack (NULL, size, data);
+    free (data);
+    policy_decision_t d = s_decision (V (PSEUDONYMISED), 0);
+    int rc = f? redact_apply (f->submit, &d, RECIPIENT_REF): -1;
+    packed_t p = f? s_pack (f->submit): (packed_t) { NULL, 0 };
+    CHECK (rc == 0 && p.data && !s_has (p, NAME) && s_has (p, RECIPIENT_REF),
+           "submit inside a frame: redacted in place");
+    free (p.data);
+    samhand__v1__frame__free_unpacked (f, NULL);
+}
+
+static bool
+s_factor_is_health (const char *factor)
+{
+    Samhand__V1__Submit submit = SAMHAND__V1__SUBMIT__INIT;
+    Samhand__V1__RiskChange risk = SAMHAND__V1__RISK_CHANGE__INIT;
+    char *factors [1] = { (char *) factor };
+    risk.risk_factors = factors;
+    risk.n_risk_factors = 1;
+    submit.body_case = SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE;
+    submit.risk_change = &risk;
+    return redact_classes_present (&submit) == CL (HEALTH);
+}
+
+static void
+test_health_words (void)
+{
+    CHECK (s_factor_is_health ("rusmisbruk"), "health: rusmisbruk");
+    CHECK (s_factor_is_health ("aktiv RUS"), "health: RUS (case)");
+    CHECK (s_factor_is_health ("bruk av alkohol"), "health: alkohol");
+    CHECK (s_factor_is_health ("Substance use"), "health: substance");
+    CHECK (s_factor_is_health ("narkotikabruk"), "health: narkotika");
+    CHECK (s_factor_is_health ("psykiatrisk innleggelse"), "health: psykiatri");
+    CHECK (!s_factor_is_health ("trusler om drap"), "not health: trusler");
+    CHECK (!s_factor_is_health ("krus kastet"), "not health: krus");
+    CHECK (!s_factor_is_health ("psykisk vold"), "not health: psykisk vold (a kind of violence)");
+    CHECK (!s_factor_is_health ("sjalusi"), "not health: sjalusi");
+    CHECK (!s_factor_is_health ("\xc3\xb8rus"), "not health: a word that only contains rus");
+}
+
+int
+main (void)
+{
+    int individual = 100;
+    while (individual < 500 && scanner_fnr_make (17, 5, 88, individual, SCAN_FNR_ORDINARY, fnr) != 0)
+        individual++;
+    CHECK (scanner_fnr_valid (fnr, 11), "invented fødselsnummer has valid check digits");
+    test_fixtures ();
+    test_concern_identified ();
+    test_concern_pseudonymised ();
+    test_refusals ();
+    test_risk ();
+    test_discussion_and_status ();
+    test_inside_frame ();
+    test_health_words ();
+    return TEST_DONE ();
+}
