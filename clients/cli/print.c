@@ -441,6 +441,25 @@ s_date (FILE *out, int64_t unix_s)
     fputs (text, out);
 }
 
+//  A consent granted --until a day ends at the next local midnight: show
+//  the day people typed.
+static void
+s_until (FILE *out, int64_t unix_s)
+{
+    time_t t = (time_t) unix_s;
+    struct tm tm;
+    if (localtime_r (&t, &tm) && tm.tm_hour == 0 && tm.tm_min == 0 && tm.tm_sec == 0) {
+        t -= 1;
+        char day [16];
+        if (localtime_r (&t, &tm) && strftime (day, sizeof day, "%Y-%m-%d", &tm)) {
+            fprintf (out, " to the end of %s", day);
+            return;
+        }
+    }
+    fputs (" to ", out);
+    s_date (out, unix_s);
+}
+
 void
 cli_consent_text (FILE *out, const Samhand__V1__ConsentRecord *r)
 {
@@ -459,8 +478,7 @@ cli_consent_text (FILE *out, const Samhand__V1__ConsentRecord *r)
         fprintf (out, "%s%s", i? ", ": "", samhand_data_class_name (r->classes [i]));
     fprintf (out, "\n  %-10s", "valid");
     s_date (out, r->valid_from);
-    fputs (" to ", out);
-    s_date (out, r->valid_until);
+    s_until (out, r->valid_until);
     fputc ('\n', out);
     s_line (out, "form", samhand_consent_form_name (r->form));
     s_line (out, "capacity", r->capacity_assessed_by);

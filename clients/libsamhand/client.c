@@ -205,6 +205,11 @@ samhand_client_link (samhand_client_t *self)
 static void
 s_close_socket (samhand_client_t *self)
 {
+    //  Lingering only helps if frames can still leave: with no working
+    //  link, waiting just delays the exit (a submit is retried with the
+    //  same id, and the broker sends again whatever was not confirmed).
+    if (self->sock && samhand_client_link (self) != SAMHAND_LINK_READY)
+        zsock_set_linger (self->sock, 0);
     if (self->sock && self->monitor)
         zmq_socket_monitor (zsock_resolve (self->sock), NULL, 0);
     zsock_destroy (&self->monitor);
@@ -313,11 +318,6 @@ samhand_client_destroy (samhand_client_t **self_p)
     if (!self_p || !*self_p)
         return;
     samhand_client_t *self = *self_p;
-    //  Lingering only helps if frames can still leave: with no working
-    //  link, waiting just delays the exit (the broker sends again
-    //  whatever was not confirmed, so nothing is lost).
-    if (self->sock && samhand_client_link (self) != SAMHAND_LINK_READY)
-        zsock_set_linger (self->sock, 0);
     s_close_socket (self);
     if (self->queue) {
         Samhand__V1__Frame *frame;

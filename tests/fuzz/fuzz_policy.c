@@ -54,6 +54,14 @@ s_u32 (reader_t *r)
     return v;
 }
 
+//  A small enum value, in or out of range, now and then a huge one.
+static int
+s_small (reader_t *r, int range)
+{
+    uint8_t b = s_byte (r);
+    return b >= 250? 0x7fffffff - b: b % range;
+}
+
 //  A time near NOW, hours either side, sometimes exactly NOW or 0.
 static int64_t
 s_time (reader_t *r)
@@ -79,7 +87,7 @@ s_string (reader_t *r, char *buffer, size_t size)
         return set [b % (sizeof set / sizeof set [0])];
     size_t len = s_byte (r) % size;
     for (size_t i = 0; i < len; i++)
-        buffer [i] = (char) (s_byte (r) | 1);         //  no early NUL
+        buffer [i] = (char) (s_byte (r)? r->data [r->at - 1]: 'x');    //  no early NUL
     buffer [len] = 0;
     return buffer;
 }
@@ -116,15 +124,17 @@ s_in_scope (const policy_input_t *in, const policy_consent_t *c)
     return false;
 }
 
-//  The consent the decision names, if it is one of ours and in scope.
+//  The consent a FVL13A1-CONSENT decision rests on: one of ours, in scope,
+//  with the id the decision names and every class it keeps. NULL if none.
 static const policy_consent_t *
-s_named_consent (const policy_input_t *in, const policy_decision_t *out)
+s_consent_used (const policy_input_t *in, const policy_decision_t *out)
 {
-    if (!out->consent_id)
-        return NULL;
-    for (size_t i = 0; i < in->n_consents; i++)
-        if (in->consents [i].consent_id == out->consent_id && s_in_scope (in, &in->consents [i]))
-            return &in->consents [i];
+    for (size_t i = 0; i < in->n_consents; i++) {
+        const policy_consent_t *c = &in->consents [i];
+        if (c->consent_id == out->consent_id && s_in_scope (in, c)
+        &&  !(out->classes_allowed & ~c->classes))
+            return c;
+    }
     return NULL;
 }
 
@@ -156,8 +166,7 @@ s_check (const policy_input_t *in, const policy_decision_t *out)
     ASSERT (s_valid_reason (out->reason, sizeof out->reason));
     ASSERT (out->view == V (IDENTIFIED) || out->view == V (PSEUDONYMISED)
          || out->view == V (ANONYMISED) || out->view == V (WITHHELD));
-    ASSERT ((out->classes_allowed & ~in->classes_present) == 0
-         || strcmp (out->rule, "DEFAULT-DENY") == 0);
+    ASSERT ((out->classes_allowed & ~in->classes_present) == 0);
     if (out->view == V (WITHHELD))
         ASSERT (out->classes_allowed == 0 && !out->review);
     if (out->view == V (PSEUDONYMISED))
@@ -176,9 +185,12 @@ s_check (const policy_input_t *in, const policy_decision_t *out)
         ASSERT (out->view == V (WITHHELD) && strcmp (out->rule, "DEFAULT-DENY") == 0);
         return;
     }
-    const policy_consent_t *consent = s_named_consent (in, out);
-    if (out->consent_id)
-        ASSERT (consent);                               //  never a consent out of scope
+    bool on_consent = strcmp (out->rule, "FVL13A1-CONSENT") == 0;
+    const policy_consent_t *consent = on_consent? s_consent_used (in, out): NULL;
+    if (on_consent)
+        ASSERT (consent && out->view == V (IDENTIFIED));   //  never a consent out of scope
+    else
+        ASSERT (out->consent_id == NULL);
     if (out->view == V (IDENTIFIED)) {
         //  identified on exactly one of: consent, duty to avert, same agency
         if (out->review) {
@@ -193,9 +205,7 @@ s_check (const policy_input_t *in, const policy_decision_t *out)
                                                | POLICY_CLASS (RISK_LEVEL_CLASS))));
         }
         else
-        if (consent)
-            ASSERT (!(out->classes_allowed & ~consent->classes));
-        else
+        if (!consent)
             ASSERT (strcmp (out->rule, "SAME-AGENCY") == 0 && in->sender_agency == in->recipient
                  && in->recipient == A (RESOURCE_CENTRE) && in->kind == K (CONCERN_REPORT)
                  && in->sender_role != POLICY_ROLE_ADMIN);
@@ -262,10 +272,13 @@ s_redact (const uint8_t *data, size_t size, const policy_decision_t *d, const ch
             free (out);
         }
     }
-    else
-        ASSERT (d->view != V (IDENTIFIED) && d->view != V (PSEUDONYMISED)
-                ? true : !submit->body_case || submit->body_case == SAMHAND__V1__SUBMIT__BODY__NOT_SET
-                         || d->view == V (ANONYMISED));
+    else {
+        //  refused only for a view it cannot give or a message without a body
+        bool deliverable = d->view == V (IDENTIFIED) || d->view == V (PSEUDONYMISED)
+                        || (d->view == V (ANONYMISED)
+                            && submit->body_case == SAMHAND__V1__SUBMIT__BODY_DISCUSSION);
+        ASSERT (!deliverable || submit->body_case == SAMHAND__V1__SUBMIT__BODY__NOT_SET);
+    }
     samhand__v1__submit__free_unpacked (submit, NULL);
 }
 
@@ -286,10 +299,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
     policy_input_t in;
     memset (&in, 0, sizeof in);
-    in.kind = (Samhand__V1__Kind) ((int) (s_byte (&r) % 10) - 1);
-    in.sender_agency = (Samhand__V1__Agency) ((int) (s_byte (&r) % 7) - 1);
-    in.recipient = (Samhand__V1__Agency) ((int) (s_byte (&r) % 7) - 1);
-    in.sender_role = (policy_role_t) ((int) (s_byte (&r) % 7) - 1);
+    in.kind = (Samhand__V1__Kind) s_small (&r, 10);
+    in.sender_agency = (Samhand__V1__Agency) s_small (&r, 7);
+    in.recipient = (Samhand__V1__Agency) s_small (&r, 7);
+    in.sender_role = (policy_role_t) s_small (&r, 7);
     uint8_t flags = s_byte (&r);
     in.classes_present = flags & 1? s_u32 (&r): (uint32_t) s_byte (&r) & POLICY_CLASSES_ALL;
     in.basis = (Samhand__V1__Basis) (s_byte (&r) % 5);
