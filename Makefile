@@ -36,7 +36,7 @@ ITEST_SRC   := $(wildcard tests/integration/itest_*.c)
 ITEST_BIN   := $(patsubst tests/integration/%.c,$(B)/tests/%,$(ITEST_SRC))
 HARNESS_OBJ := $(B)/tests/harness.o
 
-.PHONY: all check demo bench fuzz clean deps install
+.PHONY: all check demo bench fuzz fuzz-run clean deps install
 all: $(B)/samhandd $(B)/samhand $(B)/libsamhand.a $(B)/samhand.pc $(UNIT_BIN) $(ITEST_BIN) $(B)/bench_submit
 
 deps:
@@ -94,10 +94,16 @@ $(B)/tests/itest_%: tests/integration/itest_%.c $(HARNESS_OBJ) $(GEN)/samhand.pb
 $(B)/bench_submit: tests/bench/bench_submit.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o
 	$(CC) $(CFLAGS) -I$(GEN) -Itests -Itests/integration $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-check: all
-	@SAMHAND_BUILD=$(B) tests/run.sh $(UNIT_BIN) $(ITEST_BIN)
+CHECK_SCRIPTS := $(wildcard tests/cli/*.sh) tests/interop/run.sh
 
-bench: all
+check:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory all
+	@SAMHAND_BUILD=$(B) tests/run.sh $(UNIT_BIN) $(ITEST_BIN) $(CHECK_SCRIPTS)
+
+bench:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory all
 	@SAMHAND_BUILD=$(B) tests/bench/run.sh
 
 demo:
@@ -113,10 +119,17 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/gen/samhand.pb-c.c $(filter-ou
 	clang -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	  -Ibuild-fuzz/gen -Idaemon $(shell pkg-config --cflags $(PKGS)) -o $@ $< \
 	  build-fuzz/gen/samhand.pb-c.c $(filter-out daemon/main.c,$(wildcard daemon/*.c)) $(LDLIBS)
-fuzz: $(FUZZ_TARGETS)
+fuzz:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory fuzz-run
+
+fuzz-run: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
 	  mkdir -p build-fuzz/corpus/$$(basename $$t); \
-	  $$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 build-fuzz/corpus/$$(basename $$t) 2>&1 | tail -3 || exit 1; done
+	  if ! $$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 build-fuzz/corpus/$$(basename $$t) \
+	       > build-fuzz/$$(basename $$t).log 2>&1; then \
+	    tail -40 build-fuzz/$$(basename $$t).log; echo "fuzz: $$t FAILED"; exit 1; fi; \
+	  tail -1 build-fuzz/$$(basename $$t).log; done
 
 clean:
 	rm -rf build build-san build-fuzz

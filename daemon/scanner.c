@@ -14,16 +14,19 @@
 
 #include <string.h>
 #include <stdlib.h>
-#include <openssl/core_names.h>
+//  HMAC-SHA256 is computed from precomputed inner and outer SHA-256 states
+//  (RFC 2104): the scan hashes every word window of a text, and the EVP_MAC
+//  route costs a context duplication per window, four times the hashing.
+//  The low-level SHA-256 calls are deprecated in OpenSSL 3 but supported.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
+#include <openssl/sha.h>
 
 typedef unsigned char byte;
 
 struct _scan_known_t {
-    EVP_MAC *mac;
-    EVP_MAC_CTX *base;              //  keyed once; duplicated per hash
+    SHA256_CTX inner;               //  after the key ^ ipad block
+    SHA256_CTX outer;               //  after the key ^ opad block
     uint8_t (*slots) [SCAN_HASH_SIZE];
     uint8_t *used;
     size_t cap;                     //  power of two
@@ -613,15 +616,16 @@ static int
 known_mac (const scan_known_t *self, const char *tag, const void *data, size_t n,
            uint8_t out [SCAN_HASH_SIZE])
 {
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup (self->base);
-    if (!ctx)
-        return -1;
-    size_t outlen = 0;
-    int ok = EVP_MAC_update (ctx, (const byte *) tag, strlen (tag)) == 1
-          && EVP_MAC_update (ctx, (const byte *) data, n) == 1
-          && EVP_MAC_final (ctx, out, &outlen, SCAN_HASH_SIZE) == 1
-          && outlen == SCAN_HASH_SIZE;
-    EVP_MAC_CTX_free (ctx);
+    SHA256_CTX ctx = self->inner;
+    uint8_t inner [SHA256_DIGEST_LENGTH];
+    int ok = SHA256_Update (&ctx, tag, strlen (tag)) == 1
+          && SHA256_Update (&ctx, data, n) == 1
+          && SHA256_Final (inner, &ctx) == 1;
+    ctx = self->outer;
+    ok = ok && SHA256_Update (&ctx, inner, sizeof inner) == 1
+            && SHA256_Final (out, &ctx) == 1;
+    OPENSSL_cleanse (&ctx, sizeof ctx);
+    OPENSSL_cleanse (inner, sizeof inner);
     return ok? 0: -1;
 }
 
@@ -695,15 +699,18 @@ scan_known_new (const uint8_t key [SCAN_KEY_SIZE])
     scan_known_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    char digest [] = "SHA256";
-    OSSL_PARAM params [2] = {
-        OSSL_PARAM_construct_utf8_string (OSSL_MAC_PARAM_DIGEST, digest, 0),
-        OSSL_PARAM_construct_end ()
-    };
-    self->mac = EVP_MAC_fetch (NULL, "HMAC", NULL);
-    self->base = self->mac? EVP_MAC_CTX_new (self->mac): NULL;
-    if (!self->base || EVP_MAC_init (self->base, key, SCAN_KEY_SIZE, params) != 1
-    ||  known_grow (self) != 0) {
+    uint8_t ipad [SHA256_CBLOCK], opad [SHA256_CBLOCK];
+    memset (ipad, 0x36, sizeof ipad);
+    memset (opad, 0x5c, sizeof opad);
+    for (size_t i = 0; i < SCAN_KEY_SIZE; i++) {
+        ipad [i] ^= key [i];
+        opad [i] ^= key [i];
+    }
+    int ok = SHA256_Init (&self->inner) == 1 && SHA256_Update (&self->inner, ipad, sizeof ipad) == 1
+          && SHA256_Init (&self->outer) == 1 && SHA256_Update (&self->outer, opad, sizeof opad) == 1;
+    OPENSSL_cleanse (ipad, sizeof ipad);
+    OPENSSL_cleanse (opad, sizeof opad);
+    if (!ok || known_grow (self) != 0) {
         scan_known_destroy (&self);
         return NULL;
     }
@@ -716,8 +723,8 @@ scan_known_destroy (scan_known_t **self_p)
     if (!self_p || !*self_p)
         return;
     scan_known_t *self = *self_p;
-    EVP_MAC_CTX_free (self->base);
-    EVP_MAC_free (self->mac);
+    OPENSSL_cleanse (&self->inner, sizeof self->inner);
+    OPENSSL_cleanse (&self->outer, sizeof self->outer);
     if (self->slots)
         OPENSSL_cleanse (self->slots, self->cap * SCAN_HASH_SIZE);
     free (self->slots);

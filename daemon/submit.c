@@ -348,8 +348,10 @@ s_store_message (submit_t *s, int64_t *message)
         .sender_key = s->sender->key, .message_id = s->submit->message_id.data,
         .sender_node = s->sender->name, .sender_agency = s->sender->agency,
         .kind = s->kind,
-        .acute = s->kind == SAMHAND__V1__KIND__CONCERN_REPORT
-              && s->submit->concern->urgency == SAMHAND__V1__URGENCY__ACUTE,
+        //  Set apart for the reader: an acute concern, or imminent risk.
+        .acute = (s->kind == SAMHAND__V1__KIND__CONCERN_REPORT
+                  && s->submit->concern->urgency == SAMHAND__V1__URGENCY__ACUTE)
+              || (s->kind == SAMHAND__V1__KIND__RISK_CHANGE && s->submit->risk_change->imminent),
         .subject_key = s->has_subject? s->subject_key: NULL,
         .payload = sealed, .payload_size = sealed_size,
         .created_ms = s->broker->now_ms, .expires_ms = s->broker->now_ms + ttl };

@@ -48,12 +48,17 @@ int cli_usage_error (const char *command, const char *format, ...);
 //  Connects as the node in the settings. NULL after a clear message.
 samhand_client_t *cli_connect (cli_t *cli);
 
-//  Explains why the broker did not answer and returns EXIT_NO_ANSWER.
-int cli_no_answer (cli_t *cli, samhand_client_t *client);
+//  Explains why the broker did not answer within WAITED_MS in all and
+//  returns EXIT_NO_ANSWER.
+int cli_no_answer (samhand_client_t *client, int waited_ms);
 
 //  Reports a refusal (Error code, text, finding kinds and positions, never
 //  the identifier itself) on stderr and returns EXIT_REFUSED.
 int cli_refused (const char *what, const Samhand__V1__Frame *reply);
+//  Same, knowing the texts that were sent, so findings are placed by
+//  character (what a person counts) rather than by byte.
+int cli_refused_texts (const char *what, const Samhand__V1__Frame *reply,
+                       const char *text, const char *question);
 
 //  Writes TEXT with terminal control characters made harmless, so that a
 //  message from another agency cannot drive the reader's terminal.
@@ -63,8 +68,14 @@ void cli_print_safe (FILE *out, const char *text, const char *indent);
 //  Result of a submit: table or JSON on stdout (refusals also explained on
 //  stderr). Returns the exit code.
 int cli_print_submit (const Samhand__V1__Frame *reply, const char *kind, bool json);
+//  Same, with the texts sent (for the positions of findings); may be NULL.
+int cli_print_submit_texts (const Samhand__V1__Frame *reply, const char *kind, bool json,
+                            const char *text, const char *question);
 //  The JSON object of a submit result (a SubmitResult or Error frame).
 void cli_submit_json (json_t *j, const Samhand__V1__Frame *reply, const char *kind);
+
+//  "error":{"code":...,"text":...,"findings":[...]} as a member of J.
+void cli_error_json (json_t *j, const Samhand__V1__Error *error);
 
 //  One delivery as a JSON object (no newline) into J.
 void cli_delivery_json (json_t *j, const Samhand__V1__Deliver *d);

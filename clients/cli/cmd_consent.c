@@ -87,10 +87,25 @@ s_reply (cli_t *cli, samhand_client_t *client, Samhand__V1__Frame *reply, const 
          bool json, const char *withdrawn_id)
 {
     if (!reply)
-        return cli_no_answer (cli, client);
+        return cli_no_answer (client, cli->wait_ms);
     if (reply->command_case != SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY
-    ||  !reply->consent_reply->ok)
+    ||  !reply->consent_reply->ok) {
+        const Samhand__V1__Error *error = samhand_reply_error (reply);
+        if (json) {
+            json_t j;
+            json_init (&j);
+            json_object_begin (&j, NULL);
+            json_bool (&j, "ok", false);
+            if (error)
+                cli_error_json (&j, error);
+            json_object_end (&j);
+            if (json_text (&j))
+                printf ("%s\n", json_text (&j));
+            fflush (stdout);
+            json_free (&j);
+        }
         return cli_refused (what, reply);
+    }
     const Samhand__V1__ConsentReply *r = reply->consent_reply;
     if (json) {
         json_t j;

@@ -22,6 +22,8 @@ static const char *listen_help =
     "  --timeout SECONDS    stop after this long; if fewer than N messages came,\n"
     "                       it says so on stderr but still exits 0\n"
     "  --json               one JSON object per message per line (JSON Lines)\n"
+    "  --read               also tell the senders it was READ (use when a person\n"
+    "                       is watching this screen)\n"
     "\n"
     "Messages that arrive while nobody listens wait at the broker and come\n"
     "when you start listening. Ctrl-C stops.\n";
@@ -31,6 +33,7 @@ static const opt_spec_t listen_opts [] = {
     { "count", 0, OPT_VALUE },
     { "timeout", 0, OPT_VALUE },
     { "kinds", 0, OPT_VALUE },
+    { "read", 0, OPT_FLAG },
     { NULL, 0, OPT_FLAG }
 };
 
@@ -81,6 +84,7 @@ cmd_listen (cli_t *cli, int argc, char **argv)
     if (opts.n_pos)
         return cli_usage_error ("listen", "unexpected '%s'", opts.pos [0]);
     bool json = opts_has (&opts, "json");
+    bool read = opts_has (&opts, "read");
     int64_t count = 0, timeout_s = 0;
     if (opts_get (&opts, "count")
     &&  (count = opts_number (opts_get (&opts, "count"), 1000000000)) < 1)
@@ -108,7 +112,8 @@ cmd_listen (cli_t *cli, int argc, char **argv)
     int64_t deadline = timeout_s? zclock_mono () + timeout_s * 1000: 0;
     Samhand__V1__Frame *reply = samhand_client_subscribe (client, &subscribe, cli->wait_ms);
     if (!reply || reply->command_case != SAMHAND__V1__FRAME__COMMAND_SUBSCRIBED) {
-        int code = reply? cli_refused ("listen", reply): cli_no_answer (cli, client);
+        int code = reply? cli_refused ("listen", reply)
+                        : cli_no_answer (client, cli->wait_ms);
         samhand_frame_destroy (&reply);
         samhand_client_destroy (&client);
         return code;
@@ -149,7 +154,9 @@ cmd_listen (cli_t *cli, int argc, char **argv)
                 shown++;
             }
             if (samhand_client_receipt (client, d->delivery_id,
-                                        SAMHAND__V1__RECEIPT_STATE__RECEIVED))
+                                        SAMHAND__V1__RECEIPT_STATE__RECEIVED)
+            ||  (read && samhand_client_receipt (client, d->delivery_id,
+                                                 SAMHAND__V1__RECEIPT_STATE__READ)))
                 fprintf (stderr, "samhand: could not confirm delivery %" PRIu64
                                  " (it will come again)\n", d->delivery_id);
         }
@@ -208,7 +215,7 @@ cmd_ping (cli_t *cli, int argc, char **argv)
     int64_t rtt_ms = (zclock_usecs () - start) / 1000;
     int code = EXIT_OK;
     if (!reply)
-        code = cli_no_answer (cli, client);
+        code = cli_no_answer (client, cli->wait_ms);
     else
     if (reply->command_case != SAMHAND__V1__FRAME__COMMAND_PONG)
         code = cli_refused ("ping", reply);

@@ -157,9 +157,11 @@ test_enum_lists (void)
     CHECK (n == -1 && strstr (err, "punching") && strstr (err, "--violence"),
            "enum list: an unknown word is refused and named");
     CHECK (opts_enum_list ("physical,,sexual", samhand_violence_from_name, "--violence",
-                           values, 8, err, sizeof err) == -1, "enum list: an empty item is refused");
+                           values, 8, err, sizeof err) == -1,
+           "enum list: an empty item is refused");
     CHECK (opts_enum_list ("", samhand_violence_from_name, "--violence",
-                           values, 8, err, sizeof err) == -1, "enum list: an empty list is refused");
+                           values, 8, err, sizeof err) == -1,
+           "enum list: an empty list is refused");
     CHECK (opts_enum_list ("unspecified", samhand_violence_from_name, "--violence",
                            values, 8, err, sizeof err) == -1
            && opts_enum_list ("0", samhand_violence_from_name, "--violence",

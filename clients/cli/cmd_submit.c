@@ -6,6 +6,9 @@
 #include <ctype.h>
 
 #define MAX_LIST 16
+//  Tries after the first when the broker does not answer: covers a
+//  broker restart without keeping a person waiting long.
+#define SUBMIT_RETRIES 2
 
 static const opt_spec_t common_opts [] = {
     { "to", 0, OPT_VALUE },
@@ -201,18 +204,35 @@ s_send (cli_t *cli, request_t *r, const char *kind)
     if (!client)
         return EXIT_FAILED;
     Samhand__V1__Frame *reply = NULL;
-    int rc = samhand_client_submit (client, &r->submit, cli->wait_ms, 2, &reply);
+    int64_t start = zclock_mono ();
+    int rc = samhand_client_submit (client, &r->submit, cli->wait_ms, SUBMIT_RETRIES, &reply);
     int code;
     if (rc < 0) {
-        code = cli_no_answer (cli, client);
+        code = cli_no_answer (client, (int) (zclock_mono () - start));
         char hex [2 * SAMHAND_MESSAGE_ID_SIZE + 1];
         samhand_hex (r->message_id, sizeof r->message_id, hex);
         fprintf (stderr, "The %s may or may not have been stored. To try again without "
                          "any risk of a double,\nrun the same command with --message-id %s\n",
                  kind, hex);
     }
-    else
-        code = cli_print_submit (reply, kind, r->json);
+    else {
+        const char *text = NULL, *question = NULL;
+        const Samhand__V1__Submit *s = &r->submit;
+        if (s->body_case == SAMHAND__V1__SUBMIT__BODY_DISCUSSION) {
+            text = s->discussion->text;
+            question = s->discussion->question;
+        }
+        else
+        if (s->body_case == SAMHAND__V1__SUBMIT__BODY_CONCERN)
+            text = s->concern->text;
+        else
+        if (s->body_case == SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE)
+            text = s->risk_change->text;
+        else
+        if (s->body_case == SAMHAND__V1__SUBMIT__BODY_CASE_STATUS)
+            text = s->case_status->text;
+        code = cli_print_submit_texts (reply, kind, r->json, text, question);
+    }
     samhand_frame_destroy (&reply);
     samhand_client_destroy (&client);
     return code;

@@ -107,9 +107,9 @@ cli_connect (cli_t *cli)
 }
 
 int
-cli_no_answer (cli_t *cli, samhand_client_t *client)
+cli_no_answer (samhand_client_t *client, int waited_ms)
 {
-    int seconds = cli->wait_ms / 1000;
+    int seconds = waited_ms < 1000? 1: (waited_ms + 500) / 1000;
     samhand_link_t link = client? samhand_client_link (client): SAMHAND_LINK_UNKNOWN;
     switch (link) {
         case SAMHAND_LINK_UNREACHABLE:
@@ -126,6 +126,12 @@ cli_no_answer (cli_t *cli, samhand_client_t *client)
                              "certificate of this broker?\n", s_used.endpoint,
                              s_used.broker_cert);
             break;
+        case SAMHAND_LINK_CONNECTED:
+            fprintf (stderr, "samhand: connected to %s, but the broker did not finish the "
+                             "handshake within %d s.\nIt may be stuck or overloaded: try "
+                             "again, and tell the administrator if it goes on.\n",
+                     s_used.endpoint, seconds);
+            break;
         case SAMHAND_LINK_READY:
         case SAMHAND_LINK_LOST:
             fprintf (stderr, "samhand: the broker at %s is connected but did not answer "
@@ -141,8 +147,29 @@ cli_no_answer (cli_t *cli, samhand_client_t *client)
     return EXIT_NO_ANSWER;
 }
 
+//  Characters (UTF-8 sequences) in the first OFFSET bytes of TEXT, or -1
+//  when OFFSET is past its end.
+static long
+s_chars_before (const char *text, uint32_t offset)
+{
+    if (!text || offset > strlen (text))
+        return -1;
+    long chars = 0;
+    for (uint32_t i = 0; i < offset; i++)
+        if (((unsigned char) text [i] & 0xC0) != 0x80)
+            chars++;
+    return chars;
+}
+
 int
 cli_refused (const char *what, const Samhand__V1__Frame *reply)
+{
+    return cli_refused_texts (what, reply, NULL, NULL);
+}
+
+int
+cli_refused_texts (const char *what, const Samhand__V1__Frame *reply,
+                   const char *text, const char *question)
 {
     const Samhand__V1__Error *error = samhand_reply_error (reply);
     if (!error) {
@@ -160,7 +187,13 @@ cli_refused (const char *what, const Samhand__V1__Frame *reply)
         cli_print_safe (stderr, f->kind, "");
         fprintf (stderr, " in --");
         cli_print_safe (stderr, f->field, "");
-        fprintf (stderr, " at byte %u (%u bytes long)\n", f->offset, f->length);
+        const char *sent = streq (f->field, "text")? text
+                         : streq (f->field, "question")? question: NULL;
+        long at = s_chars_before (sent, f->offset);
+        if (at >= 0)
+            fprintf (stderr, " at character %ld\n", at + 1);
+        else
+            fprintf (stderr, " at byte %u (%u bytes long)\n", f->offset, f->length);
     }
     if (error->code == SAMHAND__V1__ERROR_CODE__IDENTIFIER_FOUND)
         fprintf (stderr, "Rewrite the text without names, numbers, addresses or dates "

@@ -11,8 +11,8 @@
 
 //  ---------------------------------------------------------------- submit
 
-static void
-s_error_json (json_t *j, const Samhand__V1__Error *error)
+void
+cli_error_json (json_t *j, const Samhand__V1__Error *error)
 {
     json_object_begin (j, "error");
     json_str (j, "code", samhand_error_code_name (error->code));
@@ -65,7 +65,7 @@ cli_submit_json (json_t *j, const Samhand__V1__Frame *reply, const char *kind)
     }
     json_array_end (j);
     if (error && !(result && result->accepted))
-        s_error_json (j, error);
+        cli_error_json (j, error);
     json_object_end (j);
 }
 
@@ -78,6 +78,13 @@ s_width (const char *text, int min)
 
 int
 cli_print_submit (const Samhand__V1__Frame *reply, const char *kind, bool json)
+{
+    return cli_print_submit_texts (reply, kind, json, NULL, NULL);
+}
+
+int
+cli_print_submit_texts (const Samhand__V1__Frame *reply, const char *kind, bool json,
+                        const char *text, const char *question)
 {
     const Samhand__V1__SubmitResult *result =
         reply->command_case == SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT?
@@ -125,7 +132,7 @@ cli_print_submit (const Samhand__V1__Frame *reply, const char *kind, bool json)
             printf ("(no recipients)\n");
     }
     fflush (stdout);
-    return accepted? EXIT_OK: cli_refused (kind, reply);
+    return accepted? EXIT_OK: cli_refused_texts (kind, reply, text, question);
 }
 
 //  ---------------------------------------------------------------- deliver

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -110,10 +111,10 @@ static int s_send_subscribe (samhand_client_t *self);
 static void
 s_monitor_open (samhand_client_t *self)
 {
-    static unsigned sequence;
+    static atomic_uint sequence;
     char endpoint [96];
     snprintf (endpoint, sizeof endpoint, "inproc://samhand-monitor-%p-%u",
-              (void *) self, ++sequence);
+              (void *) self, atomic_fetch_add (&sequence, 1));
     int events = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED
                | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
@@ -291,13 +292,6 @@ samhand_client_new (const char *endpoint, const char *broker_cert_path,
     self->endpoint = strdup (endpoint);
     self->cert = s_load_cert (client_cert_path, true);
     self->queue = zlist_new ();
-    //  Request ids start at a random point so that a reply meant for an
-    //  earlier process on a reused connection cannot look like ours.
-    uint8_t seed [4];
-    samhand_random_message_id (self->message_id);
-    memcpy (seed, self->message_id, sizeof seed);
-    self->request_seq = ((uint64_t) seed [0] << 24 | (uint64_t) seed [1] << 16
-                         | (uint64_t) seed [2] << 8 | seed [3]) << 16;
     if (!self->endpoint || !self->cert || !self->queue || s_open_socket (self))
         samhand_client_destroy (&self);
     return self;
@@ -431,20 +425,6 @@ samhand_client_recv (samhand_client_t *self, int timeout_ms)
     return s_recv_wire (self, timeout_ms);
 }
 
-static bool
-s_is_reply (const Samhand__V1__Frame *frame)
-{
-    switch (frame->command_case) {
-        case SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT:
-        case SAMHAND__V1__FRAME__COMMAND_SUBSCRIBED:
-        case SAMHAND__V1__FRAME__COMMAND_PONG:
-        case SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY:
-            return true;
-        default:
-            return false;
-    }
-}
-
 //  Waits for the reply to REQUEST_ID; queues what the application may
 //  still want, drops stale replies.
 static Samhand__V1__Frame *
@@ -464,8 +444,11 @@ s_await (samhand_client_t *self, uint64_t request_id, int timeout_ms)
         //  we have one request in flight, so this is its answer.
         if (frame->request_id == 0 && frame->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR)
             return frame;
-        if (s_is_reply (frame))
-            samhand_frame_destroy (&frame);   //  answer to a request we gave up on
+        //  Any other answer to a request is for one we gave up on. Errors
+        //  are kept (a refused receipt, say) and so is all the broker
+        //  sends on its own (request_id 0: Deliver).
+        if (frame->request_id != 0 && frame->command_case != SAMHAND__V1__FRAME__COMMAND_ERROR)
+            samhand_frame_destroy (&frame);
         else
         if (zlist_append (self->queue, frame)) {
             samhand_frame_destroy (&frame);
@@ -611,7 +594,9 @@ samhand_client_subscribe (samhand_client_t *self, Samhand__V1__Subscribe *subscr
         s_fail ("too many kinds in one subscription");
         return NULL;
     }
-    memcpy (self->sub_kinds, subscribe->kinds, subscribe->n_kinds * sizeof *subscribe->kinds);
+    if (subscribe->n_kinds)
+        memcpy (self->sub_kinds, subscribe->kinds,
+                subscribe->n_kinds * sizeof *subscribe->kinds);
     self->sub_n_kinds = subscribe->n_kinds;
     self->sub_min_urgency = subscribe->min_urgency;
     self->sub_min_level = subscribe->min_risk_level;

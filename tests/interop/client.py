@@ -106,10 +106,22 @@ def make_install(directory, port):
                 '    store = "samhand.db"\n'
                 '    keys = "keys"\n'
                 "limits\n"
-                "    redeliver_after = 2\n")
+                "    redeliver_after = 2\n"
+                "workflow\n"
+                "    max_attempts = 3\n"
+                '    escalate_after = "2s"\n'
+                '    escalate_every = "1m"\n')
 
 
 # --------------------------------------------------------------- installation lookup
+
+def duration_s(text):
+    """"90s", "15m", "12h", "7d" or a bare number of days (PROTOCOL.md §13) -> seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text and text[-1] in units:
+        return int(text[:-1]) * units[text[-1]]
+    return int(text) * 86400
+
 
 class Install:
     def __init__(self, directory):
@@ -126,6 +138,8 @@ class Install:
         self.server_public = read_zpl(cert)["curve/public-key"].encode()
         self.max_frame = int(cfg.get("limits/max_frame", "65536"))
         self.redeliver_after = int(cfg.get("limits/redeliver_after", "30"))
+        self.max_attempts = int(cfg.get("workflow/max_attempts", "10"))
+        self.escalate_after = duration_s(cfg.get("workflow/escalate_after", "5m"))
         enrolled = cfg.get("server/enrolled", "")
         if enrolled and not enrolled.startswith("/"):
             enrolled = os.path.join(directory, enrolled)
@@ -172,6 +186,7 @@ class Conn:
         self.next_id = 1
         self.deliveries = []       # Deliver frames received while waiting for replies
         self.seen = []             # Deliver frames passed over by next_deliver
+        self.pushes = []           # other frames with request_id 0 (status pushes)
         self.events = []
 
     def close(self):
@@ -209,6 +224,8 @@ class Conn:
             elif frame.request_id == request_id or (
                     frame.request_id == 0 and frame.WhichOneof("command") == "error"):
                 return frame
+            elif frame.request_id == 0:
+                self.pushes.append(frame)
 
     def request(self, timeout_ms=3000, **command):
         return self.reply(self.send(**command), timeout_ms)
@@ -229,6 +246,23 @@ class Conn:
                 return None
             if frame.WhichOneof("command") == "deliver":
                 self.deliveries.append(frame.deliver)
+            elif frame.request_id == 0:
+                self.pushes.append(frame)
+
+    def next_push(self, timeout_ms=3000, want=None):
+        """Next unsolicited non-Deliver frame (a StatusReport push) matching want."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            for i, frame in enumerate(self.pushes):
+                if want is None or want(frame):
+                    return self.pushes.pop(i)
+            frame = self.recv((deadline - time.monotonic()) * 1000)
+            if frame is None:
+                return None
+            if frame.WhichOneof("command") == "deliver":
+                self.deliveries.append(frame.deliver)
+            elif frame.request_id == 0:
+                self.pushes.append(frame)
 
     def receipt(self, delivery_id, state=pb.RECEIVED):
         return self.send(receipt=pb.Receipt(delivery_id=delivery_id, state=state))
@@ -611,6 +645,186 @@ def test_consent(install, tryggest):
     vakt.close()
 
 
+def node_status(report, node):
+    for n in report.nodes:
+        if n.node == node:
+            return n
+    return None
+
+
+def status_push_for(message_id, node, state):
+    def want(frame):
+        if frame.WhichOneof("command") != "status_report":
+            return False
+        n = node_status(frame.status_report, node)
+        return frame.status_report.message_id == message_id and n is not None \
+            and n.state == state
+    return want
+
+
+def alert_for(message_id, type_):
+    return lambda d: d.kind == pb.ALERT and d.WhichOneof("body") == "alert" \
+        and d.alert.type == type_ and d.alert.message_id == message_id
+
+
+def test_status_and_inbox(install, tryggest, vakt):
+    submit = concern_submit("Invented test: status og innboks.")
+    f = vakt.request(submit=submit)
+    check(command(f) == "submit_result" and f.submit_result.accepted, "status: concern accepted")
+    d = tryggest.next_deliver(3000, lambda x: x.message_id == submit.message_id)
+    check(d is not None, "status: tryggest gets it")
+    if d is None:
+        return
+    tryggest.receipt(d.delivery_id)
+    push = vakt.next_push(3000, status_push_for(submit.message_id, "tryggest", "received"))
+    n = node_status(push.status_report, "tryggest") if push else None
+    check(push is not None and push.request_id == 0 and push.status_report.state == "delivered"
+          and n.delivery_id == d.delivery_id and n.agency == pb.TRYGGEST
+          and n.view == pb.PSEUDONYMISED and n.attempts == 1 and n.received_at > 0,
+          "the subscribed sender gets a StatusReport push (request_id 0) when tryggest receipts")
+    rid = vakt.send(status_query=pb.StatusQuery(message_id=submit.message_id))
+    f = vakt.reply(rid)
+    r = f.status_report if command(f) == "status_report" else None
+    check(r is not None and f.request_id == rid and r.state == "delivered"
+          and r.kind == pb.CONCERN_REPORT and r.expires_at > r.submitted_at > 0
+          and node_status(r, "tryggest") is not None
+          and node_status(r, "tryggest").state == "received"
+          and node_status(r, "krisesenter") is None,
+          "StatusQuery: StatusReport per node (withheld crisis centre has no entry)")
+    rid = tryggest.send(status_query=pb.StatusQuery(message_id=submit.message_id))
+    f = tryggest.reply(rid)
+    check(command(f) == "error" and f.error.code == pb.NOT_FOUND and f.request_id == rid,
+          "StatusQuery for someone else's message: NOT_FOUND")
+
+    f = tryggest.request(inbox_query=pb.InboxQuery())
+    ids = [i.delivery_id for i in f.inbox_reply.items] if command(f) == "inbox_reply" else []
+    check(d.delivery_id in ids, "InboxQuery lists the received, unread delivery")
+    tryggest.receipt(d.delivery_id, pb.READ)
+    push = vakt.next_push(3000, status_push_for(submit.message_id, "tryggest", "read"))
+    check(push is not None and push.status_report.state == "read",
+          "a READ receipt is pushed to the sender as state read")
+    f = tryggest.request(inbox_query=pb.InboxQuery())
+    ids = [i.delivery_id for i in f.inbox_reply.items] if command(f) == "inbox_reply" else [0]
+    f2 = tryggest.request(inbox_query=pb.InboxQuery(include_read=True))
+    items = [i for i in f2.inbox_reply.items if i.delivery_id == d.delivery_id] \
+        if command(f2) == "inbox_reply" else []
+    check(d.delivery_id not in ids and len(items) == 1 and items[0].view == pb.PSEUDONYMISED
+          and not items[0].concern.HasField("subject"),
+          "after READ the inbox leaves it out unless include_read (same view)")
+
+
+def test_expiry(install, vakt):
+    submit = concern_submit("Invented test: kort levetid.")
+    submit.ttl_seconds = 1
+    submit.recipients.append(pb.POLICE_RISK)
+    f = vakt.request(submit=submit)
+    r = f.submit_result if command(f) == "submit_result" else None
+    pr = decision(r, pb.POLICE_RISK) if r else None
+    check(r is not None and r.accepted and len(r.decisions) == 1 and pr is not None
+          and pr.nodes == 1, "ttl_seconds=1 to POLICE_RISK only: accepted, one node")
+    a = vakt.next_deliver(6000, alert_for(submit.message_id, "non_delivery"))
+    check(a is not None and a.sender_node == "samhandd" and a.view == pb.PSEUDONYMISED
+          and "politi-risk" in a.alert.text,
+          "the undelivered copy expires: the sender gets Alert non_delivery naming the node")
+    if a is not None:
+        vakt.receipt(a.delivery_id)
+    f = vakt.request(status_query=pb.StatusQuery(message_id=submit.message_id))
+    r = f.status_report if command(f) == "status_report" else None
+    check(r is not None and r.state == "expired" and node_status(r, "politi-risk") is not None
+          and node_status(r, "politi-risk").state == "expired",
+          "StatusReport says expired")
+
+
+def test_escalation(install, tryggest, vakt):
+    submit = concern_submit("Invented test: akutt bekymring.", urgency=pb.ACUTE)
+    f = vakt.request(submit=submit)
+    check(command(f) == "submit_result" and f.submit_result.accepted, "acute concern accepted")
+    d = tryggest.next_deliver(3000, lambda x: x.message_id == submit.message_id)
+    check(d is not None and d.acute, "tryggest gets it marked acute")
+    if d is not None:
+        tryggest.receipt(d.delivery_id)      # RECEIVED only: nobody has read it
+    a = vakt.next_deliver(install.escalate_after * 1000 + 4000,
+                          alert_for(submit.message_id, "escalation"))
+    check(a is not None and a.alert.acute and a.acute and a.alert.case_ref.startswith("RC-"),
+          "unread acute concern: the duty operator gets Alert escalation (acute, RC- ref)")
+    if a is not None:
+        vakt.receipt(a.delivery_id)
+    if d is not None:
+        tryggest.receipt(d.delivery_id, pb.READ)
+
+
+def test_dead_letter(install, tryggest, vakt):
+    submit = concern_submit("Invented test: ingen kvittering.")
+    submit.recipients.append(pb.TRYGGEST)
+    f = vakt.request(submit=submit)
+    check(command(f) == "submit_result" and f.submit_result.accepted, "dead letter: accepted")
+    attempts, delivery_id = [], 0
+    for _ in range(install.max_attempts + 2):
+        d = tryggest.next_deliver(2500, lambda x: x.message_id == submit.message_id)
+        if d is None:
+            break
+        attempts.append(d.attempt)
+        delivery_id = d.delivery_id
+        tryggest.close()                      # no receipt: reconnect and subscribe again
+        tryggest, _sub = subscribe(install, "tryggest")
+    check(attempts and max(attempts) == install.max_attempts
+          and attempts == sorted(attempts),
+          f"without receipts it is sent at most max_attempts ({install.max_attempts}) times")
+    a = vakt.next_deliver(3000, alert_for(submit.message_id, "dead_letter"))
+    check(a is not None, "then it is a dead letter: the sender gets Alert dead_letter")
+    if a is not None:
+        vakt.receipt(a.delivery_id)
+    f = vakt.request(status_query=pb.StatusQuery(message_id=submit.message_id))
+    check(command(f) == "status_report" and f.status_report.state == "failed"
+          and node_status(f.status_report, "tryggest").state == "dead",
+          "StatusReport says failed (tryggest: dead)")
+    f = vakt.request(admin_command=pb.AdminCommand(command="dead-letters"))
+    check(command(f) == "admin_reply" and not f.admin_reply.ok
+          and f.admin_reply.error.code == pb.NOT_PERMITTED,
+          "a non-admin may not list dead letters (NOT_PERMITTED)")
+    admin = Conn(install, "admin")
+    f = admin.request(admin_command=pb.AdminCommand(command="dead-letters"))
+    dead = [x for x in f.admin_reply.dead_letters if x.delivery_id == delivery_id] \
+        if command(f) == "admin_reply" else []
+    check(f is not None and f.admin_reply.ok and len(dead) == 1 and dead[0].node == "tryggest"
+          and dead[0].sender_node == "vakt" and dead[0].message_id == submit.message_id,
+          "admin lists the dead letter")
+    f = admin.request(admin_command=pb.AdminCommand(command="requeue", delivery_id=delivery_id))
+    check(command(f) == "admin_reply" and f.admin_reply.ok, "admin requeues it")
+    d = tryggest.next_deliver(3000, lambda x: x.message_id == submit.message_id)
+    check(d is not None and d.delivery_id == delivery_id and d.attempt == 1,
+          "the requeued delivery comes again with attempt 1")
+    if d is not None:
+        tryggest.receipt(d.delivery_id)
+    f = admin.request(admin_command=pb.AdminCommand(command="requeue", delivery_id=delivery_id))
+    check(error_code_admin(f) == pb.NOT_FOUND, "requeue of something not dead: NOT_FOUND")
+    f = admin.request(admin_command=pb.AdminCommand(command="compact"))
+    check(error_code_admin(f) == pb.INVALID_FIELD, "an unknown admin command: INVALID_FIELD")
+    admin.close()
+    return tryggest
+
+
+def error_code_admin(frame):
+    if command(frame) == "admin_reply" and frame.admin_reply.HasField("error"):
+        return frame.admin_reply.error.code
+    return None
+
+
+def test_workflow(install, tryggest):
+    vakt, sub = subscribe(install, "vakt")
+    check(command(sub) == "subscribed" and sub.subscribed.node == "vakt"
+          and pb.ALERT in sub.subscribed.kinds,
+          "vakt subscribes (a duty operator takes alerts)")
+    test_status_and_inbox(install, tryggest, vakt)
+    test_expiry(install, vakt)
+    if install.escalate_after <= 5:
+        test_escalation(install, tryggest, vakt)
+    if install.max_attempts <= 3:
+        tryggest = test_dead_letter(install, tryggest, vakt)
+    vakt.close()
+    return tryggest
+
+
 def run(directory):
     install = Install(directory)
     if not check(wait_for_broker(install), "the broker answers a Ping as vakt"):
@@ -635,6 +849,7 @@ def run(directory):
         test_consent(install, tryggest)
     else:
         note("no koordinator certificate in this installation: discussion and consent skipped")
+    tryggest = test_workflow(install, tryggest)
     tryggest.close()
 
 

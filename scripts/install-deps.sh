@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs the Debian packages samhand needs to build, test and run, if any
+# is missing. Safe to run again; does nothing when all are present.
+set -e
+PKGS="build-essential pkg-config libczmq-dev libzmq3-dev libsodium-dev libprotobuf-c-dev \
+protobuf-c-compiler libsqlite3-dev libssl-dev sqlite3 clang libclang-rt-dev \
+python3 python3-zmq python3-protobuf protobuf-compiler"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "samhand: installing missing packages:$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
