@@ -125,7 +125,7 @@ s_set (policy_decision_t *out, const policy_rule_t *rule, Samhand__V1__View view
     out->legal_basis = rule->legal_basis;
     classes &= POLICY_CLASSES_ALL;
     if (view == V (PSEUDONYMISED))
-        classes &= ~POLICY_CLASSES_IDENTIFYING;
+        classes &= ~POLICY_CLASSES_DIRECT;
     else
     if (view == V (ANONYMISED))
         classes &= POLICY_CLASS (FREE_TEXT);
@@ -316,8 +316,12 @@ policy_decide (const policy_input_t *in, policy_decision_t *out)
     for (const policy_step_t *step = cell->steps; step->when != POLICY_WHEN_END; step++) {
         memset (out, 0, sizeof *out);
         if (step->rule || step->when == POLICY_WHEN_AVERT)
-            if (s_step (step, in, out))
+            if (s_step (step, in, out)) {
+                //  Free text leaves pseudonymised only when it was scanned clean.
+                if (out->view == V (PSEUDONYMISED) && !in->text_clean)
+                    out->classes_allowed &= ~POLICY_CLASS (FREE_TEXT);
                 return;
+            }
     }
     s_deny (out, "no rule allows this");
 }

@@ -37,6 +37,10 @@ typedef enum {
                              | POLICY_CLASS (FREE_TEXT))
 //  What a pseudonymised view never carries: direct identifiers and free
 //  text (which nobody has scanned for identifiers).
+//  Direct identifiers: never in a pseudonymised view. Free text may be,
+//  but only when it passed the identifier scanner.
+#define POLICY_CLASSES_DIRECT (POLICY_CLASS (IDENTITY) | POLICY_CLASS (CONTACT) \
+                             | POLICY_CLASS (ADDRESS))
 #define POLICY_CLASSES_IDENTIFYING (POLICY_CLASS (IDENTITY) | POLICY_CLASS (CONTACT) \
                                   | POLICY_CLASS (ADDRESS) | POLICY_CLASS (FREE_TEXT))
 

@@ -130,9 +130,14 @@ static const policy_step_t risk_to_crisis_centre [] = {
     CONSENT, WITHHOLD_NO_CONSENT, END
 };
 
-//  Case status: as a risk change, without the duty to avert
+//  Case status: the primary contact's report to the coordinator. Within
+//  the agency on need to know; elsewhere with consent, or as the case
+//  reference and a status text that passed the identifier check.
 static const policy_step_t status_to_agency [] = {
-    CONSENT, CRISIS_SENDER, CASE_REF_ONLY, END
+    SAME_AGENCY_NEED_TO_KNOW, CONSENT, CRISIS_SENDER,
+    { POLICY_WHEN_TEXT_CLEAN, &r_pseudonymised, PSEUDONYMISED, C_TEXT, 0,
+      "no consent in scope: case reference and a status text that passed the identifier check" },
+    CASE_REF_ONLY, END
 };
 static const policy_step_t status_to_crisis_centre [] = {
     CONSENT, WITHHOLD_NO_CONSENT, END

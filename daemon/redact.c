@@ -281,7 +281,7 @@ redact_apply (Samhand__V1__Submit *submit, const policy_decision_t *decision,
         case V (IDENTIFIED):
             break;
         case V (PSEUDONYMISED):
-            keep &= ~POLICY_CLASSES_IDENTIFYING;
+            keep &= ~POLICY_CLASSES_DIRECT;
             break;
         case V (ANONYMISED):
             if (submit->body_case != SAMHAND__V1__SUBMIT__BODY_DISCUSSION)

@@ -170,7 +170,8 @@ s_check (const policy_input_t *in, const policy_decision_t *out)
     if (out->view == V (WITHHELD))
         ASSERT (out->classes_allowed == 0 && !out->review);
     if (out->view == V (PSEUDONYMISED))
-        ASSERT (!(out->classes_allowed & POLICY_CLASSES_IDENTIFYING) && !out->review);
+        ASSERT (!(out->classes_allowed & POLICY_CLASSES_DIRECT) && !out->review
+             && (in->text_clean || !(out->classes_allowed & POLICY_CLASS (FREE_TEXT))));
     if (out->view == V (ANONYMISED))
         ASSERT (in->kind == K (CASE_DISCUSSION) && in->text_clean
              && !(out->classes_allowed & ~POLICY_CLASS (FREE_TEXT)));
@@ -236,7 +237,7 @@ s_may_hold (const policy_decision_t *d)
 {
     uint32_t keep = d->classes_allowed;
     if (d->view == V (PSEUDONYMISED))
-        keep &= ~POLICY_CLASSES_IDENTIFYING;
+        keep &= ~POLICY_CLASSES_DIRECT;
     if (d->view == V (ANONYMISED))
         keep &= POLICY_CLASS (FREE_TEXT);
     return keep;

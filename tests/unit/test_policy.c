@@ -370,17 +370,23 @@ static const scenario_t scenarios [] = {
       .sender = CC, .role = TEAM, .recipient = RC, .dirty = true,
       .view = V (WITHHELD), .rule = "FVL13A2-NOT-ANONYMOUS", .classes = 0 },
     //  ---- case status
-    { .name = "status rc->rc no consent: case ref only", .kind = K (CASE_STATUS),
+    { .name = "status rc->rc no consent: same agency, need to know", .kind = K (CASE_STATUS),
       .recipient = RC,
+      .view = V (IDENTIFIED), .rule = "SAME-AGENCY", .classes = TEXT },
+    { .name = "status tryggest->rc no consent, text not clean: case ref only", .kind = K (CASE_STATUS),
+      .sender = TE, .role = TEAM, .recipient = RC, .dirty = true,
       .view = V (PSEUDONYMISED), .rule = "FVL13-PSEUDONYMISED", .classes = 0 },
+    { .name = "status tryggest->rc no consent, clean text: case ref and text", .kind = K (CASE_STATUS),
+      .sender = TE, .role = TEAM, .recipient = RC,
+      .view = V (PSEUDONYMISED), .rule = "FVL13-PSEUDONYMISED", .classes = TEXT },
     { .name = "status tryggest->rc consent: identified", .kind = K (CASE_STATUS),
       .sender = TE, .role = TEAM, .recipient = RC, .consent = C_ALL,
       .view = V (IDENTIFIED), .rule = "FVL13A1-CONSENT", .classes = TEXT },
-    { .name = "status rc->tryggest no consent", .kind = K (CASE_STATUS),
+    { .name = "status rc->tryggest no consent: case ref and clean text", .kind = K (CASE_STATUS),
       .recipient = TE,
-      .view = V (PSEUDONYMISED), .rule = "FVL13-PSEUDONYMISED", .classes = 0 },
+      .view = V (PSEUDONYMISED), .rule = "FVL13-PSEUDONYMISED", .classes = TEXT },
     { .name = "status rc->police avert: no avert path", .kind = K (CASE_STATUS),
-      .recipient = POL, .avert = AVERT_OK,
+      .recipient = POL, .avert = AVERT_OK, .dirty = true,
       .view = V (PSEUDONYMISED), .rule = "FVL13-PSEUDONYMISED", .classes = 0 },
     { .name = "status rc->police consent", .kind = K (CASE_STATUS),
       .recipient = POL, .consent = C_ALL,
@@ -671,7 +677,8 @@ test_withheld_invariants (void)
             ok_rule = false;
         if (out.view == V (WITHHELD) && out.classes_allowed)
             ok_withheld = false;
-        if (out.view == V (PSEUDONYMISED) && (out.classes_allowed & POLICY_CLASSES_IDENTIFYING))
+        if (out.view == V (PSEUDONYMISED) && ((out.classes_allowed & POLICY_CLASSES_DIRECT)
+            || (!in.text_clean && (out.classes_allowed & POLICY_CLASS (FREE_TEXT)))))
             ok_pseudo = false;
         if (recipient == CC && out.view == V (IDENTIFIED)
         &&  !s_crisis_consent (&in, out.consent_id))
