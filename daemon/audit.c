@@ -380,7 +380,7 @@ audit_who_received (sqlite3 *db, const uint8_t subject_key [32], audit_row_fn *f
 {
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE subject_key = ?1"
-                            " AND event IN ('delivered', 'notice') ORDER BY seq",
+                            " AND event IN ('delivered', 'notice', 'shown') ORDER BY seq",
                             -1, &stmt, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_blob (stmt, 1, subject_key, 32, SQLITE_STATIC);

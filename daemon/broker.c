@@ -46,6 +46,8 @@ broker_session (broker_t *self, const char *node)
 const node_t *
 broker_node (broker_t *self, const char *user_id)
 {
+    //  ZAP admitted this key, so a miss means an enrolment newer than our
+    //  list, or a revocation: read the folder again before deciding.
     const node_t *node = nodes_by_key (self->nodes, user_id);
     if (!node && nodes_reload (self->nodes) == 0)
         node = nodes_by_key (self->nodes, user_id);
@@ -233,15 +235,22 @@ s_handle_subscribe (broker_t *self, zframe_t *routing_id, const node_t *node,
 {
     const Samhand__V1__Subscribe *sub = frame->subscribe;
     session_t *session = broker_session (self, node->name);
-    if (!session || store_begin (self->store))
+    if (!session || store_begin (self->store)) {
+        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                            "the broker cannot take the subscription now: retry", NULL);
         return;
+    }
     uint32_t kinds = 0;
     for (size_t i = 0; i < sub->n_kinds; i++)
         kinds |= 1u << sub->kinds [i];
     if (kinds) {
         if (store_subscription_set (self->store, node->name, kinds,
-                                    sub->min_urgency, sub->min_risk_level))
+                                    sub->min_urgency, sub->min_risk_level)) {
+            broker_reply_error (self, routing_id, frame->request_id,
+                                SAMHAND__V1__ERROR_CODE__INTERNAL,
+                                "the broker cannot store the subscription now: retry", NULL);
             return;
+        }
         session->sub_kinds = kinds;
         session->sub_min_urgency = sub->min_urgency;
         session->sub_min_level = sub->min_risk_level;
@@ -283,12 +292,15 @@ s_handle_receipt (broker_t *self, zframe_t *routing_id, const node_t *node,
 {
     const Samhand__V1__Receipt *receipt = frame->receipt;
     int state = receipt->state == SAMHAND__V1__RECEIPT_STATE__READ? OUTBOX_READ: OUTBOX_RECEIVED;
-    if (store_begin (self->store))
-        return;
-    int changed = store_outbox_receipt (self->store, (int64_t) receipt->delivery_id,
+    int changed = store_begin (self->store)? -1
+                : store_outbox_receipt (self->store, (int64_t) receipt->delivery_id,
                                         node->name, state, self->now_ms);
-    if (changed < 0)
+    if (changed < 0) {
+        //  Not recorded: the node keeps the delivery and it comes again.
+        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                            "the broker cannot record the receipt now", NULL);
         return;
+    }
     if (changed == 0) {
         //  Unknown, or another node's delivery: say so, change nothing.
         zsys_warning ("broker: %s sent a receipt for delivery %" PRIu64 " that is not its own",
@@ -338,9 +350,10 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
     const node_t *node = broker_node (self, msg->user_id);
     if (!node) {
         //  Enrolled for ZAP but without usable metadata: fail closed.
-        zsys_warning ("broker: key %.8s... has no usable node metadata: refused", msg->user_id);
+        zsys_warning ("broker: key %.8s... is not (or no longer) an enrolled node: refused",
+                      msg->user_id);
         broker_reply_error (self, msg->routing_id, 0, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
-                            "this certificate has no node name, agency and role", NULL);
+                            "this certificate is not enrolled (revoked, or no name/agency/role)", NULL);
         return;
     }
     frame_error_t err;
@@ -349,7 +362,7 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
     if (!frame) {
         zsys_warning ("broker: %s sent a bad frame (%zu bytes): %s: %s", node->name,
                       zframe_size (msg->body), frame_error_name (err.code), err.text);
-        broker_reply_error (self, msg->routing_id, 0, err.code, err.text, NULL);
+        broker_reply_error (self, msg->routing_id, err.request_id, err.code, err.text, NULL);
         return;
     }
     switch (frame->command_case) {
@@ -439,6 +452,12 @@ s_timers (broker_t *self)
                 zsys_info ("broker: %d unreceipted deliveries queued again", n);
         }
     }
+    if (self->now_ms >= self->next_nodes_ms) {
+        //  Revocation: a certificate removed from the enrolled folder stops
+        //  its node within seconds, even on a connection already open.
+        self->next_nodes_ms = self->now_ms + 5000;
+        nodes_reload (self->nodes);
+    }
     if (self->now_ms >= self->next_tick_ms) {
         self->next_tick_ms = self->now_ms + self->config->timer_tick_ms;
         workflow_tick (self);
@@ -485,9 +504,14 @@ static void
 s_deliver (broker_t *self)
 {
     session_t *session = (session_t *) zhashx_first (self->sessions);
-    for (; session; session = (session_t *) zhashx_next (self->sessions))
+    for (; session; session = (session_t *) zhashx_next (self->sessions)) {
+        if (session->routing_id && !nodes_by_name (self->nodes, session->node)) {
+            zsys_warning ("broker: %s is no longer enrolled: its session is closed", session->node);
+            zframe_destroy (&session->routing_id);
+        }
         if (session->dirty && session->routing_id)
             deliver_pump (self, session);
+    }
     if (store_in_transaction (self->store) && store_commit (self->store)) {
         zsys_error ("broker: cannot record deliveries as sent; they will be sent again");
         audit_reload (self->audit);

@@ -135,6 +135,12 @@ s_grant (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand
                   "the consent's end date must be in the future and after its start");
         return;
     }
+    for (size_t i = 0; i < grant->n_purposes; i++)
+        if (strchr (grant->purposes [i], ',') || !*grant->purposes [i]) {
+            s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
+                      "a purpose is one word such as follow_up or risk_management");
+            return;
+        }
     if (!grant->n_purposes || !grant->n_classes) {
         s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__MISSING_FIELD,
                   "a consent names at least one purpose and one data class");

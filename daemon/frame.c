@@ -251,6 +251,7 @@ Samhand__V1__Frame *
 frame_decode (const uint8_t *data, size_t size, size_t max_size, frame_error_t *err)
 {
     err->code = 0;
+    err->request_id = 0;
     if (size > max_size) {
         char text [80];
         snprintf (text, sizeof text, "frame of %zu bytes is over the limit of %zu", size, max_size);
@@ -263,6 +264,7 @@ frame_decode (const uint8_t *data, size_t size, size_t max_size, frame_error_t *
         return NULL;
     }
     if (frame_validate (frame, err)) {
+        err->request_id = frame->request_id;
         frame_destroy (&frame);
         return NULL;
     }

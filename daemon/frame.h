@@ -20,6 +20,7 @@
 typedef struct {
     int  code;                //  Samhand__V1__ErrorCode, 0 = ok
     char text [200];
+    uint64_t request_id;      //  of a frame that decoded but did not validate
 } frame_error_t;
 
 //  Decodes and validates a body from a client. Returns a frame the caller

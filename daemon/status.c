@@ -142,6 +142,15 @@ s_inbox_add (const store_delivery_t *d, void *arg)
     if (f && f->deliver) {
         inbox->frames [inbox->count] = f;
         inbox->items [inbox->count++] = f->deliver;
+        //  Content shown is content disclosed: audited like a delivery.
+        char detail [48];
+        snprintf (detail, sizeof detail, "inbox: delivery %" PRId64, d->delivery_id);
+        audit_record_t record = { .event = "shown", .message_id = d->message_id,
+                                  .sender = d->sender_node, .node = d->node, .agency = d->agency,
+                                  .view = d->view, .rule = d->rule, .basis = d->basis,
+                                  .subject_key = (const uint8_t *) d->subject_key,
+                                  .detail = detail };
+        audit_append (inbox->self->audit, &record, inbox->self->now_ms);
     }
     else
         frame_destroy (&f);
@@ -153,8 +162,12 @@ inbox_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
               const Samhand__V1__Frame *frame)
 {
     inbox_t *inbox = (inbox_t *) zmalloc (sizeof (inbox_t));
-    if (!inbox)
+    if (!inbox || store_begin (self->store)) {
+        free (inbox);
+        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                            "the broker cannot read the inbox now: retry", NULL);
         return;
+    }
     inbox->self = self;
     const char *where = frame->inbox_query->include_read
                       ? "o.node = ?2 AND o.state IN (0, 1, 2, 3) AND o.id > ?1"
@@ -171,7 +184,8 @@ inbox_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
     out.inbox_reply = &reply;
     size_t size;
     uint8_t *data = frame_encode (&out, &size);
-    broker_reply (self, routing_id, data, size, false, frame->request_id);
+    //  The "shown" records must be committed before the content goes out.
+    broker_reply (self, routing_id, data, size, true, frame->request_id);
     for (size_t i = 0; i < inbox->count; i++)
         frame_destroy (&inbox->frames [i]);
     free (inbox);

@@ -211,8 +211,13 @@ transport_refused_handshakes (transport_t *self)
             uint32_t value;
             memcpy (&id, zframe_data (head), 2);
             memcpy (&value, zframe_data (head) + 2, 4);
-            zsys_warning ("transport: a client was refused at the handshake (event 0x%x, status %u): "
-                          "unknown or revoked certificate", id, value);
+            const char *why = id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                ? "unknown or revoked certificate"
+                : id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                ? "protocol error (a client with the wrong broker key?)"
+                : "connection dropped during the handshake";
+            zsys_warning ("transport: a client was refused at the handshake (event 0x%x, status %u): %s",
+                          id, value, why);
             refused++;
         }
         zmsg_destroy (&event);

@@ -82,6 +82,44 @@ void cli_delivery_json (json_t *j, const Samhand__V1__Deliver *d);
 //  One delivery as a readable block on OUT.
 void cli_delivery_text (FILE *out, const Samhand__V1__Deliver *d, bool colour);
 
+//  Unix MILLISECONDS as ISO 8601 UTC ("2030-05-01T12:03:04Z", for JSON)
+//  or as local time in FORMAT (strftime, for people). "" for 0. Return OUT.
+char *cli_time_iso (int64_t unix_ms, char *out, size_t size);
+char *cli_time_local (int64_t unix_ms, const char *format, char *out, size_t size);
+#define CLI_TIME_FORMAT  "%Y-%m-%d %H:%M"
+
+//  Writes J's text and a newline to stdout and flushes. Returns 0, or -1
+//  when the JSON could not be built or stdout failed.
+int cli_json_out (json_t *j);
+
+//  Message status (StatusReport): one JSON object (TYPE, if not NULL, is
+//  written first as "type", for listen's JSON Lines); a readable report
+//  with a table per recipient node; one line (for listen).
+void cli_status_json (json_t *j, const Samhand__V1__StatusReport *r, const char *type);
+void cli_status_text (FILE *out, const Samhand__V1__StatusReport *r);
+void cli_status_line (FILE *out, const Samhand__V1__StatusReport *r);
+
+//  A one-line summary of a delivery for listings: case ref, urgency or
+//  risk level, and the first CLI_SUMMARY_CHARS characters of the text (on
+//  one line, "..." when cut). Always terminated. Returns OUT.
+#define CLI_SUMMARY_CHARS 60
+char *cli_delivery_summary (const Samhand__V1__Deliver *d, char *out, size_t size);
+//  The first MAX characters (not bytes) of TEXT on one line into OUT.
+char *cli_text_head (const char *text, size_t max, char *out, size_t size);
+
+//  The inbox as a table, acute items first and set apart (in colour when
+//  COLOUR).
+void cli_inbox_text (FILE *out, Samhand__V1__Deliver *const *items, size_t n, bool colour);
+
+//  One audit entry as a JSON object; WITH_CHAIN adds "sender" and the
+//  hashes (export). A table of entries (who-received).
+void cli_audit_json (json_t *j, const Samhand__V1__AuditEntry *e, bool with_chain);
+void cli_audit_text (FILE *out, Samhand__V1__AuditEntry *const *entries, size_t n);
+
+//  Dead letters: one JSON object / a table.
+void cli_dead_letter_json (json_t *j, const Samhand__V1__DeadLetter *l);
+void cli_dead_letters_text (FILE *out, Samhand__V1__DeadLetter *const *list, size_t n);
+
 //  Consent records: JSON array member / readable lines.
 void cli_consent_json (json_t *j, const Samhand__V1__ConsentRecord *r);
 void cli_consent_text (FILE *out, const Samhand__V1__ConsentRecord *r);
@@ -96,6 +134,10 @@ int cmd_case_status (cli_t *cli, int argc, char **argv);
 int cmd_listen (cli_t *cli, int argc, char **argv);
 int cmd_ping (cli_t *cli, int argc, char **argv);
 int cmd_consent (cli_t *cli, int argc, char **argv);
+int cmd_status (cli_t *cli, int argc, char **argv);
+int cmd_inbox (cli_t *cli, int argc, char **argv);
+int cmd_audit (cli_t *cli, int argc, char **argv);
+int cmd_admin (cli_t *cli, int argc, char **argv);
 int cmd_selftest (cli_t *cli, int argc, char **argv);
 
 //  Shared by keygen and init-demo: writes DIR/NAME.cert (+ _secret, 0600)

@@ -18,6 +18,7 @@ static const opt_spec_t common_opts [] = {
     { "decision-maker", 0, OPT_VALUE },
     { "statute", 0, OPT_VALUE },
     { "message-id", 0, OPT_VALUE },
+    { "ttl", 0, OPT_VALUE },
     { "json", 0, OPT_FLAG },
     { NULL, 0, OPT_FLAG }
 };
@@ -42,6 +43,9 @@ static const char *common_help =
     "                       and may name --statute STRL196|HPL31\n"
     "  --message-id HEX     repeat an earlier send that got no answer (nothing is\n"
     "                       stored twice)\n"
+    "  --ttl SECONDS        give up delivering after this long (a recipient that\n"
+    "                       has not confirmed by then gets nothing, and you get a\n"
+    "                       non-delivery alert); can only shorten the usual time\n"
     "  --json               print the result as one JSON object\n"
     "  -c FILE              this node's settings (or SAMHAND_CONFIG)\n";
 
@@ -64,22 +68,6 @@ s_digits (const char *text, size_t count)
         if (!isdigit ((unsigned char) *p))
             return false;
     return n == count;
-}
-
-static int
-s_hex_id (const char *text, uint8_t out [SAMHAND_MESSAGE_ID_SIZE])
-{
-    if (strlen (text) != 2 * SAMHAND_MESSAGE_ID_SIZE)
-        return -1;
-    for (int i = 0; i < SAMHAND_MESSAGE_ID_SIZE; i++) {
-        unsigned int byte;
-        char pair [3] = { text [2 * i], text [2 * i + 1], 0 };
-        if (!isxdigit ((unsigned char) pair [0]) || !isxdigit ((unsigned char) pair [1])
-        ||  sscanf (pair, "%2x", &byte) != 1)
-            return -1;
-        out [i] = (uint8_t) byte;
-    }
-    return 0;
 }
 
 //  Recipients, purpose, legal claim, message id, --json.
@@ -135,7 +123,7 @@ s_common (const char *command, const opts_t *opts, request_t *r)
         r->claim.statute = r->statute;
     }
     if (opts_get (opts, "message-id")) {
-        if (s_hex_id (opts_get (opts, "message-id"), r->message_id))
+        if (opts_hex (opts_get (opts, "message-id"), r->message_id, sizeof r->message_id))
             return cli_usage_error (command, "--message-id is the 32 hex digits printed "
                                     "by the earlier try");
         r->submit.message_id.data = r->message_id;
@@ -145,6 +133,13 @@ s_common (const char *command, const opts_t *opts, request_t *r)
         samhand_random_message_id (r->message_id);
         r->submit.message_id.data = r->message_id;
         r->submit.message_id.len = sizeof r->message_id;
+    }
+    if (opts_get (opts, "ttl")) {
+        int64_t ttl = opts_number (opts_get (opts, "ttl"), UINT32_MAX);
+        if (ttl < 1)
+            return cli_usage_error (command, "--ttl is whole seconds, 1 or more "
+                                    "(e.g. --ttl 3600 for one hour)");
+        r->submit.ttl_seconds = (uint32_t) ttl;
     }
     if (opts->n_pos)
         return cli_usage_error (command, "unexpected '%s' (put text in quotes)", opts->pos [0]);

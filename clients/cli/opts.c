@@ -297,3 +297,67 @@ opts_number (const char *text, int64_t max)
     }
     return value > max? -1: value;
 }
+
+int
+opts_hex (const char *text, uint8_t *out, size_t size)
+{
+    if (!text || strlen (text) != 2 * size)
+        return -1;
+    for (size_t i = 0; i < size; i++) {
+        int byte = 0;
+        for (int half = 0; half < 2; half++) {
+            char c = (char) tolower ((unsigned char) text [2 * i + half]);
+            int digit = c >= '0' && c <= '9'? c - '0': c >= 'a' && c <= 'f'? c - 'a' + 10: -1;
+            if (digit < 0)
+                return -1;
+            byte = byte * 16 + digit;
+        }
+        out [i] = (uint8_t) byte;
+    }
+    return 0;
+}
+
+//  Two digits at TEXT, at most MAX. -1 if not.
+static int
+s_two_digits (const char *text, int max)
+{
+    if (!isdigit ((unsigned char) text [0]) || !isdigit ((unsigned char) text [1]))
+        return -1;
+    int value = (text [0] - '0') * 10 + (text [1] - '0');
+    return value > max? -1: value;
+}
+
+int64_t
+opts_time_to_unix (const char *text, bool end_of_day)
+{
+    if (!text)
+        return -1;
+    size_t len = strlen (text);
+    if (len == 10)
+        return opts_date_to_unix (text, end_of_day? 1: 0);
+    bool utc = len > 10 && text [len - 1] == 'Z';
+    size_t body = utc? len - 1: len;
+    if ((body != 16 && body != 19) || (text [10] != 'T' && text [10] != ' ')
+    ||  text [13] != ':' || (body == 19 && text [16] != ':'))
+        return -1;
+    char date [11];
+    memcpy (date, text, 10);
+    date [10] = 0;
+    int y, m, d;
+    int hour = s_two_digits (text + 11, 23);
+    int minute = s_two_digits (text + 14, 59);
+    int second = body == 19? s_two_digits (text + 17, 59): 0;
+    if (!s_parse_date (date, &y, &m, &d) || hour < 0 || minute < 0 || second < 0)
+        return -1;
+    struct tm tm;
+    memset (&tm, 0, sizeof tm);
+    tm.tm_year = y - 1900;
+    tm.tm_mon = m - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = hour;
+    tm.tm_min = minute;
+    tm.tm_sec = second;
+    tm.tm_isdst = -1;
+    time_t t = utc? timegm (&tm): mktime (&tm);
+    return t == (time_t) -1? -1: (int64_t) t;
+}

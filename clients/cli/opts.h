@@ -73,4 +73,14 @@ int64_t opts_date_to_unix (const char *date, int days);
 //  Parses a whole non-negative number (no sign, no junk). -1 if not one.
 int64_t opts_number (const char *text, int64_t max);
 
+//  Parses the 2*SIZE hex digits of TEXT (either case, nothing else) into
+//  OUT. Returns 0, or -1 if TEXT is not exactly that.
+int opts_hex (const char *text, uint8_t *out, size_t size);
+
+//  Unix seconds of a time people type: YYYY-MM-DD (local midnight at its
+//  start, or with END_OF_DAY at its end: the next midnight), or
+//  YYYY-MM-DDTHH:MM[:SS] (a space may stand for the T), local time unless
+//  it ends in Z (UTC, as the JSON output writes times). -1 if not valid.
+int64_t opts_time_to_unix (const char *text, bool end_of_day);
+
 #endif

@@ -108,7 +108,7 @@ cli_print_submit_texts (const Samhand__V1__Frame *reply, const char *kind, bool 
                 result->duplicate? "already stored: this was a repeat, nothing doubled"
                                  : "stored");
         if (result->case_ref && *result->case_ref) {
-            printf ("case ref  ");
+            printf ("case ref: ");
             cli_print_safe (stdout, result->case_ref, "");
             printf ("\n");
         }
@@ -153,13 +153,24 @@ s_subject_json (json_t *j, const Samhand__V1__Subject *s)
     json_object_end (j);
 }
 
-static void
-s_time_iso (int64_t unix_ms, char *out, size_t size)
+char *
+cli_time_iso (int64_t unix_ms, char *out, size_t size)
 {
     time_t t = (time_t) (unix_ms / 1000);
     struct tm tm;
-    if (!gmtime_r (&t, &tm) || !strftime (out, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    if (!unix_ms || !gmtime_r (&t, &tm) || !strftime (out, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
         snprintf (out, size, "%s", "");
+    return out;
+}
+
+char *
+cli_time_local (int64_t unix_ms, const char *format, char *out, size_t size)
+{
+    time_t t = (time_t) (unix_ms / 1000);
+    struct tm tm;
+    if (!unix_ms || !localtime_r (&t, &tm) || !strftime (out, size, format, &tm))
+        snprintf (out, size, "%s", "");
+    return out;
 }
 
 void
@@ -177,7 +188,7 @@ cli_delivery_json (json_t *j, const Samhand__V1__Deliver *d)
     json_str_opt (j, "reason", d->reason);
     if (d->submitted_at) {
         char when [32];
-        s_time_iso (d->submitted_at, when, sizeof when);
+        cli_time_iso (d->submitted_at, when, sizeof when);
         json_str_opt (j, "submitted_at", when);
     }
     json_uint (j, "attempt", d->attempt);

@@ -506,6 +506,14 @@ samhand_reply_error (const Samhand__V1__Frame *reply)
         return reply->submit_result->error;
     if (reply->command_case == SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY)
         return reply->consent_reply->error;
+    if (reply->command_case == SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY)
+        return reply->audit_reply->error;
+    if (reply->command_case == SAMHAND__V1__FRAME__COMMAND_STATUS_REPORT)
+        return reply->status_report->error;
+    if (reply->command_case == SAMHAND__V1__FRAME__COMMAND_INBOX_REPLY)
+        return reply->inbox_reply->error;
+    if (reply->command_case == SAMHAND__V1__FRAME__COMMAND_ADMIN_REPLY)
+        return reply->admin_reply->error;
     return NULL;
 }
 
@@ -665,6 +673,113 @@ samhand_client_consent_query (samhand_client_t *self, Samhand__V1__Subject *subj
     query.subject = subject;
     frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_QUERY;
     frame.consent_query = &query;
+    return samhand_client_request (self, &frame, timeout_ms);
+}
+
+Samhand__V1__Frame *
+samhand_client_status (samhand_client_t *self, const uint8_t *message_id, size_t len,
+                       int timeout_ms)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__StatusQuery query = SAMHAND__V1__STATUS_QUERY__INIT;
+    query.message_id.data = (uint8_t *) message_id;
+    query.message_id.len = len;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_STATUS_QUERY;
+    frame.status_query = &query;
+    return samhand_client_request (self, &frame, timeout_ms);
+}
+
+Samhand__V1__Frame *
+samhand_client_inbox (samhand_client_t *self, bool include_read, uint32_t limit,
+                      int timeout_ms)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__InboxQuery query = SAMHAND__V1__INBOX_QUERY__INIT;
+    query.include_read = include_read;
+    query.limit = limit;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_INBOX_QUERY;
+    frame.inbox_query = &query;
+    return samhand_client_request (self, &frame, timeout_ms);
+}
+
+//  Takes the refusals of the receipts sent with request ids FIRST ..
+//  FIRST + COUNT - 1 out of the queue (they are answers, not news for
+//  the application) and records their codes.
+static void
+s_take_receipt_errors (samhand_client_t *self, uint64_t first, size_t count, int *codes)
+{
+    zlist_t *keep = zlist_new ();
+    Samhand__V1__Frame *frame;
+    while ((frame = (Samhand__V1__Frame *) zlist_pop (self->queue))) {
+        bool ours = frame->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR
+                 && frame->request_id >= first && frame->request_id < first + count;
+        if (ours) {
+            if (codes)
+                codes [frame->request_id - first] = frame->error->code
+                                                  ? (int) frame->error->code
+                                                  : SAMHAND__V1__ERROR_CODE__INTERNAL;
+            samhand_frame_destroy (&frame);
+        }
+        else
+        if (!keep || zlist_append (keep, frame))
+            samhand_frame_destroy (&frame);     //  out of memory: nothing better to do
+    }
+    if (keep) {
+        zlist_destroy (&self->queue);
+        self->queue = keep;
+    }
+}
+
+int
+samhand_client_receipts (samhand_client_t *self, const uint64_t *delivery_ids, size_t count,
+                         Samhand__V1__ReceiptState state, int timeout_ms, int *codes)
+{
+    for (size_t i = 0; codes && i < count; i++)
+        codes [i] = 0;
+    //  Consecutive request ids, so each refusal names its receipt.
+    uint64_t first = self->request_seq + 1;
+    for (size_t i = 0; i < count; i++)
+        if (samhand_client_receipt (self, delivery_ids [i], state))
+            return -1;
+    Samhand__V1__Frame *pong = samhand_client_ping (self, timeout_ms);
+    int rc = 0;
+    if (!pong) {
+        s_fail ("the broker at %s did not answer", self->endpoint);
+        rc = -1;
+    }
+    else
+    if (pong->command_case != SAMHAND__V1__FRAME__COMMAND_PONG) {
+        //  It could not read one of them: which one, it cannot say.
+        const Samhand__V1__Error *error = samhand_reply_error (pong);
+        s_fail ("the broker could not read the receipts (%s)",
+                samhand_error_code_name (error? (int) error->code: 0));
+        rc = -1;
+    }
+    else
+        s_take_receipt_errors (self, first, count, codes);
+    samhand_frame_destroy (&pong);
+    return rc;
+}
+
+Samhand__V1__Frame *
+samhand_client_audit (samhand_client_t *self, Samhand__V1__AuditQuery *query, int timeout_ms)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_AUDIT_QUERY;
+    frame.audit_query = query;
+    return samhand_client_request (self, &frame, timeout_ms);
+}
+
+Samhand__V1__Frame *
+samhand_client_admin (samhand_client_t *self, const char *command, uint64_t delivery_id,
+                      int timeout_ms)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__AdminCommand admin = SAMHAND__V1__ADMIN_COMMAND__INIT;
+    admin.command = (char *) command;
+    admin.delivery_id = delivery_id;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_ADMIN_COMMAND;
+    frame.admin_command = &admin;
     return samhand_client_request (self, &frame, timeout_ms);
 }
 

@@ -140,6 +140,43 @@ Samhand__V1__Frame *samhand_client_consent_query (samhand_client_t *self,
                                                   Samhand__V1__Subject *subject,
                                                   int timeout_ms);
 
+//  What happened to a message this node sent (an admin node may ask about
+//  any): returns the StatusReport (or Error: NOT_FOUND when the message is
+//  not this node's or unknown), or NULL on timeout. MESSAGE_ID is the
+//  16-byte id of the submit. Caller frees it.
+Samhand__V1__Frame *samhand_client_status (samhand_client_t *self, const uint8_t *message_id,
+                                           size_t len, int timeout_ms);
+
+//  What waits for this node (not yet received, or received but not read;
+//  with INCLUDE_READ read ones too), oldest first, at most LIMIT (0: the
+//  broker's maximum). Returns the InboxReply, or NULL on timeout. Listing
+//  changes nothing at the broker. Caller frees it.
+Samhand__V1__Frame *samhand_client_inbox (samhand_client_t *self, bool include_read,
+                                          uint32_t limit, int timeout_ms);
+
+//  Sends one receipt per delivery id, then waits until the broker has
+//  handled them all: it answers one connection's frames in order, so the
+//  Pong to a Ping sent after them comes after any refusal of them.
+//  CODES [i] (if CODES is not NULL) receives 0 when the broker took receipt
+//  i, else the ErrorCode it refused it with (UNKNOWN_DELIVERY: not this
+//  node's, unknown, or no longer outstanding). Returns 0 when the broker
+//  answered, -1 when it did not (the codes are then unknown).
+int samhand_client_receipts (samhand_client_t *self, const uint64_t *delivery_ids,
+                             size_t count, Samhand__V1__ReceiptState state,
+                             int timeout_ms, int *codes);
+
+//  Audit log (admin role): QUERY->query is "verify", "who-received" or
+//  "export". Returns the AuditReply (its error says NOT_PERMITTED to other
+//  roles), or NULL on timeout. Caller frees it.
+Samhand__V1__Frame *samhand_client_audit (samhand_client_t *self,
+                                          Samhand__V1__AuditQuery *query, int timeout_ms);
+
+//  Dead letters (admin role): COMMAND "dead-letters" lists them, "requeue"
+//  puts DELIVERY_ID back in its node's outbox. Returns the AdminReply (or
+//  Error), or NULL on timeout. Caller frees it.
+Samhand__V1__Frame *samhand_client_admin (samhand_client_t *self, const char *command,
+                                          uint64_t delivery_id, int timeout_ms);
+
 //  What ZeroMQ has told us about the link to the broker, so that a silence
 //  can be explained: nothing listening, certificate refused, or connected.
 typedef enum {
@@ -172,7 +209,8 @@ void samhand_random_message_id (uint8_t out [SAMHAND_MESSAGE_ID_SIZE]);
 char *samhand_hex (const uint8_t *data, size_t len, char *out);
 
 //  The error frame inside REPLY (an Error frame, or the error of a
-//  SubmitResult / ConsentReply), or NULL.
+//  SubmitResult, ConsentReply, AuditReply, StatusReport, InboxReply or
+//  AdminReply), or NULL.
 const Samhand__V1__Error *samhand_reply_error (const Samhand__V1__Frame *reply);
 
 //  Names on the command line and in JSON are the lowercase proto names

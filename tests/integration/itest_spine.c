@@ -419,6 +419,37 @@ test_slow_node (harness_t *h)
     hclient_destroy (&slow);
 }
 
+//  Removing a certificate from the enrolled folder revokes the node, also
+//  on a connection that is already open.
+static void
+test_revocation (harness_t *h)
+{
+    hclient_t *team = hclient_new (h, "tryggest");
+    Samhand__V1__Frame *f = s_ping (team, 2000);
+    CHECK (f != NULL, "tryggest is connected and known");
+    frame_free (&f);
+    char path [400];
+    snprintf (path, sizeof path, "%s/enrolled/tryggest.cert", h->dir);
+    CHECK (unlink (path) == 0, "the administrator removes tryggest's enrolled certificate");
+    zclock_sleep (5500);
+    Samhand__V1__Frame ping = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Ping p = SAMHAND__V1__PING__INIT;
+    ping.command_case = SAMHAND__V1__FRAME__COMMAND_PING;
+    ping.ping = &p;
+    hclient_send (team, &ping);
+    f = hclient_recv (team, 2000);
+    CHECK (f && f->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR
+             && f->error->code == SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
+           "the open connection of a revoked node is refused");
+    frame_free (&f);
+    hclient_destroy (&team);
+    hclient_t *again = hclient_new (h, "tryggest");
+    f = s_ping (again, 1500);
+    CHECK (f == NULL, "a revoked node cannot connect again");
+    frame_free (&f);
+    hclient_destroy (&again);
+}
+
 static void
 test_outbox_full (void)
 {
@@ -488,6 +519,7 @@ main (void)
     test_duplicate (h);
     test_redelivery (h);
     test_slow_node (h);
+    test_revocation (h);
     CHECK (harness_stop (h, SIGTERM) == 0, "SIGTERM: broker exits 0");
     harness_destroy (&h);
     test_outbox_full ();

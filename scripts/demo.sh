@@ -1,0 +1,452 @@
+#!/usr/bin/env bash
+#   demo.sh — `make demo`: a short, narrated samhand scenario over real
+#   sockets, from the seed documents (Trondheim's resource centre for women
+#   in active substance use, TryggEst, the police RISK team, the crisis
+#   centre). It makes a demo installation in ./demo, starts the broker and one
+#   listener per agency node, plays the scenario with the samhand CLI, then
+#   shows what each agency actually received and what the audit says.
+#
+#   EVERY PERSON, NUMBER AND EVENT HERE IS INVENTED. "Kari Testesen" does not
+#   exist; her fødselsnummer is computed below from an invented birth date
+#   (valid check digits, so the broker's checks treat it as real); her phone
+#   number and the decision-maker "Siri Saksbehandler" are invented too.
+#
+#   Needs: bash, the samhand and samhandd binaries in $SAMHAND_BUILD (default
+#   build/), python3 (JSON only) and the usual text tools. Takes ~40 s.
+#   Exit status 0 when every step did what it says, 1 otherwise.
+set -u
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+BUILD=${SAMHAND_BUILD:-build}
+B=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "demo: no build folder '$BUILD' (run make)" >&2; exit 1; }
+DEMO=$ROOT/demo
+OUT=$DEMO/out
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
+#   The invented person.
+NAME="Kari Testesen"
+BIRTH_DDMMYY=150385            # 15 March 1985, invented
+PHONE=41234567                 # invented
+DECIDER="Siri Saksbehandler"   # invented head of the duty team
+
+BROKER_PID=""
+LISTENERS=""
+MISSING=""
+FAILED=0
+T0=$(date +%s)
+
+# ---------------------------------------------------------------- helpers
+
+#   A fødselsnummer for DDMMYY: individual numbers 400.. (even: a woman,
+#   born 1900-1999), the first whose two mod-11 check digits are valid.
+fnr_from_date () {
+    awk -v d="$1" 'BEGIN {
+        split ("3 7 6 1 8 9 4 5 2", w1, " "); split ("5 4 3 2 7 6 5 4 3 2", w2, " ")
+        for (i = 400; i < 500; i += 2) {
+            s = d sprintf ("%03d", i); t = 0
+            for (j = 1; j <= 9; j++) t += substr (s, j, 1) * w1 [j]
+            k1 = (11 - t % 11) % 11; if (k1 == 10) continue
+            s = s k1; t = 0
+            for (j = 1; j <= 10; j++) t += substr (s, j, 1) * w2 [j]
+            k2 = (11 - t % 11) % 11; if (k2 == 10) continue
+            print s k2; exit
+        }
+    }'
+}
+FNR=$(fnr_from_date "$BIRTH_DDMMYY")
+
+BOLD=""; DIM=""; OFF=""
+if [ -t 1 ]; then BOLD=$'\033[1m'; DIM=$'\033[2m'; OFF=$'\033[0m'; fi
+
+section () { printf '\n%s== %s%s\n' "$BOLD" "$*" "$OFF"; }
+say ()     { printf '%s\n' "$*" | fold -s -w 78 | sed 's/^/   /'; }
+indent ()  { sed 's/^/      /'; }
+
+cleanup () {
+    local p
+    for p in $LISTENERS; do kill "$p" 2>/dev/null; done
+    if [ -n "$BROKER_PID" ]; then
+        kill "$BROKER_PID" 2>/dev/null
+        for _ in $(seq 50); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$BROKER_PID" 2>/dev/null
+    fi
+    BROKER_PID=""; LISTENERS=""
+}
+trap cleanup EXIT
+trap 'echo; echo "demo: interrupted" >&2; exit 130' INT TERM
+
+die () {
+    echo >&2
+    echo "demo FAILED: $*" >&2
+    if [ -s "$DEMO/samhandd.log" ]; then
+        echo "last lines of $DEMO/samhandd.log:" >&2
+        tail -5 "$DEMO/samhandd.log" | sed 's/^/  /' >&2
+    fi
+    exit 1
+}
+
+#   A step that cannot run because this samhand lacks a command: noted and
+#   reported at the end (the demo then exits 1), the rest still runs.
+has_command () { "$B/samhand" "$1" --help >/dev/null 2>&1; }
+missing () { MISSING="$MISSING $1"; say "(skipped: this samhand has no '$1' command yet)"; }
+
+free_port () {
+    "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+sam () { local node=$1; shift; "$B/samhand" -c "$DEMO/nodes/$node.cfg" "$@"; }
+
+#   Prints the command as a reader would type it.
+show () {
+    local node=$1; shift
+    local line="$node\$ samhand" a
+    for a in "$@"; do
+        case $a in *[[:space:]]*|'') line="$line \"$a\"" ;; *) line="$line $a" ;; esac
+    done
+    printf '%s\n' "$line" | fold -s -w 74 | sed '1s/^/   /; 2,$s/^/         /' | sed "s/^/$DIM/; s/\$/$OFF/"
+}
+
+#   Waits up to SECONDS for FILE to contain STRING.
+wait_for () {
+    local file=$1 string=$2 seconds=$3 i
+    for i in $(seq $((seconds * 10))); do
+        grep -qF -- "$string" "$file" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+#   submit STEP NODE ARGS...: sends with --json, keeps the result in
+#   out/STEP.json, prints the per-agency decisions, sets MID and CASE_REF.
+MID=""; CASE_REF=""
+submit () {
+    local step=$1 node=$2; shift 2
+    show "$node" "$@"
+    sam "$node" "$@" --json >"$OUT/$step.json" 2>"$OUT/$step.err"
+    local rc=$?
+    [ $rc -eq 0 ] || { cat "$OUT/$step.err" >&2; die "step $step: samhand $1 exited with $rc"; }
+    read -r MID CASE_REF < <("$PY" -c '
+import json, sys
+r = json.load (open (sys.argv [1]))
+print (r ["message_id"], r.get ("case_ref") or "-")' "$OUT/$step.json") || die "step $step: unreadable result"
+    "$PY" -c '
+import json, sys
+r = json.load (open (sys.argv [1]))
+print ("   -> accepted, message %s, case ref %s" % (r ["message_id"], r.get ("case_ref") or "-"))
+print ("      %-16s %-14s %-25s %s" % ("agency", "view", "rule", "why"))
+for d in r ["decisions"]:
+    print ("      %-16s %-14s %-25s %s" % (d ["agency"], d ["view"], d ["rule"], d ["reason"]))
+    if sys.argv [2] == "basis":
+        print ("      %-16s %s" % ("", "basis: " + d ["legal_basis"]))' "$OUT/$step.json" "${BASIS_LINES:-}"
+}
+
+#   decision STEP AGENCY: "view rule" of that agency's decision.
+decision () {
+    "$PY" -c '
+import json, sys
+r = json.load (open (sys.argv [1]))
+print (" ".join ([d ["view"] + " " + d ["rule"] for d in r ["decisions"] if d ["agency"] == sys.argv [2]]))' \
+        "$OUT/$1.json" "$2"
+}
+expect () {   # expect STEP AGENCY "view RULE"
+    local got
+    got=$(decision "$1" "$2")
+    [ "$got" = "$3" ] || die "step $1: $2 should be '$3', the broker decided '$got'"
+}
+
+#   what NODE MID: what that node's listener received for a message, in brief.
+what () {
+    "$PY" -c '
+import json, sys
+for line in open (sys.argv [1]):
+    d = json.loads (line)
+    if d.get ("message_id") != sys.argv [2]: continue
+    keep = ["view", "rule", "subject", "case_ref", "text", "urgency", "level", "measures",
+            "review_by", "risk_factors", "imminent"]
+    print ("   %s got: " % sys.argv [3] + json.dumps ({k: d [k] for k in keep if k in d},
+                                                     ensure_ascii = False))' \
+        "$OUT/$1.jsonl" "$2" "$1" | fold -s -w 76 | sed '2,$s/^/        /'
+}
+
+#   escalations MID: the escalation alerts in the coordinator's output.
+escalations () {
+    "$PY" -c '
+import json, sys
+for line in open (sys.argv [1]):
+    d = json.loads (line)
+    a = d.get ("alert") or {}
+    if a.get ("type") == "escalation" and a.get ("message_id") == sys.argv [2]:
+        print (a.get ("text", ""))' "$OUT/koordinator.jsonl" "$1"
+}
+
+# ---------------------------------------------------------------- setup
+
+section "Setting up a demo installation in ./demo"
+say "Everything in this demo is invented: $NAME (fødselsnummer $FNR, computed from the invented birth date 15.03.1985 with valid check digits), phone $PHONE, and everyone else named."
+if [ -e "$DEMO" ]; then
+    say "Removing the previous demo installation in ./demo."
+    rm -rf "$DEMO" || die "cannot remove ./demo"
+fi
+PORT=$(free_port) || die "no free port"
+"$B/samhand" init-demo "$DEMO" --port "$PORT" >/dev/null || die "samhand init-demo failed"
+mkdir -p "$OUT"
+#   Deadlines of seconds instead of minutes, so the escalation shows here.
+cat >>"$DEMO/samhandd.cfg" <<'EOF'
+workflow                                   # demo: seconds instead of minutes
+    escalate_after = "5s"
+    escalate_every = "5s"
+    tick = "1s"
+EOF
+"$B/samhandd" -c "$DEMO/samhandd.cfg" 2>"$DEMO/samhandd.log" &
+BROKER_PID=$!
+up=0
+for _ in $(seq 50); do
+    kill -0 "$BROKER_PID" 2>/dev/null || die "samhandd stopped at start"
+    if sam admin ping --wait 1 >/dev/null 2>&1; then up=1; break; fi
+    sleep 0.2
+done
+[ $up -eq 1 ] || die "samhandd did not answer on port $PORT"
+say "Broker samhandd on tcp://127.0.0.1:$PORT (log: demo/samhandd.log). Nodes, each with its own CURVE certificate:"
+say "  vakt (resource centre, duty phone)  koordinator (resource centre, violence coordinator)  tryggest (TryggEst team)  politi-risk (police RISK team)  krisesenter (crisis centre)  admin"
+for node in vakt koordinator tryggest politi-risk krisesenter; do
+    sam "$node" listen --json >"$OUT/$node.jsonl" 2>"$OUT/$node.err" &
+    LISTENERS="$LISTENERS $!"
+done
+for node in vakt koordinator tryggest politi-risk krisesenter; do
+    wait_for "$OUT/$node.err" "listening as" 10 || die "the listener of $node did not start (demo/out/$node.err)"
+done
+say "Each agency node listens in the background; what it receives goes to demo/out/NODE.jsonl."
+
+# ---------------------------------------------------------------- (a)
+
+section "03:10  The duty phone takes a call"
+say "$NAME calls the resource centre's duty phone. Her ex-partner has threatened her tonight; she is in active substance use and afraid to go home. The duty operator raises an urgent concern. Kari is not told about the report yet (she wants to talk it over in the morning); the report records that, and why."
+BASIS_LINES=basis submit a vakt concern --subject-name "$NAME" --subject-id "$FNR" --subject-phone "$PHONE" \
+    --urgency urgent --violence physical,psychological --not-informed "she asked us to wait until the morning" \
+    --text "Invented: called the duty phone at 03:10, ex-partner threatened her tonight, afraid to go home"
+A_MID=$MID; RC_REF=$CASE_REF
+expect a resource_centre "identified SAME-AGENCY"
+expect a tryggest "pseudonymised FVL13-PSEUDONYMISED"
+expect a police_risk "pseudonymised FVL13-PSEUDONYMISED"
+expect a crisis_centre "withheld FVL13-CONFIDENTIAL"
+say "The coordinator, in the same agency, sees everything (need to know). TryggEst and the police get only their own case reference and the urgency: no name, no text. The crisis centre gets nothing at all, not even that a case exists."
+for node in koordinator tryggest politi-risk; do
+    wait_for "$OUT/$node.jsonl" "$A_MID" 10 || die "$node did not receive the concern"
+done
+what tryggest "$A_MID"
+
+# ---------------------------------------------------------------- (b)
+
+section "08:30  Anonymous case discussion"
+say "The coordinator asks the partners, as part of the duty to avert, without saying who it is."
+submit b1 koordinator discuss \
+    --text "A woman in her 30s in active substance use, threatened by her ex-partner after the breakup. She does not want to go home and refuses a crisis bed." \
+    --question "Is this a case for a RISK assessment and a violence alarm?"
+expect b1 police_risk "anonymised FVL13A2-ANON"
+say "A careless second message gives her phone number. The broker refuses it before anything is stored, and says what kind of identifier it found and where, without repeating it:"
+show koordinator discuss --text "Same woman. You can reach her on $PHONE if the police want to talk to her."
+sam koordinator discuss --text "Same woman. You can reach her on $PHONE if the police want to talk to her." \
+    >"$OUT/b2.out" 2>"$OUT/b2.err"
+rc=$?
+sed 's/^/   -> /' "$OUT/b2.err"
+[ $rc -eq 3 ] || die "the discussion with a phone number was not refused (exit $rc)"
+grep -qF "$PHONE" "$OUT/b2.out" "$OUT/b2.err" && die "the refusal repeats the phone number"
+say "(exit status $rc: refused by the broker; the number appears nowhere in the answer.)"
+
+# ---------------------------------------------------------------- (c)
+
+section "10:00  Kari gives her consent"
+UNTIL=$(date -d "+4 months" +%F)
+say "The coordinator meets $NAME. She agrees that the police RISK team and TryggEst may know who she is, her phone number and her risk level, for risk management and follow-up, until $UNTIL. The crisis centre is not named."
+show koordinator consent grant --subject-id "$FNR" --subject-name "$NAME" --to police_risk,tryggest \
+    --purpose risk_management,follow_up --classes identity,contact,risk_level --until "$UNTIL" --form written
+sam koordinator consent grant --subject-id "$FNR" --subject-name "$NAME" --to police_risk,tryggest \
+    --purpose risk_management,follow_up --classes identity,contact,risk_level --until "$UNTIL" \
+    --form written --capacity-assessed-by "$DECIDER" >"$OUT/c.out" 2>"$OUT/c.err" \
+    || { cat "$OUT/c.err" >&2; die "consent grant failed"; }
+CONSENT=$(head -1 "$OUT/c.out")
+sed -n '2,$p' "$OUT/c.out" | indent
+case $CONSENT in c-*) ;; *) die "consent grant printed no consent id" ;; esac
+
+# ---------------------------------------------------------------- (d)
+
+section "11:00  SARA-V3: the risk is high"
+REVIEW=$(date -d "+1 month" +%F)
+say "The coordinator's SARA-V3 assessment: high risk of serious violence, soon. Measures: violence alarm and restraining order, safety plan. The plan is reviewed again by $REVIEW (at least monthly)."
+submit d koordinator risk --subject-id "$FNR" --subject-name "$NAME" --level high --imminent --serious-harm \
+    --factor "threats to kill after the breakup" --measure violence_alarm,restraining_order,safety_plan \
+    --review-by "$REVIEW" --text "Invented: SARA-V3 done with Kari, plan agreed"
+D_MID=$MID
+expect d police_risk "identified FVL13A1-CONSENT"
+expect d tryggest "identified FVL13A1-CONSENT"
+expect d crisis_centre "withheld FVL13-CONFIDENTIAL"
+say "Police and TryggEst get her identity with the risk (her consent is in scope). Only the classes she consented to go: the risk factor and the free text are cut. The crisis centre is not in the consent: withheld."
+wait_for "$OUT/politi-risk.jsonl" "$D_MID" 10 || die "the police did not receive the risk change"
+what politi-risk "$D_MID"
+
+# ---------------------------------------------------------------- (e)
+
+section "Two weeks later  Kari withdraws her consent"
+show koordinator consent withdraw "$CONSENT"
+sam koordinator consent withdraw "$CONSENT" 2>&1 | indent
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "consent withdraw failed"
+say "The police and TryggEst are told the consent is withdrawn. The next risk change reaches them pseudonymised: level and measures under their own case reference, nothing that says who she is."
+submit e koordinator risk --subject-id "$FNR" --level high --measure violence_alarm,restraining_order \
+    --review-by "$REVIEW" --text "Invented: he was seen near her flat"
+E_MID=$MID
+expect e police_risk "pseudonymised FVL13-RISK-PSEUDONYMISED"
+expect e tryggest "pseudonymised FVL13-RISK-PSEUDONYMISED"
+wait_for "$OUT/politi-risk.jsonl" "$E_MID" 10 || die "the police did not receive the second risk change"
+what politi-risk "$E_MID"
+
+# ---------------------------------------------------------------- (f)
+
+section "23:40  The duty to avert"
+say "$NAME calls again: he is at her door and has said he will kill her. There is no consent now, but serious violence is most likely: the head of the duty team decides to tell the police under the duty to avert (straffeloven §196), and says why."
+BASIS_LINES=basis submit f vakt concern --subject-name "$NAME" --subject-id "$FNR" --subject-phone "$PHONE" \
+    --urgency acute --violence physical --not-informed "no time: danger now" \
+    --text "Invented: he is at her door and has threatened to kill her" \
+    --basis avert --justification "threat to kill, he is at her door now: serious violence most likely" \
+    --decision-maker "$DECIDER"
+F_MID=$MID
+expect f police_risk "identified STRL196-AVERT"
+expect f tryggest "pseudonymised FVL13-PSEUDONYMISED"
+expect f crisis_centre "withheld FVL13-CONFIDENTIAL"
+say "Only the police get who she is, with the minimum (identity and phone, no text); the decision is marked for review in the audit. TryggEst gets a case reference, the crisis centre nothing."
+wait_for "$OUT/politi-risk.jsonl" "$F_MID" 10 || die "the police did not receive the acute concern"
+what politi-risk "$F_MID"
+if has_command inbox; then
+    say "The police RISK team reads it at once:"
+    show politi-risk inbox --read "$F_MID"
+    sam politi-risk inbox --read "$F_MID" 2>&1 | indent
+    [ "${PIPESTATUS[0]}" -eq 0 ] || { FAILED=1; say "(inbox --read failed)"; }
+else
+    missing inbox
+fi
+
+# ---------------------------------------------------------------- (g)
+
+section "Sunday 02:00  An acute concern nobody reads"
+say "The duty operator raises another acute concern. It reaches the partners, but nobody opens it. In this demo an unread acute concern is escalated after 5 seconds (normally minutes), and again every 5 seconds, to the coordinator and the duty phone."
+submit g vakt concern --subject-id "$FNR" --urgency acute --violence physical \
+    --not-informed "we cannot reach her" --text "Invented: neighbour reports screams from her flat, she does not answer"
+G_MID=$MID
+say "Waiting for the escalation in the coordinator's listener ..."
+for _ in $(seq 150); do
+    [ "$(escalations "$G_MID" | wc -l)" -ge 2 ] && break
+    sleep 0.1
+done
+[ "$(escalations "$G_MID" | wc -l)" -ge 1 ] || die "no escalation within 15 s (demo/out/koordinator.jsonl)"
+escalations "$G_MID" | sed 's/^/   koordinator got ALERT: /'
+if has_command inbox; then
+    say "TryggEst picks it up: its inbox lists what is waiting; reading it stops the escalation."
+    show tryggest inbox
+    sam tryggest inbox 2>&1 | indent
+    show tryggest inbox --read "$G_MID"
+    sam tryggest inbox --read "$G_MID" 2>&1 | indent
+    [ "${PIPESTATUS[0]}" -eq 0 ] || { FAILED=1; say "(inbox --read failed)"; }
+else
+    missing inbox
+fi
+if has_command status; then
+    say "The duty operator checks the message's status, per recipient node:"
+    show vakt status "$G_MID"
+    sam vakt status "$G_MID" 2>&1 | indent
+    [ "${PIPESTATUS[0]}" -eq 0 ] || { FAILED=1; say "(status failed)"; }
+else
+    missing status
+fi
+before=$(escalations "$G_MID" | wc -l)
+sleep 7
+after=$(escalations "$G_MID" | wc -l)
+if [ "$after" -eq "$before" ]; then
+    say "No further escalation in the next 7 seconds: it stopped when TryggEst read it."
+else
+    say "The escalation went on ($before -> $after alerts): nobody has read it."
+    FAILED=1
+fi
+
+# ---------------------------------------------------------------- results
+
+section "What each agency received"
+#   A last anonymous message to everyone: once each listener has it, all
+#   earlier deliveries have arrived too.
+sam koordinator discuss --text "End of the demo day: thank you all." --json >"$OUT/z.json" 2>"$OUT/z.err" \
+    || die "the closing discussion was refused"
+Z_MID=$("$PY" -c 'import json,sys; print (json.load (open (sys.argv [1])) ["message_id"])' "$OUT/z.json")
+for node in tryggest politi-risk krisesenter; do
+    wait_for "$OUT/$node.jsonl" "$Z_MID" 10 || die "$node did not receive the closing message"
+done
+sleep 0.3
+for p in $LISTENERS; do kill "$p" 2>/dev/null; done
+LISTENERS=""
+say "One line per delivery (the closing message left out): kind, view, rule, and which of Kari's identifiers appear anywhere in what the node received (name / fødselsnummer / phone). NOT SENT: what the broker withheld from the node's agency, and why."
+"$PY" -c '
+import json, sys, glob, os
+out, name, fnr, phone, zmid = sys.argv [1:6]
+labels = {"vakt": "resource centre, duty phone", "koordinator": "resource centre, coordinator",
+          "tryggest": "TryggEst team", "politi-risk": "police RISK team", "krisesenter": "crisis centre"}
+agency_of = {"tryggest": "tryggest", "politi-risk": "police_risk", "krisesenter": "crisis_centre"}
+steps = {}
+for f in sorted (glob.glob (os.path.join (out, "[a-g]*.json"))):
+    r = json.load (open (f))
+    steps [os.path.basename (f) [:-5]] = r
+for node in ["vakt", "koordinator", "tryggest", "politi-risk", "krisesenter"]:
+    print ("   %s (%s)" % (node, labels [node]))
+    n = 0
+    for line in open (os.path.join (out, node + ".jsonl"), encoding = "utf-8"):
+        d = json.loads (line)
+        if d.get ("message_id") == zmid: continue
+        found = [w for w, v in (("name", name), ("fnr", fnr), ("phone", phone)) if v in line]
+        kind = d ["kind"]
+        if "alert" in d: kind = "alert:" + d ["alert"].get ("type", "?")
+        print ("      %-24s %-14s %-25s %s" % (kind, d ["view"], d ["rule"],
+               ("contains " + ", ".join (found)) if found else "-"))
+        n += 1
+    if n == 0:
+        print ("      (nothing)")
+    agency = agency_of.get (node)
+    for step, r in sorted (steps.items ()):
+        for dec in r ["decisions"]:
+            if agency and dec ["agency"] == agency and dec ["view"] == "withheld":
+                print ("      %-24s %-14s %-25s %s" % (r ["kind"], "NOT SENT", dec ["rule"], dec ["reason"]))
+' "$OUT" "$NAME" "$FNR" "$PHONE" "$Z_MID" || die "could not read the listeners' output"
+
+#   The policy, checked on what actually arrived (not on what was promised).
+grep -qF -e "$NAME" -e "$FNR" -e "$PHONE" "$OUT/krisesenter.jsonl" \
+    && die "the crisis centre received something identifying Kari"
+grep -F -e "$NAME" -e "$FNR" -e "$PHONE" "$OUT/politi-risk.jsonl" | grep -vqE '"view":"identified"' \
+    && die "the police received an identifier outside an identified view"
+grep -F -e "$NAME" -e "$FNR" -e "$PHONE" "$OUT/tryggest.jsonl" | grep -vqF '"rule":"FVL13A1-CONSENT"' \
+    && die "TryggEst received an identifier without consent"
+say "Checked: the crisis centre got nothing about her; the police only in identified views (consent, duty to avert); TryggEst only under her consent."
+
+# ---------------------------------------------------------------- audit
+
+section "The audit: who has received information about Kari?"
+if has_command audit; then
+    show admin audit who-received --subject-id "$FNR"
+    sam admin audit who-received --subject-id "$FNR" 2>&1 | indent
+    [ "${PIPESTATUS[0]}" -eq 0 ] || { FAILED=1; say "(audit who-received failed)"; }
+    say "And is the hash-chained audit log intact?"
+    show admin audit verify
+    sam admin audit verify 2>&1 | indent
+    [ "${PIPESTATUS[0]}" -eq 0 ] || { FAILED=1; say "(audit verify failed)"; }
+else
+    missing audit
+fi
+
+section "Done"
+cleanup
+say "Broker stopped. The installation stays in ./demo (listener output in demo/out/, broker log in demo/samhandd.log); 'make demo' again starts afresh. Took $(( $(date +%s) - T0 )) s."
+if [ -n "$MISSING" ]; then
+    echo "demo INCOMPLETE: this samhand lacks:$MISSING" >&2
+    exit 1
+fi
+if [ $FAILED -ne 0 ]; then
+    echo "demo FAILED: a step above did not do what it says" >&2
+    exit 1
+fi
+exit 0
