@@ -416,6 +416,7 @@ s_fail_batch (broker_t *self)
                                           NULL, &reply->size);
     }
     audit_reload (self->audit);
+    registry_forget_writes (self->registry);
     broker_recount (self);
 }
 

@@ -39,6 +39,7 @@ static const char *queries [R_COUNT] = {
 struct _registry_t {
     sqlite3      *db;
     sqlite3_stmt *stmt [R_COUNT];
+    zhashx_t     *refs_written;   //  "agency:ref" already in case_refs
 };
 
 static int
@@ -55,6 +56,7 @@ registry_new (sqlite3 *db)
     if (!self)
         return NULL;
     self->db = db;
+    self->refs_written = zhashx_new ();
     char *msg = NULL;
     if (sqlite3_exec (db, schema, NULL, NULL, &msg) != SQLITE_OK) {
         zsys_error ("registry: schema: %s", msg? msg: "?");
@@ -80,6 +82,7 @@ registry_destroy (registry_t **self_p)
     registry_t *self = *self_p;
     for (int i = 0; i < R_COUNT; i++)
         sqlite3_finalize (self->stmt [i]);
+    zhashx_destroy (&self->refs_written);
     free (self);
     *self_p = NULL;
 }
@@ -104,11 +107,28 @@ int
 registry_case_ref_put (registry_t *self, int agency, const char *ref,
                        const uint8_t subject_key [32])
 {
+    //  A reference is minted for every message about a person; write each
+    //  once, not once per message.
+    char key [64];
+    snprintf (key, sizeof key, "%d:%s", agency, ref);
+    if (self->refs_written && zhashx_lookup (self->refs_written, key))
+        return 0;
     sqlite3_stmt *stmt = s_stmt (self, R_REF_PUT);
     sqlite3_bind_int (stmt, 1, agency);
     sqlite3_bind_text (stmt, 2, ref, -1, SQLITE_STATIC);
     sqlite3_bind_blob (stmt, 3, subject_key, 32, SQLITE_STATIC);
-    return s_done (self, stmt, "case ref put");
+    if (s_done (self, stmt, "case ref put"))
+        return -1;
+    if (self->refs_written)
+        zhashx_insert (self->refs_written, key, (void *) 1);
+    return 0;
+}
+
+void
+registry_forget_writes (registry_t *self)
+{
+    if (self->refs_written)
+        zhashx_purge (self->refs_written);
 }
 
 int

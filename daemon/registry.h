@@ -35,6 +35,9 @@ typedef struct {
 registry_t *registry_new (sqlite3 *db);
 void registry_destroy (registry_t **self_p);
 
+//  After a rolled-back transaction: forget which writes were made.
+void registry_forget_writes (registry_t *self);
+
 //  Case references: (agency, ref) <-> subject key.
 int registry_case_ref_put (registry_t *self, int agency, const char *ref,
                            const uint8_t subject_key [32]);

@@ -744,6 +744,12 @@ scan_known_add_hash (scan_known_t *self, const uint8_t hash [SCAN_HASH_SIZE])
     return 0;
 }
 
+bool
+scan_known_contains (const scan_known_t *self, const uint8_t hash [SCAN_HASH_SIZE])
+{
+    return self && hash && known_contains (self, hash);
+}
+
 size_t
 scan_known_size (const scan_known_t *self)
 {

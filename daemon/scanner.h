@@ -111,6 +111,9 @@ int scan_known_name_hashes (const scan_known_t *self, const char *name, size_t l
 int scan_known_phone_hash (const scan_known_t *self, const char *phone, size_t len,
                            uint8_t hash [SCAN_HASH_SIZE]);
 
+//  True if the hash is already in the set.
+bool scan_known_contains (const scan_known_t *self, const uint8_t hash [SCAN_HASH_SIZE]);
+
 //  Number of distinct hashes in the set.
 size_t scan_known_size (const scan_known_t *self);
 

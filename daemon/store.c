@@ -43,7 +43,7 @@ static const char *schema =
     "  min_urgency INTEGER NOT NULL, min_level INTEGER NOT NULL);";
 
 enum {
-    Q_FIND, Q_INSERT_MESSAGE, Q_SET_RESULT, Q_INSERT_OUTBOX, Q_PENDING,
+    Q_FIND, Q_INSERT_MESSAGE, Q_INSERT_OUTBOX, Q_PENDING,
     Q_MARK_SENT, Q_STATE, Q_RECEIPT, Q_REQUEUE_NODE, Q_OVERDUE_NODES, Q_REQUEUE_OVERDUE,
     Q_COUNTS, Q_INFLIGHT, Q_SUBJECT_PENDING, Q_REDECIDE, Q_SUBJECT_RECEIVED, Q_SUB_GET, Q_SUB_SET, Q_META_GET, Q_META_SET, Q_COUNT
 };
@@ -52,9 +52,8 @@ static const char *queries [Q_COUNT] = {
     [Q_FIND] = "SELECT result FROM messages WHERE sender_key = ?1 AND message_id = ?2",
     [Q_INSERT_MESSAGE] =
         "INSERT INTO messages (sender_key, message_id, sender_node, sender_agency, kind,"
-        " acute, subject_key, payload, created_ms, expires_ms)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    [Q_SET_RESULT] = "UPDATE messages SET result = ?2 WHERE id = ?1",
+        " acute, subject_key, payload, created_ms, expires_ms, result)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [Q_INSERT_OUTBOX] =
         "INSERT INTO outbox (message, node, agency, view, rule, basis, reason, classes)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -325,19 +324,12 @@ store_message_insert (store_t *self, store_message_t *msg)
     sqlite3_bind_blob (stmt, 8, msg->payload, (int) msg->payload_size, SQLITE_STATIC);
     sqlite3_bind_int64 (stmt, 9, msg->created_ms);
     sqlite3_bind_int64 (stmt, 10, msg->expires_ms);
+    if (msg->result)
+        sqlite3_bind_blob (stmt, 11, msg->result, (int) msg->result_size, SQLITE_STATIC);
     if (s_done (self, stmt, "insert message"))
         return -1;
     msg->message = sqlite3_last_insert_rowid (self->db);
     return 0;
-}
-
-int
-store_message_set_result (store_t *self, int64_t message, const void *result, size_t size)
-{
-    sqlite3_stmt *stmt = s_stmt (self, Q_SET_RESULT);
-    sqlite3_bind_int64 (stmt, 1, message);
-    sqlite3_bind_blob (stmt, 2, result, (int) size, SQLITE_STATIC);
-    return s_done (self, stmt, "set result");
 }
 
 int64_t

@@ -60,6 +60,7 @@ typedef struct {
     int      acute;
     const uint8_t *subject_key;      //  32 bytes or NULL
     const void *payload; size_t payload_size;   //  sealed
+    const void *result; size_t result_size;     //  packed SubmitResult
     int64_t  created_ms;
     int64_t  expires_ms;
 } store_message_t;
@@ -86,8 +87,6 @@ int store_message_find (store_t *self, const char *sender_key,
                         uint8_t **result, size_t *result_size);
 
 int store_message_insert (store_t *self, store_message_t *msg);
-int store_message_set_result (store_t *self, int64_t message,
-                              const void *result, size_t size);
 
 //  Adds an outbox entry; returns the delivery id or -1.
 int64_t store_outbox_insert (store_t *self, int64_t message, const char *node,

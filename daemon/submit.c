@@ -205,11 +205,13 @@ s_learn_identifiers (submit_t *s)
     if (*subject->name) {
         int n = scan_known_name_hashes (known, subject->name, strlen (subject->name), hashes);
         for (int i = 0; i < n; i++)
-            if (scan_known_add_hash (known, hashes [i]) == 0)
+            if (!scan_known_contains (known, hashes [i])
+            &&  scan_known_add_hash (known, hashes [i]) == 0)
                 registry_known_add (s->broker->registry, hashes [i], SCAN_KNOWN_NAME);
     }
     if (*subject->phone
     &&  scan_known_phone_hash (known, subject->phone, strlen (subject->phone), hashes [0]) == 0
+    &&  !scan_known_contains (known, hashes [0])
     &&  scan_known_add_hash (known, hashes [0]) == 0)
         registry_known_add (s->broker->registry, hashes [0], SCAN_KNOWN_PHONE);
 }
@@ -322,7 +324,7 @@ s_full_outbox (submit_t *s)
 }
 
 static int
-s_store_message (submit_t *s, int64_t *message)
+s_store_message (submit_t *s, const uint8_t *result, size_t result_size, int64_t *message)
 {
     size_t plain_size = samhand__v1__submit__get_packed_size (s->submit);
     uint8_t *plain = (uint8_t *) malloc (plain_size? plain_size: 1);
@@ -354,6 +356,7 @@ s_store_message (submit_t *s, int64_t *message)
               || (s->kind == SAMHAND__V1__KIND__RISK_CHANGE && s->submit->risk_change->imminent),
         .subject_key = s->has_subject? s->subject_key: NULL,
         .payload = sealed, .payload_size = sealed_size,
+        .result = result, .result_size = result_size,
         .created_ms = s->broker->now_ms, .expires_ms = s->broker->now_ms + ttl };
     rc = store_message_insert (s->broker->store, &msg);
     free (sealed);
@@ -419,9 +422,10 @@ s_store_outbox (submit_t *s, int64_t message)
     return 0;
 }
 
-//  Builds the SubmitResult, stores it for idempotent retries, queues it.
-static int
-s_result (submit_t *s, int64_t message, char refs [5][CRYPTO_CASE_REF_LEN])
+//  Packs the SubmitResult. It is stored with the message, so a retry gets
+//  the very same answer. Returns a malloc'd buffer or NULL.
+static uint8_t *
+s_result_pack (submit_t *s, char refs [5][CRYPTO_CASE_REF_LEN], size_t *size)
 {
     Samhand__V1__AgencyDecision decisions [5], *list [5];
     size_t n = 0;
@@ -440,28 +444,33 @@ s_result (submit_t *s, int64_t message, char refs [5][CRYPTO_CASE_REF_LEN])
         list [n] = &decisions [n];
         n++;
     }
-    Samhand__V1__Frame reply = SAMHAND__V1__FRAME__INIT;
     Samhand__V1__SubmitResult result = SAMHAND__V1__SUBMIT_RESULT__INIT;
     result.message_id = s->submit->message_id;
     result.accepted = true;
     result.decisions = list;
     result.n_decisions = n;
     result.case_ref = refs [s->sender->agency];
-    reply.command_case = SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT;
-    reply.submit_result = &result;
-    size_t size = samhand__v1__submit_result__get_packed_size (&result);
-    uint8_t *stored = (uint8_t *) malloc (size? size: 1);
-    if (!stored)
-        return -1;
-    samhand__v1__submit_result__pack (&result, stored);
-    int rc = store_message_set_result (s->broker->store, message, stored, size);
-    free (stored);
-    if (rc)
-        return -1;
+    *size = samhand__v1__submit_result__get_packed_size (&result);
+    uint8_t *packed = (uint8_t *) malloc (*size? *size: 1);
+    if (packed)
+        samhand__v1__submit_result__pack (&result, packed);
+    return packed;
+}
+
+//  Queues the stored result as the reply; it goes out after the commit.
+static void
+s_result_reply (submit_t *s, const uint8_t *packed, size_t size)
+{
+    Samhand__V1__SubmitResult *result = samhand__v1__submit_result__unpack (NULL, size, packed);
+    if (!result)
+        return;
+    Samhand__V1__Frame reply = SAMHAND__V1__FRAME__INIT;
     reply.request_id = s->frame->request_id;
+    reply.command_case = SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT;
+    reply.submit_result = result;
     uint8_t *data = frame_encode (&reply, &size);
+    samhand__v1__submit_result__free_unpacked (result, NULL);
     broker_reply (s->broker, s->routing_id, data, size, true, s->frame->request_id);
-    return 0;
 }
 
 //  A retry of a stored submit: the original result, marked duplicate.
@@ -506,6 +515,49 @@ s_authorise (submit_t *s)
     return 0;
 }
 
+//  Decides and stores an authorised submit; queues its result or refusal.
+static void
+s_accept (submit_t *s)
+{
+    broker_t *self = s->broker;
+    int has = submit_subject_key (self, s->sender, s->submit, s->subject_key);
+    if (has < 0) {
+        s_refuse (s, SAMHAND__V1__ERROR_CODE__NOT_FOUND, "unknown case reference for your agency");
+        return;
+    }
+    s->has_subject = has == 1;
+    s_learn_identifiers (s);
+    s_load_consents (s);
+    s_decide (s);
+    const node_t *full = s_full_outbox (s);
+    if (full) {
+        char text [200];
+        snprintf (text, sizeof text, "the outbox of %s is full (%d waiting): nothing was"
+                  " stored; try again later and alert the administrator",
+                  full->name, self->config->max_outbox);
+        s_refuse (s, SAMHAND__V1__ERROR_CODE__OUTBOX_FULL, text);
+        return;
+    }
+    char refs [5][CRYPTO_CASE_REF_LEN];
+    s_mint_case_refs (s, refs);
+    size_t result_size = 0;
+    int64_t message = 0;
+    uint8_t *result = s_result_pack (s, refs, &result_size);
+    if (!result
+    ||  s_store_message (s, result, result_size, &message)
+    ||  s_store_outbox (s, message)) {
+        //  A write failed inside the cycle's transaction: the whole batch
+        //  is rolled back and nothing of it is acknowledged.
+        self->batch_failed = true;
+        s_refuse (s, SAMHAND__V1__ERROR_CODE__INTERNAL, "could not store: retry");
+    }
+    else {
+        s_result_reply (s, result, result_size);
+        self->submits++;
+    }
+    free (result);
+}
+
 void
 submit_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
                const Samhand__V1__Frame *frame)
@@ -534,39 +586,8 @@ submit_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
         s_refuse (s, SAMHAND__V1__ERROR_CODE__INTERNAL, "store unavailable: retry");
     else
     if (s_authorise (s) == 0
-    &&  (s->kind != SAMHAND__V1__KIND__CASE_DISCUSSION || s_scan_discussion (s) == 0)) {
-        int has = submit_subject_key (self, node, s->submit, s->subject_key);
-        if (has < 0)
-            s_refuse (s, SAMHAND__V1__ERROR_CODE__NOT_FOUND,
-                      "unknown case reference for your agency");
-        else {
-            s->has_subject = has == 1;
-            s_learn_identifiers (s);
-            s_load_consents (s);
-            s_decide (s);
-            const node_t *full = s_full_outbox (s);
-            int64_t message = 0;
-            char refs [5][CRYPTO_CASE_REF_LEN];
-            if (full) {
-                char text [200];
-                snprintf (text, sizeof text, "the outbox of %s is full (%d waiting): nothing was"
-                          " stored; try again later and alert the administrator",
-                          full->name, self->config->max_outbox);
-                s_refuse (s, SAMHAND__V1__ERROR_CODE__OUTBOX_FULL, text);
-            }
-            else
-            if (s_store_message (s, &message)
-            ||  (s_mint_case_refs (s, refs), s_store_outbox (s, message))
-            ||  s_result (s, message, refs)) {
-                //  A write failed inside the cycle's transaction: the
-                //  whole batch is rolled back and nothing is acknowledged.
-                self->batch_failed = true;
-                s_refuse (s, SAMHAND__V1__ERROR_CODE__INTERNAL, "could not store: retry");
-            }
-            else
-                self->submits++;
-        }
-    }
+    &&  (s->kind != SAMHAND__V1__KIND__CASE_DISCUSSION || s_scan_discussion (s) == 0))
+        s_accept (s);
     free (stored);
     free (s);
 }

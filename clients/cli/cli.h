@@ -60,6 +60,11 @@ int cli_refused (const char *what, const Samhand__V1__Frame *reply);
 int cli_refused_texts (const char *what, const Samhand__V1__Frame *reply,
                        const char *text, const char *question);
 
+//  Same for the follow-up commands: with JSON also {"error":{...}} on
+//  stdout; HINT (if not NULL) replaces the general advice after the reason.
+int cli_refusal (const char *what, const Samhand__V1__Frame *reply, bool json,
+                 const char *hint);
+
 //  Writes TEXT with terminal control characters made harmless, so that a
 //  message from another agency cannot drive the reader's terminal.
 //  Newlines are followed by INDENT.

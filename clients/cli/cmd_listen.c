@@ -25,6 +25,11 @@ static const char *listen_help =
     "  --read               also tell the senders it was READ (use when a person\n"
     "                       is watching this screen)\n"
     "\n"
+    "News about messages this node sent comes in too, as status lines (who\n"
+    "received or read them, what expired or failed); with --json as objects\n"
+    "with \"type\":\"status\" (shaped as samhand status --json prints them).\n"
+    "They do not count for --count. See also: samhand inbox, samhand status.\n"
+    "\n"
     "Messages that arrive while nobody listens wait at the broker and come\n"
     "when you start listening. Ctrl-C stops.\n";
 
@@ -54,6 +59,22 @@ s_show (const Samhand__V1__Deliver *d, bool json, bool colour)
     }
     else
         cli_delivery_text (stdout, d, colour);
+    return fflush (stdout) == 0 && !ferror (stdout)? 0: -1;
+}
+
+//  A status push as a line: JSON with "type":"status", or text.
+static int
+s_show_status (const Samhand__V1__StatusReport *report, bool json)
+{
+    if (json) {
+        json_t j;
+        json_init (&j);
+        cli_status_json (&j, report, "status");
+        int rc = cli_json_out (&j);
+        json_free (&j);
+        return rc;
+    }
+    cli_status_line (stdout, report);
     return fflush (stdout) == 0 && !ferror (stdout)? 0: -1;
 }
 
@@ -166,6 +187,18 @@ cmd_listen (cli_t *cli, int argc, char **argv)
                      samhand_error_code_name (frame->error->code));
             cli_print_safe (stderr, frame->error->text, "  ");
             fputc ('\n', stderr);
+        }
+        else
+        if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_STATUS_REPORT
+        &&  frame->request_id == 0) {
+            //  News about a message this node sent: shown, but it is not
+            //  a delivery, so it neither counts nor needs a receipt.
+            if (s_show_status (frame->status_report, json)) {
+                fprintf (stderr, "samhand: cannot write the output: stopping\n");
+                code = EXIT_FAILED;
+                samhand_frame_destroy (&frame);
+                break;
+            }
         }
         else
         if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_SUBSCRIBED)

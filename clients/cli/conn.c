@@ -17,6 +17,9 @@ const opt_spec_t cli_connection_opts [] = {
 //  What we connected with, for the messages when it goes wrong.
 static samhand_settings_t s_used;
 
+static int s_refused (const char *what, const Samhand__V1__Frame *reply,
+                      const char *text, const char *question, const char *hint);
+
 int
 cli_usage_error (const char *command, const char *format, ...)
 {
@@ -171,6 +174,30 @@ int
 cli_refused_texts (const char *what, const Samhand__V1__Frame *reply,
                    const char *text, const char *question)
 {
+    return s_refused (what, reply, text, question, NULL);
+}
+
+int
+cli_refusal (const char *what, const Samhand__V1__Frame *reply, bool json, const char *hint)
+{
+    const Samhand__V1__Error *error = samhand_reply_error (reply);
+    if (json) {
+        json_t j;
+        json_init (&j);
+        json_object_begin (&j, NULL);
+        if (error)
+            cli_error_json (&j, error);
+        json_object_end (&j);
+        cli_json_out (&j);
+        json_free (&j);
+    }
+    return s_refused (what, reply, NULL, NULL, hint);
+}
+
+static int
+s_refused (const char *what, const Samhand__V1__Frame *reply,
+           const char *text, const char *question, const char *hint)
+{
     const Samhand__V1__Error *error = samhand_reply_error (reply);
     if (!error) {
         fprintf (stderr, "samhand: %s refused by the broker (no reason given)\n", what);
@@ -195,6 +222,9 @@ cli_refused_texts (const char *what, const Samhand__V1__Frame *reply,
         else
             fprintf (stderr, " at byte %u (%u bytes long)\n", f->offset, f->length);
     }
+    if (hint)
+        fprintf (stderr, "%s\n", hint);
+    else
     if (error->code == SAMHAND__V1__ERROR_CODE__IDENTIFIER_FOUND)
         fprintf (stderr, "Rewrite the text without names, numbers, addresses or dates "
                          "that point to the person, and send again.\n");

@@ -16,8 +16,12 @@ static const char *usage =
     "  discuss       ask the partners about a case, anonymously\n"
     "  case-status   status report on a case to the coordinator\n"
     "  listen        show incoming messages and confirm that they arrived\n"
+    "  inbox         what is waiting for this node; mark messages read\n"
+    "  status        what happened to a message you sent (who has it, read it)\n"
     "  ping          check the connection: who the broker thinks you are\n"
-    "  consent       record, withdraw or list a person's consent\n"
+    "  consent       record, withdraw or list a person's consent\n"    "  audit         verify the audit log; who received what about a person\n"
+    "                (admin)\n"
+    "  admin         dead letters: list them, put one back (admin)\n"
     "  keygen        make a certificate for a new node\n"
     "  init-demo     make a complete demo installation in a folder\n"
     "  selftest      check this program's own parts\n"
@@ -47,6 +51,10 @@ static const command_t commands [] = {
     { "ping", cmd_ping },
     { "whoami", cmd_ping },
     { "consent", cmd_consent },
+    { "status", cmd_status },
+    { "inbox", cmd_inbox },
+    { "audit", cmd_audit },
+    { "admin", cmd_admin },
     { "keygen", cmd_keygen },
     { "init-demo", cmd_init_demo },
     { "selftest", cmd_selftest },

@@ -1,0 +1,344 @@
+#!/usr/bin/env bash
+#   scenario_policy.sh — the policy table end to end, over real sockets, with
+#   the samhand CLI only: a concern from the duty phone, consent granted, a
+#   risk change that reaches the police identified, consent withdrawn, the
+#   next risk change pseudonymised; the duty to avert with and without a
+#   justification; discussions that give the person away refused without
+#   echoing the identifier. Then every agency node's `listen --json` output is
+#   searched for the person's name, fødselsnummer and phone, and each must
+#   match the policy table (docs/POLICY.md §7).
+#
+#     SAMHAND_BUILD=build tests/cli/scenario_policy.sh
+#
+#   Prints "PASS name" / "FAIL name" per check; exit 1 if any failed. Bounded
+#   (< 60 s, a watchdog stops it at 90 s). Everything runs in a temporary
+#   folder that is removed, and the broker and listeners started here are
+#   stopped. ALL DATA IS INVENTED: "Kari Testesen", her fødselsnummer (valid
+#   check digits, computed from the invented date 15.03.1985), her phone
+#   number and "Siri Saksbehandler" do not exist.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+B=${SAMHAND_BUILD:-build}
+case $B in /*) ;; *) B=$ROOT/$B ;; esac
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
+NAME="Kari Testesen"
+PHONE=41234567
+DECIDER="Siri Saksbehandler"
+
+FAILS=0
+BROKER_PID=""
+LISTENERS=""
+WATCHDOG=""
+W=$(mktemp -d /tmp/samhand-policy.XXXXXX) || { echo "FAIL scenario_policy: no temp dir"; exit 1; }
+
+cleanup () {
+    local p
+    for p in $LISTENERS; do kill "$p" 2>/dev/null; done
+    if [ -n "$BROKER_PID" ]; then
+        kill "$BROKER_PID" 2>/dev/null
+        for _ in $(seq 50); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$BROKER_PID" 2>/dev/null
+    fi
+    [ -n "$WATCHDOG" ] && kill "$WATCHDOG" 2>/dev/null
+    rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'echo "FAIL scenario_policy interrupted or timed out"; exit 1' INT TERM
+( sleep 90; kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
+WATCHDOG=$!
+
+pass () { echo "PASS $1"; }
+fail () { echo "FAIL $1"; FAILS=$((FAILS + 1)); }
+#   result NAME: PASS or FAIL by the exit status of the command before it.
+result () { local rc=$?; if [ $rc -eq 0 ]; then pass "$1"; else fail "$1"; fi; }
+abort () { fail "$1"; [ -s "$W/samhandd.log" ] && tail -5 "$W/samhandd.log" >&2; exit 1; }
+
+#   fødselsnummer from DDMMYY: first individual number from 400 (even: a
+#   woman born 1900-1999) whose two mod-11 check digits are valid.
+fnr_from_date () {
+    awk -v d="$1" 'BEGIN {
+        split ("3 7 6 1 8 9 4 5 2", w1, " "); split ("5 4 3 2 7 6 5 4 3 2", w2, " ")
+        for (i = 400; i < 500; i += 2) {
+            s = d sprintf ("%03d", i); t = 0
+            for (j = 1; j <= 9; j++) t += substr (s, j, 1) * w1 [j]
+            k1 = (11 - t % 11) % 11; if (k1 == 10) continue
+            s = s k1; t = 0
+            for (j = 1; j <= 10; j++) t += substr (s, j, 1) * w2 [j]
+            k2 = (11 - t % 11) % 11; if (k2 == 10) continue
+            print s k2; exit
+        }
+    }'
+}
+FNR=$(fnr_from_date 150385)
+
+sam () { local node=$1; shift; "$B/samhand" -c "$W/nodes/$node.cfg" "$@"; }
+
+wait_for () {   # FILE STRING SECONDS
+    local i
+    for i in $(seq $(($3 * 10))); do
+        grep -qF -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+#   json FILE EXPR: evaluates a Python expression over the object r.
+json () {
+    "$PY" -c 'import json, sys; r = json.load (open (sys.argv [1])); print (eval (sys.argv [2]))' "$1" "$2" 2>/dev/null
+}
+
+#   decision FILE AGENCY: "view RULE" for that agency in a SubmitResult.
+decision () {
+    json "$1" "' '.join (d['view'] + ' ' + d['rule'] for d in r['decisions'] if d['agency'] == '$2')"
+}
+
+#   facts NODE: one line per delivery: message_id kind view rule found, where
+#   found lists which of the identifiers appear anywhere in the line.
+facts () {
+    "$PY" -c '
+import json, sys
+path, name, fnr, phone = sys.argv [1:5]
+for line in open (path, encoding = "utf-8"):
+    d = json.loads (line)
+    found = [w for w, v in (("name", name), ("fnr", fnr), ("phone", phone)) if v in line]
+    print (d.get ("message_id", "-"), d.get ("kind", "-"), d.get ("view", "-"),
+           d.get ("rule", "-"), ",".join (found) or "-")' "$W/out/$1.jsonl" "$NAME" "$FNR" "$PHONE"
+}
+
+#   submit TAG NODE ARGS...: --json result in $W/TAG.json, stderr in
+#   $W/TAG.err, exit status in RC, message id in MID.
+RC=0; MID=""
+submit () {
+    local tag=$1 node=$2; shift 2
+    sam "$node" "$@" --json >"$W/$tag.json" 2>"$W/$tag.err"
+    RC=$?
+    MID=$(json "$W/$tag.json" "r['message_id']")
+}
+
+# ------------------------------------------------------------------ setup
+
+[ -x "$B/samhand" ] && [ -x "$B/samhandd" ] || abort "scenario_policy: $B/samhand and $B/samhandd are not built"
+PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+"$B/samhand" init-demo "$W" --port "$PORT" >/dev/null 2>"$W/init.err" || abort "scenario_policy: init-demo"
+mkdir -p "$W/out"
+"$B/samhandd" -c "$W/samhandd.cfg" 2>"$W/samhandd.log" &
+BROKER_PID=$!
+up=0
+for _ in $(seq 50); do
+    kill -0 "$BROKER_PID" 2>/dev/null || break
+    if sam admin ping --wait 1 >/dev/null 2>&1; then up=1; break; fi
+    sleep 0.2
+done
+[ $up -eq 1 ] || abort "scenario_policy: the broker answers ping"
+for node in vakt koordinator tryggest politi-risk krisesenter; do
+    sam "$node" listen --json >"$W/out/$node.jsonl" 2>"$W/out/$node.err" &
+    LISTENERS="$LISTENERS $!"
+done
+ok=1
+for node in vakt koordinator tryggest politi-risk krisesenter; do
+    wait_for "$W/out/$node.err" "listening as" 10 || ok=0
+done
+[ $ok -eq 1 ] || abort "scenario_policy: every agency node listens"
+
+# ------------------------------------------------------------------ the case
+
+#   03:10, the duty phone: an urgent concern, before any consent.
+submit concern vakt concern --subject-name "$NAME" --subject-id "$FNR" --subject-phone "$PHONE" \
+    --urgency urgent --violence physical --not-informed "she asked us to wait" \
+    --text "Invented: called the duty phone at 03:10, afraid of her ex-partner"
+A_MID=$MID
+[ "$RC" -eq 0 ]
+result "policy: concern from the duty phone accepted"
+[ "$(decision "$W/concern.json" resource_centre)" = "identified SAME-AGENCY" ]
+result "policy: concern to the resource centre is identified (SAME-AGENCY)"
+[ "$(decision "$W/concern.json" tryggest)" = "pseudonymised FVL13-PSEUDONYMISED" ]
+result "policy: concern to TryggEst without consent is pseudonymised"
+[ "$(decision "$W/concern.json" police_risk)" = "pseudonymised FVL13-PSEUDONYMISED" ]
+result "policy: concern to the police without consent is pseudonymised"
+[ "$(decision "$W/concern.json" crisis_centre)" = "withheld FVL13-CONFIDENTIAL" ]
+result "policy: concern to the crisis centre without consent is withheld"
+
+#   Consent to the police and TryggEst, for risk management and follow-up.
+UNTIL=$(date -d "+120 days" +%F)
+sam koordinator consent grant --subject-id "$FNR" --subject-name "$NAME" --to police_risk,tryggest \
+    --purpose risk_management,follow_up --classes identity,contact,risk_level --until "$UNTIL" \
+    --form written >"$W/grant.out" 2>"$W/grant.err"
+rc=$?
+CONSENT=$(head -1 "$W/grant.out" | awk '{print $1}')
+[ $rc -eq 0 ] && [ "${CONSENT#c-}" != "$CONSENT" ]
+result "policy: consent granted (police_risk, tryggest)"
+
+submit risk1 koordinator risk --subject-id "$FNR" --subject-name "$NAME" --level high --imminent \
+    --measure violence_alarm,restraining_order --review-by "$(date -d "+30 days" +%F)" \
+    --text "Invented: SARA-V3 done, high risk"
+R1_MID=$MID
+[ "$RC" -eq 0 ]
+result "policy: risk change with consent accepted"
+[ "$(decision "$W/risk1.json" police_risk)" = "identified FVL13A1-CONSENT" ]
+result "policy: risk change with consent: police identified (FVL13A1-CONSENT)"
+[ "$(decision "$W/risk1.json" tryggest)" = "identified FVL13A1-CONSENT" ]
+result "policy: risk change with consent: TryggEst identified (FVL13A1-CONSENT)"
+[ "$(decision "$W/risk1.json" crisis_centre)" = "withheld FVL13-CONFIDENTIAL" ]
+result "policy: risk change with consent: crisis centre (not named) withheld"
+wait_for "$W/out/politi-risk.jsonl" "$R1_MID" 10
+[ "$(facts politi-risk | awk -v m="$R1_MID" '$1 == m {print $3, $5}')" = "identified name,fnr" ]
+result "policy: the police received the risk change identified, with her fødselsnummer"
+
+sam koordinator consent withdraw "$CONSENT" >"$W/withdraw.out" 2>"$W/withdraw.err"
+[ $? -eq 0 ]
+result "policy: consent withdrawn"
+
+submit risk2 koordinator risk --subject-id "$FNR" --subject-name "$NAME" --level high \
+    --measure violence_alarm --text "Invented: seen near her flat"
+R2_MID=$MID
+[ "$(decision "$W/risk2.json" police_risk)" = "pseudonymised FVL13-RISK-PSEUDONYMISED" ]
+result "policy: risk change after withdrawal: police pseudonymised"
+[ "$(decision "$W/risk2.json" tryggest)" = "pseudonymised FVL13-RISK-PSEUDONYMISED" ]
+result "policy: risk change after withdrawal: TryggEst pseudonymised"
+wait_for "$W/out/politi-risk.jsonl" "$R2_MID" 10
+[ "$(facts politi-risk | awk -v m="$R2_MID" '$1 == m {print $3, $5}')" = "pseudonymised -" ]
+result "policy: the police received the next risk change pseudonymised, with no identifier"
+grep -qE "\"message_id\":\"$R2_MID\".*\"level\":\"high\".*\"measures\":\\[\"violence_alarm\"\\]" "$W/out/politi-risk.jsonl"
+result "policy: the pseudonymised risk change still carries level and measures"
+
+# ------------------------------------------------------------------ duty to avert
+
+submit avert vakt concern --subject-name "$NAME" --subject-id "$FNR" --subject-phone "$PHONE" \
+    --urgency acute --violence physical --not-informed "danger now" \
+    --text "Invented: he is at her door with a knife" \
+    --basis avert --justification "threat to kill, at her door now" --decision-maker "$DECIDER"
+AV_MID=$MID
+[ "$RC" -eq 0 ]
+result "avert: with justification and decision-maker accepted"
+[ "$(decision "$W/avert.json" police_risk)" = "identified STRL196-AVERT" ]
+result "avert: police identified (STRL196-AVERT)"
+[ "$(decision "$W/avert.json" tryggest)" = "pseudonymised FVL13-PSEUDONYMISED" ]
+result "avert: TryggEst not opened (pseudonymised)"
+[ "$(decision "$W/avert.json" crisis_centre)" = "withheld FVL13-CONFIDENTIAL" ]
+result "avert: crisis centre not opened (withheld)"
+grep -qF "decided by $DECIDER" "$W/avert.json"
+result "avert: the reason names the decision-maker"
+wait_for "$W/out/politi-risk.jsonl" "$AV_MID" 10
+[ "$(facts politi-risk | awk -v m="$AV_MID" '$1 == m {print $3, $4, $5}')" = "identified STRL196-AVERT name,fnr,phone" ] \
+    && ! grep -F "$AV_MID" "$W/out/politi-risk.jsonl" | grep -qF "knife"
+result "avert: the police received identity and phone, no free text"
+
+#   Without a justification: the CLI refuses before sending.
+sam vakt concern --subject-name "$NAME" --subject-phone "$PHONE" --urgency acute \
+    --text "Invented: no justification given" --basis avert --decision-maker "$DECIDER" \
+    >"$W/nojust.out" 2>"$W/nojust.err"
+rc=$?
+[ $rc -ne 0 ]
+result "avert: without a justification refused (non-zero exit)"
+grep -qi "justification" "$W/nojust.err"
+result "avert: without a justification: the reason is on stderr"
+
+#   A blank justification gets past the CLI: the broker itself refuses.
+submit blankjust vakt concern --subject-name "$NAME" --subject-phone "$PHONE" --urgency acute \
+    --text "Invented: blank justification" --basis avert --justification "   " --decision-maker "$DECIDER"
+BJ_MID=$MID
+[ "$RC" -eq 3 ]
+result "avert: blank justification refused by the broker (exit 3)"
+grep -q "BASIS_INCOMPLETE" "$W/blankjust.err"
+result "avert: blank justification: BASIS_INCOMPLETE on stderr"
+
+submit nodecider vakt concern --subject-name "$NAME" --subject-phone "$PHONE" --urgency acute \
+    --text "Invented: no decision-maker" --basis avert --justification "threat to kill" --decision-maker " "
+ND_MID=$MID
+[ "$RC" -eq 3 ] && grep -qi "decision-maker" "$W/nodecider.err"
+result "avert: blank decision-maker refused by the broker (exit 3, reason on stderr)"
+
+# ------------------------------------------------------------------ discussions
+
+submit clean koordinator discuss --text "A woman in her 30s, active substance use, afraid of her ex-partner." \
+    --question "Is this a case for RISK?"
+[ "$RC" -eq 0 ] && [ "$(decision "$W/clean.json" crisis_centre)" = "anonymised FVL13A2-ANON" ]
+result "discussion: an anonymous discussion passes (FVL13A2-ANON to the crisis centre too)"
+
+REFUSED=""
+for what in phone fnr name; do
+    case $what in
+        phone) text="Same woman, reach her on $PHONE tonight."; ident=$PHONE ;;
+        fnr)   text="Same woman, her number is $FNR in our file."; ident=$FNR ;;
+        name)  text="It is $NAME again, same worries."; ident=Testesen ;;
+    esac
+    #   Text mode and JSON mode both: neither may repeat the identifier.
+    sam koordinator discuss --text "$text" >"$W/d-$what.out" 2>"$W/d-$what.err"
+    rc=$?
+    submit "dj-$what" koordinator discuss --text "$text"
+    REFUSED="$REFUSED $MID"
+    [ $rc -eq 3 ] && [ "$RC" -eq 3 ]
+    result "discussion: with the $what refused (exit 3)"
+    grep -qE "IDENTIFIER_FOUND.*(at|character) [0-9]+" "$W/d-$what.err"
+    result "discussion: with the $what: IDENTIFIER_FOUND with kind and position on stderr"
+    ! grep -qF "$ident" "$W/d-$what.out" "$W/d-$what.err" "$W/dj-$what.json" "$W/dj-$what.err"
+    result "discussion: with the $what: the identifier is not on stdout or stderr"
+done
+
+# ------------------------------------------------------------------ what arrived
+
+#   Closing messages to every node that listens to discussions: once they
+#   are there, every earlier delivery is too.
+submit end1 koordinator discuss --text "End of the test day, thank you."
+E1=$MID
+submit end2 tryggest discuss --text "End of the test day from us too."
+E2=$MID
+ok=1
+for node in tryggest politi-risk krisesenter; do wait_for "$W/out/$node.jsonl" "$E1" 10 || ok=0; done
+wait_for "$W/out/koordinator.jsonl" "$E2" 10 || ok=0
+[ $ok -eq 1 ]
+result "listen: every node received the closing discussion"
+sleep 0.3
+for p in $LISTENERS; do kill "$p" 2>/dev/null; done
+LISTENERS=""
+
+for node in vakt koordinator tryggest politi-risk krisesenter; do facts "$node" >"$W/$node.facts"; done
+
+#   Police: identifiers only in the two identified deliveries (consent, avert).
+[ "$(awk '$5 != "-" && $3 != "identified"' "$W/politi-risk.facts" | wc -l)" -eq 0 ]
+result "grep police: the identifiers appear only in identified deliveries"
+[ "$(awk '$3 == "identified" {print $1}' "$W/politi-risk.facts" | sort | tr '\n' ' ')" \
+      = "$(printf '%s\n' "$R1_MID" "$AV_MID" | sort | tr '\n' ' ')" ]
+      result "grep police: exactly the consented risk change and the avert concern were identified"
+[ "$(awk -v m="$A_MID" '$1 == m {print $3, $5}' "$W/politi-risk.facts")" = "pseudonymised -" ]
+result "grep police: the concern before consent carried no identifier"
+
+#   Crisis centre: nothing about her at all: no identifier, no case, only
+#   the anonymous discussions.
+! grep -qF -e "$NAME" -e "$FNR" -e "$PHONE" -e "Testesen" "$W/out/krisesenter.jsonl"
+result "grep crisis centre: no name, fødselsnummer or phone anywhere"
+[ "$(awk '$2 != "case_discussion"' "$W/krisesenter.facts" | wc -l)" -eq 0 ] \
+    && ! grep -qF '"case_ref"' "$W/out/krisesenter.jsonl" \
+    && [ "$(wc -l < "$W/krisesenter.facts")" -ge 2 ]
+result "grep crisis centre: only anonymised discussions, no case reference"
+
+#   TryggEst: identifiers only under the consent.
+[ "$(awk '$5 != "-" && $4 != "FVL13A1-CONSENT"' "$W/tryggest.facts" | wc -l)" -eq 0 ] \
+    && [ "$(awk -v m="$R1_MID" '$1 == m {print $4}' "$W/tryggest.facts")" = "FVL13A1-CONSENT" ]
+result "grep TryggEst: the identifiers appear only under consent (FVL13A1-CONSENT)"
+[ "$(awk -v a="$A_MID" -v b="$AV_MID" '($1 == a || $1 == b) && $3 == "pseudonymised" && $5 == "-"' \
+        "$W/tryggest.facts" | wc -l)" -eq 2 ] \
+    && ! grep -F -e "$A_MID" -e "$AV_MID" "$W/out/tryggest.jsonl" | grep -qF '"text"'
+result "grep TryggEst: the concern and the avert concern came without identifier or text"
+[ "$(awk -v m="$R2_MID" '$1 == m {print $3, $5}' "$W/tryggest.facts")" = "pseudonymised -" ]
+result "grep TryggEst: the risk change after withdrawal carried no identifier"
+
+#   Resource centre: the coordinator got the duty phone's concern identified.
+[ "$(awk -v m="$A_MID" '$1 == m {print $3, $4, $5}' "$W/koordinator.facts")" = "identified SAME-AGENCY name,fnr,phone" ] \
+    && grep -F "$A_MID" "$W/out/koordinator.jsonl" | grep -qF "afraid of her ex-partner"
+result "grep resource centre: koordinator got the concern from vakt identified (SAME-AGENCY)"
+[ "$(awk '$2 == "concern_report"' "$W/vakt.facts" | wc -l)" -eq 0 ]
+result "grep resource centre: vakt got no copy of its own concerns"
+
+#   Nothing refused was delivered anywhere.
+leaked=0
+for m in $BJ_MID $ND_MID $REFUSED; do
+    [ -n "$m" ] && grep -qF "$m" "$W"/out/*.jsonl && leaked=1
+done
+grep -qF -e "no justification given" -e "reach her on" -e "in our file" -e "same worries" "$W"/out/*.jsonl && leaked=1
+[ $leaked -eq 0 ] && [ -n "$BJ_MID" ] && [ -n "$ND_MID" ]
+result "refused: no refused message reached any node"
+
+exit $((FAILS > 0))
