@@ -37,7 +37,7 @@ ITEST_BIN   := $(patsubst tests/integration/%.c,$(B)/tests/%,$(ITEST_SRC))
 HARNESS_OBJ := $(B)/tests/harness.o
 
 .PHONY: all check demo bench fuzz fuzz-run clean deps install
-all: $(B)/samhandd $(B)/samhand $(B)/libsamhand.a $(B)/samhand.pc $(UNIT_BIN) $(ITEST_BIN) $(B)/bench_submit
+all: $(B)/samhandd $(B)/samhand $(B)/libsamhand.a $(B)/samhand.pc $(UNIT_BIN) $(ITEST_BIN) $(B)/bench_submit $(B)/bench_parts
 
 deps:
 	@scripts/install-deps.sh
@@ -90,6 +90,9 @@ $(HARNESS_OBJ): tests/integration/harness.c tests/integration/harness.h $(GEN)/s
 $(B)/tests/itest_%: tests/integration/itest_%.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o tests/testlib.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(GEN) -Iclients/libsamhand -Itests -Itests/integration $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o $(LDLIBS)
+
+$(B)/bench_parts: tests/bench/bench_parts.c $(B)/libsamhandd.a
+	$(CC) $(CFLAGS) $(INC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/bench_submit: tests/bench/bench_submit.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o
 	$(CC) $(CFLAGS) -I$(GEN) -Itests -Itests/integration $(LDFLAGS) -o $@ $^ $(LDLIBS)

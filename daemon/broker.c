@@ -417,6 +417,7 @@ s_fail_batch (broker_t *self)
     }
     audit_reload (self->audit);
     registry_forget_writes (self->registry);
+    store_idem_rebuild (self->store);
     broker_recount (self);
 }
 

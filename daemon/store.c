@@ -2,6 +2,8 @@
 #include "store.h"
 #include <czmq.h>
 #include <sys/file.h>
+#include <openssl/evp.h>
+#include "idem.h"
 
 static const char *schema =
     "CREATE TABLE IF NOT EXISTS meta ("
@@ -19,7 +21,7 @@ static const char *schema =
     "  result BLOB,"                  //  packed SubmitResult: no personal data
     "  created_ms INTEGER NOT NULL,"
     "  expires_ms INTEGER NOT NULL,"
-    "  UNIQUE (sender_key, message_id));"
+    "  idem INTEGER NOT NULL);"           //  idempotency key: see idem.h
     "CREATE INDEX IF NOT EXISTS messages_subject ON messages (subject_key);"
     "CREATE TABLE IF NOT EXISTS outbox ("
     "  id INTEGER PRIMARY KEY,"       //  the delivery id
@@ -49,11 +51,11 @@ enum {
 };
 
 static const char *queries [Q_COUNT] = {
-    [Q_FIND] = "SELECT result FROM messages WHERE sender_key = ?1 AND message_id = ?2",
+    [Q_FIND] = "SELECT result, sender_key, message_id FROM messages WHERE id = ?1",
     [Q_INSERT_MESSAGE] =
         "INSERT INTO messages (sender_key, message_id, sender_node, sender_agency, kind,"
-        " acute, subject_key, payload, created_ms, expires_ms, result)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        " acute, subject_key, payload, created_ms, expires_ms, result, idem)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [Q_INSERT_OUTBOX] =
         "INSERT INTO outbox (message, node, agency, view, rule, basis, reason, classes)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -101,6 +103,7 @@ static const char *queries [Q_COUNT] = {
 };
 
 struct _store_t {
+    idem_t       *idem;           //  (sender, message id) -> row, in memory
     sqlite3      *db;
     sqlite3_stmt *stmt [Q_COUNT];
     bool          in_transaction;
@@ -182,7 +185,8 @@ store_new (const char *path)
     store_t *self = (store_t *) zmalloc (sizeof (store_t));
     if (!self)
         return NULL;
-    if (s_open_db (self, path)) {
+    self->idem = idem_new ();
+    if (!self->idem || s_open_db (self, path)) {
         store_destroy (&self);
         return NULL;
     }
@@ -193,6 +197,10 @@ store_new (const char *path)
             store_destroy (&self);
             return NULL;
         }
+    if (store_idem_rebuild (self)) {
+        store_destroy (&self);
+        return NULL;
+    }
     return self;
 }
 
@@ -208,6 +216,7 @@ store_destroy (store_t **self_p)
         sqlite3_finalize (self->stmt [i]);
     if (self->db && sqlite3_close (self->db) != SQLITE_OK)
         zsys_error ("store: close: %s", sqlite3_errmsg (self->db));
+    idem_destroy (&self->idem);
     free (self);
     *self_p = NULL;
 }
@@ -283,29 +292,69 @@ s_done (store_t *self, sqlite3_stmt *stmt, const char *what)
     return rc == SQLITE_DONE? 0: s_fail (self, what);
 }
 
+//  First 8 bytes of SHA-256 over the sender key and message id: a node
+//  cannot aim a collision at another node's messages.
+static uint64_t
+s_idem_key (const char *sender_key, const uint8_t message_id [16])
+{
+    uint8_t buf [64], digest [32];
+    size_t len = strlen (sender_key);
+    if (len > 40)
+        len = 40;
+    memcpy (buf, sender_key, len);
+    memcpy (buf + len, message_id, 16);
+    unsigned out = 0;
+    if (EVP_Digest (buf, len + 16, digest, &out, EVP_sha256 (), NULL) != 1)
+        return 0;
+    uint64_t key = 0;
+    for (int i = 0; i < 8; i++)
+        key = (key << 8) | digest [i];
+    return key;
+}
+
+//  Rebuilds the idempotency index from the messages that still hold
+//  their content (purged ones are past any sensible retry).
+int
+store_idem_rebuild (store_t *self)
+{
+    idem_clear (self->idem);
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT idem, id FROM messages WHERE payload IS NOT NULL",
+                            -1, &stmt, NULL) != SQLITE_OK)
+        return s_fail (self, "idem rebuild");
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        idem_put (self->idem, (uint64_t) sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 1));
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_DONE? 0: s_fail (self, "idem rebuild");
+}
+
 int
 store_message_find (store_t *self, const char *sender_key, const uint8_t message_id [16],
                     uint8_t **result, size_t *result_size)
 {
-    sqlite3_stmt *stmt = s_stmt (self, Q_FIND);
-    sqlite3_bind_text (stmt, 1, sender_key, -1, SQLITE_STATIC);
-    sqlite3_bind_blob (stmt, 2, message_id, 16, SQLITE_STATIC);
-    int rc = sqlite3_step (stmt);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset (stmt);
+    int64_t rowid = idem_get (self->idem, s_idem_key (sender_key, message_id));
+    if (!rowid)
         return 0;
-    }
+    sqlite3_stmt *stmt = s_stmt (self, Q_FIND);
+    sqlite3_bind_int64 (stmt, 1, rowid);
+    int rc = sqlite3_step (stmt);
     if (rc != SQLITE_ROW) {
         sqlite3_reset (stmt);
-        return s_fail (self, "find message");
+        return rc == SQLITE_DONE? 0: s_fail (self, "find message");
     }
+    //  The index is a hint: the row must be this sender's message.
+    const char *key = (const char *) sqlite3_column_text (stmt, 1);
+    bool same = key && streq (key, sender_key) && sqlite3_column_bytes (stmt, 2) == 16
+             && memcmp (sqlite3_column_blob (stmt, 2), message_id, 16) == 0;
     size_t size = (size_t) sqlite3_column_bytes (stmt, 0);
-    const void *blob = sqlite3_column_blob (stmt, 0);
-    *result = (uint8_t *) malloc (size? size: 1);
+    *result = same? (uint8_t *) malloc (size? size: 1): NULL;
     if (*result && size)
-        memcpy (*result, blob, size);
+        memcpy (*result, sqlite3_column_blob (stmt, 0), size);
     *result_size = size;
     sqlite3_reset (stmt);
+    if (!same)
+        return 0;
     return *result? 1: -1;
 }
 
@@ -326,9 +375,13 @@ store_message_insert (store_t *self, store_message_t *msg)
     sqlite3_bind_int64 (stmt, 10, msg->expires_ms);
     if (msg->result)
         sqlite3_bind_blob (stmt, 11, msg->result, (int) msg->result_size, SQLITE_STATIC);
+    uint64_t idem = s_idem_key (msg->sender_key, msg->message_id);
+    sqlite3_bind_int64 (stmt, 12, (int64_t) idem);
     if (s_done (self, stmt, "insert message"))
         return -1;
     msg->message = sqlite3_last_insert_rowid (self->db);
+    if (idem_put (self->idem, idem, msg->message))
+        return -1;
     return 0;
 }
 

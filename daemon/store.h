@@ -88,6 +88,10 @@ int store_message_find (store_t *self, const char *sender_key,
 
 int store_message_insert (store_t *self, store_message_t *msg);
 
+//  Rebuilds the in-memory idempotency index from the table (at open, and
+//  after a rolled-back transaction left it with rows that do not exist).
+int store_idem_rebuild (store_t *self);
+
 //  Adds an outbox entry; returns the delivery id or -1.
 int64_t store_outbox_insert (store_t *self, int64_t message, const char *node,
                              int agency, int view, const char *rule,

@@ -366,11 +366,22 @@ s_store_message (submit_t *s, const uint8_t *result, size_t result_size, int64_t
     if (workflow_submitted (s->broker, msg.message, s->submit->message_id.data, s->submit,
                             msg.subject_key))
         return -1;
+    //  One record carries the submit and every agency's decision: an audit
+    //  record costs about as much as the rest of a submit, and the rule id
+    //  names its legal basis (docs/POLICY.md). Deliveries get their own.
+    char detail [600];
+    size_t len = (size_t) snprintf (detail, sizeof detail, "%s", config_kind_name (s->kind));
+    for (int agency = 1; agency < 5 && len < sizeof detail; agency++)
+        if (s->decided [agency])
+            len += (size_t) snprintf (detail + len, sizeof detail - len, "; %s=%s %s",
+                                      config_agency_name (agency),
+                                      policy_view_name (s->decisions [agency].view),
+                                      s->decisions [agency].rule);
     audit_record_t record = { .event = "submitted", .message_id = s->submit->message_id.data,
                               .sender = s->sender->name, .agency = s->sender->agency,
                               .content_hash = content_hash,
                               .subject_key = msg.subject_key,
-                              .detail = config_kind_name (s->kind) };
+                              .detail = detail };
     return audit_append (s->broker->audit, &record, s->broker->now_ms);
 }
 
@@ -407,15 +418,19 @@ s_store_outbox (submit_t *s, int64_t message)
             session->dirty = true;
         }
     }
+    //  A disclosure under the duty to avert gets a record of its own, with
+    //  its basis and decision-maker, marked for review.
     for (int agency = 1; agency < 5; agency++) {
-        if (!s->decided [agency])
-            continue;
         policy_decision_t *d = &s->decisions [agency];
+        if (!s->decided [agency] || !d->review)
+            continue;
+        char detail [400];
+        snprintf (detail, sizeof detail, "duty to avert, marked for review: %s", d->reason);
         audit_record_t record = { .event = "decided", .message_id = s->submit->message_id.data,
                                   .sender = s->sender->name, .agency = agency, .view = d->view,
                                   .rule = d->rule, .basis = d->legal_basis,
                                   .subject_key = s->has_subject? s->subject_key: NULL,
-                                  .detail = d->review? "duty to avert: marked for review": d->reason };
+                                  .detail = detail };
         if (audit_append (s->broker->audit, &record, s->broker->now_ms))
             return -1;
     }

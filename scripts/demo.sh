@@ -162,12 +162,23 @@ what () {
 import json, sys
 for line in open (sys.argv [1]):
     d = json.loads (line)
-    if d.get ("message_id") != sys.argv [2]: continue
+    if d.get ("type") == "status" or d.get ("message_id") != sys.argv [2]: continue
     keep = ["view", "rule", "subject", "case_ref", "text", "urgency", "level", "measures",
             "review_by", "risk_factors", "imminent"]
     print ("   %s got: " % sys.argv [3] + json.dumps ({k: d [k] for k in keep if k in d},
                                                      ensure_ascii = False))' \
         "$OUT/$1.jsonl" "$2" "$1" | fold -s -w 76 | sed '2,$s/^/        /'
+}
+
+#   delivery_id NODE MID: the node's delivery id for a message (inbox --read
+#   takes it), from the node's listener output.
+delivery_id () {
+    "$PY" -c '
+import json, sys
+for line in open (sys.argv [1]):
+    d = json.loads (line)
+    if d.get ("type") != "status" and d.get ("message_id") == sys.argv [2]:
+        print (d ["delivery_id"]); break' "$OUT/$1.jsonl" "$2"
 }
 
 #   escalations MID: the escalation alerts in the coordinator's output.
@@ -318,10 +329,12 @@ say "Only the police get who she is, with the minimum (identity and phone, no te
 wait_for "$OUT/politi-risk.jsonl" "$F_MID" 10 || die "the police did not receive the acute concern"
 what politi-risk "$F_MID"
 if has_command inbox; then
-    say "The police RISK team reads it at once:"
-    show politi-risk inbox --read "$F_MID"
-    sam politi-risk inbox --read "$F_MID" 2>&1 | indent
-    [ "${PIPESTATUS[0]}" -eq 0 ] || { FAILED=1; say "(inbox --read failed)"; }
+    say "The police RISK team reads it at once (marking it read is what stops an acute concern from being escalated):"
+    F_DID=$(delivery_id politi-risk "$F_MID")
+    show politi-risk inbox --read "$F_DID"
+    sam politi-risk inbox --read "$F_DID" >"$OUT/f-read.txt" 2>&1 \
+        || { FAILED=1; say "(inbox --read failed)"; }
+    head -1 "$OUT/f-read.txt" | indent
 else
     missing inbox
 fi
@@ -343,10 +356,14 @@ escalations "$G_MID" | sed 's/^/   koordinator got ALERT: /'
 if has_command inbox; then
     say "TryggEst picks it up: its inbox lists what is waiting; reading it stops the escalation."
     show tryggest inbox
-    sam tryggest inbox 2>&1 | indent
-    show tryggest inbox --read "$G_MID"
-    sam tryggest inbox --read "$G_MID" 2>&1 | indent
-    [ "${PIPESTATUS[0]}" -eq 0 ] || { FAILED=1; say "(inbox --read failed)"; }
+    sam tryggest inbox >"$OUT/g-inbox.txt" 2>&1 || { FAILED=1; say "(inbox failed)"; }
+    awk '/^$/ {exit} {print}' "$OUT/g-inbox.txt" | indent
+    say "(and the other, non-acute items below it)"
+    G_DID=$(delivery_id tryggest "$G_MID")
+    show tryggest inbox --read "$G_DID"
+    sam tryggest inbox --read "$G_DID" >"$OUT/g-read.txt" 2>&1 \
+        || { FAILED=1; say "(inbox --read failed)"; }
+    head -1 "$OUT/g-read.txt" | indent
 else
     missing inbox
 fi
@@ -395,9 +412,16 @@ for f in sorted (glob.glob (os.path.join (out, "[a-g]*.json"))):
     steps [os.path.basename (f) [:-5]] = r
 for node in ["vakt", "koordinator", "tryggest", "politi-risk", "krisesenter"]:
     print ("   %s (%s)" % (node, labels [node]))
-    n = 0
+    n = 0; pushes = 0
     for line in open (os.path.join (out, node + ".jsonl"), encoding = "utf-8"):
         d = json.loads (line)
+        if d.get ("type") == "status":
+            #   Not a delivery: the broker telling a sender how its own
+            #   message is doing. It must not carry identifiers either.
+            pushes += 1
+            if any (v in line for v in (name, fnr, phone)):
+                print ("      STATUS UPDATE WITH AN IDENTIFIER: " + line.strip ())
+            continue
         if d.get ("message_id") == zmid: continue
         found = [w for w, v in (("name", name), ("fnr", fnr), ("phone", phone)) if v in line]
         kind = d ["kind"]
@@ -407,6 +431,8 @@ for node in ["vakt", "koordinator", "tryggest", "politi-risk", "krisesenter"]:
         n += 1
     if n == 0:
         print ("      (nothing)")
+    if pushes:
+        print ("      (and %d status updates on its own messages: who has them, who read them)" % pushes)
     agency = agency_of.get (node)
     for step, r in sorted (steps.items ()):
         for dec in r ["decisions"]:
@@ -427,9 +453,29 @@ say "Checked: the crisis centre got nothing about her; the police only in identi
 
 section "The audit: who has received information about Kari?"
 if has_command audit; then
-    show admin audit who-received --subject-id "$FNR"
-    sam admin audit who-received --subject-id "$FNR" 2>&1 | indent
-    [ "${PIPESTATUS[0]}" -eq 0 ] || { FAILED=1; say "(audit who-received failed)"; }
+    show admin audit who-received --subject-id "$FNR" --json
+    if sam admin audit who-received --subject-id "$FNR" --json >"$OUT/who.json" 2>"$OUT/who.err"; then
+        say "Every delivery about her, grouped by node, view and rule (the full list has each one with time and legal basis; leave out --json to see it):"
+        "$PY" -c '
+import json, sys
+r = json.load (open (sys.argv [1]))
+entries = r.get ("entries", [])
+groups = {}
+for e in entries:
+    if e.get ("event") != "delivered": continue
+    k = (e.get ("node", "-"), e.get ("view", "-"), e.get ("rule", "-"))
+    groups.setdefault (k, []).append (e.get ("time", ""))
+print ("      %-12s %-14s %-25s %s" % ("node", "view", "rule", "deliveries"))
+for (node, view, rule), times in sorted (groups.items ()):
+    print ("      %-12s %-14s %-25s %d" % (node, view, rule, len (times)))
+print ("      (%d audit records about her in all)" % len (entries))
+crisis = any (e.get ("node") == "krisesenter" for e in entries)
+print ("      the crisis centre: %s" % ("SOMETHING WAS SENT" if crisis else "nothing, ever"))
+sys.exit (1 if crisis or not groups else 0)' "$OUT/who.json" \
+            || { FAILED=1; say "(could not read the audit answer)"; }
+    else
+        cat "$OUT/who.err" | indent; FAILED=1; say "(audit who-received failed)"
+    fi
     say "And is the hash-chained audit log intact?"
     show admin audit verify
     sam admin audit verify 2>&1 | indent

@@ -84,6 +84,8 @@ void cli_error_json (json_t *j, const Samhand__V1__Error *error);
 
 //  One delivery as a JSON object (no newline) into J.
 void cli_delivery_json (json_t *j, const Samhand__V1__Deliver *d);
+//  Same, for inbox --all: READ adds "read":true (already marked read).
+void cli_inbox_item_json (json_t *j, const Samhand__V1__Deliver *d, bool read);
 //  One delivery as a readable block on OUT.
 void cli_delivery_text (FILE *out, const Samhand__V1__Deliver *d, bool colour);
 
@@ -112,9 +114,10 @@ char *cli_delivery_summary (const Samhand__V1__Deliver *d, char *out, size_t siz
 //  The first MAX characters (not bytes) of TEXT on one line into OUT.
 char *cli_text_head (const char *text, size_t max, char *out, size_t size);
 
-//  The inbox as a table, acute items first and set apart (in colour when
-//  COLOUR).
-void cli_inbox_text (FILE *out, Samhand__V1__Deliver *const *items, size_t n, bool colour);
+//  The inbox as a table, unread acute items first and set apart (in
+//  colour when COLOUR). READ (may be NULL) marks items already read.
+void cli_inbox_text (FILE *out, Samhand__V1__Deliver *const *items, const bool *read,
+                     size_t n, bool colour);
 
 //  One audit entry as a JSON object; WITH_CHAIN adds "sender" and the
 //  hashes (export). A table of entries (who-received).

@@ -209,8 +209,12 @@ s_who_received (cli_t *cli, samhand_client_t *client, Samhand__V1__AuditQuery *q
     else {
         if (r->n_entries)
             cli_audit_text (stdout, r->entries, r->n_entries);
-        else
+        else {
             printf ("No delivery of information about this person is recorded.\n");
+            fprintf (stderr, "The broker knows a person by what the messages named: the "
+                             "national id if\nthere was one, else name with birth date, "
+                             "else phone. Try the other ways, or --case.\n");
+        }
         code = fflush (stdout) || ferror (stdout)? EXIT_FAILED: EXIT_OK;
         if (r->n_entries)
             fprintf (stderr, "%zu record%s (times are local)\n", r->n_entries,

@@ -124,8 +124,8 @@ s_reads_text (const reads_t *reads)
 }
 
 static int
-s_show (const Samhand__V1__InboxReply *inbox, const reads_t *reads, bool json, bool full,
-        bool colour)
+s_show (const Samhand__V1__InboxReply *inbox, const bool *read, const reads_t *reads,
+        bool json, bool full, bool colour)
 {
     if (json) {
         json_t j;
@@ -135,7 +135,7 @@ s_show (const Samhand__V1__InboxReply *inbox, const reads_t *reads, bool json, b
             s_reads_json (&j, reads);
         json_array_begin (&j, "items");
         for (size_t i = 0; i < inbox->n_items; i++)
-            cli_delivery_json (&j, inbox->items [i]);
+            cli_inbox_item_json (&j, inbox->items [i], read [i]);
         json_array_end (&j);
         json_object_end (&j);
         int rc = cli_json_out (&j);
@@ -147,17 +147,40 @@ s_show (const Samhand__V1__InboxReply *inbox, const reads_t *reads, bool json, b
         printf ("\n");
     }
     if (full) {
-        //  Acute first, as in the table.
+        //  Unread acute first, as in the table.
         for (int pass = 0; pass < 2; pass++)
             for (size_t i = 0; i < inbox->n_items; i++)
-                if (inbox->items [i]->acute == (pass == 0))
-                    cli_delivery_text (stdout, inbox->items [i], colour);
+                if ((inbox->items [i]->acute && !read [i]) == (pass == 0)) {
+                    //  Read already: no "act now" banner over it.
+                    Samhand__V1__Deliver item = *inbox->items [i];
+                    if (read [i]) {
+                        printf ("(already read%s)\n", item.acute? "; was acute": "");
+                        item.acute = false;
+                    }
+                    cli_delivery_text (stdout, &item, colour);
+                }
         if (!inbox->n_items)
             printf ("Nothing waiting.\n");
     }
     else
-        cli_inbox_text (stdout, inbox->items, inbox->n_items, colour);
+        cli_inbox_text (stdout, inbox->items, read, inbox->n_items, colour);
     return fflush (stdout) == 0 && !ferror (stdout)? 0: -1;
+}
+
+//  Asks for the inbox; NULL after saying why (*CODE set).
+static Samhand__V1__Frame *
+s_query (cli_t *cli, samhand_client_t *client, bool include_read, bool json, int *code)
+{
+    Samhand__V1__Frame *reply = samhand_client_inbox (client, include_read, 0, cli->wait_ms);
+    if (!reply)
+        *code = cli_no_answer (client, cli->wait_ms);
+    else
+    if (reply->command_case != SAMHAND__V1__FRAME__COMMAND_INBOX_REPLY
+    ||  reply->inbox_reply->error) {
+        *code = cli_refusal ("inbox", reply, json, NULL);
+        samhand_frame_destroy (&reply);
+    }
+    return reply;
 }
 
 int
@@ -207,39 +230,46 @@ cmd_inbox (cli_t *cli, int argc, char **argv)
         samhand_client_destroy (&client);
         return code;
     }
-    Samhand__V1__Frame *reply = samhand_client_inbox (client, all, 0, cli->wait_ms);
+    //  The unread items; with --all also everything, to tell them apart
+    //  (a listing item carries no state of its own).
+    Samhand__V1__Frame *unread = s_query (cli, client, false, json, &code);
+    Samhand__V1__Frame *reply = unread && all? s_query (cli, client, true, json, &code): NULL;
+    if (!all) {
+        reply = unread;
+        unread = NULL;
+    }
     if (!reply) {
         if (reads.count && !json)
             s_reads_text (&reads);
-        code = cli_no_answer (client, cli->wait_ms);
     }
-    else
-    if (reply->command_case != SAMHAND__V1__FRAME__COMMAND_INBOX_REPLY
-    ||  reply->inbox_reply->error)
-        code = cli_refusal ("inbox", reply, json, NULL);
     else {
         const Samhand__V1__InboxReply *inbox = reply->inbox_reply;
-        //  Without --all the listing holds only unread items: one taken
-        //  as read must not be in it.
-        for (size_t i = 0; !all && i < reads.count; i++)
-            if (reads.codes [i] == 0 && s_listed (inbox, reads.ids [i]))
+        const Samhand__V1__InboxReply *open = unread? unread->inbox_reply: inbox;
+        //  One taken as read must no longer be among the unread.
+        for (size_t i = 0; i < reads.count; i++)
+            if (reads.codes [i] == 0 && s_listed (open, reads.ids [i]))
                 reads.codes [i] = -1;
-        if (s_show (inbox, &reads, json, full, cli->tty)) {
+        bool *read = (bool *) calloc (inbox->n_items + 1, sizeof (bool));
+        size_t acute = 0;
+        for (size_t i = 0; read && i < inbox->n_items; i++) {
+            read [i] = unread && !s_listed (open, inbox->items [i]->delivery_id);
+            acute += inbox->items [i]->acute && !read [i];
+        }
+        if (!read || s_show (inbox, read, &reads, json, full, cli->tty)) {
             fprintf (stderr, "samhand: cannot write the output\n");
             code = EXIT_FAILED;
         }
-        size_t acute = 0;
-        for (size_t i = 0; i < inbox->n_items; i++)
-            acute += inbox->items [i]->acute;
+        free (read);
         if (inbox->n_items >= INBOX_BROKER_MAX)
             fprintf (stderr, "samhand: only the oldest %d items are shown\n", INBOX_BROKER_MAX);
         if (!json && inbox->n_items)
-            fprintf (stderr, "%zu item%s, %zu acute. Mark read: samhand inbox --read ID\n",
-                     inbox->n_items, inbox->n_items == 1? "": "s", acute);
+            fprintf (stderr, "%zu item%s, %zu unread acute. Mark read: samhand inbox --read "
+                             "ID\n", inbox->n_items, inbox->n_items == 1? "": "s", acute);
         for (size_t i = 0; code == EXIT_OK && i < reads.count; i++)
             if (reads.codes [i])
                 code = EXIT_REFUSED;
     }
+    samhand_frame_destroy (&unread);
     samhand_frame_destroy (&reply);
     samhand_client_destroy (&client);
     return code;

@@ -383,6 +383,324 @@ test_library_helpers (void)
            "node names: letters, digits, - and _ only");
 }
 
+static void
+test_ids_and_times (void)
+{
+    uint8_t id [16];
+    CHECK (opts_hex ("D121A4CB8DEBBB2D904237F73D8038ab", id, 16) == 0
+           && id [0] == 0xd1 && id [1] == 0x21 && id [15] == 0xab,
+           "hex id: 32 digits, either case");
+    CHECK (opts_hex ("d121a4cb8debbb2d904237f73d8038a", id, 16) == -1
+           && opts_hex ("d121a4cb8debbb2d904237f73d8038abc", id, 16) == -1
+           && opts_hex ("g121a4cb8debbb2d904237f73d8038ab", id, 16) == -1
+           && opts_hex ("d121a4cb-debbb2d904237f73d8038ab", id, 16) == -1
+           && opts_hex ("", id, 16) == -1 && opts_hex (NULL, id, 16) == -1,
+           "hex id: wrong length or a non-hex digit is refused");
+    CHECK (opts_time_to_unix ("2030-05-01T12:00:00Z", false) == 1903867200
+           && opts_time_to_unix ("2030-05-01T12:34:56Z", false) == 1903869296
+           && opts_time_to_unix ("2030-05-01 12:00Z", true) == 1903867200,
+           "time: UTC with Z, with or without seconds, T or space");
+    int64_t day = opts_time_to_unix ("2030-05-01", false);
+    int64_t end = opts_time_to_unix ("2030-05-01", true);
+    int64_t noon = opts_time_to_unix ("2030-05-01T12:00", false);
+    CHECK (day > 0 && end - day >= 23 * 3600 && end - day <= 25 * 3600
+           && noon - day >= 11 * 3600 && noon - day <= 13 * 3600,
+           "time: a date is its local midnight, or the next one at the end of the day");
+    CHECK (opts_time_to_unix ("2030-05-01T24:00", false) == -1
+           && opts_time_to_unix ("2030-05-01T12:60", false) == -1
+           && opts_time_to_unix ("2030-05-01T12", false) == -1
+           && opts_time_to_unix ("2030-02-30T10:00", false) == -1
+           && opts_time_to_unix ("2030-05-01X12:00", false) == -1
+           && opts_time_to_unix ("2030-05-01T12:00:00+02", false) == -1
+           && opts_time_to_unix ("yesterday", false) == -1
+           && opts_time_to_unix ("", false) == -1,
+           "time: impossible hours, days and other forms are refused");
+    char when [32];
+    CHECK (streq (cli_time_iso (1903869296000, when, sizeof when), "2030-05-01T12:34:56Z")
+           && streq (cli_time_iso (0, when, sizeof when), ""),
+           "time: ISO 8601 UTC from milliseconds; 0 is empty");
+    CHECK (streq (cli_time_local (0, CLI_TIME_FORMAT, when, sizeof when), "")
+           && strlen (cli_time_local (1903869296000, CLI_TIME_FORMAT, when, sizeof when)) == 16,
+           "time: local time for people, 0 is empty");
+}
+
+static void
+test_text_head (void)
+{
+    char out [256];
+    CHECK (streq (cli_text_head ("  Short text\n", 60, out, sizeof out), "Short text"),
+           "head: a short text is kept, trimmed");
+    CHECK (streq (cli_text_head ("a\n\n b\t\tc", 60, out, sizeof out), "a b c"),
+           "head: runs of white space and newlines become one space");
+    CHECK (streq (cli_text_head ("0123456789 0123456789", 10, out, sizeof out),
+                  "0123456789..."), "head: cut after MAX characters, with ...");
+    CHECK (streq (cli_text_head ("0123456789   \n", 10, out, sizeof out), "0123456789"),
+           "head: trailing white space is not a cut");
+    char norwegian [200] = "";
+    for (int i = 0; i < 70; i++)
+        strcat (norwegian, "ø");
+    cli_text_head (norwegian, 60, out, sizeof out);
+    CHECK (strlen (out) == 60 * 2 + 3 && json_utf8_valid (out, strlen (out)),
+           "head: counts characters, not bytes (60 x ø)");
+    cli_text_head (norwegian, 60, out, 10);
+    CHECK (json_utf8_valid (out, strlen (out)) && strlen (out) < 10
+           && strstr (out, "..."), "head: a small buffer never splits a character");
+    CHECK (streq (cli_text_head (NULL, 60, out, sizeof out), ""), "head: NULL is empty");
+}
+
+static void
+test_summary (void)
+{
+    //  Invented content.
+    char out [512];
+    Samhand__V1__Deliver d = SAMHAND__V1__DELIVER__INIT;
+    Samhand__V1__ConcernReport c = SAMHAND__V1__CONCERN_REPORT__INIT;
+    c.case_ref = "TE-AAAA-BBBB-CCCC";
+    c.urgency = SAMHAND__V1__URGENCY__ACUTE;
+    c.text = "Invented: she called the duty phone\nat night, afraid of her partner, and "
+             "asked for a crisis bed for tonight.";
+    d.body_case = SAMHAND__V1__DELIVER__BODY_CONCERN;
+    d.concern = &c;
+    cli_delivery_summary (&d, out, sizeof out);
+    CHECK (streq (out, "TE-AAAA-BBBB-CCCC acute: Invented: she called the duty phone at night, "
+                       "afraid of her..."), "summary: concern = case ref, urgency, 60 chars");
+    Samhand__V1__RiskChange r = SAMHAND__V1__RISK_CHANGE__INIT;
+    r.case_ref = "PR-AAAA-BBBB-CCCC";
+    r.level = SAMHAND__V1__RISK_LEVEL__HIGH;
+    r.imminent = true;
+    d.body_case = SAMHAND__V1__DELIVER__BODY_RISK_CHANGE;
+    d.risk_change = &r;
+    CHECK (streq (cli_delivery_summary (&d, out, sizeof out),
+                  "PR-AAAA-BBBB-CCCC risk high, imminent"), "summary: risk = case ref, level");
+    Samhand__V1__Alert a = SAMHAND__V1__ALERT__INIT;
+    a.type = "escalation";
+    a.text = "ACUTE concern not read";
+    d.body_case = SAMHAND__V1__DELIVER__BODY_ALERT;
+    d.alert = &a;
+    CHECK (streq (cli_delivery_summary (&d, out, sizeof out),
+                  "escalation: ACUTE concern not read"), "summary: alert = type and text");
+    d.body_case = SAMHAND__V1__DELIVER__BODY__NOT_SET;
+    d.view = SAMHAND__V1__VIEW__WITHHELD;
+    CHECK (streq (cli_delivery_summary (&d, out, sizeof out),
+                  "(content withheld from your agency)"), "summary: withheld says so");
+    cli_delivery_summary (&d, out, 8);
+    CHECK (strlen (out) == 7, "summary: the output bound is kept");
+}
+
+static void
+test_status_json (void)
+{
+    Samhand__V1__StatusReport r = SAMHAND__V1__STATUS_REPORT__INIT;
+    Samhand__V1__NodeStatus n = SAMHAND__V1__NODE_STATUS__INIT;
+    Samhand__V1__NodeStatus *nodes [] = { &n };
+    uint8_t id [16] = { 0xd1, 0x21 };
+    r.message_id.data = id;
+    r.message_id.len = 16;
+    r.kind = SAMHAND__V1__KIND__CONCERN_REPORT;
+    r.state = "delivered";
+    r.submitted_at = 1903869296000;
+    r.nodes = nodes;
+    r.n_nodes = 1;
+    n.node = "tryggest";
+    n.agency = SAMHAND__V1__AGENCY__TRYGGEST;
+    n.view = SAMHAND__V1__VIEW__PSEUDONYMISED;
+    n.state = "received";
+    n.attempts = 1;
+    n.delivery_id = 2;
+    n.sent_at = 1903869296000;
+    n.received_at = 1903869297000;
+    json_t j;
+    json_init (&j);
+    cli_status_json (&j, &r, NULL);
+    CHECK (json_text (&j) && streq (json_text (&j),
+           "{\"message_id\":\"d1210000000000000000000000000000\",\"kind\":\"concern_report\","
+           "\"state\":\"delivered\",\"submitted_at\":\"2030-05-01T12:34:56Z\",\"nodes\":["
+           "{\"node\":\"tryggest\",\"agency\":\"tryggest\",\"view\":\"pseudonymised\","
+           "\"state\":\"received\",\"attempts\":1,\"delivery_id\":2,"
+           "\"sent_at\":\"2030-05-01T12:34:56Z\",\"received_at\":\"2030-05-01T12:34:57Z\"}]}"),
+           "status json: the documented shape, zero times left out");
+    json_free (&j);
+    json_init (&j);
+    cli_status_json (&j, &r, "status");
+    CHECK (json_text (&j) && strncmp (json_text (&j), "{\"type\":\"status\",\"message_id\":", 30)
+           == 0, "status json: listen's lines start with \"type\":\"status\"");
+    json_free (&j);
+
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&buf, &size);
+    if (!out) {
+        CHECK (false, "status text: memstream");
+        return;
+    }
+    n.node = "tryg\x1b[2Jgest";
+    cli_status_text (out, &r);
+    cli_status_line (out, &r);
+    fclose (out);
+    CHECK (buf && strstr (buf, "state      delivered: ") && strstr (buf, "NODE ")
+           && strstr (buf, "tryg?[2Jgest  ") && !strchr (buf, '\x1b')
+           && strstr (buf, "status  concern_report d1210000000000000000000000000000  delivered"
+                           "  (tryg?[2Jgest received)"),
+           "status text: table and line, control characters neutralised");
+    free (buf);
+}
+
+static void
+test_inbox_text (void)
+{
+    //  Invented content.
+    Samhand__V1__Deliver routine = SAMHAND__V1__DELIVER__INIT, acute = SAMHAND__V1__DELIVER__INIT;
+    Samhand__V1__CaseDiscussion talk = SAMHAND__V1__CASE_DISCUSSION__INIT;
+    talk.text = "A woman in her 30s\nasks for advice";
+    routine.delivery_id = 7;
+    routine.kind = SAMHAND__V1__KIND__CASE_DISCUSSION;
+    routine.sender_node = "vakt";
+    routine.sender_agency = SAMHAND__V1__AGENCY__RESOURCE_CENTRE;
+    routine.view = SAMHAND__V1__VIEW__ANONYMISED;
+    routine.body_case = SAMHAND__V1__DELIVER__BODY_DISCUSSION;
+    routine.discussion = &talk;
+    acute = routine;
+    acute.delivery_id = 9;
+    acute.acute = true;
+    Samhand__V1__Deliver *items [] = { &routine, &acute };
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&buf, &size);
+    if (!out) {
+        CHECK (false, "inbox text: memstream");
+        return;
+    }
+    cli_inbox_text (out, items, NULL, 2, false);
+    fclose (out);
+    const char *acute_row = buf? strstr (buf, "ACUTE  9 "): NULL;
+    const char *other_row = buf? strstr (buf, "       7 "): NULL;
+    CHECK (buf && strncmp (buf, "ACUTE - 1 unread", 16) == 0 && acute_row && other_row
+           && acute_row < other_row && strstr (buf, "1 other:")
+           && strstr (buf, "vakt (resource_centre)  anonymised  A woman in her 30s asks for "
+                           "advice\n") && !strchr (buf, '\x1b'),
+           "inbox text: acute set apart and first, one line per item, no colour off a tty");
+    free (buf);
+
+    bool read [] = { false, true };
+    buf = NULL;
+    out = open_memstream (&buf, &size);
+    if (!out) {
+        CHECK (false, "inbox text: memstream");
+        return;
+    }
+    cli_inbox_text (out, items, read, 2, true);
+    cli_inbox_text (out, items, NULL, 0, true);
+    fclose (out);
+    CHECK (buf && !strstr (buf, "ACUTE - ") && strstr (buf, "read  9 ")
+           && strstr (buf, "Nothing waiting."),
+           "inbox text: an acute item already read is not in the act-now section");
+    free (buf);
+
+    json_t j;
+    json_init (&j);
+    cli_inbox_item_json (&j, &acute, true);
+    CHECK (json_text (&j) && strncmp (json_text (&j), "{\"delivery_id\":9,", 17) == 0
+           && strstr (json_text (&j), "\"acute\":true") && strstr (json_text (&j), ",\"read\":true}"),
+           "inbox json: a delivery object, read items marked");
+    json_free (&j);
+}
+
+static void
+test_audit_and_dead_json (void)
+{
+    Samhand__V1__AuditEntry e = SAMHAND__V1__AUDIT_ENTRY__INIT;
+    uint8_t id [16] = { 0xab }, hash [32] = { 0x01, 0x02 };
+    e.seq = 42;
+    e.ts_ms = 1903869296000;
+    e.event = "delivered";
+    e.sender = "vakt";
+    e.node = "politi-risk";
+    e.agency = SAMHAND__V1__AGENCY__POLICE_RISK;
+    e.view = SAMHAND__V1__VIEW__PSEUDONYMISED;
+    e.rule = "FVL13-PSEUDONYMISED";
+    e.legal_basis = "";
+    e.message_id.data = id;
+    e.message_id.len = 16;
+    e.detail = "delivery 3";
+    e.hash.data = hash;
+    e.hash.len = 32;
+    json_t j;
+    json_init (&j);
+    cli_audit_json (&j, &e, false);
+    CHECK (json_text (&j) && streq (json_text (&j),
+           "{\"seq\":42,\"time\":\"2030-05-01T12:34:56Z\",\"event\":\"delivered\","
+           "\"node\":\"politi-risk\",\"agency\":\"police_risk\",\"view\":\"pseudonymised\","
+           "\"rule\":\"FVL13-PSEUDONYMISED\",\"message_id\":\"ab000000000000000000000000000000\","
+           "\"detail\":\"delivery 3\"}"),
+           "audit json: who-received shape, empty legal basis left out, no chain fields");
+    json_free (&j);
+    json_init (&j);
+    cli_audit_json (&j, &e, true);
+    CHECK (json_text (&j) && strstr (json_text (&j), "\"event\":\"delivered\",\"sender\":\"vakt\",")
+           && strstr (json_text (&j), ",\"hash\":\"0102000000000000000000000000000000000000"
+                                      "000000000000000000000000\"}"),
+           "audit json: export adds sender and hash");
+    json_free (&j);
+
+    Samhand__V1__DeadLetter l = SAMHAND__V1__DEAD_LETTER__INIT;
+    l.delivery_id = 40;
+    l.message_id.data = id;
+    l.message_id.len = 16;
+    l.node = "politi-risk";
+    l.kind = SAMHAND__V1__KIND__CONCERN_REPORT;
+    l.attempts = 10;
+    l.sender_node = "vakt";
+    l.submitted_at = 1903869296000;
+    json_init (&j);
+    cli_dead_letter_json (&j, &l);
+    CHECK (json_text (&j) && streq (json_text (&j),
+           "{\"delivery_id\":40,\"message_id\":\"ab000000000000000000000000000000\","
+           "\"node\":\"politi-risk\",\"kind\":\"concern_report\",\"attempts\":10,"
+           "\"sender\":\"vakt\",\"submitted_at\":\"2030-05-01T12:34:56Z\"}"),
+           "dead letter json: the documented shape");
+    json_free (&j);
+
+    Samhand__V1__DeadLetter *list [] = { &l };
+    Samhand__V1__AuditEntry *entries [] = { &e };
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&buf, &size);
+    if (!out) {
+        CHECK (false, "audit text: memstream");
+        return;
+    }
+    cli_dead_letters_text (out, list, 1);
+    cli_audit_text (out, entries, 1);
+    fclose (out);
+    CHECK (buf && strstr (buf, "DELIVERY  NODE         KIND            TRIES  SENDER  SUBMITTED\n"
+                               "40        politi-risk  concern_report  10     vakt    ")
+           && strstr (buf, "EVENT      NODE         AGENCY       VIEW           RULE")
+           && strstr (buf, "  FVL13-PSEUDONYMISED  -\n"),
+           "tables: aligned columns, '-' for an empty cell");
+    free (buf);
+}
+
+static void
+test_submit_case_ref (void)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__SubmitResult result = SAMHAND__V1__SUBMIT_RESULT__INIT;
+    uint8_t id [16] = { 0xaa };
+    result.accepted = true;
+    result.message_id.data = id;
+    result.message_id.len = 16;
+    result.case_ref = "RC-7KQ4-M2XD-9FHA";
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT;
+    frame.submit_result = &result;
+    json_t j;
+    json_init (&j);
+    cli_submit_json (&j, &frame, "concern_report");
+    CHECK (json_text (&j) && strstr (json_text (&j),
+                                     "\"duplicate\":false,\"case_ref\":\"RC-7KQ4-M2XD-9FHA\","),
+           "submit json: case_ref when the broker set one");
+    json_free (&j);
+}
+
 int
 cmd_selftest (cli_t *cli, int argc, char **argv)
 {
@@ -401,6 +719,13 @@ cmd_selftest (cli_t *cli, int argc, char **argv)
     test_submit_json ();
     test_safe_print ();
     test_library_helpers ();
+    test_ids_and_times ();
+    test_text_head ();
+    test_summary ();
+    test_status_json ();
+    test_inbox_text ();
+    test_audit_and_dead_json ();
+    test_submit_case_ref ();
     printf ("selftest: %d passed, %d failed\n", s_passed, s_failed);
     return s_failed? EXIT_FAILED: EXIT_OK;
 }

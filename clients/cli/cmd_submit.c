@@ -47,7 +47,12 @@ static const char *common_help =
     "                       has not confirmed by then gets nothing, and you get a\n"
     "                       non-delivery alert); can only shorten the usual time\n"
     "  --json               print the result as one JSON object\n"
-    "  -c FILE              this node's settings (or SAMHAND_CONFIG)\n";
+    "  -c FILE              this node's settings (or SAMHAND_CONFIG)\n"
+    "\n"
+    "The answer starts with 'accepted' and the message id: samhand status ID\n"
+    "shows later who has it and who has read it. 'case ref:' is your agency's\n"
+    "reference for the person: use it with --case instead of naming her/him\n"
+    "again.\n";
 
 //  Everything a Submit points to lives here for the life of the command.
 typedef struct {

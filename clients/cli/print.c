@@ -173,10 +173,29 @@ cli_time_local (int64_t unix_ms, const char *format, char *out, size_t size)
     return out;
 }
 
+static void s_delivery_members (json_t *j, const Samhand__V1__Deliver *d);
+
 void
 cli_delivery_json (json_t *j, const Samhand__V1__Deliver *d)
 {
     json_object_begin (j, NULL);
+    s_delivery_members (j, d);
+    json_object_end (j);
+}
+
+void
+cli_inbox_item_json (json_t *j, const Samhand__V1__Deliver *d, bool read)
+{
+    json_object_begin (j, NULL);
+    s_delivery_members (j, d);
+    if (read)
+        json_bool (j, "read", true);
+    json_object_end (j);
+}
+
+static void
+s_delivery_members (json_t *j, const Samhand__V1__Deliver *d)
+{
     json_uint (j, "delivery_id", d->delivery_id);
     json_hex (j, "message_id", d->message_id.data, d->message_id.len);
     json_str (j, "kind", samhand_kind_name (d->kind));
@@ -273,7 +292,6 @@ cli_delivery_json (json_t *j, const Samhand__V1__Deliver *d)
         default:
             break;
     }
-    json_object_end (j);
 }
 
 //  "  label     value" with the value made safe; skipped when empty.

@@ -186,7 +186,8 @@ s_node_state_meaning (const char *state)
         { "pending", "waiting for the node to connect and collect it" },
         { "sent", "sent, the node has not confirmed it yet" },
         { "expired", "the time to live passed before the node confirmed it: not delivered" },
-        { "dead", "gave up after too many tries: samhand admin dead-letters --requeue ID" },
+        { "dead", "gave up after too many tries; an administrator can put it back\n"
+                  "            (samhand admin dead-letters --requeue DELIVERY)" },
         { "withdrawn", "held back after the consent was withdrawn" },
     };
     for (size_t i = 0; i < sizeof meanings / sizeof *meanings; i++)
@@ -362,13 +363,13 @@ cli_delivery_summary (const Samhand__V1__Deliver *d, char *out, size_t size)
             break;
         case SAMHAND__V1__DELIVER__BODY_RISK_CHANGE: {
             const Samhand__V1__RiskChange *r = d->risk_change;
+            char level [64] = "";
+            if (r->level || r->imminent)
+                snprintf (level, sizeof level, "%s%s%s%s", r->level? "risk ": "",
+                          r->level? samhand_risk_level_name (r->level): "",
+                          r->level && r->imminent? ", ": "", r->imminent? "imminent": "");
             s_append (head, sizeof head, r->case_ref);
-            if (r->level) {
-                s_append (head, sizeof head, "level");
-                s_append (head, sizeof head, samhand_risk_level_name (r->level));
-            }
-            if (r->imminent)
-                s_append (head, sizeof head, "imminent");
+            s_append (head, sizeof head, level);
             text = r->text;
             break;
         }
@@ -403,11 +404,11 @@ cli_delivery_summary (const Samhand__V1__Deliver *d, char *out, size_t size)
 }
 
 static void
-s_inbox_row (row_t *row, const Samhand__V1__Deliver *d)
+s_inbox_row (row_t *row, const Samhand__V1__Deliver *d, bool read)
 {
     char text [CELL_SIZE];
     snprintf (text, sizeof text, "%" PRIu64, d->delivery_id);
-    s_set (row, 0, d->acute? "ACUTE": "");
+    s_set (row, 0, read? "read": d->acute? "ACUTE": "");
     s_set (row, 1, text);
     s_time_cell (row, 2, d->submitted_at);
     s_set (row, 3, samhand_kind_name (d->kind));
@@ -423,7 +424,8 @@ s_inbox_row (row_t *row, const Samhand__V1__Deliver *d)
 }
 
 void
-cli_inbox_text (FILE *out, Samhand__V1__Deliver *const *items, size_t n, bool colour)
+cli_inbox_text (FILE *out, Samhand__V1__Deliver *const *items, const bool *read, size_t n,
+                bool colour)
 {
     if (!n) {
         fprintf (out, "Nothing waiting.\n");
@@ -433,23 +435,29 @@ cli_inbox_text (FILE *out, Samhand__V1__Deliver *const *items, size_t n, bool co
     table_t t;
     s_table_init (&t, 7, head);
     row_t *rows = (row_t *) calloc (n, sizeof (row_t));
-    if (!rows)
+    bool *urgent = (bool *) calloc (n, sizeof (bool));
+    if (!rows || !urgent) {
+        free (rows);
+        free (urgent);
         return;
+    }
     size_t acute = 0;
     for (size_t i = 0; i < n; i++) {
-        s_inbox_row (&rows [i], items [i]);
+        bool done = read && read [i];
+        s_inbox_row (&rows [i], items [i], done);
         s_table_fit (&t, &rows [i]);
-        acute += items [i]->acute;
+        urgent [i] = items [i]->acute && !done;
+        acute += urgent [i];
     }
-    //  Acute items first, under their own heading: they are escalated
-    //  until someone marks them read.
+    //  Unread acute items first, under their own heading: they are
+    //  escalated until someone marks them read.
     if (acute) {
-        fprintf (out, "%sACUTE - %zu waiting: act now, then mark read with "
+        fprintf (out, "%sACUTE - %zu unread: act now, then mark read with "
                       "samhand inbox --read ID%s\n", colour? ANSI_ACUTE: "", acute,
                  colour? ANSI_RESET: "");
         s_table_head (out, &t);
         for (size_t i = 0; i < n; i++)
-            if (items [i]->acute)
+            if (urgent [i])
                 s_table_row (out, &t, &rows [i], colour? ANSI_BOLD: NULL);
         if (acute < n)
             fprintf (out, "\n%zu other%s:\n", n - acute, n - acute == 1? "": "s");
@@ -457,10 +465,11 @@ cli_inbox_text (FILE *out, Samhand__V1__Deliver *const *items, size_t n, bool co
     if (acute < n) {
         s_table_head (out, &t);
         for (size_t i = 0; i < n; i++)
-            if (!items [i]->acute)
+            if (!urgent [i])
                 s_table_row (out, &t, &rows [i], NULL);
     }
     free (rows);
+    free (urgent);
 }
 
 //  ---------------------------------------------------------------- audit

@@ -13,7 +13,7 @@
 #   Prints "PASS name" / "FAIL name" per check; exit 1 if any failed. Bounded
 #   (< 60 s, a watchdog stops it at 90 s). Everything runs in a temporary
 #   folder that is removed, and the broker and listeners started here are
-#   stopped. ALL DATA IS INVENTED: "Kari Testesen", her fødselsnummer (valid
+#   stopped (KEEP=1 keeps the folder). ALL DATA IS INVENTED: "Kari Testesen", her fødselsnummer (valid
 #   check digits, computed from the invented date 15.03.1985), her phone
 #   number and "Siri Saksbehandler" do not exist.
 set -u
@@ -42,7 +42,7 @@ cleanup () {
         kill -9 "$BROKER_PID" 2>/dev/null
     fi
     [ -n "$WATCHDOG" ] && kill "$WATCHDOG" 2>/dev/null
-    rm -rf "$W"
+    [ -n "${KEEP:-}" ] || rm -rf "$W"
 }
 trap cleanup EXIT
 trap 'echo "FAIL scenario_policy interrupted or timed out"; exit 1' INT TERM
@@ -95,13 +95,16 @@ decision () {
 }
 
 #   facts NODE: one line per delivery: message_id kind view rule found, where
-#   found lists which of the identifiers appear anywhere in the line.
+#   found lists which of the identifiers appear anywhere in the line. Status
+#   pushes (the broker telling a sender how its own message is doing) are
+#   not deliveries: left out here, searched on their own below.
 facts () {
     "$PY" -c '
 import json, sys
 path, name, fnr, phone = sys.argv [1:5]
 for line in open (path, encoding = "utf-8"):
     d = json.loads (line)
+    if d.get ("type") == "status": continue
     found = [w for w, v in (("name", name), ("fnr", fnr), ("phone", phone)) if v in line]
     print (d.get ("message_id", "-"), d.get ("kind", "-"), d.get ("view", "-"),
            d.get ("rule", "-"), ",".join (found) or "-")' "$W/out/$1.jsonl" "$NAME" "$FNR" "$PHONE"
@@ -331,6 +334,11 @@ result "grep TryggEst: the risk change after withdrawal carried no identifier"
 result "grep resource centre: koordinator got the concern from vakt identified (SAME-AGENCY)"
 [ "$(awk '$2 == "concern_report"' "$W/vakt.facts" | wc -l)" -eq 0 ]
 result "grep resource centre: vakt got no copy of its own concerns"
+
+#   Status pushes name nodes, views and states, never the person.
+[ "$(grep -h '"type":"status"' "$W"/out/*.jsonl | wc -l)" -ge 1 ] \
+    && ! grep -h '"type":"status"' "$W"/out/*.jsonl | grep -qF -e "$NAME" -e "$FNR" -e "$PHONE"
+result "grep status pushes: the senders' status updates carry no identifier"
 
 #   Nothing refused was delivered anywhere.
 leaked=0

@@ -11,7 +11,8 @@
 #
 #   Prints "PASS name" / "FAIL name" per check; exit 1 if any failed. Bounded
 #   (< 60 s; a watchdog stops it at 120 s). Runs in a temporary folder that is
-#   removed; the broker and listeners started here are stopped. ALL DATA IS
+#   removed (KEEP=1 keeps it); the broker and listeners started here are
+#   stopped. ALL DATA IS
 #   INVENTED: "Ola Oppdiktet" and "Kari Testesen", their fødselsnummer (valid
 #   check digits, from invented dates) and phone numbers do not exist.
 set -u
