@@ -222,7 +222,9 @@ done
 say "Broker samhandd on tcp://127.0.0.1:$PORT (log: demo/samhandd.log). Nodes, each with its own CURVE certificate:"
 say "  vakt (resource centre, duty phone)  koordinator (resource centre, violence coordinator)  tryggest (TryggEst team)  politi-risk (police RISK team)  krisesenter (crisis centre)  admin"
 for node in vakt koordinator tryggest politi-risk krisesenter; do
-    sam "$node" listen --json >"$OUT/$node.jsonl" 2>"$OUT/$node.err" &
+    #   The binary itself, not through the sam function: $! must be its
+    #   pid, or stopping it would stop only a subshell.
+    "$B/samhand" -c "$DEMO/nodes/$node.cfg" listen --json >"$OUT/$node.jsonl" 2>"$OUT/$node.err" &
     LISTENERS="$LISTENERS $!"
 done
 for node in vakt koordinator tryggest politi-risk krisesenter; do

@@ -136,7 +136,9 @@ for _ in $(seq 50); do
 done
 [ $up -eq 1 ] || abort "scenario_policy: the broker answers ping"
 for node in vakt koordinator tryggest politi-risk krisesenter; do
-    sam "$node" listen --json >"$W/out/$node.jsonl" 2>"$W/out/$node.err" &
+    #   The binary itself, not through the sam function: $! must be its
+    #   pid, or stopping it would stop only a subshell.
+    "$B/samhand" -c "$W/nodes/$node.cfg" listen --json >"$W/out/$node.jsonl" 2>"$W/out/$node.err" &
     LISTENERS="$LISTENERS $!"
 done
 ok=1

@@ -171,7 +171,9 @@ done
 [ $up -eq 1 ] || abort "scenario_workflow: the broker answers ping (with the workflow section)"
 #   tryggest stays offline all along: its mail waits at the broker.
 for node in vakt koordinator politi-risk; do
-    sam "$node" listen --json >"$W/out/$node.jsonl" 2>"$W/out/$node.err" &
+    #   The binary itself, not through the sam function: $! must be its
+    #   pid, or stopping it would stop only a subshell.
+    "$B/samhand" -c "$W/nodes/$node.cfg" listen --json >"$W/out/$node.jsonl" 2>"$W/out/$node.err" &
     LISTENERS="$LISTENERS $!"
 done
 ok=1
