@@ -232,6 +232,8 @@ dead_letters_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
     dead_t *dead = (dead_t *) zmalloc (sizeof (dead_t));
     if (!dead || store_begin (self->store)) {
         free (dead);
+        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                            "the broker cannot read dead letters now: retry", NULL);
         return;
     }
     if (node->role != POLICY_ROLE_ADMIN) {

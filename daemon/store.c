@@ -412,13 +412,11 @@ s_copy_text (char *dest, size_t size, const unsigned char *text)
 
 static void s_read_delivery (sqlite3_stmt *stmt, store_delivery_t *out);
 
-int
-store_outbox_pending (store_t *self, const char *node, int limit,
-                      store_delivery_fn *fn, void *arg)
+//  Steps a delivery query, calling fn per row until it returns non-zero.
+static int
+s_each_delivery (store_t *self, sqlite3_stmt *stmt, store_delivery_fn *fn, void *arg,
+                 const char *what)
 {
-    sqlite3_stmt *stmt = s_stmt (self, Q_PENDING);
-    sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
-    sqlite3_bind_int (stmt, 2, limit);
     int rc, count = 0;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
         store_delivery_t d;
@@ -428,40 +426,48 @@ store_outbox_pending (store_t *self, const char *node, int limit,
             break;
     }
     sqlite3_reset (stmt);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return s_fail (self, "read outbox");
-    return count;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE? count: s_fail (self, what);
+}
+
+int
+store_outbox_pending (store_t *self, const char *node, int limit,
+                      store_delivery_fn *fn, void *arg)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_PENDING);
+    sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 2, limit);
+    return s_each_delivery (self, stmt, fn, arg, "read outbox");
 }
 
 static void
 s_read_delivery (sqlite3_stmt *stmt, store_delivery_t *out)
 {
-        store_delivery_t d;
-        memset (&d, 0, sizeof d);
-        d.delivery_id = sqlite3_column_int64 (stmt, 0);
-        d.message = sqlite3_column_int64 (stmt, 1);
-        if (sqlite3_column_bytes (stmt, 2) == 16)
-            memcpy (d.message_id, sqlite3_column_blob (stmt, 2), 16);
-        s_copy_text (d.sender_node, sizeof d.sender_node, sqlite3_column_text (stmt, 3));
-        d.sender_agency = sqlite3_column_int (stmt, 4);
-        d.kind = sqlite3_column_int (stmt, 5);
-        d.acute = sqlite3_column_int (stmt, 6);
-        d.agency = sqlite3_column_int (stmt, 7);
-        d.view = sqlite3_column_int (stmt, 8);
-        s_copy_text (d.rule, sizeof d.rule, sqlite3_column_text (stmt, 9));
-        s_copy_text (d.basis, sizeof d.basis, sqlite3_column_text (stmt, 10));
-        s_copy_text (d.reason, sizeof d.reason, sqlite3_column_text (stmt, 11));
-        d.attempts = sqlite3_column_int (stmt, 12);
-        d.created_ms = sqlite3_column_int64 (stmt, 13);
-        d.payload = sqlite3_column_blob (stmt, 14);
-        d.payload_size = (size_t) sqlite3_column_bytes (stmt, 14);
-        d.subject_key = sqlite3_column_bytes (stmt, 15) == 32? sqlite3_column_blob (stmt, 15): NULL;
-        d.classes = (uint32_t) sqlite3_column_int64 (stmt, 16);
-        if (sqlite3_column_count (stmt) > 17)
-            s_copy_text (d.node, sizeof d.node, sqlite3_column_text (stmt, 17));
-        if (sqlite3_column_count (stmt) > 18)
-            s_copy_text (d.sender_key, sizeof d.sender_key, sqlite3_column_text (stmt, 18));
-        *out = d;
+    store_delivery_t d;
+    memset (&d, 0, sizeof d);
+    d.delivery_id = sqlite3_column_int64 (stmt, 0);
+    d.message = sqlite3_column_int64 (stmt, 1);
+    if (sqlite3_column_bytes (stmt, 2) == 16)
+        memcpy (d.message_id, sqlite3_column_blob (stmt, 2), 16);
+    s_copy_text (d.sender_node, sizeof d.sender_node, sqlite3_column_text (stmt, 3));
+    d.sender_agency = sqlite3_column_int (stmt, 4);
+    d.kind = sqlite3_column_int (stmt, 5);
+    d.acute = sqlite3_column_int (stmt, 6);
+    d.agency = sqlite3_column_int (stmt, 7);
+    d.view = sqlite3_column_int (stmt, 8);
+    s_copy_text (d.rule, sizeof d.rule, sqlite3_column_text (stmt, 9));
+    s_copy_text (d.basis, sizeof d.basis, sqlite3_column_text (stmt, 10));
+    s_copy_text (d.reason, sizeof d.reason, sqlite3_column_text (stmt, 11));
+    d.attempts = sqlite3_column_int (stmt, 12);
+    d.created_ms = sqlite3_column_int64 (stmt, 13);
+    d.payload = sqlite3_column_blob (stmt, 14);
+    d.payload_size = (size_t) sqlite3_column_bytes (stmt, 14);
+    d.subject_key = sqlite3_column_bytes (stmt, 15) == 32? sqlite3_column_blob (stmt, 15): NULL;
+    d.classes = (uint32_t) sqlite3_column_int64 (stmt, 16);
+    if (sqlite3_column_count (stmt) > 17)
+        s_copy_text (d.node, sizeof d.node, sqlite3_column_text (stmt, 17));
+    if (sqlite3_column_count (stmt) > 18)
+        s_copy_text (d.sender_key, sizeof d.sender_key, sqlite3_column_text (stmt, 18));
+    *out = d;
 }
 
 int
@@ -470,18 +476,7 @@ store_outbox_for_subject (store_t *self, const uint8_t subject_key [32],
 {
     sqlite3_stmt *stmt = s_stmt (self, Q_SUBJECT_PENDING);
     sqlite3_bind_blob (stmt, 1, subject_key, 32, SQLITE_STATIC);
-    int rc, count = 0;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        store_delivery_t d;
-        s_read_delivery (stmt, &d);
-        count++;
-        if (fn (&d, arg))
-            break;
-    }
-    sqlite3_reset (stmt);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return s_fail (self, "subject outbox");
-    return count;
+    return s_each_delivery (self, stmt, fn, arg, "subject outbox");
 }
 
 int

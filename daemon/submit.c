@@ -472,13 +472,15 @@ s_result_pack (submit_t *s, char refs [5][CRYPTO_CASE_REF_LEN], size_t *size)
     return packed;
 }
 
-//  Queues the stored result as the reply; it goes out after the commit.
-static void
-s_result_reply (submit_t *s, const uint8_t *packed, size_t size)
+//  Queues a stored result as the reply (it goes out after the commit);
+//  a retry gets the original result marked duplicate. -1 if unreadable.
+static int
+s_result_reply (submit_t *s, const uint8_t *packed, size_t size, bool duplicate)
 {
     Samhand__V1__SubmitResult *result = samhand__v1__submit_result__unpack (NULL, size, packed);
     if (!result)
-        return;
+        return -1;
+    result->duplicate = duplicate;
     Samhand__V1__Frame reply = SAMHAND__V1__FRAME__INIT;
     reply.request_id = s->frame->request_id;
     reply.command_case = SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT;
@@ -486,25 +488,7 @@ s_result_reply (submit_t *s, const uint8_t *packed, size_t size)
     uint8_t *data = frame_encode (&reply, &size);
     samhand__v1__submit_result__free_unpacked (result, NULL);
     broker_reply (s->broker, s->routing_id, data, size, true, s->frame->request_id);
-}
-
-//  A retry of a stored submit: the original result, marked duplicate.
-static void
-s_duplicate (submit_t *s, const uint8_t *stored, size_t size)
-{
-    Samhand__V1__SubmitResult *result = samhand__v1__submit_result__unpack (NULL, size, stored);
-    if (!result) {
-        s_refuse (s, SAMHAND__V1__ERROR_CODE__INTERNAL, "stored result unreadable");
-        return;
-    }
-    result->duplicate = true;
-    Samhand__V1__Frame reply = SAMHAND__V1__FRAME__INIT;
-    reply.request_id = s->frame->request_id;
-    reply.command_case = SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT;
-    reply.submit_result = result;
-    uint8_t *data = frame_encode (&reply, &size);
-    samhand__v1__submit_result__free_unpacked (result, NULL);
-    broker_reply (s->broker, s->routing_id, data, size, true, s->frame->request_id);
+    return 0;
 }
 
 static int
@@ -567,7 +551,7 @@ s_accept (submit_t *s)
         s_refuse (s, SAMHAND__V1__ERROR_CODE__INTERNAL, "could not store: retry");
     }
     else {
-        s_result_reply (s, result, result_size);
+        s_result_reply (s, result, result_size, false);
         self->submits++;
     }
     free (result);
@@ -594,8 +578,10 @@ submit_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
     size_t stored_size = 0;
     int found = store_message_find (self->store, node->key, s->submit->message_id.data,
                                     &stored, &stored_size);
-    if (found == 1)
-        s_duplicate (s, stored, stored_size);
+    if (found == 1) {
+        if (s_result_reply (s, stored, stored_size, true))
+            s_refuse (s, SAMHAND__V1__ERROR_CODE__INTERNAL, "stored result unreadable");
+    }
     else
     if (found < 0)
         s_refuse (s, SAMHAND__V1__ERROR_CODE__INTERNAL, "store unavailable: retry");

@@ -64,15 +64,27 @@ section () { printf '\n%s== %s%s\n' "$BOLD" "$*" "$OFF"; }
 say ()     { printf '%s\n' "$*" | fold -s -w 78 | sed 's/^/   /'; }
 indent ()  { sed 's/^/      /'; }
 
-cleanup () {
+#   Stops the listeners (each writes and flushes every line before it
+#   confirms it, so what is in the files is complete) and waits for them.
+stop_listeners () {
     local p
     for p in $LISTENERS; do kill "$p" 2>/dev/null; done
+    for p in $LISTENERS; do
+        for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    LISTENERS=""
+}
+
+cleanup () {
+    stop_listeners
     if [ -n "$BROKER_PID" ]; then
         kill "$BROKER_PID" 2>/dev/null
         for _ in $(seq 50); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
         kill -9 "$BROKER_PID" 2>/dev/null
     fi
-    BROKER_PID=""; LISTENERS=""
+    BROKER_PID=""
 }
 trap cleanup EXIT
 trap 'echo; echo "demo: interrupted" >&2; exit 130' INT TERM
@@ -134,7 +146,8 @@ print (r ["message_id"], r.get ("case_ref") or "-")' "$OUT/$step.json") || die "
     "$PY" -c '
 import json, sys
 r = json.load (open (sys.argv [1]))
-print ("   -> accepted, message %s, case ref %s" % (r ["message_id"], r.get ("case_ref") or "-"))
+print ("   -> accepted, message %s%s" % (r ["message_id"],
+       ", case ref " + r ["case_ref"] if r.get ("case_ref") else ""))
 print ("      %-16s %-14s %-25s %s" % ("agency", "view", "rule", "why"))
 for d in r ["decisions"]:
     print ("      %-16s %-14s %-25s %s" % (d ["agency"], d ["view"], d ["rule"], d ["reason"]))
@@ -219,8 +232,11 @@ for _ in $(seq 50); do
     sleep 0.2
 done
 [ $up -eq 1 ] || die "samhandd did not answer on port $PORT"
-say "Broker samhandd on tcp://127.0.0.1:$PORT (log: demo/samhandd.log). Nodes, each with its own CURVE certificate:"
-say "  vakt (resource centre, duty phone)  koordinator (resource centre, violence coordinator)  tryggest (TryggEst team)  politi-risk (police RISK team)  krisesenter (crisis centre)  admin"
+say "Broker samhandd on tcp://127.0.0.1:$PORT (log: demo/samhandd.log). Nodes, each known to the broker by its own CURVE certificate:"
+printf '      %-12s %s\n' vakt "resource centre: the 24/7 duty phone" \
+    koordinator "resource centre: the violence coordinator (SARA-V3, consent)" \
+    tryggest "TryggEst team (adult protection)" politi-risk "police RISK team" \
+    krisesenter "crisis centre" admin "administrator: audit, dead letters"
 for node in vakt koordinator tryggest politi-risk krisesenter; do
     #   The binary itself, not through the sam function: $! must be its
     #   pid, or stopping it would stop only a subshell.
@@ -398,9 +414,7 @@ Z_MID=$("$PY" -c 'import json,sys; print (json.load (open (sys.argv [1])) ["mess
 for node in tryggest politi-risk krisesenter; do
     wait_for "$OUT/$node.jsonl" "$Z_MID" 10 || die "$node did not receive the closing message"
 done
-sleep 0.3
-for p in $LISTENERS; do kill "$p" 2>/dev/null; done
-LISTENERS=""
+stop_listeners
 say "One line per delivery (the closing message left out): kind, view, rule, and which of Kari's identifiers appear anywhere in what the node received (name / fødselsnummer / phone). NOT SENT: what the broker withheld from the node's agency, and why."
 "$PY" -c '
 import json, sys, glob, os

@@ -33,9 +33,21 @@ LISTENERS=""
 WATCHDOG=""
 W=$(mktemp -d /tmp/samhand-policy.XXXXXX) || { echo "FAIL scenario_policy: no temp dir"; exit 1; }
 
-cleanup () {
+#   Stops the listeners (each writes and flushes every line before it
+#   confirms it, so what is in the files is complete) and waits for them.
+stop_listeners () {
     local p
     for p in $LISTENERS; do kill "$p" 2>/dev/null; done
+    for p in $LISTENERS; do
+        for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    LISTENERS=""
+}
+
+cleanup () {
+    stop_listeners
     if [ -n "$BROKER_PID" ]; then
         kill "$BROKER_PID" 2>/dev/null
         for _ in $(seq 50); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
@@ -46,7 +58,9 @@ cleanup () {
 }
 trap cleanup EXIT
 trap 'echo "FAIL scenario_policy interrupted or timed out"; exit 1' INT TERM
-( sleep 90; kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
+#   Watchdog: stops the test if it runs past its bound (and takes its own
+#   sleep with it when it is stopped first).
+( sleep 90 & s=$!; trap 'kill $s; exit 0' TERM; wait $s; kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
 WATCHDOG=$!
 
 pass () { echo "PASS $1"; }
@@ -295,9 +309,7 @@ for node in tryggest politi-risk krisesenter; do wait_for "$W/out/$node.jsonl" "
 wait_for "$W/out/koordinator.jsonl" "$E2" 10 || ok=0
 [ $ok -eq 1 ]
 result "listen: every node received the closing discussion"
-sleep 0.3
-for p in $LISTENERS; do kill "$p" 2>/dev/null; done
-LISTENERS=""
+stop_listeners
 
 for node in vakt koordinator tryggest politi-risk krisesenter; do facts "$node" >"$W/$node.facts"; done
 

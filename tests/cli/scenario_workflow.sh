@@ -30,9 +30,21 @@ LISTENERS=""
 WATCHDOG=""
 W=$(mktemp -d /tmp/samhand-workflow.XXXXXX) || { echo "FAIL scenario_workflow: no temp dir"; exit 1; }
 
-cleanup () {
+#   Stops the listeners (each writes and flushes every line before it
+#   confirms it, so what is in the files is complete) and waits for them.
+stop_listeners () {
     local p
     for p in $LISTENERS; do kill "$p" 2>/dev/null; done
+    for p in $LISTENERS; do
+        for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    LISTENERS=""
+}
+
+cleanup () {
+    stop_listeners
     if [ -n "$BROKER_PID" ]; then
         kill "$BROKER_PID" 2>/dev/null
         for _ in $(seq 50); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
@@ -43,7 +55,9 @@ cleanup () {
 }
 trap cleanup EXIT
 trap 'echo "FAIL scenario_workflow interrupted or timed out"; exit 1' INT TERM
-( sleep 120; kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
+#   Watchdog: stops the test if it runs past its bound (and takes its own
+#   sleep with it when it is stopped first).
+( sleep 120 & s=$!; trap 'kill $s; exit 0' TERM; wait $s; kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
 WATCHDOG=$!
 
 pass () { echo "PASS $1"; }
