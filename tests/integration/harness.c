@@ -298,6 +298,42 @@ hclient_receipt (hclient_t *self, uint64_t delivery_id, int state)
     return hclient_send (self, &frame);
 }
 
+int
+hclient_drain (hclient_t *self, int timeout_ms)
+{
+    int n = 0;
+    Samhand__V1__Frame *f;
+    while ((f = hclient_expect (self, SAMHAND__V1__FRAME__COMMAND_DELIVER, timeout_ms))) {
+        hclient_receipt (self, f->deliver->delivery_id, SAMHAND__V1__RECEIPT_STATE__RECEIVED);
+        frame_free (&f);
+        n++;
+    }
+    return n;
+}
+
+hclient_t *
+hclient_listener (harness_t *h, const char *name)
+{
+    hclient_t *c = hclient_new (h, name);
+    Samhand__V1__Frame *f = c? hclient_subscribe (c, 3000): NULL;
+    frame_free (&f);
+    if (c)
+        hclient_drain (c, 400);
+    return c;
+}
+
+Samhand__V1__Frame *
+hclient_ping (hclient_t *self, int timeout_ms)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Ping ping = SAMHAND__V1__PING__INIT;
+    ping.nonce = 42;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_PING;
+    frame.ping = &ping;
+    hclient_send (self, &frame);
+    return hclient_expect (self, SAMHAND__V1__FRAME__COMMAND_PONG, timeout_ms);
+}
+
 void
 harness_new_id (Samhand__V1__Submit *submit, uint8_t id [16])
 {

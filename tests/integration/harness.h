@@ -51,6 +51,13 @@ Samhand__V1__Frame *hclient_submit (hclient_t *self, Samhand__V1__Submit *submit
 //  Subscribes (kinds may be NULL) and waits for Subscribed.
 Samhand__V1__Frame *hclient_subscribe (hclient_t *self, int timeout_ms);
 int hclient_receipt (hclient_t *self, uint64_t delivery_id, int state);
+//  Receipts (RECEIVED) and discards deliveries until none comes within
+//  timeout_ms; returns how many.
+int hclient_drain (hclient_t *self, int timeout_ms);
+//  Subscribes with the stored subscription and drains what was waiting.
+hclient_t *hclient_listener (harness_t *h, const char *name);
+//  Ping; the Pong frame or NULL.
+Samhand__V1__Frame *hclient_ping (hclient_t *self, int timeout_ms);
 
 //  Builders for invented test messages. Strings are static/owned by caller.
 void harness_concern (Samhand__V1__Submit *submit, Samhand__V1__ConcernReport *concern,

@@ -62,19 +62,6 @@ s_audit (hclient_t *c, const char *query, const char *nid, int64_t since)
     return hclient_expect (c, SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY, 5000);
 }
 
-static int
-s_drain (hclient_t *c, int timeout)
-{
-    int n = 0;
-    Samhand__V1__Frame *f;
-    while ((f = hclient_expect (c, SAMHAND__V1__FRAME__COMMAND_DELIVER, timeout))) {
-        hclient_receipt (c, f->deliver->delivery_id, 1);
-        frame_free (&f);
-        n++;
-    }
-    return n;
-}
-
 static char *
 s_samhandd (harness_t *h, const char *option, int *status)
 {
@@ -116,7 +103,7 @@ test_at_rest_and_queries (harness_t *h)
         f = s_submit_concern (vakt);
         frame_free (&f);
     }
-    CHECK (s_drain (police, 1000) == 3, "police received three concerns");
+    CHECK (hclient_drain (police, 1000) == 3, "police received three concerns");
 
     char db [400], wal [400];
     snprintf (db, sizeof db, "%s/samhand.db", h->dir);
@@ -246,7 +233,7 @@ test_rotation (harness_t *h)
              && *f->deliver->concern->case_ref,
            "re-encrypted mail is still delivered");
     frame_free (&f);
-    s_drain (police, 500);
+    hclient_drain (police, 500);
     hclient_destroy (&police);
     CHECK (harness_stop (h, SIGTERM) == 0, "clean stop");
 }

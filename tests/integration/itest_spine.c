@@ -6,18 +6,6 @@
 #include "testlib.h"
 #include <signal.h>
 
-static Samhand__V1__Frame *
-s_ping (hclient_t *c, int timeout)
-{
-    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
-    Samhand__V1__Ping ping = SAMHAND__V1__PING__INIT;
-    ping.nonce = 42;
-    frame.command_case = SAMHAND__V1__FRAME__COMMAND_PING;
-    frame.ping = &ping;
-    hclient_send (c, &frame);
-    return hclient_expect (c, SAMHAND__V1__FRAME__COMMAND_PONG, timeout);
-}
-
 static bool
 s_accepted (Samhand__V1__Frame *f)
 {
@@ -49,7 +37,7 @@ static void
 test_authentication (harness_t *h)
 {
     hclient_t *intruder = hclient_new (h, "inntrenger");
-    Samhand__V1__Frame *pong = s_ping (intruder, 1500);
+    Samhand__V1__Frame *pong = hclient_ping (intruder, 1500);
     CHECK (pong == NULL, "an unenrolled certificate gets no answer");
     frame_free (&pong);
     hclient_destroy (&intruder);
@@ -61,7 +49,7 @@ test_authentication (harness_t *h)
     free (log);
 
     hclient_t *vakt = hclient_new (h, "vakt");
-    pong = s_ping (vakt, 2000);
+    pong = hclient_ping (vakt, 2000);
     CHECK (pong && streq (pong->pong->node, "vakt") && pong->pong->agency == 1,
            "an enrolled node is known by its certificate (name and agency)");
     frame_free (&pong);
@@ -203,7 +191,7 @@ test_validation (harness_t *h)
            "a Deliver sent to the broker gets Error UNEXPECTED_COMMAND");
     frame_free (&f);
 
-    f = s_ping (c, 2000);
+    f = hclient_ping (c, 2000);
     CHECK (f != NULL, "the broker keeps serving the same connection after bad input");
     frame_free (&f);
     hclient_destroy (&c);
@@ -397,7 +385,7 @@ test_slow_node (harness_t *h)
         frame_free (&f);
     }
     CHECK (got == 4, "without receipts the node holds exactly its window of 4");
-    Samhand__V1__Frame *pong = s_ping (c, 2000);
+    Samhand__V1__Frame *pong = hclient_ping (c, 2000);
     CHECK (pong != NULL, "other nodes are served while one node is slow");
     frame_free (&pong);
     //  Catch up slowly, one receipt at a time.
@@ -425,7 +413,7 @@ static void
 test_revocation (harness_t *h)
 {
     hclient_t *team = hclient_new (h, "tryggest");
-    Samhand__V1__Frame *f = s_ping (team, 2000);
+    Samhand__V1__Frame *f = hclient_ping (team, 2000);
     CHECK (f != NULL, "tryggest is connected and known");
     frame_free (&f);
     char path [400];
@@ -444,7 +432,7 @@ test_revocation (harness_t *h)
     frame_free (&f);
     hclient_destroy (&team);
     hclient_t *again = hclient_new (h, "tryggest");
-    f = s_ping (again, 1500);
+    f = hclient_ping (again, 1500);
     CHECK (f == NULL, "a revoked node cannot connect again");
     frame_free (&f);
     hclient_destroy (&again);

@@ -45,30 +45,10 @@ s_alert (hclient_t *c, const char *type, int timeout)
 }
 
 static void
-s_drain (hclient_t *c)
-{
-    Samhand__V1__Frame *f;
-    while ((f = hclient_expect (c, SAMHAND__V1__FRAME__COMMAND_DELIVER, 400))) {
-        hclient_receipt (c, f->deliver->delivery_id, 1);
-        frame_free (&f);
-    }
-}
-
-static hclient_t *
-s_listener (harness_t *h, const char *name)
-{
-    hclient_t *c = hclient_new (h, name);
-    Samhand__V1__Frame *f = hclient_subscribe (c, 3000);
-    frame_free (&f);
-    s_drain (c);
-    return c;
-}
-
-static void
 test_escalation (harness_t *h)
 {
-    hclient_t *coord = s_listener (h, "koordinator");
-    hclient_t *team = s_listener (h, "tryggest");
+    hclient_t *coord = hclient_listener (h, "koordinator");
+    hclient_t *team = hclient_listener (h, "tryggest");
     hclient_t *vakt = hclient_new (h, "vakt");
     uint8_t id [16];
     Samhand__V1__Frame *f = s_concern (vakt, SAMHAND__V1__URGENCY__ACUTE, 0, id);
@@ -89,7 +69,7 @@ test_escalation (harness_t *h)
     frame_free (&f);
     hclient_receipt (team, delivery, SAMHAND__V1__RECEIPT_STATE__READ);
     zclock_sleep (300);
-    s_drain (coord);
+    hclient_drain (coord, 400);
     f = s_alert (coord, "escalation", 3500);
     CHECK (f == NULL, "once a recipient marks it read, the escalation stops");
     frame_free (&f);
@@ -122,8 +102,8 @@ test_escalation (harness_t *h)
 static void
 test_status_push_and_inbox (harness_t *h)
 {
-    hclient_t *vakt = s_listener (h, "vakt");
-    hclient_t *team = s_listener (h, "tryggest");
+    hclient_t *vakt = hclient_listener (h, "vakt");
+    hclient_t *team = hclient_listener (h, "tryggest");
     uint8_t id [16];
     Samhand__V1__Frame *f = s_concern (vakt, SAMHAND__V1__URGENCY__ROUTINE, 0, id);
     frame_free (&f);
@@ -165,7 +145,7 @@ test_status_push_and_inbox (harness_t *h)
 static void
 test_expiry (harness_t *h)
 {
-    hclient_t *vakt = s_listener (h, "vakt");
+    hclient_t *vakt = hclient_listener (h, "vakt");
     uint8_t id [16];
     //  tryggest is offline; the sender shortens the time to live to 1 s.
     Samhand__V1__Frame *f = s_concern (vakt, SAMHAND__V1__URGENCY__ROUTINE, 1, id);
@@ -195,8 +175,8 @@ test_expiry (harness_t *h)
 static void
 test_dead_letter (harness_t *h)
 {
-    hclient_t *vakt = s_listener (h, "vakt");
-    hclient_t *police = s_listener (h, "politi-risk");
+    hclient_t *vakt = hclient_listener (h, "vakt");
+    hclient_t *police = hclient_listener (h, "politi-risk");
     uint8_t id [16];
     Samhand__V1__Frame *f = s_concern (vakt, SAMHAND__V1__URGENCY__ROUTINE, 0, id);
     frame_free (&f);
@@ -271,7 +251,7 @@ s_in (int seconds, char out [32])
 static void
 test_reminders (harness_t *h)
 {
-    hclient_t *coord = s_listener (h, "koordinator");
+    hclient_t *coord = hclient_listener (h, "koordinator");
     char when [32];
     s_in (2, when);
     //  Invented numbers with valid check digits for invented dates.
@@ -334,11 +314,11 @@ test_filters (harness_t *h)
     hclient_send (police, &frame);
     Samhand__V1__Frame *f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_SUBSCRIBED, 3000);
     frame_free (&f);
-    s_drain (police);
+    hclient_drain (police, 400);
     hclient_destroy (&police);
     //  The subscription is kept across a restart.
     CHECK (harness_stop (h, SIGTERM) == 0 && harness_start (h) == 0, "broker restarted");
-    police = s_listener (h, "politi-risk");
+    police = hclient_listener (h, "politi-risk");
     hclient_t *vakt = hclient_new (h, "vakt");
     uint8_t routine [16], acute [16];
     f = s_concern (vakt, SAMHAND__V1__URGENCY__ROUTINE, 0, routine);
