@@ -4,6 +4,7 @@
     deliver. Acknowledgements wait for the commit; if it fails, every ack
     of the batch becomes an INTERNAL error and nothing is acknowledged.    */
 #include "broker_internal.h"
+#include <signal.h>
 #include "policy.h"
 
 static void
@@ -542,9 +543,51 @@ s_cycle (broker_t *self)
     s_deliver (self);
 }
 
+static volatile sig_atomic_t s_reload_requested;
+
+static void
+s_on_sighup (int sig)
+{
+    (void) sig;
+    s_reload_requested = 1;
+}
+
+//  SIGHUP: read the config file and the enrolled folder again. A bad file
+//  changes nothing; either way the attempt is audited.
+static void
+s_reload (broker_t *self)
+{
+    s_reload_requested = 0;
+    char err [256], detail [300];
+    config_t *fresh = config_load (self->config->path, err, sizeof err);
+    if (!fresh) {
+        zsys_warning ("broker: config reload refused, nothing changed: %s", err);
+        snprintf (detail, sizeof detail, "refused: %s", err);
+    }
+    else {
+        int restart = config_apply_reload (self->config, fresh);
+        config_destroy (&fresh);
+        nodes_reload (self->nodes);
+        //  Subscriptions by role may have changed: reload them lazily.
+        session_t *session = (session_t *) zhashx_first (self->sessions);
+        for (; session; session = (session_t *) zhashx_next (self->sessions))
+            session->sub_loaded = false;
+        snprintf (detail, sizeof detail, "%s%s", "limits, routes, roles, subscriptions, timers reloaded",
+                  restart? "; endpoint, certificate, store, keys or log changes need a restart": "");
+        zsys_info ("broker: configuration %s", detail);
+    }
+    broker_audit (self, "config_reloaded", NULL, NULL, detail);
+}
+
 int
 broker_run (broker_t *self)
 {
+    struct sigaction action;
+    memset (&action, 0, sizeof action);
+    action.sa_handler = s_on_sighup;
+    sigemptyset (&action.sa_mask);
+    if (sigaction (SIGHUP, &action, NULL))
+        zsys_warning ("broker: cannot handle SIGHUP: configuration reload disabled");
     zmq_pollitem_t items [] = {
         { zsock_resolve (transport_socket (self->transport)), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (transport_monitor_socket (self->transport)), 0, ZMQ_POLLIN, 0 },
@@ -555,6 +598,8 @@ broker_run (broker_t *self)
             zsys_error ("broker: poll: %s", zmq_strerror (zmq_errno ()));
             break;
         }
+        if (s_reload_requested)
+            s_reload (self);
         s_cycle (self);
     }
     //  Stop taking work: the open transaction was committed by the last

@@ -339,6 +339,41 @@ done:
     return self;
 }
 
+static bool
+s_differs (const char *a, const char *b)
+{
+    return (a == NULL) != (b == NULL) || (a && strcmp (a, b));
+}
+
+int
+config_apply_reload (config_t *self, const config_t *fresh)
+{
+    int restart = s_differs (self->bind, fresh->bind) || s_differs (self->cert_path, fresh->cert_path)
+               || s_differs (self->enrolled_dir, fresh->enrolled_dir)
+               || s_differs (self->store_path, fresh->store_path)
+               || s_differs (self->keys_dir, fresh->keys_dir)
+               || self->log_syslog != fresh->log_syslog || self->max_frame != fresh->max_frame
+               || self->heartbeat_ms != fresh->heartbeat_ms;
+    //  Copy field by field what is safe to change in flight.
+    self->inflight_window = fresh->inflight_window;
+    self->max_outbox = fresh->max_outbox;
+    self->redeliver_after_ms = fresh->redeliver_after_ms;
+    self->batch = fresh->batch;
+    self->audit_sign_every_s = fresh->audit_sign_every_s;
+    self->purge_every_s = fresh->purge_every_s;
+    memcpy (self->routes, fresh->routes, sizeof self->routes);
+    memcpy (self->role_kinds, fresh->role_kinds, sizeof self->role_kinds);
+    memcpy (self->role_subscriptions, fresh->role_subscriptions, sizeof self->role_subscriptions);
+    memcpy (self->retention_ms, fresh->retention_ms, sizeof self->retention_ms);
+    memcpy (self->ttl_ms, fresh->ttl_ms, sizeof self->ttl_ms);
+    self->max_attempts = fresh->max_attempts;
+    self->escalate_after_ms = fresh->escalate_after_ms;
+    self->escalate_every_ms = fresh->escalate_every_ms;
+    self->status_every_ms = fresh->status_every_ms;
+    self->timer_tick_ms = fresh->timer_tick_ms;
+    return restart;
+}
+
 void
 config_destroy (config_t **self_p)
 {

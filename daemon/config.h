@@ -52,6 +52,12 @@ int64_t config_parse_duration (const char *text);
 //  Loads and validates FILE. Returns NULL and writes a message to err.
 config_t *config_load (const char *file, char *err, size_t errlen);
 
+//  Takes over from FRESH what may change while running: limits, routes,
+//  roles, subscriptions, time to live, workflow and retention. Endpoint,
+//  certificates, store and keys need a restart; returns 1 if FRESH differs
+//  in any of those (they are left as they are), else 0.
+int config_apply_reload (config_t *self, const config_t *fresh);
+
 //  Destroys the config and nulls the pointer.
 void config_destroy (config_t **self_p);
 

@@ -11,11 +11,12 @@
 #     SAMHAND_BUILD=build tests/cli/scenario_policy.sh
 #
 #   Prints "PASS name" / "FAIL name" per check; exit 1 if any failed. Bounded
-#   (< 60 s, a watchdog stops it at 90 s). Everything runs in a temporary
-#   folder that is removed, and the broker and listeners started here are
-#   stopped (KEEP=1 keeps the folder). ALL DATA IS INVENTED: "Kari Testesen", her fødselsnummer (valid
-#   check digits, computed from the invented date 15.03.1985), her phone
-#   number and "Siri Saksbehandler" do not exist.
+#   (a few seconds; a watchdog stops it at 90 s). Everything runs in a
+#   temporary folder that is removed (KEEP=1 keeps it), and the broker and
+#   listeners started here are stopped. ALL DATA IS INVENTED: "Kari
+#   Testesen", her fødselsnummer (valid check digits, computed from the
+#   invented date 15.03.1985), her phone number and "Siri Saksbehandler" do
+#   not exist.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=${SAMHAND_BUILD:-build}

@@ -10,11 +10,11 @@
 #     SAMHAND_BUILD=build tests/cli/scenario_workflow.sh
 #
 #   Prints "PASS name" / "FAIL name" per check; exit 1 if any failed. Bounded
-#   (< 60 s; a watchdog stops it at 120 s). Runs in a temporary folder that is
-#   removed (KEEP=1 keeps it); the broker and listeners started here are
-#   stopped. ALL DATA IS
-#   INVENTED: "Ola Oppdiktet" and "Kari Testesen", their fødselsnummer (valid
-#   check digits, from invented dates) and phone numbers do not exist.
+#   (~15 s; a watchdog stops it at 120 s). Runs in a temporary folder that
+#   is removed (KEEP=1 keeps it); the broker and listeners started here are
+#   stopped. ALL DATA IS INVENTED: "Ola Oppdiktet" and "Kari Testesen" and
+#   their fødselsnummer (valid check digits, from invented dates) do not
+#   exist.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=${SAMHAND_BUILD:-build}

@@ -149,6 +149,53 @@ test_at_rest_and_queries (harness_t *h)
     hclient_destroy (&vakt);
 }
 
+static int
+s_count_events (hclient_t *admin, const char *event, const char *detail_part)
+{
+    Samhand__V1__Frame *f = s_audit (admin, "export", NULL, 0);
+    int n = 0;
+    for (size_t i = 0; f && i < f->audit_reply->n_entries; i++)
+        n += streq (f->audit_reply->entries [i]->event, event)
+          && strstr (f->audit_reply->entries [i]->detail, detail_part) != NULL;
+    frame_free (&f);
+    return n;
+}
+
+//  SIGHUP reloads what may change in flight; a bad file changes nothing.
+static void
+test_reload (harness_t *h)
+{
+    hclient_t *admin = hclient_new (h, "admin");
+    char backup [600];
+    snprintf (backup, sizeof backup, "cp '%s' '%s.orig'", h->config, h->config);
+    if (system (backup) != 0)
+        fprintf (stderr, "cannot back up the config\n");
+    FILE *f = fopen (h->config, "a");
+    if (f) {
+        fprintf (f, "ttl\n    alert = \"1d\"\n");
+        fclose (f);
+    }
+    kill (h->pid, SIGHUP);
+    zclock_sleep (700);
+    CHECK (s_count_events (admin, "config_reloaded", "reloaded") == 1,
+           "SIGHUP reloads the configuration, and the reload is audited");
+    f = fopen (h->config, "a");
+    if (f) {
+        fprintf (f, "limits\n    max_outbox = lots\n");
+        fclose (f);
+    }
+    kill (h->pid, SIGHUP);
+    zclock_sleep (700);
+    Samhand__V1__Frame *pong = hclient_ping (admin, 2000);
+    CHECK (pong && s_count_events (admin, "config_reloaded", "refused") == 1,
+           "a broken config on SIGHUP is refused and audited; the broker keeps running");
+    frame_free (&pong);
+    snprintf (backup, sizeof backup, "mv '%s.orig' '%s'", h->config, h->config);
+    if (system (backup) != 0)
+        fprintf (stderr, "cannot restore the config\n");
+    hclient_destroy (&admin);
+}
+
 static void
 test_tampering (harness_t *h)
 {
@@ -309,6 +356,7 @@ main (void)
     if (!h)
         return 1;
     test_at_rest_and_queries (h);
+    test_reload (h);
     test_tampering (h);
     test_rotation (h);
     test_key_mode (h);
