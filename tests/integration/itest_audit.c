@@ -166,7 +166,7 @@ static void
 test_reload (harness_t *h)
 {
     hclient_t *admin = hclient_new (h, "admin");
-    char backup [600];
+    char backup [700];
     snprintf (backup, sizeof backup, "cp '%s' '%s.orig'", h->config, h->config);
     if (system (backup) != 0)
         fprintf (stderr, "cannot back up the config\n");
