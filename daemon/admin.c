@@ -174,6 +174,17 @@ admin_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
         }
     }
     else
+    if (streq (q->query, "reviews")) {
+        //  Every disclosure under the duty to avert, counted for review.
+        audit_append (self->audit, &record, self->now_ms);
+        audit_reviews (store_db (self->store), s_add, &page);
+        reply.ok = true;
+        reply.entries = page.list;
+        reply.n_entries = page.count;
+        reply.more = page.count == page.max;
+        s_send (self, routing_id, frame->request_id, &reply);
+    }
+    else
     if (streq (q->query, "export")) {
         int64_t until = q->until? q->until * 1000: INT64_MAX;
         size_t limit = q->limit && q->limit < EXPORT_PAGE? q->limit: EXPORT_PAGE;
@@ -191,6 +202,6 @@ admin_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
     }
     else
         s_refuse (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
-                  "query must be verify, who-received or export");
+                  "query must be verify, who-received, reviews or export");
     s_page_free (&page);
 }

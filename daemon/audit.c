@@ -388,6 +388,16 @@ audit_who_received (sqlite3 *db, const uint8_t subject_key [32], audit_row_fn *f
 }
 
 int
+audit_reviews (sqlite3 *db, audit_row_fn *fn, void *arg)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE event = 'decided'"
+                            " ORDER BY seq", -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    return s_rows (stmt, fn, arg);
+}
+
+int
 audit_export (sqlite3 *db, int64_t since_ms, int64_t until_ms, int64_t after_seq, int limit,
               audit_row_fn *fn, void *arg)
 {

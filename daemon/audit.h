@@ -67,6 +67,9 @@ typedef int (audit_row_fn) (const audit_row_t *row, void *arg);
 int audit_who_received (sqlite3 *db, const uint8_t subject_key [32],
                         audit_row_fn *fn, void *arg);
 
+//  Disclosures under the duty to avert ("decided" records), for review.
+int audit_reviews (sqlite3 *db, audit_row_fn *fn, void *arg);
+
 //  Records with since_ms <= ts < until_ms and seq > after_seq, at most limit.
 //  Returns the count, or -1.
 int audit_export (sqlite3 *db, int64_t since_ms, int64_t until_ms, int64_t after_seq,

@@ -14,6 +14,7 @@ static const char *audit_help =
     "  samhand -c admin.cfg audit verify\n"
     "  samhand -c admin.cfg audit who-received --subject-id 01019012057\n"
     "  samhand -c admin.cfg audit who-received --case RC-7KQ4-M2XD-9FHA\n"
+    "  samhand -c admin.cfg audit reviews\n"
     "  samhand -c admin.cfg audit export --since 2030-05-01 > audit-may.jsonl\n"
     "\n"
     "verify                 checks the whole hash chain: prints 'audit chain intact:\n"
@@ -26,6 +27,9 @@ static const char *audit_help =
     "  --subject-name NAME --subject-birth-date YYYY-MM-DD, or\n"
     "  --subject-phone NUMBER, or\n"
     "  --case REF           any agency's case reference (RC-, TE-, PR-, KS-...)\n"
+    "reviews                every disclosure under the duty to avert (identity to\n"
+    "                       the police without consent), with its justification\n"
+    "                       and decision-maker, counted, for review\n"
     "export                 the log as JSON Lines, one record per line, oldest\n"
     "                       first (seq, time, event, sender, node, agency, view,\n"
     "                       rule, legal_basis, message_id, detail, hash)\n"
@@ -187,6 +191,7 @@ static int
 s_who_received (cli_t *cli, samhand_client_t *client, Samhand__V1__AuditQuery *query,
                 bool json)
 {
+    bool reviews = streq (query->query, "reviews");
     Samhand__V1__Frame *reply;
     int code = s_ask (cli, client, query, json, &reply);
     if (code >= 0)
@@ -209,6 +214,9 @@ s_who_received (cli_t *cli, samhand_client_t *client, Samhand__V1__AuditQuery *q
     else {
         if (r->n_entries)
             cli_audit_text (stdout, r->entries, r->n_entries);
+        else
+        if (reviews)
+            printf ("No disclosure under the duty to avert is recorded.\n");
         else {
             printf ("No delivery of information about this person is recorded.\n");
             fprintf (stderr, "The broker knows a person by what the messages named: the "
@@ -217,8 +225,9 @@ s_who_received (cli_t *cli, samhand_client_t *client, Samhand__V1__AuditQuery *q
         }
         code = fflush (stdout) || ferror (stdout)? EXIT_FAILED: EXIT_OK;
         if (r->n_entries)
-            fprintf (stderr, "%zu record%s (times are local)\n", r->n_entries,
-                     r->n_entries == 1? "": "s");
+            fprintf (stderr, "%zu record%s%s (times are local)\n", r->n_entries,
+                     r->n_entries == 1? "": "s",
+                     reviews? " of disclosure under the duty to avert": "");
     }
     if (r->more)
         fprintf (stderr, "samhand: only the first %zu records came; the rest are in "
@@ -293,7 +302,7 @@ cmd_audit (cli_t *cli, int argc, char **argv)
         return rc;
     const char *action = opts.n_pos? opts.pos [0]: NULL;
     if (!action)
-        return cli_usage_error ("audit", "verify, who-received or export?");
+        return cli_usage_error ("audit", "verify, who-received, reviews or export?");
     if (opts.n_pos > 1)
         return cli_usage_error ("audit", "unexpected '%s'", opts.pos [1]);
     bool json = opts_has (&opts, "json");
@@ -302,9 +311,9 @@ cmd_audit (cli_t *cli, int argc, char **argv)
                 || opts_has (&opts, "case");
     bool period = opts_has (&opts, "since") || opts_has (&opts, "until");
     if (!streq (action, "verify") && !streq (action, "who-received")
-    &&  !streq (action, "export"))
-        return cli_usage_error ("audit", "unknown action '%s': verify, who-received or export",
-                                action);
+    &&  !streq (action, "reviews") && !streq (action, "export"))
+        return cli_usage_error ("audit", "unknown action '%s': verify, who-received, reviews"
+                                " or export", action);
     if (subject && !streq (action, "who-received"))
         return cli_usage_error ("audit", "the person options go with who-received");
     if (period && !streq (action, "export"))
@@ -339,6 +348,11 @@ cmd_audit (cli_t *cli, int argc, char **argv)
     else
     if (streq (action, "who-received"))
         rc = s_who_received (cli, client, &query, json);
+    else
+    if (streq (action, "reviews")) {
+        query.query = "reviews";
+        rc = s_who_received (cli, client, &query, json);
+    }
     else
         rc = s_export (cli, client, since, until);
     samhand_client_destroy (&client);

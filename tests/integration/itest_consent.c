@@ -275,6 +275,19 @@ test_avert (harness_t *h)
     CHECK (f && s_contains (f, NID) && !s_contains (f, "drepe"),
            "police get identity with minimum data: no free text");
     frame_free (&f);
+    hclient_t *admin = hclient_new (h, "admin");
+    Samhand__V1__Frame q = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__AuditQuery aq = SAMHAND__V1__AUDIT_QUERY__INIT;
+    aq.query = "reviews";
+    q.command_case = SAMHAND__V1__FRAME__COMMAND_AUDIT_QUERY;
+    q.audit_query = &aq;
+    f = s_request (admin, &q, SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY);
+    bool counted = f && f->audit_reply->n_entries == 1
+                && streq (f->audit_reply->entries [0]->rule, "STRL196-AVERT")
+                && strstr (f->audit_reply->entries [0]->detail, "review");
+    CHECK (counted, "the avert disclosure is marked for review and counted for the admin");
+    frame_free (&f);
+    hclient_destroy (&admin);
     hclient_destroy (&police);
     hclient_destroy (&vakt);
 }
