@@ -116,8 +116,8 @@ show () {
 
 #   Waits up to SECONDS for FILE to contain STRING.
 wait_for () {
-    local file=$1 string=$2 seconds=$3 i
-    for i in $(seq $((seconds * 10))); do
+    local file=$1 string=$2 seconds=$3
+    for _ in $(seq $((seconds * 10))); do
         grep -qF -- "$string" "$file" 2>/dev/null && return 0
         sleep 0.1
     done
@@ -281,6 +281,7 @@ say "(exit status $rc: refused by the broker; the number appears nowhere in the 
 section "10:00  Kari gives her consent"
 UNTIL=$(date -d "+4 months" +%F)
 say "The coordinator meets $NAME. She agrees that the police RISK team and TryggEst may know who she is, her phone number and her risk level, for risk management and follow-up, until $UNTIL. The crisis centre is not named."
+# shellcheck disable=SC2054  # the commas are the CLI's list syntax
 args=(consent grant --subject-id "$FNR" --subject-name "$NAME" --to police_risk,tryggest
       --purpose risk_management,follow_up --classes identity,contact,risk_level --until "$UNTIL"
       --form written --capacity-assessed-by "$DECIDER")

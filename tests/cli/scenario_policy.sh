@@ -91,8 +91,7 @@ FNR=$(fnr_from_date 150385)
 sam () { local node=$1; shift; "$B/samhand" -c "$W/nodes/$node.cfg" "$@"; }
 
 wait_for () {   # FILE STRING SECONDS
-    local i
-    for i in $(seq $(($3 * 10))); do
+    for _ in $(seq $(($3 * 10))); do
         grep -qF -- "$2" "$1" 2>/dev/null && return 0
         sleep 0.1
     done

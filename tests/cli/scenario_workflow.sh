@@ -88,8 +88,7 @@ OLA=$(fnr_from_date 020791 401)      # Ola Oppdiktet, invented, born 02.07.1991
 sam () { local node=$1; shift; "$B/samhand" -c "$W/nodes/$node.cfg" "$@"; }
 
 wait_for () {   # FILE STRING SECONDS
-    local i
-    for i in $(seq $(($3 * 10))); do
+    for _ in $(seq $(($3 * 10))); do
         grep -qF -- "$2" "$1" 2>/dev/null && return 0
         sleep 0.1
     done
@@ -117,8 +116,7 @@ print (n)' "$W/out/$1.jsonl" "$2" "$3"
 
 #   wait_alerts NODE TYPE MID COUNT SECONDS: polls until COUNT have come.
 wait_alerts () {
-    local i
-    for i in $(seq $(($5 * 10))); do
+    for _ in $(seq $(($5 * 10))); do
         [ "$(alerts "$1" "$2" "$3")" -ge "$4" ] && return 0
         sleep 0.1
     done
