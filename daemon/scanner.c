@@ -249,10 +249,8 @@ digits_value (const byte *s, size_t n)
 //  Compares n text bytes with a lower-case UTF-8 keyword, folding ASCII
 //  and the Latin-1 letters encoded as C3 xx (Æ/æ, Ø/ø, Å/å, É/é...).
 static bool
-ci_equal (const byte *a, size_t n, const char *kw)
+ci_equal_n (const byte *a, size_t n, const char *kw)
 {
-    if (n != strlen (kw))
-        return false;
     for (size_t k = 0; k < n; k++) {
         byte x = a [k], y = (byte) kw [k];
         if (x == y)
@@ -267,13 +265,26 @@ ci_equal (const byte *a, size_t n, const char *kw)
     return true;
 }
 
+static bool
+ci_equal (const byte *a, size_t n, const char *kw)
+{
+    return n == strlen (kw) && ci_equal_n (a, n, kw);
+}
+
+//  Called for every keyword at every word: the first byte rejects almost
+//  all of them before the keyword's length is measured.
 static size_t
 ci_prefix (const scan_t *t, size_t pos, const char *kw)
 {
-    size_t n = strlen (kw);
-    if (pos > t->len || n > t->len - pos)
+    if (pos >= t->len)
         return 0;
-    return ci_equal (t->s + pos, n, kw)? n: 0;
+    byte x = t->s [pos], y = (byte) kw [0];
+    if (x != y && !(y >= 'a' && y <= 'z' && x == y - 32))
+        return 0;
+    size_t n = strlen (kw);
+    if (n > t->len - pos)
+        return 0;
+    return ci_equal_n (t->s + pos, n, kw)? n: 0;
 }
 
 //  As ci_prefix, but the keyword must end the word ("f." may be followed
@@ -1454,9 +1465,17 @@ static const char *const count_words [] = {
 static size_t
 suffix_of (const scan_t *t, size_t ws, size_t we, const char *const *list)
 {
+    //  Every word is tried against every suffix: reject on the last byte,
+    //  folded as ci_equal_n folds it, before measuring the suffix.
+    byte last = t->s [we - 1];
+    if ((last >= 'A' && last <= 'Z') || (last >= 0x80 && last <= 0x9E && last != 0x97))
+        last += 0x20;
     for (; *list; list++) {
-        size_t n = strlen (*list);
-        if (we - ws >= n && ci_equal (t->s + we - n, n, *list))
+        const char *kw = *list;
+        size_t n = strlen (kw);
+        if (n == 0 || (byte) kw [n - 1] != last)
+            continue;
+        if (we - ws >= n && ci_equal_n (t->s + we - n, n, kw))
             return n;
     }
     return 0;

@@ -91,7 +91,8 @@ static const char *queries [Q_COUNT] = {
         " state = CASE WHEN ?2 = 4 THEN 6 ELSE 0 END WHERE id = ?1 AND state IN (0, 1)",
     [Q_SUBJECT_RECEIVED] =
         "SELECT DISTINCT o.node FROM outbox o JOIN messages m ON m.id = o.message"
-        " WHERE m.subject_key = ?1 AND o.state IN (2, 3) AND o.view = 1",
+        " WHERE m.subject_key = ?1 AND o.state IN (2, 3) AND o.view = 1"
+        " AND o.rule = 'FVL13A1-CONSENT'",
     [Q_SUB_GET] = "SELECT kinds, min_urgency, min_level FROM subscriptions WHERE node = ?1",
     [Q_SUB_SET] =
         "INSERT INTO subscriptions (node, kinds, min_urgency, min_level) VALUES (?1, ?2, ?3, ?4)"
