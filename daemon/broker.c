@@ -180,7 +180,8 @@ broker_new (config_t *config)
     self->known = scan_known_new (keys_scanner_secret (self->keys));
     if (!self->registry || !self->audit || !self->known || s_load_known (self))
         goto fail;
-    if (store_outbox_counts (self->store, s_count_outstanding, self))
+    if (store_outbox_counts (self->store, s_count_outstanding, self)
+    ||  store_meta_get_int (self->store, "expiry_checked_ms", &self->expiry_checked_ms) < 0)
         goto fail;
     self->transport = transport_new (config->bind, config->cert_path, config->enrolled_dir,
                                      config->max_frame * 4 + 4096, config->heartbeat_ms);

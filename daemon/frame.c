@@ -247,6 +247,41 @@ frame_validate (const Samhand__V1__Frame *frame, frame_error_t *err)
     return s_check_command (frame, err);
 }
 
+//  Unknown fields are dropped on arrival: nothing a client adds outside
+//  the schema is stored or passed on, and what the broker packs again is
+//  always canonical (protobuf-c keeps some malformed unknown tags that it
+//  would then refuse to read back).
+static void
+s_drop_unknown (ProtobufCMessage *msg, int depth)
+{
+    if (!msg || depth > 8)
+        return;
+    for (unsigned i = 0; i < msg->n_unknown_fields; i++)
+        free (msg->unknown_fields [i].data);
+    free (msg->unknown_fields);
+    msg->unknown_fields = NULL;
+    msg->n_unknown_fields = 0;
+    const ProtobufCMessageDescriptor *desc = msg->descriptor;
+    for (unsigned i = 0; i < desc->n_fields; i++) {
+        const ProtobufCFieldDescriptor *field = &desc->fields [i];
+        if (field->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        char *base = (char *) msg + field->offset;
+        if (field->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t count = *(size_t *) ((char *) msg + field->quantifier_offset);
+            ProtobufCMessage **items = *(ProtobufCMessage ***) base;
+            for (size_t k = 0; items && k < count; k++)
+                s_drop_unknown (items [k], depth + 1);
+        }
+        else {
+            if ((field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+            &&  *(uint32_t *) ((char *) msg + field->quantifier_offset) != field->id)
+                continue;
+            s_drop_unknown (*(ProtobufCMessage **) base, depth + 1);
+        }
+    }
+}
+
 Samhand__V1__Frame *
 frame_decode (const uint8_t *data, size_t size, size_t max_size, frame_error_t *err)
 {
@@ -263,6 +298,7 @@ frame_decode (const uint8_t *data, size_t size, size_t max_size, frame_error_t *
         s_fail (err, SAMHAND__V1__ERROR_CODE__MALFORMED, "not a samhand.v1.Frame");
         return NULL;
     }
+    s_drop_unknown (&frame->base, 0);
     if (frame_validate (frame, err)) {
         err->request_id = frame->request_id;
         frame_destroy (&frame);

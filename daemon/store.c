@@ -23,6 +23,11 @@ static const char *schema =
     "  expires_ms INTEGER NOT NULL,"
     "  idem INTEGER NOT NULL);"           //  idempotency key: see idem.h
     "CREATE INDEX IF NOT EXISTS messages_subject ON messages (subject_key);"
+    //  Time-ordered indexes (cheap appends) for the once-a-second and
+    //  once-a-minute work, so it never scans whole tables: expiry, and
+    //  retention (partial: purged messages leave the index).
+    "CREATE INDEX IF NOT EXISTS messages_expiry ON messages (expires_ms);"
+    "CREATE INDEX IF NOT EXISTS messages_live ON messages (created_ms) WHERE payload IS NOT NULL;"
     "CREATE TABLE IF NOT EXISTS outbox ("
     "  id INTEGER PRIMARY KEY,"       //  the delivery id
     "  message INTEGER NOT NULL REFERENCES messages (id),"
@@ -40,6 +45,9 @@ static const char *schema =
     "  read_ms INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS outbox_node ON outbox (node, state, id);"
     "CREATE INDEX IF NOT EXISTS outbox_message ON outbox (message);"
+    //  Only what is in flight (the redelivery timer) or dead (the admin).
+    "CREATE INDEX IF NOT EXISTS outbox_inflight ON outbox (sent_ms) WHERE state = 1;"
+    "CREATE INDEX IF NOT EXISTS outbox_dead ON outbox (id) WHERE state = 5;"
     "CREATE TABLE IF NOT EXISTS subscriptions ("
     "  node TEXT PRIMARY KEY, kinds INTEGER NOT NULL,"
     "  min_urgency INTEGER NOT NULL, min_level INTEGER NOT NULL);";
@@ -75,8 +83,9 @@ static const char *queries [Q_COUNT] = {
         " WHERE id = ?1 AND node = ?2 AND state IN (0, 1, 2, 3)",
     [Q_REQUEUE_NODE] = "UPDATE outbox SET state = 0 WHERE node = ?1 AND state = 1",
     [Q_OVERDUE_NODES] =
-        "SELECT DISTINCT node FROM outbox WHERE state = 1 AND sent_ms < ?1",
-    [Q_REQUEUE_OVERDUE] = "UPDATE outbox SET state = 0 WHERE state = 1 AND sent_ms < ?1",
+        "SELECT DISTINCT node FROM outbox INDEXED BY outbox_inflight WHERE state = 1 AND sent_ms < ?1",
+    [Q_REQUEUE_OVERDUE] =
+        "UPDATE outbox INDEXED BY outbox_inflight SET state = 0 WHERE state = 1 AND sent_ms < ?1",
     [Q_COUNTS] = "SELECT node, count(*) FROM outbox WHERE state IN (0, 1) GROUP BY node",
     [Q_INFLIGHT] = "SELECT count(*) FROM outbox WHERE node = ?1 AND state = 1",
     [Q_SUBJECT_PENDING] =
@@ -648,8 +657,9 @@ store_purge_due (store_t *self, int kind, int64_t cutoff_ms, int limit,
 {
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (self->db, "SELECT id, message_id, subject_key FROM messages"
-                            " WHERE kind = ?1 AND created_ms < ?2 AND payload IS NOT NULL"
-                            " ORDER BY id LIMIT ?3", -1, &stmt, NULL) != SQLITE_OK)
+                            " INDEXED BY messages_live"
+                            " WHERE created_ms < ?2 AND payload IS NOT NULL AND kind = ?1"
+                            " ORDER BY created_ms LIMIT ?3", -1, &stmt, NULL) != SQLITE_OK)
         return s_fail (self, "purge select");
     sqlite3_bind_int (stmt, 1, kind);
     sqlite3_bind_int64 (stmt, 2, cutoff_ms);
@@ -868,8 +878,8 @@ store_message_of_delivery (store_t *self, int64_t delivery_id, int64_t *message)
 //  Entries in a state range, joined with their message; used for expiry
 //  (state 0-1, expires < now), dead letters (state 5), inboxes.
 int
-store_entries_where (store_t *self, const char *where, int64_t a, const char *node, int limit,
-                     store_delivery_fn *fn, void *arg)
+store_entries_where (store_t *self, const char *where, int64_t a, int64_t b, const char *node,
+                     int limit, store_delivery_fn *fn, void *arg)
 {
     char sql [1024];
     snprintf (sql, sizeof sql,
@@ -885,6 +895,8 @@ store_entries_where (store_t *self, const char *where, int64_t a, const char *no
     if (node)
         sqlite3_bind_text (stmt, 2, node, -1, SQLITE_STATIC);
     sqlite3_bind_int (stmt, 3, limit);
+    if (sqlite3_bind_parameter_count (stmt) >= 4)
+        sqlite3_bind_int64 (stmt, 4, b);
     int rc, count = 0;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
         store_delivery_t d;

@@ -212,10 +212,10 @@ int store_message_by_row (store_t *self, int64_t message, store_message_info_t *
 int store_message_of_delivery (store_t *self, int64_t delivery_id, int64_t *message);
 int store_outbox_of_message (store_t *self, int64_t message,
                              int (*fn) (const store_entry_t *entry, void *arg), void *arg);
-//  Entries joined with their message WHERE <where>; ?1 is bound to A and
-//  ?2 to NODE (if not NULL); at most LIMIT, in delivery order.
-int store_entries_where (store_t *self, const char *where, int64_t a, const char *node,
-                         int limit, store_delivery_fn *fn, void *arg);
+//  Entries joined with their message WHERE <where>; ?1 is bound to A, ?4
+//  to B and ?2 to NODE (if not NULL); at most LIMIT, in delivery order.
+int store_entries_where (store_t *self, const char *where, int64_t a, int64_t b,
+                         const char *node, int limit, store_delivery_fn *fn, void *arg);
 int store_outbox_set_state (store_t *self, int64_t delivery_id, int state, bool reset_attempts);
 //  1 if any recipient node has marked the message read.
 int store_message_any_read (store_t *self, int64_t message);

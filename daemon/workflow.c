@@ -133,6 +133,27 @@ typedef struct {
     int      count;
 } lapsed_list_t;
 
+static void
+s_expire_one (broker_t *self, const lapsed_t *l)
+{
+    store_outbox_set_state (self->store, l->delivery_id, OUTBOX_EXPIRED, false);
+    audit_record_t record = { .event = "expired", .message_id = l->message_id,
+                              .sender = l->sender_node, .node = l->node, .agency = l->agency,
+                              .subject_key = l->has_subject? l->subject_key: NULL };
+    audit_append (self->audit, &record, self->now_ms);
+    if (!streq (l->sender_node, "samhandd")) {
+        char text [200];
+        snprintf (text, sizeof text, "your %s was not delivered to %s (%s) before it expired",
+                  config_kind_name (l->kind), l->node, config_agency_name (l->agency));
+        notice_to_t to = { 0, 0, l->sender_node };
+        notice_alert (self, "non_delivery", l->message_id, NULL, text, false, to, NULL);
+    }
+    session_t *session = broker_session (self, l->node);
+    if (session && session->outstanding > 0)
+        session->outstanding--;
+    status_push (self, l->delivery_id);
+}
+
 static int
 s_collect (const store_delivery_t *d, void *arg)
 {
@@ -153,36 +174,29 @@ s_collect (const store_delivery_t *d, void *arg)
 }
 
 //  Undelivered past its time to live: the entry expires and the sender
-//  gets a non-delivery report saying to whom.
+//  gets a non-delivery report saying to whom. Only messages whose expiry
+//  fell since the last check are looked at (an index range, not a scan).
 static void
 s_expire (broker_t *self)
 {
     lapsed_list_t *list = (lapsed_list_t *) zmalloc (sizeof (lapsed_list_t));
     if (!list)
         return;
-    store_entries_where (self->store, "o.state IN (0, 1) AND m.expires_ms > 0 AND m.expires_ms <= ?1",
-                         self->now_ms, NULL, 128, s_collect, list);
-    for (int i = 0; i < list->count; i++) {
-        lapsed_t *l = &list->items [i];
-        store_outbox_set_state (self->store, l->delivery_id, OUTBOX_EXPIRED, false);
-        audit_record_t record = { .event = "expired", .message_id = l->message_id,
-                                  .sender = l->sender_node, .node = l->node, .agency = l->agency,
-                                  .subject_key = l->has_subject? l->subject_key: NULL };
-        audit_append (self->audit, &record, self->now_ms);
-        if (!streq (l->sender_node, "samhandd")) {
-            char text [200];
-            snprintf (text, sizeof text, "your %s was not delivered to %s (%s) before it expired",
-                      config_kind_name (l->kind), l->node, config_agency_name (l->agency));
-            notice_to_t to = { 0, 0, l->sender_node };
-            notice_alert (self, "non_delivery", l->message_id, NULL, text, false, to, NULL);
-        }
-        session_t *session = broker_session (self, l->node);
-        if (session && session->outstanding > 0)
-            session->outstanding--;
-        status_push (self, l->delivery_id);
-    }
-    if (list->count)
-        zsys_info ("workflow: %d undelivered entries expired", list->count);
+    int total = 0;
+    do {
+        list->count = 0;
+        if (store_entries_where (self->store, "o.state IN (0, 1) AND m.expires_ms > ?4"
+                                 " AND m.expires_ms <= ?1", self->now_ms, self->expiry_checked_ms,
+                                 NULL, 128, s_collect, list) < 0)
+            break;
+        for (int i = 0; i < list->count; i++)
+            s_expire_one (self, &list->items [i]);
+        total += list->count;
+    } while (list->count == 128);
+    self->expiry_checked_ms = self->now_ms;
+    store_meta_set_int (self->store, "expiry_checked_ms", self->expiry_checked_ms);
+    if (total)
+        zsys_info ("workflow: %d undelivered entries expired", total);
     free (list);
 }
 
