@@ -207,9 +207,12 @@ s_check (const policy_input_t *in, const policy_decision_t *out)
         }
         else
         if (!consent)
+            //  same agency: a concern inside the resource centre, or a case
+            //  status inside any agency but the crisis centre
             ASSERT (strcmp (out->rule, "SAME-AGENCY") == 0 && in->sender_agency == in->recipient
-                 && in->recipient == A (RESOURCE_CENTRE) && in->kind == K (CONCERN_REPORT)
-                 && in->sender_role != POLICY_ROLE_ADMIN);
+                 && in->sender_role != POLICY_ROLE_ADMIN
+                 && ((in->recipient == A (RESOURCE_CENTRE) && in->kind == K (CONCERN_REPORT))
+                     || (in->kind == K (CASE_STATUS) && in->recipient != A (CRISIS_CENTRE))));
         if (in->recipient == A (CRISIS_CENTRE))
             ASSERT (consent);
     }
