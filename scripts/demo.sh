@@ -21,40 +21,22 @@ cd "$ROOT" || exit 1
 BUILD=${SAMHAND_BUILD:-build}
 B=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "demo: no build folder '$BUILD' (run make)" >&2; exit 1; }
 DEMO=$ROOT/demo
+INST=$DEMO                     # for samhand-common.sh
 OUT=$DEMO/out
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
+# shellcheck source-path=SCRIPTDIR/.. source=scripts/samhand-common.sh
+. "$ROOT/scripts/samhand-common.sh"
 
 #   The invented person.
 NAME="Kari Testesen"
 BIRTH_DDMMYY=150385            # 15 March 1985, invented
 PHONE=41234567                 # invented
 DECIDER="Siri Saksbehandler"   # invented head of the duty team
+FNR=$(fnr_from_date "$BIRTH_DDMMYY")   # valid check digits, see samhand-common.sh
 
-BROKER_PID=""
-LISTENERS=""
 FAILED=0
 T0=$(date +%s)
 
 # ---------------------------------------------------------------- helpers
-
-#   A fødselsnummer for DDMMYY: individual numbers 400.. (even: a woman,
-#   born 1900-1999), the first whose two mod-11 check digits are valid.
-fnr_from_date () {
-    awk -v d="$1" 'BEGIN {
-        split ("3 7 6 1 8 9 4 5 2", w1, " "); split ("5 4 3 2 7 6 5 4 3 2", w2, " ")
-        for (i = 400; i < 500; i += 2) {
-            s = d sprintf ("%03d", i); t = 0
-            for (j = 1; j <= 9; j++) t += substr (s, j, 1) * w1 [j]
-            k1 = (11 - t % 11) % 11; if (k1 == 10) continue
-            s = s k1; t = 0
-            for (j = 1; j <= 10; j++) t += substr (s, j, 1) * w2 [j]
-            k2 = (11 - t % 11) % 11; if (k2 == 10) continue
-            print s k2; exit
-        }
-    }'
-}
-FNR=$(fnr_from_date "$BIRTH_DDMMYY")
 
 BOLD=""; DIM=""; OFF=""
 if [ -t 1 ]; then BOLD=$'\033[1m'; DIM=$'\033[2m'; OFF=$'\033[0m'; fi
@@ -63,28 +45,7 @@ section () { printf '\n%s== %s%s\n' "$BOLD" "$*" "$OFF"; }
 say ()     { printf '%s\n' "$*" | fold -s -w 78 | sed 's/^/   /'; }
 indent ()  { sed 's/^/      /'; }
 
-#   Stops the listeners (each writes and flushes every line before it
-#   confirms it, so what is in the files is complete) and waits for them.
-stop_listeners () {
-    local p
-    for p in $LISTENERS; do kill "$p" 2>/dev/null; done
-    for p in $LISTENERS; do
-        for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-    done
-    LISTENERS=""
-}
-
-cleanup () {
-    stop_listeners
-    if [ -n "$BROKER_PID" ]; then
-        kill "$BROKER_PID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$BROKER_PID" 2>/dev/null
-    fi
-    BROKER_PID=""
-}
+cleanup () { samhand_stop; }
 trap cleanup EXIT
 trap 'echo; echo "demo: interrupted" >&2; exit 130' INT TERM
 
@@ -98,12 +59,6 @@ die () {
     exit 1
 }
 
-free_port () {
-    "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-sam () { local node=$1; shift; "$B/samhand" -c "$DEMO/nodes/$node.cfg" "$@"; }
-
 #   Prints the command as a reader would type it.
 show () {
     local node=$1; shift
@@ -114,18 +69,9 @@ show () {
     printf '%s\n' "$line" | fold -s -w 74 | sed '1s/^/   /; 2,$s/^/         /' | sed "s/^/$DIM/; s/\$/$OFF/"
 }
 
-#   Waits up to SECONDS for FILE to contain STRING.
-wait_for () {
-    local file=$1 string=$2 seconds=$3
-    for _ in $(seq $((seconds * 10))); do
-        grep -qF -- "$string" "$file" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 #   submit STEP NODE ARGS...: sends with --json, keeps the result in
-#   out/STEP.json, prints the per-agency decisions, sets MID.
+#   out/STEP.json, prints the per-agency decisions, sets MID. (It replaces
+#   the plain submit of samhand-common.sh.)
 MID=""
 submit () {
     local step=$1 node=$2; shift 2
@@ -215,29 +161,19 @@ workflow                                   # demo: seconds instead of minutes
     escalate_every = "5s"
     tick = "1s"
 EOF
-"$B/samhandd" -c "$DEMO/samhandd.cfg" 2>"$DEMO/samhandd.log" &
-BROKER_PID=$!
-up=0
-for _ in $(seq 50); do
-    kill -0 "$BROKER_PID" 2>/dev/null || die "samhandd stopped at start"
-    if sam admin ping --wait 1 >/dev/null 2>&1; then up=1; break; fi
-    sleep 0.2
-done
-[ $up -eq 1 ] || die "samhandd did not answer on port $PORT"
+samhand_start_broker
+case $? in
+    0) ;;
+    2) die "samhandd stopped at start" ;;
+    *) die "samhandd did not answer on port $PORT" ;;
+esac
 say "Broker samhandd on tcp://127.0.0.1:$PORT (log: demo/samhandd.log). Nodes, each known to the broker by its own CURVE certificate:"
 printf '      %-12s %s\n' vakt "resource centre: the 24/7 duty phone" \
     koordinator "resource centre: the violence coordinator (SARA-V3, consent)" \
     tryggest "TryggEst team (adult protection)" politi-risk "police RISK team" \
     krisesenter "crisis centre" admin "administrator: audit, dead letters"
-for node in vakt koordinator tryggest politi-risk krisesenter; do
-    #   The binary itself, not through the sam function: $! must be its
-    #   pid, or stopping it would stop only a subshell.
-    "$B/samhand" -c "$DEMO/nodes/$node.cfg" listen --json >"$OUT/$node.jsonl" 2>"$OUT/$node.err" &
-    LISTENERS="$LISTENERS $!"
-done
-for node in vakt koordinator tryggest politi-risk krisesenter; do
-    wait_for "$OUT/$node.err" "listening as" 10 || die "the listener of $node did not start (demo/out/$node.err)"
-done
+samhand_listen vakt koordinator tryggest politi-risk krisesenter \
+    || die "the listener of $LISTEN_FAILED did not start (demo/out/$LISTEN_FAILED.err)"
 say "Each agency node listens in the background; what it receives goes to demo/out/NODE.jsonl."
 
 # ---------------------------------------------------------------- (a)

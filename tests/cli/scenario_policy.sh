@@ -21,87 +21,15 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=${SAMHAND_BUILD:-build}
 case $B in /*) ;; *) B=$ROOT/$B ;; esac
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
+# shellcheck source-path=SCRIPTDIR/../.. source=scripts/samhand-common.sh
+. "$ROOT/scripts/samhand-common.sh"
 
 NAME="Kari Testesen"
 PHONE=41234567
 DECIDER="Siri Saksbehandler"
 
-FAILS=0
-BROKER_PID=""
-LISTENERS=""
-WATCHDOG=""
-W=$(mktemp -d /tmp/samhand-policy.XXXXXX) || { echo "FAIL scenario_policy: no temp dir"; exit 1; }
-
-#   Stops the listeners (each writes and flushes every line before it
-#   confirms it, so what is in the files is complete) and waits for them.
-stop_listeners () {
-    local p
-    for p in $LISTENERS; do kill "$p" 2>/dev/null; done
-    for p in $LISTENERS; do
-        for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-    done
-    LISTENERS=""
-}
-
-cleanup () {
-    stop_listeners
-    if [ -n "$BROKER_PID" ]; then
-        kill "$BROKER_PID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$BROKER_PID" 2>/dev/null
-    fi
-    [ -n "$WATCHDOG" ] && kill "$WATCHDOG" 2>/dev/null
-    [ -n "${KEEP:-}" ] || rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'echo "FAIL scenario_policy interrupted or timed out"; exit 1' INT TERM
-#   Watchdog: stops the test if it runs past its bound (and takes its own
-#   sleep with it when it is stopped first).
-( sleep 90 & s=$!; trap 'kill $s; exit 0' TERM; wait $s; kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
-WATCHDOG=$!
-
-pass () { echo "PASS $1"; }
-fail () { echo "FAIL $1"; FAILS=$((FAILS + 1)); }
-#   result NAME: PASS or FAIL by the exit status of the command before it.
-result () { local rc=$?; if [ $rc -eq 0 ]; then pass "$1"; else fail "$1"; fi; }
-abort () { fail "$1"; [ -s "$W/samhandd.log" ] && tail -5 "$W/samhandd.log" >&2; exit 1; }
-
-#   fødselsnummer from DDMMYY: first individual number from 400 (even: a
-#   woman born 1900-1999) whose two mod-11 check digits are valid.
-fnr_from_date () {
-    awk -v d="$1" 'BEGIN {
-        split ("3 7 6 1 8 9 4 5 2", w1, " "); split ("5 4 3 2 7 6 5 4 3 2", w2, " ")
-        for (i = 400; i < 500; i += 2) {
-            s = d sprintf ("%03d", i); t = 0
-            for (j = 1; j <= 9; j++) t += substr (s, j, 1) * w1 [j]
-            k1 = (11 - t % 11) % 11; if (k1 == 10) continue
-            s = s k1; t = 0
-            for (j = 1; j <= 10; j++) t += substr (s, j, 1) * w2 [j]
-            k2 = (11 - t % 11) % 11; if (k2 == 10) continue
-            print s k2; exit
-        }
-    }'
-}
+samhand_test_begin scenario_policy 90 samhand-policy
 FNR=$(fnr_from_date 150385)
-
-sam () { local node=$1; shift; "$B/samhand" -c "$W/nodes/$node.cfg" "$@"; }
-
-wait_for () {   # FILE STRING SECONDS
-    for _ in $(seq $(($3 * 10))); do
-        grep -qF -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-#   json FILE EXPR: evaluates a Python expression over the object r.
-json () {
-    "$PY" -c 'import json, sys; r = json.load (open (sys.argv [1])); print (eval (sys.argv [2]))' "$1" "$2" 2>/dev/null
-}
 
 #   decision FILE AGENCY: "view RULE" for that agency in a SubmitResult.
 decision () {
@@ -124,42 +52,15 @@ for line in open (path, encoding = "utf-8"):
            d.get ("rule", "-"), ",".join (found) or "-")' "$W/out/$1.jsonl" "$NAME" "$FNR" "$PHONE"
 }
 
-#   submit TAG NODE ARGS...: --json result in $W/TAG.json, stderr in
-#   $W/TAG.err, exit status in RC, message id in MID.
-RC=0; MID=""
-submit () {
-    local tag=$1 node=$2; shift 2
-    sam "$node" "$@" --json >"$W/$tag.json" 2>"$W/$tag.err"
-    RC=$?
-    MID=$(json "$W/$tag.json" "r['message_id']")
-}
-
 # ------------------------------------------------------------------ setup
 
 [ -x "$B/samhand" ] && [ -x "$B/samhandd" ] || abort "scenario_policy: $B/samhand and $B/samhandd are not built"
-PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+PORT=$(free_port)
 "$B/samhand" init-demo "$W" --port "$PORT" >/dev/null 2>"$W/init.err" || abort "scenario_policy: init-demo"
 mkdir -p "$W/out"
-"$B/samhandd" -c "$W/samhandd.cfg" 2>"$W/samhandd.log" &
-BROKER_PID=$!
-up=0
-for _ in $(seq 50); do
-    kill -0 "$BROKER_PID" 2>/dev/null || break
-    if sam admin ping --wait 1 >/dev/null 2>&1; then up=1; break; fi
-    sleep 0.2
-done
-[ $up -eq 1 ] || abort "scenario_policy: the broker answers ping"
-for node in vakt koordinator tryggest politi-risk krisesenter; do
-    #   The binary itself, not through the sam function: $! must be its
-    #   pid, or stopping it would stop only a subshell.
-    "$B/samhand" -c "$W/nodes/$node.cfg" listen --json >"$W/out/$node.jsonl" 2>"$W/out/$node.err" &
-    LISTENERS="$LISTENERS $!"
-done
-ok=1
-for node in vakt koordinator tryggest politi-risk krisesenter; do
-    wait_for "$W/out/$node.err" "listening as" 10 || ok=0
-done
-[ $ok -eq 1 ] || abort "scenario_policy: every agency node listens"
+samhand_start_broker || abort "scenario_policy: the broker answers ping"
+samhand_listen vakt koordinator tryggest politi-risk krisesenter \
+    || abort "scenario_policy: every agency node listens"
 
 # ------------------------------------------------------------------ the case
 
