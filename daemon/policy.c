@@ -171,13 +171,36 @@ s_claim_problem (Samhand__V1__Kind kind, Samhand__V1__Basis basis, const char *j
     return NULL;
 }
 
+//  Purposes are written by people: "Risk management", "risk-management"
+//  and "risk_management" name the same purpose. ASCII case and the
+//  separators ' ', '-' and '_' are not significant; everything else is.
+static bool
+s_purpose_eq (const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        char x = *a, y = *b;
+        if (x == ' ' || x == '-')
+            x = '_';
+        if (y == ' ' || y == '-')
+            y = '_';
+        if (x >= 'A' && x <= 'Z')
+            x = (char) (x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (char) (y + 32);
+        if (x != y)
+            return false;
+        if (!x)
+            return true;
+    }
+}
+
 static bool
 s_names_purpose (const policy_consent_t *c, const char *purpose)
 {
     if (!c->purposes)
         return false;
     for (size_t i = 0; i < c->n_purposes; i++)
-        if (c->purposes [i] && strcmp (c->purposes [i], purpose) == 0)
+        if (c->purposes [i] && s_purpose_eq (c->purposes [i], purpose))
             return true;
     return false;
 }

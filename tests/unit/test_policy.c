@@ -820,5 +820,24 @@ main (void)
     test_null_and_garbage ();
     test_check_claim ();
     test_names_and_table ();
+    //  Purposes are matched without regard to case and separators.
+    {
+        static const char *const written [] = { "Risk Management" };
+        static const char *const other [] = { "risk managements" };
+        policy_consent_t c = { AG (POLICE_RISK), USUAL_CLASSES, written, 1, NOW - DAY, NOW + DAY, 0, "c-90" };
+        policy_input_t in = { .kind = K (RISK_CHANGE), .classes_present = USUAL_CLASSES,
+                              .sender_agency = A (RESOURCE_CENTRE), .sender_role = POLICY_ROLE_COORDINATOR,
+                              .recipient = A (POLICE_RISK), .consents = &c, .n_consents = 1,
+                              .now = NOW, .text_clean = true };
+        policy_decision_t out;
+        policy_decide (&in, &out);
+        CHECK (out.view == V (IDENTIFIED), "purpose 'Risk Management' covers risk_management");
+        in.purpose = "risk-management";
+        policy_decide (&in, &out);
+        CHECK (out.view == V (IDENTIFIED), "purpose 'risk-management' from the sender matches too");
+        c.purposes = other;
+        policy_decide (&in, &out);
+        CHECK (out.view != V (IDENTIFIED), "a different word is a different purpose");
+    }
     return TEST_DONE ();
 }
