@@ -79,6 +79,16 @@ int
 notice_alert (broker_t *self, const char *type, const uint8_t *message_id, const char *case_ref,
               const char *text, bool acute, notice_to_t to, const uint8_t *subject_key)
 {
+    return notice_alert_as (self, "SAME-AGENCY",
+                            "forvaltningsloven §13 (internal notice, no personal data)",
+                            type, message_id, case_ref, text, acute, to, subject_key);
+}
+
+int
+notice_alert_as (broker_t *self, const char *rule, const char *basis, const char *type,
+                 const uint8_t *message_id, const char *case_ref, const char *text,
+                 bool acute, notice_to_t to, const uint8_t *subject_key)
+{
     Samhand__V1__Deliver template_ = SAMHAND__V1__DELIVER__INIT;
     Samhand__V1__Alert alert = SAMHAND__V1__ALERT__INIT;
     alert.type = (char *) type;
@@ -91,6 +101,5 @@ notice_alert (broker_t *self, const char *type, const uint8_t *message_id, const
     template_.acute = acute;
     template_.body_case = SAMHAND__V1__DELIVER__BODY_ALERT;
     template_.alert = &alert;
-    return notice_post (self, &template_, to, subject_key, "SAME-AGENCY",
-                        "forvaltningsloven §13 (internal notice, no personal data)", type);
+    return notice_post (self, &template_, to, subject_key, rule, basis, type);
 }

@@ -73,8 +73,42 @@ workflow_submitted (broker_t *self, int64_t message, const uint8_t message_id [1
     return rc? -1: 0;
 }
 
+typedef struct {
+    broker_t *self;
+    const store_message_info_t *info;
+    const char *text;
+} escalate_t;
+
+//  The other recipients of the concern are told too: they already hold
+//  it (in the view the policy gave them), so the alert tells them nothing
+//  new about the person, only that it waits for them. Their own agency's
+//  case reference goes with it.
+static int
+s_escalate_recipient (const store_entry_t *e, void *arg)
+{
+    static const char *prefixes [5] = { NULL, "RC", "TE", "PR", "KS" };
+    escalate_t *x = (escalate_t *) arg;
+    const node_t *node = nodes_by_name (x->self->nodes, e->node);
+    if (!node || e->state > OUTBOX_RECEIVED || e->agency < 1 || e->agency > 4)
+        return 0;
+    if (node->agency == SAMHAND__V1__AGENCY__RESOURCE_CENTRE
+    &&  (node->role == POLICY_ROLE_COORDINATOR || node->role == POLICY_ROLE_DUTY_OPERATOR))
+        return 0;       //  already alerted as the resource centre's duty
+    char ref [CRYPTO_CASE_REF_LEN] = "";
+    if (x->info->has_subject)
+        crypto_case_ref (keys_pseudonym_secret (x->self->keys), prefixes [e->agency],
+                         x->info->subject_key, ref);
+    notice_to_t to = { 0, 0, e->node };
+    notice_alert_as (x->self, "ESCALATION-RECIPIENT",
+                     "no personal data: a message this node already holds waits for it",
+                     "escalation", x->info->message_id, ref, x->text, true, to,
+                     x->info->has_subject? x->info->subject_key: NULL);
+    return 0;
+}
+
 //  An acute concern nobody has marked read: alert the coordinator and the
-//  duty operators, again at every interval, until someone reads it.
+//  duty operators, and the recipients still holding it unread, again at
+//  every interval, until someone reads it.
 static void
 s_escalate (broker_t *self, const store_timer_t *t)
 {
@@ -95,6 +129,8 @@ s_escalate (broker_t *self, const store_timer_t *t)
               " (%d min, escalation %d): pick it up now", info.sender_node, minutes, t->fired + 1);
     notice_alert (self, "escalation", info.message_id, ref, text, true, to_duty,
                   info.has_subject? info.subject_key: NULL);
+    escalate_t x = { self, &info, text };
+    store_outbox_of_message (self->store, t->message, s_escalate_recipient, &x);
     audit_record_t record = { .event = "escalated", .message_id = info.message_id,
                               .sender = info.sender_node, .detail = text,
                               .subject_key = info.has_subject? info.subject_key: NULL };

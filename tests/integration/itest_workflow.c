@@ -64,6 +64,15 @@ test_escalation (harness_t *h)
              && memcmp (f->deliver->alert->message_id.data, id, 16) == 0,
            "received but unread after 2 s: the coordinator gets an acute escalation");
     frame_free (&f);
+    f = hclient_expect (team, SAMHAND__V1__FRAME__COMMAND_DELIVER, 1500);
+    CHECK (f && f->deliver->alert && streq (f->deliver->alert->type, "escalation")
+             && strncmp (f->deliver->alert->case_ref, "TE-", 3) == 0
+             && streq (f->deliver->rule, "ESCALATION-RECIPIENT")
+             && !strstr (f->deliver->alert->text, "Testesen"),
+           "the recipient holding it unread is alerted too, with its own case reference");
+    if (f)
+        hclient_receipt (team, f->deliver->delivery_id, SAMHAND__V1__RECEIPT_STATE__RECEIVED);
+    frame_free (&f);
     f = s_alert (coord, "escalation", 4000);
     CHECK (f != NULL, "the escalation repeats at its interval");
     frame_free (&f);
