@@ -179,8 +179,13 @@ s_send (broker_t *self, session_t *session, entry_t *e)
     }
     size_t size = 0;
     uint8_t *data = s_build (self, e, &size);
-    if (!data)
+    if (!data) {
+        //  Cannot be opened (a missing key, a damaged row): never a silent
+        //  drop and never a stuck outbox: it becomes a dead letter the
+        //  sender hears about and an admin can requeue once it is mended.
+        workflow_dead_letter (self, &e->d, session->node);
         return 1;
+    }
     int rc = transport_send (self->transport, session->routing_id, data, size);
     int err = zmq_errno ();
     free (data);
