@@ -91,6 +91,12 @@ void submit_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
 int submit_subject_key (broker_t *self, const node_t *node,
                         const Samhand__V1__Submit *submit, uint8_t key [32]);
 
+//  The policy input for one recipient agency of a submit (also used when
+//  a consent withdrawal decides pending deliveries again).
+void submit_policy_input (broker_t *self, const node_t *sender, const Samhand__V1__Submit *submit,
+                          int kind, int recipient, const policy_consent_t *consents, int n_consents,
+                          bool text_clean, policy_input_t *in);
+
 //  deliver.c: sends what a connected node may receive within its window.
 void deliver_pump (broker_t *self, session_t *session);
 //  The packed Deliver frame of one outbox entry (view built now); caller frees.

@@ -10,10 +10,6 @@
 
 #define MAX_CONSENTS 32
 
-void submit_policy_input (broker_t *self, const node_t *sender, const Samhand__V1__Submit *submit,
-                          int kind, int recipient, const policy_consent_t *consents, int n_consents,
-                          bool text_clean, policy_input_t *in);
-
 static void
 s_reply (broker_t *self, zframe_t *routing_id, uint64_t request_id,
          Samhand__V1__ConsentReply *reply, bool needs_commit)

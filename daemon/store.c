@@ -777,21 +777,13 @@ store_workflow_init (store_t *self)
     return store_exec (self, workflow_schema);
 }
 
-int
-store_message_lookup (store_t *self, const char *sender_key, const uint8_t message_id [16],
-                      store_message_info_t *info)
+#define INFO_COLUMNS \
+    "id, kind, created_ms, expires_ms, sender_node, sender_key, acute, subject_key, message_id"
+
+//  One message's row as store_message_info_t; 1 found, 0 not, -1 error.
+static int
+s_message_info (store_t *self, sqlite3_stmt *stmt, store_message_info_t *info)
 {
-    sqlite3_stmt *stmt = NULL;
-    const char *sql = sender_key
-        ? "SELECT id, kind, created_ms, expires_ms, sender_node, sender_key, acute, subject_key"
-          " FROM messages WHERE message_id = ?1 AND sender_key = ?2"
-        : "SELECT id, kind, created_ms, expires_ms, sender_node, sender_key, acute, subject_key"
-          " FROM messages WHERE message_id = ?1";
-    if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-        return s_fail (self, "message lookup");
-    sqlite3_bind_blob (stmt, 1, message_id, 16, SQLITE_STATIC);
-    if (sender_key)
-        sqlite3_bind_text (stmt, 2, sender_key, -1, SQLITE_STATIC);
     int rc = sqlite3_step (stmt);
     if (rc == SQLITE_ROW) {
         memset (info, 0, sizeof *info);
@@ -805,27 +797,44 @@ store_message_lookup (store_t *self, const char *sender_key, const uint8_t messa
         info->has_subject = sqlite3_column_bytes (stmt, 7) == 32;
         if (info->has_subject)
             memcpy (info->subject_key, sqlite3_column_blob (stmt, 7), 32);
-        memcpy (info->message_id, message_id, 16);
+        if (sqlite3_column_bytes (stmt, 8) == 16)
+            memcpy (info->message_id, sqlite3_column_blob (stmt, 8), 16);
     }
     sqlite3_finalize (stmt);
-    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: s_fail (self, "message lookup");
+    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: s_fail (self, "message info");
 }
 
 int
 store_message_by_row (store_t *self, int64_t message, store_message_info_t *info)
 {
     sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT message_id FROM messages WHERE id = ?1",
+    if (sqlite3_prepare_v2 (self->db, "SELECT " INFO_COLUMNS " FROM messages WHERE id = ?1",
                             -1, &stmt, NULL) != SQLITE_OK)
         return s_fail (self, "message by row");
     sqlite3_bind_int64 (stmt, 1, message);
-    uint8_t id [16];
-    int rc = sqlite3_step (stmt);
-    bool ok = rc == SQLITE_ROW && sqlite3_column_bytes (stmt, 0) == 16;
-    if (ok)
-        memcpy (id, sqlite3_column_blob (stmt, 0), 16);
-    sqlite3_finalize (stmt);
-    return ok? store_message_lookup (self, NULL, id, info): 0;
+    return s_message_info (self, stmt, info);
+}
+
+int
+store_message_lookup (store_t *self, const char *sender_key, const uint8_t message_id [16],
+                      store_message_info_t *info)
+{
+    if (sender_key) {
+        //  A sender's own message: the idempotency index has its row.
+        int64_t rowid = idem_get (self->idem, s_idem_key (sender_key, message_id));
+        int found = rowid? store_message_by_row (self, rowid, info): 0;
+        if (found != 1)
+            return found;
+        return streq (info->sender_key, sender_key)
+            && memcmp (info->message_id, message_id, 16) == 0? 1: 0;
+    }
+    //  By id alone (an admin's question): rare, so a scan is acceptable.
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT " INFO_COLUMNS " FROM messages WHERE message_id = ?1",
+                            -1, &stmt, NULL) != SQLITE_OK)
+        return s_fail (self, "message lookup");
+    sqlite3_bind_blob (stmt, 1, message_id, 16, SQLITE_STATIC);
+    return s_message_info (self, stmt, info);
 }
 
 int
@@ -897,16 +906,9 @@ store_entries_where (store_t *self, const char *where, int64_t a, int64_t b, con
     sqlite3_bind_int (stmt, 3, limit);
     if (sqlite3_bind_parameter_count (stmt) >= 4)
         sqlite3_bind_int64 (stmt, 4, b);
-    int rc, count = 0;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        store_delivery_t d;
-        s_read_delivery (stmt, &d);
-        count++;
-        if (fn (&d, arg))
-            break;
-    }
+    int count = s_each_delivery (self, stmt, fn, arg, "entries where");
     sqlite3_finalize (stmt);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE? count: s_fail (self, "entries where");
+    return count;
 }
 
 int

@@ -205,7 +205,9 @@ typedef struct {
 } store_timer_t;
 
 int store_workflow_init (store_t *self);
-//  Finds a message by id (and sender key, unless NULL): 1 found, 0 not, -1 error.
+//  Finds a sender's message by id through the idempotency index, or with
+//  sender_key NULL by id alone (a scan: for admin questions only).
+//  1 found, 0 not, -1 error.
 int store_message_lookup (store_t *self, const char *sender_key, const uint8_t message_id [16],
                           store_message_info_t *info);
 int store_message_by_row (store_t *self, int64_t message, store_message_info_t *info);
