@@ -134,13 +134,14 @@ admin_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
                   "only admin nodes may query the audit log");
         return;
     }
-    if (store_begin (self->store))
-        return;
     audit_record_t record = { .event = "admin_query", .sender = node->name, .detail = q->query };
     Samhand__V1__AuditReply reply = SAMHAND__V1__AUDIT_REPLY__INIT;
     page_t page;
-    if (s_page_init (&page, EXPORT_PAGE)) {
+    memset (&page, 0, sizeof page);
+    if (store_begin (self->store) || s_page_init (&page, EXPORT_PAGE)) {
         s_page_free (&page);
+        s_refuse (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                  "the broker cannot read the audit log now: retry");
         return;
     }
     if (streq (q->query, "verify")) {

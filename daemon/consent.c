@@ -143,8 +143,11 @@ s_grant (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand
         return;
     }
     uint8_t rnd [6];
-    if (crypto_random (rnd, sizeof rnd))
+    if (crypto_random (rnd, sizeof rnd)) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                  "the broker could not make a consent id: retry");
         return;
+    }
     snprintf (c.id, sizeof c.id, "c-%02x%02x%02x%02x%02x%02x", rnd [0], rnd [1], rnd [2],
               rnd [3], rnd [4], rnd [5]);
     for (size_t i = 0; i < grant->n_agencies; i++)
