@@ -10,10 +10,126 @@ typedef struct {
     Samhand__V1__AuditEntry **list;
     uint8_t (*ids) [16];
     uint8_t (*hashes) [32];
-    char **texts;                 //  5 strings per entry, freed after the reply
+    char **texts;                 //  6 strings per entry, freed after the reply
     size_t count;
     size_t max;
+    broker_t *open_reviews;       //  reviews: open the sealed claims with these keys
 } page_t;
+
+//  ---------------------------------------------------------------------
+//  Sealed review records: who decided a disclosure under the duty to
+//  avert, and why, sealed with the data key. The AAD binds the blob to its
+//  message and to this use, so no other sealed blob opens as a claim.
+
+#define REVIEW_MARK  "; sealed:"
+#define REVIEW_AAD   "samhand-review-v1:"
+
+static size_t
+s_review_aad (const uint8_t message_id [16], uint8_t aad [64])
+{
+    size_t len = strlen (REVIEW_AAD);
+    memcpy (aad, REVIEW_AAD, len);
+    memcpy (aad + len, message_id, 16);
+    return len + 16;
+}
+
+char *
+admin_review_detail (broker_t *self, const uint8_t message_id [16], const char *reason,
+                     const Samhand__V1__LegalClaim *claim)
+{
+    assert (self && message_id && reason && claim);
+    Samhand__V1__LegalClaim copy = SAMHAND__V1__LEGAL_CLAIM__INIT;
+    copy.basis = claim->basis;
+    copy.justification = claim->justification;
+    copy.decision_maker = claim->decision_maker;
+    copy.statute = claim->statute;
+    size_t plain_size = samhand__v1__legal_claim__get_packed_size (&copy);
+    uint8_t *plain = (uint8_t *) malloc (plain_size? plain_size: 1);
+    if (!plain)
+        return NULL;
+    samhand__v1__legal_claim__pack (&copy, plain);
+    uint8_t aad [64], *sealed = NULL;
+    size_t sealed_size = 0;
+    int rc = crypto_seal (keys_ring (self->keys), aad, s_review_aad (message_id, aad),
+                          plain, plain_size, &sealed, &sealed_size);
+    crypto_cleanse (plain, plain_size);
+    free (plain);
+    if (rc)
+        return NULL;
+    size_t head = strlen (reason) + strlen (REVIEW_MARK);
+    char *detail = (char *) malloc (head + 2 * sealed_size + 1);
+    if (detail) {
+        snprintf (detail, head + 1, "%s%s", reason, REVIEW_MARK);
+        for (size_t i = 0; i < sealed_size; i++)
+            snprintf (detail + head + 2 * i, 3, "%02x", sealed [i]);
+        detail [head + 2 * sealed_size] = 0;
+    }
+    free (sealed);
+    return detail;
+}
+
+static int
+s_hex_value (char c)
+{
+    return c >= '0' && c <= '9'? c - '0': c >= 'a' && c <= 'f'? c - 'a' + 10: -1;
+}
+
+//  Control characters would reach the admin's terminal: shown as spaces.
+static void
+s_printable (char *text)
+{
+    for (unsigned char *p = (unsigned char *) text; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+}
+
+//  The detail of a review record with the sealed claim opened, or NULL
+//  when the record holds none (an older record) or it cannot be opened.
+static char *
+s_review_open (broker_t *self, const audit_row_t *row)
+{
+    const char *detail = row->r.detail;
+    const char *mark = detail? strstr (detail, REVIEW_MARK): NULL;
+    if (!mark || !row->r.message_id)
+        return NULL;
+    const char *hex = mark + strlen (REVIEW_MARK);
+    size_t hex_len = strlen (hex);
+    if (hex_len % 2 || hex_len == 0)
+        return NULL;
+    size_t sealed_size = hex_len / 2;
+    uint8_t *sealed = (uint8_t *) malloc (sealed_size);
+    if (!sealed)
+        return NULL;
+    for (size_t i = 0; i < sealed_size; i++) {
+        int high = s_hex_value (hex [2 * i]), low = s_hex_value (hex [2 * i + 1]);
+        if (high < 0 || low < 0) {
+            free (sealed);
+            return NULL;
+        }
+        sealed [i] = (uint8_t) (high << 4 | low);
+    }
+    uint8_t aad [64], *plain = NULL;
+    size_t plain_size = 0;
+    int rc = crypto_open (keys_ring (self->keys), aad, s_review_aad (row->r.message_id, aad),
+                          sealed, sealed_size, &plain, &plain_size);
+    free (sealed);
+    if (rc)
+        return NULL;
+    Samhand__V1__LegalClaim *claim = samhand__v1__legal_claim__unpack (NULL, plain_size, plain);
+    crypto_cleanse (plain, plain_size);
+    free (plain);
+    if (!claim)
+        return NULL;
+    char *opened = NULL;
+    int len = asprintf (&opened, "%.*s; decision-maker: %s; justification: %s; statute: %s",
+                        (int) (mark - detail), detail, claim->decision_maker,
+                        claim->justification, *claim->statute? claim->statute: "STRL196");
+    samhand__v1__legal_claim__free_unpacked (claim, NULL);
+    if (len < 0)
+        return NULL;
+    s_printable (opened);
+    return opened;
+}
 
 static char *
 s_dup (const char *s)
@@ -38,7 +154,8 @@ s_add (const audit_row_t *row, void *arg)
     e->node = t [2] = s_dup (row->r.node);
     e->rule = t [3] = s_dup (row->r.rule);
     e->legal_basis = t [4] = s_dup (row->r.basis);
-    e->detail = t [5] = s_dup (row->r.detail);
+    char *opened = page->open_reviews? s_review_open (page->open_reviews, row): NULL;
+    e->detail = t [5] = opened? opened: s_dup (row->r.detail);
     e->agency = (Samhand__V1__Agency) row->r.agency;
     e->view = (Samhand__V1__View) row->r.view;
     if (row->r.message_id) {
@@ -178,6 +295,7 @@ admin_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
     if (streq (q->query, "reviews")) {
         //  Every disclosure under the duty to avert, counted for review.
         audit_append (self->audit, &record, self->now_ms);
+        page.open_reviews = self;
         audit_reviews (store_db (self->store), s_add, &page);
         reply.ok = true;
         reply.entries = page.list;

@@ -123,6 +123,11 @@ void dead_letters_handle (broker_t *self, zframe_t *routing_id, const node_t *no
 //  admin.c: audit queries
 void admin_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
                    const Samhand__V1__Frame *frame);
+//  The detail of a duty-to-avert review record: reason, then the claim
+//  (decision-maker, justification, statute) sealed under the data key, in
+//  hex. Only `audit reviews` opens it. Caller frees; NULL on failure.
+char *admin_review_detail (broker_t *self, const uint8_t message_id [16], const char *reason,
+                           const Samhand__V1__LegalClaim *claim);
 
 //  consent.c
 void consent_handle (broker_t *self, zframe_t *routing_id, const node_t *node,

@@ -292,7 +292,10 @@ s_step (const policy_step_t *step, const policy_input_t *in, policy_decision_t *
             const policy_statute_t *statute = policy_rules_statute (in->statute);
             s_set (out, statute->rule, step->view, step->classes & present);
             out->review = true;
-            s_reason (out, "%s, decided by %s", statute->duty, in->decision_maker);
+            //  The decision-maker is a person: the name goes sealed into
+            //  the review record (submit.c), never into the reason, which
+            //  is stored in clear and travels to the recipient.
+            s_reason (out, "%s, named decision-maker recorded for review", statute->duty);
             return true;
         }
         case POLICY_WHEN_TEXT_CLEAN:

@@ -112,19 +112,27 @@ static const policy_step_t concern_to_resource_centre [] = {
 static const policy_step_t concern_to_tryggest [] = {
     CONSENT, CRISIS_SENDER, CASE_REF_ONLY, END
 };
+//  The duty to avert comes before the crisis centre's own duty:
+//  straffeloven §196 applies "uten hensyn til taushetsplikt", so
+//  krisesenterlova §5 does not bar a disclosure to the police under it.
 static const policy_step_t concern_to_police [] = {
-    CONSENT, CRISIS_SENDER, AVERT (C_IDENTITY | C_CONTACT), CASE_REF_ONLY, END
+    CONSENT, AVERT (C_IDENTITY | C_CONTACT), CRISIS_SENDER, CASE_REF_ONLY, END
 };
 static const policy_step_t concern_to_crisis_centre [] = {
     CONSENT, WITHHOLD_NO_CONSENT, END
 };
 
-//  Risk change (SARA-V3)
+//  Risk change (SARA-V3). Within the resource centre on need to know, as
+//  a concern is: the duty phone answers at night and must know the
+//  current risk (DESIGN.md §2, corrected).
 static const policy_step_t risk_to_resource_centre [] = {
+    SAME_AGENCY_NEED_TO_KNOW, CONSENT, CRISIS_SENDER, LEVEL_AND_MEASURES, END
+};
+static const policy_step_t risk_to_tryggest [] = {
     CONSENT, CRISIS_SENDER, LEVEL_AND_MEASURES, END
 };
 static const policy_step_t risk_to_police [] = {
-    CONSENT, CRISIS_SENDER, AVERT (C_IDENTITY | C_CONTACT | C_LEVEL), LEVEL_AND_MEASURES, END
+    CONSENT, AVERT (C_IDENTITY | C_CONTACT | C_LEVEL), CRISIS_SENDER, LEVEL_AND_MEASURES, END
 };
 static const policy_step_t risk_to_crisis_centre [] = {
     CONSENT, WITHHOLD_NO_CONSENT, END
@@ -174,7 +182,7 @@ static const policy_cell_t cells [] = {
     { K (CONCERN_REPORT),  A (CRISIS_CENTRE),   concern_to_crisis_centre },
 
     { K (RISK_CHANGE),     A (RESOURCE_CENTRE), risk_to_resource_centre },
-    { K (RISK_CHANGE),     A (TRYGGEST),        risk_to_resource_centre },
+    { K (RISK_CHANGE),     A (TRYGGEST),        risk_to_tryggest },
     { K (RISK_CHANGE),     A (POLICE_RISK),     risk_to_police },
     { K (RISK_CHANGE),     A (CRISIS_CENTRE),   risk_to_crisis_centre },
 

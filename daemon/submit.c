@@ -419,19 +419,25 @@ s_store_outbox (submit_t *s, int64_t message)
         }
     }
     //  A disclosure under the duty to avert gets a record of its own, with
-    //  its basis and decision-maker, marked for review.
+    //  its basis, marked for review. Who decided and why are personal
+    //  data: they go into the record sealed under the data key, and only
+    //  an admin's `audit reviews` opens them (admin.c).
     for (int agency = 1; agency < 5; agency++) {
         policy_decision_t *d = &s->decisions [agency];
-        if (!s->decided [agency] || !d->review)
+        if (!s->decided [agency] || !d->review || !s->submit->claim)
             continue;
-        char detail [400];
-        snprintf (detail, sizeof detail, "duty to avert, marked for review: %s", d->reason);
+        char *detail = admin_review_detail (s->broker, s->submit->message_id.data, d->reason,
+                                            s->submit->claim);
+        if (!detail)
+            return -1;
         audit_record_t record = { .event = "decided", .message_id = s->submit->message_id.data,
                                   .sender = s->sender->name, .agency = agency, .view = d->view,
                                   .rule = d->rule, .basis = d->legal_basis,
                                   .subject_key = s->has_subject? s->subject_key: NULL,
                                   .detail = detail };
-        if (audit_append (s->broker->audit, &record, s->broker->now_ms))
+        int rc = audit_append (s->broker->audit, &record, s->broker->now_ms);
+        free (detail);
+        if (rc)
             return -1;
     }
     return 0;

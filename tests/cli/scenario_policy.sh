@@ -138,8 +138,8 @@ result "avert: police identified (STRL196-AVERT)"
 result "avert: TryggEst not opened (pseudonymised)"
 [ "$(decision "$W/avert.json" crisis_centre)" = "withheld FVL13-CONFIDENTIAL" ]
 result "avert: crisis centre not opened (withheld)"
-grep -qF "decided by $DECIDER" "$W/avert.json"
-result "avert: the reason names the decision-maker"
+grep -qF "named decision-maker recorded for review" "$W/avert.json" && ! grep -qF "$DECIDER" "$W/avert.json"
+result "avert: the reason says a decision-maker is recorded, without the name"
 wait_for "$W/out/politi-risk.jsonl" "$AV_MID" 10
 [ "$(facts politi-risk | awk -v m="$AV_MID" '$1 == m {print $3, $4, $5}')" = "identified STRL196-AVERT name,fnr,phone" ] \
     && ! grep -F "$AV_MID" "$W/out/politi-risk.jsonl" | grep -qF "knife"

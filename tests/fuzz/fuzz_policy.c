@@ -106,6 +106,22 @@ s_blank (const char *s)
     return true;
 }
 
+//  Purposes compare without ASCII case and the separators ' ', '-', '_'.
+static int
+s_fold (int c)
+{
+    return c == ' ' || c == '-'? '_': c >= 'A' && c <= 'Z'? c + 32: c;
+}
+
+static bool
+s_purpose_eq (const char *a, const char *b)
+{
+    for (; s_fold ((unsigned char) *a) == s_fold ((unsigned char) *b); a++, b++)
+        if (!*a)
+            return true;
+    return false;
+}
+
 static bool
 s_in_scope (const policy_input_t *in, const policy_consent_t *c)
 {
@@ -119,7 +135,7 @@ s_in_scope (const policy_input_t *in, const policy_consent_t *c)
     ||  !(c->classes & POLICY_CLASS (IDENTITY)) || !c->purposes)
         return false;
     for (size_t i = 0; i < c->n_purposes; i++)
-        if (c->purposes [i] && strcmp (c->purposes [i], purpose) == 0)
+        if (c->purposes [i] && s_purpose_eq (c->purposes [i], purpose))
             return true;
     return false;
 }
@@ -197,7 +213,6 @@ s_check (const policy_input_t *in, const policy_decision_t *out)
         if (out->review) {
             ASSERT (in->recipient == A (POLICE_RISK));
             ASSERT (in->kind == K (CONCERN_REPORT) || in->kind == K (RISK_CHANGE));
-            ASSERT (in->sender_agency != A (CRISIS_CENTRE));
             ASSERT (in->basis == SAMHAND__V1__BASIS__BASIS_AVERT);
             ASSERT (!s_blank (in->justification) && !s_blank (in->decision_maker));
             ASSERT (policy_check_claim (in->kind, in->basis, in->justification, in->decision_maker,
@@ -207,20 +222,31 @@ s_check (const policy_input_t *in, const policy_decision_t *out)
         }
         else
         if (!consent)
-            //  same agency: a concern inside the resource centre, or a case
-            //  status inside any agency but the crisis centre
+            //  same agency: a concern or a risk change inside the resource
+            //  centre, or a case status inside any agency but the crisis centre
             ASSERT (strcmp (out->rule, "SAME-AGENCY") == 0 && in->sender_agency == in->recipient
                  && in->sender_role != POLICY_ROLE_ADMIN
-                 && ((in->recipient == A (RESOURCE_CENTRE) && in->kind == K (CONCERN_REPORT))
+                 && ((in->recipient == A (RESOURCE_CENTRE)
+                      && (in->kind == K (CONCERN_REPORT) || in->kind == K (RISK_CHANGE)))
                      || (in->kind == K (CASE_STATUS) && in->recipient != A (CRISIS_CENTRE))));
         if (in->recipient == A (CRISIS_CENTRE))
             ASSERT (consent);
     }
-    //  krisesenterlova §5: out of the crisis centre only with consent
+    //  krisesenterlova §5: out of the crisis centre only with consent, or
+    //  to the police RISK team under the duty to avert (straffeloven §196
+    //  applies regardless of the duty of confidentiality)
     if (in->sender_agency == A (CRISIS_CENTRE) && in->recipient != A (CRISIS_CENTRE)
     &&  (in->kind == K (CONCERN_REPORT) || in->kind == K (RISK_CHANGE) || in->kind == K (CASE_STATUS))
     &&  out->view != V (WITHHELD))
-        ASSERT (consent);
+        ASSERT (consent || (out->review && in->recipient == A (POLICE_RISK)));
+    //  the decision-maker is never echoed: the reason is stored in clear
+    if (out->review) {
+        policy_input_t other = *in;
+        policy_decision_t again;
+        other.decision_maker = "Kari Oppdiktet Annen";
+        policy_decide (&other, &again);
+        ASSERT (strcmp (again.reason, out->reason) == 0);
+    }
     if (in->recipient == A (CRISIS_CENTRE)
     &&  (in->kind == K (CONCERN_REPORT) || in->kind == K (RISK_CHANGE) || in->kind == K (CASE_STATUS)))
         ASSERT (out->view == V (WITHHELD) || consent);

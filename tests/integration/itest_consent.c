@@ -10,6 +10,33 @@
 #define NAME   "Kari Testesen"
 #define NID    "01019012057"
 #define PHONE  "41234567"
+#define AVERT_WHO "Gunnhild Avgjørsdottir"
+#define AVERT_WHY "Invented: konkret drapstrussel, avverge etter strl. 196"
+
+static bool
+s_file_contains (const char *path, const char *text)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file)
+        return false;
+    size_t len = strlen (text), size = 0, cap = 1 << 16;
+    char *data = (char *) malloc (cap);
+    size_t got;
+    while (data && (got = fread (data + size, 1, cap - size, file)) > 0) {
+        size += got;
+        if (size == cap) {
+            char *bigger = (char *) realloc (data, cap * 2);
+            if (!bigger)
+                break;
+            data = bigger;
+            cap *= 2;
+        }
+    }
+    fclose (file);
+    bool found = data && memmem (data, size, text, len) != NULL;
+    free (data);
+    return found;
+}
 
 static Samhand__V1__Frame *
 s_request (hclient_t *c, Samhand__V1__Frame *frame, int reply_case)
@@ -261,11 +288,13 @@ test_avert (harness_t *h)
              && f->submit_result->error->code == SAMHAND__V1__ERROR_CODE__BASIS_INCOMPLETE,
            "duty to avert without justification or decision-maker is refused");
     frame_free (&f);
-    f = s_concern (vakt, SAMHAND__V1__BASIS__BASIS_AVERT,
-                   "Invented: konkret drapstrussel, avverge etter strl. 196", "Invented Leder");
+    f = s_concern (vakt, SAMHAND__V1__BASIS__BASIS_AVERT, AVERT_WHY, AVERT_WHO);
     const Samhand__V1__AgencyDecision *d = s_decision (f, SAMHAND__V1__AGENCY__POLICE_RISK);
     CHECK (d && d->view == SAMHAND__V1__VIEW__IDENTIFIED && streq (d->rule, "STRL196-AVERT"),
            "duty to avert: police identified under STRL196-AVERT");
+    CHECK (d && strstr (d->reason, "named decision-maker recorded for review")
+             && !s_contains (f, "Avgj") && !s_contains (f, "drapstrussel"),
+           "duty to avert: the sender's result names neither the decision-maker nor the justification");
     d = s_decision (f, SAMHAND__V1__AGENCY__CRISIS_CENTRE);
     CHECK (d && d->view == SAMHAND__V1__VIEW__WITHHELD, "duty to avert never opens the crisis centre's view");
     d = s_decision (f, SAMHAND__V1__AGENCY__TRYGGEST);
@@ -274,7 +303,40 @@ test_avert (harness_t *h)
     f = s_next (police, SAMHAND__V1__KIND__CONCERN_REPORT, 3000);
     CHECK (f && s_contains (f, NID) && !s_contains (f, "drepe"),
            "police get identity with minimum data: no free text");
+    CHECK (f && !s_contains (f, "Avgj") && !s_contains (f, "drapstrussel")
+             && strstr (f->deliver->reason, "recorded for review"),
+           "the police's delivery names neither the decision-maker nor the justification");
     frame_free (&f);
+
+    //  The crisis centre may avert towards the police RISK team
+    //  (straffeloven §196 applies regardless of krisesenterlova §5).
+    hclient_t *ks = hclient_new (h, "krisesenter");
+    f = s_concern (ks, SAMHAND__V1__BASIS__BASIS_AVERT, AVERT_WHY, AVERT_WHO);
+    d = s_decision (f, SAMHAND__V1__AGENCY__POLICE_RISK);
+    CHECK (d && d->view == SAMHAND__V1__VIEW__IDENTIFIED && streq (d->rule, "STRL196-AVERT"),
+           "crisis centre under the duty to avert: police identified (STRL196-AVERT)");
+    d = s_decision (f, SAMHAND__V1__AGENCY__TRYGGEST);
+    CHECK (d && d->view == SAMHAND__V1__VIEW__WITHHELD && streq (d->rule, "KRISL5-CONFIDENTIAL"),
+           "crisis centre under the duty to avert: TryggEst still withheld (KRISL5)");
+    frame_free (&f);
+    f = s_next (police, SAMHAND__V1__KIND__CONCERN_REPORT, 3000);
+    CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__IDENTIFIED && s_contains (f, NID)
+             && !s_contains (f, "drepe") && !s_contains (f, "Avgj"),
+           "police receive the crisis centre's disclosure: identity, no free text, no decision-maker");
+    frame_free (&f);
+    hclient_destroy (&ks);
+
+    //  Nothing personal about the decision in clear at rest.
+    char path [2][400];
+    snprintf (path [0], sizeof path [0], "%s/samhand.db", h->dir);
+    snprintf (path [1], sizeof path [1], "%s/samhand.db-wal", h->dir);
+    const char *secrets [] = { "Avgj", "drapstrussel", "Gunnhild" };
+    bool clean = true;
+    for (int p = 0; p < 2; p++)
+        for (int i = 0; i < 3; i++)
+            clean = clean && !s_file_contains (path [p], secrets [i]);
+    CHECK (clean, "database and WAL hold neither the decision-maker's name nor the justification");
+
     hclient_t *admin = hclient_new (h, "admin");
     Samhand__V1__Frame q = SAMHAND__V1__FRAME__INIT;
     Samhand__V1__AuditQuery aq = SAMHAND__V1__AUDIT_QUERY__INIT;
@@ -282,11 +344,30 @@ test_avert (harness_t *h)
     q.command_case = SAMHAND__V1__FRAME__COMMAND_AUDIT_QUERY;
     q.audit_query = &aq;
     f = s_request (admin, &q, SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY);
-    bool counted = f && f->audit_reply->n_entries == 1
+    bool counted = f && f->audit_reply->n_entries == 2
                 && streq (f->audit_reply->entries [0]->rule, "STRL196-AVERT")
                 && strstr (f->audit_reply->entries [0]->detail, "review");
-    CHECK (counted, "the avert disclosure is marked for review and counted for the admin");
+    CHECK (counted, "the avert disclosures are marked for review and counted for the admin");
+    bool opened = f && f->audit_reply->n_entries == 2;
+    for (size_t i = 0; opened && i < f->audit_reply->n_entries; i++)
+        opened = strstr (f->audit_reply->entries [i]->detail, AVERT_WHO)
+              && strstr (f->audit_reply->entries [i]->detail, "drapstrussel");
+    CHECK (opened, "audit reviews shows the admin who decided and why (opened from the sealed record)");
     frame_free (&f);
+    hclient_t *coord = hclient_new (h, "koordinator");
+    f = s_request (coord, &q, SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY);
+    CHECK (f && f->audit_reply->error
+             && f->audit_reply->error->code == SAMHAND__V1__ERROR_CODE__NOT_PERMITTED
+             && !s_contains (f, "Avgj"),
+           "audit reviews is refused to a non-admin node");
+    frame_free (&f);
+    aq.query = "export";
+    f = s_request (admin, &q, SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY);
+    CHECK (f && f->audit_reply->ok && f->audit_reply->n_entries > 0
+             && !s_contains (f, "Avgj") && !s_contains (f, "drapstrussel"),
+           "an audit export carries the claim only sealed");
+    frame_free (&f);
+    hclient_destroy (&coord);
     hclient_destroy (&admin);
     hclient_destroy (&police);
     hclient_destroy (&vakt);
