@@ -8,6 +8,7 @@
 #ifndef SAMHAND_FRAME_H
 #define SAMHAND_FRAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "samhand.pb-c.h"
@@ -45,5 +46,18 @@ uint8_t *frame_encode_error (uint64_t request_id, int code, const char *text,
 int frame_utf8_valid (const char *text, size_t len);
 
 const char *frame_error_name (int code);
+
+//  Structured fields (docs/POLICY.md, "Every string field"). Empty is
+//  valid everywhere: it means "not given".
+//  The risk assessment instruments RiskChange.instrument may name, NULL-
+//  terminated: SARA-V3, SARA:SV, B-SAFER, PATRIARK, SAM, DASH, ODARA.
+const char *const *frame_instruments (void);
+bool frame_instrument_valid (const char *text);
+//  A real calendar date YYYY-MM-DD (leap years checked) with
+//  min_year <= year <= max_year; only the first 10 characters are read.
+bool frame_date_valid (const char *text, int min_year, int max_year);
+//  The broker's case reference format: RC-/TE-/PR-/KS- and three groups
+//  of four base32 characters (no 0 O 1 I), e.g. PR-7KQ4-M2XD-9FHA.
+bool frame_case_ref_valid (const char *text);
 
 #endif

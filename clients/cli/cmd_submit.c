@@ -359,7 +359,8 @@ static const char *risk_help =
     "                       reverse_violence_alarm, relocation, safety_plan,\n"
     "                       crisis_bed, secret_address, other\n"
     "  --review-by YYYY-MM-DD   when the plan is looked at again\n"
-    "  --instrument NAME    default SARA-V3\n"
+    "  --instrument NAME    SARA-V3 (default), SARA:SV, B-SAFER, PATRIARK, SAM, DASH\n"
+    "                       or ODARA; nothing else\n"
     "  --text TEXT          anything else\n";
 
 static const opt_spec_t risk_opts [] = {
@@ -394,8 +395,21 @@ cmd_risk (cli_t *cli, int argc, char **argv)
         return cli_usage_error ("risk", "which person? Give --case REF or --subject-id");
     risk.case_ref = ref? (char *) ref: "";
     risk.subject = &r.subject;
-    risk.instrument = opts_get (&opts, "instrument")? (char *) opts_get (&opts, "instrument")
-                                                   : "SARA-V3";
+    risk.instrument = "SARA-V3";
+    if (opts_get (&opts, "instrument")) {
+        //  A structured field: one of a fixed list, nothing else (a name or
+        //  a number written here would reach partners unscanned).
+        const char *instrument = samhand_instrument (opts_get (&opts, "instrument"));
+        if (!instrument) {
+            char list [160] = "";
+            for (const char *const *i = samhand_instruments (); *i; i++)
+                snprintf (list + strlen (list), sizeof list - strlen (list), "%s%s",
+                          *list? ", ": "", *i);
+            return cli_usage_error ("risk", "--instrument is one of %s; write names, numbers"
+                                    " and notes in --text", list);
+        }
+        risk.instrument = (char *) instrument;
+    }
     if (!opts_get (&opts, "level"))
         return cli_usage_error ("risk", "--level is needed: low, moderate or high");
     int level = opts_enum (opts_get (&opts, "level"), samhand_risk_level_from_name,

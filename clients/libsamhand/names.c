@@ -3,6 +3,7 @@
     (so "unspecified" can never be typed by accident).                    */
 #include "samhand.h"
 #include <string.h>
+#include <strings.h>
 
 #define COUNT(table) (int) (sizeof (table) / sizeof *(table))
 
@@ -85,4 +86,25 @@ const char *
 samhand_error_code_name (int value)
 {
     return s_name (errors, COUNT (errors), value);
+}
+
+//  Kept in step with daemon/frame.c (the broker's list): the protocol is
+//  the contract, and PROTOCOL.md names them.
+static const char *instruments [] = {
+    "SARA-V3", "SARA:SV", "B-SAFER", "PATRIARK", "SAM", "DASH", "ODARA", NULL
+};
+
+const char *const *
+samhand_instruments (void)
+{
+    return instruments;
+}
+
+const char *
+samhand_instrument (const char *name)
+{
+    for (int i = 0; name && instruments [i]; i++)
+        if (strcasecmp (name, instruments [i]) == 0)
+            return instruments [i];
+    return NULL;
 }

@@ -241,6 +241,15 @@ int samhand_consent_form_from_name (const char *name);
 const char *samhand_receipt_state_name (int value);
 const char *samhand_error_code_name (int value);
 
+//  Risk assessment instruments RiskChange.instrument may name (the broker
+//  refuses any other with INVALID_FIELD; see PROTOCOL.md): "SARA-V3",
+//  "SARA:SV", "B-SAFER", "PATRIARK", "SAM", "DASH", "ODARA". Returns the
+//  canonical spelling of NAME, compared without regard to ASCII case, or
+//  NULL when it is not one of them. samhand_instruments () lists them,
+//  NULL-terminated.
+const char *samhand_instrument (const char *name);
+const char *const *samhand_instruments (void);
+
 #ifdef __cplusplus
 }
 #endif

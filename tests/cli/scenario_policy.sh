@@ -106,6 +106,14 @@ wait_for "$W/out/politi-risk.jsonl" "$R1_MID" 10
 [ "$(facts politi-risk | awk -v m="$R1_MID" '$1 == m {print $3, $5}')" = "identified name,fnr" ]
 result "policy: the police received the risk change identified, with her fødselsnummer"
 
+#   The instrument is structured: a name or number written into it is
+#   refused by the CLI before anything is sent.
+sam koordinator risk --subject-id "$FNR" --level high \
+    --instrument "SARA-V3 $NAME $FNR tlf $PHONE" >"$W/instr.out" 2>"$W/instr.err"
+rc=$?
+[ $rc -ne 0 ] && grep -qF "SARA-V3, SARA:SV, B-SAFER" "$W/instr.err" && ! grep -qF "$FNR" "$W/instr.out"
+result "risk: an --instrument outside the list is refused, naming the list"
+
 sam koordinator consent withdraw "$CONSENT" >"$W/withdraw.out" 2>"$W/withdraw.err"
 [ $? -eq 0 ]
 result "policy: consent withdrawn"

@@ -74,6 +74,201 @@ static const uint8_t fuzz_crash [] = {
     0x08, 0x01
 };
 
+//  Decodes the frame with the first occurrence of MARK's first byte
+//  replaced by a NUL on the wire (same length: protobuf-c cannot pack one).
+//  Returns the error code; the error text goes to text.
+static int
+s_code_nul (Samhand__V1__Frame *frame, const char *mark, char *text, size_t size_text)
+{
+    size_t size;
+    uint8_t *buf = s_pack (frame, &size);
+    uint8_t *at = (uint8_t *) memmem (buf, size, mark, strlen (mark));
+    if (at)
+        *at = 0;
+    frame_error_t err;
+    Samhand__V1__Frame *decoded = frame_decode (buf, size, 65536, &err);
+    free (buf);
+    int code = decoded? 0: err.code;
+    snprintf (text, size_text, "%s", decoded? "": err.text);
+    frame_destroy (&decoded);
+    return at? code: -1;
+}
+
+//  A risk change with every structured field valid.
+static void
+s_risk (Samhand__V1__Frame *frame, Samhand__V1__Submit *submit, Samhand__V1__RiskChange *risk,
+        Samhand__V1__Subject *subject, uint8_t id [16])
+{
+    samhand__v1__frame__init (frame);
+    samhand__v1__submit__init (submit);
+    samhand__v1__risk_change__init (risk);
+    samhand__v1__subject__init (subject);
+    memset (id, 8, 16);
+    subject->name = "Kari Oppdiktet";
+    subject->national_id = "01019012057";
+    subject->birth_date = "1990-01-01";
+    subject->phone = "+47 412 34 567";
+    risk->subject = subject;
+    risk->instrument = "SARA-V3";
+    risk->level = SAMHAND__V1__RISK_LEVEL__HIGH;
+    risk->review_by = "2031-02-28";
+    submit->message_id = (ProtobufCBinaryData) { 16, id };
+    submit->body_case = SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE;
+    submit->risk_change = risk;
+    frame->version = 1;
+    frame->request_id = 11;
+    frame->command_case = SAMHAND__V1__FRAME__COMMAND_SUBMIT;
+    frame->submit = submit;
+}
+
+//  Decodes; returns the code and whether the error text names FIELD and
+//  does not echo the value.
+static int
+s_code_named (Samhand__V1__Frame *frame, const char *field, const char *value, bool *named)
+{
+    size_t size;
+    uint8_t *buf = s_pack (frame, &size);
+    frame_error_t err;
+    Samhand__V1__Frame *decoded = frame_decode (buf, size, 65536, &err);
+    free (buf);
+    int code = decoded? 0: err.code;
+    *named = !decoded && strstr (err.text, field) && (!*value || !strstr (err.text, value));
+    frame_destroy (&decoded);
+    return code;
+}
+
+static void
+test_structured (void)
+{
+    Samhand__V1__Frame frame;
+    Samhand__V1__Submit submit;
+    Samhand__V1__RiskChange risk;
+    Samhand__V1__Subject subject;
+    uint8_t id [16];
+    s_risk (&frame, &submit, &risk, &subject, id);
+    CHECK (s_code (&frame) == 0, "structured: a risk change with valid structured fields is accepted");
+    typedef struct { char **slot; const char *field; const char *value; bool ok; } probe_t;
+    probe_t probes [] = {
+        { &risk.instrument, "instrument", "SARA-V3", true },
+        { &risk.instrument, "instrument", "SARA:SV", true },
+        { &risk.instrument, "instrument", "B-SAFER", true },
+        { &risk.instrument, "instrument", "PATRIARK", true },
+        { &risk.instrument, "instrument", "SAM", true },
+        { &risk.instrument, "instrument", "DASH", true },
+        { &risk.instrument, "instrument", "", true },
+        { &risk.instrument, "instrument", "SARA-V3 Kari Oppdiktet 01019012057 tlf 41234567", false },
+        { &risk.instrument, "instrument", "sara-v3", false },
+        { &risk.instrument, "instrument", "\tSARA-V3", false },
+        { &risk.instrument, "instrument", "SARA-V3 ", false },
+        { &risk.instrument, "instrument", "Kari", false },
+        { &risk.review_by, "review_by", "2024-02-29", true },
+        { &risk.review_by, "review_by", "2031-01-15T12:30:00Z", true },
+        { &risk.review_by, "review_by", "", true },
+        { &risk.review_by, "review_by", "2023-02-29", false },
+        { &risk.review_by, "review_by", "2100-02-29", false },
+        { &risk.review_by, "review_by", "2030-13-01", false },
+        { &risk.review_by, "review_by", "2030-04-31", false },
+        { &risk.review_by, "review_by", "2030-00-10", false },
+        { &risk.review_by, "review_by", "1999-12-31", false },
+        { &risk.review_by, "review_by", "2030-01-15 Kari Oppdiktet", false },
+        { &risk.review_by, "review_by", "2030-1-15", false },
+        { &risk.review_by, "review_by", "2031-01-15T24:00:00Z", false },
+        { &risk.review_by, "review_by", "neste uke, ring 41234567", false },
+        { &subject.birth_date, "birth_date", "2000-02-29", true },
+        { &subject.birth_date, "birth_date", "1900-02-29", false },
+        { &subject.birth_date, "birth_date", "1985-03-14x", false },
+        { &subject.birth_date, "birth_date", "14.03.1985", false },
+        { &subject.birth_date, "birth_date", "1899-12-31", false },
+        { &subject.national_id, "national_id", "0101901205", false },
+        { &subject.national_id, "national_id", "010190 12057", false },
+        { &subject.national_id, "national_id", "0101901205x", false },
+        { &subject.national_id, "national_id", "41019012057", true },
+        { &subject.phone, "phone", "41234567", true },
+        { &subject.phone, "phone", "0047 41 23 45 67", true },
+        { &subject.phone, "phone", "(+47) 412-34-567", false },
+        { &subject.phone, "phone", "4123456", false },
+        { &subject.phone, "phone", "41234567 Kari", false },
+        { &subject.phone, "phone", "41234567+", false },
+        { &risk.case_ref, "case_ref", "PR-7KQ4-M2XD-9FHA", true },
+        { &risk.case_ref, "case_ref", "PR-7KQ4-M2XD-9FH0", false },
+        { &risk.case_ref, "case_ref", "XX-7KQ4-M2XD-9FHA", false },
+        { &risk.case_ref, "case_ref", "PR-7KQ4-M2XD-9FHA Kari", false },
+        { &risk.case_ref, "case_ref", "Kari Oppdiktet", false },
+        { &submit.purpose, "purpose", "risk_management", true },
+        { &submit.purpose, "purpose", "Risk management", true },
+        { &submit.purpose, "purpose", "risk 01019012057", false },
+        { &submit.purpose, "purpose", "risk: 41234567", false },
+    };
+    for (size_t i = 0; i < sizeof probes / sizeof probes [0]; i++) {
+        probe_t *p = &probes [i];
+        char *saved = *p->slot;
+        *p->slot = (char *) p->value;
+        bool named = false;
+        int code = s_code_named (&frame, p->field, p->value, &named);
+        *p->slot = saved;
+        char name [200];
+        if (p->ok) {
+            snprintf (name, sizeof name, "structured: %s '%s' is accepted", p->field, p->value);
+            CHECK (code == 0, name);
+        }
+        else {
+            snprintf (name, sizeof name, "structured: %s '%s' is refused: INVALID_FIELD naming "
+                      "the field, not echoing the value", p->field, p->value);
+            CHECK (code == SAMHAND__V1__ERROR_CODE__INVALID_FIELD && named, name);
+        }
+    }
+    //  A case status's case_ref is structured too; so is a consent grant's purpose
+    Samhand__V1__CaseStatus status = SAMHAND__V1__CASE_STATUS__INIT;
+    status.case_ref = "RC-7KQ4-M2XD-9FHA";
+    status.text = "Invented: ukentlig status";
+    submit.body_case = SAMHAND__V1__SUBMIT__BODY_CASE_STATUS;
+    submit.case_status = &status;
+    CHECK (s_code (&frame) == 0, "structured: a case status with a broker case reference is accepted");
+    status.case_ref = "sak Kari Oppdiktet";
+    CHECK (s_code (&frame) == SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
+           "structured: a case status with a made-up case reference is refused");
+    CHECK (frame_instrument_valid ("SARA-V3") && !frame_instrument_valid ("SARA-V4")
+           && frame_instruments () [0] && strcmp (frame_instruments () [0], "SARA-V3") == 0,
+           "structured: the instrument list is public for the documentation and tests");
+}
+
+static void
+test_embedded_nul (void)
+{
+    Samhand__V1__Frame frame;
+    Samhand__V1__Submit submit;
+    Samhand__V1__RiskChange risk;
+    Samhand__V1__Subject subject;
+    uint8_t id [16];
+    char text [200];
+    s_risk (&frame, &submit, &risk, &subject, id);
+    char *factors [2] = { "trusler", "Invented: ZZfactor" };
+    risk.risk_factors = factors;
+    risk.n_risk_factors = 2;
+    risk.text = "Invented: teksten YYfortsetter etter null";
+    Samhand__V1__LegalClaim claim = SAMHAND__V1__LEGAL_CLAIM__INIT;
+    claim.basis = SAMHAND__V1__BASIS__BASIS_AVERT;
+    claim.justification = "Invented: XXbegrunnelse";
+    claim.decision_maker = "Invented WWLeder";
+    submit.claim = &claim;
+    CHECK (s_code (&frame) == 0, "nul: the frame without a NUL is accepted");
+    struct { const char *mark; const char *field; } cases [] = {
+        { "YYfortsetter", "text" }, { "ZZfactor", "risk_factors" },
+        { "Oppdiktet", "name" }, { "XXbegrunnelse", "justification" },
+        { "WWLeder", "decision_maker" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        int code = s_code_nul (&frame, cases [i].mark, text, sizeof text);
+        char name [160];
+        snprintf (name, sizeof name, "nul: a NUL inside %s is refused with INVALID_FIELD naming it",
+                  cases [i].field);
+        CHECK (code == SAMHAND__V1__ERROR_CODE__INVALID_FIELD && strstr (text, cases [i].field), name);
+    }
+    //  A NUL inside bytes (the message id) is not a string: fine
+    memset (id, 0, 16);
+    CHECK (s_code (&frame) == 0, "nul: NUL bytes in a bytes field (message id) are fine");
+}
+
 int
 main (void)
 {
@@ -221,5 +416,7 @@ main (void)
 
     CHECK (strcmp (frame_error_name (SAMHAND__V1__ERROR_CODE__OUTBOX_FULL), "OUTBOX_FULL") == 0
            && strcmp (frame_error_name (999), "UNKNOWN") == 0, "error codes have names");
+    test_structured ();
+    test_embedded_nul ();
     return TEST_DONE ();
 }
