@@ -1,0 +1,179 @@
+/*  itest_fields — structured and string fields over a real socket: a raw
+    frame with a NUL inside a string is refused (INVALID_FIELD) and nothing
+    of it is stored or delivered; a risk change whose instrument or review
+    date carries a name and numbers is refused; a valid one is delivered
+    pseudonymised with the instrument intact. Real samhandd, real
+    certificates, real sqlite. Every person here is invented.            */
+#include "harness.h"
+#include "testlib.h"
+#include <signal.h>
+
+#define NAME   "Kari Nullbyte"
+#define NID    "01019012057"
+#define PHONE  "41234567"
+
+static bool
+s_contains (Samhand__V1__Frame *f, const char *text)
+{
+    size_t size = samhand__v1__frame__get_packed_size (f);
+    uint8_t *buf = (uint8_t *) malloc (size + 1);
+    samhand__v1__frame__pack (f, buf);
+    bool found = memmem (buf, size, text, strlen (text)) != NULL;
+    free (buf);
+    return found;
+}
+
+//  Packs a concern submit, turns the first byte of MARK into a NUL on the
+//  wire and sends it raw; returns the broker's answer.
+static Samhand__V1__Frame *
+s_send_with_nul (hclient_t *c, const char *text, const char *mark, uint64_t request_id)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    uint8_t id [16];
+    harness_concern (&submit, &concern, &subject, text);
+    subject.name = NAME;
+    harness_new_id (&submit, id);
+    frame.version = 1;
+    frame.request_id = request_id;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBMIT;
+    frame.submit = &submit;
+    size_t size = samhand__v1__frame__get_packed_size (&frame);
+    uint8_t *buf = (uint8_t *) malloc (size);
+    samhand__v1__frame__pack (&frame, buf);
+    uint8_t *at = (uint8_t *) memmem (buf, size, mark, strlen (mark));
+    if (at)
+        *at = 0;
+    hclient_send_raw (c, buf, size);
+    free (buf);
+    return at? hclient_recv (c, 3000): NULL;
+}
+
+static void
+test_embedded_nul (harness_t *h)
+{
+    hclient_t *vakt = hclient_new (h, "vakt");
+    hclient_t *police = hclient_new (h, "politi-risk");
+    Samhand__V1__Frame *f = hclient_subscribe (police, 3000);
+    frame_free (&f);
+    hclient_drain (police, 300);
+
+    f = s_send_with_nul (vakt, "Invented: kort tekst|og resten etter null", "|og", 41);
+    Samhand__V1__Error *e = f && f->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR? f->error
+                          : f && f->command_case == SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT
+                          ? f->submit_result->error: NULL;
+    CHECK (e && e->code == SAMHAND__V1__ERROR_CODE__INVALID_FIELD && strstr (e->text, "text")
+             && f->request_id == 41,
+           "a NUL inside a concern text: refused with INVALID_FIELD naming the field");
+    CHECK (!(f && f->command_case == SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT
+             && f->submit_result->accepted),
+           "a NUL inside a string is never acknowledged");
+    frame_free (&f);
+
+    f = s_send_with_nul (vakt, "Invented: hele teksten", "Nullbyte", 42);
+    e = f && f->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR? f->error: NULL;
+    CHECK (e && e->code == SAMHAND__V1__ERROR_CODE__INVALID_FIELD && strstr (e->text, "name"),
+           "a NUL inside the subject's name (nested): refused naming the field");
+    frame_free (&f);
+
+    f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_DELIVER, 1000);
+    CHECK (f == NULL, "nothing of a frame with a NUL inside a string is delivered");
+    frame_free (&f);
+    f = hclient_ping (vakt, 2000);
+    CHECK (f != NULL, "the connection stays after the refusal");
+    frame_free (&f);
+    hclient_destroy (&police);
+    hclient_destroy (&vakt);
+}
+
+static Samhand__V1__Frame *
+s_risk (hclient_t *c, const char *instrument, const char *review_by)
+{
+    Samhand__V1__Submit submit = SAMHAND__V1__SUBMIT__INIT;
+    Samhand__V1__RiskChange risk = SAMHAND__V1__RISK_CHANGE__INIT;
+    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Measure measures [1] = { SAMHAND__V1__MEASURE__VIOLENCE_ALARM };
+    uint8_t id [16];
+    subject.name = NAME;
+    subject.national_id = NID;
+    risk.subject = &subject;
+    risk.instrument = (char *) instrument;
+    risk.review_by = (char *) review_by;
+    risk.level = SAMHAND__V1__RISK_LEVEL__HIGH;
+    risk.measures = measures;
+    risk.n_measures = 1;
+    submit.body_case = SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE;
+    submit.risk_change = &risk;
+    harness_new_id (&submit, id);
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    frame.request_id = 77;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBMIT;
+    frame.submit = &submit;
+    hclient_send (c, &frame);
+    return hclient_recv (c, 3000);
+}
+
+static void
+test_structured (harness_t *h)
+{
+    hclient_t *coord = hclient_new (h, "koordinator");
+    hclient_t *police = hclient_new (h, "politi-risk");
+    Samhand__V1__Frame *f = hclient_subscribe (police, 3000);
+    frame_free (&f);
+    hclient_drain (police, 300);
+
+    f = s_risk (coord, "SARA-V3 " NAME " " NID " tlf " PHONE, "");
+    CHECK (f && f->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR
+             && f->error->code == SAMHAND__V1__ERROR_CODE__INVALID_FIELD
+             && strstr (f->error->text, "instrument") && !s_contains (f, NID),
+           "an instrument carrying a name and numbers is refused, naming the field, not echoing it");
+    frame_free (&f);
+    f = s_risk (coord, "SARA-V3", "2031-01-15 ring " PHONE);
+    CHECK (f && f->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR
+             && f->error->code == SAMHAND__V1__ERROR_CODE__INVALID_FIELD
+             && strstr (f->error->text, "review_by"),
+           "a review date carrying a phone number is refused");
+    frame_free (&f);
+    f = s_risk (coord, "SARA-V3", "2031-02-29");
+    CHECK (f && f->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR,
+           "a review date that is no date (29 February 2031) is refused");
+    frame_free (&f);
+    f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_DELIVER, 800);
+    CHECK (f == NULL, "nothing of the refused risk changes reached the police");
+    frame_free (&f);
+
+    f = s_risk (coord, "PATRIARK", "2032-02-29");
+    CHECK (f && f->command_case == SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT
+             && f->submit_result->accepted,
+           "a risk change with an instrument from the list and a real date is accepted");
+    frame_free (&f);
+    f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_DELIVER, 3000);
+    CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__PSEUDONYMISED
+             && streq (f->deliver->risk_change->instrument, "PATRIARK")
+             && streq (f->deliver->risk_change->review_by, "2032-02-29")
+             && !s_contains (f, NID) && !s_contains (f, "Nullbyte"),
+           "the police get it pseudonymised: instrument and date, no identity");
+    if (f)
+        hclient_receipt (police, f->deliver->delivery_id, 1);
+    frame_free (&f);
+    hclient_destroy (&police);
+    hclient_destroy (&coord);
+}
+
+int
+main (void)
+{
+    zsys_init ();
+    zsys_set_linger (0);
+    harness_t *h = harness_new (NULL);
+    CHECK (h && harness_start (h) == 0, "samhandd starts");
+    if (!h)
+        return 1;
+    test_embedded_nul (h);
+    test_structured (h);
+    CHECK (harness_stop (h, SIGTERM) == 0, "clean stop");
+    harness_destroy (&h);
+    return TEST_DONE ();
+}
