@@ -91,6 +91,11 @@ void submit_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
 int submit_subject_key (broker_t *self, const node_t *node,
                         const Samhand__V1__Submit *submit, uint8_t key [32]);
 
+//  True when every free-text field of the submit passes the identifier
+//  scanner, as seen for this sender (also used when a decision is taken
+//  again, so a re-decision checks content exactly as the first did).
+bool submit_text_clean (broker_t *self, const node_t *sender, const Samhand__V1__Submit *submit);
+
 //  The policy input for one recipient agency of a submit (also used when
 //  a consent withdrawal decides pending deliveries again).
 void submit_policy_input (broker_t *self, const node_t *sender, const Samhand__V1__Submit *submit,
@@ -132,5 +137,16 @@ char *admin_review_detail (broker_t *self, const uint8_t message_id [16], const 
 //  consent.c
 void consent_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
                      const Samhand__V1__Frame *frame);
+//  The stored timer that fires when a consent's period ends (key: its id).
+#define CONSENT_TIMER "consent_end"
+//  A consent's period has ended: decides its subject's outstanding
+//  deliveries again and sends the notices, as a withdrawal does. Returns
+//  how many were decided again.
+int consent_expired (broker_t *self, const char *consent_id);
+//  Before an IDENTIFIED delivery on a consent goes out: is the consent
+//  still in force? 0 yes (unchanged); 1 decided again now, d updated to
+//  the new (narrower) decision; 2 do not send it (withheld now, or the
+//  check itself failed).
+int consent_recheck (broker_t *self, store_delivery_t *d, const char *node);
 
 #endif

@@ -162,7 +162,11 @@ s_grant (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand
     c.recorded_at = now;
     audit_record_t record = { .event = "consent_granted", .sender = node->name,
                               .subject_key = c.subject_key, .detail = c.id };
+    //  The consent's end is a stored deadline: it fires at valid_until,
+    //  also after a restart, and decides waiting deliveries again.
     if (store_begin (self->store) || registry_consent_insert (self->registry, &c)
+    ||  store_timer_set (self->store, CONSENT_TIMER, c.id, strlen (c.id), 0,
+                         c.valid_until * 1000, 0)
     ||  audit_append (self->audit, &record, self->now_ms)
     ||  s_notify (self, &c, c.agencies, NULL, false, "consent granted") < 0) {
         s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
@@ -192,66 +196,105 @@ typedef struct {
     int n;
     int redecided;
     int withheld;
+    const char *why;          //  "consent withdrawal", "consent expiry"
 } redecide_t;
 
-//  Decides one outstanding entry again under the consents now on record.
+//  Loads every consent on record for the subject, as the policy sees them.
+static void
+s_load (redecide_t *r, const uint8_t subject_key [32])
+{
+    r->n = registry_consents_for (r->self->registry, subject_key, r->consents, MAX_CONSENTS);
+    if (r->n < 0)
+        r->n = 0;
+    for (int i = 0; i < r->n; i++) {
+        registry_consent_t *rc = &r->consents [i];
+        r->policy [i] = (policy_consent_t) { .agencies = rc->agencies, .classes = rc->classes,
+            .purposes = rc->purposes, .n_purposes = rc->n_purposes, .valid_from = rc->valid_from,
+            .valid_until = rc->valid_until, .withdrawn_at = rc->withdrawn_at, .consent_id = rc->id };
+    }
+}
+
+//  Decides one outstanding entry again under the consents now on record,
+//  from the original content: the sealed submit is opened and goes
+//  through the same scanner and policy as on its first decision (the
+//  redactor builds the view from it at send time). Returns 1 and the new
+//  decision when it changed (stored and audited), 0 when it stands, -1
+//  when the write failed. The decision is never wider than before.
+static int
+s_redecide_entry (redecide_t *r, const store_delivery_t *d, const char *node,
+                  policy_decision_t *decision)
+{
+    broker_t *self = r->self;
+    uint8_t *plain = NULL;
+    size_t plain_size = 0;
+    Samhand__V1__Submit *submit = NULL;
+    if (crypto_open (keys_ring (self->keys), d->message_id, 16, (const uint8_t *) d->payload,
+                     d->payload_size, &plain, &plain_size) == 0) {
+        submit = samhand__v1__submit__unpack (NULL, plain_size, plain);
+        crypto_cleanse (plain, plain_size);
+        free (plain);
+    }
+    const node_t *sender = *d->sender_key? nodes_by_key (self->nodes, d->sender_key)
+                                         : nodes_by_name (self->nodes, d->sender_node);
+    memset (decision, 0, sizeof *decision);
+    if (sender && submit) {
+        policy_input_t in;
+        submit_policy_input (self, sender, submit, d->kind, d->agency, r->policy, r->n,
+                             submit_text_clean (self, sender, submit), &in);
+        policy_decide (&in, decision);
+        decision->classes_allowed &= d->classes;
+        if (decision->view == SAMHAND__V1__VIEW__IDENTIFIED
+        &&  d->view != SAMHAND__V1__VIEW__IDENTIFIED) {
+            //  A re-decision never widens a view.
+            decision->view = (Samhand__V1__View) d->view;
+            decision->classes_allowed = d->classes;
+        }
+    }
+    else {
+        //  Fail closed: what cannot be decided again is not delivered.
+        decision->view = SAMHAND__V1__VIEW__WITHHELD;
+        decision->rule = policy_rule_default_deny.id;
+        decision->legal_basis = policy_rule_default_deny.legal_basis;
+        snprintf (decision->reason, sizeof decision->reason, "%s",
+                  sender? "message cannot be opened": "sender no longer enrolled");
+    }
+    samhand__v1__submit__free_unpacked (submit, NULL);
+    if (decision->view == (Samhand__V1__View) d->view && streq (decision->rule, d->rule)
+    &&  decision->classes_allowed == d->classes)
+        return 0;
+    char first [sizeof decision->reason];
+    memcpy (first, decision->reason, sizeof first);
+    //  Cut short if need be: the reason is a sentence for people.
+    if (snprintf (decision->reason, sizeof decision->reason, "decided again after %s: %s",
+                  r->why, first) >= (int) sizeof decision->reason)
+        decision->reason [sizeof decision->reason - 1] = 0;
+    audit_record_t record = { .event = "redecided", .message_id = d->message_id,
+                              .sender = d->sender_node, .node = node, .agency = d->agency,
+                              .view = decision->view, .rule = decision->rule,
+                              .basis = decision->legal_basis, .detail = decision->reason,
+                              .subject_key = (const uint8_t *) d->subject_key };
+    if (store_outbox_redecide (self->store, d->delivery_id, decision->view, decision->rule,
+                               decision->legal_basis, decision->reason,
+                               decision->classes_allowed)
+    ||  audit_append (self->audit, &record, self->now_ms))
+        return -1;
+    r->redecided++;
+    r->withheld += decision->view == SAMHAND__V1__VIEW__WITHHELD;
+    session_t *session = broker_session (self, node);
+    if (session && decision->view == SAMHAND__V1__VIEW__WITHHELD && session->outstanding > 0)
+        session->outstanding--;
+    if (session)
+        session->dirty = true;
+    return 1;
+}
+
 static int
 s_redecide_one (const store_delivery_t *d, void *arg)
 {
     redecide_t *r = (redecide_t *) arg;
-    broker_t *self = r->self;
-    uint8_t *plain = NULL;
-    size_t plain_size = 0;
-    if (crypto_open (keys_ring (self->keys), d->message_id, 16, (const uint8_t *) d->payload,
-                     d->payload_size, &plain, &plain_size))
-        return 0;
-    Samhand__V1__Submit *submit = samhand__v1__submit__unpack (NULL, plain_size, plain);
-    crypto_cleanse (plain, plain_size);
-    free (plain);
-    if (!submit)
-        return 0;
-    const node_t *sender = nodes_by_key (self->nodes, d->sender_key);
     policy_decision_t decision;
-    memset (&decision, 0, sizeof decision);
-    if (sender) {
-        policy_input_t in;
-        //  The text verdict cannot have improved; intersecting with the
-        //  classes decided before keeps free text out where it was out.
-        submit_policy_input (self, sender, submit, d->kind, d->agency, r->policy, r->n,
-                             true, &in);
-        policy_decide (&in, &decision);
-        decision.classes_allowed &= d->classes;
-        if (decision.view == SAMHAND__V1__VIEW__IDENTIFIED && d->view != SAMHAND__V1__VIEW__IDENTIFIED) {
-            //  Withdrawal never widens a view.
-            decision.view = (Samhand__V1__View) d->view;
-            decision.classes_allowed = d->classes;
-        }
-    }
-    else {
-        decision.view = SAMHAND__V1__VIEW__WITHHELD;
-        decision.rule = "DEFAULT-DENY";
-        decision.legal_basis = "";
-        snprintf (decision.reason, sizeof decision.reason, "sender no longer enrolled");
-    }
-    samhand__v1__submit__free_unpacked (submit, NULL);
-    if (decision.view != (Samhand__V1__View) d->view || strcmp (decision.rule, d->rule)) {
-        char reason [240];
-        snprintf (reason, sizeof reason, "decided again after consent withdrawal: %s", decision.reason);
-        store_outbox_redecide (self->store, d->delivery_id, decision.view, decision.rule,
-                               decision.legal_basis, reason, decision.classes_allowed);
-        audit_record_t record = { .event = "redecided", .message_id = d->message_id,
-                                  .sender = d->sender_node, .node = d->node, .agency = d->agency,
-                                  .view = decision.view, .rule = decision.rule,
-                                  .basis = decision.legal_basis, .detail = reason };
-        audit_append (self->audit, &record, self->now_ms);
-        r->redecided++;
-        r->withheld += decision.view == SAMHAND__V1__VIEW__WITHHELD;
-        session_t *session = broker_session (self, d->node);
-        if (session && decision.view == SAMHAND__V1__VIEW__WITHHELD && session->outstanding > 0)
-            session->outstanding--;
-        if (session)
-            session->dirty = true;
-    }
+    if (s_redecide_entry (r, d, d->node, &decision) < 0)
+        r->self->batch_failed = true;
     return 0;
 }
 
@@ -259,8 +302,95 @@ static void
 s_notify_node (const char *node, void *arg)
 {
     void **args = (void **) arg;
-    s_notify ((broker_t *) args [0], (const registry_consent_t *) args [1], 0, node, true,
-              "consent withdrawn: do not use identifying information received on it");
+    if (s_notify ((broker_t *) args [0], (const registry_consent_t *) args [1], 0, node, true,
+                  (const char *) args [2]) < 0)
+        ((broker_t *) args [0])->batch_failed = true;
+}
+
+//  After a consent stopped being in force (withdrawn or expired): every
+//  outstanding delivery about the person is decided again, and nodes that
+//  already received an identified view are told. Returns how many
+//  deliveries were decided again; sets withheld.
+static int
+s_consent_ended (broker_t *self, const registry_consent_t *c, const char *why,
+                 const char *notice, int *withheld)
+{
+    redecide_t *r = (redecide_t *) zmalloc (sizeof (redecide_t));
+    if (!r) {
+        self->batch_failed = true;
+        return 0;
+    }
+    r->self = self;
+    r->why = why;
+    s_load (r, c->subject_key);
+    if (store_outbox_for_subject (self->store, c->subject_key, s_redecide_one, r) < 0)
+        self->batch_failed = true;
+    void *args [3] = { self, (void *) c, (void *) notice };
+    if (store_outbox_identified_nodes (self->store, c->subject_key, s_notify_node, args) < 0)
+        self->batch_failed = true;
+    int redecided = r->redecided;
+    if (withheld)
+        *withheld = r->withheld;
+    free (r);
+    return redecided;
+}
+
+int
+consent_expired (broker_t *self, const char *consent_id)
+{
+    registry_consent_t c;
+    if (registry_consent_get (self->registry, consent_id, &c) != 1)
+        return 0;
+    if (c.withdrawn_at && c.withdrawn_at <= c.valid_until)
+        return 0;                       //  withdrawal already decided again
+    if (self->now_ms / 1000 < c.valid_until)
+        return 0;                       //  not yet: the timer was early
+    audit_record_t record = { .event = "consent_expired", .sender = "samhandd",
+                              .subject_key = c.subject_key, .detail = c.id };
+    if (audit_append (self->audit, &record, self->now_ms)) {
+        self->batch_failed = true;
+        return 0;
+    }
+    int withheld = 0;
+    int n = s_consent_ended (self, &c, "consent expiry",
+                             "consent expired: do not use identifying information received on it",
+                             &withheld);
+    zsys_info ("consent: %s expired; %d outstanding deliveries decided again (%d withheld)",
+               c.id, n, withheld);
+    return n;
+}
+
+int
+consent_recheck (broker_t *self, store_delivery_t *d, const char *node)
+{
+    if (d->view != SAMHAND__V1__VIEW__IDENTIFIED || !streq (d->rule, "FVL13A1-CONSENT"))
+        return 0;
+    redecide_t *r = (redecide_t *) zmalloc (sizeof (redecide_t));
+    if (!r)
+        return 2;                       //  cannot check: do not send it now
+    r->self = self;
+    r->why = "the consent ended";
+    if (d->subject_key)
+        s_load (r, (const uint8_t *) d->subject_key);
+    policy_decision_t decision;
+    int changed = s_redecide_entry (r, d, node, &decision);
+    free (r);
+    if (changed == 0)
+        return 0;
+    if (changed < 0) {
+        self->batch_failed = true;
+        return 2;
+    }
+    zsys_warning ("deliver: delivery %" PRId64 " to %s rested on a consent no longer in force:"
+                  " decided again (%s)", d->delivery_id, node, policy_view_name (decision.view));
+    if (decision.view == SAMHAND__V1__VIEW__WITHHELD)
+        return 2;
+    d->view = decision.view;
+    snprintf (d->rule, sizeof d->rule, "%s", decision.rule);
+    snprintf (d->basis, sizeof d->basis, "%s", decision.legal_basis);
+    snprintf (d->reason, sizeof d->reason, "%s", decision.reason);
+    d->classes = decision.classes_allowed;
+    return 1;
 }
 
 static void
@@ -279,35 +409,27 @@ s_withdraw (broker_t *self, zframe_t *routing_id, const node_t *node, const Samh
                   "that consent is already withdrawn");
         return;
     }
-    redecide_t *r = (redecide_t *) zmalloc (sizeof (redecide_t));
-    if (!r || store_begin (self->store)
+    if (store_begin (self->store)
     ||  registry_consent_withdraw (self->registry, id, self->now_ms / 1000, node->name) != 1) {
-        free (r);
         s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
                   "could not record the withdrawal: retry");
         return;
     }
     audit_record_t record = { .event = "consent_withdrawn", .sender = node->name,
                               .subject_key = c.subject_key, .detail = id };
-    audit_append (self->audit, &record, self->now_ms);
-    r->self = self;
-    r->n = registry_consents_for (self->registry, c.subject_key, r->consents, MAX_CONSENTS);
-    for (int i = 0; i < r->n; i++) {
-        registry_consent_t *rc = &r->consents [i];
-        r->policy [i] = (policy_consent_t) { .agencies = rc->agencies, .classes = rc->classes,
-            .purposes = rc->purposes, .n_purposes = rc->n_purposes, .valid_from = rc->valid_from,
-            .valid_until = rc->valid_until, .withdrawn_at = rc->withdrawn_at, .consent_id = rc->id };
-    }
-    store_outbox_for_subject (self->store, c.subject_key, s_redecide_one, r);
-    void *args [2] = { self, &c };
-    store_outbox_identified_nodes (self->store, c.subject_key, s_notify_node, args);
+    if (audit_append (self->audit, &record, self->now_ms)
+    ||  store_timer_cancel (self->store, CONSENT_TIMER, id, strlen (id)))
+        self->batch_failed = true;
+    int withheld = 0;
+    int redecided = s_consent_ended (self, &c, "consent withdrawal",
+                                     "consent withdrawn: do not use identifying information received on it",
+                                     &withheld);
     Samhand__V1__ConsentReply reply = SAMHAND__V1__CONSENT_REPLY__INIT;
     reply.ok = true;
-    reply.redecided = (uint32_t) r->redecided;
+    reply.redecided = (uint32_t) redecided;
     s_reply (self, routing_id, frame->request_id, &reply, true);
     zsys_info ("consent: %s withdrawn by %s; %d outstanding deliveries decided again (%d withheld)",
-               id, node->name, r->redecided, r->withheld);
-    free (r);
+               id, node->name, redecided, withheld);
 }
 
 static void

@@ -177,6 +177,13 @@ s_send (broker_t *self, session_t *session, entry_t *e)
         workflow_dead_letter (self, &e->d, session->node);
         return 1;
     }
+    //  Never an identified view on a consent no longer in force, whatever
+    //  the stored decision says (its end timer may not have fired yet).
+    e->d.subject_key = e->has_subject? e->subject_key: NULL;
+    int recheck = consent_recheck (self, &e->d, session->node);
+    e->d.subject_key = NULL;
+    if (recheck == 2)
+        return 1;
     size_t size = 0;
     uint8_t *data = s_build (self, e, &size);
     if (!data) {

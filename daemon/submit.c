@@ -161,10 +161,11 @@ s_scan_discussion (submit_t *s)
 }
 
 //  True when every free-text field of the message passes the scanner.
-static bool
-s_text_clean (submit_t *s)
+bool
+submit_text_clean (broker_t *self, const node_t *sender, const Samhand__V1__Submit *submit)
 {
-    const Samhand__V1__Submit *m = s->submit;
+    (void) sender;
+    const Samhand__V1__Submit *m = submit;
     const char *texts [4] = { NULL, NULL, NULL, NULL };
     if (m->body_case == SAMHAND__V1__SUBMIT__BODY_CONCERN) {
         texts [0] = m->concern->text;
@@ -181,12 +182,12 @@ s_text_clean (submit_t *s)
     scan_finding_t found [1];
     for (int i = 0; i < 4; i++)
         if (texts [i] && *texts [i]
-        &&  scanner_scan (texts [i], strlen (texts [i]), s->broker->known, found, 1) > 0)
+        &&  scanner_scan (texts [i], strlen (texts [i]), self->known, found, 1) > 0)
             return false;
     if (m->body_case == SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE)
         for (size_t i = 0; i < m->risk_change->n_risk_factors; i++) {
             const char *f = m->risk_change->risk_factors [i];
-            if (scanner_scan (f, strlen (f), s->broker->known, found, 1) > 0)
+            if (scanner_scan (f, strlen (f), self->known, found, 1) > 0)
                 return false;
         }
     return true;
@@ -292,7 +293,7 @@ static void
 s_decide (submit_t *s)
 {
     uint32_t recipients = s_recipients (s);
-    bool clean = s_text_clean (s);
+    bool clean = submit_text_clean (s->broker, s->sender, s->submit);
     for (int agency = 1; agency < 5; agency++) {
         if (!(recipients & (1u << agency)))
             continue;

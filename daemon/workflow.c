@@ -279,6 +279,15 @@ workflow_tick (broker_t *self)
             s_remind (self, t, "status_due",
                       "No status report this period for a case with high risk");
         else
+        if (streq (t->kind, CONSENT_TIMER)) {
+            //  A consent's period ended: like a withdrawal, at that moment.
+            char id [sizeof t->key + 1];
+            memcpy (id, t->key, t->key_size < sizeof t->key? t->key_size: sizeof t->key);
+            id [t->key_size < sizeof t->key? t->key_size: sizeof t->key] = 0;
+            consent_expired (self, id);
+            store_timer_reschedule (self->store, t->id, -1, 0);
+        }
+        else
             store_timer_reschedule (self->store, t->id, -1, 0);
     }
 }

@@ -436,6 +436,227 @@ test_crisis_centre_sender (harness_t *h)
     hclient_destroy (&ks);
 }
 
+//  A consent to the police for NID, with the given classes and purposes,
+//  in force until UNTIL (unix seconds).
+static Samhand__V1__Frame *
+s_grant_until (hclient_t *c, const char *nid, const Samhand__V1__DataClass *classes,
+               size_t n_classes, char **purposes, size_t n_purposes, int64_t until)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__ConsentGrant grant = SAMHAND__V1__CONSENT_GRANT__INIT;
+    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__POLICE_RISK };
+    subject.national_id = (char *) nid;
+    grant.subject = &subject;
+    grant.agencies = agencies;
+    grant.n_agencies = 1;
+    grant.classes = (Samhand__V1__DataClass *) classes;
+    grant.n_classes = n_classes;
+    grant.purposes = purposes;
+    grant.n_purposes = n_purposes;
+    grant.valid_until = until;
+    grant.form = SAMHAND__V1__CONSENT_FORM__WRITTEN;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
+    frame.consent_grant = &grant;
+    return s_request (c, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY);
+}
+
+//  The police's stored subscription takes every kind (case status too).
+static void
+s_police_subscribe_all (harness_t *h)
+{
+    hclient_t *police = hclient_new (h, "politi-risk");
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Subscribe sub = SAMHAND__V1__SUBSCRIBE__INIT;
+    Samhand__V1__Kind kinds [] = { SAMHAND__V1__KIND__CONCERN_REPORT, SAMHAND__V1__KIND__RISK_CHANGE,
+        SAMHAND__V1__KIND__CASE_DISCUSSION, SAMHAND__V1__KIND__CASE_STATUS,
+        SAMHAND__V1__KIND__CONSENT_NOTICE, SAMHAND__V1__KIND__ALERT };
+    sub.kinds = kinds;
+    sub.n_kinds = 6;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBSCRIBE;
+    frame.subscribe = &sub;
+    Samhand__V1__Frame *f = s_request (police, &frame, SAMHAND__V1__FRAME__COMMAND_SUBSCRIBED);
+    frame_free (&f);
+    hclient_drain (police, 500);
+    hclient_destroy (&police);
+}
+
+#define SIV_NAME  "Siv Oppdiktet"
+#define SIV_NID   "12039012345"
+#define SIV_PHONE "98765432"
+#define SIV_ADDR  "Diktervegen 7"
+
+//  Withdrawal decides waiting deliveries again from the original content:
+//  a case status whose text names the person was identified under the
+//  consent; decided again it is pseudonymised, and its text (which fails
+//  the identifier check) goes with the identity.
+static void
+test_redecide_content (harness_t *h)
+{
+    hclient_t *coord = hclient_new (h, "koordinator");
+    s_police_subscribe_all (h);
+    Samhand__V1__Submit submit = SAMHAND__V1__SUBMIT__INIT;
+    Samhand__V1__RiskChange risk = SAMHAND__V1__RISK_CHANGE__INIT;
+    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    uint8_t id [16];
+    subject.name = SIV_NAME;
+    subject.national_id = SIV_NID;
+    subject.phone = SIV_PHONE;
+    risk.subject = &subject;
+    risk.level = SAMHAND__V1__RISK_LEVEL__MODERATE;
+    Samhand__V1__Agency only_rc [1] = { SAMHAND__V1__AGENCY__RESOURCE_CENTRE };
+    submit.recipients = only_rc;
+    submit.n_recipients = 1;
+    submit.body_case = SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE;
+    submit.risk_change = &risk;
+    harness_new_id (&submit, id);
+    Samhand__V1__Frame *f = hclient_submit (coord, &submit, 3000);
+    char ref [64] = "";
+    if (f && f->submit_result->case_ref)
+        snprintf (ref, sizeof ref, "%s", f->submit_result->case_ref);
+    frame_free (&f);
+
+    Samhand__V1__DataClass classes [2] = { SAMHAND__V1__DATA_CLASS__IDENTITY,
+                                           SAMHAND__V1__DATA_CLASS__FREE_TEXT };
+    char *purposes [1] = { "follow_up" };
+    f = s_grant_until (coord, SIV_NID, classes, 2, purposes, 1, time (NULL) + 86400);
+    char consent_id [64] = "";
+    if (f && f->consent_reply->n_consents)
+        snprintf (consent_id, sizeof consent_id, "%s", f->consent_reply->consents [0]->consent_id);
+    frame_free (&f);
+
+    Samhand__V1__Submit st = SAMHAND__V1__SUBMIT__INIT;
+    Samhand__V1__CaseStatus status = SAMHAND__V1__CASE_STATUS__INIT;
+    Samhand__V1__Agency to_police [1] = { SAMHAND__V1__AGENCY__POLICE_RISK };
+    status.case_ref = ref;
+    status.text = "Invented: " SIV_NAME " (" SIV_NID ") flyttet til " SIV_ADDR ", ny tlf " SIV_PHONE;
+    st.recipients = to_police;
+    st.n_recipients = 1;
+    st.body_case = SAMHAND__V1__SUBMIT__BODY_CASE_STATUS;
+    st.case_status = &status;
+    harness_new_id (&st, id);
+    f = hclient_submit (coord, &st, 3000);
+    const Samhand__V1__AgencyDecision *d = s_decision (f, SAMHAND__V1__AGENCY__POLICE_RISK);
+    CHECK (d && d->view == SAMHAND__V1__VIEW__IDENTIFIED && streq (d->rule, "FVL13A1-CONSENT")
+             && d->nodes == 1,
+           "redecide: the case status is identified for the (offline) police under the consent");
+    frame_free (&f);
+    f = s_withdraw (coord, consent_id);
+    CHECK (f && f->consent_reply->ok && f->consent_reply->redecided >= 1,
+           "redecide: the withdrawal decides the waiting case status again");
+    frame_free (&f);
+
+    hclient_t *police = hclient_new (h, "politi-risk");
+    f = hclient_subscribe (police, 3000);
+    frame_free (&f);
+    f = s_next (police, SAMHAND__V1__KIND__CASE_STATUS, 3000);
+    CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__PSEUDONYMISED
+             && strncmp (f->deliver->case_status->case_ref, "PR-", 3) == 0,
+           "redecide: the police get the case status pseudonymised, under their own reference");
+    CHECK (f && !s_contains (f, "Oppdiktet") && !s_contains (f, SIV_NID)
+             && !s_contains (f, SIV_PHONE) && !s_contains (f, "Diktervegen"),
+           "redecide: no name, fødselsnummer, phone or address in the re-decided view");
+    frame_free (&f);
+    hclient_destroy (&police);
+    hclient_destroy (&coord);
+}
+
+//  Counts audit records of an event (admin export, first page).
+static int
+s_audit_events (harness_t *h, const char *event)
+{
+    hclient_t *admin = hclient_new (h, "admin");
+    Samhand__V1__Frame q = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__AuditQuery aq = SAMHAND__V1__AUDIT_QUERY__INIT;
+    aq.query = "export";
+    q.command_case = SAMHAND__V1__FRAME__COMMAND_AUDIT_QUERY;
+    q.audit_query = &aq;
+    int count = 0;
+    uint64_t after = 0;
+    Samhand__V1__Frame *f;
+    do {
+        aq.after_seq = after;
+        f = s_request (admin, &q, SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY);
+        bool more = f && f->audit_reply->more;
+        for (size_t i = 0; f && i < f->audit_reply->n_entries; i++) {
+            count += streq (f->audit_reply->entries [i]->event, event);
+            after = f->audit_reply->entries [i]->seq;
+        }
+        frame_free (&f);
+        if (!more)
+            break;
+    } while (true);
+    hclient_destroy (&admin);
+    return count;
+}
+
+//  A consent that expires while an identified delivery waits: at expiry
+//  the broker decides it again (a stored timer, which also fires after a
+//  restart), and the police, connecting later, get no identified view.
+static void
+test_consent_expiry (harness_t *h)
+{
+    hclient_t *coord = hclient_new (h, "koordinator");
+    Samhand__V1__DataClass classes [3] = { SAMHAND__V1__DATA_CLASS__IDENTITY,
+        SAMHAND__V1__DATA_CLASS__CONTACT, SAMHAND__V1__DATA_CLASS__RISK_LEVEL_CLASS };
+    char *purposes [1] = { "risk_management" };
+    int before = s_audit_events (h, "consent_expired");
+    int64_t until = time (NULL) + 3;
+    Samhand__V1__Frame *f = s_grant_until (coord, "17057712345", classes, 3, purposes, 1, until);
+    CHECK (f && f->consent_reply->ok, "expiry: a consent of three seconds is recorded");
+    frame_free (&f);
+    Samhand__V1__Submit submit = SAMHAND__V1__SUBMIT__INIT;
+    Samhand__V1__RiskChange risk = SAMHAND__V1__RISK_CHANGE__INIT;
+    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    uint8_t id [16];
+    subject.name = "Tove Utløpt";
+    subject.national_id = "17057712345";
+    subject.phone = "97531864";
+    risk.subject = &subject;
+    risk.level = SAMHAND__V1__RISK_LEVEL__HIGH;
+    Samhand__V1__Agency to_police [1] = { SAMHAND__V1__AGENCY__POLICE_RISK };
+    submit.recipients = to_police;
+    submit.n_recipients = 1;
+    submit.body_case = SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE;
+    submit.risk_change = &risk;
+    harness_new_id (&submit, id);
+    f = hclient_submit (coord, &submit, 3000);
+    const Samhand__V1__AgencyDecision *d = s_decision (f, SAMHAND__V1__AGENCY__POLICE_RISK);
+    CHECK (d && d->view == SAMHAND__V1__VIEW__IDENTIFIED && d->nodes == 1,
+           "expiry: the risk change waits identified for the offline police");
+    frame_free (&f);
+    hclient_destroy (&coord);
+
+    //  The broker is down when the consent ends: the stored timer fires
+    //  when it is back.
+    CHECK (harness_stop (h, SIGTERM) == 0, "expiry: broker stopped before the consent ends");
+    while (time (NULL) <= until)
+        zclock_sleep (200);
+    CHECK (harness_start (h) == 0, "expiry: broker restarted after the consent ended");
+    zclock_sleep (2500);        //  a workflow tick or two
+    CHECK (s_audit_events (h, "consent_expired") == before + 1,
+           "expiry: the broker recorded the consent's end by itself (stored timer, after a restart)");
+
+    hclient_t *police = hclient_new (h, "politi-risk");
+    f = hclient_subscribe (police, 3000);
+    frame_free (&f);
+    bool identified = false, got = false;
+    while ((f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_DELIVER, 1500))) {
+        hclient_receipt (police, f->deliver->delivery_id, 1);
+        if (f->deliver->kind == SAMHAND__V1__KIND__RISK_CHANGE
+        &&  f->deliver->risk_change->level == SAMHAND__V1__RISK_LEVEL__HIGH && !got) {
+            got = true;
+            identified = f->deliver->view == SAMHAND__V1__VIEW__IDENTIFIED
+                      || s_contains (f, "17057712345") || s_contains (f, "Utløpt")
+                      || s_contains (f, "97531864");
+        }
+        frame_free (&f);
+    }
+    CHECK (got && !identified,
+           "expiry: the police, connecting after the consent ended, get the risk change without identity");
+    hclient_destroy (&police);
+}
+
 int
 main (void)
 {
@@ -449,6 +670,8 @@ main (void)
     test_avert (h);
     test_scanner_refusal (h);
     test_crisis_centre_sender (h);
+    test_redecide_content (h);
+    test_consent_expiry (h);
     CHECK (harness_stop (h, SIGTERM) == 0, "clean stop");
     harness_destroy (&h);
     return TEST_DONE ();
