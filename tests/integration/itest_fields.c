@@ -162,6 +162,71 @@ test_structured (harness_t *h)
     hclient_destroy (&coord);
 }
 
+//  Defence in depth: with the workflow timers held back (tick = 1 hour),
+//  the consent's end timer cannot fire; the delivery path itself must still
+//  refuse to hand out an identified view on a consent no longer in force.
+static void
+test_deliver_time_consent_check (void)
+{
+    harness_t *h = harness_new ("workflow\n    tick = 1h\n");
+    CHECK (h && harness_start (h) == 0, "deliver check: samhandd with timers held back starts");
+    if (!h)
+        return;
+    hclient_t *coord = hclient_new (h, "koordinator");
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__ConsentGrant grant = SAMHAND__V1__CONSENT_GRANT__INIT;
+    Samhand__V1__Subject who = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__POLICE_RISK };
+    Samhand__V1__DataClass classes [2] = { SAMHAND__V1__DATA_CLASS__IDENTITY,
+                                           SAMHAND__V1__DATA_CLASS__RISK_LEVEL_CLASS };
+    char *purposes [1] = { "risk_management" };
+    who.national_id = NID;
+    grant.subject = &who;
+    grant.agencies = agencies;
+    grant.n_agencies = 1;
+    grant.classes = classes;
+    grant.n_classes = 2;
+    grant.purposes = purposes;
+    grant.n_purposes = 1;
+    int64_t until = time (NULL) + 2;
+    grant.valid_until = until;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
+    frame.consent_grant = &grant;
+    hclient_send (coord, &frame);
+    Samhand__V1__Frame *f = hclient_expect (coord, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY, 3000);
+    CHECK (f && f->consent_reply->ok, "deliver check: a consent of two seconds is recorded");
+    frame_free (&f);
+    f = s_risk (coord, "SARA-V3", "");
+    bool identified = false;
+    for (size_t i = 0; f && f->submit_result && i < f->submit_result->n_decisions; i++)
+        identified = identified
+                  || (f->submit_result->decisions [i]->agency == SAMHAND__V1__AGENCY__POLICE_RISK
+                      && f->submit_result->decisions [i]->view == SAMHAND__V1__VIEW__IDENTIFIED);
+    CHECK (identified, "deliver check: the risk change waits identified for the offline police");
+    frame_free (&f);
+    while (time (NULL) <= until)
+        zclock_sleep (200);
+    hclient_t *police = hclient_new (h, "politi-risk");
+    f = hclient_subscribe (police, 3000);
+    frame_free (&f);
+    bool got = false, leaked = false;
+    while ((f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_DELIVER, 1500))) {
+        hclient_receipt (police, f->deliver->delivery_id, 1);
+        if (f->deliver->kind == SAMHAND__V1__KIND__RISK_CHANGE) {
+            got = true;
+            leaked = leaked || f->deliver->view == SAMHAND__V1__VIEW__IDENTIFIED
+                  || s_contains (f, NID) || s_contains (f, "Nullbyte");
+        }
+        frame_free (&f);
+    }
+    CHECK (got && !leaked, "deliver check: after the consent ended the police get no identified view,"
+                           " even before its timer fired");
+    hclient_destroy (&police);
+    hclient_destroy (&coord);
+    CHECK (harness_stop (h, SIGTERM) == 0, "deliver check: clean stop");
+    harness_destroy (&h);
+}
+
 int
 main (void)
 {
@@ -175,5 +240,6 @@ main (void)
     test_structured (h);
     CHECK (harness_stop (h, SIGTERM) == 0, "clean stop");
     harness_destroy (&h);
+    test_deliver_time_consent_check ();
     return TEST_DONE ();
 }
