@@ -125,7 +125,7 @@ s_set (policy_decision_t *out, const policy_rule_t *rule, Samhand__V1__View view
     out->legal_basis = rule->legal_basis;
     classes &= POLICY_CLASSES_ALL;
     if (view == V (PSEUDONYMISED))
-        classes &= ~POLICY_CLASSES_DIRECT;
+        classes &= ~POLICY_CLASSES_NOT_PSEUDONYMOUS;
     else
     if (view == V (ANONYMISED))
         classes &= POLICY_CLASS (FREE_TEXT);

@@ -41,6 +41,10 @@ typedef enum {
 //  but only when it passed the identifier scanner.
 #define POLICY_CLASSES_DIRECT (POLICY_CLASS (IDENTITY) | POLICY_CLASS (CONTACT) \
                              | POLICY_CLASS (ADDRESS))
+//  Never in a pseudonymised view: direct identifiers, and risk factors
+//  (free text written per person that nobody scans).
+#define POLICY_CLASSES_NOT_PSEUDONYMOUS (POLICY_CLASSES_DIRECT | POLICY_CLASS (RISK_FACTORS) \
+                                       | POLICY_CLASS (HEALTH))
 #define POLICY_CLASSES_IDENTIFYING (POLICY_CLASS (IDENTITY) | POLICY_CLASS (CONTACT) \
                                   | POLICY_CLASS (ADDRESS) | POLICY_CLASS (FREE_TEXT))
 

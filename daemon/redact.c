@@ -277,11 +277,16 @@ redact_apply (Samhand__V1__Submit *submit, const policy_decision_t *decision,
     if (!submit || !decision || !s_body_set (submit))
         return -1;
     uint32_t keep = decision->classes_allowed & POLICY_CLASSES_ALL;
+    //  A case discussion is anonymised or nothing: its text is only ever
+    //  delivered after the identifier check.
+    if (submit->body_case == SAMHAND__V1__SUBMIT__BODY_DISCUSSION
+    &&  decision->view != V (ANONYMISED))
+        return -1;
     switch (decision->view) {
         case V (IDENTIFIED):
             break;
         case V (PSEUDONYMISED):
-            keep &= ~POLICY_CLASSES_DIRECT;
+            keep &= ~POLICY_CLASSES_NOT_PSEUDONYMOUS;
             break;
         case V (ANONYMISED):
             if (submit->body_case != SAMHAND__V1__SUBMIT__BODY_DISCUSSION)

@@ -186,7 +186,8 @@ s_check (const policy_input_t *in, const policy_decision_t *out)
     if (out->view == V (WITHHELD))
         ASSERT (out->classes_allowed == 0 && !out->review);
     if (out->view == V (PSEUDONYMISED))
-        ASSERT (!(out->classes_allowed & POLICY_CLASSES_DIRECT) && !out->review
+        ASSERT (!(out->classes_allowed & (POLICY_CLASSES_DIRECT | POLICY_CLASS (RISK_FACTORS)
+                                          | POLICY_CLASS (HEALTH))) && !out->review
              && (in->text_clean || !(out->classes_allowed & POLICY_CLASS (FREE_TEXT))));
     if (out->view == V (ANONYMISED))
         ASSERT (in->kind == K (CASE_DISCUSSION) && in->text_clean
@@ -266,7 +267,7 @@ s_may_hold (const policy_decision_t *d)
 {
     uint32_t keep = d->classes_allowed;
     if (d->view == V (PSEUDONYMISED))
-        keep &= ~POLICY_CLASSES_DIRECT;
+        keep &= ~(POLICY_CLASSES_DIRECT | POLICY_CLASS (RISK_FACTORS) | POLICY_CLASS (HEALTH));
     if (d->view == V (ANONYMISED))
         keep &= POLICY_CLASS (FREE_TEXT);
     return keep;
@@ -283,8 +284,8 @@ s_redact (const uint8_t *data, size_t size, const policy_decision_t *d, const ch
         ASSERT (d->view == V (IDENTIFIED) || d->view == V (PSEUDONYMISED) || d->view == V (ANONYMISED));
         ASSERT ((redact_classes_present (submit) & ~s_may_hold (d)) == 0);
         ASSERT (submit->claim == NULL && submit->base.n_unknown_fields == 0);
-        if (d->view == V (ANONYMISED))
-            ASSERT (submit->body_case == SAMHAND__V1__SUBMIT__BODY_DISCUSSION);
+        //  anonymised is for a discussion only, and a discussion is only anonymised
+        ASSERT ((d->view == V (ANONYMISED)) == (submit->body_case == SAMHAND__V1__SUBMIT__BODY_DISCUSSION));
         if (d->view == V (PSEUDONYMISED)) {
             if (submit->body_case == SAMHAND__V1__SUBMIT__BODY_CONCERN)
                 ASSERT (submit->concern->subject == NULL);

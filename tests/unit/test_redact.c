@@ -497,6 +497,31 @@ test_health_words (void)
     CHECK (!s_factor_is_health ("\xc3\xb8rus"), "not health: a word that only contains rus");
 }
 
+//  Defence in depth, whatever classes a decision names: a pseudonymised
+//  view never carries risk factors (unscanned text per person), and a case
+//  discussion is only ever anonymised.
+static void
+test_view_bounds (void)
+{
+    Samhand__V1__Submit *submit = s_risk ();
+    int rc;
+    packed_t p = s_view (submit, V (PSEUDONYMISED), POLICY_CLASSES_ALL, "PR-2222-3333-4444", &rc);
+    CHECK (rc == 0 && !s_has (p, FACTOR_PLAIN) && !s_has (p, FACTOR_HEALTH) && s_has (p, INSTRUMENT),
+           "pseudonymised with every class: no risk factor, the instrument stays");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (submit, NULL);
+    submit = s_discussion ();
+    p = s_view (submit, V (IDENTIFIED), POLICY_CLASSES_ALL, NULL, &rc);
+    CHECK (rc == -1, "a discussion is never identified: refused");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (submit, NULL);
+    submit = s_discussion ();
+    p = s_view (submit, V (PSEUDONYMISED), POLICY_CLASS (FREE_TEXT), NULL, &rc);
+    CHECK (rc == -1, "a discussion is never pseudonymised: refused");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (submit, NULL);
+}
+
 int
 main (void)
 {
@@ -512,5 +537,6 @@ main (void)
     test_discussion_and_status ();
     test_inside_frame ();
     test_health_words ();
+    test_view_bounds ();
     return TEST_DONE ();
 }
