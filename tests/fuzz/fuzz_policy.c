@@ -305,9 +305,9 @@ s_redact (const uint8_t *data, size_t size, const policy_decision_t *d, const ch
     }
     else {
         //  refused only for a view it cannot give or a message without a body
-        bool deliverable = d->view == V (IDENTIFIED) || d->view == V (PSEUDONYMISED)
-                        || (d->view == V (ANONYMISED)
-                            && submit->body_case == SAMHAND__V1__SUBMIT__BODY_DISCUSSION);
+        bool discussion = submit->body_case == SAMHAND__V1__SUBMIT__BODY_DISCUSSION;
+        bool deliverable = ((d->view == V (IDENTIFIED) || d->view == V (PSEUDONYMISED)) && !discussion)
+                        || (d->view == V (ANONYMISED) && discussion);
         ASSERT (!deliverable || submit->body_case == SAMHAND__V1__SUBMIT__BODY__NOT_SET);
     }
     samhand__v1__submit__free_unpacked (submit, NULL);
