@@ -214,10 +214,16 @@ s_who_received (cli_t *cli, samhand_client_t *client, Samhand__V1__AuditQuery *q
     else {
         if (r->n_entries)
             cli_audit_text (stdout, r->entries, r->n_entries);
-        else
-        if (reviews)
+        //  Who decided and why: kept sealed by the broker, opened for
+        //  admins in this answer only.
+        for (size_t i = 0; reviews && i < r->n_entries; i++)
+            printf ("%s%zu. from %s: %s\n", i? "": "\nWho decided and why:\n", i + 1,
+                    r->entries [i]->sender && *r->entries [i]->sender? r->entries [i]->sender: "-",
+                    r->entries [i]->detail? r->entries [i]->detail: "");
+        if (!r->n_entries && reviews)
             printf ("No disclosure under the duty to avert is recorded.\n");
-        else {
+        else
+        if (!r->n_entries) {
             printf ("No delivery of information about this person is recorded.\n");
             fprintf (stderr, "The broker knows a person by what the messages named: the "
                              "national id if\nthere was one, else name with birth date, "

@@ -153,6 +153,16 @@ wait_for "$W/out/politi-risk.jsonl" "$AV_MID" 10
     && ! grep -F "$AV_MID" "$W/out/politi-risk.jsonl" | grep -qF "knife"
 result "avert: the police received identity and phone, no free text"
 
+#   Who decided and why: sealed at rest, shown to an admin by audit reviews.
+sam admin audit reviews >"$W/reviews.txt" 2>"$W/reviews.err"
+[ $? -eq 0 ] && grep -qF "$DECIDER" "$W/reviews.txt" && grep -qF "threat to kill" "$W/reviews.txt"
+result "avert: audit reviews shows the admin the decision-maker and the justification"
+sam koordinator audit reviews >"$W/reviews2.txt" 2>"$W/reviews2.err"
+[ $? -ne 0 ] && ! grep -qF "$DECIDER" "$W/reviews2.txt" "$W/reviews2.err"
+result "avert: audit reviews is refused to a non-admin node"
+[ -f "$W/samhand.db" ] && ! grep -qaF "$DECIDER" "$W/samhand.db" "$W/samhand.db-wal" 2>/dev/null
+result "avert: the decision-maker's name is nowhere in the sqlite files"
+
 #   Without a justification: the CLI refuses before sending.
 sam vakt concern --subject-name "$NAME" --subject-phone "$PHONE" --urgency acute \
     --text "Invented: no justification given" --basis avert --decision-maker "$DECIDER" \
