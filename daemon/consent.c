@@ -275,8 +275,14 @@ s_redecide_entry (redecide_t *r, const store_delivery_t *d, const char *node,
                               .subject_key = (const uint8_t *) d->subject_key };
     if (store_outbox_redecide (self->store, d->delivery_id, decision->view, decision->rule,
                                decision->legal_basis, decision->reason,
-                               decision->classes_allowed)
-    ||  audit_append (self->audit, &record, self->now_ms))
+                               decision->classes_allowed))
+        return -1;
+    //  An entry the node already received is not changed (it holds the
+    //  view it was given, and gets a notice); the caller still uses the
+    //  narrower decision for anything shown from now on.
+    if (sqlite3_changes (store_db (self->store)) == 0)
+        return 1;
+    if (audit_append (self->audit, &record, self->now_ms))
         return -1;
     r->redecided++;
     r->withheld += decision->view == SAMHAND__V1__VIEW__WITHHELD;

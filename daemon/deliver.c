@@ -166,6 +166,9 @@ deliver_build (broker_t *self, const store_delivery_t *d, size_t *size)
     e.has_subject = d->subject_key != NULL;
     if (e.has_subject)
         memcpy (e.subject_key, d->subject_key, 32);
+    //  Shown in an inbox is disclosed too: the same consent check as a send.
+    if (consent_recheck (self, &e.d, d->node) == 2)
+        return NULL;
     return s_build (self, &e, size);
 }
 

@@ -207,6 +207,18 @@ test_deliver_time_consent_check (void)
     while (time (NULL) <= until)
         zclock_sleep (200);
     hclient_t *police = hclient_new (h, "politi-risk");
+    Samhand__V1__Frame iq = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__InboxQuery inbox = SAMHAND__V1__INBOX_QUERY__INIT;
+    iq.command_case = SAMHAND__V1__FRAME__COMMAND_INBOX_QUERY;
+    iq.inbox_query = &inbox;
+    hclient_send (police, &iq);
+    f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_INBOX_REPLY, 3000);
+    bool inbox_leak = !f;
+    for (size_t i = 0; f && i < f->inbox_reply->n_items; i++)
+        inbox_leak = inbox_leak || f->inbox_reply->items [i]->view == SAMHAND__V1__VIEW__IDENTIFIED
+                  || s_contains (f, NID);
+    CHECK (!inbox_leak, "deliver check: the police's inbox shows no identified view on the ended consent");
+    frame_free (&f);
     f = hclient_subscribe (police, 3000);
     frame_free (&f);
     bool got = false, leaked = false;
