@@ -361,6 +361,11 @@ test_avert (harness_t *h)
              && !s_contains (f, "Avgj"),
            "audit reviews is refused to a non-admin node");
     frame_free (&f);
+    aq.query = "verify";
+    f = s_request (admin, &q, SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY);
+    CHECK (f && f->audit_reply->ok && f->audit_reply->intact,
+           "the audit chain with sealed review records verifies");
+    frame_free (&f);
     aq.query = "export";
     f = s_request (admin, &q, SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY);
     CHECK (f && f->audit_reply->ok && f->audit_reply->n_entries > 0
