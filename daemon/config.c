@@ -142,7 +142,7 @@ static const char *default_role_kinds [CONFIG_ROLES] = {
     "concern_report,case_discussion,case_status", ""
 };
 static const char *default_role_subs [CONFIG_ROLES] = {
-    NULL, "concern_report,alert",
+    NULL, "concern_report,risk_change,alert",     //  the duty phone must know the current risk
     "concern_report,risk_change,case_discussion,case_status,consent_notice,alert",
     "concern_report,risk_change,case_discussion,consent_notice,alert", "alert"
 };

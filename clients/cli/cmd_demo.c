@@ -63,7 +63,7 @@ static const char *broker_config =
     "    team = \"concern_report,case_discussion,case_status\"\n"
     "    admin = \"\"\n"
     "subscriptions                              # default kinds per role\n"
-    "    duty_operator = \"concern_report,alert\"\n"
+    "    duty_operator = \"concern_report,risk_change,alert\"\n"
     "    coordinator = \"concern_report,risk_change,case_discussion,case_status,"
     "consent_notice,alert\"\n"
     "    team = \"concern_report,risk_change,case_discussion,consent_notice,alert\"\n"

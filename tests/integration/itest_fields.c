@@ -162,6 +162,35 @@ test_structured (harness_t *h)
     hclient_destroy (&coord);
 }
 
+//  DESIGN.md §2 (corrected): a risk change within the resource centre is
+//  identified on need to know, and the duty phone, which answers at
+//  night, gets it by default.
+static void
+test_risk_same_agency (harness_t *h)
+{
+    hclient_t *vakt = hclient_listener (h, "vakt");
+    hclient_t *coord = hclient_new (h, "koordinator");
+    Samhand__V1__Frame *f = s_risk (coord, "SARA-V3", "2031-06-30");
+    const Samhand__V1__AgencyDecision *rc = NULL;
+    for (size_t i = 0; f && f->submit_result && i < f->submit_result->n_decisions; i++)
+        if (f->submit_result->decisions [i]->agency == SAMHAND__V1__AGENCY__RESOURCE_CENTRE)
+            rc = f->submit_result->decisions [i];
+    CHECK (rc && rc->view == SAMHAND__V1__VIEW__IDENTIFIED && streq (rc->rule, "SAME-AGENCY")
+             && rc->nodes >= 1,
+           "risk change within the resource centre: identified, SAME-AGENCY, to the duty phone");
+    frame_free (&f);
+    f = hclient_expect (vakt, SAMHAND__V1__FRAME__COMMAND_DELIVER, 3000);
+    CHECK (f && f->deliver->kind == SAMHAND__V1__KIND__RISK_CHANGE
+             && f->deliver->view == SAMHAND__V1__VIEW__IDENTIFIED && s_contains (f, NID)
+             && f->deliver->risk_change->level == SAMHAND__V1__RISK_LEVEL__HIGH,
+           "the duty phone receives the current risk identified");
+    if (f)
+        hclient_receipt (vakt, f->deliver->delivery_id, 1);
+    frame_free (&f);
+    hclient_destroy (&coord);
+    hclient_destroy (&vakt);
+}
+
 //  Defence in depth: with the workflow timers held back (tick = 1 hour),
 //  the consent's end timer cannot fire; the delivery path itself must still
 //  refuse to hand out an identified view on a consent no longer in force.
@@ -250,6 +279,7 @@ main (void)
         return 1;
     test_embedded_nul (h);
     test_structured (h);
+    test_risk_same_agency (h);
     CHECK (harness_stop (h, SIGTERM) == 0, "clean stop");
     harness_destroy (&h);
     test_deliver_time_consent_check ();
