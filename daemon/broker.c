@@ -17,7 +17,7 @@
 //  receipts) cost nothing against the cycle's budget. At most
 //  PARKED_MAX_BYTES wait; beyond that the socket is left unread (libzmq's
 //  queues then push back on the senders).
-#define NODE_BUDGET        (32 * 1024)
+#define NODE_BUDGET        (128 * 1024)
 #define CYCLE_BUDGET       (256 * 1024)
 #define SMALL_FRAME        1024
 #define PARKED_MAX_BYTES   (16 * 1024 * 1024)
@@ -373,7 +373,7 @@ s_handle_subscribe (broker_t *self, zframe_t *routing_id, const node_t *node,
                            "another connection of this node subscribed: this one gets no"
                            " more deliveries");
         }
-        if (store_outbox_requeue_node (self->store, node->name)) {
+        if (store_outbox_requeue_node (self->store, node->name) < 0) {
             self->batch_failed = true;
             broker_reply_error (self, routing_id, frame->request_id,
                                 SAMHAND__V1__ERROR_CODE__INTERNAL,

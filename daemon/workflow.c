@@ -104,7 +104,8 @@ s_escalate_recipient (const store_entry_t *e, void *arg)
     notice_to_t to = { 0, 0, e->node };
     if (notice_alert_as (x->self, "ESCALATION-RECIPIENT",
                          "no personal data: a message this node already holds waits for it",
-                         "escalation", x->info->message_id, ref, x->text, true, to,
+                         x->final? "escalation_ended": "escalation", x->info->message_id,
+                         ref, x->text, true, to,
                          x->info->has_subject? x->info->subject_key: NULL) < 0)
         x->failed = 1;
     return 0;
