@@ -328,13 +328,17 @@ s_decide (submit_t *s)
         }
         //  Decided for the agency, yet nobody of it will get it: the sender
         //  must hear that in plain words, not find "nodes: 0" later.
-        if (taken == 0)
+        if (taken == 0 && s->enrolled [agency])
             snprintf (s->warnings [agency], sizeof s->warnings [agency],
-                      s->enrolled [agency]
-                      ? "not delivered to %s: none of its %d node%s takes %s (subscription)"
-                      : "not delivered to %s: it has no enrolled node%.0d%s%.0s",
+                      "not delivered to %s: none of its %d node%s takes %s (subscription)",
                       config_agency_name (agency), s->enrolled [agency],
                       s->enrolled [agency] == 1? "": "s", config_kind_name (s->kind));
+        else
+        if (taken == 0)
+            snprintf (s->warnings [agency], sizeof s->warnings [agency],
+                      "not delivered to %s: it has no %senrolled node",
+                      config_agency_name (agency),
+                      agency == s->sender->agency? "other ": "");
     }
 }
 
