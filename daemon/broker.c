@@ -258,7 +258,7 @@ s_load_known (broker_t *self)
     return registry_known_each (self->registry, s_add_known, self->known);
 }
 
-//  "concern_report,alert; urgency >= 2; level >= 0" for the audit trail.
+//  "concern_report,alert; min urgency 2; min risk level 0" for the audit.
 static void
 s_sub_text (uint32_t kinds, int min_urgency, int min_level, char *out, size_t size)
 {
@@ -580,6 +580,10 @@ s_fail_batch (broker_t *self)
     registry_forget_writes (self->registry);
     store_idem_rebuild (self->store);
     broker_recount (self);
+    //  A subscription changed in the batch was rolled back with it.
+    session_t *session = (session_t *) zhashx_first (self->sessions);
+    for (; session; session = (session_t *) zhashx_next (self->sessions))
+        session->sub_loaded = false;
 }
 
 static void

@@ -24,9 +24,9 @@ static const char *subscribe_help =
     "  --reset              back to the default for this node's role\n"
     "  --json               print {\"kinds\":[...],\"min_urgency\":...,\"changed\":...}\n"
     "\n"
-    "Messages decided for your agency while this node does not take them are\n"
-    "not kept for it: the sender is warned that nobody of your agency gets\n"
-    "them. The broker records every change in its audit log. To see only some\n"
+    "What this node does not take is not kept for it, not even for later. When\n"
+    "no node of your agency takes a message decided for it, its sender is\n"
+    "warned. The broker records every change in its audit log. To see only some\n"
     "kinds for a while, use listen --kinds instead: that changes nothing here.\n";
 
 static const opt_spec_t subscribe_opts [] = {
