@@ -281,6 +281,34 @@ test_session_replaced (harness_t *h)
     hclient_destroy (&c);
 }
 
+//  The session checks must not end a listen that only lived through a
+//  broker restart: it waits, subscribes again and gets what comes.
+static void
+test_listen_survives_restart (harness_t *h)
+{
+    hclient_t *drain = hclient_listener (h, "politi-risk");     //  nothing old waits
+    hclient_destroy (&drain);
+    s_listen_bg (h, "politi-risk", "--json --count 1 --timeout 30");
+    zclock_sleep (1500);
+    CHECK (harness_stop (h, SIGTERM) == 0 && harness_start (h) == 0, "broker restarted");
+    zclock_sleep (6000);         //  past listen's next session check
+    hclient_t *vakt = hclient_new (h, "vakt");
+    uint8_t id [16];
+    Samhand__V1__Frame *f = s_concern (vakt, SAMHAND__V1__URGENCY__URGENT, 0, id);
+    frame_free (&f);
+    hclient_destroy (&vakt);
+    char hex [33];
+    for (int i = 0; i < 16; i++)
+        snprintf (hex + 2 * i, 3, "%02x", id [i]);
+    int rc = s_listen_rc (h, "politi-risk", 10000);
+    char cmd [400];
+    snprintf (cmd, sizeof cmd, "cat %s/politi-risk.out", h->dir);
+    char *out = harness_run (cmd, NULL);
+    CHECK (rc == 0 && out && strstr (out, hex),
+           "a running listen lives through a broker restart and gets the next message");
+    free (out);
+}
+
 //  3. Revoked, then enrolled again: the running listen does not hang.
 static void
 test_revoked_listener (harness_t *h)
@@ -504,6 +532,7 @@ main (void)
     test_display_filter (h);
     test_session_replaced (h);
     test_revoked_listener (h);
+    test_listen_survives_restart (h);
     test_escalation_ends (h);
     test_fairness (h);
     CHECK (harness_stop (h, SIGTERM) == 0, "clean stop");
