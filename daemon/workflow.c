@@ -180,7 +180,8 @@ s_escalate (broker_t *self, const store_timer_t *t)
     int64_t next = self->now_ms + t->every_ms;
     if (info.expires_ms > self->now_ms && info.expires_ms < next)
         next = info.expires_ms;
-    store_timer_reschedule (self->store, t->id, next, t->fired + 1);
+    if (x.failed || store_timer_reschedule (self->store, t->id, next, t->fired + 1))
+        self->batch_failed = true;
 }
 
 static void
