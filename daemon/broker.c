@@ -7,6 +7,32 @@
 #include <signal.h>
 #include "policy.h"
 
+//  Fairness (issue 9): scanning a submit's free text costs CPU in
+//  proportion to its size, and one node pipelining large discussions must
+//  not stall everyone else's cycle. Each node may have at most
+//  NODE_BUDGET bytes of frames handled per cycle (a frame is always taken
+//  if it is the node's first of the cycle); a cycle takes at most
+//  CYCLE_BUDGET bytes in all. Frames over budget wait, in their order, for
+//  the next cycle, which takes waiting frames first; small frames (pings,
+//  receipts) cost nothing against the cycle's budget. At most
+//  PARKED_MAX_BYTES wait; beyond that the socket is left unread (libzmq's
+//  queues then push back on the senders).
+#define NODE_BUDGET        (128 * 1024)
+#define CYCLE_BUDGET       (256 * 1024)
+#define SMALL_FRAME        1024
+#define PARKED_MAX_BYTES   (16 * 1024 * 1024)
+
+static void
+s_parked_free (void **item)
+{
+    transport_msg_t *msg = (transport_msg_t *) *item;
+    if (msg) {
+        transport_msg_clear (msg);
+        free (msg);
+        *item = NULL;
+    }
+}
+
 static void
 s_session_free (void **item)
 {
@@ -149,8 +175,10 @@ broker_new (config_t *config)
     self->lock_fd = -1;
     self->sessions = zhashx_new ();
     self->replies = zlistx_new ();
-    if (!self->sessions || !self->replies)
+    self->parked = zlistx_new ();
+    if (!self->sessions || !self->replies || !self->parked)
         goto fail;
+    zlistx_set_destructor (self->parked, s_parked_free);
     zhashx_set_destructor (self->sessions, s_session_free);
     zlistx_set_destructor (self->replies, s_reply_free);
     self->lock_fd = store_lock (config->store_path);
@@ -203,6 +231,7 @@ broker_destroy (broker_t **self_p)
     broker_t *self = *self_p;
     transport_destroy (&self->transport);
     zlistx_destroy (&self->replies);
+    zlistx_destroy (&self->parked);
     zhashx_destroy (&self->sessions);
     scan_known_destroy (&self->known);
     audit_destroy (&self->audit);
@@ -229,52 +258,153 @@ s_load_known (broker_t *self)
     return registry_known_each (self->registry, s_add_known, self->known);
 }
 
-//  Subscribe: this connection becomes the node's delivery session, and
-//  whatever was in flight to an earlier session is sent again.
+//  "concern_report,alert; min urgency 2; min risk level 0" for the audit.
+static void
+s_sub_text (uint32_t kinds, int min_urgency, int min_level, char *out, size_t size)
+{
+    size_t len = 0;
+    out [0] = 0;
+    for (int kind = 1; kind < CONFIG_KINDS && len < size; kind++)
+        if (kinds & (1u << kind))
+            len += (size_t) snprintf (out + len, size - len, "%s%s", len? ",": "",
+                                      config_kind_name (kind));
+    if (len < size)
+        snprintf (out + len, size - len, "%s; min urgency %d; min risk level %d",
+                  len? "": "nothing", min_urgency, min_level);
+}
+
+//  Changes the node's stored subscription (SUB's kinds, or reset to the
+//  role's default), audited as subscription_changed with old and new.
+//  Returns 1 if it changed, 0 if not, -1 on a failed write (batch failed).
+static int
+s_subscription_change (broker_t *self, const node_t *node, session_t *session,
+                       const Samhand__V1__Subscribe *sub, uint32_t kinds)
+{
+    uint32_t old_kinds = session->sub_kinds;
+    int old_urgency = session->sub_min_urgency, old_level = session->sub_min_level;
+    int rc = 0;
+    if (sub->reset) {
+        rc = store_subscription_clear (self->store, node->name);
+        session->sub_kinds = self->config->role_subscriptions [node->role];
+        session->sub_min_urgency = 0;
+        session->sub_min_level = 0;
+    }
+    else {
+        rc = store_subscription_set (self->store, node->name, kinds,
+                                     sub->min_urgency, sub->min_risk_level);
+        session->sub_kinds = kinds;
+        session->sub_min_urgency = sub->min_urgency;
+        session->sub_min_level = sub->min_risk_level;
+    }
+    session->sub_loaded = true;
+    bool changed = old_kinds != session->sub_kinds || old_urgency != session->sub_min_urgency
+                || old_level != session->sub_min_level;
+    if (rc == 0 && (changed || sub->reset)) {
+        char was [200], now [200], detail [460];
+        s_sub_text (old_kinds, old_urgency, old_level, was, sizeof was);
+        s_sub_text (session->sub_kinds, session->sub_min_urgency, session->sub_min_level,
+                    now, sizeof now);
+        snprintf (detail, sizeof detail, "old: %s; new: %s%s", was, now,
+                  sub->reset? " (reset to the role's default)": "");
+        audit_record_t record = { .event = "subscription_changed", .node = node->name,
+                                  .agency = node->agency, .detail = detail };
+        rc = audit_append (self->audit, &record, self->now_ms);
+        if (rc == 0)
+            zsys_info ("broker: %s changed its subscription: %s", node->name, detail);
+    }
+    if (rc) {
+        self->batch_failed = true;
+        session->sub_loaded = false;     //  read it again after the rollback
+        return -1;
+    }
+    return changed? 1: 0;
+}
+
+//  Tells a connection that is no longer the node's delivery session why it
+//  gets nothing more; it goes out at once, before anything else is sent.
+static void
+s_session_end (broker_t *self, session_t *session, int code, const char *text)
+{
+    if (!session->routing_id)
+        return;
+    size_t size;
+    uint8_t *data = frame_encode_error (0, code, text, NULL, &size);
+    if (!data || transport_send (self->transport, session->routing_id, data, size))
+        zsys_info ("broker: %s: the old session could not be told (already gone)", session->node);
+    free (data);
+    zframe_destroy (&session->routing_id);
+}
+
+//  Subscribe: this connection becomes the node's delivery session (unless
+//  manage_only), and whatever was in flight to an earlier session is sent
+//  again. An earlier session on another connection is told it is replaced.
+//  The stored subscription changes only on explicit kinds or reset.
 static void
 s_handle_subscribe (broker_t *self, zframe_t *routing_id, const node_t *node,
                     const Samhand__V1__Frame *frame)
 {
     const Samhand__V1__Subscribe *sub = frame->subscribe;
-    session_t *session = broker_session (self, node->name);
+    session_t *session = broker_subscription (self, node);
     if (!session || store_begin (self->store)) {
         broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
                             "the broker cannot take the subscription now: retry", NULL);
         return;
     }
-    uint32_t kinds = 0;
+    uint32_t kinds = 0, filter = 0;
     for (size_t i = 0; i < sub->n_kinds; i++)
         kinds |= 1u << sub->kinds [i];
-    if (kinds) {
-        if (store_subscription_set (self->store, node->name, kinds,
-                                    sub->min_urgency, sub->min_risk_level)) {
+    for (size_t i = 0; i < sub->n_session_kinds; i++)
+        filter |= 1u << sub->session_kinds [i];
+    int changed = 0;
+    if (kinds || sub->reset) {
+        changed = s_subscription_change (self, node, session, sub, kinds);
+        if (changed < 0) {
             broker_reply_error (self, routing_id, frame->request_id,
                                 SAMHAND__V1__ERROR_CODE__INTERNAL,
                                 "the broker cannot store the subscription now: retry", NULL);
             return;
         }
-        session->sub_kinds = kinds;
-        session->sub_min_urgency = sub->min_urgency;
-        session->sub_min_level = sub->min_risk_level;
-        session->sub_loaded = true;
     }
-    else
-    if (broker_subscription (self, node))
-        kinds = session->sub_kinds;
-    store_outbox_requeue_node (self->store, node->name);
-    zframe_destroy (&session->routing_id);
-    session->routing_id = zframe_dup (routing_id);
-    session->dirty = true;
+    if (!sub->manage_only) {
+        if (session->routing_id && !zframe_eq (session->routing_id, routing_id)) {
+            zsys_warning ("broker: %s subscribed on a new connection: its older session is"
+                          " told it is replaced and gets nothing more", node->name);
+            s_session_end (self, session, SAMHAND__V1__ERROR_CODE__SESSION_REPLACED,
+                           "another connection of this node subscribed: this one gets no"
+                           " more deliveries");
+        }
+        if (store_outbox_requeue_node (self->store, node->name) < 0) {
+            self->batch_failed = true;
+            broker_reply_error (self, routing_id, frame->request_id,
+                                SAMHAND__V1__ERROR_CODE__INTERNAL,
+                                "the broker cannot take the subscription now: retry", NULL);
+            return;
+        }
+        zframe_destroy (&session->routing_id);
+        session->routing_id = zframe_dup (routing_id);
+        session->filter_kinds = filter;
+        snprintf (session->key, sizeof session->key, "%s", node->key);
+        session->dirty = true;
+    }
 
     Samhand__V1__Frame reply = SAMHAND__V1__FRAME__INIT;
     Samhand__V1__Subscribed subscribed = SAMHAND__V1__SUBSCRIBED__INIT;
-    Samhand__V1__Kind list [CONFIG_KINDS];
-    size_t n = 0;
-    for (int kind = 1; kind < CONFIG_KINDS; kind++)
-        if (kinds & (1u << kind))
+    Samhand__V1__Kind list [CONFIG_KINDS], filtered [CONFIG_KINDS];
+    size_t n = 0, n_filtered = 0;
+    for (int kind = 1; kind < CONFIG_KINDS; kind++) {
+        if (session->sub_kinds & (1u << kind))
             list [n++] = (Samhand__V1__Kind) kind;
+        if (!sub->manage_only && (filter & (1u << kind)))
+            filtered [n_filtered++] = (Samhand__V1__Kind) kind;
+    }
     subscribed.kinds = list;
     subscribed.n_kinds = n;
+    subscribed.session_kinds = filtered;
+    subscribed.n_session_kinds = n_filtered;
+    subscribed.min_urgency = (Samhand__V1__Urgency) session->sub_min_urgency;
+    subscribed.min_risk_level = (Samhand__V1__RiskLevel) session->sub_min_level;
+    subscribed.changed = changed > 0;
+    subscribed.session = !sub->manage_only;
     subscribed.pending = (uint32_t) session->outstanding;
     subscribed.node = (char *) node->name;
     subscribed.agency = (Samhand__V1__Agency) node->agency;
@@ -285,7 +415,8 @@ s_handle_subscribe (broker_t *self, zframe_t *routing_id, const node_t *node,
     size_t size;
     uint8_t *data = frame_encode (&reply, &size);
     broker_reply (self, routing_id, data, size, true, frame->request_id);
-    zsys_info ("broker: %s subscribed (%u waiting)", node->name, subscribed.pending);
+    if (!sub->manage_only)
+        zsys_info ("broker: %s subscribed (%u waiting)", node->name, subscribed.pending);
 }
 
 static void
@@ -301,6 +432,29 @@ s_handle_receipt (broker_t *self, zframe_t *routing_id, const node_t *node,
         //  Not recorded: the node keeps the delivery and it comes again.
         broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
                             "the broker cannot record the receipt now", NULL);
+        return;
+    }
+    if (changed == 0 && status_delivery_state (self, (int64_t) receipt->delivery_id,
+                                               node->name) == OUTBOX_EXPIRED) {
+        //  Its own copy, but too late: the sender was already told it was
+        //  not delivered. Say that, not "unknown", and keep it on record.
+        char detail [96];
+        snprintf (detail, sizeof detail, "delivery %" PRIu64 " %s after it expired",
+                  receipt->delivery_id, state == OUTBOX_READ? "read": "received");
+        audit_record_t record = { .event = "late_receipt", .node = node->name,
+                                  .agency = node->agency, .detail = detail };
+        if (audit_append (self->audit, &record, self->now_ms)) {
+            self->batch_failed = true;
+            broker_reply_error (self, routing_id, frame->request_id,
+                                SAMHAND__V1__ERROR_CODE__INTERNAL,
+                                "the broker cannot record the receipt now", NULL);
+            return;
+        }
+        zsys_info ("broker: %s: %s", node->name, detail);
+        broker_reply_error (self, routing_id, frame->request_id,
+                            SAMHAND__V1__ERROR_CODE__DELIVERY_EXPIRED,
+                            "this delivery expired before it was receipted: the sender was"
+                            " told it was not delivered; contact the sender if it matters", NULL);
         return;
     }
     if (changed == 0) {
@@ -337,6 +491,11 @@ s_handle_ping (broker_t *self, zframe_t *routing_id, const node_t *node,
     pong.node = (char *) node->name;
     pong.agency = (Samhand__V1__Agency) node->agency;
     pong.role = (char *) config_role_name (node->role);
+    //  A listener pings now and then to learn that it still is the session.
+    session_t *session = (session_t *) zhashx_lookup (self->sessions, node->name);
+    pong.delivery_session = session && session->routing_id
+                         && zframe_eq (session->routing_id, routing_id)
+                         && streq (session->key, node->key);
     reply.request_id = frame->request_id;
     reply.command_case = SAMHAND__V1__FRAME__COMMAND_PONG;
     reply.pong = &pong;
@@ -421,6 +580,10 @@ s_fail_batch (broker_t *self)
     registry_forget_writes (self->registry);
     store_idem_rebuild (self->store);
     broker_recount (self);
+    //  A subscription changed in the batch was rolled back with it.
+    session_t *session = (session_t *) zhashx_first (self->sessions);
+    for (; session; session = (session_t *) zhashx_next (self->sessions))
+        session->sub_loaded = false;
 }
 
 static void
@@ -509,9 +672,15 @@ s_deliver (broker_t *self)
 {
     session_t *session = (session_t *) zhashx_first (self->sessions);
     for (; session; session = (session_t *) zhashx_next (self->sessions)) {
-        if (session->routing_id && !nodes_by_name (self->nodes, session->node)) {
-            zsys_warning ("broker: %s is no longer enrolled: its session is closed", session->node);
-            zframe_destroy (&session->routing_id);
+        const node_t *node = session->routing_id? nodes_by_name (self->nodes, session->node): NULL;
+        if (session->routing_id && (!node || !streq (node->key, session->key))) {
+            //  Revoked, or enrolled again under another key: the old
+            //  connection is told and gets nothing more.
+            zsys_warning ("broker: %s is no longer enrolled under the key that subscribed:"
+                          " its session is closed", session->node);
+            s_session_end (self, session, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
+                           "this node's certificate was revoked or replaced: the session is"
+                           " closed; connect again with an enrolled certificate");
         }
         if (session->dirty && session->routing_id)
             deliver_pump (self, session);
@@ -522,6 +691,90 @@ s_deliver (broker_t *self)
     }
 }
 
+//  This cycle's spending per node (by key) and in all.
+typedef struct {
+    zhashx_t *spent;          //  user id -> bytes taken + 1 (as a pointer)
+    zhashx_t *waiting;        //  user ids with a frame parked: later ones wait too
+    size_t    total;
+} budget_t;
+
+//  May this node's frame of SIZE bytes be handled in this cycle?
+static bool
+s_budget_take (budget_t *b, const char *user_id, size_t size)
+{
+    if (zhashx_lookup (b->waiting, user_id))
+        return false;         //  keep each node's frames in order
+    size_t spent = (size_t) (uintptr_t) zhashx_lookup (b->spent, user_id);
+    spent = spent? spent - 1: 0;
+    if (size >= SMALL_FRAME && spent > 0
+    &&  (spent + size > NODE_BUDGET || b->total + size > CYCLE_BUDGET))
+        return false;
+    if (size >= SMALL_FRAME)
+        b->total += size;
+    zhashx_update (b->spent, user_id, (void *) (uintptr_t) (spent + size + 1));
+    return true;
+}
+
+static void
+s_park (broker_t *self, budget_t *b, transport_msg_t *msg)
+{
+    transport_msg_t *copy = (transport_msg_t *) malloc (sizeof *copy);
+    if (!copy) {
+        //  Cannot keep it for later: handle it now rather than drop it.
+        s_handle_message (self, msg);
+        transport_msg_clear (msg);
+        return;
+    }
+    *copy = *msg;
+    memset (msg, 0, sizeof *msg);
+    zhashx_update (b->waiting, copy->user_id, (void *) 1);
+    self->parked_bytes += zframe_size (copy->body);
+    zlistx_add_end (self->parked, copy);
+}
+
+//  Reads and handles one cycle's frames: waiting ones first, then the
+//  socket, each node within its budget (see NODE_BUDGET).
+static void
+s_read_batch (broker_t *self)
+{
+    budget_t b = { zhashx_new (), zhashx_new (), 0 };
+    if (!b.spent || !b.waiting) {
+        zhashx_destroy (&b.spent);
+        zhashx_destroy (&b.waiting);
+        return;               //  out of memory: the next cycle tries again
+    }
+    int count = 0;
+    transport_msg_t *msg = (transport_msg_t *) zlistx_first (self->parked);
+    while (msg && count < self->config->batch) {
+        void *cursor = zlistx_cursor (self->parked);
+        transport_msg_t *next = (transport_msg_t *) zlistx_next (self->parked);
+        if (s_budget_take (&b, msg->user_id, zframe_size (msg->body))) {
+            self->parked_bytes -= zframe_size (msg->body);
+            s_handle_message (self, msg);
+            zlistx_delete (self->parked, cursor);
+            count++;
+        }
+        else
+            zhashx_update (b.waiting, msg->user_id, (void *) 1);
+        msg = next;
+    }
+    for (; count < self->config->batch && self->parked_bytes < PARKED_MAX_BYTES; count++) {
+        transport_msg_t in;
+        int rc = transport_recv (self->transport, &in);
+        if (rc == 1)
+            break;
+        if (rc == 0) {
+            if (s_budget_take (&b, in.user_id, zframe_size (in.body)))
+                s_handle_message (self, &in);
+            else
+                s_park (self, &b, &in);
+        }
+        transport_msg_clear (&in);
+    }
+    zhashx_destroy (&b.spent);
+    zhashx_destroy (&b.waiting);
+}
+
 static void
 s_cycle (broker_t *self)
 {
@@ -529,15 +782,7 @@ s_cycle (broker_t *self)
     int refused = transport_refused_handshakes (self->transport);
     for (int i = 0; i < refused; i++)
         broker_audit (self, "handshake_refused", NULL, NULL, "unknown or revoked certificate");
-    for (int count = 0; count < self->config->batch; count++) {
-        transport_msg_t msg;
-        int rc = transport_recv (self->transport, &msg);
-        if (rc == 1)
-            break;
-        if (rc == 0)
-            s_handle_message (self, &msg);
-        transport_msg_clear (&msg);
-    }
+    s_read_batch (self);
     s_timers (self);
     s_commit (self);
     s_send_replies (self);
@@ -594,7 +839,8 @@ broker_run (broker_t *self)
         { zsock_resolve (transport_monitor_socket (self->transport)), 0, ZMQ_POLLIN, 0 },
     };
     while (!zsys_interrupted) {
-        int rc = zmq_poll (items, 2, 200);
+        //  Frames waiting for their turn are work already in hand.
+        int rc = zmq_poll (items, 2, zlistx_size (self->parked)? 0: 200);
         if (rc < 0 && zmq_errno () != EINTR) {
             zsys_error ("broker: poll: %s", zmq_strerror (zmq_errno ()));
             break;

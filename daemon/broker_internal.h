@@ -27,6 +27,10 @@ typedef struct {
     uint32_t  sub_kinds;
     int       sub_min_urgency;
     int       sub_min_level;
+    uint32_t  filter_kinds;   //  this session's own filter (0 = every kind)
+    char      key [41];       //  CURVE key that subscribed (a re-keyed node ends it)
+    int64_t   backlog_alert_ms;   //  when the admins were last told of its backlog
+    int64_t   scan_budget;    //  bytes of submits it may still have scanned this cycle
 } session_t;
 
 //  A reply waiting for the cycle's commit.
@@ -49,6 +53,8 @@ struct _broker_t {
     scan_known_t *known;      //  keyed hashes of names/phones seen identified
     zhashx_t    *sessions;    //  node name -> session_t
     zlistx_t    *replies;     //  reply_t, sent after commit
+    zlistx_t    *parked;      //  transport_msg_t * over a node's budget, for the next cycle
+    size_t       parked_bytes;
     int64_t      now_ms;
     int64_t      next_redeliver_ms;
     int64_t      next_sign_ms;
@@ -118,6 +124,8 @@ void workflow_dead_letter (broker_t *self, const store_delivery_t *d, const char
 
 //  status.c: message status for senders, inboxes, dead letters
 void status_push (broker_t *self, int64_t delivery_id);
+//  The state (OUTBOX_*) of delivery DELIVERY_ID if it is NODE's, else -1.
+int status_delivery_state (broker_t *self, int64_t delivery_id, const char *node);
 void status_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
                     const Samhand__V1__Frame *frame);
 void inbox_handle (broker_t *self, zframe_t *routing_id, const node_t *node,

@@ -99,6 +99,33 @@ status_push (broker_t *self, int64_t delivery_id)
         broker_reply (self, session->routing_id, data, size, true, 0);
 }
 
+typedef struct {
+    int64_t delivery_id;
+    const char *node;
+    int state;
+} lookup_t;
+
+static int
+s_find_entry (const store_entry_t *e, void *arg)
+{
+    lookup_t *l = (lookup_t *) arg;
+    if (e->delivery_id != l->delivery_id)
+        return 0;
+    if (streq (e->node, l->node))
+        l->state = e->state;
+    return 1;
+}
+
+int
+status_delivery_state (broker_t *self, int64_t delivery_id, const char *node)
+{
+    int64_t message = 0;
+    lookup_t l = { delivery_id, node, -1 };
+    if (store_message_of_delivery (self->store, delivery_id, &message) == 1)
+        store_outbox_of_message (self->store, message, s_find_entry, &l);
+    return l.state;
+}
+
 void
 status_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
                const Samhand__V1__Frame *frame)

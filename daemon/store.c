@@ -1023,3 +1023,33 @@ store_timer_postpone (store_t *self, const char *kind, const void *key, size_t k
     sqlite3_finalize (stmt);
     return rc == SQLITE_DONE? sqlite3_changes (self->db): s_fail (self, "timer postpone");
 }
+
+int
+store_subscription_clear (store_t *self, const char *node)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "DELETE FROM subscriptions WHERE node = ?1",
+                            -1, &stmt, NULL) != SQLITE_OK)
+        return s_fail (self, "clear subscription");
+    sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_DONE? 0: s_fail (self, "clear subscription");
+}
+
+int
+store_outbox_count_from (store_t *self, const char *node, const char *sender_key)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+            "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message"
+            " WHERE o.node = ?1 AND o.state IN (0, 1) AND m.sender_key = ?2",
+            -1, &stmt, NULL) != SQLITE_OK)
+        return s_fail (self, "count sender backlog");
+    sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, sender_key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    int count = rc == SQLITE_ROW? sqlite3_column_int (stmt, 0): -1;
+    sqlite3_finalize (stmt);
+    return count < 0? s_fail (self, "count sender backlog"): count;
+}

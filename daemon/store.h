@@ -236,4 +236,11 @@ int store_timer_reschedule (store_t *self, int64_t id, int64_t due_ms, int fired
 //  Runs SQL with no result rows (schema changes, maintenance).
 int store_exec (store_t *self, const char *sql);
 
+//  Forgets NODE's stored subscription (its role's default applies). 0 or -1.
+int store_subscription_clear (store_t *self, const char *node);
+
+//  Outstanding (pending / in flight) entries for NODE of messages whose
+//  sender key is SENDER_KEY: a sender's own backlog at that node. -1 on error.
+int store_outbox_count_from (store_t *self, const char *node, const char *sender_key);
+
 #endif

@@ -4,8 +4,18 @@
 #include "broker_internal.h"
 #include "policy.h"
 #include "redact.h"
+#include "notice.h"
 
 #define MAX_CONSENTS   32
+//  Outbox quotas (see PROTOCOL.md 7): one sender may fill at most half of a
+//  node's limits/max_outbox; an acute concern or an imminent risk change is
+//  never refused for other senders' backlog, only at the hard ceiling of
+//  twice max_outbox. The administrators hear of a backlog past half of
+//  max_outbox, at most once per BACKLOG_ALERT_EVERY_MS per node.
+#define SENDER_SHARE(max)      ((max) / 2 > 0? (max) / 2: 1)
+#define HARD_CEILING(max)      ((max) * 2)
+#define BACKLOG_ALERT_AT(max)  ((max) / 2 > 0? (max) / 2: 1)
+#define BACKLOG_ALERT_EVERY_MS (10 * 60 * 1000)
 #define MAX_TARGETS    256
 #define MAX_FINDINGS   32
 
@@ -31,6 +41,8 @@ typedef struct {
     bool decided [5];
     target_t targets [MAX_TARGETS];
     int n_targets;
+    int enrolled [5];         //  nodes of each agency other than the sender
+    char warnings [5][200];   //  "" or why an agency gets no copy
 } submit_t;
 
 static int
@@ -304,24 +316,110 @@ s_decide (submit_t *s)
         s->decided [agency] = true;
         if (s->decisions [agency].view == SAMHAND__V1__VIEW__WITHHELD)
             continue;
+        int taken = 0;
         for (size_t i = 0; i < nodes_size (s->broker->nodes) && s->n_targets < MAX_TARGETS; i++) {
             const node_t *node = nodes_at (s->broker->nodes, i);
-            if (node->agency == agency && node != s->sender && s_subscribed (s, node))
+            if (node->agency != agency || node == s->sender)
+                continue;
+            s->enrolled [agency]++;
+            if (s_subscribed (s, node)) {
                 s->targets [s->n_targets++] = (target_t) { node, agency, agency };
+                taken++;
+            }
         }
+        //  Decided for the agency, yet nobody of it will get it: the sender
+        //  must hear that in plain words, not find "nodes: 0" later.
+        if (taken == 0 && s->enrolled [agency])
+            snprintf (s->warnings [agency], sizeof s->warnings [agency],
+                      "not delivered to %s: none of its %d node%s takes %s (subscription)",
+                      config_agency_name (agency), s->enrolled [agency],
+                      s->enrolled [agency] == 1? "": "s", config_kind_name (s->kind));
+        else
+        if (taken == 0)
+            snprintf (s->warnings [agency], sizeof s->warnings [agency],
+                      "not delivered to %s: it has no %senrolled node",
+                      config_agency_name (agency),
+                      agency == s->sender->agency? "other ": "");
     }
 }
 
-//  Never a silent drop: if any recipient's outbox is full, refuse it all.
-static const node_t *
-s_full_outbox (submit_t *s)
+static bool
+s_is_acute (submit_t *s)
 {
+    return (s->kind == SAMHAND__V1__KIND__CONCERN_REPORT
+            && s->submit->concern->urgency == SAMHAND__V1__URGENCY__ACUTE)
+        || (s->kind == SAMHAND__V1__KIND__RISK_CHANGE && s->submit->risk_change->imminent);
+}
+
+//  Never a silent drop: a submit a recipient's outbox cannot take is
+//  refused whole, with the reason in TEXT. A sender is refused for its own
+//  backlog at a node (its share of max_outbox) and, unless the message is
+//  acute, for a node's total at max_outbox; an acute one only at the hard
+//  ceiling. Returns the node, or NULL when every outbox takes it.
+static const node_t *
+s_full_outbox (submit_t *s, char *text, size_t size, bool *failed)
+{
+    int max = s->broker->config->max_outbox;
+    bool acute = s_is_acute (s);
+    *failed = false;
     for (int i = 0; i < s->n_targets; i++) {
-        session_t *session = broker_session (s->broker, s->targets [i].node->name);
-        if (!session || session->outstanding >= s->broker->config->max_outbox)
-            return s->targets [i].node;
+        const node_t *node = s->targets [i].node;
+        session_t *session = broker_session (s->broker, node->name);
+        if (!session) {
+            *failed = true;
+            return node;
+        }
+        int total = session->outstanding;
+        if (total >= HARD_CEILING (max)) {
+            snprintf (text, size, "the outbox of %s is full (%d waiting, hard limit %d): nothing"
+                      " was stored; try again later and alert the administrator",
+                      node->name, total, HARD_CEILING (max));
+            return node;
+        }
+        if (total >= SENDER_SHARE (max)) {
+            int own = store_outbox_count_from (s->broker->store, node->name, s->sender->key);
+            if (own < 0) {
+                *failed = true;
+                return node;
+            }
+            if (own >= SENDER_SHARE (max)) {
+                snprintf (text, size, "you already have %d messages waiting for %s (your share"
+                          " is %d): nothing was stored; try again later and alert the"
+                          " administrator", own, node->name, SENDER_SHARE (max));
+                return node;
+            }
+        }
+        if (!acute && total >= max) {
+            snprintf (text, size, "the outbox of %s is full (%d waiting): nothing was stored;"
+                      " try again later and alert the administrator (acute concerns and"
+                      " imminent risk still go through)", node->name, total);
+            return node;
+        }
     }
     return NULL;
+}
+
+//  A node's backlog past half its bound: the administrators are told (an
+//  alert to admin nodes and a warning in the log), at most once per
+//  BACKLOG_ALERT_EVERY_MS per node. Returns 0 or -1 (a failed write).
+static int
+s_backlog_alert (submit_t *s, session_t *session)
+{
+    broker_t *self = s->broker;
+    int max = self->config->max_outbox;
+    if (session->outstanding < BACKLOG_ALERT_AT (max)
+    ||  (session->backlog_alert_ms
+         && self->now_ms - session->backlog_alert_ms < BACKLOG_ALERT_EVERY_MS))
+        return 0;
+    session->backlog_alert_ms = self->now_ms;
+    char text [200];
+    snprintf (text, sizeof text, "the outbox of %s holds %d undelivered messages (limit %d):"
+              " is the node offline? senders are refused past their share",
+              session->node, session->outstanding, max);
+    zsys_warning ("submit: %s", text);
+    notice_to_t to = { 1u << SAMHAND__V1__AGENCY__AGENCY_UNSPECIFIED,
+                       1u << POLICY_ROLE_ADMIN, NULL };
+    return notice_alert (self, "backlog", NULL, NULL, text, false, to, NULL) < 0? -1: 0;
 }
 
 static int
@@ -417,7 +515,23 @@ s_store_outbox (submit_t *s, int64_t message)
         if (session) {
             session->outstanding++;
             session->dirty = true;
+            if (s_backlog_alert (s, session))
+                return -1;
         }
+    }
+    //  An agency decided for but reached by nobody is on record too.
+    for (int agency = 1; agency < 5; agency++) {
+        if (!s->warnings [agency][0])
+            continue;
+        zsys_warning ("submit: %s from %s %s", config_kind_name (s->kind), s->sender->name,
+                      s->warnings [agency]);
+        audit_record_t record = { .event = "no_recipient", .message_id = s->submit->message_id.data,
+                                  .sender = s->sender->name, .agency = agency,
+                                  .view = s->decisions [agency].view,
+                                  .rule = s->decisions [agency].rule,
+                                  .detail = s->warnings [agency] };
+        if (audit_append (s->broker->audit, &record, s->broker->now_ms))
+            return -1;
     }
     //  A disclosure under the duty to avert gets a record of its own, with
     //  its basis, marked for review. Who decided and why are personal
@@ -463,6 +577,7 @@ s_result_pack (submit_t *s, char refs [5][CRYPTO_CASE_REF_LEN], size_t *size)
         decisions [n].reason = d->reason;
         for (int i = 0; i < s->n_targets; i++)
             decisions [n].nodes += s->targets [i].agency == agency;
+        decisions [n].warning = s->warnings [agency];
         list [n] = &decisions [n];
         n++;
     }
@@ -535,13 +650,14 @@ s_accept (submit_t *s)
     s_learn_identifiers (s);
     s_load_consents (s);
     s_decide (s);
-    const node_t *full = s_full_outbox (s);
+    char text [300];
+    bool failed;
+    const node_t *full = s_full_outbox (s, text, sizeof text, &failed);
     if (full) {
-        char text [200];
-        snprintf (text, sizeof text, "the outbox of %s is full (%d waiting): nothing was"
-                  " stored; try again later and alert the administrator",
-                  full->name, self->config->max_outbox);
-        s_refuse (s, SAMHAND__V1__ERROR_CODE__OUTBOX_FULL, text);
+        if (failed)
+            self->batch_failed = true;
+        s_refuse (s, failed? SAMHAND__V1__ERROR_CODE__INTERNAL: SAMHAND__V1__ERROR_CODE__OUTBOX_FULL,
+                  failed? "could not store: retry": text);
         return;
     }
     char refs [5][CRYPTO_CASE_REF_LEN];

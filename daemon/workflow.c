@@ -77,6 +77,8 @@ typedef struct {
     broker_t *self;
     const store_message_info_t *info;
     const char *text;
+    bool final;               //  the escalation ends: expired copies count too
+    int failed;               //  a notice could not be written
 } escalate_t;
 
 //  The other recipients of the concern are told too: they already hold
@@ -89,7 +91,8 @@ s_escalate_recipient (const store_entry_t *e, void *arg)
     static const char *prefixes [5] = { NULL, "RC", "TE", "PR", "KS" };
     escalate_t *x = (escalate_t *) arg;
     const node_t *node = nodes_by_name (x->self->nodes, e->node);
-    if (!node || e->state > OUTBOX_RECEIVED || e->agency < 1 || e->agency > 4)
+    bool held = e->state <= OUTBOX_RECEIVED || (x->final && e->state == OUTBOX_EXPIRED);
+    if (!node || !held || e->agency < 1 || e->agency > 4)
         return 0;
     if (node->agency == SAMHAND__V1__AGENCY__RESOURCE_CENTRE
     &&  (node->role == POLICY_ROLE_COORDINATOR || node->role == POLICY_ROLE_DUTY_OPERATOR))
@@ -99,10 +102,42 @@ s_escalate_recipient (const store_entry_t *e, void *arg)
         crypto_case_ref (keys_pseudonym_secret (x->self->keys), prefixes [e->agency],
                          x->info->subject_key, ref);
     notice_to_t to = { 0, 0, e->node };
-    notice_alert_as (x->self, "ESCALATION-RECIPIENT",
-                     "no personal data: a message this node already holds waits for it",
-                     "escalation", x->info->message_id, ref, x->text, true, to,
-                     x->info->has_subject? x->info->subject_key: NULL);
+    if (notice_alert_as (x->self, "ESCALATION-RECIPIENT",
+                         "no personal data: a message this node already holds waits for it",
+                         x->final? "escalation_ended": "escalation", x->info->message_id,
+                         ref, x->text, true, to,
+                         x->info->has_subject? x->info->subject_key: NULL) < 0)
+        x->failed = 1;
+    return 0;
+}
+
+//  The concern's time to live has passed with nobody having read it: the
+//  escalation ends, and says so to those it went to, so nobody waits for
+//  an alert that will not come again. Returns 0 or -1 (a failed write).
+static int
+s_escalation_end (broker_t *self, const store_timer_t *t, const store_message_info_t *info)
+{
+    char text [240], ref [CRYPTO_CASE_REF_LEN];
+    s_coordinator_ref (self, info->has_subject? info->subject_key: NULL, ref);
+    int minutes = (int) ((self->now_ms - info->created_ms) / 60000);
+    snprintf (text, sizeof text, "ACUTE concern from %s expired unread after %d min"
+              " (%d escalation%s): escalation ended; it was not delivered in time:"
+              " contact the sender and the recipients directly",
+              info->sender_node, minutes, t->fired, t->fired == 1? "": "s");
+    escalate_t x = { self, info, text, true, 0 };
+    if (notice_alert (self, "escalation_ended", info->message_id, ref, text, true, to_duty,
+                      info->has_subject? info->subject_key: NULL) < 0
+    ||  (t->fired > 0 && store_outbox_of_message (self->store, t->message,
+                                                   s_escalate_recipient, &x) < 0)
+    ||  x.failed)
+        return -1;
+    audit_record_t record = { .event = "escalation_ended", .message_id = info->message_id,
+                              .sender = info->sender_node, .detail = text,
+                              .subject_key = info->has_subject? info->subject_key: NULL };
+    if (audit_append (self->audit, &record, self->now_ms)
+    ||  store_timer_reschedule (self->store, t->id, -1, t->fired))
+        return -1;
+    zsys_warning ("workflow: %s", text);
     return 0;
 }
 
@@ -122,6 +157,11 @@ s_escalate (broker_t *self, const store_timer_t *t)
         store_timer_reschedule (self->store, t->id, -1, 0);
         return;
     }
+    if (info.expires_ms <= self->now_ms) {
+        if (s_escalation_end (self, t, &info))
+            self->batch_failed = true;
+        return;
+    }
     char text [200], ref [CRYPTO_CASE_REF_LEN];
     s_coordinator_ref (self, info.has_subject? info.subject_key: NULL, ref);
     int minutes = (int) ((self->now_ms - info.created_ms) / 60000);
@@ -129,14 +169,19 @@ s_escalate (broker_t *self, const store_timer_t *t)
               " (%d min, escalation %d): pick it up now", info.sender_node, minutes, t->fired + 1);
     notice_alert (self, "escalation", info.message_id, ref, text, true, to_duty,
                   info.has_subject? info.subject_key: NULL);
-    escalate_t x = { self, &info, text };
+    escalate_t x = { self, &info, text, false, 0 };
     store_outbox_of_message (self->store, t->message, s_escalate_recipient, &x);
     audit_record_t record = { .event = "escalated", .message_id = info.message_id,
                               .sender = info.sender_node, .detail = text,
                               .subject_key = info.has_subject? info.subject_key: NULL };
     audit_append (self->audit, &record, self->now_ms);
     zsys_warning ("workflow: %s", text);
-    store_timer_reschedule (self->store, t->id, self->now_ms + t->every_ms, t->fired + 1);
+    //  The next round, but no later than the expiry, when it ends.
+    int64_t next = self->now_ms + t->every_ms;
+    if (info.expires_ms > self->now_ms && info.expires_ms < next)
+        next = info.expires_ms;
+    if (x.failed || store_timer_reschedule (self->store, t->id, next, t->fired + 1))
+        self->batch_failed = true;
 }
 
 static void

@@ -141,6 +141,7 @@ int cmd_discuss (cli_t *cli, int argc, char **argv);
 int cmd_case_status (cli_t *cli, int argc, char **argv);
 int cmd_listen (cli_t *cli, int argc, char **argv);
 int cmd_ping (cli_t *cli, int argc, char **argv);
+int cmd_subscribe (cli_t *cli, int argc, char **argv);
 int cmd_consent (cli_t *cli, int argc, char **argv);
 int cmd_status (cli_t *cli, int argc, char **argv);
 int cmd_inbox (cli_t *cli, int argc, char **argv);

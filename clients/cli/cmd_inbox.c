@@ -61,8 +61,11 @@ static const char *
 s_receipt_problem (int code)
 {
     if (code == SAMHAND__V1__ERROR_CODE__UNKNOWN_DELIVERY)
-        return "not a delivery for this node, or no longer waiting (it expired, became "
-               "a dead letter or was withdrawn)";
+        return "not a delivery for this node, or no longer waiting (it became a dead "
+               "letter or was withdrawn)";
+    if (code == SAMHAND__V1__ERROR_CODE__DELIVERY_EXPIRED)
+        return "it expired before it was confirmed: its sender was told it was not "
+               "delivered; contact the sender if it matters";
     return "the broker refused the receipt";
 }
 

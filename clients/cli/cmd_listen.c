@@ -15,9 +15,11 @@ static const char *listen_help =
     "  samhand -c tryggest.cfg listen\n"
     "  samhand -c tryggest.cfg listen --json --count 1 --timeout 60\n"
     "\n"
-    "  --kinds LIST         only these: concern_report, risk_change,\n"
-    "                       case_discussion, case_status, consent_notice, alert\n"
-    "                       (stored for this node until changed)\n"
+    "  --kinds LIST         show only these: concern_report, risk_change,\n"
+    "                       case_discussion, case_status, consent_notice, alert.\n"
+    "                       For this listen only: the others stay waiting at the\n"
+    "                       broker for a listen without --kinds. What the node\n"
+    "                       receives at all is changed with samhand subscribe.\n"
     "  --count N            stop after N messages\n"
     "  --timeout SECONDS    stop after this long; if fewer than N messages came,\n"
     "                       it says so on stderr but still exits 0\n"
@@ -31,7 +33,15 @@ static const char *listen_help =
     "They do not count for --count. See also: samhand inbox, samhand status.\n"
     "\n"
     "Messages that arrive while nobody listens wait at the broker and come\n"
-    "when you start listening. Ctrl-C stops.\n";
+    "when you start listening. Ctrl-C stops.\n"
+    "\n"
+    "One listen per node: if another listen of the same node starts, this one\n"
+    "is told and stops with exit code 3; so it does when the node's certificate\n"
+    "is revoked or replaced. It checks with the broker every few seconds; when\n"
+    "the broker does not answer it says so and waits for it.\n";
+
+//  How often listen asks the broker whether it still is the session.
+#define LISTEN_CHECK_MS  5000
 
 static const opt_spec_t listen_opts [] = {
     { "json", 0, OPT_FLAG },
@@ -90,7 +100,78 @@ s_announce (const Samhand__V1__Subscribed *s)
         fprintf (stderr, "%s%s", i? ", ": "", samhand_kind_name (s->kinds [i]));
     if (!s->n_kinds)
         fprintf (stderr, "nothing");
+    if (s->n_session_kinds) {
+        fprintf (stderr, "; this listen shows only ");
+        for (size_t i = 0; i < s->n_session_kinds; i++)
+            fprintf (stderr, "%s%s", i? ", ": "", samhand_kind_name (s->session_kinds [i]));
+        fprintf (stderr, " (the rest waits at the broker)");
+    }
     fprintf (stderr, "; %u waiting\n", s->pending);
+}
+
+//  An error that ends this session: another connection of the node took
+//  over, or the certificate is no longer enrolled (request_id 0).
+static bool
+s_session_over (int code, uint64_t request_id)
+{
+    if (code == SAMHAND__V1__ERROR_CODE__SESSION_REPLACED) {
+        fprintf (stderr, "samhand: another listen of this node has started: this one gets"
+                         " nothing more and stops (messages go to the newer one)\n");
+        return true;
+    }
+    if (code == SAMHAND__V1__ERROR_CODE__NOT_PERMITTED && request_id == 0) {
+        fprintf (stderr, "samhand: the broker no longer accepts this certificate (revoked or"
+                         " replaced): stopping; ask the administrator, then listen again\n");
+        return true;
+    }
+    return false;
+}
+
+//  Asks the broker whether this connection still is the node's delivery
+//  session: a listen must never sit silent while its messages go
+//  elsewhere, or nowhere. A broker that does not answer (restarting, say)
+//  is waited for, with a word on stderr: the library subscribes again when
+//  the connection comes back. Returns EXIT_OK to go on, else the exit code.
+static int
+s_check_session (samhand_client_t *client, int wait_ms, bool *silent)
+{
+    Samhand__V1__Frame *reply = samhand_client_ping (client, wait_ms);
+    if (reply && reply->command_case == SAMHAND__V1__FRAME__COMMAND_PONG
+    &&  !reply->pong->delivery_session) {
+        //  Right after a reconnect the ping can overtake the library's new
+        //  Subscribe: ask once more before believing it.
+        samhand_frame_destroy (&reply);
+        samhand_client_link (client);
+        zclock_sleep (500);
+        reply = samhand_client_ping (client, wait_ms);
+    }
+    int code = EXIT_OK;
+    if (!reply) {
+        if (!*silent)
+            fprintf (stderr, "samhand: the broker does not answer: waiting for it (messages"
+                             " wait at the broker; Ctrl-C stops)\n");
+        *silent = true;
+        return EXIT_OK;
+    }
+    if (*silent)
+        fprintf (stderr, "samhand: the broker answers again\n");
+    *silent = false;
+    if (reply->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR) {
+        if (!s_session_over (reply->error->code, 0))
+            fprintf (stderr, "samhand: the broker refuses this connection (%s): stopping\n",
+                     samhand_error_code_name (reply->error->code));
+        code = EXIT_REFUSED;
+    }
+    else
+    if (reply->command_case == SAMHAND__V1__FRAME__COMMAND_PONG
+    &&  !reply->pong->delivery_session) {
+        fprintf (stderr, "samhand: this listen is no longer the node's delivery session"
+                         " (another listen took over, or the certificate was revoked):"
+                         " stopping\n");
+        code = EXIT_REFUSED;
+    }
+    samhand_frame_destroy (&reply);
+    return code;
 }
 
 int
@@ -123,8 +204,9 @@ cmd_listen (cli_t *cli, int argc, char **argv)
             return cli_usage_error ("listen", "%s", err);
         for (int i = 0; i < n; i++)
             kinds [i] = (Samhand__V1__Kind) values [i];
-        subscribe.kinds = kinds;
-        subscribe.n_kinds = (size_t) n;
+        //  This session's filter only: the stored subscription stays.
+        subscribe.session_kinds = kinds;
+        subscribe.n_session_kinds = (size_t) n;
     }
 
     samhand_client_t *client = cli_connect (cli);
@@ -146,7 +228,15 @@ cmd_listen (cli_t *cli, int argc, char **argv)
     int64_t shown = 0;
     int code = EXIT_OK;
     bool timed_out = false;
+    int64_t next_check = zclock_mono () + LISTEN_CHECK_MS;
+    bool silent = false;
     while (!zsys_interrupted && (!count || shown < count)) {
+        if (zclock_mono () >= next_check) {
+            code = s_check_session (client, cli->wait_ms, &silent);
+            if (code != EXIT_OK)
+                break;
+            next_check = zclock_mono () + LISTEN_CHECK_MS;
+        }
         int wait = 1000;
         if (deadline) {
             int64_t left = deadline - zclock_mono ();
@@ -187,6 +277,11 @@ cmd_listen (cli_t *cli, int argc, char **argv)
                      samhand_error_code_name (frame->error->code));
             cli_print_safe (stderr, frame->error->text, "  ");
             fputc ('\n', stderr);
+            if (s_session_over (frame->error->code, frame->request_id)) {
+                code = EXIT_REFUSED;
+                samhand_frame_destroy (&frame);
+                break;
+            }
         }
         else
         if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_STATUS_REPORT

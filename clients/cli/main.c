@@ -16,6 +16,7 @@ static const char *usage =
     "  discuss       ask the partners about a case, anonymously\n"
     "  case-status   status report on a case to the coordinator\n"
     "  listen        show incoming messages and confirm that they arrived\n"
+    "  subscribe     show or change what this node receives (audited)\n"
     "  inbox         what is waiting for this node; mark messages read\n"
     "  status        what happened to a message you sent (who has it, read it)\n"
     "  ping          check the connection: who the broker thinks you are\n"
@@ -49,6 +50,7 @@ static const command_t commands [] = {
     { "case-status", cmd_case_status },
     { "listen", cmd_listen },
     { "ping", cmd_ping },
+    { "subscribe", cmd_subscribe },
     { "whoami", cmd_ping },
     { "consent", cmd_consent },
     { "status", cmd_status },

@@ -61,6 +61,7 @@ cli_submit_json (json_t *j, const Samhand__V1__Frame *reply, const char *kind)
         json_str (j, "legal_basis", d->legal_basis);
         json_str (j, "reason", d->reason);
         json_uint (j, "nodes", d->nodes);
+        json_str_opt (j, "warning", d->warning);
         json_object_end (j);
     }
     json_array_end (j);
@@ -132,6 +133,14 @@ cli_print_submit_texts (const Samhand__V1__Frame *reply, const char *kind, bool 
             printf ("(no recipients)\n");
     }
     fflush (stdout);
+    //  Decided for an agency that nobody of will get: said plainly, also
+    //  with --json (where it is in "warning" too).
+    for (size_t i = 0; accepted && i < result->n_decisions; i++)
+        if (result->decisions [i]->warning && *result->decisions [i]->warning) {
+            fprintf (stderr, "samhand: warning: ");
+            cli_print_safe (stderr, result->decisions [i]->warning, "  ");
+            fprintf (stderr, "\n");
+        }
     return accepted? EXIT_OK: cli_refused_texts (kind, reply, text, question);
 }
 

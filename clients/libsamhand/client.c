@@ -34,6 +34,8 @@ struct _samhand_client_t {
     size_t   sub_n_kinds;
     Samhand__V1__Urgency sub_min_urgency;
     Samhand__V1__RiskLevel sub_min_level;
+    Samhand__V1__Kind sub_session_kinds [16];   //  this connection's filter
+    size_t   sub_n_session_kinds;
 };
 
 static _Thread_local char s_error [512];
@@ -442,7 +444,9 @@ s_await (samhand_client_t *self, uint64_t request_id, int timeout_ms)
             return frame;
         //  The broker could not read the request (so not its id either);
         //  we have one request in flight, so this is its answer.
-        if (frame->request_id == 0 && frame->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR)
+        //  SESSION_REPLACED is the broker's own news, never an answer.
+        if (frame->request_id == 0 && frame->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR
+        &&  frame->error->code != SAMHAND__V1__ERROR_CODE__SESSION_REPLACED)
             return frame;
         //  Any other answer to a request is for one we gave up on. Errors
         //  are kept (a refused receipt, say) and so is all the broker
@@ -469,15 +473,15 @@ samhand_client_request (samhand_client_t *self, Samhand__V1__Frame *request, int
 
 //  Sends the remembered Subscribe without waiting. Its Subscribed reply
 //  will be dropped as stale: the deliveries that follow are what matters.
+//  The stored subscription was already changed (if asked) the first time:
+//  a reconnect only restores the session and its filter.
 static int
 s_send_subscribe (samhand_client_t *self)
 {
     Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
     Samhand__V1__Subscribe sub = SAMHAND__V1__SUBSCRIBE__INIT;
-    sub.kinds = self->sub_kinds;
-    sub.n_kinds = self->sub_n_kinds;
-    sub.min_urgency = self->sub_min_urgency;
-    sub.min_risk_level = self->sub_min_level;
+    sub.session_kinds = self->sub_session_kinds;
+    sub.n_session_kinds = self->sub_n_session_kinds;
     frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBSCRIBE;
     frame.subscribe = &sub;
     frame.request_id = ++self->request_seq;
@@ -598,17 +602,26 @@ samhand_client_subscribe (samhand_client_t *self, Samhand__V1__Subscribe *subscr
     Samhand__V1__Subscribe empty = SAMHAND__V1__SUBSCRIBE__INIT;
     if (!subscribe)
         subscribe = &empty;
-    if (subscribe->n_kinds > sizeof self->sub_kinds / sizeof *self->sub_kinds) {
+    if (subscribe->n_kinds > sizeof self->sub_kinds / sizeof *self->sub_kinds
+    ||  subscribe->n_session_kinds > sizeof self->sub_session_kinds / sizeof *self->sub_session_kinds) {
         s_fail ("too many kinds in one subscription");
         return NULL;
     }
-    if (subscribe->n_kinds)
-        memcpy (self->sub_kinds, subscribe->kinds,
-                subscribe->n_kinds * sizeof *subscribe->kinds);
-    self->sub_n_kinds = subscribe->n_kinds;
-    self->sub_min_urgency = subscribe->min_urgency;
-    self->sub_min_level = subscribe->min_risk_level;
-    self->subscribed = true;
+    if (!subscribe->manage_only) {
+        //  Remembered for a reconnect; a manage-only request changes what
+        //  the broker stores and is not a session.
+        if (subscribe->n_kinds)
+            memcpy (self->sub_kinds, subscribe->kinds,
+                    subscribe->n_kinds * sizeof *subscribe->kinds);
+        self->sub_n_kinds = subscribe->n_kinds;
+        self->sub_min_urgency = subscribe->min_urgency;
+        self->sub_min_level = subscribe->min_risk_level;
+        if (subscribe->n_session_kinds)
+            memcpy (self->sub_session_kinds, subscribe->session_kinds,
+                    subscribe->n_session_kinds * sizeof *subscribe->session_kinds);
+        self->sub_n_session_kinds = subscribe->n_session_kinds;
+        self->subscribed = true;
+    }
     Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
     frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBSCRIBE;
     frame.subscribe = subscribe;

@@ -113,9 +113,15 @@ int samhand_client_submit (samhand_client_t *self, Samhand__V1__Submit *submit,
                            int timeout_ms, int retries, Samhand__V1__Frame **reply);
 
 //  Makes this connection the node's delivery session. SUBSCRIBE may be
-//  NULL (keep the node's stored or default subscription). Returns the
-//  Subscribed (or Error) frame, or NULL on timeout. Caller frees it.
-//  A copy of SUBSCRIBE is kept for samhand_client_reconnect.
+//  NULL (keep the node's stored or default subscription). Its
+//  session_kinds filter this connection only; its kinds / reset change the
+//  node's stored subscription (audited by the broker). With manage_only
+//  the stored subscription is changed or shown and the connection does not
+//  become the session. Returns the Subscribed (or Error) frame, or NULL on
+//  timeout. Caller frees it. The session filter is kept for
+//  samhand_client_reconnect (a stored change is not sent again).
+//  If another connection of the node subscribes later, an Error
+//  SESSION_REPLACED (request_id 0) comes out of samhand_client_recv.
 Samhand__V1__Frame *samhand_client_subscribe (samhand_client_t *self,
                                               Samhand__V1__Subscribe *subscribe,
                                               int timeout_ms);
