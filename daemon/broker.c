@@ -183,6 +183,7 @@ broker_new (config_t *config)
     if (store_outbox_counts (self->store, s_count_outstanding, self)
     ||  store_meta_get_int (self->store, "expiry_checked_ms", &self->expiry_checked_ms) < 0)
         goto fail;
+    self->expiry_saved_ms = self->expiry_checked_ms;
     self->transport = transport_new (config->bind, config->cert_path, config->enrolled_dir,
                                      config->max_frame * 4 + 4096, config->heartbeat_ms);
     if (!self->transport)
@@ -479,21 +480,42 @@ s_timers (broker_t *self)
     }
 }
 
+//  Idle means no writes: a cycle whose transaction changed nothing (the
+//  timers looked and found no work) ends it without a COMMIT, so neither
+//  the database nor its WAL is touched. The expiry high-water mark is
+//  stored only with a cycle that writes anyway: after a restart the
+//  expiry check starts from the last stored mark, which is safe (entries
+//  already expired are no longer outstanding) and costs one range read.
 static void
-s_commit (broker_t *self)
+s_commit (broker_t *self, int64_t changes_before)
 {
     if (!store_in_transaction (self->store))
         return;
+    sqlite3 *db = store_db (self->store);
+    if (!self->batch_failed && sqlite3_total_changes64 (db) == changes_before) {
+        store_rollback (self->store);
+        return;
+    }
+    if (!self->batch_failed && self->expiry_saved_ms != self->expiry_checked_ms
+    &&  store_meta_set_int (self->store, "expiry_checked_ms", self->expiry_checked_ms))
+        self->batch_failed = true;
     self->commits++;
+    bool failed = self->batch_failed;
     if (self->batch_failed) {
         store_rollback (self->store);
         s_fail_batch (self);
     }
     else
-    if (store_commit (self->store))
+    if (store_commit (self->store)) {
         s_fail_batch (self);
+        failed = true;
+    }
+    if (failed)
+        //  Expiries of the lost batch were rolled back: look again.
+        self->expiry_checked_ms = self->expiry_saved_ms;
     else
-    if (self->checkpoint_due) {
+        self->expiry_saved_ms = self->expiry_checked_ms;
+    if (!failed && self->checkpoint_due) {
         //  Purged content may still sit in old WAL frames: move and empty.
         store_checkpoint (self->store);
         self->checkpoint_due = false;
@@ -526,6 +548,7 @@ static void
 s_cycle (broker_t *self)
 {
     self->now_ms = zclock_time ();
+    int64_t changes_before = sqlite3_total_changes64 (store_db (self->store));
     int refused = transport_refused_handshakes (self->transport);
     for (int i = 0; i < refused; i++)
         broker_audit (self, "handshake_refused", NULL, NULL, "unknown or revoked certificate");
@@ -539,7 +562,7 @@ s_cycle (broker_t *self)
         transport_msg_clear (&msg);
     }
     s_timers (self);
-    s_commit (self);
+    s_commit (self, changes_before);
     s_send_replies (self);
     s_deliver (self);
 }

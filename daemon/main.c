@@ -7,7 +7,25 @@
 #include "broker.h"
 #include "config.h"
 #include "offline.h"
+#include "keyfile.h"
 #include <czmq.h>
+
+//  The broker's CURVE secret is as secret as its key files: refuse to
+//  run on one that others may read. czmq reads CERT_secret beside the
+//  certificate, or the certificate itself when it holds the secret key.
+static int
+s_check_server_secret (const char *cert_path, char *err, size_t size)
+{
+    char secret [1100];
+    snprintf (secret, sizeof secret, "%s_secret", cert_path);
+    if (access (secret, F_OK) == 0)
+        return keyfile_check_private (secret, err, size);
+    zcert_t *cert = zcert_load (cert_path);
+    bool holds_secret = cert && zcert_secret_txt (cert)
+                     && !streq (zcert_secret_txt (cert), "0000000000000000000000000000000000000000");
+    zcert_destroy (&cert);
+    return holds_secret? keyfile_check_private (cert_path, err, size): 0;
+}
 
 static void
 s_usage (FILE *out)
@@ -50,7 +68,7 @@ main (int argc, char *argv [])
         s_usage (stderr);
         return 2;
     }
-    char err [256];
+    char err [1024];
     config_t *config = config_load (file, err, sizeof err);
     if (!config) {
         fprintf (stderr, "samhandd: %s: %s\n", file, err);
@@ -73,6 +91,11 @@ main (int argc, char *argv [])
     if (config->log_syslog)
         zsys_set_logsystem (true);
     zsys_set_linger (0);
+    if (s_check_server_secret (config->cert_path, err, sizeof err)) {
+        zsys_error ("samhandd: server certificate: %s", err);
+        config_destroy (&config);
+        return 1;
+    }
     broker_t *broker = broker_new (config);
     if (!broker) {
         zsys_error ("samhandd: cannot start (see above)");
