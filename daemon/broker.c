@@ -184,6 +184,7 @@ broker_new (config_t *config)
     ||  store_meta_get_int (self->store, "expiry_checked_ms", &self->expiry_checked_ms) < 0)
         goto fail;
     self->expiry_saved_ms = self->expiry_checked_ms;
+    self->changes_seen = sqlite3_total_changes64 (store_db (self->store));
     self->transport = transport_new (config->bind, config->cert_path, config->enrolled_dir,
                                      config->max_frame * 4 + 4096, config->heartbeat_ms);
     if (!self->transport)
@@ -487,15 +488,17 @@ s_timers (broker_t *self)
 //  expiry check starts from the last stored mark, which is safe (entries
 //  already expired are no longer outstanding) and costs one range read.
 static void
-s_commit (broker_t *self, int64_t changes_before)
+s_commit (broker_t *self)
 {
     if (!store_in_transaction (self->store))
         return;
     sqlite3 *db = store_db (self->store);
-    if (!self->batch_failed && sqlite3_total_changes64 (db) == changes_before) {
+    int64_t changes = sqlite3_total_changes64 (db);
+    if (!self->batch_failed && changes == self->changes_seen) {
         store_rollback (self->store);
         return;
     }
+    self->changes_seen = changes;
     if (!self->batch_failed && self->expiry_saved_ms != self->expiry_checked_ms
     &&  store_meta_set_int (self->store, "expiry_checked_ms", self->expiry_checked_ms))
         self->batch_failed = true;
@@ -515,6 +518,7 @@ s_commit (broker_t *self, int64_t changes_before)
         self->expiry_checked_ms = self->expiry_saved_ms;
     else
         self->expiry_saved_ms = self->expiry_checked_ms;
+    self->changes_seen = sqlite3_total_changes64 (store_db (self->store));
     if (!failed && self->checkpoint_due) {
         //  Purged content may still sit in old WAL frames: move and empty.
         store_checkpoint (self->store);
@@ -542,13 +546,13 @@ s_deliver (broker_t *self)
         zsys_error ("broker: cannot record deliveries as sent; they will be sent again");
         audit_reload (self->audit);
     }
+    self->changes_seen = sqlite3_total_changes64 (store_db (self->store));
 }
 
 static void
 s_cycle (broker_t *self)
 {
     self->now_ms = zclock_time ();
-    int64_t changes_before = sqlite3_total_changes64 (store_db (self->store));
     int refused = transport_refused_handshakes (self->transport);
     for (int i = 0; i < refused; i++)
         broker_audit (self, "handshake_refused", NULL, NULL, "unknown or revoked certificate");
@@ -562,7 +566,7 @@ s_cycle (broker_t *self)
         transport_msg_clear (&msg);
     }
     s_timers (self);
-    s_commit (self, changes_before);
+    s_commit (self);
     s_send_replies (self);
     s_deliver (self);
 }
