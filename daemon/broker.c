@@ -185,6 +185,14 @@ broker_new (config_t *config)
         goto fail;
     self->expiry_saved_ms = self->expiry_checked_ms;
     self->changes_seen = sqlite3_total_changes64 (store_db (self->store));
+    audit_head_t head;
+    if (audit_signed_head (self->audit, &head)) {
+        //  The newest head at start, for whoever keeps the log as a witness.
+        char text [300];
+        audit_head_format (&head, text, sizeof text);
+        zsys_info ("audit: newest signed %s", text);
+        self->announced_seq = head.seq;
+    }
     self->transport = transport_new (config->bind, config->cert_path, config->enrolled_dir,
                                      config->max_frame * 4 + 4096, config->heartbeat_ms);
     if (!self->transport)
@@ -481,6 +489,44 @@ s_timers (broker_t *self)
     }
 }
 
+//  A signed head, once committed, is given out to be witnessed outside
+//  the store: one info line in the log, and a push (AuditReply with the
+//  head, request_id 0) to the delivery session of every connected admin
+//  node, which keeps the newest it saw. Only committed heads go out: a
+//  head of a rolled-back cycle would name a record that never existed.
+static void
+s_announce_head (broker_t *self)
+{
+    audit_head_t head;
+    if (!audit_signed_head (self->audit, &head) || head.seq <= self->announced_seq)
+        return;
+    self->announced_seq = head.seq;
+    char text [300];
+    audit_head_format (&head, text, sizeof text);
+    zsys_info ("audit: signed %s", text);
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__AuditReply reply = SAMHAND__V1__AUDIT_REPLY__INIT;
+    Samhand__V1__AuditHead wire = SAMHAND__V1__AUDIT_HEAD__INIT;
+    wire.seq = (uint64_t) head.seq;
+    wire.hash = (ProtobufCBinaryData) { 32, head.hash };
+    wire.sig = (ProtobufCBinaryData) { 64, head.sig };
+    wire.ts_ms = head.ts_ms;
+    reply.ok = true;
+    reply.head = &wire;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY;
+    frame.audit_reply = &reply;
+    size_t size;
+    uint8_t *data = frame_encode (&frame, &size);
+    session_t *session = (session_t *) zhashx_first (self->sessions);
+    for (; data && session; session = (session_t *) zhashx_next (self->sessions)) {
+        const node_t *node = nodes_by_name (self->nodes, session->node);
+        if (session->routing_id && node && node->role == POLICY_ROLE_ADMIN
+        &&  transport_send (self->transport, session->routing_id, data, size))
+            zsys_warning ("broker: the audit head could not be pushed to %s", session->node);
+    }
+    free (data);
+}
+
 //  Idle means no writes: a cycle whose transaction changed nothing (the
 //  timers looked and found no work) ends it without a COMMIT, so neither
 //  the database nor its WAL is touched. The expiry high-water mark is
@@ -498,7 +544,6 @@ s_commit (broker_t *self)
         store_rollback (self->store);
         return;
     }
-    self->changes_seen = changes;
     if (!self->batch_failed && self->expiry_saved_ms != self->expiry_checked_ms
     &&  store_meta_set_int (self->store, "expiry_checked_ms", self->expiry_checked_ms))
         self->batch_failed = true;
@@ -516,9 +561,11 @@ s_commit (broker_t *self)
     if (failed)
         //  Expiries of the lost batch were rolled back: look again.
         self->expiry_checked_ms = self->expiry_saved_ms;
-    else
+    else {
         self->expiry_saved_ms = self->expiry_checked_ms;
-    self->changes_seen = sqlite3_total_changes64 (store_db (self->store));
+        s_announce_head (self);
+    }
+    self->changes_seen = sqlite3_total_changes64 (db);
     if (!failed && self->checkpoint_due) {
         //  Purged content may still sit in old WAL frames: move and empty.
         store_checkpoint (self->store);
@@ -635,8 +682,10 @@ broker_run (broker_t *self)
     self->now_ms = zclock_time ();
     if (store_begin (self->store) == 0
     &&  audit_sign_head (self->audit, s_sign, self->keys, self->now_ms) == 0
-    &&  store_commit (self->store) == 0)
+    &&  store_commit (self->store) == 0) {
         zsys_info ("samhandd: audit head signed at record %" PRId64, audit_last_seq (self->audit));
+        s_announce_head (self);
+    }
     zsys_info ("samhandd: stopped after %" PRIu64 " submits and %" PRIu64 " deliveries"
                " in %" PRIu64 " commits", self->submits, self->deliveries, self->commits);
     return 0;

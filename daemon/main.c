@@ -33,7 +33,11 @@ s_usage (FILE *out)
     fprintf (out,
         "usage: samhandd -c FILE                 run the broker in the foreground\n"
         "       samhandd --check-config -c FILE  check the configuration and exit\n"
-        "       samhandd --verify-audit -c FILE  verify the audit log (offline) and exit\n"
+        "       samhandd --verify-audit -c FILE [--witness HEADFILE]\n"
+        "                                        verify the audit log (offline) and exit; with\n"
+        "                                        a witnessed signed head (an admin node's\n"
+        "                                        NODE.audit_head, or the broker's log) also\n"
+        "                                        check that the log still holds it\n"
         "       samhandd --rotate-key -c FILE    add a new data key for new data\n"
         "       samhandd --reencrypt -c FILE     re-encrypt stored data under the newest key\n"
         "                                        (the broker must be stopped)\n");
@@ -43,6 +47,7 @@ int
 main (int argc, char *argv [])
 {
     const char *file = getenv ("SAMHANDD_CONFIG");
+    const char *witness = NULL;
     bool check = false, verify = false, rotate = false, reencrypt = false;
     for (int i = 1; i < argc; i++) {
         if (streq (argv [i], "-c") && i + 1 < argc)
@@ -51,6 +56,8 @@ main (int argc, char *argv [])
             check = true;
         else if (streq (argv [i], "--verify-audit"))
             verify = true;
+        else if (streq (argv [i], "--witness") && i + 1 < argc)
+            witness = argv [++i];
         else if (streq (argv [i], "--rotate-key"))
             rotate = true;
         else if (streq (argv [i], "--reencrypt"))
@@ -79,8 +86,13 @@ main (int argc, char *argv [])
         config_destroy (&config);
         return 0;
     }
+    if (witness && !verify) {
+        s_usage (stderr);
+        config_destroy (&config);
+        return 2;
+    }
     if (verify || rotate || reencrypt) {
-        int rc = verify? offline_verify_audit (config)
+        int rc = verify? offline_verify_audit (config, witness)
                : rotate? offline_rotate_key (config): offline_reencrypt (config);
         config_destroy (&config);
         return rc;

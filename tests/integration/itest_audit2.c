@@ -120,6 +120,175 @@ test_idle (void)
     harness_destroy (&h);
 }
 
+static char *
+s_run (const char *format, const char *a, const char *b, int *status)
+{
+    char cmd [1600];
+    snprintf (cmd, sizeof cmd, format, a, b);
+    return harness_run (cmd, status);
+}
+
+//  The admin CLI of this installation, without a config file: its
+//  witness file is then nodes/admin.audit_head, beside its certificate.
+static char *
+s_cli_verify (harness_t *h, int *status)
+{
+    char cmd [1400];
+    snprintf (cmd, sizeof cmd, "%s/samhand --endpoint %s --broker-cert %s/server.cert"
+              " --cert %s/nodes/admin.cert audit verify 2>&1", harness_build (), h->endpoint,
+              h->dir, h->dir);
+    return harness_run (cmd, status);
+}
+
+static char *
+s_offline_verify (harness_t *h, const char *witness, int *status)
+{
+    char extra [600] = "";
+    if (witness)
+        snprintf (extra, sizeof extra, " --witness %s/%s", h->dir, witness);
+    char cmd [1400];
+    snprintf (cmd, sizeof cmd, "%s/samhandd --verify-audit -c %s%s 2>&1", harness_build (),
+              h->config, extra);
+    return harness_run (cmd, status);
+}
+
+static long long
+s_witnessed_seq (harness_t *h)
+{
+    char path [400];
+    snprintf (path, sizeof path, "%s/nodes/admin.audit_head", h->dir);
+    FILE *f = fopen (path, "r");
+    char line [600];
+    long long seq = 0;
+    while (f && fgets (line, sizeof line, f)) {
+        const char *p = strstr (line, "audit head seq=");
+        if (p)
+            seq = atoll (p + 15);
+    }
+    if (f)
+        fclose (f);
+    return seq;
+}
+
+//  Overwrites, in the middle of the file, one page that holds audit
+//  records (found by an event name only the audit table stores).
+static int
+s_damage_page (harness_t *h)
+{
+    char path [400];
+    snprintf (path, sizeof path, "%s/samhand.db", h->dir);
+    FILE *f = fopen (path, "r+b");
+    if (!f)
+        return -1;
+    uint8_t page [4096];
+    long pages [4096];
+    int n = 0;
+    for (long at = 4096; n < 4096; at += 4096) {
+        if (fseek (f, at, SEEK_SET) || fread (page, 1, sizeof page, f) != sizeof page)
+            break;
+        if (memmem (page, sizeof page, "submitted", 9))
+            pages [n++] = at;
+    }
+    int rc = -1;
+    if (n >= 3) {
+        memset (page, 0x5a, sizeof page);
+        rc = fseek (f, pages [n / 2], SEEK_SET) == 0
+          && fwrite (page, 1, sizeof page, f) == sizeof page? 0: -1;
+    }
+    fclose (f);
+    return rc;
+}
+
+//  Signed heads are witnessed outside the store: deleting the tail of the
+//  log together with its later signed heads is found by the admin node
+//  and by samhandd --verify-audit --witness. A damaged page is reported
+//  as damage.
+static void
+test_witness (void)
+{
+    harness_t *h = harness_new ("audit\n    sign_every = 1\n");
+    CHECK (h && harness_start (h) == 0, "broker for the witness checks starts");
+    if (!h)
+        return;
+    hclient_t *watcher = hclient_new (h, "admin");
+    Samhand__V1__Frame *f = hclient_subscribe (watcher, 3000);
+    frame_free (&f);
+    hclient_t *vakt = hclient_new (h, "vakt");
+    int accepted = 0;
+    for (int i = 0; i < 150; i++) {
+        f = s_submit_concern (vakt, "Invented: bekymring om Testa Testesen i oppgangen");
+        accepted += f && f->submit_result->accepted;
+        frame_free (&f);
+    }
+    CHECK (accepted == 150, "150 concerns accepted");
+    f = hclient_expect (watcher, SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY, 3000);
+    CHECK (f && f->request_id == 0 && f->audit_reply->head && f->audit_reply->head->seq > 0
+             && f->audit_reply->head->hash.len == 32 && f->audit_reply->head->sig.len == 64,
+           "a connected admin node is sent each signed head (seq, hash, signature)");
+    frame_free (&f);
+    hclient_destroy (&watcher);
+    hclient_destroy (&vakt);
+    zclock_sleep (1500);
+    int status = -1;
+    char *out = s_cli_verify (h, &status);
+    CHECK (status == 0 && out && strstr (out, "intact") && strstr (out, "kept as this node's witness"),
+           "samhand audit verify: intact, and the newest signed head is kept");
+    free (out);
+    CHECK (s_mode (h, "nodes/admin.audit_head") == 0600, "the witness file is 0600, beside the certificate");
+    long long witnessed = s_witnessed_seq (h);
+    CHECK (witnessed > 100, "it holds the signed head's record number");
+    char path [400];
+    snprintf (path, sizeof path, "%s/samhandd.log", h->dir);
+    CHECK (s_file_contains (path, "audit: signed audit head seq="),
+           "each signed head is written to the log (seq, hash, signature)");
+    CHECK (harness_stop (h, SIGTERM) == 0, "broker stopped");
+    out = s_run ("cp '%s/samhand.db' '%s/pristine.db'", h->dir, h->dir, &status);
+    free (out);
+
+    //  A damaged page: corruption, not a cut-off log.
+    CHECK (s_damage_page (h) == 0, "a page of audit records in the middle of the file is overwritten");
+    out = s_offline_verify (h, NULL, &status);
+    CHECK (status == 1 && out && strstr (out, "damaged") && !strstr (out, "cut off"),
+           "--verify-audit reports the damaged page as corruption, not as a cut-off log");
+    if (out)
+        printf ("# %s", out);
+    free (out);
+    out = s_run ("cp '%s/pristine.db' '%s/samhand.db'", h->dir, h->dir, &status);
+    free (out);
+
+    //  Cut off the tail with its signed heads, as someone with the file could.
+    char sql [300];
+    snprintf (sql, sizeof sql, "DELETE FROM audit WHERE seq > %lld;"
+              " DELETE FROM audit_heads WHERE seq > %lld;", witnessed - 20, witnessed - 20);
+    char db [400];
+    snprintf (db, sizeof db, "%s/samhand.db", h->dir);
+    sqlite3 *conn = NULL;
+    int rc = sqlite3_open (db, &conn) == SQLITE_OK
+          && sqlite3_exec (conn, sql, NULL, NULL, NULL) == SQLITE_OK? 0: -1;
+    sqlite3_close (conn);
+    CHECK (rc == 0, "the tail and its signed heads are deleted with sqlite3");
+    out = s_offline_verify (h, NULL, &status);
+    CHECK (status == 0, "without a witness the shortened chain still looks whole");
+    free (out);
+    out = s_offline_verify (h, "nodes/admin.audit_head", &status);
+    CHECK (status == 1 && out && strstr (out, "BROKEN") && strstr (out, "truncation"),
+           "samhandd --verify-audit --witness NODE.audit_head finds the truncation");
+    free (out);
+    out = s_offline_verify (h, "samhandd.log", &status);
+    CHECK (status == 1 && out && strstr (out, "BROKEN") && strstr (out, "truncation"),
+           "samhandd --verify-audit --witness LOG (head lines copied from the log) finds it too");
+    free (out);
+    CHECK (harness_start (h) == 0, "the broker restarts on the shortened log");
+    out = s_cli_verify (h, &status);
+    CHECK (status == 3 && out && strstr (out, "BROKEN") && strstr (out, "truncation"),
+           "samhand audit verify fails loudly, naming the truncation (exit 3)");
+    if (out)
+        printf ("# %s", out);
+    free (out);
+    CHECK (s_witnessed_seq (h) == witnessed, "the witness is kept as it was");
+    harness_destroy (&h);
+}
+
 int
 main (void)
 {
@@ -127,5 +296,6 @@ main (void)
     zsys_set_linger (0);
     test_files ();
     test_idle ();
+    test_witness ();
     return TEST_DONE ();
 }
