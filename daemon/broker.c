@@ -18,6 +18,96 @@ s_session_free (void **item)
     }
 }
 
+//  Refused handshakes are counted per reason and peer address, and each
+//  address costs one audit record and one log line per interval, with
+//  the count and the keys it used: a flood of throwaway keys (13,881
+//  refusals in 10 s once) no longer writes a record each. The first
+//  refusal from an address in an interval is logged at once.
+#define REFUSAL_INTERVAL_MS  10000
+#define REFUSAL_ADDRESSES    64       //  beyond: one bucket for the rest
+#define REFUSAL_KEYS         256      //  distinct keys counted per address
+
+typedef struct {
+    char      address [64];
+    char      reason [160];
+    char      first_key [41];
+    char      last_key [41];
+    int64_t   count;
+    zhashx_t *keys;
+} refusal_t;
+
+static void
+s_refusal_free (void **item)
+{
+    refusal_t *refusal = (refusal_t *) *item;
+    if (refusal) {
+        zhashx_destroy (&refusal->keys);
+        free (refusal);
+        *item = NULL;
+    }
+}
+
+static void
+s_on_refusal (const transport_refusal_t *r, void *arg)
+{
+    broker_t *self = (broker_t *) arg;
+    const char *address = *r->address? r->address: "an unknown address";
+    char id [256];
+    snprintf (id, sizeof id, "%s|%s", r->reason, address);
+    refusal_t *agg = (refusal_t *) zhashx_lookup (self->refusals, id);
+    if (!agg && zhashx_size (self->refusals) >= REFUSAL_ADDRESSES) {
+        address = "other addresses";
+        snprintf (id, sizeof id, "%s|%s", r->reason, address);
+        agg = (refusal_t *) zhashx_lookup (self->refusals, id);
+    }
+    if (!agg) {
+        agg = (refusal_t *) zmalloc (sizeof (refusal_t));
+        if (!agg || !(agg->keys = zhashx_new ())) {
+            free (agg);
+            zsys_warning ("broker: handshake refused from %s: %s", address, r->reason);
+            return;
+        }
+        snprintf (agg->address, sizeof agg->address, "%s", address);
+        snprintf (agg->reason, sizeof agg->reason, "%s", r->reason);
+        zhashx_insert (self->refusals, id, agg);
+        zsys_warning ("broker: a client was refused at the handshake: from %s, key %s: %s"
+                      " (further refusals from there are counted and reported every %d s)", address,
+                      *r->key? r->key: "unknown", r->reason, REFUSAL_INTERVAL_MS / 1000);
+    }
+    agg->count += r->count;
+    if (*r->key) {
+        if (!*agg->first_key)
+            snprintf (agg->first_key, sizeof agg->first_key, "%s", r->key);
+        snprintf (agg->last_key, sizeof agg->last_key, "%s", r->key);
+        if (zhashx_size (agg->keys) < REFUSAL_KEYS)
+            zhashx_insert (agg->keys, r->key, (void *) "");
+    }
+}
+
+//  One audit record and one log line per address of the interval.
+static void
+s_flush_refusals (broker_t *self)
+{
+    refusal_t *agg = (refusal_t *) zhashx_first (self->refusals);
+    for (; agg; agg = (refusal_t *) zhashx_next (self->refusals)) {
+        char detail [600];
+        size_t keys = zhashx_size (agg->keys);
+        if (keys)
+            snprintf (detail, sizeof detail, "%" PRId64 " refused handshake%s from %s: %s;"
+                      " %zu%s distinct key%s (first %s, last %s)", agg->count,
+                      agg->count == 1? "": "s", agg->address, agg->reason, keys,
+                      keys >= REFUSAL_KEYS? " or more": "", keys == 1? "": "s",
+                      agg->first_key, agg->last_key);
+        else
+            snprintf (detail, sizeof detail, "%" PRId64 " refused handshake%s from %s: %s",
+                      agg->count, agg->count == 1? "": "s", agg->address, agg->reason);
+        zsys_warning ("broker: %s", detail);
+        if (broker_audit (self, "handshake_refused", NULL, NULL, detail))
+            self->batch_failed = true;
+    }
+    zhashx_purge (self->refusals);
+}
+
 static void
 s_reply_free (void **item)
 {
@@ -149,8 +239,10 @@ broker_new (config_t *config)
     self->lock_fd = -1;
     self->sessions = zhashx_new ();
     self->replies = zlistx_new ();
-    if (!self->sessions || !self->replies)
+    self->refusals = zhashx_new ();
+    if (!self->sessions || !self->replies || !self->refusals)
         goto fail;
+    zhashx_set_destructor (self->refusals, s_refusal_free);
     zhashx_set_destructor (self->sessions, s_session_free);
     zlistx_set_destructor (self->replies, s_reply_free);
     self->lock_fd = store_lock (config->store_path);
@@ -214,6 +306,7 @@ broker_destroy (broker_t **self_p)
     transport_destroy (&self->transport);
     zlistx_destroy (&self->replies);
     zhashx_destroy (&self->sessions);
+    zhashx_destroy (&self->refusals);
     scan_known_destroy (&self->known);
     audit_destroy (&self->audit);
     registry_destroy (&self->registry);
@@ -600,9 +693,12 @@ static void
 s_cycle (broker_t *self)
 {
     self->now_ms = zclock_time ();
-    int refused = transport_refused_handshakes (self->transport);
-    for (int i = 0; i < refused; i++)
-        broker_audit (self, "handshake_refused", NULL, NULL, "unknown or revoked certificate");
+    transport_refused_handshakes (self->transport, s_on_refusal, self);
+    if (self->now_ms >= self->next_refusals_ms) {
+        self->next_refusals_ms = self->now_ms + REFUSAL_INTERVAL_MS;
+        if (zhashx_size (self->refusals))
+            s_flush_refusals (self);
+    }
     for (int count = 0; count < self->config->batch; count++) {
         transport_msg_t msg;
         int rc = transport_recv (self->transport, &msg);
@@ -678,8 +774,17 @@ broker_run (broker_t *self)
         s_cycle (self);
     }
     //  Stop taking work: the open transaction was committed by the last
-    //  cycle; sign the head so the log's end is covered.
+    //  cycle; count the last refusals and sign the head so the log's end
+    //  is covered.
     self->now_ms = zclock_time ();
+    transport_refused_handshakes (self->transport, s_on_refusal, self);
+    if (zhashx_size (self->refusals))
+        s_flush_refusals (self);
+    if (self->batch_failed) {
+        store_rollback (self->store);
+        audit_reload (self->audit);
+        self->batch_failed = false;
+    }
     if (store_begin (self->store) == 0
     &&  audit_sign_head (self->audit, s_sign, self->keys, self->now_ms) == 0
     &&  store_commit (self->store) == 0) {

@@ -289,6 +289,86 @@ test_witness (void)
     harness_destroy (&h);
 }
 
+//  A flood of handshakes with throwaway keys costs a bounded number of
+//  audit records, each with a count; the log names the address and a key.
+static void
+test_handshakes (void)
+{
+    harness_t *h = harness_new (NULL);
+    CHECK (h && harness_start (h) == 0, "broker for the handshake flood starts");
+    if (!h)
+        return;
+    char first_key [41] = "";
+    int64_t started = zclock_mono ();
+    for (int batch = 0; batch < 10; batch++) {
+        zsock_t *socks [50];
+        for (int i = 0; i < 50; i++) {
+            zcert_t *cert = zcert_new ();
+            if (!*first_key)
+                snprintf (first_key, sizeof first_key, "%s", zcert_public_txt (cert));
+            socks [i] = zsock_new (ZMQ_DEALER);
+            zcert_apply (cert, socks [i]);
+            zsock_set_curve_serverkey (socks [i], h->server_public);
+            zsock_set_linger (socks [i], 0);
+            zsock_set_reconnect_ivl (socks [i], 1000);
+            zsock_connect (socks [i], "%s", h->endpoint);
+            zcert_destroy (&cert);
+        }
+        zclock_sleep (250);
+        for (int i = 0; i < 50; i++)
+            zsock_destroy (&socks [i]);
+    }
+    //  And one client with the wrong broker key: refused before ZAP.
+    zcert_t *cert = zcert_new ();
+    zcert_t *other = zcert_new ();
+    zsock_t *lost = zsock_new (ZMQ_DEALER);
+    zcert_apply (cert, lost);
+    zsock_set_curve_serverkey (lost, zcert_public_txt (other));
+    zsock_set_linger (lost, 0);
+    zsock_connect (lost, "%s", h->endpoint);
+    zclock_sleep (500);
+    zsock_destroy (&lost);
+    zcert_destroy (&cert);
+    zcert_destroy (&other);
+    printf ("# 500 throwaway handshakes in %d ms\n", (int) (zclock_mono () - started));
+    hclient_t *vakt = hclient_new (h, "vakt");
+    Samhand__V1__Frame *pong = hclient_ping (vakt, 3000);
+    CHECK (pong != NULL, "an enrolled node is still served during and after the flood");
+    frame_free (&pong);
+    hclient_destroy (&vakt);
+    CHECK (harness_stop (h, SIGTERM) == 0, "broker stopped (the last counts are written)");
+
+    char db [400];
+    snprintf (db, sizeof db, "%s/samhand.db", h->dir);
+    sqlite3 *conn = NULL;
+    int rows = 0, wrong_key = 0;
+    long long counted = 0;
+    if (sqlite3_open (db, &conn) == SQLITE_OK) {
+        sqlite3_stmt *stmt = NULL;
+        if (sqlite3_prepare_v2 (conn, "SELECT detail FROM audit WHERE event = 'handshake_refused'",
+                                -1, &stmt, NULL) == SQLITE_OK)
+            while (sqlite3_step (stmt) == SQLITE_ROW) {
+                const char *detail = (const char *) sqlite3_column_text (stmt, 0);
+                rows++;
+                if (detail && strstr (detail, "from 127.0.0.1") && strstr (detail, "unknown key"))
+                    counted += atoll (detail);
+                if (detail && strstr (detail, "wrong broker key"))
+                    wrong_key++;
+            }
+        sqlite3_finalize (stmt);
+    }
+    sqlite3_close (conn);
+    printf ("# %d audit records for %lld refused handshakes from 127.0.0.1\n", rows, counted);
+    CHECK (rows >= 1 && rows <= 6, "the flood adds a bounded number of audit records (one per address and reason per 10 s)");
+    CHECK (counted >= 400, "which count the refused handshakes");
+    CHECK (wrong_key >= 1, "a client with the wrong broker key is told apart (refused before ZAP)");
+    char path [400];
+    snprintf (path, sizeof path, "%s/samhandd.log", h->dir);
+    CHECK (s_file_contains (path, "from 127.0.0.1, key ") && s_file_contains (path, first_key),
+           "the log names the peer address and the key from the ZAP request");
+    harness_destroy (&h);
+}
+
 int
 main (void)
 {
@@ -297,5 +377,6 @@ main (void)
     test_files ();
     test_idle ();
     test_witness ();
+    test_handshakes ();
     return TEST_DONE ();
 }
