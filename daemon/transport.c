@@ -20,7 +20,8 @@ struct _transport_t {
 //  and telling the broker whom it refused: the peer address and the key
 //  from the ZAP request, which libzmq's monitor events do not carry. A
 //  report that would block (the broker busy, a flood) is counted and
-//  sent with the next one, so refusing never waits on the broker.
+//  sent with the next one (so counted under that one's address and key:
+//  the total stays right), and refusing never waits on the broker.
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 
 static void
