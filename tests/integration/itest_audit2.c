@@ -227,16 +227,31 @@ test_witness (void)
            "a connected admin node is sent each signed head (seq, hash, signature)");
     frame_free (&f);
     hclient_destroy (&watcher);
+    //  samhand listen, as the admin node, keeps the pushed heads.
+    char cmd [1400];
+    snprintf (cmd, sizeof cmd, "%s/samhand --endpoint %s --broker-cert %s/server.cert"
+              " --cert %s/nodes/admin.cert listen --timeout 3 >/dev/null 2>&1 &",
+              harness_build (), h->endpoint, h->dir, h->dir);
+    CHECK (system (cmd) == 0, "samhand listen runs as the admin node");
+    zclock_sleep (800);
+    f = s_submit_concern (vakt, "Invented: en til mens admin lytter");
+    frame_free (&f);
+    zclock_sleep (3000);
+    long long listened = s_witnessed_seq (h);
+    CHECK (listened > 0, "samhand listen keeps the pushed signed head in NODE.audit_head");
+    f = s_submit_concern (vakt, "Invented: og en til");
+    frame_free (&f);
     hclient_destroy (&vakt);
     zclock_sleep (1500);
     int status = -1;
     char *out = s_cli_verify (h, &status);
-    CHECK (status == 0 && out && strstr (out, "intact") && strstr (out, "kept as this node's witness"),
-           "samhand audit verify: intact, and the newest signed head is kept");
+    CHECK (status == 0 && out && strstr (out, "intact") && strstr (out, "holds the signed head this node witnessed")
+           && strstr (out, "kept as this node's witness"),
+           "samhand audit verify: intact, holds the witnessed head, and the newer head is kept");
     free (out);
     CHECK (s_mode (h, "nodes/admin.audit_head") == 0600, "the witness file is 0600, beside the certificate");
     long long witnessed = s_witnessed_seq (h);
-    CHECK (witnessed > 100, "it holds the signed head's record number");
+    CHECK (witnessed > listened && witnessed > 100, "it holds the newer signed head's record number");
     char path [400];
     snprintf (path, sizeof path, "%s/samhandd.log", h->dir);
     CHECK (s_file_contains (path, "audit: signed audit head seq="),
