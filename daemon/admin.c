@@ -267,6 +267,28 @@ admin_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
         char problem [256];
         reply.intact = audit_verify (store_db (self->store), s_verify_sig, self->keys,
                                      &records, problem, sizeof problem) == 0;
+        //  The head this admin node witnessed earlier must still be there:
+        //  the signed heads in the store can be cut off with the log.
+        const Samhand__V1__AuditHead *w = q->witness;
+        if (reply.intact && w && w->seq && w->hash.len == 32 && w->sig.len == 64) {
+            audit_head_t witness = { .seq = (int64_t) w->seq };
+            memcpy (witness.hash, w->hash.data, 32);
+            memcpy (witness.sig, w->sig.data, 64);
+            if (audit_check_witness (store_db (self->store), s_verify_sig, self->keys,
+                                     &witness, problem, sizeof problem)) {
+                reply.intact = false;
+                zsys_error ("admin: audit verify for %s: %s", node->name, problem);
+            }
+        }
+        audit_head_t latest;
+        Samhand__V1__AuditHead head = SAMHAND__V1__AUDIT_HEAD__INIT;
+        if (audit_latest_head (store_db (self->store), &latest) == 1) {
+            head.seq = (uint64_t) latest.seq;
+            head.hash = (ProtobufCBinaryData) { 32, latest.hash };
+            head.sig = (ProtobufCBinaryData) { 64, latest.sig };
+            head.ts_ms = latest.ts_ms;
+            reply.head = &head;
+        }
         reply.records = (uint64_t) records;
         reply.problem = problem;
         reply.ok = true;

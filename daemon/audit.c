@@ -2,6 +2,7 @@
 #include "audit.h"
 #include <czmq.h>
 #include <openssl/evp.h>
+#include <ctype.h>
 
 static const char *schema =
     "CREATE TABLE IF NOT EXISTS audit ("
@@ -23,7 +24,10 @@ struct _audit_t {
     int64_t       seq;            //  last record
     uint8_t       head [32];      //  its hash
     int64_t       signed_seq;
+    audit_head_t  signed_head;    //  the newest signed head (seq 0: none)
 };
+
+static const void *s_blob (sqlite3_stmt *stmt, int col, int len);
 
 static void
 s_put (zchunk_t *chunk, const void *data, size_t len)
@@ -140,12 +144,12 @@ audit_reload (audit_t *self)
     sqlite3_finalize (stmt);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return -1;
-    if (sqlite3_prepare_v2 (self->db, "SELECT max (seq) FROM audit_heads", -1, &stmt, NULL)
-        != SQLITE_OK)
+    int found = audit_latest_head (self->db, &self->signed_head);
+    if (found < 0)
         return -1;
-    if (sqlite3_step (stmt) == SQLITE_ROW)
-        self->signed_seq = sqlite3_column_int64 (stmt, 0);
-    sqlite3_finalize (stmt);
+    if (found == 0)
+        memset (&self->signed_head, 0, sizeof self->signed_head);
+    self->signed_seq = self->signed_head.seq;
     return 0;
 }
 
@@ -234,13 +238,178 @@ audit_sign_head (audit_t *self, audit_sign_fn *sign, void *arg, int64_t now_ms)
     if (rc != SQLITE_DONE)
         return -1;
     self->signed_seq = self->seq;
+    self->signed_head.seq = self->seq;
+    memcpy (self->signed_head.hash, self->head, 32);
+    memcpy (self->signed_head.sig, sig, 64);
+    self->signed_head.ts_ms = now_ms;
     return 0;
+}
+
+int
+audit_signed_head (audit_t *self, audit_head_t *head)
+{
+    *head = self->signed_head;
+    return head->seq > 0;
+}
+
+int
+audit_latest_head (sqlite3 *db, audit_head_t *head)
+{
+    memset (head, 0, sizeof *head);
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT seq, hash, sig, ts_ms FROM audit_heads"
+                            " ORDER BY seq DESC LIMIT 1", -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step (stmt), found = 0;
+    if (rc == SQLITE_ROW && sqlite3_column_bytes (stmt, 1) == 32
+    &&  sqlite3_column_bytes (stmt, 2) == 64) {
+        head->seq = sqlite3_column_int64 (stmt, 0);
+        memcpy (head->hash, sqlite3_column_blob (stmt, 1), 32);
+        memcpy (head->sig, sqlite3_column_blob (stmt, 2), 64);
+        head->ts_ms = sqlite3_column_int64 (stmt, 3);
+        found = 1;
+    }
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE? found: -1;
+}
+
+static void
+s_hex (const uint8_t *data, size_t len, char *out)
+{
+    static const char digits [] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out [2 * i] = digits [data [i] >> 4];
+        out [2 * i + 1] = digits [data [i] & 15];
+    }
+    out [2 * len] = 0;
+}
+
+static int
+s_unhex (const char *text, uint8_t *out, size_t len)
+{
+    for (size_t i = 0; i < 2 * len; i++)
+        if (!isxdigit ((unsigned char) text [i]))
+            return -1;
+    if (isxdigit ((unsigned char) text [2 * len]))
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned value;
+        if (sscanf (text + 2 * i, "%2x", &value) != 1)
+            return -1;
+        out [i] = (uint8_t) value;
+    }
+    return 0;
+}
+
+void
+audit_head_format (const audit_head_t *head, char *text, size_t size)
+{
+    char hash [65], sig [129];
+    s_hex (head->hash, 32, hash);
+    s_hex (head->sig, 64, sig);
+    snprintf (text, size, "audit head seq=%" PRId64 " hash=%s sig=%s", head->seq, hash, sig);
+}
+
+int
+audit_head_parse (const char *text, audit_head_t *best)
+{
+    memset (best, 0, sizeof *best);
+    int found = 0;
+    for (const char *p = strstr (text, "seq="); p; p = strstr (p + 4, "seq=")) {
+        audit_head_t head;
+        memset (&head, 0, sizeof head);
+        char *end = NULL;
+        long long seq = strtoll (p + 4, &end, 10);
+        if (!end || end == p + 4 || seq <= 0 || strncmp (end, " hash=", 6)
+        ||  s_unhex (end + 6, head.hash, 32) || strncmp (end + 6 + 64, " sig=", 5)
+        ||  s_unhex (end + 6 + 64 + 5, head.sig, 64))
+            continue;
+        head.seq = seq;
+        if (!found || head.seq > best->seq)
+            *best = head;
+        found = 1;
+    }
+    return found;
+}
+
+int
+audit_check_witness (sqlite3 *db, audit_verify_fn *verify, void *arg,
+                     const audit_head_t *witness, char *problem, size_t size)
+{
+    uint8_t msg [HEAD_MESSAGE_SIZE];
+    s_head_message (witness->seq, witness->hash, msg);
+    if (verify && verify (msg, sizeof msg, witness->sig, arg)) {
+        snprintf (problem, size, "the witnessed head at record %" PRId64 " does not carry this"
+                  " broker's signature (a garbled witness, or another broker's)", witness->seq);
+        return -1;
+    }
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT (SELECT hash FROM audit WHERE seq = ?1),"
+                            " (SELECT max (seq) FROM audit)", -1, &stmt, NULL) != SQLITE_OK) {
+        snprintf (problem, size, "cannot read the audit log: %s", sqlite3_errmsg (db));
+        return -1;
+    }
+    sqlite3_bind_int64 (stmt, 1, witness->seq);
+    int rc = -1;
+    if (sqlite3_step (stmt) != SQLITE_ROW)
+        snprintf (problem, size, "cannot read the audit log: %s", sqlite3_errmsg (db));
+    else {
+        int64_t last = sqlite3_column_int64 (stmt, 1);
+        const void *stored = s_blob (stmt, 0, 32);
+        if (last < witness->seq)
+            snprintf (problem, size, "TRUNCATED: a signed head at record %" PRId64 " was witnessed"
+                      " outside the store, but the log ends at record %" PRId64 ": records %"
+                      PRId64 " to %" PRId64 " (and their signed heads) were cut off (truncation)",
+                      witness->seq, last, last + 1, witness->seq);
+        else
+        if (!stored || memcmp (stored, witness->hash, 32))
+            snprintf (problem, size, "the log does not contain the witnessed signed head:"
+                      " record %" PRId64 " differs from it (the log was cut off and written"
+                      " again after record %" PRId64 ", or rewritten: truncation)",
+                      witness->seq, witness->seq - 1);
+        else
+            rc = 0;
+    }
+    sqlite3_finalize (stmt);
+    return rc;
 }
 
 static const void *
 s_blob (sqlite3_stmt *stmt, int col, int len)
 {
     return sqlite3_column_bytes (stmt, col) == len? sqlite3_column_blob (stmt, col): NULL;
+}
+
+//  True when sqlite's own check finds the file damaged; says how in what.
+//  A damaged page is not a cut-off log, and must not be reported as one.
+static bool
+s_damaged (sqlite3 *db, char *what, size_t size)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2 (db, "PRAGMA quick_check (3)", -1, &stmt, NULL);
+    bool damaged = false;
+    what [0] = 0;
+    while (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        const char *line = (const char *) sqlite3_column_text (stmt, 0);
+        if (line && !streq (line, "ok")) {
+            if (!damaged)
+                snprintf (what, size, "%s", line);
+            damaged = true;
+        }
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_DONE && !damaged) {
+        snprintf (what, size, "%s", sqlite3_errstr (rc));
+        damaged = rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
+    }
+    sqlite3_finalize (stmt);
+    return damaged;
+}
+
+static bool
+s_corrupt_code (int code)
+{
+    code &= 0xff;
+    return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
 }
 
 //  Checks every signed head: its record must exist with that hash, and the
@@ -258,8 +427,14 @@ s_verify_heads (sqlite3 *db, audit_verify_fn *verify, void *arg, int64_t last_se
         snprintf (problem, size, "cannot read signed heads: %s", sqlite3_errmsg (db));
         return -1;
     }
-    int rc = 0;
-    while (rc == 0 && sqlite3_step (stmt) == SQLITE_ROW) {
+    int rc = 0, step;
+    while (rc == 0 && (step = sqlite3_step (stmt)) != SQLITE_DONE) {
+        if (step != SQLITE_ROW) {
+            snprintf (problem, size, "cannot read the signed heads: %s%s", sqlite3_errmsg (db),
+                      s_corrupt_code (step)? " (the database file is damaged: corruption)": "");
+            rc = -1;
+            break;
+        }
         int64_t seq = sqlite3_column_int64 (stmt, 0);
         const uint8_t *hash = (const uint8_t *) s_blob (stmt, 1, 32);
         const uint8_t *sig = (const uint8_t *) s_blob (stmt, 2, 64);
@@ -320,12 +495,14 @@ audit_verify (sqlite3 *db, audit_verify_fn *verify, void *arg, int64_t *records,
     problem [0] = 0;
     if (sqlite3_prepare_v2 (db, "SELECT " AUDIT_COLUMNS " FROM audit ORDER BY seq",
                             -1, &stmt, NULL) != SQLITE_OK) {
-        snprintf (problem, size, "cannot read the audit log: %s", sqlite3_errmsg (db));
+        snprintf (problem, size, "cannot read the audit log: %s%s", sqlite3_errmsg (db),
+                  s_corrupt_code (sqlite3_extended_errcode (db))
+                  ? " (the database file is damaged: corruption, SQLITE_CORRUPT)": "");
         return -1;
     }
     uint8_t prev [32] = { 0 };
     int64_t expect = 1;
-    int rc = 0, step;
+    int rc = 0, step = SQLITE_DONE;
     while (rc == 0 && (step = sqlite3_step (stmt)) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64 (stmt, 0);
         const uint8_t *stored_prev = (const uint8_t *) s_blob (stmt, 13, 32);
@@ -351,9 +528,24 @@ audit_verify (sqlite3 *db, audit_verify_fn *verify, void *arg, int64_t *records,
             (*records)++;
         }
     }
+    if (rc == 0 && step != SQLITE_DONE)
+        //  The walk ended on an error, not at the end of the log.
+        snprintf (problem, size, "the database file is damaged after record %" PRId64
+                  ": %s (%s; corruption, not a cut-off log: keep the file as it is"
+                  " and restore from a backup)", expect - 1, sqlite3_errmsg (db),
+                  s_corrupt_code (step)? "SQLITE_CORRUPT": sqlite3_errstr (step)), rc = -1;
     sqlite3_finalize (stmt);
     if (rc == 0)
         rc = s_verify_heads (db, verify, arg, expect - 1, problem, size);
+    char damage [160];
+    if (rc && !strstr (problem, "damaged") && s_damaged (db, damage, sizeof damage)) {
+        //  What looked like a changed or missing record sits in a damaged
+        //  file: say that first, with what the chain walk saw.
+        char seen [256];
+        snprintf (seen, sizeof seen, "%s", problem);
+        snprintf (problem, size, "the database file is damaged (corruption: sqlite integrity"
+                  " check says \"%s\"); the chain walk saw: %s", damage, seen);
+    }
     return rc;
 }
 

@@ -53,6 +53,42 @@ int audit_verify (sqlite3 *db, audit_verify_fn *verify, void *arg,
 
 int64_t audit_last_seq (audit_t *self);
 
+//  ---------------------------------------------------------------------
+//  Witnessed heads. Signed heads live in the same store as the log, so
+//  whoever can cut off the log can cut off its later heads too. Each
+//  signed head is therefore also given out (logged at info level, pushed
+//  to admin nodes, which keep the newest they saw); verification against
+//  such a witnessed head finds the truncation.
+
+typedef struct {
+    int64_t seq;
+    uint8_t hash [32];
+    uint8_t sig [64];
+    int64_t ts_ms;
+} audit_head_t;
+
+//  The newest head this audit_t signed or loaded (it may belong to the
+//  open transaction). 0 when there is none, else 1.
+int audit_signed_head (audit_t *self, audit_head_t *head);
+
+//  The newest signed head in the database: 1 found, 0 none, -1 error.
+int audit_latest_head (sqlite3 *db, audit_head_t *head);
+
+//  "audit head seq=N hash=<64 hex> sig=<128 hex>": one line, as logged
+//  and as kept in an admin node's witness file. size >= 240.
+void audit_head_format (const audit_head_t *head, char *text, size_t size);
+
+//  Finds the head with the highest seq in TEXT (a witness file, or a
+//  whole log). 1 found, 0 none.
+int audit_head_parse (const char *text, audit_head_t *head);
+
+//  Compares the chain with a head witnessed outside the store: its
+//  signature must verify (when verify is not NULL), and the log must hold
+//  its record with its hash. 0 when it does; -1 with problem naming
+//  truncation (the log ends before the witnessed head) or rewriting.
+int audit_check_witness (sqlite3 *db, audit_verify_fn *verify, void *arg,
+                         const audit_head_t *witness, char *problem, size_t size);
+
 //  A stored record as read back, for queries. Pointers valid during the
 //  callback only.
 typedef struct {

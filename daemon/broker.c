@@ -44,6 +44,96 @@ s_session_free (void **item)
     }
 }
 
+//  Refused handshakes are counted per reason and peer address, and each
+//  address costs one audit record and one log line per interval, with
+//  the count and the keys it used: a flood of throwaway keys (13,881
+//  refusals in 10 s once) no longer writes a record each. The first
+//  refusal from an address in an interval is logged at once.
+#define REFUSAL_INTERVAL_MS  10000
+#define REFUSAL_ADDRESSES    64       //  beyond: one bucket for the rest
+#define REFUSAL_KEYS         256      //  distinct keys counted per address
+
+typedef struct {
+    char      address [64];
+    char      reason [160];
+    char      first_key [41];
+    char      last_key [41];
+    int64_t   count;
+    zhashx_t *keys;
+} refusal_t;
+
+static void
+s_refusal_free (void **item)
+{
+    refusal_t *refusal = (refusal_t *) *item;
+    if (refusal) {
+        zhashx_destroy (&refusal->keys);
+        free (refusal);
+        *item = NULL;
+    }
+}
+
+static void
+s_on_refusal (const transport_refusal_t *r, void *arg)
+{
+    broker_t *self = (broker_t *) arg;
+    const char *address = *r->address? r->address: "an unknown address";
+    char id [256];
+    snprintf (id, sizeof id, "%s|%s", r->reason, address);
+    refusal_t *agg = (refusal_t *) zhashx_lookup (self->refusals, id);
+    if (!agg && zhashx_size (self->refusals) >= REFUSAL_ADDRESSES) {
+        address = "other addresses";
+        snprintf (id, sizeof id, "%s|%s", r->reason, address);
+        agg = (refusal_t *) zhashx_lookup (self->refusals, id);
+    }
+    if (!agg) {
+        agg = (refusal_t *) zmalloc (sizeof (refusal_t));
+        if (!agg || !(agg->keys = zhashx_new ())) {
+            free (agg);
+            zsys_warning ("broker: handshake refused from %s: %s", address, r->reason);
+            return;
+        }
+        snprintf (agg->address, sizeof agg->address, "%s", address);
+        snprintf (agg->reason, sizeof agg->reason, "%s", r->reason);
+        zhashx_insert (self->refusals, id, agg);
+        zsys_warning ("broker: a client was refused at the handshake: from %s, key %s: %s"
+                      " (further refusals from there are counted and reported every %d s)", address,
+                      *r->key? r->key: "unknown", r->reason, REFUSAL_INTERVAL_MS / 1000);
+    }
+    agg->count += r->count;
+    if (*r->key) {
+        if (!*agg->first_key)
+            snprintf (agg->first_key, sizeof agg->first_key, "%s", r->key);
+        snprintf (agg->last_key, sizeof agg->last_key, "%s", r->key);
+        if (zhashx_size (agg->keys) < REFUSAL_KEYS)
+            zhashx_insert (agg->keys, r->key, (void *) "");
+    }
+}
+
+//  One audit record and one log line per address of the interval.
+static void
+s_flush_refusals (broker_t *self)
+{
+    refusal_t *agg = (refusal_t *) zhashx_first (self->refusals);
+    for (; agg; agg = (refusal_t *) zhashx_next (self->refusals)) {
+        char detail [600];
+        size_t keys = zhashx_size (agg->keys);
+        if (keys)
+            snprintf (detail, sizeof detail, "%" PRId64 " refused handshake%s from %s: %s;"
+                      " %zu%s distinct key%s (first %s, last %s)", agg->count,
+                      agg->count == 1? "": "s", agg->address, agg->reason, keys,
+                      keys >= REFUSAL_KEYS? " or more": "", keys == 1? "": "s",
+                      agg->first_key, agg->last_key);
+        else
+            snprintf (detail, sizeof detail, "%" PRId64 " refused handshake%s from %s: %s",
+                      agg->count, agg->count == 1? "": "s", agg->address, agg->reason);
+        zsys_warning ("broker: %s", detail);
+        if (broker_audit (self, "handshake_refused", NULL, NULL, detail))
+            self->batch_failed = true;
+    }
+    zhashx_purge (self->refusals);
+}
+
 static void
 s_reply_free (void **item)
 {
@@ -176,9 +266,11 @@ broker_new (config_t *config)
     self->sessions = zhashx_new ();
     self->replies = zlistx_new ();
     self->parked = zlistx_new ();
-    if (!self->sessions || !self->replies || !self->parked)
+    self->refusals = zhashx_new ();
+    if (!self->sessions || !self->replies || !self->parked || !self->refusals)
         goto fail;
     zlistx_set_destructor (self->parked, s_parked_free);
+    zhashx_set_destructor (self->refusals, s_refusal_free);
     zhashx_set_destructor (self->sessions, s_session_free);
     zlistx_set_destructor (self->replies, s_reply_free);
     self->lock_fd = store_lock (config->store_path);
@@ -211,6 +303,16 @@ broker_new (config_t *config)
     if (store_outbox_counts (self->store, s_count_outstanding, self)
     ||  store_meta_get_int (self->store, "expiry_checked_ms", &self->expiry_checked_ms) < 0)
         goto fail;
+    self->expiry_saved_ms = self->expiry_checked_ms;
+    self->changes_seen = sqlite3_total_changes64 (store_db (self->store));
+    audit_head_t head;
+    if (audit_signed_head (self->audit, &head)) {
+        //  The newest head at start, for whoever keeps the log as a witness.
+        char text [300];
+        audit_head_format (&head, text, sizeof text);
+        zsys_info ("audit: newest signed %s", text);
+        self->announced_seq = head.seq;
+    }
     self->transport = transport_new (config->bind, config->cert_path, config->enrolled_dir,
                                      config->max_frame * 4 + 4096, config->heartbeat_ms);
     if (!self->transport)
@@ -233,6 +335,7 @@ broker_destroy (broker_t **self_p)
     zlistx_destroy (&self->replies);
     zlistx_destroy (&self->parked);
     zhashx_destroy (&self->sessions);
+    zhashx_destroy (&self->refusals);
     scan_known_destroy (&self->known);
     audit_destroy (&self->audit);
     registry_destroy (&self->registry);
@@ -642,21 +745,84 @@ s_timers (broker_t *self)
     }
 }
 
+//  A signed head, once committed, is given out to be witnessed outside
+//  the store: one info line in the log, and a push (AuditReply with the
+//  head, request_id 0) to the delivery session of every connected admin
+//  node, which keeps the newest it saw. Only committed heads go out: a
+//  head of a rolled-back cycle would name a record that never existed.
+static void
+s_announce_head (broker_t *self)
+{
+    audit_head_t head;
+    if (!audit_signed_head (self->audit, &head) || head.seq <= self->announced_seq)
+        return;
+    self->announced_seq = head.seq;
+    char text [300];
+    audit_head_format (&head, text, sizeof text);
+    zsys_info ("audit: signed %s", text);
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__AuditReply reply = SAMHAND__V1__AUDIT_REPLY__INIT;
+    Samhand__V1__AuditHead wire = SAMHAND__V1__AUDIT_HEAD__INIT;
+    wire.seq = (uint64_t) head.seq;
+    wire.hash = (ProtobufCBinaryData) { 32, head.hash };
+    wire.sig = (ProtobufCBinaryData) { 64, head.sig };
+    wire.ts_ms = head.ts_ms;
+    reply.ok = true;
+    reply.head = &wire;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY;
+    frame.audit_reply = &reply;
+    size_t size;
+    uint8_t *data = frame_encode (&frame, &size);
+    session_t *session = (session_t *) zhashx_first (self->sessions);
+    for (; data && session; session = (session_t *) zhashx_next (self->sessions)) {
+        const node_t *node = nodes_by_name (self->nodes, session->node);
+        if (session->routing_id && node && node->role == POLICY_ROLE_ADMIN
+        &&  transport_send (self->transport, session->routing_id, data, size))
+            zsys_warning ("broker: the audit head could not be pushed to %s", session->node);
+    }
+    free (data);
+}
+
+//  Idle means no writes: a cycle whose transaction changed nothing (the
+//  timers looked and found no work) ends it without a COMMIT, so neither
+//  the database nor its WAL is touched. The expiry high-water mark is
+//  stored only with a cycle that writes anyway: after a restart the
+//  expiry check starts from the last stored mark, which is safe (entries
+//  already expired are no longer outstanding) and costs one range read.
 static void
 s_commit (broker_t *self)
 {
     if (!store_in_transaction (self->store))
         return;
+    sqlite3 *db = store_db (self->store);
+    int64_t changes = sqlite3_total_changes64 (db);
+    if (!self->batch_failed && changes == self->changes_seen) {
+        store_rollback (self->store);
+        return;
+    }
+    if (!self->batch_failed && self->expiry_saved_ms != self->expiry_checked_ms
+    &&  store_meta_set_int (self->store, "expiry_checked_ms", self->expiry_checked_ms))
+        self->batch_failed = true;
     self->commits++;
+    bool failed = self->batch_failed;
     if (self->batch_failed) {
         store_rollback (self->store);
         s_fail_batch (self);
     }
     else
-    if (store_commit (self->store))
+    if (store_commit (self->store)) {
         s_fail_batch (self);
-    else
-    if (self->checkpoint_due) {
+        failed = true;
+    }
+    if (failed)
+        //  Expiries of the lost batch were rolled back: look again.
+        self->expiry_checked_ms = self->expiry_saved_ms;
+    else {
+        self->expiry_saved_ms = self->expiry_checked_ms;
+        s_announce_head (self);
+    }
+    self->changes_seen = sqlite3_total_changes64 (db);
+    if (!failed && self->checkpoint_due) {
         //  Purged content may still sit in old WAL frames: move and empty.
         store_checkpoint (self->store);
         self->checkpoint_due = false;
@@ -689,6 +855,7 @@ s_deliver (broker_t *self)
         zsys_error ("broker: cannot record deliveries as sent; they will be sent again");
         audit_reload (self->audit);
     }
+    self->changes_seen = sqlite3_total_changes64 (store_db (self->store));
 }
 
 //  This cycle's spending per node (by key) and in all.
@@ -779,9 +946,12 @@ static void
 s_cycle (broker_t *self)
 {
     self->now_ms = zclock_time ();
-    int refused = transport_refused_handshakes (self->transport);
-    for (int i = 0; i < refused; i++)
-        broker_audit (self, "handshake_refused", NULL, NULL, "unknown or revoked certificate");
+    transport_refused_handshakes (self->transport, s_on_refusal, self);
+    if (self->now_ms >= self->next_refusals_ms) {
+        self->next_refusals_ms = self->now_ms + REFUSAL_INTERVAL_MS;
+        if (zhashx_size (self->refusals))
+            s_flush_refusals (self);
+    }
     s_read_batch (self);
     s_timers (self);
     s_commit (self);
@@ -850,12 +1020,23 @@ broker_run (broker_t *self)
         s_cycle (self);
     }
     //  Stop taking work: the open transaction was committed by the last
-    //  cycle; sign the head so the log's end is covered.
+    //  cycle; count the last refusals and sign the head so the log's end
+    //  is covered.
     self->now_ms = zclock_time ();
+    transport_refused_handshakes (self->transport, s_on_refusal, self);
+    if (zhashx_size (self->refusals))
+        s_flush_refusals (self);
+    if (self->batch_failed) {
+        store_rollback (self->store);
+        audit_reload (self->audit);
+        self->batch_failed = false;
+    }
     if (store_begin (self->store) == 0
     &&  audit_sign_head (self->audit, s_sign, self->keys, self->now_ms) == 0
-    &&  store_commit (self->store) == 0)
+    &&  store_commit (self->store) == 0) {
         zsys_info ("samhandd: audit head signed at record %" PRId64, audit_last_seq (self->audit));
+        s_announce_head (self);
+    }
     zsys_info ("samhandd: stopped after %" PRIu64 " submits and %" PRIu64 " deliveries"
                " in %" PRIu64 " commits", self->submits, self->deliveries, self->commits);
     return 0;

@@ -62,6 +62,11 @@ struct _broker_t {
     int64_t      next_tick_ms;
     int64_t      next_nodes_ms;
     int64_t      expiry_checked_ms;   //  expiries up to here are handled
+    int64_t      expiry_saved_ms;     //  ... and up to here that is on disk
+    zhashx_t    *refusals;        //  refused handshakes of this interval, by reason and address
+    int64_t      next_refusals_ms;
+    int64_t      announced_seq;   //  the newest signed head logged and pushed
+    int64_t      changes_seen;    //  sqlite3_total_changes64 when the last transaction ended
     bool         checkpoint_due;  //  a purge happened: empty the WAL after commit
     int          lock_fd;
     uint64_t     submits, deliveries, commits;

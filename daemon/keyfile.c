@@ -83,6 +83,64 @@ s_describe_mode (mode_t mode, const char **what, const char **who)
          : (mode & bits & 070)? "group": "others";
 }
 
+//  Opens PATH for reading and checks it is a private regular file of
+//  ours. Returns the descriptor, or -1 with the reason in err.
+static int
+s_open_private (const char *path, const char *label, char *err, size_t errlen)
+{
+    //  O_NONBLOCK so that a FIFO planted at the path cannot hang us; it
+    //  is then refused as not a regular file
+    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        s_err (err, errlen, "cannot open %s %s: %s",
+               label, path, strerror (errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat (fd, &st)) {
+        s_err (err, errlen, "cannot stat %s %s: %s",
+               label, path, strerror (errno));
+        close (fd);
+        return -1;
+    }
+    if (!S_ISREG (st.st_mode)) {
+        s_err (err, errlen, "%s %s is not a regular file", label, path);
+        close (fd);
+        return -1;
+    }
+    if (st.st_uid != geteuid ()) {
+        s_err (err, errlen,
+               "%s %s is owned by uid %u, not by the current user "
+               "(uid %u)", label, path, (unsigned) st.st_uid, (unsigned) geteuid ());
+        close (fd);
+        return -1;
+    }
+    if (st.st_mode & 077) {
+        const char *what, *who;
+        s_describe_mode (st.st_mode, &what, &who);
+        s_err (err, errlen, "%s %s is %s by %s (mode %04o): "
+               "run chmod 600 %s", label, path, what, who,
+               (unsigned) (st.st_mode & 07777), path);
+        close (fd);
+        return -1;
+    }
+    return fd;
+}
+
+int
+keyfile_check_private (const char *path, char *err, size_t errlen)
+{
+    if (!path) {
+        s_err (err, errlen, "invalid secret file request");
+        return -1;
+    }
+    int fd = s_open_private (path, "secret file", err, errlen);
+    if (fd < 0)
+        return -1;
+    close (fd);
+    return 0;
+}
+
 int
 keyfile_load (const char *path, uint8_t *buf, size_t len,
               char *err, size_t errlen)
@@ -91,42 +149,9 @@ keyfile_load (const char *path, uint8_t *buf, size_t len,
         s_err (err, errlen, "invalid key file request");
         return -1;
     }
-    //  O_NONBLOCK so that a FIFO planted at the path cannot hang us; it
-    //  is then refused as not a regular file
-    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        s_err (err, errlen, "cannot open key file %s: %s",
-               path, strerror (errno));
+    int fd = s_open_private (path, "key file", err, errlen);
+    if (fd < 0)
         return -1;
-    }
-    struct stat st;
-    if (fstat (fd, &st)) {
-        s_err (err, errlen, "cannot stat key file %s: %s",
-               path, strerror (errno));
-        close (fd);
-        return -1;
-    }
-    if (!S_ISREG (st.st_mode)) {
-        s_err (err, errlen, "key file %s is not a regular file", path);
-        close (fd);
-        return -1;
-    }
-    if (st.st_uid != geteuid ()) {
-        s_err (err, errlen,
-               "key file %s is owned by uid %u, not by the current user "
-               "(uid %u)", path, (unsigned) st.st_uid, (unsigned) geteuid ());
-        close (fd);
-        return -1;
-    }
-    if (st.st_mode & 077) {
-        const char *what, *who;
-        s_describe_mode (st.st_mode, &what, &who);
-        s_err (err, errlen, "key file %s is %s by %s (mode %04o): "
-               "run chmod 600 %s", path, what, who,
-               (unsigned) (st.st_mode & 07777), path);
-        close (fd);
-        return -1;
-    }
     //  One byte more than the longest valid file, to see an overlong one
     char text [2 * KEYFILE_MAX_LEN + 2];
     ssize_t n = s_read_all (fd, text, sizeof text);

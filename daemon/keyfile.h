@@ -34,6 +34,13 @@
 int keyfile_load (const char *path, uint8_t *buf, size_t len,
                   char *err, size_t errlen);
 
+//  Checks that PATH is a regular file of the effective user that nobody
+//  else may read or write (the same rules as key files), for secrets read
+//  by other code, e.g. the broker's server.cert_secret that czmq loads.
+//  0, or -1 with a message in err. (The file is opened and fstat'ed, so
+//  the check is on the file a symlink leads to.)
+int keyfile_check_private (const char *path, char *err, size_t errlen);
+
 //  Creates a new key file, mode 0600 whatever the umask, refusing to
 //  overwrite an existing file or follow a symlink; the file and its
 //  directory entry are fsynced before it returns 0. -1 with errno set

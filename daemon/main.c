@@ -7,7 +7,25 @@
 #include "broker.h"
 #include "config.h"
 #include "offline.h"
+#include "keyfile.h"
 #include <czmq.h>
+
+//  The broker's CURVE secret is as secret as its key files: refuse to
+//  run on one that others may read. czmq reads CERT_secret beside the
+//  certificate, or the certificate itself when it holds the secret key.
+static int
+s_check_server_secret (const char *cert_path, char *err, size_t size)
+{
+    char secret [1100];
+    snprintf (secret, sizeof secret, "%s_secret", cert_path);
+    if (access (secret, F_OK) == 0)
+        return keyfile_check_private (secret, err, size);
+    zcert_t *cert = zcert_load (cert_path);
+    bool holds_secret = cert && zcert_secret_txt (cert)
+                     && !streq (zcert_secret_txt (cert), "0000000000000000000000000000000000000000");
+    zcert_destroy (&cert);
+    return holds_secret? keyfile_check_private (cert_path, err, size): 0;
+}
 
 static void
 s_usage (FILE *out)
@@ -15,7 +33,11 @@ s_usage (FILE *out)
     fprintf (out,
         "usage: samhandd -c FILE                 run the broker in the foreground\n"
         "       samhandd --check-config -c FILE  check the configuration and exit\n"
-        "       samhandd --verify-audit -c FILE  verify the audit log (offline) and exit\n"
+        "       samhandd --verify-audit -c FILE [--witness HEADFILE]\n"
+        "                                        verify the audit log (offline) and exit; with\n"
+        "                                        a witnessed signed head (an admin node's\n"
+        "                                        NODE.audit_head, or the broker's log) also\n"
+        "                                        check that the log still holds it\n"
         "       samhandd --rotate-key -c FILE    add a new data key for new data\n"
         "       samhandd --reencrypt -c FILE     re-encrypt stored data under the newest key\n"
         "                                        (the broker must be stopped)\n");
@@ -25,6 +47,7 @@ int
 main (int argc, char *argv [])
 {
     const char *file = getenv ("SAMHANDD_CONFIG");
+    const char *witness = NULL;
     bool check = false, verify = false, rotate = false, reencrypt = false;
     for (int i = 1; i < argc; i++) {
         if (streq (argv [i], "-c") && i + 1 < argc)
@@ -33,6 +56,8 @@ main (int argc, char *argv [])
             check = true;
         else if (streq (argv [i], "--verify-audit"))
             verify = true;
+        else if (streq (argv [i], "--witness") && i + 1 < argc)
+            witness = argv [++i];
         else if (streq (argv [i], "--rotate-key"))
             rotate = true;
         else if (streq (argv [i], "--reencrypt"))
@@ -50,7 +75,7 @@ main (int argc, char *argv [])
         s_usage (stderr);
         return 2;
     }
-    char err [256];
+    char err [1024];
     config_t *config = config_load (file, err, sizeof err);
     if (!config) {
         fprintf (stderr, "samhandd: %s: %s\n", file, err);
@@ -61,8 +86,13 @@ main (int argc, char *argv [])
         config_destroy (&config);
         return 0;
     }
+    if (witness && !verify) {
+        s_usage (stderr);
+        config_destroy (&config);
+        return 2;
+    }
     if (verify || rotate || reencrypt) {
-        int rc = verify? offline_verify_audit (config)
+        int rc = verify? offline_verify_audit (config, witness)
                : rotate? offline_rotate_key (config): offline_reencrypt (config);
         config_destroy (&config);
         return rc;
@@ -73,6 +103,11 @@ main (int argc, char *argv [])
     if (config->log_syslog)
         zsys_set_logsystem (true);
     zsys_set_linger (0);
+    if (s_check_server_secret (config->cert_path, err, sizeof err)) {
+        zsys_error ("samhandd: server certificate: %s", err);
+        config_destroy (&config);
+        return 1;
+    }
     broker_t *broker = broker_new (config);
     if (!broker) {
         zsys_error ("samhandd: cannot start (see above)");

@@ -11,10 +11,44 @@ s_verify (const uint8_t *msg, size_t len, const uint8_t sig [64], void *arg)
     return keys_verify ((keys_t *) arg, msg, len, sig);
 }
 
+//  The witnessed head in FILE: 1 found, 0 none, -1 unreadable.
+static int
+s_read_witness (const char *file, audit_head_t *head)
+{
+    char *text = NULL;
+    zfile_t *f = zfile_new (NULL, file);
+    zchunk_t *chunk = f && zfile_input (f) == 0? zfile_read (f, zfile_cursize (f), 0): NULL;
+    if (chunk) {
+        text = (char *) malloc (zchunk_size (chunk) + 1);
+        if (text) {
+            memcpy (text, zchunk_data (chunk), zchunk_size (chunk));
+            text [zchunk_size (chunk)] = 0;
+        }
+    }
+    zchunk_destroy (&chunk);
+    zfile_destroy (&f);
+    if (!text)
+        return -1;
+    int found = audit_head_parse (text, head);
+    free (text);
+    return found;
+}
+
 int
-offline_verify_audit (config_t *config)
+offline_verify_audit (config_t *config, const char *witness_file)
 {
     char err [256];
+    audit_head_t witness;
+    int witnessed = witness_file? s_read_witness (witness_file, &witness): 0;
+    if (witnessed < 0) {
+        fprintf (stderr, "samhandd: cannot read the witness file %s\n", witness_file);
+        return 2;
+    }
+    if (witness_file && witnessed == 0) {
+        fprintf (stderr, "samhandd: %s holds no signed audit head"
+                 " (a line \"audit head seq=N hash=... sig=...\")\n", witness_file);
+        return 2;
+    }
     keys_t *keys = keys_new (config->keys_dir, false, err, sizeof err);
     if (!keys) {
         fprintf (stderr, "samhandd: %s\n", err);
@@ -28,8 +62,12 @@ offline_verify_audit (config_t *config)
         return 2;
     }
     int64_t records = 0;
-    char problem [256];
+    char problem [512];
     int rc = audit_verify (db, s_verify, keys, &records, problem, sizeof problem);
+    if (rc == 0 && witnessed)
+        rc = audit_check_witness (db, s_verify, keys, &witness, problem, sizeof problem);
+    if (rc == 0 && witnessed)
+        printf ("witnessed signed head at record %" PRId64 " found in the log\n", witness.seq);
     if (rc == 0)
         printf ("audit chain intact: %" PRId64 " records verified\n", records);
     else

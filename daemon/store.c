@@ -155,9 +155,40 @@ s_table_exists (store_t *self, const char *table)
 
 //  WAL + synchronous=FULL: a commit is on disk (WAL fsynced) when it
 //  returns. The busy timeout covers offline tools reading the same file.
+//  sqlite creates a new database with 0644 less the umask, and its WAL and
+//  SHM with the database file's mode. So the file is made first, 0600
+//  whatever the umask, and the others follow it. An existing store keeps
+//  its mode; a warning says when others may read it.
+static int
+s_create_private (const char *path)
+{
+    int fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0) {
+        int rc = fchmod (fd, 0600);
+        close (fd);
+        if (rc) {
+            zsys_error ("store: cannot make %s private: %s", path, strerror (errno));
+            unlink (path);
+            return -1;
+        }
+        return 0;
+    }
+    if (errno != EEXIST) {
+        zsys_error ("store: cannot create %s: %s", path, strerror (errno));
+        return -1;
+    }
+    struct stat st;
+    if (stat (path, &st) == 0 && (st.st_mode & 077))
+        zsys_warning ("store: %s may be read by others (mode %04o): run chmod 600 on it"
+                      " and its -wal and -shm files", path, (unsigned) (st.st_mode & 07777));
+    return 0;
+}
+
 static int
 s_open_db (store_t *self, const char *path)
 {
+    if (s_create_private (path))
+        return -1;
     if (sqlite3_open_v2 (path, &self->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                          NULL) != SQLITE_OK)

@@ -1,6 +1,7 @@
 /*  transport — ROUTER + CURVE + zauth. See transport.h.                    */
 #include "transport.h"
 #include <zmq.h>
+#include <ctype.h>
 
 //  A draft option in libzmq 4.3's header; the library itself supports it.
 #ifndef ZMQ_ZAP_ENFORCE_DOMAIN
@@ -13,18 +14,130 @@ struct _transport_t {
     zsock_t  *monitor;        //  PAIR receiving libzmq socket events
 };
 
-//  Starts zauth on the enrolled directory: a CURVE client is allowed only
-//  if its public key is one of the certificates there.
+//  Our ZAP handler, in place of czmq's zauth, doing what zauth does in
+//  CURVE mode (a key is admitted if and only if a certificate in the
+//  enrolled folder has it; the folder is read again when it changes),
+//  and telling the broker whom it refused: the peer address and the key
+//  from the ZAP request, which libzmq's monitor events do not carry. A
+//  report that would block (the broker busy, a flood) is counted and
+//  sent with the next one (so counted under that one's address and key:
+//  the total stays right), and refusing never waits on the broker.
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+
+static void
+s_zap_report (zsock_t *pipe, const char *address, const char *key, unsigned *missed)
+{
+    char report [160];
+    int len = snprintf (report, sizeof report, "%u %.63s %.40s", *missed + 1,
+                        *address? address: "-", *key? key: "-");
+    if (zmq_send (zsock_resolve (pipe), report, (size_t) len, ZMQ_DONTWAIT) < 0)
+        (*missed)++;
+    else
+        *missed = 0;
+}
+
+static void
+s_zap_handle (zsock_t *handler, zcertstore_t *certs, zsock_t *pipe, unsigned *missed)
+{
+    zmsg_t *request = zmsg_recv (handler);
+    if (!request)
+        return;
+    char *version = zmsg_popstr (request);
+    char *sequence = zmsg_popstr (request);
+    char *domain = zmsg_popstr (request);
+    char *address = zmsg_popstr (request);
+    char *identity = zmsg_popstr (request);
+    char *mechanism = zmsg_popstr (request);
+    zframe_t *credentials = zmsg_pop (request);
+    char key [41] = "";
+    bool curve = version && streq (version, "1.0") && mechanism && streq (mechanism, "CURVE")
+              && credentials && zframe_size (credentials) == 32;
+    if (curve)
+        zmq_z85_encode (key, zframe_data (credentials), 32);
+    bool allowed = curve && zcertstore_lookup (certs, key) != NULL;
+    zmsg_t *reply = zmsg_new ();
+    zmsg_addstr (reply, "1.0");
+    zmsg_addstr (reply, sequence? sequence: "");
+    zmsg_addstr (reply, allowed? "200": "400");
+    zmsg_addstr (reply, allowed? "OK": "not enrolled");
+    zmsg_addstr (reply, allowed? key: "");
+    zmsg_addmem (reply, NULL, 0);
+    if (zmsg_send (&reply, handler))
+        zmsg_destroy (&reply);
+    if (!allowed) {
+        //  Only what is safe to log: an address, and a Z85 key or nothing.
+        char safe [64] = "";
+        for (size_t i = 0; address && address [i] && i < sizeof safe - 1; i++)
+            safe [i] = isgraph ((unsigned char) address [i])? address [i]: '?';
+        s_zap_report (pipe, safe, key, missed);
+    }
+    zframe_destroy (&credentials);
+    zstr_free (&version);
+    zstr_free (&sequence);
+    zstr_free (&domain);
+    zstr_free (&address);
+    zstr_free (&identity);
+    zstr_free (&mechanism);
+    zmsg_destroy (&request);
+}
+
+typedef struct {
+    const char *enrolled_dir;
+    bool        failed;        //  set before the actor's first signal
+} zap_args_t;
+
+static void
+s_zap_actor (zsock_t *pipe, void *arg)
+{
+    zap_args_t *args = (zap_args_t *) arg;
+    zcertstore_t *certs = zcertstore_new ((char *) args->enrolled_dir);
+    zsock_t *handler = zsock_new (ZMQ_REP);
+    if (!certs || !handler || zsock_bind (handler, ZAP_ENDPOINT) < 0) {
+        zsys_error ("transport: cannot start the ZAP handler: %s", zmq_strerror (zmq_errno ()));
+        zsock_destroy (&handler);
+        zcertstore_destroy (&certs);
+        args->failed = true;
+        zsock_signal (pipe, 0);
+        return;
+    }
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (pipe, handler, NULL);
+    //  SIGTERM must not stop admission before the broker stops: only the
+    //  broker's $TERM (or a dead context) ends this loop.
+    if (poller)
+        zpoller_set_nonstop (poller, true);
+    unsigned missed = 0;
+    while (poller) {
+        zsock_t *which = (zsock_t *) zpoller_wait (poller, -1);
+        if (which == handler)
+            s_zap_handle (handler, certs, pipe, &missed);
+        else
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            bool term = !command || streq (command, "$TERM");
+            zstr_free (&command);
+            if (term)
+                break;
+        }
+        else
+        if (zmq_errno () == ETERM)
+            break;
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&handler);
+    zcertstore_destroy (&certs);
+}
+
+//  Starts the ZAP handler on the enrolled directory: a CURVE client is
+//  allowed only if its public key is one of the certificates there.
 static zactor_t *
 s_auth_start (const char *enrolled_dir)
 {
-    zactor_t *auth = zactor_new (zauth, NULL);
-    if (!auth)
-        return NULL;
-    if (zstr_sendx (auth, "CURVE", enrolled_dir, NULL) || zsock_wait (auth) < 0) {
+    zap_args_t args = { enrolled_dir, false };
+    //  zactor_new returns after the actor's first signal.
+    zactor_t *auth = zactor_new (s_zap_actor, &args);
+    if (auth && args.failed)
         zactor_destroy (&auth);
-        return NULL;
-    }
     return auth;
 }
 
@@ -197,10 +310,30 @@ transport_send (transport_t *self, zframe_t *routing_id, const void *data, size_
     return 0;
 }
 
+//  Refusals by ZAP come from the handler with address and key. The
+//  monitor adds those that never reach ZAP: a client with the wrong
+//  broker key fails CURVE's cryptographic handshake before any ZAP
+//  request, and libzmq reports it with no peer address and no key.
 int
-transport_refused_handshakes (transport_t *self)
+transport_refused_handshakes (transport_t *self, transport_refusal_fn *fn, void *arg)
 {
     int refused = 0;
+    while (zsock_events (self->auth) & ZMQ_POLLIN) {
+        char *report = zstr_recv (self->auth);
+        if (!report)
+            break;
+        transport_refusal_t r = { "", "", "unknown key (not enrolled, or revoked)", 1 };
+        unsigned count = 0;
+        char address [64], key [41];
+        if (sscanf (report, "%u %63s %40s", &count, address, key) == 3 && count > 0) {
+            r.count = (int) count;
+            snprintf (r.address, sizeof r.address, "%s", streq (address, "-")? "": address);
+            snprintf (r.key, sizeof r.key, "%s", streq (key, "-")? "": key);
+            refused += r.count;
+            fn (&r, arg);
+        }
+        zstr_free (&report);
+    }
     while (zsock_events (self->monitor) & ZMQ_POLLIN) {
         zmsg_t *event = zmsg_recv (self->monitor);
         if (!event)
@@ -208,17 +341,17 @@ transport_refused_handshakes (transport_t *self)
         zframe_t *head = zmsg_first (event);
         if (head && zframe_size (head) >= 6) {
             uint16_t id;
-            uint32_t value;
             memcpy (&id, zframe_data (head), 2);
-            memcpy (&value, zframe_data (head) + 2, 4);
-            const char *why = id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                ? "unknown or revoked certificate"
-                : id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                ? "protocol error (a client with the wrong broker key?)"
-                : "connection dropped during the handshake";
-            zsys_warning ("transport: a client was refused at the handshake (event 0x%x, status %u): %s",
-                          id, value, why);
-            refused++;
+            //  FAILED_AUTH is ZAP's own refusal, reported above.
+            if (id != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+                transport_refusal_t r = { "", "",
+                    id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                    ? "CURVE handshake failed before ZAP (a client with a wrong broker key,"
+                      " or not speaking CURVE; libzmq gives no address or key)"
+                    : "connection dropped during the handshake", 1 };
+                refused++;
+                fn (&r, arg);
+            }
         }
         zmsg_destroy (&event);
     }

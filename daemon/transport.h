@@ -41,9 +41,19 @@ void transport_msg_clear (transport_msg_t *msg);
 int transport_send (transport_t *self, zframe_t *routing_id,
                     const void *data, size_t size);
 
-//  Drains the monitor: counts and logs handshakes refused by ZAP. Returns
-//  how many were refused since the last call.
-int transport_refused_handshakes (transport_t *self);
+//  A refused handshake (or COUNT of them from one report).
+typedef struct {
+    char        address [64];   //  peer IP address from the ZAP request, "" if unknown
+    char        key [41];       //  the client's public key (Z85), "" if unknown
+    const char *reason;
+    int         count;
+} transport_refusal_t;
+typedef void (transport_refusal_fn) (const transport_refusal_t *refusal, void *arg);
+
+//  Drains the reports of refused handshakes (the ZAP handler's, with
+//  address and key; the monitor's for failures before ZAP) and calls fn
+//  for each, without logging. Returns how many were refused.
+int transport_refused_handshakes (transport_t *self, transport_refusal_fn *fn, void *arg);
 void *transport_monitor_socket (transport_t *self);
 
 #endif

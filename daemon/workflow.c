@@ -274,8 +274,9 @@ s_expire (broker_t *self)
             s_expire_one (self, &list->items [i]);
         total += list->count;
     } while (list->count == 128);
+    //  The mark is stored by the cycle's commit, and only when the cycle
+    //  writes anyway: an idle broker writes nothing (broker.c, s_commit).
     self->expiry_checked_ms = self->now_ms;
-    store_meta_set_int (self->store, "expiry_checked_ms", self->expiry_checked_ms);
     if (total)
         zsys_info ("workflow: %d undelivered entries expired", total);
     free (list);

@@ -158,4 +158,12 @@ int cli_make_cert (const char *dir, const char *name, const char *agency, const 
 //  Validates a node name (letters, digits, '-', '_'; 1-63 chars).
 bool cli_name_valid (const char *name);
 
+//  The witness file: the newest signed audit head this (admin) node has
+//  seen, NODE.audit_head beside its config file (or its certificate),
+//  mode 0600. Keeping replaces it only with a head of a higher record.
+//  Load: 1 found (HEAD points into HASH and SIG), 0 none, -1 unreadable.
+int cli_witness_load (cli_t *cli, Samhand__V1__AuditHead *head, uint8_t hash [32],
+                      uint8_t sig [64]);
+int cli_witness_keep (cli_t *cli, const Samhand__V1__AuditHead *head);
+
 #endif

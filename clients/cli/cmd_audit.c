@@ -4,6 +4,8 @@
 #include "cli.h"
 #include <czmq.h>
 #include <ctype.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #define EXPORT_PAGE 500          //  the broker's cap on one page
 
@@ -20,7 +22,11 @@ static const char *audit_help =
     "verify                 checks the whole hash chain: prints 'audit chain intact:\n"
     "                       N records' (exit 0) or 'audit chain BROKEN: what and\n"
     "                       where' (exit 3: tell the security officer, keep the\n"
-    "                       database file as it is)\n"
+    "                       database file as it is). It sends the newest signed\n"
+    "                       audit head this node has seen, kept in NODE.audit_head\n"
+    "                       beside its config (mode 0600; listen keeps it too), and\n"
+    "                       fails naming TRUNCATION when the log no longer holds it.\n"
+    "                       After a deliberate new store, delete that file.\n"
     "who-received           every delivery of information about one person: time,\n"
     "                       node, agency, view, rule and legal basis. The person:\n"
     "  --subject-id 11DIGITS, or\n"
@@ -92,39 +98,166 @@ s_ask (cli_t *cli, samhand_client_t *client, Samhand__V1__AuditQuery *query, boo
     return -1;
 }
 
+//  NODE.audit_head beside the config file (admin.cfg -> admin.audit_head),
+//  or beside the certificate when there is no config file.
+static int
+s_witness_path (cli_t *cli, char *path, size_t size)
+{
+    const char *base = cli->config? cli->config: getenv ("SAMHAND_CONFIG");
+    if (!base || !*base)
+        base = cli->cert;
+    if (!base || !*base || strlen (base) + 16 > size)
+        return -1;
+    snprintf (path, size, "%s", base);
+    char *slash = strrchr (path, '/');
+    char *dot = strrchr (path, '.');
+    if (dot && (!slash || dot > slash + 1))
+        *dot = 0;
+    strcat (path, ".audit_head");
+    return 0;
+}
+
+static int
+s_unhex (const char *text, uint8_t *out, size_t len)
+{
+    for (size_t i = 0; i < 2 * len; i++)
+        if (!isxdigit ((unsigned char) text [i]))
+            return -1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned value;
+        if (sscanf (text + 2 * i, "%2x", &value) != 1)
+            return -1;
+        out [i] = (uint8_t) value;
+    }
+    return 0;
+}
+
+int
+cli_witness_load (cli_t *cli, Samhand__V1__AuditHead *head, uint8_t hash [32], uint8_t sig [64])
+{
+    char path [1100], text [1024];
+    samhand__v1__audit_head__init (head);
+    if (s_witness_path (cli, path, sizeof path))
+        return 0;
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return errno == ENOENT? 0: -1;
+    int found = 0;
+    while (fgets (text, sizeof text, file)) {
+        const char *p = strstr (text, "audit head seq=");
+        char *end = NULL;
+        unsigned long long seq = p? strtoull (p + 15, &end, 10): 0;
+        if (!seq || strncmp (end, " hash=", 6) || s_unhex (end + 6, hash, 32)
+        ||  strncmp (end + 70, " sig=", 5) || s_unhex (end + 75, sig, 64))
+            continue;
+        const char *ts = strstr (end + 75 + 128, " ts=");
+        head->seq = seq;
+        head->hash = (ProtobufCBinaryData) { 32, hash };
+        head->sig = (ProtobufCBinaryData) { 64, sig };
+        head->ts_ms = ts? strtoll (ts + 4, NULL, 10): 0;
+        found = 1;
+    }
+    fclose (file);
+    return found;
+}
+
+int
+cli_witness_keep (cli_t *cli, const Samhand__V1__AuditHead *head)
+{
+    Samhand__V1__AuditHead known;
+    uint8_t hash [32], sig [64];
+    char path [1100], temp [1200], line [400];
+    if (!head || !head->seq || head->hash.len != 32 || head->sig.len != 64
+    ||  s_witness_path (cli, path, sizeof path))
+        return -1;
+    if (cli_witness_load (cli, &known, hash, sig) == 1 && known.seq >= head->seq)
+        return 0;
+    int n = snprintf (line, sizeof line, "# samhand: the newest signed audit head this node has seen."
+                      "\n# Kept as a witness outside the broker; see samhand audit --help.\n"
+                      "audit head seq=%" PRIu64 " hash=", head->seq);
+    for (size_t i = 0; i < 32; i++)
+        n += snprintf (line + n, sizeof line - (size_t) n, "%02x", head->hash.data [i]);
+    n += snprintf (line + n, sizeof line - (size_t) n, " sig=");
+    for (size_t i = 0; i < 64; i++)
+        n += snprintf (line + n, sizeof line - (size_t) n, "%02x", head->sig.data [i]);
+    n += snprintf (line + n, sizeof line - (size_t) n, " ts=%" PRId64 "\n", head->ts_ms);
+    //  Written beside and renamed over, so a crash leaves the old or the new.
+    snprintf (temp, sizeof temp, "%s.new", path);
+    unlink (temp);
+    int fd = open (temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    bool ok = fd >= 0 && fchmod (fd, 0600) == 0 && write (fd, line, (size_t) n) == n
+           && fsync (fd) == 0;
+    if (fd >= 0 && close (fd))
+        ok = false;
+    if (!ok || rename (temp, path)) {
+        fprintf (stderr, "samhand: cannot keep the audit head in %s: %s\n", path,
+                 strerror (errno));
+        unlink (temp);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 s_verify (cli_t *cli, samhand_client_t *client, bool json)
 {
     Samhand__V1__AuditQuery query = SAMHAND__V1__AUDIT_QUERY__INIT;
     query.query = "verify";
+    Samhand__V1__AuditHead witness;
+    uint8_t witness_hash [32], witness_sig [64];
+    int witnessed = cli_witness_load (cli, &witness, witness_hash, witness_sig);
+    if (witnessed < 0) {
+        fprintf (stderr, "samhand: cannot read this node's audit head file: %s\n",
+                 strerror (errno));
+        return EXIT_FAILED;
+    }
+    if (witnessed)
+        query.witness = &witness;
     Samhand__V1__Frame *reply;
     int code = s_ask (cli, client, &query, json, &reply);
     if (code >= 0)
         return code;
     const Samhand__V1__AuditReply *r = reply->audit_reply;
+    bool intact = r->intact;
+    const char *problem = r->problem && *r->problem? r->problem: "no detail given";
+    char truncated [300];
+    if (intact && witnessed && r->records < witness.seq) {
+        //  The broker should have said so itself; an old one may not look.
+        snprintf (truncated, sizeof truncated, "TRUNCATED: this node witnessed a signed head"
+                  " at record %" PRIu64 ", but the log has only %" PRIu64 " records"
+                  " (truncation)", witness.seq, r->records);
+        intact = false;
+        problem = truncated;
+    }
+    if (intact && r->head && r->head->seq > (witnessed? witness.seq: 0)
+    &&  cli_witness_keep (cli, r->head) == 0 && !json)
+        fprintf (stderr, "signed head at record %" PRIu64 " kept as this node's witness\n",
+                 r->head->seq);
     if (json) {
         json_t j;
         json_init (&j);
         json_object_begin (&j, NULL);
-        json_bool (&j, "intact", r->intact);
+        json_bool (&j, "intact", intact);
         json_uint (&j, "records", r->records);
-        json_str_opt (&j, "problem", r->problem);
+        json_str_opt (&j, "problem", intact? r->problem: problem);
+        if (witnessed)
+            json_uint (&j, "witnessed_seq", witness.seq);
         json_object_end (&j);
         code = cli_json_out (&j)? EXIT_FAILED: EXIT_OK;
         json_free (&j);
     }
     else {
-        if (r->intact)
-            printf ("audit chain intact: %" PRIu64 " records\n", r->records);
+        if (intact)
+            printf ("audit chain intact: %" PRIu64 " records%s\n", r->records,
+                    witnessed? " (and it holds the signed head this node witnessed)": "");
         else {
             printf ("audit chain BROKEN: ");
-            cli_print_safe (stdout, r->problem && *r->problem? r->problem: "no detail given",
-                            "  ");
+            cli_print_safe (stdout, problem, "  ");
             printf ("\n");
         }
         code = fflush (stdout) || ferror (stdout)? EXIT_FAILED: EXIT_OK;
     }
-    if (!r->intact) {
+    if (!intact) {
         fprintf (stderr, "samhand: the audit log has been altered or damaged after it was "
                          "written.\nTell the security officer; do not change or delete the "
                          "broker's database.\n");

@@ -296,6 +296,11 @@ cmd_listen (cli_t *cli, int argc, char **argv)
             }
         }
         else
+        if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY
+        &&  frame->request_id == 0 && frame->audit_reply->head)
+            //  Admin nodes keep the newest signed audit head as a witness.
+            cli_witness_keep (cli, frame->audit_reply->head);
+        else
         if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_SUBSCRIBED)
             fprintf (stderr, "samhand: connected again; %u waiting\n",
                      frame->subscribed->pending);

@@ -487,8 +487,14 @@ def test_errors(install):
     bad = pb.Frame(version=2, request_id=77, ping=pb.Ping(nonce=1))
     vakt.send_raw(bad.SerializeToString())
     f = vakt.reply(77)
-    check(command(f) == "error" and f.error.code == pb.UNSUPPORTED_VERSION,
-          "version 2 gets Error UNSUPPORTED_VERSION")
+    check(command(f) == "error" and f.error.code == pb.UNSUPPORTED_VERSION
+          and f.request_id == 77,
+          "version 2 gets Error UNSUPPORTED_VERSION with the frame's request_id (PROTOCOL.md 4, 10)")
+
+    vakt.send_raw(b"")
+    f = vakt.reply(-1)
+    check(command(f) == "error" and f.error.code == pb.UNSUPPORTED_VERSION and f.request_id == 0,
+          "an empty body is an empty Frame: UNSUPPORTED_VERSION with request_id 0 (PROTOCOL.md 1, 4)")
 
     short = concern_submit("Invented test text.")
     short.message_id = b"12345"
@@ -507,9 +513,23 @@ def test_errors(install):
     check(command(f) == "error" and f.error.code == pb.INVALID_FIELD,
           "a 257-byte string gets Error INVALID_FIELD")
 
-    f = vakt.request(deliver=pb.Deliver(delivery_id=1))
-    check(command(f) == "error" and f.error.code == pb.UNEXPECTED_COMMAND,
-          "a Deliver sent to the broker gets Error UNEXPECTED_COMMAND")
+    rid = vakt.send(deliver=pb.Deliver(delivery_id=1))
+    f = vakt.reply(rid)
+    check(command(f) == "error" and f.error.code == pb.UNEXPECTED_COMMAND and f.request_id == rid,
+          "a Deliver sent to the broker gets Error UNEXPECTED_COMMAND with its request_id")
+
+    # PROTOCOL.md 4, "Confirming receipts": answers keep the order, so a
+    # receipt's refusal arrives before the Pong of a Ping sent after it.
+    rid = vakt.send(receipt=pb.Receipt(delivery_id=987654321, state=pb.RECEIVED))
+    pid = vakt.send(ping=pb.Ping(nonce=5))
+    first = vakt.recv(3000)
+    while first is not None and first.WhichOneof("command") == "deliver":
+        first = vakt.recv(3000)
+    second = vakt.reply(pid)
+    check(first is not None and command(first) == "error" and first.request_id == rid
+          and first.error.code == pb.UNKNOWN_DELIVERY
+          and second is not None and command(second) == "pong",
+          "a receipt's refusal comes before the Pong of a Ping sent behind it")
 
     vakt.send_raw(b"\x00" * (install.max_frame + 1024))
     f = vakt.reply(-1)
