@@ -11,9 +11,11 @@
     privacy, except for the false positives the design names explicitly
     (amounts, dates, times, years, counts, 11-digit non-dates).            */
 #include "scanner.h"
+#include "textnorm.h"
 
 #include <string.h>
 #include <stdlib.h>
+#include <unicode/uchar.h>
 //  HMAC-SHA256 is computed from precomputed inner and outer SHA-256 states
 //  (RFC 2104): the scan hashes every word window of a text, and the EVP_MAC
 //  route costs a context duplication per window, four times the hashing.
@@ -37,6 +39,7 @@ typedef struct {
     const byte *s;
     size_t len;
     const scan_known_t *known;      //  NULL when there is nothing to match
+    const namelex_t *lex;           //  NULL: no lexicon rules
     scan_finding_t *out;
     size_t max;
     size_t count;
@@ -139,21 +142,14 @@ cp_is_letter (long cp)
     return true;
 }
 
-//  Upper case for our purposes: ASCII and Latin-1 (Æ, Ø, Å, É...).
-static long
-cp_fold (long cp)
-{
-    if (cp >= 'A' && cp <= 'Z')
-        return cp + 32;
-    if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7)
-        return cp + 0x20;
-    return cp;
-}
-
+//  Upper (or title) case in any script: text is normalised first, but a
+//  capital may still be Latin Extended, Greek or Cyrillic.
 static bool
 cp_is_upper (long cp)
 {
-    return cp_fold (cp) != cp;
+    if (cp < 0x80)
+        return cp >= 'A' && cp <= 'Z';
+    return u_isupper ((UChar32) cp) || u_istitle ((UChar32) cp);
 }
 
 static bool
@@ -642,8 +638,10 @@ known_mac (const scan_known_t *self, const char *tag, const void *data, size_t n
 
 //  The tags keep a name and a phone with the same bytes apart; a name
 //  never contains a newline after normalisation.
-#define TAG_NAME  "samhand-scan-1 name\n"
-#define TAG_PHONE "samhand-scan-1 phone\n"
+//  Version 2: names are folded with textnorm_fold_key (version 1 hashes
+//  of Latin-1 case folds are not comparable and are not loaded).
+#define TAG_NAME  "samhand-scan-2 name\n"
+#define TAG_PHONE "samhand-scan-2 phone\n"
 
 static size_t
 known_slot (const scan_known_t *self, const uint8_t *hash)
@@ -767,45 +765,15 @@ scan_known_size (const scan_known_t *self)
     return self? self->size: 0;
 }
 
-//  Appends the case-folded word [ws, we) to buf; false if it does not fit.
+//  Folds the word [ws, we) with textnorm_fold_key and appends it to buf;
+//  false if it does not fit or holds no letter.
 static bool
-fold_append (const byte *s, size_t len, size_t ws, size_t we,
-             char *buf, size_t *used, size_t cap)
+fold_append (const byte *s, size_t ws, size_t we, char *buf, size_t *used, size_t cap)
 {
-    long cp;
-    for (size_t p = ws; p < we; ) {
-        size_t n = utf8_at (s, len, p, &cp);
-        byte enc [4];
-        size_t m;
-        if (cp < 0) {               //  words hold no invalid bytes; be safe
-            enc [0] = s [p];
-            m = 1;
-        }
-        else {
-            cp = cp_fold (cp);
-            if (cp < 0x80)
-                { enc [0] = (byte) cp; m = 1; }
-            else
-            if (cp < 0x800)
-                { enc [0] = (byte) (0xC0 | (cp >> 6));
-                  enc [1] = (byte) (0x80 | (cp & 0x3F)); m = 2; }
-            else
-            if (cp < 0x10000)
-                { enc [0] = (byte) (0xE0 | (cp >> 12));
-                  enc [1] = (byte) (0x80 | ((cp >> 6) & 0x3F));
-                  enc [2] = (byte) (0x80 | (cp & 0x3F)); m = 3; }
-            else
-                { enc [0] = (byte) (0xF0 | (cp >> 18));
-                  enc [1] = (byte) (0x80 | ((cp >> 12) & 0x3F));
-                  enc [2] = (byte) (0x80 | ((cp >> 6) & 0x3F));
-                  enc [3] = (byte) (0x80 | (cp & 0x3F)); m = 4; }
-        }
-        if (m > cap - *used)
-            return false;
-        memcpy (buf + *used, enc, m);
-        *used += m;
-        p += n;
-    }
+    size_t n = textnorm_fold_key ((const char *) s + ws, we - ws, buf + *used, cap - *used);
+    if (n == 0)
+        return false;
+    *used += n;
     return true;
 }
 
@@ -817,11 +785,11 @@ join_words (const scan_t *t, const size_t *ws, const size_t *we, int n,
     *used = 0;
     for (int k = 0; k < n; k++) {
         if (k > 0) {
-            if (*used >= SCAN_NAME_MAX)
+            if (*used + 1 >= SCAN_NAME_MAX)
                 return false;
             buf [(*used)++] = ' ';
         }
-        if (!fold_append (t->s, t->len, ws [k], we [k], buf, used, SCAN_NAME_MAX))
+        if (!fold_append (t->s, ws [k], we [k], buf, used, SCAN_NAME_MAX))
             return false;
     }
     return true;
@@ -864,45 +832,62 @@ split_words (const scan_t *t, size_t *ws, size_t *we, int max)
     return n;
 }
 
+static int
+name_hash (const scan_known_t *self, const scan_t *t, const size_t *ws, const size_t *we, int n,
+           uint8_t hash [SCAN_HASH_SIZE])
+{
+    char buf [SCAN_NAME_MAX];
+    size_t used;
+    int rc = join_words (t, ws, we, n, buf, &used)
+           ? known_mac (self, TAG_NAME, buf, used, hash): -1;
+    OPENSSL_cleanse (buf, sizeof buf);
+    return rc;
+}
+
+static int
+name_hashes (const scan_known_t *self, const scan_t *t,
+             uint8_t hashes [SCAN_NAME_HASHES_MAX][SCAN_HASH_SIZE])
+{
+    size_t ws [4], we [4];
+    int words = split_words (t, ws, we, 4);
+    if (words == 0)
+        return -1;
+    int last = words < 4? words - 1: 3;
+    int count = 0;
+    if (words >= 2 && words <= 4 && name_hash (self, t, ws, we, words, hashes [count++]))
+        return -1;
+    if (words >= 3) {
+        size_t fs [2] = { ws [0], ws [last] }, fe [2] = { we [0], we [last] };
+        if (name_hash (self, t, fs, fe, 2, hashes [count++]))
+            return -1;
+    }
+    //  Every word alone, middle names too: "Marie" alone names the
+    //  person as well as her surname does (with more than four words the
+    //  first three and the last are kept).
+    for (int k = 0; k <= last && count < SCAN_NAME_HASHES_MAX; k++)
+        if (cp_count (t, ws [k], we [k]) >= 3
+        &&  name_hash (self, t, ws + k, we + k, 1, hashes [count++]))
+            return -1;
+    return count > 0? count: -1;
+}
+
 int
 scan_known_name_hashes (const scan_known_t *self, const char *name, size_t len,
                         uint8_t hashes [SCAN_NAME_HASHES_MAX][SCAN_HASH_SIZE])
 {
     if (!self || !name || !hashes)
         return -1;
-    scan_t t = { .s = (const byte *) name, .len = len };
-    size_t ws [4], we [4];
-    int words = split_words (&t, ws, we, 4);
-    if (words == 0)
+    //  The name is normalised as scanned text is, so that both sides
+    //  meet whatever characters either was written with.
+    textnorm_t *norm = textnorm_new ();
+    if (!norm || textnorm_add (norm, name, len, 0)) {
+        textnorm_destroy (&norm);
         return -1;
-    int last = words < 4? words - 1: 3;
-    char buf [SCAN_NAME_MAX];
-    size_t used;
-    int count = 0;
-    if (words >= 2 && words <= 3) {
-        if (!join_words (&t, ws, we, words, buf, &used))
-            return -1;
-        if (known_mac (self, TAG_NAME, buf, used, hashes [count++]) != 0)
-            goto fail;
     }
-    if (words >= 3) {
-        size_t fs [2] = { ws [0], ws [last] }, fe [2] = { we [0], we [last] };
-        if (!join_words (&t, fs, fe, 2, buf, &used))
-            goto fail;
-        if (known_mac (self, TAG_NAME, buf, used, hashes [count++]) != 0)
-            goto fail;
-    }
-    if (cp_count (&t, ws [last], we [last]) >= 3) {
-        if (!join_words (&t, ws + last, we + last, 1, buf, &used))
-            goto fail;
-        if (known_mac (self, TAG_NAME, buf, used, hashes [count++]) != 0)
-            goto fail;
-    }
-    OPENSSL_cleanse (buf, sizeof buf);
-    return count > 0? count: -1;
-fail:
-    OPENSSL_cleanse (buf, sizeof buf);
-    return -1;
+    scan_t t = { .s = (const byte *) textnorm_text (norm), .len = textnorm_len (norm) };
+    int rc = name_hashes (self, &t, hashes);
+    textnorm_destroy (&norm);
+    return rc;
 }
 
 int
@@ -1129,16 +1114,12 @@ phone_context_ok (const scan_t *t, size_t start, size_t end, bool grouped)
     return true;
 }
 
+//  Known or not, a phone is a phone: the answer must not tell a sender
+//  whether the broker has seen the number (no membership oracle).
 static bool
 phone_emit (scan_t *t, size_t start, size_t end, const char digits [8], int conf)
 {
-    if (t->known) {
-        uint8_t hash [SCAN_HASH_SIZE];
-        if (known_mac (t->known, TAG_PHONE, digits, 8, hash) != 0)
-            return emit (t, SCAN_UNCHECKED, start, end - start, SCAN_CONF_HIGH);
-        if (known_contains (t->known, hash))
-            return emit (t, SCAN_KNOWN_PHONE, start, end - start, SCAN_CONF_HIGH);
-    }
+    (void) digits;
     return emit (t, SCAN_PHONE, start, end - start, conf);
 }
 
@@ -1177,6 +1158,133 @@ phone_try (scan_t *t, size_t pos)
     if (!end || !phone_context_ok (t, pos, end, grouped))
         return false;
     return phone_emit (t, pos, end, digits, SCAN_CONF_MEDIUM);
+}
+
+//  ---------------------------------------------------------------------
+//  Digit chains: a number written in groups with any separators a reader
+//  reads through ("010190.40034", "4123-4567", "41.23.45.67", "412 345 67",
+//  a tab or line break between groups)
+
+#define CHAIN_MAX 12
+
+typedef struct {
+    char digits [CHAIN_MAX + 1];
+    size_t n;                   //  digits (CHAIN_MAX + 1 means "more")
+    int groups;
+    size_t glen [CHAIN_MAX + 1];
+    char sep [CHAIN_MAX + 1];   //  between group k and k+1: ' ', '.', '-', '/'
+    size_t end;
+} chain_t;
+
+//  Between two digit groups: one to three characters of spaces, line
+//  breaks and at most one '.', '-' or '/'. Returns its length and kind.
+static size_t
+chain_sep (const scan_t *t, size_t pos, char *kind)
+{
+    size_t p = pos;
+    *kind = ' ';
+    while (p < t->len && p - pos < 3) {
+        byte c = t->s [p];
+        if (c == ' ' || c == '\n')
+            p++;
+        else
+        if ((c == '.' || c == '-' || c == '/') && *kind == ' ') {
+            *kind = (char) c;
+            p++;
+        }
+        else
+            break;
+    }
+    return digit_at (t, p)? p - pos: 0;
+}
+
+static void
+chain_read (const scan_t *t, size_t pos, chain_t *c)
+{
+    memset (c, 0, sizeof *c);
+    size_t p = pos;
+    while (c->n <= CHAIN_MAX) {
+        size_t run = 0;
+        while (digit_at (t, p) && c->n <= CHAIN_MAX) {
+            c->digits [c->n++] = (char) t->s [p++];
+            run++;
+        }
+        c->glen [c->groups++] = run;
+        c->end = p;
+        char kind;
+        size_t sep = c->n <= CHAIN_MAX? chain_sep (t, p, &kind): 0;
+        if (!sep || c->groups > CHAIN_MAX)
+            break;
+        c->sep [c->groups - 1] = kind;
+        p += sep;
+    }
+}
+
+static bool
+hhmm_ok (const char *d)
+{
+    return digits_value ((const byte *) d, 2) <= 23 && digits_value ((const byte *) d + 2, 2) <= 59;
+}
+
+static bool
+ddmm_ok (const char *d)
+{
+    return date_ok (digits_value ((const byte *) d, 2), digits_value ((const byte *) d + 2, 2),
+                    2000, true);
+}
+
+//  Eight grouped digits that are not a phone: a range of times or dates
+//  ("20.30-22.45", "22.03-24.03"), a date with a four-digit year either
+//  way round, two years, a round amount ("45 000 000").
+static bool
+chain_not_phone (const chain_t *c)
+{
+    const char *d = c->digits;
+    const byte *b = (const byte *) d;
+    if (c->groups == 4 && c->glen [0] == 2 && c->glen [1] == 2 && c->glen [2] == 2
+    &&  c->sep [0] == '.' && c->sep [2] == '.' && c->sep [1] != '.'
+    &&  ((hhmm_ok (d) && hhmm_ok (d + 4)) || (ddmm_ok (d) && ddmm_ok (d + 4))))
+        return true;
+    int y1 = digits_value (b + 4, 4), y0 = digits_value (b, 4);
+    if (y1 >= 1900 && y1 <= 2099
+    &&  date_ok (digits_value (b, 2), digits_value (b + 2, 2), y1, true))
+        return true;
+    if (y0 >= 1900 && y0 <= 2099
+    &&  date_ok (digits_value (b + 6, 2), digits_value (b + 4, 2), y0, true))
+        return true;
+    if (y0 >= 1900 && y0 <= 2099 && y1 >= 1900 && y1 <= 2099)
+        return true;
+    if (c->groups >= 3 && c->glen [c->groups - 1] == 3 && c->glen [c->groups - 2] == 3
+    &&  memcmp (d + 5, "000", 3) == 0)
+        return true;
+    return false;
+}
+
+static bool
+chain_try (scan_t *t, size_t pos)
+{
+    chain_t c;
+    chain_read (t, pos, &c);
+    if (c.groups < 2)
+        return false;               //  one run: the detectors above decide
+    if (c.n == 11 && fnr_date_ok ((const byte *) c.digits)) {
+        int conf = scanner_fnr_valid (c.digits, 11)? SCAN_CONF_HIGH: SCAN_CONF_MEDIUM;
+        return emit (t, SCAN_NATIONAL_ID, pos, c.end - pos, conf);
+    }
+    const char *national = NULL;
+    if (c.n == 8)
+        national = c.digits;
+    else
+    if (c.n == 10 && memcmp (c.digits, "47", 2) == 0)
+        national = c.digits + 2;
+    else
+    if (c.n == 12 && memcmp (c.digits, "0047", 4) == 0)
+        national = c.digits + 4;
+    if (!national || national [0] < '2')
+        return false;
+    if (c.n == 8 && (chain_not_phone (&c) || !phone_context_ok (t, pos, c.end, true)))
+        return false;
+    return phone_emit (t, pos, c.end, national, SCAN_CONF_MEDIUM);
 }
 
 //  ---------------------------------------------------------------------
@@ -1560,7 +1668,163 @@ address_try (scan_t *t, size_t pos, size_t we)
 }
 
 //  ---------------------------------------------------------------------
-//  Known names: runs of 1-3 words, hashed and looked up
+//  Names (docs/POLICY.md, "The identifier scanner")
+
+//  What the lexicon says of a word: NAMELEX_* bits of the word, or of the
+//  word without a genitive -s when the word itself is not listed.
+static int
+lex_flags (const scan_t *t, size_t ws, size_t we)
+{
+    char key [SCAN_NAME_MAX];
+    if (!t->lex || we - ws >= sizeof key)
+        return 0;
+    size_t n = textnorm_fold_key ((const char *) t->s + ws, we - ws, key, sizeof key);
+    if (n == 0)
+        return 0;
+    int flags = namelex_lookup_key (t->lex, key, n);
+    if (!flags && n >= 4 && key [n - 1] == 's')
+        flags = namelex_lookup_key (t->lex, key, n - 1) & NAMELEX_PROPER;
+    return flags;
+}
+
+static bool
+word_capitalised (const scan_t *t, size_t ws)
+{
+    long cp;
+    utf8_at (t->s, t->len, ws, &cp);
+    return cp_is_upper (cp);
+}
+
+//  A word starts a sentence when only spaces, quotes or brackets stand
+//  between it and the start of the text or a full stop, question mark,
+//  exclamation mark, colon or line break.
+static bool
+sentence_initial (const scan_t *t, size_t ws)
+{
+    size_t p = ws;
+    for (int k = 0; k < 8 && p > 0; k++) {
+        byte c = t->s [p - 1];
+        if (c == ' ' || c == '"' || c == '(' || c == '\'' || c == '-')
+            p--;
+        else
+        if (c >= 0x80) {            //  « » “ ” and no-break spaces
+            long cp;
+            size_t n = utf8_before (t->s, t->len, p, &cp);
+            if (cp == 0xAB || cp == 0xBB || cp == 0x201C || cp == 0x201D || cp == 0xA0)
+                p -= n;
+            else
+                return false;
+        }
+        else
+            return c == '.' || c == '!' || c == '?' || c == ':' || c == '\n';
+    }
+    return p == 0;
+}
+
+//  Surname endings, for capitalised words the lexicon does not list
+//  ("Testesen", "Oppdalstad"): Norwegian surnames the list lacks mostly
+//  end so.
+static const char *const surname_endings [] = {
+    "sen", "son", "stad", "rud", "heim", "dal", "land", "haug", "lund", "moen", NULL
+};
+
+static bool
+unlisted_surname (const scan_t *t, size_t ws, size_t we, int flags)
+{
+    if (flags || cp_count (t, ws, we) < 5)
+        return false;
+    return suffix_of (t, ws, we, surname_endings) > 0;
+}
+
+//  Name-like: a proper noun that is no common word ("Kari", "Hansen"; not
+//  "Berg", "Per"), or an unlisted word with a surname's ending.
+static bool
+name_like (const scan_t *t, size_t ws, size_t we, int flags)
+{
+    return (flags == NAMELEX_PROPER) || unlisted_surname (t, ws, we, flags);
+}
+
+//  The word after a word ending at pos, separated only by one or two
+//  spaces, or by one line break when the next word is no common word.
+static bool
+name_next (const scan_t *t, size_t pos, size_t *ws, size_t *we, int *flags)
+{
+    size_t p = pos;
+    bool newline = false;
+    for (int k = 0; k < 2 && p < t->len && (t->s [p] == ' ' || t->s [p] == '\n'); k++) {
+        newline = newline || t->s [p] == '\n';
+        p++;
+    }
+    if (p == pos || !word_start (t, p))
+        return false;
+    *ws = p;
+    *we = word_end (t, p);
+    *flags = lex_flags (t, *ws, *we);
+    return !(newline && (*flags & NAMELEX_COMMON) && !(*flags & NAMELEX_PROPER));
+}
+
+static const char *const family_words [] = {
+    "familien", "familie", "familiens", "saken", "barna", "barnet", "gutten", "jenta",
+    "mora", "moren", "faren", "huset", "hjemmet", "paret", "ekteparet", "søsknene", NULL
+};
+
+//  "Testesen-familien", "Hansen-saken": a name-like part joined to a word
+//  that names a family or a case.
+static bool
+family_compound (const scan_t *t, size_t ws, size_t we)
+{
+    size_t dash = ws;
+    while (dash < we && t->s [dash] != '-')
+        dash++;
+    if (dash >= we || dash == ws)
+        return false;
+    size_t last = we;
+    while (last > dash && t->s [last - 1] != '-')
+        last--;
+    if (!token_in (t, last, we, family_words))
+        return false;
+    return name_like (t, ws, dash, lex_flags (t, ws, dash));
+}
+
+//  Lexicon rules. At a capitalised word: a run of up to four capitalised
+//  words, less a sentence-initial first word that is not name-like, is a
+//  name when it holds two or more words and one is name-like. In lower
+//  case: two adjacent name-like words. A single word is never a name by
+//  the lexicon alone.
+static bool
+lex_try (scan_t *t, size_t pos, size_t we)
+{
+    if (!t->lex)
+        return false;
+    int flags = lex_flags (t, pos, we);
+    if (!word_capitalised (t, pos)) {
+        size_t ws2, we2;
+        int flags2;
+        if (name_like (t, pos, we, flags) && name_next (t, we, &ws2, &we2, &flags2)
+        &&  name_like (t, ws2, we2, flags2))
+            return emit (t, SCAN_NAME, pos, we2 - pos, SCAN_CONF_MEDIUM);
+        return false;
+    }
+    if (family_compound (t, pos, we))
+        return emit (t, SCAN_NAME, pos, we - pos, SCAN_CONF_MEDIUM);
+    size_t start = pos, end = we;
+    int words = 1;
+    bool named = name_like (t, pos, we, flags);
+    if (sentence_initial (t, pos) && !named)
+        words = 0, start = 0;
+    size_t p = we, ws2, we2;
+    int flags2;
+    while (words < 4 && name_next (t, p, &ws2, &we2, &flags2) && word_capitalised (t, ws2)) {
+        if (words == 0)
+            start = ws2;
+        words++;
+        named = named || name_like (t, ws2, we2, flags2);
+        p = end = we2;
+    }
+    if (words >= 2 && named)
+        return emit (t, SCAN_NAME, start, end - start, SCAN_CONF_HIGH);
+    return false;
+}
 
 //  Looks up a normalised window, and the window without a genitive -s.
 //  Returns 1 on a hit, 0 on none, -1 if hashing failed.
@@ -1574,20 +1838,37 @@ known_window (const scan_t *t, const size_t *ws, const size_t *we, int n)
         return 0;
     if (!join_words (t, ws, we, n, buf, &used))
         return 0;                   //  longer than any name we accept
-    for (int pass = 0; pass < 2; pass++) {
+    int rc = 0;
+    for (int pass = 0; pass < 2 && rc == 0; pass++) {
         if (pass == 1) {
             if (buf [used - 1] != 's' || cp_count (t, ws [n - 1], we [n - 1]) < 4)
                 break;
             used--;
         }
         if (known_mac (t->known, TAG_NAME, buf, used, hash) != 0)
-            return -1;
+            rc = -1;
+        else
         if (known_contains (t->known, hash))
-            return 1;
+            rc = 1;
     }
-    return 0;
+    OPENSSL_cleanse (buf, sizeof buf);
+    return rc;
 }
 
+//  A single word of a known name that is also a common word ("Vold",
+//  "Berg") counts only capitalised and not first in a sentence: "utsatt
+//  for vold" is not about Kari Vold.
+static bool
+known_single_ok (const scan_t *t, size_t ws, size_t we)
+{
+    int flags = lex_flags (t, ws, we);
+    if (!(flags & NAMELEX_COMMON))
+        return true;
+    return word_capitalised (t, ws) && !sentence_initial (t, ws);
+}
+
+//  Names the sender's own agency knows: windows of 3, 2 and 1 words,
+//  and the parts of a hyphenated word ("Testesen-familien").
 static bool
 known_try (scan_t *t, size_t pos, size_t we)
 {
@@ -1598,12 +1879,29 @@ known_try (scan_t *t, size_t pos, size_t we)
     while (words < 3 && next_word (t, wend [words - 1], &ws [words], &wend [words]))
         words++;
     for (int n = words; n >= 1; n--) {
+        if (n == 1 && !known_single_ok (t, pos, we))
+            continue;
         int rc = known_window (t, ws, wend, n);
         if (rc < 0)
             return emit (t, SCAN_UNCHECKED, pos, wend [n - 1] - pos, SCAN_CONF_HIGH);
         if (rc > 0)
-            return emit (t, SCAN_KNOWN_NAME, pos, wend [n - 1] - pos,
+            return emit (t, SCAN_NAME, pos, wend [n - 1] - pos,
                          n > 1? SCAN_CONF_HIGH: SCAN_CONF_MEDIUM);
+    }
+    //  hyphen parts, at most four
+    size_t p = pos;
+    for (int k = 0; k < 4 && p < we; k++) {
+        size_t e = p;
+        while (e < we && t->s [e] != '-')
+            e++;
+        if ((p != pos || e != we) && e > p && known_single_ok (t, p, e)) {
+            int rc = known_window (t, &p, &e, 1);
+            if (rc < 0)
+                return emit (t, SCAN_UNCHECKED, pos, we - pos, SCAN_CONF_HIGH);
+            if (rc > 0)
+                return emit (t, SCAN_NAME, pos, we - pos, SCAN_CONF_MEDIUM);
+        }
+        p = e + 1;
     }
     return false;
 }
@@ -1620,7 +1918,8 @@ scan_at (scan_t *t, size_t pos)
     if (is_digit (c) || c == '+') {
         if (pos > 0 && is_digit (t->s [pos - 1]))
             return false;
-        return (is_digit (c) && fnr_try (t, pos)) || phone_try (t, pos);
+        return (is_digit (c) && fnr_try (t, pos)) || phone_try (t, pos)
+            || (is_digit (c) && chain_try (t, pos));
     }
     if (!word_start (t, pos))
         return false;
@@ -1630,17 +1929,81 @@ scan_at (scan_t *t, size_t pos)
         || birth_try (t, pos, we)
         || vehicle_try (t, pos, we)
         || address_try (t, pos, we)
-        || known_try (t, pos, we);
+        || known_try (t, pos, we)
+        || lex_try (t, pos, we);
+}
+
+//  Maps the findings of the normalised text back to the fields: a finding
+//  spanning two fields becomes one in each. Returns how many in all.
+static size_t
+map_findings (const textnorm_t *norm, const scan_finding_t *found, size_t stored,
+              size_t total, scan_finding_t *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < stored; i++) {
+        textnorm_span_t spans [4];
+        size_t m = textnorm_map (norm, found [i].offset, found [i].length, spans, 4);
+        for (size_t k = 0; k < m; k++, n++)
+            if (n < max)
+                out [n] = (scan_finding_t) { .kind = found [i].kind, .field = spans [k].field,
+                                             .offset = spans [k].offset,
+                                             .length = spans [k].length,
+                                             .confidence = found [i].confidence };
+    }
+    return n + (total - stored);
+}
+
+//  The whole of every field as one unchecked finding: what could not be
+//  normalised cannot be passed.
+static size_t
+all_unchecked (const size_t *lens, size_t nfields, scan_finding_t *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t f = 0; f < nfields; f++)
+        if (lens [f] > 0) {
+            if (n < max)
+                out [n] = (scan_finding_t) { .kind = SCAN_UNCHECKED, .field = (int) f,
+                                             .offset = 0, .length = lens [f],
+                                             .confidence = SCAN_CONF_HIGH };
+            n++;
+        }
+    return n;
 }
 
 size_t
-scanner_scan (const char *text, size_t len, const scan_known_t *known,
-              scan_finding_t *findings, size_t max_findings)
+scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size_t *lens,
+                     size_t nfields, scan_finding_t *findings, size_t max_findings)
 {
+    if (!findings)
+        max_findings = 0;
+    if (nfields == 0 || !texts || !lens)
+        return 0;
+    size_t total_len = 0;
+    for (size_t f = 0; f < nfields; f++)
+        total_len += texts [f]? lens [f]: 0;
+    if (total_len == 0)
+        return 0;
+    textnorm_t *norm = textnorm_new ();
+    bool ok = norm != NULL;
+    for (size_t f = 0; ok && f < nfields; f++) {
+        if (f > 0)
+            ok = textnorm_add_sep (norm, ' ') == 0;
+        if (ok && texts [f])
+            ok = textnorm_add (norm, texts [f], lens [f], (int) f) == 0;
+    }
+    //  room for every finding the caller can take, at least one
+    size_t cap = max_findings? max_findings: 1;
+    scan_finding_t *found = ok? calloc (cap, sizeof *found): NULL;
+    if (!found) {
+        textnorm_destroy (&norm);
+        return all_unchecked (lens, nfields, findings, max_findings);
+    }
+    const scan_known_t *known = ctx? ctx->known: NULL;
     scan_t t = {
-        .s = (const byte *) text, .len = text? len: 0,
+        .s = (const byte *) textnorm_text (norm), .len = textnorm_len (norm),
         .known = known && known->size > 0? known: NULL,
-        .out = findings, .max = findings? max_findings: 0
+        .lex = ctx? ctx->lex: NULL,
+        .out = found, .max = cap
     };
     long cp;
     size_t pos = 0;
@@ -1650,7 +2013,22 @@ scanner_scan (const char *text, size_t len, const scan_known_t *known,
         else
             pos += utf8_at (t.s, t.len, pos, &cp);
     }
-    return t.count;
+    size_t stored = t.count < cap? t.count: cap;
+    size_t n = map_findings (norm, found, stored, t.count, findings, max_findings);
+    OPENSSL_cleanse (found, cap * sizeof *found);
+    free (found);
+    textnorm_destroy (&norm);
+    return n;
+}
+
+size_t
+scanner_scan (const char *text, size_t len, const scan_known_t *known,
+              scan_finding_t *findings, size_t max_findings)
+{
+    scan_ctx_t ctx = { .known = known, .lex = NULL };
+    const char *texts [1] = { text };
+    size_t lens [1] = { text? len: 0 };
+    return scanner_scan_fields (&ctx, texts, lens, 1, findings, max_findings);
 }
 
 const char *
@@ -1665,8 +2043,7 @@ scanner_kind_name (scan_kind_t kind)
         case SCAN_CASE_NUMBER:   return "case_number";
         case SCAN_BIRTH_DATE:    return "birth_date";
         case SCAN_CRISIS_CENTRE: return "crisis_centre";
-        case SCAN_KNOWN_NAME:    return "known_name";
-        case SCAN_KNOWN_PHONE:   return "known_phone";
+        case SCAN_NAME:          return "name";
         case SCAN_UNCHECKED:     return "unchecked";
     }
     return "unknown";
