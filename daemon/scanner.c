@@ -642,6 +642,10 @@ known_mac (const scan_known_t *self, const char *tag, const void *data, size_t n
 //  of Latin-1 case folds are not comparable and are not loaded).
 #define TAG_NAME  "samhand-scan-2 name\n"
 #define TAG_PHONE "samhand-scan-2 phone\n"
+//  A given or middle name alone: counts only when the word list does not
+//  have it (a distinctive name), so "Kari" does not block an agency's
+//  discussions for ever because it once reported a Kari.
+#define TAG_PART  "samhand-scan-2 part\n"
 
 static size_t
 known_slot (const scan_known_t *self, const uint8_t *hash)
@@ -833,15 +837,22 @@ split_words (const scan_t *t, size_t *ws, size_t *we, int max)
 }
 
 static int
-name_hash (const scan_known_t *self, const scan_t *t, const size_t *ws, const size_t *we, int n,
-           uint8_t hash [SCAN_HASH_SIZE])
+name_hash_tag (const scan_known_t *self, const scan_t *t, const size_t *ws, const size_t *we,
+               int n, const char *tag, uint8_t hash [SCAN_HASH_SIZE])
 {
     char buf [SCAN_NAME_MAX];
     size_t used;
     int rc = join_words (t, ws, we, n, buf, &used)
-           ? known_mac (self, TAG_NAME, buf, used, hash): -1;
+           ? known_mac (self, tag, buf, used, hash): -1;
     OPENSSL_cleanse (buf, sizeof buf);
     return rc;
+}
+
+static int
+name_hash (const scan_known_t *self, const scan_t *t, const size_t *ws, const size_t *we, int n,
+           uint8_t hash [SCAN_HASH_SIZE])
+{
+    return name_hash_tag (self, t, ws, we, n, TAG_NAME, hash);
 }
 
 static int
@@ -866,7 +877,8 @@ name_hashes (const scan_known_t *self, const scan_t *t,
     //  first three and the last are kept).
     for (int k = 0; k <= last && count < SCAN_NAME_HASHES_MAX; k++)
         if (cp_count (t, ws [k], we [k]) >= 3
-        &&  name_hash (self, t, ws + k, we + k, 1, hashes [count++]))
+        &&  name_hash_tag (self, t, ws + k, we + k, 1, k == last? TAG_NAME: TAG_PART,
+                           hashes [count++]))
             return -1;
     return count > 0? count: -1;
 }
@@ -1829,7 +1841,7 @@ lex_try (scan_t *t, size_t pos, size_t we)
 //  Looks up a normalised window, and the window without a genitive -s.
 //  Returns 1 on a hit, 0 on none, -1 if hashing failed.
 static int
-known_window (const scan_t *t, const size_t *ws, const size_t *we, int n)
+known_window (const scan_t *t, const size_t *ws, const size_t *we, int n, const char *tag)
 {
     char buf [SCAN_NAME_MAX];
     size_t used;
@@ -1845,7 +1857,7 @@ known_window (const scan_t *t, const size_t *ws, const size_t *we, int n)
                 break;
             used--;
         }
-        if (known_mac (t->known, TAG_NAME, buf, used, hash) != 0)
+        if (known_mac (t->known, tag, buf, used, hash) != 0)
             rc = -1;
         else
         if (known_contains (t->known, hash))
@@ -1881,7 +1893,9 @@ known_try (scan_t *t, size_t pos, size_t we)
     for (int n = words; n >= 1; n--) {
         if (n == 1 && !known_single_ok (t, pos, we))
             continue;
-        int rc = known_window (t, ws, wend, n);
+        int rc = known_window (t, ws, wend, n, TAG_NAME);
+        if (rc == 0 && n == 1 && lex_flags (t, pos, we) == 0)
+            rc = known_window (t, ws, wend, 1, TAG_PART);
         if (rc < 0)
             return emit (t, SCAN_UNCHECKED, pos, wend [n - 1] - pos, SCAN_CONF_HIGH);
         if (rc > 0)
@@ -1895,7 +1909,9 @@ known_try (scan_t *t, size_t pos, size_t we)
         while (e < we && t->s [e] != '-')
             e++;
         if ((p != pos || e != we) && e > p && known_single_ok (t, p, e)) {
-            int rc = known_window (t, &p, &e, 1);
+            int rc = known_window (t, &p, &e, 1, TAG_NAME);
+            if (rc == 0 && lex_flags (t, p, e) == 0)
+                rc = known_window (t, &p, &e, 1, TAG_PART);
             if (rc < 0)
                 return emit (t, SCAN_UNCHECKED, pos, we - pos, SCAN_CONF_HIGH);
             if (rc > 0)
