@@ -1929,6 +1929,9 @@ static bool
 scan_at (scan_t *t, size_t pos)
 {
     byte c = t->s [pos];
+    //  "\xe2\x80\xae": a direction override, kept by textnorm
+    if (c == 0xE2 && pos + 2 < t->len && t->s [pos + 1] == 0x80 && t->s [pos + 2] == 0xAE)
+        return emit (t, SCAN_UNCHECKED, pos, 3, SCAN_CONF_HIGH);
     if (local_char_at (t, pos) && email_try (t, pos))
         return true;
     if (is_digit (c) || c == '+') {

@@ -134,10 +134,19 @@ s_utf8_at (const uint8_t *s, size_t len, size_t pos, UChar32 *cp)
     return n;
 }
 
+//  An explicit direction override (LRO, RLO) makes a reader see Latin
+//  letters in another order than they are stored: "tetkiddpO iraK" shows
+//  as a name. It is kept, for the scanner to refuse (TEXTNORM_OVERRIDE).
+static bool
+s_override (UChar32 cp)
+{
+    return cp == 0x202D || cp == 0x202E;
+}
+
 static bool
 s_invisible (UChar32 cp)
 {
-    return cp >= 0x80
+    return cp >= 0x80 && !s_override (cp)
         && (u_hasBinaryProperty (cp, UCHAR_DEFAULT_IGNORABLE_CODE_POINT)
             || u_charType (cp) == U_FORMAT_CHAR);
 }
@@ -227,6 +236,8 @@ s_map (UChar32 cp, UChar32 prev)
             return ' ';
         return cp;
     }
+    if (s_override (cp))
+        return TEXTNORM_OVERRIDE;
     int8_t type = u_charType (cp);
     if (type == U_DECIMAL_DIGIT_NUMBER) {
         int32_t v = u_charDigitValue (cp);

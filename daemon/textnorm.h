@@ -19,6 +19,10 @@
       - "(at)", "[at]", "(dot)", "[dot]" and the like become '@' and '.',
         with the spaces around them.
 
+    An explicit direction override (U+202D, U+202E), which shows stored
+    letters in another order, is kept as TEXTNORM_OVERRIDE (U+202E) for the
+    scanner to refuse: what the reader sees cannot be scanned.
+
     Case is kept (the scanner needs capitals to see names); names are
     compared on textnorm_fold_key, which folds case and diacritics.
 
@@ -35,6 +39,8 @@
 #include <stdint.h>
 
 typedef struct _textnorm_t textnorm_t;
+
+#define TEXTNORM_OVERRIDE 0x202E
 
 //  An empty text. NULL on allocation failure.
 textnorm_t *textnorm_new (void);

@@ -290,6 +290,8 @@ static const char *const disguised [] = {
     "Anmeldelse nr ２０２３１２３４５.",
     "Bilen har skilt ＡＢ 12345.",
     "Bilen har skilt AB\xe2\x80\x8b" "12345.",
+    //  stored backwards behind a right-to-left override: read as a name
+    "Vi har snakket med \xe2\x80\xae" "tetkiddpO iraK\xe2\x80\xac om saken.",
 };
 
 static const char *const known_disguised [] = {
