@@ -8,6 +8,7 @@
     Every person and number here is INVENTED.                            */
 #include "harness.h"
 #include "testlib.h"
+#include <signal.h>
 
 //  Names the word list does not flag by itself (a common word and an
 //  unlisted word without a surname's ending), so that only a known set
@@ -255,6 +256,65 @@ test_refused_teach_nothing (void)
     CHECK (log && strstr (log, "refused for identifiers (phone)") && !strstr (log, "47 00 00"),
            "probe: each refusal is logged with its kinds and without the identifier");
     free (log);
+
+    //  A store of an older version, with known identifiers that name no
+    //  agency: it still opens, and those hashes are dropped, not used.
+    harness_stop (h, SIGTERM);
+    char cmd [600];
+    snprintf (cmd, sizeof cmd, "sqlite3 %s/samhand.db \"CREATE TABLE known_ids (hash BLOB PRIMARY"
+              " KEY, kind INTEGER NOT NULL); INSERT INTO known_ids VALUES (randomblob(32), 6);\"",
+              h->dir);
+    int status = -1;
+    char *out = harness_run (cmd, &status);
+    free (out);
+    CHECK (status == 0 && harness_start (h) == 0, "old store: a store with unattributed known ids opens");
+    log = NULL;
+    file = fopen (path, "r");
+    if (file) {
+        log = calloc (1, 1 << 20);
+        if (log)
+            fread (log, 1, (1 << 20) - 1, file);
+        fclose (file);
+    }
+    CHECK (log && strstr (log, "dropped 1 known identifiers"),
+           "old store: known ids without an agency are dropped and logged");
+    free (log);
+    harness_destroy (&h);
+}
+
+//  Without its word list the broker would pass full names: it must not start.
+static void
+test_names_dict_required (void)
+{
+    harness_t *h = harness_new ("    names_dict = \"/nonexistent/bokmaal\"\n");
+    if (!h) {
+        CHECK (false, "dict: harness");
+        return;
+    }
+    char cmd [600];
+    snprintf (cmd, sizeof cmd, "%s/samhandd --check-config -c %s 2>&1", harness_build (), h->config);
+    int status = 0;
+    char *out = harness_run (cmd, &status);
+    CHECK (status != 0 && out && strstr (out, "names_dict"),
+           "dict: --check-config reports a names_dict that cannot be read");
+    free (out);
+    CHECK (harness_start (h) != 0, "dict: samhandd refuses to start without its word list");
+    harness_destroy (&h);
+    //  a file that is no word list (here: the broker's own certificate)
+    h = harness_new ("    names_dict = \"server.cert\"\n");
+    if (!h)
+        return;
+    CHECK (harness_start (h) != 0, "dict: samhandd refuses to start with a file that is no word list");
+    char path [400];
+    snprintf (path, sizeof path, "%s/samhandd.log", h->dir);
+    FILE *file = fopen (path, "r");
+    char log [4096] = "";
+    if (file) {
+        size_t n = fread (log, 1, sizeof log - 1, file);
+        log [n] = '\0';
+        fclose (file);
+    }
+    CHECK (strstr (log, "fewer than") != NULL, "dict: the reason is logged");
     harness_destroy (&h);
 }
 
@@ -292,5 +352,6 @@ main (void)
     test_common_word_surname (h);
     harness_destroy (&h);
     test_refused_teach_nothing ();
+    test_names_dict_required ();
     return TEST_DONE ();
 }
