@@ -1511,6 +1511,32 @@ birth_try (scan_t *t, size_t pos, size_t we)
     return emit (t, SCAN_BIRTH_DATE, p, end - p, SCAN_CONF_HIGH);
 }
 
+//  A full date without a keyword whose four-digit year is before
+//  BARE_DATE_BEFORE: a case discussion is about now, and a day that far
+//  back is almost always somebody's date of birth ("12.03.1985",
+//  "1985-03-12", "12. mars 1985"). Recent dates (meetings, incidents)
+//  and dates with two-digit years pass.
+#define BARE_DATE_BEFORE 2010
+static bool
+bare_date_try (scan_t *t, size_t pos)
+{
+    size_t end = date_at (t, pos);
+    if (!end || end - pos < 8 || digit_at (t, end))
+        return false;
+    int year = 0;
+    if (digit_run (t, pos, 4) == 4 && pos + 4 < t->len && t->s [pos + 4] == '-')
+        year = digits_value (t->s + pos, 4);
+    else
+    if (digit_run (t, end - 4, 4) == 4 && !digit_at (t, end - 5))
+        year = digits_value (t->s + end - 4, 4);
+    else
+    if (end - pos == 8 && digit_run (t, pos, 8) == 8)
+        year = digits_value (t->s + pos + 4, 4);
+    if (year < 1900 || year >= BARE_DATE_BEFORE)
+        return false;
+    return emit (t, SCAN_BIRTH_DATE, pos, end - pos, SCAN_CONF_MEDIUM);
+}
+
 //  ---------------------------------------------------------------------
 //  Crisis centre
 
@@ -1938,7 +1964,8 @@ scan_at (scan_t *t, size_t pos)
         if (pos > 0 && is_digit (t->s [pos - 1]))
             return false;
         return (is_digit (c) && fnr_try (t, pos)) || phone_try (t, pos)
-            || (is_digit (c) && chain_try (t, pos));
+            || (is_digit (c) && chain_try (t, pos))
+            || (is_digit (c) && bare_date_try (t, pos));
     }
     if (!word_start (t, pos))
         return false;

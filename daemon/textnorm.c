@@ -335,12 +335,120 @@ s_token_at (const cps_t *c, size_t i, size_t *end)
     return 0;
 }
 
+static bool
+s_alnum (UChar32 c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+//  The word at i (case folded) is one of list; returns its end or 0.
+static size_t
+s_word_in (const cps_t *c, size_t i, const char *const *list)
+{
+    for (; *list; list++) {
+        const uint8_t *w = (const uint8_t *) *list;
+        size_t wl = strlen (*list), q = i, wp = 0;
+        while (wp < wl && q < c->n) {
+            UChar32 wc;
+            wp += s_utf8_at (w, wl, wp, &wc);
+            if (u_tolower (c->cp [q]) != wc)
+                break;
+            q++;
+            if (wp == wl)
+                break;
+        }
+        if (wp == wl && q > i && (q == c->n || !u_isalnum (c->cp [q])))
+            return q;
+    }
+    return 0;
+}
+
+//  A run of address characters at i (letters, digits, '-', '_', '+');
+//  returns its end.
+static size_t
+s_label (const cps_t *c, size_t i)
+{
+    size_t q = i;
+    while (q < c->n && q - i < 64 && (s_alnum (c->cp [q]) || c->cp [q] == '-'
+                                      || c->cp [q] == '_' || c->cp [q] == '+'))
+        q++;
+    return q;
+}
+
+static const char *const s_at_words [] = { "at", "alfakrøll", "krøll", NULL };
+static const char *const s_dot_words [] = { "dot", "punktum", "prikk", NULL };
+
+//  A spoken address: "kt1985 at example dot no" (after an address
+//  character, " at ", a label, then one or more " dot " and a label, the
+//  last of two to six letters). Writes the address with '@' and '.' and
+//  returns the index after it, or 0. Bare "at" alone is an ordinary word.
+static size_t
+s_spoken_email (const cps_t *in, size_t i, cps_t *out)
+{
+    if (i == 0 || in->cp [i] != ' ' || !s_alnum (in->cp [i - 1]))
+        return 0;
+    size_t p = s_word_in (in, i + 1, s_at_words);
+    if (!p || p >= in->n || in->cp [p] != ' ')
+        return 0;
+    size_t at_end = p + 1, label = s_label (in, at_end);
+    bool letter = false;
+    for (size_t k = at_end; k < label; k++)
+        letter = letter || !(in->cp [k] >= '0' && in->cp [k] <= '9');
+    if (!letter)
+        return 0;                   //  "at 5 dot no" is no address
+    //  dots: " dot " label, at least once
+    size_t dots [8], dot_ends [8], ends [8];
+    int n = 0;
+    size_t q = label;
+    while (n < 8 && q < in->n && in->cp [q] == ' ') {
+        size_t d = s_word_in (in, q + 1, s_dot_words);
+        if (!d || d >= in->n || in->cp [d] != ' ')
+            break;
+        size_t e = s_label (in, d + 1);
+        if (e == d + 1)
+            break;
+        dots [n] = q;
+        dot_ends [n] = d + 1;
+        ends [n] = e;
+        n++;
+        q = e;
+    }
+    if (n == 0)
+        return 0;
+    size_t tld = dot_ends [n - 1], len = ends [n - 1] - tld;
+    for (size_t k = tld; k < ends [n - 1]; k++)
+        if (!((in->cp [k] >= 'a' && in->cp [k] <= 'z') || (in->cp [k] >= 'A' && in->cp [k] <= 'Z')))
+            return 0;
+    if (len < 2 || len > 6)
+        return 0;
+    if (s_cps_push (out, '@', in->from [i], in->to [at_end - 1]))
+        return 0;
+    size_t k = at_end;
+    for (int g = 0; g < n; g++) {
+        for (; k < dots [g]; k++)
+            if (s_cps_push (out, in->cp [k], in->from [k], in->to [k]))
+                return 0;
+        if (s_cps_push (out, '.', in->from [dots [g]], in->to [dot_ends [g] - 1]))
+            return 0;
+        k = dot_ends [g];
+    }
+    for (; k < ends [n - 1]; k++)
+        if (s_cps_push (out, in->cp [k], in->from [k], in->to [k]))
+            return 0;
+    return ends [n - 1];
+}
+
 //  The spaces around a token go with it: "kt1985 [at] example [dot] no"
 //  reads as an address.
 static int
 s_tokens_all (const cps_t *in, cps_t *out)
 {
     for (size_t i = 0; i < in->n; ) {
+        size_t spoken = s_spoken_email (in, i, out);
+        if (spoken) {
+            i = spoken;
+            continue;
+        }
         size_t end;
         char becomes = s_token_at (in, i, &end);
         if (!becomes) {

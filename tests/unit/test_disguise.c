@@ -232,6 +232,10 @@ static const char *const disguised [] = {
     "Skriv til kt1985[at]example[dot]no i dag.",
     "Skriv til kt1985 ( at ) example ( dot ) no i dag.",
     "Skriv til kt1985|@example.no i dag.",
+    "Skriv til kt1985 at example dot no i dag.",
+    "Skriv til kt1985 AT example DOT no i dag.",
+    "Skriv til kari.o at post dot example dot no i dag.",
+    "Skriv til kt1985 alfakrøll example punktum no i dag.",
     //  crisis centre
     "Hun bor nå på krise\xe2\x80\x8bsenteret.",
     "Hun bor nå på krise\xc2\xad" "senteret.",
@@ -282,6 +286,11 @@ static const char *const disguised [] = {
     "Hun er født 12-03-1985 og bor alene.",
     "Hun er f\xc3\xb8" "dt 12.03.1985 og bor alene.",
     "Hun er født|12.03.1985 og bor alene.",
+    "Datoen 12.03.1985 står i journalen.",
+    "Datoen 1985-03-12 står i journalen.",
+    "Datoen 12. mars 1985 står i journalen.",
+    "Datoen 12031985 står i journalen.",
+    "Datoen 12/03/1985 står i journalen.",
     //  addresses, case numbers, vehicles
     "Hun bor i Storgata 12B.",
     "Hun bor i Storg\xd0\xb0ta 12.",
@@ -346,6 +355,10 @@ static const char *const clean [] = {
     "Hvordan vurderer dere risikoen? Berg er en vanlig grunn.",
     "Mor og far er skilt, og barna bor hos mor.",
     "Det Kari sa, stemmer med det vi vet.",
+    "Vi ses at home, sa hun, og det er en dot på kartet.",
+    "Hun kom hjem at 5 dot no wait.",
+    "Han ble dømt 03.05.2021 og sonet i 8 måneder.",
+    "Neste møte er 14.05.2024.",
     "Vi bruker Kari som navn på henne i denne saken.",
 };
 

@@ -230,8 +230,10 @@ test_other_kinds (void)
            "birth date: fødselsdato iso");
     CHECK (finds_one ("FØDT DEN 2. MARS 1985", SCAN_BIRTH_DATE, "2. MARS 1985", NULL),
            "birth date: upper case, month name");
-    CHECK (finds_none ("Møtet 12.03.1985 ble avlyst. Hun er født i 1985.", NULL),
-           "birth date: a date or a year alone is not a birth date");
+    CHECK (finds_none ("Møtet 12.03.2024 ble avlyst. Hun er født i 1985.", NULL),
+           "birth date: a recent date or a year alone is not a birth date");
+    CHECK (finds_one ("Møtet 12.03.1985 ble avlyst.", SCAN_BIRTH_DATE, "12.03.1985", NULL),
+           "birth date: a full date before 2010 is one even without a keyword");
 
     const char *crisis [] = {
         "Hun bodde på krisesenter i fjor", "Krisesenteret ringte", "via krisesentret",
