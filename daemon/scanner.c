@@ -642,9 +642,10 @@ known_mac (const scan_known_t *self, const char *tag, const void *data, size_t n
 //  of Latin-1 case folds are not comparable and are not loaded).
 #define TAG_NAME  "samhand-scan-2 name\n"
 #define TAG_PHONE "samhand-scan-2 phone\n"
-//  A given or middle name alone: counts only when the word list does not
-//  have it (a distinctive name), so "Kari" does not block an agency's
-//  discussions for ever because it once reported a Kari.
+//  A first name alone: counts only when the word list does not have it (a
+//  distinctive name), so "Kari" does not block an agency's discussions
+//  for ever because it once reported a Kari. Middle names are kept as
+//  surnames are (TAG_NAME): a middle name alone names the person.
 #define TAG_PART  "samhand-scan-2 part\n"
 
 static size_t
@@ -877,7 +878,7 @@ name_hashes (const scan_known_t *self, const scan_t *t,
     //  first three and the last are kept).
     for (int k = 0; k <= last && count < SCAN_NAME_HASHES_MAX; k++)
         if (cp_count (t, ws [k], we [k]) >= 3
-        &&  name_hash_tag (self, t, ws + k, we + k, 1, k == last? TAG_NAME: TAG_PART,
+        &&  name_hash_tag (self, t, ws + k, we + k, 1, k == 0 && last > 0? TAG_PART: TAG_NAME,
                            hashes [count++]))
             return -1;
     return count > 0? count: -1;

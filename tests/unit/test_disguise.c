@@ -313,6 +313,8 @@ static const char *const known_disguised [] = {
     "Vi snakket med Mirabell i går.",
     "Vi snakket med Mir\xd0\xb0" "bell i går.",
     "Vi snakket med Mirabells mor i går.",
+    "Vi snakket med Marie i går.",
+    "Vi snakket med MARIE i går.",
     "Vi snakket med Vold i går.",
     "Er Kari Vold kjent for dere?",
     "Hun har kontakt med Vold-familien.",
@@ -431,7 +433,9 @@ main (void)
     known = scan_known_new (key);
     CHECK (known && scan_known_add_name (known, "Ingrid Ødegård", strlen ("Ingrid Ødegård")) == 0
         && scan_known_add_name (known, "Testa Mirabell Testesen", 23) == 0
-        && scan_known_add_name (known, "Kari Vold", 9) == 0, "known: own agency's names added");
+        && scan_known_add_name (known, "Kari Vold", 9) == 0
+        && scan_known_add_name (known, "Kari Marie Oppdiktet", 20) == 0,
+           "known: own agency's names added");
 
     char fnr [12];
     CHECK (scanner_fnr_make (1, 1, 90, 400, SCAN_FNR_ORDINARY, fnr) == 0
