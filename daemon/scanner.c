@@ -1190,7 +1190,8 @@ typedef struct {
 } chain_t;
 
 //  Between two digit groups: one to three characters of spaces, line
-//  breaks and at most one '.', '-' or '/'. Returns its length and kind.
+//  breaks and at most one mark a reader reads through ('.', '-', '/',
+//  '_', '*', '~', '|', '+', ':', '\''). Returns its length and kind.
 static size_t
 chain_sep (const scan_t *t, size_t pos, char *kind)
 {
@@ -1201,7 +1202,7 @@ chain_sep (const scan_t *t, size_t pos, char *kind)
         if (c == ' ' || c == '\n')
             p++;
         else
-        if ((c == '.' || c == '-' || c == '/') && *kind == ' ') {
+        if (in_set (c, ".-/_*~|+:'") && *kind == ' ') {
             *kind = (char) c;
             p++;
         }
@@ -1247,7 +1248,7 @@ ddmm_ok (const char *d)
 }
 
 //  Eight grouped digits that are not a phone: a range of times or dates
-//  ("20.30-22.45", "22.03-24.03"), a date with a four-digit year either
+//  ("20.30-22.45", "20:30 - 22:45", "22.03-24.03"), a date with a four-digit year either
 //  way round, two years, a round amount ("45 000 000").
 static bool
 chain_not_phone (const chain_t *c)
@@ -1255,7 +1256,8 @@ chain_not_phone (const chain_t *c)
     const char *d = c->digits;
     const byte *b = (const byte *) d;
     if (c->groups == 4 && c->glen [0] == 2 && c->glen [1] == 2 && c->glen [2] == 2
-    &&  c->sep [0] == '.' && c->sep [2] == '.' && c->sep [1] != '.'
+    &&  (c->sep [0] == '.' || c->sep [0] == ':') && c->sep [2] == c->sep [0]
+    &&  c->sep [1] != c->sep [0]
     &&  ((hhmm_ok (d) && hhmm_ok (d + 4)) || (ddmm_ok (d) && ddmm_ok (d + 4))))
         return true;
     int y1 = digits_value (b + 4, 4), y0 = digits_value (b, 4);

@@ -247,8 +247,11 @@ s_map (UChar32 cp, UChar32 prev)
         return -1;
     if (cp == 0x85 || cp == 0x2028 || cp == 0x2029)
         return '\n';
-    if (u_isUWhiteSpace (cp) || type == U_CONTROL_CHAR)
-        return ' ';
+    if (u_isUWhiteSpace (cp) || type == U_CONTROL_CHAR || cp == 0x2800)
+        return ' ';                 //  U+2800, the blank braille pattern, shows as a space
+    if (cp == 0xB7 || cp == 0x2022 || cp == 0x2219 || cp == 0x22C5 || cp == 0x2027
+    ||  cp == 0x30FB || cp == 0x2024)
+        return '.';                 //  middle dots and bullets read as dots
     if (type == U_DASH_PUNCTUATION || cp == 0x2212)
         return '-';
     //  A combining mark on something that is not a letter (a struck-through

@@ -141,6 +141,7 @@ test_numbers (const char *fnr, const char *phone)
     static const char *seps [] = {
         ".", "-", " ", "\t", "\n", " - ", "/", " . ", "\xc2\xa0", "\xe2\x80\x89",
         "\xe3\x80\x80", "\xe2\x80\x93", "\xe2\x88\x92", "\xef\xbc\x8d", "\r\n",
+        "_", "*", "\xc2\xb7", "\xe2\x80\xa2", "\xe2\xa0\x80", "|", ":", " / ",
     };
     static const int fnr_groups [][6] = {
         { 6, 5 }, { 2, 2, 2, 5 }, { 3, 3, 3, 2 }, { 2, 2, 2, 3, 2 }, { 4, 4, 3 }, { 6, 3, 2 },
@@ -332,6 +333,8 @@ static const char *const clean [] = {
     "Kvinnen er i 40-årene og har to barn under 10 år.",
     "Vi har møte 14.05.2024 kl. 09:00 og tar opp tiltak 1-3.",
     "Møtet er mellom kl. 20.30-22.45 på kontoret.",
+    "Vakten er fra 20:30 - 22:45 hver dag.",
+    "Stillingen er 50/50 delt, og hun jobber 3 av 5 dager.",
     "Perioden 22.03-24.03 var rolig.",
     "Hun har 1 500 000 kroner i gjeld.",
     "Gjelden er på 45 000 000 totalt.",
