@@ -1711,8 +1711,27 @@ address_try (scan_t *t, size_t pos, size_t we)
 //  ---------------------------------------------------------------------
 //  Names (docs/POLICY.md, "The identifier scanner")
 
+//  Surname endings, for capitalised words the lexicon does not list
+//  ("Testesen", "Oppdalstad"): Norwegian surnames the list lacks mostly
+//  end so.
+static const char *const surname_endings [] = {
+    "sen", "son", "stad", "rud", "heim", "dal", "land", "haug", "lund", "moen", NULL
+};
+
+//  An unlisted surname: a surname's ending, also before a genitive -s.
+static bool
+surname_ending (const scan_t *t, size_t ws, size_t we)
+{
+    if (suffix_of (t, ws, we, surname_endings) > 0)
+        return true;
+    return we - ws > 4 && t->s [we - 1] == 's' && suffix_of (t, ws, we - 1, surname_endings) > 0;
+}
+
 //  What the lexicon says of a word: NAMELEX_* bits of the word, or of the
-//  word without a genitive -s when the word itself is not listed.
+//  word without a genitive -s when the word itself is not listed. An
+//  unlisted word that ends in a common word of four letters or more after
+//  a head of three ("Barnehuset": "huset") is a compound, so a common
+//  word, unless it ends like a surname.
 static int
 lex_flags (const scan_t *t, size_t ws, size_t we)
 {
@@ -1725,6 +1744,10 @@ lex_flags (const scan_t *t, size_t ws, size_t we)
     int flags = namelex_lookup_key (t->lex, key, n);
     if (!flags && n >= 4 && key [n - 1] == 's')
         flags = namelex_lookup_key (t->lex, key, n - 1) & NAMELEX_PROPER;
+    if (!flags && n >= 7 && n <= 40 && !surname_ending (t, ws, we))
+        for (size_t p = 3; p + 4 <= n; p++)
+            if (namelex_lookup_key (t->lex, key + p, n - p) & NAMELEX_COMMON)
+                return NAMELEX_COMMON;
     return flags;
 }
 
@@ -1762,19 +1785,13 @@ sentence_initial (const scan_t *t, size_t ws)
     return p == 0;
 }
 
-//  Surname endings, for capitalised words the lexicon does not list
-//  ("Testesen", "Oppdalstad"): Norwegian surnames the list lacks mostly
-//  end so.
-static const char *const surname_endings [] = {
-    "sen", "son", "stad", "rud", "heim", "dal", "land", "haug", "lund", "moen", NULL
-};
 
 static bool
 unlisted_surname (const scan_t *t, size_t ws, size_t we, int flags)
 {
     if (flags || cp_count (t, ws, we) < 5)
         return false;
-    return suffix_of (t, ws, we, surname_endings) > 0;
+    return surname_ending (t, ws, we);
 }
 
 //  Name-like: a proper noun that is no common word ("Kari", "Hansen"; not
@@ -1828,8 +1845,10 @@ family_compound (const scan_t *t, size_t ws, size_t we)
 }
 
 //  Lexicon rules. At a capitalised word: a run of up to four capitalised
-//  words, less a sentence-initial first word that is not name-like, is a
-//  name when it holds two or more words and one is name-like. In lower
+//  words, less a sentence-initial first word that is not name-like and
+//  less leading words that are only common words (kept when the run has
+//  an unlisted surname), is a name when it holds two or more words and
+//  one is name-like. In lower
 //  case: two adjacent name-like words. A single word is never a name by
 //  the lexicon alone.
 static bool
@@ -1848,22 +1867,32 @@ lex_try (scan_t *t, size_t pos, size_t we)
     }
     if (family_compound (t, pos, we))
         return emit (t, SCAN_NAME, pos, we - pos, SCAN_CONF_MEDIUM);
-    size_t start = pos, end = we;
-    int words = 1;
-    bool named = name_like (t, pos, we, flags);
-    if (sentence_initial (t, pos) && !named)
-        words = 0, start = 0;
-    size_t p = we, ws2, we2;
-    int flags2;
-    while (words < 4 && name_next (t, p, &ws2, &we2, &flags2) && word_capitalised (t, ws2)) {
-        if (words == 0)
-            start = ws2;
-        words++;
-        named = named || name_like (t, ws2, we2, flags2);
-        p = end = we2;
-    }
-    if (words >= 2 && named)
-        return emit (t, SCAN_NAME, start, end - start, SCAN_CONF_HIGH);
+    //  the run: up to four capitalised words
+    size_t ws [4] = { pos }, wend [4] = { we };
+    int fl [4] = { flags };
+    int n = 1;
+    while (n < 4 && name_next (t, wend [n - 1], &ws [n], &wend [n], &fl [n])
+           && word_capitalised (t, ws [n]))
+        n++;
+    if (n < 2)
+        return false;
+    bool unlisted = false;
+    for (int k = 0; k < n; k++)
+        unlisted = unlisted || unlisted_surname (t, ws [k], wend [k], fl [k]);
+    //  Leading words that are only common words are not part of a name
+    //  ("Barnehuset Oslo", "Mor Kari"), unless the run holds an unlisted
+    //  surname ("Testa Testesen"); nor is a sentence-initial word that is
+    //  not name-like ("Hun", "Det").
+    int k0 = 0;
+    if (sentence_initial (t, pos) && !name_like (t, pos, we, flags))
+        k0 = 1;
+    while (!unlisted && k0 < n && fl [k0] == NAMELEX_COMMON)
+        k0++;
+    bool named = false;
+    for (int k = k0; k < n; k++)
+        named = named || name_like (t, ws [k], wend [k], fl [k]);
+    if (n - k0 >= 2 && named)
+        return emit (t, SCAN_NAME, ws [k0], wend [n - 1] - ws [k0], SCAN_CONF_HIGH);
     return false;
 }
 

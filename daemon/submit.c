@@ -210,7 +210,7 @@ s_probe_alert (submit_t *s)
               s->sender->name, PROBE_LIMIT);
     zsys_warning ("submit: %s", text);
     notice_to_t to = { 0x1F, 1u << POLICY_ROLE_ADMIN, NULL };
-    if (notice_alert (s->broker, "probe_limit", s->submit->message_id.data, NULL, text, false,
+    if (notice_alert (s->broker, "probe_limit", NULL, NULL, text, false,
                       to, NULL) < 0)
         s->broker->batch_failed = true;
 }

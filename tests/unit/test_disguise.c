@@ -268,6 +268,9 @@ static const char *const disguised [] = {
     "Vi møtte Ingrid Nilsen i går.",
     "Moren, Emma Testesen, er bekymret.",
     "Faren Jonas Oppdiktet er anmeldt.",
+    "Vi møtte Mor Kari Oppdiktet i går.",
+    "Vi møtte Dag Testesen i går.",
+    "Vi møtte Liv Hansen i går.",
     "Vi møtte Lars Nils Oppdiktet i går.",
     "Vi møtte kari hansen i går.",
     "Vi har snakket med Kari|Oppdiktet om saken.",
@@ -364,6 +367,8 @@ static const char *const clean [] = {
     "Hun kom hjem at 5 dot no wait.",
     "Han ble dømt 03.05.2021 og sonet i 8 måneder.",
     "Neste møte er 14.05.2024.",
+    "Hun har vært på Barnehuset Oslo med barna.",
+    "Saken er meldt til Politiet Oslo og til barnevernet.",
     "Vi bruker Kari som navn på henne i denne saken.",
 };
 
@@ -374,7 +379,10 @@ test_linear (void)
     //  per byte must not grow with the length
     const char *patterns [] = { "1 ", "1.", "Kari ", "Kari Oppdiktet ", "a@", "(at)",
                                 "\xe2\x80\x8b", "\xcc\x88", "K\xd0\xb5ri ", "1\t", "A ",
-                                "Testesen-", "krise ", "født 1", "+47 ", "x" };
+                                "Testesen-", "krise ", "født 1", "+47 ", "x",
+                                "Barnehusbarnehusbarnehusbarnehusbarnehuset ",
+                                "Kari Barnehusetbarnehusetbarnehusetbarnehuset ",
+                                "kt1985 at example dot no dot ", "4 1 2 3 4 5 6 7 8 " };
     size_t np = sizeof patterns / sizeof patterns [0];
     double t8 = 0, t64 = 0;
     char *buf = malloc (64 * 1024);
