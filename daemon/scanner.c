@@ -1844,7 +1844,8 @@ family_compound (const scan_t *t, size_t ws, size_t we)
     return name_like (t, ws, dash, lex_flags (t, ws, dash));
 }
 
-//  Lexicon rules. At a capitalised word: a run of up to four capitalised
+//  Lexicon rules. A capitalised unlisted word with a surname's ending is a
+//  name alone. At a capitalised word: a run of up to four capitalised
 //  words, less a sentence-initial first word that is not name-like and
 //  less leading words that are only common words (kept when the run has
 //  an unlisted surname), is a name when it holds two or more words and
@@ -1874,8 +1875,13 @@ lex_try (scan_t *t, size_t pos, size_t we)
     while (n < 4 && name_next (t, wend [n - 1], &ws [n], &wend [n], &fl [n])
            && word_capitalised (t, ws [n]))
         n++;
-    if (n < 2)
+    //  Alone, only a capitalised word the list lacks that ends like a
+    //  surname ("Testesen", "Testesens"): no ordinary word looks so.
+    if (n < 2) {
+        if (unlisted_surname (t, pos, we, flags))
+            return emit (t, SCAN_NAME, pos, we - pos, SCAN_CONF_MEDIUM);
         return false;
+    }
     bool unlisted = false;
     for (int k = 0; k < n; k++)
         unlisted = unlisted || unlisted_surname (t, ws [k], wend [k], fl [k]);

@@ -271,6 +271,9 @@ static const char *const disguised [] = {
     "Vi møtte Mor Kari Oppdiktet i går.",
     "Vi møtte Dag Testesen i går.",
     "Vi møtte Liv Hansen i går.",
+    "Vi har snakket med Testesen om dette.",
+    "Det gjelder Testesens leilighet.",
+    "Testesen har ringt igjen.",
     "Vi møtte Lars Nils Oppdiktet i går.",
     "Vi møtte kari hansen i går.",
     "Vi har snakket med Kari|Oppdiktet om saken.",
@@ -368,6 +371,8 @@ static const char *const clean [] = {
     "Han ble dømt 03.05.2021 og sonet i 8 måneder.",
     "Neste møte er 14.05.2024.",
     "Hun har vært på Barnehuset Oslo med barna.",
+    "Prosessen tar tid, og Kvinnen er sliten.",
+    "Hun hadde en samtale med Hansen på kontoret.",
     "Saken er meldt til Politiet Oslo og til barnevernet.",
     "Vi bruker Kari som navn på henne i denne saken.",
 };
