@@ -34,7 +34,7 @@ struct _textnorm_t {
 //  ICU objects, made once. unorm2 instances are owned by ICU; the spoof
 //  checker is only used through const calls, which ICU makes thread-safe.
 
-static const UNormalizer2 *s_nfkc, *s_nfd;
+static const UNormalizer2 *s_nfkc, *s_nfd, *s_nfkc_cf;
 static USpoofChecker *s_spoof;
 static bool s_icu_ok;
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
@@ -47,6 +47,9 @@ s_icu_init (void)
     if (U_FAILURE (err))
         return;
     s_nfd = unorm2_getNFDInstance (&err);
+    if (U_FAILURE (err))
+        return;
+    s_nfkc_cf = unorm2_getNFKCCasefoldInstance (&err);
     if (U_FAILURE (err))
         return;
     s_spoof = uspoof_open (&err);
@@ -647,6 +650,40 @@ s_ascii_special (UChar32 c)
     }
 }
 
+//  One case-folded, NFKC character folded to ASCII where it has a base
+//  letter. Writes at most 8 bytes; returns how many, or -1 for a
+//  character that is no letter.
+static int
+s_fold_one (UChar32 cp, char enc [8])
+{
+    if (cp < 0x80) {
+        if (!((cp >= 'a' && cp <= 'z') || cp == '-'))
+            return 0;                   //  apostrophes, stray marks
+        enc [0] = (char) cp;
+        return 1;
+    }
+    int8_t type = u_charType (cp);
+    if (type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK
+    ||  type == U_COMBINING_SPACING_MARK || s_invisible (cp))
+        return 0;
+    const char *special = s_ascii_special (cp);
+    if (special) {
+        size_t n = strlen (special);
+        memcpy (enc, special, n);
+        return (int) n;
+    }
+    UChar d [8];
+    UErrorCode err = U_ZERO_ERROR;
+    int32_t nd = unorm2_getDecomposition (s_nfd, cp, d, 8, &err);
+    if (U_SUCCESS (err) && nd > 0 && d [0] < 0x80)
+        cp = u_tolower (d [0]);
+    if (cp >= 0x80 && !u_isalpha (cp))
+        return -1;
+    int32_t k = 0;
+    U8_APPEND_UNSAFE ((uint8_t *) enc, k, cp);
+    return k;
+}
+
 size_t
 textnorm_fold_key (const char *word, size_t len, char *out, size_t cap)
 {
@@ -659,43 +696,33 @@ textnorm_fold_key (const char *word, size_t len, char *out, size_t cap)
         pos += s_utf8_at (s, len, pos, &cp);
         if (cp < 0)
             return 0;
-        char enc [8];
-        size_t n = 0;
+        //  NFKC with Unicode case folding (full folding: ß -> ss), then
+        //  each resulting character to ASCII where it has a base letter
+        UChar src [2], dst [32];
+        int32_t ns = 0, nd;
         if (cp < 0x80) {
-            if (cp >= 'A' && cp <= 'Z')
-                cp += 32;
-            if (!((cp >= 'a' && cp <= 'z') || cp == '-'))
-                continue;               //  apostrophes, stray marks
-            enc [n++] = (char) cp;
+            dst [0] = (UChar) (cp >= 'A' && cp <= 'Z'? cp + 32: cp);
+            nd = 1;
         }
         else {
-            int8_t type = u_charType (cp);
-            if (type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK
-            ||  type == U_COMBINING_SPACING_MARK || s_invisible (cp))
-                continue;
-            cp = u_foldCase (cp, U_FOLD_CASE_DEFAULT);
-            const char *special = s_ascii_special (cp);
-            if (special) {
-                n = strlen (special);
-                memcpy (enc, special, n);
-            }
-            else {
-                UChar d [8];
-                UErrorCode err = U_ZERO_ERROR;
-                int32_t nd = unorm2_getDecomposition (s_nfd, cp, d, 8, &err);
-                if (U_SUCCESS (err) && nd > 0 && d [0] < 0x80)
-                    cp = u_tolower (d [0]);
-                if (!u_isalpha (cp) && cp >= 0x80)
-                    return 0;
-                int32_t k = 0;
-                U8_APPEND_UNSAFE ((uint8_t *) enc, k, cp);
-                n = (size_t) k;
-            }
+            U16_APPEND_UNSAFE (src, ns, cp);
+            UErrorCode err = U_ZERO_ERROR;
+            nd = unorm2_normalize (s_nfkc_cf, src, ns, dst, 32, &err);
+            if (U_FAILURE (err))
+                return 0;
         }
-        if (n >= cap - used)
-            return 0;
-        memcpy (out + used, enc, n);
-        used += n;
+        for (int32_t k = 0; k < nd; ) {
+            UChar32 c;
+            U16_NEXT (dst, k, nd, c);
+            char enc [8];
+            int n = s_fold_one (c, enc);
+            if (n < 0)
+                return 0;
+            if ((size_t) n >= cap - used)
+                return 0;
+            memcpy (out + used, enc, (size_t) n);
+            used += (size_t) n;
+        }
     }
     out [used] = '\0';
     return used;

@@ -377,6 +377,69 @@ static const char *const clean [] = {
     "Vi bruker Kari som navn på henne i denne saken.",
 };
 
+//  The normalised form of text, as a fresh string (caller frees).
+static char *
+norm_of (const char *text)
+{
+    textnorm_t *t = textnorm_new ();
+    char *out = NULL;
+    if (t && textnorm_add (t, text, strlen (text), 0) == 0)
+        out = strdup (textnorm_text (t));
+    textnorm_destroy (&t);
+    return out;
+}
+
+static bool
+norm_is (const char *text, const char *expect)
+{
+    char *got = norm_of (text);
+    bool ok = got && strcmp (got, expect) == 0;
+    if (!ok)
+        printf ("  textnorm '%s' -> '%s', expected '%s'\n", text, got? got: "(null)", expect);
+    free (got);
+    return ok;
+}
+
+static bool
+key_is (const char *word, const char *expect)
+{
+    char key [64];
+    size_t n = textnorm_fold_key (word, strlen (word), key, sizeof key);
+    bool ok = n == strlen (expect) && strcmp (key, expect) == 0;
+    if (!ok)
+        printf ("  fold key '%s' -> '%s', expected '%s'\n", word, n? key: "", expect);
+    return ok;
+}
+
+static void
+test_textnorm (void)
+{
+    CHECK (norm_is ("\xef\xbc\x90\xef\xbc\x91 \xd9\xa2\xd9\xa3 \xe0\xa5\xaa", "01 23 4"),
+           "textnorm: fullwidth, Arabic-Indic and Devanagari digits to ASCII");
+    CHECK (norm_is ("a\xe2\x80\x8b" "b\xc2\xad" "c\xef\xbb\xbf" "d\xe2\x80\x8f" "e", "abcde"),
+           "textnorm: zero-width space, soft hyphen, BOM, bidi mark removed");
+    CHECK (norm_is ("K\xd0\xb0ri \xce\x9fla", "Kari Ola"), "textnorm: Cyrillic and Greek skeletons");
+    CHECK (norm_is ("A\xcc\x8a" "se \xc3\x98" "degard", "\xc3\x85se \xc3\x98" "degard"),
+           "textnorm: decomposed diacritics composed, Norwegian letters kept");
+    CHECK (norm_is ("x(at)y[dot]no", "x@y.no") && norm_is ("x at y dot no", "x@y.no")
+        && norm_is ("vi ses at 5", "vi ses at 5"), "textnorm: (at), [dot] and spoken addresses");
+    CHECK (norm_is ("a\tb\xc2\xa0" "c\xe2\x80\x93" "d", "a b c-d"), "textnorm: spaces and dashes");
+    CHECK (norm_is ("\xff\xfe" "ok\xc3", "ok"), "textnorm: invalid UTF-8 dropped");
+    CHECK (key_is ("\xc3\x98" "deg\xc3\xa5rd", "odegard") && key_is ("ODEGARD", "odegard")
+        && key_is ("O\xcc\x88" "degard", "odegard") && key_is ("\xc3\x86s\xc3\xb8y", "aesoy")
+        && key_is ("Stra\xc3\x9f" "e", "strasse") && key_is ("\xef\xbc\xab" "ari", "kari"),
+           "textnorm: fold keys fold case, diacritics, ø/æ/å/ß and width");
+    textnorm_t *t = textnorm_new ();
+    bool mapped = t && textnorm_add (t, "ab", 2, 0) == 0 && textnorm_add_sep (t, ' ') == 0
+               && textnorm_add (t, "\xef\xbc\x91" "2", 4, 1) == 0;
+    textnorm_span_t spans [4];
+    size_t n = mapped? textnorm_map (t, 1, 4, spans, 4): 0;
+    CHECK (n == 2 && spans [0].field == 0 && spans [0].offset == 1 && spans [0].length == 1
+        && spans [1].field == 1 && spans [1].offset == 0 && spans [1].length == 4,
+           "textnorm: a span maps back to each field's original bytes");
+    textnorm_destroy (&t);
+}
+
 static void
 test_linear (void)
 {
@@ -499,6 +562,7 @@ main (void)
     CHECK (na == 1 && nb == 1 && a [0].kind == SCAN_NAME && b [0].kind == SCAN_NAME
         && a [0].offset == b [0].offset, "oracle: known and unseen full names answered alike");
 
+    test_textnorm ();
     test_linear ();
     scan_known_destroy (&known);
     namelex_destroy (&lex);
