@@ -233,6 +233,25 @@ test_refused_teach_nothing (void)
         && !strstr (alert->deliver->alert->text, "47 00"),
            "probe: the admin is alerted, without the identifiers");
     frame_free (&alert);
+    //  The admin sees every refused probe in the audit: kinds, no number.
+    Samhand__V1__Frame query = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__AuditQuery q = SAMHAND__V1__AUDIT_QUERY__INIT;
+    q.query = "export";
+    query.command_case = SAMHAND__V1__FRAME__COMMAND_AUDIT_QUERY;
+    query.audit_query = &q;
+    hclient_send (admin, &query);
+    f = hclient_expect (admin, SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY, 5000);
+    int audited = 0, paused = 0;
+    bool leak = false;
+    for (size_t i = 0; f && f->audit_reply && i < f->audit_reply->n_entries; i++) {
+        Samhand__V1__AuditEntry *e = f->audit_reply->entries [i];
+        audited += streq (e->event, "refused") && streq (e->detail, "IDENTIFIER_FOUND: phone");
+        paused += streq (e->event, "refused") && streq (e->detail, "PROBE_LIMIT");
+        leak = leak || strstr (e->detail, "47 00") != NULL;
+    }
+    CHECK (audited == 10 && paused == 1 && !leak,
+           "probe: every refused probe is in the admin's audit with its kinds, never the number");
+    frame_free (&f);
     hclient_t *coord2 = hclient_new (h, "tryggest");
     f = s_discuss (coord2, "Invented: ring 47 00 00 99.", NULL);
     CHECK (f && f->submit_result && f->submit_result->error
