@@ -1846,10 +1846,10 @@ family_compound (const scan_t *t, size_t ws, size_t we)
 
 //  Lexicon rules. A capitalised unlisted word with a surname's ending is a
 //  name alone. At a capitalised word: a run of up to four capitalised
-//  words, less a sentence-initial first word that is not name-like and
+//  words, less a sentence-initial first word that is no proper noun and
 //  less leading words that are only common words (kept when the run has
 //  an unlisted surname), is a name when it holds two or more words and
-//  one is name-like. In lower
+//  one is name-like or two are proper nouns. In lower
 //  case: two adjacent name-like words. A single word is never a name by
 //  the lexicon alone.
 static bool
@@ -1890,14 +1890,20 @@ lex_try (scan_t *t, size_t pos, size_t we)
     //  surname ("Testa Testesen"); nor is a sentence-initial word that is
     //  not name-like ("Hun", "Det").
     int k0 = 0;
-    if (sentence_initial (t, pos) && !name_like (t, pos, we, flags))
+    if (sentence_initial (t, pos) && !(flags & NAMELEX_PROPER) && !name_like (t, pos, we, flags))
         k0 = 1;
     while (!unlisted && k0 < n && fl [k0] == NAMELEX_COMMON)
         k0++;
+    //  Named: one name-like word, or two proper nouns that are also
+    //  common words ("Per Berg", "Eva Lie"): capitalised together they
+    //  are names, not words.
     bool named = false;
-    for (int k = k0; k < n; k++)
+    int proper = 0;
+    for (int k = k0; k < n; k++) {
         named = named || name_like (t, ws [k], wend [k], fl [k]);
-    if (n - k0 >= 2 && named)
+        proper += (fl [k] & NAMELEX_PROPER) != 0;
+    }
+    if (n - k0 >= 2 && (named || proper >= 2))
         return emit (t, SCAN_NAME, ws [k0], wend [n - 1] - ws [k0], SCAN_CONF_HIGH);
     return false;
 }
@@ -1931,16 +1937,40 @@ known_window (const scan_t *t, const size_t *ws, const size_t *we, int n, const 
     return rc;
 }
 
+//  The word ending at pos, after one or two spaces; false if none.
+static bool
+word_before (const scan_t *t, size_t pos, size_t *ws, size_t *we)
+{
+    size_t p = pos;
+    for (int k = 0; k < 2 && p > 0 && t->s [p - 1] == ' '; k++)
+        p--;
+    if (p == pos || !word_back (t, p, ws))
+        return false;
+    *we = p;
+    return true;
+}
+
+//  A capitalised word inside a title: "Alternativ til Vold", "Senter for
+//  Krisepsykologi" (a capitalised word, a short lower-case connector).
+static bool
+in_title (const scan_t *t, size_t ws)
+{
+    size_t cs, ce, ts, te;
+    if (!word_before (t, ws, &cs, &ce) || word_capitalised (t, cs) || ce - cs > 4)
+        return false;
+    return word_before (t, cs, &ts, &te) && word_capitalised (t, ts);
+}
+
 //  A single word of a known name that is also a common word ("Vold",
-//  "Berg") counts only capitalised and not first in a sentence: "utsatt
-//  for vold" is not about Kari Vold.
+//  "Berg", "Lie") counts only capitalised, not first in a sentence and
+//  not inside a title: "utsatt for vold" and "Alternativ til Vold" are
+//  not about Kari Vold, "snakket med Vold" is.
 static bool
 known_single_ok (const scan_t *t, size_t ws, size_t we)
 {
-    int flags = lex_flags (t, ws, we);
-    if (!(flags & NAMELEX_COMMON))
+    if (!(lex_flags (t, ws, we) & NAMELEX_COMMON))
         return true;
-    return word_capitalised (t, ws) && !sentence_initial (t, ws);
+    return word_capitalised (t, ws) && !sentence_initial (t, ws) && !in_title (t, ws);
 }
 
 //  Names the sender's own agency knows: windows of 3, 2 and 1 words,

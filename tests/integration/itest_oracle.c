@@ -350,6 +350,13 @@ test_common_word_surname (harness_t *h)
     CHECK (strstr (answer, "accepted=1") != NULL,
            "common word: a known surname that is a common word does not block the word");
     frame_free (&f);
+    f = s_discuss (coord, "Invented: hun har fått hjelp fra Alternativ til Vold.", NULL);
+    s_answer (f, answer, sizeof answer);
+    CHECK (strstr (answer, "accepted=1") != NULL,
+           "common word: nor does the capitalised word in a name of an organisation");
+    if (!strstr (answer, "accepted=1"))
+        printf ("  %s\n", answer);
+    frame_free (&f);
     f = s_discuss (coord, "Invented: har noen snakket med Vold om dette?", NULL);
     s_answer (f, answer, sizeof answer);
     CHECK (strstr (answer, "[name text") != NULL,
