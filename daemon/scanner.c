@@ -1191,7 +1191,8 @@ typedef struct {
 
 //  Between two digit groups: one to three characters of spaces, line
 //  breaks and at most one mark a reader reads through ('.', '-', '/',
-//  '_', '*', '~', '|', '+', ':', '\''). Returns its length and kind.
+//  '_', '*', '~', '|', '+', ':', '\'', '(', ')'). Returns its length and
+//  kind.
 static size_t
 chain_sep (const scan_t *t, size_t pos, char *kind)
 {
@@ -1202,7 +1203,7 @@ chain_sep (const scan_t *t, size_t pos, char *kind)
         if (c == ' ' || c == '\n')
             p++;
         else
-        if (in_set (c, ".-/_*~|+:'") && *kind == ' ') {
+        if (in_set (c, ".-/_*~|+:'()") && *kind == ' ') {
             *kind = (char) c;
             p++;
         }

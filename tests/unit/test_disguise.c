@@ -141,7 +141,7 @@ test_numbers (const char *fnr, const char *phone)
     static const char *seps [] = {
         ".", "-", " ", "\t", "\n", " - ", "/", " . ", "\xc2\xa0", "\xe2\x80\x89",
         "\xe3\x80\x80", "\xe2\x80\x93", "\xe2\x88\x92", "\xef\xbc\x8d", "\r\n",
-        "_", "*", "\xc2\xb7", "\xe2\x80\xa2", "\xe2\xa0\x80", "|", ":", " / ",
+        "_", "*", "\xc2\xb7", "\xe2\x80\xa2", "\xe2\xa0\x80", "|", ":", " / ", ") ",
     };
     static const int fnr_groups [][6] = {
         { 6, 5 }, { 2, 2, 2, 5 }, { 3, 3, 3, 2 }, { 2, 2, 2, 3, 2 }, { 4, 4, 3 }, { 6, 3, 2 },
