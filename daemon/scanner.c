@@ -1732,7 +1732,8 @@ surname_ending (const scan_t *t, size_t ws, size_t we)
 //  word without a genitive -s when the word itself is not listed. An
 //  unlisted word that ends in a common word of four letters or more after
 //  a head of three ("Barnehuset": "huset") is a compound, so a common
-//  word, unless it ends like a surname.
+//  word; for a word that ends like a surname the common word must have
+//  six letters or more ("Rettsprosessen" is a compound, "Testesen" not).
 static int
 lex_flags (const scan_t *t, size_t ws, size_t we)
 {
@@ -1745,10 +1746,20 @@ lex_flags (const scan_t *t, size_t ws, size_t we)
     int flags = namelex_lookup_key (t->lex, key, n);
     if (!flags && n >= 4 && key [n - 1] == 's')
         flags = namelex_lookup_key (t->lex, key, n - 1) & NAMELEX_PROPER;
-    if (!flags && n >= 7 && n <= 40 && !surname_ending (t, ws, we))
-        for (size_t p = 3; p + 4 <= n; p++)
-            if (namelex_lookup_key (t->lex, key + p, n - p) & NAMELEX_COMMON)
+    if (!flags && n >= 7 && n <= 40) {
+        //  a surname's genitive is judged without its -s ("Testesens")
+        size_t m = n, tail = 4;
+        if (suffix_of (t, ws, we, surname_endings) > 0)
+            tail = 6;
+        else
+        if (surname_ending (t, ws, we)) {
+            tail = 6;
+            m = n - 1;
+        }
+        for (size_t p = 3; p + tail <= m; p++)
+            if (namelex_lookup_key (t->lex, key + p, m - p) & NAMELEX_COMMON)
                 return NAMELEX_COMMON;
+    }
     return flags;
 }
 

@@ -377,6 +377,7 @@ static const char *const clean [] = {
     "Neste møte er 14.05.2024.",
     "Hun har vært på Barnehuset Oslo med barna.",
     "Prosessen tar tid, og Kvinnen er sliten.",
+    "Meldingsprosessen er treg. Barnevernsprosessen likeså.",
     "Hun hadde en samtale med Hansen på kontoret.",
     "Per i dag er det ingen nye hendelser.",
     "Dag for dag blir hun tryggere.",
