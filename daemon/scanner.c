@@ -1187,7 +1187,39 @@ typedef struct {
     size_t glen [CHAIN_MAX + 1];
     char sep [CHAIN_MAX + 1];   //  between group k and k+1: ' ', '.', '-', '/'
     size_t end;
+    bool lookalike;             //  a letter was read as a digit
 } chain_t;
+
+//  A letter a reader takes for a digit inside a number: O for 0, l and I
+//  for 1 ("O1O19O 4OO34").
+static char
+lookalike_digit (byte c)
+{
+    return c == 'O' || c == 'o'? '0': c == 'l' || c == 'I'? '1': 0;
+}
+
+//  The digit at p in a chain: a digit, or a look-alike letter after a
+//  digit of its group or (with at most two more) before a digit. 0 when
+//  none.
+static char
+chain_digit (const scan_t *t, size_t p, bool after_digit)
+{
+    if (digit_at (t, p))
+        return (char) t->s [p];
+    if (p >= t->len)
+        return 0;
+    char d = lookalike_digit (t->s [p]);
+    if (!d || after_digit)
+        return d;
+    //  at the start of a group: up to three look-alikes, then a digit
+    for (size_t q = p + 1; q < t->len && q - p <= 3; q++) {
+        if (is_digit (t->s [q]))
+            return d;
+        if (!lookalike_digit (t->s [q]))
+            return 0;
+    }
+    return 0;
+}
 
 //  Between two digit groups: one to three characters of spaces, line
 //  breaks and at most one mark a reader reads through ('.', '-', '/',
@@ -1210,7 +1242,7 @@ chain_sep (const scan_t *t, size_t pos, char *kind)
         else
             break;
     }
-    return digit_at (t, p)? p - pos: 0;
+    return chain_digit (t, p, false)? p - pos: 0;
 }
 
 static void
@@ -1220,8 +1252,11 @@ chain_read (const scan_t *t, size_t pos, chain_t *c)
     size_t p = pos;
     while (c->n <= CHAIN_MAX) {
         size_t run = 0;
-        while (digit_at (t, p) && c->n <= CHAIN_MAX) {
-            c->digits [c->n++] = (char) t->s [p++];
+        char d;
+        while (c->n <= CHAIN_MAX && (d = chain_digit (t, p, run > 0)) != 0) {
+            c->lookalike = c->lookalike || !is_digit (t->s [p]);
+            c->digits [c->n++] = d;
+            p++;
             run++;
         }
         c->glen [c->groups++] = run;
@@ -1281,8 +1316,8 @@ chain_try (scan_t *t, size_t pos)
 {
     chain_t c;
     chain_read (t, pos, &c);
-    if (c.groups < 2)
-        return false;               //  one run: the detectors above decide
+    if (c.groups < 2 && !c.lookalike)
+        return false;               //  one run of digits: the detectors above decide
     if (c.n == 11 && fnr_date_ok ((const byte *) c.digits)) {
         int conf = scanner_fnr_valid (c.digits, 11)? SCAN_CONF_HIGH: SCAN_CONF_MEDIUM;
         return emit (t, SCAN_NATIONAL_ID, pos, c.end - pos, conf);
@@ -2039,6 +2074,11 @@ scan_at (scan_t *t, size_t pos)
     if (c == 0xE2 && pos + 2 < t->len && t->s [pos + 1] == 0x80 && t->s [pos + 2] == 0xAE)
         return emit (t, SCAN_UNCHECKED, pos, 3, SCAN_CONF_HIGH);
     if (local_char_at (t, pos) && email_try (t, pos))
+        return true;
+    //  a number starting with a look-alike letter ("O1O19O 4OO34")
+    if (lookalike_digit (c) && chain_digit (t, pos, false)
+    &&  !(pos > 0 && (is_digit (t->s [pos - 1]) || is_alpha (t->s [pos - 1])))
+    &&  chain_try (t, pos))
         return true;
     if (is_digit (c) || c == '+') {
         if (pos > 0 && is_digit (t->s [pos - 1]))

@@ -201,6 +201,19 @@ test_numbers (const char *fnr, const char *phone)
     insert_at (num, 2, "\xe2\x80\x8d", zw);
     snprintf (buf, sizeof buf, "fnr %s", zw);
     must_catch (buf, false);
+    //  letters a reader takes for digits: O for 0, l and I for 1
+    const char *looks [][2] = { { "0", "O" }, { "1", "l" }, { "1", "I" }, { "0", "o" } };
+    for (size_t k = 0; k < sizeof looks / sizeof looks [0]; k++) {
+        char f2 [12], p2 [9];
+        for (int i = 0; i < 12; i++)
+            f2 [i] = fnr [i] == looks [k][0][0]? looks [k][1][0]: fnr [i];
+        for (int i = 0; i < 9; i++)
+            p2 [i] = phone [i] == looks [k][0][0]? looks [k][1][0]: phone [i];
+        snprintf (buf, sizeof buf, "Nummeret hennes er %.6s %s.", f2, f2 + 6);
+        must_catch (buf, false);
+        snprintf (buf, sizeof buf, "Ring %.3s %.2s %s i kveld.", p2, p2 + 3, p2 + 5);
+        must_catch (buf, false);
+    }
     //  split between text and question
     snprintf (buf, sizeof buf, "Hun oppga %.6s|%s, hva gjør vi?", fnr, fnr + 6);
     must_catch (buf, false);
@@ -393,6 +406,8 @@ static const char *const clean [] = {
     "Kripos er ikke involvert i denne saken.",
     "Hvordan skal vi forholde oss til Bufetat Region Øst?",
     "Mor og Far er begge bekymret.",
+    "Hun drakk 1l vann og 2 glass melk, og kjøpte 10 ol.",
+    "Rom 4O2 og 4O3 er ledige fra kl 10.",
     "Saken er meldt til Politiet Oslo og til barnevernet.",
     "Vi bruker Kari som navn på henne i denne saken.",
 };
@@ -470,7 +485,8 @@ test_linear (void)
                                 "Testesen-", "krise ", "født 1", "+47 ", "x",
                                 "Barnehusbarnehusbarnehusbarnehusbarnehuset ",
                                 "Kari Barnehusetbarnehusetbarnehusetbarnehuset ",
-                                "kt1985 at example dot no dot ", "4 1 2 3 4 5 6 7 8 " };
+                                "kt1985 at example dot no dot ", "4 1 2 3 4 5 6 7 8 ",
+                                "O1lI ", "lll1" };
     size_t np = sizeof patterns / sizeof patterns [0];
     double t8 = 0, t64 = 0;
     char *buf = malloc (64 * 1024);
