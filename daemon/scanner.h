@@ -69,7 +69,7 @@ typedef struct {
 
 #define SCAN_KEY_SIZE        32
 #define SCAN_HASH_SIZE       32
-#define SCAN_NAME_HASHES_MAX 6
+#define SCAN_NAME_HASHES_MAX 7
 #define SCAN_NAME_MAX        255    //  longest normalised name, bytes
 
 typedef struct _scan_known_t scan_known_t;
@@ -118,8 +118,9 @@ scan_known_t *scan_known_new (const uint8_t key [SCAN_KEY_SIZE]);
 void scan_known_destroy (scan_known_t **self_p);
 
 //  Adds a person's name: the full name (when 2-4 words), first + last name
-//  (when 3 or more words) and each of the first two and last two words
-//  alone (when 3 or more characters). The name is normalised as scanned
+//  (when 3 or more words), each of the first three and the last word alone
+//  (when 3 or more characters), and a mark for its first word (when 2
+//  words or more). The name is normalised as scanned
 //  text is and each word folded with textnorm_fold_key. Returns 0, or -1
 //  if nothing could be added (empty, too long, one short word).
 int scan_known_add_name (scan_known_t *self, const char *name, size_t len);
