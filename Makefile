@@ -6,7 +6,7 @@
 # make fuzz       build the libFuzzer targets with clang and run each briefly
 
 CC      ?= cc
-PKGS    := libczmq libzmq libprotobuf-c sqlite3 libcrypto
+PKGS    := libczmq libzmq libprotobuf-c sqlite3 libcrypto icu-uc icu-i18n
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Werror
 CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

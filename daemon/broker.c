@@ -245,6 +245,8 @@ s_count_outstanding (const char *node, int count, void *arg)
 
 static int
 s_load_known (broker_t *self);
+static int
+s_load_names (broker_t *self);
 
 void
 broker_recount (broker_t *self)
@@ -297,8 +299,7 @@ broker_new (config_t *config)
         goto fail;
     self->registry = registry_new (store_db (self->store));
     self->audit = audit_new (store_db (self->store));
-    self->known = scan_known_new (keys_scanner_secret (self->keys));
-    if (!self->registry || !self->audit || !self->known || s_load_known (self))
+    if (!self->registry || !self->audit || s_load_names (self) || s_load_known (self))
         goto fail;
     if (store_outbox_counts (self->store, s_count_outstanding, self)
     ||  store_meta_get_int (self->store, "expiry_checked_ms", &self->expiry_checked_ms) < 0)
@@ -336,7 +337,10 @@ broker_destroy (broker_t **self_p)
     zlistx_destroy (&self->parked);
     zhashx_destroy (&self->sessions);
     zhashx_destroy (&self->refusals);
-    scan_known_destroy (&self->known);
+    for (int agency = 0; agency < 5; agency++)
+        scan_known_destroy (&self->known [agency]);
+    namelex_destroy (&self->names);
+    zhashx_destroy (&self->probes);
     audit_destroy (&self->audit);
     registry_destroy (&self->registry);
     store_destroy (&self->store);
@@ -349,16 +353,51 @@ broker_destroy (broker_t **self_p)
 }
 
 static void
-s_add_known (const uint8_t hash [32], int kind, void *arg)
+s_probe_free (void **item)
 {
-    (void) kind;
-    scan_known_add_hash ((scan_known_t *) arg, hash);
+    free (*item);
+    *item = NULL;
 }
 
+static void
+s_add_known (int agency, const uint8_t hash [32], int kind, void *arg)
+{
+    broker_t *self = (broker_t *) arg;
+    if (kind == REGISTRY_KNOWN_NAME && agency > 0 && agency < 5)
+        scan_known_add_hash (self->known [agency], hash);
+}
+
+//  One known set per agency, each filled only from its own rows.
 static int
 s_load_known (broker_t *self)
 {
-    return registry_known_each (self->registry, s_add_known, self->known);
+    for (int agency = 0; agency < 5; agency++) {
+        self->known [agency] = scan_known_new (keys_scanner_secret (self->keys));
+        if (!self->known [agency])
+            return -1;
+    }
+    self->probes = zhashx_new ();
+    if (!self->probes)
+        return -1;
+    zhashx_set_destructor (self->probes, s_probe_free);
+    return registry_known_each (self->registry, s_add_known, self);
+}
+
+//  The scanner's word list. Fail closed: without it full names would pass.
+static int
+s_load_names (broker_t *self)
+{
+    char err [300];
+    int64_t start = zclock_mono ();
+    self->names = namelex_load (self->config->names_dict, 100000, err, sizeof err);
+    if (!self->names) {
+        zsys_error ("broker: %s", err);
+        return -1;
+    }
+    zsys_info ("broker: names dictionary %s: %zu words, %zu KiB, loaded in %lld ms",
+               self->config->names_dict, namelex_size (self->names),
+               namelex_bytes (self->names) / 1024, (long long) (zclock_mono () - start));
+    return 0;
 }
 
 //  "concern_report,alert; min urgency 2; min risk level 0" for the audit.

@@ -14,6 +14,7 @@
 #include "transport.h"
 #include "frame.h"
 #include "scanner.h"
+#include "namelex.h"
 #include "samhand.pb-c.h"
 #include "policy.h"
 
@@ -50,7 +51,11 @@ struct _broker_t {
     audit_t     *audit;
     keys_t      *keys;
     transport_t *transport;
-    scan_known_t *known;      //  keyed hashes of names/phones seen identified
+    //  Keyed hashes of the names each agency has sent, or received in an
+    //  identified view; a sender's scan consults its own agency's set only.
+    scan_known_t *known [5];  //  by Samhand__V1__Agency (0: none)
+    namelex_t   *names;       //  proper nouns and common words (names_dict)
+    zhashx_t    *probes;      //  node name -> probe_window_t (submit.c)
     zhashx_t    *sessions;    //  node name -> session_t
     zlistx_t    *replies;     //  reply_t, sent after commit
     zlistx_t    *parked;      //  transport_msg_t * over a node's budget, for the next cycle
@@ -97,6 +102,10 @@ void broker_recount (broker_t *self);
 //  submit.c
 void submit_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
                     const Samhand__V1__Frame *frame);
+//  True when every free-text field of the message passes the identifier
+//  scanner as the SENDER'S agency's scan sees it (its own known names and
+//  the lexicon; never what other agencies' messages taught the broker).
+bool submit_text_clean (broker_t *self, const node_t *sender, const Samhand__V1__Submit *submit);
 //  Derives the subject key of a submit, or resolves its case reference.
 //  Returns 1 with key, 0 if the message names nobody, -1 unknown case ref.
 int submit_subject_key (broker_t *self, const node_t *node,

@@ -321,6 +321,15 @@ config_load (const char *file, char *err, size_t errlen)
         snprintf (err, errlen, "server/cert, server/enrolled and server/store are required");
         goto done;
     }
+    //  Without its word list the scanner would pass full names: refuse to
+    //  start rather than scan less (the broker loads and checks it whole).
+    self->names_dict = s_resolve (base, zconfig_get (root, "server/names_dict",
+                                                     CONFIG_NAMES_DICT_DEFAULT));
+    if (!self->names_dict || access (self->names_dict, R_OK) != 0) {
+        snprintf (err, errlen, "server/names_dict %s cannot be read (install the wnorwegian"
+                  " package or name another word list)", self->names_dict? self->names_dict: "");
+        goto done;
+    }
     const char *log = zconfig_get (root, "server/log", "stderr");
     if (!streq (log, "stderr") && !streq (log, "syslog")) {
         snprintf (err, errlen, "server/log must be stderr or syslog, not '%s'", log);
@@ -352,6 +361,7 @@ config_apply_reload (config_t *self, const config_t *fresh)
                || s_differs (self->enrolled_dir, fresh->enrolled_dir)
                || s_differs (self->store_path, fresh->store_path)
                || s_differs (self->keys_dir, fresh->keys_dir)
+               || s_differs (self->names_dict, fresh->names_dict)
                || self->log_syslog != fresh->log_syslog || self->max_frame != fresh->max_frame
                || self->heartbeat_ms != fresh->heartbeat_ms;
     //  Copy field by field what is safe to change in flight.
@@ -386,6 +396,7 @@ config_destroy (config_t **self_p)
     free (self->enrolled_dir);
     free (self->store_path);
     free (self->keys_dir);
+    free (self->names_dict);
     free (self);
     *self_p = NULL;
 }

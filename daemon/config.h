@@ -17,6 +17,9 @@
 #define KIND_BIT_CONSENT    (1u << 31)
 #define CONFIG_ROLES        5     //  policy_role_t values
 
+//  Debian's wnorwegian word list: proper nouns and common words.
+#define CONFIG_NAMES_DICT_DEFAULT "/usr/share/dict/bokmaal"
+
 typedef struct {
     char *path;                   //  the config file itself
     char *bind;                   //  ZeroMQ endpoint to bind
@@ -24,6 +27,7 @@ typedef struct {
     char *enrolled_dir;           //  enrolled node public certificates
     char *store_path;             //  sqlite database
     char *keys_dir;               //  data keys, pseudonym secret, audit key
+    char *names_dict;             //  word list for the scanner's name rules
     bool  log_syslog;
     size_t max_frame;             //  bytes; larger bodies get TOO_LARGE
     int   inflight_window;        //  unreceipted deliveries per node
