@@ -6,10 +6,13 @@
 # make fuzz       build the libFuzzer targets with clang and run each briefly
 
 CC      ?= cc
-PKGS    := libczmq libzmq libprotobuf-c sqlite3 libcrypto
+PKGS    := libczmq libzmq libprotobuf-c sqlite3 libcrypto libsystemd
+#   The one place the version lives: VERSION, passed to every binary.
+VERSION := $(shell cat VERSION)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Werror
 CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CFLAGS  += -DSAMHAND_VERSION='"$(VERSION)"'
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 ifeq ($(SANITIZE),1)

@@ -6,6 +6,7 @@
 #include "broker_internal.h"
 #include <signal.h>
 #include "policy.h"
+#include "service.h"
 
 //  Fairness (issue 9): scanning a submit's free text costs CPU in
 //  proportion to its size, and one node pipelining large discussions must
@@ -804,6 +805,7 @@ static void
 s_reload (broker_t *self)
 {
     s_reload_requested = 0;
+    service_reloading ();
     char err [256], detail [300];
     config_t *fresh = config_load (self->config->path, err, sizeof err);
     if (!fresh) {
@@ -823,6 +825,7 @@ s_reload (broker_t *self)
         zsys_info ("broker: configuration %s", detail);
     }
     broker_audit (self, "config_reloaded", NULL, NULL, detail);
+    service_ready ("configuration reloaded");
 }
 
 int
@@ -838,6 +841,8 @@ broker_run (broker_t *self)
         { zsock_resolve (transport_socket (self->transport)), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (transport_monitor_socket (self->transport)), 0, ZMQ_POLLIN, 0 },
     };
+    //  Socket bound and store open (broker_new): systemd may start dependants.
+    service_ready ("accepting connections");
     while (!zsys_interrupted) {
         //  Frames waiting for their turn are work already in hand.
         int rc = zmq_poll (items, 2, zlistx_size (self->parked)? 0: 200);
@@ -848,7 +853,9 @@ broker_run (broker_t *self)
         if (s_reload_requested)
             s_reload (self);
         s_cycle (self);
+        service_watchdog (self->now_ms);
     }
+    service_stopping ();
     //  Stop taking work: the open transaction was committed by the last
     //  cycle; sign the head so the log's end is covered.
     self->now_ms = zclock_time ();

@@ -315,8 +315,17 @@ config_load (const char *file, char *err, size_t errlen)
     self->bind = strdup (bind);
     self->cert_path = s_resolve (base, zconfig_get (root, "server/cert", NULL));
     self->enrolled_dir = s_resolve (base, zconfig_get (root, "server/enrolled", NULL));
-    self->store_path = s_resolve (base, zconfig_get (root, "server/store", NULL));
-    self->keys_dir = s_resolve (base, zconfig_get (root, "server/keys", "keys"));
+    //  State (store, keys) resolves against state_dir, so a config in /etc
+    //  keeps its data under /var/lib; without it, beside the config (the
+    //  demo's self-contained folder).
+    const char *state = zconfig_get (root, "server/state_dir", NULL);
+    self->state_dir = state? s_resolve (base, state): strdup (base);
+    if (!self->state_dir) {
+        snprintf (err, errlen, "server/state_dir must not be empty");
+        goto done;
+    }
+    self->store_path = s_resolve (self->state_dir, zconfig_get (root, "server/store", NULL));
+    self->keys_dir = s_resolve (self->state_dir, zconfig_get (root, "server/keys", "keys"));
     if (!self->cert_path || !self->enrolled_dir || !self->store_path) {
         snprintf (err, errlen, "server/cert, server/enrolled and server/store are required");
         goto done;
@@ -386,6 +395,7 @@ config_destroy (config_t **self_p)
     free (self->enrolled_dir);
     free (self->store_path);
     free (self->keys_dir);
+    free (self->state_dir);
     free (self);
     *self_p = NULL;
 }

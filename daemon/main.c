@@ -18,7 +18,8 @@ s_usage (FILE *out)
         "       samhandd --verify-audit -c FILE  verify the audit log (offline) and exit\n"
         "       samhandd --rotate-key -c FILE    add a new data key for new data\n"
         "       samhandd --reencrypt -c FILE     re-encrypt stored data under the newest key\n"
-        "                                        (the broker must be stopped)\n");
+        "                                        (the broker must be stopped)\n"
+        "       samhandd --version               print the version and exit\n");
 }
 
 int
@@ -37,6 +38,10 @@ main (int argc, char *argv [])
             rotate = true;
         else if (streq (argv [i], "--reencrypt"))
             reencrypt = true;
+        else if (streq (argv [i], "--version")) {
+            printf ("samhandd %s\n", SAMHAND_VERSION);
+            return 0;
+        }
         else if (streq (argv [i], "-h") || streq (argv [i], "--help")) {
             s_usage (stdout);
             return 0;

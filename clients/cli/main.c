@@ -31,6 +31,7 @@ static const char *usage =
     "  -c, --config FILE    this node's settings (or set SAMHAND_CONFIG=FILE)\n"
     "  --endpoint E --broker-cert FILE --cert FILE   instead of, or over, the file\n"
     "  --wait SECONDS       how long to wait for the broker (default 5)\n"
+    "  --version            print the version and exit\n"
     "\n"
     "Exit codes: 0 done; 1 local problem (file, certificate); 2 wrong command\n"
     "line; 3 refused by the broker (the reason is printed); 4 no answer.\n"
@@ -77,6 +78,10 @@ main (int argc, char **argv)
     int first = 1;
     while (first < argc && argv [first][0] == '-' && argv [first][1]) {
         const char *arg = argv [first];
+        if (streq (arg, "--version")) {
+            printf ("samhand %s\n", SAMHAND_VERSION);
+            return EXIT_OK;
+        }
         bool flag = streq (arg, "-h") || streq (arg, "--help");
         first += flag || strchr (arg, '=')? 1: 2;
     }
