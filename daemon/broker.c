@@ -216,6 +216,14 @@ broker_new (config_t *config)
                                      config->max_frame * 4 + 4096, config->heartbeat_ms);
     if (!self->transport)
         goto fail;
+    if (config->metrics_bind) {
+        self->metrics = metrics_server_new (config->metrics_bind, err, sizeof err);
+        if (!self->metrics) {
+            zsys_error ("broker: %s", err);
+            goto fail;
+        }
+        zsys_info ("samhandd: metrics on http://%s/metrics", config->metrics_bind);
+    }
     zsys_info ("samhandd: %zu enrolled nodes, store %s, listening on %s",
                nodes_size (self->nodes), config->store_path, config->bind);
     return self;
@@ -231,6 +239,7 @@ broker_destroy (broker_t **self_p)
         return;
     broker_t *self = *self_p;
     transport_destroy (&self->transport);
+    metrics_server_destroy (&self->metrics);
     zlistx_destroy (&self->replies);
     zlistx_destroy (&self->parked);
     zhashx_destroy (&self->sessions);
@@ -518,6 +527,9 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
                             "this certificate is not enrolled (revoked, or no name/agency/role)", NULL);
         return;
     }
+    session_t *seen = broker_session (self, node->name);
+    if (seen)
+        seen->last_seen_ms = self->now_ms;
     frame_error_t err;
     Samhand__V1__Frame *frame = frame_decode (zframe_data (msg->body), zframe_size (msg->body),
                                               self->config->max_frame, &err);
@@ -556,6 +568,9 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
             break;
         case SAMHAND__V1__FRAME__COMMAND_ADMIN_COMMAND:
             dead_letters_handle (self, msg->routing_id, node, frame);
+            break;
+        case SAMHAND__V1__FRAME__COMMAND_BROKER_STATUS_QUERY:
+            health_status_handle (self, msg->routing_id, node, frame);
             break;
         default:
             break;      //  frame_decode refused everything else
@@ -643,6 +658,16 @@ s_timers (broker_t *self)
     }
 }
 
+//  Commits, and records how long the commit (its fsync) took.
+static int
+s_timed_commit (broker_t *self)
+{
+    int64_t start = zclock_usecs ();
+    int rc = store_commit (self->store);
+    metrics_hist_observe (&self->commit_latency, (zclock_usecs () - start) / 1e6);
+    return rc;
+}
+
 static void
 s_commit (broker_t *self)
 {
@@ -654,7 +679,7 @@ s_commit (broker_t *self)
         s_fail_batch (self);
     }
     else
-    if (store_commit (self->store))
+    if (s_timed_commit (self))
         s_fail_batch (self);
     else
     if (self->checkpoint_due) {
@@ -837,7 +862,7 @@ broker_run (broker_t *self)
     sigemptyset (&action.sa_mask);
     if (sigaction (SIGHUP, &action, NULL))
         zsys_warning ("broker: cannot handle SIGHUP: configuration reload disabled");
-    zmq_pollitem_t items [] = {
+    zmq_pollitem_t items [2 + METRICS_POLL_MAX] = {
         { zsock_resolve (transport_socket (self->transport)), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (transport_monitor_socket (self->transport)), 0, ZMQ_POLLIN, 0 },
     };
@@ -845,7 +870,9 @@ broker_run (broker_t *self)
     service_ready ("accepting connections");
     while (!zsys_interrupted) {
         //  Frames waiting for their turn are work already in hand.
-        int rc = zmq_poll (items, 2, zlistx_size (self->parked)? 0: 200);
+        int n_items = 2 + (int) metrics_server_poll_items (self->metrics, items + 2,
+                                                            METRICS_POLL_MAX);
+        int rc = zmq_poll (items, n_items, zlistx_size (self->parked)? 0: 200);
         if (rc < 0 && zmq_errno () != EINTR) {
             zsys_error ("broker: poll: %s", zmq_strerror (zmq_errno ()));
             break;
@@ -853,6 +880,7 @@ broker_run (broker_t *self)
         if (s_reload_requested)
             s_reload (self);
         s_cycle (self);
+        metrics_server_serve (self->metrics, health_render, self);
         service_watchdog (self->now_ms);
     }
     service_stopping ();

@@ -3,6 +3,7 @@
 #include "samhand.pb-c.h"
 #include <czmq.h>
 #include <libgen.h>
+#include "metrics.h"
 
 static const char *agency_names [] = {
     NULL, "resource_centre", "tryggest", "police_risk", "crisis_centre"
@@ -330,6 +331,15 @@ config_load (const char *file, char *err, size_t errlen)
         snprintf (err, errlen, "server/cert, server/enrolled and server/store are required");
         goto done;
     }
+    const char *metrics = zconfig_get (root, "server/metrics_bind", NULL);
+    if (metrics) {
+        char why [200];
+        if (metrics_bind_check (metrics, why, sizeof why)) {
+            snprintf (err, errlen, "server/%s", why);
+            goto done;
+        }
+        self->metrics_bind = strdup (metrics);
+    }
     const char *log = zconfig_get (root, "server/log", "stderr");
     if (!streq (log, "stderr") && !streq (log, "syslog")) {
         snprintf (err, errlen, "server/log must be stderr or syslog, not '%s'", log);
@@ -361,6 +371,7 @@ config_apply_reload (config_t *self, const config_t *fresh)
                || s_differs (self->enrolled_dir, fresh->enrolled_dir)
                || s_differs (self->store_path, fresh->store_path)
                || s_differs (self->keys_dir, fresh->keys_dir)
+               || s_differs (self->metrics_bind, fresh->metrics_bind)
                || self->log_syslog != fresh->log_syslog || self->max_frame != fresh->max_frame
                || self->heartbeat_ms != fresh->heartbeat_ms;
     //  Copy field by field what is safe to change in flight.
@@ -396,6 +407,7 @@ config_destroy (config_t **self_p)
     free (self->store_path);
     free (self->keys_dir);
     free (self->state_dir);
+    free (self->metrics_bind);
     free (self);
     *self_p = NULL;
 }

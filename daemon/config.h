@@ -27,6 +27,7 @@ typedef struct {
     char *store_path;             //  sqlite database
     char *keys_dir;               //  data keys, pseudonym secret, audit key
     char *state_dir;              //  where relative store and keys paths point
+    char *metrics_bind;           //  loopback ADDRESS:PORT for /metrics; NULL = off
     bool  log_syslog;
     size_t max_frame;             //  bytes; larger bodies get TOO_LARGE
     int   inflight_window;        //  unreceipted deliveries per node
