@@ -394,7 +394,7 @@ s_respond (client_t *c, metrics_render_fn *render, void *arg)
     const char *status = "404 Not Found", *type = "text/plain; charset=utf-8";
     char *body = NULL;
     const char *text = "not found: the metrics are at /metrics\n";
-    if (strncmp (c->buf, "GET ", 4) != 0 && strncmp (c->buf, "HEAD ", 5) != 0) {
+    if (strncmp (c->buf, "GET ", 4) != 0) {
         status = "405 Method Not Allowed";
         text = "only GET\n";
     }
