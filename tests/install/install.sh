@@ -18,8 +18,10 @@ case $B in /*) ;; *) B=$ROOT/$B ;; esac
 . "$ROOT/scripts/samhand-common.sh"
 samhand_test_begin install 120 samhand-install
 
-SAN=""
-case $B in *build-san) SAN="SANITIZE=1" ;; esac
+SAN=""; CCSAN=""
+#   A sanitizer build installs sanitized libraries: a program using them
+#   must be linked with the same runtime.
+case $B in *build-san) SAN="SANITIZE=1"; CCSAN="-fsanitize=address,undefined" ;; esac
 D=$W/dest
 VERSION=$(cat "$ROOT/VERSION")
 make -s -C "$ROOT" $SAN install PREFIX=/usr DESTDIR="$D" >"$W/make.log" 2>&1
@@ -67,14 +69,14 @@ export PKG_CONFIG_PATH=$D/usr/lib/pkgconfig
 pc () { pkg-config --define-variable=prefix="$D/usr" "$@" samhand; }
 flags=$(pc --cflags --libs 2>&1)
 result "install: pkg-config samhand resolves ($flags)"
-cc -Wall -Werror -o "$W/prog" "$W/prog.c" $flags >"$W/cc.log" 2>&1
+cc -Wall -Werror $CCSAN -o "$W/prog" "$W/prog.c" $flags >"$W/cc.log" 2>&1
 result "install: a C program compiles and links against the installed libsamhand" || cat "$W/cc.log"
 out=$(LD_LIBRARY_PATH=$D/usr/lib "$W/prog" 2>&1 | head -1)
 [ "$out" = "frame 2 bytes, protocol 1" ]; result "install: the program runs with the installed libsamhand.so.1 ($out)"
 LD_LIBRARY_PATH=$D/usr/lib ldd "$W/prog" | grep -q "libsamhand.so.1 => $D/usr/lib/libsamhand.so.1"
 result "install: the program loads libsamhand.so.1 from the installed folder"
 #   libsamhand.a itself static, its dependencies (Requires.private) shared.
-cc -Wall -Werror -o "$W/prog-static" "$W/prog.c" $(pc --cflags) "$D/usr/lib/libsamhand.a" \
+cc -Wall -Werror $CCSAN -o "$W/prog-static" "$W/prog.c" $(pc --cflags) "$D/usr/lib/libsamhand.a" \
    $(pkg-config --libs libczmq libzmq libprotobuf-c) >"$W/cc2.log" 2>&1 && "$W/prog-static" >/dev/null \
    && ! ldd "$W/prog-static" | grep -q libsamhand
 result "install: the same program links statically against libsamhand.a" || cat "$W/cc2.log"
