@@ -122,7 +122,7 @@ build-fuzz/gen/samhand.pb-c.c: proto/samhand.proto
 	@mkdir -p build-fuzz/gen
 	protoc-c --proto_path=proto --c_out=build-fuzz/gen proto/samhand.proto
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/gen/samhand.pb-c.c $(filter-out daemon/main.c,$(wildcard daemon/*.c))
-	clang -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	clang -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DSAMHAND_VERSION='"$(VERSION)"' -g -O1 -fsanitize=fuzzer,address,undefined \
 	  -Ibuild-fuzz/gen -Idaemon $(shell pkg-config --cflags $(PKGS)) -o $@ $< \
 	  build-fuzz/gen/samhand.pb-c.c $(filter-out daemon/main.c,$(wildcard daemon/*.c)) $(LDLIBS)
 fuzz:

@@ -80,6 +80,18 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ $rc -eq 0 ] && [ $ms -lt 1500 ]
 result "metrics: with an idle connection open the broker still answers and scrapes work (${ms} ms)"
 exec 7>&-
+#   A request that never ends its headers is cut off, and nothing breaks.
+"$PY" - "$MPORT" <<'PY' >"$W/long.out" 2>&1
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+try:
+    s.sendall(b"GET /" + b"a" * 5000)
+    print("closed" if s.recv(100) == b"" else "answered")
+except (ConnectionResetError, BrokenPipeError):
+    print("closed")
+PY
+[ "$(cat "$W/long.out")" = closed ] && [ "$(scrape m3 "http://127.0.0.1:$MPORT/metrics")" = 200 ]
+result "metrics: an endless request line is closed and the next scrape works ($(cat "$W/long.out"))"
 
 sam admin admin status --json >"$W/status.json" 2>"$W/status.err"
 result "metrics: samhand admin status --json answers the admin node" || cat "$W/status.err"
