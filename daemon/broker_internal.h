@@ -70,6 +70,8 @@ struct _broker_t {
     bool         batch_failed;   //  a write failed: roll the cycle back
     metrics_server_t *metrics;   //  loopback /metrics endpoint, NULL when off
     metrics_hist_t commit_latency;
+    int64_t      health_audit_seq;   //  review records counted up to here
+    int64_t      health_reviews;
 };
 
 //  The node behind a message, or NULL (logged, answered by the caller).

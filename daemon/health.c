@@ -28,18 +28,89 @@ s_file_size (const char *path, const char *suffix)
     return stat (name, &st) == 0? (int64_t) st.st_size: 0;
 }
 
-//  The entry for NAME in the list, added if new (the list has room for
-//  every enrolled node plus every outbox row, so it never overflows).
+//  The node list being built; grows as needed.
+typedef struct {
+    metrics_node_t *items;
+    size_t count, max;
+} node_list_t;
+
+//  The entry for NAME, added if new; NULL when out of memory.
 static metrics_node_t *
-s_node (metrics_node_t *list, size_t *count, const char *name)
+s_node (node_list_t *list, const char *name)
 {
-    for (size_t i = 0; i < *count; i++)
-        if (streq (list [i].node, name))
-            return &list [i];
-    metrics_node_t *n = &list [(*count)++];
+    for (size_t i = 0; i < list->count; i++)
+        if (streq (list->items [i].node, name))
+            return &list->items [i];
+    if (list->count == list->max) {
+        size_t max = list->max * 2 + 16;
+        metrics_node_t *items = (metrics_node_t *) realloc (list->items, max * sizeof *items);
+        if (!items)
+            return NULL;
+        list->items = items;
+        list->max = max;
+    }
+    metrics_node_t *n = &list->items [list->count++];
     memset (n, 0, sizeof *n);
     snprintf (n->node, sizeof n->node, "%s", name);
     return n;
+}
+
+//  Submitted time of NODE's oldest waiting delivery, 0 if none, -1 on a
+//  failed read. Outbox ids grow with insertion, so the smallest id in each
+//  waiting state is found in the (node, state, id) index without a scan.
+static int64_t
+s_oldest (sqlite3 *db, const char *node)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT o.id, m.created_ms FROM outbox o JOIN messages m"
+                            " ON m.id = o.message WHERE o.node = ?1 AND o.state = ?2"
+                            " ORDER BY o.id LIMIT 1", -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    int64_t best_id = 0, oldest = 0;
+    for (int state = OUTBOX_PENDING; state <= OUTBOX_INFLIGHT; state++) {
+        sqlite3_reset (stmt);
+        sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
+        sqlite3_bind_int (stmt, 2, state);
+        int rc = sqlite3_step (stmt);
+        if (rc == SQLITE_ROW) {
+            int64_t id = sqlite3_column_int64 (stmt, 0);
+            if (!best_id || id < best_id) {
+                best_id = id;
+                oldest = sqlite3_column_int64 (stmt, 1);
+            }
+        }
+        else
+        if (rc != SQLITE_DONE) {
+            sqlite3_finalize (stmt);
+            return -1;
+        }
+    }
+    sqlite3_finalize (stmt);
+    return oldest;
+}
+
+//  Duty-to-avert review records, counted incrementally: the audit log is
+//  append-only, so only records after the last one counted are read. Inside
+//  an open transaction (an admin's query mid-cycle) the records may yet be
+//  rolled back: they are counted for this answer but not remembered.
+static int64_t
+s_count_reviews (broker_t *self, sqlite3 *db)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT count (*), coalesce (max (seq), ?1) FROM audit"
+                            " WHERE seq > ?1 AND event = 'decided'", -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, self->health_audit_seq);
+    int64_t count = -1;
+    if (sqlite3_step (stmt) == SQLITE_ROW) {
+        count = self->health_reviews + sqlite3_column_int64 (stmt, 0);
+        if (!store_in_transaction (self->store)) {
+            self->health_reviews = count;
+            self->health_audit_seq = sqlite3_column_int64 (stmt, 1);
+        }
+    }
+    sqlite3_finalize (stmt);
+    return count;
 }
 
 //  Fills SNAP; *NODES_P gets the node list (caller frees). 0, or -1 when
@@ -51,61 +122,62 @@ health_snapshot (broker_t *self, metrics_snapshot_t *snap, metrics_node_t **node
     sqlite3 *db = store_db (self->store);
     memset (snap, 0, sizeof *snap);
     *nodes_p = NULL;
-    int64_t rows = s_count (db, "SELECT count (DISTINCT node) FROM outbox WHERE state IN (0, 1)");
     snap->dead_letters = s_count (db, "SELECT count (*) FROM outbox WHERE state = 5");
     snap->open_escalations = s_count (db, "SELECT count (*) FROM timers"
                                           " WHERE kind = 'escalate' AND fired > 0");
-    snap->reviews = s_count (db, "SELECT count (*) FROM audit WHERE event = 'decided'");
     snap->last_signature_ms = s_count (db, "SELECT coalesce (max (ts_ms), 0) FROM audit_heads");
-    if (rows < 0 || snap->dead_letters < 0 || snap->open_escalations < 0 || snap->reviews < 0
-    ||  snap->last_signature_ms < 0) {
+    snap->reviews = s_count_reviews (self, db);
+    if (snap->dead_letters < 0 || snap->open_escalations < 0 || snap->last_signature_ms < 0
+    ||  snap->reviews < 0) {
         zsys_warning ("health: cannot read the store's counts: %s", sqlite3_errmsg (db));
         return -1;
     }
-    size_t max = nodes_size (self->nodes) + (size_t) rows + zhashx_size (self->sessions) + 1;
-    metrics_node_t *list = (metrics_node_t *) calloc (max, sizeof *list);
-    if (!list)
-        return -1;
-    size_t count = 0;
-    for (size_t i = 0; i < nodes_size (self->nodes); i++)
-        s_node (list, &count, nodes_at (self->nodes, i)->name);
+    node_list_t list = { NULL, 0, 0 };
+    bool failed = false;
+    for (size_t i = 0; i < nodes_size (self->nodes) && !failed; i++)
+        failed = !s_node (&list, nodes_at (self->nodes, i)->name);
     sqlite3_stmt *stmt = NULL;
-    int rc = sqlite3_prepare_v2 (db, "SELECT o.node, count (*), min (m.created_ms) FROM outbox o"
-                                 " JOIN messages m ON m.id = o.message WHERE o.state IN (0, 1)"
-                                 " GROUP BY o.node", -1, &stmt, NULL);
-    while (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW && count < max) {
+    int rc = sqlite3_prepare_v2 (db, "SELECT node, count (*) FROM outbox WHERE state IN (0, 1)"
+                                 " GROUP BY node", -1, &stmt, NULL);
+    while (!failed && rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
         const char *name = (const char *) sqlite3_column_text (stmt, 0);
-        metrics_node_t *n = s_node (list, &count, name? name: "");
-        n->pending = sqlite3_column_int64 (stmt, 1);
-        n->oldest_ms = sqlite3_column_int64 (stmt, 2);
+        metrics_node_t *n = s_node (&list, name? name: "");
+        if (!n || (n->oldest_ms = s_oldest (db, n->node)) < 0)
+            failed = true;
+        else
+            n->pending = sqlite3_column_int64 (stmt, 1);
         rc = SQLITE_OK;
     }
     sqlite3_finalize (stmt);
-    if (rc != SQLITE_DONE && rc != SQLITE_OK) {
+    if (failed || (rc != SQLITE_DONE && rc != SQLITE_OK)) {
         zsys_warning ("health: cannot read the outbox: %s", sqlite3_errmsg (db));
-        free (list);
+        free (list.items);
         return -1;
     }
     session_t *session = (session_t *) zhashx_first (self->sessions);
-    for (; session && count < max; session = (session_t *) zhashx_next (self->sessions)) {
+    for (; session; session = (session_t *) zhashx_next (self->sessions)) {
         if (!session->routing_id && !session->last_seen_ms)
             continue;
-        metrics_node_t *n = s_node (list, &count, session->node);
+        metrics_node_t *n = s_node (&list, session->node);
+        if (!n) {
+            free (list.items);
+            return -1;
+        }
         n->connected = session->routing_id != NULL;
         n->last_seen_ms = session->last_seen_ms;
     }
     snap->now_ms = zclock_time ();
     snap->version = SAMHAND_VERSION;
     snap->mode = "single";
-    snap->nodes = list;
-    snap->n_nodes = count;
+    snap->nodes = list.items;
+    snap->n_nodes = list.count;
     snap->store_bytes = s_file_size (self->config->store_path, "")
                       + s_file_size (self->config->store_path, "-wal");
     snap->submits = self->submits;
     snap->deliveries = self->deliveries;
     snap->commits = self->commits;
     snap->commit_latency = self->commit_latency;
-    *nodes_p = list;
+    *nodes_p = list.items;
     return 0;
 }
 

@@ -47,6 +47,13 @@ sam vakt concern --subject-name "$NAME" --subject-id "$FNR" --subject-phone "$PH
     --urgency urgent --text "$TEXT" --json >"$W/submit.json" 2>"$W/submit.err"
 result "metrics: a concern is submitted (tryggest is not listening)"
 
+#   A disclosure under the duty to avert: one record for review per agency.
+sam koordinator concern --subject-name "$NAME" --subject-id "$FNR" --urgency acute \
+    --text "Invented: imminent danger tonight" --basis avert \
+    --justification "Invented: threat of killing reported tonight" --decision-maker "Invented Leder" \
+    --json >"$W/avert.json" 2>"$W/avert.err"
+result "metrics: a concern under the duty to avert is submitted" || cat "$W/avert.err"
+
 scrape () { curl -s -m 5 -o "$W/$1.body" -D "$W/$1.head" -w '%{http_code}' "${@:2}"; }
 code=$(scrape m "http://127.0.0.1:$MPORT/metrics")
 [ "$code" = 200 ] && grep -qi '^Content-Type: text/plain; version=0.0.4' "$W/m.head"
@@ -61,8 +68,10 @@ awk -v v="$(val samhand_submits_total)" 'BEGIN { exit !(v >= 1) }' \
   && awk -v v="$(val samhand_commit_duration_seconds_count)" 'BEGIN { exit !(v >= 1) }' \
   && grep -q '^samhand_commit_duration_seconds_bucket{le="+Inf"}' "$W/m.body"
 result "metrics: the submit counter and the commit latency histogram count the work"
+awk -v v="$(val samhand_duty_to_avert_reviews)" 'BEGIN { exit !(v >= 1) }'
+result "metrics: the duty-to-avert disclosure is counted for review ($(val samhand_duty_to_avert_reviews))"
 ok=1
-for secret in "$NAME" Oppdiktet "$FNR" "$PHONE" "ex-partner"; do
+for secret in "$NAME" Oppdiktet "$FNR" "$PHONE" "ex-partner" "Invented Leder" "threat of killing"; do
     grep -qF -- "$secret" "$W/m.body" && { echo "# found in the metrics: $secret"; ok=0; }
 done
 [ $ok = 1 ]; result "metrics: no name, national id, phone or text in the metrics"
@@ -98,12 +107,14 @@ result "metrics: samhand admin status --json answers the admin node" || cat "$W/
 [ "$(json "$W/status.json" "[n['pending'] >= 1 for n in r['nodes'] if n['node'] == 'tryggest'] == [True]")" = True ] \
   && [ "$(json "$W/status.json" "r['mode'] == 'single' and r['active_broker'] != '' and r['dead_letters'] == 0 and r['submits'] >= 1 and r['store_bytes'] > 0")" = True ]
 result "metrics: admin status shows tryggest's waiting delivery, the mode, the broker, the counts"
+[ "$(json "$W/status.json" "r['avert_reviews'] >= 1")" = True ]
+result "metrics: admin status counts the duty-to-avert disclosure for review"
 [ "$(json "$W/status.json" "[n['last_seen'][-1] for n in r['nodes'] if n['node'] == 'vakt'] == ['Z']")" = True ]
 result "metrics: admin status says when vakt was last seen (RFC 3339 UTC)"
 sam admin admin status >"$W/status.txt" 2>&1 && grep -q '^tryggest ' "$W/status.txt" && grep -q '^Dead letters:  0' "$W/status.txt"
 result "metrics: admin status prints a table for people"
 ok=1
-for secret in "$NAME" Oppdiktet "$FNR" "$PHONE" "ex-partner"; do
+for secret in "$NAME" Oppdiktet "$FNR" "$PHONE" "ex-partner" "Invented Leder" "threat of killing"; do
     grep -qF -- "$secret" "$W/status.json" "$W/status.txt" && ok=0
 done
 [ $ok = 1 ]; result "metrics: no personal data in admin status"
