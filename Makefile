@@ -40,7 +40,10 @@ ITEST_BIN   := $(patsubst tests/integration/%.c,$(B)/tests/%,$(ITEST_SRC))
 HARNESS_OBJ := $(B)/tests/harness.o
 
 .PHONY: all check demo bench fuzz fuzz-run clean deps install man deb
-all: $(B)/samhandd $(B)/samhand $(B)/libsamhand.a $(B)/libsamhand.so.1 $(B)/samhand.pc $(B)/samhand.service $(UNIT_BIN) $(ITEST_BIN) $(B)/bench_submit $(B)/bench_parts
+MAN_PAGES := $(B)/man/samhandd.8 $(B)/man/samhand.1 $(B)/man/samhandd.cfg.5
+#   Man pages need scdoc (scripts/install-deps.sh); `make install` insists.
+all: $(B)/samhandd $(B)/samhand $(B)/libsamhand.a $(B)/libsamhand.so.1 $(B)/samhand.pc $(B)/samhand.service \
+     $(if $(shell command -v scdoc 2>/dev/null),$(MAN_PAGES)) $(UNIT_BIN) $(ITEST_BIN) $(B)/bench_submit $(B)/bench_parts
 
 deps:
 	@scripts/install-deps.sh
@@ -157,7 +160,6 @@ SYSCONFDIR    ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 LOCALSTATEDIR ?= $(if $(filter /usr,$(PREFIX)),/var,$(PREFIX)/var)
 UNITDIR       ?= $(PREFIX)/lib/systemd/system
 SONAME        := libsamhand.so.1
-MAN_PAGES     := $(B)/man/samhandd.8 $(B)/man/samhand.1 $(B)/man/samhandd.cfg.5
 
 define subst_paths
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|g' \
