@@ -125,7 +125,12 @@ health "$CFG"
 [ $HRC -eq 0 ] && [[ $HOUT == "SAMHAND OK - "* ]] && [ "$(wc -l <"$W/health.out")" -eq 1 ]
 result "metrics: --health says OK (0) in one line while the broker runs ($HOUT)"
 
-samhand_stop
+#   A clean stop (and, in the sanitizer run, no leak or error reported).
+kill -TERM "$BROKER_PID"; rc=124
+for _ in $(seq 100); do kill -0 "$BROKER_PID" 2>/dev/null || { wait "$BROKER_PID"; rc=$?; break; }; sleep 0.1; done
+BROKER_PID=""
+[ $rc -eq 0 ] && ! grep -q "Sanitizer" "$INST/samhandd.log"
+result "metrics: the broker stops cleanly after serving metrics (status $rc)" || tail -20 "$INST/samhandd.log"
 health "$CFG"
 [ $HRC -eq 2 ]; result "metrics: --health says CRITICAL (2) once the broker stopped"
 
