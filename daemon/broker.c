@@ -6,6 +6,7 @@
 #include "broker_internal.h"
 #include <signal.h>
 #include "policy.h"
+#include "service.h"
 
 //  Fairness (issue 9): scanning a submit's free text costs CPU in
 //  proportion to its size, and one node pipelining large discussions must
@@ -318,6 +319,14 @@ broker_new (config_t *config)
                                      config->max_frame * 4 + 4096, config->heartbeat_ms);
     if (!self->transport)
         goto fail;
+    if (config->metrics_bind) {
+        self->metrics = metrics_server_new (config->metrics_bind, err, sizeof err);
+        if (!self->metrics) {
+            zsys_error ("broker: %s", err);
+            goto fail;
+        }
+        zsys_info ("samhandd: metrics on http://%s/metrics", config->metrics_bind);
+    }
     zsys_info ("samhandd: %zu enrolled nodes, store %s, listening on %s",
                nodes_size (self->nodes), config->store_path, config->bind);
     return self;
@@ -333,6 +342,7 @@ broker_destroy (broker_t **self_p)
         return;
     broker_t *self = *self_p;
     transport_destroy (&self->transport);
+    metrics_server_destroy (&self->metrics);
     zlistx_destroy (&self->replies);
     zlistx_destroy (&self->parked);
     zhashx_destroy (&self->sessions);
@@ -659,6 +669,9 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
                             "this certificate is not enrolled (revoked, or no name/agency/role)", NULL);
         return;
     }
+    session_t *seen = broker_session (self, node->name);
+    if (seen)
+        seen->last_seen_ms = self->now_ms;
     frame_error_t err;
     Samhand__V1__Frame *frame = frame_decode (zframe_data (msg->body), zframe_size (msg->body),
                                               self->config->max_frame, &err);
@@ -697,6 +710,9 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
             break;
         case SAMHAND__V1__FRAME__COMMAND_ADMIN_COMMAND:
             dead_letters_handle (self, msg->routing_id, node, frame);
+            break;
+        case SAMHAND__V1__FRAME__COMMAND_BROKER_STATUS_QUERY:
+            health_status_handle (self, msg->routing_id, node, frame);
             break;
         default:
             break;      //  frame_decode refused everything else
@@ -784,6 +800,16 @@ s_timers (broker_t *self)
     }
 }
 
+//  Commits, and records how long the commit (its fsync) took.
+static int
+s_timed_commit (broker_t *self)
+{
+    int64_t start = zclock_usecs ();
+    int rc = store_commit (self->store);
+    metrics_hist_observe (&self->commit_latency, (zclock_usecs () - start) / 1e6);
+    return rc;
+}
+
 //  A signed head, once committed, is given out to be witnessed outside
 //  the store: one info line in the log, and a push (AuditReply with the
 //  head, request_id 0) to the delivery session of every connected admin
@@ -849,7 +875,7 @@ s_commit (broker_t *self)
         s_fail_batch (self);
     }
     else
-    if (store_commit (self->store)) {
+    if (s_timed_commit (self)) {
         s_fail_batch (self);
         failed = true;
     }
@@ -1013,6 +1039,7 @@ static void
 s_reload (broker_t *self)
 {
     s_reload_requested = 0;
+    service_reloading ();
     char err [256], detail [300];
     config_t *fresh = config_load (self->config->path, err, sizeof err);
     if (!fresh) {
@@ -1032,6 +1059,7 @@ s_reload (broker_t *self)
         zsys_info ("broker: configuration %s", detail);
     }
     broker_audit (self, "config_reloaded", NULL, NULL, detail);
+    service_ready ("configuration reloaded");
 }
 
 int
@@ -1043,13 +1071,17 @@ broker_run (broker_t *self)
     sigemptyset (&action.sa_mask);
     if (sigaction (SIGHUP, &action, NULL))
         zsys_warning ("broker: cannot handle SIGHUP: configuration reload disabled");
-    zmq_pollitem_t items [] = {
+    zmq_pollitem_t items [2 + METRICS_POLL_MAX] = {
         { zsock_resolve (transport_socket (self->transport)), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (transport_monitor_socket (self->transport)), 0, ZMQ_POLLIN, 0 },
     };
+    //  Socket bound and store open (broker_new): systemd may start dependants.
+    service_ready ("accepting connections");
     while (!zsys_interrupted) {
         //  Frames waiting for their turn are work already in hand.
-        int rc = zmq_poll (items, 2, zlistx_size (self->parked)? 0: 200);
+        int n_items = 2 + (int) metrics_server_poll_items (self->metrics, items + 2,
+                                                            METRICS_POLL_MAX);
+        int rc = zmq_poll (items, n_items, zlistx_size (self->parked)? 0: 200);
         if (rc < 0 && zmq_errno () != EINTR) {
             zsys_error ("broker: poll: %s", zmq_strerror (zmq_errno ()));
             break;
@@ -1057,7 +1089,10 @@ broker_run (broker_t *self)
         if (s_reload_requested)
             s_reload (self);
         s_cycle (self);
+        metrics_server_serve (self->metrics, health_render, self);
+        service_watchdog (self->now_ms);
     }
+    service_stopping ();
     //  Stop taking work: the open transaction was committed by the last
     //  cycle; count the last refusals and sign the head so the log's end
     //  is covered.

@@ -17,6 +17,7 @@
 #include "namelex.h"
 #include "samhand.pb-c.h"
 #include "policy.h"
+#include "metrics.h"
 
 //  A node's delivery session: the connection that last sent Subscribe.
 typedef struct {
@@ -32,6 +33,7 @@ typedef struct {
     char      key [41];       //  CURVE key that subscribed (a re-keyed node ends it)
     int64_t   backlog_alert_ms;   //  when the admins were last told of its backlog
     int64_t   scan_budget;    //  bytes of submits it may still have scanned this cycle
+    int64_t   last_seen_ms;   //  last frame from the node since start (health)
 } session_t;
 
 //  A reply waiting for the cycle's commit.
@@ -76,6 +78,10 @@ struct _broker_t {
     int          lock_fd;
     uint64_t     submits, deliveries, commits;
     bool         batch_failed;   //  a write failed: roll the cycle back
+    metrics_server_t *metrics;   //  loopback /metrics endpoint, NULL when off
+    metrics_hist_t commit_latency;
+    int64_t      health_audit_seq;   //  review records counted up to here
+    int64_t      health_reviews;
 };
 
 //  The node behind a message, or NULL (logged, answered by the caller).
@@ -155,6 +161,12 @@ void admin_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
 //  hex. Only `audit reviews` opens it. Caller frees; NULL on failure.
 char *admin_review_detail (broker_t *self, const uint8_t message_id [16], const char *reason,
                            const Samhand__V1__LegalClaim *claim);
+
+//  health.c: the broker's state for operators (no personal data)
+int health_snapshot (broker_t *self, metrics_snapshot_t *snap, metrics_node_t **nodes_p);
+char *health_render (void *arg);             //  metrics_render_fn over the broker
+void health_status_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+                           const Samhand__V1__Frame *frame);
 
 //  consent.c
 void consent_handle (broker_t *self, zframe_t *routing_id, const node_t *node,

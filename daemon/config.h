@@ -1,8 +1,10 @@
 /*  config — samhandd's ZPL configuration, read once into a plain struct.
 
-    The file is czmq ZPL (see config/samhandd.cfg). Relative paths are
-    resolved against the directory of the config file so an installation
-    folder can be moved as a whole. Every value is validated here; the
+    The file is czmq ZPL (see config/samhandd.cfg). Relative paths of
+    configuration (cert, enrolled) are resolved against the directory of
+    the config file; relative paths of state (store, keys) against
+    server/state_dir, which defaults to the config file's directory (the
+    demo's self-contained folder; a packaged install sets /var/lib/samhand). Every value is validated here; the
     daemon refuses to start on anything it does not understand.          */
 #ifndef SAMHAND_CONFIG_H
 #define SAMHAND_CONFIG_H
@@ -28,6 +30,8 @@ typedef struct {
     char *store_path;             //  sqlite database
     char *keys_dir;               //  data keys, pseudonym secret, audit key
     char *names_dict;             //  word list for the scanner's name rules
+    char *state_dir;              //  where relative store and keys paths point
+    char *metrics_bind;           //  loopback ADDRESS:PORT for /metrics; NULL = off
     bool  log_syslog;
     size_t max_frame;             //  bytes; larger bodies get TOO_LARGE
     int   inflight_window;        //  unreceipted deliveries per node

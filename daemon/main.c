@@ -2,12 +2,14 @@
         samhandd -c FILE                  run in the foreground
         samhandd --check-config -c FILE   validate the config and exit
         samhandd --verify-audit -c FILE   verify the audit chain offline
+        samhandd --health -c FILE         the running broker's health, for monitoring
     main.c holds arguments, config, logging and signals; the work is in
     broker.c.                                                             */
 #include "broker.h"
 #include "config.h"
 #include "offline.h"
 #include "keyfile.h"
+#include "metrics.h"
 #include <czmq.h>
 
 //  The broker's CURVE secret is as secret as its key files: refuse to
@@ -40,7 +42,42 @@ s_usage (FILE *out)
         "                                        check that the log still holds it\n"
         "       samhandd --rotate-key -c FILE    add a new data key for new data\n"
         "       samhandd --reencrypt -c FILE     re-encrypt stored data under the newest key\n"
-        "                                        (the broker must be stopped)\n");
+        "                                        (the broker must be stopped)\n"
+        "       samhandd --health -c FILE        ask the running broker (metrics_bind) how it\n"
+        "                                        is: one line; exit 0 OK, 1 WARNING, 2 CRITICAL,\n"
+        "                                        3 UNKNOWN\n"
+        "       samhandd --version               print the version and exit\n");
+}
+
+//  --health: monitoring-plugin exit codes and exactly one line of output.
+static int
+s_health (const char *file)
+{
+    char err [256], line [400];
+    config_t *config = file? config_load (file, err, sizeof err): NULL;
+    if (!config) {
+        printf ("SAMHAND UNKNOWN - %s: %s\n", file? file: "no config (-c FILE)", file? err: "");
+        return METRICS_UNKNOWN;
+    }
+    int code;
+    if (!config->metrics_bind) {
+        snprintf (line, sizeof line, "SAMHAND UNKNOWN - %s has no server/metrics_bind:"
+                  " --health reads the broker's metrics endpoint", file);
+        code = METRICS_UNKNOWN;
+    }
+    else {
+        char *text = metrics_fetch (config->metrics_bind, 5000, err, sizeof err);
+        if (!text) {
+            snprintf (line, sizeof line, "SAMHAND CRITICAL - the broker does not answer: %s", err);
+            code = METRICS_CRITICAL;
+        }
+        else
+            code = metrics_health (text, line, sizeof line);
+        free (text);
+    }
+    printf ("%s\n", line);
+    config_destroy (&config);
+    return code;
 }
 
 int
@@ -48,7 +85,7 @@ main (int argc, char *argv [])
 {
     const char *file = getenv ("SAMHANDD_CONFIG");
     const char *witness = NULL;
-    bool check = false, verify = false, rotate = false, reencrypt = false;
+    bool check = false, verify = false, rotate = false, reencrypt = false, health = false;
     for (int i = 1; i < argc; i++) {
         if (streq (argv [i], "-c") && i + 1 < argc)
             file = argv [++i];
@@ -62,6 +99,12 @@ main (int argc, char *argv [])
             rotate = true;
         else if (streq (argv [i], "--reencrypt"))
             reencrypt = true;
+        else if (streq (argv [i], "--health"))
+            health = true;
+        else if (streq (argv [i], "--version")) {
+            printf ("samhandd %s\n", SAMHAND_VERSION);
+            return 0;
+        }
         else if (streq (argv [i], "-h") || streq (argv [i], "--help")) {
             s_usage (stdout);
             return 0;
@@ -71,6 +114,8 @@ main (int argc, char *argv [])
             return 2;
         }
     }
+    if (health)
+        return s_health (file);
     if (!file) {
         s_usage (stderr);
         return 2;
