@@ -6,6 +6,7 @@
 #include "broker_internal.h"
 #include <signal.h>
 #include "policy.h"
+#include "plan.h"
 
 static void
 s_session_free (void **item)
@@ -173,7 +174,7 @@ broker_new (config_t *config)
         zsys_error ("broker: %s", err);
         goto fail;
     }
-    if (store_workflow_init (self->store))
+    if (store_workflow_init (self->store) || store_plan_init (self->store))
         goto fail;
     self->registry = registry_new (store_db (self->store));
     self->audit = audit_new (store_db (self->store));
@@ -396,6 +397,10 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
             break;
         case SAMHAND__V1__FRAME__COMMAND_ADMIN_COMMAND:
             dead_letters_handle (self, msg->routing_id, node, frame);
+            break;
+        case SAMHAND__V1__FRAME__COMMAND_PLAN_QUERY:
+        case SAMHAND__V1__FRAME__COMMAND_PLAN_EVALUATE:
+            plan_handle (self, msg->routing_id, node, frame);
             break;
         default:
             break;      //  frame_decode refused everything else
