@@ -78,7 +78,7 @@ s_kind_lookup (const char *name)
 {
     if (streq (name, "consent"))
         return 31;
-    for (int i = 1; i < 7; i++)
+    for (int i = 1; i < CONFIG_KINDS; i++)
         if (streq (name, kind_names [i]))
             return i;
     return -1;
