@@ -494,6 +494,13 @@ s_query (query_t *q)
     char sender_name [64] = "";
     int sender_agency = 0;
     Samhand__V1__Submit *submit = s_open_revision (self, rev.message, sender_name, &sender_agency);
+    if (!submit && !rev.purged) {
+        //  Not past retention, yet unreadable: a missing key or a damaged
+        //  row. Said as it is, never shown as "nothing to see".
+        zsys_error ("plan: revision %d of a plan cannot be opened", rev.revision);
+        s_error (q, SAMHAND__V1__ERROR_CODE__INTERNAL, "the plan cannot be opened: alert the administrator");
+        return;
+    }
     //  The view is decided now, for the asking agency, under the consents
     //  in force now: a withdrawn consent takes the identified parts out of
     //  every later answer. The sender is the revision's author as
