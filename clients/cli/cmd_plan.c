@@ -3,6 +3,7 @@
     revision made from the current one), record its evaluation. The text
     rendering follows the paper form the resource centre uses.           */
 #include "cli.h"
+#include "jsonr.h"
 #include <czmq.h>
 
 #define MAX_EDITS 32
@@ -36,6 +37,10 @@ static const char *plan_help =
     "  --add-contact 'INSTANCE|NAME|ROLE|PHONE'  contact point (fields may be empty)\n"
     "  --critical TEXT               annen kritisk informasjon\n"
     "  --next-evaluation YYYY-MM-DD  --primary-contact NODE   --note TEXT\n"
+    "  --file PLAN.json  the whole plan as `plan show --json` writes it (its\n"
+    "                    \"plan\" object, or the reply itself); its \"revision\" is\n"
+    "                    the revision it was made from, so an edit of a file made\n"
+    "                    from an old revision is refused (REVISION_CONFLICT)\n"
     "evaluate   records the evaluation: --note TEXT [--next YYYY-MM-DD] (default:\n"
     "           one month ahead)\n"
     "  --json   JSON output (show, history, edit, evaluate)\n";
@@ -64,6 +69,7 @@ static const opt_spec_t plan_opts [] = {
     { "primary-contact", 0, OPT_VALUE },
     { "note", 0, OPT_VALUE },
     { "next", 0, OPT_VALUE },
+    { "file", 0, OPT_VALUE },
     { NULL, 0, OPT_FLAG }
 };
 
@@ -717,7 +723,8 @@ s_apply (const opts_t *opts, edit_t *e, Samhand__V1__RiskPlan *plan)
     const char *primary = opts_get (opts, "primary-contact");
     if (primary)
         plan->primary_contact = (char *) primary;
-    plan->note = (char *) (opts_get (opts, "note")? opts_get (opts, "note"): "");
+    if (opts_get (opts, "note"))
+        plan->note = (char *) opts_get (opts, "note");
     //  The edit's arrays replace the plan's (the plan's own stay owned by
     //  the reply frame and are freed with it, see s_edit).
     plan->measures = e->measures;
@@ -735,9 +742,312 @@ s_apply (const opts_t *opts, edit_t *e, Samhand__V1__RiskPlan *plan)
     return -1;
 }
 
+//  ---------------------------------------------------------------------
+//  edit --file: a plan as `plan show --json` writes it
+
+#define MAX_FILE_SIZE (1 << 20)
+
+typedef struct {
+    Samhand__V1__Subject subject;
+    Samhand__V1__Measure measures [MAX_EDITS];
+    char *situations [MAX_EDITS], *factors [MAX_EDITS];
+    Samhand__V1__PlanStep step_store [MAX_EDITS], *steps [MAX_EDITS];
+    Samhand__V1__PlanActivity activity_store [MAX_EDITS], *activities [MAX_EDITS];
+    Samhand__V1__ContactPoint contact_store [MAX_EDITS], *contacts [MAX_EDITS];
+    char what [200];                    //  the first mistake
+} file_t;
+
+static bool
+s_fail_at (file_t *f, const char *where, const char *what)
+{
+    if (!*f->what)
+        snprintf (f->what, sizeof f->what, "%s: %s", where, what);
+    return false;
+}
+
+//  A string member (absent or null: ""), or false with the mistake noted.
+static bool
+s_text (file_t *f, const jsonr_t *object, const char *key, char **out)
+{
+    const jsonr_t *v = jsonr_get (object, key);
+    if (!v || v->type == JSONR_NULL)
+        *out = (char *) "";
+    else
+    if (v->type == JSONR_STRING)
+        *out = v->string;
+    else
+        return s_fail_at (f, key, "must be a string");
+    return true;
+}
+
+//  An enum member by its CLI name (absent, null or "": 0).
+static bool
+s_enum (file_t *f, const jsonr_t *object, const char *key, int (*from_name) (const char *),
+        int *out)
+{
+    char *text;
+    if (!s_text (f, object, key, &text))
+        return false;
+    *out = *text? from_name (text): 0;
+    return *out >= 0 || s_fail_at (f, key, "not a known name");
+}
+
+//  Every key of OBJECT must be in KNOWN (a typo must not drop a part).
+static bool
+s_known_keys (file_t *f, const jsonr_t *object, const char *where, const char *const *known)
+{
+    for (size_t i = 0; i < object->count; i++) {
+        bool ok = false;
+        for (const char *const *k = known; *k && !ok; k++)
+            ok = strcmp (*k, object->keys [i]) == 0;
+        if (!ok) {
+            char what [120];
+            snprintf (what, sizeof what, "unknown member \"%.60s\"", object->keys [i]);
+            return s_fail_at (f, where, what);
+        }
+    }
+    return true;
+}
+
+static const jsonr_t *
+s_array (file_t *f, const jsonr_t *object, const char *key)
+{
+    const jsonr_t *v = jsonr_get (object, key);
+    if (!v || v->type == JSONR_NULL)
+        return NULL;
+    if (v->type != JSONR_ARRAY || v->count > MAX_EDITS) {
+        s_fail_at (f, key, "must be a list of at most 32");
+        return NULL;
+    }
+    return v;
+}
+
+static bool
+s_strings (file_t *f, const jsonr_t *object, const char *key, char **out, size_t *n)
+{
+    const jsonr_t *a = s_array (f, object, key);
+    *n = 0;
+    for (size_t i = 0; a && i < a->count; i++) {
+        if (a->items [i].type != JSONR_STRING)
+            return s_fail_at (f, key, "must be a list of strings");
+        out [(*n)++] = a->items [i].string;
+    }
+    return !*f->what;
+}
+
+//  Fills PLAN from the "plan" object P. Returns false with f->what set.
+static bool
+s_plan_from_file (file_t *f, const jsonr_t *p, Samhand__V1__RiskPlan *plan, uint32_t *made_from)
+{
+    static const char *const plan_keys [] = {
+        "case_ref", "subject", "revision", "base_revision", "edited_by", "edited_at", "significant",
+        "changes", "instrument", "level", "imminent", "measures", "risk_situations", "risk_factors",
+        "steps", "follow_up", "contacts", "critical_info", "next_evaluation", "primary_contact",
+        "note", NULL };
+    static const char *const subject_keys [] = {
+        "name", "national_id", "birth_date", "phone", "address", NULL };
+    static const char *const step_keys [] = { "step", "situation", "action", "responsible", NULL };
+    static const char *const activity_keys [] = { "day", "activity", "responsible", NULL };
+    static const char *const contact_keys [] = {
+        "instance", "agency", "name", "role", "phone", NULL };
+    int value;
+    if (p->type != JSONR_OBJECT || !s_known_keys (f, p, "plan", plan_keys))
+        return s_fail_at (f, "plan", "must be an object");
+    const jsonr_t *rev = jsonr_get (p, "revision");
+    *made_from = rev && rev->type == JSONR_NUMBER && rev->number >= 0 && rev->number < 1e9
+               ? (uint32_t) rev->number: 0;
+    if (!s_text (f, p, "case_ref", &plan->case_ref)
+    ||  !s_text (f, p, "instrument", &plan->instrument)
+    ||  !s_text (f, p, "critical_info", &plan->critical_info)
+    ||  !s_text (f, p, "next_evaluation", &plan->next_evaluation)
+    ||  !s_text (f, p, "primary_contact", &plan->primary_contact)
+    ||  !s_text (f, p, "note", &plan->note)
+    ||  !s_enum (f, p, "level", samhand_risk_level_from_name, &value))
+        return false;
+    plan->level = (Samhand__V1__RiskLevel) value;
+    const jsonr_t *imminent = jsonr_get (p, "imminent");
+    if (imminent && imminent->type != JSONR_BOOL && imminent->type != JSONR_NULL)
+        return s_fail_at (f, "imminent", "must be true or false");
+    plan->imminent = imminent && imminent->type == JSONR_BOOL && imminent->boolean;
+    const jsonr_t *subject = jsonr_get (p, "subject");
+    if (subject && subject->type == JSONR_OBJECT) {
+        samhand__v1__subject__init (&f->subject);
+        if (!s_known_keys (f, subject, "subject", subject_keys)
+        ||  !s_text (f, subject, "name", &f->subject.name)
+        ||  !s_text (f, subject, "national_id", &f->subject.national_id)
+        ||  !s_text (f, subject, "birth_date", &f->subject.birth_date)
+        ||  !s_text (f, subject, "phone", &f->subject.phone)
+        ||  !s_text (f, subject, "address", &f->subject.address))
+            return false;
+        plan->subject = &f->subject;
+    }
+    const jsonr_t *a = s_array (f, p, "measures");
+    for (size_t i = 0; a && i < a->count; i++) {
+        int m = a->items [i].type == JSONR_STRING? samhand_measure_from_name (a->items [i].string): -1;
+        if (m < 0)
+            return s_fail_at (f, "measures", "not a known measure");
+        f->measures [plan->n_measures++] = (Samhand__V1__Measure) m;
+    }
+    plan->measures = f->measures;
+    if (!s_strings (f, p, "risk_situations", f->situations, &plan->n_risk_situations)
+    ||  !s_strings (f, p, "risk_factors", f->factors, &plan->n_risk_factors))
+        return false;
+    plan->risk_situations = f->situations;
+    plan->risk_factors = f->factors;
+    a = s_array (f, p, "steps");
+    for (size_t i = 0; a && i < a->count; i++) {
+        const jsonr_t *o = &a->items [i];
+        Samhand__V1__PlanStep *s = &f->step_store [i];
+        samhand__v1__plan_step__init (s);
+        const jsonr_t *n = jsonr_get (o, "step");
+        if (o->type != JSONR_OBJECT || !s_known_keys (f, o, "steps", step_keys)
+        ||  !n || n->type != JSONR_NUMBER || n->number < 1 || n->number > 3)
+            return s_fail_at (f, "steps", "each is {\"step\": 1-3, \"situation\", \"action\","
+                              " \"responsible\"}");
+        s->step = (uint32_t) n->number;
+        if (!s_text (f, o, "situation", &s->situation) || !s_text (f, o, "action", &s->action)
+        ||  !s_enum (f, o, "responsible", samhand_agency_from_name, &value))
+            return false;
+        s->responsible = (Samhand__V1__Agency) value;
+        f->steps [plan->n_steps++] = s;
+    }
+    plan->steps = f->steps;
+    a = s_array (f, p, "follow_up");
+    for (size_t i = 0; a && i < a->count; i++) {
+        const jsonr_t *o = &a->items [i];
+        Samhand__V1__PlanActivity *act = &f->activity_store [i];
+        samhand__v1__plan_activity__init (act);
+        int day;
+        if (o->type != JSONR_OBJECT || !s_known_keys (f, o, "follow_up", activity_keys)
+        ||  !s_enum (f, o, "day", samhand_weekday_from_name, &day)
+        ||  !s_text (f, o, "activity", &act->activity)
+        ||  !s_enum (f, o, "responsible", samhand_agency_from_name, &value))
+            return s_fail_at (f, "follow_up", "each is {\"day\", \"activity\", \"responsible\"}");
+        act->day = (Samhand__V1__Weekday) day;
+        act->responsible = (Samhand__V1__Agency) value;
+        f->activities [plan->n_follow_up++] = act;
+    }
+    plan->follow_up = f->activities;
+    a = s_array (f, p, "contacts");
+    for (size_t i = 0; a && i < a->count; i++) {
+        const jsonr_t *o = &a->items [i];
+        Samhand__V1__ContactPoint *c = &f->contact_store [i];
+        samhand__v1__contact_point__init (c);
+        if (o->type != JSONR_OBJECT || !s_known_keys (f, o, "contacts", contact_keys)
+        ||  !s_text (f, o, "instance", &c->instance) || !s_text (f, o, "name", &c->name)
+        ||  !s_text (f, o, "role", &c->role) || !s_text (f, o, "phone", &c->phone)
+        ||  !s_enum (f, o, "agency", samhand_agency_from_name, &value))
+            return s_fail_at (f, "contacts", "each is {\"instance\", \"agency\", \"name\","
+                              " \"role\", \"phone\"}");
+        c->agency = (Samhand__V1__Agency) value;
+        f->contacts [plan->n_contacts++] = c;
+    }
+    plan->contacts = f->contacts;
+    return !*f->what;
+}
+
+//  Reads PATH into a tree. NULL after a clear message on stderr.
+static jsonr_t *
+s_read_file (const char *path)
+{
+    FILE *file = streq (path, "-")? stdin: fopen (path, "rb");
+    if (!file) {
+        fprintf (stderr, "plan: cannot read %s\n", path);
+        return NULL;
+    }
+    char *data = (char *) malloc (MAX_FILE_SIZE + 1);
+    size_t size = data? fread (data, 1, MAX_FILE_SIZE + 1, file): 0;
+    if (file != stdin)
+        fclose (file);
+    jsonr_t *tree = NULL;
+    char err [160];
+    if (!data)
+        fprintf (stderr, "plan: out of memory\n");
+    else
+    if (size > MAX_FILE_SIZE)
+        fprintf (stderr, "plan: %s is larger than 1 MB\n", path);
+    else
+    if (!(tree = jsonr_parse (data, size, err, sizeof err)))
+        fprintf (stderr, "plan: %s is not JSON: %s\n", path, err);
+    free (data);
+    return tree;
+}
+
+//  Sends PLAN as a revision made from BASE and prints the result.
+static int
+s_send_revision (cli_t *cli, samhand_client_t *client, Samhand__V1__RiskPlan *plan,
+                 uint32_t base, bool json)
+{
+    //  Never the broker's own fields: it sets them.
+    plan->base_revision = base;
+    plan->revision = 0;
+    plan->edited_by = (char *) "";
+    plan->edited_at = 0;
+    plan->significant = false;
+    plan->changes = (char *) "";
+    Samhand__V1__Submit submit = SAMHAND__V1__SUBMIT__INIT;
+    submit.body_case = SAMHAND__V1__SUBMIT__BODY_RISK_PLAN;
+    submit.risk_plan = plan;
+    Samhand__V1__Frame *reply = NULL;
+    int rc, sent = samhand_client_submit (client, &submit, cli->wait_ms, 2, &reply);
+    if (sent < 0)
+        rc = cli_no_answer (client, cli->wait_ms * 3);
+    else {
+        rc = cli_print_submit (reply, "risk_plan", json);
+        if (sent == 0 && !json)
+            printf ("revision %u (made from revision %u)\n", base + 1, base);
+        const Samhand__V1__Error *error = samhand_reply_error (reply);
+        if (error && error->code == SAMHAND__V1__ERROR_CODE__REVISION_CONFLICT)
+            fprintf (stderr, "plan: someone changed the plan meanwhile: run `plan show` and"
+                     " make your edit again on the current revision\n");
+    }
+    samhand_frame_destroy (&reply);
+    return rc;
+}
+
+static int s_apply (const opts_t *opts, edit_t *e, Samhand__V1__RiskPlan *plan);
+
+static int
+s_edit_file (cli_t *cli, samhand_client_t *client, const opts_t *opts, const char *case_ref)
+{
+    jsonr_t *tree = s_read_file (opts_get (opts, "file"));
+    if (!tree)
+        return EXIT_FAILED;
+    const jsonr_t *p = jsonr_get (tree, "plan");
+    if (!p)
+        p = tree;               //  the plan object itself
+    file_t *f = (file_t *) calloc (1, sizeof (file_t));
+    edit_t *e = (edit_t *) calloc (1, sizeof (edit_t));
+    Samhand__V1__RiskPlan plan = SAMHAND__V1__RISK_PLAN__INIT;
+    uint32_t made_from = 0;
+    int rc = EXIT_FAILED;
+    if (f && e) {
+        if (!s_plan_from_file (f, p, &plan, &made_from))
+            rc = cli_usage_error ("plan", "%s: %s", opts_get (opts, "file"), f->what);
+        else {
+            if (case_ref)
+                plan.case_ref = (char *) case_ref;
+            //  The flags apply on top of the file.
+            rc = s_apply (opts, e, &plan);
+            if (rc < 0 && !*plan.case_ref && !plan.subject)
+                rc = cli_usage_error ("plan", "the file names no case_ref or subject: give --case");
+            if (rc < 0 && !plan.level)
+                rc = cli_usage_error ("plan", "the plan needs a level");
+            if (rc < 0)
+                rc = s_send_revision (cli, client, &plan, made_from, opts_has (opts, "json"));
+        }
+    }
+    free (e);
+    free (f);
+    jsonr_free (&tree);
+    return rc;
+}
+
 static int
 s_edit (cli_t *cli, samhand_client_t *client, const opts_t *opts, const char *case_ref)
 {
+    if (opts_get (opts, "file"))
+        return s_edit_file (cli, client, opts, case_ref);
     bool json = opts_has (opts, "json");
     Samhand__V1__Frame *current = NULL;
     Samhand__V1__RiskPlan fresh = SAMHAND__V1__RISK_PLAN__INIT, *plan = &fresh;
@@ -781,13 +1091,7 @@ s_edit (cli_t *cli, samhand_client_t *client, const opts_t *opts, const char *ca
     Samhand__V1__RiskPlan saved = *plan;
     if (case_ref)
         plan->case_ref = (char *) case_ref;
-    //  Never the broker's own fields: it sets them.
-    plan->base_revision = base;
-    plan->revision = 0;
-    plan->edited_by = (char *) "";
-    plan->edited_at = 0;
-    plan->significant = false;
-    plan->changes = (char *) "";
+    plan->note = (char *) "";           //  a note belongs to one revision
     edit_t *e = (edit_t *) calloc (1, sizeof (edit_t));
     if (!e) {
         samhand_frame_destroy (&current);
@@ -796,25 +1100,8 @@ s_edit (cli_t *cli, samhand_client_t *client, const opts_t *opts, const char *ca
     rc = s_apply (opts, e, plan);
     if (rc < 0 && !plan->level)
         rc = cli_usage_error ("plan", "a new plan needs --level");
-    if (rc < 0) {
-        Samhand__V1__Submit submit = SAMHAND__V1__SUBMIT__INIT;
-        submit.body_case = SAMHAND__V1__SUBMIT__BODY_RISK_PLAN;
-        submit.risk_plan = plan;
-        Samhand__V1__Frame *reply = NULL;
-        int sent = samhand_client_submit (client, &submit, cli->wait_ms, 2, &reply);
-        if (sent < 0)
-            rc = cli_no_answer (client, cli->wait_ms * 3);
-        else {
-            rc = cli_print_submit (reply, "risk_plan", json);
-            if (sent == 0 && !json)
-                printf ("revision %u (made from revision %u)\n", base + 1, base);
-            const Samhand__V1__Error *error = samhand_reply_error (reply);
-            if (error && error->code == SAMHAND__V1__ERROR_CODE__REVISION_CONFLICT)
-                fprintf (stderr, "plan: someone changed the plan meanwhile: run `plan show` and"
-                         " make your edit again\n");
-        }
-        samhand_frame_destroy (&reply);
-    }
+    if (rc < 0)
+        rc = s_send_revision (cli, client, plan, base, json);
     if (current)
         *current->plan_reply->plan = saved;
     samhand_frame_destroy (&current);

@@ -154,6 +154,46 @@ sam politi-risk plan show --case "$PR" --json >"$W/show-pol3.json" 2>&1
 L=$(leaks "$W/show-pol3.json" STEPPOL); grep -qF STEPPOL "$W/show-pol3.json" && [ -z "$L" ]
 result "withdrawal: the identified parts are gone from what the police can query ${L:+(found: $L)}"
 
+# ------------------------------------------------------------------ edit --file
+
+#   The whole plan as JSON, edited in a file and sent back: plan show --json
+#   writes what plan edit --file reads.
+sam koordinator plan show --case "$REF" --json >"$W/p4.json" 2>"$W/p4.err"
+"$PY" -c '
+import json, sys
+r = json.load (open (sys.argv [1]))
+p = r ["plan"]
+p ["steps"].append ({"step": 3, "situation": "FILESTEP hun drar tilbake", "action": "FILESTEP samtale",
+                     "responsible": "police_risk"})
+p ["critical_info"] = "CRITICALMARK ring alltid 112 først, så vakttelefonen"
+json.dump (r, open (sys.argv [2], "w"), ensure_ascii = False)' "$W/p4.json" "$W/p4-edited.json"
+sam koordinator plan edit --case "$REF" --file "$W/p4-edited.json" --json >"$W/r5.json" 2>"$W/r5.err"
+[ $? -eq 0 ] && [ "$(json "$W/r5.json" "r['accepted']")" = "True" ]
+result "plan edit --file: the plan edited as JSON is accepted (revision 5)"
+sam vakt plan show --case "$REF" --json >"$W/show-vakt5.json" 2>&1
+for part in "$NAME" "$KARI" "$CONTACT_TEL" ACTIVITYMARK FACTORMARK SITUATIONMARK STEPRC STEPTE \
+            "så vakttelefonen" '"primary_contact":"vakt"' violence_alarm restraining_order; do
+    grep -qF -- "$part" "$W/show-vakt5.json" || { echo "  lost in the round trip: $part"; false; break; }
+done
+result "plan edit --file: nothing of the plan is lost in the round trip through JSON"
+sam politi-risk plan show --case "$PR" --json >"$W/show-pol5.json" 2>&1
+grep -qF "FILESTEP samtale" "$W/show-pol5.json" && [ -z "$(leaks "$W/show-pol5.json" STEPPOL)" ]
+result "plan edit --file: the police get the new step the file gave them, nothing else"
+sam koordinator plan edit --case "$REF" --file "$W/p4-edited.json" >"$W/r5b.out" 2>"$W/r5b.err"
+[ $? -eq 3 ] && grep -q "REVISION_CONFLICT" "$W/r5b.out" "$W/r5b.err"
+result "plan edit --file: the same file again (made from revision 4) is refused, REVISION_CONFLICT"
+"$PY" -c '
+import json, sys
+r = json.load (open (sys.argv [1])); r ["plan"] ["contacs"] = []
+json.dump (r, open (sys.argv [2], "w"))' "$W/p4.json" "$W/typo.json"
+sam koordinator plan edit --case "$REF" --file "$W/typo.json" >"$W/typo.out" 2>&1
+[ $? -eq 2 ] && grep -q "contacs" "$W/typo.out"
+result "plan edit --file: an unknown member (a typo) is refused, naming it"
+printf '{"plan": {"level": "high",}}' >"$W/bad.json"
+sam koordinator plan edit --case "$REF" --file "$W/bad.json" >"$W/bad.out" 2>&1
+[ $? -eq 1 ] && grep -q "not JSON" "$W/bad.out"
+result "plan edit --file: a file that is not JSON is refused"
+
 # ------------------------------------------------------------------ edits by others
 
 #   `plan edit` starts from the whole current plan: an agency that sees only
@@ -164,9 +204,9 @@ sam politi-risk plan edit --case "$PR" --level low >"$W/pol-edit.txt" 2>&1
 result "plan edit: refused to an agency that sees only part of the plan"
 sam koordinator plan edit --case "$REF" --note "a further edit" >/dev/null 2>&1
 sam koordinator plan history --case "$REF" --json >"$W/hist2.json" 2>&1
-[ "$(json "$W/hist2.json" "r['current_revision']")" = "5" ] \
-    && [ "$(json "$W/hist2.json" "r['revisions'][4]['significant']")" = "False" ]
-result "plan edit: a further small edit becomes revision 5, not significant"
+[ "$(json "$W/hist2.json" "r['current_revision']")" = "6" ] \
+    && [ "$(json "$W/hist2.json" "r['revisions'][5]['significant']")" = "False" ]
+result "plan edit: a further small edit becomes revision 6, not significant"
 
 stop_listeners
 echo "scenario_plan: $FAILS failed"
