@@ -712,3 +712,22 @@ plan_timer (broker_t *self, const store_timer_t *t)
                                 t->fired + 1))
         self->batch_failed = true;
 }
+
+int
+plan_retention (broker_t *self)
+{
+    int64_t keep = self->config->retention_ms [SAMHAND__V1__KIND__RISK_PLAN];
+    if (keep <= 0)
+        return 0;
+    int n = store_plan_evaluations_purge (self->store, self->now_ms - keep);
+    if (n > 0) {
+        char detail [64];
+        snprintf (detail, sizeof detail, "%d plan evaluation note%s", n, n == 1? "": "s");
+        audit_record_t record = { .event = "purged", .detail = detail };
+        if (audit_append (self->audit, &record, self->now_ms))
+            return -1;
+        zsys_info ("retention: %s purged", detail);
+    }
+    return n;
+}
+

@@ -34,6 +34,12 @@ int plan_stored (broker_t *self, int64_t message, const Samhand__V1__Submit *sub
 void plan_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
                   const Samhand__V1__Frame *frame);
 
+//  Retention (in the cycle's transaction): the notes of evaluations past
+//  the risk plan's retention are dropped and audited; a plan's revisions
+//  go with their messages (retention.c). Returns how many, or -1 (the
+//  batch must fail).
+int plan_retention (broker_t *self);
+
 //  A due plan timer (PLAN_TIMER_REVIEW or PLAN_TIMER_STATUS): reminds the
 //  coordinators and the plan's primary contact, and reschedules.
 void plan_timer (broker_t *self, const store_timer_t *timer);

@@ -278,6 +278,10 @@ int store_plan_evaluation_insert (store_t *self, const uint8_t subject_key [32],
                                   const store_plan_eval_t *eval);
 int store_plan_evaluations (store_t *self, const uint8_t subject_key [32],
                             int (*fn) (const store_plan_eval_t *eval, void *arg), void *arg);
+//  Retention: drops the sealed notes of evaluations recorded before
+//  CUTOFF_MS (the evaluation's who, when and next date stay). Returns how
+//  many, or -1.
+int store_plan_evaluations_purge (store_t *self, int64_t cutoff_ms);
 //  A message's sealed payload and sender by row: 1 found (payload NULL
 //  when purged; caller frees it), 0 no such row, -1 error.
 int store_plan_payload (store_t *self, int64_t message, uint8_t message_id [16],

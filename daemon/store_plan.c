@@ -206,6 +206,21 @@ store_plan_evaluations (store_t *self, const uint8_t subject_key [32],
 }
 
 int
+store_plan_evaluations_purge (store_t *self, int64_t cutoff_ms)
+{
+    sqlite3_stmt *stmt = s_prepare (self,
+        "UPDATE plan_evaluations SET note = NULL WHERE evaluated_at < ?1 AND note IS NOT NULL");
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, cutoff_ms);
+    int rc = sqlite3_step (stmt);
+    sqlite3_finalize (stmt);
+    if (rc != SQLITE_DONE)
+        return s_fail (self, "plan evaluations purge");
+    return sqlite3_changes (store_db (self));
+}
+
+int
 store_plan_payload (store_t *self, int64_t message, uint8_t message_id [16],
                     uint8_t **payload, size_t *size, char sender_node [64], int *sender_agency)
 {

@@ -576,6 +576,52 @@ test_overdue_after_kill (harness_t *h)
     hclient_destroy (&coord);
 }
 
+//  A second broker whose plans are kept three seconds.
+static void
+test_retention (void)
+{
+    harness_t *h = harness_new ("retention\n    risk_plan = 3s\n    check_every = 1\n");
+    CHECK (h && harness_start (h) == 0, "plan retention: a broker keeping plans 3 s starts");
+    if (!h)
+        return;
+    hclient_t *coord = hclient_new (h, "koordinator");
+    edit_t e = { .base = 0, .level = SAMHAND__V1__RISK_LEVEL__LOW };
+    Samhand__V1__Frame *f = s_edit (coord, &e);
+    char ref [64] = "";
+    if (f && f->submit_result->accepted)
+        snprintf (ref, sizeof ref, "%s", f->submit_result->case_ref);
+    frame_free (&f);
+    f = s_evaluate (coord, ref, EVAL_NOTE, NULL);
+    CHECK (*ref && f && f->plan_reply->ok, "plan retention: a plan and its evaluation recorded");
+    frame_free (&f);
+    zclock_sleep (4500);
+    f = s_query (coord, ref, true);
+    CHECK (f && f->plan_reply->ok && !f->plan_reply->plan && !s_contains (f, NAME)
+             && !s_contains (f, EVAL_NOTE) && !s_contains (f, STEP_RC),
+           "plan retention: past retention the plan's content is gone, also for its own agency");
+    frame_free (&f);
+    hclient_t *admin = hclient_new (h, "admin");
+    Samhand__V1__Frame q = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__AuditQuery aq = SAMHAND__V1__AUDIT_QUERY__INIT;
+    aq.query = "export";
+    q.command_case = SAMHAND__V1__FRAME__COMMAND_AUDIT_QUERY;
+    q.audit_query = &aq;
+    hclient_send (admin, &q);
+    f = hclient_expect (admin, SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY, 3000);
+    bool revision = false, note = false;
+    for (size_t i = 0; f && i < f->audit_reply->n_entries; i++) {
+        const Samhand__V1__AuditEntry *a = f->audit_reply->entries [i];
+        revision = revision || (streq (a->event, "purged") && strstr (a->detail, "risk_plan"));
+        note = note || (streq (a->event, "purged") && strstr (a->detail, "evaluation note"));
+    }
+    CHECK (revision && note, "plan retention: the revision's and the evaluation note's purge are audited");
+    frame_free (&f);
+    hclient_destroy (&admin);
+    hclient_destroy (&coord);
+    CHECK (harness_stop (h, SIGTERM) == 0, "plan retention: clean stop");
+    harness_destroy (&h);
+}
+
 int
 main (void)
 {
@@ -593,5 +639,6 @@ main (void)
     test_overdue_after_kill (h);
     CHECK (harness_stop (h, SIGTERM) == 0, "clean stop");
     harness_destroy (&h);
+    test_retention ();
     return TEST_DONE ();
 }
