@@ -683,6 +683,14 @@ plan_timer (broker_t *self, const store_timer_t *t)
 {
     char sender [64], ref [CRYPTO_CASE_REF_LEN] = "", text [200];
     int agency = 0;
+    //  A plan past retention is no longer followed up here: its timers end.
+    store_plan_rev_t current;
+    if (t->key_size == 32 && store_plan_current (self->store, t->key, &current) == 1
+    &&  current.purged) {
+        if (store_timer_reschedule (self->store, t->id, -1, 0))
+            self->batch_failed = true;
+        return;
+    }
     Samhand__V1__Submit *submit = t->key_size == 32
                                 ? s_open_revision (self, t->message, sender, &agency): NULL;
     if (t->key_size == 32)

@@ -580,12 +580,14 @@ test_overdue_after_kill (harness_t *h)
 static void
 test_retention (void)
 {
-    harness_t *h = harness_new ("retention\n    risk_plan = 3s\n    check_every = 1\n");
+    harness_t *h = harness_new ("retention\n    risk_plan = 3s\n    check_every = 1\n"
+                                "workflow\n    status_every = 2s\n");
     CHECK (h && harness_start (h) == 0, "plan retention: a broker keeping plans 3 s starts");
     if (!h)
         return;
-    hclient_t *coord = hclient_new (h, "koordinator");
-    edit_t e = { .base = 0, .level = SAMHAND__V1__RISK_LEVEL__LOW };
+    hclient_t *coord = hclient_listener (h, "koordinator");
+    hclient_t *vakt = hclient_listener (h, "vakt");
+    edit_t e = { .base = 0, .level = SAMHAND__V1__RISK_LEVEL__LOW, .primary_contact = "vakt" };
     Samhand__V1__Frame *f = s_edit (coord, &e);
     char ref [64] = "";
     if (f && f->submit_result->accepted)
@@ -594,7 +596,25 @@ test_retention (void)
     f = s_evaluate (coord, ref, EVAL_NOTE, NULL);
     CHECK (*ref && f && f->plan_reply->ok, "plan retention: a plan and its evaluation recorded");
     frame_free (&f);
-    zclock_sleep (4500);
+    //  The weekly status (here every 2 s): nobody sent one, so the
+    //  coordinator and the primary contact are reminded.
+    bool coord_told = false, vakt_told = false;
+    int64_t deadline = zclock_mono () + 4500;
+    while (zclock_mono () < deadline) {
+        hclient_t *clients [2] = { coord, vakt };
+        for (int i = 0; i < 2; i++) {
+            f = hclient_expect (clients [i], SAMHAND__V1__FRAME__COMMAND_DELIVER, 100);
+            if (!f)
+                continue;
+            hclient_receipt (clients [i], f->deliver->delivery_id, 1);
+            if (f->deliver->alert && streq (f->deliver->alert->type, "plan_status_due"))
+                *(i? &vakt_told: &coord_told) = true;
+            frame_free (&f);
+        }
+    }
+    CHECK (coord_told && vakt_told, "plan: no weekly status reminds the coordinator and the primary"
+           " contact");
+    hclient_destroy (&vakt);
     f = s_query (coord, ref, true);
     CHECK (f && f->plan_reply->ok && !f->plan_reply->plan && !s_contains (f, NAME)
              && !s_contains (f, EVAL_NOTE) && !s_contains (f, STEP_RC),
