@@ -208,6 +208,10 @@ sam koordinator plan history --case "$REF" --json >"$W/hist2.json" 2>&1
     && [ "$(json "$W/hist2.json" "r['revisions'][5]['significant']")" = "False" ]
 result "plan edit: a further small edit becomes revision 6, not significant"
 
+sam tryggest inbox --all >"$W/te-inbox.txt" 2>&1
+grep -q "plan revision 4, significant" "$W/te-inbox.txt" && [ -z "$(leaks "$W/te-inbox.txt")" ]
+result "inbox: TryggEst's inbox lists the plan revisions by what changed, nothing of the plan's texts"
+
 stop_listeners
 echo "scenario_plan: $FAILS failed"
 [ "$FAILS" -eq 0 ]
