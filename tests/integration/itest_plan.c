@@ -470,6 +470,18 @@ test_consent (harness_t *h)
            "plan query with consent: still no contacts, weekly plan, factors or free text");
     frame_free (&f);
 
+    //  A revision the police (offline) are to get on the consent waits ...
+    edit_t e = { .base = 5, .case_ref = rc_ref, .level = SAMHAND__V1__RISK_LEVEL__HIGH,
+                 .note = "while the police are offline" };
+    f = s_edit (coord, &e);
+    const Samhand__V1__AgencyDecision *pd = NULL;
+    for (size_t i = 0; f && i < f->submit_result->n_decisions; i++)
+        if (f->submit_result->decisions [i]->agency == SAMHAND__V1__AGENCY__POLICE_RISK)
+            pd = f->submit_result->decisions [i];
+    CHECK (f && f->submit_result->accepted && pd && pd->view == SAMHAND__V1__VIEW__IDENTIFIED
+             && pd->nodes == 1, "plan: revision 6 is decided identified for the police on the consent");
+    frame_free (&f);
+
     Samhand__V1__Frame wframe = SAMHAND__V1__FRAME__INIT;
     Samhand__V1__ConsentWithdraw w = SAMHAND__V1__CONSENT_WITHDRAW__INIT;
     w.consent_id = consent_id;
@@ -478,7 +490,24 @@ test_consent (harness_t *h)
     hclient_send (coord, &wframe);
     f = hclient_expect (coord, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY, 3000);
     CHECK (f && f->consent_reply->ok, "plan: the consent is withdrawn");
+    CHECK (f && f->consent_reply->redecided >= 1,
+           "plan: ... and the waiting plan delivery is decided again at once");
     frame_free (&f);
+    //  ... and reaches them, when they come back, without her identity.
+    hclient_t *listener = hclient_new (h, "politi-risk");
+    f = hclient_subscribe (listener, 3000);
+    frame_free (&f);
+    //  (revisions it had not receipted before going offline come first)
+    f = s_next_plan (listener, 3000);
+    while (f && f->deliver->risk_plan->revision < 6) {
+        frame_free (&f);
+        f = s_next_plan (listener, 3000);
+    }
+    const char *gone = s_leak (f, NULL);
+    CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__PSEUDONYMISED && f->deliver->risk_plan->revision == 6
+             && !gone, "plan: the waiting revision reaches the police pseudonymised after the withdrawal");
+    frame_free (&f);
+    hclient_destroy (&listener);
     f = s_query (police, pr_ref, false);
     const char *leak = s_leak (f, NULL);
     CHECK (f && f->plan_reply->view == SAMHAND__V1__VIEW__PSEUDONYMISED && !leak
@@ -517,7 +546,7 @@ test_evaluation (harness_t *h)
     frame_free (&f);
     f = s_query (police, pr_ref, true);
     CHECK (f && f->plan_reply->n_evaluations == 1 && !s_contains (f, EVAL_NOTE)
-             && f->plan_reply->n_revisions == 5,
+             && f->plan_reply->n_revisions == 6,
            "plan history: the police see when it was evaluated, never the note");
     frame_free (&f);
     hclient_destroy (&police);
@@ -529,10 +558,10 @@ test_overdue_after_kill (harness_t *h)
 {
     hclient_t *coord = hclient_new (h, "koordinator");
     //  The duty operator is the plan's primary contact.
-    edit_t e = { .base = 5, .case_ref = rc_ref, .level = SAMHAND__V1__RISK_LEVEL__HIGH,
+    edit_t e = { .base = 6, .case_ref = rc_ref, .level = SAMHAND__V1__RISK_LEVEL__HIGH,
                  .primary_contact = "vakt" };
     Samhand__V1__Frame *f = s_edit (coord, &e);
-    CHECK (f && f->submit_result->accepted, "plan: revision 6 names the primary contact");
+    CHECK (f && f->submit_result->accepted, "plan: revision 7 names the primary contact");
     frame_free (&f);
     time_t soon = time (NULL) + 3;
     struct tm tm;
