@@ -33,6 +33,7 @@ s_parked_free (void **item)
         *item = NULL;
     }
 }
+#include "plan.h"
 
 static void
 s_session_free (void **item)
@@ -296,7 +297,7 @@ broker_new (config_t *config)
         zsys_error ("broker: %s", err);
         goto fail;
     }
-    if (store_workflow_init (self->store))
+    if (store_workflow_init (self->store) || store_plan_init (self->store))
         goto fail;
     self->registry = registry_new (store_db (self->store));
     self->audit = audit_new (store_db (self->store));
@@ -713,6 +714,10 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
             break;
         case SAMHAND__V1__FRAME__COMMAND_BROKER_STATUS_QUERY:
             health_status_handle (self, msg->routing_id, node, frame);
+            break;
+        case SAMHAND__V1__FRAME__COMMAND_PLAN_QUERY:
+        case SAMHAND__V1__FRAME__COMMAND_PLAN_EVALUATE:
+            plan_handle (self, msg->routing_id, node, frame);
             break;
         default:
             break;      //  frame_decode refused everything else

@@ -10,7 +10,7 @@ static const char *agency_names [] = {
 };
 static const char *kind_names [] = {
     NULL, "concern_report", "risk_change", "case_discussion", "case_status",
-    "consent_notice", "alert"
+    "consent_notice", "alert", "risk_plan"
 };
 static const char *role_names [] = {
     NULL, "duty_operator", "coordinator", "team", "admin"
@@ -34,7 +34,7 @@ config_agency_name (int agency)
 const char *
 config_kind_name (int kind)
 {
-    return kind > 0 && kind < 7? kind_names [kind]: "unknown";
+    return kind > 0 && kind < 8? kind_names [kind]: "unknown";
 }
 
 int
@@ -79,7 +79,7 @@ s_kind_lookup (const char *name)
 {
     if (streq (name, "consent"))
         return 31;
-    for (int i = 1; i < 7; i++)
+    for (int i = 1; i < CONFIG_KINDS; i++)
         if (streq (name, kind_names [i]))
             return i;
     return -1;
@@ -135,17 +135,18 @@ static const char *default_routes [CONFIG_KINDS] = {
     "resource_centre,tryggest,police_risk,crisis_centre",
     "resource_centre,tryggest,police_risk,crisis_centre",
     "resource_centre",
-    NULL, NULL, NULL
+    NULL, NULL,
+    "resource_centre,tryggest,police_risk,crisis_centre"
 };
 static const char *default_role_kinds [CONFIG_ROLES] = {
     NULL, "concern_report",
-    "concern_report,risk_change,case_discussion,case_status,consent",
+    "concern_report,risk_change,case_discussion,case_status,consent,risk_plan",
     "concern_report,case_discussion,case_status", ""
 };
 static const char *default_role_subs [CONFIG_ROLES] = {
-    NULL, "concern_report,risk_change,alert",     //  the duty phone must know the current risk
-    "concern_report,risk_change,case_discussion,case_status,consent_notice,alert",
-    "concern_report,risk_change,case_discussion,consent_notice,alert", "alert"
+    NULL, "concern_report,risk_change,alert,risk_plan",     //  the duty phone must know the current risk
+    "concern_report,risk_change,case_discussion,case_status,consent_notice,alert,risk_plan",
+    "concern_report,risk_change,case_discussion,consent_notice,alert,risk_plan", "alert"
 };
 
 static int
@@ -212,7 +213,7 @@ static int
 s_load_retention (config_t *self, zconfig_t *root, char *err, size_t errlen)
 {
     static const char *defaults [CONFIG_KINDS] = {
-        NULL, "365d", "365d", "30d", "365d", "365d", "90d", NULL };
+        NULL, "365d", "365d", "30d", "365d", "365d", "90d", "365d" };
     for (int kind = 1; kind < CONFIG_KINDS; kind++) {
         if (!defaults [kind])
             continue;
@@ -248,7 +249,7 @@ static int
 s_load_workflow (config_t *self, zconfig_t *root, char *err, size_t errlen)
 {
     static const char *ttl [CONFIG_KINDS] = {
-        NULL, "7d", "30d", "14d", "14d", "30d", "2d", NULL };
+        NULL, "7d", "30d", "14d", "14d", "30d", "2d", "30d" };
     for (int kind = 1; kind < CONFIG_KINDS; kind++) {
         if (!ttl [kind])
             continue;

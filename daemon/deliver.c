@@ -66,6 +66,10 @@ s_attach_body (Samhand__V1__Deliver *out, Samhand__V1__Submit *submit)
             out->body_case = SAMHAND__V1__DELIVER__BODY_CASE_STATUS;
             out->case_status = submit->case_status;
             break;
+        case SAMHAND__V1__SUBMIT__BODY_RISK_PLAN:
+            out->body_case = SAMHAND__V1__DELIVER__BODY_RISK_PLAN;
+            out->risk_plan = submit->risk_plan;
+            break;
         default:
             break;
     }
@@ -106,6 +110,7 @@ s_build (broker_t *self, entry_t *e, size_t *size)
         decision.rule = e->d.rule;
         decision.legal_basis = e->d.basis;
         decision.classes_allowed = e->d.classes;
+        decision.recipient = (Samhand__V1__Agency) e->d.agency;
         if (submit && redact_apply (submit, &decision, case_ref) == 0)
             s_attach_body (&deliver, submit);
         else

@@ -47,7 +47,8 @@ s_string_limit (const ProtobufCFieldDescriptor *field)
 {
     const char *name = field->name;
     if (!strcmp (name, "text") || !strcmp (name, "question")
-    ||  !strcmp (name, "justification") || !strcmp (name, "not_informed_reason"))
+    ||  !strcmp (name, "justification") || !strcmp (name, "not_informed_reason")
+    ||  !strcmp (name, "critical_info") || !strcmp (name, "note"))
         return FRAME_MAX_TEXT;
     return FRAME_MAX_STRING;
 }
@@ -230,6 +231,20 @@ static const format_t s_formats [] = {
       "a case reference the broker gave your agency, e.g. RC-7KQ4-M2XD-9FHA" },
     { &samhand__v1__audit_query__descriptor, "case_ref", s_case_ref,
       "a case reference the broker gave your agency, e.g. RC-7KQ4-M2XD-9FHA" },
+    { &samhand__v1__risk_plan__descriptor, "case_ref", s_case_ref,
+      "a case reference the broker gave your agency, e.g. RC-7KQ4-M2XD-9FHA" },
+    { &samhand__v1__risk_plan__descriptor, "instrument", frame_instrument_valid,
+      "one of SARA-V3, SARA:SV, B-SAFER, PATRIARK, SAM, DASH, ODARA (or empty)" },
+    { &samhand__v1__risk_plan__descriptor, "next_evaluation", s_review_by,
+      "a real date written YYYY-MM-DD (or YYYY-MM-DDTHH:MM:SSZ)" },
+    { &samhand__v1__contact_point__descriptor, "phone", s_phone,
+      "a phone number: 8 to 15 digits, an optional leading +, spaces, -, . or ( )" },
+    { &samhand__v1__plan_query__descriptor, "case_ref", s_case_ref,
+      "a case reference the broker gave your agency, e.g. RC-7KQ4-M2XD-9FHA" },
+    { &samhand__v1__plan_evaluate__descriptor, "case_ref", s_case_ref,
+      "a case reference the broker gave your agency, e.g. RC-7KQ4-M2XD-9FHA" },
+    { &samhand__v1__plan_evaluate__descriptor, "next_date", s_review_by,
+      "a real date written YYYY-MM-DD (or YYYY-MM-DDTHH:MM:SSZ)" },
     { &samhand__v1__submit__descriptor, "purpose", s_purpose,
       "a purpose word such as follow_up or risk_management" },
     { &samhand__v1__consent_grant__descriptor, "purposes", s_purpose,
@@ -380,6 +395,20 @@ s_check_submit (const Samhand__V1__Submit *submit, frame_error_t *err)
                 return s_fail (err, SAMHAND__V1__ERROR_CODE__MISSING_FIELD,
                                "a case status needs a case reference and a text");
             break;
+        case SAMHAND__V1__SUBMIT__BODY_RISK_PLAN: {
+            const Samhand__V1__RiskPlan *plan = submit->risk_plan;
+            if (!*plan->case_ref && !plan->subject)
+                return s_fail (err, SAMHAND__V1__ERROR_CODE__MISSING_FIELD,
+                               "a risk plan needs a case reference or a subject");
+            if (!plan->level)
+                return s_fail (err, SAMHAND__V1__ERROR_CODE__MISSING_FIELD,
+                               "a risk plan needs a level");
+            for (size_t i = 0; i < plan->n_steps; i++)
+                if (plan->steps [i]->step < 1 || plan->steps [i]->step > 3)
+                    return s_fail (err, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
+                                   "field step must be 1, 2 or 3 (trinn 1-3)");
+            break;
+        }
         default:
             return s_fail (err, SAMHAND__V1__ERROR_CODE__MISSING_FIELD,
                            "submit has no message body");
@@ -428,6 +457,16 @@ s_check_command (const Samhand__V1__Frame *frame, frame_error_t *err)
             if (!*frame->consent_withdraw->consent_id)
                 return s_fail (err, SAMHAND__V1__ERROR_CODE__MISSING_FIELD,
                                "withdraw needs a consent_id");
+            return 0;
+        case SAMHAND__V1__FRAME__COMMAND_PLAN_QUERY:
+            if (!*frame->plan_query->case_ref)
+                return s_fail (err, SAMHAND__V1__ERROR_CODE__MISSING_FIELD,
+                               "a plan query needs a case reference");
+            return 0;
+        case SAMHAND__V1__FRAME__COMMAND_PLAN_EVALUATE:
+            if (!*frame->plan_evaluate->case_ref)
+                return s_fail (err, SAMHAND__V1__ERROR_CODE__MISSING_FIELD,
+                               "a plan evaluation needs a case reference");
             return 0;
         case SAMHAND__V1__FRAME__COMMAND__NOT_SET:
             return s_fail (err, SAMHAND__V1__ERROR_CODE__MISSING_FIELD, "frame has no command");

@@ -238,7 +238,7 @@ s_consent (const policy_input_t *in)
 static const char *
 s_unknown (const policy_input_t *in)
 {
-    if (!s_between ((unsigned) in->kind, K (CONCERN_REPORT), K (ALERT)))
+    if (!s_between ((unsigned) in->kind, K (CONCERN_REPORT), K (RISK_PLAN)))
         return "unknown message kind";
     if (!s_between ((unsigned) in->recipient, A (RESOURCE_CENTRE), A (CRISIS_CENTRE)))
         return "unknown recipient agency";
@@ -320,11 +320,24 @@ s_step (const policy_step_t *step, const policy_input_t *in, policy_decision_t *
 //  ---------------------------------------------------------------------
 //  Public API
 
+static void s_decide (const policy_input_t *in, policy_decision_t *out);
+
 void
 policy_decide (const policy_input_t *in, policy_decision_t *out)
 {
     if (!out)
         return;
+    s_decide (in, out);
+    //  Only a known recipient is named: the redactor keeps a plan's steps
+    //  for it alone, so a guess here would hand one agency another's steps.
+    out->recipient = in && s_between ((unsigned) in->recipient, A (RESOURCE_CENTRE),
+                                      A (CRISIS_CENTRE))
+                   ? in->recipient: A (AGENCY_UNSPECIFIED);
+}
+
+static void
+s_decide (const policy_input_t *in, policy_decision_t *out)
+{
     if (!in) {
         s_deny (out, "no input");
         return;

@@ -34,7 +34,8 @@ typedef enum {
 #define POLICY_CLASSES_ALL    (POLICY_CLASS (IDENTITY) | POLICY_CLASS (CONTACT) \
                              | POLICY_CLASS (ADDRESS) | POLICY_CLASS (RISK_LEVEL_CLASS) \
                              | POLICY_CLASS (RISK_FACTORS) | POLICY_CLASS (HEALTH) \
-                             | POLICY_CLASS (FREE_TEXT))
+                             | POLICY_CLASS (FREE_TEXT) | POLICY_CLASS (PLAN_STEPS) \
+                             | POLICY_CLASS (CONTACT_POINTS) | POLICY_CLASS (FOLLOW_UP))
 //  What a pseudonymised view never carries: direct identifiers and free
 //  text (which nobody has scanned for identifiers).
 //  Direct identifiers: never in a pseudonymised view. Free text may be,
@@ -42,9 +43,13 @@ typedef enum {
 #define POLICY_CLASSES_DIRECT (POLICY_CLASS (IDENTITY) | POLICY_CLASS (CONTACT) \
                              | POLICY_CLASS (ADDRESS))
 //  Never in a pseudonymised view: direct identifiers, and risk factors
-//  (free text written per person that nobody scans).
+//  (free text written per person that nobody scans); of a risk plan, the
+//  contact points (names and phones of her network) and the weekly
+//  follow-up (where she is, when). A plan's steps may be, but only the
+//  recipient's own and only when they passed the scanner (redact.h).
 #define POLICY_CLASSES_NOT_PSEUDONYMOUS (POLICY_CLASSES_DIRECT | POLICY_CLASS (RISK_FACTORS) \
-                                       | POLICY_CLASS (HEALTH))
+                                       | POLICY_CLASS (HEALTH) | POLICY_CLASS (CONTACT_POINTS) \
+                                       | POLICY_CLASS (FOLLOW_UP))
 #define POLICY_CLASSES_IDENTIFYING (POLICY_CLASS (IDENTITY) | POLICY_CLASS (CONTACT) \
                                   | POLICY_CLASS (ADDRESS) | POLICY_CLASS (FREE_TEXT))
 
@@ -90,6 +95,8 @@ typedef struct {
     uint32_t classes_allowed;           //  classes the redactor keeps; 0 when withheld
     bool review;                        //  duty-to-avert disclosure: audit for review
     const char *consent_id;             //  the consent that allowed it, or NULL
+    Samhand__V1__Agency recipient;      //  the agency decided for (a risk plan's
+                                        //  pseudonymised view keeps its own steps)
 } policy_decision_t;
 
 //  Decides one recipient's view. Never fails: any input it does not
@@ -114,7 +121,7 @@ const char *policy_view_name (Samhand__V1__View view);
 
 //  The purpose a consent must name when a submit names none: "follow_up"
 //  for concern reports and case status, "risk_management" for risk
-//  changes; NULL for kinds that are never shared on consent.
+//  changes and risk plans; NULL for kinds that are never shared on consent.
 const char *policy_default_purpose (Samhand__V1__Kind kind);
 
 //  ---------------------------------------------------------------------

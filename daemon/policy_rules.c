@@ -19,6 +19,7 @@
 #define C_CONTACT     POLICY_CLASS (CONTACT)
 #define C_LEVEL       POLICY_CLASS (RISK_LEVEL_CLASS)
 #define C_TEXT        POLICY_CLASS (FREE_TEXT)
+#define C_STEPS       POLICY_CLASS (PLAN_STEPS)
 #define C_ALL         POLICY_CLASSES_ALL
 
 #define ROLE(r)       (1u << POLICY_ROLE_ ## r)
@@ -60,6 +61,10 @@ static const policy_rule_t
     r_krisl5 = { "KRISL5-CONFIDENTIAL",
         "krisesenterlova §5: even contact with the crisis centre is confidential",
         "withheld: the crisis centre's own messages leave it only with a consent in scope" },
+    r_plan_pseudonymised = { "FVL13-PLAN-PSEUDONYMISED",
+        "forvaltningsloven §13 a nr. 2 / §13 b nr. 5: identifying details left out; a step the"
+        " recipient is responsible for is shared to carry out the plan",
+        "pseudonymised: level, measures and the recipient's own steps under its case reference" },
     r_notice = { "CONSENT-NOTICE",
         "forvaltningsloven §13 a nr. 1",
         "a consent notice, pseudonymised, to the agencies the consent names" };
@@ -71,7 +76,7 @@ const policy_rule_t policy_rule_default_deny = { "DEFAULT-DENY",
 static const policy_rule_t *rules_all [] = {
     &r_same_agency, &r_consent, &r_anon, &r_not_anon, &r_strl196, &r_hpl31,
     &r_pseudonymised, &r_risk_pseudonymised, &r_confidential, &r_krisl5,
-    &r_notice, &policy_rule_default_deny
+    &r_notice, &r_plan_pseudonymised, &policy_rule_default_deny
 };
 
 static const policy_statute_t statutes [] = {
@@ -98,6 +103,9 @@ static const policy_statute_t statutes [] = {
 #define LEVEL_AND_MEASURES \
     { POLICY_WHEN_ALWAYS, &r_risk_pseudonymised, PSEUDONYMISED, C_LEVEL, 0, \
       "no consent in scope: risk level and measures only" }
+#define PLAN_MINIMUM \
+    { POLICY_WHEN_ALWAYS, &r_plan_pseudonymised, PSEUDONYMISED, C_LEVEL | C_STEPS, 0, \
+      "no consent in scope: level, measures and this agency's own steps only" }
 #define WITHHOLD_NO_CONSENT \
     { POLICY_WHEN_ALWAYS, &r_confidential, WITHHELD, 0, 0, "no consent in scope" }
 #define END { POLICY_WHEN_END, NULL, 0, 0, 0, NULL }
@@ -148,6 +156,26 @@ static const policy_step_t status_to_agency [] = {
     CASE_REF_ONLY, END
 };
 static const policy_step_t status_to_crisis_centre [] = {
+    CONSENT, WITHHOLD_NO_CONSENT, END
+};
+
+//  Risk management plan: kept by the resource centre's violence
+//  coordinator. Within the resource centre on need to know (the duty
+//  phone answers at night and must see the current plan); elsewhere with
+//  consent, limited to its classes; without consent the pseudonymised
+//  minimum: level, measures, next evaluation, and only the steps the
+//  recipient itself is responsible for that passed the identifier check
+//  (the redactor keeps no other step). The crisis centre gets nothing
+//  without consent, and the crisis centre's own edits leave it only with
+//  consent (krisesenterlova §5). No duty-to-avert claim: a plan is not a
+//  disclosure to avert a crime (policy_check_claim refuses it).
+static const policy_step_t plan_to_resource_centre [] = {
+    SAME_AGENCY_NEED_TO_KNOW, CONSENT, CRISIS_SENDER, PLAN_MINIMUM, END
+};
+static const policy_step_t plan_to_agency [] = {
+    CONSENT, CRISIS_SENDER, PLAN_MINIMUM, END
+};
+static const policy_step_t plan_to_crisis_centre [] = {
     CONSENT, WITHHOLD_NO_CONSENT, END
 };
 
@@ -204,7 +232,12 @@ static const policy_cell_t cells [] = {
     { K (ALERT),           A (RESOURCE_CENTRE), alert_to_any },
     { K (ALERT),           A (TRYGGEST),        alert_to_any },
     { K (ALERT),           A (POLICE_RISK),     alert_to_any },
-    { K (ALERT),           A (CRISIS_CENTRE),   alert_to_any }
+    { K (ALERT),           A (CRISIS_CENTRE),   alert_to_any },
+
+    { K (RISK_PLAN),       A (RESOURCE_CENTRE), plan_to_resource_centre },
+    { K (RISK_PLAN),       A (TRYGGEST),        plan_to_agency },
+    { K (RISK_PLAN),       A (POLICE_RISK),     plan_to_agency },
+    { K (RISK_PLAN),       A (CRISIS_CENTRE),   plan_to_crisis_centre }
 };
 
 //  The purpose a consent must name when a submit names none.
@@ -214,7 +247,8 @@ static const struct {
 } default_purposes [] = {
     { K (CONCERN_REPORT), "follow_up" },
     { K (RISK_CHANGE),    "risk_management" },
-    { K (CASE_STATUS),    "follow_up" }
+    { K (CASE_STATUS),    "follow_up" },
+    { K (RISK_PLAN),      "risk_management" }
 };
 
 #define COUNT(a) (sizeof (a) / sizeof ((a) [0]))

@@ -123,6 +123,28 @@ s_risk_classes (const Samhand__V1__RiskChange *risk)
     return classes;
 }
 
+static uint32_t
+s_plan_classes (const Samhand__V1__RiskPlan *plan)
+{
+    uint32_t classes = s_subject_classes (plan->subject);
+    if (s_set (plan->instrument) || plan->level || plan->imminent || plan->n_measures
+    ||  s_set (plan->next_evaluation) || s_set (plan->changes))
+        classes |= CLASS (RISK_LEVEL_CLASS);
+    for (size_t i = 0; i < plan->n_risk_factors; i++)
+        classes |= s_health (plan->risk_factors [i])? CLASS (HEALTH): CLASS (RISK_FACTORS);
+    for (size_t i = 0; i < plan->n_risk_situations; i++)
+        classes |= s_health (plan->risk_situations [i])? CLASS (HEALTH): CLASS (RISK_FACTORS);
+    if (plan->n_steps)
+        classes |= CLASS (PLAN_STEPS);
+    if (plan->n_contacts || s_set (plan->primary_contact))
+        classes |= CLASS (CONTACT_POINTS);
+    if (plan->n_follow_up)
+        classes |= CLASS (FOLLOW_UP);
+    if (s_set (plan->critical_info) || s_set (plan->note))
+        classes |= CLASS (FREE_TEXT);
+    return classes;
+}
+
 uint32_t
 redact_classes_present (const Samhand__V1__Submit *submit)
 {
@@ -146,6 +168,8 @@ redact_classes_present (const Samhand__V1__Submit *submit)
             const Samhand__V1__CaseStatus *s = submit->case_status;
             return s && s_set (s->text)? CLASS (FREE_TEXT): 0;
         }
+        case SAMHAND__V1__SUBMIT__BODY_RISK_PLAN:
+            return submit->risk_plan? s_plan_classes (submit->risk_plan): 0;
         default:
             return 0;
     }
@@ -255,6 +279,99 @@ s_redact_status (Samhand__V1__CaseStatus *s, uint32_t keep, char *ref)
     s_drop_unknown (&s->base);
 }
 
+//  Keeps the strings of a repeated field whose class (by the health
+//  words) is in keep; frees the others.
+static void
+s_redact_strings (char ***array_p, size_t *count_p, uint32_t keep)
+{
+    char **array = *array_p;
+    size_t kept = 0;
+    for (size_t i = 0; i < *count_p; i++) {
+        char *text = array [i];
+        uint32_t class = s_health (text)? CLASS (HEALTH): CLASS (RISK_FACTORS);
+        if (keep & class)
+            array [kept++] = text;
+        else
+            s_clear (&text);
+    }
+    *count_p = kept;
+    if (kept == 0) {
+        free (array);
+        *array_p = NULL;
+    }
+}
+
+//  A pseudonymised view keeps a step only when the recipient is
+//  responsible for it and its text passed the identifier check.
+static void
+s_redact_steps (Samhand__V1__RiskPlan *p, uint32_t keep, const policy_decision_t *decision)
+{
+    bool pseudonymised = decision->view == V (PSEUDONYMISED);
+    size_t kept = 0;
+    for (size_t i = 0; i < p->n_steps; i++) {
+        Samhand__V1__PlanStep *step = p->steps [i];
+        bool own = step->responsible != SAMHAND__V1__AGENCY__AGENCY_UNSPECIFIED
+                && step->responsible == decision->recipient;
+        if ((keep & CLASS (PLAN_STEPS)) && (!pseudonymised || (own && step->text_clean))) {
+            s_drop_unknown (&step->base);
+            p->steps [kept++] = step;
+        }
+        else
+            samhand__v1__plan_step__free_unpacked (step, NULL);
+    }
+    p->n_steps = kept;
+    if (kept == 0) {
+        free (p->steps);
+        p->steps = NULL;
+    }
+}
+
+static void
+s_redact_plan (Samhand__V1__RiskPlan *p, uint32_t keep, const policy_decision_t *decision,
+               char *ref)
+{
+    s_redact_subject (&p->subject, keep);
+    if (!(keep & CLASS (RISK_LEVEL_CLASS))) {
+        s_clear (&p->instrument);
+        s_clear (&p->next_evaluation);
+        s_clear (&p->changes);
+        p->level = SAMHAND__V1__RISK_LEVEL__RISK_LEVEL_UNSPECIFIED;
+        p->imminent = false;
+        free (p->measures);
+        p->measures = NULL;
+        p->n_measures = 0;
+    }
+    s_redact_strings (&p->risk_factors, &p->n_risk_factors, keep);
+    s_redact_strings (&p->risk_situations, &p->n_risk_situations, keep);
+    s_redact_steps (p, keep, decision);
+    if (!(keep & CLASS (FOLLOW_UP))) {
+        for (size_t i = 0; i < p->n_follow_up; i++)
+            samhand__v1__plan_activity__free_unpacked (p->follow_up [i], NULL);
+        free (p->follow_up);
+        p->follow_up = NULL;
+        p->n_follow_up = 0;
+    }
+    for (size_t i = 0; i < p->n_follow_up; i++)
+        s_drop_unknown (&p->follow_up [i]->base);
+    if (!(keep & CLASS (CONTACT_POINTS))) {
+        for (size_t i = 0; i < p->n_contacts; i++)
+            samhand__v1__contact_point__free_unpacked (p->contacts [i], NULL);
+        free (p->contacts);
+        p->contacts = NULL;
+        p->n_contacts = 0;
+    }
+    for (size_t i = 0; i < p->n_contacts; i++)
+        s_drop_unknown (&p->contacts [i]->base);
+    if (!(keep & CLASS (CONTACT_POINTS)))
+        s_clear (&p->primary_contact);
+    if (!(keep & CLASS (FREE_TEXT))) {
+        s_clear (&p->critical_info);
+        s_clear (&p->note);
+    }
+    s_replace_ref (&p->case_ref, ref);
+    s_drop_unknown (&p->base);
+}
+
 static bool
 s_body_set (const Samhand__V1__Submit *submit)
 {
@@ -263,6 +380,7 @@ s_body_set (const Samhand__V1__Submit *submit)
         case SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE: return submit->risk_change != NULL;
         case SAMHAND__V1__SUBMIT__BODY_DISCUSSION: return submit->discussion != NULL;
         case SAMHAND__V1__SUBMIT__BODY_CASE_STATUS: return submit->case_status != NULL;
+        case SAMHAND__V1__SUBMIT__BODY_RISK_PLAN: return submit->risk_plan != NULL;
         default: return false;
     }
 }
@@ -321,6 +439,9 @@ redact_apply (Samhand__V1__Submit *submit, const policy_decision_t *decision,
             break;
         case SAMHAND__V1__SUBMIT__BODY_CASE_STATUS:
             s_redact_status (submit->case_status, keep, ref);
+            break;
+        case SAMHAND__V1__SUBMIT__BODY_RISK_PLAN:
+            s_redact_plan (submit->risk_plan, keep, decision, ref);
             break;
         default:
             break;

@@ -15,7 +15,21 @@
                         "diagnos" (ASCII case-insensitive; "trusler" is
                         not "rus"). Such a factor is HEALTH only.
       FREE_TEXT         text (every body), question (discussion),
-                        not_informed_reason (concern)
+                        not_informed_reason (concern); a risk plan's
+                        critical_info and note
+    Of a risk plan (RiskPlan):
+      RISK_LEVEL_CLASS  instrument, level, imminent, measures,
+                        next_evaluation, changes (the broker's words)
+      RISK_FACTORS / HEALTH  risk_factors and risk_situations, each by
+                        the health words above
+      PLAN_STEPS        steps; a PSEUDONYMISED view keeps only the steps
+                        whose responsible agency is decision->recipient
+                        and whose text_clean the broker set
+      CONTACT_POINTS    contacts and primary_contact (never pseudonymised)
+      FOLLOW_UP         follow_up, the weekly activity plan (never
+                        pseudonymised)
+      unclassed         base_revision, revision, edited_by, edited_at,
+                        significant
     Unclassed, kept in every identified or pseudonymised view: a concern's
     urgency, violence types, children_involved and subject_informed, and
     the case reference (which the redactor replaces, see redact_apply).

@@ -3,6 +3,7 @@
     stay (the audit keeps hashes, not content); the sealed payload goes,
     and deliveries not made by then expire. Every purge is audited.      */
 #include "broker_internal.h"
+#include "plan.h"
 
 typedef struct {
     broker_t *self;
@@ -47,5 +48,7 @@ retention_run (broker_t *self)
         }
         total += p.purged;
     }
+    if (plan_retention (self) < 0)
+        self->batch_failed = true;
     return total;
 }

@@ -93,7 +93,7 @@ static const char *queries [Q_COUNT] = {
         " m.acute, o.agency, o.view, o.rule, o.basis, o.reason, o.attempts, m.created_ms,"
         " m.payload, m.subject_key, o.classes, o.node, m.sender_key"
         " FROM outbox o JOIN messages m ON m.id = o.message"
-        " WHERE m.subject_key = ?1 AND o.state IN (0, 1) AND m.kind IN (1, 2, 3, 4)"
+        " WHERE m.subject_key = ?1 AND o.state IN (0, 1) AND m.kind IN (1, 2, 3, 4, 7)"
         " ORDER BY o.id",
     [Q_REDECIDE] =
         "UPDATE outbox SET view = ?2, rule = ?3, basis = ?4, reason = ?5, classes = ?6,"

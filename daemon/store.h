@@ -243,4 +243,58 @@ int store_subscription_clear (store_t *self, const char *node);
 //  sender key is SENDER_KEY: a sender's own backlog at that node. -1 on error.
 int store_outbox_count_from (store_t *self, const char *node, const char *sender_key);
 
+//  ---------------------------------------------------------------------
+//  Risk plans (store_plan.c): every revision of a case's plan, and its
+//  evaluations. A revision's content is its message's sealed payload (so
+//  retention purges it like any message); this keeps who, when, on which
+//  base and what changed, none of it personal data. An evaluation's note
+//  arrives sealed.
+
+typedef struct {
+    int      revision;
+    int      base;
+    int64_t  message;         //  messages.id of the revision's Submit
+    char     edited_by [64];
+    int64_t  edited_at;       //  unix ms
+    int      significant;
+    char     changes [256];
+    bool     purged;          //  its payload is gone (retention)
+} store_plan_rev_t;
+
+typedef struct {
+    char     evaluated_by [64];
+    int64_t  evaluated_at;    //  unix ms
+    const void *note;         //  sealed; valid during the callback only
+    size_t   note_size;
+    char     next_date [24];
+} store_plan_eval_t;
+
+int store_plan_init (store_t *self);
+//  The latest revision of the subject's plan: 1 found, 0 none, -1 error.
+int store_plan_current (store_t *self, const uint8_t subject_key [32], store_plan_rev_t *rev);
+//  One revision: 1 found, 0 none, -1 error.
+int store_plan_revision (store_t *self, const uint8_t subject_key [32], int revision,
+                         store_plan_rev_t *rev);
+//  Adds a revision; -1 on error (a revision number taken twice is one).
+int store_plan_revision_insert (store_t *self, const uint8_t subject_key [32],
+                                const store_plan_rev_t *rev);
+//  Calls fn for every revision, oldest first. Returns the count or -1.
+int store_plan_revisions (store_t *self, const uint8_t subject_key [32],
+                          int (*fn) (const store_plan_rev_t *rev, void *arg), void *arg);
+int store_plan_evaluation_insert (store_t *self, const uint8_t subject_key [32],
+                                  const store_plan_eval_t *eval);
+int store_plan_evaluations (store_t *self, const uint8_t subject_key [32],
+                            int (*fn) (const store_plan_eval_t *eval, void *arg), void *arg);
+//  Retention: drops the sealed notes of evaluations recorded before
+//  CUTOFF_MS (the evaluation's who, when and next date stay). Returns how
+//  many, or -1.
+int store_plan_evaluations_purge (store_t *self, int64_t cutoff_ms);
+//  A message's sealed payload and sender by row: 1 found (payload NULL
+//  when purged; caller frees it), 0 no such row, -1 error.
+int store_plan_payload (store_t *self, int64_t message, uint8_t message_id [16],
+                        uint8_t **payload, size_t *size, char sender_node [64],
+                        int *sender_agency);
+//  Is there a timer (kind, key)? 1 yes, 0 no, -1 error.
+int store_timer_exists (store_t *self, const char *kind, const void *key, size_t key_size);
+
 #endif

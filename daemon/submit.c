@@ -5,6 +5,7 @@
 #include "policy.h"
 #include "redact.h"
 #include "notice.h"
+#include "plan.h"
 
 #define MAX_CONSENTS   32
 //  Outbox quotas (see PROTOCOL.md 7): one sender may fill at most half of a
@@ -53,6 +54,7 @@ s_kind_of (const Samhand__V1__Submit *submit)
         case SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE: return SAMHAND__V1__KIND__RISK_CHANGE;
         case SAMHAND__V1__SUBMIT__BODY_DISCUSSION: return SAMHAND__V1__KIND__CASE_DISCUSSION;
         case SAMHAND__V1__SUBMIT__BODY_CASE_STATUS: return SAMHAND__V1__KIND__CASE_STATUS;
+        case SAMHAND__V1__SUBMIT__BODY_RISK_PLAN: return SAMHAND__V1__KIND__RISK_PLAN;
         default: return 0;
     }
 }
@@ -64,6 +66,8 @@ s_subject (const Samhand__V1__Submit *submit)
         return submit->concern->subject;
     if (submit->body_case == SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE)
         return submit->risk_change->subject;
+    if (submit->body_case == SAMHAND__V1__SUBMIT__BODY_RISK_PLAN)
+        return submit->risk_plan->subject;
     return NULL;
 }
 
@@ -74,6 +78,8 @@ s_case_ref (const Samhand__V1__Submit *submit)
         return submit->risk_change->case_ref;
     if (submit->body_case == SAMHAND__V1__SUBMIT__BODY_CASE_STATUS)
         return submit->case_status->case_ref;
+    if (submit->body_case == SAMHAND__V1__SUBMIT__BODY_RISK_PLAN)
+        return submit->risk_plan->case_ref;
     return NULL;
 }
 
@@ -403,6 +409,10 @@ s_recipients (submit_t *s)
 static bool
 s_subscribed (submit_t *s, const node_t *node)
 {
+    //  A significant plan change goes to every case worker of an agency
+    //  holding the case, whatever it subscribed to (plan.h).
+    if (s->kind == SAMHAND__V1__KIND__RISK_PLAN && s->submit->risk_plan->significant)
+        return node->role != POLICY_ROLE_ADMIN;
     session_t *session = broker_subscription (s->broker, node);
     if (!session || !(session->sub_kinds & (1u << s->kind)))
         return false;
@@ -568,7 +578,9 @@ s_store_message (submit_t *s, const uint8_t *result, size_t result_size, int64_t
         //  Set apart for the reader: an acute concern, or imminent risk.
         .acute = (s->kind == SAMHAND__V1__KIND__CONCERN_REPORT
                   && s->submit->concern->urgency == SAMHAND__V1__URGENCY__ACUTE)
-              || (s->kind == SAMHAND__V1__KIND__RISK_CHANGE && s->submit->risk_change->imminent),
+              || (s->kind == SAMHAND__V1__KIND__RISK_CHANGE && s->submit->risk_change->imminent)
+              || (s->kind == SAMHAND__V1__KIND__RISK_PLAN && s->submit->risk_plan->significant
+                  && s->submit->risk_plan->imminent),
         .subject_key = s->has_subject? s->subject_key: NULL,
         .payload = sealed, .payload_size = sealed_size,
         .result = result, .result_size = result_size,
@@ -763,6 +775,16 @@ s_accept (submit_t *s)
         return;
     }
     s->has_subject = has == 1;
+    if (s->kind == SAMHAND__V1__KIND__RISK_PLAN) {
+        //  The broker's fields of a revision; the frame is the broker's.
+        char err [200];
+        int code = plan_prepare (self, s->sender, (Samhand__V1__Submit *) s->submit,
+                                 s->has_subject? s->subject_key: NULL, err, sizeof err);
+        if (code) {
+            s_refuse (s, code, err);
+            return;
+        }
+    }
     s_load_consents (s);
     s_decide (s);
     char text [300];
@@ -782,7 +804,9 @@ s_accept (submit_t *s)
     uint8_t *result = s_result_pack (s, refs, &result_size);
     if (!result
     ||  s_store_message (s, result, result_size, &message)
-    ||  s_store_outbox (s, message)) {
+    ||  s_store_outbox (s, message)
+    ||  (s->kind == SAMHAND__V1__KIND__RISK_PLAN && plan_stored (self, message, s->submit,
+                                                                s->subject_key))) {
         //  A write failed inside the cycle's transaction: the whole batch
         //  is rolled back and nothing of it is acknowledged.
         self->batch_failed = true;

@@ -5,6 +5,7 @@
     a message id, the coordinator's case reference and a plain sentence. */
 #include "broker_internal.h"
 #include "notice.h"
+#include "plan.h"
 
 #define ROLE_BIT(r) (1u << (r))
 
@@ -69,7 +70,9 @@ workflow_submitted (broker_t *self, int64_t message, const uint8_t message_id [1
     }
     if (submit->body_case == SAMHAND__V1__SUBMIT__BODY_CASE_STATUS && subject_key)
         rc |= store_timer_postpone (store, "status", subject_key, 32,
-                                    now + self->config->status_every_ms) < 0;
+                                    now + self->config->status_every_ms) < 0
+            || store_timer_postpone (store, PLAN_TIMER_STATUS, subject_key, 32,
+                                     now + self->config->status_every_ms) < 0;
     return rc? -1: 0;
 }
 
@@ -324,6 +327,9 @@ workflow_tick (broker_t *self)
         if (streq (t->kind, "status"))
             s_remind (self, t, "status_due",
                       "No status report this period for a case with high risk");
+        else
+        if (streq (t->kind, PLAN_TIMER_REVIEW) || streq (t->kind, PLAN_TIMER_STATUS))
+            plan_timer (self, t);
         else
         if (streq (t->kind, CONSENT_TIMER)) {
             //  A consent's period ended: like a withdrawal, at that moment.

@@ -317,6 +317,108 @@ else
     FAILED=1
 fi
 
+# ---------------------------------------------------------------- (h)
+
+section "Monday  The shared risk management plan"
+say "In the cooperation meeting the coordinator writes Kari's risikohåndteringsplan into samhand, step by step, as on the paper form. Every edit is a new revision of one living plan; each agency gets the part the law allows it (her consent was withdrawn, so the partners get the minimum: level, measures and the steps they are responsible for)."
+submit plan1 koordinator plan edit --subject-id "$FNR" --subject-name "$NAME" --level moderate \
+    --instrument SARA-V3 --add-situation "when he is released or drinks" \
+    --add-factor "threats to kill after the breakup" --add-factor "rusmisbruk, begge" \
+    --critical "Ring alltid 112 først ved akutt hendelse. Vakttelefonen er døgnåpen."
+expect plan1 resource_centre "identified SAME-AGENCY"
+expect plan1 police_risk "pseudonymised FVL13-PLAN-PSEUDONYMISED"
+expect plan1 crisis_centre "withheld FVL13-CONFIDENTIAL"
+PLAN_REF=$("$PY" -c 'import json,sys; print (json.load (open (sys.argv [1])) ["case_ref"])' "$OUT/plan1.json")
+submit plan2 koordinator plan edit --case "$PLAN_REF" \
+    --add-step "1|resource_centre|threats on the phone or he turns up|the duty phone fetches her to the crisis bed" \
+    --add-step "2|police_risk|breach of the restraining order|patrol turns out; violation reported" \
+    --add-step "3|tryggest|she goes back to him|the TryggEst group meets within a week"
+submit plan3 koordinator plan edit --case "$PLAN_REF" \
+    --add-contact "Ressurssenteret|Petra Primærkontakt|Primærkontakt|73000000" \
+    --add-activity "tuesday|resource_centre|conversation at the office, 10:00" \
+    --add-activity "thursday|-|NAV appointment" --primary-contact vakt \
+    --next-evaluation "$(date -d '+1 month' +%F)"
+say "Then the police call: he has been released. The coordinator raises the level and records the violence alarm and the restraining order. That is a significant change: every partner holding the case gets it at once, as an acute alert since the risk is imminent."
+submit plan4 koordinator plan edit --case "$PLAN_REF" --level high --imminent yes \
+    --add-measure violence_alarm --add-measure restraining_order --note "he was released today"
+P4_MID=$MID
+for node in politi-risk tryggest vakt; do
+    wait_for "$OUT/$node.jsonl" "$P4_MID" 10 || die "$node did not get the level raise at once"
+done
+"$PY" -c '
+import json, sys
+for node in sys.argv [2:]:
+    for line in open (sys.argv [1] + "/" + node + ".jsonl"):
+        d = json.loads (line)
+        if d.get ("message_id") == sys.argv [1 + 0] : pass
+        p = d.get ("risk_plan")
+        if p and "MODERATE -> HIGH" in p.get ("changes", ""):
+            print ("   %-12s got revision %d: %s%s" % (node, p ["revision"], "ACUTE, " if d.get ("acute") else "",
+                                                      p ["changes"]))
+            break' "$OUT" politi-risk tryggest vakt
+PR_REF=$(grep -o 'PR-[2-9A-Z]\{4\}-[2-9A-Z]\{4\}-[2-9A-Z]\{4\}' "$OUT/politi-risk.jsonl" | tail -1)
+TE_REF=$(grep -o 'TE-[2-9A-Z]\{4\}-[2-9A-Z]\{4\}-[2-9A-Z]\{4\}' "$OUT/tryggest.jsonl" | tail -1)
+show vakt plan show --case "$PLAN_REF"
+say "The night shift (duty phone, same agency) sees the whole current plan, printed like the paper form:"
+sam vakt plan show --case "$PLAN_REF" 2>&1 | indent
+say "Each agency asks for its view of the same plan (plan show --json with its own case reference). Side by side:"
+sam vakt plan show --case "$PLAN_REF" --json >"$OUT/plan-vakt.json" 2>"$OUT/plan-vakt.err" || FAILED=1
+sam politi-risk plan show --case "$PR_REF" --json >"$OUT/plan-politi-risk.json" 2>"$OUT/plan-politi-risk.err" || FAILED=1
+sam tryggest plan show --case "$TE_REF" --json >"$OUT/plan-tryggest.json" 2>"$OUT/plan-tryggest.err" || FAILED=1
+sam krisesenter plan show --case "$PLAN_REF" --json >"$OUT/plan-krisesenter.json" 2>"$OUT/plan-krisesenter.err"
+"$PY" -c '
+import json, sys
+out = sys.argv [1]
+nodes = ["vakt", "tryggest", "politi-risk", "krisesenter"]
+views = {}
+for n in nodes:
+    try:
+        views [n] = json.load (open (out + "/plan-" + n + ".json"))
+    except (OSError, ValueError):
+        views [n] = {}
+def cell (n, part):
+    r = views [n]
+    p = r.get ("plan")
+    if not r.get ("ok"):
+        return "nothing (no case)"
+    if not p:
+        return "withheld"
+    if part == "person":
+        return (p.get ("subject") or {}).get ("name", "-")
+    if part == "level":
+        return p.get ("level", "-") + (" IMMINENT" if p.get ("imminent") else "")
+    if part == "measures":
+        return ", ".join (p.get ("measures", [])) or "-"
+    if part.startswith ("trinn"):
+        k = int (part [-1])
+        s = [x for x in p.get ("steps", []) if x.get ("step") == k]
+        return (s [0].get ("action", "") [:22] + "...") if s else "-"
+    if part == "situations/factors":
+        return "%d / %d" % (len (p.get ("risk_situations", [])), len (p.get ("risk_factors", [])))
+    if part == "contacts":
+        return "%d" % len (p.get ("contacts", [])) if p.get ("contacts") else "-"
+    if part == "weekly plan":
+        return "%d entries" % len (p.get ("follow_up", [])) if p.get ("follow_up") else "-"
+    if part == "critical info":
+        return "yes" if p.get ("critical_info") else "-"
+    return "?"
+parts = ["person", "level", "measures", "trinn 1", "trinn 2", "trinn 3", "situations/factors",
+         "contacts", "weekly plan", "critical info"]
+print ("      %-19s" % "" + "".join ("%-26s" % n for n in nodes))
+print ("      %-19s" % "view" + "".join ("%-26s" % (views [n].get ("view", "-") if views [n].get ("ok") else "-") for n in nodes))
+for part in parts:
+    print ("      %-19s" % part + "".join ("%-26s" % cell (n, part) [:25] for n in nodes))
+' "$OUT"
+grep -qF -e "$NAME" -e "$FNR" "$OUT/plan-politi-risk.json" "$OUT/plan-tryggest.json" "$OUT/plan-krisesenter.json" \
+    && die "a partner's view of the plan names Kari"
+grep -qF "duty phone fetches" "$OUT/plan-politi-risk.json" "$OUT/plan-tryggest.json" \
+    && die "a partner got the resource centre's own step"
+say "Checked: no partner's view names her, and each holds only its own step. The monthly evaluation is recorded in the meeting; the next one is due in a month (an overdue one reminds the coordinator and the primary contact):"
+show koordinator plan evaluate --case "$PLAN_REF" --note "Invented: stable, keeps the crisis bed"
+sam koordinator plan evaluate --case "$PLAN_REF" --note "Invented: stable, keeps the crisis bed" 2>&1 | indent
+show koordinator plan history --case "$PLAN_REF"
+sam koordinator plan history --case "$PLAN_REF" 2>&1 | indent
+
 # ---------------------------------------------------------------- results
 
 section "What each agency received"

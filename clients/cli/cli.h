@@ -132,6 +132,11 @@ void cli_dead_letters_text (FILE *out, Samhand__V1__DeadLetter *const *list, siz
 void cli_consent_json (json_t *j, const Samhand__V1__ConsentRecord *r);
 void cli_consent_text (FILE *out, const Samhand__V1__ConsentRecord *r);
 
+//  A risk plan: as a JSON object member KEY (NULL in an array) / laid out
+//  like the resource centre's paper form (risikohåndteringsplan).
+void cli_plan_json (json_t *j, const char *key, const Samhand__V1__RiskPlan *plan);
+void cli_plan_text (FILE *out, const Samhand__V1__RiskPlan *plan);
+
 //  Command groups: each gets the words after its name.
 int cmd_keygen (cli_t *cli, int argc, char **argv);
 int cmd_init_demo (cli_t *cli, int argc, char **argv);
@@ -148,6 +153,7 @@ int cmd_inbox (cli_t *cli, int argc, char **argv);
 int cmd_audit (cli_t *cli, int argc, char **argv);
 int cmd_admin (cli_t *cli, int argc, char **argv);
 int cmd_selftest (cli_t *cli, int argc, char **argv);
+int cmd_plan (cli_t *cli, int argc, char **argv);
 
 //  Shared by keygen and init-demo: writes DIR/NAME.cert (+ _secret, 0600)
 //  with name/agency/role metadata; if ENROLLED is not NULL also a public

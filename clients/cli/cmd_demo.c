@@ -57,16 +57,18 @@ static const char *broker_config =
     "    risk_change = \"resource_centre,tryggest,police_risk,crisis_centre\"\n"
     "    case_discussion = \"resource_centre,tryggest,police_risk,crisis_centre\"\n"
     "    case_status = \"resource_centre\"\n"
+    "    risk_plan = \"resource_centre,tryggest,police_risk,crisis_centre\"\n"
     "roles                                      # which roles may submit which kinds\n"
     "    duty_operator = \"concern_report\"\n"
-    "    coordinator = \"concern_report,risk_change,case_discussion,case_status,consent\"\n"
+    "    coordinator = \"concern_report,risk_change,case_discussion,case_status,consent,"
+    "risk_plan\"\n"
     "    team = \"concern_report,case_discussion,case_status\"\n"
     "    admin = \"\"\n"
     "subscriptions                              # default kinds per role\n"
-    "    duty_operator = \"concern_report,risk_change,alert\"\n"
+    "    duty_operator = \"concern_report,risk_change,alert,risk_plan\"\n"
     "    coordinator = \"concern_report,risk_change,case_discussion,case_status,"
-    "consent_notice,alert\"\n"
-    "    team = \"concern_report,risk_change,case_discussion,consent_notice,alert\"\n"
+    "consent_notice,alert,risk_plan\"\n"
+    "    team = \"concern_report,risk_change,case_discussion,consent_notice,alert,risk_plan\"\n"
     "    admin = \"alert\"\n";
 
 static const char *node_config =

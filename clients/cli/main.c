@@ -20,7 +20,9 @@ static const char *usage =
     "  inbox         what is waiting for this node; mark messages read\n"
     "  status        what happened to a message you sent (who has it, read it)\n"
     "  ping          check the connection: who the broker thinks you are\n"
-    "  consent       record, withdraw or list a person's consent\n"    "  audit         verify the audit log; who received what about a person\n"
+    "  consent       record, withdraw or list a person's consent\n"
+    "  plan          the shared risk management plan: show, history, edit,\n"
+    "                evaluate\n"    "  audit         verify the audit log; who received what about a person\n"
     "                (admin)\n"
     "  admin         dead letters: list them, put one back; the broker's status\n"
     "                (admin)\n"
@@ -55,6 +57,7 @@ static const command_t commands [] = {
     { "subscribe", cmd_subscribe },
     { "whoami", cmd_ping },
     { "consent", cmd_consent },
+    { "plan", cmd_plan },
     { "status", cmd_status },
     { "inbox", cmd_inbox },
     { "audit", cmd_audit },

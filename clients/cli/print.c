@@ -276,6 +276,9 @@ s_delivery_members (json_t *j, const Samhand__V1__Deliver *d)
             json_str_opt (j, "case_ref", d->case_status->case_ref);
             json_str_opt (j, "text", d->case_status->text);
             break;
+        case SAMHAND__V1__DELIVER__BODY_RISK_PLAN:
+            cli_plan_json (j, "risk_plan", d->risk_plan);
+            break;
         case SAMHAND__V1__DELIVER__BODY_CONSENT_NOTICE: {
             const Samhand__V1__ConsentNotice *n = d->consent_notice;
             json_object_begin (j, "consent_notice");
@@ -413,6 +416,9 @@ cli_delivery_text (FILE *out, const Samhand__V1__Deliver *d, bool colour)
         case SAMHAND__V1__DELIVER__BODY_CASE_STATUS:
             s_line (out, "case ref", d->case_status->case_ref);
             s_line (out, "text", d->case_status->text);
+            break;
+        case SAMHAND__V1__DELIVER__BODY_RISK_PLAN:
+            cli_plan_text (out, d->risk_plan);
             break;
         case SAMHAND__V1__DELIVER__BODY_CONSENT_NOTICE: {
             const Samhand__V1__ConsentNotice *n = d->consent_notice;

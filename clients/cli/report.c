@@ -392,6 +392,17 @@ cli_delivery_summary (const Samhand__V1__Deliver *d, char *out, size_t size)
             s_append (head, sizeof head, d->alert->case_ref);
             text = d->alert->text;
             break;
+        case SAMHAND__V1__DELIVER__BODY_RISK_PLAN: {
+            //  What changed, in the broker's words: never a text of the plan.
+            const Samhand__V1__RiskPlan *p = d->risk_plan;
+            char what [64];
+            snprintf (what, sizeof what, "plan revision %u%s", p->revision,
+                      p->significant? ", significant": "");
+            s_append (head, sizeof head, p->case_ref);
+            s_append (head, sizeof head, what);
+            text = p->changes;
+            break;
+        }
         default:
             snprintf (head, sizeof head, "%s", d->view == SAMHAND__V1__VIEW__WITHHELD
                                                ? "(content withheld from your agency)": "");

@@ -518,6 +518,8 @@ samhand_reply_error (const Samhand__V1__Frame *reply)
         return reply->inbox_reply->error;
     if (reply->command_case == SAMHAND__V1__FRAME__COMMAND_ADMIN_REPLY)
         return reply->admin_reply->error;
+    if (reply->command_case == SAMHAND__V1__FRAME__COMMAND_PLAN_REPLY)
+        return reply->plan_reply->error;
     return NULL;
 }
 
@@ -834,4 +836,32 @@ samhand_hex (const uint8_t *data, size_t len, char *out)
     }
     out [2 * len] = 0;
     return out;
+}
+
+Samhand__V1__Frame *
+samhand_client_plan_query (samhand_client_t *self, const char *case_ref, uint32_t revision,
+                           bool history, int timeout_ms)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__PlanQuery query = SAMHAND__V1__PLAN_QUERY__INIT;
+    query.case_ref = (char *) (case_ref? case_ref: "");
+    query.revision = revision;
+    query.history = history;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_PLAN_QUERY;
+    frame.plan_query = &query;
+    return samhand_client_request (self, &frame, timeout_ms);
+}
+
+Samhand__V1__Frame *
+samhand_client_plan_evaluate (samhand_client_t *self, const char *case_ref, const char *note,
+                              const char *next_date, int timeout_ms)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__PlanEvaluate eval = SAMHAND__V1__PLAN_EVALUATE__INIT;
+    eval.case_ref = (char *) (case_ref? case_ref: "");
+    eval.note = (char *) (note? note: "");
+    eval.next_date = (char *) (next_date? next_date: "");
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_PLAN_EVALUATE;
+    frame.plan_evaluate = &eval;
+    return samhand_client_request (self, &frame, timeout_ms);
 }

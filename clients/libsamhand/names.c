@@ -9,7 +9,7 @@
 
 static const char *kinds [] = {
     NULL, "concern_report", "risk_change", "case_discussion", "case_status",
-    "consent_notice", "alert"
+    "consent_notice", "alert", "risk_plan"
 };
 static const char *agencies [] = {
     NULL, "resource_centre", "tryggest", "police_risk", "crisis_centre"
@@ -28,7 +28,11 @@ static const char *measures [] = {
 static const char *views [] = { NULL, "identified", "pseudonymised", "anonymised", "withheld" };
 static const char *bases [] = { NULL, "consent", "avert", "anonymised" };
 static const char *classes [] = {
-    NULL, "identity", "contact", "address", "risk_level", "risk_factors", "health", "free_text"
+    NULL, "identity", "contact", "address", "risk_level", "risk_factors", "health", "free_text",
+    "plan_steps", "contact_points", "follow_up"
+};
+static const char *weekdays [] = {
+    NULL, "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
 };
 static const char *forms [] = { NULL, "written", "verbal" };
 static const char *receipts [] = { NULL, "received", "read" };
@@ -36,7 +40,7 @@ static const char *errors [] = {
     NULL, "MALFORMED", "TOO_LARGE", "UNSUPPORTED_VERSION", "MISSING_FIELD", "INVALID_FIELD",
     "NOT_PERMITTED", "OUTBOX_FULL", "UNKNOWN_DELIVERY", "INTERNAL", "IDENTIFIER_FOUND",
     "NOT_FOUND", "BASIS_INCOMPLETE", "SHUTTING_DOWN", "UNEXPECTED_COMMAND",
-    "SESSION_REPLACED", "DELIVERY_EXPIRED"
+    "SESSION_REPLACED", "DELIVERY_EXPIRED", NULL, NULL, NULL, "REVISION_CONFLICT"
 };
 
 static const char *
@@ -76,6 +80,7 @@ NAMES (view, views)
 NAMES (basis, bases)
 NAMES (data_class, classes)
 NAMES (consent_form, forms)
+NAMES (weekday, weekdays)
 
 const char *
 samhand_receipt_state_name (int value)

@@ -183,6 +183,20 @@ Samhand__V1__Frame *samhand_client_audit (samhand_client_t *self,
 Samhand__V1__Frame *samhand_client_admin (samhand_client_t *self, const char *command,
                                           uint64_t delivery_id, int timeout_ms);
 
+//  Risk management plan. PLAN_QUERY: this node's view of the case's plan
+//  (CASE_REF is this node's agency's reference), REVISION 0 for the
+//  current one, HISTORY to list every revision and evaluation. PLAN
+//  EVALUATE: records the evaluation (coordinator); NEXT_DATE "" or NULL
+//  is one month ahead. Each returns the PlanReply (or Error) frame, or
+//  NULL on timeout. Caller frees it. A plan is edited by submitting a
+//  whole new revision (Submit with a risk_plan body, base_revision the
+//  revision it was made from) with samhand_client_submit.
+Samhand__V1__Frame *samhand_client_plan_query (samhand_client_t *self, const char *case_ref,
+                                               uint32_t revision, bool history, int timeout_ms);
+Samhand__V1__Frame *samhand_client_plan_evaluate (samhand_client_t *self, const char *case_ref,
+                                                  const char *note, const char *next_date,
+                                                  int timeout_ms);
+
 //  What ZeroMQ has told us about the link to the broker, so that a silence
 //  can be explained: nothing listening, certificate refused, or connected.
 typedef enum {
@@ -216,7 +230,7 @@ char *samhand_hex (const uint8_t *data, size_t len, char *out);
 
 //  The error frame inside REPLY (an Error frame, or the error of a
 //  SubmitResult, ConsentReply, AuditReply, StatusReport, InboxReply or
-//  AdminReply), or NULL.
+//  AdminReply or PlanReply), or NULL.
 const Samhand__V1__Error *samhand_reply_error (const Samhand__V1__Frame *reply);
 
 //  Names on the command line and in JSON are the lowercase proto names
@@ -244,6 +258,8 @@ const char *samhand_data_class_name (int value);
 int samhand_data_class_from_name (const char *name);
 const char *samhand_consent_form_name (int value);
 int samhand_consent_form_from_name (const char *name);
+const char *samhand_weekday_name (int value);
+int samhand_weekday_from_name (const char *name);
 const char *samhand_receipt_state_name (int value);
 const char *samhand_error_code_name (int value);
 

@@ -126,7 +126,7 @@ static bool
 s_in_scope (const policy_input_t *in, const policy_consent_t *c)
 {
     const char *purpose = in->purpose && *in->purpose? in->purpose
-                        : in->kind == K (RISK_CHANGE)? "risk_management"
+                        : in->kind == K (RISK_CHANGE) || in->kind == K (RISK_PLAN)? "risk_management"
                         : in->kind == K (CONCERN_REPORT) || in->kind == K (CASE_STATUS)? "follow_up"
                         : NULL;
     if (!purpose || (c->withdrawn_at && c->withdrawn_at <= in->now)
@@ -187,13 +187,14 @@ s_check (const policy_input_t *in, const policy_decision_t *out)
         ASSERT (out->classes_allowed == 0 && !out->review);
     if (out->view == V (PSEUDONYMISED))
         ASSERT (!(out->classes_allowed & (POLICY_CLASSES_DIRECT | POLICY_CLASS (RISK_FACTORS)
-                                          | POLICY_CLASS (HEALTH))) && !out->review
+                                          | POLICY_CLASS (HEALTH) | POLICY_CLASS (CONTACT_POINTS)
+                                          | POLICY_CLASS (FOLLOW_UP))) && !out->review
              && (in->text_clean || !(out->classes_allowed & POLICY_CLASS (FREE_TEXT))));
     if (out->view == V (ANONYMISED))
         ASSERT (in->kind == K (CASE_DISCUSSION) && in->text_clean
              && !(out->classes_allowed & ~POLICY_CLASS (FREE_TEXT)));
 
-    bool known = in->kind >= K (CONCERN_REPORT) && in->kind <= K (ALERT)
+    bool known = in->kind >= K (CONCERN_REPORT) && in->kind <= K (RISK_PLAN)
               && in->recipient >= A (RESOURCE_CENTRE) && in->recipient <= A (CRISIS_CENTRE)
               && in->sender_agency >= A (RESOURCE_CENTRE) && in->sender_agency <= A (CRISIS_CENTRE)
               && in->sender_role >= POLICY_ROLE_DUTY_OPERATOR && in->sender_role <= POLICY_ROLE_ADMIN
@@ -228,7 +229,8 @@ s_check (const policy_input_t *in, const policy_decision_t *out)
             ASSERT (strcmp (out->rule, "SAME-AGENCY") == 0 && in->sender_agency == in->recipient
                  && in->sender_role != POLICY_ROLE_ADMIN
                  && ((in->recipient == A (RESOURCE_CENTRE)
-                      && (in->kind == K (CONCERN_REPORT) || in->kind == K (RISK_CHANGE)))
+                      && (in->kind == K (CONCERN_REPORT) || in->kind == K (RISK_CHANGE)
+                          || in->kind == K (RISK_PLAN)))
                      || (in->kind == K (CASE_STATUS) && in->recipient != A (CRISIS_CENTRE))));
         if (in->recipient == A (CRISIS_CENTRE))
             ASSERT (consent);
@@ -237,7 +239,8 @@ s_check (const policy_input_t *in, const policy_decision_t *out)
     //  to the police RISK team under the duty to avert (straffeloven §196
     //  applies regardless of the duty of confidentiality)
     if (in->sender_agency == A (CRISIS_CENTRE) && in->recipient != A (CRISIS_CENTRE)
-    &&  (in->kind == K (CONCERN_REPORT) || in->kind == K (RISK_CHANGE) || in->kind == K (CASE_STATUS))
+    &&  (in->kind == K (CONCERN_REPORT) || in->kind == K (RISK_CHANGE) || in->kind == K (CASE_STATUS)
+         || in->kind == K (RISK_PLAN))
     &&  out->view != V (WITHHELD))
         ASSERT (consent || (out->review && in->recipient == A (POLICE_RISK)));
     //  the decision-maker is never echoed: the reason is stored in clear
@@ -249,7 +252,8 @@ s_check (const policy_input_t *in, const policy_decision_t *out)
         ASSERT (strcmp (again.reason, out->reason) == 0);
     }
     if (in->recipient == A (CRISIS_CENTRE)
-    &&  (in->kind == K (CONCERN_REPORT) || in->kind == K (RISK_CHANGE) || in->kind == K (CASE_STATUS)))
+    &&  (in->kind == K (CONCERN_REPORT) || in->kind == K (RISK_CHANGE) || in->kind == K (CASE_STATUS)
+         || in->kind == K (RISK_PLAN)))
         ASSERT (out->view == V (WITHHELD) || consent);
     if (in->kind == K (ALERT) && out->view != V (WITHHELD))
         ASSERT (in->sender_agency == in->recipient);

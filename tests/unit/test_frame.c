@@ -269,6 +269,97 @@ test_embedded_nul (void)
     CHECK (s_code (&frame) == 0, "nul: NUL bytes in a bytes field (message id) are fine");
 }
 
+//  A risk plan's own rules: case reference or subject, a level, trinn 1-3,
+//  structured dates and phones, the plan commands' required fields.
+static void
+test_plan (void)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Submit submit = SAMHAND__V1__SUBMIT__INIT;
+    Samhand__V1__RiskPlan plan = SAMHAND__V1__RISK_PLAN__INIT;
+    Samhand__V1__PlanStep step = SAMHAND__V1__PLAN_STEP__INIT, *steps [1] = { &step };
+    Samhand__V1__ContactPoint contact = SAMHAND__V1__CONTACT_POINT__INIT, *contacts [1] = { &contact };
+    uint8_t id [16] = { 7 };
+    frame.version = 1;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBMIT;
+    frame.submit = &submit;
+    submit.message_id.data = id;
+    submit.message_id.len = 16;
+    submit.body_case = SAMHAND__V1__SUBMIT__BODY_RISK_PLAN;
+    submit.risk_plan = &plan;
+    plan.case_ref = "RC-7KQ4-M2XD-9FHA";
+    plan.level = SAMHAND__V1__RISK_LEVEL__HIGH;
+    step.step = 2;
+    step.situation = "Invented: brudd på besøksforbud";
+    step.action = "Invented: patrulje";
+    step.responsible = SAMHAND__V1__AGENCY__POLICE_RISK;
+    plan.steps = steps;
+    plan.n_steps = 1;
+    contact.phone = "73 00 00 00";
+    plan.contacts = contacts;
+    plan.n_contacts = 1;
+    plan.next_evaluation = "2027-01-31";
+    CHECK (s_code (&frame) == 0, "plan: a valid revision is accepted");
+    plan.level = SAMHAND__V1__RISK_LEVEL__RISK_LEVEL_UNSPECIFIED;
+    CHECK (s_code (&frame) == SAMHAND__V1__ERROR_CODE__MISSING_FIELD, "plan: no level: MISSING_FIELD");
+    plan.level = SAMHAND__V1__RISK_LEVEL__HIGH;
+    plan.case_ref = "";
+    CHECK (s_code (&frame) == SAMHAND__V1__ERROR_CODE__MISSING_FIELD,
+           "plan: neither case reference nor subject: MISSING_FIELD");
+    plan.case_ref = "RC-7KQ4-M2XD-9FHA";
+    bool named;
+    step.step = 4;
+    CHECK (s_code_named (&frame, "step", "", &named) == SAMHAND__V1__ERROR_CODE__INVALID_FIELD && named,
+           "plan: trinn 4 is refused naming the field");
+    step.step = 0;
+    CHECK (s_code (&frame) == SAMHAND__V1__ERROR_CODE__INVALID_FIELD, "plan: trinn 0 is refused");
+    step.step = 3;
+    step.responsible = (Samhand__V1__Agency) 9;
+    CHECK (s_code (&frame) == SAMHAND__V1__ERROR_CODE__INVALID_FIELD, "plan: an unknown agency is refused");
+    step.responsible = SAMHAND__V1__AGENCY__POLICE_RISK;
+    plan.next_evaluation = "2027-02-30";
+    CHECK (s_code_named (&frame, "next_evaluation", "2027-02-30", &named)
+           == SAMHAND__V1__ERROR_CODE__INVALID_FIELD && named,
+           "plan: a next evaluation that is no date is refused, not echoed");
+    plan.next_evaluation = "2027-01-31T10:00:00Z";
+    CHECK (s_code (&frame) == 0, "plan: a next evaluation at a moment (UTC) is accepted");
+    contact.phone = "ring Kari på 41234567";
+    CHECK (s_code_named (&frame, "phone", "41234567", &named) == SAMHAND__V1__ERROR_CODE__INVALID_FIELD
+           && named, "plan: a contact phone holding words is refused, not echoed");
+    contact.phone = "";
+    Samhand__V1__Measure measure = (Samhand__V1__Measure) 12;
+    plan.measures = &measure;
+    plan.n_measures = 1;
+    CHECK (s_code (&frame) == SAMHAND__V1__ERROR_CODE__INVALID_FIELD, "plan: an unknown measure is refused");
+    plan.n_measures = 0;
+
+    Samhand__V1__Frame query = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__PlanQuery q = SAMHAND__V1__PLAN_QUERY__INIT;
+    query.version = 1;
+    query.command_case = SAMHAND__V1__FRAME__COMMAND_PLAN_QUERY;
+    query.plan_query = &q;
+    CHECK (s_code (&query) == SAMHAND__V1__ERROR_CODE__MISSING_FIELD, "plan query without a case: MISSING_FIELD");
+    q.case_ref = "Kari Oppdiktet";
+    CHECK (s_code (&query) == SAMHAND__V1__ERROR_CODE__INVALID_FIELD, "plan query by a name: INVALID_FIELD");
+    q.case_ref = "PR-7KQ4-M2XD-9FHA";
+    CHECK (s_code (&query) == 0, "plan query by a case reference is accepted");
+    Samhand__V1__Frame eval = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__PlanEvaluate e = SAMHAND__V1__PLAN_EVALUATE__INIT;
+    eval.version = 1;
+    eval.command_case = SAMHAND__V1__FRAME__COMMAND_PLAN_EVALUATE;
+    eval.plan_evaluate = &e;
+    e.case_ref = "RC-7KQ4-M2XD-9FHA";
+    e.next_date = "next month";
+    CHECK (s_code (&eval) == SAMHAND__V1__ERROR_CODE__INVALID_FIELD, "plan evaluate: a next date that is no date");
+    Samhand__V1__PlanReply reply = SAMHAND__V1__PLAN_REPLY__INIT;
+    Samhand__V1__Frame back = SAMHAND__V1__FRAME__INIT;
+    back.version = 1;
+    back.command_case = SAMHAND__V1__FRAME__COMMAND_PLAN_REPLY;
+    back.plan_reply = &reply;
+    CHECK (s_code (&back) == SAMHAND__V1__ERROR_CODE__UNEXPECTED_COMMAND,
+           "a plan reply sent to the broker: UNEXPECTED_COMMAND");
+}
+
 int
 main (void)
 {
@@ -280,6 +371,7 @@ main (void)
 
     s_concern (&frame, &submit, &concern, id);
     CHECK (s_code (&frame) == 0, "a complete concern submit is accepted");
+    test_plan ();
     frame.version = 2;
     CHECK (s_code (&frame) == SAMHAND__V1__ERROR_CODE__UNSUPPORTED_VERSION, "version 2: UNSUPPORTED_VERSION");
     frame.version = 0;

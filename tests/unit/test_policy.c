@@ -27,6 +27,9 @@
 #define FACTORS CL (RISK_FACTORS)
 #define HEALTH  CL (HEALTH)
 #define TEXT    CL (FREE_TEXT)
+#define STEPS   CL (PLAN_STEPS)
+#define POINTS  CL (CONTACT_POINTS)
+#define FOLLOW  CL (FOLLOW_UP)
 
 #define NOW ((int64_t) 1760000000)         //  2025-10-09
 #define DAY ((int64_t) 86400)
@@ -87,6 +90,15 @@ static const policy_consent_t consent_mixed [] = {
 static const policy_consent_t consent_crisis_only [] = {
     { AG (CRISIS_CENTRE), USUAL_CLASSES | ADDR, purposes_usual, 2, NOW - DAY, NOW + DAY, 0, "c-40" }
 };
+//  A consent for the plan: identity, level and the steps, not the network
+//  or the weekly plan.
+static const policy_consent_t consent_plan [] = {
+    { ALL_AGENCIES, ID | LEVEL | STEPS, purposes_usual, 2, NOW - DAY, NOW + 30 * DAY, 0, "c-50" }
+};
+static const policy_consent_t consent_plan_withdrawn [] = {
+    { ALL_AGENCIES, ID | LEVEL | STEPS | POINTS | FOLLOW, purposes_usual, 2, NOW - DAY,
+      NOW + 30 * DAY, NOW - 60, "c-51" }
+};
 static const policy_consent_t consent_null_purposes [] = {
     { ALL_AGENCIES, USUAL_CLASSES, NULL, 2, NOW - DAY, NOW + DAY, 0, "c-41" }
 };
@@ -94,7 +106,8 @@ static const policy_consent_t consent_null_purposes [] = {
 typedef enum {
     C_NONE, C_ALL, C_TRYGGEST_ONLY, C_WRONG_PURPOSE, C_NO_IDENTITY, C_EXPIRED,
     C_ENDS_NOW, C_NOT_YET, C_WITHDRAWN, C_WITHDRAWN_NOW, C_WITHDRAWAL_LATER,
-    C_FOLLOW_UP_ONLY, C_SAFETY_PLAN, C_MIXED, C_CRISIS_ONLY, C_NULL_PURPOSES
+    C_FOLLOW_UP_ONLY, C_SAFETY_PLAN, C_MIXED, C_CRISIS_ONLY, C_NULL_PURPOSES,
+    C_PLAN, C_PLAN_WITHDRAWN
 } fixture_t;
 
 static const struct {
@@ -116,7 +129,9 @@ static const struct {
     [C_SAFETY_PLAN]      = { consent_safety_plan, 1 },
     [C_MIXED]            = { consent_mixed, 3 },
     [C_CRISIS_ONLY]      = { consent_crisis_only, 1 },
-    [C_NULL_PURPOSES]    = { consent_null_purposes, 1 }
+    [C_NULL_PURPOSES]    = { consent_null_purposes, 1 },
+    [C_PLAN]             = { consent_plan, 1 },
+    [C_PLAN_WITHDRAWN]   = { consent_plan_withdrawn, 1 }
 };
 
 //  ---------------------------------------------------------------------
@@ -125,6 +140,9 @@ static const struct {
 //  What a message of each kind carries unless a scenario says otherwise.
 #define CONCERN_PRESENT (ID | CONTACT | ADDR | TEXT)
 #define RISK_PRESENT    (ID | CONTACT | LEVEL | FACTORS | HEALTH | TEXT)
+#define PLAN_PRESENT    (ID | CONTACT | ADDR | LEVEL | FACTORS | HEALTH | TEXT | STEPS | POINTS \
+                         | FOLLOW)
+#define PLAN_MIN        (LEVEL | STEPS)
 
 typedef enum { AVERT_NONE, AVERT_OK, AVERT_HPL31, AVERT_NO_JUSTIFICATION,
                AVERT_NO_DECISION_MAKER, AVERT_BLANK, AVERT_BAD_STATUTE } avert_t;
@@ -511,10 +529,81 @@ static const scenario_t scenarios [] = {
       .recipient = TE, .consent = C_ALL,
       .view = V (WITHHELD), .rule = "DEFAULT-DENY", .classes = 0 },
     { .name = "unknown data class bit", .kind = K (CONCERN_REPORT),
-      .recipient = TE, .consent = C_ALL, .present = (1u << 9) | ID,
+      .recipient = TE, .consent = C_ALL, .present = (1u << 11) | ID,
       .view = V (WITHHELD), .rule = "DEFAULT-DENY", .classes = 0 },
     { .name = "data class bit 0 (unspecified)", .kind = K (CONCERN_REPORT),
       .recipient = RC, .present = 1u | ID,
+      .view = V (WITHHELD), .rule = "DEFAULT-DENY", .classes = 0 },
+    //  ---- risk management plan (docs/POLICY.md §11): every agency, with
+    //  and without consent
+    { .name = "plan rc->rc coordinator: same agency, the whole plan", .kind = K (RISK_PLAN),
+      .recipient = RC,
+      .view = V (IDENTIFIED), .rule = "SAME-AGENCY", .classes = PLAN_PRESENT },
+    { .name = "plan rc->rc (night shift reads it): same agency even with text unscanned",
+      .kind = K (RISK_PLAN), .recipient = RC, .dirty = true,
+      .view = V (IDENTIFIED), .rule = "SAME-AGENCY", .classes = PLAN_PRESENT },
+    { .name = "plan rc admin->rc: no need to know, the minimum", .kind = K (RISK_PLAN),
+      .role = ADMIN, .recipient = RC,
+      .view = V (PSEUDONYMISED), .rule = "FVL13-PLAN-PSEUDONYMISED", .classes = PLAN_MIN },
+    { .name = "plan police->rc no consent: the minimum", .kind = K (RISK_PLAN),
+      .sender = POL, .role = TEAM, .recipient = RC,
+      .view = V (PSEUDONYMISED), .rule = "FVL13-PLAN-PSEUDONYMISED", .classes = PLAN_MIN },
+    { .name = "plan rc->tryggest no consent: level, measures, own steps", .kind = K (RISK_PLAN),
+      .recipient = TE,
+      .view = V (PSEUDONYMISED), .rule = "FVL13-PLAN-PSEUDONYMISED", .classes = PLAN_MIN },
+    { .name = "plan rc->tryggest no consent, text dirty: still no free text", .kind = K (RISK_PLAN),
+      .recipient = TE, .dirty = true,
+      .view = V (PSEUDONYMISED), .rule = "FVL13-PLAN-PSEUDONYMISED", .classes = PLAN_MIN },
+    { .name = "plan rc->tryggest usual consent: its classes, no steps", .kind = K (RISK_PLAN),
+      .recipient = TE, .consent = C_ALL,
+      .view = V (IDENTIFIED), .rule = "FVL13A1-CONSENT", .classes = ID | CONTACT | LEVEL | TEXT },
+    { .name = "plan rc->tryggest plan consent: identity, level, steps only", .kind = K (RISK_PLAN),
+      .recipient = TE, .consent = C_PLAN,
+      .view = V (IDENTIFIED), .rule = "FVL13A1-CONSENT", .classes = ID | LEVEL | STEPS },
+    { .name = "plan rc->tryggest consent withdrawn: the minimum", .kind = K (RISK_PLAN),
+      .recipient = TE, .consent = C_PLAN_WITHDRAWN,
+      .view = V (PSEUDONYMISED), .rule = "FVL13-PLAN-PSEUDONYMISED", .classes = PLAN_MIN },
+    { .name = "plan rc->tryggest consent for follow-up only: out of scope", .kind = K (RISK_PLAN),
+      .recipient = TE, .consent = C_FOLLOW_UP_ONLY,
+      .view = V (PSEUDONYMISED), .rule = "FVL13-PLAN-PSEUDONYMISED", .classes = PLAN_MIN },
+    { .name = "plan rc->police no consent: level, measures, own steps", .kind = K (RISK_PLAN),
+      .recipient = POL,
+      .view = V (PSEUDONYMISED), .rule = "FVL13-PLAN-PSEUDONYMISED", .classes = PLAN_MIN },
+    { .name = "plan rc->police plan consent: identified", .kind = K (RISK_PLAN),
+      .recipient = POL, .consent = C_PLAN,
+      .view = V (IDENTIFIED), .rule = "FVL13A1-CONSENT", .classes = ID | LEVEL | STEPS },
+    { .name = "plan rc->police duty to avert claimed: no such row for a plan", .kind = K (RISK_PLAN),
+      .recipient = POL, .avert = AVERT_OK,
+      .view = V (PSEUDONYMISED), .rule = "FVL13-PLAN-PSEUDONYMISED", .classes = PLAN_MIN },
+    { .name = "plan rc->crisis centre no consent: withheld", .kind = K (RISK_PLAN),
+      .recipient = CC,
+      .view = V (WITHHELD), .rule = "FVL13-CONFIDENTIAL", .classes = 0 },
+    { .name = "plan rc->crisis centre plan consent: identified", .kind = K (RISK_PLAN),
+      .recipient = CC, .consent = C_PLAN,
+      .view = V (IDENTIFIED), .rule = "FVL13A1-CONSENT", .classes = ID | LEVEL | STEPS },
+    { .name = "plan rc->crisis centre consent withdrawn: withheld", .kind = K (RISK_PLAN),
+      .recipient = CC, .consent = C_PLAN_WITHDRAWN,
+      .view = V (WITHHELD), .rule = "FVL13-CONFIDENTIAL", .classes = 0 },
+    { .name = "plan crisis centre->tryggest no consent: krisesenterlova", .kind = K (RISK_PLAN),
+      .sender = CC, .role = TEAM, .recipient = TE,
+      .view = V (WITHHELD), .rule = "KRISL5-CONFIDENTIAL", .classes = 0 },
+    { .name = "plan crisis centre->rc no consent: krisesenterlova", .kind = K (RISK_PLAN),
+      .sender = CC, .role = TEAM, .recipient = RC,
+      .view = V (WITHHELD), .rule = "KRISL5-CONFIDENTIAL", .classes = 0 },
+    { .name = "plan crisis centre->police no consent: krisesenterlova", .kind = K (RISK_PLAN),
+      .sender = CC, .role = TEAM, .recipient = POL,
+      .view = V (WITHHELD), .rule = "KRISL5-CONFIDENTIAL", .classes = 0 },
+    { .name = "plan crisis centre->police plan consent: identified", .kind = K (RISK_PLAN),
+      .sender = CC, .role = TEAM, .recipient = POL, .consent = C_PLAN,
+      .view = V (IDENTIFIED), .rule = "FVL13A1-CONSENT", .classes = ID | LEVEL | STEPS },
+    { .name = "plan crisis centre->crisis centre no consent: withheld", .kind = K (RISK_PLAN),
+      .sender = CC, .role = TEAM, .recipient = CC,
+      .view = V (WITHHELD), .rule = "FVL13-CONFIDENTIAL", .classes = 0 },
+    { .name = "plan to an unknown agency: default deny", .kind = K (RISK_PLAN),
+      .recipient = 7,
+      .view = V (WITHHELD), .rule = "DEFAULT-DENY", .classes = 0 },
+    { .name = "kind past the last: default deny", .kind = 8,
+      .recipient = RC,
       .view = V (WITHHELD), .rule = "DEFAULT-DENY", .classes = 0 },
 };
 
@@ -542,6 +631,7 @@ s_input (const scenario_t *s, policy_input_t *in, uint32_t *named)
     else
         in->classes_present = s->kind == K (CONCERN_REPORT)? CONCERN_PRESENT
                             : s->kind == K (RISK_CHANGE)? RISK_PRESENT
+                            : s->kind == K (RISK_PLAN)? PLAN_PRESENT
                             : s->kind == K (CASE_DISCUSSION) || s->kind == K (CASE_STATUS)? TEXT: 0;
     in->basis = (Samhand__V1__Basis) s->basis;
     if (s->avert != AVERT_NONE) {
@@ -700,8 +790,8 @@ test_withheld_invariants (void)
     //  fixture: withheld keeps nothing, pseudonymised no identifiers,
     //  crisis centre only identified with a consent in scope.
     bool ok_withheld = true, ok_pseudo = true, ok_crisis = true, ok_avert = true;
-    bool ok_rule = true;
-    for (int kind = 0; kind <= 7; kind++)
+    bool ok_rule = true, ok_recipient = true;
+    for (int kind = 0; kind <= 8; kind++)
     for (int sender = 0; sender <= 5; sender++)
     for (int recipient = 0; recipient <= 5; recipient++)
     for (int role = 0; role <= 5; role++)
@@ -725,7 +815,7 @@ test_withheld_invariants (void)
             ok_rule = false;
         if (out.view == V (WITHHELD) && out.classes_allowed)
             ok_withheld = false;
-        if (out.view == V (PSEUDONYMISED) && ((out.classes_allowed & POLICY_CLASSES_DIRECT)
+        if (out.view == V (PSEUDONYMISED) && ((out.classes_allowed & POLICY_CLASSES_NOT_PSEUDONYMOUS)
             || (!in.text_clean && (out.classes_allowed & POLICY_CLASS (FREE_TEXT)))))
             ok_pseudo = false;
         if (recipient == CC && out.view == V (IDENTIFIED)
@@ -733,10 +823,15 @@ test_withheld_invariants (void)
             ok_crisis = false;
         if (out.review && recipient != POL)
             ok_avert = false;
+        //  The redactor keeps a plan's steps for decision.recipient alone.
+        if ((int) out.recipient != (recipient >= 1 && recipient <= 4? recipient: 0))
+            ok_recipient = false;
     }
+    CHECK (ok_recipient, "sweep: the decision names the agency decided for, and only a known one");
     CHECK (ok_rule, "sweep: every decision names a rule and basis");
     CHECK (ok_withheld, "sweep: withheld keeps no class");
-    CHECK (ok_pseudo, "sweep: pseudonymised never keeps identifiers or free text");
+    CHECK (ok_pseudo, "sweep: pseudonymised never keeps identifiers, risk factors, health, a plan's"
+                      " contact points or weekly plan, or unscanned free text");
     CHECK (ok_crisis, "sweep: crisis centre identified only with a consent in scope");
     CHECK (ok_avert, "sweep: duty to avert opens the police RISK team only");
 }
@@ -794,6 +889,11 @@ test_check_claim (void)
     rc = policy_check_claim (K (CASE_STATUS), B (BASIS_AVERT), "threats", "Siri Saksbehandler", "",
                              err, sizeof err);
     CHECK (rc == SAMHAND__V1__ERROR_CODE__INVALID_FIELD, "claim: avert on a case status");
+    rc = policy_check_claim (K (RISK_PLAN), B (BASIS_AVERT), "threats", "Siri Saksbehandler", "",
+                             err, sizeof err);
+    CHECK (rc == SAMHAND__V1__ERROR_CODE__INVALID_FIELD, "claim: avert on a risk plan");
+    rc = policy_check_claim (K (RISK_PLAN), B (BASIS_UNSPECIFIED), NULL, NULL, NULL, err, sizeof err);
+    CHECK (rc == 0, "claim: a risk plan with no claim (consent or the table decides)");
     rc = policy_check_claim (K (CONCERN_REPORT), B (BASIS_AVERT), "threats", "Siri Saksbehandler",
                              "FVL13B", err, sizeof err);
     CHECK (rc == SAMHAND__V1__ERROR_CODE__INVALID_FIELD && strstr (err, "statute"),

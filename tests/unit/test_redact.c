@@ -37,6 +37,22 @@
 #define DISCUSSION   "kvinne i 40-årene, samboer truer med vold"
 #define STATUS_TEXT  "ukentlig status: stabil, bor hos venninne"
 
+//  A risk plan for the invented Kari Testesen
+#define SITUATION    "når han løslates fra varetekt"
+#define SITUATION_HEALTH "ved rusutløst konflikt på hybelen"
+#define STEP_RC_SIT  "STEPRC trusler på telefon"
+#define STEP_RC_ACT  "STEPRC vakta ringer 112 og henter henne"
+#define STEP_POL_SIT "STEPPOL brudd på besøksforbud"
+#define STEP_POL_ACT "STEPPOL patrulje rykker ut"
+#define STEP_DIRTY   "STEPDIRTY ring Kari Testesen på 912 34 567"
+#define CONTACT_NAME "Petter Primærkontakt"
+#define CONTACT_TEL  "73 00 00 00"
+#define ACTIVITY     "ACTIVITY samtale på kontoret kl 10"
+#define CRITICAL     "Ring alltid 112 først ved akutt hendelse"
+#define PLAN_NOTE    "PLANNOTE etter samarbeidsmøtet"
+#define NEXT_EVAL    "2026-02-01"
+#define CHANGES      "level MODERATE -> HIGH"
+
 static char fnr [12];
 
 //  ---------------------------------------------------------------------
@@ -190,6 +206,77 @@ s_status (void)
     status.text = STATUS_TEXT;
     submit.body_case = SAMHAND__V1__SUBMIT__BODY_CASE_STATUS;
     submit.case_status = &status;
+    return s_wire (&submit);
+}
+
+static Samhand__V1__Submit *
+s_plan (void)
+{
+    Samhand__V1__Submit submit = SAMHAND__V1__SUBMIT__INIT;
+    Samhand__V1__RiskPlan plan = SAMHAND__V1__RISK_PLAN__INIT;
+    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Measure measures [2] = { SAMHAND__V1__MEASURE__VIOLENCE_ALARM,
+                                          SAMHAND__V1__MEASURE__RESTRAINING_ORDER };
+    char *factors [2] = { FACTOR_PLAIN, FACTOR_HEALTH };
+    char *situations [2] = { SITUATION, SITUATION_HEALTH };
+    Samhand__V1__PlanStep steps [3], *step_list [3];
+    const char *texts [3][2] = { { STEP_RC_SIT, STEP_RC_ACT }, { STEP_POL_SIT, STEP_POL_ACT },
+                                 { STEP_DIRTY, STEP_DIRTY } };
+    Samhand__V1__Agency who [3] = { SAMHAND__V1__AGENCY__RESOURCE_CENTRE,
+                                    SAMHAND__V1__AGENCY__POLICE_RISK,
+                                    SAMHAND__V1__AGENCY__POLICE_RISK };
+    for (int i = 0; i < 3; i++) {
+        samhand__v1__plan_step__init (&steps [i]);
+        steps [i].step = (uint32_t) i + 1;
+        steps [i].situation = (char *) texts [i][0];
+        steps [i].action = (char *) texts [i][1];
+        steps [i].responsible = who [i];
+        steps [i].text_clean = i < 2;       //  the third failed the identifier check
+        step_list [i] = &steps [i];
+    }
+    Samhand__V1__ContactPoint contact = SAMHAND__V1__CONTACT_POINT__INIT, *contacts [1] = { &contact };
+    contact.instance = "Ressurssenteret";
+    contact.agency = SAMHAND__V1__AGENCY__RESOURCE_CENTRE;
+    contact.name = CONTACT_NAME;
+    contact.role = "Primærkontakt";
+    contact.phone = CONTACT_TEL;
+    Samhand__V1__PlanActivity activity = SAMHAND__V1__PLAN_ACTIVITY__INIT, *activities [1] = { &activity };
+    activity.day = SAMHAND__V1__WEEKDAY__MONDAY;
+    activity.activity = ACTIVITY;
+    ProtobufCMessageUnknownField u1, u2;
+    subject.name = NAME;
+    subject.national_id = fnr;
+    subject.phone = PHONE;
+    subject.address = STREET;
+    plan.subject = &subject;
+    plan.case_ref = SENDER_REF;
+    plan.instrument = INSTRUMENT;
+    plan.level = SAMHAND__V1__RISK_LEVEL__HIGH;
+    plan.imminent = true;
+    plan.measures = measures;
+    plan.n_measures = 2;
+    plan.risk_factors = factors;
+    plan.n_risk_factors = 2;
+    plan.risk_situations = situations;
+    plan.n_risk_situations = 2;
+    plan.steps = step_list;
+    plan.n_steps = 3;
+    plan.contacts = contacts;
+    plan.n_contacts = 1;
+    plan.follow_up = activities;
+    plan.n_follow_up = 1;
+    plan.critical_info = CRITICAL;
+    plan.note = PLAN_NOTE;
+    plan.next_evaluation = NEXT_EVAL;
+    plan.changes = CHANGES;
+    plan.edited_by = "koordinator";
+    plan.revision = 4;
+    plan.base_revision = 3;
+    s_hide (&plan.base, &u1, 29);
+    s_hide (&steps [0].base, &u2, 9);
+    submit.purpose = "risk_management";
+    submit.body_case = SAMHAND__V1__SUBMIT__BODY_RISK_PLAN;
+    submit.risk_plan = &plan;
     return s_wire (&submit);
 }
 
@@ -408,6 +495,118 @@ test_risk (void)
     samhand__v1__submit__free_unpacked (r, NULL);
 }
 
+//  Redacts the plan for RECIPIENT and packs the view.
+static packed_t
+s_plan_view (Samhand__V1__Submit *submit, Samhand__V1__View view, uint32_t classes,
+             Samhand__V1__Agency recipient, int *rc)
+{
+    policy_decision_t d = s_decision (view, classes);
+    d.recipient = recipient;
+    *rc = redact_apply (submit, &d, RECIPIENT_REF);
+    return s_pack (submit);
+}
+
+static void
+test_plan (void)
+{
+    int rc;
+    Samhand__V1__Submit *r = s_plan ();
+    CHECK (redact_classes_present (r) == (CL (IDENTITY) | CL (CONTACT) | CL (ADDRESS)
+                                          | CL (RISK_LEVEL_CLASS) | CL (RISK_FACTORS) | CL (HEALTH)
+                                          | CL (FREE_TEXT) | CL (PLAN_STEPS) | CL (CONTACT_POINTS)
+                                          | CL (FOLLOW_UP)),
+           "plan: classes present, every part");
+    //  Same agency: the whole plan (but never an unknown field)
+    packed_t p = s_plan_view (r, V (IDENTIFIED), POLICY_CLASSES_ALL,
+                              SAMHAND__V1__AGENCY__RESOURCE_CENTRE, &rc);
+    CHECK (rc == 0 && s_has (p, NAME) && s_has (p, SITUATION) && s_has (p, SITUATION_HEALTH)
+           && s_has (p, STEP_RC_ACT) && s_has (p, STEP_POL_ACT) && s_has (p, STEP_DIRTY)
+           && s_has (p, CONTACT_NAME) && s_has (p, ACTIVITY) && s_has (p, CRITICAL)
+           && s_has (p, PLAN_NOTE) && s_has (p, NEXT_EVAL) && s_has (p, CHANGES)
+           && !s_has (p, HIDDEN) && s_has (p, RECIPIENT_REF) && !s_has (p, SENDER_REF),
+           "plan identified, every class: the whole plan, no unknown field, the recipient's ref");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (r, NULL);
+
+    //  Consent with identity, level and steps: no network, weekly plan,
+    //  factors, situations or free text
+    r = s_plan ();
+    p = s_plan_view (r, V (IDENTIFIED), CL (IDENTITY) | CL (RISK_LEVEL_CLASS) | CL (PLAN_STEPS),
+                     SAMHAND__V1__AGENCY__TRYGGEST, &rc);
+    CHECK (rc == 0 && s_has (p, NAME) && s_has (p, STEP_RC_ACT) && s_has (p, STEP_POL_ACT)
+           && s_has (p, STEP_DIRTY) && r->risk_plan->n_measures == 2,
+           "plan identified on a plan consent: identity, every step, measures");
+    CHECK (!s_has (p, CONTACT_NAME) && !s_has (p, CONTACT_TEL) && !s_has (p, ACTIVITY)
+           && !s_has (p, SITUATION) && !s_has (p, SITUATION_HEALTH) && !s_has (p, FACTOR_PLAIN)
+           && !s_has (p, CRITICAL) && !s_has (p, PLAN_NOTE) && !s_has (p, STREET),
+           "plan identified on a plan consent: no contacts, weekly plan, situations, factors, text");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (r, NULL);
+
+    //  Pseudonymised to the police: its own clean steps only
+    r = s_plan ();
+    p = s_plan_view (r, V (PSEUDONYMISED), CL (RISK_LEVEL_CLASS) | CL (PLAN_STEPS),
+                     SAMHAND__V1__AGENCY__POLICE_RISK, &rc);
+    CHECK (rc == 0 && s_has (p, STEP_POL_SIT) && s_has (p, STEP_POL_ACT) && r->risk_plan->n_steps == 1
+           && r->risk_plan->level == SAMHAND__V1__RISK_LEVEL__HIGH && r->risk_plan->n_measures == 2
+           && r->risk_plan->imminent && s_has (p, NEXT_EVAL) && s_has (p, RECIPIENT_REF),
+           "plan pseudonymised to the police: level, measures, next evaluation, its own clean step");
+    CHECK (!s_has (p, STEP_RC_SIT) && !s_has (p, STEP_RC_ACT) && !s_has (p, STEP_DIRTY)
+           && !s_has (p, NAME) && !s_has (p, fnr) && !s_has (p, PHONE) && !s_has (p, CONTACT_NAME)
+           && !s_has (p, ACTIVITY) && !s_has (p, SITUATION) && !s_has (p, FACTOR_PLAIN)
+           && !s_has (p, CRITICAL) && !s_has (p, PLAN_NOTE) && !s_has (p, SENDER_REF)
+           && r->risk_plan->subject == NULL,
+           "plan pseudonymised to the police: no other agency's step, no step that failed the"
+           " check, no identity, contacts, weekly plan, situations or text");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (r, NULL);
+
+    //  Pseudonymised to TryggEst, which is responsible for no step
+    r = s_plan ();
+    p = s_plan_view (r, V (PSEUDONYMISED), POLICY_CLASSES_ALL & ~CL (FREE_TEXT),
+                     SAMHAND__V1__AGENCY__TRYGGEST, &rc);
+    CHECK (rc == 0 && r->risk_plan->n_steps == 0 && r->risk_plan->steps == NULL
+           && !s_has (p, "STEP") && !s_has (p, CONTACT_NAME) && !s_has (p, ACTIVITY)
+           && !s_has (p, CRITICAL) && !s_has (p, NAME) && r->risk_plan->n_measures == 2,
+           "plan pseudonymised to an agency with no step, every class but text asked: none of the"
+           " texts");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (r, NULL);
+
+    //  A decision naming no recipient keeps no step when pseudonymised
+    r = s_plan ();
+    p = s_plan_view (r, V (PSEUDONYMISED), CL (PLAN_STEPS), SAMHAND__V1__AGENCY__AGENCY_UNSPECIFIED,
+                     &rc);
+    CHECK (rc == 0 && r->risk_plan->n_steps == 0 && !s_has (p, "STEP"),
+           "plan pseudonymised with no recipient named: no step");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (r, NULL);
+
+    //  Withheld and anonymised: nothing
+    r = s_plan ();
+    p = s_plan_view (r, V (WITHHELD), POLICY_CLASSES_ALL, SAMHAND__V1__AGENCY__CRISIS_CENTRE, &rc);
+    CHECK (rc == -1, "plan withheld: refused");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (r, NULL);
+    r = s_plan ();
+    p = s_plan_view (r, V (ANONYMISED), POLICY_CLASSES_ALL, SAMHAND__V1__AGENCY__TRYGGEST, &rc);
+    CHECK (rc == -1, "plan anonymised: refused (a plan is never anonymous)");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (r, NULL);
+
+    //  Redacting twice (consent withdrawn after a wider view) frees nothing twice
+    r = s_plan ();
+    p = s_plan_view (r, V (IDENTIFIED), POLICY_CLASSES_ALL, SAMHAND__V1__AGENCY__POLICE_RISK, &rc);
+    free (p.data);
+    int rc2;
+    p = s_plan_view (r, V (PSEUDONYMISED), CL (RISK_LEVEL_CLASS) | CL (PLAN_STEPS),
+                     SAMHAND__V1__AGENCY__POLICE_RISK, &rc2);
+    CHECK (rc == 0 && rc2 == 0 && r->risk_plan->n_steps == 1 && !s_has (p, NAME)
+           && !s_has (p, STEP_DIRTY), "plan redacted twice");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (r, NULL);
+}
+
 static void
 test_discussion_and_status (void)
 {
@@ -534,6 +733,7 @@ main (void)
     test_concern_pseudonymised ();
     test_refusals ();
     test_risk ();
+    test_plan ();
     test_discussion_and_status ();
     test_inside_frame ();
     test_health_words ();
