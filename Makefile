@@ -30,6 +30,10 @@ CLIENT_SRC  := $(wildcard clients/libsamhand/*.c)
 CLIENT_OBJ  := $(patsubst clients/libsamhand/%.c,$(B)/client/%.o,$(CLIENT_SRC)) $(GEN)/samhand.pb-c.o
 CLI_SRC     := $(wildcard clients/cli/*.c)
 CLI_OBJ     := $(patsubst clients/cli/%.c,$(B)/cli/%.o,$(CLI_SRC))
+WEB_SRC     := $(wildcard clients/web/*.c)
+WEB_OBJ     := $(patsubst clients/web/%.c,$(B)/web/%.o,$(WEB_SRC))
+#   samhand-web reuses the CLI's JSON shapes (json, print, report, conn, opts).
+WEB_CLI_OBJ := $(patsubst %,$(B)/cli/%.o,json print report conn opts)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 ITEST_SRC   := $(wildcard tests/integration/itest_*.c)
@@ -37,7 +41,8 @@ ITEST_BIN   := $(patsubst tests/integration/%.c,$(B)/tests/%,$(ITEST_SRC))
 HARNESS_OBJ := $(B)/tests/harness.o
 
 .PHONY: all check demo bench fuzz fuzz-run clean deps install
-all: $(B)/samhandd $(B)/samhand $(B)/libsamhand.a $(B)/samhand.pc $(UNIT_BIN) $(ITEST_BIN) $(B)/bench_submit $(B)/bench_parts
+all: $(B)/samhandd $(B)/samhand $(B)/libsamhand.a $(B)/samhand.pc $(UNIT_BIN) $(ITEST_BIN) $(B)/bench_submit $(B)/bench_parts \
+        $(B)/samhand-web
 
 deps:
 	@scripts/install-deps.sh
@@ -60,6 +65,13 @@ $(B)/client/%.o: clients/libsamhand/%.c $(GEN)/samhand.pb-c.h $(wildcard clients
 $(B)/cli/%.o: clients/cli/%.c $(GEN)/samhand.pb-c.h $(wildcard clients/libsamhand/*.h clients/cli/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iclients/cli -I$(GEN) -Iclients/libsamhand -c $< -o $@
+
+$(B)/web/%.o: clients/web/%.c $(GEN)/samhand.pb-c.h $(wildcard clients/web/*.h clients/cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DWEB_STATIC_DIR='"$(abspath clients/web/static)"' -Iclients/web -Iclients/cli -I$(GEN) -Iclients/libsamhand -c $< -o $@
+
+$(B)/samhand-web: $(WEB_OBJ) $(WEB_CLI_OBJ) $(B)/libsamhand.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libmicrohttpd libsodium)
 
 $(B)/libsamhandd.a: $(DAEMON_OBJ)
 	rm -f $@; ar rcs $@ $^
