@@ -17,13 +17,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define COOKIE "samhand_sid"
 #define CSP "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " \
             "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; " \
             "form-action 'self'; frame-ancestors 'none'"
 
 static const web_server_config_t *s_config;
 static bool s_tls;
+//  The cookie is named after the port: browsers share cookies between
+//  ports of one host, and an agency may run several nodes' clients there.
+static char s_cookie [32];
 
 typedef struct {
     char *body;
@@ -215,8 +217,8 @@ s_login (struct MHD_Connection *c, const web_form_t *form, const char *method, c
     if (created)
         return s_json_error (c, 503, "BUSY", method, url);
     char cookie [200];
-    snprintf (cookie, sizeof cookie, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s",
-              session.sid, s_tls? "; Secure": "");
+    snprintf (cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s",
+              s_cookie, session.sid, s_tls? "; Secure": "");
     struct MHD_Response *r = MHD_create_response_from_buffer (11, (char *) "{\"ok\":true}",
                                                               MHD_RESPMEM_PERSISTENT);
     if (!r)
@@ -347,7 +349,7 @@ s_route (struct MHD_Connection *c, const char *url, const char *method, request_
         return rc;
     }
     web_session_t session;
-    const char *sid = MHD_lookup_connection_value (c, MHD_COOKIE_KIND, COOKIE);
+    const char *sid = MHD_lookup_connection_value (c, MHD_COOKIE_KIND, s_cookie);
     bool stream = !post && strcmp (url, "/api/events") == 0;
     bool logged_in = sessions_get (sid, !stream, &session) == 0;
     bool api = strncmp (url, "/api/", 5) == 0 || post;
@@ -495,6 +497,7 @@ http_serve (const web_server_config_t *config)
         web_log ("--listen wants HOST:PORT with an IPv4 address, e.g. 127.0.0.1:8080");
         return -1;
     }
+    snprintf (s_cookie, sizeof s_cookie, "samhand_%u", (unsigned) ntohs (addr.sin_port));
     s_tls = config->tls_cert && config->tls_key;
     if ((config->tls_cert != NULL) != (config->tls_key != NULL)) {
         web_log ("--tls-cert and --tls-key go together");
