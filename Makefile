@@ -2,6 +2,7 @@
 # make            build everything into build/ (or build-san/ with SANITIZE=1)
 # make check      build and run every test; last line "N passed, N failed"
 # make demo       install missing packages, build, run the demo scenario
+# make web-demo   broker + a samhand-web per demo node on loopback, until Ctrl-C
 # make bench      run the benchmark (prints figures, never fails on a time)
 # make fuzz       build the libFuzzer targets with clang and run each briefly
 
@@ -39,10 +40,11 @@ UNIT_BIN    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 ITEST_SRC   := $(wildcard tests/integration/itest_*.c)
 ITEST_BIN   := $(patsubst tests/integration/%.c,$(B)/tests/%,$(ITEST_SRC))
 HARNESS_OBJ := $(B)/tests/harness.o
+WEB_ITEST   := $(B)/tests/itest_author
 
-.PHONY: all check demo bench fuzz fuzz-run clean deps install
+.PHONY: all check demo web-demo bench fuzz fuzz-run clean deps install
 all: $(B)/samhandd $(B)/samhand $(B)/libsamhand.a $(B)/samhand.pc $(UNIT_BIN) $(ITEST_BIN) $(B)/bench_submit $(B)/bench_parts \
-        $(B)/samhand-web
+        $(B)/samhand-web $(WEB_ITEST)
 
 deps:
 	@scripts/install-deps.sh
@@ -103,18 +105,22 @@ $(B)/tests/itest_%: tests/integration/itest_%.c $(HARNESS_OBJ) $(GEN)/samhand.pb
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(GEN) -Iclients/libsamhand -Itests -Itests/integration $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o $(LDLIBS)
 
+$(B)/tests/itest_author: tests/web/itest_author.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o tests/testlib.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(GEN) -Iclients/libsamhand -Itests -Itests/integration $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o $(LDLIBS)
+
 $(B)/bench_parts: tests/bench/bench_parts.c $(B)/libsamhandd.a
 	$(CC) $(CFLAGS) $(INC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/bench_submit: tests/bench/bench_submit.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o
 	$(CC) $(CFLAGS) -I$(GEN) -Itests -Itests/integration $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-CHECK_SCRIPTS := $(wildcard tests/cli/*.sh) tests/interop/run.sh
+CHECK_SCRIPTS := $(wildcard tests/cli/*.sh) tests/interop/run.sh tests/web/browser.sh
 
 check:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory all
-	@SAMHAND_BUILD=$(B) tests/run.sh $(UNIT_BIN) $(ITEST_BIN) $(CHECK_SCRIPTS)
+	@SAMHAND_BUILD=$(B) tests/run.sh $(UNIT_BIN) $(ITEST_BIN) $(WEB_ITEST) $(CHECK_SCRIPTS)
 
 bench:
 	@scripts/install-deps.sh
@@ -125,6 +131,13 @@ demo:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory all
 	@SAMHAND_BUILD=$(B) scripts/demo.sh
+	@echo "To see it in a browser: make web-demo (a web client per agency, with demo users;"
+	@echo "it prints the addresses and passwords to log in with)."
+
+web-demo:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory $(B)/samhandd $(B)/samhand $(B)/samhand-web
+	@/usr/bin/python3 clients/web/webdemo.py $(B)
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 build-fuzz/gen/samhand.pb-c.c: proto/samhand.proto

@@ -4,7 +4,11 @@
 set -e
 PKGS="build-essential pkg-config libczmq-dev libzmq3-dev libsodium-dev libprotobuf-c-dev \
 protobuf-c-compiler libsqlite3-dev libssl-dev sqlite3 clang libclang-rt-dev \
-python3 python3-zmq python3-protobuf protobuf-compiler"
+python3 python3-zmq python3-protobuf protobuf-compiler \
+libmicrohttpd-dev chromium chromium-driver python3-selenium openssl curl"
+# npm fetches axe-core for the browser tests only; a Node.js from elsewhere
+# (e.g. NodeSource) brings its own npm, which the Debian package would clash with.
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

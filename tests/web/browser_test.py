@@ -120,6 +120,7 @@ def axe(d, label):
 
 def shot(d, name):
     os.makedirs(SHOTS, exist_ok=True)
+    d.execute_script("window.scrollTo(0, 0)")
     height = d.execute_script("return document.documentElement.scrollHeight")
     d.set_window_size(1100, min(max(height + 40, 700), 2400))
     d.save_screenshot(os.path.join(SHOTS, name + ".png"))

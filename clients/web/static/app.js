@@ -228,10 +228,16 @@ samhand.decisions = function (target, body) {
       ul.append(el('li', { 'data-agency': d.agency },
         el('p', { text: t('new.decision', { agency: word('agency', d.agency), view: word('view', d.view),
           why: word('rule', d.rule) }) }),
-        el('p', { class: 'basis', text: t('new.basis', { basis: d.legal_basis }) })));
+        el('p', { class: 'basis', text: t('new.basis', { basis: samhand.basis(d.rule, d.legal_basis) }) })));
     }
     target.append(ul);
   }
+};
+
+// The legal basis of a rule in Norwegian, else the broker's own words.
+samhand.basis = function (rule, text) {
+  const w = samhand.word('basis', rule);
+  return w !== rule ? w : (text || '');
 };
 
 // A form's values, check boxes and radios included, for samhand.post.

@@ -42,7 +42,7 @@ document.addEventListener('DOMContentLoaded', async () => {
         if (f.from < at) continue;
         preview.append(area.value.slice(at, f.from), el('mark', { text: area.value.slice(f.from, f.to) }));
         at = f.to;
-        const label = t('finding.at', { kind: word('finding', f.kind), field: t('field.' + name), from: f.from + 1, to: f.to });
+        const label = t('finding.at', { kind: word('finding', f.kind), field: document.querySelector('label[for=' + name + ']').textContent, from: f.from + 1, to: f.to });
         ul.append(el('li', {}, el('span', { text: label + ' ' }),
           el('button', { type: 'button', class: 'link', text: t('discussion.go'),
             onclick: () => { area.focus(); area.setSelectionRange(f.from, f.to); } })));

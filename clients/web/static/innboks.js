@@ -15,7 +15,7 @@ document.addEventListener('DOMContentLoaded', async () => {
       button.textContent = t('inbox.open');
       return;
     }
-    li.append(samhandItems.details(item));
+    li.append(samhandItems.details(item, false));
     button.setAttribute('aria-expanded', 'true');
     button.textContent = t('inbox.close');
     if (!item.read) {

@@ -38,15 +38,15 @@ const samhandItems = (() => {
     dl.append(el('dt', { text: label }), el('dd', { text: value }));
   }
 
-  function details(item) {
+  function details(item, withFrom) {
     const box = el('div', { class: 'details' });
     const dl = el('dl');
-    box.append(el('p', { class: 'from', text: t('inbox.from', {
+    if (withFrom !== false) box.append(el('p', { class: 'from', text: t('inbox.from', {
       agency: word('agency', item.sender_agency || ''), node: item.sender_node || '' }) }));
     box.append(el('p', { text: t('inbox.when', { when: when(item.submitted_at) }) }));
     box.append(el('p', { class: 'view', text: t('inbox.view', { view: word('view', item.view) }) }));
     if (item.rule) box.append(el('p', { text: t('inbox.rule', { rule: word('rule', item.rule) }) }));
-    if (item.legal_basis) box.append(el('p', { class: 'basis', text: t('inbox.basis', { basis: item.legal_basis }) }));
+    if (item.legal_basis) box.append(el('p', { class: 'basis', text: t('inbox.basis', { basis: samhand.basis(item.rule, item.legal_basis) }) }));
     const s = item.subject || {};
     const person = [s.name, s.national_id, s.birth_date ? day(s.birth_date) : '', s.phone, s.address]
       .filter((x) => x).join(', ');

@@ -16,7 +16,10 @@ document.addEventListener('DOMContentLoaded', async () => {
     button.disabled = false;
     if (r.status === 200) {
       samhand.decisions(result, r.body);
-      if (r.body.accepted) form.reset();
+      if (r.body.accepted) {
+        form.reset();
+        form.national_id.dispatchEvent(new Event('input'));
+      }
     } else {
       samhand.say(result, samhand.errorText(r.body.error), 'bad');
     }
