@@ -26,6 +26,7 @@ static bool s_tls;
 //  The cookie is named after the port: browsers share cookies between
 //  ports of one host, and an agency may run several nodes' clients there.
 static char s_cookie [32];
+static char s_dummy_hash [crypto_pwhash_STRBYTES];
 
 typedef struct {
     char *body;
@@ -200,6 +201,12 @@ s_login (struct MHD_Connection *c, const web_form_t *form, const char *method, c
     }
     web_user_t user;
     int found = web_name_valid (name)? users_find (s_config->users_path, name, &user): 0;
+    //  An unknown name costs the same Argon2id check as a known one, so the
+    //  answer's timing does not tell which names exist.
+    if (found != 1) {
+        snprintf (user.hash, sizeof user.hash, "%s", s_dummy_hash);
+        (void) users_check (&user, password);
+    }
     bool password_ok = found == 1 && users_check (&user, password);
     bool ok = password_ok && web_role_within (s_config->node.role, user.role);
     if (password_ok && !ok)
@@ -328,11 +335,6 @@ s_route (struct MHD_Connection *c, const char *url, const char *method, request_
             form_free (&form);
             return s_json_error (c, 400, "MALFORMED", method, url);
         }
-    }
-    else {
-        //  GET values come from the query string (no personal data there).
-        const char *ref = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "case_ref");
-        (void) ref;
     }
     enum MHD_Result rc;
     if (post && strcmp (url, "/login") == 0) {
@@ -506,6 +508,13 @@ http_serve (const web_server_config_t *config)
     if (!loopback && !s_tls) {
         web_log ("refusing to listen on %s without TLS: a non-loopback address needs "
                  "--tls-cert and --tls-key", config->listen);
+        return -1;
+    }
+    char dummy [32];
+    randombytes_buf (dummy, sizeof dummy);
+    if (crypto_pwhash_str (s_dummy_hash, dummy, sizeof dummy, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                           crypto_pwhash_MEMLIMIT_INTERACTIVE)) {
+        web_log ("out of memory");
         return -1;
     }
     char *cert = NULL, *key = NULL;

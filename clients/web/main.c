@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -227,6 +228,13 @@ main (int argc, char **argv)
             return 2;
         }
         return s_user_command (node_config, config.users_path, argc, argv, i);
+    }
+    //  Fail closed on a users file others can read or write.
+    struct stat st;
+    if (stat (config.users_path, &st) == 0 && (st.st_mode & 077)) {
+        fprintf (stderr, "samhand-web: %s is readable by others; chmod 600 it first\n",
+                 config.users_path);
+        return 1;
     }
     sessions_init (idle);
     if (bridge_start (node_config, sent, &config.node)) {

@@ -488,12 +488,41 @@ def run(env, a, b):
     else:
         check(False, "security: under TLS the cookie is Secure", "openssl could not make a test certificate")
 
+    # ---- person accounts: adduser / passwd / deluser, the file 0600, roles within the node's
+    users = os.path.join(env.dir, "nodes", "tryggest.users")
+    check(os.stat(users).st_mode & 0o777 == 0o600, "accounts: the users file is mode 0600")
+    r = subprocess.run([env.build + "/samhand-web", "-c", env.cfg("tryggest"), "adduser", "tuva", "--role", "coordinator"],
+                       input="passord-for-tuva-1\n", capture_output=True, text=True, timeout=30)
+    check(r.returncode != 0 and "exceeds" in r.stderr, "accounts: a role above the node's role is refused", r.stderr)
+    subprocess.run([env.build + "/samhand-web", "-c", env.cfg("tryggest"), "adduser", "tuva", "--role", "team"],
+                   input="passord-for-tuva-1\n", capture_output=True, text=True, timeout=30, check=True)
+    h = Http(U["tryggest"])
+    s1 = h.login("tuva", "passord-for-tuva-1")[0]
+    subprocess.run([env.build + "/samhand-web", "-c", env.cfg("tryggest"), "passwd", "tuva"],
+                   input="passord-for-tuva-2\n", capture_output=True, text=True, timeout=30, check=True)
+    s2 = Http(U["tryggest"]).login("tuva", "passord-for-tuva-1")[0]
+    time.sleep(1.1)
+    s3 = Http(U["tryggest"]).login("tuva", "passord-for-tuva-2")[0]
+    subprocess.run([env.build + "/samhand-web", "-c", env.cfg("tryggest"), "deluser", "tuva"],
+                   capture_output=True, text=True, timeout=30, check=True)
+    s4 = Http(U["tryggest"]).login("tuva", "passord-for-tuva-2")[0]
+    check((s1, s2, s3, s4) == (200, 401, 200, 401), "accounts: adduser, passwd and deluser take effect at once",
+          str((s1, s2, s3, s4)))
+    check(os.stat(users).st_mode & 0o777 == 0o600 and "tuva" not in open(users).read(),
+          "accounts: the rewritten file stays 0600 and the deleted person is gone")
+    loose = os.path.join(env.dir, "loose.users")
+    shutil.copy(users, loose)
+    os.chmod(loose, 0o644)
+    r = subprocess.run([env.build + "/samhand-web", "-c", env.cfg("tryggest"), "--users", loose,
+                        "--listen", "127.0.0.9:%d" % webdemo.free_port()], capture_output=True, text=True, timeout=15)
+    check(r.returncode != 0 and "chmod 600" in r.stderr, "accounts: a users file others can read is refused", r.stderr[-200:])
+
     # ---- the web clients' logs hold no personal data
     leaks = []
     for node, path in env.logs.items():
         text = open(path).read()
         for secret in [NAME, "Kari", "Oppdiktet", FNR, PHONE, "98765432", "roping"] + list(PASSWORDS.values()) + \
-                      ["vera", "anne", "tore", "petter", "kristin", "tim"]:
+                      ["vera", "anne", "tore", "petter", "kristin", "tim", "tuva"]:
             if secret in text:
                 leaks.append("%s in %s" % (secret, node))
     check(leaks == [], "security: the web clients' logs hold no personal data", ", ".join(leaks))
