@@ -204,6 +204,7 @@ def run(env, a, b):
     shot(a, "login")
 
     # ---- 1. the coordinator's live page is open; the duty operator raises a concern
+    b.execute_cdp_cmd("Browser.grantPermissions", {"origin": U["koordinator"], "permissions": ["notifications"]})
     login(b, U["koordinator"], "anne")
     axe(b, "the live page")
     login(a, U["vakt"], "vera")
@@ -230,19 +231,23 @@ def run(env, a, b):
     check("Politiets RISK-team: saksreferanse uten navn – ikke samtykke" in result
           and "Krisesenteret: ikke sendt" in result,
           "new concern: per agency in plain words what it got and why", result[:300])
-    shot(a, "ny-bekymring")
+    t1 = time.time()
     try:
-        wait(b, lambda: b.find_elements(By.CSS_SELECTOR, "#events li[data-kind=concern_report]"), 1.5)
-        took = time.time() - t0
+        wait(b, lambda: b.find_elements(By.CSS_SELECTOR, "#events li[data-kind=concern_report]"), 3)
         shown = True
     except Exception:
-        took = time.time() - t0
         shown = False
-    check(shown and took < 1.5, "live: the coordinator's open page shows the concern without reloading",
-          "after %.2f s" % took)
-    print("measured: concern sent to shown on the coordinator's live page in %.2f s (incl. submit)" % took,
-          file=sys.stderr)
+    t2 = time.time()
+    check(shown and t2 - t1 < 1.0, "live: the coordinator's open page shows the concern within a second, without reloading",
+          "%.2f s after the sender saw the answer" % (t2 - t1))
+    print("measured: send clicked -> answer shown %.2f s; answer shown -> on the coordinator's live page %.2f s"
+          % (t1 - t0, t2 - t1), file=sys.stderr)
+    shot(a, "ny-bekymring")
     check(b.title.startswith("(1)"), "live: the unread count is in the page title", b.title)
+    body = b.find_element(By.TAG_NAME, "body")
+    check(body.get_attribute("data-sounds") == "1" and body.get_attribute("data-notifications") == "1",
+          "live: the acute concern plays a sound and raises a browser notification",
+          "%s %s" % (body.get_attribute("data-sounds"), body.get_attribute("data-notifications")))
     check(NAME in b.find_element(By.ID, "events").text, "live: the coordinator (same agency) sees the person")
     shot(b, "direkte")
 
@@ -250,7 +255,20 @@ def run(env, a, b):
     login(a, U["tryggest"], "tore")
     page(a, U["tryggest"], "/innboks.html")
     wait(a, lambda: a.find_elements(By.CSS_SELECTOR, "#items li"), 5)
-    a.find_element(By.CSS_SELECTOR, "#items li button").click()
+    # Keyboard only: Tab from the top of the page to the item's button, Enter opens it.
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.common.action_chains import ActionChains
+    a.find_element(By.TAG_NAME, "body").click()
+    target = a.find_element(By.CSS_SELECTOR, "#items li button")
+    for _ in range(30):
+        ActionChains(a).send_keys(Keys.TAB).perform()
+        if a.switch_to.active_element == target:
+            break
+    focused = a.switch_to.active_element == target
+    outline = a.execute_script("const s = getComputedStyle(document.activeElement); return s.outlineStyle + ' ' + s.outlineWidth")
+    ActionChains(a).send_keys(Keys.ENTER).perform()
+    check(focused and outline.startswith("solid"), "keyboard: Tab reaches the inbox item, with a visible focus ring",
+          outline)
     wait(a, lambda: "lest" in a.find_element(By.CSS_SELECTOR, "#items li .state").text, 5)
     src = a.page_source
     check("saksreferanse uten navn" in src and NAME.split()[0] not in src and NAME.split()[1] not in src

@@ -38,6 +38,15 @@ const samhand = (() => {
       hour: '2-digit', minute: '2-digit',
     }).format(d);
   }
+  // 01.12.2026 14:05, for tables
+  function short(iso) {
+    if (!iso) return '';
+    const d = new Date(iso);
+    if (isNaN(d)) return '';
+    return new Intl.DateTimeFormat('nb-NO', {
+      timeZone: zone, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit',
+    }).format(d);
+  }
   function day(iso) {
     if (!iso) return '';
     const d = new Date(iso.length === 10 ? iso + 'T12:00:00Z' : iso);
@@ -154,7 +163,7 @@ const samhand = (() => {
     return me;
   }
 
-  return { t, word, when, day, el, get, post, say, errorText, start, unread, translate,
+  return { t, word, when, short, day, el, get, post, say, errorText, start, unread, translate,
            me: () => me };
 })();
 

@@ -8,7 +8,16 @@ const samhandEvents = (() => {
   const unread = new Set();
   let audio = null;
 
+  // How many sounds and notifications this page has raised, on <body>
+  // (data-sounds, data-notifications), so a person's tools and the tests
+  // can see that an alarm went off.
+  function counted(name) {
+    const b = document.body.dataset;
+    b[name] = String(Number(b[name] || 0) + 1);
+  }
+
   function beep() {
+    counted('sounds');
     try {
       audio = audio || new AudioContext();
       const o = audio.createOscillator();
@@ -26,6 +35,7 @@ const samhandEvents = (() => {
     try {
       if ('Notification' in window && Notification.permission === 'granted') {
         new Notification(samhand.t('app.name'), { body: text, tag: 'samhand' });
+        counted('notifications');
       }
     } catch (e) { /* notifications unavailable */ }
   }

@@ -24,7 +24,7 @@ document.addEventListener('DOMContentLoaded', async () => {
         tbody.append(el('tr', { 'data-node': n.node, 'data-state': n.state },
           el('td', { text: word('agency', n.agency) }), el('td', { text: n.node }),
           el('td', { text: word('view', n.view) }), el('td', { class: 'state', text: word('state', n.state) }),
-          el('td', { text: when(n.received_at) }), el('td', { text: when(n.read_at) })));
+          el('td', { text: samhand.short(n.received_at) }), el('td', { text: samhand.short(n.read_at) })));
       }
       table.append(tbody);
       box.append(el('div', { class: 'table-wrap' }, table));
