@@ -379,7 +379,7 @@ s_store_message (submit_t *s, const uint8_t *result, size_t result_size, int64_t
                                       policy_view_name (s->decisions [agency].view),
                                       s->decisions [agency].rule);
     //  The author is the sending node's claim (a web client's user name),
-    //  checked by submit_author_valid: it cannot break the detail's form.
+    //  checked at decode (frame.c): it cannot break the detail's form.
     if (s->submit->author && *s->submit->author && len < sizeof detail)
         snprintf (detail + len, sizeof detail - len, "; author=%s", s->submit->author);
     audit_record_t record = { .event = "submitted", .message_id = s->submit->message_id.data,
@@ -502,24 +502,6 @@ s_result_reply (submit_t *s, const uint8_t *packed, size_t size, bool duplicate)
     return 0;
 }
 
-//  Submit.author: empty, or 1..32 of ASCII letters, digits, '.', '_', '-'.
-static bool
-submit_author_valid (const char *author)
-{
-    if (!author)
-        return true;
-    size_t len = strlen (author);
-    if (len > 32)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char) author [i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-        ||  c == '.' || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 static int
 s_authorise (submit_t *s)
 {
@@ -529,11 +511,6 @@ s_authorise (submit_t *s)
         snprintf (err, sizeof err, "role %s may not send %s", config_role_name (s->sender->role),
                   config_kind_name (s->kind));
         s_refuse (s, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED, err);
-        return -1;
-    }
-    if (!submit_author_valid (s->submit->author)) {
-        s_refuse (s, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
-                  "author: at most 32 letters, digits, '.', '_' or '-'");
         return -1;
     }
     int code = policy_check_claim ((Samhand__V1__Kind) s->kind,

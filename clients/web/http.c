@@ -377,6 +377,10 @@ s_route (struct MHD_Connection *c, const char *url, const char *method, request_
         form_free (&form);
         return s_events (c, &session, method, url);
     }
+    if (api && strncmp (url, "/api/", 5)) {
+        form_free (&form);      //  a POST outside /api/ (url + 5 would overrun)
+        return s_json_error (c, 404, "NOT_FOUND", method, url);
+    }
     if (api) {
         web_reply_t reply;
         const char *path = url + 5;

@@ -53,6 +53,7 @@ static const row_t rows [] = {
     { "CaseStatus.case_ref",               "RC-MMMM-NNNN-PPPP",         { REPLACED, REPLACED, NEVER }, "Hildegunn" },
     { "CaseStatus.text",                   "Invented: FTXTSTATUS",      { KEPT, SCANNED, NEVER }, NULL },
     { "Submit.purpose",                    "felttestformaal",           { NEVER, NEVER, NEVER }, "formaal 29029612345" },
+    { "Submit.author",                     "felttest.forfatter",        { NEVER, NEVER, NEVER }, "Hildegunn 93571468" },
     { "LegalClaim.justification",          "Invented: FTXTJUSTIFY",     { NEVER, NEVER, NEVER }, NULL },
     { "LegalClaim.decision_maker",         "Invented FTXTDECIDER",      { NEVER, NEVER, NEVER }, NULL },
     { "LegalClaim.statute",                "HPL31",                     { NEVER, NEVER, NEVER }, NULL },

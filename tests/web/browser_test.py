@@ -455,6 +455,9 @@ def run(env, a, b):
             h.call("GET", "/api/admin/verify")[0],
             h.call("GET", "/api/admin/dead-letters")[0]]
     own = h.call("GET", "/innboks.html")[0]
+    odd = [h.call("POST", p, {"x": "1"})[0] for p in ("/x", "/", "/api", "/api/", "/api/../me", "/live.html")]
+    check(odd == [404] * 6 and h.call("GET", "/api/me")[0] == 200,
+          "security: a POST to any other path is refused and the server keeps serving", str(odd))
     check(pages == [403, 403] and apis == [403] * 5 and own == 200,
           "security: a team user cannot reach the coordinator or admin pages or APIs", "%r %r %d" % (pages, apis, own))
     login(a, U["koordinator"], "tim")
