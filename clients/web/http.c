@@ -182,6 +182,24 @@ s_page_needs (const char *path)
     return NULL;
 }
 
+//  A live session whose person still has an account with the same role:
+//  deluser (or a changed role) ends the sessions at their next request.
+static int
+s_session (const char *sid, bool touch, web_session_t *session)
+{
+    if (sessions_get (sid, touch, session))
+        return -1;
+    web_user_t user;
+    int found = users_find (s_config->users_path, session->user, &user);
+    bool same = found == 1 && strcmp (user.role, session->role) == 0;
+    sodium_memzero (&user, sizeof user);
+    if (!same) {
+        sessions_end (sid);
+        return -1;
+    }
+    return 0;
+}
+
 //  ---------------------------------------------------------------- login
 
 static enum MHD_Result
@@ -255,7 +273,7 @@ s_stream_read (void *cls, uint64_t pos, char *buf, size_t max)
     stream_t *s = (stream_t *) cls;
     if (!s->pending) {
         web_session_t session;
-        if (bridge_stopping () || sessions_get (s->sid, false, &session))
+        if (bridge_stopping () || s_session (s->sid, false, &session))
             return MHD_CONTENT_READER_END_OF_STREAM;
         s->pending = bridge_events_after (s->last, 10000, &s->last);
         if (!s->pending)
@@ -353,7 +371,7 @@ s_route (struct MHD_Connection *c, const char *url, const char *method, request_
     web_session_t session;
     const char *sid = MHD_lookup_connection_value (c, MHD_COOKIE_KIND, s_cookie);
     bool stream = !post && strcmp (url, "/api/events") == 0;
-    bool logged_in = sessions_get (sid, !stream, &session) == 0;
+    bool logged_in = s_session (sid, !stream, &session) == 0;
     bool api = strncmp (url, "/api/", 5) == 0 || post;
     if (!logged_in) {
         form_free (&form);

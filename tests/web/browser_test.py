@@ -519,6 +519,7 @@ def run(env, a, b):
                    input="passord-for-tuva-1\n", capture_output=True, text=True, timeout=30, check=True)
     h = Http(U["tryggest"])
     s1 = h.login("tuva", "passord-for-tuva-1")[0]
+    live = h.call("GET", "/api/me")[0]
     subprocess.run([env.build + "/samhand-web", "-c", env.cfg("tryggest"), "passwd", "tuva"],
                    input="passord-for-tuva-2\n", capture_output=True, text=True, timeout=30, check=True)
     s2 = Http(U["tryggest"]).login("tuva", "passord-for-tuva-1")[0]
@@ -527,6 +528,8 @@ def run(env, a, b):
     subprocess.run([env.build + "/samhand-web", "-c", env.cfg("tryggest"), "deluser", "tuva"],
                    capture_output=True, text=True, timeout=30, check=True)
     s4 = Http(U["tryggest"]).login("tuva", "passord-for-tuva-2")[0]
+    gone = h.call("GET", "/api/me")[0]
+    check(live == 200 and gone == 401, "accounts: deluser ends the person's open session", "%d %d" % (live, gone))
     check((s1, s2, s3, s4) == (200, 401, 200, 401), "accounts: adduser, passwd and deluser take effect at once",
           str((s1, s2, s3, s4)))
     check(os.stat(users).st_mode & 0o777 == 0o600 and "tuva" not in open(users).read(),

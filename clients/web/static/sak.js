@@ -27,6 +27,8 @@ document.addEventListener('DOMContentLoaded', async () => {
     if (weekly.length) {
       const days = Math.floor((Date.now() - new Date(weekly[weekly.length - 1].submitted_at)) / 86400000);
       summary.append(el('p', { text: days >= 7 ? t('case.weekly_due', { days }) : t('case.weekly_ok') }));
+    } else if (items.length) {
+      summary.append(el('p', { text: t('case.weekly_none') }));
     }
     for (const item of items) {
       list.append(el('li', { class: samhandItems.acute(item) ? 'acute' : '' },
