@@ -456,6 +456,16 @@ def run(env, a, b):
             h.call("GET", "/api/admin/dead-letters")[0]]
     own = h.call("GET", "/innboks.html")[0]
     odd = [h.call("POST", p, {"x": "1"})[0] for p in ("/x", "/", "/api", "/api/", "/api/../me", "/live.html")]
+    big = h.call("POST", "/api/discussion", {"text": "x" * 70000})[0]
+    many = h.call("POST", "/api/discussion", [("v", "1")] * 200)[0]
+    req = urllib.request.Request(U["koordinator"] + "/api/discussion", data=b"text=%zz&question=%4", method="POST",
+                                 headers={"Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": h.csrf})
+    try:
+        bad = h.opener.open(req, timeout=10).status
+    except urllib.error.HTTPError as e:
+        bad = e.code
+    check((big, many, bad) == (413, 400, 400), "security: an oversized, overlong or malformed form is refused",
+          str((big, many, bad)))
     check(odd == [404] * 6 and h.call("GET", "/api/me")[0] == 200,
           "security: a POST to any other path is refused and the server keeps serving", str(odd))
     check(pages == [403, 403] and apis == [403] * 5 and own == 200,
@@ -550,6 +560,9 @@ def run(env, a, b):
             if secret in text:
                 leaks.append("%s in %s" % (secret, node))
     check(leaks == [], "security: the web clients' logs hold no personal data", ", ".join(leaks))
+    reports = [node for node, path in env.logs.items()
+               if re.search(r"AddressSanitizer|runtime error|LeakSanitizer", open(path).read())]
+    check(reports == [], "the web clients' logs hold no sanitizer report (make SANITIZE=1)", ", ".join(reports))
 
 
 if __name__ == "__main__":
