@@ -39,11 +39,12 @@ def free_port():
 
 
 class WebEnv:
-    def __init__(self, build, folder=None, passwords=None, idle=None):
+    def __init__(self, build, folder=None, passwords=None, idle=None, broker_extra=""):
         self.build = os.path.abspath(build)
         self.dir = folder or tempfile.mkdtemp(prefix="samhand-web-")
         self.passwords = passwords or {}
         self.idle = idle or {}
+        self.broker_extra = broker_extra
         self.procs = []
         self.urls = {}
         self.logs = {}
@@ -69,6 +70,9 @@ class WebEnv:
         port = free_port()
         subprocess.run([self.build + "/samhand", "init-demo", self.dir, "--port", str(port)],
                        capture_output=True, check=True, timeout=60)
+        if self.broker_extra:
+            with open(os.path.join(self.dir, "samhandd.cfg"), "a") as f:
+                f.write(self.broker_extra)
         broker_log = open(os.path.join(self.dir, "samhandd.log"), "w")
         self.procs.append(subprocess.Popen([self.build + "/samhandd", "-c",
                                             os.path.join(self.dir, "samhandd.cfg")],

@@ -43,7 +43,7 @@ document.addEventListener('DOMContentLoaded', async () => {
       const button = el('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false',
         id: 'open' + item.delivery_id, text: t('inbox.open') });
       const li = el('li', { class: (item.read ? '' : 'unread') + (acute ? ' acute' : ''), id: 'd' + item.delivery_id,
-        'data-delivery': item.delivery_id },
+        'data-delivery': item.delivery_id, 'data-kind': item.kind },
         el('p', {}, acute ? el('span', { class: 'badge acute', text: t('inbox.acute') }) : null,
           el('span', { class: 'badge state', text: t(item.read ? 'inbox.read' : 'inbox.unread') }),
           el('strong', { text: samhandItems.summary(item) })),
