@@ -650,7 +650,7 @@ s_audit (const char *query, const web_form_t *form, web_reply_t *reply)
         json_str_opt (&j, "problem", r? r->problem: "");
         json_array_begin (&j, "entries");
         for (size_t i = 0; r && i < r->n_entries; i++)
-            cli_audit_json (&j, r->entries [i], false);
+            cli_audit_json (&j, r->entries [i], true);     //  with the sender
         json_array_end (&j);
         json_object_end (&j);
         s_json (reply, 200, &j);

@@ -37,12 +37,13 @@ document.addEventListener('DOMContentLoaded', async () => {
     const r = await samhand.post('/api/admin/who-received', samhand.formData(who));
     if (r.status !== 200) { samhand.say(out, samhand.errorText(r.body.error), 'bad'); return; }
     if (!r.body.entries.length) { samhand.say(out, t('admin.who_empty')); return; }
-    const cols = ['time', 'event', 'node', 'agency', 'view', 'rule', 'legal_basis'];
+    const cols = ['time', 'event', 'sender', 'node', 'agency', 'view', 'rule', 'legal_basis'];
     const table = el('table', {}, el('caption', { text: t('admin.who') }),
-      el('thead', {}, el('tr', {}, ...cols.map((c) => el('th', { scope: 'col', text: c })))));
+      el('thead', {}, el('tr', {}, ...cols.map((c) => el('th', { scope: 'col', text: t('admin.col.' + c) })))));
     const tbody = el('tbody');
     for (const e of r.body.entries) {
-      tbody.append(el('tr', {}, el('td', { text: when(e.time) }), el('td', { text: e.event }),
+      tbody.append(el('tr', {}, el('td', { text: samhand.short(e.time) }), el('td', { text: word('event', e.event) }),
+        el('td', { text: e.sender || '' }),
         el('td', { text: e.node || '' }), el('td', { text: word('agency', e.agency || '') }),
         el('td', { text: word('view', e.view || '') }), el('td', { text: word('rule', e.rule || '') }),
         el('td', { text: e.legal_basis || '' })));

@@ -27,7 +27,7 @@ document.addEventListener('DOMContentLoaded', async () => {
           el('td', { text: samhand.short(n.received_at) }), el('td', { text: samhand.short(n.read_at) })));
       }
       table.append(tbody);
-      box.append(el('div', { class: 'table-wrap' }, table));
+      box.append(el('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': table.caption.textContent }, table));
     }
   }
   await load();
