@@ -172,6 +172,8 @@ class Http:
 
 def main():
     global FNR
+    os.environ["TZ"] = "Europe/Oslo"       # the dates the pages show are Oslo dates
+    time.tzset()
     FNR = fnr()
     start = time.time()
     #   An acute concern nobody reads is escalated after 3 s here (5 min in production).
@@ -345,13 +347,24 @@ def run(env, a, b):
     for c in ("identity", "contact", "free_text"):
         b.find_element(By.ID, "classes_" + c).click()
     until = time.strftime("%Y-%m-%d", time.localtime(time.time() + 30 * 86400))
-    b.execute_script("document.getElementById('c_until').value = arguments[0]", until)
+    until_nb = time.strftime("%d.%m.%Y", time.localtime(time.time() + 30 * 86400))
+    b.find_element(By.ID, "c_until").send_keys("31.02.2030")
+    b.find_element(By.CSS_SELECTOR, "#consent button[type=submit]").click()
+    wait(b, lambda: b.find_elements(By.ID, "c_until_error"), 5)
+    check("dd.mm.åååå" in b.find_element(By.ID, "c_until_error").text
+          and b.find_element(By.ID, "c_until").get_attribute("aria-invalid") == "true",
+          "dates: an impossible date (31.02.2030) is refused in the page, in Norwegian format")
+    b.find_element(By.ID, "c_until").clear()
+    b.find_element(By.ID, "c_until").send_keys(until_nb)
     b.find_element(By.CSS_SELECTOR, "#consent button[type=submit]").click()
     wait(b, lambda: "registrert" in b.find_element(By.ID, "consent_result").text, 5)
     wait(b, lambda: b.find_elements(By.CSS_SELECTOR, "#consents li[data-consent]"), 5)
-    check("Politiets RISK-team" in b.find_element(By.ID, "consents").text,
-          "coordinator: the consent is granted and listed")
-    shot(b, "koordinator")
+    listed = b.find_element(By.ID, "consents").text
+    check("Politiets RISK-team" in listed and "til " + until_nb in listed and time.strftime("%d.%m.%Y") in listed,
+          "coordinator: the consent is granted and listed with its period", listed)
+    os.makedirs(SHOTS, exist_ok=True)
+    b.find_element(By.CSS_SELECTOR, "section[aria-labelledby=h_consent]").screenshot(
+        os.path.join(SHOTS, "koordinator-samtykke.png"))
     login(b, U["vakt"], "vera")
     page(b, U["vakt"], "/ny.html")
     b.find_element(By.ID, "national_id").send_keys(FNR)
@@ -377,7 +390,7 @@ def run(env, a, b):
     b.find_element(By.ID, "r_imminent").click()
     b.find_element(By.ID, "measures_violence_alarm").click()
     b.find_element(By.ID, "r_factors").send_keys("trusler\nbrudd på besøksforbud")
-    b.execute_script("document.getElementById('r_review').value = arguments[0]", until)
+    b.find_element(By.ID, "r_review").send_keys(until_nb)
     b.find_element(By.CSS_SELECTOR, "#risk button[type=submit]").click()
     wait(b, lambda: not b.find_element(By.ID, "risk_result").get_attribute("hidden"), 10)
     risk = b.find_element(By.ID, "risk_result").text

@@ -34,7 +34,9 @@ document.addEventListener('DOMContentLoaded', async () => {
     const box = document.getElementById('who_table');
     box.textContent = '';
     out.hidden = true;
-    const r = await samhand.post('/api/admin/who-received', samhand.formData(who));
+    const data = samhand.formData(who);
+    if (!data) return;
+    const r = await samhand.post('/api/admin/who-received', data);
     if (r.status !== 200) { samhand.say(out, samhand.errorText(r.body.error), 'bad'); return; }
     if (!r.body.entries.length) { samhand.say(out, t('admin.who_empty')); return; }
     const cols = ['time', 'event', 'sender', 'node', 'agency', 'view', 'rule', 'legal_basis'];

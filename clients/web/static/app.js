@@ -23,6 +23,9 @@ const samhand = (() => {
 
   function translate(root) {
     root.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
+    root.querySelectorAll('[data-i18n-placeholder]').forEach((el) => {
+      el.setAttribute('placeholder', t(el.dataset.i18nPlaceholder));
+    });
     root.querySelectorAll('[data-i18n-label]').forEach((el) => {
       el.setAttribute('aria-label', t(el.dataset.i18nLabel));
     });
@@ -249,14 +252,47 @@ samhand.basis = function (rule, text) {
   return w !== rule ? w : (text || '');
 };
 
+// dd.mm.åååå (or d.m.åååå, or åååå-mm-dd) as åååå-mm-dd, or null.
+samhand.isoDate = function (text) {
+  const s = text.trim();
+  let m = /^([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})$/.exec(s);
+  let y, mo, d;
+  if (m) { d = +m[1]; mo = +m[2]; y = +m[3]; }
+  else if ((m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/.exec(s))) { y = +m[1]; mo = +m[2]; d = +m[3]; }
+  else return null;
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return null;
+  return String(y).padStart(4, '0') + '-' + String(mo).padStart(2, '0') + '-' + String(d).padStart(2, '0');
+};
+
 // A form's values, check boxes and radios included, for samhand.post.
+// Dates (data-date) go as åååå-mm-dd; a date that is not one marks its
+// field, says so beside it, and returns null (nothing is sent).
 samhand.formData = function (form) {
   const data = new URLSearchParams();
+  let ok = true;
   for (const e of form.elements) {
     if (!e.name || e.disabled) continue;
     if ((e.type === 'checkbox' || e.type === 'radio') && !e.checked) continue;
     if (e.value === '' && e.type !== 'checkbox') continue;
-    data.append(e.name, e.type === 'text' || e.tagName === 'TEXTAREA' ? e.value.trim() : e.value);
+    let v = e.type === 'text' || e.tagName === 'TEXTAREA' ? e.value.trim() : e.value;
+    if (e.dataset.date) {
+      const iso = samhand.isoDate(v);
+      const note = document.getElementById(e.id + '_error') ||
+        samhand.el('p', { id: e.id + '_error', class: 'hint bad', role: 'alert' });
+      if (!iso) {
+        ok = false;
+        e.setAttribute('aria-invalid', 'true');
+        e.setAttribute('aria-describedby', note.id);
+        note.textContent = samhand.t('date.invalid');
+        if (!note.parentNode) e.after(note);
+        continue;
+      }
+      e.removeAttribute('aria-invalid');
+      if (note.parentNode) note.remove();
+      v = iso;
+    }
+    data.append(e.name, v);
   }
-  return data;
+  return ok ? data : null;
 };

@@ -17,7 +17,9 @@ document.addEventListener('DOMContentLoaded', async () => {
   risk.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const out = document.getElementById('risk_result');
-    const r = await samhand.post('/api/risk', samhand.formData(risk));
+    const data = samhand.formData(risk);
+    if (!data) return;
+    const r = await samhand.post('/api/risk', data);
     if (r.status === 200) samhand.decisions(out, r.body);
     else samhand.say(out, samhand.errorText(r.body.error), 'bad');
   });
@@ -25,10 +27,12 @@ document.addEventListener('DOMContentLoaded', async () => {
   const consent = document.getElementById('consent');
   const out = document.getElementById('consent_result');
   const list = document.getElementById('consents');
+  const sec = (s) => new Date(s * 1000).toISOString();
   const person = () => {
     const d = new URLSearchParams();
     for (const k of ['name', 'national_id', 'birth_date', 'phone']) {
-      const v = consent.elements[k].value.trim();
+      let v = consent.elements[k].value.trim();
+      if (v && k === 'birth_date') v = samhand.isoDate(v) || v;
       if (v) d.append(k, v);
     }
     return d;
@@ -42,11 +46,12 @@ document.addEventListener('DOMContentLoaded', async () => {
       const text = t('coord.consent_row', {
         agencies: (c.agencies || []).map((a) => word('agency', a)).join(', '),
         classes: (c.classes || []).map((x) => word('class', x)).join(', '),
-        from: day(c.valid_from), until: day(c.valid_until), form: word('form', c.form) });
+        // Unix seconds; the period ends before valid_until (the next midnight).
+        from: day(sec(c.valid_from)), until: day(sec(c.valid_until - 1)), form: word('form', c.form) });
       const off = !!c.withdrawn_at;
       const li = el('li', { 'data-consent': c.consent_id },
         el('p', { text: text }),
-        el('p', { class: 'hint', text: off ? t('coord.consent_state_off', { when: samhand.when(c.withdrawn_at) }) : t('coord.consent_state_on') }));
+        el('p', { class: 'hint', text: off ? t('coord.consent_state_off', { when: samhand.when(sec(c.withdrawn_at)) }) : t('coord.consent_state_on') }));
       if (!off) {
         li.append(el('button', { type: 'button', class: 'secondary', text: t('coord.withdraw'),
           onclick: async () => {
@@ -61,7 +66,9 @@ document.addEventListener('DOMContentLoaded', async () => {
   }
   consent.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    const r = await samhand.post('/api/consent/grant', samhand.formData(consent));
+    const data = samhand.formData(consent);
+    if (!data) return;
+    const r = await samhand.post('/api/consent/grant', data);
     if (r.status === 200 && r.body.ok) { samhand.say(out, t('coord.granted'), 'ok'); showList(); }
     else samhand.say(out, samhand.errorText(r.body.error), 'bad');
   });
@@ -71,7 +78,9 @@ document.addEventListener('DOMContentLoaded', async () => {
   weekly.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const o = document.getElementById('weekly_result');
-    const r = await samhand.post('/api/weekly', samhand.formData(weekly));
+    const data = samhand.formData(weekly);
+    if (!data) return;
+    const r = await samhand.post('/api/weekly', data);
     if (r.status === 200) samhand.decisions(o, r.body);
     else samhand.say(o, samhand.errorText(r.body.error), 'bad');
   });

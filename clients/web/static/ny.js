@@ -9,10 +9,12 @@ document.addEventListener('DOMContentLoaded', async () => {
   const result = document.getElementById('result');
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
+    const data = samhand.formData(form);
+    if (!data) return;
     const button = form.querySelector('button[type=submit]');
     button.disabled = true;
     samhand.say(result, samhand.t('new.sending'));
-    const r = await samhand.post('/api/concern', samhand.formData(form));
+    const r = await samhand.post('/api/concern', data);
     button.disabled = false;
     if (r.status === 200) {
       samhand.decisions(result, r.body);
