@@ -403,6 +403,21 @@ def run(env, a, b):
     check("Meldingen er sendt" in b.find_element(By.ID, "weekly_result").text,
           "coordinator: a weekly status is sent")
 
+    # ---- consent withdrawn on the coordinator's page: the police gets a case reference again
+    b.find_element(By.ID, "c_national_id").send_keys(FNR)
+    b.find_element(By.ID, "c_list").click()
+    wait(b, lambda: b.find_elements(By.CSS_SELECTOR, "#consents li[data-consent] button"), 5)
+    b.find_element(By.CSS_SELECTOR, "#consents li[data-consent] button").click()
+    wait(b, lambda: "trukket tilbake" in b.find_element(By.ID, "consent_result").text, 5)
+    wait(b, lambda: "trukket tilbake" in b.find_element(By.ID, "consents").text, 5)
+    h = Http(U["vakt"])
+    h.login("vera")
+    r = json.loads(h.call("POST", "/api/concern", {"national_id": FNR, "text": "Oppdiktet: etter tilbaketrekking",
+                                                   "urgency": "routine"})[1])
+    police = [d for d in r.get("decisions", []) if d["agency"] == "police_risk"]
+    check(police and police[0]["view"] == "pseudonymised",
+          "consent: withdrawn on the coordinator's page, the police gets a case reference only again", str(police))
+
     # ---- 4. case timeline
     page(b, U["koordinator"], "/sak.html")
     b.find_element(By.ID, "case_ref").send_keys(ref.group(0) if ref else "")
