@@ -153,6 +153,14 @@ s_user_command (const char *config, const char *users, int argc, char **argv, in
             fprintf (stderr, "samhand-web: role %s exceeds the node's role %s\n", role, node_role);
             return 1;
         }
+        web_user_t existing;
+        int found = users_find (users, name, &existing);
+        sodium_memzero (&existing, sizeof existing);
+        if (found != 0) {
+            fprintf (stderr, "samhand-web: %s\n", found > 0? "that user exists already (passwd changes"
+                     " the password; deluser first to change the role)": "cannot read the users file");
+            return 1;
+        }
     }
     char password [256];
     if (s_password (password, sizeof password))

@@ -574,6 +574,9 @@ def run(env, a, b):
     check(r.returncode != 0 and "exceeds" in r.stderr, "accounts: a role above the node's role is refused", r.stderr)
     subprocess.run([env.build + "/samhand-web", "-c", env.cfg("tryggest"), "adduser", "tuva", "--role", "team"],
                    input="passord-for-tuva-1\n", capture_output=True, text=True, timeout=30, check=True)
+    r = subprocess.run([env.build + "/samhand-web", "-c", env.cfg("tryggest"), "adduser", "tuva", "--role", "team"],
+                       input="passord-for-tuva-9\n", capture_output=True, text=True, timeout=30)
+    check(r.returncode != 0 and "exists" in r.stderr, "accounts: adduser does not replace an existing person", r.stderr)
     h = Http(U["tryggest"])
     s1 = h.login("tuva", "passord-for-tuva-1")[0]
     live = h.call("GET", "/api/me")[0]
