@@ -3,6 +3,7 @@
 # make check      build and run every test; last line "N passed, N failed"
 # make demo       install missing packages, build, run the demo scenario
 # make web-demo   broker + a samhand-web per demo node on loopback, until Ctrl-C
+# make web-screenshots  the browser tests, saving the pages' PNGs in docs/screenshots
 # make bench      run the benchmark (prints figures, never fails on a time)
 # make fuzz       build the libFuzzer targets with clang and run each briefly
 
@@ -42,7 +43,7 @@ ITEST_BIN   := $(patsubst tests/integration/%.c,$(B)/tests/%,$(ITEST_SRC))
 HARNESS_OBJ := $(B)/tests/harness.o
 WEB_ITEST   := $(B)/tests/itest_author
 
-.PHONY: all check demo web-demo bench fuzz fuzz-run clean deps install
+.PHONY: all check demo web-demo web-screenshots bench fuzz fuzz-run clean deps install
 all: $(B)/samhandd $(B)/samhand $(B)/libsamhand.a $(B)/samhand.pc $(UNIT_BIN) $(ITEST_BIN) $(B)/bench_submit $(B)/bench_parts \
         $(B)/samhand-web $(WEB_ITEST)
 
@@ -133,6 +134,10 @@ demo:
 	@SAMHAND_BUILD=$(B) scripts/demo.sh
 	@echo "To see it in a browser: make web-demo (a web client per agency, with demo users;"
 	@echo "it prints the addresses and passwords to log in with)."
+
+web-screenshots:
+	@$(MAKE) --no-print-directory all
+	@SAMHAND_BUILD=$(B) SAMHAND_SCREENSHOTS=$(CURDIR)/docs/screenshots tests/web/browser.sh
 
 web-demo:
 	@scripts/install-deps.sh

@@ -27,7 +27,9 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 BUILD = os.environ.get("SAMHAND_BUILD", "build")
 AXE = os.path.join(ROOT, "tests", "web", ".axe", "node_modules", "axe-core", "axe.min.js")
-SHOTS = os.path.join(ROOT, "docs", "screenshots")
+#   Screenshots go to $SAMHAND_BUILD/screenshots, so `make check` leaves the
+#   tree clean; `make web-screenshots` writes them to docs/screenshots.
+SHOTS = os.environ.get("SAMHAND_SCREENSHOTS") or os.path.join(os.path.abspath(BUILD), "screenshots")
 
 #   Invented person: the fødselsnummer has valid check digits (made by
 #   fnr_from_date in scripts/samhand-common.sh for 150585).
