@@ -2,6 +2,8 @@
 # make            build everything into build/ (or build-san/ with SANITIZE=1)
 # make check      build and run every test; last line "N passed, N failed"
 # make demo       install missing packages, build, run the demo scenario
+# make web-demo   broker + a samhand-web per demo node on loopback, until Ctrl-C
+# make web-screenshots  the browser tests, saving the pages' PNGs in docs/screenshots
 # make bench      run the benchmark (prints figures, never fails on a time)
 # make fuzz       build the libFuzzer targets with clang and run each briefly
 
@@ -33,17 +35,23 @@ CLIENT_SRC  := $(wildcard clients/libsamhand/*.c)
 CLIENT_OBJ  := $(patsubst clients/libsamhand/%.c,$(B)/client/%.o,$(CLIENT_SRC)) $(GEN)/samhand.pb-c.o
 CLI_SRC     := $(wildcard clients/cli/*.c)
 CLI_OBJ     := $(patsubst clients/cli/%.c,$(B)/cli/%.o,$(CLI_SRC))
+WEB_SRC     := $(wildcard clients/web/*.c)
+WEB_OBJ     := $(patsubst clients/web/%.c,$(B)/web/%.o,$(WEB_SRC))
+#   samhand-web reuses the CLI's JSON shapes (json, print, report, conn, opts; plan rendering).
+WEB_CLI_OBJ := $(patsubst %,$(B)/cli/%.o,json print report conn opts cmd_plan jsonr)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 ITEST_SRC   := $(wildcard tests/integration/itest_*.c)
 ITEST_BIN   := $(patsubst tests/integration/%.c,$(B)/tests/%,$(ITEST_SRC))
 HARNESS_OBJ := $(B)/tests/harness.o
+WEB_ITEST   := $(B)/tests/itest_author
 
-.PHONY: all check demo bench fuzz fuzz-run clean deps install man deb
+.PHONY: all check demo web-demo web-screenshots bench fuzz fuzz-run clean deps install man deb
 MAN_PAGES := $(B)/man/samhandd.8 $(B)/man/samhand.1 $(B)/man/samhandd.cfg.5
 #   Man pages need scdoc (scripts/install-deps.sh); `make install` insists.
 all: $(B)/samhandd $(B)/samhand $(B)/libsamhand.a $(B)/libsamhand.so.1 $(B)/samhand.pc $(B)/samhand.service \
-     $(if $(shell command -v scdoc 2>/dev/null),$(MAN_PAGES)) $(UNIT_BIN) $(ITEST_BIN) $(B)/bench_submit $(B)/bench_parts
+     $(if $(shell command -v scdoc 2>/dev/null),$(MAN_PAGES)) $(UNIT_BIN) $(ITEST_BIN) $(B)/bench_submit $(B)/bench_parts \
+     $(B)/samhand-web $(WEB_ITEST)
 
 deps:
 	@scripts/install-deps.sh
@@ -66,6 +74,13 @@ $(B)/client/%.o: clients/libsamhand/%.c $(GEN)/samhand.pb-c.h $(wildcard clients
 $(B)/cli/%.o: clients/cli/%.c $(GEN)/samhand.pb-c.h $(wildcard clients/libsamhand/*.h clients/cli/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iclients/cli -I$(GEN) -Iclients/libsamhand -c $< -o $@
+
+$(B)/web/%.o: clients/web/%.c $(GEN)/samhand.pb-c.h $(wildcard clients/web/*.h clients/cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DWEB_STATIC_DIR='"$(abspath clients/web/static)"' -Iclients/web -Iclients/cli -I$(GEN) -Iclients/libsamhand -c $< -o $@
+
+$(B)/samhand-web: $(WEB_OBJ) $(WEB_CLI_OBJ) $(B)/libsamhand.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libmicrohttpd libsodium)
 
 $(B)/libsamhandd.a: $(DAEMON_OBJ)
 	rm -f $@; ar rcs $@ $^
@@ -97,18 +112,22 @@ $(B)/tests/itest_%: tests/integration/itest_%.c $(HARNESS_OBJ) $(GEN)/samhand.pb
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(GEN) -Iclients/libsamhand -Itests -Itests/integration $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o $(LDLIBS)
 
+$(B)/tests/itest_author: tests/web/itest_author.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o tests/testlib.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(GEN) -Iclients/libsamhand -Itests -Itests/integration $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o $(LDLIBS)
+
 $(B)/bench_parts: tests/bench/bench_parts.c $(B)/libsamhandd.a
 	$(CC) $(CFLAGS) $(INC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/bench_submit: tests/bench/bench_submit.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o
 	$(CC) $(CFLAGS) -I$(GEN) -Itests -Itests/integration $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-CHECK_SCRIPTS := $(wildcard tests/cli/*.sh) tests/interop/run.sh $(wildcard tests/install/*.sh)
+CHECK_SCRIPTS := $(wildcard tests/cli/*.sh) tests/interop/run.sh tests/web/browser.sh $(wildcard tests/install/*.sh)
 
 check:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory all
-	@SAMHAND_BUILD=$(B) tests/run.sh $(UNIT_BIN) $(ITEST_BIN) $(CHECK_SCRIPTS)
+	@SAMHAND_BUILD=$(B) tests/run.sh $(UNIT_BIN) $(ITEST_BIN) $(WEB_ITEST) $(CHECK_SCRIPTS)
 
 bench:
 	@scripts/install-deps.sh
@@ -119,6 +138,17 @@ demo:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory all
 	@SAMHAND_BUILD=$(B) scripts/demo.sh
+	@echo "To see it in a browser: make web-demo (a web client per agency, with demo users;"
+	@echo "it prints the addresses and passwords to log in with)."
+
+web-screenshots:
+	@$(MAKE) --no-print-directory all
+	@SAMHAND_BUILD=$(B) SAMHAND_SCREENSHOTS=$(CURDIR)/docs/screenshots tests/web/browser.sh
+
+web-demo:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory $(B)/samhandd $(B)/samhand $(B)/samhand-web
+	@/usr/bin/python3 clients/web/webdemo.py $(B)
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 build-fuzz/gen/samhand.pb-c.c: proto/samhand.proto
@@ -193,7 +223,10 @@ install: $(B)/samhandd $(B)/samhand $(B)/libsamhand.a $(B)/$(SONAME) $(MAN_PAGES
 	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(B)/samhandd $(DESTDIR)$(SBINDIR)/samhandd
 	install -m 0755 $(B)/samhand $(DESTDIR)$(BINDIR)/samhand
-	if [ -x $(B)/samhand-web ]; then install -m 0755 $(B)/samhand-web $(DESTDIR)$(BINDIR)/samhand-web; fi
+	if [ -x $(B)/samhand-web ]; then install -m 0755 $(B)/samhand-web $(DESTDIR)$(BINDIR)/samhand-web; \
+	  install -d $(DESTDIR)$(PREFIX)/share/samhand/web; \
+	  cp -R clients/web/static/. $(DESTDIR)$(PREFIX)/share/samhand/web/; \
+	  chmod -R u=rwX,go=rX $(DESTDIR)$(PREFIX)/share/samhand/web; fi
 	install -m 0644 $(B)/libsamhand.a $(DESTDIR)$(LIBDIR)/libsamhand.a
 	install -m 0644 $(B)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libsamhand.so

@@ -205,6 +205,22 @@ s_purpose (const char *text)
     return len <= 40;
 }
 
+//  Submit.author (the sending node's claim of who wrote it, e.g. a web
+//  client's user name): 1 to 32 ASCII letters, digits, '.', '_' or '-',
+//  so it can neither carry a sentence nor break the audit detail's form.
+static bool
+s_author (const char *text)
+{
+    size_t len = strlen (text);
+    if (len > 32)
+        return false;
+    for (const char *p = text; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
+              || *p == '.' || *p == '_' || *p == '-'))
+            return false;
+    return true;
+}
+
 typedef struct {
     const ProtobufCMessageDescriptor *message;
     const char *field;
@@ -247,6 +263,8 @@ static const format_t s_formats [] = {
       "a real date written YYYY-MM-DD (or YYYY-MM-DDTHH:MM:SSZ)" },
     { &samhand__v1__submit__descriptor, "purpose", s_purpose,
       "a purpose word such as follow_up or risk_management" },
+    { &samhand__v1__submit__descriptor, "author", s_author,
+      "a user name: at most 32 letters, digits, '.', '_' or '-'" },
     { &samhand__v1__consent_grant__descriptor, "purposes", s_purpose,
       "a purpose word such as follow_up or risk_management" },
 };

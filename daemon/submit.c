@@ -604,6 +604,10 @@ s_store_message (submit_t *s, const uint8_t *result, size_t result_size, int64_t
                                       config_agency_name (agency),
                                       policy_view_name (s->decisions [agency].view),
                                       s->decisions [agency].rule);
+    //  The author is the sending node's claim (a web client's user name),
+    //  checked at decode (frame.c): it cannot break the detail's form.
+    if (s->submit->author && *s->submit->author && len < sizeof detail)
+        snprintf (detail + len, sizeof detail - len, "; author=%s", s->submit->author);
     audit_record_t record = { .event = "submitted", .message_id = s->submit->message_id.data,
                               .sender = s->sender->name, .agency = s->sender->agency,
                               .content_hash = content_hash,

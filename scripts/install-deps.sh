@@ -5,7 +5,11 @@ set -e
 PKGS="build-essential pkg-config libczmq-dev libzmq3-dev libsodium-dev libprotobuf-c-dev \
 protobuf-c-compiler libsqlite3-dev libssl-dev sqlite3 clang libclang-rt-dev \
 python3 python3-zmq python3-protobuf protobuf-compiler libicu-dev wnorwegian \
-libsystemd-dev scdoc debhelper dpkg-dev fakeroot adduser systemd curl procps"
+libsystemd-dev scdoc debhelper dpkg-dev fakeroot adduser systemd curl procps \
+libmicrohttpd-dev chromium chromium-driver python3-selenium openssl"
+# npm fetches axe-core for the browser tests only; a Node.js from elsewhere
+# (e.g. NodeSource) brings its own npm, which the Debian package would clash with.
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -70,6 +70,7 @@ static const row_t rows [] = {
     { "ContactPoint.role",                 "Invented FTXTROLE",         { KEPT, NEVER, NEVER }, NULL },
     { "ContactPoint.phone",                "73123456",                  { KEPT, NEVER, NEVER }, "73123456 Hildegunn" },
     { "Submit.purpose",                    "felttestformaal",           { NEVER, NEVER, NEVER }, "formaal 29029612345" },
+    { "Submit.author",                     "felttest.forfatter",        { NEVER, NEVER, NEVER }, "Hildegunn 93571468" },
     { "LegalClaim.justification",          "Invented: FTXTJUSTIFY",     { NEVER, NEVER, NEVER }, NULL },
     { "LegalClaim.decision_maker",         "Invented FTXTDECIDER",      { NEVER, NEVER, NEVER }, NULL },
     { "LegalClaim.statute",                "HPL31",                     { NEVER, NEVER, NEVER }, NULL },

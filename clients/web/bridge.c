@@ -1,0 +1,301 @@
+/*  bridge — the node's connections to the broker. libsamhand clients are
+    not thread-safe, so there are two: the request connection, used by the
+    HTTP handlers one at a time under a lock, and the delivery session,
+    owned by its own thread, which confirms each delivery as RECEIVED (it
+    has reached the web client; READ comes when a person opens it) and
+    turns deliveries and pushed status reports into events for the pages'
+    server-sent event streams.                                            */
+#include "web.h"
+#include <czmq.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EVENT_RING 256
+#define SENT_MAX   1000
+
+void cli_delivery_json (json_t *j, const Samhand__V1__Deliver *d);
+void cli_status_json (json_t *j, const Samhand__V1__StatusReport *r, const char *type);
+
+typedef struct {
+    uint64_t seq;
+    char *json;
+} event_t;
+
+typedef struct {
+    char id [33];
+    char kind [24];
+    char author [WEB_NAME_MAX + 1];
+    char ref [40];
+} sent_t;
+
+static pthread_mutex_t s_req_lock = PTHREAD_MUTEX_INITIALIZER;
+static samhand_client_t *s_req;
+static char s_config [1024];
+
+static pthread_mutex_t s_ev_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t s_ev_cond = PTHREAD_COND_INITIALIZER;
+static event_t s_events [EVENT_RING];
+static uint64_t s_seq;
+static volatile bool s_stop;
+static pthread_t s_thread;
+static bool s_thread_started;
+
+static pthread_mutex_t s_sent_lock = PTHREAD_MUTEX_INITIALIZER;
+static sent_t *s_sent;
+static size_t s_sent_count;
+static char s_sent_path [1100];
+
+bool
+bridge_stopping (void)
+{
+    return s_stop;
+}
+
+static void
+s_event_add (char *json)
+{
+    pthread_mutex_lock (&s_ev_lock);
+    s_seq++;
+    event_t *e = &s_events [s_seq % EVENT_RING];
+    free (e->json);
+    e->seq = s_seq;
+    e->json = json;
+    pthread_cond_broadcast (&s_ev_cond);
+    pthread_mutex_unlock (&s_ev_lock);
+}
+
+uint64_t
+bridge_events_last (void)
+{
+    pthread_mutex_lock (&s_ev_lock);
+    uint64_t seq = s_seq;
+    pthread_mutex_unlock (&s_ev_lock);
+    return seq;
+}
+
+char *
+bridge_events_after (uint64_t after, int wait_ms, uint64_t *last)
+{
+    struct timespec until;
+    clock_gettime (CLOCK_REALTIME, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock (&s_ev_lock);
+    while (s_seq <= after && !s_stop)
+        if (pthread_cond_timedwait (&s_ev_cond, &s_ev_lock, &until))
+            break;
+    char *out = NULL;
+    if (s_seq > after) {
+        uint64_t from = after + 1;
+        if (s_seq - after > EVENT_RING)
+            from = s_seq - EVENT_RING + 1;
+        size_t size = 0;
+        for (uint64_t q = from; q <= s_seq; q++)
+            size += strlen (s_events [q % EVENT_RING].json) + 48;
+        out = malloc (size + 1);
+        size_t len = 0;
+        for (uint64_t q = from; out && q <= s_seq; q++)
+            len += (size_t) snprintf (out + len, size + 1 - len, "id: %llu\ndata: %s\n\n",
+                                      (unsigned long long) q, s_events [q % EVENT_RING].json);
+        *last = s_seq;
+    }
+    pthread_mutex_unlock (&s_ev_lock);
+    return out;
+}
+
+static void
+s_deliver_event (samhand_client_t *c, const Samhand__V1__Deliver *d)
+{
+    json_t item;
+    json_init (&item);
+    cli_delivery_json (&item, d);
+    const char *text = json_text (&item);
+    char *event = NULL;
+    if (text && asprintf (&event, "{\"type\":\"deliver\",\"item\":%s}", text) < 0)
+        event = NULL;
+    json_free (&item);
+    if (event)
+        s_event_add (event);
+    if (samhand_client_receipt (c, d->delivery_id, SAMHAND__V1__RECEIPT_STATE__RECEIVED))
+        web_log ("could not confirm a delivery as received; the broker will send it again");
+}
+
+static void
+s_status_event (const Samhand__V1__StatusReport *r)
+{
+    json_t j;
+    json_init (&j);
+    cli_status_json (&j, r, "status");
+    const char *text = json_text (&j);
+    if (text)
+        s_event_add (strdup (text));
+    json_free (&j);
+}
+
+static void *
+s_delivery_thread (void *arg)
+{
+    (void) arg;
+    samhand_client_t *c = samhand_client_new_from_config (s_config);
+    Samhand__V1__Frame *reply = c? samhand_client_subscribe (c, NULL, WEB_BROKER_WAIT_MS): NULL;
+    if (!reply)
+        web_log ("the delivery session did not start yet; retrying in the background");
+    samhand_frame_destroy (&reply);
+    while (c && !s_stop) {
+        Samhand__V1__Frame *frame = samhand_client_recv (c, 500);
+        if (!frame)
+            continue;
+        if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_DELIVER)
+            s_deliver_event (c, frame->deliver);
+        else
+        if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_STATUS_REPORT
+        &&  frame->request_id == 0)
+            s_status_event (frame->status_report);
+        samhand_frame_destroy (&frame);
+    }
+    samhand_client_destroy (&c);
+    return NULL;
+}
+
+static void
+s_sent_load (void)
+{
+    FILE *f = fopen (s_sent_path, "r");
+    if (!f)
+        return;
+    char line [256];
+    while (fgets (line, sizeof line, f) && s_sent_count < SENT_MAX) {
+        sent_t *s = &s_sent [s_sent_count];
+        line [strcspn (line, "\r\n")] = 0;
+        //  id kind author ref (the author and ref may be "-")
+        if (sscanf (line, "%32s %23s %32s %39s", s->id, s->kind, s->author, s->ref) == 4
+        &&  strlen (s->id) == 32)
+            s_sent_count++;
+    }
+    fclose (f);
+}
+
+int
+bridge_start (const char *config, const char *sent_path, web_node_t *node)
+{
+    snprintf (s_config, sizeof s_config, "%s", config);
+    snprintf (s_sent_path, sizeof s_sent_path, "%s", sent_path);
+    s_sent = calloc (SENT_MAX, sizeof *s_sent);
+    if (!s_sent)
+        return -1;
+    s_sent_load ();
+    s_req = samhand_client_new_from_config (config);
+    if (!s_req) {
+        web_log ("cannot use the node config: %s", samhand_last_error ());
+        return -1;
+    }
+    Samhand__V1__Frame *pong = samhand_client_ping (s_req, WEB_BROKER_WAIT_MS);
+    if (!pong || pong->command_case != SAMHAND__V1__FRAME__COMMAND_PONG) {
+        samhand_link_t link = samhand_client_link (s_req);
+        web_log ("the broker did not answer (%s)",
+                 link == SAMHAND_LINK_REFUSED? "certificate not enrolled":
+                 link == SAMHAND_LINK_FAILED? "wrong broker certificate":
+                 link == SAMHAND_LINK_UNREACHABLE? "nothing listens": "no answer");
+        samhand_frame_destroy (&pong);
+        return -1;
+    }
+    snprintf (node->node, sizeof node->node, "%s", pong->pong->node);
+    snprintf (node->agency, sizeof node->agency, "%s", samhand_agency_name (pong->pong->agency));
+    snprintf (node->role, sizeof node->role, "%s", pong->pong->role);
+    samhand_frame_destroy (&pong);
+    s_stop = false;
+    if (pthread_create (&s_thread, NULL, s_delivery_thread, NULL))
+        return -1;
+    s_thread_started = true;
+    return 0;
+}
+
+void
+bridge_stop (void)
+{
+    pthread_mutex_lock (&s_ev_lock);
+    s_stop = true;
+    pthread_cond_broadcast (&s_ev_cond);
+    pthread_mutex_unlock (&s_ev_lock);
+    if (s_thread_started)
+        pthread_join (s_thread, NULL);
+    s_thread_started = false;
+    samhand_client_destroy (&s_req);
+    for (int i = 0; i < EVENT_RING; i++) {
+        free (s_events [i].json);
+        s_events [i].json = NULL;
+    }
+    free (s_sent);
+    s_sent = NULL;
+}
+
+samhand_client_t *
+bridge_lock (void)
+{
+    pthread_mutex_lock (&s_req_lock);
+    return s_req;
+}
+
+void
+bridge_unlock (void)
+{
+    pthread_mutex_unlock (&s_req_lock);
+}
+
+void
+bridge_sent_add (const uint8_t *message_id, const char *kind, const char *author,
+                 const char *case_ref)
+{
+    sent_t s;
+    memset (&s, 0, sizeof s);
+    samhand_hex (message_id, SAMHAND_MESSAGE_ID_SIZE, s.id);
+    snprintf (s.kind, sizeof s.kind, "%s", kind);
+    snprintf (s.author, sizeof s.author, "%s", author && *author? author: "-");
+    //  A case ref is the broker's format (letters, digits, '-'): no spaces.
+    snprintf (s.ref, sizeof s.ref, "%s", case_ref && *case_ref && !strchr (case_ref, ' ')?
+              case_ref: "-");
+    pthread_mutex_lock (&s_sent_lock);
+    if (s_sent_count == SENT_MAX) {
+        memmove (s_sent, s_sent + 1, (SENT_MAX - 1) * sizeof *s_sent);
+        s_sent_count--;
+    }
+    s_sent [s_sent_count++] = s;
+    FILE *f = fopen (s_sent_path, "a");
+    if (!f || fprintf (f, "%s %s %s %s\n", s.id, s.kind, s.author, s.ref) < 0 || fflush (f))
+        web_log ("could not record a sent message id");
+    if (f)
+        fclose (f);
+    pthread_mutex_unlock (&s_sent_lock);
+}
+
+size_t
+bridge_sent_list (char ids [][33], char kinds [][24], char authors [][WEB_NAME_MAX + 1],
+                  char refs [][40], size_t max)
+{
+    pthread_mutex_lock (&s_sent_lock);
+    size_t n = 0;
+    for (size_t i = s_sent_count; i > 0 && n < max; i--, n++) {
+        sent_t *s = &s_sent [i - 1];
+        memcpy (ids [n], s->id, 33);
+        memcpy (kinds [n], s->kind, 24);
+        memcpy (authors [n], s->author, sizeof authors [n]);
+        memcpy (refs [n], s->ref, 40);
+    }
+    pthread_mutex_unlock (&s_sent_lock);
+    return n;
+}
+
+void
+bridge_signal_stop (void)
+{
+    pthread_mutex_lock (&s_ev_lock);
+    s_stop = true;
+    pthread_cond_broadcast (&s_ev_cond);
+    pthread_mutex_unlock (&s_ev_lock);
+}

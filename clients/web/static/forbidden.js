@@ -1,0 +1,2 @@
+'use strict';
+document.addEventListener('DOMContentLoaded', () => samhand.start('forbidden.html', 'title.forbidden'));
