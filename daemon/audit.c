@@ -23,6 +23,7 @@ struct _audit_t {
     int64_t       seq;            //  last record
     uint8_t       head [32];      //  its hash
     int64_t       signed_seq;
+    bool          failed;         //  an append failed since the last reload
 };
 
 static void
@@ -123,9 +124,18 @@ audit_destroy (audit_t **self_p)
     *self_p = NULL;
 }
 
+bool
+audit_failed (audit_t *self)
+{
+    assert (self);
+    return self->failed;
+}
+
 int
 audit_reload (audit_t *self)
 {
+    assert (self);
+    self->failed = false;
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (self->db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
                             -1, &stmt, NULL) != SQLITE_OK)
@@ -161,10 +171,13 @@ s_bind_blob (sqlite3_stmt *stmt, int col, const void *data, int len)
 int
 audit_append (audit_t *self, const audit_record_t *r, int64_t now_ms)
 {
+    assert (self && r && r->event);
     uint8_t hash [32];
     int64_t seq = self->seq + 1;
-    if (s_hash (seq, now_ms, r, self->head, hash))
+    if (s_hash (seq, now_ms, r, self->head, hash)) {
+        self->failed = true;
         return -1;
+    }
     sqlite3_stmt *stmt = self->insert;
     sqlite3_reset (stmt);
     sqlite3_clear_bindings (stmt);
@@ -187,6 +200,7 @@ audit_append (audit_t *self, const audit_record_t *r, int64_t now_ms)
     sqlite3_reset (stmt);
     if (rc != SQLITE_DONE) {
         zsys_error ("audit: append: %s", sqlite3_errmsg (self->db));
+        self->failed = true;
         return -1;
     }
     self->seq = seq;
@@ -223,16 +237,21 @@ audit_sign_head (audit_t *self, audit_sign_fn *sign, void *arg, int64_t now_ms)
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (self->db,
             "INSERT OR REPLACE INTO audit_heads (seq, hash, sig, ts_ms) VALUES (?1, ?2, ?3, ?4)",
-            -1, &stmt, NULL) != SQLITE_OK)
+            -1, &stmt, NULL) != SQLITE_OK) {
+        self->failed = true;
         return -1;
+    }
     sqlite3_bind_int64 (stmt, 1, self->seq);
     sqlite3_bind_blob (stmt, 2, self->head, 32, SQLITE_STATIC);
     sqlite3_bind_blob (stmt, 3, sig, 64, SQLITE_STATIC);
     sqlite3_bind_int64 (stmt, 4, now_ms);
     int rc = sqlite3_step (stmt);
     sqlite3_finalize (stmt);
-    if (rc != SQLITE_DONE)
+    if (rc != SQLITE_DONE) {
+        zsys_error ("audit: cannot store the signed head: %s", sqlite3_errmsg (self->db));
+        self->failed = true;
         return -1;
+    }
     self->signed_seq = self->seq;
     return 0;
 }

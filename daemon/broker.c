@@ -110,7 +110,11 @@ broker_audit (broker_t *self, const char *event, const uint8_t *message_id,
                               .sender = sender, .detail = detail };
     if (store_begin (self->store))
         return -1;
-    return audit_append (self->audit, &record, self->now_ms);
+    if (audit_append (self->audit, &record, self->now_ms)) {
+        store_fail_batch (self->store);
+        return -1;
+    }
+    return 0;
 }
 
 static int
@@ -261,7 +265,11 @@ s_handle_subscribe (broker_t *self, zframe_t *routing_id, const node_t *node,
     else
     if (broker_subscription (self, node))
         kinds = session->sub_kinds;
-    store_outbox_requeue_node (self->store, node->name);
+    if (store_outbox_requeue_node (self->store, node->name) < 0) {
+        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                            "the broker cannot take the subscription now: retry", NULL);
+        return;
+    }
     zframe_destroy (&session->routing_id);
     session->routing_id = zframe_dup (routing_id);
     session->dirty = true;
@@ -317,7 +325,13 @@ s_handle_receipt (broker_t *self, zframe_t *routing_id, const node_t *node,
               state == OUTBOX_READ? "read": "received");
     audit_record_t record = { .event = "receipt", .node = node->name,
                               .agency = node->agency, .detail = detail };
-    audit_append (self->audit, &record, self->now_ms);
+    if (audit_append (self->audit, &record, self->now_ms)) {
+        //  The receipt is not recorded either: the node keeps it and sends again.
+        store_fail_batch (self->store);
+        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                            "the broker cannot record the receipt now", NULL);
+        return;
+    }
     session_t *session = broker_session (self, node->name);
     if (session) {
         session->dirty = true;
@@ -417,9 +431,14 @@ s_fail_batch (broker_t *self)
                                           "the broker could not store this: retry",
                                           NULL, &reply->size);
     }
-    audit_reload (self->audit);
+    //  In-memory state that followed the rolled-back writes follows them back.
+    if (audit_reload (self->audit) || store_idem_rebuild (self->store)
+    ||  store_meta_get_int (self->store, "expiry_checked_ms", &self->expiry_checked_ms) < 0)
+        zsys_error ("broker: cannot reload state after a failed batch; will retry next cycle");
     registry_forget_writes (self->registry);
-    store_idem_rebuild (self->store);
+    session_t *session = (session_t *) zhashx_first (self->sessions);
+    for (; session; session = (session_t *) zhashx_next (self->sessions))
+        session->sub_loaded = false;
     broker_recount (self);
 }
 
@@ -450,6 +469,7 @@ s_timers (broker_t *self)
     if (self->now_ms >= self->next_redeliver_ms) {
         self->next_redeliver_ms = self->now_ms + 1000;
         if (store_begin (self->store) == 0) {
+            //  A failure marks the transaction failed in the store itself.
             int n = store_outbox_requeue_overdue (self->store,
                         self->now_ms - self->config->redeliver_after_ms, s_mark_dirty, self);
             if (n > 0)
@@ -474,8 +494,10 @@ s_timers (broker_t *self)
     if (self->now_ms >= self->next_sign_ms) {
         self->next_sign_ms = self->now_ms + self->config->audit_sign_every_s * 1000LL;
         if (store_begin (self->store) == 0
-        &&  audit_sign_head (self->audit, s_sign, self->keys, self->now_ms))
+        &&  audit_sign_head (self->audit, s_sign, self->keys, self->now_ms)) {
             zsys_error ("broker: cannot sign the audit head");
+            store_fail_batch (self->store);
+        }
     }
 }
 
@@ -485,18 +507,18 @@ s_commit (broker_t *self)
     if (!store_in_transaction (self->store))
         return;
     self->commits++;
-    if (self->batch_failed) {
-        store_rollback (self->store);
-        s_fail_batch (self);
-    }
-    else
+    //  One rule: any failed write of the cycle fails the whole batch.
+    if (self->batch_failed || audit_failed (self->audit))
+        store_fail_batch (self->store);
     if (store_commit (self->store))
         s_fail_batch (self);
     else
     if (self->checkpoint_due) {
         //  Purged content may still sit in old WAL frames: move and empty.
-        store_checkpoint (self->store);
-        self->checkpoint_due = false;
+        if (store_checkpoint (self->store))
+            zsys_warning ("broker: WAL checkpoint after a purge failed; retried after the next");
+        else
+            self->checkpoint_due = false;
     }
     self->batch_failed = false;
 }
@@ -516,9 +538,17 @@ s_deliver (broker_t *self)
         if (session->dirty && session->routing_id)
             deliver_pump (self, session);
     }
-    if (store_in_transaction (self->store) && store_commit (self->store)) {
+    if (!store_in_transaction (self->store))
+        return;
+    if (self->batch_failed || audit_failed (self->audit))
+        store_fail_batch (self->store);
+    self->batch_failed = false;
+    if (store_commit (self->store)) {
         zsys_error ("broker: cannot record deliveries as sent; they will be sent again");
-        audit_reload (self->audit);
+        s_fail_batch (self);
+        session = (session_t *) zhashx_first (self->sessions);
+        for (; session; session = (session_t *) zhashx_next (self->sessions))
+            session->dirty = session->routing_id != NULL;
     }
 }
 

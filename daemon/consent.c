@@ -162,9 +162,16 @@ s_grant (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand
     c.recorded_at = now;
     audit_record_t record = { .event = "consent_granted", .sender = node->name,
                               .subject_key = c.subject_key, .detail = c.id };
-    if (store_begin (self->store) || registry_consent_insert (self->registry, &c)
+    if (store_begin (self->store)) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                  "could not store the consent: retry");
+        return;
+    }
+    if (registry_consent_insert (self->registry, &c)
     ||  audit_append (self->audit, &record, self->now_ms)
     ||  s_notify (self, &c, c.agencies, NULL, false, "consent granted") < 0) {
+        //  Nothing of a grant half stored: the whole batch is rolled back.
+        store_fail_batch (self->store);
         s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
                   "could not store the consent: retry");
         return;
@@ -192,6 +199,7 @@ typedef struct {
     int n;
     int redecided;
     int withheld;
+    bool failed;          //  a write failed: the withdrawal must not commit
 } redecide_t;
 
 //  Decides one outstanding entry again under the consents now on record.
@@ -237,13 +245,16 @@ s_redecide_one (const store_delivery_t *d, void *arg)
     if (decision.view != (Samhand__V1__View) d->view || strcmp (decision.rule, d->rule)) {
         char reason [240];
         snprintf (reason, sizeof reason, "decided again after consent withdrawal: %s", decision.reason);
-        store_outbox_redecide (self->store, d->delivery_id, decision.view, decision.rule,
-                               decision.legal_basis, reason, decision.classes_allowed);
         audit_record_t record = { .event = "redecided", .message_id = d->message_id,
                                   .sender = d->sender_node, .node = d->node, .agency = d->agency,
                                   .view = decision.view, .rule = decision.rule,
                                   .basis = decision.legal_basis, .detail = reason };
-        audit_append (self->audit, &record, self->now_ms);
+        if (store_outbox_redecide (self->store, d->delivery_id, decision.view, decision.rule,
+                                   decision.legal_basis, reason, decision.classes_allowed)
+        ||  audit_append (self->audit, &record, self->now_ms)) {
+            r->failed = true;
+            return 1;
+        }
         r->redecided++;
         r->withheld += decision.view == SAMHAND__V1__VIEW__WITHHELD;
         session_t *session = broker_session (self, d->node);
@@ -259,8 +270,9 @@ static void
 s_notify_node (const char *node, void *arg)
 {
     void **args = (void **) arg;
-    s_notify ((broker_t *) args [0], (const registry_consent_t *) args [1], 0, node, true,
-              "consent withdrawn: do not use identifying information received on it");
+    if (s_notify ((broker_t *) args [0], (const registry_consent_t *) args [1], 0, node, true,
+                  "consent withdrawn: do not use identifying information received on it") < 0)
+        store_fail_batch (((broker_t *) args [0])->store);
 }
 
 static void
@@ -280,8 +292,7 @@ s_withdraw (broker_t *self, zframe_t *routing_id, const node_t *node, const Samh
         return;
     }
     redecide_t *r = (redecide_t *) zmalloc (sizeof (redecide_t));
-    if (!r || store_begin (self->store)
-    ||  registry_consent_withdraw (self->registry, id, self->now_ms / 1000, node->name) != 1) {
+    if (!r || store_begin (self->store)) {
         free (r);
         s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
                   "could not record the withdrawal: retry");
@@ -289,7 +300,14 @@ s_withdraw (broker_t *self, zframe_t *routing_id, const node_t *node, const Samh
     }
     audit_record_t record = { .event = "consent_withdrawn", .sender = node->name,
                               .subject_key = c.subject_key, .detail = id };
-    audit_append (self->audit, &record, self->now_ms);
+    if (registry_consent_withdraw (self->registry, id, self->now_ms / 1000, node->name) != 1
+    ||  audit_append (self->audit, &record, self->now_ms)) {
+        store_fail_batch (self->store);
+        free (r);
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                  "could not record the withdrawal: retry");
+        return;
+    }
     r->self = self;
     r->n = registry_consents_for (self->registry, c.subject_key, r->consents, MAX_CONSENTS);
     for (int i = 0; i < r->n; i++) {
@@ -298,9 +316,18 @@ s_withdraw (broker_t *self, zframe_t *routing_id, const node_t *node, const Samh
             .purposes = rc->purposes, .n_purposes = rc->n_purposes, .valid_from = rc->valid_from,
             .valid_until = rc->valid_until, .withdrawn_at = rc->withdrawn_at, .consent_id = rc->id };
     }
-    store_outbox_for_subject (self->store, c.subject_key, s_redecide_one, r);
     void *args [2] = { self, &c };
-    store_outbox_identified_nodes (self->store, c.subject_key, s_notify_node, args);
+    if (r->n < 0
+    ||  store_outbox_for_subject (self->store, c.subject_key, s_redecide_one, r) < 0 || r->failed
+    ||  store_outbox_identified_nodes (self->store, c.subject_key, s_notify_node, args)
+    ||  store_batch_failed (self->store)) {
+        //  A withdrawal half applied would leave deliveries on a dead consent.
+        store_fail_batch (self->store);
+        free (r);
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                  "could not apply the withdrawal: retry");
+        return;
+    }
     Samhand__V1__ConsentReply reply = SAMHAND__V1__CONSENT_REPLY__INIT;
     reply.ok = true;
     reply.redecided = (uint32_t) r->redecided;
@@ -326,8 +353,18 @@ s_list (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand_
     Samhand__V1__DataClass (*classes) [8] = calloc (MAX_CONSENTS, sizeof *classes);
     char *(*purposes) [REGISTRY_MAX_PURPOSES] = calloc (MAX_CONSENTS, sizeof *purposes);
     char (*refs) [CRYPTO_CASE_REF_LEN] = calloc (MAX_CONSENTS, sizeof *refs);
-    if (consents && records && list && agencies && classes && purposes && refs) {
-        int n = registry_consents_for (self->registry, key, consents, MAX_CONSENTS);
+    int n = -1;
+    audit_record_t record = { .event = "admin_query", .sender = node->name,
+                              .subject_key = key, .detail = "consent list" };
+    if (consents && records && list && agencies && classes && purposes && refs)
+        n = registry_consents_for (self->registry, key, consents, MAX_CONSENTS);
+    if (n < 0 || store_begin (self->store) || audit_append (self->audit, &record, self->now_ms)) {
+        //  No memory, an unreadable registry, or the look-up cannot be
+        //  audited: an answer all the same, never silence.
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                  "the broker cannot list consents now: retry");
+    }
+    else {
         for (int i = 0; i < n; i++) {
             s_to_record (self, &consents [i], node->agency, &records [i], agencies [i],
                          classes [i], purposes [i], refs [i]);
@@ -336,12 +373,9 @@ s_list (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand_
         Samhand__V1__ConsentReply reply = SAMHAND__V1__CONSENT_REPLY__INIT;
         reply.ok = true;
         reply.consents = list;
-        reply.n_consents = (size_t) (n > 0? n: 0);
-        s_reply (self, routing_id, frame->request_id, &reply, false);
-        audit_record_t record = { .event = "admin_query", .sender = node->name,
-                                  .subject_key = key, .detail = "consent list" };
-        if (store_begin (self->store) == 0)
-            audit_append (self->audit, &record, self->now_ms);
+        reply.n_consents = (size_t) n;
+        //  The look-up is audited before its answer goes out.
+        s_reply (self, routing_id, frame->request_id, &reply, true);
     }
     free (consents); free (records); free (list); free (agencies); free (classes);
     free (purposes); free (refs);

@@ -117,23 +117,35 @@ struct _store_t {
     sqlite3      *db;
     sqlite3_stmt *stmt [Q_COUNT];
     bool          in_transaction;
+    bool          failed;         //  a statement of the open transaction failed
     bool          created;
 };
 
+//  Every failure inside a transaction fails the transaction: a caller
+//  that forgets a result cannot commit half a batch.
 static int
 s_fail (store_t *self, const char *what)
 {
-    zsys_error ("store: %s: %s", what, sqlite3_errmsg (self->db));
+    int code = sqlite3_extended_errcode (self->db);
+    zsys_error ("store: %s: %s%s", what, sqlite3_errmsg (self->db),
+                (code & 0xff) == SQLITE_FULL? " (disk full)": "");
+    if (self->in_transaction)
+        self->failed = true;
     return -1;
 }
 
 int
 store_exec (store_t *self, const char *sql)
 {
+    assert (self && sql);
     char *msg = NULL;
     if (sqlite3_exec (self->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        zsys_error ("store: %s", msg? msg: sqlite3_errmsg (self->db));
+        int code = sqlite3_extended_errcode (self->db);
+        zsys_error ("store: %s%s", msg? msg: sqlite3_errmsg (self->db),
+                    (code & 0xff) == SQLITE_FULL? " (disk full)": "");
         sqlite3_free (msg);
+        if (self->in_transaction)
+            self->failed = true;
         return -1;
     }
     return 0;
@@ -246,19 +258,42 @@ store_was_created (store_t *self)
 int
 store_begin (store_t *self)
 {
+    assert (self);
     if (self->in_transaction)
         return 0;
     if (store_exec (self, "BEGIN IMMEDIATE"))
         return -1;
     self->in_transaction = true;
+    self->failed = false;
     return 0;
+}
+
+void
+store_fail_batch (store_t *self)
+{
+    assert (self);
+    if (self->in_transaction)
+        self->failed = true;
+}
+
+bool
+store_batch_failed (store_t *self)
+{
+    assert (self);
+    return self->in_transaction && self->failed;
 }
 
 int
 store_commit (store_t *self)
 {
+    assert (self);
     if (!self->in_transaction)
         return 0;
+    if (self->failed) {
+        zsys_error ("store: a write of this transaction failed: all of it is rolled back");
+        store_rollback (self);
+        return -1;
+    }
     if (store_exec (self, "COMMIT")) {
         store_rollback (self);
         return -1;
@@ -272,9 +307,11 @@ store_rollback (store_t *self)
 {
     if (!self->in_transaction)
         return;
-    if (sqlite3_get_autocommit (self->db) == 0)
-        store_exec (self, "ROLLBACK");
     self->in_transaction = false;
+    self->failed = false;
+    //  sqlite may already have rolled back by itself (some I/O errors).
+    if (sqlite3_get_autocommit (self->db) == 0 && store_exec (self, "ROLLBACK"))
+        zsys_error ("store: rollback failed: the broker cannot trust its state");
 }
 
 bool
@@ -371,6 +408,8 @@ store_message_find (store_t *self, const char *sender_key, const uint8_t message
 int
 store_message_insert (store_t *self, store_message_t *msg)
 {
+    assert (self && msg && msg->sender_key && msg->message_id && msg->sender_node);
+    assert (self->in_transaction);
     sqlite3_stmt *stmt = s_stmt (self, Q_INSERT_MESSAGE);
     sqlite3_bind_text (stmt, 1, msg->sender_key, -1, SQLITE_STATIC);
     sqlite3_bind_blob (stmt, 2, msg->message_id, 16, SQLITE_STATIC);
@@ -400,6 +439,8 @@ store_outbox_insert (store_t *self, int64_t message, const char *node, int agenc
                      int view, const char *rule, const char *basis, const char *reason,
                      uint32_t classes)
 {
+    assert (self && node && rule && basis && reason);
+    assert (self->in_transaction);
     sqlite3_stmt *stmt = s_stmt (self, Q_INSERT_OUTBOX);
     sqlite3_bind_int64 (stmt, 1, message);
     sqlite3_bind_text (stmt, 2, node, -1, SQLITE_STATIC);
@@ -529,6 +570,8 @@ int
 store_outbox_receipt (store_t *self, int64_t delivery_id, const char *node,
                       int state, int64_t now_ms)
 {
+    assert (self && node && self->in_transaction);
+    assert (state == OUTBOX_RECEIVED || state == OUTBOX_READ);
     sqlite3_stmt *stmt = s_stmt (self, Q_STATE);
     sqlite3_bind_int64 (stmt, 1, delivery_id);
     sqlite3_bind_text (stmt, 2, node, -1, SQLITE_STATIC);
@@ -664,7 +707,7 @@ store_purge_due (store_t *self, int kind, int64_t cutoff_ms, int limit,
     sqlite3_bind_int (stmt, 1, kind);
     sqlite3_bind_int64 (stmt, 2, cutoff_ms);
     sqlite3_bind_int (stmt, 3, limit);
-    int rc, count = 0;
+    int rc = SQLITE_DONE, count = 0;
     //  Collect first: the callback writes to the same table.
     int64_t ids [256];
     uint8_t mids [256][16], keys [256][32];
@@ -680,6 +723,9 @@ store_purge_due (store_t *self, int kind, int64_t cutoff_ms, int limit,
         count++;
     }
     sqlite3_finalize (stmt);
+    //  A read error is not "nothing due": the caller fails the batch.
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_fail (self, "purge select");
     for (int i = 0; i < count; i++)
         if (fn (ids [i], mids [i], has_key [i]? keys [i]: NULL, arg))
             return -1;
@@ -689,6 +735,7 @@ store_purge_due (store_t *self, int kind, int64_t cutoff_ms, int limit,
 int
 store_purge_message (store_t *self, int64_t message)
 {
+    assert (self && self->in_transaction);
     char sql [200];
     snprintf (sql, sizeof sql,
               "UPDATE messages SET payload = NULL WHERE id = %" PRId64 ";"
@@ -914,6 +961,8 @@ store_entries_where (store_t *self, const char *where, int64_t a, int64_t b, con
 int
 store_outbox_set_state (store_t *self, int64_t delivery_id, int state, bool reset_attempts)
 {
+    assert (self && self->in_transaction);
+    assert (state >= OUTBOX_PENDING && state <= OUTBOX_WITHDRAWN);
     char sql [160];
     snprintf (sql, sizeof sql, "UPDATE outbox SET state = %d%s WHERE id = %" PRId64,
               state, reset_attempts? ", attempts = 0": "", delivery_id);
@@ -977,7 +1026,7 @@ store_timers_due (store_t *self, int64_t now_ms, store_timer_t *out, int max)
         return s_fail (self, "timers due");
     sqlite3_bind_int64 (stmt, 1, now_ms);
     sqlite3_bind_int (stmt, 2, max);
-    int rc, n = 0;
+    int rc = SQLITE_DONE, n = 0;
     while (n < max && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
         store_timer_t *t = &out [n++];
         memset (t, 0, sizeof *t);
@@ -993,7 +1042,7 @@ store_timers_due (store_t *self, int64_t now_ms, store_timer_t *out, int max)
         t->fired = sqlite3_column_int (stmt, 6);
     }
     sqlite3_finalize (stmt);
-    return n;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE? n: s_fail (self, "timers due");
 }
 
 int

@@ -206,14 +206,16 @@ s_learn_identifiers (submit_t *s)
         int n = scan_known_name_hashes (known, subject->name, strlen (subject->name), hashes);
         for (int i = 0; i < n; i++)
             if (!scan_known_contains (known, hashes [i])
-            &&  scan_known_add_hash (known, hashes [i]) == 0)
-                registry_known_add (s->broker->registry, hashes [i], SCAN_KNOWN_NAME);
+            &&  scan_known_add_hash (known, hashes [i]) == 0
+            &&  registry_known_add (s->broker->registry, hashes [i], SCAN_KNOWN_NAME))
+                store_fail_batch (s->broker->store);    //  the batch is refused whole
     }
     if (*subject->phone
     &&  scan_known_phone_hash (known, subject->phone, strlen (subject->phone), hashes [0]) == 0
     &&  !scan_known_contains (known, hashes [0])
-    &&  scan_known_add_hash (known, hashes [0]) == 0)
-        registry_known_add (s->broker->registry, hashes [0], SCAN_KNOWN_PHONE);
+    &&  scan_known_add_hash (known, hashes [0]) == 0
+    &&  registry_known_add (s->broker->registry, hashes [0], SCAN_KNOWN_PHONE))
+        store_fail_batch (s->broker->store);
 }
 
 static void
@@ -398,8 +400,9 @@ s_mint_case_refs (submit_t *s, char refs [5][CRYPTO_CASE_REF_LEN])
         if (!s->decided [agency] && agency != s->sender->agency)
             continue;
         if (crypto_case_ref (keys_pseudonym_secret (s->broker->keys), prefixes [agency],
-                             s->subject_key, refs [agency]) == 0)
-            registry_case_ref_put (s->broker->registry, agency, refs [agency], s->subject_key);
+                             s->subject_key, refs [agency]) == 0
+        &&  registry_case_ref_put (s->broker->registry, agency, refs [agency], s->subject_key))
+            store_fail_batch (s->broker->store);    //  the ack becomes INTERNAL
     }
 }
 

@@ -8,6 +8,14 @@
 
 #define ROLE_BIT(r) (1u << (r))
 
+//  One rule for writes: a failed one fails the cycle's whole batch.
+static void
+s_written (broker_t *self, int rc)
+{
+    if (rc < 0)
+        store_fail_batch (self->store);
+}
+
 static const notice_to_t to_coordinators = {
     1u << SAMHAND__V1__AGENCY__RESOURCE_CENTRE, ROLE_BIT (POLICY_ROLE_COORDINATOR), NULL };
 static const notice_to_t to_duty = {
@@ -99,10 +107,10 @@ s_escalate_recipient (const store_entry_t *e, void *arg)
         crypto_case_ref (keys_pseudonym_secret (x->self->keys), prefixes [e->agency],
                          x->info->subject_key, ref);
     notice_to_t to = { 0, 0, e->node };
-    notice_alert_as (x->self, "ESCALATION-RECIPIENT",
-                     "no personal data: a message this node already holds waits for it",
-                     "escalation", x->info->message_id, ref, x->text, true, to,
-                     x->info->has_subject? x->info->subject_key: NULL);
+    s_written (x->self, notice_alert_as (x->self, "ESCALATION-RECIPIENT",
+                                         "no personal data: a message this node already holds waits for it",
+                                         "escalation", x->info->message_id, ref, x->text, true, to,
+                                         x->info->has_subject? x->info->subject_key: NULL));
     return 0;
 }
 
@@ -114,12 +122,12 @@ s_escalate (broker_t *self, const store_timer_t *t)
 {
     int read = store_message_any_read (self->store, t->message);
     if (read != 0) {
-        store_timer_reschedule (self->store, t->id, -1, 0);
+        s_written (self, store_timer_reschedule (self->store, t->id, -1, 0));
         return;
     }
     store_message_info_t info;
     if (store_message_by_row (self->store, t->message, &info) != 1) {
-        store_timer_reschedule (self->store, t->id, -1, 0);
+        s_written (self, store_timer_reschedule (self->store, t->id, -1, 0));
         return;
     }
     char text [200], ref [CRYPTO_CASE_REF_LEN];
@@ -127,16 +135,16 @@ s_escalate (broker_t *self, const store_timer_t *t)
     int minutes = (int) ((self->now_ms - info.created_ms) / 60000);
     snprintf (text, sizeof text, "ACUTE concern from %s has not been read by any recipient"
               " (%d min, escalation %d): pick it up now", info.sender_node, minutes, t->fired + 1);
-    notice_alert (self, "escalation", info.message_id, ref, text, true, to_duty,
-                  info.has_subject? info.subject_key: NULL);
+    s_written (self, notice_alert (self, "escalation", info.message_id, ref, text, true, to_duty,
+                                   info.has_subject? info.subject_key: NULL));
     escalate_t x = { self, &info, text };
     store_outbox_of_message (self->store, t->message, s_escalate_recipient, &x);
     audit_record_t record = { .event = "escalated", .message_id = info.message_id,
                               .sender = info.sender_node, .detail = text,
                               .subject_key = info.has_subject? info.subject_key: NULL };
-    audit_append (self->audit, &record, self->now_ms);
+    s_written (self, audit_append (self->audit, &record, self->now_ms));
     zsys_warning ("workflow: %s", text);
-    store_timer_reschedule (self->store, t->id, self->now_ms + t->every_ms, t->fired + 1);
+    s_written (self, store_timer_reschedule (self->store, t->id, self->now_ms + t->every_ms, t->fired + 1));
 }
 
 static void
@@ -145,12 +153,12 @@ s_remind (broker_t *self, const store_timer_t *t, const char *type, const char *
     char text [200], ref [CRYPTO_CASE_REF_LEN];
     s_coordinator_ref (self, t->key, ref);
     snprintf (text, sizeof text, "%s for case %s", what, ref);
-    notice_alert (self, type, NULL, ref, text, false, to_coordinators, t->key);
+    s_written (self, notice_alert (self, type, NULL, ref, text, false, to_coordinators, t->key));
     audit_record_t record = { .event = "reminded", .detail = text, .subject_key = t->key };
-    audit_append (self->audit, &record, self->now_ms);
+    s_written (self, audit_append (self->audit, &record, self->now_ms));
     zsys_info ("workflow: %s", text);
-    store_timer_reschedule (self->store, t->id, t->every_ms? self->now_ms + t->every_ms: -1,
-                            t->fired + 1);
+    s_written (self, store_timer_reschedule (self->store, t->id, t->every_ms? self->now_ms + t->every_ms: -1,
+                                             t->fired + 1));
 }
 
 typedef struct {
@@ -172,17 +180,17 @@ typedef struct {
 static void
 s_expire_one (broker_t *self, const lapsed_t *l)
 {
-    store_outbox_set_state (self->store, l->delivery_id, OUTBOX_EXPIRED, false);
+    s_written (self, store_outbox_set_state (self->store, l->delivery_id, OUTBOX_EXPIRED, false));
     audit_record_t record = { .event = "expired", .message_id = l->message_id,
                               .sender = l->sender_node, .node = l->node, .agency = l->agency,
                               .subject_key = l->has_subject? l->subject_key: NULL };
-    audit_append (self->audit, &record, self->now_ms);
+    s_written (self, audit_append (self->audit, &record, self->now_ms));
     if (!streq (l->sender_node, "samhandd")) {
         char text [200];
         snprintf (text, sizeof text, "your %s was not delivered to %s (%s) before it expired",
                   config_kind_name (l->kind), l->node, config_agency_name (l->agency));
         notice_to_t to = { 0, 0, l->sender_node };
-        notice_alert (self, "non_delivery", l->message_id, NULL, text, false, to, NULL);
+        s_written (self, notice_alert (self, "non_delivery", l->message_id, NULL, text, false, to, NULL));
     }
     session_t *session = broker_session (self, l->node);
     if (session && session->outstanding > 0)
@@ -230,7 +238,7 @@ s_expire (broker_t *self)
         total += list->count;
     } while (list->count == 128);
     self->expiry_checked_ms = self->now_ms;
-    store_meta_set_int (self->store, "expiry_checked_ms", self->expiry_checked_ms);
+    s_written (self, store_meta_set_int (self->store, "expiry_checked_ms", self->expiry_checked_ms));
     if (total)
         zsys_info ("workflow: %d undelivered entries expired", total);
     free (list);
@@ -239,10 +247,10 @@ s_expire (broker_t *self)
 void
 workflow_dead_letter (broker_t *self, const store_delivery_t *d, const char *node)
 {
-    store_outbox_set_state (self->store, d->delivery_id, OUTBOX_DEAD, false);
+    s_written (self, store_outbox_set_state (self->store, d->delivery_id, OUTBOX_DEAD, false));
     audit_record_t record = { .event = "dead_letter", .message_id = d->message_id,
                               .sender = d->sender_node, .node = node, .agency = d->agency };
-    audit_append (self->audit, &record, self->now_ms);
+    s_written (self, audit_append (self->audit, &record, self->now_ms));
     zsys_warning ("workflow: delivery %" PRId64 " to %s is a dead letter after %d attempts",
                   d->delivery_id, node, d->attempts);
     if (!streq (d->sender_node, "samhandd")) {
@@ -250,7 +258,7 @@ workflow_dead_letter (broker_t *self, const store_delivery_t *d, const char *nod
         snprintf (text, sizeof text, "your %s could not be delivered to %s after %d attempts;"
                   " an administrator can requeue it", config_kind_name (d->kind), node, d->attempts);
         notice_to_t to = { 0, 0, d->sender_node };
-        notice_alert (self, "dead_letter", d->message_id, NULL, text, false, to, NULL);
+        s_written (self, notice_alert (self, "dead_letter", d->message_id, NULL, text, false, to, NULL));
     }
     session_t *session = broker_session (self, node);
     if (session && session->outstanding > 0)
@@ -279,6 +287,6 @@ workflow_tick (broker_t *self)
             s_remind (self, t, "status_due",
                       "No status report this period for a case with high risk");
         else
-            store_timer_reschedule (self->store, t->id, -1, 0);
+            s_written (self, store_timer_reschedule (self->store, t->id, -1, 0));
     }
 }
