@@ -112,6 +112,67 @@ s_notify (broker_t *self, const registry_consent_t *c, uint32_t agencies, const 
                         "forvaltningsloven §13a nr. 1", text);
 }
 
+//  The consent id: from the client's grant_id when there is one (a retry
+//  gets the same id), else random. Returns 1 when a consent with that id
+//  exists already, 0 when the id is new, -1 for a bad grant_id, -2 when
+//  the broker cannot tell.
+static int
+s_consent_id (broker_t *self, const node_t *node, const Samhand__V1__ConsentGrant *grant,
+              char id [40])
+{
+    uint8_t rnd [32];
+    if (grant->grant_id.len) {
+        if (grant->grant_id.len < 8 || grant->grant_id.len > 64)
+            return -1;
+        //  Keyed by the node's public key: one node cannot reach another's.
+        uint8_t buf [16 + 41 + 64];
+        size_t key_len = strlen (node->key) < 41? strlen (node->key): 41;
+        memcpy (buf, "samhand-grant-v1", 16);
+        memcpy (buf + 16, node->key, key_len);
+        memcpy (buf + 16 + key_len, grant->grant_id.data, grant->grant_id.len);
+        if (crypto_sha256 (buf, 16 + key_len + grant->grant_id.len, rnd))
+            return -2;
+    }
+    else
+    if (crypto_random (rnd, 6))
+        return -2;
+    snprintf (id, 40, "c-%02x%02x%02x%02x%02x%02x", rnd [0], rnd [1], rnd [2],
+              rnd [3], rnd [4], rnd [5]);
+    if (!grant->grant_id.len)
+        return 0;
+    registry_consent_t existing;
+    int found = registry_consent_get (self->registry, id, &existing);
+    return found < 0? -2: found;
+}
+
+//  A grant sent again (its reply was lost): the consent stored the first
+//  time is the answer; nothing new is stored, notified or audited.
+static void
+s_grant_repeated (broker_t *self, zframe_t *routing_id, const node_t *node,
+                  const Samhand__V1__Frame *frame, const char *id)
+{
+    registry_consent_t c;
+    if (registry_consent_get (self->registry, id, &c) != 1 || !streq (c.recorded_by, node->name)) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                  "could not read the consent back: retry");
+        return;
+    }
+    Samhand__V1__ConsentReply reply = SAMHAND__V1__CONSENT_REPLY__INIT;
+    Samhand__V1__ConsentRecord rec, *list [1] = { &rec };
+    Samhand__V1__Agency agencies [5];
+    Samhand__V1__DataClass classes [8];
+    char *purposes [REGISTRY_MAX_PURPOSES];
+    char case_ref [CRYPTO_CASE_REF_LEN];
+    s_to_record (self, &c, node->agency, &rec, agencies, classes, purposes, case_ref);
+    reply.ok = true;
+    reply.consents = list;
+    reply.n_consents = 1;
+    //  Needs the commit all the same: the first grant may be in this batch.
+    s_reply (self, routing_id, frame->request_id, &reply, true);
+    zsys_info ("consent: %s granted again by %s (a retry): the stored consent answers", id,
+               node->name);
+}
+
 static void
 s_grant (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand__V1__Frame *frame)
 {
@@ -142,14 +203,21 @@ s_grant (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand
                   "a consent names at least one purpose and one data class");
         return;
     }
-    uint8_t rnd [6];
-    if (crypto_random (rnd, sizeof rnd)) {
+    int repeated = s_consent_id (self, node, grant, c.id);
+    if (repeated == -1) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
+                  "grant_id is 8 to 64 bytes");
+        return;
+    }
+    if (repeated < 0) {
         s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
                   "the broker could not make a consent id: retry");
         return;
     }
-    snprintf (c.id, sizeof c.id, "c-%02x%02x%02x%02x%02x%02x", rnd [0], rnd [1], rnd [2],
-              rnd [3], rnd [4], rnd [5]);
+    if (repeated == 1) {
+        s_grant_repeated (self, routing_id, node, frame, c.id);
+        return;
+    }
     for (size_t i = 0; i < grant->n_agencies; i++)
         c.agencies |= 1u << grant->agencies [i];
     for (size_t i = 0; i < grant->n_classes; i++)
