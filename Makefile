@@ -37,7 +37,7 @@ ITEST_BIN   := $(patsubst tests/integration/%.c,$(B)/tests/%,$(ITEST_SRC))
 HARNESS_OBJ := $(B)/tests/harness.o
 
 .PHONY: all check demo bench fuzz fuzz-run clean deps install
-all: $(B)/samhandd $(B)/samhand $(B)/libsamhand.a $(B)/samhand.pc $(UNIT_BIN) $(ITEST_BIN) $(B)/bench_submit $(B)/bench_parts
+all: $(B)/samhandd $(B)/samhandd-fault $(B)/samhand $(B)/libsamhand.a $(B)/samhand.pc $(UNIT_BIN) $(ITEST_BIN) $(B)/bench_submit $(B)/bench_parts
 
 deps:
 	@scripts/install-deps.sh
@@ -71,6 +71,16 @@ $(B)/samhand.pc: clients/libsamhand/samhand.pc.in
 	sed -e 's|@PREFIX@|$(or $(PREFIX),/usr/local)|' $< > $@
 
 $(B)/samhandd: $(B)/daemon/main.o $(B)/libsamhandd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The test broker: samhandd plus tests/fault/testhooks.c (a failing sqlite
+# VFS and an injectable clock, controlled by environment variables). The
+# production samhandd is built from the same objects without it.
+$(B)/tests/testhooks.o: tests/fault/testhooks.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DSAMHAND_TESTHOOKS -c $< -o $@
+
+$(B)/samhandd-fault: $(B)/daemon/main.o $(B)/tests/testhooks.o $(B)/libsamhandd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/daemon/main.o: daemon/main.c $(GEN)/samhand.pb-c.h $(wildcard daemon/*.h)

@@ -421,15 +421,24 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
 static void
 s_fail_batch (broker_t *self)
 {
-    zsys_error ("broker: commit failed: the batch is refused with INTERNAL");
+    bool full = store_disk_full (self->store);
+    if (full)
+        zsys_error ("broker: commit failed: THE DISK IS FULL (%s): the batch is refused with"
+                    " STORE_FULL; free space for the broker's store", self->config->store_path);
+    else
+        zsys_error ("broker: commit failed: the batch is refused with INTERNAL");
     reply_t *reply = (reply_t *) zlistx_first (self->replies);
     for (; reply; reply = (reply_t *) zlistx_next (self->replies)) {
         if (!reply->needs_commit)
             continue;
         free (reply->data);
-        reply->data = frame_encode_error (reply->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                                          "the broker could not store this: retry",
-                                          NULL, &reply->size);
+        reply->data = full
+            ? frame_encode_error (reply->request_id, SAMHAND__V1__ERROR_CODE__STORE_FULL,
+                                  "the broker's disk is full: nothing was stored; retry later",
+                                  NULL, &reply->size)
+            : frame_encode_error (reply->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                                  "the broker could not store this: retry",
+                                  NULL, &reply->size);
     }
     //  In-memory state that followed the rolled-back writes follows them back.
     if (audit_reload (self->audit) || store_idem_rebuild (self->store)

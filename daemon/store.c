@@ -118,6 +118,7 @@ struct _store_t {
     sqlite3_stmt *stmt [Q_COUNT];
     bool          in_transaction;
     bool          failed;         //  a statement of the open transaction failed
+    bool          disk_full;      //  ... and it failed with SQLITE_FULL
     bool          created;
 };
 
@@ -131,6 +132,8 @@ s_fail (store_t *self, const char *what)
                 (code & 0xff) == SQLITE_FULL? " (disk full)": "");
     if (self->in_transaction)
         self->failed = true;
+    if ((code & 0xff) == SQLITE_FULL)
+        self->disk_full = true;
     return -1;
 }
 
@@ -146,6 +149,8 @@ store_exec (store_t *self, const char *sql)
         sqlite3_free (msg);
         if (self->in_transaction)
             self->failed = true;
+        if ((code & 0xff) == SQLITE_FULL)
+            self->disk_full = true;
         return -1;
     }
     return 0;
@@ -265,7 +270,15 @@ store_begin (store_t *self)
         return -1;
     self->in_transaction = true;
     self->failed = false;
+    self->disk_full = false;
     return 0;
+}
+
+bool
+store_disk_full (store_t *self)
+{
+    assert (self);
+    return self->disk_full;
 }
 
 void

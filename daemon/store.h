@@ -89,6 +89,8 @@ bool store_in_transaction (store_t *self);
 //  module's write fail (audit, registry) say so here.
 void store_fail_batch (store_t *self);
 bool store_batch_failed (store_t *self);
+//  True when the last transaction failed because the disk is full.
+bool store_disk_full (store_t *self);
 
 //  Idempotency: finds a message by (sender key, message id). Returns 1 and
 //  a malloc'd copy of its stored SubmitResult, 0 if none, -1 on error.

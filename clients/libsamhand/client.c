@@ -526,6 +526,7 @@ s_transient (const Samhand__V1__Frame *reply)
     bool accepted = reply->command_case == SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT
                  && reply->submit_result->accepted;
     return !accepted && error && (error->code == SAMHAND__V1__ERROR_CODE__INTERNAL
+                               || error->code == SAMHAND__V1__ERROR_CODE__STORE_FULL
                                || error->code == SAMHAND__V1__ERROR_CODE__SHUTTING_DOWN);
 }
 
