@@ -22,7 +22,10 @@
 
     Clock. zclock_time() is the real time plus an offset in milliseconds
     read from the file named by SAMHAND_CLOCK_FILE (re-read when it
-    changes), so a test can move the broker hours ahead in an instant.    */
+    changes), so a test can move the broker hours ahead in an instant. The
+    file holds "OFFSET [RATE ANCHOR]": with RATE > 1 time runs RATE times
+    as fast from the real time ANCHOR (ms) on, so deadlines of seconds pass
+    in a fraction of the wait.                                            */
 #ifndef SAMHAND_TESTHOOKS
 #error "testhooks.c is for the test broker build/samhandd-fault only"
 #endif
@@ -73,17 +76,29 @@ s_changed (watch_t *w, char *text, size_t size)
 
 static watch_t s_clock_watch;
 static int64_t s_clock_offset;
+static long long s_clock_rate = 1;
+static int64_t s_clock_anchor;
 
 int64_t zclock_time (void);
 int64_t
 zclock_time (void)
 {
-    char text [64];
-    if (s_changed (&s_clock_watch, text, sizeof text))
-        s_clock_offset = strtoll (text, NULL, 10);
+    char text [128];
+    if (s_changed (&s_clock_watch, text, sizeof text)) {
+        long long offset = 0, rate = 1, anchor = 0;
+        int n = sscanf (text, "%lld %lld %lld", &offset, &rate, &anchor);
+        s_clock_offset = n >= 1? offset: 0;
+        s_clock_rate = n >= 2 && rate > 0? rate: 1;
+        s_clock_anchor = n >= 3? anchor: 0;
+    }
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + s_clock_offset;
+    int64_t real = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    //  Time runs RATE times as fast from the anchor on: the same for every
+    //  broker process a test starts, so a restart does not turn it back.
+    if (s_clock_rate > 1 && real > s_clock_anchor)
+        real = s_clock_anchor + (real - s_clock_anchor) * s_clock_rate;
+    return real + s_clock_offset;
 }
 
 //  ---------------------------------------------------------------------
