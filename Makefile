@@ -4,6 +4,9 @@
 # make demo       install missing packages, build, run the demo scenario
 # make bench      run the benchmark (prints figures, never fails on a time)
 # make fuzz       build the libFuzzer targets with clang and run each briefly
+# make marathon   kill -9 the broker 25 times under 24,000 submits (long; prints figures)
+# make fault-long walk an injected I/O error over every write of the fault scenario
+# make check LONG=1  the same two long runs inside make check
 
 CC      ?= cc
 PKGS    := libczmq libzmq libprotobuf-c sqlite3 libcrypto
@@ -36,7 +39,7 @@ ITEST_SRC   := $(wildcard tests/integration/itest_*.c)
 ITEST_BIN   := $(patsubst tests/integration/%.c,$(B)/tests/%,$(ITEST_SRC))
 HARNESS_OBJ := $(B)/tests/harness.o
 
-.PHONY: all check demo bench fuzz fuzz-run clean deps install
+.PHONY: all check demo bench fuzz fuzz-run clean deps install marathon fault-long
 all: $(B)/samhandd $(B)/samhandd-fault $(B)/samhand $(B)/libsamhand.a $(B)/samhand.pc $(UNIT_BIN) $(ITEST_BIN) $(B)/bench_submit $(B)/bench_parts
 
 deps:
@@ -109,10 +112,22 @@ $(B)/bench_submit: tests/bench/bench_submit.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c
 
 CHECK_SCRIPTS := $(wildcard tests/cli/*.sh) tests/interop/run.sh
 
+LONG_ENV := $(if $(filter 1,$(LONG)),SAMHAND_MARATHON_LONG=1 SAMHAND_FAULT_LONG=1 SAMHAND_TEST_TIMEOUT=3600)
+
 check:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory all
-	@SAMHAND_BUILD=$(B) tests/run.sh $(UNIT_BIN) $(ITEST_BIN) $(CHECK_SCRIPTS)
+	@SAMHAND_BUILD=$(B) $(LONG_ENV) tests/run.sh $(UNIT_BIN) $(ITEST_BIN) $(CHECK_SCRIPTS)
+
+marathon:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory all
+	@SAMHAND_BUILD=$(B) SAMHAND_MARATHON_LONG=1 SAMHAND_TEST_TIMEOUT=3600 tests/run.sh $(B)/tests/itest_marathon
+
+fault-long:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory all
+	@SAMHAND_BUILD=$(B) SAMHAND_FAULT_LONG=1 SAMHAND_TEST_TIMEOUT=3600 tests/run.sh $(B)/tests/itest_fault
 
 bench:
 	@scripts/install-deps.sh
