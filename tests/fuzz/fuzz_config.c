@@ -16,6 +16,15 @@
 
 static char s_path [64];
 
+//  libczmq's zconfig_load leaks its zfile_t when the file does not parse
+//  (czmq 4.2.1, not samhand code): known, and not what this target hunts.
+const char *__lsan_default_suppressions (void);
+const char *
+__lsan_default_suppressions (void)
+{
+    return "leak:zfile_new\n";
+}
+
 static void
 s_check_config (const config_t *c)
 {
