@@ -544,7 +544,7 @@ s_deliver (broker_t *self)
             zsys_warning ("broker: %s is no longer enrolled: its session is closed", session->node);
             zframe_destroy (&session->routing_id);
         }
-        if (session->dirty && session->routing_id)
+        if (session->dirty && session->routing_id && self->now_ms >= self->deliver_retry_ms)
             deliver_pump (self, session);
     }
     if (!store_in_transaction (self->store))
@@ -553,8 +553,10 @@ s_deliver (broker_t *self)
         store_fail_batch (self->store);
     self->batch_failed = false;
     if (store_commit (self->store)) {
-        zsys_error ("broker: cannot record deliveries as sent; they will be sent again");
+        zsys_error ("broker: cannot record deliveries as sent; they will be sent again in a second");
         s_fail_batch (self);
+        //  Not every cycle: a failing disk must not become a resend storm.
+        self->deliver_retry_ms = self->now_ms + 1000;
         session = (session_t *) zhashx_first (self->sessions);
         for (; session; session = (session_t *) zhashx_next (self->sessions))
             session->dirty = session->routing_id != NULL;

@@ -60,6 +60,7 @@ struct _broker_t {
     int          lock_fd;
     uint64_t     submits, deliveries, commits;
     bool         batch_failed;   //  a write failed: roll the cycle back
+    int64_t      deliver_retry_ms;   //  after a failed delivery commit: not before this
 };
 
 //  The node behind a message, or NULL (logged, answered by the caller).
