@@ -172,6 +172,13 @@ int
 audit_append (audit_t *self, const audit_record_t *r, int64_t now_ms)
 {
     assert (self && r && r->event);
+    //  Only inside the caller's transaction: a record committed on its own
+    //  (after sqlite rolled the transaction back) would link to nothing.
+    if (sqlite3_get_autocommit (self->db)) {
+        zsys_error ("audit: append outside a transaction refused");
+        self->failed = true;
+        return -1;
+    }
     uint8_t hash [32];
     int64_t seq = self->seq + 1;
     if (s_hash (seq, now_ms, r, self->head, hash)) {

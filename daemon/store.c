@@ -119,6 +119,7 @@ struct _store_t {
     bool          in_transaction;
     bool          failed;         //  a statement of the open transaction failed
     bool          disk_full;      //  ... and it failed with SQLITE_FULL
+    bool          committing;     //  store_commit's own COMMIT is running
     bool          created;
 };
 
@@ -170,6 +171,23 @@ s_table_exists (store_t *self, const char *table)
     return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: -1;
 }
 
+//  sqlite rolls a transaction back by itself on some errors (an I/O error
+//  in a statement, a full disk). The broker's later statements of the same
+//  cycle would then each commit on their own: half a batch on disk, and an
+//  audit chain whose links point at rolled-back records. This hook makes
+//  every commit inside what the store holds to be its transaction, other
+//  than store_commit's own, a rollback.
+static int
+s_commit_hook (void *arg)
+{
+    store_t *self = (store_t *) arg;
+    if (self->in_transaction && !self->committing) {
+        self->failed = true;
+        return 1;
+    }
+    return 0;
+}
+
 //  WAL + synchronous=FULL: a commit is on disk (WAL fsynced) when it
 //  returns. The busy timeout covers offline tools reading the same file.
 static int
@@ -180,6 +198,7 @@ s_open_db (store_t *self, const char *path)
                          NULL) != SQLITE_OK)
         return s_fail (self, path);
     sqlite3_busy_timeout (self->db, 5000);
+    sqlite3_commit_hook (self->db, s_commit_hook, self);
     int exists = s_table_exists (self, "messages");
     if (exists < 0)
         return s_fail (self, "read schema");
@@ -307,7 +326,10 @@ store_commit (store_t *self)
         store_rollback (self);
         return -1;
     }
-    if (store_exec (self, "COMMIT")) {
+    self->committing = true;
+    int rc = store_exec (self, "COMMIT");
+    self->committing = false;
+    if (rc) {
         store_rollback (self);
         return -1;
     }

@@ -113,6 +113,19 @@ s_alive (fx_t *fx)
     return fx->h->pid && waitpid (fx->h->pid, NULL, WNOHANG) == 0;
 }
 
+//  Acute concerns received but not yet read: marked READ once their
+//  escalation has been seen, so old ones do not escalate for ever.
+static struct { hclient_t *c; uint64_t delivery_id; } s_unread [4096];
+static int s_n_unread;
+
+static void
+s_read_all (void)
+{
+    for (int i = 0; i < s_n_unread; i++)
+        hclient_receipt (s_unread [i].c, s_unread [i].delivery_id, SAMHAND__V1__RECEIPT_STATE__READ);
+    s_n_unread = 0;
+}
+
 //  Receipts every delivery waiting for C (RECEIVED), until none comes
 //  within timeout_ms.
 static int
@@ -123,6 +136,11 @@ s_drain (hclient_t *c, int timeout_ms)
     while ((f = hclient_recv (c, timeout_ms))) {
         if (f->command_case == SAMHAND__V1__FRAME__COMMAND_DELIVER) {
             hclient_receipt (c, f->deliver->delivery_id, SAMHAND__V1__RECEIPT_STATE__RECEIVED);
+            if (f->deliver->kind == SAMHAND__V1__KIND__CONCERN_REPORT && f->deliver->acute
+            &&  s_n_unread < 4096) {
+                s_unread [s_n_unread].c = c;
+                s_unread [s_n_unread++].delivery_id = f->deliver->delivery_id;
+            }
             n++;
         }
         frame_free (&f);
@@ -330,6 +348,7 @@ s_step (fx_t *fx)
     s_advance (fx, 2 * 60000);
     s_wait_sql (fx, "SELECT count(*) FROM audit a WHERE a.event = 'escalated' AND a.message_id = ?1",
                 fx->n_acked? fx->acked [fx->n_acked - 1]: NULL, 1, 1500);
+    s_read_all ();
     s_advance (fx, 11 * 60000);
     s_wait_sql (fx, "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message"
                     " WHERE m.message_id = ?1 AND o.node = 'krisesenter' AND o.state IN (0, 1)",
