@@ -225,6 +225,8 @@ s_load_consents (submit_t *s)
     if (!s->has_subject)
         return;
     int n = registry_consents_for (s->broker->registry, s->subject_key, s->consents, MAX_CONSENTS);
+    if (n < 0)
+        store_fail_batch (s->broker->store);    //  consents unknown: decide nothing, retry
     for (int i = 0; i < n; i++) {
         registry_consent_t *c = &s->consents [i];
         policy_consent_t *p = &s->policy_consents [i];
