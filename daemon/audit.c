@@ -24,6 +24,7 @@ struct _audit_t {
     uint8_t       head [32];      //  its hash
     int64_t       signed_seq;
     bool          failed;         //  an append failed since the last reload
+    bool          stale;          //  a reload failed: seq and head are not the disk's
 };
 
 static void
@@ -136,6 +137,9 @@ audit_reload (audit_t *self)
 {
     assert (self);
     self->failed = false;
+    //  Until a reload succeeds nothing may be chained to the head in memory:
+    //  it may be a record that was rolled back.
+    self->stale = true;
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (self->db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
                             -1, &stmt, NULL) != SQLITE_OK)
@@ -153,9 +157,13 @@ audit_reload (audit_t *self)
     if (sqlite3_prepare_v2 (self->db, "SELECT max (seq) FROM audit_heads", -1, &stmt, NULL)
         != SQLITE_OK)
         return -1;
-    if (sqlite3_step (stmt) == SQLITE_ROW)
+    rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
         self->signed_seq = sqlite3_column_int64 (stmt, 0);
     sqlite3_finalize (stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return -1;
+    self->stale = false;
     return 0;
 }
 
@@ -176,6 +184,11 @@ audit_append (audit_t *self, const audit_record_t *r, int64_t now_ms)
     //  (after sqlite rolled the transaction back) would link to nothing.
     if (sqlite3_get_autocommit (self->db)) {
         zsys_error ("audit: append outside a transaction refused");
+        self->failed = true;
+        return -1;
+    }
+    if (self->stale && audit_reload (self)) {
+        zsys_error ("audit: the chain head cannot be read back: append refused");
         self->failed = true;
         return -1;
     }
@@ -235,6 +248,10 @@ s_head_message (int64_t seq, const uint8_t hash [32], uint8_t out [HEAD_MESSAGE_
 int
 audit_sign_head (audit_t *self, audit_sign_fn *sign, void *arg, int64_t now_ms)
 {
+    if (self->stale && audit_reload (self)) {
+        self->failed = true;
+        return -1;
+    }
     if (self->seq == 0 || self->seq == self->signed_seq)
         return 0;
     uint8_t msg [HEAD_MESSAGE_SIZE], sig [64];

@@ -441,9 +441,12 @@ s_fail_batch (broker_t *self)
                                   NULL, &reply->size);
     }
     //  In-memory state that followed the rolled-back writes follows them back.
-    if (audit_reload (self->audit) || store_idem_rebuild (self->store)
-    ||  store_meta_get_int (self->store, "expiry_checked_ms", &self->expiry_checked_ms) < 0)
-        zsys_error ("broker: cannot reload state after a failed batch; will retry next cycle");
+    //  A reload that fails is tried again before the next use (audit, idem);
+    //  an unknown expiry mark starts from the beginning (expired is expired).
+    if (audit_reload (self->audit) || store_idem_rebuild (self->store))
+        zsys_error ("broker: cannot reload state after a failed batch; will retry before use");
+    if (store_meta_get_int (self->store, "expiry_checked_ms", &self->expiry_checked_ms) < 0)
+        self->expiry_checked_ms = 0;
     registry_forget_writes (self->registry);
     session_t *session = (session_t *) zhashx_first (self->sessions);
     for (; session; session = (session_t *) zhashx_next (self->sessions))

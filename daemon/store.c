@@ -120,6 +120,7 @@ struct _store_t {
     bool          failed;         //  a statement of the open transaction failed
     bool          disk_full;      //  ... and it failed with SQLITE_FULL
     bool          committing;     //  store_commit's own COMMIT is running
+    bool          idem_stale;     //  a rebuild failed: the index may miss rows
     bool          created;
 };
 
@@ -400,21 +401,33 @@ int
 store_idem_rebuild (store_t *self)
 {
     idem_clear (self->idem);
+    //  A half-built index would miss stored messages and let a retry be
+    //  stored twice: until a rebuild succeeds, look-ups rebuild first.
+    self->idem_stale = true;
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (self->db, "SELECT idem, id FROM messages WHERE payload IS NOT NULL",
                             -1, &stmt, NULL) != SQLITE_OK)
         return s_fail (self, "idem rebuild");
     int rc;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-        idem_put (self->idem, (uint64_t) sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 1));
+        if (idem_put (self->idem, (uint64_t) sqlite3_column_int64 (stmt, 0),
+                      sqlite3_column_int64 (stmt, 1))) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
     sqlite3_finalize (stmt);
-    return rc == SQLITE_DONE? 0: s_fail (self, "idem rebuild");
+    if (rc != SQLITE_DONE)
+        return s_fail (self, "idem rebuild");
+    self->idem_stale = false;
+    return 0;
 }
 
 int
 store_message_find (store_t *self, const char *sender_key, const uint8_t message_id [16],
                     uint8_t **result, size_t *result_size)
 {
+    if (self->idem_stale && store_idem_rebuild (self))
+        return -1;
     int64_t rowid = idem_get (self->idem, s_idem_key (sender_key, message_id));
     if (!rowid)
         return 0;
@@ -902,6 +915,8 @@ store_message_lookup (store_t *self, const char *sender_key, const uint8_t messa
                       store_message_info_t *info)
 {
     if (sender_key) {
+        if (self->idem_stale && store_idem_rebuild (self))
+            return -1;
         //  A sender's own message: the idempotency index has its row.
         int64_t rowid = idem_get (self->idem, s_idem_key (sender_key, message_id));
         int found = rowid? store_message_by_row (self, rowid, info): 0;

@@ -29,6 +29,7 @@
 #ifndef SAMHAND_TESTHOOKS
 #error "testhooks.c is for the test broker build/samhandd-fault only"
 #endif
+#include <dlfcn.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -69,6 +70,32 @@ s_changed (watch_t *w, char *text, size_t size)
     w->size = st.st_size;
     w->seen = true;
     return true;
+}
+
+//  ---------------------------------------------------------------------
+//  Page cache: SAMHAND_FAULT_CACHE_PAGES=N replaces the store's cache_size
+//  pragma with N pages, so that a transaction spills pages to the WAL in
+//  the middle of a statement, where an I/O error makes sqlite roll the
+//  whole transaction back by itself. (The executable's sqlite3_exec wins
+//  over the library's for the broker's own calls.)
+
+typedef int (exec_fn) (sqlite3 *, const char *, int (*) (void *, int, char **, char **),
+                       void *, char **);
+
+int
+sqlite3_exec (sqlite3 *db, const char *sql, int (*cb) (void *, int, char **, char **),
+              void *arg, char **errmsg)
+{
+    static exec_fn *real;
+    if (!real)
+        *(void **) (&real) = dlsym (RTLD_NEXT, "sqlite3_exec");
+    const char *pages = getenv ("SAMHAND_FAULT_CACHE_PAGES");
+    if (pages && sql && strncmp (sql, "PRAGMA cache_size", 17) == 0) {
+        char small [64];
+        snprintf (small, sizeof small, "PRAGMA cache_size = %d;", atoi (pages));
+        return real (db, small, cb, arg, errmsg);
+    }
+    return real (db, sql, cb, arg, errmsg);
 }
 
 //  ---------------------------------------------------------------------
