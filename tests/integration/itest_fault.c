@@ -443,7 +443,7 @@ test_spill (fx_t *fx)
     int64_t ops = s_count (fx);
     CHECK (served && s_invariants (fx, true), "spill: a step without faults passes every check");
     int walked = 0;
-    int64_t stride = ops / 10 > 0? ops / 10: 1;
+    int64_t stride = ops / 8 > 0? ops / 8: 1;
     for (int64_t n = 3; n <= ops && !fx->broken; n += stride, walked++) {
         s_arm (fx, (long) n, walked % 2? 3: 1, "ioerr");
         bool ok = s_step (fx);
@@ -499,9 +499,9 @@ main (void)
             (long long) step_ms);
     CHECK (ops > 20, "the step makes enough writes, syncs and locks to walk over");
 
-    //  The walk. make check samples 16 values of N (about 15 s); the long
+    //  The walk. make check samples 12 values of N; the long
     //  run takes every N.
-    int budget = longrun? (int) ops: 16;
+    int budget = longrun? (int) ops: 12;
     int64_t stride = ops / budget > 0? ops / budget: 1;
     int walked = 0, injected_before = s_log_count (fx, "testhooks: injected");
     for (int64_t n = 1; n <= ops && !fx->broken; n += stride) {
