@@ -29,7 +29,18 @@ offline_verify_audit (config_t *config)
     }
     int64_t records = 0;
     char problem [256];
-    int rc = audit_verify (db, s_verify, keys, &records, problem, sizeof problem);
+    //  One read transaction: the records and the signed heads from the same
+    //  snapshot, even while a running broker appends and signs.
+    int rc = -1;
+    if (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        snprintf (problem, sizeof problem, "cannot read %s: %s", config->store_path,
+                  sqlite3_errmsg (db));
+    else {
+        rc = audit_verify (db, s_verify, keys, &records, problem, sizeof problem);
+        if (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            zsys_warning ("samhandd: ending the read of %s: %s", config->store_path,
+                          sqlite3_errmsg (db));
+    }
     if (rc == 0)
         printf ("audit chain intact: %" PRId64 " records verified\n", records);
     else
