@@ -6,6 +6,9 @@
 # make web-screenshots  the browser tests, saving the pages' PNGs in docs/screenshots
 # make bench      run the benchmark (prints figures, never fails on a time)
 # make fuzz       build the libFuzzer targets with clang and run each briefly
+# make marathon   kill -9 the broker 25 times under 24,000 submits (long; prints figures)
+# make fault-long walk an injected I/O error over every write of the fault scenario
+# make check LONG=1  the same two long runs inside make check
 
 CC      ?= cc
 PKGS    := libczmq libzmq libprotobuf-c sqlite3 libcrypto icu-uc icu-i18n libsystemd
@@ -46,10 +49,10 @@ ITEST_BIN   := $(patsubst tests/integration/%.c,$(B)/tests/%,$(ITEST_SRC))
 HARNESS_OBJ := $(B)/tests/harness.o
 WEB_ITEST   := $(B)/tests/itest_author
 
-.PHONY: all check demo web-demo web-screenshots bench fuzz fuzz-run clean deps install man deb
+.PHONY: all check demo web-demo web-screenshots bench fuzz fuzz-run clean deps install man deb marathon fault-long
 MAN_PAGES := $(B)/man/samhandd.8 $(B)/man/samhand.1 $(B)/man/samhandd.cfg.5
 #   Man pages need scdoc (scripts/install-deps.sh); `make install` insists.
-all: $(B)/samhandd $(B)/samhand $(B)/libsamhand.a $(B)/libsamhand.so.1 $(B)/samhand.pc $(B)/samhand.service \
+all: $(B)/samhandd $(B)/samhandd-fault $(B)/samhand $(B)/libsamhand.a $(B)/libsamhand.so.1 $(B)/samhand.pc $(B)/samhand.service \
      $(if $(shell command -v scdoc 2>/dev/null),$(MAN_PAGES)) $(UNIT_BIN) $(ITEST_BIN) $(B)/bench_submit $(B)/bench_parts \
      $(B)/samhand-web $(WEB_ITEST)
 
@@ -94,6 +97,16 @@ $(B)/samhand.pc: clients/libsamhand/samhand.pc.in VERSION
 $(B)/samhandd: $(B)/daemon/main.o $(B)/libsamhandd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The test broker: samhandd plus tests/fault/testhooks.c (a failing sqlite
+# VFS and an injectable clock, controlled by environment variables). The
+# production samhandd is built from the same objects without it.
+$(B)/tests/testhooks.o: tests/fault/testhooks.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DSAMHAND_TESTHOOKS -c $< -o $@
+
+$(B)/samhandd-fault: $(B)/daemon/main.o $(B)/tests/testhooks.o $(B)/libsamhandd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(B)/daemon/main.o: daemon/main.c $(GEN)/samhand.pb-c.h $(wildcard daemon/*.h)
 
 $(B)/samhand: $(CLI_OBJ) $(B)/libsamhand.a
@@ -124,10 +137,22 @@ $(B)/bench_submit: tests/bench/bench_submit.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c
 
 CHECK_SCRIPTS := $(wildcard tests/cli/*.sh) tests/interop/run.sh tests/web/browser.sh $(wildcard tests/install/*.sh)
 
+LONG_ENV := $(if $(filter 1,$(LONG)),SAMHAND_MARATHON_LONG=1 SAMHAND_FAULT_LONG=1 SAMHAND_TEST_TIMEOUT=3600)
+
 check:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory all
-	@SAMHAND_BUILD=$(B) tests/run.sh $(UNIT_BIN) $(ITEST_BIN) $(WEB_ITEST) $(CHECK_SCRIPTS)
+	@SAMHAND_BUILD=$(B) $(LONG_ENV) tests/run.sh $(UNIT_BIN) $(ITEST_BIN) $(WEB_ITEST) $(CHECK_SCRIPTS)
+
+marathon:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory all
+	@SAMHAND_BUILD=$(B) SAMHAND_MARATHON_LONG=1 SAMHAND_TEST_TIMEOUT=3600 tests/run.sh $(B)/tests/itest_marathon
+
+fault-long:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory all
+	@SAMHAND_BUILD=$(B) SAMHAND_FAULT_LONG=1 SAMHAND_TEST_TIMEOUT=3600 tests/run.sh $(B)/tests/itest_fault
 
 bench:
 	@scripts/install-deps.sh

@@ -219,6 +219,31 @@ s_refuse (broker_t *self, zframe_t *routing_id, uint64_t request_id, int code, c
     s_send (self, routing_id, request_id, &reply);
 }
 
+//  Unix seconds from a client as milliseconds: a value whose milliseconds
+//  do not fit (or a date before 1970) is refused, never wrapped.
+#define MAX_SECONDS 253402300799LL      //  9999-12-31T23:59:59Z
+static int
+s_seconds_to_ms (int64_t seconds, int64_t *ms)
+{
+    if (seconds < 0 || seconds > MAX_SECONDS)
+        return -1;
+    *ms = seconds * 1000;
+    return 0;
+}
+
+//  The log could not be read (a damaged page) or the query not recorded:
+//  an error, never a short answer that looks complete.
+static void
+s_refuse_unreadable (broker_t *self, zframe_t *routing_id, uint64_t request_id,
+                     const char *query)
+{
+    zsys_error ("admin: audit %s failed: the audit log cannot be read in full"
+                " (run samhandd --verify-audit)", query);
+    s_refuse (self, routing_id, request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+              "the audit log cannot be read in full (damaged?): ask the administrator"
+              " to run samhandd --verify-audit");
+}
+
 static int
 s_verify_sig (const uint8_t *msg, size_t len, const uint8_t sig [64], void *arg)
 {
@@ -292,8 +317,11 @@ admin_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
         reply.records = (uint64_t) records;
         reply.problem = problem;
         reply.ok = true;
-        audit_append (self->audit, &record, self->now_ms);
-        s_send (self, routing_id, frame->request_id, &reply);
+        if (audit_append (self->audit, &record, self->now_ms))
+            s_refuse (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                      "the broker cannot record this query now: retry");
+        else
+            s_send (self, routing_id, frame->request_id, &reply);
     }
     else
     if (streq (q->query, "who-received")) {
@@ -304,8 +332,27 @@ admin_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
         }
         else {
             record.subject_key = key;
-            audit_append (self->audit, &record, self->now_ms);
-            audit_who_received (store_db (self->store), key, s_add, &page);
+            if (audit_append (self->audit, &record, self->now_ms)
+            ||  audit_who_received (store_db (self->store), key, s_add, &page) < 0)
+                s_refuse_unreadable (self, routing_id, frame->request_id, "who-received");
+            else {
+                reply.ok = true;
+                reply.entries = page.list;
+                reply.n_entries = page.count;
+                reply.more = page.count == page.max;
+                s_send (self, routing_id, frame->request_id, &reply);
+            }
+        }
+    }
+    else
+    if (streq (q->query, "reviews")) {
+        //  Every disclosure under the duty to avert, counted for review;
+        //  the sealed decision-maker and justification opened for the admin.
+        page.open_reviews = self;
+        if (audit_append (self->audit, &record, self->now_ms)
+        ||  audit_reviews (store_db (self->store), s_add, &page) < 0)
+            s_refuse_unreadable (self, routing_id, frame->request_id, "reviews");
+        else {
             reply.ok = true;
             reply.entries = page.list;
             reply.n_entries = page.count;
@@ -314,32 +361,31 @@ admin_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
         }
     }
     else
-    if (streq (q->query, "reviews")) {
-        //  Every disclosure under the duty to avert, counted for review.
-        audit_append (self->audit, &record, self->now_ms);
-        page.open_reviews = self;
-        audit_reviews (store_db (self->store), s_add, &page);
-        reply.ok = true;
-        reply.entries = page.list;
-        reply.n_entries = page.count;
-        reply.more = page.count == page.max;
-        s_send (self, routing_id, frame->request_id, &reply);
-    }
-    else
     if (streq (q->query, "export")) {
-        int64_t until = q->until? q->until * 1000: INT64_MAX;
+        int64_t since = 0, until = INT64_MAX;
         size_t limit = q->limit && q->limit < EXPORT_PAGE? q->limit: EXPORT_PAGE;
         page.max = limit;
+        if (s_seconds_to_ms (q->since, &since)
+        ||  (q->until && s_seconds_to_ms (q->until, &until))
+        ||  q->after_seq > INT64_MAX) {
+            zsys_warning ("admin: %s asked for an export with since/until/after_seq out of range",
+                          node->name);
+            s_refuse (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
+                      "since and until are unix seconds between 1970 and 9999; after_seq a record number");
+        }
+        else
         //  Audit the first page's request only: paging is one query.
-        if (q->after_seq == 0)
-            audit_append (self->audit, &record, self->now_ms);
-        audit_export (store_db (self->store), q->since * 1000, until, (int64_t) q->after_seq,
-                      (int) limit, s_add, &page);
-        reply.ok = true;
-        reply.entries = page.list;
-        reply.n_entries = page.count;
-        reply.more = page.count == limit;
-        s_send (self, routing_id, frame->request_id, &reply);
+        if ((q->after_seq == 0 && audit_append (self->audit, &record, self->now_ms))
+        ||  audit_export (store_db (self->store), since, until, (int64_t) q->after_seq,
+                          (int) limit, s_add, &page) < 0)
+            s_refuse_unreadable (self, routing_id, frame->request_id, "export");
+        else {
+            reply.ok = true;
+            reply.entries = page.list;
+            reply.n_entries = page.count;
+            reply.more = page.count == limit;
+            s_send (self, routing_id, frame->request_id, &reply);
+        }
     }
     else
         s_refuse (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,

@@ -25,6 +25,8 @@ struct _audit_t {
     uint8_t       head [32];      //  its hash
     int64_t       signed_seq;
     audit_head_t  signed_head;    //  the newest signed head (seq 0: none)
+    bool          failed;         //  an append failed since the last reload
+    bool          stale;          //  a reload failed: seq and head are not the disk's
 };
 
 static const void *s_blob (sqlite3_stmt *stmt, int col, int len);
@@ -127,9 +129,21 @@ audit_destroy (audit_t **self_p)
     *self_p = NULL;
 }
 
+bool
+audit_failed (audit_t *self)
+{
+    assert (self);
+    return self->failed;
+}
+
 int
 audit_reload (audit_t *self)
 {
+    assert (self);
+    self->failed = false;
+    //  Until a reload succeeds nothing may be chained to the head in memory:
+    //  it may be a record that was rolled back.
+    self->stale = true;
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (self->db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
                             -1, &stmt, NULL) != SQLITE_OK)
@@ -150,6 +164,7 @@ audit_reload (audit_t *self)
     if (found == 0)
         memset (&self->signed_head, 0, sizeof self->signed_head);
     self->signed_seq = self->signed_head.seq;
+    self->stale = false;
     return 0;
 }
 
@@ -165,10 +180,25 @@ s_bind_blob (sqlite3_stmt *stmt, int col, const void *data, int len)
 int
 audit_append (audit_t *self, const audit_record_t *r, int64_t now_ms)
 {
+    assert (self && r && r->event);
+    //  Only inside the caller's transaction: a record committed on its own
+    //  (after sqlite rolled the transaction back) would link to nothing.
+    if (sqlite3_get_autocommit (self->db)) {
+        zsys_error ("audit: append outside a transaction refused");
+        self->failed = true;
+        return -1;
+    }
+    if (self->stale && audit_reload (self)) {
+        zsys_error ("audit: the chain head cannot be read back: append refused");
+        self->failed = true;
+        return -1;
+    }
     uint8_t hash [32];
     int64_t seq = self->seq + 1;
-    if (s_hash (seq, now_ms, r, self->head, hash))
+    if (s_hash (seq, now_ms, r, self->head, hash)) {
+        self->failed = true;
         return -1;
+    }
     sqlite3_stmt *stmt = self->insert;
     sqlite3_reset (stmt);
     sqlite3_clear_bindings (stmt);
@@ -191,6 +221,7 @@ audit_append (audit_t *self, const audit_record_t *r, int64_t now_ms)
     sqlite3_reset (stmt);
     if (rc != SQLITE_DONE) {
         zsys_error ("audit: append: %s", sqlite3_errmsg (self->db));
+        self->failed = true;
         return -1;
     }
     self->seq = seq;
@@ -218,6 +249,10 @@ s_head_message (int64_t seq, const uint8_t hash [32], uint8_t out [HEAD_MESSAGE_
 int
 audit_sign_head (audit_t *self, audit_sign_fn *sign, void *arg, int64_t now_ms)
 {
+    if (self->stale && audit_reload (self)) {
+        self->failed = true;
+        return -1;
+    }
     if (self->seq == 0 || self->seq == self->signed_seq)
         return 0;
     uint8_t msg [HEAD_MESSAGE_SIZE], sig [64];
@@ -227,16 +262,21 @@ audit_sign_head (audit_t *self, audit_sign_fn *sign, void *arg, int64_t now_ms)
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (self->db,
             "INSERT OR REPLACE INTO audit_heads (seq, hash, sig, ts_ms) VALUES (?1, ?2, ?3, ?4)",
-            -1, &stmt, NULL) != SQLITE_OK)
+            -1, &stmt, NULL) != SQLITE_OK) {
+        self->failed = true;
         return -1;
+    }
     sqlite3_bind_int64 (stmt, 1, self->seq);
     sqlite3_bind_blob (stmt, 2, self->head, 32, SQLITE_STATIC);
     sqlite3_bind_blob (stmt, 3, sig, 64, SQLITE_STATIC);
     sqlite3_bind_int64 (stmt, 4, now_ms);
     int rc = sqlite3_step (stmt);
     sqlite3_finalize (stmt);
-    if (rc != SQLITE_DONE)
+    if (rc != SQLITE_DONE) {
+        zsys_error ("audit: cannot store the signed head: %s", sqlite3_errmsg (self->db));
+        self->failed = true;
         return -1;
+    }
     self->signed_seq = self->seq;
     self->signed_head.seq = self->seq;
     memcpy (self->signed_head.hash, self->head, 32);

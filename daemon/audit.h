@@ -11,11 +11,16 @@
 #ifndef SAMHAND_AUDIT_H
 #define SAMHAND_AUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sqlite3.h>
 
 typedef struct _audit_t audit_t;
+
+#ifndef MUST_CHECK
+#define MUST_CHECK __attribute__ ((warn_unused_result))
+#endif
 
 typedef struct {
     const char    *event;          //  "submitted", "decided", "refused", "delivered", ...
@@ -37,14 +42,19 @@ typedef int (audit_verify_fn) (const uint8_t *msg, size_t len, const uint8_t sig
 audit_t *audit_new (sqlite3 *db);
 void audit_destroy (audit_t **self_p);
 
-//  Appends a record in the caller's open transaction. 0 or -1.
-int audit_append (audit_t *self, const audit_record_t *record, int64_t now_ms);
+//  Appends a record in the caller's open transaction. 0 or -1; after -1
+//  the transaction must not be committed (audit_failed says so too).
+MUST_CHECK int audit_append (audit_t *self, const audit_record_t *record, int64_t now_ms);
 
 //  After a rolled-back transaction: reload the chain head from disk.
-int audit_reload (audit_t *self);
+MUST_CHECK int audit_reload (audit_t *self);
+
+//  True when an append or a signature failed since the last reload: the
+//  open transaction holds a broken chain and must be rolled back.
+bool audit_failed (audit_t *self);
 
 //  Signs the current head if it moved since the last signature. 0 or -1.
-int audit_sign_head (audit_t *self, audit_sign_fn *sign, void *arg, int64_t now_ms);
+MUST_CHECK int audit_sign_head (audit_t *self, audit_sign_fn *sign, void *arg, int64_t now_ms);
 
 //  Walks the whole chain. Returns 0 when intact; otherwise -1 with the
 //  place and kind of damage in problem. records is set to the count seen.
@@ -99,6 +109,8 @@ typedef struct {
 } audit_row_t;
 typedef int (audit_row_fn) (const audit_row_t *row, void *arg);
 
+//  Queries below return the count of rows, or -1 when the log cannot be
+//  read (a damaged page): never a short answer passed off as complete.
 //  Deliveries (and notices) about a subject, oldest first.
 int audit_who_received (sqlite3 *db, const uint8_t subject_key [32],
                         audit_row_fn *fn, void *arg);

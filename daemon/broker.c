@@ -228,7 +228,11 @@ broker_audit (broker_t *self, const char *event, const uint8_t *message_id,
                               .sender = sender, .detail = detail };
     if (store_begin (self->store))
         return -1;
-    return audit_append (self->audit, &record, self->now_ms);
+    if (audit_append (self->audit, &record, self->now_ms)) {
+        store_fail_batch (self->store);
+        return -1;
+    }
+    return 0;
 }
 
 static int
@@ -624,7 +628,13 @@ s_handle_receipt (broker_t *self, zframe_t *routing_id, const node_t *node,
               state == OUTBOX_READ? "read": "received");
     audit_record_t record = { .event = "receipt", .node = node->name,
                               .agency = node->agency, .detail = detail };
-    audit_append (self->audit, &record, self->now_ms);
+    if (audit_append (self->audit, &record, self->now_ms)) {
+        //  The receipt is not recorded either: the node keeps it and sends again.
+        store_fail_batch (self->store);
+        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                            "the broker cannot record the receipt now", NULL);
+        return;
+    }
     session_t *session = broker_session (self, node->name);
     if (session) {
         session->dirty = true;
@@ -729,24 +739,38 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
 static void
 s_fail_batch (broker_t *self)
 {
-    zsys_error ("broker: commit failed: the batch is refused with INTERNAL");
+    bool full = store_disk_full (self->store);
+    if (full)
+        zsys_error ("broker: commit failed: THE DISK IS FULL (%s): the batch is refused with"
+                    " STORE_FULL; free space for the broker's store", self->config->store_path);
+    else
+        zsys_error ("broker: commit failed: the batch is refused with INTERNAL");
     reply_t *reply = (reply_t *) zlistx_first (self->replies);
     for (; reply; reply = (reply_t *) zlistx_next (self->replies)) {
         if (!reply->needs_commit)
             continue;
         free (reply->data);
-        reply->data = frame_encode_error (reply->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                                          "the broker could not store this: retry",
-                                          NULL, &reply->size);
+        reply->data = full
+            ? frame_encode_error (reply->request_id, SAMHAND__V1__ERROR_CODE__STORE_FULL,
+                                  "the broker's disk is full: nothing was stored; retry later",
+                                  NULL, &reply->size)
+            : frame_encode_error (reply->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                                  "the broker could not store this: retry",
+                                  NULL, &reply->size);
     }
-    audit_reload (self->audit);
+    //  In-memory state that followed the rolled-back writes follows them back.
+    //  A reload that fails is tried again before the next use (audit, idem);
+    //  an unknown expiry mark starts from the beginning (expired is expired).
+    if (audit_reload (self->audit) || store_idem_rebuild (self->store))
+        zsys_error ("broker: cannot reload state after a failed batch; will retry before use");
+    if (store_meta_get_int (self->store, "expiry_checked_ms", &self->expiry_checked_ms) < 0)
+        self->expiry_checked_ms = 0;
     registry_forget_writes (self->registry);
-    store_idem_rebuild (self->store);
-    broker_recount (self);
     //  A subscription changed in the batch was rolled back with it.
     session_t *session = (session_t *) zhashx_first (self->sessions);
     for (; session; session = (session_t *) zhashx_next (self->sessions))
         session->sub_loaded = false;
+    broker_recount (self);
 }
 
 static void
@@ -776,6 +800,7 @@ s_timers (broker_t *self)
     if (self->now_ms >= self->next_redeliver_ms) {
         self->next_redeliver_ms = self->now_ms + 1000;
         if (store_begin (self->store) == 0) {
+            //  A failure marks the transaction failed in the store itself.
             int n = store_outbox_requeue_overdue (self->store,
                         self->now_ms - self->config->redeliver_after_ms, s_mark_dirty, self);
             if (n > 0)
@@ -800,8 +825,10 @@ s_timers (broker_t *self)
     if (self->now_ms >= self->next_sign_ms) {
         self->next_sign_ms = self->now_ms + self->config->audit_sign_every_s * 1000LL;
         if (store_begin (self->store) == 0
-        &&  audit_sign_head (self->audit, s_sign, self->keys, self->now_ms))
+        &&  audit_sign_head (self->audit, s_sign, self->keys, self->now_ms)) {
             zsys_error ("broker: cannot sign the audit head");
+            store_fail_batch (self->store);
+        }
     }
 }
 
@@ -866,7 +893,10 @@ s_commit (broker_t *self)
         return;
     sqlite3 *db = store_db (self->store);
     int64_t changes = sqlite3_total_changes64 (db);
-    if (!self->batch_failed && changes == self->changes_seen) {
+    //  Idle: nothing written and nothing failed. A write that failed
+    //  without changing a row still fails the batch below.
+    if (!self->batch_failed && !audit_failed (self->audit) && !store_batch_failed (self->store)
+    &&  changes == self->changes_seen) {
         store_rollback (self->store);
         return;
     }
@@ -874,12 +904,10 @@ s_commit (broker_t *self)
     &&  store_meta_set_int (self->store, "expiry_checked_ms", self->expiry_checked_ms))
         self->batch_failed = true;
     self->commits++;
-    bool failed = self->batch_failed;
-    if (self->batch_failed) {
-        store_rollback (self->store);
-        s_fail_batch (self);
-    }
-    else
+    //  One rule: any failed write of the cycle fails the whole batch.
+    if (self->batch_failed || audit_failed (self->audit))
+        store_fail_batch (self->store);
+    bool failed = false;
     if (s_timed_commit (self)) {
         s_fail_batch (self);
         failed = true;
@@ -894,8 +922,10 @@ s_commit (broker_t *self)
     self->changes_seen = sqlite3_total_changes64 (db);
     if (!failed && self->checkpoint_due) {
         //  Purged content may still sit in old WAL frames: move and empty.
-        store_checkpoint (self->store);
-        self->checkpoint_due = false;
+        if (store_checkpoint (self->store))
+            zsys_warning ("broker: WAL checkpoint after a purge failed; retried after the next");
+        else
+            self->checkpoint_due = false;
     }
     self->batch_failed = false;
 }
@@ -918,12 +948,22 @@ s_deliver (broker_t *self)
                            "this node's certificate was revoked or replaced: the session is"
                            " closed; connect again with an enrolled certificate");
         }
-        if (session->dirty && session->routing_id)
+        if (session->dirty && session->routing_id && self->now_ms >= self->deliver_retry_ms)
             deliver_pump (self, session);
     }
-    if (store_in_transaction (self->store) && store_commit (self->store)) {
-        zsys_error ("broker: cannot record deliveries as sent; they will be sent again");
-        audit_reload (self->audit);
+    if (!store_in_transaction (self->store))
+        return;
+    if (self->batch_failed || audit_failed (self->audit))
+        store_fail_batch (self->store);
+    self->batch_failed = false;
+    if (store_commit (self->store)) {
+        zsys_error ("broker: cannot record deliveries as sent; they will be sent again in a second");
+        s_fail_batch (self);
+        //  Not every cycle: a failing disk must not become a resend storm.
+        self->deliver_retry_ms = self->now_ms + 1000;
+        session = (session_t *) zhashx_first (self->sessions);
+        for (; session; session = (session_t *) zhashx_next (self->sessions))
+            session->dirty = session->routing_id != NULL;
     }
     self->changes_seen = sqlite3_total_changes64 (store_db (self->store));
 }
@@ -1107,7 +1147,8 @@ broker_run (broker_t *self)
         s_flush_refusals (self);
     if (self->batch_failed) {
         store_rollback (self->store);
-        audit_reload (self->audit);
+        if (audit_reload (self->audit))
+            zsys_error ("broker: cannot reload the audit head at shutdown; it is reloaded before use");
         self->batch_failed = false;
     }
     if (store_begin (self->store) == 0

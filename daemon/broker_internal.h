@@ -82,6 +82,7 @@ struct _broker_t {
     metrics_hist_t commit_latency;
     int64_t      health_audit_seq;   //  review records counted up to here
     int64_t      health_reviews;
+    int64_t      deliver_retry_ms;   //  after a failed delivery commit: not before this
 };
 
 //  The node behind a message, or NULL (logged, answered by the caller).

@@ -112,6 +112,67 @@ s_notify (broker_t *self, const registry_consent_t *c, uint32_t agencies, const 
                         "forvaltningsloven §13a nr. 1", text);
 }
 
+//  The consent id: from the client's grant_id when there is one (a retry
+//  gets the same id), else random. Returns 1 when a consent with that id
+//  exists already, 0 when the id is new, -1 for a bad grant_id, -2 when
+//  the broker cannot tell.
+static int
+s_consent_id (broker_t *self, const node_t *node, const Samhand__V1__ConsentGrant *grant,
+              char id [40])
+{
+    uint8_t rnd [32];
+    if (grant->grant_id.len) {
+        if (grant->grant_id.len < 8 || grant->grant_id.len > 64)
+            return -1;
+        //  Keyed by the node's public key: one node cannot reach another's.
+        uint8_t buf [16 + 41 + 64];
+        size_t key_len = strlen (node->key) < 41? strlen (node->key): 41;
+        memcpy (buf, "samhand-grant-v1", 16);
+        memcpy (buf + 16, node->key, key_len);
+        memcpy (buf + 16 + key_len, grant->grant_id.data, grant->grant_id.len);
+        if (crypto_sha256 (buf, 16 + key_len + grant->grant_id.len, rnd))
+            return -2;
+    }
+    else
+    if (crypto_random (rnd, 6))
+        return -2;
+    snprintf (id, 40, "c-%02x%02x%02x%02x%02x%02x", rnd [0], rnd [1], rnd [2],
+              rnd [3], rnd [4], rnd [5]);
+    if (!grant->grant_id.len)
+        return 0;
+    registry_consent_t existing;
+    int found = registry_consent_get (self->registry, id, &existing);
+    return found < 0? -2: found;
+}
+
+//  A grant sent again (its reply was lost): the consent stored the first
+//  time is the answer; nothing new is stored, notified or audited.
+static void
+s_grant_repeated (broker_t *self, zframe_t *routing_id, const node_t *node,
+                  const Samhand__V1__Frame *frame, const char *id)
+{
+    registry_consent_t c;
+    if (registry_consent_get (self->registry, id, &c) != 1 || !streq (c.recorded_by, node->name)) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                  "could not read the consent back: retry");
+        return;
+    }
+    Samhand__V1__ConsentReply reply = SAMHAND__V1__CONSENT_REPLY__INIT;
+    Samhand__V1__ConsentRecord rec, *list [1] = { &rec };
+    Samhand__V1__Agency agencies [5];
+    Samhand__V1__DataClass classes [8];
+    char *purposes [REGISTRY_MAX_PURPOSES];
+    char case_ref [CRYPTO_CASE_REF_LEN];
+    s_to_record (self, &c, node->agency, &rec, agencies, classes, purposes, case_ref);
+    reply.ok = true;
+    reply.consents = list;
+    reply.n_consents = 1;
+    //  Needs the commit all the same: the first grant may be in this batch.
+    s_reply (self, routing_id, frame->request_id, &reply, true);
+    zsys_info ("consent: %s granted again by %s (a retry): the stored consent answers", id,
+               node->name);
+}
+
 static void
 s_grant (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand__V1__Frame *frame)
 {
@@ -142,14 +203,21 @@ s_grant (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand
                   "a consent names at least one purpose and one data class");
         return;
     }
-    uint8_t rnd [6];
-    if (crypto_random (rnd, sizeof rnd)) {
+    int repeated = s_consent_id (self, node, grant, c.id);
+    if (repeated == -1) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
+                  "grant_id is 8 to 64 bytes");
+        return;
+    }
+    if (repeated < 0) {
         s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
                   "the broker could not make a consent id: retry");
         return;
     }
-    snprintf (c.id, sizeof c.id, "c-%02x%02x%02x%02x%02x%02x", rnd [0], rnd [1], rnd [2],
-              rnd [3], rnd [4], rnd [5]);
+    if (repeated == 1) {
+        s_grant_repeated (self, routing_id, node, frame, c.id);
+        return;
+    }
     for (size_t i = 0; i < grant->n_agencies; i++)
         c.agencies |= 1u << grant->agencies [i];
     for (size_t i = 0; i < grant->n_classes; i++)
@@ -162,13 +230,20 @@ s_grant (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand
     c.recorded_at = now;
     audit_record_t record = { .event = "consent_granted", .sender = node->name,
                               .subject_key = c.subject_key, .detail = c.id };
+    if (store_begin (self->store)) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                  "could not store the consent: retry");
+        return;
+    }
     //  The consent's end is a stored deadline: it fires at valid_until,
     //  also after a restart, and decides waiting deliveries again.
-    if (store_begin (self->store) || registry_consent_insert (self->registry, &c)
+    if (registry_consent_insert (self->registry, &c)
     ||  store_timer_set (self->store, CONSENT_TIMER, c.id, strlen (c.id), 0,
                          c.valid_until * 1000, 0)
     ||  audit_append (self->audit, &record, self->now_ms)
     ||  s_notify (self, &c, c.agencies, NULL, false, "consent granted") < 0) {
+        //  Nothing of a grant half stored: the whole batch is rolled back.
+        store_fail_batch (self->store);
         s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
                   "could not store the consent: retry");
         return;
@@ -204,8 +279,12 @@ static void
 s_load (redecide_t *r, const uint8_t subject_key [32])
 {
     r->n = registry_consents_for (r->self->registry, subject_key, r->consents, MAX_CONSENTS);
-    if (r->n < 0)
+    if (r->n < 0) {
+        //  Unreadable: decide on no consent (never wider), and fail the batch
+        //  so that narrowed decision is not what gets committed.
         r->n = 0;
+        r->self->batch_failed = true;
+    }
     for (int i = 0; i < r->n; i++) {
         registry_consent_t *rc = &r->consents [i];
         r->policy [i] = (policy_consent_t) { .agencies = rc->agencies, .classes = rc->classes,
@@ -454,8 +533,18 @@ s_list (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand_
     Samhand__V1__DataClass (*classes) [8] = calloc (MAX_CONSENTS, sizeof *classes);
     char *(*purposes) [REGISTRY_MAX_PURPOSES] = calloc (MAX_CONSENTS, sizeof *purposes);
     char (*refs) [CRYPTO_CASE_REF_LEN] = calloc (MAX_CONSENTS, sizeof *refs);
-    if (consents && records && list && agencies && classes && purposes && refs) {
-        int n = registry_consents_for (self->registry, key, consents, MAX_CONSENTS);
+    int n = -1;
+    audit_record_t record = { .event = "admin_query", .sender = node->name,
+                              .subject_key = key, .detail = "consent list" };
+    if (consents && records && list && agencies && classes && purposes && refs)
+        n = registry_consents_for (self->registry, key, consents, MAX_CONSENTS);
+    if (n < 0 || store_begin (self->store) || audit_append (self->audit, &record, self->now_ms)) {
+        //  No memory, an unreadable registry, or the look-up cannot be
+        //  audited: an answer all the same, never silence.
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                  "the broker cannot list consents now: retry");
+    }
+    else {
         for (int i = 0; i < n; i++) {
             s_to_record (self, &consents [i], node->agency, &records [i], agencies [i],
                          classes [i], purposes [i], refs [i]);
@@ -464,12 +553,9 @@ s_list (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand_
         Samhand__V1__ConsentReply reply = SAMHAND__V1__CONSENT_REPLY__INIT;
         reply.ok = true;
         reply.consents = list;
-        reply.n_consents = (size_t) (n > 0? n: 0);
-        s_reply (self, routing_id, frame->request_id, &reply, false);
-        audit_record_t record = { .event = "admin_query", .sender = node->name,
-                                  .subject_key = key, .detail = "consent list" };
-        if (store_begin (self->store) == 0)
-            audit_append (self->audit, &record, self->now_ms);
+        reply.n_consents = (size_t) n;
+        //  The look-up is audited before its answer goes out.
+        s_reply (self, routing_id, frame->request_id, &reply, true);
     }
     free (consents); free (records); free (list); free (agencies); free (classes);
     free (purposes); free (refs);

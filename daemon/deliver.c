@@ -158,7 +158,9 @@ s_audit_delivered (broker_t *self, session_t *session, entry_t *e)
     snprintf (detail, sizeof detail, "delivery %" PRId64 " attempt %d", e->d.delivery_id,
               e->d.attempts + 1);
     record.detail = detail;
-    audit_append (self->audit, &record, self->now_ms);
+    //  Unaudited means unsent: the mark rolls back and the entry goes again.
+    if (audit_append (self->audit, &record, self->now_ms))
+        store_fail_batch (self->store);
 }
 
 uint8_t *

@@ -63,9 +63,20 @@ offline_verify_audit (config_t *config, const char *witness_file)
     }
     int64_t records = 0;
     char problem [512];
-    int rc = audit_verify (db, s_verify, keys, &records, problem, sizeof problem);
-    if (rc == 0 && witnessed)
-        rc = audit_check_witness (db, s_verify, keys, &witness, problem, sizeof problem);
+    //  One read transaction: the records and the signed heads from the same
+    //  snapshot, even while a running broker appends and signs.
+    int rc = -1;
+    if (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        snprintf (problem, sizeof problem, "cannot read %s: %s", config->store_path,
+                  sqlite3_errmsg (db));
+    else {
+        rc = audit_verify (db, s_verify, keys, &records, problem, sizeof problem);
+        if (rc == 0 && witnessed)
+            rc = audit_check_witness (db, s_verify, keys, &witness, problem, sizeof problem);
+        if (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            zsys_warning ("samhandd: ending the read of %s: %s", config->store_path,
+                          sqlite3_errmsg (db));
+    }
     if (rc == 0 && witnessed)
         printf ("witnessed signed head at record %" PRId64 " found in the log\n", witness.seq);
     if (rc == 0)

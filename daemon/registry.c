@@ -228,7 +228,7 @@ registry_consents_for (registry_t *self, const uint8_t subject_key [32],
     while (count < max && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
         s_read_consent (stmt, &out [count++]);
     sqlite3_reset (stmt);
-    return count;
+    return count == max || rc == SQLITE_DONE? count: s_fail (self, "consents for");
 }
 
 int

@@ -13,6 +13,10 @@
 
 typedef struct _registry_t registry_t;
 
+#ifndef MUST_CHECK
+#define MUST_CHECK __attribute__ ((warn_unused_result))
+#endif
+
 #define REGISTRY_MAX_PURPOSES 8
 
 typedef struct {
@@ -40,25 +44,26 @@ void registry_destroy (registry_t **self_p);
 void registry_forget_writes (registry_t *self);
 
 //  Case references: (agency, ref) <-> subject key.
-int registry_case_ref_put (registry_t *self, int agency, const char *ref,
+MUST_CHECK int registry_case_ref_put (registry_t *self, int agency, const char *ref,
                            const uint8_t subject_key [32]);
 //  1 and the key when found, 0 when unknown, -1 on error.
 int registry_case_ref_get (registry_t *self, int agency, const char *ref,
                            uint8_t subject_key [32]);
 
-//  Consents. Loads up to MAX consents of a subject into OUT; returns count.
+//  Consents. Loads up to MAX consents of a subject into OUT; returns the
+//  count, or -1 on a database error.
 int registry_consents_for (registry_t *self, const uint8_t subject_key [32],
                            registry_consent_t *out, int max);
 int registry_consent_get (registry_t *self, const char *id, registry_consent_t *out);
-int registry_consent_insert (registry_t *self, const registry_consent_t *consent);
-int registry_consent_withdraw (registry_t *self, const char *id, int64_t now,
+MUST_CHECK int registry_consent_insert (registry_t *self, const registry_consent_t *consent);
+MUST_CHECK int registry_consent_withdraw (registry_t *self, const char *id, int64_t now,
                                const char *by);
 
 //  Known identifiers: keyed hashes only, each with the agency whose set it
 //  belongs to. The same hash may be stored once per agency.
 #define REGISTRY_KNOWN_NAME  1
 #define REGISTRY_KNOWN_PHONE 2
-int registry_known_add (registry_t *self, int agency, const uint8_t hash [32], int kind);
+MUST_CHECK int registry_known_add (registry_t *self, int agency, const uint8_t hash [32], int kind);
 int registry_known_each (registry_t *self,
                          void (*fn) (int agency, const uint8_t hash [32], int kind, void *arg),
                          void *arg);

@@ -177,7 +177,10 @@ s_inbox_add (const store_delivery_t *d, void *arg)
                                   .view = d->view, .rule = d->rule, .basis = d->basis,
                                   .subject_key = (const uint8_t *) d->subject_key,
                                   .detail = detail };
-        audit_append (inbox->self->audit, &record, inbox->self->now_ms);
+        if (audit_append (inbox->self->audit, &record, inbox->self->now_ms)) {
+            store_fail_batch (inbox->self->store);     //  unaudited: not shown
+            return 1;
+        }
     }
     else
         frame_destroy (&f);
@@ -291,7 +294,8 @@ dead_letters_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
             snprintf (detail, sizeof detail, "delivery %" PRIu64 " requeued", cmd->delivery_id);
             audit_record_t record = { .event = "requeued", .message_id = dead->ids [0],
                                       .sender = node->name, .node = dead->nodes [0], .detail = detail };
-            audit_append (self->audit, &record, self->now_ms);
+            if (audit_append (self->audit, &record, self->now_ms))
+                store_fail_batch (self->store);     //  the reply becomes INTERNAL
             reply.ok = true;
             reply.dead_letters = dead->list;
             reply.n_dead_letters = 1;

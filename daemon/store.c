@@ -117,23 +117,42 @@ struct _store_t {
     sqlite3      *db;
     sqlite3_stmt *stmt [Q_COUNT];
     bool          in_transaction;
+    bool          failed;         //  a statement of the open transaction failed
+    bool          disk_full;      //  ... and it failed with SQLITE_FULL
+    bool          committing;     //  store_commit's own COMMIT is running
+    bool          idem_stale;     //  a rebuild failed: the index may miss rows
     bool          created;
 };
 
+//  Every failure inside a transaction fails the transaction: a caller
+//  that forgets a result cannot commit half a batch.
 static int
 s_fail (store_t *self, const char *what)
 {
-    zsys_error ("store: %s: %s", what, sqlite3_errmsg (self->db));
+    int code = sqlite3_extended_errcode (self->db);
+    zsys_error ("store: %s: %s%s", what, sqlite3_errmsg (self->db),
+                (code & 0xff) == SQLITE_FULL? " (disk full)": "");
+    if (self->in_transaction)
+        self->failed = true;
+    if ((code & 0xff) == SQLITE_FULL)
+        self->disk_full = true;
     return -1;
 }
 
 int
 store_exec (store_t *self, const char *sql)
 {
+    assert (self && sql);
     char *msg = NULL;
     if (sqlite3_exec (self->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        zsys_error ("store: %s", msg? msg: sqlite3_errmsg (self->db));
+        int code = sqlite3_extended_errcode (self->db);
+        zsys_error ("store: %s%s", msg? msg: sqlite3_errmsg (self->db),
+                    (code & 0xff) == SQLITE_FULL? " (disk full)": "");
         sqlite3_free (msg);
+        if (self->in_transaction)
+            self->failed = true;
+        if ((code & 0xff) == SQLITE_FULL)
+            self->disk_full = true;
         return -1;
     }
     return 0;
@@ -151,6 +170,23 @@ s_table_exists (store_t *self, const char *table)
     int rc = sqlite3_step (stmt);
     sqlite3_finalize (stmt);
     return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: -1;
+}
+
+//  sqlite rolls a transaction back by itself on some errors (an I/O error
+//  in a statement, a full disk). The broker's later statements of the same
+//  cycle would then each commit on their own: half a batch on disk, and an
+//  audit chain whose links point at rolled-back records. This hook makes
+//  every commit inside what the store holds to be its transaction, other
+//  than store_commit's own, a rollback.
+static int
+s_commit_hook (void *arg)
+{
+    store_t *self = (store_t *) arg;
+    if (self->in_transaction && !self->committing) {
+        self->failed = true;
+        return 1;
+    }
+    return 0;
 }
 
 //  WAL + synchronous=FULL: a commit is on disk (WAL fsynced) when it
@@ -194,6 +230,7 @@ s_open_db (store_t *self, const char *path)
                          NULL) != SQLITE_OK)
         return s_fail (self, path);
     sqlite3_busy_timeout (self->db, 5000);
+    sqlite3_commit_hook (self->db, s_commit_hook, self);
     int exists = s_table_exists (self, "messages");
     if (exists < 0)
         return s_fail (self, "read schema");
@@ -277,20 +314,54 @@ store_was_created (store_t *self)
 int
 store_begin (store_t *self)
 {
+    assert (self);
     if (self->in_transaction)
         return 0;
     if (store_exec (self, "BEGIN IMMEDIATE"))
         return -1;
     self->in_transaction = true;
+    self->failed = false;
+    self->disk_full = false;
     return 0;
+}
+
+bool
+store_disk_full (store_t *self)
+{
+    assert (self);
+    return self->disk_full;
+}
+
+void
+store_fail_batch (store_t *self)
+{
+    assert (self);
+    if (self->in_transaction)
+        self->failed = true;
+}
+
+bool
+store_batch_failed (store_t *self)
+{
+    assert (self);
+    return self->in_transaction && self->failed;
 }
 
 int
 store_commit (store_t *self)
 {
+    assert (self);
     if (!self->in_transaction)
         return 0;
-    if (store_exec (self, "COMMIT")) {
+    if (self->failed) {
+        zsys_error ("store: a write of this transaction failed: all of it is rolled back");
+        store_rollback (self);
+        return -1;
+    }
+    self->committing = true;
+    int rc = store_exec (self, "COMMIT");
+    self->committing = false;
+    if (rc) {
         store_rollback (self);
         return -1;
     }
@@ -303,9 +374,11 @@ store_rollback (store_t *self)
 {
     if (!self->in_transaction)
         return;
-    if (sqlite3_get_autocommit (self->db) == 0)
-        store_exec (self, "ROLLBACK");
     self->in_transaction = false;
+    self->failed = false;
+    //  sqlite may already have rolled back by itself (some I/O errors).
+    if (sqlite3_get_autocommit (self->db) == 0 && store_exec (self, "ROLLBACK"))
+        zsys_error ("store: rollback failed: the broker cannot trust its state");
 }
 
 bool
@@ -359,21 +432,33 @@ int
 store_idem_rebuild (store_t *self)
 {
     idem_clear (self->idem);
+    //  A half-built index would miss stored messages and let a retry be
+    //  stored twice: until a rebuild succeeds, look-ups rebuild first.
+    self->idem_stale = true;
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (self->db, "SELECT idem, id FROM messages WHERE payload IS NOT NULL",
                             -1, &stmt, NULL) != SQLITE_OK)
         return s_fail (self, "idem rebuild");
     int rc;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-        idem_put (self->idem, (uint64_t) sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 1));
+        if (idem_put (self->idem, (uint64_t) sqlite3_column_int64 (stmt, 0),
+                      sqlite3_column_int64 (stmt, 1))) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
     sqlite3_finalize (stmt);
-    return rc == SQLITE_DONE? 0: s_fail (self, "idem rebuild");
+    if (rc != SQLITE_DONE)
+        return s_fail (self, "idem rebuild");
+    self->idem_stale = false;
+    return 0;
 }
 
 int
 store_message_find (store_t *self, const char *sender_key, const uint8_t message_id [16],
                     uint8_t **result, size_t *result_size)
 {
+    if (self->idem_stale && store_idem_rebuild (self))
+        return -1;
     int64_t rowid = idem_get (self->idem, s_idem_key (sender_key, message_id));
     if (!rowid)
         return 0;
@@ -402,6 +487,8 @@ store_message_find (store_t *self, const char *sender_key, const uint8_t message
 int
 store_message_insert (store_t *self, store_message_t *msg)
 {
+    assert (self && msg && msg->sender_key && msg->message_id && msg->sender_node);
+    assert (self->in_transaction);
     sqlite3_stmt *stmt = s_stmt (self, Q_INSERT_MESSAGE);
     sqlite3_bind_text (stmt, 1, msg->sender_key, -1, SQLITE_STATIC);
     sqlite3_bind_blob (stmt, 2, msg->message_id, 16, SQLITE_STATIC);
@@ -431,6 +518,8 @@ store_outbox_insert (store_t *self, int64_t message, const char *node, int agenc
                      int view, const char *rule, const char *basis, const char *reason,
                      uint32_t classes)
 {
+    assert (self && node && rule && basis && reason);
+    assert (self->in_transaction);
     sqlite3_stmt *stmt = s_stmt (self, Q_INSERT_OUTBOX);
     sqlite3_bind_int64 (stmt, 1, message);
     sqlite3_bind_text (stmt, 2, node, -1, SQLITE_STATIC);
@@ -560,6 +649,8 @@ int
 store_outbox_receipt (store_t *self, int64_t delivery_id, const char *node,
                       int state, int64_t now_ms)
 {
+    assert (self && node && self->in_transaction);
+    assert (state == OUTBOX_RECEIVED || state == OUTBOX_READ);
     sqlite3_stmt *stmt = s_stmt (self, Q_STATE);
     sqlite3_bind_int64 (stmt, 1, delivery_id);
     sqlite3_bind_text (stmt, 2, node, -1, SQLITE_STATIC);
@@ -695,7 +786,7 @@ store_purge_due (store_t *self, int kind, int64_t cutoff_ms, int limit,
     sqlite3_bind_int (stmt, 1, kind);
     sqlite3_bind_int64 (stmt, 2, cutoff_ms);
     sqlite3_bind_int (stmt, 3, limit);
-    int rc, count = 0;
+    int rc = SQLITE_DONE, count = 0;
     //  Collect first: the callback writes to the same table.
     int64_t ids [256];
     uint8_t mids [256][16], keys [256][32];
@@ -711,6 +802,9 @@ store_purge_due (store_t *self, int kind, int64_t cutoff_ms, int limit,
         count++;
     }
     sqlite3_finalize (stmt);
+    //  A read error is not "nothing due": the caller fails the batch.
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_fail (self, "purge select");
     for (int i = 0; i < count; i++)
         if (fn (ids [i], mids [i], has_key [i]? keys [i]: NULL, arg))
             return -1;
@@ -720,6 +814,7 @@ store_purge_due (store_t *self, int kind, int64_t cutoff_ms, int limit,
 int
 store_purge_message (store_t *self, int64_t message)
 {
+    assert (self && self->in_transaction);
     char sql [200];
     snprintf (sql, sizeof sql,
               "UPDATE messages SET payload = NULL WHERE id = %" PRId64 ";"
@@ -851,6 +946,8 @@ store_message_lookup (store_t *self, const char *sender_key, const uint8_t messa
                       store_message_info_t *info)
 {
     if (sender_key) {
+        if (self->idem_stale && store_idem_rebuild (self))
+            return -1;
         //  A sender's own message: the idempotency index has its row.
         int64_t rowid = idem_get (self->idem, s_idem_key (sender_key, message_id));
         int found = rowid? store_message_by_row (self, rowid, info): 0;
@@ -945,6 +1042,8 @@ store_entries_where (store_t *self, const char *where, int64_t a, int64_t b, con
 int
 store_outbox_set_state (store_t *self, int64_t delivery_id, int state, bool reset_attempts)
 {
+    assert (self && self->in_transaction);
+    assert (state >= OUTBOX_PENDING && state <= OUTBOX_WITHDRAWN);
     char sql [160];
     snprintf (sql, sizeof sql, "UPDATE outbox SET state = %d%s WHERE id = %" PRId64,
               state, reset_attempts? ", attempts = 0": "", delivery_id);
@@ -1008,7 +1107,7 @@ store_timers_due (store_t *self, int64_t now_ms, store_timer_t *out, int max)
         return s_fail (self, "timers due");
     sqlite3_bind_int64 (stmt, 1, now_ms);
     sqlite3_bind_int (stmt, 2, max);
-    int rc, n = 0;
+    int rc = SQLITE_DONE, n = 0;
     while (n < max && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
         store_timer_t *t = &out [n++];
         memset (t, 0, sizeof *t);
@@ -1024,7 +1123,7 @@ store_timers_due (store_t *self, int64_t now_ms, store_timer_t *out, int max)
         t->fired = sqlite3_column_int (stmt, 6);
     }
     sqlite3_finalize (stmt);
-    return n;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE? n: s_fail (self, "timers due");
 }
 
 int

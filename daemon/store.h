@@ -16,6 +16,11 @@
 
 typedef struct _store_t store_t;
 
+//  Write functions: a result that is ignored is a batch half done.
+#ifndef MUST_CHECK
+#define MUST_CHECK __attribute__ ((warn_unused_result))
+#endif
+
 //  Outbox states.
 enum {
     OUTBOX_PENDING = 0,       //  not sent in this session
@@ -75,10 +80,17 @@ sqlite3 *store_db (store_t *self);
 //  True when the database had no schema before store_new created it.
 bool store_was_created (store_t *self);
 
-int store_begin (store_t *self);
-int store_commit (store_t *self);      //  0 when durable
+MUST_CHECK int store_begin (store_t *self);
+MUST_CHECK int store_commit (store_t *self);      //  0 when durable
 void store_rollback (store_t *self);
 bool store_in_transaction (store_t *self);
+//  Any failed statement inside the open transaction fails all of it:
+//  store_commit then rolls back and returns -1. Callers that see another
+//  module's write fail (audit, registry) say so here.
+void store_fail_batch (store_t *self);
+bool store_batch_failed (store_t *self);
+//  True when the last transaction failed because the disk is full.
+bool store_disk_full (store_t *self);
 
 //  Idempotency: finds a message by (sender key, message id). Returns 1 and
 //  a malloc'd copy of its stored SubmitResult, 0 if none, -1 on error.
@@ -86,14 +98,14 @@ int store_message_find (store_t *self, const char *sender_key,
                         const uint8_t message_id [16],
                         uint8_t **result, size_t *result_size);
 
-int store_message_insert (store_t *self, store_message_t *msg);
+MUST_CHECK int store_message_insert (store_t *self, store_message_t *msg);
 
 //  Rebuilds the in-memory idempotency index from the table (at open, and
 //  after a rolled-back transaction left it with rows that do not exist).
-int store_idem_rebuild (store_t *self);
+MUST_CHECK int store_idem_rebuild (store_t *self);
 
 //  Adds an outbox entry; returns the delivery id or -1.
-int64_t store_outbox_insert (store_t *self, int64_t message, const char *node,
+MUST_CHECK int64_t store_outbox_insert (store_t *self, int64_t message, const char *node,
                              int agency, int view, const char *rule,
                              const char *basis, const char *reason, uint32_t classes);
 
@@ -103,20 +115,20 @@ typedef int (store_delivery_fn) (const store_delivery_t *delivery, void *arg);
 int store_outbox_pending (store_t *self, const char *node, int limit,
                           store_delivery_fn *fn, void *arg);
 
-int store_outbox_mark_sent (store_t *self, int64_t delivery_id, int64_t now_ms);
+MUST_CHECK int store_outbox_mark_sent (store_t *self, int64_t delivery_id, int64_t now_ms);
 
 //  Applies a receipt from NODE. Returns 2 if the entry was outstanding
 //  (pending or in flight) and is now received/read, 1 if it was already
 //  received, 0 if the delivery is unknown or not the node's, -1 on error.
-int store_outbox_receipt (store_t *self, int64_t delivery_id, const char *node,
+MUST_CHECK int store_outbox_receipt (store_t *self, int64_t delivery_id, const char *node,
                           int state, int64_t now_ms);
 
 //  Puts a node's in-flight entries back to pending (new session).
-int store_outbox_requeue_node (store_t *self, const char *node);
+MUST_CHECK int store_outbox_requeue_node (store_t *self, const char *node);
 
 //  Puts in-flight entries sent before CUTOFF back to pending and calls fn
 //  with each affected node name. Returns the number requeued.
-int store_outbox_requeue_overdue (store_t *self, int64_t cutoff_ms,
+MUST_CHECK int store_outbox_requeue_overdue (store_t *self, int64_t cutoff_ms,
                                   void (*fn) (const char *node, void *arg), void *arg);
 
 //  Counts of not-yet-received entries per node, for the outbox bound.
@@ -129,7 +141,7 @@ int store_outbox_for_subject (store_t *self, const uint8_t subject_key [32],
                               store_delivery_fn *fn, void *arg);
 //  Replaces an outstanding entry's decision; a WITHHELD view takes the
 //  entry out of the outbox (state WITHDRAWN).
-int store_outbox_redecide (store_t *self, int64_t delivery_id, int view, const char *rule,
+MUST_CHECK int store_outbox_redecide (store_t *self, int64_t delivery_id, int view, const char *rule,
                            const char *basis, const char *reason, uint32_t classes);
 //  Nodes that have received an identified view about the subject on a consent.
 int store_outbox_identified_nodes (store_t *self, const uint8_t subject_key [32],
@@ -141,29 +153,31 @@ int store_outbox_inflight (store_t *self, const char *node);
 //  Stored subscription of a node: 1 found, 0 none, -1 error.
 int store_subscription_get (store_t *self, const char *node, uint32_t *kinds,
                             int *min_urgency, int *min_level);
-int store_subscription_set (store_t *self, const char *node, uint32_t kinds,
+MUST_CHECK int store_subscription_set (store_t *self, const char *node, uint32_t kinds,
                             int min_urgency, int min_level);
 
 //  Per-store metadata (secrets are kept in key files, not here).
 int store_meta_get_int (store_t *self, const char *key, int64_t *value);
-int store_meta_set_int (store_t *self, const char *key, int64_t value);
+MUST_CHECK int store_meta_set_int (store_t *self, const char *key, int64_t value);
 
 //  Retention: messages of KIND created before CUTOFF that still hold
 //  personal data; fn is called for each (at most min(limit, 256)).
-int store_purge_due (store_t *self, int kind, int64_t cutoff_ms, int limit,
+//  Returns how many (0: none due), or -1 on a database error or when fn
+//  failed.
+MUST_CHECK int store_purge_due (store_t *self, int kind, int64_t cutoff_ms, int limit,
                      int (*fn) (int64_t message, const uint8_t *message_id,
                                 const uint8_t *subject_key, void *arg), void *arg);
 //  Drops a message's sealed payload; its undelivered entries expire.
-int store_purge_message (store_t *self, int64_t message);
+MUST_CHECK int store_purge_message (store_t *self, int64_t message);
 
 //  Re-encryption: sealed payloads in id order after AFTER, and replacing one.
 int store_each_payload (store_t *self, int64_t after, int limit,
                         int (*fn) (int64_t message, const uint8_t *message_id,
                                    const uint8_t *payload, size_t size, void *arg), void *arg);
-int store_set_payload (store_t *self, int64_t message, const void *payload, size_t size);
+MUST_CHECK int store_set_payload (store_t *self, int64_t message, const void *payload, size_t size);
 
 //  Moves the WAL into the database and empties it.
-int store_checkpoint (store_t *self);
+MUST_CHECK int store_checkpoint (store_t *self);
 
 //  Takes the store's exclusive lock file; returns its fd or -1 when another
 //  process (a running samhandd) holds it.
@@ -204,7 +218,7 @@ typedef struct {
     int      fired;
 } store_timer_t;
 
-int store_workflow_init (store_t *self);
+MUST_CHECK int store_workflow_init (store_t *self);
 //  Finds a sender's message by id through the idempotency index, or with
 //  sender_key NULL by id alone (a scan: for admin questions only).
 //  1 found, 0 not, -1 error.
@@ -218,23 +232,24 @@ int store_outbox_of_message (store_t *self, int64_t message,
 //  to B and ?2 to NODE (if not NULL); at most LIMIT, in delivery order.
 int store_entries_where (store_t *self, const char *where, int64_t a, int64_t b,
                          const char *node, int limit, store_delivery_fn *fn, void *arg);
-int store_outbox_set_state (store_t *self, int64_t delivery_id, int state, bool reset_attempts);
+MUST_CHECK int store_outbox_set_state (store_t *self, int64_t delivery_id, int state, bool reset_attempts);
 //  1 if any recipient node has marked the message read.
 int store_message_any_read (store_t *self, int64_t message);
 
 //  Stored deadlines: they outlive restarts. One timer per (kind, key).
-int store_timer_set (store_t *self, const char *kind, const void *key, size_t key_size,
+MUST_CHECK int store_timer_set (store_t *self, const char *kind, const void *key, size_t key_size,
                      int64_t message, int64_t due_ms, int64_t every_ms);
-int store_timer_cancel (store_t *self, const char *kind, const void *key, size_t key_size);
-int store_timers_due (store_t *self, int64_t now_ms, store_timer_t *out, int max);
+MUST_CHECK int store_timer_cancel (store_t *self, const char *kind, const void *key, size_t key_size);
+//  Timers due by NOW_MS into OUT: the count (0: none due) or -1 on error.
+MUST_CHECK int store_timers_due (store_t *self, int64_t now_ms, store_timer_t *out, int max);
 //  Moves an existing timer; returns 1 if there was one, 0 if not.
-int store_timer_postpone (store_t *self, const char *kind, const void *key, size_t key_size,
+MUST_CHECK int store_timer_postpone (store_t *self, const char *kind, const void *key, size_t key_size,
                           int64_t due_ms);
 //  Moves a timer to DUE_MS, or deletes it when DUE_MS < 0.
-int store_timer_reschedule (store_t *self, int64_t id, int64_t due_ms, int fired);
+MUST_CHECK int store_timer_reschedule (store_t *self, int64_t id, int64_t due_ms, int fired);
 
 //  Runs SQL with no result rows (schema changes, maintenance).
-int store_exec (store_t *self, const char *sql);
+MUST_CHECK int store_exec (store_t *self, const char *sql);
 
 //  Forgets NODE's stored subscription (its role's default applies). 0 or -1.
 int store_subscription_clear (store_t *self, const char *node);

@@ -340,7 +340,10 @@ s_learn_identifiers (submit_t *s)
             if (!scan_known_contains (known, hashes [i])) {
                 if (registry_known_add (s->broker->registry, agency, hashes [i],
                                         REGISTRY_KNOWN_NAME)) {
+                    //  The batch is refused whole.
                     s->broker->batch_failed = true;
+                    store_fail_batch (s->broker->store);
+                    crypto_cleanse (hashes, sizeof hashes);
                     return;
                 }
                 scan_known_add_hash (known, hashes [i]);
@@ -356,6 +359,8 @@ s_load_consents (submit_t *s)
     if (!s->has_subject)
         return;
     int n = registry_consents_for (s->broker->registry, s->subject_key, s->consents, MAX_CONSENTS);
+    if (n < 0)
+        store_fail_batch (s->broker->store);    //  consents unknown: decide nothing, retry
     for (int i = 0; i < n; i++) {
         registry_consent_t *c = &s->consents [i];
         policy_consent_t *p = &s->policy_consents [i];
@@ -629,8 +634,9 @@ s_mint_case_refs (submit_t *s, char refs [5][CRYPTO_CASE_REF_LEN])
         if (!s->decided [agency] && agency != s->sender->agency)
             continue;
         if (crypto_case_ref (keys_pseudonym_secret (s->broker->keys), prefixes [agency],
-                             s->subject_key, refs [agency]) == 0)
-            registry_case_ref_put (s->broker->registry, agency, refs [agency], s->subject_key);
+                             s->subject_key, refs [agency]) == 0
+        &&  registry_case_ref_put (s->broker->registry, agency, refs [agency], s->subject_key))
+            store_fail_batch (s->broker->store);    //  the ack becomes INTERNAL
     }
 }
 

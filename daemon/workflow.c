@@ -9,6 +9,14 @@
 
 #define ROLE_BIT(r) (1u << (r))
 
+//  One rule for writes: a failed one fails the cycle's whole batch.
+static void
+s_written (broker_t *self, int rc)
+{
+    if (rc < 0)
+        store_fail_batch (self->store);
+}
+
 static const notice_to_t to_coordinators = {
     1u << SAMHAND__V1__AGENCY__RESOURCE_CENTRE, ROLE_BIT (POLICY_ROLE_COORDINATOR), NULL };
 static const notice_to_t to_duty = {
@@ -152,12 +160,12 @@ s_escalate (broker_t *self, const store_timer_t *t)
 {
     int read = store_message_any_read (self->store, t->message);
     if (read != 0) {
-        store_timer_reschedule (self->store, t->id, -1, 0);
+        s_written (self, store_timer_reschedule (self->store, t->id, -1, 0));
         return;
     }
     store_message_info_t info;
     if (store_message_by_row (self->store, t->message, &info) != 1) {
-        store_timer_reschedule (self->store, t->id, -1, 0);
+        s_written (self, store_timer_reschedule (self->store, t->id, -1, 0));
         return;
     }
     if (info.expires_ms <= self->now_ms) {
@@ -170,14 +178,14 @@ s_escalate (broker_t *self, const store_timer_t *t)
     int minutes = (int) ((self->now_ms - info.created_ms) / 60000);
     snprintf (text, sizeof text, "ACUTE concern from %s has not been read by any recipient"
               " (%d min, escalation %d): pick it up now", info.sender_node, minutes, t->fired + 1);
-    notice_alert (self, "escalation", info.message_id, ref, text, true, to_duty,
-                  info.has_subject? info.subject_key: NULL);
+    s_written (self, notice_alert (self, "escalation", info.message_id, ref, text, true, to_duty,
+                                   info.has_subject? info.subject_key: NULL));
     escalate_t x = { self, &info, text, false, 0 };
     store_outbox_of_message (self->store, t->message, s_escalate_recipient, &x);
     audit_record_t record = { .event = "escalated", .message_id = info.message_id,
                               .sender = info.sender_node, .detail = text,
                               .subject_key = info.has_subject? info.subject_key: NULL };
-    audit_append (self->audit, &record, self->now_ms);
+    s_written (self, audit_append (self->audit, &record, self->now_ms));
     zsys_warning ("workflow: %s", text);
     //  The next round, but no later than the expiry, when it ends.
     int64_t next = self->now_ms + t->every_ms;
@@ -193,12 +201,12 @@ s_remind (broker_t *self, const store_timer_t *t, const char *type, const char *
     char text [200], ref [CRYPTO_CASE_REF_LEN];
     s_coordinator_ref (self, t->key, ref);
     snprintf (text, sizeof text, "%s for case %s", what, ref);
-    notice_alert (self, type, NULL, ref, text, false, to_coordinators, t->key);
+    s_written (self, notice_alert (self, type, NULL, ref, text, false, to_coordinators, t->key));
     audit_record_t record = { .event = "reminded", .detail = text, .subject_key = t->key };
-    audit_append (self->audit, &record, self->now_ms);
+    s_written (self, audit_append (self->audit, &record, self->now_ms));
     zsys_info ("workflow: %s", text);
-    store_timer_reschedule (self->store, t->id, t->every_ms? self->now_ms + t->every_ms: -1,
-                            t->fired + 1);
+    s_written (self, store_timer_reschedule (self->store, t->id, t->every_ms? self->now_ms + t->every_ms: -1,
+                                             t->fired + 1));
 }
 
 typedef struct {
@@ -220,17 +228,17 @@ typedef struct {
 static void
 s_expire_one (broker_t *self, const lapsed_t *l)
 {
-    store_outbox_set_state (self->store, l->delivery_id, OUTBOX_EXPIRED, false);
+    s_written (self, store_outbox_set_state (self->store, l->delivery_id, OUTBOX_EXPIRED, false));
     audit_record_t record = { .event = "expired", .message_id = l->message_id,
                               .sender = l->sender_node, .node = l->node, .agency = l->agency,
                               .subject_key = l->has_subject? l->subject_key: NULL };
-    audit_append (self->audit, &record, self->now_ms);
+    s_written (self, audit_append (self->audit, &record, self->now_ms));
     if (!streq (l->sender_node, "samhandd")) {
         char text [200];
         snprintf (text, sizeof text, "your %s was not delivered to %s (%s) before it expired",
                   config_kind_name (l->kind), l->node, config_agency_name (l->agency));
         notice_to_t to = { 0, 0, l->sender_node };
-        notice_alert (self, "non_delivery", l->message_id, NULL, text, false, to, NULL);
+        s_written (self, notice_alert (self, "non_delivery", l->message_id, NULL, text, false, to, NULL));
     }
     session_t *session = broker_session (self, l->node);
     if (session && session->outstanding > 0)
@@ -271,8 +279,12 @@ s_expire (broker_t *self)
         list->count = 0;
         if (store_entries_where (self->store, "o.state IN (0, 1) AND m.expires_ms > ?4"
                                  " AND m.expires_ms <= ?1", self->now_ms, self->expiry_checked_ms,
-                                 NULL, 128, s_collect, list) < 0)
-            break;
+                                 NULL, 128, s_collect, list) < 0) {
+            //  Unreadable: the mark stays where it was, the batch fails.
+            store_fail_batch (self->store);
+            free (list);
+            return;
+        }
         for (int i = 0; i < list->count; i++)
             s_expire_one (self, &list->items [i]);
         total += list->count;
@@ -288,10 +300,10 @@ s_expire (broker_t *self)
 void
 workflow_dead_letter (broker_t *self, const store_delivery_t *d, const char *node)
 {
-    store_outbox_set_state (self->store, d->delivery_id, OUTBOX_DEAD, false);
+    s_written (self, store_outbox_set_state (self->store, d->delivery_id, OUTBOX_DEAD, false));
     audit_record_t record = { .event = "dead_letter", .message_id = d->message_id,
                               .sender = d->sender_node, .node = node, .agency = d->agency };
-    audit_append (self->audit, &record, self->now_ms);
+    s_written (self, audit_append (self->audit, &record, self->now_ms));
     zsys_warning ("workflow: delivery %" PRId64 " to %s is a dead letter after %d attempts",
                   d->delivery_id, node, d->attempts);
     if (!streq (d->sender_node, "samhandd")) {
@@ -299,7 +311,7 @@ workflow_dead_letter (broker_t *self, const store_delivery_t *d, const char *nod
         snprintf (text, sizeof text, "your %s could not be delivered to %s after %d attempts;"
                   " an administrator can requeue it", config_kind_name (d->kind), node, d->attempts);
         notice_to_t to = { 0, 0, d->sender_node };
-        notice_alert (self, "dead_letter", d->message_id, NULL, text, false, to, NULL);
+        s_written (self, notice_alert (self, "dead_letter", d->message_id, NULL, text, false, to, NULL));
     }
     session_t *session = broker_session (self, node);
     if (session && session->outstanding > 0)
@@ -337,9 +349,9 @@ workflow_tick (broker_t *self)
             memcpy (id, t->key, t->key_size < sizeof t->key? t->key_size: sizeof t->key);
             id [t->key_size < sizeof t->key? t->key_size: sizeof t->key] = 0;
             consent_expired (self, id);
-            store_timer_reschedule (self->store, t->id, -1, 0);
+            s_written (self, store_timer_reschedule (self->store, t->id, -1, 0));
         }
         else
-            store_timer_reschedule (self->store, t->id, -1, 0);
+            s_written (self, store_timer_reschedule (self->store, t->id, -1, 0));
     }
 }

@@ -8,7 +8,7 @@ start=$(date +%s)
 for t in "$@"; do
     name=$(basename "$t")
     echo "== $name"
-    timeout 300 "$t" > "$log" 2>"$log.err"
+    timeout "${SAMHAND_TEST_TIMEOUT:-300}" "$t" > "$log" 2>"$log.err"
     rc=$?
     cat "$log"
     p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log")

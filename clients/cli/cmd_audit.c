@@ -46,7 +46,8 @@ static const char *audit_help =
     "                       for UTC, as the exported times are written\n"
     "  --json               verify / who-received as one JSON object\n"
     "Exit: 0 done; 2 wrong command line; 3 refused (not an admin node, unknown\n"
-    "person) or the chain is broken; 4 no answer.\n";
+    "person, or the broker could not read the log in full: an export then says\n"
+    "INCOMPLETE) or the chain is broken; 4 no answer.\n";
 
 static const opt_spec_t audit_opts [] = {
     { "subject-id", 0, OPT_VALUE },

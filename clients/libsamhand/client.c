@@ -29,6 +29,7 @@ struct _samhand_client_t {
     zlist_t *queue;                   //  Samhand__V1__Frame * not yet recv'd
     uint64_t request_seq;             //  last request id used
     uint8_t  message_id [SAMHAND_MESSAGE_ID_SIZE];  //  see samhand_client_submit
+    uint8_t  grant_id [SAMHAND_MESSAGE_ID_SIZE];    //  see samhand_client_consent_grant
     bool     subscribed;              //  resend Subscribe on reconnect
     Samhand__V1__Kind sub_kinds [16];
     size_t   sub_n_kinds;
@@ -531,6 +532,7 @@ s_transient (const Samhand__V1__Frame *reply)
     bool accepted = reply->command_case == SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT
                  && reply->submit_result->accepted;
     return !accepted && error && (error->code == SAMHAND__V1__ERROR_CODE__INTERNAL
+                               || error->code == SAMHAND__V1__ERROR_CODE__STORE_FULL
                                || error->code == SAMHAND__V1__ERROR_CODE__SHUTTING_DOWN);
 }
 
@@ -662,6 +664,14 @@ samhand_client_consent_grant (samhand_client_t *self, Samhand__V1__ConsentGrant 
                               int timeout_ms)
 {
     Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    //  A grant retried after a lost reply must not become a second consent:
+    //  the broker recognises it by this key (kept in the client, like the
+    //  submit's message id, until the next grant).
+    if (grant->grant_id.len == 0) {
+        samhand_random_message_id (self->grant_id);
+        grant->grant_id.data = self->grant_id;
+        grant->grant_id.len = sizeof self->grant_id;
+    }
     frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
     frame.consent_grant = grant;
     return samhand_client_request (self, &frame, timeout_ms);

@@ -73,7 +73,10 @@ s_audit (void)
                                  .agency = 2, .view = 2, .rule = "FVL13-PSEUDONYMISED",
                                  .basis = "forvaltningsloven §13 a nr. 2", .content_hash = hash,
                                  .subject_key = subject, .detail = "no consent in scope" };
-            audit_append (audit, &r, i + k);
+            if (audit_append (audit, &r, i + k)) {
+                fprintf (stderr, "bench: audit append failed\n");
+                exit (1);
+            }
         }
         sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
     }

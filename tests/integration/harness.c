@@ -108,7 +108,10 @@ int
 harness_start (harness_t *self)
 {
     char binary [256], log [300];
-    snprintf (binary, sizeof binary, "%s/samhandd", harness_build ());
+    //  $SAMHAND_DAEMON names another broker binary in the build directory
+    //  (the fault-injection build samhandd-fault).
+    const char *daemon = getenv ("SAMHAND_DAEMON");
+    snprintf (binary, sizeof binary, "%s/%s", harness_build (), daemon && *daemon? daemon: "samhandd");
     snprintf (log, sizeof log, "%s/samhandd.log", self->dir);
     pid_t pid = fork ();
     if (pid < 0)

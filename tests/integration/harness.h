@@ -31,7 +31,8 @@ typedef struct {
 harness_t *harness_new (const char *extra_config);
 void harness_destroy (harness_t **self_p);    //  stops the broker, removes DIR
 
-//  Starts samhandd and waits until it answers a ping. 0 or -1.
+//  Starts samhandd (or $SAMHAND_DAEMON from the build directory, e.g.
+//  "samhandd-fault") and waits until it answers a ping. 0 or -1.
 int harness_start (harness_t *self);
 //  Sends SIG and waits; returns the exit status (or 128+signal).
 int harness_stop (harness_t *self, int sig);

@@ -8,6 +8,23 @@
 #include "testlib.h"
 #include <signal.h>
 
+//  The broker under test is build/samhandd-fault with a clock that runs
+//  RATE times as fast (tests/fault/testhooks.c): its deadlines of seconds
+//  pass in a fraction of that. Waits for something that must NOT happen
+//  are scaled with it (SCALED); waits for what must happen keep their
+//  real-time bounds.
+#define RATE 5
+#define SCALED(ms) ((ms) / RATE)
+static int64_t s_anchor_ms;
+
+//  The broker's time, as unix seconds.
+static time_t
+s_broker_now (void)
+{
+    int64_t real = zclock_time ();
+    return (time_t) ((s_anchor_ms + (real - s_anchor_ms) * RATE) / 1000);
+}
+
 #define CONFIG \
     "limits\n    redeliver_after = 1\n" \
     "workflow\n    escalate_after = 2s\n    escalate_every = 2s\n" \
@@ -79,7 +96,7 @@ test_escalation (harness_t *h)
     hclient_receipt (team, delivery, SAMHAND__V1__RECEIPT_STATE__READ);
     zclock_sleep (300);
     hclient_drain (coord, 400);
-    f = s_alert (coord, "escalation", 3500);
+    f = s_alert (coord, "escalation", SCALED (3500));
     CHECK (f == NULL, "once a recipient marks it read, the escalation stops");
     frame_free (&f);
 
@@ -191,7 +208,7 @@ test_dead_letter (harness_t *h)
     frame_free (&f);
     //  politi-risk never sends a receipt: 3 attempts, 1 s apart.
     int attempts = 0;
-    while ((f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_DELIVER, 2500))) {
+    while ((f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_DELIVER, SCALED (2500)))) {
         attempts += memcmp (f->deliver->message_id.data, id, 16) == 0;
         frame_free (&f);
     }
@@ -251,7 +268,7 @@ s_risk (hclient_t *c, Samhand__V1__RiskLevel level, const char *review_by, const
 static void
 s_in (int seconds, char out [32])
 {
-    time_t t = time (NULL) + seconds;
+    time_t t = s_broker_now () + seconds;
     struct tm tm;
     gmtime_r (&t, &tm);
     strftime (out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -275,7 +292,7 @@ test_reminders (harness_t *h)
     frame_free (&f);
     f = s_risk (coord, SAMHAND__V1__RISK_LEVEL__LOW, NULL, "03039012345");
     frame_free (&f);
-    f = s_alert (coord, "review_due", 4000);
+    f = s_alert (coord, "review_due", SCALED (4000));
     CHECK (f == NULL, "a newer risk change for the case means no review reminder");
     frame_free (&f);
 
@@ -299,7 +316,7 @@ test_reminders (harness_t *h)
     f = hclient_submit (coord, &submit, 3000);
     CHECK (f && f->submit_result->accepted, "a case status report is accepted by case reference");
     frame_free (&f);
-    f = s_alert (coord, "status_due", 2000);
+    f = s_alert (coord, "status_due", SCALED (2000));
     CHECK (f == NULL, "a status report resets the weekly-status clock");
     frame_free (&f);
     //  Stop the high-risk clock for the rest of the test.
@@ -363,7 +380,7 @@ test_timers_survive_kill (harness_t *h)
     hclient_destroy (&coord);
     hclient_destroy (&vakt);
     CHECK (harness_stop (h, SIGKILL) == 128 + SIGKILL, "broker killed with -9 before any deadline");
-    zclock_sleep (3500);
+    zclock_sleep (SCALED (3500));
     CHECK (harness_start (h) == 0, "broker restarted after the deadlines passed");
     coord = hclient_new (h, "koordinator");
     vakt = hclient_new (h, "vakt");
@@ -405,6 +422,19 @@ main (void)
     zsys_init ();
     zsys_set_linger (0);
     harness_t *h = harness_new (CONFIG);
+    if (h) {
+        char path [400], text [64];
+        snprintf (path, sizeof path, "%s/clock", h->dir);
+        s_anchor_ms = zclock_time ();
+        snprintf (text, sizeof text, "0 %d %lld\n", RATE, (long long) s_anchor_ms);
+        FILE *file = fopen (path, "w");
+        if (file) {
+            fputs (text, file);
+            fclose (file);
+        }
+        setenv ("SAMHAND_DAEMON", "samhandd-fault", 1);
+        setenv ("SAMHAND_CLOCK_FILE", path, 1);
+    }
     CHECK (h && harness_start (h) == 0, "samhandd starts with deadlines of seconds");
     if (!h)
         return 1;

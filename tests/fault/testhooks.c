@@ -1,0 +1,447 @@
+/*  testhooks — linked only into the test broker build/samhandd-fault, never
+    into samhandd: a failing sqlite VFS and an injectable clock, for what a
+    real run cannot be made to do on demand (a disk that fails on the Nth
+    write, a clock hours ahead). Nothing in daemon/ knows about it: the VFS
+    is registered as sqlite's default before main() runs, and the clock
+    replaces czmq's zclock_time() for the whole process (the executable's
+    definition wins over the shared library's).
+
+    Faults. The counted operations are the VFS's xWrite, xSync, xTruncate,
+    xLock and exclusive xShmLock, on every file sqlite opens (database,
+    WAL, journal). Operation N (1-based, counted from the last arming)
+    fails, and the TIMES-1 after it (TIMES -1: every one from N on), with
+    SQLITE_IOERR_* ("ioerr"), or with SQLITE_FULL ("full": then only writes
+    and truncates fail, as on a full disk). Armed by
+        SAMHAND_FAULT_AT=N SAMHAND_FAULT_TIMES=K SAMHAND_FAULT_KIND=ioerr|full
+    counted from start-up, and re-armed at run time through the file named
+    by SAMHAND_FAULT_FILE holding "N K KIND" (re-read whenever it changes;
+    counting starts again from 0; "0" disarms). Each injected fault is
+    logged on stderr as "testhooks: injected ...", and the running count is
+    written to SAMHAND_FAULT_FILE.count, so a test knows how many counted
+    operations a step made.
+
+    Clock. zclock_time() is the real time plus an offset in milliseconds
+    read from the file named by SAMHAND_CLOCK_FILE (re-read when it
+    changes), so a test can move the broker hours ahead in an instant. The
+    file holds "OFFSET [RATE ANCHOR]": with RATE > 1 time runs RATE times
+    as fast from the real time ANCHOR (ms) on, so deadlines of seconds pass
+    in a fraction of the wait.                                            */
+#ifndef SAMHAND_TESTHOOKS
+#error "testhooks.c is for the test broker build/samhandd-fault only"
+#endif
+#include <dlfcn.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+//  ---------------------------------------------------------------------
+//  Control files: re-read only when their modification time changes.
+
+typedef struct {
+    const char *path;
+    struct timespec mtime;
+    off_t size;
+    bool seen;
+} watch_t;
+
+//  True (and TEXT filled) when the file changed since the last look.
+static bool
+s_changed (watch_t *w, char *text, size_t size)
+{
+    struct stat st;
+    if (!w->path || stat (w->path, &st))
+        return false;
+    if (w->seen && st.st_mtim.tv_sec == w->mtime.tv_sec
+    &&  st.st_mtim.tv_nsec == w->mtime.tv_nsec && st.st_size == w->size)
+        return false;
+    FILE *f = fopen (w->path, "r");
+    if (!f)
+        return false;
+    size_t n = fread (text, 1, size - 1, f);
+    fclose (f);
+    text [n] = 0;
+    w->mtime = st.st_mtim;
+    w->size = st.st_size;
+    w->seen = true;
+    return true;
+}
+
+//  ---------------------------------------------------------------------
+//  Page cache: SAMHAND_FAULT_CACHE_PAGES=N replaces the store's cache_size
+//  pragma with N pages, so that a transaction spills pages to the WAL in
+//  the middle of a statement, where an I/O error makes sqlite roll the
+//  whole transaction back by itself. (The executable's sqlite3_exec wins
+//  over the library's for the broker's own calls.)
+
+typedef int (exec_fn) (sqlite3 *, const char *, int (*) (void *, int, char **, char **),
+                       void *, char **);
+
+int
+sqlite3_exec (sqlite3 *db, const char *sql, int (*cb) (void *, int, char **, char **),
+              void *arg, char **errmsg)
+{
+    static exec_fn *real;
+    if (!real)
+        *(void **) (&real) = dlsym (RTLD_NEXT, "sqlite3_exec");
+    const char *pages = getenv ("SAMHAND_FAULT_CACHE_PAGES");
+    if (pages && sql && strncmp (sql, "PRAGMA cache_size", 17) == 0) {
+        char small [64];
+        snprintf (small, sizeof small, "PRAGMA cache_size = %d;", atoi (pages));
+        return real (db, small, cb, arg, errmsg);
+    }
+    return real (db, sql, cb, arg, errmsg);
+}
+
+//  ---------------------------------------------------------------------
+//  Clock
+
+static watch_t s_clock_watch;
+static int64_t s_clock_offset;
+static long long s_clock_rate = 1;
+static int64_t s_clock_anchor;
+
+int64_t zclock_time (void);
+int64_t
+zclock_time (void)
+{
+    char text [128];
+    if (s_changed (&s_clock_watch, text, sizeof text)) {
+        long long offset = 0, rate = 1, anchor = 0;
+        int n = sscanf (text, "%lld %lld %lld", &offset, &rate, &anchor);
+        s_clock_offset = n >= 1? offset: 0;
+        s_clock_rate = n >= 2 && rate > 0? rate: 1;
+        s_clock_anchor = n >= 3? anchor: 0;
+    }
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    int64_t real = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    //  Time runs RATE times as fast from the anchor on: the same for every
+    //  broker process a test starts, so a restart does not turn it back.
+    if (s_clock_rate > 1 && real > s_clock_anchor)
+        real = s_clock_anchor + (real - s_clock_anchor) * s_clock_rate;
+    return real + s_clock_offset;
+}
+
+//  ---------------------------------------------------------------------
+//  Faults
+
+static watch_t s_fault_watch;
+static int64_t s_count;            //  counted operations since arming
+static int64_t s_at;               //  0: disarmed
+static int64_t s_times = 1;
+static bool s_full;
+static char s_count_path [1100];
+
+static void
+s_arm (const char *text)
+{
+    char kind [16] = "ioerr";
+    long long at = 0, times = 1;
+    int n = sscanf (text, "%lld %lld %15s", &at, &times, kind);
+    s_at = n >= 1 && at > 0? at: 0;
+    s_times = n >= 2? times: 1;
+    s_full = strcasecmp (kind, "full") == 0;
+    s_count = 0;
+}
+
+//  0 to go on, or the error code the operation must fail with.
+static int
+s_fault (const char *op, int ioerr)
+{
+    char text [128];
+    if (s_changed (&s_fault_watch, text, sizeof text))
+        s_arm (text);
+    s_count++;
+    if (*s_count_path) {
+        //  Written aside and renamed: a reader never sees it half written.
+        char tmp [1200];
+        snprintf (tmp, sizeof tmp, "%s.tmp", s_count_path);
+        FILE *f = fopen (tmp, "w");
+        if (f) {
+            fprintf (f, "%lld\n", (long long) s_count);
+            fclose (f);
+            rename (tmp, s_count_path);
+        }
+    }
+    if (!s_at || s_count < s_at || (s_times >= 0 && s_count >= s_at + s_times))
+        return 0;
+    //  A full disk fails writes, not locks or syncs.
+    bool grows = ioerr == SQLITE_IOERR_WRITE || ioerr == SQLITE_IOERR_TRUNCATE;
+    if (s_full && !grows)
+        return 0;
+    int code = s_full? SQLITE_FULL: ioerr;
+    fprintf (stderr, "testhooks: injected %s at counted operation %lld (%s)\n",
+             code == SQLITE_FULL? "SQLITE_FULL": "SQLITE_IOERR", (long long) s_count, op);
+    return code;
+}
+
+typedef struct {
+    sqlite3_file base;
+    sqlite3_file *real;          //  follows this struct in the same block
+} fault_file_t;
+
+static sqlite3_vfs *s_real_vfs;
+#define REAL(f) (((fault_file_t *) (f))->real)
+
+static int
+s_close (sqlite3_file *f)
+{
+    int rc = REAL (f)->pMethods? REAL (f)->pMethods->xClose (REAL (f)): SQLITE_OK;
+    return rc;
+}
+
+static int
+s_read (sqlite3_file *f, void *buf, int amount, sqlite3_int64 offset)
+{
+    return REAL (f)->pMethods->xRead (REAL (f), buf, amount, offset);
+}
+
+static int
+s_write (sqlite3_file *f, const void *buf, int amount, sqlite3_int64 offset)
+{
+    int rc = s_fault ("write", SQLITE_IOERR_WRITE);
+    return rc? rc: REAL (f)->pMethods->xWrite (REAL (f), buf, amount, offset);
+}
+
+static int
+s_truncate (sqlite3_file *f, sqlite3_int64 size)
+{
+    int rc = s_fault ("truncate", SQLITE_IOERR_TRUNCATE);
+    return rc? rc: REAL (f)->pMethods->xTruncate (REAL (f), size);
+}
+
+static int
+s_sync (sqlite3_file *f, int flags)
+{
+    int rc = s_fault ("sync", SQLITE_IOERR_FSYNC);
+    return rc? rc: REAL (f)->pMethods->xSync (REAL (f), flags);
+}
+
+static int
+s_file_size (sqlite3_file *f, sqlite3_int64 *size)
+{
+    return REAL (f)->pMethods->xFileSize (REAL (f), size);
+}
+
+static int
+s_lock (sqlite3_file *f, int level)
+{
+    int rc = s_fault ("lock", SQLITE_IOERR_LOCK);
+    return rc? rc: REAL (f)->pMethods->xLock (REAL (f), level);
+}
+
+static int
+s_unlock (sqlite3_file *f, int level)
+{
+    return REAL (f)->pMethods->xUnlock (REAL (f), level);
+}
+
+static int
+s_check_reserved (sqlite3_file *f, int *out)
+{
+    return REAL (f)->pMethods->xCheckReservedLock (REAL (f), out);
+}
+
+static int
+s_file_control (sqlite3_file *f, int op, void *arg)
+{
+    return REAL (f)->pMethods->xFileControl (REAL (f), op, arg);
+}
+
+static int
+s_sector_size (sqlite3_file *f)
+{
+    return REAL (f)->pMethods->xSectorSize (REAL (f));
+}
+
+static int
+s_device_chars (sqlite3_file *f)
+{
+    return REAL (f)->pMethods->xDeviceCharacteristics (REAL (f));
+}
+
+static int
+s_shm_map (sqlite3_file *f, int page, int size, int extend, void volatile **out)
+{
+    return REAL (f)->pMethods->xShmMap (REAL (f), page, size, extend, out);
+}
+
+static int
+s_shm_lock (sqlite3_file *f, int offset, int n, int flags)
+{
+    if ((flags & SQLITE_SHM_LOCK) && (flags & SQLITE_SHM_EXCLUSIVE)) {
+        int rc = s_fault ("shm lock", SQLITE_IOERR_SHMLOCK);
+        if (rc)
+            return rc == SQLITE_FULL? SQLITE_IOERR_SHMLOCK: rc;
+    }
+    return REAL (f)->pMethods->xShmLock (REAL (f), offset, n, flags);
+}
+
+static void
+s_shm_barrier (sqlite3_file *f)
+{
+    REAL (f)->pMethods->xShmBarrier (REAL (f));
+}
+
+static int
+s_shm_unmap (sqlite3_file *f, int delete_flag)
+{
+    return REAL (f)->pMethods->xShmUnmap (REAL (f), delete_flag);
+}
+
+static int
+s_fetch (sqlite3_file *f, sqlite3_int64 offset, int amount, void **out)
+{
+    return REAL (f)->pMethods->xFetch (REAL (f), offset, amount, out);
+}
+
+static int
+s_unfetch (sqlite3_file *f, sqlite3_int64 offset, void *p)
+{
+    return REAL (f)->pMethods->xUnfetch (REAL (f), offset, p);
+}
+
+static const sqlite3_io_methods s_methods = {
+    3, s_close, s_read, s_write, s_truncate, s_sync, s_file_size, s_lock, s_unlock,
+    s_check_reserved, s_file_control, s_sector_size, s_device_chars,
+    s_shm_map, s_shm_lock, s_shm_barrier, s_shm_unmap, s_fetch, s_unfetch
+};
+
+static int
+s_open (sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out_flags)
+{
+    (void) vfs;
+    fault_file_t *ff = (fault_file_t *) f;
+    ff->real = (sqlite3_file *) (ff + 1);
+    memset (ff->real, 0, (size_t) s_real_vfs->szOsFile);
+    int rc = s_real_vfs->xOpen (s_real_vfs, name, ff->real, flags, out_flags);
+    //  sqlite calls xClose whenever pMethods is set, even after a failed open.
+    f->pMethods = ff->real->pMethods? &s_methods: NULL;
+    return rc;
+}
+
+static int
+s_delete (sqlite3_vfs *vfs, const char *name, int sync_dir)
+{
+    (void) vfs;
+    return s_real_vfs->xDelete (s_real_vfs, name, sync_dir);
+}
+
+static int
+s_access (sqlite3_vfs *vfs, const char *name, int flags, int *out)
+{
+    (void) vfs;
+    return s_real_vfs->xAccess (s_real_vfs, name, flags, out);
+}
+
+static int
+s_full_pathname (sqlite3_vfs *vfs, const char *name, int size, char *out)
+{
+    (void) vfs;
+    return s_real_vfs->xFullPathname (s_real_vfs, name, size, out);
+}
+
+static void *
+s_dl_open (sqlite3_vfs *vfs, const char *name)
+{
+    (void) vfs;
+    return s_real_vfs->xDlOpen (s_real_vfs, name);
+}
+
+static void
+s_dl_error (sqlite3_vfs *vfs, int size, char *out)
+{
+    (void) vfs;
+    s_real_vfs->xDlError (s_real_vfs, size, out);
+}
+
+static void (*s_dl_sym (sqlite3_vfs *vfs, void *handle, const char *name)) (void)
+{
+    (void) vfs;
+    return s_real_vfs->xDlSym (s_real_vfs, handle, name);
+}
+
+static void
+s_dl_close (sqlite3_vfs *vfs, void *handle)
+{
+    (void) vfs;
+    s_real_vfs->xDlClose (s_real_vfs, handle);
+}
+
+static int
+s_randomness (sqlite3_vfs *vfs, int size, char *out)
+{
+    (void) vfs;
+    return s_real_vfs->xRandomness (s_real_vfs, size, out);
+}
+
+static int
+s_sleep (sqlite3_vfs *vfs, int micro)
+{
+    (void) vfs;
+    return s_real_vfs->xSleep (s_real_vfs, micro);
+}
+
+static int
+s_current_time (sqlite3_vfs *vfs, double *out)
+{
+    (void) vfs;
+    return s_real_vfs->xCurrentTime (s_real_vfs, out);
+}
+
+static int
+s_last_error (sqlite3_vfs *vfs, int size, char *out)
+{
+    (void) vfs;
+    return s_real_vfs->xGetLastError? s_real_vfs->xGetLastError (s_real_vfs, size, out): 0;
+}
+
+static int
+s_current_time_int64 (sqlite3_vfs *vfs, sqlite3_int64 *out)
+{
+    (void) vfs;
+    return s_real_vfs->xCurrentTimeInt64 (s_real_vfs, out);
+}
+
+static sqlite3_vfs s_vfs = {
+    2, 0, 0, NULL, "samhand-fault", NULL,
+    s_open, s_delete, s_access, s_full_pathname, s_dl_open, s_dl_error, s_dl_sym,
+    s_dl_close, s_randomness, s_sleep, s_current_time, s_last_error, s_current_time_int64,
+    NULL, NULL, NULL
+};
+
+__attribute__ ((constructor)) static void
+s_testhooks_init (void)
+{
+    s_clock_watch.path = getenv ("SAMHAND_CLOCK_FILE");
+    s_fault_watch.path = getenv ("SAMHAND_FAULT_FILE");
+    if (s_fault_watch.path)
+        snprintf (s_count_path, sizeof s_count_path, "%s.count", s_fault_watch.path);
+    const char *at = getenv ("SAMHAND_FAULT_AT");
+    if (at) {
+        char text [128];
+        snprintf (text, sizeof text, "%s %s %s", at,
+                  getenv ("SAMHAND_FAULT_TIMES")? getenv ("SAMHAND_FAULT_TIMES"): "1",
+                  getenv ("SAMHAND_FAULT_KIND")? getenv ("SAMHAND_FAULT_KIND"): "ioerr");
+        s_arm (text);
+    }
+    s_real_vfs = sqlite3_vfs_find (NULL);
+    if (!s_real_vfs) {
+        fprintf (stderr, "testhooks: no default sqlite VFS\n");
+        abort ();
+    }
+    s_vfs.szOsFile = (int) sizeof (fault_file_t) + s_real_vfs->szOsFile;
+    s_vfs.mxPathname = s_real_vfs->mxPathname;
+    if (sqlite3_vfs_register (&s_vfs, 1) != SQLITE_OK) {
+        fprintf (stderr, "testhooks: cannot register the fault VFS\n");
+        abort ();
+    }
+    fprintf (stderr, "testhooks: fault VFS over '%s' and injectable clock in place"
+             " (test build, never for production)\n", s_real_vfs->zName);
+}

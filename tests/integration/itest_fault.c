@@ -1,0 +1,572 @@
+/*  itest_fault — proven by fault injection, as SQLite proves itself. The
+    test broker build/samhandd-fault (tests/fault/testhooks.c: a failing
+    sqlite VFS and an injectable clock) runs a realistic step again and
+    again — a consent grant, an acute concern to every agency, deliveries
+    and receipts, then the clock moved on so escalation, expiry, retention
+    purge and audit signing all run — while the Nth write, sync or lock of
+    the step fails with SQLITE_IOERR or SQLITE_FULL, N walked over the step.
+    After every injected failure: no acknowledgement without a commit
+    (every acked message is in the store and reaches its recipients, every
+    acked grant is one consent), nothing half done, the audit chain
+    verifies, and the broker serves again. A full disk gives the sender
+    STORE_FULL and the log says so.
+    make check walks a sample of N (under a minute); SAMHAND_FAULT_LONG=1
+    (make check-fault-long) walks every N. Everything here is invented.    */
+#include "harness.h"
+#include "testlib.h"
+#include <signal.h>
+#include <sys/wait.h>
+#include <sqlite3.h>
+
+#define CONFIG \
+    "limits\n    redeliver_after = 1\n" \
+    "workflow\n    escalate_after = 60s\n    escalate_every = 60s\n" \
+    "retention\n    concern_report = 1h\n    alert = 1h\n    consent_notice = 1h\n" \
+    "    check_every = 1\n" \
+    "audit\n    sign_every = 1\n"
+
+#define MAX_ACKED 4096
+
+typedef struct {
+    harness_t *h;
+    char fault_file [400];
+    char clock_file [400];
+    char db [400];
+    int64_t clock_offset;
+    hclient_t *vakt, *coord, *team, *police;
+    uint8_t acked [MAX_ACKED][16];        //  message ids acknowledged
+    int n_acked;
+    int checked;                          //  acked ids below this were checked already
+    int grants;                           //  grants acknowledged
+    int step;
+    int answered_error;                   //  requests answered INTERNAL / STORE_FULL
+    bool broken;                          //  an invariant failed: stop walking
+} fx_t;
+
+static void
+s_write_file (const char *path, const char *text)
+{
+    FILE *f = fopen (path, "w");
+    if (f) {
+        fputs (text, f);
+        fclose (f);
+    }
+}
+
+static void
+s_arm (fx_t *fx, long at, long times, const char *kind)
+{
+    char text [64];
+    snprintf (text, sizeof text, "%ld %ld %s\n", at, times, kind);
+    s_write_file (fx->fault_file, text);
+    //  The shim re-reads the file when its mtime changes: make sure it does.
+    zclock_sleep (5);
+}
+
+static int64_t
+s_count (fx_t *fx)
+{
+    char path [420], text [32] = "";
+    snprintf (path, sizeof path, "%s.count", fx->fault_file);
+    FILE *f = fopen (path, "r");
+    if (f) {
+        if (!fgets (text, sizeof text, f))
+            text [0] = 0;
+        fclose (f);
+    }
+    return strtoll (text, NULL, 10);
+}
+
+static void
+s_advance (fx_t *fx, int64_t ms)
+{
+    char text [32];
+    fx->clock_offset += ms;
+    snprintf (text, sizeof text, "%lld\n", (long long) fx->clock_offset);
+    s_write_file (fx->clock_file, text);
+}
+
+//  One integer from SQL (with one optional 16-byte blob bound to ?1).
+static int64_t
+s_sql (fx_t *fx, const char *sql, const uint8_t *blob)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    int64_t value = -1;
+    if (sqlite3_open_v2 (fx->db, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout (db, 3000);
+        if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK) {
+            if (blob)
+                sqlite3_bind_blob (stmt, 1, blob, 16, SQLITE_STATIC);
+            if (sqlite3_step (stmt) == SQLITE_ROW)
+                value = sqlite3_column_int64 (stmt, 0);
+        }
+        sqlite3_finalize (stmt);
+    }
+    sqlite3_close (db);
+    return value;
+}
+
+static bool
+s_alive (fx_t *fx)
+{
+    return fx->h->pid && waitpid (fx->h->pid, NULL, WNOHANG) == 0;
+}
+
+//  Acute concerns received but not yet read: marked READ once their
+//  escalation has been seen, so old ones do not escalate for ever.
+static struct { hclient_t *c; uint64_t delivery_id; } s_unread [4096];
+static int s_n_unread;
+
+static void
+s_read_all (void)
+{
+    for (int i = 0; i < s_n_unread; i++)
+        hclient_receipt (s_unread [i].c, s_unread [i].delivery_id, SAMHAND__V1__RECEIPT_STATE__READ);
+    s_n_unread = 0;
+}
+
+//  Receipts every delivery waiting for C (RECEIVED), until none comes
+//  within timeout_ms.
+static int
+s_drain (hclient_t *c, int timeout_ms)
+{
+    int n = 0;
+    Samhand__V1__Frame *f;
+    while ((f = hclient_recv (c, timeout_ms))) {
+        if (f->command_case == SAMHAND__V1__FRAME__COMMAND_DELIVER) {
+            hclient_receipt (c, f->deliver->delivery_id, SAMHAND__V1__RECEIPT_STATE__RECEIVED);
+            if (f->deliver->kind == SAMHAND__V1__KIND__CONCERN_REPORT && f->deliver->acute
+            &&  s_n_unread < 4096) {
+                s_unread [s_n_unread].c = c;
+                s_unread [s_n_unread++].delivery_id = f->deliver->delivery_id;
+            }
+            n++;
+        }
+        frame_free (&f);
+    }
+    return n;
+}
+
+//  The error code of a reply, 0 when it is an acknowledgement, -1 none.
+static int
+s_code (Samhand__V1__Frame *f)
+{
+    if (!f)
+        return -1;
+    if (f->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR)
+        return f->error->code;
+    if (f->command_case == SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT)
+        return f->submit_result->accepted? 0
+             : f->submit_result->error? (int) f->submit_result->error->code: -2;
+    if (f->command_case == SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY)
+        return f->consent_reply->ok? 0
+             : f->consent_reply->error? (int) f->consent_reply->error->code: -2;
+    return -3;
+}
+
+//  The reply to request ID: skips deliveries and other replies.
+static Samhand__V1__Frame *
+s_reply (hclient_t *c, uint64_t request_id, int timeout_ms)
+{
+    int64_t deadline = zclock_mono () + timeout_ms;
+    while (zclock_mono () < deadline) {
+        Samhand__V1__Frame *f = hclient_recv (c, (int) (deadline - zclock_mono ()));
+        if (!f)
+            return NULL;
+        if (f->request_id == request_id
+        &&  f->command_case != SAMHAND__V1__FRAME__COMMAND_DELIVER)
+            return f;
+        if (f->command_case == SAMHAND__V1__FRAME__COMMAND_DELIVER)
+            hclient_receipt (c, f->deliver->delivery_id, SAMHAND__V1__RECEIPT_STATE__RECEIVED);
+        frame_free (&f);
+    }
+    return NULL;
+}
+
+//  Sends FRAME until it is acknowledged (the same request each time, as a
+//  client retries after a lost or refused reply). Returns the last code.
+static int
+s_until_acked (fx_t *fx, hclient_t *c, Samhand__V1__Frame *frame)
+{
+    static uint64_t request_id = 1000;
+    int code = -1;
+    for (int attempt = 0; attempt < 20; attempt++) {
+        frame->request_id = ++request_id;
+        hclient_send (c, frame);
+        Samhand__V1__Frame *reply = s_reply (c, frame->request_id, 3000);
+        code = s_code (reply);
+        frame_free (&reply);
+        if (code == 0)
+            break;
+        if (code == SAMHAND__V1__ERROR_CODE__INTERNAL
+        ||  code == SAMHAND__V1__ERROR_CODE__STORE_FULL)
+            fx->answered_error++;
+        else
+        if (code != -1) {
+            fprintf (stderr, "step %d: refused with code %d\n", fx->step, code);
+            break;
+        }
+        zclock_sleep (50);
+    }
+    return code;
+}
+
+static int
+s_grant (fx_t *fx)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__ConsentGrant grant = SAMHAND__V1__CONSENT_GRANT__INIT;
+    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__TRYGGEST };
+    Samhand__V1__DataClass classes [2] = { SAMHAND__V1__DATA_CLASS__IDENTITY,
+                                           SAMHAND__V1__DATA_CLASS__CONTACT };
+    char *purposes [1] = { "follow_up" };
+    uint8_t grant_id [16];
+    memset (grant_id, 0, sizeof grant_id);
+    memcpy (grant_id, &fx->step, sizeof fx->step);
+    grant_id [15] = 0x5A;
+    subject.national_id = "01019012057";
+    grant.subject = &subject;
+    grant.agencies = agencies;
+    grant.n_agencies = 1;
+    grant.classes = classes;
+    grant.n_classes = 2;
+    grant.purposes = purposes;
+    grant.n_purposes = 1;
+    grant.valid_from = (zclock_time () + fx->clock_offset) / 1000 - 60;
+    grant.valid_until = grant.valid_from + 365 * 86400LL;
+    grant.form = SAMHAND__V1__CONSENT_FORM__WRITTEN;
+    grant.grant_id = (ProtobufCBinaryData) { sizeof grant_id, grant_id };
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
+    frame.consent_grant = &grant;
+    int code = s_until_acked (fx, fx->coord, &frame);
+    fx->grants += code == 0;
+    return code;
+}
+
+static int
+s_concern (fx_t *fx)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    uint8_t id [16];
+    harness_concern (&submit, &concern, &subject, "Invented: ringte fra busstasjonen, redd.");
+    concern.urgency = SAMHAND__V1__URGENCY__ACUTE;
+    submit.ttl_seconds = 600;
+    harness_new_id (&submit, id);
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBMIT;
+    frame.submit = &submit;
+    int code = s_until_acked (fx, fx->vakt, &frame);
+    if (code == 0 && fx->n_acked < MAX_ACKED)
+        memcpy (fx->acked [fx->n_acked++], id, 16);
+    return code;
+}
+
+//  Waits (draining the listeners) until SQL answers WANT; false on timeout.
+static bool
+s_wait_sql (fx_t *fx, const char *sql, const uint8_t *blob, int64_t want, int timeout_ms)
+{
+    int64_t deadline = zclock_mono () + timeout_ms;
+    while (zclock_mono () < deadline) {
+        if (s_sql (fx, sql, blob) == want)
+            return true;
+        s_drain (fx->team, 20);
+        s_drain (fx->police, 20);
+        s_drain (fx->coord, 0);
+        s_drain (fx->vakt, 0);
+    }
+    return s_sql (fx, sql, blob) == want;
+}
+
+//  The checks after every step: nothing acknowledged lost, nothing half
+//  done. Returns true when all hold.
+static bool
+s_invariants (fx_t *fx, bool report)
+{
+    bool ok = true;
+    //  Every acknowledged message is stored, with its submitted record.
+    //  (After a step only the new ones; the report checks them all.)
+    int from = report? 0: fx->checked;
+    int missing = 0;
+    for (int i = from; i < fx->n_acked; i++)
+        if (s_sql (fx, "SELECT count(*) FROM messages m WHERE m.message_id = ?1 AND EXISTS"
+                       " (SELECT 1 FROM audit a WHERE a.message_id = m.message_id"
+                       " AND a.event = 'submitted')", fx->acked [i]) != 1)
+            missing++;
+    if (report || missing)
+        CHECK (missing == 0, "every acknowledged message is in the store with its audit record");
+    ok &= missing == 0;
+    //  Every connected recipient got every acknowledged message (receipted).
+    int undelivered = 0;
+    for (int i = from; i < fx->n_acked; i++)
+        if (!s_wait_sql (fx, "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message"
+                             " WHERE m.message_id = ?1 AND o.node IN ('tryggest', 'politi-risk')"
+                             " AND o.state NOT IN (2, 3)", fx->acked [i], 0, 5000))
+            undelivered++;
+    if (report || undelivered)
+        CHECK (undelivered == 0, "every acknowledged message reached the connected recipients");
+    ok &= undelivered == 0;
+    //  Nothing half done: no message without its outbox, no submitted
+    //  record without its message, no consent without its record, one
+    //  consent per acknowledged grant.
+    int64_t orphans = s_sql (fx,
+        "SELECT (SELECT count(*) FROM messages m WHERE m.sender_node = 'vakt'"
+        "         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message = m.id))"
+        "     + (SELECT count(*) FROM audit a WHERE a.event = 'submitted'"
+        "         AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.message_id = a.message_id))"
+        "     + (SELECT count(*) FROM consents c WHERE NOT EXISTS (SELECT 1 FROM audit a"
+        "         WHERE a.event = 'consent_granted' AND a.detail = c.id))", NULL);
+    int64_t consents = s_sql (fx, "SELECT count(*) FROM consents", NULL);
+    if (report || orphans || consents != fx->grants)
+        CHECK (orphans == 0 && consents == fx->grants,
+               "nothing half done: messages have outboxes, records have rows, one consent per acked grant");
+    ok &= orphans == 0 && consents == fx->grants;
+    fx->checked = fx->n_acked;
+    return ok;
+}
+
+//  One realistic step. Returns false if the broker stopped serving.
+static bool
+s_step (fx_t *fx)
+{
+    fx->step++;
+    bool ok = s_grant (fx) == 0;
+    ok &= s_concern (fx) == 0;
+    //  Delivered and receipted before the clock moves on (an hour later
+    //  retention would rightly purge what was never delivered).
+    if (ok && !s_wait_sql (fx, "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message"
+                               " WHERE m.message_id = ?1 AND o.node IN ('tryggest', 'politi-risk')"
+                               " AND o.state NOT IN (2, 3)", fx->acked [fx->n_acked - 1], 0, 8000)) {
+        fprintf (stderr, "step %d: the acknowledged message was not delivered within 8 s\n", fx->step);
+        ok = false;
+    }
+    //  Unread after a minute: escalation. krisesenter never connects, so
+    //  its copy expires after ten; after an hour retention purges it all.
+    s_advance (fx, 2 * 60000);
+    s_wait_sql (fx, "SELECT count(*) FROM audit a WHERE a.event = 'escalated' AND a.message_id = ?1",
+                fx->n_acked? fx->acked [fx->n_acked - 1]: NULL, 1, 1500);
+    s_read_all ();
+    s_advance (fx, 11 * 60000);
+    s_wait_sql (fx, "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message"
+                    " WHERE m.message_id = ?1 AND o.node = 'krisesenter' AND o.state IN (0, 1)",
+                fx->n_acked? fx->acked [fx->n_acked - 1]: NULL, 0, 1500);
+    s_advance (fx, 2 * 3600000LL);
+    s_wait_sql (fx, "SELECT count(*) FROM messages WHERE payload IS NOT NULL AND kind = 1", NULL, 0,
+                1500);
+    return ok;
+}
+
+static char *
+s_verify_audit (fx_t *fx, int *status)
+{
+    char cmd [700];
+    snprintf (cmd, sizeof cmd, "%s/samhandd --verify-audit -c %s 2>&1", harness_build (),
+              fx->h->config);
+    return harness_run (cmd, status);
+}
+
+static int
+s_log_count (fx_t *fx, const char *needle)
+{
+    char path [400];
+    snprintf (path, sizeof path, "%s/samhandd.log", fx->h->dir);
+    FILE *f = fopen (path, "r");
+    int n = 0;
+    char line [1024];
+    while (f && fgets (line, sizeof line, f))
+        n += strstr (line, needle) != NULL;
+    if (f)
+        fclose (f);
+    return n;
+}
+
+static void
+test_disk_full (fx_t *fx)
+{
+    //  From the next counted operation on, every write fails: a full disk.
+    s_arm (fx, 1, -1, "full");
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    uint8_t id [16];
+    harness_concern (&submit, &concern, &subject, "Invented: full disk, same message sent again.");
+    harness_new_id (&submit, id);
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBMIT;
+    frame.submit = &submit;
+    frame.request_id = 77;
+    hclient_send (fx->vakt, &frame);
+    Samhand__V1__Frame *reply = s_reply (fx->vakt, 77, 3000);
+    CHECK (s_code (reply) == SAMHAND__V1__ERROR_CODE__STORE_FULL,
+           "disk full: the sender gets STORE_FULL, not an acknowledgement");
+    frame_free (&reply);
+    CHECK (s_log_count (fx, "THE DISK IS FULL") > 0, "disk full: the log says so plainly");
+    CHECK (s_sql (fx, "SELECT count(*) FROM messages WHERE message_id = ?1", id) == 0,
+           "disk full: nothing of the refused message is stored");
+    //  Space freed: the same message, sent again, is taken.
+    s_arm (fx, 0, 0, "ioerr");
+    frame.request_id = 78;
+    hclient_send (fx->vakt, &frame);
+    reply = s_reply (fx->vakt, 78, 3000);
+    CHECK (s_code (reply) == 0, "space freed: the same message sent again is acknowledged");
+    frame_free (&reply);
+    if (fx->n_acked < MAX_ACKED)
+        memcpy (fx->acked [fx->n_acked++], id, 16);
+}
+
+//  With a tiny page cache a transaction writes pages to the WAL in the
+//  middle of its statements; an I/O error there makes sqlite roll the
+//  whole transaction back by itself, and every later statement of the
+//  cycle would commit on its own (half a batch, an audit chain linked to
+//  rolled-back records) unless the store refuses it.
+static void
+test_spill (fx_t *fx)
+{
+    CHECK (harness_stop (fx->h, SIGTERM) == 0, "spill: broker stopped to shrink its page cache");
+    setenv ("SAMHAND_FAULT_CACHE_PAGES", "4", 1);
+    s_arm (fx, 0, 0, "ioerr");
+    CHECK (harness_start (fx->h) == 0, "spill: broker restarted with a 4-page cache");
+    hclient_destroy (&fx->vakt);
+    hclient_destroy (&fx->coord);
+    hclient_destroy (&fx->team);
+    hclient_destroy (&fx->police);
+    fx->vakt = hclient_new (fx->h, "vakt");
+    fx->coord = hclient_listener (fx->h, "koordinator");
+    fx->team = hclient_listener (fx->h, "tryggest");
+    fx->police = hclient_listener (fx->h, "politi-risk");
+    s_n_unread = 0;
+    s_arm (fx, 0, 0, "ioerr");
+    bool served = s_step (fx);
+    int64_t ops = s_count (fx);
+    CHECK (served && s_invariants (fx, true), "spill: a step without faults passes every check");
+    int walked = 0;
+    int64_t stride = ops / 8 > 0? ops / 8: 1;
+    for (int64_t n = 3; n <= ops && !fx->broken; n += stride, walked++) {
+        s_arm (fx, (long) n, walked % 2? 3: 1, "ioerr");
+        bool ok = s_step (fx);
+        s_arm (fx, 0, 0, "ioerr");
+        if (!ok || !s_alive (fx) || !s_invariants (fx, false)) {
+            fprintf (stderr, "spill: broken with the fault at counted operation %lld\n", (long long) n);
+            fx->broken = true;
+        }
+    }
+    CHECK (!fx->broken && s_alive (fx), "spill: no fault mid-statement left anything half done");
+    int status = -1;
+    char *out = s_verify_audit (fx, &status);
+    CHECK (status == 0 && out && strstr (out, "intact"),
+           "spill: the audit chain verifies after faults in the middle of statements");
+    if (status != 0)
+        fprintf (stderr, "verify-audit: %s\n", out? out: "");
+    free (out);
+    CHECK (s_log_count (fx, "rolled back") + s_log_count (fx, "commit failed") > 0,
+           "spill: the faults did fail batches");
+    unsetenv ("SAMHAND_FAULT_CACHE_PAGES");
+}
+
+int
+main (void)
+{
+    bool longrun = getenv ("SAMHAND_FAULT_LONG") && *getenv ("SAMHAND_FAULT_LONG") == '1';
+    fx_t *fx = (fx_t *) zmalloc (sizeof (fx_t));
+    fx->h = harness_new (CONFIG);
+    if (!fx->h)
+        return 1;
+    snprintf (fx->fault_file, sizeof fx->fault_file, "%s/fault", fx->h->dir);
+    snprintf (fx->clock_file, sizeof fx->clock_file, "%s/clock", fx->h->dir);
+    snprintf (fx->db, sizeof fx->db, "%s/samhand.db", fx->h->dir);
+    s_write_file (fx->fault_file, "0\n");
+    s_write_file (fx->clock_file, "0\n");
+    setenv ("SAMHAND_DAEMON", "samhandd-fault", 1);
+    setenv ("SAMHAND_FAULT_FILE", fx->fault_file, 1);
+    setenv ("SAMHAND_CLOCK_FILE", fx->clock_file, 1);
+    CHECK (harness_start (fx->h) == 0, "the fault-injection broker starts");
+    fx->vakt = hclient_new (fx->h, "vakt");
+    fx->coord = hclient_listener (fx->h, "koordinator");
+    fx->team = hclient_listener (fx->h, "tryggest");
+    fx->police = hclient_listener (fx->h, "politi-risk");
+
+    //  Calibration: how many counted operations one step makes.
+    s_arm (fx, 0, 0, "ioerr");
+    int64_t t0 = zclock_mono ();
+    bool served = s_step (fx);
+    int64_t ops = s_count (fx);
+    int64_t step_ms = zclock_mono () - t0;
+    CHECK (served && s_invariants (fx, true), "a step without faults passes every check");
+    printf ("# one step: %lld counted writes/syncs/locks, %lld ms\n", (long long) ops,
+            (long long) step_ms);
+    CHECK (ops > 20, "the step makes enough writes, syncs and locks to walk over");
+
+    //  The walk. make check samples 12 values of N; the long
+    //  run takes every N.
+    int budget = longrun? (int) ops: 12;
+    int64_t stride = ops / budget > 0? ops / budget: 1;
+    int walked = 0, injected_before = s_log_count (fx, "testhooks: injected");
+    for (int64_t n = 1; n <= ops && !fx->broken; n += stride) {
+        //  Mostly one failure; every third point a full disk; every fourth
+        //  a burst of failures (the commit, then the reads that reload the
+        //  broker's state after it).
+        const char *kind = walked % 3 == 2? "full": "ioerr";
+        long times = walked % 4 == 3? 6: 1;
+        s_arm (fx, (long) n, times, kind);
+        bool served = s_step (fx);
+        s_arm (fx, 0, 0, "ioerr");
+        walked++;
+        if (!served) {
+            fprintf (stderr, "walk: step not served with the fault at counted operation %lld (%s x%ld)\n",
+                     (long long) n, kind, times);
+            fx->broken = true;
+        }
+        if (!s_alive (fx)) {
+            CHECK (false, "the broker survives every injected failure");
+            fx->broken = true;
+            break;
+        }
+        if (!s_invariants (fx, false)) {
+            fprintf (stderr, "walk: invariant broken with the fault at counted operation %lld (%s x%ld)\n",
+                     (long long) n, kind, times);
+            fx->broken = true;
+        }
+    }
+    int injected = s_log_count (fx, "testhooks: injected") - injected_before;
+    printf ("# walked %d fault points (stride %lld of %lld), %d faults injected, %d requests"
+            " answered INTERNAL/STORE_FULL and retried\n", walked, (long long) stride,
+            (long long) ops, injected, fx->answered_error);
+    CHECK (injected >= walked / 2, "the faults were really injected");
+    CHECK (!fx->broken && s_alive (fx), "no failure left the broker down or its state half done");
+    CHECK (fx->answered_error > 0, "failed cycles were answered with an error, then retried");
+    //  The broker serves again once writes succeed.
+    CHECK (s_step (fx), "after the faults the broker serves again");
+    s_invariants (fx, true);
+    int status = -1;
+    char *out = s_verify_audit (fx, &status);
+    CHECK (status == 0 && out && strstr (out, "intact"), "the audit chain verifies after every fault");
+    if (status != 0)
+        fprintf (stderr, "verify-audit: %s\n", out? out: "");
+    free (out);
+    CHECK (s_sql (fx, "SELECT count(*) FROM audit_heads", NULL) > 1, "the audit head was signed along the way");
+
+    test_disk_full (fx);
+    test_spill (fx);
+
+    //  All of it survives a restart.
+    CHECK (harness_stop (fx->h, SIGTERM) == 0, "clean stop");
+    s_write_file (fx->clock_file, "0\n");
+    fx->clock_offset = 0;
+    hclient_destroy (&fx->vakt);
+    hclient_destroy (&fx->coord);
+    hclient_destroy (&fx->team);
+    hclient_destroy (&fx->police);
+    out = s_verify_audit (fx, &status);
+    CHECK (status == 0 && out && strstr (out, "intact"), "the audit chain verifies after the stop");
+    free (out);
+    int missing = 0;
+    for (int i = 0; i < fx->n_acked; i++)
+        missing += s_sql (fx, "SELECT count(*) FROM messages WHERE message_id = ?1", fx->acked [i]) != 1;
+    CHECK (missing == 0, "every acknowledged message is still stored after the stop");
+    harness_destroy (&fx->h);
+    free (fx);
+    return TEST_DONE ();
+}
