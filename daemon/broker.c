@@ -4,6 +4,7 @@
     deliver. Acknowledgements wait for the commit; if it fails, every ack
     of the batch becomes an INTERNAL error and nothing is acknowledged.    */
 #include "broker_internal.h"
+#include "log.h"
 #include <signal.h>
 #include "policy.h"
 
@@ -982,6 +983,7 @@ s_reload (broker_t *self)
     }
     else {
         int restart = config_apply_reload (self->config, fresh);
+        log_set_level (self->config->log_level);
         config_destroy (&fresh);
         nodes_reload (self->nodes);
         //  Subscriptions by role may have changed: reload them lazily.

@@ -1,6 +1,8 @@
 /*  config — samhandd's ZPL configuration, read once into a plain struct.
 
-    The file is czmq ZPL (see config/samhandd.cfg). Relative paths are
+    The file is czmq ZPL (see config/samhandd.cfg). Unknown sections and
+    keys are refused (did-you-mean); every error names FILE:LINE. Relative
+    paths are
     resolved against the directory of the config file so an installation
     folder can be moved as a whole. Every value is validated here; the
     daemon refuses to start on anything it does not understand.          */
@@ -25,6 +27,7 @@ typedef struct {
     char *store_path;             //  sqlite database
     char *keys_dir;               //  data keys, pseudonym secret, audit key
     bool  log_syslog;
+    int   log_level;              //  syslog priority: LOG_ERR (3) .. LOG_DEBUG (7)
     size_t max_frame;             //  bytes; larger bodies get TOO_LARGE
     int   inflight_window;        //  unreceipted deliveries per node
     int   max_outbox;             //  pending entries per node before refusing submits
@@ -57,6 +60,10 @@ config_t *config_load (const char *file, char *err, size_t errlen);
 //  certificates, store and keys need a restart; returns 1 if FRESH differs
 //  in any of those (they are left as they are), else 0.
 int config_apply_reload (config_t *self, const config_t *fresh);
+
+//  "error", "warning", "notice", "info", "debug" -> LOG_ERR..LOG_DEBUG; -1
+//  if unknown.
+int config_log_level (const char *name);
 
 //  Destroys the config and nulls the pointer.
 void config_destroy (config_t **self_p);

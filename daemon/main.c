@@ -8,31 +8,19 @@
 #include "config.h"
 #include "offline.h"
 #include "keyfile.h"
+#include "confcheck.h"
+#include "log.h"
+#include <syslog.h>
 #include <czmq.h>
-
-//  The broker's CURVE secret is as secret as its key files: refuse to
-//  run on one that others may read. czmq reads CERT_secret beside the
-//  certificate, or the certificate itself when it holds the secret key.
-static int
-s_check_server_secret (const char *cert_path, char *err, size_t size)
-{
-    char secret [1100];
-    snprintf (secret, sizeof secret, "%s_secret", cert_path);
-    if (access (secret, F_OK) == 0)
-        return keyfile_check_private (secret, err, size);
-    zcert_t *cert = zcert_load (cert_path);
-    bool holds_secret = cert && zcert_secret_txt (cert)
-                     && !streq (zcert_secret_txt (cert), "0000000000000000000000000000000000000000");
-    zcert_destroy (&cert);
-    return holds_secret? keyfile_check_private (cert_path, err, size): 0;
-}
 
 static void
 s_usage (FILE *out)
 {
     fprintf (out,
-        "usage: samhandd -c FILE                 run the broker in the foreground\n"
-        "       samhandd --check-config -c FILE  check the configuration and exit\n"
+        "usage: samhandd -c FILE [-v]            run the broker in the foreground (-v: log\n"
+        "                                        at debug level, whatever log_level says)\n"
+        "       samhandd --check-config -c FILE  check the configuration, its certificates,\n"
+        "                                        folders, key modes and endpoint, and exit\n"
         "       samhandd --verify-audit -c FILE [--witness HEADFILE]\n"
         "                                        verify the audit log (offline) and exit; with\n"
         "                                        a witnessed signed head (an admin node's\n"
@@ -48,7 +36,7 @@ main (int argc, char *argv [])
 {
     const char *file = getenv ("SAMHANDD_CONFIG");
     const char *witness = NULL;
-    bool check = false, verify = false, rotate = false, reencrypt = false;
+    bool check = false, verify = false, rotate = false, reencrypt = false, verbose = false;
     for (int i = 1; i < argc; i++) {
         if (streq (argv [i], "-c") && i + 1 < argc)
             file = argv [++i];
@@ -62,6 +50,8 @@ main (int argc, char *argv [])
             rotate = true;
         else if (streq (argv [i], "--reencrypt"))
             reencrypt = true;
+        else if (streq (argv [i], "-v") || streq (argv [i], "--verbose"))
+            verbose = true;
         else if (streq (argv [i], "-h") || streq (argv [i], "--help")) {
             s_usage (stdout);
             return 0;
@@ -78,13 +68,17 @@ main (int argc, char *argv [])
     char err [1024];
     config_t *config = config_load (file, err, sizeof err);
     if (!config) {
-        fprintf (stderr, "samhandd: %s: %s\n", file, err);
+        fprintf (stderr, "samhandd: %s\n", err);
         return 2;
     }
     if (check) {
-        printf ("samhandd: %s is valid\n", file);
+        int rc = confcheck_run (config, stdout, err, sizeof err);
+        if (rc)
+            fprintf (stderr, "samhandd: %s\n", err);
+        else
+            printf ("samhandd: %s is valid\n", file);
         config_destroy (&config);
-        return 0;
+        return rc? 2: 0;
     }
     if (witness && !verify) {
         s_usage (stderr);
@@ -98,13 +92,15 @@ main (int argc, char *argv [])
         return rc;
     }
     zsys_init ();
-    zsys_set_logident ("samhandd");
-    zsys_set_logstream (stderr);
-    if (config->log_syslog)
-        zsys_set_logsystem (true);
+    if (log_open ("samhandd", config->log_syslog, verbose? LOG_DEBUG: config->log_level)) {
+        fprintf (stderr, "samhandd: cannot set up logging\n");
+        config_destroy (&config);
+        return 1;
+    }
     zsys_set_linger (0);
-    if (s_check_server_secret (config->cert_path, err, sizeof err)) {
-        zsys_error ("samhandd: server certificate: %s", err);
+    //  The broker starts on nothing the check would refuse.
+    if (confcheck_run (config, NULL, err, sizeof err)) {
+        zsys_error ("samhandd: %s", err);
         config_destroy (&config);
         return 1;
     }
