@@ -187,8 +187,10 @@ s_suggest (const char *const *known, const char *section, const char *name,
             continue;
         memcpy (candidate, key? slash + 1: known [i], len);
         candidate [len] = 0;
-        if (key && strncmp (known [i], section, strlen (section))) {
-            if (streq (candidate, name) && !choice) {
+        bool other = strncmp (known [i], section, strlen (section))
+                  || known [i][strlen (section)] != '/';
+        if (key && other) {
+            if (streq (candidate, name)) {
                 snprintf (hint, size, " (it belongs in section '%.*s')",
                           (int) (slash - known [i]), known [i]);
                 return;

@@ -108,4 +108,11 @@ wait_for "$C/holder.out" ready 5
 refused "a port in use" "$CFG:$(line 'bind = '): server/bind" "Address already in use"
 kill "$HOLDER" 2>/dev/null; wait "$HOLDER" 2>/dev/null
 
+#   The clients refuse a secret certificate others may read, too.
+fresh; chmod 644 "$C/nodes/vakt.cert_secret"
+"$B/samhand" -c "$C/nodes/vakt.cfg" ping --wait 1 >"$C/ping.out" 2>&1
+rc=$?
+[ "$rc" -ne 0 ] && grep -q "vakt.cert_secret is not private.*chmod 600" "$C/ping.out"
+result "config: the CLI refuses a node secret readable by others"
+
 [ "$FAILS" -eq 0 ]
