@@ -9,6 +9,7 @@
 #include "offline.h"
 #include "keyfile.h"
 #include "confcheck.h"
+#include "backup.h"
 #include "log.h"
 #include <syslog.h>
 #include <czmq.h>
@@ -26,6 +27,8 @@ s_usage (FILE *out)
         "                                        a witnessed signed head (an admin node's\n"
         "                                        NODE.audit_head, or the broker's log) also\n"
         "                                        check that the log still holds it\n"
+        "       samhandd --backup DIR -c FILE    copy the store (online, consistent), keys,\n"
+        "                                        certificates and config into DIR (new)\n"
         "       samhandd --rotate-key -c FILE    add a new data key for new data\n"
         "       samhandd --reencrypt -c FILE     re-encrypt stored data under the newest key\n"
         "                                        (the broker must be stopped)\n");
@@ -35,7 +38,7 @@ int
 main (int argc, char *argv [])
 {
     const char *file = getenv ("SAMHANDD_CONFIG");
-    const char *witness = NULL;
+    const char *witness = NULL, *backup = NULL;
     bool check = false, verify = false, rotate = false, reencrypt = false, verbose = false;
     for (int i = 1; i < argc; i++) {
         if (streq (argv [i], "-c") && i + 1 < argc)
@@ -46,6 +49,8 @@ main (int argc, char *argv [])
             verify = true;
         else if (streq (argv [i], "--witness") && i + 1 < argc)
             witness = argv [++i];
+        else if (streq (argv [i], "--backup") && i + 1 < argc)
+            backup = argv [++i];
         else if (streq (argv [i], "--rotate-key"))
             rotate = true;
         else if (streq (argv [i], "--reencrypt"))
@@ -84,6 +89,11 @@ main (int argc, char *argv [])
         s_usage (stderr);
         config_destroy (&config);
         return 2;
+    }
+    if (backup) {
+        int rc = backup_run (config, backup);
+        config_destroy (&config);
+        return rc;
     }
     if (verify || rotate || reencrypt) {
         int rc = verify? offline_verify_audit (config, witness)
