@@ -178,6 +178,28 @@ cli_refused_texts (const char *what, const Samhand__V1__Frame *reply,
 }
 
 int
+cli_no_answer_json (samhand_client_t *client, int waited_ms, bool json)
+{
+    if (json) {
+        //  Whoever reads --json output learns that nothing came, in JSON.
+        char text [96];
+        snprintf (text, sizeof text, "the broker did not answer within %d s",
+                  waited_ms < 1000? 1: (waited_ms + 500) / 1000);
+        json_t j;
+        json_init (&j);
+        json_object_begin (&j, NULL);
+        json_object_begin (&j, "error");
+        json_str (&j, "code", "NO_ANSWER");
+        json_str (&j, "text", text);
+        json_object_end (&j);
+        json_object_end (&j);
+        cli_json_out (&j);
+        json_free (&j);
+    }
+    return cli_no_answer (client, waited_ms);
+}
+
+int
 cli_refusal (const char *what, const Samhand__V1__Frame *reply, bool json, const char *hint)
 {
     const Samhand__V1__Error *error = samhand_reply_error (reply);

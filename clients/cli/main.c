@@ -43,6 +43,21 @@ typedef struct {
     int (*run) (cli_t *cli, int argc, char **argv);
 } command_t;
 
+//  Is ARG one of the global options (cli_connection_opts)? "--wait=5" too.
+static bool
+s_global_option (const char *arg)
+{
+    if (streq (arg, "--version"))
+        return true;
+    if (arg [1] != '-')
+        return arg [2] == 0 && (arg [1] == 'c' || arg [1] == 'h');
+    size_t len = strcspn (arg + 2, "=");
+    for (const opt_spec_t *spec = cli_connection_opts; spec->name; spec++)
+        if (strlen (spec->name) == len && strncmp (spec->name, arg + 2, len) == 0)
+            return true;
+    return false;
+}
+
 static const command_t commands [] = {
     { "concern", cmd_concern },
     { "risk", cmd_risk },
@@ -78,6 +93,8 @@ main (int argc, char **argv)
     while (first < argc && argv [first][0] == '-' && argv [first][1]) {
         const char *arg = argv [first];
         bool flag = streq (arg, "-h") || streq (arg, "--help");
+        if (!s_global_option (arg))
+            return cli_usage_error ("samhand", "unknown option %s", arg);
         first += flag || strchr (arg, '=')? 1: 2;
     }
     if (first > argc)
