@@ -618,7 +618,7 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
         zsys_warning ("broker: key %.8s... is not (or no longer) an enrolled node: refused",
                       msg->user_id);
         broker_reply_error (self, msg->routing_id, 0, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
-                            "this certificate is not enrolled (revoked, or no name/agency/role)", NULL);
+                            "this certificate is not enrolled (revoked, expired, or no name/agency/role)", NULL);
         return;
     }
     frame_error_t err;
