@@ -23,7 +23,7 @@ PORT=$(free_port)
 "$B/samhand" init-demo "$W" --port "$PORT" >/dev/null 2>"$W/init.err" || abort "cli_ops: init-demo"
 mkdir -p "$OUT"
 
-"$B/samhand" --bogus ping >/dev/null 2>"$W/bogus.err"
+"$B/samhand" --bogus >/dev/null 2>"$W/bogus.err"
 [ $? -eq 2 ] && grep -q "unknown option --bogus" "$W/bogus.err" && ! grep -q "needs a value" "$W/bogus.err"
 result "cli: samhand --bogus says unknown option (exit 2)"
 "$B/samhand" ping --bogus >/dev/null 2>"$W/bogus2.err"
@@ -74,6 +74,13 @@ result "expiry: the log warns of a certificate expiring within 30 days"
 sleep 6      #   the folder is read again every 5 s: no repeat of the warning
 [ "$(grep -c "soon.*certificate expires on" "$W/samhandd.log")" -eq 1 ]
 result "expiry: the warning is not repeated at every re-read"
+
+start=$(date +%s%N)
+sam vakt --wait 0 ping >/dev/null 2>"$W/wait0.err"
+rc=$?
+took=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$rc" -eq 4 ] && grep -q "did not wait" "$W/wait0.err" && [ "$took" -lt 2000 ]
+result "cli: --wait 0 does not wait (exit 4 in ${took} ms)"
 
 #   Consent JSON: RFC 3339 times, no "ok".
 UNTIL=$(date -d "+30 days" +%F)
