@@ -97,4 +97,11 @@ rc=$?
 [ "$rc" -eq 4 ] && grep -q "of 5 messages came" "$W/listen.err"
 result "cli: listen exits 4 when it timed out before --count messages"
 
+#   Bash completion: the file loads, and completes commands and options.
+( . "$ROOT/clients/cli/samhand.bash-completion"
+  COMP_WORDS=(samhand lis); COMP_CWORD=1; _samhand; [ "${COMPREPLY[*]}" = listen ] || exit 1
+  COMP_WORDS=(samhand -c x.cfg listen --ti); COMP_CWORD=4; _samhand; [ "${COMPREPLY[*]}" = --timeout ] || exit 1
+  COMP_WORDS=(samhand keygen n --role co); COMP_CWORD=4; _samhand; [ "${COMPREPLY[*]}" = coordinator ] ) 2>/dev/null
+result "cli: bash completion completes commands, options and values"
+
 [ "$FAILS" -eq 0 ]
