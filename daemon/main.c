@@ -73,7 +73,13 @@ main (int argc, char *argv [])
     char err [1024];
     config_t *config = config_load (file, err, sizeof err);
     if (!config) {
-        fprintf (stderr, "samhandd: %s\n", err);
+        //  Starting the broker: say it as a log line, so journald files it
+        //  as an error; the tools say it plainly.
+        bool serve = !check && !verify && !rotate && !reencrypt && !backup && !witness;
+        if (serve && log_open ("samhandd", false, LOG_INFO) == 0)
+            zsys_error ("samhandd: %s", err);
+        else
+            fprintf (stderr, "samhandd: %s\n", err);
         return 2;
     }
     if (check) {

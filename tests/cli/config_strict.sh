@@ -108,6 +108,17 @@ wait_for "$C/holder.out" ready 5
 refused "a port in use" "$CFG:$(line 'bind = '): server/bind" "Address already in use"
 kill "$HOLDER" 2>/dev/null; wait "$HOLDER" 2>/dev/null
 
+#   Under systemd (JOURNAL_STREAM set) the refusal is a log line with its
+#   priority for journald, an RFC 3339 UTC time and the level.
+fresh; sed -i 's/inflight_window/inflight_windw/' "$C/$CFG"
+JOURNAL_STREAM=8:12345 timeout 10 "$B/samhandd" -c "$C/$CFG" >/dev/null 2>"$C/journal.err"
+grep -qE '^<3>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z samhandd\[[0-9]+\] error: samhandd: .*samhandd.cfg:[0-9]+: unknown key' "$C/journal.err"
+result "log: under journald a refused start is an error line (<3>, RFC 3339 UTC)"
+fresh; chmod 644 "$C/keys/data-key-1.key"
+JOURNAL_STREAM=8:12345 timeout 10 "$B/samhandd" -c "$C/$CFG" >/dev/null 2>"$C/journal.err"
+grep -qE '^<3>[0-9T:.-]+Z samhandd\[[0-9]+\] error: .*data-key-1.key' "$C/journal.err"
+result "log: a key file others may read stops the start with an error line"
+
 #   The clients refuse a secret certificate others may read, too.
 fresh; chmod 644 "$C/nodes/vakt.cert_secret"
 "$B/samhand" -c "$C/nodes/vakt.cfg" ping --wait 1 >"$C/ping.out" 2>&1
