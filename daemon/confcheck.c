@@ -8,6 +8,7 @@
 #include <libgen.h>
 #include <netdb.h>
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <arpa/inet.h>
@@ -138,6 +139,7 @@ s_can_bind (const char *endpoint, char *why, size_t size)
             close (fd);
         if (used) {
             snprintf (why, size, "cannot bind: something already listens on %s", path);
+            errno = EADDRINUSE;
             return -1;
         }
         return 0;
@@ -179,6 +181,7 @@ s_can_bind (const char *endpoint, char *why, size_t size)
     if (rc)
         snprintf (why, size, "cannot bind: %s%s", strerror (error),
                   error == EADDRINUSE? " (is another broker or program using the port?)": "");
+    errno = error;          //  the caller tells a busy port from the rest
     return rc;
 }
 
@@ -314,6 +317,20 @@ s_check_store (const char *store, char *err, size_t errlen)
     return rc;
 }
 
+//  Is a samhandd running on this store (holding its lock, store.c)? The
+//  lock file is not created here.
+static bool
+s_store_in_use (const char *store)
+{
+    char *lock = zsys_sprintf ("%s.lock", store);
+    int fd = lock? open (lock, O_RDWR | O_CLOEXEC): -1;
+    bool held = fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    if (fd >= 0)
+        close (fd);
+    zstr_free (&lock);
+    return held;
+}
+
 int
 confcheck_run (const config_t *config, FILE *report, char *err, size_t errlen)
 {
@@ -323,10 +340,17 @@ confcheck_run (const config_t *config, FILE *report, char *err, size_t errlen)
           || s_check_enrolled (config->enrolled_dir, report, err, errlen)
           || s_check_keys (config->keys_dir, err, errlen)
           || s_check_store (config->store_path, err, errlen);
-    if (!rc && s_can_bind (config->bind, why, sizeof why)) {
+    //  Checking the file of a running broker (before a reload): its own
+    //  endpoint is busy, and that is no fault. (At start the store lock
+    //  refuses a second broker anyway.)
+    if (!rc && s_can_bind (config->bind, why, sizeof why)
+    &&  !(report && errno == EADDRINUSE && s_store_in_use (config->store_path))) {
         snprintf (err, errlen, "server/bind %s: %s", config->bind, why);
         rc = -1;
     }
+    else
+    if (!rc && report && s_store_in_use (config->store_path))
+        fprintf (report, "  %s is in use by the samhandd running on this store\n", config->bind);
     if (rc) {
         cfgfile_t *lines = cfgfile_new (config->path);
         cfgfile_locate (lines, err, errlen);

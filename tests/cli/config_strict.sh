@@ -22,6 +22,11 @@ PORT=$(free_port)
 INST=$W/base
 mkdir -p "$OUT"
 samhand_start_broker || abort "config_strict: the demo installation starts"
+#   Checked while its own broker runs (before a reload): the busy port is
+#   that broker's, no fault.
+"$B/samhandd" --check-config -c "$W/base/samhandd.cfg" >"$W/running.out" 2>&1
+[ $? -eq 0 ] && grep -q "in use by the samhandd running on this store" "$W/running.out"
+result "config: the file of a running broker passes (its port is its own)"
 samhand_stop
 "$B/samhandd" --check-config -c "$W/base/samhandd.cfg" >"$W/base.out" 2>&1
 result "config: the demo installation passes --check-config"
