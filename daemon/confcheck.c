@@ -192,7 +192,7 @@ s_check_cert (const char *cert_path, char *err, size_t errlen)
     zcert_t *cert = zcert_load (cert_path);
     if (!cert) {
         snprintf (err, errlen, "server/cert: cannot load %s: %s (create it with"
-                  " `samhand keygen server`)", cert_path,
+                  " `samhand keygen server --server`)", cert_path,
                   access (cert_path, F_OK)? strerror (errno): "not a certificate");
         return -1;
     }
@@ -202,6 +202,19 @@ s_check_cert (const char *cert_path, char *err, size_t errlen)
     char *secret = zsys_sprintf ("%s_secret", cert_path);
     const char *holder = secret && access (secret, F_OK) == 0? secret: cert_path;
     int rc = 0;
+    if (holder == cert_path) {
+        //  No CERT_secret: only a certificate holding its secret will do.
+        cert = zcert_load (cert_path);
+        bool has = cert && zcert_secret_txt (cert)
+                && !streq (zcert_secret_txt (cert), "0000000000000000000000000000000000000000");
+        zcert_destroy (&cert);
+        if (!has) {
+            snprintf (err, errlen, "server/cert: the secret key %s_secret is missing (make the"
+                      " pair with `samhand keygen server --server`)", cert_path);
+            zstr_free (&secret);
+            return -1;
+        }
+    }
     if (keyfile_check_private (holder, why, sizeof why)) {
         snprintf (err, errlen, "server/cert: %s", why);
         rc = -1;

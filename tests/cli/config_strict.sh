@@ -73,6 +73,9 @@ refused "a missing enrolled/ folder" "$CFG:$(line 'enrolled = '): server/enrolle
 fresh; rm -f "$C/server.cert" "$C/server.cert_secret"
 refused "a missing server certificate" "$CFG:$(line 'cert = '): server/cert" "server.cert"
 
+fresh; rm -f "$C/server.cert_secret"
+refused "a server certificate without its secret" "$CFG:$(line 'cert = '): server/cert" "server.cert_secret is missing"
+
 fresh; chmod 644 "$C/server.cert_secret"
 refused "a server secret readable by others" "$CFG:$(line 'cert = '): server/cert" "readable by group and others" "chmod 600"
 
