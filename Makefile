@@ -6,10 +6,13 @@
 # make fuzz       build the libFuzzer targets with clang and run each briefly
 
 CC      ?= cc
-PKGS    := libczmq libzmq libprotobuf-c sqlite3 libcrypto
+PKGS    := libczmq libzmq libprotobuf-c sqlite3 libcrypto icu-uc icu-i18n libsystemd
+#   The one place the version lives: VERSION, passed to every binary.
+VERSION := $(shell cat VERSION)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Werror
 CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CFLAGS  += -DSAMHAND_VERSION='"$(VERSION)"'
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 ifeq ($(SANITIZE),1)
@@ -36,8 +39,11 @@ ITEST_SRC   := $(wildcard tests/integration/itest_*.c)
 ITEST_BIN   := $(patsubst tests/integration/%.c,$(B)/tests/%,$(ITEST_SRC))
 HARNESS_OBJ := $(B)/tests/harness.o
 
-.PHONY: all check demo bench fuzz fuzz-run clean deps install
-all: $(B)/samhandd $(B)/samhand $(B)/libsamhand.a $(B)/samhand.pc $(UNIT_BIN) $(ITEST_BIN) $(B)/bench_submit $(B)/bench_parts
+.PHONY: all check demo bench fuzz fuzz-run clean deps install man deb
+MAN_PAGES := $(B)/man/samhandd.8 $(B)/man/samhand.1 $(B)/man/samhandd.cfg.5
+#   Man pages need scdoc (scripts/install-deps.sh); `make install` insists.
+all: $(B)/samhandd $(B)/samhand $(B)/libsamhand.a $(B)/libsamhand.so.1 $(B)/samhand.pc $(B)/samhand.service \
+     $(if $(shell command -v scdoc 2>/dev/null),$(MAN_PAGES)) $(UNIT_BIN) $(ITEST_BIN) $(B)/bench_submit $(B)/bench_parts
 
 deps:
 	@scripts/install-deps.sh
@@ -67,8 +73,8 @@ $(B)/libsamhandd.a: $(DAEMON_OBJ)
 $(B)/libsamhand.a: $(CLIENT_OBJ)
 	rm -f $@; ar rcs $@ $^
 
-$(B)/samhand.pc: clients/libsamhand/samhand.pc.in
-	sed -e 's|@PREFIX@|$(or $(PREFIX),/usr/local)|' $< > $@
+$(B)/samhand.pc: clients/libsamhand/samhand.pc.in VERSION
+	$(call subst_paths,$<,$@)
 
 $(B)/samhandd: $(B)/daemon/main.o $(B)/libsamhandd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -97,7 +103,7 @@ $(B)/bench_parts: tests/bench/bench_parts.c $(B)/libsamhandd.a
 $(B)/bench_submit: tests/bench/bench_submit.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o
 	$(CC) $(CFLAGS) -I$(GEN) -Itests -Itests/integration $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-CHECK_SCRIPTS := $(wildcard tests/cli/*.sh) tests/interop/run.sh
+CHECK_SCRIPTS := $(wildcard tests/cli/*.sh) tests/interop/run.sh $(wildcard tests/install/*.sh)
 
 check:
 	@scripts/install-deps.sh
@@ -119,7 +125,7 @@ build-fuzz/gen/samhand.pb-c.c: proto/samhand.proto
 	@mkdir -p build-fuzz/gen
 	protoc-c --proto_path=proto --c_out=build-fuzz/gen proto/samhand.proto
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/gen/samhand.pb-c.c $(filter-out daemon/main.c,$(wildcard daemon/*.c))
-	clang -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	clang -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DSAMHAND_VERSION='"$(VERSION)"' -g -O1 -fsanitize=fuzzer,address,undefined \
 	  -Ibuild-fuzz/gen -Idaemon $(shell pkg-config --cflags $(PKGS)) -o $@ $< \
 	  build-fuzz/gen/samhand.pb-c.c $(filter-out daemon/main.c,$(wildcard daemon/*.c)) $(LDLIBS)
 fuzz:
@@ -135,4 +141,80 @@ fuzz-run: $(FUZZ_TARGETS)
 	  tail -1 build-fuzz/$$(basename $$t).log; done
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-deb
+
+# ---------------------------------------------------------------- install
+# make install [PREFIX=/usr/local] [DESTDIR=...]: binaries, libsamhand
+# (shared, soname libsamhand.so.1, and static), headers under
+# include/samhand/, samhand.pc, man pages (scdoc, built here), an example
+# config, the systemd unit; a config in SYSCONFDIR/samhand/ unless one is
+# there already (state under LOCALSTATEDIR/lib/samhand).
+PREFIX        ?= /usr/local
+BINDIR        ?= $(PREFIX)/bin
+SBINDIR       ?= $(PREFIX)/sbin
+LIBDIR        ?= $(PREFIX)/lib
+INCLUDEDIR    ?= $(PREFIX)/include
+MANDIR        ?= $(PREFIX)/share/man
+DOCDIR        ?= $(PREFIX)/share/doc/samhand
+SYSCONFDIR    ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+LOCALSTATEDIR ?= $(if $(filter /usr,$(PREFIX)),/var,$(PREFIX)/var)
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
+SONAME        := libsamhand.so.1
+
+define subst_paths
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|g' \
+	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    -e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g' $(1) > $(2)
+endef
+
+#   The shared library needs every object position-independent, the
+#   generated protobuf code too (the static archive keeps its own copy).
+$(B)/client/pic/samhand.pb-c.o: $(GEN)/samhand.pb-c.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -Wno-unused-parameter $(INC) -c $< -o $@
+
+$(B)/$(SONAME): $(filter-out $(GEN)/samhand.pb-c.o,$(CLIENT_OBJ)) $(B)/client/pic/samhand.pb-c.o
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,-z,defs $(LDFLAGS) -o $@ $^ \
+	  $(shell pkg-config --libs libczmq libzmq libprotobuf-c)
+
+$(B)/samhand.service: config/samhand.service.in
+	$(call subst_paths,$<,$@)
+
+$(B)/man/%: docs/man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc < $< > $@
+
+man: $(MAN_PAGES)
+
+install: $(B)/samhandd $(B)/samhand $(B)/libsamhand.a $(B)/$(SONAME) $(MAN_PAGES)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+	  $(DESTDIR)$(INCLUDEDIR)/samhand $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(B)/samhandd $(DESTDIR)$(SBINDIR)/samhandd
+	install -m 0755 $(B)/samhand $(DESTDIR)$(BINDIR)/samhand
+	if [ -x $(B)/samhand-web ]; then install -m 0755 $(B)/samhand-web $(DESTDIR)$(BINDIR)/samhand-web; fi
+	install -m 0644 $(B)/libsamhand.a $(DESTDIR)$(LIBDIR)/libsamhand.a
+	install -m 0644 $(B)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libsamhand.so
+	install -m 0644 clients/libsamhand/samhand.h $(GEN)/samhand.pb-c.h $(DESTDIR)$(INCLUDEDIR)/samhand/
+	$(call subst_paths,clients/libsamhand/samhand.pc.in,$(DESTDIR)$(LIBDIR)/pkgconfig/samhand.pc)
+	install -m 0644 $(B)/man/samhand.1 $(DESTDIR)$(MANDIR)/man1/samhand.1
+	install -m 0644 $(B)/man/samhandd.cfg.5 $(DESTDIR)$(MANDIR)/man5/samhandd.cfg.5
+	install -m 0644 $(B)/man/samhandd.8 $(DESTDIR)$(MANDIR)/man8/samhandd.8
+	install -m 0644 config/samhandd.cfg $(DESTDIR)$(DOCDIR)/examples/samhandd.cfg
+	$(call subst_paths,config/samhand.service.in,$(DESTDIR)$(UNITDIR)/samhand.service)
+	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/samhand $(DESTDIR)$(SYSCONFDIR)/samhand/enrolled
+	[ -e $(DESTDIR)$(SYSCONFDIR)/samhand/samhandd.cfg ] || \
+	  sed -e 's|^#   state_dir = .*|    state_dir = "$(LOCALSTATEDIR)/lib/samhand"|' \
+	    config/samhandd.cfg > $(DESTDIR)$(SYSCONFDIR)/samhand/samhandd.cfg
+
+# ---------------------------------------------------------------- deb
+# make deb: the Debian package (debian/, debhelper) into build-deb/.
+deb:
+	@scripts/install-deps.sh
+	rm -rf build-deb && mkdir -p build-deb/src
+	tar --exclude=./.git --exclude=./build --exclude=./build-san --exclude=./build-fuzz \
+	  --exclude=./build-deb --exclude=./demo -cf - . | tar -C build-deb/src -xf -
+	cd build-deb/src && dpkg-buildpackage -us -uc -b -j2
+	@ls build-deb/*.deb

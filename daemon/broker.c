@@ -7,6 +7,7 @@
 #include "log.h"
 #include <signal.h>
 #include "policy.h"
+#include "service.h"
 
 //  Fairness (issue 9): scanning a submit's free text costs CPU in
 //  proportion to its size, and one node pipelining large discussions must
@@ -246,6 +247,8 @@ s_count_outstanding (const char *node, int count, void *arg)
 
 static int
 s_load_known (broker_t *self);
+static int
+s_load_names (broker_t *self);
 
 void
 broker_recount (broker_t *self)
@@ -298,8 +301,7 @@ broker_new (config_t *config)
         goto fail;
     self->registry = registry_new (store_db (self->store));
     self->audit = audit_new (store_db (self->store));
-    self->known = scan_known_new (keys_scanner_secret (self->keys));
-    if (!self->registry || !self->audit || !self->known || s_load_known (self))
+    if (!self->registry || !self->audit || s_load_names (self) || s_load_known (self))
         goto fail;
     if (store_outbox_counts (self->store, s_count_outstanding, self)
     ||  store_meta_get_int (self->store, "expiry_checked_ms", &self->expiry_checked_ms) < 0)
@@ -318,6 +320,14 @@ broker_new (config_t *config)
                                      config->max_frame * 4 + 4096, config->heartbeat_ms);
     if (!self->transport)
         goto fail;
+    if (config->metrics_bind) {
+        self->metrics = metrics_server_new (config->metrics_bind, err, sizeof err);
+        if (!self->metrics) {
+            zsys_error ("broker: %s", err);
+            goto fail;
+        }
+        zsys_info ("samhandd: metrics on http://%s/metrics", config->metrics_bind);
+    }
     zsys_info ("samhandd: %zu enrolled nodes, store %s, listening on %s",
                nodes_size (self->nodes), config->store_path, config->bind);
     return self;
@@ -333,11 +343,15 @@ broker_destroy (broker_t **self_p)
         return;
     broker_t *self = *self_p;
     transport_destroy (&self->transport);
+    metrics_server_destroy (&self->metrics);
     zlistx_destroy (&self->replies);
     zlistx_destroy (&self->parked);
     zhashx_destroy (&self->sessions);
     zhashx_destroy (&self->refusals);
-    scan_known_destroy (&self->known);
+    for (int agency = 0; agency < 5; agency++)
+        scan_known_destroy (&self->known [agency]);
+    namelex_destroy (&self->names);
+    zhashx_destroy (&self->probes);
     audit_destroy (&self->audit);
     registry_destroy (&self->registry);
     store_destroy (&self->store);
@@ -350,16 +364,51 @@ broker_destroy (broker_t **self_p)
 }
 
 static void
-s_add_known (const uint8_t hash [32], int kind, void *arg)
+s_probe_free (void **item)
 {
-    (void) kind;
-    scan_known_add_hash ((scan_known_t *) arg, hash);
+    free (*item);
+    *item = NULL;
 }
 
+static void
+s_add_known (int agency, const uint8_t hash [32], int kind, void *arg)
+{
+    broker_t *self = (broker_t *) arg;
+    if (kind == REGISTRY_KNOWN_NAME && agency > 0 && agency < 5)
+        scan_known_add_hash (self->known [agency], hash);
+}
+
+//  One known set per agency, each filled only from its own rows.
 static int
 s_load_known (broker_t *self)
 {
-    return registry_known_each (self->registry, s_add_known, self->known);
+    for (int agency = 0; agency < 5; agency++) {
+        self->known [agency] = scan_known_new (keys_scanner_secret (self->keys));
+        if (!self->known [agency])
+            return -1;
+    }
+    self->probes = zhashx_new ();
+    if (!self->probes)
+        return -1;
+    zhashx_set_destructor (self->probes, s_probe_free);
+    return registry_known_each (self->registry, s_add_known, self);
+}
+
+//  The scanner's word list. Fail closed: without it full names would pass.
+static int
+s_load_names (broker_t *self)
+{
+    char err [300];
+    int64_t start = zclock_mono ();
+    self->names = namelex_load (self->config->names_dict, 100000, err, sizeof err);
+    if (!self->names) {
+        zsys_error ("broker: %s", err);
+        return -1;
+    }
+    zsys_info ("broker: names dictionary %s: %zu words, %zu KiB, loaded in %lld ms",
+               self->config->names_dict, namelex_size (self->names),
+               namelex_bytes (self->names) / 1024, (long long) (zclock_mono () - start));
+    return 0;
 }
 
 //  "concern_report,alert; min urgency 2; min risk level 0" for the audit.
@@ -621,6 +670,9 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
                             "this certificate is not enrolled (revoked, expired, or no name/agency/role)", NULL);
         return;
     }
+    session_t *seen = broker_session (self, node->name);
+    if (seen)
+        seen->last_seen_ms = self->now_ms;
     frame_error_t err;
     Samhand__V1__Frame *frame = frame_decode (zframe_data (msg->body), zframe_size (msg->body),
                                               self->config->max_frame, &err);
@@ -659,6 +711,9 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
             break;
         case SAMHAND__V1__FRAME__COMMAND_ADMIN_COMMAND:
             dead_letters_handle (self, msg->routing_id, node, frame);
+            break;
+        case SAMHAND__V1__FRAME__COMMAND_BROKER_STATUS_QUERY:
+            health_status_handle (self, msg->routing_id, node, frame);
             break;
         default:
             break;      //  frame_decode refused everything else
@@ -746,6 +801,16 @@ s_timers (broker_t *self)
     }
 }
 
+//  Commits, and records how long the commit (its fsync) took.
+static int
+s_timed_commit (broker_t *self)
+{
+    int64_t start = zclock_usecs ();
+    int rc = store_commit (self->store);
+    metrics_hist_observe (&self->commit_latency, (zclock_usecs () - start) / 1e6);
+    return rc;
+}
+
 //  A signed head, once committed, is given out to be witnessed outside
 //  the store: one info line in the log, and a push (AuditReply with the
 //  head, request_id 0) to the delivery session of every connected admin
@@ -811,7 +876,7 @@ s_commit (broker_t *self)
         s_fail_batch (self);
     }
     else
-    if (store_commit (self->store)) {
+    if (s_timed_commit (self)) {
         s_fail_batch (self);
         failed = true;
     }
@@ -975,6 +1040,7 @@ static void
 s_reload (broker_t *self)
 {
     s_reload_requested = 0;
+    service_reloading ();
     char err [256], detail [300];
     config_t *fresh = config_load (self->config->path, err, sizeof err);
     if (!fresh) {
@@ -995,6 +1061,7 @@ s_reload (broker_t *self)
         zsys_info ("broker: configuration %s", detail);
     }
     broker_audit (self, "config_reloaded", NULL, NULL, detail);
+    service_ready ("configuration reloaded");
 }
 
 int
@@ -1006,13 +1073,17 @@ broker_run (broker_t *self)
     sigemptyset (&action.sa_mask);
     if (sigaction (SIGHUP, &action, NULL))
         zsys_warning ("broker: cannot handle SIGHUP: configuration reload disabled");
-    zmq_pollitem_t items [] = {
+    zmq_pollitem_t items [2 + METRICS_POLL_MAX] = {
         { zsock_resolve (transport_socket (self->transport)), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (transport_monitor_socket (self->transport)), 0, ZMQ_POLLIN, 0 },
     };
+    //  Socket bound and store open (broker_new): systemd may start dependants.
+    service_ready ("accepting connections");
     while (!zsys_interrupted) {
         //  Frames waiting for their turn are work already in hand.
-        int rc = zmq_poll (items, 2, zlistx_size (self->parked)? 0: 200);
+        int n_items = 2 + (int) metrics_server_poll_items (self->metrics, items + 2,
+                                                            METRICS_POLL_MAX);
+        int rc = zmq_poll (items, n_items, zlistx_size (self->parked)? 0: 200);
         if (rc < 0 && zmq_errno () != EINTR) {
             zsys_error ("broker: poll: %s", zmq_strerror (zmq_errno ()));
             break;
@@ -1020,7 +1091,10 @@ broker_run (broker_t *self)
         if (s_reload_requested)
             s_reload (self);
         s_cycle (self);
+        metrics_server_serve (self->metrics, health_render, self);
+        service_watchdog (self->now_ms);
     }
+    service_stopping ();
     //  Stop taking work: the open transaction was committed by the last
     //  cycle; count the last refusals and sign the head so the log's end
     //  is covered.

@@ -14,8 +14,10 @@
 #include "transport.h"
 #include "frame.h"
 #include "scanner.h"
+#include "namelex.h"
 #include "samhand.pb-c.h"
 #include "policy.h"
+#include "metrics.h"
 
 //  A node's delivery session: the connection that last sent Subscribe.
 typedef struct {
@@ -31,6 +33,7 @@ typedef struct {
     char      key [41];       //  CURVE key that subscribed (a re-keyed node ends it)
     int64_t   backlog_alert_ms;   //  when the admins were last told of its backlog
     int64_t   scan_budget;    //  bytes of submits it may still have scanned this cycle
+    int64_t   last_seen_ms;   //  last frame from the node since start (health)
 } session_t;
 
 //  A reply waiting for the cycle's commit.
@@ -50,7 +53,11 @@ struct _broker_t {
     audit_t     *audit;
     keys_t      *keys;
     transport_t *transport;
-    scan_known_t *known;      //  keyed hashes of names/phones seen identified
+    //  Keyed hashes of the names each agency has sent, or received in an
+    //  identified view; a sender's scan consults its own agency's set only.
+    scan_known_t *known [5];  //  by Samhand__V1__Agency (0: none)
+    namelex_t   *names;       //  proper nouns and common words (names_dict)
+    zhashx_t    *probes;      //  node name -> probe_window_t (submit.c)
     zhashx_t    *sessions;    //  node name -> session_t
     zlistx_t    *replies;     //  reply_t, sent after commit
     zlistx_t    *parked;      //  transport_msg_t * over a node's budget, for the next cycle
@@ -71,6 +78,10 @@ struct _broker_t {
     int          lock_fd;
     uint64_t     submits, deliveries, commits;
     bool         batch_failed;   //  a write failed: roll the cycle back
+    metrics_server_t *metrics;   //  loopback /metrics endpoint, NULL when off
+    metrics_hist_t commit_latency;
+    int64_t      health_audit_seq;   //  review records counted up to here
+    int64_t      health_reviews;
 };
 
 //  The node behind a message, or NULL (logged, answered by the caller).
@@ -97,6 +108,10 @@ void broker_recount (broker_t *self);
 //  submit.c
 void submit_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
                     const Samhand__V1__Frame *frame);
+//  True when every free-text field of the message passes the identifier
+//  scanner as the SENDER'S agency's scan sees it (its own known names and
+//  the lexicon; never what other agencies' messages taught the broker).
+bool submit_text_clean (broker_t *self, const node_t *sender, const Samhand__V1__Submit *submit);
 //  Derives the subject key of a submit, or resolves its case reference.
 //  Returns 1 with key, 0 if the message names nobody, -1 unknown case ref.
 int submit_subject_key (broker_t *self, const node_t *node,
@@ -146,6 +161,12 @@ void admin_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
 //  hex. Only `audit reviews` opens it. Caller frees; NULL on failure.
 char *admin_review_detail (broker_t *self, const uint8_t message_id [16], const char *reason,
                            const Samhand__V1__LegalClaim *claim);
+
+//  health.c: the broker's state for operators (no personal data)
+int health_snapshot (broker_t *self, metrics_snapshot_t *snap, metrics_node_t **nodes_p);
+char *health_render (void *arg);             //  metrics_render_fn over the broker
+void health_status_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+                           const Samhand__V1__Frame *frame);
 
 //  consent.c
 void consent_handle (broker_t *self, zframe_t *routing_id, const node_t *node,

@@ -5,6 +5,7 @@
 #include "samhand.pb-c.h"
 #include <czmq.h>
 #include <libgen.h>
+#include "metrics.h"
 
 //  Every section/key the file may hold, in one table: a name not here is
 //  refused with a did-you-mean (a misspelt key would silently give the
@@ -358,11 +359,38 @@ config_load (const char *file, char *err, size_t errlen)
     }
     self->cert_path = s_resolve (base, zconfig_get (root, "server/cert", NULL));
     self->enrolled_dir = s_resolve (base, zconfig_get (root, "server/enrolled", NULL));
-    self->store_path = s_resolve (base, zconfig_get (root, "server/store", NULL));
-    self->keys_dir = s_resolve (base, zconfig_get (root, "server/keys", "keys"));
+    //  State (store, keys) resolves against state_dir, so a config in /etc
+    //  keeps its data under /var/lib; without it, beside the config (the
+    //  demo's self-contained folder).
+    const char *state = zconfig_get (root, "server/state_dir", NULL);
+    self->state_dir = state? s_resolve (base, state): strdup (base);
+    if (!self->state_dir) {
+        snprintf (err, errlen, "server/state_dir must not be empty");
+        goto done;
+    }
+    self->store_path = s_resolve (self->state_dir, zconfig_get (root, "server/store", NULL));
+    self->keys_dir = s_resolve (self->state_dir, zconfig_get (root, "server/keys", "keys"));
     if (!self->cert_path || !self->enrolled_dir || !self->store_path) {
         snprintf (err, errlen, "server/cert, server/enrolled and server/store are required");
         goto done;
+    }
+    //  Without its word list the scanner would pass full names: refuse to
+    //  start rather than scan less (the broker loads and checks it whole).
+    self->names_dict = s_resolve (base, zconfig_get (root, "server/names_dict",
+                                                     CONFIG_NAMES_DICT_DEFAULT));
+    if (!self->names_dict || access (self->names_dict, R_OK) != 0) {
+        snprintf (err, errlen, "server/names_dict %s cannot be read (install the wnorwegian"
+                  " package or name another word list)", self->names_dict? self->names_dict: "");
+        goto done;
+    }
+    const char *metrics = zconfig_get (root, "server/metrics_bind", NULL);
+    if (metrics) {
+        char why [200];
+        if (metrics_bind_check (metrics, why, sizeof why)) {
+            snprintf (err, errlen, "server/%s", why);
+            goto done;
+        }
+        self->metrics_bind = strdup (metrics);
     }
     const char *log = zconfig_get (root, "server/log", "stderr");
     if (!streq (log, "stderr") && !streq (log, "syslog")) {
@@ -415,6 +443,8 @@ config_apply_reload (config_t *self, const config_t *fresh)
                || s_differs (self->enrolled_dir, fresh->enrolled_dir)
                || s_differs (self->store_path, fresh->store_path)
                || s_differs (self->keys_dir, fresh->keys_dir)
+               || s_differs (self->names_dict, fresh->names_dict)
+               || s_differs (self->metrics_bind, fresh->metrics_bind)
                || self->log_syslog != fresh->log_syslog || self->max_frame != fresh->max_frame
                || self->heartbeat_ms != fresh->heartbeat_ms;
     //  Copy field by field what is safe to change in flight.
@@ -450,6 +480,9 @@ config_destroy (config_t **self_p)
     free (self->enrolled_dir);
     free (self->store_path);
     free (self->keys_dir);
+    free (self->names_dict);
+    free (self->state_dir);
+    free (self->metrics_bind);
     free (self);
     *self_p = NULL;
 }

@@ -2,9 +2,11 @@
 
     The file is czmq ZPL (see config/samhandd.cfg). Unknown sections and
     keys are refused (did-you-mean); every error names FILE:LINE. Relative
-    paths are
-    resolved against the directory of the config file so an installation
-    folder can be moved as a whole. Every value is validated here; the
+    paths of configuration (cert, enrolled) are resolved against the
+    directory of the config file; relative paths of state (store, keys)
+    against server/state_dir, which defaults to the config file's directory
+    (the demo's self-contained folder; a packaged install sets
+    /var/lib/samhand). Every value is validated here; the
     daemon refuses to start on anything it does not understand.          */
 #ifndef SAMHAND_CONFIG_H
 #define SAMHAND_CONFIG_H
@@ -19,6 +21,9 @@
 #define KIND_BIT_CONSENT    (1u << 31)
 #define CONFIG_ROLES        5     //  policy_role_t values
 
+//  Debian's wnorwegian word list: proper nouns and common words.
+#define CONFIG_NAMES_DICT_DEFAULT "/usr/share/dict/bokmaal"
+
 typedef struct {
     char *path;                   //  the config file itself
     char *bind;                   //  ZeroMQ endpoint to bind
@@ -26,6 +31,9 @@ typedef struct {
     char *enrolled_dir;           //  enrolled node public certificates
     char *store_path;             //  sqlite database
     char *keys_dir;               //  data keys, pseudonym secret, audit key
+    char *names_dict;             //  word list for the scanner's name rules
+    char *state_dir;              //  where relative store and keys paths point
+    char *metrics_bind;           //  loopback ADDRESS:PORT for /metrics; NULL = off
     bool  log_syslog;
     int   log_level;              //  syslog priority: LOG_ERR (3) .. LOG_DEBUG (7)
     size_t max_frame;             //  bytes; larger bodies get TOO_LARGE

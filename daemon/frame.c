@@ -407,6 +407,7 @@ s_check_command (const Samhand__V1__Frame *frame, frame_error_t *err)
         case SAMHAND__V1__FRAME__COMMAND_CONSENT_QUERY:
         case SAMHAND__V1__FRAME__COMMAND_AUDIT_QUERY:
         case SAMHAND__V1__FRAME__COMMAND_INBOX_QUERY:
+        case SAMHAND__V1__FRAME__COMMAND_BROKER_STATUS_QUERY:
             return 0;
         case SAMHAND__V1__FRAME__COMMAND_STATUS_QUERY:
             if (frame->status_query->message_id.len != 16)

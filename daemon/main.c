@@ -2,12 +2,14 @@
         samhandd -c FILE                  run in the foreground
         samhandd --check-config -c FILE   validate the config and exit
         samhandd --verify-audit -c FILE   verify the audit chain offline
+        samhandd --health -c FILE         the running broker's health, for monitoring
     main.c holds arguments, config, logging and signals; the work is in
     broker.c.                                                             */
 #include "broker.h"
 #include "config.h"
 #include "offline.h"
 #include "keyfile.h"
+#include "metrics.h"
 #include "confcheck.h"
 #include "backup.h"
 #include "log.h"
@@ -31,7 +33,42 @@ s_usage (FILE *out)
         "                                        certificates and config into DIR (new)\n"
         "       samhandd --rotate-key -c FILE    add a new data key for new data\n"
         "       samhandd --reencrypt -c FILE     re-encrypt stored data under the newest key\n"
-        "                                        (the broker must be stopped)\n");
+        "                                        (the broker must be stopped)\n"
+        "       samhandd --health -c FILE        ask the running broker (metrics_bind) how it\n"
+        "                                        is: one line; exit 0 OK, 1 WARNING, 2 CRITICAL,\n"
+        "                                        3 UNKNOWN\n"
+        "       samhandd --version               print the version and exit\n");
+}
+
+//  --health: monitoring-plugin exit codes and exactly one line of output.
+static int
+s_health (const char *file)
+{
+    char err [256], line [400];
+    config_t *config = file? config_load (file, err, sizeof err): NULL;
+    if (!config) {
+        printf ("SAMHAND UNKNOWN - %s: %s\n", file? file: "no config (-c FILE)", file? err: "");
+        return METRICS_UNKNOWN;
+    }
+    int code;
+    if (!config->metrics_bind) {
+        snprintf (line, sizeof line, "SAMHAND UNKNOWN - %s has no server/metrics_bind:"
+                  " --health reads the broker's metrics endpoint", file);
+        code = METRICS_UNKNOWN;
+    }
+    else {
+        char *text = metrics_fetch (config->metrics_bind, 5000, err, sizeof err);
+        if (!text) {
+            snprintf (line, sizeof line, "SAMHAND CRITICAL - the broker does not answer: %s", err);
+            code = METRICS_CRITICAL;
+        }
+        else
+            code = metrics_health (text, line, sizeof line);
+        free (text);
+    }
+    printf ("%s\n", line);
+    config_destroy (&config);
+    return code;
 }
 
 int
@@ -39,7 +76,8 @@ main (int argc, char *argv [])
 {
     const char *file = getenv ("SAMHANDD_CONFIG");
     const char *witness = NULL, *backup = NULL;
-    bool check = false, verify = false, rotate = false, reencrypt = false, verbose = false;
+    bool check = false, verify = false, rotate = false, reencrypt = false, health = false;
+    bool verbose = false;
     for (int i = 1; i < argc; i++) {
         if (streq (argv [i], "-c") && i + 1 < argc)
             file = argv [++i];
@@ -57,6 +95,12 @@ main (int argc, char *argv [])
             reencrypt = true;
         else if (streq (argv [i], "-v") || streq (argv [i], "--verbose"))
             verbose = true;
+        else if (streq (argv [i], "--health"))
+            health = true;
+        else if (streq (argv [i], "--version")) {
+            printf ("samhandd %s\n", SAMHAND_VERSION);
+            return 0;
+        }
         else if (streq (argv [i], "-h") || streq (argv [i], "--help")) {
             s_usage (stdout);
             return 0;
@@ -66,6 +110,8 @@ main (int argc, char *argv [])
             return 2;
         }
     }
+    if (health)
+        return s_health (file);
     if (!file) {
         s_usage (stderr);
         return 2;

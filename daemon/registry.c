@@ -13,7 +13,9 @@ static const char *schema =
     "  capacity_at INTEGER NOT NULL, recorded_by TEXT NOT NULL, recorded_at INTEGER NOT NULL,"
     "  withdrawn_at INTEGER NOT NULL DEFAULT 0, withdrawn_by TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX IF NOT EXISTS consents_subject ON consents (subject_key);"
-    "CREATE TABLE IF NOT EXISTS known_ids (hash BLOB PRIMARY KEY, kind INTEGER NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS known_by_agency ("
+    "  agency INTEGER NOT NULL, hash BLOB NOT NULL, kind INTEGER NOT NULL,"
+    "  PRIMARY KEY (agency, hash)) WITHOUT ROWID;";
 
 enum { R_REF_PUT, R_REF_GET, R_CONSENTS, R_CONSENT_GET, R_CONSENT_PUT, R_WITHDRAW,
        R_KNOWN_ADD, R_KNOWN_ALL, R_COUNT };
@@ -32,8 +34,8 @@ static const char *queries [R_COUNT] = {
                       " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     [R_WITHDRAW] = "UPDATE consents SET withdrawn_at = ?2, withdrawn_by = ?3"
                    " WHERE id = ?1 AND withdrawn_at = 0",
-    [R_KNOWN_ADD] = "INSERT OR IGNORE INTO known_ids (hash, kind) VALUES (?1, ?2)",
-    [R_KNOWN_ALL] = "SELECT hash, kind FROM known_ids",
+    [R_KNOWN_ADD] = "INSERT OR IGNORE INTO known_by_agency (agency, hash, kind) VALUES (?1, ?2, ?3)",
+    [R_KNOWN_ALL] = "SELECT agency, hash, kind FROM known_by_agency",
 };
 
 struct _registry_t {
@@ -49,6 +51,30 @@ s_fail (registry_t *self, const char *what)
     return -1;
 }
 
+//  Stores before per-agency known sets kept known_ids: hashes with no
+//  agency (and an older name fold). Using them would let one agency's
+//  messages change another's answers, so they are dropped, once.
+static int
+s_drop_unattributed (registry_t *self)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT count(*) FROM known_ids", -1, &stmt, NULL) != SQLITE_OK) {
+        sqlite3_finalize (stmt);
+        return 0;                   //  no such table: nothing to do
+    }
+    int64_t rows = sqlite3_step (stmt) == SQLITE_ROW? sqlite3_column_int64 (stmt, 0): 0;
+    sqlite3_finalize (stmt);
+    char *msg = NULL;
+    if (sqlite3_exec (self->db, "DROP TABLE known_ids", NULL, NULL, &msg) != SQLITE_OK) {
+        zsys_error ("registry: cannot drop the old known_ids table: %s", msg? msg: "?");
+        sqlite3_free (msg);
+        return -1;
+    }
+    zsys_warning ("registry: dropped %lld known identifiers of an older store: they name no"
+                  " agency, so no agency's scan may use them", (long long) rows);
+    return 0;
+}
+
 registry_t *
 registry_new (sqlite3 *db)
 {
@@ -61,6 +87,10 @@ registry_new (sqlite3 *db)
     if (sqlite3_exec (db, schema, NULL, NULL, &msg) != SQLITE_OK) {
         zsys_error ("registry: schema: %s", msg? msg: "?");
         sqlite3_free (msg);
+        registry_destroy (&self);
+        return NULL;
+    }
+    if (s_drop_unattributed (self)) {
         registry_destroy (&self);
         return NULL;
     }
@@ -247,23 +277,26 @@ registry_consent_withdraw (registry_t *self, const char *id, int64_t now, const 
 }
 
 int
-registry_known_add (registry_t *self, const uint8_t hash [32], int kind)
+registry_known_add (registry_t *self, int agency, const uint8_t hash [32], int kind)
 {
     sqlite3_stmt *stmt = s_stmt (self, R_KNOWN_ADD);
-    sqlite3_bind_blob (stmt, 1, hash, 32, SQLITE_STATIC);
-    sqlite3_bind_int (stmt, 2, kind);
+    sqlite3_bind_int (stmt, 1, agency);
+    sqlite3_bind_blob (stmt, 2, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 3, kind);
     return s_done (self, stmt, "known add");
 }
 
 int
 registry_known_each (registry_t *self,
-                     void (*fn) (const uint8_t hash [32], int kind, void *arg), void *arg)
+                     void (*fn) (int agency, const uint8_t hash [32], int kind, void *arg),
+                     void *arg)
 {
     sqlite3_stmt *stmt = s_stmt (self, R_KNOWN_ALL);
     int rc;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-        if (sqlite3_column_bytes (stmt, 0) == 32)
-            fn ((const uint8_t *) sqlite3_column_blob (stmt, 0), sqlite3_column_int (stmt, 1), arg);
+        if (sqlite3_column_bytes (stmt, 1) == 32)
+            fn (sqlite3_column_int (stmt, 0), (const uint8_t *) sqlite3_column_blob (stmt, 1),
+                sqlite3_column_int (stmt, 2), arg);
     sqlite3_reset (stmt);
     return rc == SQLITE_DONE? 0: s_fail (self, "known each");
 }

@@ -1,7 +1,8 @@
 /*  registry — what the broker knows about people, kept without clear text:
     consents (by keyed subject key), the per-agency case references it has
-    minted, and keyed hashes of names and phone numbers seen in identified
-    messages (for the identifier scanner). Tables live in the store's
+    minted, and keyed hashes of names seen in identified messages, per
+    agency that sent or received them identified (for the identifier
+    scanner: an agency's answers may depend on its own set only). Tables live in the store's
     database and are written inside the broker's cycle transaction.       */
 #ifndef SAMHAND_REGISTRY_H
 #define SAMHAND_REGISTRY_H
@@ -53,10 +54,13 @@ int registry_consent_insert (registry_t *self, const registry_consent_t *consent
 int registry_consent_withdraw (registry_t *self, const char *id, int64_t now,
                                const char *by);
 
-//  Known identifiers: keyed hashes only.
-int registry_known_add (registry_t *self, const uint8_t hash [32], int kind);
+//  Known identifiers: keyed hashes only, each with the agency whose set it
+//  belongs to. The same hash may be stored once per agency.
+#define REGISTRY_KNOWN_NAME  1
+#define REGISTRY_KNOWN_PHONE 2
+int registry_known_add (registry_t *self, int agency, const uint8_t hash [32], int kind);
 int registry_known_each (registry_t *self,
-                         void (*fn) (const uint8_t hash [32], int kind, void *arg),
+                         void (*fn) (int agency, const uint8_t hash [32], int kind, void *arg),
                          void *arg);
 
 #endif

@@ -11,9 +11,11 @@
     privacy, except for the false positives the design names explicitly
     (amounts, dates, times, years, counts, 11-digit non-dates).            */
 #include "scanner.h"
+#include "textnorm.h"
 
 #include <string.h>
 #include <stdlib.h>
+#include <unicode/uchar.h>
 //  HMAC-SHA256 is computed from precomputed inner and outer SHA-256 states
 //  (RFC 2104): the scan hashes every word window of a text, and the EVP_MAC
 //  route costs a context duplication per window, four times the hashing.
@@ -37,6 +39,7 @@ typedef struct {
     const byte *s;
     size_t len;
     const scan_known_t *known;      //  NULL when there is nothing to match
+    const namelex_t *lex;           //  NULL: no lexicon rules
     scan_finding_t *out;
     size_t max;
     size_t count;
@@ -139,21 +142,14 @@ cp_is_letter (long cp)
     return true;
 }
 
-//  Upper case for our purposes: ASCII and Latin-1 (Æ, Ø, Å, É...).
-static long
-cp_fold (long cp)
-{
-    if (cp >= 'A' && cp <= 'Z')
-        return cp + 32;
-    if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7)
-        return cp + 0x20;
-    return cp;
-}
-
+//  Upper (or title) case in any script: text is normalised first, but a
+//  capital may still be Latin Extended, Greek or Cyrillic.
 static bool
 cp_is_upper (long cp)
 {
-    return cp_fold (cp) != cp;
+    if (cp < 0x80)
+        return cp >= 'A' && cp <= 'Z';
+    return u_isupper ((UChar32) cp) || u_istitle ((UChar32) cp);
 }
 
 static bool
@@ -642,8 +638,19 @@ known_mac (const scan_known_t *self, const char *tag, const void *data, size_t n
 
 //  The tags keep a name and a phone with the same bytes apart; a name
 //  never contains a newline after normalisation.
-#define TAG_NAME  "samhand-scan-1 name\n"
-#define TAG_PHONE "samhand-scan-1 phone\n"
+//  Version 2: names are folded with textnorm_fold_key (version 1 hashes
+//  of Latin-1 case folds are not comparable and are not loaded).
+#define TAG_NAME  "samhand-scan-2 name\n"
+#define TAG_PHONE "samhand-scan-2 phone\n"
+//  A first name alone: counts only when the word list does not have it (a
+//  distinctive name), so "Kari" does not block an agency's discussions
+//  for ever because it once reported a Kari. Middle names are kept as
+//  surnames are (TAG_NAME): a middle name alone names the person.
+#define TAG_PART  "samhand-scan-2 part\n"
+//  The first word of a name of two words or more, whatever its length:
+//  a text window of two or three words is hashed only when its first word
+//  has this hash in the set, which spares most windows their HMAC.
+#define TAG_FIRST "samhand-scan-2 first\n"
 
 static size_t
 known_slot (const scan_known_t *self, const uint8_t *hash)
@@ -767,45 +774,15 @@ scan_known_size (const scan_known_t *self)
     return self? self->size: 0;
 }
 
-//  Appends the case-folded word [ws, we) to buf; false if it does not fit.
+//  Folds the word [ws, we) with textnorm_fold_key and appends it to buf;
+//  false if it does not fit or holds no letter.
 static bool
-fold_append (const byte *s, size_t len, size_t ws, size_t we,
-             char *buf, size_t *used, size_t cap)
+fold_append (const byte *s, size_t ws, size_t we, char *buf, size_t *used, size_t cap)
 {
-    long cp;
-    for (size_t p = ws; p < we; ) {
-        size_t n = utf8_at (s, len, p, &cp);
-        byte enc [4];
-        size_t m;
-        if (cp < 0) {               //  words hold no invalid bytes; be safe
-            enc [0] = s [p];
-            m = 1;
-        }
-        else {
-            cp = cp_fold (cp);
-            if (cp < 0x80)
-                { enc [0] = (byte) cp; m = 1; }
-            else
-            if (cp < 0x800)
-                { enc [0] = (byte) (0xC0 | (cp >> 6));
-                  enc [1] = (byte) (0x80 | (cp & 0x3F)); m = 2; }
-            else
-            if (cp < 0x10000)
-                { enc [0] = (byte) (0xE0 | (cp >> 12));
-                  enc [1] = (byte) (0x80 | ((cp >> 6) & 0x3F));
-                  enc [2] = (byte) (0x80 | (cp & 0x3F)); m = 3; }
-            else
-                { enc [0] = (byte) (0xF0 | (cp >> 18));
-                  enc [1] = (byte) (0x80 | ((cp >> 12) & 0x3F));
-                  enc [2] = (byte) (0x80 | ((cp >> 6) & 0x3F));
-                  enc [3] = (byte) (0x80 | (cp & 0x3F)); m = 4; }
-        }
-        if (m > cap - *used)
-            return false;
-        memcpy (buf + *used, enc, m);
-        *used += m;
-        p += n;
-    }
+    size_t n = textnorm_fold_key ((const char *) s + ws, we - ws, buf + *used, cap - *used);
+    if (n == 0)
+        return false;
+    *used += n;
     return true;
 }
 
@@ -817,11 +794,11 @@ join_words (const scan_t *t, const size_t *ws, const size_t *we, int n,
     *used = 0;
     for (int k = 0; k < n; k++) {
         if (k > 0) {
-            if (*used >= SCAN_NAME_MAX)
+            if (*used + 1 >= SCAN_NAME_MAX)
                 return false;
             buf [(*used)++] = ' ';
         }
-        if (!fold_append (t->s, t->len, ws [k], we [k], buf, used, SCAN_NAME_MAX))
+        if (!fold_append (t->s, ws [k], we [k], buf, used, SCAN_NAME_MAX))
             return false;
     }
     return true;
@@ -864,45 +841,73 @@ split_words (const scan_t *t, size_t *ws, size_t *we, int max)
     return n;
 }
 
+static int
+name_hash_tag (const scan_known_t *self, const scan_t *t, const size_t *ws, const size_t *we,
+               int n, const char *tag, uint8_t hash [SCAN_HASH_SIZE])
+{
+    char buf [SCAN_NAME_MAX];
+    size_t used;
+    int rc = join_words (t, ws, we, n, buf, &used)
+           ? known_mac (self, tag, buf, used, hash): -1;
+    OPENSSL_cleanse (buf, sizeof buf);
+    return rc;
+}
+
+static int
+name_hash (const scan_known_t *self, const scan_t *t, const size_t *ws, const size_t *we, int n,
+           uint8_t hash [SCAN_HASH_SIZE])
+{
+    return name_hash_tag (self, t, ws, we, n, TAG_NAME, hash);
+}
+
+static int
+name_hashes (const scan_known_t *self, const scan_t *t,
+             uint8_t hashes [SCAN_NAME_HASHES_MAX][SCAN_HASH_SIZE])
+{
+    size_t ws [4], we [4];
+    int words = split_words (t, ws, we, 4);
+    if (words == 0)
+        return -1;
+    int last = words < 4? words - 1: 3;
+    int count = 0;
+    if (words >= 2 && words <= 4 && name_hash (self, t, ws, we, words, hashes [count++]))
+        return -1;
+    if (words >= 3) {
+        size_t fs [2] = { ws [0], ws [last] }, fe [2] = { we [0], we [last] };
+        if (name_hash (self, t, fs, fe, 2, hashes [count++]))
+            return -1;
+    }
+    //  Every word alone, middle names too: "Marie" alone names the
+    //  person as well as her surname does (with more than four words the
+    //  first three and the last are kept).
+    for (int k = 0; k <= last && count < SCAN_NAME_HASHES_MAX; k++)
+        if (cp_count (t, ws [k], we [k]) >= 3
+        &&  name_hash_tag (self, t, ws + k, we + k, 1, k == 0 && last > 0? TAG_PART: TAG_NAME,
+                           hashes [count++]))
+            return -1;
+    if (words >= 2 && count < SCAN_NAME_HASHES_MAX
+    &&  name_hash_tag (self, t, ws, we, 1, TAG_FIRST, hashes [count++]))
+        return -1;
+    return count > 0? count: -1;
+}
+
 int
 scan_known_name_hashes (const scan_known_t *self, const char *name, size_t len,
                         uint8_t hashes [SCAN_NAME_HASHES_MAX][SCAN_HASH_SIZE])
 {
     if (!self || !name || !hashes)
         return -1;
-    scan_t t = { .s = (const byte *) name, .len = len };
-    size_t ws [4], we [4];
-    int words = split_words (&t, ws, we, 4);
-    if (words == 0)
+    //  The name is normalised as scanned text is, so that both sides
+    //  meet whatever characters either was written with.
+    textnorm_t *norm = textnorm_new ();
+    if (!norm || textnorm_add (norm, name, len, 0)) {
+        textnorm_destroy (&norm);
         return -1;
-    int last = words < 4? words - 1: 3;
-    char buf [SCAN_NAME_MAX];
-    size_t used;
-    int count = 0;
-    if (words >= 2 && words <= 3) {
-        if (!join_words (&t, ws, we, words, buf, &used))
-            return -1;
-        if (known_mac (self, TAG_NAME, buf, used, hashes [count++]) != 0)
-            goto fail;
     }
-    if (words >= 3) {
-        size_t fs [2] = { ws [0], ws [last] }, fe [2] = { we [0], we [last] };
-        if (!join_words (&t, fs, fe, 2, buf, &used))
-            goto fail;
-        if (known_mac (self, TAG_NAME, buf, used, hashes [count++]) != 0)
-            goto fail;
-    }
-    if (cp_count (&t, ws [last], we [last]) >= 3) {
-        if (!join_words (&t, ws + last, we + last, 1, buf, &used))
-            goto fail;
-        if (known_mac (self, TAG_NAME, buf, used, hashes [count++]) != 0)
-            goto fail;
-    }
-    OPENSSL_cleanse (buf, sizeof buf);
-    return count > 0? count: -1;
-fail:
-    OPENSSL_cleanse (buf, sizeof buf);
-    return -1;
+    scan_t t = { .s = (const byte *) textnorm_text (norm), .len = textnorm_len (norm) };
+    int rc = name_hashes (self, &t, hashes);
+    textnorm_destroy (&norm);
+    return rc;
 }
 
 int
@@ -1129,16 +1134,12 @@ phone_context_ok (const scan_t *t, size_t start, size_t end, bool grouped)
     return true;
 }
 
+//  Known or not, a phone is a phone: the answer must not tell a sender
+//  whether the broker has seen the number (no membership oracle).
 static bool
 phone_emit (scan_t *t, size_t start, size_t end, const char digits [8], int conf)
 {
-    if (t->known) {
-        uint8_t hash [SCAN_HASH_SIZE];
-        if (known_mac (t->known, TAG_PHONE, digits, 8, hash) != 0)
-            return emit (t, SCAN_UNCHECKED, start, end - start, SCAN_CONF_HIGH);
-        if (known_contains (t->known, hash))
-            return emit (t, SCAN_KNOWN_PHONE, start, end - start, SCAN_CONF_HIGH);
-    }
+    (void) digits;
     return emit (t, SCAN_PHONE, start, end - start, conf);
 }
 
@@ -1177,6 +1178,171 @@ phone_try (scan_t *t, size_t pos)
     if (!end || !phone_context_ok (t, pos, end, grouped))
         return false;
     return phone_emit (t, pos, end, digits, SCAN_CONF_MEDIUM);
+}
+
+//  ---------------------------------------------------------------------
+//  Digit chains: a number written in groups with any separators a reader
+//  reads through ("010190.40034", "4123-4567", "41.23.45.67", "412 345 67",
+//  a tab or line break between groups)
+
+#define CHAIN_MAX 12
+
+typedef struct {
+    char digits [CHAIN_MAX + 1];
+    size_t n;                   //  digits (CHAIN_MAX + 1 means "more")
+    int groups;
+    size_t glen [CHAIN_MAX + 1];
+    char sep [CHAIN_MAX + 1];   //  between group k and k+1: ' ', '.', '-', '/'
+    size_t end;
+    bool lookalike;             //  a letter was read as a digit
+} chain_t;
+
+//  A letter a reader takes for a digit inside a number: O for 0, l and I
+//  for 1 ("O1O19O 4OO34").
+static char
+lookalike_digit (byte c)
+{
+    return c == 'O' || c == 'o'? '0': c == 'l' || c == 'I'? '1': 0;
+}
+
+//  The digit at p in a chain: a digit, or a look-alike letter after a
+//  digit of its group or (with at most two more) before a digit. 0 when
+//  none.
+static char
+chain_digit (const scan_t *t, size_t p, bool after_digit)
+{
+    if (digit_at (t, p))
+        return (char) t->s [p];
+    if (p >= t->len)
+        return 0;
+    char d = lookalike_digit (t->s [p]);
+    if (!d || after_digit)
+        return d;
+    //  at the start of a group: up to three look-alikes, then a digit
+    for (size_t q = p + 1; q < t->len && q - p <= 3; q++) {
+        if (is_digit (t->s [q]))
+            return d;
+        if (!lookalike_digit (t->s [q]))
+            return 0;
+    }
+    return 0;
+}
+
+//  Between two digit groups: one to three characters of spaces, line
+//  breaks and at most one mark a reader reads through ('.', '-', '/',
+//  '_', '*', '~', '|', '+', ':', '\'', '(', ')'). Returns its length and
+//  kind.
+static size_t
+chain_sep (const scan_t *t, size_t pos, char *kind)
+{
+    size_t p = pos;
+    *kind = ' ';
+    while (p < t->len && p - pos < 3) {
+        byte c = t->s [p];
+        if (c == ' ' || c == '\n')
+            p++;
+        else
+        if (in_set (c, ".-/_*~|+:'()") && *kind == ' ') {
+            *kind = (char) c;
+            p++;
+        }
+        else
+            break;
+    }
+    return chain_digit (t, p, false)? p - pos: 0;
+}
+
+static void
+chain_read (const scan_t *t, size_t pos, chain_t *c)
+{
+    memset (c, 0, sizeof *c);
+    size_t p = pos;
+    while (c->n <= CHAIN_MAX) {
+        size_t run = 0;
+        char d;
+        while (c->n <= CHAIN_MAX && (d = chain_digit (t, p, run > 0)) != 0) {
+            c->lookalike = c->lookalike || !is_digit (t->s [p]);
+            c->digits [c->n++] = d;
+            p++;
+            run++;
+        }
+        c->glen [c->groups++] = run;
+        c->end = p;
+        char kind;
+        size_t sep = c->n <= CHAIN_MAX? chain_sep (t, p, &kind): 0;
+        if (!sep || c->groups > CHAIN_MAX)
+            break;
+        c->sep [c->groups - 1] = kind;
+        p += sep;
+    }
+}
+
+static bool
+hhmm_ok (const char *d)
+{
+    return digits_value ((const byte *) d, 2) <= 23 && digits_value ((const byte *) d + 2, 2) <= 59;
+}
+
+static bool
+ddmm_ok (const char *d)
+{
+    return date_ok (digits_value ((const byte *) d, 2), digits_value ((const byte *) d + 2, 2),
+                    2000, true);
+}
+
+//  Eight grouped digits that are not a phone: a range of times or dates
+//  ("20.30-22.45", "20:30 - 22:45", "22.03-24.03"), a date with a four-digit year either
+//  way round, two years, a round amount ("45 000 000").
+static bool
+chain_not_phone (const chain_t *c)
+{
+    const char *d = c->digits;
+    const byte *b = (const byte *) d;
+    if (c->groups == 4 && c->glen [0] == 2 && c->glen [1] == 2 && c->glen [2] == 2
+    &&  (c->sep [0] == '.' || c->sep [0] == ':') && c->sep [2] == c->sep [0]
+    &&  c->sep [1] != c->sep [0]
+    &&  ((hhmm_ok (d) && hhmm_ok (d + 4)) || (ddmm_ok (d) && ddmm_ok (d + 4))))
+        return true;
+    int y1 = digits_value (b + 4, 4), y0 = digits_value (b, 4);
+    if (y1 >= 1900 && y1 <= 2099
+    &&  date_ok (digits_value (b, 2), digits_value (b + 2, 2), y1, true))
+        return true;
+    if (y0 >= 1900 && y0 <= 2099
+    &&  date_ok (digits_value (b + 6, 2), digits_value (b + 4, 2), y0, true))
+        return true;
+    if (y0 >= 1900 && y0 <= 2099 && y1 >= 1900 && y1 <= 2099)
+        return true;
+    if (c->groups >= 3 && c->glen [c->groups - 1] == 3 && c->glen [c->groups - 2] == 3
+    &&  memcmp (d + 5, "000", 3) == 0)
+        return true;
+    return false;
+}
+
+static bool
+chain_try (scan_t *t, size_t pos)
+{
+    chain_t c;
+    chain_read (t, pos, &c);
+    if (c.groups < 2 && !c.lookalike)
+        return false;               //  one run of digits: the detectors above decide
+    if (c.n == 11 && fnr_date_ok ((const byte *) c.digits)) {
+        int conf = scanner_fnr_valid (c.digits, 11)? SCAN_CONF_HIGH: SCAN_CONF_MEDIUM;
+        return emit (t, SCAN_NATIONAL_ID, pos, c.end - pos, conf);
+    }
+    const char *national = NULL;
+    if (c.n == 8)
+        national = c.digits;
+    else
+    if (c.n == 10 && memcmp (c.digits, "47", 2) == 0)
+        national = c.digits + 2;
+    else
+    if (c.n == 12 && memcmp (c.digits, "0047", 4) == 0)
+        national = c.digits + 4;
+    if (!national || national [0] < '2')
+        return false;
+    if (c.n == 8 && (chain_not_phone (&c) || !phone_context_ok (t, pos, c.end, true)))
+        return false;
+    return phone_emit (t, pos, c.end, national, SCAN_CONF_MEDIUM);
 }
 
 //  ---------------------------------------------------------------------
@@ -1391,6 +1557,32 @@ birth_try (scan_t *t, size_t pos, size_t we)
     return emit (t, SCAN_BIRTH_DATE, p, end - p, SCAN_CONF_HIGH);
 }
 
+//  A full date without a keyword whose four-digit year is before
+//  BARE_DATE_BEFORE: a case discussion is about now, and a day that far
+//  back is almost always somebody's date of birth ("12.03.1985",
+//  "1985-03-12", "12. mars 1985"). Recent dates (meetings, incidents)
+//  and dates with two-digit years pass.
+#define BARE_DATE_BEFORE 2010
+static bool
+bare_date_try (scan_t *t, size_t pos)
+{
+    size_t end = date_at (t, pos);
+    if (!end || end - pos < 8 || digit_at (t, end))
+        return false;
+    int year = 0;
+    if (digit_run (t, pos, 4) == 4 && pos + 4 < t->len && t->s [pos + 4] == '-')
+        year = digits_value (t->s + pos, 4);
+    else
+    if (digit_run (t, end - 4, 4) == 4 && !digit_at (t, end - 5))
+        year = digits_value (t->s + end - 4, 4);
+    else
+    if (end - pos == 8 && digit_run (t, pos, 8) == 8)
+        year = digits_value (t->s + pos + 4, 4);
+    if (year < 1900 || year >= BARE_DATE_BEFORE)
+        return false;
+    return emit (t, SCAN_BIRTH_DATE, pos, end - pos, SCAN_CONF_MEDIUM);
+}
+
 //  ---------------------------------------------------------------------
 //  Crisis centre
 
@@ -1560,12 +1752,220 @@ address_try (scan_t *t, size_t pos, size_t we)
 }
 
 //  ---------------------------------------------------------------------
-//  Known names: runs of 1-3 words, hashed and looked up
+//  Names (docs/POLICY.md, "The identifier scanner")
+
+//  Surname endings, for capitalised words the lexicon does not list
+//  ("Testesen", "Oppdalstad"): Norwegian surnames the list lacks mostly
+//  end so.
+static const char *const surname_endings [] = {
+    "sen", "son", "stad", "rud", "heim", "dal", "land", "haug", "lund", "moen", NULL
+};
+
+//  An unlisted surname: a surname's ending, also before a genitive -s.
+static bool
+surname_ending (const scan_t *t, size_t ws, size_t we)
+{
+    if (suffix_of (t, ws, we, surname_endings) > 0)
+        return true;
+    return we - ws > 4 && t->s [we - 1] == 's' && suffix_of (t, ws, we - 1, surname_endings) > 0;
+}
+
+//  What the lexicon says of a word: NAMELEX_* bits of the word, or of the
+//  word without a genitive -s when the word itself is not listed. An
+//  unlisted word that ends in a common word of four letters or more after
+//  a head of three ("Barnehuset": "huset") is a compound, so a common
+//  word; for a word that ends like a surname the common word must have
+//  six letters or more ("Rettsprosessen" is a compound, "Testesen" not).
+static int
+lex_flags (const scan_t *t, size_t ws, size_t we)
+{
+    char key [SCAN_NAME_MAX];
+    if (!t->lex || we - ws >= sizeof key)
+        return 0;
+    size_t n = textnorm_fold_key ((const char *) t->s + ws, we - ws, key, sizeof key);
+    if (n == 0)
+        return 0;
+    int flags = namelex_lookup_key (t->lex, key, n);
+    if (!flags && n >= 4 && key [n - 1] == 's')
+        flags = namelex_lookup_key (t->lex, key, n - 1) & NAMELEX_PROPER;
+    if (!flags && n >= 7 && n <= 40) {
+        //  a surname's genitive is judged without its -s ("Testesens")
+        size_t m = n, tail = 4;
+        if (suffix_of (t, ws, we, surname_endings) > 0)
+            tail = 6;
+        else
+        if (surname_ending (t, ws, we)) {
+            tail = 6;
+            m = n - 1;
+        }
+        for (size_t p = 3; p + tail <= m; p++)
+            if (namelex_lookup_key (t->lex, key + p, m - p) & NAMELEX_COMMON)
+                return NAMELEX_COMMON;
+    }
+    return flags;
+}
+
+static bool
+word_capitalised (const scan_t *t, size_t ws)
+{
+    long cp;
+    utf8_at (t->s, t->len, ws, &cp);
+    return cp_is_upper (cp);
+}
+
+//  A word starts a sentence when only spaces, quotes or brackets stand
+//  between it and the start of the text or a full stop, question mark,
+//  exclamation mark, colon or line break.
+static bool
+sentence_initial (const scan_t *t, size_t ws)
+{
+    size_t p = ws;
+    for (int k = 0; k < 8 && p > 0; k++) {
+        byte c = t->s [p - 1];
+        if (c == ' ' || c == '"' || c == '(' || c == '\'' || c == '-')
+            p--;
+        else
+        if (c >= 0x80) {            //  « » “ ” and no-break spaces
+            long cp;
+            size_t n = utf8_before (t->s, t->len, p, &cp);
+            if (cp == 0xAB || cp == 0xBB || cp == 0x201C || cp == 0x201D || cp == 0xA0)
+                p -= n;
+            else
+                return false;
+        }
+        else
+            return c == '.' || c == '!' || c == '?' || c == ':' || c == '\n';
+    }
+    return p == 0;
+}
+
+
+static bool
+unlisted_surname (const scan_t *t, size_t ws, size_t we, int flags)
+{
+    if (flags || cp_count (t, ws, we) < 5)
+        return false;
+    return surname_ending (t, ws, we);
+}
+
+//  Name-like: a proper noun that is no common word ("Kari", "Hansen"; not
+//  "Berg", "Per"), or an unlisted word with a surname's ending.
+static bool
+name_like (const scan_t *t, size_t ws, size_t we, int flags)
+{
+    return (flags == NAMELEX_PROPER) || unlisted_surname (t, ws, we, flags);
+}
+
+//  The word after a word ending at pos, separated only by one or two
+//  spaces, or by one line break when the next word is no common word.
+static bool
+name_next (const scan_t *t, size_t pos, size_t *ws, size_t *we, int *flags)
+{
+    size_t p = pos;
+    bool newline = false;
+    for (int k = 0; k < 2 && p < t->len && (t->s [p] == ' ' || t->s [p] == '\n'); k++) {
+        newline = newline || t->s [p] == '\n';
+        p++;
+    }
+    if (p == pos || !word_start (t, p))
+        return false;
+    *ws = p;
+    *we = word_end (t, p);
+    *flags = lex_flags (t, *ws, *we);
+    return !(newline && (*flags & NAMELEX_COMMON) && !(*flags & NAMELEX_PROPER));
+}
+
+static const char *const family_words [] = {
+    "familien", "familie", "familiens", "saken", "barna", "barnet", "gutten", "jenta",
+    "mora", "moren", "faren", "huset", "hjemmet", "paret", "ekteparet", "søsknene", NULL
+};
+
+//  "Testesen-familien", "Hansen-saken": a name-like part joined to a word
+//  that names a family or a case.
+static bool
+family_compound (const scan_t *t, size_t ws, size_t we)
+{
+    size_t dash = ws;
+    while (dash < we && t->s [dash] != '-')
+        dash++;
+    if (dash >= we || dash == ws)
+        return false;
+    size_t last = we;
+    while (last > dash && t->s [last - 1] != '-')
+        last--;
+    if (!token_in (t, last, we, family_words))
+        return false;
+    return name_like (t, ws, dash, lex_flags (t, ws, dash));
+}
+
+//  Lexicon rules. A capitalised unlisted word with a surname's ending is a
+//  name alone. At a capitalised word: a run of up to four capitalised
+//  words, less a sentence-initial first word that is no proper noun and
+//  less leading words that are only common words (kept when the run has
+//  an unlisted surname), is a name when it holds two or more words and
+//  one is name-like or two are proper nouns. In lower
+//  case: two adjacent name-like words. A single word is never a name by
+//  the lexicon alone.
+static bool
+lex_try (scan_t *t, size_t pos, size_t we)
+{
+    if (!t->lex)
+        return false;
+    int flags = lex_flags (t, pos, we);
+    if (!word_capitalised (t, pos)) {
+        size_t ws2, we2;
+        int flags2;
+        if (name_like (t, pos, we, flags) && name_next (t, we, &ws2, &we2, &flags2)
+        &&  name_like (t, ws2, we2, flags2))
+            return emit (t, SCAN_NAME, pos, we2 - pos, SCAN_CONF_MEDIUM);
+        return false;
+    }
+    if (family_compound (t, pos, we))
+        return emit (t, SCAN_NAME, pos, we - pos, SCAN_CONF_MEDIUM);
+    //  the run: up to four capitalised words
+    size_t ws [4] = { pos }, wend [4] = { we };
+    int fl [4] = { flags };
+    int n = 1;
+    while (n < 4 && name_next (t, wend [n - 1], &ws [n], &wend [n], &fl [n])
+           && word_capitalised (t, ws [n]))
+        n++;
+    //  Alone, only a capitalised word the list lacks that ends like a
+    //  surname ("Testesen", "Testesens"): no ordinary word looks so.
+    if (n < 2) {
+        if (unlisted_surname (t, pos, we, flags))
+            return emit (t, SCAN_NAME, pos, we - pos, SCAN_CONF_MEDIUM);
+        return false;
+    }
+    bool unlisted = false;
+    for (int k = 0; k < n; k++)
+        unlisted = unlisted || unlisted_surname (t, ws [k], wend [k], fl [k]);
+    //  Leading words that are only common words are not part of a name
+    //  ("Barnehuset Oslo", "Mor Kari"), unless the run holds an unlisted
+    //  surname ("Testa Testesen"); nor is a sentence-initial word that is
+    //  not name-like ("Hun", "Det").
+    int k0 = 0;
+    if (sentence_initial (t, pos) && !(flags & NAMELEX_PROPER) && !name_like (t, pos, we, flags))
+        k0 = 1;
+    while (!unlisted && k0 < n && fl [k0] == NAMELEX_COMMON)
+        k0++;
+    //  Named: one name-like word, or two proper nouns that are also
+    //  common words ("Per Berg", "Eva Lie"): capitalised together they
+    //  are names, not words.
+    bool named = false;
+    int proper = 0;
+    for (int k = k0; k < n; k++) {
+        named = named || name_like (t, ws [k], wend [k], fl [k]);
+        proper += (fl [k] & NAMELEX_PROPER) != 0;
+    }
+    if (n - k0 >= 2 && (named || proper >= 2))
+        return emit (t, SCAN_NAME, ws [k0], wend [n - 1] - ws [k0], SCAN_CONF_HIGH);
+    return false;
+}
 
 //  Looks up a normalised window, and the window without a genitive -s.
 //  Returns 1 on a hit, 0 on none, -1 if hashing failed.
 static int
-known_window (const scan_t *t, const size_t *ws, const size_t *we, int n)
+known_window (const scan_t *t, const size_t *ws, const size_t *we, int n, const char *tag)
 {
     char buf [SCAN_NAME_MAX];
     size_t used;
@@ -1574,20 +1974,77 @@ known_window (const scan_t *t, const size_t *ws, const size_t *we, int n)
         return 0;
     if (!join_words (t, ws, we, n, buf, &used))
         return 0;                   //  longer than any name we accept
-    for (int pass = 0; pass < 2; pass++) {
+    int rc = 0;
+    for (int pass = 0; pass < 2 && rc == 0; pass++) {
         if (pass == 1) {
             if (buf [used - 1] != 's' || cp_count (t, ws [n - 1], we [n - 1]) < 4)
                 break;
             used--;
         }
-        if (known_mac (t->known, TAG_NAME, buf, used, hash) != 0)
-            return -1;
+        if (known_mac (t->known, tag, buf, used, hash) != 0)
+            rc = -1;
+        else
         if (known_contains (t->known, hash))
-            return 1;
+            rc = 1;
     }
-    return 0;
+    OPENSSL_cleanse (buf, sizeof buf);
+    return rc;
 }
 
+//  The word ending at pos, after one or two spaces; false if none.
+static bool
+word_before (const scan_t *t, size_t pos, size_t *ws, size_t *we)
+{
+    size_t p = pos;
+    for (int k = 0; k < 2 && p > 0 && t->s [p - 1] == ' '; k++)
+        p--;
+    if (p == pos || !word_back (t, p, ws))
+        return false;
+    *we = p;
+    return true;
+}
+
+//  A capitalised word inside a title: "Alternativ til Vold", "Senter for
+//  Krisepsykologi" (a capitalised word, a short lower-case connector).
+static bool
+in_title (const scan_t *t, size_t ws)
+{
+    size_t cs, ce, ts, te;
+    if (!word_before (t, ws, &cs, &ce) || word_capitalised (t, cs) || ce - cs > 4)
+        return false;
+    return word_before (t, cs, &ts, &te) && word_capitalised (t, ts);
+}
+
+//  1 if a known name of two words or more starts with the word [ws, we),
+//  0 if none does, -1 if hashing failed.
+static int
+known_window_first (const scan_t *t, size_t ws, size_t we)
+{
+    char buf [SCAN_NAME_MAX];
+    size_t used;
+    uint8_t hash [SCAN_HASH_SIZE];
+    if (!join_words (t, &ws, &we, 1, buf, &used))
+        return 0;
+    int rc = known_mac (t->known, TAG_FIRST, buf, used, hash) != 0? -1
+           : known_contains (t->known, hash)? 1: 0;
+    OPENSSL_cleanse (buf, sizeof buf);
+    return rc;
+}
+
+//  A single word of a known name that is also a common word ("Vold",
+//  "Berg", "Lie") counts only capitalised, not first in a sentence and
+//  not inside a title: "utsatt for vold" and "Alternativ til Vold" are
+//  not about Kari Vold, "snakket med Vold" is.
+static bool
+known_single_ok (const scan_t *t, size_t ws, size_t we)
+{
+    if (!(lex_flags (t, ws, we) & NAMELEX_COMMON))
+        return true;
+    return word_capitalised (t, ws) && !sentence_initial (t, ws) && !in_title (t, ws);
+}
+
+//  Names the sender's own agency knows: windows of 3, 2 and 1 words,
+//  and the parts of a hyphenated word ("Testesen-familien").
 static bool
 known_try (scan_t *t, size_t pos, size_t we)
 {
@@ -1597,13 +2054,41 @@ known_try (scan_t *t, size_t pos, size_t we)
     int words = 1;
     while (words < 3 && next_word (t, wend [words - 1], &ws [words], &wend [words]))
         words++;
+    if (words > 1) {
+        int first = known_window_first (t, pos, we);
+        if (first < 0)
+            return emit (t, SCAN_UNCHECKED, pos, we - pos, SCAN_CONF_HIGH);
+        if (first == 0)
+            words = 1;              //  no known name starts with this word
+    }
     for (int n = words; n >= 1; n--) {
-        int rc = known_window (t, ws, wend, n);
+        if (n == 1 && !known_single_ok (t, pos, we))
+            continue;
+        int rc = known_window (t, ws, wend, n, TAG_NAME);
+        if (rc == 0 && n == 1 && lex_flags (t, pos, we) == 0)
+            rc = known_window (t, ws, wend, 1, TAG_PART);
         if (rc < 0)
             return emit (t, SCAN_UNCHECKED, pos, wend [n - 1] - pos, SCAN_CONF_HIGH);
         if (rc > 0)
-            return emit (t, SCAN_KNOWN_NAME, pos, wend [n - 1] - pos,
+            return emit (t, SCAN_NAME, pos, wend [n - 1] - pos,
                          n > 1? SCAN_CONF_HIGH: SCAN_CONF_MEDIUM);
+    }
+    //  hyphen parts, at most four
+    size_t p = pos;
+    for (int k = 0; k < 4 && p < we; k++) {
+        size_t e = p;
+        while (e < we && t->s [e] != '-')
+            e++;
+        if ((p != pos || e != we) && e > p && known_single_ok (t, p, e)) {
+            int rc = known_window (t, &p, &e, 1, TAG_NAME);
+            if (rc == 0 && lex_flags (t, p, e) == 0)
+                rc = known_window (t, &p, &e, 1, TAG_PART);
+            if (rc < 0)
+                return emit (t, SCAN_UNCHECKED, pos, we - pos, SCAN_CONF_HIGH);
+            if (rc > 0)
+                return emit (t, SCAN_NAME, pos, we - pos, SCAN_CONF_MEDIUM);
+        }
+        p = e + 1;
     }
     return false;
 }
@@ -1615,12 +2100,22 @@ static bool
 scan_at (scan_t *t, size_t pos)
 {
     byte c = t->s [pos];
+    //  "\xe2\x80\xae": a direction override, kept by textnorm
+    if (c == 0xE2 && pos + 2 < t->len && t->s [pos + 1] == 0x80 && t->s [pos + 2] == 0xAE)
+        return emit (t, SCAN_UNCHECKED, pos, 3, SCAN_CONF_HIGH);
     if (local_char_at (t, pos) && email_try (t, pos))
+        return true;
+    //  a number starting with a look-alike letter ("O1O19O 4OO34")
+    if (lookalike_digit (c) && chain_digit (t, pos, false)
+    &&  !(pos > 0 && (is_digit (t->s [pos - 1]) || is_alpha (t->s [pos - 1])))
+    &&  chain_try (t, pos))
         return true;
     if (is_digit (c) || c == '+') {
         if (pos > 0 && is_digit (t->s [pos - 1]))
             return false;
-        return (is_digit (c) && fnr_try (t, pos)) || phone_try (t, pos);
+        return (is_digit (c) && fnr_try (t, pos)) || phone_try (t, pos)
+            || (is_digit (c) && chain_try (t, pos))
+            || (is_digit (c) && bare_date_try (t, pos));
     }
     if (!word_start (t, pos))
         return false;
@@ -1630,17 +2125,81 @@ scan_at (scan_t *t, size_t pos)
         || birth_try (t, pos, we)
         || vehicle_try (t, pos, we)
         || address_try (t, pos, we)
-        || known_try (t, pos, we);
+        || known_try (t, pos, we)
+        || lex_try (t, pos, we);
+}
+
+//  Maps the findings of the normalised text back to the fields: a finding
+//  spanning two fields becomes one in each. Returns how many in all.
+static size_t
+map_findings (const textnorm_t *norm, const scan_finding_t *found, size_t stored,
+              size_t total, scan_finding_t *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < stored; i++) {
+        textnorm_span_t spans [4];
+        size_t m = textnorm_map (norm, found [i].offset, found [i].length, spans, 4);
+        for (size_t k = 0; k < m; k++, n++)
+            if (n < max)
+                out [n] = (scan_finding_t) { .kind = found [i].kind, .field = spans [k].field,
+                                             .offset = spans [k].offset,
+                                             .length = spans [k].length,
+                                             .confidence = found [i].confidence };
+    }
+    return n + (total - stored);
+}
+
+//  The whole of every field as one unchecked finding: what could not be
+//  normalised cannot be passed.
+static size_t
+all_unchecked (const size_t *lens, size_t nfields, scan_finding_t *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t f = 0; f < nfields; f++)
+        if (lens [f] > 0) {
+            if (n < max)
+                out [n] = (scan_finding_t) { .kind = SCAN_UNCHECKED, .field = (int) f,
+                                             .offset = 0, .length = lens [f],
+                                             .confidence = SCAN_CONF_HIGH };
+            n++;
+        }
+    return n;
 }
 
 size_t
-scanner_scan (const char *text, size_t len, const scan_known_t *known,
-              scan_finding_t *findings, size_t max_findings)
+scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size_t *lens,
+                     size_t nfields, scan_finding_t *findings, size_t max_findings)
 {
+    if (!findings)
+        max_findings = 0;
+    if (nfields == 0 || !texts || !lens)
+        return 0;
+    size_t total_len = 0;
+    for (size_t f = 0; f < nfields; f++)
+        total_len += texts [f]? lens [f]: 0;
+    if (total_len == 0)
+        return 0;
+    textnorm_t *norm = textnorm_new ();
+    bool ok = norm != NULL;
+    for (size_t f = 0; ok && f < nfields; f++) {
+        if (f > 0)
+            ok = textnorm_add_sep (norm, ' ') == 0;
+        if (ok && texts [f])
+            ok = textnorm_add (norm, texts [f], lens [f], (int) f) == 0;
+    }
+    //  room for every finding the caller can take, at least one
+    size_t cap = max_findings? max_findings: 1;
+    scan_finding_t *found = ok? calloc (cap, sizeof *found): NULL;
+    if (!found) {
+        textnorm_destroy (&norm);
+        return all_unchecked (lens, nfields, findings, max_findings);
+    }
+    const scan_known_t *known = ctx? ctx->known: NULL;
     scan_t t = {
-        .s = (const byte *) text, .len = text? len: 0,
+        .s = (const byte *) textnorm_text (norm), .len = textnorm_len (norm),
         .known = known && known->size > 0? known: NULL,
-        .out = findings, .max = findings? max_findings: 0
+        .lex = ctx? ctx->lex: NULL,
+        .out = found, .max = cap
     };
     long cp;
     size_t pos = 0;
@@ -1650,7 +2209,22 @@ scanner_scan (const char *text, size_t len, const scan_known_t *known,
         else
             pos += utf8_at (t.s, t.len, pos, &cp);
     }
-    return t.count;
+    size_t stored = t.count < cap? t.count: cap;
+    size_t n = map_findings (norm, found, stored, t.count, findings, max_findings);
+    OPENSSL_cleanse (found, cap * sizeof *found);
+    free (found);
+    textnorm_destroy (&norm);
+    return n;
+}
+
+size_t
+scanner_scan (const char *text, size_t len, const scan_known_t *known,
+              scan_finding_t *findings, size_t max_findings)
+{
+    scan_ctx_t ctx = { .known = known, .lex = NULL };
+    const char *texts [1] = { text };
+    size_t lens [1] = { text? len: 0 };
+    return scanner_scan_fields (&ctx, texts, lens, 1, findings, max_findings);
 }
 
 const char *
@@ -1665,8 +2239,7 @@ scanner_kind_name (scan_kind_t kind)
         case SCAN_CASE_NUMBER:   return "case_number";
         case SCAN_BIRTH_DATE:    return "birth_date";
         case SCAN_CRISIS_CENTRE: return "crisis_centre";
-        case SCAN_KNOWN_NAME:    return "known_name";
-        case SCAN_KNOWN_PHONE:   return "known_phone";
+        case SCAN_NAME:          return "name";
         case SCAN_UNCHECKED:     return "unchecked";
     }
     return "unknown";

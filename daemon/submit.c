@@ -117,42 +117,162 @@ s_refuse (submit_t *s, int code, const char *text)
     broker_reply (s->broker, s->routing_id, data, size, false, s->frame->request_id);
 }
 
+//  Refusals for identifiers, per node: past PROBE_LIMIT in PROBE_WINDOW_MS
+//  a node's discussions are refused unscanned until the window has passed,
+//  so nobody can test names or numbers against the scanner at speed. The
+//  count lives in memory (a restart forgets it; the audit does not).
+#define PROBE_LIMIT      10
+#define PROBE_WINDOW_MS  (60 * 60 * 1000)
+
+typedef struct {
+    int64_t since;            //  start of the current window
+    int     count;            //  IDENTIFIER_FOUND refusals in it
+} probe_window_t;
+
+static probe_window_t *
+s_probe_window (submit_t *s)
+{
+    zhashx_t *probes = s->broker->probes;
+    probe_window_t *w = probes? (probe_window_t *) zhashx_lookup (probes, s->sender->name): NULL;
+    if (!w && probes) {
+        w = (probe_window_t *) zmalloc (sizeof (probe_window_t));
+        if (w && zhashx_insert (probes, s->sender->name, w) != 0) {
+            free (w);
+            w = NULL;
+        }
+    }
+    if (w && s->broker->now_ms - w->since >= PROBE_WINDOW_MS) {
+        w->since = s->broker->now_ms;
+        w->count = 0;
+    }
+    return w;
+}
+
+//  A finding kind list for the log and the audit ("name,phone"): kinds
+//  only, never the identifier or where it stood.
+static void
+s_kinds_text (const scan_finding_t *found, size_t n, char *out, size_t size)
+{
+    size_t len = 0;
+    out [0] = '\0';
+    for (size_t i = 0; i < n && len < size; i++) {
+        const char *kind = scanner_kind_name (found [i].kind);
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = found [k].kind == found [i].kind;
+        if (!seen)
+            len += (size_t) snprintf (out + len, size - len, "%s%s", len? ",": "", kind);
+    }
+}
+
+//  Every free-text field of a message, in a fixed order, with its name.
+//  Returns how many (at most max).
+static size_t
+s_text_fields (const Samhand__V1__Submit *m, const char **texts, const char **names, size_t max)
+{
+    size_t n = 0;
+#define ADD(t, name) do { if (n < max && (t)) { texts [n] = (t); names [n] = (name); n++; } } while (0)
+    switch (m->body_case) {
+        case SAMHAND__V1__SUBMIT__BODY_DISCUSSION:
+            ADD (m->discussion->text, "text");
+            ADD (m->discussion->question, "question");
+            break;
+        case SAMHAND__V1__SUBMIT__BODY_CONCERN:
+            ADD (m->concern->text, "text");
+            ADD (m->concern->not_informed_reason, "not_informed_reason");
+            break;
+        case SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE:
+            ADD (m->risk_change->text, "text");
+            for (size_t i = 0; i < m->risk_change->n_risk_factors; i++)
+                ADD (m->risk_change->risk_factors [i], "risk_factors");
+            break;
+        case SAMHAND__V1__SUBMIT__BODY_CASE_STATUS:
+            ADD (m->case_status->text, "text");
+            break;
+        default:
+            break;
+    }
+#undef ADD
+    return n;
+}
+
+//  Scans the fields together for the sender's agency. Returns the number
+//  of findings in all (found holds up to max of them).
+#define MAX_TEXT_FIELDS 40
+static size_t
+s_scan_fields (broker_t *self, const node_t *sender, const char **texts, size_t n,
+               scan_finding_t *found, size_t max)
+{
+    size_t lens [MAX_TEXT_FIELDS];
+    for (size_t i = 0; i < n; i++)
+        lens [i] = strlen (texts [i]);
+    int agency = sender->agency > 0 && sender->agency < 5? sender->agency: 0;
+    scan_ctx_t ctx = { .known = self->known [agency], .lex = self->names };
+    return scanner_scan_fields (&ctx, texts, lens, n, found, max);
+}
+
+//  The alert that a node hit the probe limit, to every admin node.
+static void
+s_probe_alert (submit_t *s)
+{
+    char text [200];
+    snprintf (text, sizeof text, "node %s had %d discussions refused for identifiers within"
+              " an hour: its discussions are refused unscanned for the rest of the hour",
+              s->sender->name, PROBE_LIMIT);
+    zsys_warning ("submit: %s", text);
+    notice_to_t to = { 0x1F, 1u << POLICY_ROLE_ADMIN, NULL };
+    if (notice_alert (s->broker, "probe_limit", NULL, NULL, text, false,
+                      to, NULL) < 0)
+        s->broker->batch_failed = true;
+}
+
 //  Anonymised discussions are refused, not stored, when the scanner finds
 //  anything that may identify a person. The reply names the kinds and
-//  positions of what was found, never the identifier itself.
+//  positions of what was found, never the identifier itself, and is the
+//  same whether the broker had seen the identifier or not.
 static int
 s_scan_discussion (submit_t *s)
 {
-    const Samhand__V1__CaseDiscussion *d = s->submit->discussion;
-    const char *fields [2] = { d->text, d->question };
-    const char *names [2] = { "text", "question" };
+    probe_window_t *w = s_probe_window (s);
+    if (!w || w->count >= PROBE_LIMIT) {
+        //  Distinct from IDENTIFIER_FOUND, and the same whatever the text.
+        broker_audit (s->broker, "refused", s->submit->message_id.data, s->sender->name,
+                      "PROBE_LIMIT");
+        s_refuse (s, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
+                  "too many discussions from this node were refused for identifiers within"
+                  " the hour: discussions are paused; the administrator has been alerted");
+        return -1;
+    }
+    const char *texts [2], *names [2];
+    size_t nf = s_text_fields (s->submit, texts, names, 2);
     scan_finding_t found [MAX_FINDINGS];
     Samhand__V1__Finding findings [MAX_FINDINGS];
     Samhand__V1__Finding *list [MAX_FINDINGS];
-    size_t n = 0;
-    for (int f = 0; f < 2; f++) {
-        size_t count = scanner_scan (fields [f], strlen (fields [f]), s->broker->known,
-                                     found, MAX_FINDINGS);
-        if (count > MAX_FINDINGS)
-            count = MAX_FINDINGS;
-        for (size_t i = 0; i < count && n < MAX_FINDINGS; i++, n++) {
-            samhand__v1__finding__init (&findings [n]);
-            findings [n].kind = (char *) scanner_kind_name (found [i].kind);
-            findings [n].field = (char *) names [f];
-            findings [n].offset = (uint32_t) found [i].offset;
-            findings [n].length = (uint32_t) found [i].length;
-            list [n] = &findings [n];
-        }
+    size_t n = s_scan_fields (s->broker, s->sender, texts, nf, found, MAX_FINDINGS);
+    if (n > MAX_FINDINGS)
+        n = MAX_FINDINGS;
+    for (size_t i = 0; i < n; i++) {
+        samhand__v1__finding__init (&findings [i]);
+        findings [i].kind = (char *) scanner_kind_name (found [i].kind);
+        findings [i].field = (char *) names [found [i].field];
+        findings [i].offset = (uint32_t) found [i].offset;
+        findings [i].length = (uint32_t) found [i].length;
+        list [i] = &findings [i];
     }
     if (n == 0)
         return 0;
-    char text [200];
+    char kinds [160], detail [200], text [200];
+    s_kinds_text (found, n, kinds, sizeof kinds);
     snprintf (text, sizeof text, "the discussion may identify a person (%zu finding%s, first: %s"
               " in %s at %u): remove it and send again", n, n == 1? "": "s",
               findings [0].kind, findings [0].field, findings [0].offset);
-    zsys_warning ("submit: discussion from %s refused: %s", s->sender->name, text);
-    broker_audit (s->broker, "refused", s->submit->message_id.data, s->sender->name,
-                  "IDENTIFIER_FOUND");
+    snprintf (detail, sizeof detail, "IDENTIFIER_FOUND: %s", kinds);
+    w->count++;
+    zsys_warning ("submit: discussion from %s refused for identifiers (%s), %d in this hour",
+                  s->sender->name, kinds, w->count);
+    broker_audit (s->broker, "refused", s->submit->message_id.data, s->sender->name, detail);
+    if (w->count == PROBE_LIMIT)
+        s_probe_alert (s);
     Samhand__V1__Frame reply = SAMHAND__V1__FRAME__INIT;
     Samhand__V1__SubmitResult result = SAMHAND__V1__SUBMIT_RESULT__INIT;
     Samhand__V1__Error error = SAMHAND__V1__ERROR__INIT;
@@ -172,61 +292,55 @@ s_scan_discussion (submit_t *s)
     return -1;
 }
 
-//  True when every free-text field of the message passes the scanner.
 bool
 submit_text_clean (broker_t *self, const node_t *sender, const Samhand__V1__Submit *submit)
 {
-    (void) sender;
-    const Samhand__V1__Submit *m = submit;
-    const char *texts [4] = { NULL, NULL, NULL, NULL };
-    if (m->body_case == SAMHAND__V1__SUBMIT__BODY_CONCERN) {
-        texts [0] = m->concern->text;
-        texts [1] = m->concern->not_informed_reason;
-    }
-    else
-    if (m->body_case == SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE)
-        texts [0] = m->risk_change->text;
-    else
-    if (m->body_case == SAMHAND__V1__SUBMIT__BODY_CASE_STATUS)
-        texts [0] = m->case_status->text;
-    else
-        return true;      //  a discussion got here only by passing the full scan
+    assert (self && sender && submit);
+    const char *texts [MAX_TEXT_FIELDS], *names [MAX_TEXT_FIELDS];
+    size_t n = s_text_fields (submit, texts, names, MAX_TEXT_FIELDS);
+    if (submit->body_case == SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE
+    &&  submit->risk_change->n_risk_factors + 1 > MAX_TEXT_FIELDS)
+        return false;               //  more fields than we scan: not clean
     scan_finding_t found [1];
-    for (int i = 0; i < 4; i++)
-        if (texts [i] && *texts [i]
-        &&  scanner_scan (texts [i], strlen (texts [i]), self->known, found, 1) > 0)
-            return false;
-    if (m->body_case == SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE)
-        for (size_t i = 0; i < m->risk_change->n_risk_factors; i++) {
-            const char *f = m->risk_change->risk_factors [i];
-            if (scanner_scan (f, strlen (f), self->known, found, 1) > 0)
-                return false;
-        }
-    return true;
+    return s_scan_fields (self, sender, texts, n, found, 1) == 0;
 }
 
-//  Names and phones of identified messages become known identifiers, kept
-//  as keyed hashes, so a later "anonymised" text naming them is caught.
+//  Names of identified messages become known to the agencies that have
+//  seen them identified: the sender's, and each recipient agency whose
+//  view is IDENTIFIED. Kept as keyed hashes, per agency, so a later
+//  "anonymised" text from that agency naming them is caught, and nothing
+//  withheld from (or pseudonymised for) an agency changes its answers.
+//  Called only for an accepted submit, after its decisions.
 static void
 s_learn_identifiers (submit_t *s)
 {
     const Samhand__V1__Subject *subject = s_subject (s->submit);
-    if (!subject)
+    if (!subject || !*subject->name)
         return;
-    scan_known_t *known = s->broker->known;
+    uint32_t agencies = 0;
+    if (s->sender->agency > 0 && s->sender->agency < 5)
+        agencies |= 1u << s->sender->agency;
+    for (int agency = 1; agency < 5; agency++)
+        if (s->decided [agency] && s->decisions [agency].view == SAMHAND__V1__VIEW__IDENTIFIED)
+            agencies |= 1u << agency;
     uint8_t hashes [SCAN_NAME_HASHES_MAX][SCAN_HASH_SIZE];
-    if (*subject->name) {
-        int n = scan_known_name_hashes (known, subject->name, strlen (subject->name), hashes);
+    int n = scan_known_name_hashes (s->broker->known [1], subject->name, strlen (subject->name),
+                                    hashes);
+    for (int agency = 1; agency < 5; agency++) {
+        if (!(agencies & (1u << agency)))
+            continue;
+        scan_known_t *known = s->broker->known [agency];
         for (int i = 0; i < n; i++)
-            if (!scan_known_contains (known, hashes [i])
-            &&  scan_known_add_hash (known, hashes [i]) == 0)
-                registry_known_add (s->broker->registry, hashes [i], SCAN_KNOWN_NAME);
+            if (!scan_known_contains (known, hashes [i])) {
+                if (registry_known_add (s->broker->registry, agency, hashes [i],
+                                        REGISTRY_KNOWN_NAME)) {
+                    s->broker->batch_failed = true;
+                    return;
+                }
+                scan_known_add_hash (known, hashes [i]);
+            }
     }
-    if (*subject->phone
-    &&  scan_known_phone_hash (known, subject->phone, strlen (subject->phone), hashes [0]) == 0
-    &&  !scan_known_contains (known, hashes [0])
-    &&  scan_known_add_hash (known, hashes [0]) == 0)
-        registry_known_add (s->broker->registry, hashes [0], SCAN_KNOWN_PHONE);
+    crypto_cleanse (hashes, sizeof hashes);
 }
 
 static void
@@ -305,7 +419,9 @@ static void
 s_decide (submit_t *s)
 {
     uint32_t recipients = s_recipients (s);
-    bool clean = submit_text_clean (s->broker, s->sender, s->submit);
+    //  a discussion got here only by passing the same scan just now
+    bool clean = s->kind == SAMHAND__V1__KIND__CASE_DISCUSSION
+              || submit_text_clean (s->broker, s->sender, s->submit);
     for (int agency = 1; agency < 5; agency++) {
         if (!(recipients & (1u << agency)))
             continue;
@@ -647,7 +763,6 @@ s_accept (submit_t *s)
         return;
     }
     s->has_subject = has == 1;
-    s_learn_identifiers (s);
     s_load_consents (s);
     s_decide (s);
     char text [300];
@@ -674,6 +789,8 @@ s_accept (submit_t *s)
         s_refuse (s, SAMHAND__V1__ERROR_CODE__INTERNAL, "could not store: retry");
     }
     else {
+        //  Learned only now: a refused submit teaches nothing.
+        s_learn_identifiers (s);
         s_result_reply (s, result, result_size, false);
         self->submits++;
     }

@@ -4,7 +4,8 @@
 set -e
 PKGS="build-essential pkg-config libczmq-dev libzmq3-dev libsodium-dev libprotobuf-c-dev \
 protobuf-c-compiler libsqlite3-dev libssl-dev sqlite3 clang libclang-rt-dev \
-python3 python3-zmq python3-protobuf protobuf-compiler"
+python3 python3-zmq python3-protobuf protobuf-compiler libicu-dev wnorwegian \
+libsystemd-dev scdoc debhelper dpkg-dev fakeroot adduser systemd curl procps"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

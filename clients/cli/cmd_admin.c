@@ -1,6 +1,8 @@
 /*  cmd_admin — admin dead-letters (admin nodes): deliveries the broker
     gave up on after too many tries, and putting one back (AdminCommand).
-    The broker commits and audits a requeue before it answers.            */
+    The broker commits and audits a requeue before it answers.
+    admin status: the broker's state (BrokerStatusQuery): nodes, queues,
+    dead letters, escalations, reviews, audit signature, store size.      */
 #include "cli.h"
 #include <czmq.h>
 
@@ -9,7 +11,13 @@ static const char *admin_help =
     "\n"
     "  samhand -c admin.cfg admin dead-letters\n"
     "  samhand -c admin.cfg admin dead-letters --requeue 40\n"
+    "  samhand -c admin.cfg admin status [--json]\n"
     "\n"
+    "status                 the broker's state: which broker answered, each node\n"
+    "                       (delivery session open, last seen, deliveries waiting and\n"
+    "                       the age of the oldest), dead letters, open escalations,\n"
+    "                       duty-to-avert disclosures for review, when the audit log\n"
+    "                       was last signed, store size. No personal data.\n"
     "dead-letters           lists deliveries the broker gave up on: the node never\n"
     "                       confirmed them after the maximum number of tries\n"
     "                       (delivery id, node, kind, tries, sender, submitted).\n"
@@ -65,6 +73,116 @@ s_show (const Samhand__V1__AdminReply *r, uint64_t requeued, bool json)
     return fflush (stdout) == 0 && !ferror (stdout)? 0: -1;
 }
 
+static void
+s_status_json (const Samhand__V1__BrokerStatus *st)
+{
+    char when [64];
+    json_t j;
+    json_init (&j);
+    json_object_begin (&j, NULL);
+    json_str (&j, "active_broker", st->active_broker);
+    json_str (&j, "mode", st->mode);
+    json_str (&j, "version", st->version);
+    json_str (&j, "now", cli_time_iso (st->now_ms, when, sizeof when));
+    json_uint (&j, "dead_letters", st->dead_letters);
+    json_uint (&j, "open_escalations", st->open_escalations);
+    json_uint (&j, "avert_reviews", st->avert_reviews);
+    json_str_opt (&j, "last_audit_signature",
+                  cli_time_iso (st->last_audit_signature_ms, when, sizeof when));
+    json_uint (&j, "store_bytes", st->store_bytes);
+    json_uint (&j, "submits", st->submits);
+    json_uint (&j, "deliveries", st->deliveries);
+    json_uint (&j, "commits", st->commits);
+    json_array_begin (&j, "nodes");
+    for (size_t i = 0; i < st->n_nodes; i++) {
+        const Samhand__V1__BrokerNode *n = st->nodes [i];
+        json_object_begin (&j, NULL);
+        json_str (&j, "node", n->node);
+        json_bool (&j, "connected", n->connected);
+        json_str_opt (&j, "last_seen", cli_time_iso (n->last_seen_ms, when, sizeof when));
+        json_uint (&j, "pending", n->pending);
+        json_int (&j, "oldest_pending_age_s", n->oldest_pending_ms && st->now_ms > n->oldest_pending_ms
+                                              ? (st->now_ms - n->oldest_pending_ms) / 1000: 0);
+        json_object_end (&j);
+    }
+    json_array_end (&j);
+    json_object_end (&j);
+    cli_json_out (&j);
+    json_free (&j);
+}
+
+static void
+s_status_text (const Samhand__V1__BrokerStatus *st)
+{
+    char when [64];
+    printf ("Broker:        ");
+    cli_print_safe (stdout, st->active_broker, "");
+    printf (" (");
+    cli_print_safe (stdout, st->mode, "");
+    printf (", samhand ");
+    cli_print_safe (stdout, st->version, "");
+    printf (")\n");
+    printf ("Dead letters:  %" PRIu64 "\nEscalations:   %" PRIu64 " open\n"
+            "Duty to avert: %" PRIu64 " disclosure%s on record for review\n",
+            st->dead_letters, st->open_escalations, st->avert_reviews,
+            st->avert_reviews == 1? "": "s");
+    printf ("Audit signed:  %s\n", st->last_audit_signature_ms
+            ? cli_time_local (st->last_audit_signature_ms, "%Y-%m-%d %H:%M:%S", when, sizeof when)
+            : "not yet");
+    printf ("Store:         %.1f MB\nSince start:   %" PRIu64 " submits, %" PRIu64
+            " deliveries, %" PRIu64 " commits\n\n", st->store_bytes / 1e6,
+            st->submits, st->deliveries, st->commits);
+    printf ("%-20s %-10s %-20s %8s  %s\n", "NODE", "SESSION", "LAST SEEN", "WAITING", "OLDEST");
+    for (size_t i = 0; i < st->n_nodes; i++) {
+        const Samhand__V1__BrokerNode *n = st->nodes [i];
+        char name [64];
+        snprintf (name, sizeof name, "%s", n->node);
+        for (char *p = name; *p; p++)
+            if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                *p = ' ';
+        char oldest [32] = "-";
+        if (n->oldest_pending_ms && st->now_ms > n->oldest_pending_ms)
+            snprintf (oldest, sizeof oldest, "%" PRId64 " s", (st->now_ms - n->oldest_pending_ms) / 1000);
+        printf ("%-20s %-10s %-20s %8u  %s\n", name, n->connected? "open": "-",
+                n->last_seen_ms? cli_time_local (n->last_seen_ms, "%Y-%m-%d %H:%M:%S", when, sizeof when)
+                               : "-", n->pending, oldest);
+    }
+    fflush (stdout);
+}
+
+static int
+s_status (cli_t *cli, bool json)
+{
+    samhand_client_t *client = cli_connect (cli);
+    if (!client)
+        return EXIT_FAILED;
+    Samhand__V1__Frame request = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__BrokerStatusQuery query = SAMHAND__V1__BROKER_STATUS_QUERY__INIT;
+    request.command_case = SAMHAND__V1__FRAME__COMMAND_BROKER_STATUS_QUERY;
+    request.broker_status_query = &query;
+    Samhand__V1__Frame *reply = samhand_client_request (client, &request, cli->wait_ms);
+    int code = EXIT_OK;
+    if (!reply)
+        code = cli_no_answer (client, cli->wait_ms);
+    else
+    if (reply->command_case != SAMHAND__V1__FRAME__COMMAND_BROKER_STATUS
+    ||  !reply->broker_status->ok) {
+        const Samhand__V1__Error *error = samhand_reply_error (reply);
+        code = cli_refusal ("admin status", reply, json,
+                            error && error->code == SAMHAND__V1__ERROR_CODE__NOT_PERMITTED
+                            ? "Only admin nodes see the broker status: use the admin node's"
+                              " settings,\ne.g. samhand -c admin.cfg admin status": NULL);
+    }
+    else
+    if (json)
+        s_status_json (reply->broker_status);
+    else
+        s_status_text (reply->broker_status);
+    samhand_frame_destroy (&reply);
+    samhand_client_destroy (&client);
+    return code;
+}
+
 int
 cmd_admin (cli_t *cli, int argc, char **argv)
 {
@@ -76,8 +194,13 @@ cmd_admin (cli_t *cli, int argc, char **argv)
     const char *action = opts.n_pos? opts.pos [0]: NULL;
     if (!action)
         return cli_usage_error ("admin", "what? e.g. admin dead-letters");
+    if (streq (action, "status")) {
+        if (opts.n_pos > 1 || opts_get (&opts, "requeue"))
+            return cli_usage_error ("admin", "status takes only --json");
+        return s_status (cli, opts_has (&opts, "json"));
+    }
     if (!streq (action, "dead-letters"))
-        return cli_usage_error ("admin", "unknown action '%s': dead-letters", action);
+        return cli_usage_error ("admin", "unknown action '%s': dead-letters or status", action);
     if (opts.n_pos > 1)
         return cli_usage_error ("admin", "unexpected '%s' (requeue with --requeue ID)",
                                 opts.pos [1]);

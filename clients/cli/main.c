@@ -22,7 +22,8 @@ static const char *usage =
     "  ping          check the connection: who the broker thinks you are\n"
     "  consent       record, withdraw or list a person's consent\n"    "  audit         verify the audit log; who received what about a person\n"
     "                (admin)\n"
-    "  admin         dead letters: list them, put one back (admin)\n"
+    "  admin         dead letters: list them, put one back; the broker's status\n"
+    "                (admin)\n"
     "  keygen        make a certificate for a new node\n"
     "  init-demo     make a complete demo installation in a folder\n"
     "  selftest      check this program's own parts\n"
@@ -32,6 +33,7 @@ static const char *usage =
     "  --endpoint E --broker-cert FILE --cert FILE   instead of, or over, the file\n"
     "  --wait SECONDS       how long to wait for the broker (default 5; 0: do not\n"
     "                       wait, answer 4 at once unless a reply is already there)\n"
+    "  --version            print the version and exit\n"
     "\n"
     "Exit codes: 0 done; 1 local problem (file, certificate); 2 wrong command\n"
     "line; 3 refused by the broker (the reason is printed); 4 no answer.\n"
@@ -93,6 +95,10 @@ main (int argc, char **argv)
     int first = 1;
     while (first < argc && argv [first][0] == '-' && argv [first][1]) {
         const char *arg = argv [first];
+        if (streq (arg, "--version")) {
+            printf ("samhand %s\n", SAMHAND_VERSION);
+            return EXIT_OK;
+        }
         bool flag = streq (arg, "-h") || streq (arg, "--help");
         if (!s_global_option (arg))
             return cli_usage_error ("samhand", "unknown option %s", arg);

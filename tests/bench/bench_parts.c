@@ -100,6 +100,22 @@ s_scanner (void)
     for (int i = 0; i < n; i++)
         scanner_scan (text, strlen (text), known, found, 8);
     s_report ("identifier scan of a 150-byte discussion", n, s_now () - t0);
+    //  as the broker scans: text and question together, with the word list
+    char err [300];
+    t0 = s_now ();
+    namelex_t *lex = namelex_load ("/usr/share/dict/bokmaal", 100000, err, sizeof err);
+    printf ("bench-parts: %-44s %8.1f ms     (%zu words, %zu KiB)\n", "names dictionary load",
+            (s_now () - t0) * 1e3, namelex_size (lex), namelex_bytes (lex) / 1024);
+    if (lex) {
+        scan_ctx_t ctx = { .known = known, .lex = lex };
+        const char *texts [2] = { text, "Hva bør vi gjøre?" };
+        size_t lens [2] = { strlen (text), strlen (texts [1]) };
+        t0 = s_now ();
+        for (int i = 0; i < n; i++)
+            scanner_scan_fields (&ctx, texts, lens, 2, found, 8);
+        s_report ("identifier scan, text + question, with the word list", n, s_now () - t0);
+    }
+    namelex_destroy (&lex);
     scan_known_destroy (&known);
 }
 

@@ -391,7 +391,7 @@ test_scanner_refusal (harness_t *h)
         "Invented: ring henne på 412 34 567 i kveld",
         "Invented: " NAME " har ikke møtt opp",
     };
-    const char *kinds [3] = { "national_id", "phone", "known_name" };
+    const char *kinds [3] = { "national_id", "phone", "name" };
     for (int i = 0; i < 3; i++) {
         Samhand__V1__Submit submit;
         Samhand__V1__CaseDiscussion d;

@@ -1,0 +1,274 @@
+/*  health — the broker's own state, read for operators: the snapshot behind
+    /metrics (metrics.h) and the admin's BrokerStatus (samhand admin status).
+    Counts and node names only: nothing here reads a message's content or
+    a subject. Reads run between cycles, outside any transaction.          */
+#include "broker_internal.h"
+#include "metrics.h"
+#include <sys/stat.h>
+
+//  One integer from a query without parameters; -1 when it fails.
+static int64_t
+s_count (sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *stmt = NULL;
+    int64_t value = -1;
+    if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK
+    &&  sqlite3_step (stmt) == SQLITE_ROW)
+        value = sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+    return value;
+}
+
+static int64_t
+s_file_size (const char *path, const char *suffix)
+{
+    char name [1100];
+    struct stat st;
+    snprintf (name, sizeof name, "%s%s", path, suffix);
+    return stat (name, &st) == 0? (int64_t) st.st_size: 0;
+}
+
+//  The node list being built; grows as needed.
+typedef struct {
+    metrics_node_t *items;
+    size_t count, max;
+} node_list_t;
+
+//  The entry for NAME, added if new; NULL when out of memory.
+static metrics_node_t *
+s_node (node_list_t *list, const char *name)
+{
+    for (size_t i = 0; i < list->count; i++)
+        if (streq (list->items [i].node, name))
+            return &list->items [i];
+    if (list->count == list->max) {
+        size_t max = list->max * 2 + 16;
+        metrics_node_t *items = (metrics_node_t *) realloc (list->items, max * sizeof *items);
+        if (!items)
+            return NULL;
+        list->items = items;
+        list->max = max;
+    }
+    metrics_node_t *n = &list->items [list->count++];
+    memset (n, 0, sizeof *n);
+    snprintf (n->node, sizeof n->node, "%s", name);
+    return n;
+}
+
+//  Submitted time of NODE's oldest waiting delivery, 0 if none, -1 on a
+//  failed read. Outbox ids grow with insertion, so the smallest id in each
+//  waiting state is found in the (node, state, id) index without a scan.
+static int64_t
+s_oldest (sqlite3 *db, const char *node)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT o.id, m.created_ms FROM outbox o JOIN messages m"
+                            " ON m.id = o.message WHERE o.node = ?1 AND o.state = ?2"
+                            " ORDER BY o.id LIMIT 1", -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    int64_t best_id = 0, oldest = 0;
+    for (int state = OUTBOX_PENDING; state <= OUTBOX_INFLIGHT; state++) {
+        sqlite3_reset (stmt);
+        sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
+        sqlite3_bind_int (stmt, 2, state);
+        int rc = sqlite3_step (stmt);
+        if (rc == SQLITE_ROW) {
+            int64_t id = sqlite3_column_int64 (stmt, 0);
+            if (!best_id || id < best_id) {
+                best_id = id;
+                oldest = sqlite3_column_int64 (stmt, 1);
+            }
+        }
+        else
+        if (rc != SQLITE_DONE) {
+            sqlite3_finalize (stmt);
+            return -1;
+        }
+    }
+    sqlite3_finalize (stmt);
+    return oldest;
+}
+
+//  Duty-to-avert review records, counted incrementally: the audit log is
+//  append-only, so only records after the last one counted are read. Inside
+//  an open transaction (an admin's query mid-cycle) the records may yet be
+//  rolled back: they are counted for this answer but not remembered.
+static int64_t
+s_count_reviews (broker_t *self, sqlite3 *db)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT count (*), coalesce (max (seq), ?1) FROM audit"
+                            " WHERE seq > ?1 AND event = 'decided'", -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, self->health_audit_seq);
+    int64_t count = -1;
+    if (sqlite3_step (stmt) == SQLITE_ROW) {
+        count = self->health_reviews + sqlite3_column_int64 (stmt, 0);
+        if (!store_in_transaction (self->store)) {
+            self->health_reviews = count;
+            self->health_audit_seq = sqlite3_column_int64 (stmt, 1);
+        }
+    }
+    sqlite3_finalize (stmt);
+    return count;
+}
+
+//  Fills SNAP; *NODES_P gets the node list (caller frees). 0, or -1 when
+//  the store could not be read (then nothing is to be freed).
+int
+health_snapshot (broker_t *self, metrics_snapshot_t *snap, metrics_node_t **nodes_p)
+{
+    assert (self && snap && nodes_p);
+    sqlite3 *db = store_db (self->store);
+    memset (snap, 0, sizeof *snap);
+    *nodes_p = NULL;
+    snap->dead_letters = s_count (db, "SELECT count (*) FROM outbox WHERE state = 5");
+    snap->open_escalations = s_count (db, "SELECT count (*) FROM timers"
+                                          " WHERE kind = 'escalate' AND fired > 0");
+    snap->last_signature_ms = s_count (db, "SELECT coalesce (max (ts_ms), 0) FROM audit_heads");
+    snap->reviews = s_count_reviews (self, db);
+    if (snap->dead_letters < 0 || snap->open_escalations < 0 || snap->last_signature_ms < 0
+    ||  snap->reviews < 0) {
+        zsys_warning ("health: cannot read the store's counts: %s", sqlite3_errmsg (db));
+        return -1;
+    }
+    node_list_t list = { NULL, 0, 0 };
+    bool failed = false;
+    for (size_t i = 0; i < nodes_size (self->nodes) && !failed; i++)
+        failed = !s_node (&list, nodes_at (self->nodes, i)->name);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2 (db, "SELECT node, count (*) FROM outbox WHERE state IN (0, 1)"
+                                 " GROUP BY node", -1, &stmt, NULL);
+    while (!failed && rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        const char *name = (const char *) sqlite3_column_text (stmt, 0);
+        metrics_node_t *n = s_node (&list, name? name: "");
+        if (!n || (n->oldest_ms = s_oldest (db, n->node)) < 0)
+            failed = true;
+        else
+            n->pending = sqlite3_column_int64 (stmt, 1);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize (stmt);
+    if (failed || (rc != SQLITE_DONE && rc != SQLITE_OK)) {
+        zsys_warning ("health: cannot read the outbox: %s", sqlite3_errmsg (db));
+        free (list.items);
+        return -1;
+    }
+    session_t *session = (session_t *) zhashx_first (self->sessions);
+    for (; session; session = (session_t *) zhashx_next (self->sessions)) {
+        if (!session->routing_id && !session->last_seen_ms)
+            continue;
+        metrics_node_t *n = s_node (&list, session->node);
+        if (!n) {
+            free (list.items);
+            return -1;
+        }
+        n->connected = session->routing_id != NULL;
+        n->last_seen_ms = session->last_seen_ms;
+    }
+    snap->now_ms = zclock_time ();
+    snap->version = SAMHAND_VERSION;
+    snap->mode = "single";
+    snap->nodes = list.items;
+    snap->n_nodes = list.count;
+    snap->store_bytes = s_file_size (self->config->store_path, "")
+                      + s_file_size (self->config->store_path, "-wal");
+    snap->submits = self->submits;
+    snap->deliveries = self->deliveries;
+    snap->commits = self->commits;
+    snap->commit_latency = self->commit_latency;
+    *nodes_p = list.items;
+    return 0;
+}
+
+char *
+health_render (void *arg)
+{
+    broker_t *self = (broker_t *) arg;
+    metrics_snapshot_t snap;
+    metrics_node_t *nodes;
+    if (health_snapshot (self, &snap, &nodes))
+        return NULL;
+    char *text = metrics_render (&snap);
+    free (nodes);
+    return text;
+}
+
+//  samhand admin status: the same snapshot as a BrokerStatus, admins only.
+//  Audited like every admin query.
+void
+health_status_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+                      const Samhand__V1__Frame *frame)
+{
+    if (node->role != POLICY_ROLE_ADMIN) {
+        zsys_warning ("health: %s (not an admin) asked for the broker status: refused", node->name);
+        broker_reply_error (self, routing_id, frame->request_id,
+                            SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
+                            "the broker status is for admin nodes", NULL);
+        return;
+    }
+    metrics_snapshot_t snap;
+    metrics_node_t *nodes;
+    if (health_snapshot (self, &snap, &nodes)) {
+        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                            "the broker cannot read its state now: retry", NULL);
+        return;
+    }
+    Samhand__V1__BrokerNode *items = (Samhand__V1__BrokerNode *) calloc (snap.n_nodes + 1, sizeof *items);
+    Samhand__V1__BrokerNode **list = (Samhand__V1__BrokerNode **) calloc (snap.n_nodes + 1, sizeof *list);
+    if (!items || !list) {
+        free (items);
+        free (list);
+        free (nodes);
+        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                            "the broker is out of memory: retry", NULL);
+        return;
+    }
+    for (size_t i = 0; i < snap.n_nodes; i++) {
+        samhand__v1__broker_node__init (&items [i]);
+        items [i].node = nodes [i].node;
+        items [i].connected = nodes [i].connected;
+        items [i].last_seen_ms = nodes [i].last_seen_ms;
+        items [i].pending = (uint32_t) nodes [i].pending;
+        items [i].oldest_pending_ms = nodes [i].oldest_ms;
+        list [i] = &items [i];
+    }
+    char host [256] = "";
+    if (gethostname (host, sizeof host - 1))
+        snprintf (host, sizeof host, "unknown");
+    Samhand__V1__BrokerStatus status = SAMHAND__V1__BROKER_STATUS__INIT;
+    status.ok = true;
+    status.nodes = list;
+    status.n_nodes = snap.n_nodes;
+    status.dead_letters = (uint64_t) snap.dead_letters;
+    status.open_escalations = (uint64_t) snap.open_escalations;
+    status.avert_reviews = (uint64_t) snap.reviews;
+    status.last_audit_signature_ms = snap.last_signature_ms;
+    status.store_bytes = (uint64_t) snap.store_bytes;
+    status.active_broker = host;
+    status.mode = (char *) snap.mode;
+    status.version = (char *) snap.version;
+    status.now_ms = snap.now_ms;
+    status.submits = snap.submits;
+    status.deliveries = snap.deliveries;
+    status.commits = snap.commits;
+    Samhand__V1__Frame reply = SAMHAND__V1__FRAME__INIT;
+    reply.request_id = frame->request_id;
+    reply.command_case = SAMHAND__V1__FRAME__COMMAND_BROKER_STATUS;
+    reply.broker_status = &status;
+    size_t size;
+    uint8_t *data = frame_encode (&reply, &size);
+    audit_record_t record = { .event = "admin_status", .node = node->name, .agency = node->agency,
+                              .detail = "broker status read" };
+    if (store_begin (self->store) || audit_append (self->audit, &record, self->now_ms)) {
+        self->batch_failed = true;
+        free (data);
+        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                            "the broker cannot record the query now: retry", NULL);
+    }
+    else
+        broker_reply (self, routing_id, data, size, true, frame->request_id);
+    free (items);
+    free (list);
+    free (nodes);
+}

@@ -1,0 +1,729 @@
+/*  textnorm.c — what a reader sees, as text the scanner can match (pure).
+    See textnorm.h. Four stages over arrays of code points, each carrying
+    the input span it came from: decode (dropping what is invisible),
+    NFKC by normalisation segment, a per-character map (digits, skeleton,
+    spaces, dashes), and the "(at)"/"(dot)" tokens. Every stage is linear
+    in its input.                                                         */
+#include "textnorm.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicode/uchar.h>
+#include <unicode/unorm2.h>
+#include <unicode/uspoof.h>
+#include <unicode/ustring.h>
+#include <unicode/utf16.h>
+
+//  A run of code points, each with the field and input span it came from.
+typedef struct {
+    UChar32  *cp;
+    uint32_t *from, *to;
+    size_t    n, cap;
+} cps_t;
+
+struct _textnorm_t {
+    char     *text;
+    uint32_t *from, *to;        //  per output byte: input span
+    int16_t  *field;            //  per output byte: field, -1 for a separator
+    size_t    len, cap;
+    cps_t     a, b;             //  scratch
+};
+
+//  ---------------------------------------------------------------------
+//  ICU objects, made once. unorm2 instances are owned by ICU; the spoof
+//  checker is only used through const calls, which ICU makes thread-safe.
+
+static const UNormalizer2 *s_nfkc, *s_nfd, *s_nfkc_cf;
+static USpoofChecker *s_spoof;
+static bool s_icu_ok;
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+
+static void
+s_icu_init (void)
+{
+    UErrorCode err = U_ZERO_ERROR;
+    s_nfkc = unorm2_getNFKCInstance (&err);
+    if (U_FAILURE (err))
+        return;
+    s_nfd = unorm2_getNFDInstance (&err);
+    if (U_FAILURE (err))
+        return;
+    s_nfkc_cf = unorm2_getNFKCCasefoldInstance (&err);
+    if (U_FAILURE (err))
+        return;
+    s_spoof = uspoof_open (&err);
+    if (U_FAILURE (err)) {
+        s_spoof = NULL;
+        return;
+    }
+    s_icu_ok = true;
+}
+
+static bool
+s_icu (void)
+{
+    pthread_once (&s_once, s_icu_init);
+    return s_icu_ok;
+}
+
+//  ---------------------------------------------------------------------
+//  Code point arrays
+
+static int
+s_cps_push (cps_t *c, UChar32 cp, uint32_t from, uint32_t to)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap? c->cap * 2: 256;
+        UChar32 *a = realloc (c->cp, cap * sizeof *a);
+        if (!a)
+            return -1;
+        c->cp = a;
+        uint32_t *f = realloc (c->from, cap * sizeof *f);
+        if (!f)
+            return -1;
+        c->from = f;
+        uint32_t *t = realloc (c->to, cap * sizeof *t);
+        if (!t)
+            return -1;
+        c->to = t;
+        c->cap = cap;
+    }
+    c->cp [c->n] = cp;
+    c->from [c->n] = from;
+    c->to [c->n] = to;
+    c->n++;
+    return 0;
+}
+
+static void
+s_cps_free (cps_t *c)
+{
+    free (c->cp);
+    free (c->from);
+    free (c->to);
+    memset (c, 0, sizeof *c);
+}
+
+//  Decodes the UTF-8 character at pos; returns its length and sets *cp,
+//  or returns 1 with *cp = -1 for a byte that starts no valid sequence.
+static size_t
+s_utf8_at (const uint8_t *s, size_t len, size_t pos, UChar32 *cp)
+{
+    uint8_t c = s [pos];
+    size_t n;
+    UChar32 v;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) { n = 2; v = c & 0x1F; }
+    else
+    if (c >= 0xE0 && c <= 0xEF) { n = 3; v = c & 0x0F; }
+    else
+    if (c >= 0xF0 && c <= 0xF4) { n = 4; v = c & 0x07; }
+    else { *cp = -1; return 1; }
+    if (n > len - pos) { *cp = -1; return 1; }
+    for (size_t k = 1; k < n; k++) {
+        if ((s [pos + k] & 0xC0) != 0x80) { *cp = -1; return 1; }
+        v = (v << 6) | (s [pos + k] & 0x3F);
+    }
+    if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF))
+    ||  (v >= 0xD800 && v <= 0xDFFF)) {
+        *cp = -1;
+        return 1;
+    }
+    *cp = v;
+    return n;
+}
+
+//  An explicit direction override (LRO, RLO) makes a reader see Latin
+//  letters in another order than they are stored: "tetkiddpO iraK" shows
+//  as a name. It is kept, for the scanner to refuse (TEXTNORM_OVERRIDE).
+static bool
+s_override (UChar32 cp)
+{
+    return cp == 0x202D || cp == 0x202E;
+}
+
+static bool
+s_invisible (UChar32 cp)
+{
+    return cp >= 0x80 && !s_override (cp)
+        && (u_hasBinaryProperty (cp, UCHAR_DEFAULT_IGNORABLE_CODE_POINT)
+            || u_charType (cp) == U_FORMAT_CHAR);
+}
+
+//  Stage 1: decode, dropping invalid bytes and invisible characters (a
+//  reader's screen shows neither between two digits).
+static int
+s_decode (cps_t *out, const uint8_t *s, size_t len)
+{
+    UChar32 cp;
+    for (size_t pos = 0; pos < len; ) {
+        size_t n = s_utf8_at (s, len, pos, &cp);
+        if (cp >= 0 && !s_invisible (cp)
+        &&  s_cps_push (out, cp, (uint32_t) pos, (uint32_t) (pos + n)))
+            return -1;
+        pos += n;
+    }
+    return 0;
+}
+
+//  Stage 2: NFKC, one normalisation segment at a time so that each output
+//  character knows its input span. A segment is cut at 32 characters: a
+//  longer run of combining marks is not worth composing whole.
+#define SEG_MAX 32
+static int
+s_nfkc_all (const cps_t *in, cps_t *out)
+{
+    UChar src [SEG_MAX * 2], dst [SEG_MAX * 2 * 18 + 16];
+    for (size_t i = 0; i < in->n; ) {
+        size_t j = i + 1;
+        while (j < in->n && j - i < SEG_MAX && !unorm2_hasBoundaryBefore (s_nfkc, in->cp [j]))
+            j++;
+        uint32_t from = in->from [i], to = in->to [j - 1];
+        if (j == i + 1 && in->cp [i] < 0x80) {
+            if (s_cps_push (out, in->cp [i], from, to))
+                return -1;
+            i = j;
+            continue;
+        }
+        int32_t ns = 0;
+        for (size_t k = i; k < j; k++)
+            U16_APPEND_UNSAFE (src, ns, in->cp [k]);
+        UErrorCode err = U_ZERO_ERROR;
+        int32_t nd = unorm2_normalize (s_nfkc, src, ns, dst, (int32_t) (sizeof dst / sizeof dst [0]),
+                                       &err);
+        if (U_FAILURE (err))
+            return -1;
+        for (int32_t k = 0; k < nd; ) {
+            UChar32 c;
+            U16_NEXT (dst, k, nd, c);
+            if (s_cps_push (out, c, from, to))
+                return -1;
+        }
+        i = j;
+    }
+    return 0;
+}
+
+//  The ASCII skeleton of a non-ASCII letter, or -1 when it has none. Only
+//  single characters are mapped: "m" and "rn" stay apart, Norwegian
+//  letters (whose skeletons are not ASCII) stay as they are.
+static UChar32
+s_skeleton (UChar32 cp)
+{
+    UChar src [2], dst [8];
+    int32_t ns = 0;
+    U16_APPEND_UNSAFE (src, ns, cp);
+    UErrorCode err = U_ZERO_ERROR;
+    int32_t nd = uspoof_getSkeleton (s_spoof, 0, src, ns, dst, 8, &err);
+    if (U_FAILURE (err) || nd != 1 || dst [0] >= 0x80)
+        return -1;
+    UChar32 c = dst [0];
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return c;
+    return -1;
+}
+
+//  Stage 3: what each character is to the scanner. Returns the character
+//  to keep, or -1 to drop it.
+static UChar32
+s_map (UChar32 cp, UChar32 prev)
+{
+    if (cp < 0x80) {
+        if (cp == '\r' || cp == '\n')
+            return '\n';
+        if (cp < 0x20 || cp == 0x7F)
+            return ' ';
+        return cp;
+    }
+    if (s_override (cp))
+        return TEXTNORM_OVERRIDE;
+    int8_t type = u_charType (cp);
+    if (type == U_DECIMAL_DIGIT_NUMBER) {
+        int32_t v = u_charDigitValue (cp);
+        return v >= 0 && v <= 9? '0' + v: cp;
+    }
+    if (s_invisible (cp))
+        return -1;
+    if (cp == 0x85 || cp == 0x2028 || cp == 0x2029)
+        return '\n';
+    if (u_isUWhiteSpace (cp) || type == U_CONTROL_CHAR || cp == 0x2800)
+        return ' ';                 //  U+2800, the blank braille pattern, shows as a space
+    if (cp == 0xB7 || cp == 0x2022 || cp == 0x2219 || cp == 0x22C5 || cp == 0x2027
+    ||  cp == 0x30FB || cp == 0x2024)
+        return '.';                 //  middle dots and bullets read as dots
+    if (type == U_DASH_PUNCTUATION || cp == 0x2212)
+        return '-';
+    //  A combining mark on something that is not a letter (a struck-through
+    //  digit) hides nothing from a reader: drop it.
+    if ((type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK || type == U_COMBINING_SPACING_MARK)
+    &&  !(prev >= 0 && (u_isalpha (prev) || prev >= 0x300)))
+        return -1;
+    if (cp >= 0x100 && u_isalpha (cp)) {
+        UChar32 s = s_skeleton (cp);
+        if (s >= 0)
+            return s;
+    }
+    return cp;
+}
+
+static int
+s_map_all (const cps_t *in, cps_t *out)
+{
+    UChar32 prev = -1;
+    for (size_t i = 0; i < in->n; i++) {
+        UChar32 c = s_map (in->cp [i], prev);
+        if (c < 0)
+            continue;
+        if (s_cps_push (out, c, in->from [i], in->to [i]))
+            return -1;
+        prev = c;
+    }
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Stage 4: "(at)", "[dot]" and the like
+
+static const struct { const char *word; char becomes; } s_tokens [] = {
+    { "at", '@' }, { "alfakrøll", '@' }, { "krøll", '@' }, { "snabel-a", '@' },
+    { "dot", '.' }, { "punktum", '.' }, { "prikk", '.' }, { "punkt", '.' },
+};
+
+static bool
+s_is_space (UChar32 c)
+{
+    return c == ' ';
+}
+
+static UChar32
+s_close_of (UChar32 c)
+{
+    return c == '('? ')': c == '['? ']': c == '{'? '}': c == '<'? '>': -1;
+}
+
+//  Matches a bracketed token at i; returns its replacement and sets *end
+//  (one past its closing bracket), or 0.
+static char
+s_token_at (const cps_t *c, size_t i, size_t *end)
+{
+    UChar32 close = s_close_of (c->cp [i]);
+    if (close < 0)
+        return 0;
+    size_t p = i + 1;
+    for (int k = 0; k < 2 && p < c->n && s_is_space (c->cp [p]); k++)
+        p++;
+    for (size_t t = 0; t < sizeof s_tokens / sizeof s_tokens [0]; t++) {
+        //  compare the token's UTF-8 word with the code points, folding case
+        const uint8_t *w = (const uint8_t *) s_tokens [t].word;
+        size_t wl = strlen (s_tokens [t].word), q = p, wp = 0;
+        while (wp < wl && q < c->n) {
+            UChar32 wc;
+            wp += s_utf8_at (w, wl, wp, &wc);
+            if (u_tolower (c->cp [q]) != wc)
+                break;
+            q++;
+            if (wp == wl)
+                break;
+        }
+        if (wp != wl || q == p)
+            continue;
+        for (int k = 0; k < 2 && q < c->n && s_is_space (c->cp [q]); k++)
+            q++;
+        if (q < c->n && c->cp [q] == close) {
+            *end = q + 1;
+            return s_tokens [t].becomes;
+        }
+    }
+    return 0;
+}
+
+static bool
+s_alnum (UChar32 c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+//  The word at i (case folded) is one of list; returns its end or 0.
+static size_t
+s_word_in (const cps_t *c, size_t i, const char *const *list)
+{
+    for (; *list; list++) {
+        const uint8_t *w = (const uint8_t *) *list;
+        size_t wl = strlen (*list), q = i, wp = 0;
+        while (wp < wl && q < c->n) {
+            UChar32 wc;
+            wp += s_utf8_at (w, wl, wp, &wc);
+            if (u_tolower (c->cp [q]) != wc)
+                break;
+            q++;
+            if (wp == wl)
+                break;
+        }
+        if (wp == wl && q > i && (q == c->n || !u_isalnum (c->cp [q])))
+            return q;
+    }
+    return 0;
+}
+
+//  A run of address characters at i (letters, digits, '-', '_', '+');
+//  returns its end.
+static size_t
+s_label (const cps_t *c, size_t i)
+{
+    size_t q = i;
+    while (q < c->n && q - i < 64 && (s_alnum (c->cp [q]) || c->cp [q] == '-'
+                                      || c->cp [q] == '_' || c->cp [q] == '+'))
+        q++;
+    return q;
+}
+
+static const char *const s_at_words [] = { "at", "alfakrøll", "krøll", NULL };
+static const char *const s_dot_words [] = { "dot", "punktum", "prikk", NULL };
+
+//  A spoken address: "kt1985 at example dot no" (after an address
+//  character, " at ", a label, then one or more " dot " and a label, the
+//  last of two to six letters). Writes the address with '@' and '.' and
+//  returns the index after it, or 0. Bare "at" alone is an ordinary word.
+static size_t
+s_spoken_email (const cps_t *in, size_t i, cps_t *out)
+{
+    if (i == 0 || in->cp [i] != ' ' || !s_alnum (in->cp [i - 1]))
+        return 0;
+    size_t p = s_word_in (in, i + 1, s_at_words);
+    if (!p || p >= in->n || in->cp [p] != ' ')
+        return 0;
+    size_t at_end = p + 1, label = s_label (in, at_end);
+    bool letter = false;
+    for (size_t k = at_end; k < label; k++)
+        letter = letter || !(in->cp [k] >= '0' && in->cp [k] <= '9');
+    if (!letter)
+        return 0;                   //  "at 5 dot no" is no address
+    //  dots: " dot " label, at least once
+    size_t dots [8], dot_ends [8], ends [8];
+    int n = 0;
+    size_t q = label;
+    while (n < 8 && q < in->n && in->cp [q] == ' ') {
+        size_t d = s_word_in (in, q + 1, s_dot_words);
+        if (!d || d >= in->n || in->cp [d] != ' ')
+            break;
+        size_t e = s_label (in, d + 1);
+        if (e == d + 1)
+            break;
+        dots [n] = q;
+        dot_ends [n] = d + 1;
+        ends [n] = e;
+        n++;
+        q = e;
+    }
+    if (n == 0)
+        return 0;
+    size_t tld = dot_ends [n - 1], len = ends [n - 1] - tld;
+    for (size_t k = tld; k < ends [n - 1]; k++)
+        if (!((in->cp [k] >= 'a' && in->cp [k] <= 'z') || (in->cp [k] >= 'A' && in->cp [k] <= 'Z')))
+            return 0;
+    if (len < 2 || len > 6)
+        return 0;
+    if (s_cps_push (out, '@', in->from [i], in->to [at_end - 1]))
+        return 0;
+    size_t k = at_end;
+    for (int g = 0; g < n; g++) {
+        for (; k < dots [g]; k++)
+            if (s_cps_push (out, in->cp [k], in->from [k], in->to [k]))
+                return 0;
+        if (s_cps_push (out, '.', in->from [dots [g]], in->to [dot_ends [g] - 1]))
+            return 0;
+        k = dot_ends [g];
+    }
+    for (; k < ends [n - 1]; k++)
+        if (s_cps_push (out, in->cp [k], in->from [k], in->to [k]))
+            return 0;
+    return ends [n - 1];
+}
+
+//  The spaces around a token go with it: "kt1985 [at] example [dot] no"
+//  reads as an address.
+static int
+s_tokens_all (const cps_t *in, cps_t *out)
+{
+    for (size_t i = 0; i < in->n; ) {
+        size_t spoken = s_spoken_email (in, i, out);
+        if (spoken) {
+            i = spoken;
+            continue;
+        }
+        size_t end;
+        char becomes = s_token_at (in, i, &end);
+        if (!becomes) {
+            if (s_cps_push (out, in->cp [i], in->from [i], in->to [i]))
+                return -1;
+            i++;
+            continue;
+        }
+        uint32_t from = in->from [i];
+        while (out->n > 0 && s_is_space (out->cp [out->n - 1]))
+            from = out->from [--out->n];
+        while (end < in->n && s_is_space (in->cp [end]))
+            end++;
+        if (s_cps_push (out, becomes, from, in->to [end - 1]))
+            return -1;
+        i = end;
+    }
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Output
+
+static int
+s_reserve (textnorm_t *self, size_t more)
+{
+    if (self->len + more + 1 <= self->cap)
+        return 0;
+    size_t cap = self->cap? self->cap: 256;
+    while (cap < self->len + more + 1)
+        cap *= 2;
+    char *t = realloc (self->text, cap);
+    if (!t)
+        return -1;
+    self->text = t;
+    uint32_t *f = realloc (self->from, cap * sizeof *f);
+    if (!f)
+        return -1;
+    self->from = f;
+    uint32_t *o = realloc (self->to, cap * sizeof *o);
+    if (!o)
+        return -1;
+    self->to = o;
+    int16_t *d = realloc (self->field, cap * sizeof *d);
+    if (!d)
+        return -1;
+    self->field = d;
+    self->cap = cap;
+    return 0;
+}
+
+static int
+s_put (textnorm_t *self, UChar32 cp, uint32_t from, uint32_t to, int field)
+{
+    uint8_t enc [4];
+    int32_t n = 0;
+    U8_APPEND_UNSAFE (enc, n, cp);
+    if (s_reserve (self, (size_t) n))
+        return -1;
+    for (int32_t k = 0; k < n; k++) {
+        self->text [self->len] = (char) enc [k];
+        self->from [self->len] = from;
+        self->to [self->len] = to;
+        self->field [self->len] = (int16_t) field;
+        self->len++;
+    }
+    self->text [self->len] = '\0';
+    return 0;
+}
+
+textnorm_t *
+textnorm_new (void)
+{
+    if (!s_icu ())
+        return NULL;
+    textnorm_t *self = calloc (1, sizeof *self);
+    if (self && s_reserve (self, 0))
+        textnorm_destroy (&self);
+    return self;
+}
+
+void
+textnorm_destroy (textnorm_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    textnorm_t *self = *self_p;
+    if (self->text)
+        memset (self->text, 0, self->cap);
+    free (self->text);
+    free (self->from);
+    free (self->to);
+    free (self->field);
+    s_cps_free (&self->a);
+    s_cps_free (&self->b);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+textnorm_add (textnorm_t *self, const char *text, size_t len, int field)
+{
+    if (!self || (!text && len) || len > UINT32_MAX || field < 0 || field > INT16_MAX)
+        return -1;
+    self->a.n = self->b.n = 0;
+    int rc = s_decode (&self->a, (const uint8_t *) text, len)
+          || s_nfkc_all (&self->a, &self->b);
+    self->a.n = 0;
+    rc = rc || s_map_all (&self->b, &self->a);
+    self->b.n = 0;
+    rc = rc || s_tokens_all (&self->a, &self->b);
+    for (size_t i = 0; !rc && i < self->b.n; i++)
+        rc = s_put (self, self->b.cp [i], self->b.from [i], self->b.to [i], field);
+    //  the scratch held the text: do not leave it lying in the heap
+    if (self->a.cp)
+        memset (self->a.cp, 0, self->a.cap * sizeof (UChar32));
+    if (self->b.cp)
+        memset (self->b.cp, 0, self->b.cap * sizeof (UChar32));
+    return rc? -1: 0;
+}
+
+int
+textnorm_add_sep (textnorm_t *self, char c)
+{
+    if (!self)
+        return -1;
+    return s_put (self, (uint8_t) c, 0, 0, -1);
+}
+
+const char *
+textnorm_text (const textnorm_t *self)
+{
+    return self->text;
+}
+
+size_t
+textnorm_len (const textnorm_t *self)
+{
+    return self->len;
+}
+
+size_t
+textnorm_map (const textnorm_t *self, size_t off, size_t len, textnorm_span_t *spans, size_t max)
+{
+    size_t n = 0;
+    if (!self || off >= self->len || len == 0)
+        return 0;
+    if (len > self->len - off)
+        len = self->len - off;
+    for (size_t i = off; i < off + len; i++) {
+        int f = self->field [i];
+        if (f < 0)
+            continue;
+        if (n > 0 && spans [n - 1].field == f) {
+            textnorm_span_t *s = &spans [n - 1];
+            size_t from = self->from [i], to = self->to [i];
+            if (from < s->offset) {
+                s->length += s->offset - from;
+                s->offset = from;
+            }
+            if (to > s->offset + s->length)
+                s->length = to - s->offset;
+            continue;
+        }
+        if (n == max)
+            break;
+        spans [n].field = f;
+        spans [n].offset = self->from [i];
+        spans [n].length = self->to [i] - self->from [i];
+        n++;
+    }
+    return n;
+}
+
+//  ---------------------------------------------------------------------
+//  Name keys
+
+//  Letters with no decomposition to ASCII that Nordic names use.
+static const char *
+s_ascii_special (UChar32 c)
+{
+    switch (c) {
+        case 0xF8: return "o";          //  ø
+        case 0xE6: return "ae";         //  æ
+        case 0xDF: return "ss";         //  ß
+        case 0x153: return "oe";        //  œ
+        case 0x111: case 0xF0: return "d";  //  đ ð
+        case 0xFE: return "th";         //  þ
+        case 0x142: return "l";         //  ł
+        case 0x131: return "i";         //  ı
+        case 0x14B: return "n";         //  ŋ
+        default: return NULL;
+    }
+}
+
+//  One case-folded, NFKC character folded to ASCII where it has a base
+//  letter. Writes at most 8 bytes; returns how many, or -1 for a
+//  character that is no letter.
+static int
+s_fold_one (UChar32 cp, char enc [8])
+{
+    if (cp < 0x80) {
+        if (!((cp >= 'a' && cp <= 'z') || cp == '-'))
+            return 0;                   //  apostrophes, stray marks
+        enc [0] = (char) cp;
+        return 1;
+    }
+    int8_t type = u_charType (cp);
+    if (type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK
+    ||  type == U_COMBINING_SPACING_MARK || s_invisible (cp))
+        return 0;
+    const char *special = s_ascii_special (cp);
+    if (special) {
+        size_t n = strlen (special);
+        memcpy (enc, special, n);
+        return (int) n;
+    }
+    UChar d [8];
+    UErrorCode err = U_ZERO_ERROR;
+    int32_t nd = unorm2_getDecomposition (s_nfd, cp, d, 8, &err);
+    if (U_SUCCESS (err) && nd > 0 && d [0] < 0x80)
+        cp = u_tolower (d [0]);
+    if (cp >= 0x80 && !u_isalpha (cp))
+        return -1;
+    int32_t k = 0;
+    U8_APPEND_UNSAFE ((uint8_t *) enc, k, cp);
+    return k;
+}
+
+size_t
+textnorm_fold_key (const char *word, size_t len, char *out, size_t cap)
+{
+    if (!word || !out || cap == 0 || !s_icu ())
+        return 0;
+    size_t used = 0;
+    UChar32 cp;
+    const uint8_t *s = (const uint8_t *) word;
+    for (size_t pos = 0; pos < len; ) {
+        pos += s_utf8_at (s, len, pos, &cp);
+        if (cp < 0)
+            return 0;
+        //  NFKC with Unicode case folding (full folding: ß -> ss), then
+        //  each resulting character to ASCII where it has a base letter
+        UChar src [2], dst [32];
+        int32_t ns = 0, nd;
+        if (cp < 0x80) {
+            dst [0] = (UChar) (cp >= 'A' && cp <= 'Z'? cp + 32: cp);
+            nd = 1;
+        }
+        else {
+            U16_APPEND_UNSAFE (src, ns, cp);
+            UErrorCode err = U_ZERO_ERROR;
+            nd = unorm2_normalize (s_nfkc_cf, src, ns, dst, 32, &err);
+            if (U_FAILURE (err))
+                return 0;
+        }
+        for (int32_t k = 0; k < nd; ) {
+            UChar32 c;
+            U16_NEXT (dst, k, nd, c);
+            char enc [8];
+            int n = s_fold_one (c, enc);
+            if (n < 0)
+                return 0;
+            if ((size_t) n >= cap - used)
+                return 0;
+            memcpy (out + used, enc, (size_t) n);
+            used += (size_t) n;
+        }
+    }
+    out [used] = '\0';
+    return used;
+}

@@ -1,0 +1,73 @@
+/*  test_config_paths — where the config's relative paths point: config
+    files (cert, enrolled) beside the config, state (store, keys) under
+    server/state_dir, which defaults to the config's folder (the demo).   */
+#include "testlib.h"
+#include "config.h"
+#include <czmq.h>
+
+static char dir [] = "/tmp/samhand-cfgpaths-XXXXXX";
+
+static config_t *
+s_load (const char *server_extra)
+{
+    char path [256], err [256];
+    snprintf (path, sizeof path, "%s/samhandd.cfg", dir);
+    FILE *file = fopen (path, "w");
+    if (!file)
+        return NULL;
+    fprintf (file, "server\n    bind = \"tcp://127.0.0.1:7450\"\n    cert = \"server.cert\"\n"
+                   "    enrolled = \"enrolled\"\n    store = \"samhand.db\"\n%s", server_extra);
+    fclose (file);
+    config_t *config = config_load (path, err, sizeof err);
+    if (!config)
+        printf ("# %s\n", err);
+    return config;
+}
+
+static bool
+s_is (const char *got, const char *suffix_after_dir)
+{
+    char want [300];
+    snprintf (want, sizeof want, "%s%s", dir, suffix_after_dir);
+    if (!got || strcmp (got, want))
+        printf ("# got %s, want %s\n", got? got: "(null)", want);
+    return got && streq (got, want);
+}
+
+int
+main (void)
+{
+    if (!mkdtemp (dir)) {
+        printf ("FAIL config paths: no temporary folder\n");
+        return 1;
+    }
+    config_t *config = s_load ("");
+    CHECK (config && s_is (config->store_path, "/samhand.db")
+                  && s_is (config->keys_dir, "/keys"),
+           "config paths: without state_dir the store and keys sit beside the config");
+    config_destroy (&config);
+
+    config = s_load ("    state_dir = \"/var/lib/samhand\"\n");
+    CHECK (config && streq (config->store_path, "/var/lib/samhand/samhand.db")
+                  && streq (config->keys_dir, "/var/lib/samhand/keys"),
+           "config paths: relative store and keys resolve under state_dir");
+    CHECK (config && s_is (config->cert_path, "/server.cert")
+                  && s_is (config->enrolled_dir, "/enrolled"),
+           "config paths: certificate and enrolled folder stay beside the config");
+    config_destroy (&config);
+
+    config = s_load ("    state_dir = \"/var/lib/samhand\"\n    keys = \"/srv/keys\"\n");
+    CHECK (config && streq (config->keys_dir, "/srv/keys"),
+           "config paths: an absolute keys path is kept as written");
+    config_destroy (&config);
+
+    config = s_load ("    state_dir = \"\"\n");
+    CHECK (config == NULL, "config paths: an empty state_dir is refused");
+    config_destroy (&config);
+
+    char path [300];
+    snprintf (path, sizeof path, "%s/samhandd.cfg", dir);
+    unlink (path);
+    rmdir (dir);
+    return TEST_DONE ();
+}
