@@ -156,6 +156,12 @@ s_write_config (const config_t *config, const char *dir)
     zconfig_put (root, "server/enrolled", "enrolled");
     if (zconfig_locate (root, "server/state_dir"))
         zconfig_put (root, "server/state_dir", ".");
+    //  The word list is not copied: name it by its absolute path, so the
+    //  copy's config works wherever the copy is.
+    char *dict = config->names_dict? realpath (config->names_dict, NULL): NULL;
+    if (dict)
+        zconfig_put (root, "server/names_dict", dict);
+    free (dict);
     zconfig_set_comment (root, "samhandd configuration saved by samhandd --backup: paths are"
                          " relative to this folder");
     char *path = zsys_sprintf ("%s/samhandd.cfg", dir);

@@ -93,8 +93,18 @@ cfgfile_new (const char *file)
     char text [2048];
     size_t capacity = 0;
     int rc = self->file? 0: -1;
-    for (int number = 1; rc == 0 && fgets (text, sizeof text, in); number++)
+    for (int number = 1; rc == 0 && fgets (text, sizeof text, in); number++) {
+        if (!strchr (text, '\n') && !feof (in)) {
+            //  Longer than any sane line: say so, and skip the rest of it
+            //  so that the line numbers after it stay right.
+            s_bad (self, number, "line too long");
+            int c;
+            while ((c = fgetc (in)) != EOF && c != '\n')
+                ;
+            continue;
+        }
         rc = s_scan_line (self, text, number, stack, &capacity);
+    }
     fclose (in);
     if (rc)
         cfgfile_destroy (&self);

@@ -54,6 +54,14 @@ main (void)
            && strstr (err, "test.cfg:2: indentation"), "odd indentation");
     CHECK (s_check ("server\n    bind\n        deeper = 1\n", err, sizeof err) == -1
            && strstr (err, "nested too deep"), "nesting below a key");
+    char *long_text = (char *) malloc (6000);
+    memset (long_text, 0, 6000);
+    strcpy (long_text, "server\n    bind = \"");
+    memset (long_text + strlen (long_text), 'x', 5000);
+    strcat (long_text, "\"\nlimits\n    batch = 1\n");
+    CHECK (s_check (long_text, err, sizeof err) == -1 && strstr (err, "test.cfg:2: line too long"),
+           "an overlong line is refused by its number");
+    free (long_text);
     CHECK (cfgfile_distance ("inflight_windw", "inflight_window") == 1
            && cfgfile_distance ("", "abc") == 3 && cfgfile_distance ("abc", "abc") == 0,
            "edit distance");
