@@ -261,6 +261,8 @@ install: $(B)/samhandd $(B)/samhand $(B)/libsamhand.a $(B)/$(SONAME) $(MAN_PAGES
 	install -m 0644 $(B)/man/samhandd.cfg.5 $(DESTDIR)$(MANDIR)/man5/samhandd.cfg.5
 	install -m 0644 $(B)/man/samhandd.8 $(DESTDIR)$(MANDIR)/man8/samhandd.8
 	install -m 0644 config/samhandd.cfg $(DESTDIR)$(DOCDIR)/examples/samhandd.cfg
+	install -D -m 0644 clients/cli/samhand.bash-completion \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/samhand
 	$(call subst_paths,config/samhand.service.in,$(DESTDIR)$(UNITDIR)/samhand.service)
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/samhand $(DESTDIR)$(SYSCONFDIR)/samhand/enrolled
 	[ -e $(DESTDIR)$(SYSCONFDIR)/samhand/samhandd.cfg ] || \

@@ -4,6 +4,7 @@
     deliver. Acknowledgements wait for the commit; if it fails, every ack
     of the batch becomes an INTERNAL error and nothing is acknowledged.    */
 #include "broker_internal.h"
+#include "log.h"
 #include <signal.h>
 #include "policy.h"
 #include "service.h"
@@ -677,7 +678,7 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
         zsys_warning ("broker: key %.8s... is not (or no longer) an enrolled node: refused",
                       msg->user_id);
         broker_reply_error (self, msg->routing_id, 0, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
-                            "this certificate is not enrolled (revoked, or no name/agency/role)", NULL);
+                            "this certificate is not enrolled (revoked, expired, or no name/agency/role)", NULL);
         return;
     }
     session_t *seen = broker_session (self, node->name);
@@ -1093,6 +1094,7 @@ s_reload (broker_t *self)
     }
     else {
         int restart = config_apply_reload (self->config, fresh);
+        log_set_level (self->config->log_level);
         config_destroy (&fresh);
         nodes_reload (self->nodes);
         //  Subscriptions by role may have changed: reload them lazily.

@@ -1,9 +1,37 @@
 /*  config — ZPL file to config_t. See config.h.                            */
 #include "config.h"
+#include "cfgfile.h"
+#include "confcheck.h"
 #include "samhand.pb-c.h"
 #include <czmq.h>
 #include <libgen.h>
 #include "metrics.h"
+
+//  Every section/key the file may hold, in one table: a name not here is
+//  refused with a did-you-mean (a misspelt key would silently give the
+//  default). Add a key here when config_load learns to read it.
+static const char *const known_keys [] = {
+    "server/bind", "server/cert", "server/enrolled", "server/store", "server/keys",
+    "server/log", "server/log_level", "server/names_dict", "server/metrics_bind",
+    "server/state_dir",
+    "limits/max_frame", "limits/inflight_window", "limits/max_outbox",
+    "limits/redeliver_after", "limits/batch", "limits/heartbeat_ivl",
+    "routes/concern_report", "routes/risk_change", "routes/case_discussion",
+    "routes/case_status", "routes/risk_plan",
+    "roles/duty_operator", "roles/coordinator", "roles/team", "roles/admin",
+    "subscriptions/duty_operator", "subscriptions/coordinator", "subscriptions/team",
+    "subscriptions/admin",
+    "ttl/concern_report", "ttl/risk_change", "ttl/case_discussion", "ttl/case_status",
+    "ttl/consent_notice", "ttl/alert", "ttl/risk_plan",
+    "workflow/escalate_after", "workflow/escalate_every", "workflow/status_every",
+    "workflow/max_attempts", "workflow/tick",
+    "retention/concern_report", "retention/risk_change", "retention/case_discussion",
+    "retention/case_status", "retention/consent_notice", "retention/alert",
+    "retention/risk_plan",
+    "retention/check_every",
+    "audit/sign_every",
+    NULL
+};
 
 static const char *agency_names [] = {
     NULL, "resource_centre", "tryggest", "police_risk", "crisis_centre"
@@ -297,9 +325,20 @@ s_load_limits (config_t *self, zconfig_t *root, char *err, size_t errlen)
 config_t *
 config_load (const char *file, char *err, size_t errlen)
 {
+    cfgfile_t *lines = cfgfile_new (file);
+    if (!lines) {
+        snprintf (err, errlen, "%s: cannot read config file: %s", file, strerror (errno));
+        return NULL;
+    }
+    if (cfgfile_check (lines, known_keys, err, errlen)) {
+        cfgfile_destroy (&lines);
+        return NULL;
+    }
     zconfig_t *root = zconfig_load (file);
     if (!root) {
-        snprintf (err, errlen, "cannot read config file %s", file);
+        snprintf (err, errlen, "%s: cannot parse config file (ZPL: 4 spaces per level,"
+                  " name = \"value\")", file);
+        cfgfile_destroy (&lines);
         return NULL;
     }
     config_t *self = (config_t *) zmalloc (sizeof (config_t));
@@ -315,6 +354,11 @@ config_load (const char *file, char *err, size_t errlen)
         goto done;
     }
     self->bind = strdup (bind);
+    char why [256];
+    if (confcheck_endpoint (bind, why, sizeof why)) {
+        snprintf (err, errlen, "server/bind '%s': %s", bind, why);
+        goto done;
+    }
     self->cert_path = s_resolve (base, zconfig_get (root, "server/cert", NULL));
     self->enrolled_dir = s_resolve (base, zconfig_get (root, "server/enrolled", NULL));
     //  State (store, keys) resolves against state_dir, so a config in /etc
@@ -356,16 +400,36 @@ config_load (const char *file, char *err, size_t errlen)
         goto done;
     }
     self->log_syslog = streq (log, "syslog");
+    const char *level = zconfig_get (root, "server/log_level", "info");
+    self->log_level = config_log_level (level);
+    if (self->log_level < 0) {
+        snprintf (err, errlen, "server/log_level must be error, warning, notice, info or debug,"
+                  " not '%s'", level);
+        goto done;
+    }
     if (s_load_limits (self, root, err, errlen) || s_load_tables (self, root, err, errlen)
     ||  s_load_retention (self, root, err, errlen) || s_load_workflow (self, root, err, errlen))
         goto done;
     rc = 0;
 done:
+    if (rc)
+        cfgfile_locate (lines, err, errlen);
+    cfgfile_destroy (&lines);
     free (copy);
     zconfig_destroy (&root);
     if (rc)
         config_destroy (&self);
     return self;
+}
+
+int
+config_log_level (const char *name)
+{
+    static const char *levels [] = { "error", "warning", "notice", "info", "debug" };
+    for (int i = 0; name && i < 5; i++)
+        if (streq (name, levels [i]))
+            return i + 3;           //  LOG_ERR .. LOG_DEBUG
+    return -1;
 }
 
 static bool
@@ -402,6 +466,7 @@ config_apply_reload (config_t *self, const config_t *fresh)
     self->escalate_every_ms = fresh->escalate_every_ms;
     self->status_every_ms = fresh->status_every_ms;
     self->timer_tick_ms = fresh->timer_tick_ms;
+    self->log_level = fresh->log_level;
     return restart;
 }
 

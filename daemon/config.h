@@ -1,10 +1,12 @@
 /*  config — samhandd's ZPL configuration, read once into a plain struct.
 
-    The file is czmq ZPL (see config/samhandd.cfg). Relative paths of
-    configuration (cert, enrolled) are resolved against the directory of
-    the config file; relative paths of state (store, keys) against
-    server/state_dir, which defaults to the config file's directory (the
-    demo's self-contained folder; a packaged install sets /var/lib/samhand). Every value is validated here; the
+    The file is czmq ZPL (see config/samhandd.cfg). Unknown sections and
+    keys are refused (did-you-mean); every error names FILE:LINE. Relative
+    paths of configuration (cert, enrolled) are resolved against the
+    directory of the config file; relative paths of state (store, keys)
+    against server/state_dir, which defaults to the config file's directory
+    (the demo's self-contained folder; a packaged install sets
+    /var/lib/samhand). Every value is validated here; the
     daemon refuses to start on anything it does not understand.          */
 #ifndef SAMHAND_CONFIG_H
 #define SAMHAND_CONFIG_H
@@ -33,6 +35,7 @@ typedef struct {
     char *state_dir;              //  where relative store and keys paths point
     char *metrics_bind;           //  loopback ADDRESS:PORT for /metrics; NULL = off
     bool  log_syslog;
+    int   log_level;              //  syslog priority: LOG_ERR (3) .. LOG_DEBUG (7)
     size_t max_frame;             //  bytes; larger bodies get TOO_LARGE
     int   inflight_window;        //  unreceipted deliveries per node
     int   max_outbox;             //  pending entries per node before refusing submits
@@ -65,6 +68,10 @@ config_t *config_load (const char *file, char *err, size_t errlen);
 //  certificates, store and keys need a restart; returns 1 if FRESH differs
 //  in any of those (they are left as they are), else 0.
 int config_apply_reload (config_t *self, const config_t *fresh);
+
+//  "error", "warning", "notice", "info", "debug" -> LOG_ERR..LOG_DEBUG; -1
+//  if unknown.
+int config_log_level (const char *name);
 
 //  Destroys the config and nulls the pointer.
 void config_destroy (config_t **self_p);

@@ -10,36 +10,27 @@
 #include "offline.h"
 #include "keyfile.h"
 #include "metrics.h"
+#include "confcheck.h"
+#include "backup.h"
+#include "log.h"
+#include <syslog.h>
 #include <czmq.h>
-
-//  The broker's CURVE secret is as secret as its key files: refuse to
-//  run on one that others may read. czmq reads CERT_secret beside the
-//  certificate, or the certificate itself when it holds the secret key.
-static int
-s_check_server_secret (const char *cert_path, char *err, size_t size)
-{
-    char secret [1100];
-    snprintf (secret, sizeof secret, "%s_secret", cert_path);
-    if (access (secret, F_OK) == 0)
-        return keyfile_check_private (secret, err, size);
-    zcert_t *cert = zcert_load (cert_path);
-    bool holds_secret = cert && zcert_secret_txt (cert)
-                     && !streq (zcert_secret_txt (cert), "0000000000000000000000000000000000000000");
-    zcert_destroy (&cert);
-    return holds_secret? keyfile_check_private (cert_path, err, size): 0;
-}
 
 static void
 s_usage (FILE *out)
 {
     fprintf (out,
-        "usage: samhandd -c FILE                 run the broker in the foreground\n"
-        "       samhandd --check-config -c FILE  check the configuration and exit\n"
+        "usage: samhandd -c FILE [-v]            run the broker in the foreground (-v: log\n"
+        "                                        at debug level, whatever log_level says)\n"
+        "       samhandd --check-config -c FILE  check the configuration, its certificates,\n"
+        "                                        folders, key modes and endpoint, and exit\n"
         "       samhandd --verify-audit -c FILE [--witness HEADFILE]\n"
         "                                        verify the audit log (offline) and exit; with\n"
         "                                        a witnessed signed head (an admin node's\n"
         "                                        NODE.audit_head, or the broker's log) also\n"
         "                                        check that the log still holds it\n"
+        "       samhandd --backup DIR -c FILE    copy the store (online, consistent), keys,\n"
+        "                                        certificates and config into DIR (new)\n"
         "       samhandd --rotate-key -c FILE    add a new data key for new data\n"
         "       samhandd --reencrypt -c FILE     re-encrypt stored data under the newest key\n"
         "                                        (the broker must be stopped)\n"
@@ -84,8 +75,9 @@ int
 main (int argc, char *argv [])
 {
     const char *file = getenv ("SAMHANDD_CONFIG");
-    const char *witness = NULL;
+    const char *witness = NULL, *backup = NULL;
     bool check = false, verify = false, rotate = false, reencrypt = false, health = false;
+    bool verbose = false;
     for (int i = 1; i < argc; i++) {
         if (streq (argv [i], "-c") && i + 1 < argc)
             file = argv [++i];
@@ -95,10 +87,14 @@ main (int argc, char *argv [])
             verify = true;
         else if (streq (argv [i], "--witness") && i + 1 < argc)
             witness = argv [++i];
+        else if (streq (argv [i], "--backup") && i + 1 < argc)
+            backup = argv [++i];
         else if (streq (argv [i], "--rotate-key"))
             rotate = true;
         else if (streq (argv [i], "--reencrypt"))
             reencrypt = true;
+        else if (streq (argv [i], "-v") || streq (argv [i], "--verbose"))
+            verbose = true;
         else if (streq (argv [i], "--health"))
             health = true;
         else if (streq (argv [i], "--version")) {
@@ -123,18 +119,33 @@ main (int argc, char *argv [])
     char err [1024];
     config_t *config = config_load (file, err, sizeof err);
     if (!config) {
-        fprintf (stderr, "samhandd: %s: %s\n", file, err);
+        //  Starting the broker: say it as a log line, so journald files it
+        //  as an error; the tools say it plainly.
+        bool serve = !check && !verify && !rotate && !reencrypt && !backup && !witness;
+        if (serve && log_open ("samhandd", false, LOG_INFO) == 0)
+            zsys_error ("samhandd: %s", err);
+        else
+            fprintf (stderr, "samhandd: %s\n", err);
         return 2;
     }
     if (check) {
-        printf ("samhandd: %s is valid\n", file);
+        int rc = confcheck_run (config, stdout, err, sizeof err);
+        if (rc)
+            fprintf (stderr, "samhandd: %s\n", err);
+        else
+            printf ("samhandd: %s is valid\n", file);
         config_destroy (&config);
-        return 0;
+        return rc? 2: 0;
     }
     if (witness && !verify) {
         s_usage (stderr);
         config_destroy (&config);
         return 2;
+    }
+    if (backup) {
+        int rc = backup_run (config, backup);
+        config_destroy (&config);
+        return rc;
     }
     if (verify || rotate || reencrypt) {
         int rc = verify? offline_verify_audit (config, witness)
@@ -143,13 +154,15 @@ main (int argc, char *argv [])
         return rc;
     }
     zsys_init ();
-    zsys_set_logident ("samhandd");
-    zsys_set_logstream (stderr);
-    if (config->log_syslog)
-        zsys_set_logsystem (true);
+    if (log_open ("samhandd", config->log_syslog, verbose? LOG_DEBUG: config->log_level)) {
+        fprintf (stderr, "samhandd: cannot set up logging\n");
+        config_destroy (&config);
+        return 1;
+    }
     zsys_set_linger (0);
-    if (s_check_server_secret (config->cert_path, err, sizeof err)) {
-        zsys_error ("samhandd: server certificate: %s", err);
+    //  The broker starts on nothing the check would refuse.
+    if (confcheck_run (config, NULL, err, sizeof err)) {
+        zsys_error ("samhandd: %s", err);
         config_destroy (&config);
         return 1;
     }

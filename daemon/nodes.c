@@ -7,7 +7,59 @@ struct _nodes_t {
     char   *dir;
     node_t *nodes;
     size_t  size;
+    zhash_t *told;           //  key -> what the log was last told about its expiry
 };
+
+//  A certificate's "expires" metadata ("2027-01-31T00:00:00Z" or
+//  "2027-01-31", UTC) as unix seconds; -1 if malformed.
+static int64_t
+s_parse_expires (const char *text)
+{
+    struct tm tm;
+    memset (&tm, 0, sizeof tm);
+    const char *end = strptime (text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!end || *end) {
+        memset (&tm, 0, sizeof tm);
+        end = strptime (text, "%Y-%m-%d", &tm);
+    }
+    if (!end || *end)
+        return -1;
+    return (int64_t) timegm (&tm);
+}
+
+//  Expiry: an expired certificate is refused (fail closed, as a malformed
+//  date is); one that expires within 30 days is warned about. Each is said
+//  once per state, not at every re-read of the folder. 0 to accept.
+#define NODES_WARN_DAYS 30
+static int
+s_check_expiry (nodes_t *self, zcert_t *cert, const char *file, const char *name)
+{
+    const char *expires = zcert_meta (cert, "expires");
+    if (!expires)
+        return 0;
+    int64_t when = s_parse_expires (expires);
+    int64_t now = (int64_t) time (NULL);
+    const char *state = when < 0? "malformed": when <= now? "expired"
+                      : when - now <= NODES_WARN_DAYS * 86400LL? "soon": "fine";
+    const char *key = zcert_public_txt (cert);
+    const char *before = self->told? (const char *) zhash_lookup (self->told, key): NULL;
+    if (self->told && (!before || !streq (before, state))) {
+        if (streq (state, "malformed"))
+            zsys_warning ("nodes: %s (%s) has an unreadable expires '%s' (want YYYY-MM-DD or"
+                          " YYYY-MM-DDTHH:MM:SSZ): refused", name, file, expires);
+        else
+        if (streq (state, "expired"))
+            zsys_warning ("nodes: %s (%s): certificate expired on %s: refused; make a new one"
+                          " (samhand keygen --days N) and enrol it", name, file, expires);
+        else
+        if (streq (state, "soon"))
+            zsys_warning ("nodes: %s (%s): certificate expires on %s, in %d days: make a new"
+                          " one (samhand keygen --days N) and enrol it", name, file, expires,
+                          (int) ((when - now) / 86400));
+        zhash_update (self->told, key, (void *) state);
+    }
+    return streq (state, "fine") || streq (state, "soon")? 0: -1;
+}
 
 static int
 s_node_from_cert (zcert_t *cert, const char *file, node_t *node)
@@ -50,8 +102,9 @@ nodes_reload (nodes_t *self)
         if (!cert)
             continue;
         node_t node;
-        if (s_node_from_cert (cert, path, &node) == 0) {
-            if (nodes_by_name (&(nodes_t) { NULL, nodes, size }, node.name))
+        if (s_node_from_cert (cert, path, &node) == 0
+        &&  s_check_expiry (self, cert, path, node.name) == 0) {
+            if (nodes_by_name (&(nodes_t) { NULL, nodes, size, NULL }, node.name))
                 zsys_warning ("nodes: duplicate node name %s in %s: ignored", node.name, path);
             else
                 nodes [size++] = node;
@@ -75,7 +128,8 @@ nodes_new (const char *dir)
     if (!self)
         return NULL;
     self->dir = strdup (dir);
-    if (!self->dir || nodes_reload (self)) {
+    self->told = zhash_new ();
+    if (!self->dir || !self->told || nodes_reload (self)) {
         nodes_destroy (&self);
         return NULL;
     }
@@ -90,6 +144,7 @@ nodes_destroy (nodes_t **self_p)
     nodes_t *self = *self_p;
     free (self->dir);
     free (self->nodes);
+    zhash_destroy (&self->told);
     free (self);
     *self_p = NULL;
 }

@@ -22,6 +22,9 @@ typedef struct _nodes_t nodes_t;
 
 //  Loads every *.cert in DIR. Certificates with missing or unknown metadata
 //  are skipped with a warning (such a node can connect but may do nothing).
+//  So are certificates past their "expires" metadata (UTC, YYYY-MM-DD or
+//  RFC 3339 ...Z) or with a malformed one; one that expires within 30 days
+//  is loaded with a warning. Each such warning is logged once per state.
 nodes_t *nodes_new (const char *dir);
 void nodes_destroy (nodes_t **self_p);
 

@@ -220,6 +220,56 @@ s_create_private (const char *path)
     return 0;
 }
 
+//  The schema's version, in PRAGMA user_version. A store made by a newer
+//  samhandd is refused (it may hold what this one does not understand); an
+//  older one is brought up to date by the numbered migrations below, in
+//  one transaction. Migration N takes version N-1 to N; version 1 is the
+//  schema as it was when versions began (created by `schema` above).
+#define STORE_SCHEMA_VERSION 1
+static const char *migrations [STORE_SCHEMA_VERSION + 1] = {
+    NULL,
+    ""                      //  1: nothing to change, only the version stamped
+};
+
+static int
+s_user_version (store_t *self)
+{
+    sqlite3_stmt *stmt = NULL;
+    int version = -1;
+    if (sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK
+    &&  sqlite3_step (stmt) == SQLITE_ROW)
+        version = sqlite3_column_int (stmt, 0);
+    sqlite3_finalize (stmt);
+    return version;
+}
+
+static int
+s_migrate (store_t *self, const char *path, int version)
+{
+    if (version == STORE_SCHEMA_VERSION)
+        return 0;
+    char sql [64];
+    snprintf (sql, sizeof sql, "PRAGMA user_version = %d;", STORE_SCHEMA_VERSION);
+    if (store_exec (self, "BEGIN IMMEDIATE"))
+        return -1;
+    for (int step = version + 1; step <= STORE_SCHEMA_VERSION; step++)
+        if (*migrations [step] && store_exec (self, migrations [step])) {
+            if (store_exec (self, "ROLLBACK"))
+                zsys_warning ("store: rollback of a failed upgrade failed");
+            zsys_error ("store: upgrading %s to schema version %d failed", path, step);
+            return -1;
+        }
+    if (store_exec (self, sql) || store_exec (self, "COMMIT")) {
+        if (store_exec (self, "ROLLBACK"))
+            zsys_warning ("store: rollback of a failed upgrade failed");
+        return -1;
+    }
+    if (version > 0)
+        zsys_notice ("store: %s upgraded from schema version %d to %d", path, version,
+                     STORE_SCHEMA_VERSION);
+    return 0;
+}
+
 static int
 s_open_db (store_t *self, const char *path)
 {
@@ -235,6 +285,15 @@ s_open_db (store_t *self, const char *path)
     if (exists < 0)
         return s_fail (self, "read schema");
     self->created = exists == 0;
+    int version = s_user_version (self);
+    if (version < 0)
+        return s_fail (self, "PRAGMA user_version");
+    if (version > STORE_SCHEMA_VERSION) {
+        zsys_error ("store: %s has schema version %d, newer than this samhandd knows (%d):"
+                    " run the samhandd that wrote it, or restore a backup", path, version,
+                    STORE_SCHEMA_VERSION);
+        return -1;
+    }
     if (store_exec (self, "PRAGMA journal_mode = WAL;")
     ||  store_exec (self, "PRAGMA synchronous = FULL;")
     ||  store_exec (self, "PRAGMA foreign_keys = ON;")
@@ -254,7 +313,7 @@ s_open_db (store_t *self, const char *path)
         zsys_error ("store: %s is not in WAL mode", path);
         return -1;
     }
-    return 0;
+    return s_migrate (self, path, version);
 }
 
 store_t *

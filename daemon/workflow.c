@@ -17,6 +17,16 @@ s_written (broker_t *self, int rc)
         store_fail_batch (self->store);
 }
 
+//  A message id as the clients print it (hex), for log lines: an operator
+//  finds the message by it; the log itself holds no personal data.
+static const char *
+s_id_hex (const uint8_t id [16], char out [33])
+{
+    for (int i = 0; i < 16; i++)
+        snprintf (out + 2 * i, 3, "%02x", id [i]);
+    return out;
+}
+
 static const notice_to_t to_coordinators = {
     1u << SAMHAND__V1__AGENCY__RESOURCE_CENTRE, ROLE_BIT (POLICY_ROLE_COORDINATOR), NULL };
 static const notice_to_t to_duty = {
@@ -148,7 +158,8 @@ s_escalation_end (broker_t *self, const store_timer_t *t, const store_message_in
     if (audit_append (self->audit, &record, self->now_ms)
     ||  store_timer_reschedule (self->store, t->id, -1, t->fired))
         return -1;
-    zsys_warning ("workflow: %s", text);
+    char hex [33];
+    zsys_warning ("workflow: message %s: %s", s_id_hex (info->message_id, hex), text);
     return 0;
 }
 
@@ -186,7 +197,8 @@ s_escalate (broker_t *self, const store_timer_t *t)
                               .sender = info.sender_node, .detail = text,
                               .subject_key = info.has_subject? info.subject_key: NULL };
     s_written (self, audit_append (self->audit, &record, self->now_ms));
-    zsys_warning ("workflow: %s", text);
+    char hex [33];
+    zsys_warning ("workflow: message %s: %s", s_id_hex (info.message_id, hex), text);
     //  The next round, but no later than the expiry, when it ends.
     int64_t next = self->now_ms + t->every_ms;
     if (info.expires_ms > self->now_ms && info.expires_ms < next)
@@ -233,6 +245,9 @@ s_expire_one (broker_t *self, const lapsed_t *l)
                               .sender = l->sender_node, .node = l->node, .agency = l->agency,
                               .subject_key = l->has_subject? l->subject_key: NULL };
     s_written (self, audit_append (self->audit, &record, self->now_ms));
+    char hex [33];
+    zsys_info ("workflow: message %s to %s expired undelivered (delivery %" PRId64 ")",
+               s_id_hex (l->message_id, hex), l->node, l->delivery_id);
     if (!streq (l->sender_node, "samhandd")) {
         char text [200];
         snprintf (text, sizeof text, "your %s was not delivered to %s (%s) before it expired",
@@ -304,8 +319,9 @@ workflow_dead_letter (broker_t *self, const store_delivery_t *d, const char *nod
     audit_record_t record = { .event = "dead_letter", .message_id = d->message_id,
                               .sender = d->sender_node, .node = node, .agency = d->agency };
     s_written (self, audit_append (self->audit, &record, self->now_ms));
-    zsys_warning ("workflow: delivery %" PRId64 " to %s is a dead letter after %d attempts",
-                  d->delivery_id, node, d->attempts);
+    char hex [33];
+    zsys_warning ("workflow: message %s: delivery %" PRId64 " to %s is a dead letter after %d"
+                  " attempts", s_id_hex (d->message_id, hex), d->delivery_id, node, d->attempts);
     if (!streq (d->sender_node, "samhandd")) {
         char text [200];
         snprintf (text, sizeof text, "your %s could not be delivered to %s after %d attempts;"

@@ -51,6 +51,9 @@ samhand_client_t *cli_connect (cli_t *cli);
 //  Explains why the broker did not answer within WAITED_MS in all and
 //  returns EXIT_NO_ANSWER.
 int cli_no_answer (samhand_client_t *client, int waited_ms);
+//  The same, and with JSON also {"error":{"code":"NO_ANSWER","text":...}}
+//  on stdout.
+int cli_no_answer_json (samhand_client_t *client, int waited_ms, bool json);
 
 //  Reports a refusal (Error code, text, finding kinds and positions, never
 //  the identifier itself) on stderr and returns EXIT_REFUSED.

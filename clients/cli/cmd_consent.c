@@ -98,7 +98,6 @@ s_reply (cli_t *cli, samhand_client_t *client, Samhand__V1__Frame *reply, const 
             json_t j;
             json_init (&j);
             json_object_begin (&j, NULL);
-            json_bool (&j, "ok", false);
             if (error)
                 cli_error_json (&j, error);
             json_object_end (&j);
@@ -114,7 +113,6 @@ s_reply (cli_t *cli, samhand_client_t *client, Samhand__V1__Frame *reply, const 
         json_t j;
         json_init (&j);
         json_object_begin (&j, NULL);
-        json_bool (&j, "ok", true);
         if (withdrawn_id) {
             json_str (&j, "consent_id", withdrawn_id);
             json_uint (&j, "redecided", r->redecided);

@@ -176,7 +176,7 @@ s_query (cli_t *cli, samhand_client_t *client, bool include_read, bool json, int
 {
     Samhand__V1__Frame *reply = samhand_client_inbox (client, include_read, 0, cli->wait_ms);
     if (!reply)
-        *code = cli_no_answer (client, cli->wait_ms);
+        *code = cli_no_answer_json (client, cli->wait_ms, json);
     else
     if (reply->command_case != SAMHAND__V1__FRAME__COMMAND_INBOX_REPLY
     ||  reply->inbox_reply->error) {
@@ -228,7 +228,7 @@ cmd_inbox (cli_t *cli, int argc, char **argv)
     if (reads.count
     &&  samhand_client_receipts (client, reads.ids, reads.count,
                                  SAMHAND__V1__RECEIPT_STATE__READ, cli->wait_ms, reads.codes)) {
-        code = cli_no_answer (client, cli->wait_ms);
+        code = cli_no_answer_json (client, cli->wait_ms, json);
         fprintf (stderr, "Nothing is confirmed as read: run the same command again.\n");
         samhand_client_destroy (&client);
         return code;

@@ -21,8 +21,9 @@ static const char *listen_help =
     "                       broker for a listen without --kinds. What the node\n"
     "                       receives at all is changed with samhand subscribe.\n"
     "  --count N            stop after N messages\n"
-    "  --timeout SECONDS    stop after this long; if fewer than N messages came,\n"
-    "                       it says so on stderr but still exits 0\n"
+    "  --timeout SECONDS    stop after this long, waiting for the broker included;\n"
+    "                       if fewer than --count messages came, it says so on\n"
+    "                       stderr and exits 4\n"
     "  --json               one JSON object per message per line (JSON Lines)\n"
     "  --read               also tell the senders it was READ (use when a person\n"
     "                       is watching this screen)\n"
@@ -174,6 +175,16 @@ s_check_session (samhand_client_t *client, int wait_ms, bool *silent)
     return code;
 }
 
+//  A wait for the broker, cut short by --timeout's deadline (0: none).
+static int
+s_bounded (int wait_ms, int64_t deadline)
+{
+    if (!deadline)
+        return wait_ms;
+    int64_t left = deadline - zclock_mono ();
+    return left <= 0? 0: left < wait_ms? (int) left: wait_ms;
+}
+
 int
 cmd_listen (cli_t *cli, int argc, char **argv)
 {
@@ -213,10 +224,11 @@ cmd_listen (cli_t *cli, int argc, char **argv)
     if (!client)
         return EXIT_FAILED;
     int64_t deadline = timeout_s? zclock_mono () + timeout_s * 1000: 0;
-    Samhand__V1__Frame *reply = samhand_client_subscribe (client, &subscribe, cli->wait_ms);
+    int first_wait = s_bounded (cli->wait_ms, deadline);
+    Samhand__V1__Frame *reply = samhand_client_subscribe (client, &subscribe, first_wait);
     if (!reply || reply->command_case != SAMHAND__V1__FRAME__COMMAND_SUBSCRIBED) {
         int code = reply? cli_refused ("listen", reply)
-                        : cli_no_answer (client, cli->wait_ms);
+                        : cli_no_answer (client, first_wait);
         samhand_frame_destroy (&reply);
         samhand_client_destroy (&client);
         return code;
@@ -232,7 +244,7 @@ cmd_listen (cli_t *cli, int argc, char **argv)
     bool silent = false;
     while (!zsys_interrupted && (!count || shown < count)) {
         if (zclock_mono () >= next_check) {
-            code = s_check_session (client, cli->wait_ms, &silent);
+            code = s_check_session (client, s_bounded (cli->wait_ms, deadline), &silent);
             if (code != EXIT_OK)
                 break;
             next_check = zclock_mono () + LISTEN_CHECK_MS;
@@ -306,9 +318,11 @@ cmd_listen (cli_t *cli, int argc, char **argv)
                      frame->subscribed->pending);
         samhand_frame_destroy (&frame);
     }
-    if (timed_out && count && shown < count)
+    if (timed_out && count && shown < count && code == EXIT_OK) {
         fprintf (stderr, "samhand: timeout after %" PRId64 " s: %" PRId64 " of %" PRId64
                          " messages came\n", timeout_s, shown, count);
+        code = EXIT_NO_ANSWER;
+    }
     zhash_destroy (&seen);
     //  Destroying the client waits (bounded) for the last receipts to leave.
     samhand_client_destroy (&client);

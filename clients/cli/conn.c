@@ -72,8 +72,9 @@ cli_parse (cli_t *cli, const char *command, const char *help,
         cli->cert = opts_get (opts, "cert");
     if (opts_get (opts, "wait")) {
         int64_t seconds = opts_number (opts_get (opts, "wait"), 3600);
-        if (seconds < 1)
-            return cli_usage_error (command, "--wait takes whole seconds, 1 to 3600");
+        if (seconds < 0)
+            return cli_usage_error (command, "--wait takes whole seconds, 0 (do not wait)"
+                                    " to 3600");
         cli->wait_ms = (int) seconds * 1000;
     }
     return -1;
@@ -112,6 +113,11 @@ cli_connect (cli_t *cli)
 int
 cli_no_answer (samhand_client_t *client, int waited_ms)
 {
+    if (waited_ms == 0) {
+        fprintf (stderr, "samhand: --wait 0: did not wait for the broker's answer (what was"
+                         " sent may still arrive: samhand status tells)\n");
+        return EXIT_NO_ANSWER;
+    }
     int seconds = waited_ms < 1000? 1: (waited_ms + 500) / 1000;
     samhand_link_t link = client? samhand_client_link (client): SAMHAND_LINK_UNKNOWN;
     switch (link) {
@@ -175,6 +181,31 @@ cli_refused_texts (const char *what, const Samhand__V1__Frame *reply,
                    const char *text, const char *question)
 {
     return s_refused (what, reply, text, question, NULL);
+}
+
+int
+cli_no_answer_json (samhand_client_t *client, int waited_ms, bool json)
+{
+    if (json) {
+        //  Whoever reads --json output learns that nothing came, in JSON.
+        char text [96];
+        if (waited_ms == 0)
+            snprintf (text, sizeof text, "did not wait for the broker (--wait 0)");
+        else
+            snprintf (text, sizeof text, "the broker did not answer within %d s",
+                      (waited_ms + 500) / 1000);
+        json_t j;
+        json_init (&j);
+        json_object_begin (&j, NULL);
+        json_object_begin (&j, "error");
+        json_str (&j, "code", "NO_ANSWER");
+        json_str (&j, "text", text);
+        json_object_end (&j);
+        json_object_end (&j);
+        cli_json_out (&j);
+        json_free (&j);
+    }
+    return cli_no_answer (client, waited_ms);
 }
 
 int

@@ -33,7 +33,8 @@ static const char *usage =
     "Connection (for every command that talks to the broker):\n"
     "  -c, --config FILE    this node's settings (or set SAMHAND_CONFIG=FILE)\n"
     "  --endpoint E --broker-cert FILE --cert FILE   instead of, or over, the file\n"
-    "  --wait SECONDS       how long to wait for the broker (default 5)\n"
+    "  --wait SECONDS       how long to wait for the broker (default 5; 0: do not\n"
+    "                       wait, answer 4 at once unless a reply is already there)\n"
     "  --version            print the version and exit\n"
     "\n"
     "Exit codes: 0 done; 1 local problem (file, certificate); 2 wrong command\n"
@@ -46,6 +47,21 @@ typedef struct {
     const char *name;
     int (*run) (cli_t *cli, int argc, char **argv);
 } command_t;
+
+//  Is ARG one of the global options (cli_connection_opts)? "--wait=5" too.
+static bool
+s_global_option (const char *arg)
+{
+    if (streq (arg, "--version"))
+        return true;
+    if (arg [1] != '-')
+        return arg [2] == 0 && (arg [1] == 'c' || arg [1] == 'h');
+    size_t len = strcspn (arg + 2, "=");
+    for (const opt_spec_t *spec = cli_connection_opts; spec->name; spec++)
+        if (strlen (spec->name) == len && strncmp (spec->name, arg + 2, len) == 0)
+            return true;
+    return false;
+}
 
 static const command_t commands [] = {
     { "concern", cmd_concern },
@@ -87,6 +103,8 @@ main (int argc, char **argv)
             return EXIT_OK;
         }
         bool flag = streq (arg, "-h") || streq (arg, "--help");
+        if (!s_global_option (arg))
+            return cli_usage_error ("samhand", "unknown option %s", arg);
         first += flag || strchr (arg, '=')? 1: 2;
     }
     if (first > argc)

@@ -466,17 +466,17 @@ cli_consent_json (json_t *j, const Samhand__V1__ConsentRecord *r)
     for (size_t i = 0; i < r->n_classes; i++)
         json_str (j, NULL, samhand_data_class_name (r->classes [i]));
     json_array_end (j);
-    json_int (j, "valid_from", r->valid_from);
-    json_int (j, "valid_until", r->valid_until);
+    //  Unix seconds on the wire; RFC 3339 UTC in JSON, as every other time.
+    char when [32];
+    json_str_opt (j, "valid_from", cli_time_iso (r->valid_from * 1000, when, sizeof when));
+    json_str_opt (j, "valid_until", cli_time_iso (r->valid_until * 1000, when, sizeof when));
     json_str_opt (j, "form", samhand_consent_form_name (r->form));
     json_str_opt (j, "capacity_assessed_by", r->capacity_assessed_by);
-    if (r->capacity_assessed_at)
-        json_int (j, "capacity_assessed_at", r->capacity_assessed_at);
+    json_str_opt (j, "capacity_assessed_at",
+                  cli_time_iso (r->capacity_assessed_at * 1000, when, sizeof when));
     json_str_opt (j, "recorded_by", r->recorded_by);
-    if (r->recorded_at)
-        json_int (j, "recorded_at", r->recorded_at);
-    if (r->withdrawn_at)
-        json_int (j, "withdrawn_at", r->withdrawn_at);
+    json_str_opt (j, "recorded_at", cli_time_iso (r->recorded_at * 1000, when, sizeof when));
+    json_str_opt (j, "withdrawn_at", cli_time_iso (r->withdrawn_at * 1000, when, sizeof when));
     json_str_opt (j, "case_ref", r->case_ref);
     json_object_end (j);
 }

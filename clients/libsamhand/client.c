@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 //  Larger bodies from the broker are refused by libzmq (the broker's own
@@ -260,6 +261,18 @@ s_load_cert (const char *path, bool with_secret)
         snprintf (secret, sizeof secret, "%s_secret", path);
         if (access (secret, R_OK) != 0) {
             s_fail ("cannot read secret key %s: %s", secret, strerror (errno));
+            return NULL;
+        }
+        //  Whoever can read the secret can be this node: refuse to use one
+        //  that others may read, as the broker refuses its own.
+        int fd = open (secret, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        int rc = fd >= 0? fstat (fd, &st): -1;
+        if (fd >= 0)
+            close (fd);
+        if (rc || !S_ISREG (st.st_mode) || st.st_uid != geteuid () || (st.st_mode & 077)) {
+            s_fail ("secret key %s is not private to this user (mode 0%o): run chmod 600 %s",
+                    secret, rc? 0: (unsigned) (st.st_mode & 0777), secret);
             return NULL;
         }
     }

@@ -58,6 +58,8 @@ for line in open (path, encoding = "utf-8"):
 PORT=$(free_port)
 "$B/samhand" init-demo "$W" --port "$PORT" >/dev/null 2>"$W/init.err" || abort "scenario_policy: init-demo"
 mkdir -p "$W/out"
+#   The most verbose log, so that the log check below covers every line.
+sed -i 's/^server$/server\n    log_level = "debug"/' "$W/samhandd.cfg"
 samhand_start_broker || abort "scenario_policy: the broker answers ping"
 samhand_listen vakt koordinator tryggest politi-risk krisesenter \
     || abort "scenario_policy: every agency node listens"
@@ -281,5 +283,23 @@ done
 grep -qF -e "no justification given" -e "reach her on" -e "in our file" -e "same worries" "$W"/out/*.jsonl && leaked=1
 [ $leaked -eq 0 ] && [ -n "$BJ_MID" ] && [ -n "$ND_MID" ]
 result "refused: no refused message reached any node"
+
+#   The logs (the broker's at debug level, the listeners') hold none of the
+#   person's identifiers, the decision-maker's name or any message text; the
+#   store holds them only sealed. (Issue 12 §3.)
+samhand_stop
+logs="$W/samhandd.log $(ls "$W"/out/*.err)"
+# shellcheck disable=SC2086  # the list of files is split on purpose
+[ -s "$W/samhandd.log" ] \
+    && ! grep -qiF -e "$NAME" -e "$FNR" -e "$PHONE" -e "Testesen" -e "$DECIDER" \
+       -e "afraid of her ex-partner" -e "SARA-V3" -e "seen near her flat" -e "with a knife" \
+       -e "threat to kill" -e "active substance use" -e "End of the test day" $logs
+result "logs: no name, fødselsnummer, phone, decision-maker or message text in any log"
+grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z samhandd\[[0-9]+\] (info|notice|warning|error|debug): ' "$W/samhandd.log" \
+    && ! grep -vqE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z samhandd\[' "$W/samhandd.log"
+result "logs: every broker log line starts with an RFC 3339 UTC time and a level"
+! grep -qaF -e "$NAME" -e "$FNR" -e "$PHONE" -e "afraid of her ex-partner" \
+    "$W/samhand.db" "$W/samhand.db-wal" 2>/dev/null
+result "store: no identifier or message text in plain in the sqlite files"
 
 exit $((FAILS > 0))

@@ -32,7 +32,8 @@ for f in usr/sbin/samhandd usr/bin/samhand usr/lib/libsamhand.so.1 usr/lib/libsa
          usr/lib/libsamhand.a usr/include/samhand/samhand.h usr/include/samhand/samhand.pb-c.h \
          usr/lib/pkgconfig/samhand.pc usr/share/man/man8/samhandd.8 usr/share/man/man1/samhand.1 \
          usr/share/man/man5/samhandd.cfg.5 usr/share/doc/samhand/examples/samhandd.cfg \
-         usr/lib/systemd/system/samhand.service etc/samhand/samhandd.cfg etc/samhand/enrolled; do
+         usr/lib/systemd/system/samhand.service etc/samhand/samhandd.cfg etc/samhand/enrolled \
+         usr/share/bash-completion/completions/samhand; do
     [ -e "$D/$f" ] || missing="$missing $f"
 done
 [ -z "$missing" ]; result "install: every file installed${missing:+ (missing:$missing)}"

@@ -61,6 +61,31 @@ s_alert (hclient_t *c, const char *type, int timeout)
     return NULL;
 }
 
+//  Does the broker's log, within ~2 s, hold a line with "message HEX" (the
+//  message id, as the clients print it) and WHAT? (Issue 12 §3: escalation
+//  and non-delivery lines name the message id, and never personal data.)
+static bool
+s_log_names (harness_t *h, const uint8_t id [16], const char *what)
+{
+    char hex [40] = "message ", path [400];
+    for (int i = 0; i < 16; i++)
+        snprintf (hex + 8 + 2 * i, 3, "%02x", id [i]);
+    snprintf (path, sizeof path, "%s/samhandd.log", h->dir);
+    for (int attempt = 0; attempt < 20; attempt++) {
+        bool found = false;
+        FILE *f = fopen (path, "r");
+        char line [1024];
+        while (f && !found && fgets (line, sizeof line, f))
+            found = strstr (line, hex) && strstr (line, what) && !strstr (line, "busstasjonen");
+        if (f)
+            fclose (f);
+        if (found)
+            return true;
+        zclock_sleep (100);
+    }
+    return false;
+}
+
 static void
 test_escalation (harness_t *h)
 {
@@ -81,6 +106,8 @@ test_escalation (harness_t *h)
              && memcmp (f->deliver->alert->message_id.data, id, 16) == 0,
            "received but unread after 2 s: the coordinator gets an acute escalation");
     frame_free (&f);
+    CHECK (s_log_names (h, id, "has not been read by any recipient"),
+           "the escalation's log line names the message id");
     f = hclient_expect (team, SAMHAND__V1__FRAME__COMMAND_DELIVER, 1500);
     CHECK (f && f->deliver->alert && streq (f->deliver->alert->type, "escalation")
              && strncmp (f->deliver->alert->case_ref, "TE-", 3) == 0
@@ -184,6 +211,8 @@ test_expiry (harness_t *h)
         frame_free (&f);
     }
     CHECK (named, "past its time to live the sender gets a non-delivery report naming the node");
+    CHECK (s_log_names (h, id, "to tryggest expired undelivered"),
+           "the expiry's log line names the message id");
     hclient_t *team = hclient_new (h, "tryggest");
     f = hclient_subscribe (team, 3000);
     frame_free (&f);
@@ -215,6 +244,8 @@ test_dead_letter (harness_t *h)
     CHECK (attempts == 3, "delivery is tried max_attempts (3) times, no more");
     f = s_alert (vakt, "dead_letter", 3000);
     CHECK (f != NULL, "the sender gets a dead-letter report");
+    CHECK (s_log_names (h, id, "is a dead letter after 3 attempts"),
+           "the dead letter's log line names the message id");
     frame_free (&f);
 
     hclient_t *admin = hclient_new (h, "admin");

@@ -28,6 +28,8 @@ document.addEventListener('DOMContentLoaded', async () => {
   const out = document.getElementById('consent_result');
   const list = document.getElementById('consents');
   const sec = (s) => new Date(s * 1000).toISOString();
+  // Consent times arrive in RFC 3339 (as every time in the CLI's JSON): to Unix seconds.
+  const secs = (v) => (typeof v === 'number' ? v : Math.floor(Date.parse(v) / 1000));
   const person = () => {
     const d = new URLSearchParams();
     for (const k of ['name', 'national_id', 'birth_date', 'phone']) {
@@ -46,12 +48,12 @@ document.addEventListener('DOMContentLoaded', async () => {
       const text = t('coord.consent_row', {
         agencies: (c.agencies || []).map((a) => word('agency', a)).join(', '),
         classes: (c.classes || []).map((x) => word('class', x)).join(', '),
-        // Unix seconds; the period ends before valid_until (the next midnight).
-        from: day(sec(c.valid_from)), until: day(sec(c.valid_until - 1)), form: word('form', c.form) });
+        // The period ends before valid_until (the next midnight).
+        from: day(sec(secs(c.valid_from))), until: day(sec(secs(c.valid_until) - 1)), form: word('form', c.form) });
       const off = !!c.withdrawn_at;
       const li = el('li', { 'data-consent': c.consent_id },
         el('p', { text: text }),
-        el('p', { class: 'hint', text: off ? t('coord.consent_state_off', { when: samhand.when(sec(c.withdrawn_at)) }) : t('coord.consent_state_on') }));
+        el('p', { class: 'hint', text: off ? t('coord.consent_state_off', { when: samhand.when(sec(secs(c.withdrawn_at))) }) : t('coord.consent_state_on') }));
       if (!off) {
         li.append(el('button', { type: 'button', class: 'secondary', text: t('coord.withdraw'),
           onclick: async () => {
