@@ -399,13 +399,31 @@ consent_recheck (broker_t *self, store_delivery_t *d, const char *node)
     return 1;
 }
 
+//  A consent record goes only to the agencies it names (DESIGN.md §2,
+//  "consent record") and to the agency that recorded it: a crisis
+//  centre's consent must not tell the police that the person was in
+//  contact with it (krisesenterlova §5), nor name who assessed her. A
+//  consent recorded by a node no longer enrolled is visible to the
+//  agencies it names only.
+static bool
+s_visible (broker_t *self, const node_t *node, const registry_consent_t *c)
+{
+    if (node->agency <= 0 || node->agency >= 5)
+        return false;
+    if (c->agencies & (1u << node->agency))
+        return true;
+    const node_t *recorder = nodes_by_name (self->nodes, c->recorded_by);
+    return recorder && recorder->agency == node->agency;
+}
+
 static void
 s_withdraw (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand__V1__Frame *frame)
 {
     const char *id = frame->consent_withdraw->consent_id;
     registry_consent_t c;
     int found = registry_consent_get (self->registry, id, &c);
-    if (found != 1) {
+    //  another agency's consent is answered as one that does not exist
+    if (found != 1 || !s_visible (self, node, &c)) {
         s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__NOT_FOUND,
                   "no consent with that id");
         return;
@@ -455,11 +473,15 @@ s_list (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand_
     char *(*purposes) [REGISTRY_MAX_PURPOSES] = calloc (MAX_CONSENTS, sizeof *purposes);
     char (*refs) [CRYPTO_CASE_REF_LEN] = calloc (MAX_CONSENTS, sizeof *refs);
     if (consents && records && list && agencies && classes && purposes && refs) {
-        int n = registry_consents_for (self->registry, key, consents, MAX_CONSENTS);
-        for (int i = 0; i < n; i++) {
-            s_to_record (self, &consents [i], node->agency, &records [i], agencies [i],
-                         classes [i], purposes [i], refs [i]);
-            list [i] = &records [i];
+        int all = registry_consents_for (self->registry, key, consents, MAX_CONSENTS);
+        int n = 0;
+        for (int i = 0; i < all; i++) {
+            if (!s_visible (self, node, &consents [i]))
+                continue;
+            s_to_record (self, &consents [i], node->agency, &records [n], agencies [n],
+                         classes [n], purposes [n], refs [n]);
+            list [n] = &records [n];
+            n++;
         }
         Samhand__V1__ConsentReply reply = SAMHAND__V1__CONSENT_REPLY__INIT;
         reply.ok = true;

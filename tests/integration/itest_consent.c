@@ -662,6 +662,105 @@ test_consent_expiry (harness_t *h)
     hclient_destroy (&police);
 }
 
+//  A coordinator of another agency (made with `samhand keygen`, enrolled
+//  before the broker starts).
+static bool
+s_enrol (harness_t *h, const char *name, const char *agency)
+{
+    char cmd [1024];
+    snprintf (cmd, sizeof cmd, "%s/samhand keygen %s --agency %s --role coordinator --dir %s/nodes"
+              " >/dev/null && cp %s/nodes/%s.cert %s/enrolled/", harness_build (), name, agency,
+              h->dir, h->dir, name, h->dir);
+    int status = -1;
+    char *out = harness_run (cmd, &status);
+    free (out);
+    return status == 0;
+}
+
+static Samhand__V1__Frame *
+s_list (hclient_t *c, const char *nid)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__ConsentQuery q = SAMHAND__V1__CONSENT_QUERY__INIT;
+    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    subject.national_id = (char *) nid;
+    q.subject = &subject;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_QUERY;
+    frame.consent_query = &q;
+    return s_request (c, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY);
+}
+
+static size_t
+s_listed (Samhand__V1__Frame *f)
+{
+    return f && f->consent_reply && f->consent_reply->ok? f->consent_reply->n_consents: 999;
+}
+
+//  A consent record goes only to the agencies it names and to the agency
+//  that recorded it (DESIGN.md §2): a consent the crisis centre recorded
+//  for the resource centre must not show the police, by listing or by
+//  withdrawing, that the person was in contact with the crisis centre.
+static void
+test_consent_scope (harness_t *h)
+{
+    const char *nid = "15038540421";        //  invented, valid check digits
+    hclient_t *crisis = hclient_new (h, "krise-koord");
+    hclient_t *police = hclient_new (h, "politi-koord");
+    hclient_t *rc = hclient_new (h, "koordinator");
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__ConsentGrant grant = SAMHAND__V1__CONSENT_GRANT__INIT;
+    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__RESOURCE_CENTRE };
+    Samhand__V1__DataClass classes [1] = { SAMHAND__V1__DATA_CLASS__IDENTITY };
+    char *purposes [1] = { "follow_up" };
+    subject.national_id = (char *) nid;
+    grant.subject = &subject;
+    grant.agencies = agencies;
+    grant.n_agencies = 1;
+    grant.classes = classes;
+    grant.n_classes = 1;
+    grant.purposes = purposes;
+    grant.n_purposes = 1;
+    grant.valid_until = time (NULL) + 86400;
+    grant.form = SAMHAND__V1__CONSENT_FORM__WRITTEN;
+    grant.capacity_assessed_by = "Invented Krisearbeider";
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
+    frame.consent_grant = &grant;
+    Samhand__V1__Frame *f = crisis && police && rc?
+        s_request (crisis, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY): NULL;
+    bool granted = f && f->consent_reply && f->consent_reply->ok && f->consent_reply->n_consents == 1;
+    char id [40] = "";
+    if (granted)
+        snprintf (id, sizeof id, "%s", f->consent_reply->consents [0]->consent_id);
+    frame_free (&f);
+    CHECK (granted, "consent scope: the crisis centre records a consent naming the resource centre");
+
+    f = police? s_list (police, nid): NULL;
+    CHECK (s_listed (f) == 0 && !s_contains (f, "Krisearbeider") && !s_contains (f, "krise-koord"),
+           "consent scope: a police coordinator is not shown the crisis centre's consent");
+    frame_free (&f);
+    f = police? s_withdraw (police, id): NULL;
+    bool refused = f && f->consent_reply && !f->consent_reply->ok && f->consent_reply->error
+                && f->consent_reply->error->code == SAMHAND__V1__ERROR_CODE__NOT_FOUND;
+    frame_free (&f);
+    f = police? s_withdraw (police, "c-000000000000"): NULL;
+    bool alike = refused && f && f->consent_reply && f->consent_reply->error
+              && strcmp (f->consent_reply->error->text, "no consent with that id") == 0;
+    frame_free (&f);
+    CHECK (alike, "consent scope: a police coordinator cannot withdraw it, answered as an unknown id");
+
+    f = rc? s_list (rc, nid): NULL;
+    bool rc_sees = s_listed (f) == 1 && f->consent_reply->consents [0]->withdrawn_at == 0;
+    frame_free (&f);
+    f = crisis? s_list (crisis, nid): NULL;
+    CHECK (rc_sees && s_listed (f) == 1,
+           "consent scope: the named agency and the recording agency see it, still in force");
+    frame_free (&f);
+    hclient_destroy (&crisis);
+    hclient_destroy (&police);
+    hclient_destroy (&rc);
+}
+
 int
 main (void)
 {
@@ -678,6 +777,14 @@ main (void)
     test_redecide_content (h);
     test_consent_expiry (h);
     CHECK (harness_stop (h, SIGTERM) == 0, "clean stop");
+    harness_destroy (&h);
+    //  Its own broker: more coordinators would change the node counts above.
+    h = harness_new (NULL);
+    CHECK (h && s_enrol (h, "krise-koord", "crisis_centre") && s_enrol (h, "politi-koord", "police_risk")
+        && harness_start (h) == 0, "a broker with coordinators of the crisis centre and the police");
+    if (h)
+        test_consent_scope (h);
+    CHECK (h && harness_stop (h, SIGTERM) == 0, "clean stop");
     harness_destroy (&h);
     return TEST_DONE ();
 }
