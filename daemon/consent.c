@@ -4,6 +4,8 @@
     consent was their only basis), and nodes that already received an
     identified view get a notice of withdrawal.                           */
 #include "broker_internal.h"
+#include "scanner.h"
+#include <ctype.h>
 #include "notice.h"
 #include "policy.h"
 #include "redact.h"
@@ -112,6 +114,39 @@ s_notify (broker_t *self, const registry_consent_t *c, uint32_t agencies, const 
                         "forvaltningsloven §13a nr. 1", text);
 }
 
+//  Who assessed the person's capacity to consent is a name, kept in clear
+//  in the consent registry and shown to every agency that sees the
+//  consent: nothing else may ride in it (a number, an address, a note
+//  about the case). At most four words of letters, spaces and - . ',
+//  80 bytes; non-ASCII letters are allowed, and whatever the identifier
+//  scanner reads in the field other than a name (a disguised number, an
+//  e-mail) is refused. Empty: not given.
+static bool
+s_assessor_ok (broker_t *self, const char *who)
+{
+    size_t len = strlen (who);
+    if (len > 80)
+        return false;
+    int words = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) who [i];
+        if (c < 0x80 && !isalpha (c) && c != ' ' && c != '-' && c != '.' && c != '\'')
+            return false;
+        if (c != ' ' && (i == 0 || who [i - 1] == ' '))
+            words++;
+    }
+    if (words > 4)
+        return false;
+    scan_finding_t found [4];
+    const char *texts [1] = { who };
+    scan_ctx_t ctx = { .known = NULL, .lex = self->names };
+    size_t n = scanner_scan_fields (&ctx, texts, &len, 1, found, 4);
+    for (size_t i = 0; i < n && i < 4; i++)
+        if (found [i].kind != SCAN_NAME)
+            return false;
+    return n <= 4;
+}
+
 static void
 s_grant (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand__V1__Frame *frame)
 {
@@ -121,6 +156,12 @@ s_grant (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand
     if (s_subject_key (self, grant->subject, c.subject_key)) {
         s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
                   "the consent must name the person: national id, name and birth date, or phone");
+        return;
+    }
+    if (!s_assessor_ok (self, grant->capacity_assessed_by)) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
+                  "capacity_assessed_by is a person's name: at most four words of letters,"
+                  " spaces and - . '");
         return;
     }
     int64_t now = self->now_ms / 1000;

@@ -735,6 +735,24 @@ test_consent_scope (harness_t *h)
     frame_free (&f);
     CHECK (granted, "consent scope: the crisis centre records a consent naming the resource centre");
 
+    //  capacity_assessed_by is kept in clear: a name and nothing else
+    const char *smuggled [] = { "Berit 150385 40421", "Berit \xef\xbc\x94\xef\xbc\x91\xef\xbc\x92"
+                                "\xef\xbc\x93\xef\xbc\x94\xef\xbc\x95\xef\xbc\x96\xef\xbc\x97",
+                                "kt1985@example.no", "Berit Vurderersen om Zelda Feltnavnsen i Hemmeligveien",
+                                "Berit; tlf fire en to tre fire fem seks sju" };
+    int refused_all = 0;
+    for (size_t k = 0; k < sizeof smuggled / sizeof smuggled [0]; k++) {
+        grant.capacity_assessed_by = (char *) smuggled [k];
+        f = crisis? s_request (crisis, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY): NULL;
+        if (f && f->consent_reply && !f->consent_reply->ok && f->consent_reply->error
+        &&  f->consent_reply->error->code == SAMHAND__V1__ERROR_CODE__INVALID_FIELD)
+            refused_all++;
+        frame_free (&f);
+    }
+    grant.capacity_assessed_by = "Invented Krisearbeider";
+    CHECK (refused_all == (int) (sizeof smuggled / sizeof smuggled [0]),
+           "consent: capacity_assessed_by holding a number, an address or a note is refused");
+
     f = police? s_list (police, nid): NULL;
     CHECK (s_listed (f) == 0 && !s_contains (f, "Krisearbeider") && !s_contains (f, "krise-koord"),
            "consent scope: a police coordinator is not shown the crisis centre's consent");
