@@ -114,6 +114,19 @@ s_notify (broker_t *self, const registry_consent_t *c, uint32_t agencies, const 
                         "forvaltningsloven §13a nr. 1", text);
 }
 
+//  True when the identifier scanner reads anything in text. A consent's
+//  purposes are kept in clear in the registry (frame.c lets only ASCII
+//  letters, '_', '-' and spaces in): a label, never a name ("Kari Hansen"
+//  has the shape of a purpose).
+static bool
+s_identifies (broker_t *self, const char *text)
+{
+    size_t len = strlen (text);
+    const char *texts [1] = { text };
+    scan_ctx_t ctx = { .known = NULL, .lex = self->names };
+    return scanner_scan_fields (&ctx, texts, &len, 1, NULL, 0) > 0;
+}
+
 //  Who assessed the person's capacity to consent is a name, kept in clear
 //  in the consent registry and shown to every agency that sees the
 //  consent: nothing else may ride in it (a number, an address, a note
@@ -173,7 +186,8 @@ s_grant (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand
         return;
     }
     for (size_t i = 0; i < grant->n_purposes; i++)
-        if (strchr (grant->purposes [i], ',') || !*grant->purposes [i]) {
+        if (strchr (grant->purposes [i], ',') || !*grant->purposes [i]
+        ||  s_identifies (self, grant->purposes [i])) {
             s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
                       "a purpose is one word such as follow_up or risk_management");
             return;

@@ -752,6 +752,13 @@ test_consent_scope (harness_t *h)
     grant.capacity_assessed_by = "Invented Krisearbeider";
     CHECK (refused_all == (int) (sizeof smuggled / sizeof smuggled [0]),
            "consent: capacity_assessed_by holding a number, an address or a note is refused");
+    purposes [0] = "Zelda Feltnavnsen";
+    f = crisis? s_request (crisis, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY): NULL;
+    CHECK (f && f->consent_reply && !f->consent_reply->ok && f->consent_reply->error
+        && f->consent_reply->error->code == SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
+           "consent: a purpose that is a person's name is refused (purposes are kept in clear)");
+    frame_free (&f);
+    purposes [0] = "follow_up";
 
     f = police? s_list (police, nid): NULL;
     CHECK (s_listed (f) == 0 && !s_contains (f, "Krisearbeider") && !s_contains (f, "krise-koord"),
