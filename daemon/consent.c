@@ -313,16 +313,29 @@ s_redecide_entry (redecide_t *r, const store_delivery_t *d, const char *node,
         snprintf (decision->reason, sizeof decision->reason, "%s",
                   sender? "message cannot be opened": "sender no longer enrolled");
     }
-    samhand__v1__submit__free_unpacked (submit, NULL);
     if (decision->view == (Samhand__V1__View) d->view && streq (decision->rule, d->rule)
-    &&  decision->classes_allowed == d->classes)
+    &&  decision->classes_allowed == d->classes) {
+        samhand__v1__submit__free_unpacked (submit, NULL);
         return 0;
+    }
     char first [sizeof decision->reason];
     memcpy (first, decision->reason, sizeof first);
     //  Cut short if need be: the reason is a sentence for people.
     if (snprintf (decision->reason, sizeof decision->reason, "decided again after %s: %s",
                   r->why, first) >= (int) sizeof decision->reason)
         decision->reason [sizeof decision->reason - 1] = 0;
+    //  A view that now rests on the duty to avert is a disclosure under it:
+    //  it gets its review record (who decided and why, sealed) as a first
+    //  decision does, or `audit reviews` would not list it.
+    char *review = NULL;
+    if (decision->review && submit && submit->claim) {
+        review = admin_review_detail (self, d->message_id, decision->reason, submit->claim);
+        if (!review) {
+            samhand__v1__submit__free_unpacked (submit, NULL);
+            return -1;
+        }
+    }
+    samhand__v1__submit__free_unpacked (submit, NULL);
     audit_record_t record = { .event = "redecided", .message_id = d->message_id,
                               .sender = d->sender_node, .node = node, .agency = d->agency,
                               .view = decision->view, .rule = decision->rule,
@@ -330,14 +343,27 @@ s_redecide_entry (redecide_t *r, const store_delivery_t *d, const char *node,
                               .subject_key = (const uint8_t *) d->subject_key };
     if (store_outbox_redecide (self->store, d->delivery_id, decision->view, decision->rule,
                                decision->legal_basis, decision->reason,
-                               decision->classes_allowed))
+                               decision->classes_allowed)) {
+        free (review);
         return -1;
+    }
     //  An entry the node already received is not changed (it holds the
     //  view it was given, and gets a notice); the caller still uses the
     //  narrower decision for anything shown from now on.
-    if (sqlite3_changes (store_db (self->store)) == 0)
+    if (sqlite3_changes (store_db (self->store)) == 0) {
+        free (review);
         return 1;
-    if (audit_append (self->audit, &record, self->now_ms))
+    }
+    audit_record_t reviewed = { .event = "decided", .message_id = d->message_id,
+                                .sender = d->sender_node, .node = node, .agency = d->agency,
+                                .view = decision->view, .rule = decision->rule,
+                                .basis = decision->legal_basis, .detail = review,
+                                .subject_key = (const uint8_t *) d->subject_key };
+    int rc = audit_append (self->audit, &record, self->now_ms);
+    if (rc == 0 && review)
+        rc = audit_append (self->audit, &reviewed, self->now_ms);
+    free (review);
+    if (rc)
         return -1;
     r->redecided++;
     r->withheld += decision->view == SAMHAND__V1__VIEW__WITHHELD;

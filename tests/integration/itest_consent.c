@@ -786,6 +786,99 @@ test_consent_scope (harness_t *h)
     hclient_destroy (&rc);
 }
 
+static size_t
+s_reviews_with (hclient_t *admin, const char *text)
+{
+    Samhand__V1__Frame q = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__AuditQuery aq = SAMHAND__V1__AUDIT_QUERY__INIT;
+    aq.query = "reviews";
+    q.command_case = SAMHAND__V1__FRAME__COMMAND_AUDIT_QUERY;
+    q.audit_query = &aq;
+    Samhand__V1__Frame *f = s_request (admin, &q, SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY);
+    size_t n = 0;
+    for (size_t i = 0; f && f->audit_reply && i < f->audit_reply->n_entries; i++)
+        n += streq (f->audit_reply->entries [i]->rule, "STRL196-AVERT")
+          && strstr (f->audit_reply->entries [i]->detail, text) != NULL;
+    frame_free (&f);
+    return n;
+}
+
+//  A crisis-centre concern that claims the duty to avert and also has a
+//  consent naming the police goes identified on the consent (no review).
+//  When the consent is withdrawn before the police collect it, the entry
+//  is decided again and now rests on the duty to avert: that disclosure
+//  must be listed for review like a first decision under it.
+static void
+test_redecide_to_avert (harness_t *h)
+{
+    const char *nid = "01019012057";
+    hclient_t *crisis = hclient_new (h, "krise-koord");
+    hclient_t *ks = hclient_new (h, "krisesenter");
+    hclient_t *admin = hclient_new (h, "admin");
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__ConsentGrant grant = SAMHAND__V1__CONSENT_GRANT__INIT;
+    Samhand__V1__Subject cs = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__POLICE_RISK };
+    Samhand__V1__DataClass classes [3] = { SAMHAND__V1__DATA_CLASS__IDENTITY,
+        SAMHAND__V1__DATA_CLASS__CONTACT, SAMHAND__V1__DATA_CLASS__FREE_TEXT };
+    char *purposes [1] = { "follow_up" };
+    cs.national_id = (char *) nid;
+    grant.subject = &cs;
+    grant.agencies = agencies;
+    grant.n_agencies = 1;
+    grant.classes = classes;
+    grant.n_classes = 3;
+    grant.purposes = purposes;
+    grant.n_purposes = 1;
+    grant.valid_until = time (NULL) + 86400;
+    grant.form = SAMHAND__V1__CONSENT_FORM__WRITTEN;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
+    frame.consent_grant = &grant;
+    Samhand__V1__Frame *f = crisis && ks && admin?
+        s_request (crisis, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY): NULL;
+    char consent_id [40] = "";
+    if (f && f->consent_reply && f->consent_reply->ok && f->consent_reply->n_consents == 1)
+        snprintf (consent_id, sizeof consent_id, "%s", f->consent_reply->consents [0]->consent_id);
+    frame_free (&f);
+
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    Samhand__V1__LegalClaim claim = SAMHAND__V1__LEGAL_CLAIM__INIT;
+    Samhand__V1__Agency to_police [1] = { SAMHAND__V1__AGENCY__POLICE_RISK };
+    uint8_t id [16];
+    harness_concern (&submit, &concern, &subject, "Invented: beboer forteller om drapstrusler.");
+    subject.national_id = (char *) nid;
+    claim.basis = SAMHAND__V1__BASIS__BASIS_AVERT;
+    claim.justification = "Invented: konkret drapstrussel i kveld";
+    claim.decision_maker = "Hedda Avgjorsen";
+    submit.claim = &claim;
+    submit.purpose = "follow_up";
+    submit.recipients = to_police;
+    submit.n_recipients = 1;
+    harness_new_id (&submit, id);
+    f = ks? hclient_submit (ks, &submit, 3000): NULL;
+    const Samhand__V1__AgencyDecision *d = s_decision (f, SAMHAND__V1__AGENCY__POLICE_RISK);
+    bool on_consent = *consent_id && d && d->view == SAMHAND__V1__VIEW__IDENTIFIED
+                   && streq (d->rule, "FVL13A1-CONSENT");
+    frame_free (&f);
+    CHECK (on_consent && admin && s_reviews_with (admin, "Hedda Avgjorsen") == 0,
+           "redecide to avert: the crisis centre's concern waits for the police on the consent, no review");
+    f = crisis? s_withdraw (crisis, consent_id): NULL;
+    bool redecided = f && f->consent_reply && f->consent_reply->ok && f->consent_reply->redecided >= 1;
+    frame_free (&f);
+    CHECK (redecided && s_reviews_with (admin, "Hedda Avgjorsen") >= 1,
+           "redecide to avert: after the withdrawal the disclosure under the duty to avert is listed for review");
+    char path [2][400];
+    snprintf (path [0], sizeof path [0], "%s/samhand.db", h->dir);
+    snprintf (path [1], sizeof path [1], "%s/samhand.db-wal", h->dir);
+    CHECK (!s_file_contains (path [0], "Avgjorsen") && !s_file_contains (path [1], "Avgjorsen"),
+           "redecide to avert: the decision-maker is sealed in that record too");
+    hclient_destroy (&crisis);
+    hclient_destroy (&ks);
+    hclient_destroy (&admin);
+}
+
 int
 main (void)
 {
@@ -807,8 +900,10 @@ main (void)
     h = harness_new (NULL);
     CHECK (h && s_enrol (h, "krise-koord", "crisis_centre") && s_enrol (h, "politi-koord", "police_risk")
         && harness_start (h) == 0, "a broker with coordinators of the crisis centre and the police");
-    if (h)
+    if (h) {
         test_consent_scope (h);
+        test_redecide_to_avert (h);
+    }
     CHECK (h && harness_stop (h, SIGTERM) == 0, "clean stop");
     harness_destroy (&h);
     return TEST_DONE ();
