@@ -1720,6 +1720,23 @@ capitalised_before (const scan_t *t, size_t pos, size_t *start)
     return cp_is_upper (cp) && cp_count (t, *start, p) >= 2;  //  not "I gata 3"
 }
 
+static const char *const number_words [] = { "nr", "nummer", "no", NULL };
+
+//  "Kirkeveien nr 3", "Kirkeveien nummer 3": the end of a number word
+//  (and its full stop) after the street, where the house number may
+//  follow; we itself when there is none (house_number then finds nothing).
+static size_t
+number_word_after (const scan_t *t, size_t we)
+{
+    size_t p = skip_spaces (t, we, 2);
+    if (p == we || !word_start (t, p))
+        return we;
+    size_t e = word_end (t, p);
+    if (!token_in (t, p, e, number_words))
+        return we;
+    return e < t->len && t->s [e] == '.'? e + 1: e;
+}
+
 static bool
 address_try (scan_t *t, size_t pos, size_t we)
 {
@@ -1741,6 +1758,8 @@ address_try (scan_t *t, size_t pos, size_t we)
                 start = prev;
         }
         end = house_number (t, we);
+        if (!end)
+            end = house_number (t, number_word_after (t, we));
     }
     else
     if (suffix_of (t, pos, we, street_abbrevs) && we > pos + 2

@@ -264,6 +264,9 @@ s_map (UChar32 cp, UChar32 prev)
         return '.';                 //  middle dots and bullets read as dots
     if (type == U_DASH_PUNCTUATION || cp == 0x2212)
         return '-';
+    if (cp == 0x2044 || cp == 0x2215 || cp == 0x29F8 || cp == 0xFF0F)
+        return '/';                 //  fraction and division slashes read as '/'
+
     //  A combining mark on something that is not a letter (a struck-through
     //  digit) hides nothing from a reader: drop it.
     if ((type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK || type == U_COMBINING_SPACING_MARK)

@@ -507,6 +507,13 @@ static const char *const attack_disguised [] = {
     //  an initial before a surname
     "Vi møtte K. Hansen i går.",
     "Vi møtte O. Nowak i går.",
+    //  a number word between street and house number
+    "bor i Kirkeveien nr 3",
+    "bor i Kirkeveien nr. 3",
+    "bor i Kirkeveien nummer 3",
+    //  fraction and division slashes read as '/'
+    "ring 4123\xe2\x81\x84" "4567",
+    "ring 4123\xe2\x88\x95" "4567",
 };
 
 //  Ordinary text that must still pass beside the rules above.
@@ -526,6 +533,7 @@ static const char *const attack_clean [] = {
     "Hun har kontakt med Kirkens Bymisjon.",
     "Kan vi dele med NAV Grünerløkka?",
     "Vi har bedt om en vurdering fra RVTS Øst.",
+    "Hun tok 1\xe2\x81\x84" "2 tablett.",
 };
 
 static void
@@ -535,7 +543,7 @@ test_attack (void)
     for (size_t k = 0; k < sizeof attack_disguised / sizeof attack_disguised [0]; k++)
         must_catch (attack_disguised [k], false);
     CHECK (missed == m0 && caught - c0 == (int) (sizeof attack_disguised / sizeof attack_disguised [0]),
-           "attack: dingbat digits, spaced @, spelt digits, unlisted names, initials caught");
+           "attack: dingbat digits, spaced @, spelt digits, unlisted names, initials, nr, slashes caught");
     for (size_t k = 0; k < sizeof attack_clean / sizeof attack_clean [0]; k++)
         must_pass (attack_clean [k]);
     CHECK (flagged == f0 && passed - p0 == (int) (sizeof attack_clean / sizeof attack_clean [0]),
