@@ -879,6 +879,55 @@ test_redecide_to_avert (harness_t *h)
     hclient_destroy (&admin);
 }
 
+//  A high-risk change the crisis centre's coordinator makes without a
+//  consent is withheld from everyone. Its review date and the weekly
+//  status it would call for must not remind the resource centre's
+//  coordinators under their case reference for the person: that would
+//  tell them that the crisis centre assessed her.
+static void
+test_crisis_reminders (harness_t *h)
+{
+    hclient_t *crisis = hclient_new (h, "krise-koord");
+    hclient_t *coord = hclient_listener (h, "koordinator");
+    char review [32];
+    time_t soon = time (NULL) + 1;
+    strftime (review, sizeof review, "%Y-%m-%dT%H:%M:%SZ", gmtime (&soon));
+    Samhand__V1__Submit submit = SAMHAND__V1__SUBMIT__INIT;
+    Samhand__V1__RiskChange risk = SAMHAND__V1__RISK_CHANGE__INIT;
+    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    uint8_t id [16];
+    subject.national_id = "15038540421";
+    risk.subject = &subject;
+    risk.instrument = "SARA-V3";
+    risk.level = SAMHAND__V1__RISK_LEVEL__HIGH;
+    risk.review_by = review;
+    submit.body_case = SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE;
+    submit.risk_change = &risk;
+    harness_new_id (&submit, id);
+    Samhand__V1__Frame *f = crisis && coord? hclient_submit (crisis, &submit, 3000): NULL;
+    bool withheld = f && f->submit_result->accepted;
+    for (size_t i = 0; f && i < f->submit_result->n_decisions; i++)
+        if (f->submit_result->decisions [i]->agency != SAMHAND__V1__AGENCY__CRISIS_CENTRE)
+            withheld = withheld && f->submit_result->decisions [i]->view == SAMHAND__V1__VIEW__WITHHELD;
+    frame_free (&f);
+    CHECK (withheld, "crisis reminders: a high-risk change from the crisis centre is withheld from the others");
+    int64_t deadline = zclock_mono () + 4500;
+    int reminders = 0;
+    while (coord && zclock_mono () < deadline) {
+        f = hclient_expect (coord, SAMHAND__V1__FRAME__COMMAND_DELIVER, (int) (deadline - zclock_mono ()));
+        if (!f)
+            break;
+        hclient_receipt (coord, f->deliver->delivery_id, 1);
+        reminders += f->deliver->alert && (streq (f->deliver->alert->type, "review_due")
+                                           || streq (f->deliver->alert->type, "status_due"));
+        frame_free (&f);
+    }
+    CHECK (withheld && reminders == 0,
+           "crisis reminders: the resource centre is not reminded of the crisis centre's risk change");
+    hclient_destroy (&crisis);
+    hclient_destroy (&coord);
+}
+
 int
 main (void)
 {
@@ -897,12 +946,13 @@ main (void)
     CHECK (harness_stop (h, SIGTERM) == 0, "clean stop");
     harness_destroy (&h);
     //  Its own broker: more coordinators would change the node counts above.
-    h = harness_new (NULL);
+    h = harness_new ("workflow\n    status_every = 2s\n");
     CHECK (h && s_enrol (h, "krise-koord", "crisis_centre") && s_enrol (h, "politi-koord", "police_risk")
         && harness_start (h) == 0, "a broker with coordinators of the crisis centre and the police");
     if (h) {
         test_consent_scope (h);
         test_redecide_to_avert (h);
+        test_crisis_reminders (h);
     }
     CHECK (h && harness_stop (h, SIGTERM) == 0, "clean stop");
     harness_destroy (&h);
