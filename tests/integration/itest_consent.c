@@ -924,6 +924,39 @@ test_crisis_reminders (harness_t *h)
     }
     CHECK (withheld && reminders == 0,
            "crisis reminders: the resource centre is not reminded of the crisis centre's risk change");
+
+    //  Nor does the crisis centre's risk change move or cancel the resource
+    //  centre's own deadlines: its review reminder still comes.
+    const char *nid_b = "02029012345";
+    soon = time (NULL) + 2;
+    strftime (review, sizeof review, "%Y-%m-%dT%H:%M:%SZ", gmtime (&soon));
+    subject.national_id = (char *) nid_b;
+    risk.level = SAMHAND__V1__RISK_LEVEL__MODERATE;
+    harness_new_id (&submit, id);
+    f = coord? hclient_submit (coord, &submit, 3000): NULL;
+    char rc_ref [40] = "";
+    if (f && f->submit_result->accepted && f->submit_result->case_ref)
+        snprintf (rc_ref, sizeof rc_ref, "%s", f->submit_result->case_ref);
+    frame_free (&f);
+    risk.level = SAMHAND__V1__RISK_LEVEL__LOW;
+    risk.review_by = "";
+    harness_new_id (&submit, id);
+    f = crisis? hclient_submit (crisis, &submit, 3000): NULL;
+    bool crisis_ok = f && f->submit_result->accepted;
+    frame_free (&f);
+    deadline = zclock_mono () + 4500;
+    int own = 0;
+    while (coord && *rc_ref && zclock_mono () < deadline && !own) {
+        f = hclient_expect (coord, SAMHAND__V1__FRAME__COMMAND_DELIVER, (int) (deadline - zclock_mono ()));
+        if (!f)
+            break;
+        hclient_receipt (coord, f->deliver->delivery_id, 1);
+        own += f->deliver->alert && streq (f->deliver->alert->type, "review_due")
+            && streq (f->deliver->alert->case_ref, rc_ref);
+        frame_free (&f);
+    }
+    CHECK (crisis_ok && own == 1,
+           "crisis reminders: a later crisis-centre risk change does not cancel the resource centre's review reminder");
     hclient_destroy (&crisis);
     hclient_destroy (&coord);
 }
