@@ -4,6 +4,8 @@
     consent was their only basis), and nodes that already received an
     identified view get a notice of withdrawal.                           */
 #include "broker_internal.h"
+#include "scanner.h"
+#include <ctype.h>
 #include "notice.h"
 #include "policy.h"
 #include "redact.h"
@@ -173,6 +175,52 @@ s_grant_repeated (broker_t *self, zframe_t *routing_id, const node_t *node,
                node->name);
 }
 
+//  True when the identifier scanner reads anything in text. A consent's
+//  purposes are kept in clear in the registry (frame.c lets only ASCII
+//  letters, '_', '-' and spaces in): a label, never a name ("Kari Hansen"
+//  has the shape of a purpose).
+static bool
+s_identifies (broker_t *self, const char *text)
+{
+    size_t len = strlen (text);
+    const char *texts [1] = { text };
+    scan_ctx_t ctx = { .known = NULL, .lex = self->names };
+    return scanner_scan_fields (&ctx, texts, &len, 1, NULL, 0) > 0;
+}
+
+//  Who assessed the person's capacity to consent is a name, kept in clear
+//  in the consent registry and shown to every agency that sees the
+//  consent: nothing else may ride in it (a number, an address, a note
+//  about the case). At most four words of letters, spaces and - . ',
+//  80 bytes; non-ASCII letters are allowed, and whatever the identifier
+//  scanner reads in the field other than a name (a disguised number, an
+//  e-mail) is refused. Empty: not given.
+static bool
+s_assessor_ok (broker_t *self, const char *who)
+{
+    size_t len = strlen (who);
+    if (len > 80)
+        return false;
+    int words = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) who [i];
+        if (c < 0x80 && !isalpha (c) && c != ' ' && c != '-' && c != '.' && c != '\'')
+            return false;
+        if (c != ' ' && (i == 0 || who [i - 1] == ' '))
+            words++;
+    }
+    if (words > 4)
+        return false;
+    scan_finding_t found [4];
+    const char *texts [1] = { who };
+    scan_ctx_t ctx = { .known = NULL, .lex = self->names };
+    size_t n = scanner_scan_fields (&ctx, texts, &len, 1, found, 4);
+    for (size_t i = 0; i < n && i < 4; i++)
+        if (found [i].kind != SCAN_NAME)
+            return false;
+    return n <= 4;
+}
+
 static void
 s_grant (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand__V1__Frame *frame)
 {
@@ -184,6 +232,12 @@ s_grant (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand
                   "the consent must name the person: national id, name and birth date, or phone");
         return;
     }
+    if (!s_assessor_ok (self, grant->capacity_assessed_by)) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
+                  "capacity_assessed_by is a person's name: at most four words of letters,"
+                  " spaces and - . '");
+        return;
+    }
     int64_t now = self->now_ms / 1000;
     c.valid_from = grant->valid_from? grant->valid_from: now;
     c.valid_until = grant->valid_until;
@@ -193,7 +247,8 @@ s_grant (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand
         return;
     }
     for (size_t i = 0; i < grant->n_purposes; i++)
-        if (strchr (grant->purposes [i], ',') || !*grant->purposes [i]) {
+        if (strchr (grant->purposes [i], ',') || !*grant->purposes [i]
+        ||  s_identifies (self, grant->purposes [i])) {
             s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
                       "a purpose is one word such as follow_up or risk_management");
             return;
@@ -337,16 +392,29 @@ s_redecide_entry (redecide_t *r, const store_delivery_t *d, const char *node,
         snprintf (decision->reason, sizeof decision->reason, "%s",
                   sender? "message cannot be opened": "sender no longer enrolled");
     }
-    samhand__v1__submit__free_unpacked (submit, NULL);
     if (decision->view == (Samhand__V1__View) d->view && streq (decision->rule, d->rule)
-    &&  decision->classes_allowed == d->classes)
+    &&  decision->classes_allowed == d->classes) {
+        samhand__v1__submit__free_unpacked (submit, NULL);
         return 0;
+    }
     char first [sizeof decision->reason];
     memcpy (first, decision->reason, sizeof first);
     //  Cut short if need be: the reason is a sentence for people.
     if (snprintf (decision->reason, sizeof decision->reason, "decided again after %s: %s",
                   r->why, first) >= (int) sizeof decision->reason)
         decision->reason [sizeof decision->reason - 1] = 0;
+    //  A view that now rests on the duty to avert is a disclosure under it:
+    //  it gets its review record (who decided and why, sealed) as a first
+    //  decision does, or `audit reviews` would not list it.
+    char *review = NULL;
+    if (decision->review && submit && submit->claim) {
+        review = admin_review_detail (self, d->message_id, decision->reason, submit->claim);
+        if (!review) {
+            samhand__v1__submit__free_unpacked (submit, NULL);
+            return -1;
+        }
+    }
+    samhand__v1__submit__free_unpacked (submit, NULL);
     audit_record_t record = { .event = "redecided", .message_id = d->message_id,
                               .sender = d->sender_node, .node = node, .agency = d->agency,
                               .view = decision->view, .rule = decision->rule,
@@ -354,14 +422,27 @@ s_redecide_entry (redecide_t *r, const store_delivery_t *d, const char *node,
                               .subject_key = (const uint8_t *) d->subject_key };
     if (store_outbox_redecide (self->store, d->delivery_id, decision->view, decision->rule,
                                decision->legal_basis, decision->reason,
-                               decision->classes_allowed))
+                               decision->classes_allowed)) {
+        free (review);
         return -1;
+    }
     //  An entry the node already received is not changed (it holds the
     //  view it was given, and gets a notice); the caller still uses the
     //  narrower decision for anything shown from now on.
-    if (sqlite3_changes (store_db (self->store)) == 0)
+    if (sqlite3_changes (store_db (self->store)) == 0) {
+        free (review);
         return 1;
-    if (audit_append (self->audit, &record, self->now_ms))
+    }
+    audit_record_t reviewed = { .event = "decided", .message_id = d->message_id,
+                                .sender = d->sender_node, .node = node, .agency = d->agency,
+                                .view = decision->view, .rule = decision->rule,
+                                .basis = decision->legal_basis, .detail = review,
+                                .subject_key = (const uint8_t *) d->subject_key };
+    int rc = audit_append (self->audit, &record, self->now_ms);
+    if (rc == 0 && review)
+        rc = audit_append (self->audit, &reviewed, self->now_ms);
+    free (review);
+    if (rc)
         return -1;
     r->redecided++;
     r->withheld += decision->view == SAMHAND__V1__VIEW__WITHHELD;
@@ -478,13 +559,31 @@ consent_recheck (broker_t *self, store_delivery_t *d, const char *node)
     return 1;
 }
 
+//  A consent record goes only to the agencies it names (DESIGN.md §2,
+//  "consent record") and to the agency that recorded it: a crisis
+//  centre's consent must not tell the police that the person was in
+//  contact with it (krisesenterlova §5), nor name who assessed her. A
+//  consent recorded by a node no longer enrolled is visible to the
+//  agencies it names only.
+static bool
+s_visible (broker_t *self, const node_t *node, const registry_consent_t *c)
+{
+    if (node->agency <= 0 || node->agency >= 5)
+        return false;
+    if (c->agencies & (1u << node->agency))
+        return true;
+    const node_t *recorder = nodes_by_name (self->nodes, c->recorded_by);
+    return recorder && recorder->agency == node->agency;
+}
+
 static void
 s_withdraw (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand__V1__Frame *frame)
 {
     const char *id = frame->consent_withdraw->consent_id;
     registry_consent_t c;
     int found = registry_consent_get (self->registry, id, &c);
-    if (found != 1) {
+    //  another agency's consent is answered as one that does not exist
+    if (found != 1 || !s_visible (self, node, &c)) {
         s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__NOT_FOUND,
                   "no consent with that id");
         return;
@@ -545,10 +644,17 @@ s_list (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand_
                   "the broker cannot list consents now: retry");
     }
     else {
-        for (int i = 0; i < n; i++) {
-            s_to_record (self, &consents [i], node->agency, &records [i], agencies [i],
-                         classes [i], purposes [i], refs [i]);
-            list [i] = &records [i];
+        //  Only consents that name the asker's agency or were recorded by
+        //  it: a consent record goes only to the agencies it names.
+        int all = n;
+        n = 0;
+        for (int i = 0; i < all; i++) {
+            if (!s_visible (self, node, &consents [i]))
+                continue;
+            s_to_record (self, &consents [i], node->agency, &records [n], agencies [n],
+                         classes [n], purposes [n], refs [n]);
+            list [n] = &records [n];
+            n++;
         }
         Samhand__V1__ConsentReply reply = SAMHAND__V1__CONSENT_REPLY__INIT;
         reply.ok = true;

@@ -1720,6 +1720,23 @@ capitalised_before (const scan_t *t, size_t pos, size_t *start)
     return cp_is_upper (cp) && cp_count (t, *start, p) >= 2;  //  not "I gata 3"
 }
 
+static const char *const number_words [] = { "nr", "nummer", "no", NULL };
+
+//  "Kirkeveien nr 3", "Kirkeveien nummer 3": the end of a number word
+//  (and its full stop) after the street, where the house number may
+//  follow; we itself when there is none (house_number then finds nothing).
+static size_t
+number_word_after (const scan_t *t, size_t we)
+{
+    size_t p = skip_spaces (t, we, 2);
+    if (p == we || !word_start (t, p))
+        return we;
+    size_t e = word_end (t, p);
+    if (!token_in (t, p, e, number_words))
+        return we;
+    return e < t->len && t->s [e] == '.'? e + 1: e;
+}
+
 static bool
 address_try (scan_t *t, size_t pos, size_t we)
 {
@@ -1741,6 +1758,8 @@ address_try (scan_t *t, size_t pos, size_t we)
                 start = prev;
         }
         end = house_number (t, we);
+        if (!end)
+            end = house_number (t, number_word_after (t, we));
     }
     else
     if (suffix_of (t, pos, we, street_abbrevs) && we > pos + 2
@@ -1898,6 +1917,73 @@ family_compound (const scan_t *t, size_t ws, size_t we)
     return name_like (t, ws, dash, lex_flags (t, ws, dash));
 }
 
+//  Words the list lacks that are no names but turn up capitalised in case
+//  work: the platforms threats arrive on.
+static const char *const not_names [] = {
+    "facebook", "messenger", "instagram", "snapchat", "whatsapp", "telegram", "signal",
+    "teams", "zoom", "skype", "tiktok", "youtube", "twitter", "discord", "vipps",
+    "maps", "gmail", "outlook", "iphone", "android", "tinder",
+    "bufetat", "bufdir", "rema", "coop", "extra", "prix", "obs", NULL
+};
+
+//  A name from outside the list: a capitalised word the list lacks at all
+//  (nor as a compound), of letters and hyphens only, otherwise lower case
+//  in each part ("Aleksandra", "Kowalska", "Kari-Anne"). Norwegian words
+//  are in the list; what it lacks and is written capitalised is nearly
+//  always a name, so beside another capitalised word it names someone.
+static bool
+foreign_name (const scan_t *t, size_t ws, size_t we, int flags)
+{
+    (void) flags;
+    if (!t->lex || cp_count (t, ws, we) < 3 || token_in (t, ws, we, not_names))
+        return false;
+    char key [SCAN_NAME_MAX];
+    if (we - ws >= sizeof key)
+        return false;
+    size_t n = textnorm_fold_key ((const char *) t->s + ws, we - ws, key, sizeof key);
+    if (n == 0 || namelex_lookup_key (t->lex, key, n))
+        return false;
+    if (n >= 4 && key [n - 1] == 's' && namelex_lookup_key (t->lex, key, n - 1))
+        return false;
+    //  a compound of two listed words ("Barnehuset": "barne" + "huset") is
+    //  Norwegian, not a name; "Aleksandra" has no listed head
+    for (size_t p = 3; p + 4 <= n && p < 40; p++)
+        if ((namelex_lookup_key (t->lex, key + p, n - p) & NAMELEX_COMMON)
+        &&  (namelex_lookup_key (t->lex, key, p)
+             || (key [p - 1] == 's' && namelex_lookup_key (t->lex, key, p - 1))
+             || (key [p - 1] == 'e' && namelex_lookup_key (t->lex, key, p - 1))))
+            return false;
+    bool part_start = true;
+    for (size_t p = ws; p < we; ) {
+        long cp;
+        size_t n = utf8_at (t->s, t->len, p, &cp);
+        if (cp == '-') {
+            part_start = true;
+            p += n;
+            continue;
+        }
+        if (part_start != cp_is_upper (cp))
+            return false;
+        part_start = false;
+        p += n;
+    }
+    return true;
+}
+
+//  "K. Hansen": one capital letter and a full stop before a name-like or
+//  foreign capitalised word. Returns the end of the name, or 0.
+static size_t
+initial_name (const scan_t *t, size_t pos, size_t we)
+{
+    if (we != pos + 1 || !is_upper_ascii (t->s [pos]) || we + 2 >= t->len
+    ||  t->s [we] != '.' || t->s [we + 1] != ' ' || !word_start (t, we + 2)
+    ||  !word_capitalised (t, we + 2))
+        return 0;
+    size_t ws2 = we + 2, we2 = word_end (t, ws2);
+    int fl = lex_flags (t, ws2, we2);
+    return name_like (t, ws2, we2, fl) || foreign_name (t, ws2, we2, fl)? we2: 0;
+}
+
 //  Lexicon rules. A capitalised unlisted word with a surname's ending is a
 //  name alone. At a capitalised word: a run of up to four capitalised
 //  words, less a sentence-initial first word that is no proper noun and
@@ -1922,6 +2008,9 @@ lex_try (scan_t *t, size_t pos, size_t we)
     }
     if (family_compound (t, pos, we))
         return emit (t, SCAN_NAME, pos, we - pos, SCAN_CONF_MEDIUM);
+    size_t ie = initial_name (t, pos, we);
+    if (ie)
+        return emit (t, SCAN_NAME, pos, ie - pos, SCAN_CONF_MEDIUM);
     //  the run: up to four capitalised words
     size_t ws [4] = { pos }, wend [4] = { we };
     int fl [4] = { flags };
@@ -1944,9 +2033,11 @@ lex_try (scan_t *t, size_t pos, size_t we)
     //  surname ("Testa Testesen"); nor is a sentence-initial word that is
     //  not name-like ("Hun", "Det").
     int k0 = 0;
-    if (sentence_initial (t, pos) && !(flags & NAMELEX_PROPER) && !name_like (t, pos, we, flags))
+    if (sentence_initial (t, pos) && !(flags & NAMELEX_PROPER) && !name_like (t, pos, we, flags)
+    &&  !foreign_name (t, pos, we, flags))
         k0 = 1;
-    while (!unlisted && k0 < n && fl [k0] == NAMELEX_COMMON)
+    while (!unlisted && k0 < n && fl [k0] == NAMELEX_COMMON
+           && !foreign_name (t, ws [k0], wend [k0], fl [k0]))
         k0++;
     //  Named: one name-like word, or two proper nouns that are also
     //  common words ("Per Berg", "Eva Lie"): capitalised together they
@@ -1954,7 +2045,8 @@ lex_try (scan_t *t, size_t pos, size_t we)
     bool named = false;
     int proper = 0;
     for (int k = k0; k < n; k++) {
-        named = named || name_like (t, ws [k], wend [k], fl [k]);
+        named = named || name_like (t, ws [k], wend [k], fl [k])
+                      || foreign_name (t, ws [k], wend [k], fl [k]);
         proper += (fl [k] & NAMELEX_PROPER) != 0;
     }
     if (n - k0 >= 2 && (named || proper >= 2))
@@ -2096,6 +2188,85 @@ known_try (scan_t *t, size_t pos, size_t we)
 //  ---------------------------------------------------------------------
 //  The pass
 
+//  ---------------------------------------------------------------------
+//  Numbers spelt out
+
+static const char *const digit_words [] = {
+    "null", "en", "én", "ett", "ei", "to", "tre", "fire", "fem", "seks", "sju", "syv",
+    "åtte", "ni", NULL
+};
+
+static bool
+digit_word_sep_char (byte c)
+{
+    return c == ' ' || c == ',' || c == '-' || c == '.' || c == '\n';
+}
+
+//  The separator between two spelt digits: spaces, commas, dashes, dots
+//  (one to three characters); returns its length or 0.
+static size_t
+digit_word_sep (const scan_t *t, size_t pos)
+{
+    size_t p = pos;
+    while (p < t->len && p - pos < 3 && digit_word_sep_char (t->s [p]))
+        p++;
+    return p - pos;
+}
+
+//  How many digits the word ws..we spells: 1 for "fire", 4 for
+//  "fire-en-to-tre" (a word joins its parts with '-'); 0 if any part is
+//  no digit word.
+static int
+digit_word_parts (const scan_t *t, size_t ws, size_t we)
+{
+    int n = 0;
+    for (size_t p = ws; p < we; ) {
+        size_t e = p;
+        while (e < we && t->s [e] != '-')
+            e++;
+        if (!token_in (t, p, e, digit_words))
+            return 0;
+        n++;
+        p = e + 1;
+    }
+    return n;
+}
+
+//  "fire en to tre fire fem seks sju": eight or more digits spelt out one
+//  word each are a phone number to any reader, eleven a fødselsnummer.
+//  Only tried at the first word of a run (no spelt digit just before,
+//  looking back over the separator), so each run is read once.
+static bool
+digit_words_try (scan_t *t, size_t pos, size_t we)
+{
+    int n = digit_word_parts (t, pos, we);
+    if (n == 0)
+        return false;
+    size_t b = pos;
+    while (b > 0 && pos - b < 3 && digit_word_sep_char (t->s [b - 1]))
+        b--;
+    size_t bs;
+    if (b < pos && b > 0 && word_back (t, b, &bs) && digit_word_parts (t, bs, b) > 0)
+        return false;
+    size_t end = we, p = we;
+    //  at most 16 digits: each word is read by at most 16 runs, so the cost
+    //  stays linear whatever a hidden run start does
+    while (n < 16) {
+        size_t sep = digit_word_sep (t, p);
+        if (sep == 0 || !word_start (t, p + sep))
+            break;
+        size_t e = word_end (t, p + sep);
+        int k = digit_word_parts (t, p + sep, e);
+        if (k == 0)
+            break;
+        n += k;
+        end = p = e;
+    }
+    if (n < 8)
+        return false;
+    return emit (t, n == 11? SCAN_NATIONAL_ID: SCAN_PHONE, pos, end - pos, SCAN_CONF_MEDIUM);
+}
+
 static bool
 scan_at (scan_t *t, size_t pos)
 {
@@ -2125,6 +2296,7 @@ scan_at (scan_t *t, size_t pos)
         || birth_try (t, pos, we)
         || vehicle_try (t, pos, we)
         || address_try (t, pos, we)
+        || digit_words_try (t, pos, we)
         || known_try (t, pos, we)
         || lex_try (t, pos, we);
 }

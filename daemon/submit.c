@@ -595,8 +595,16 @@ s_store_message (submit_t *s, const uint8_t *result, size_t result_size, int64_t
     if (rc)
         return -1;
     *message = msg.message;
+    //  The resource centre's review and status deadlines follow only what it
+    //  sent or is given: a risk change withheld from it (the crisis
+    //  centre's, without consent) must neither remind it of the person nor
+    //  move or cancel its own deadlines for her.
+    bool rc_knows = s->sender->agency == SAMHAND__V1__AGENCY__RESOURCE_CENTRE
+                 || (s->decided [SAMHAND__V1__AGENCY__RESOURCE_CENTRE]
+                     && s->decisions [SAMHAND__V1__AGENCY__RESOURCE_CENTRE].view
+                        != SAMHAND__V1__VIEW__WITHHELD);
     if (workflow_submitted (s->broker, msg.message, s->submit->message_id.data, s->submit,
-                            msg.subject_key))
+                            rc_knows? msg.subject_key: NULL))
         return -1;
     //  One record carries the submit and every agency's decision: an audit
     //  record costs about as much as the rest of a submit, and the rule id

@@ -246,6 +246,13 @@ s_map (UChar32 cp, UChar32 prev)
         int32_t v = u_charDigitValue (cp);
         return v >= 0 && v <= 9? '0' + v: cp;
     }
+    //  Dingbat and negative circled digits (U+2776.., U+24EB..) have no
+    //  NFKC form but read as digits: a single digit 0-9 becomes it.
+    if (type == U_OTHER_NUMBER) {
+        double v = u_getNumericValue (cp);
+        if (v >= 0 && v <= 9 && v == (int) v)
+            return '0' + (int) v;
+    }
     if (s_invisible (cp))
         return -1;
     if (cp == 0x85 || cp == 0x2028 || cp == 0x2029)
@@ -257,6 +264,9 @@ s_map (UChar32 cp, UChar32 prev)
         return '.';                 //  middle dots and bullets read as dots
     if (type == U_DASH_PUNCTUATION || cp == 0x2212)
         return '-';
+    if (cp == 0x2044 || cp == 0x2215 || cp == 0x29F8 || cp == 0xFF0F)
+        return '/';                 //  fraction and division slashes read as '/'
+
     //  A combining mark on something that is not a letter (a struck-through
     //  digit) hides nothing from a reader: drop it.
     if ((type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK || type == U_COMBINING_SPACING_MARK)
@@ -289,7 +299,7 @@ s_map_all (const cps_t *in, cps_t *out)
 //  Stage 4: "(at)", "[dot]" and the like
 
 static const struct { const char *word; char becomes; } s_tokens [] = {
-    { "at", '@' }, { "alfakrøll", '@' }, { "krøll", '@' }, { "snabel-a", '@' },
+    { "at", '@' }, { "alfakrøll", '@' }, { "krøllalfa", '@' }, { "krøll", '@' }, { "snabel-a", '@' },
     { "dot", '.' }, { "punktum", '.' }, { "prikk", '.' }, { "punkt", '.' },
 };
 
@@ -381,8 +391,10 @@ s_label (const cps_t *c, size_t i)
     return q;
 }
 
-static const char *const s_at_words [] = { "at", "alfakrøll", "krøll", NULL };
+//  "@" and "." spaced out ("kt1985 @ example . no") read as they do bare.
+static const char *const s_at_words [] = { "at", "alfakrøll", "krøllalfa", "krøll", "@", NULL };
 static const char *const s_dot_words [] = { "dot", "punktum", "prikk", NULL };
+static const char *const s_dot_sign [] = { ".", NULL };
 
 //  A spoken address: "kt1985 at example dot no" (after an address
 //  character, " at ", a label, then one or more " dot " and a label, the
@@ -408,6 +420,10 @@ s_spoken_email (const cps_t *in, size_t i, cps_t *out)
     size_t q = label;
     while (n < 8 && q < in->n && in->cp [q] == ' ') {
         size_t d = s_word_in (in, q + 1, s_dot_words);
+        //  a spaced-out "." only after a spaced-out "@": "sa at mor . Hun"
+        //  is a typo, "kt1985 @ example . no" an address
+        if (!d && in->cp [i + 1] == '@')
+            d = s_word_in (in, q + 1, s_dot_sign);
         if (!d || d >= in->n || in->cp [d] != ' ')
             break;
         size_t e = s_label (in, d + 1);

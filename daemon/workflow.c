@@ -132,6 +132,34 @@ s_escalate_recipient (const store_entry_t *e, void *arg)
     return 0;
 }
 
+static int
+s_rc_holds (const store_entry_t *e, void *arg)
+{
+    if (e->agency == SAMHAND__V1__AGENCY__RESOURCE_CENTRE && e->view != SAMHAND__V1__VIEW__WITHHELD)
+        *(bool *) arg = true;
+    return 0;
+}
+
+//  The resource centre's duty is alerted about an unread acute concern
+//  only when the resource centre sent it or was given it: the alert names
+//  the sender and carries the resource centre's case reference for the
+//  person, so about a concern withheld from the resource centre (one from
+//  the crisis centre without consent, or under the duty to avert to the
+//  police only) it would disclose what the policy withheld — under
+//  krisesenterlova §5 even the contact. Fails closed.
+static bool
+s_duty_may_know (broker_t *self, const store_message_info_t *info)
+{
+    const node_t *sender = *info->sender_key? nodes_by_key (self->nodes, info->sender_key)
+                                            : nodes_by_name (self->nodes, info->sender_node);
+    if (sender && sender->agency == SAMHAND__V1__AGENCY__RESOURCE_CENTRE)
+        return true;
+    bool holds = false;
+    if (store_outbox_of_message (self->store, info->message, s_rc_holds, &holds) < 0)
+        return false;
+    return holds;
+}
+
 //  The concern's time to live has passed with nobody having read it: the
 //  escalation ends, and says so to those it went to, so nobody waits for
 //  an alert that will not come again. Returns 0 or -1 (a failed write).
@@ -146,8 +174,9 @@ s_escalation_end (broker_t *self, const store_timer_t *t, const store_message_in
               " contact the sender and the recipients directly",
               info->sender_node, minutes, t->fired, t->fired == 1? "": "s");
     escalate_t x = { self, info, text, true, 0 };
-    if (notice_alert (self, "escalation_ended", info->message_id, ref, text, true, to_duty,
-                      info->has_subject? info->subject_key: NULL) < 0
+    if ((s_duty_may_know (self, info)
+         && notice_alert (self, "escalation_ended", info->message_id, ref, text, true, to_duty,
+                          info->has_subject? info->subject_key: NULL) < 0)
     ||  (t->fired > 0 && store_outbox_of_message (self->store, t->message,
                                                    s_escalate_recipient, &x) < 0)
     ||  x.failed)
@@ -189,8 +218,9 @@ s_escalate (broker_t *self, const store_timer_t *t)
     int minutes = (int) ((self->now_ms - info.created_ms) / 60000);
     snprintf (text, sizeof text, "ACUTE concern from %s has not been read by any recipient"
               " (%d min, escalation %d): pick it up now", info.sender_node, minutes, t->fired + 1);
-    s_written (self, notice_alert (self, "escalation", info.message_id, ref, text, true, to_duty,
-                                   info.has_subject? info.subject_key: NULL));
+    if (s_duty_may_know (self, &info))
+        s_written (self, notice_alert (self, "escalation", info.message_id, ref, text, true, to_duty,
+                                       info.has_subject? info.subject_key: NULL));
     escalate_t x = { self, &info, text, false, 0 };
     store_outbox_of_message (self->store, t->message, s_escalate_recipient, &x);
     audit_record_t record = { .event = "escalated", .message_id = info.message_id,
@@ -213,7 +243,18 @@ s_remind (broker_t *self, const store_timer_t *t, const char *type, const char *
     char text [200], ref [CRYPTO_CASE_REF_LEN];
     s_coordinator_ref (self, t->key, ref);
     snprintf (text, sizeof text, "%s for case %s", what, ref);
-    s_written (self, notice_alert (self, type, NULL, ref, text, false, to_coordinators, t->key));
+    //  The reminder tells the resource centre's coordinators, under their
+    //  case reference, that a risk change was made for the person: only
+    //  when the resource centre sent or was given that risk change.
+    store_message_info_t info;
+    int found = store_message_by_row (self->store, t->message, &info);
+    if (found < 0)
+        store_fail_batch (self->store);
+    else
+    if (found == 1 && s_duty_may_know (self, &info))
+        s_written (self, notice_alert (self, type, NULL, ref, text, false, to_coordinators, t->key));
+    else
+        zsys_warning ("workflow: %s not sent: the resource centre does not hold the risk change", type);
     audit_record_t record = { .event = "reminded", .detail = text, .subject_key = t->key };
     s_written (self, audit_append (self->audit, &record, self->now_ms));
     zsys_info ("workflow: %s", text);

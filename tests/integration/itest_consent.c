@@ -662,6 +662,305 @@ test_consent_expiry (harness_t *h)
     hclient_destroy (&police);
 }
 
+//  A coordinator of another agency (made with `samhand keygen`, enrolled
+//  before the broker starts).
+static bool
+s_enrol (harness_t *h, const char *name, const char *agency)
+{
+    char cmd [1024];
+    snprintf (cmd, sizeof cmd, "%s/samhand keygen %s --agency %s --role coordinator --dir %s/nodes"
+              " >/dev/null && cp %s/nodes/%s.cert %s/enrolled/", harness_build (), name, agency,
+              h->dir, h->dir, name, h->dir);
+    int status = -1;
+    char *out = harness_run (cmd, &status);
+    free (out);
+    return status == 0;
+}
+
+static Samhand__V1__Frame *
+s_list (hclient_t *c, const char *nid)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__ConsentQuery q = SAMHAND__V1__CONSENT_QUERY__INIT;
+    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    subject.national_id = (char *) nid;
+    q.subject = &subject;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_QUERY;
+    frame.consent_query = &q;
+    return s_request (c, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY);
+}
+
+static size_t
+s_listed (Samhand__V1__Frame *f)
+{
+    return f && f->consent_reply && f->consent_reply->ok? f->consent_reply->n_consents: 999;
+}
+
+//  A consent record goes only to the agencies it names and to the agency
+//  that recorded it (DESIGN.md §2): a consent the crisis centre recorded
+//  for the resource centre must not show the police, by listing or by
+//  withdrawing, that the person was in contact with the crisis centre.
+static void
+test_consent_scope (harness_t *h)
+{
+    const char *nid = "15038540421";        //  invented, valid check digits
+    hclient_t *crisis = hclient_new (h, "krise-koord");
+    hclient_t *police = hclient_new (h, "politi-koord");
+    hclient_t *rc = hclient_new (h, "koordinator");
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__ConsentGrant grant = SAMHAND__V1__CONSENT_GRANT__INIT;
+    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__RESOURCE_CENTRE };
+    Samhand__V1__DataClass classes [1] = { SAMHAND__V1__DATA_CLASS__IDENTITY };
+    char *purposes [1] = { "follow_up" };
+    subject.national_id = (char *) nid;
+    grant.subject = &subject;
+    grant.agencies = agencies;
+    grant.n_agencies = 1;
+    grant.classes = classes;
+    grant.n_classes = 1;
+    grant.purposes = purposes;
+    grant.n_purposes = 1;
+    grant.valid_until = time (NULL) + 86400;
+    grant.form = SAMHAND__V1__CONSENT_FORM__WRITTEN;
+    grant.capacity_assessed_by = "Invented Krisearbeider";
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
+    frame.consent_grant = &grant;
+    Samhand__V1__Frame *f = crisis && police && rc?
+        s_request (crisis, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY): NULL;
+    bool granted = f && f->consent_reply && f->consent_reply->ok && f->consent_reply->n_consents == 1;
+    char id [40] = "";
+    if (granted)
+        snprintf (id, sizeof id, "%s", f->consent_reply->consents [0]->consent_id);
+    frame_free (&f);
+    CHECK (granted, "consent scope: the crisis centre records a consent naming the resource centre");
+
+    //  capacity_assessed_by is kept in clear: a name and nothing else
+    const char *smuggled [] = { "Berit 150385 40421", "Berit \xef\xbc\x94\xef\xbc\x91\xef\xbc\x92"
+                                "\xef\xbc\x93\xef\xbc\x94\xef\xbc\x95\xef\xbc\x96\xef\xbc\x97",
+                                "kt1985@example.no", "Berit Vurderersen om Zelda Feltnavnsen i Hemmeligveien",
+                                "Berit; tlf fire en to tre fire fem seks sju" };
+    int refused_all = 0;
+    for (size_t k = 0; k < sizeof smuggled / sizeof smuggled [0]; k++) {
+        grant.capacity_assessed_by = (char *) smuggled [k];
+        f = crisis? s_request (crisis, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY): NULL;
+        if (f && f->consent_reply && !f->consent_reply->ok && f->consent_reply->error
+        &&  f->consent_reply->error->code == SAMHAND__V1__ERROR_CODE__INVALID_FIELD)
+            refused_all++;
+        frame_free (&f);
+    }
+    grant.capacity_assessed_by = "Invented Krisearbeider";
+    CHECK (refused_all == (int) (sizeof smuggled / sizeof smuggled [0]),
+           "consent: capacity_assessed_by holding a number, an address or a note is refused");
+    purposes [0] = "Zelda Feltnavnsen";
+    f = crisis? s_request (crisis, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY): NULL;
+    CHECK (f && f->consent_reply && !f->consent_reply->ok && f->consent_reply->error
+        && f->consent_reply->error->code == SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
+           "consent: a purpose that is a person's name is refused (purposes are kept in clear)");
+    frame_free (&f);
+    purposes [0] = "follow_up";
+
+    f = police? s_list (police, nid): NULL;
+    CHECK (s_listed (f) == 0 && !s_contains (f, "Krisearbeider") && !s_contains (f, "krise-koord"),
+           "consent scope: a police coordinator is not shown the crisis centre's consent");
+    frame_free (&f);
+    f = police? s_withdraw (police, id): NULL;
+    bool refused = f && f->consent_reply && !f->consent_reply->ok && f->consent_reply->error
+                && f->consent_reply->error->code == SAMHAND__V1__ERROR_CODE__NOT_FOUND;
+    frame_free (&f);
+    f = police? s_withdraw (police, "c-000000000000"): NULL;
+    bool alike = refused && f && f->consent_reply && f->consent_reply->error
+              && strcmp (f->consent_reply->error->text, "no consent with that id") == 0;
+    frame_free (&f);
+    CHECK (alike, "consent scope: a police coordinator cannot withdraw it, answered as an unknown id");
+
+    f = rc? s_list (rc, nid): NULL;
+    bool rc_sees = s_listed (f) == 1 && f->consent_reply->consents [0]->withdrawn_at == 0;
+    frame_free (&f);
+    f = crisis? s_list (crisis, nid): NULL;
+    CHECK (rc_sees && s_listed (f) == 1,
+           "consent scope: the named agency and the recording agency see it, still in force");
+    frame_free (&f);
+    hclient_destroy (&crisis);
+    hclient_destroy (&police);
+    hclient_destroy (&rc);
+}
+
+static size_t
+s_reviews_with (hclient_t *admin, const char *text)
+{
+    Samhand__V1__Frame q = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__AuditQuery aq = SAMHAND__V1__AUDIT_QUERY__INIT;
+    aq.query = "reviews";
+    q.command_case = SAMHAND__V1__FRAME__COMMAND_AUDIT_QUERY;
+    q.audit_query = &aq;
+    Samhand__V1__Frame *f = s_request (admin, &q, SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY);
+    size_t n = 0;
+    for (size_t i = 0; f && f->audit_reply && i < f->audit_reply->n_entries; i++)
+        n += streq (f->audit_reply->entries [i]->rule, "STRL196-AVERT")
+          && strstr (f->audit_reply->entries [i]->detail, text) != NULL;
+    frame_free (&f);
+    return n;
+}
+
+//  A crisis-centre concern that claims the duty to avert and also has a
+//  consent naming the police goes identified on the consent (no review).
+//  When the consent is withdrawn before the police collect it, the entry
+//  is decided again and now rests on the duty to avert: that disclosure
+//  must be listed for review like a first decision under it.
+static void
+test_redecide_to_avert (harness_t *h)
+{
+    const char *nid = "01019012057";
+    hclient_t *crisis = hclient_new (h, "krise-koord");
+    hclient_t *ks = hclient_new (h, "krisesenter");
+    hclient_t *admin = hclient_new (h, "admin");
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__ConsentGrant grant = SAMHAND__V1__CONSENT_GRANT__INIT;
+    Samhand__V1__Subject cs = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__POLICE_RISK };
+    Samhand__V1__DataClass classes [3] = { SAMHAND__V1__DATA_CLASS__IDENTITY,
+        SAMHAND__V1__DATA_CLASS__CONTACT, SAMHAND__V1__DATA_CLASS__FREE_TEXT };
+    char *purposes [1] = { "follow_up" };
+    cs.national_id = (char *) nid;
+    grant.subject = &cs;
+    grant.agencies = agencies;
+    grant.n_agencies = 1;
+    grant.classes = classes;
+    grant.n_classes = 3;
+    grant.purposes = purposes;
+    grant.n_purposes = 1;
+    grant.valid_until = time (NULL) + 86400;
+    grant.form = SAMHAND__V1__CONSENT_FORM__WRITTEN;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
+    frame.consent_grant = &grant;
+    Samhand__V1__Frame *f = crisis && ks && admin?
+        s_request (crisis, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY): NULL;
+    char consent_id [40] = "";
+    if (f && f->consent_reply && f->consent_reply->ok && f->consent_reply->n_consents == 1)
+        snprintf (consent_id, sizeof consent_id, "%s", f->consent_reply->consents [0]->consent_id);
+    frame_free (&f);
+
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    Samhand__V1__LegalClaim claim = SAMHAND__V1__LEGAL_CLAIM__INIT;
+    Samhand__V1__Agency to_police [1] = { SAMHAND__V1__AGENCY__POLICE_RISK };
+    uint8_t id [16];
+    harness_concern (&submit, &concern, &subject, "Invented: beboer forteller om drapstrusler.");
+    subject.national_id = (char *) nid;
+    claim.basis = SAMHAND__V1__BASIS__BASIS_AVERT;
+    claim.justification = "Invented: konkret drapstrussel i kveld";
+    claim.decision_maker = "Hedda Avgjorsen";
+    submit.claim = &claim;
+    submit.purpose = "follow_up";
+    submit.recipients = to_police;
+    submit.n_recipients = 1;
+    harness_new_id (&submit, id);
+    f = ks? hclient_submit (ks, &submit, 3000): NULL;
+    const Samhand__V1__AgencyDecision *d = s_decision (f, SAMHAND__V1__AGENCY__POLICE_RISK);
+    bool on_consent = *consent_id && d && d->view == SAMHAND__V1__VIEW__IDENTIFIED
+                   && streq (d->rule, "FVL13A1-CONSENT");
+    frame_free (&f);
+    CHECK (on_consent && admin && s_reviews_with (admin, "Hedda Avgjorsen") == 0,
+           "redecide to avert: the crisis centre's concern waits for the police on the consent, no review");
+    f = crisis? s_withdraw (crisis, consent_id): NULL;
+    bool redecided = f && f->consent_reply && f->consent_reply->ok && f->consent_reply->redecided >= 1;
+    frame_free (&f);
+    CHECK (redecided && s_reviews_with (admin, "Hedda Avgjorsen") >= 1,
+           "redecide to avert: after the withdrawal the disclosure under the duty to avert is listed for review");
+    char path [2][400];
+    snprintf (path [0], sizeof path [0], "%s/samhand.db", h->dir);
+    snprintf (path [1], sizeof path [1], "%s/samhand.db-wal", h->dir);
+    CHECK (!s_file_contains (path [0], "Avgjorsen") && !s_file_contains (path [1], "Avgjorsen"),
+           "redecide to avert: the decision-maker is sealed in that record too");
+    hclient_destroy (&crisis);
+    hclient_destroy (&ks);
+    hclient_destroy (&admin);
+}
+
+//  A high-risk change the crisis centre's coordinator makes without a
+//  consent is withheld from everyone. Its review date and the weekly
+//  status it would call for must not remind the resource centre's
+//  coordinators under their case reference for the person: that would
+//  tell them that the crisis centre assessed her.
+static void
+test_crisis_reminders (harness_t *h)
+{
+    hclient_t *crisis = hclient_new (h, "krise-koord");
+    hclient_t *coord = hclient_listener (h, "koordinator");
+    char review [32];
+    time_t soon = time (NULL) + 1;
+    strftime (review, sizeof review, "%Y-%m-%dT%H:%M:%SZ", gmtime (&soon));
+    Samhand__V1__Submit submit = SAMHAND__V1__SUBMIT__INIT;
+    Samhand__V1__RiskChange risk = SAMHAND__V1__RISK_CHANGE__INIT;
+    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    uint8_t id [16];
+    subject.national_id = "15038540421";
+    risk.subject = &subject;
+    risk.instrument = "SARA-V3";
+    risk.level = SAMHAND__V1__RISK_LEVEL__HIGH;
+    risk.review_by = review;
+    submit.body_case = SAMHAND__V1__SUBMIT__BODY_RISK_CHANGE;
+    submit.risk_change = &risk;
+    harness_new_id (&submit, id);
+    Samhand__V1__Frame *f = crisis && coord? hclient_submit (crisis, &submit, 3000): NULL;
+    bool withheld = f && f->submit_result->accepted;
+    for (size_t i = 0; f && i < f->submit_result->n_decisions; i++)
+        if (f->submit_result->decisions [i]->agency != SAMHAND__V1__AGENCY__CRISIS_CENTRE)
+            withheld = withheld && f->submit_result->decisions [i]->view == SAMHAND__V1__VIEW__WITHHELD;
+    frame_free (&f);
+    CHECK (withheld, "crisis reminders: a high-risk change from the crisis centre is withheld from the others");
+    int64_t deadline = zclock_mono () + 4500;
+    int reminders = 0;
+    while (coord && zclock_mono () < deadline) {
+        f = hclient_expect (coord, SAMHAND__V1__FRAME__COMMAND_DELIVER, (int) (deadline - zclock_mono ()));
+        if (!f)
+            break;
+        hclient_receipt (coord, f->deliver->delivery_id, 1);
+        reminders += f->deliver->alert && (streq (f->deliver->alert->type, "review_due")
+                                           || streq (f->deliver->alert->type, "status_due"));
+        frame_free (&f);
+    }
+    CHECK (withheld && reminders == 0,
+           "crisis reminders: the resource centre is not reminded of the crisis centre's risk change");
+
+    //  Nor does the crisis centre's risk change move or cancel the resource
+    //  centre's own deadlines: its review reminder still comes.
+    const char *nid_b = "02029012345";
+    soon = time (NULL) + 2;
+    strftime (review, sizeof review, "%Y-%m-%dT%H:%M:%SZ", gmtime (&soon));
+    subject.national_id = (char *) nid_b;
+    risk.level = SAMHAND__V1__RISK_LEVEL__MODERATE;
+    harness_new_id (&submit, id);
+    f = coord? hclient_submit (coord, &submit, 3000): NULL;
+    char rc_ref [40] = "";
+    if (f && f->submit_result->accepted && f->submit_result->case_ref)
+        snprintf (rc_ref, sizeof rc_ref, "%s", f->submit_result->case_ref);
+    frame_free (&f);
+    risk.level = SAMHAND__V1__RISK_LEVEL__LOW;
+    risk.review_by = "";
+    harness_new_id (&submit, id);
+    f = crisis? hclient_submit (crisis, &submit, 3000): NULL;
+    bool crisis_ok = f && f->submit_result->accepted;
+    frame_free (&f);
+    deadline = zclock_mono () + 4500;
+    int own = 0;
+    while (coord && *rc_ref && zclock_mono () < deadline && !own) {
+        f = hclient_expect (coord, SAMHAND__V1__FRAME__COMMAND_DELIVER, (int) (deadline - zclock_mono ()));
+        if (!f)
+            break;
+        hclient_receipt (coord, f->deliver->delivery_id, 1);
+        own += f->deliver->alert && streq (f->deliver->alert->type, "review_due")
+            && streq (f->deliver->alert->case_ref, rc_ref);
+        frame_free (&f);
+    }
+    CHECK (crisis_ok && own == 1,
+           "crisis reminders: a later crisis-centre risk change does not cancel the resource centre's review reminder");
+    hclient_destroy (&crisis);
+    hclient_destroy (&coord);
+}
+
 int
 main (void)
 {
@@ -678,6 +977,17 @@ main (void)
     test_redecide_content (h);
     test_consent_expiry (h);
     CHECK (harness_stop (h, SIGTERM) == 0, "clean stop");
+    harness_destroy (&h);
+    //  Its own broker: more coordinators would change the node counts above.
+    h = harness_new ("workflow\n    status_every = 2s\n");
+    CHECK (h && s_enrol (h, "krise-koord", "crisis_centre") && s_enrol (h, "politi-koord", "police_risk")
+        && harness_start (h) == 0, "a broker with coordinators of the crisis centre and the police");
+    if (h) {
+        test_consent_scope (h);
+        test_redecide_to_avert (h);
+        test_crisis_reminders (h);
+    }
+    CHECK (h && harness_stop (h, SIGTERM) == 0, "clean stop");
     harness_destroy (&h);
     return TEST_DONE ();
 }

@@ -447,6 +447,43 @@ test_timers_survive_kill (harness_t *h)
     hclient_destroy (&coord);
 }
 
+//  An acute concern the crisis centre sends without a consent is withheld
+//  from every agency (krisesenterlova §5: even the contact is
+//  confidential). Nobody holds it, so nobody reads it: the resource
+//  centre's duty must not be alerted about it, for the alert would tell
+//  them, under their own case reference for the person, that the crisis
+//  centre has been in contact with her.
+static void
+test_crisis_escalation (harness_t *h)
+{
+    hclient_t *coord = hclient_listener (h, "koordinator");
+    hclient_t *ks = hclient_new (h, "krisesenter");
+    uint8_t id [16];
+    Samhand__V1__Frame *f = coord && ks? s_concern (ks, SAMHAND__V1__URGENCY__ACUTE, 5, id): NULL;
+    bool withheld = f && f->submit_result->accepted;
+    for (size_t i = 0; f && i < f->submit_result->n_decisions; i++)
+        withheld = withheld && f->submit_result->decisions [i]->view == SAMHAND__V1__VIEW__WITHHELD;
+    frame_free (&f);
+    CHECK (withheld, "crisis escalation: an acute concern from the crisis centre is withheld from all");
+    //  escalation after 2 s and 4 s, its end at 5 s: wait past all three
+    int64_t deadline = zclock_mono () + 6500;
+    int about_it = 0;
+    while (zclock_mono () < deadline) {
+        f = hclient_expect (coord, SAMHAND__V1__FRAME__COMMAND_DELIVER, (int) (deadline - zclock_mono ()));
+        if (!f)
+            break;
+        hclient_receipt (coord, f->deliver->delivery_id, 1);
+        if (f->deliver->alert && f->deliver->alert->message_id.len == 16
+        &&  memcmp (f->deliver->alert->message_id.data, id, 16) == 0)
+            about_it++;
+        frame_free (&f);
+    }
+    CHECK (withheld && about_it == 0,
+           "crisis escalation: the resource centre gets no alert about a message it was not given");
+    hclient_destroy (&coord);
+    hclient_destroy (&ks);
+}
+
 int
 main (void)
 {
@@ -470,6 +507,7 @@ main (void)
     if (!h)
         return 1;
     test_escalation (h);
+    test_crisis_escalation (h);
     test_status_push_and_inbox (h);
     test_expiry (h);
     test_dead_letter (h);
