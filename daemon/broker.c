@@ -272,6 +272,12 @@ broker_new (config_t *config)
         return NULL;
     self->config = config;
     self->lock_fd = -1;
+    //  Tells clients apart one broker run from the next (Pong.instance).
+    uint8_t instance [16];
+    if (crypto_random (instance, sizeof instance))
+        goto fail;
+    for (int i = 0; i < 16; i++)
+        snprintf (self->instance + 2 * i, 3, "%02x", instance [i]);
     self->sessions = zhashx_new ();
     self->replies = zlistx_new ();
     self->parked = zlistx_new ();
@@ -655,6 +661,7 @@ s_handle_ping (broker_t *self, zframe_t *routing_id, const node_t *node,
     pong.node = (char *) node->name;
     pong.agency = (Samhand__V1__Agency) node->agency;
     pong.role = (char *) config_role_name (node->role);
+    pong.instance = self->instance;
     //  A listener pings now and then to learn that it still is the session.
     session_t *session = (session_t *) zhashx_lookup (self->sessions, node->name);
     pong.delivery_session = session && session->routing_id

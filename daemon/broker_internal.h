@@ -46,6 +46,7 @@ typedef struct {
 } reply_t;
 
 struct _broker_t {
+    char         instance [33];   //  random hex per start, in every Pong
     config_t    *config;
     nodes_t     *nodes;
     store_t     *store;

@@ -147,6 +147,7 @@ s_receiver (void *arg)
     int *ping_batch = (int *) calloc ((size_t) total, sizeof (int));
     int n_ping = 0;
     uint64_t ping_nonce = 0, waiting_nonce = 0;
+    char instance [40] = "";            //  broker run of the last Pong
     int64_t quiet_since = zclock_mono (), last_subscribe = 0;
     while (c && !atomic_load (&run->stop_receiver)) {
         Samhand__V1__Frame *f = hclient_recv (c, 100);
@@ -167,11 +168,17 @@ s_receiver (void *arg)
         else
         if (f && f->command_case == SAMHAND__V1__FRAME__COMMAND_PONG
         &&  f->pong->nonce == waiting_nonce) {
-            for (int k = 0; k < n_ping; k++)
+            //  Only a Pong from the broker run that had the last Pong before
+            //  the receipts confirms them: after a restart the DEALER may
+            //  have lost them with the old connection (PROTOCOL.md §4).
+            bool same_run = *instance && streq (instance, f->pong->instance);
+            for (int k = 0; k < n_ping && same_run; k++)
                 atomic_store (&run->confirmed [ping_batch [k]], 1);
             n_ping = 0;
             waiting_nonce = 0;
         }
+        if (f && f->command_case == SAMHAND__V1__FRAME__COMMAND_PONG)
+            snprintf (instance, sizeof instance, "%s", f->pong->instance);
         frame_free (&f);
         //  Confirm the receipts sent so far with one Ping behind them.
         if (!waiting_nonce && n_pending) {

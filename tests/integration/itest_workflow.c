@@ -67,7 +67,7 @@ s_alert (hclient_t *c, const char *type, int timeout)
 static bool
 s_log_names (harness_t *h, const uint8_t id [16], const char *what)
 {
-    char hex [40] = "message ", path [400];
+    char hex [48] = "message ", path [400];
     for (int i = 0; i < 16; i++)
         snprintf (hex + 8 + 2 * i, 3, "%02x", id [i]);
     snprintf (path, sizeof path, "%s/samhandd.log", h->dir);
