@@ -742,6 +742,9 @@ s_plan_apply (const web_form_t *form, plan_edit_t *e, Samhand__V1__RiskPlan *pla
             return "imminent";
         plan->imminent = strcmp (imminent, "yes") == 0;
     }
+    //  Never a silent cut: a plan longer than the edit can hold is refused.
+    if (plan->n_measures > MAX_LIST || plan->n_steps > MAX_LIST)
+        return "steps";
     size_t nm = 0;
     for (size_t i = 0; i < plan->n_measures && nm < MAX_LIST; i++)
         e->measures [nm++] = plan->measures [i];

@@ -120,9 +120,11 @@ document.addEventListener('DOMContentLoaded', async () => {
     history.append(el('h3', { text: t('plan.evaluations') }));
     if (!body.evaluations.length) history.append(el('p', { text: t('plan.no_evaluations') }));
     else {
-      history.append(el('ul', { id: 'evaluations' }, ...body.evaluations.map((e) => el('li', {
-        text: t('plan.evaluation_row', { when: samhand.short(e.evaluated_at), who: e.evaluated_by,
-          next: day(e.next_date), note: e.note || '' }) }))));
+      history.append(el('ul', { id: 'evaluations' }, ...body.evaluations.map((e) => {
+        const row = t('plan.evaluation_row', { when: samhand.short(e.evaluated_at), who: e.evaluated_by,
+          next: day(e.next_date) });
+        return el('li', { text: e.note ? t('plan.evaluation_said', { row, note: e.note }) : row });
+      })));
     }
     historySection.hidden = false;
   }
