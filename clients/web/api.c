@@ -19,6 +19,8 @@ void cli_status_json (json_t *j, const Samhand__V1__StatusReport *r, const char 
 void cli_audit_json (json_t *j, const Samhand__V1__AuditEntry *e, bool with_chain);
 void cli_dead_letter_json (json_t *j, const Samhand__V1__DeadLetter *l);
 void cli_consent_json (json_t *j, const Samhand__V1__ConsentRecord *r);
+void cli_plan_json (json_t *j, const char *key, const Samhand__V1__RiskPlan *p);
+char *cli_time_iso (int64_t unix_ms, char *out, size_t size);
 
 #define MAX_LIST 32
 
@@ -621,7 +623,354 @@ s_consent_list (const web_form_t *form, web_reply_t *reply)
     s_consent_reply (frame, reply);
 }
 
+
+//  ---------------------------------------------------------------- plan
+
+//  {"ok","case_ref","view","rule","reason","current_revision","plan":{..},
+//  "revisions":[..],"evaluations":[..]} as `samhand plan history --json`,
+//  with the plan in this agency's view (the broker cut it).
+static void
+s_plan_json (json_t *j, const Samhand__V1__PlanReply *r)
+{
+    char when [32];
+    json_object_begin (j, NULL);
+    json_bool (j, "ok", true);
+    json_str_opt (j, "case_ref", r->case_ref);
+    json_str (j, "view", samhand_view_name (r->view));
+    json_str_opt (j, "rule", r->rule);
+    json_str_opt (j, "legal_basis", r->legal_basis);
+    json_str_opt (j, "reason", r->reason);
+    json_uint (j, "current_revision", r->current_revision);
+    if (r->plan)
+        cli_plan_json (j, "plan", r->plan);
+    json_array_begin (j, "revisions");
+    for (size_t i = 0; i < r->n_revisions; i++) {
+        const Samhand__V1__PlanRevision *v = r->revisions [i];
+        json_object_begin (j, NULL);
+        json_uint (j, "revision", v->revision);
+        json_uint (j, "base_revision", v->base_revision);
+        json_str_opt (j, "edited_by", v->edited_by);
+        json_str (j, "edited_at", cli_time_iso (v->edited_at, when, sizeof when));
+        json_bool (j, "significant", v->significant);
+        json_str_opt (j, "changes", v->changes);
+        json_bool (j, "purged", v->purged);
+        json_object_end (j);
+    }
+    json_array_end (j);
+    json_array_begin (j, "evaluations");
+    for (size_t i = 0; i < r->n_evaluations; i++) {
+        const Samhand__V1__PlanEvaluation *e = r->evaluations [i];
+        json_object_begin (j, NULL);
+        json_str_opt (j, "evaluated_by", e->evaluated_by);
+        json_str (j, "evaluated_at", cli_time_iso (e->evaluated_at, when, sizeof when));
+        json_str_opt (j, "next_date", e->next_date);
+        json_str_opt (j, "note", e->note);
+        json_object_end (j);
+    }
+    json_array_end (j);
+    json_object_end (j);
+}
+
+//  The PlanReply frame for CASE_REF (history too), or NULL with REPLY
+//  filled (no answer, or the broker's refusal).
+static Samhand__V1__Frame *
+s_plan_query (const char *case_ref, bool history, web_reply_t *reply)
+{
+    samhand_client_t *c = bridge_lock ();
+    Samhand__V1__Frame *frame = samhand_client_plan_query (c, case_ref, 0, history,
+                                                           WEB_BROKER_WAIT_MS);
+    bridge_unlock ();
+    if (!frame) {
+        s_no_answer (reply);
+        return NULL;
+    }
+    if (s_broker_error (reply, frame)) {
+        samhand_frame_destroy (&frame);
+        return NULL;
+    }
+    if (frame->command_case != SAMHAND__V1__FRAME__COMMAND_PLAN_REPLY || !frame->plan_reply->ok) {
+        s_fail (reply, 422, "NOT_FOUND", NULL);
+        samhand_frame_destroy (&frame);
+        return NULL;
+    }
+    return frame;
+}
+
+static void
+s_plan (const web_form_t *form, web_reply_t *reply)
+{
+    const char *ref = form_get (form, "case_ref");
+    if (!*ref) {
+        s_fail (reply, 400, "MISSING_FIELD", "case_ref");
+        return;
+    }
+    Samhand__V1__Frame *frame = s_plan_query (ref, true, reply);
+    if (!frame)
+        return;
+    json_t j;
+    json_init (&j);
+    s_plan_json (&j, frame->plan_reply);
+    samhand_frame_destroy (&frame);
+    s_json (reply, 200, &j);
+}
+
+//  The page's edit (level, imminent, measures added and removed, one step
+//  added, steps removed by position, next evaluation, a note) applied to a
+//  copy of the current revision, sent as a whole new revision made from the
+//  revision the page showed ("base"): when someone saved in between, the
+//  broker refuses it with REVISION_CONFLICT.
+typedef struct {
+    Samhand__V1__Measure measures [MAX_LIST];
+    Samhand__V1__PlanStep *steps [MAX_LIST];
+    Samhand__V1__PlanStep step;
+    Samhand__V1__Subject subject;
+} plan_edit_t;
+
+static const char *
+s_plan_apply (const web_form_t *form, plan_edit_t *e, Samhand__V1__RiskPlan *plan)
+{
+    const char *level = form_get (form, "level");
+    if (*level) {
+        int v = samhand_risk_level_from_name (level);
+        if (v <= 0)
+            return "level";
+        plan->level = (Samhand__V1__RiskLevel) v;
+    }
+    const char *imminent = form_get (form, "imminent");
+    if (*imminent) {
+        if (strcmp (imminent, "yes") && strcmp (imminent, "no"))
+            return "imminent";
+        plan->imminent = strcmp (imminent, "yes") == 0;
+    }
+    //  Never a silent cut: a plan longer than the edit can hold is refused.
+    if (plan->n_measures > MAX_LIST || plan->n_steps > MAX_LIST)
+        return "steps";
+    size_t nm = 0;
+    for (size_t i = 0; i < plan->n_measures && nm < MAX_LIST; i++)
+        e->measures [nm++] = plan->measures [i];
+    const char *names [MAX_LIST];
+    size_t n = form_all (form, "remove_measure", names, MAX_LIST);
+    for (size_t i = 0; i < n; i++) {
+        int m = samhand_measure_from_name (names [i]);
+        if (m <= 0)
+            return "remove_measure";
+        size_t kept = 0;
+        for (size_t k = 0; k < nm; k++)
+            if ((int) e->measures [k] != m)
+                e->measures [kept++] = e->measures [k];
+        nm = kept;
+    }
+    n = form_all (form, "add_measure", names, MAX_LIST);
+    for (size_t i = 0; i < n; i++) {
+        int m = samhand_measure_from_name (names [i]);
+        if (m <= 0)
+            return "add_measure";
+        bool have = false;
+        for (size_t k = 0; k < nm; k++)
+            have = have || (int) e->measures [k] == m;
+        if (!have && nm < MAX_LIST)
+            e->measures [nm++] = (Samhand__V1__Measure) m;
+    }
+    //  Steps removed by their position as shown (1 = first).
+    bool drop [MAX_LIST] = { false };
+    n = form_all (form, "remove_step", names, MAX_LIST);
+    for (size_t i = 0; i < n; i++) {
+        char *end = NULL;
+        unsigned long k = strtoul (names [i], &end, 10);
+        if (!*names [i] || *end || k < 1 || k > plan->n_steps || k > MAX_LIST)
+            return "remove_step";
+        drop [k - 1] = true;
+    }
+    size_t ns = 0;
+    for (size_t i = 0; i < plan->n_steps && ns < MAX_LIST; i++)
+        if (!drop [i])
+            e->steps [ns++] = plan->steps [i];
+    const char *situation = form_get (form, "step_situation");
+    const char *action = form_get (form, "step_action");
+    if (*situation || *action) {
+        const char *number = form_get (form, "step");
+        int agency = samhand_agency_from_name (form_get (form, "step_agency"));
+        if (strlen (number) != 1 || number [0] < '1' || number [0] > '3')
+            return "step";
+        if (agency <= 0)
+            return "step_agency";
+        if (!*situation || !*action)
+            return *situation? "step_action": "step_situation";
+        if (ns == MAX_LIST)
+            return "step";
+        samhand__v1__plan_step__init (&e->step);
+        e->step.step = (uint32_t) (number [0] - '0');
+        e->step.responsible = (Samhand__V1__Agency) agency;
+        e->step.situation = (char *) situation;
+        e->step.action = (char *) action;
+        e->steps [ns++] = &e->step;
+    }
+    const char *next = form_get (form, "next_evaluation");
+    if (*next) {
+        if (s_date (next, 0) < 0)
+            return "next_evaluation";
+        plan->next_evaluation = (char *) next;
+    }
+    plan->note = (char *) form_get (form, "note");
+    plan->measures = e->measures;
+    plan->n_measures = nm;
+    plan->steps = e->steps;
+    plan->n_steps = ns;
+    return NULL;
+}
+
+static void
+s_plan_edit (const web_form_t *form, const web_session_t *session, web_reply_t *reply)
+{
+    const char *ref = form_get (form, "case_ref");
+    const char *base_text = form_get (form, "base");
+    char *end = NULL;
+    unsigned long base = strtoul (base_text, &end, 10);
+    if (!*ref || !*base_text || *end || base > UINT32_MAX) {
+        s_fail (reply, 400, *ref? "INVALID_FIELD": "MISSING_FIELD", *ref? "base": "case_ref");
+        return;
+    }
+    Samhand__V1__Frame *current = NULL;
+    Samhand__V1__RiskPlan fresh = SAMHAND__V1__RISK_PLAN__INIT, *plan = &fresh;
+    if (base > 0) {
+        current = s_plan_query (ref, false, reply);
+        if (!current)
+            return;
+        //  An edit starts from the whole plan: a partial view would drop
+        //  what this agency does not see.
+        if (current->plan_reply->view != SAMHAND__V1__VIEW__IDENTIFIED || !current->plan_reply->plan) {
+            samhand_frame_destroy (&current);
+            s_fail (reply, 403, "NOT_PERMITTED", NULL);
+            return;
+        }
+        plan = current->plan_reply->plan;
+    }
+    //  A first revision may name the person the plan is for (the paper
+    //  form's "Planen gjelder for"); later ones keep the plan's own.
+    Samhand__V1__Subject subject;
+    s_subject (form, &subject);
+    if (base == 0 && !s_subject_empty (&subject))
+        plan->subject = &subject;
+    //  The reply's own pointers, put back before the frame is freed.
+    Samhand__V1__RiskPlan saved = *plan;
+    plan_edit_t *e = calloc (1, sizeof *e);
+    const char *bad = e? s_plan_apply (form, e, plan): "internal";
+    if (!bad && !plan->level)
+        bad = "level";
+    if (bad) {
+        s_fail (reply, 400, "INVALID_FIELD", bad);
+    }
+    else {
+        plan->case_ref = (char *) ref;
+        //  Never the broker's own fields: it sets them.
+        plan->base_revision = (uint32_t) base;
+        plan->revision = 0;
+        plan->edited_by = (char *) "";
+        plan->edited_at = 0;
+        plan->significant = false;
+        plan->changes = (char *) "";
+        Samhand__V1__Submit submit = SAMHAND__V1__SUBMIT__INIT;
+        submit.body_case = SAMHAND__V1__SUBMIT__BODY_RISK_PLAN;
+        submit.risk_plan = plan;
+        s_submit (&submit, "risk_plan", session, reply);
+    }
+    *plan = saved;
+    samhand_frame_destroy (&current);
+    free (e);
+}
+
+static void
+s_plan_evaluate (const web_form_t *form, web_reply_t *reply)
+{
+    const char *ref = form_get (form, "case_ref");
+    const char *note = form_get (form, "note");
+    const char *next = form_get (form, "next");
+    if (!*ref || !*note) {
+        s_fail (reply, 400, "MISSING_FIELD", *ref? "note": "case_ref");
+        return;
+    }
+    if (*next && s_date (next, 0) < 0) {
+        s_fail (reply, 400, "INVALID_FIELD", "next");
+        return;
+    }
+    samhand_client_t *c = bridge_lock ();
+    Samhand__V1__Frame *frame = samhand_client_plan_evaluate (c, ref, note, *next? next: NULL,
+                                                              WEB_BROKER_WAIT_MS);
+    bridge_unlock ();
+    if (!frame) {
+        s_no_answer (reply);
+        return;
+    }
+    if (!s_broker_error (reply, frame)) {
+        const Samhand__V1__PlanReply *r =
+            frame->command_case == SAMHAND__V1__FRAME__COMMAND_PLAN_REPLY? frame->plan_reply: NULL;
+        if (!r || !r->ok)
+            s_fail (reply, 422, "NOT_FOUND", NULL);
+        else {
+            json_t j;
+            json_init (&j);
+            json_object_begin (&j, NULL);
+            json_bool (&j, "ok", true);
+            json_uint (&j, "revision", r->current_revision);
+            json_str_opt (&j, "next_date", r->n_evaluations? r->evaluations [0]->next_date: "");
+            json_object_end (&j);
+            s_json (reply, 200, &j);
+        }
+    }
+    web_log ("plan evaluate %s", frame && !samhand_reply_error (frame)? "recorded": "refused");
+    samhand_frame_destroy (&frame);
+}
+
 //  ---------------------------------------------------------------- admin
+
+//  The broker's nodes: connected or not, how many deliveries wait.
+static void
+s_broker_status (web_reply_t *reply)
+{
+    Samhand__V1__Frame request = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__BrokerStatusQuery query = SAMHAND__V1__BROKER_STATUS_QUERY__INIT;
+    request.command_case = SAMHAND__V1__FRAME__COMMAND_BROKER_STATUS_QUERY;
+    request.broker_status_query = &query;
+    samhand_client_t *c = bridge_lock ();
+    Samhand__V1__Frame *frame = samhand_client_request (c, &request, WEB_BROKER_WAIT_MS);
+    bridge_unlock ();
+    if (!frame) {
+        s_no_answer (reply);
+        return;
+    }
+    if (!s_broker_error (reply, frame)) {
+        const Samhand__V1__BrokerStatus *st =
+            frame->command_case == SAMHAND__V1__FRAME__COMMAND_BROKER_STATUS? frame->broker_status: NULL;
+        if (!st || !st->ok)
+            s_fail (reply, 422, "NOT_PERMITTED", NULL);
+        else {
+            char when [32];
+            json_t j;
+            json_init (&j);
+            json_object_begin (&j, NULL);
+            json_str (&j, "now", cli_time_iso (st->now_ms, when, sizeof when));
+            json_uint (&j, "dead_letters", st->dead_letters);
+            json_array_begin (&j, "nodes");
+            for (size_t i = 0; i < st->n_nodes; i++) {
+                const Samhand__V1__BrokerNode *n = st->nodes [i];
+                json_object_begin (&j, NULL);
+                json_str (&j, "node", n->node);
+                json_bool (&j, "connected", n->connected);
+                json_str_opt (&j, "last_seen", n->last_seen_ms?
+                              cli_time_iso (n->last_seen_ms, when, sizeof when): "");
+                json_uint (&j, "pending", n->pending);
+                json_int (&j, "oldest_pending_age_s",
+                          n->oldest_pending_ms && st->now_ms > n->oldest_pending_ms
+                          ? (st->now_ms - n->oldest_pending_ms) / 1000: 0);
+                json_object_end (&j);
+            }
+            json_array_end (&j);
+            json_object_end (&j);
+            s_json (reply, 200, &j);
+        }
+    }
+    samhand_frame_destroy (&frame);
+}
 
 static void
 s_audit (const char *query, const web_form_t *form, web_reply_t *reply)
@@ -701,7 +1050,7 @@ s_me (const web_session_t *session, const web_node_t *node, web_reply_t *reply)
     json_int (&j, "idle_seconds", sessions_idle_seconds ());
     json_array_begin (&j, "may");
     static const char *actions [] = { "concern", "discussion", "risk", "consent", "weekly",
-                                      "read", "admin", NULL };
+                                      "read", "admin", "plan", "plan_read", NULL };
     for (int i = 0; actions [i]; i++)
         if (web_role_may (session->role, actions [i]))
             json_str (&j, NULL, actions [i]);
@@ -713,7 +1062,7 @@ s_me (const web_session_t *session, const web_node_t *node, web_reply_t *reply)
 //  Action table: path, method, the action a role needs (NULL: any).
 typedef enum { A_ME, A_CONCERN, A_DISCUSSION, A_RISK, A_WEEKLY, A_INBOX, A_CASE, A_READ,
                A_SENT, A_GRANT, A_WITHDRAW, A_CONSENTS, A_DEAD, A_REQUEUE, A_WHO,
-               A_VERIFY } action_t;
+               A_VERIFY, A_PLAN, A_PLAN_EDIT, A_PLAN_EVALUATE, A_STATUS } action_t;
 static const struct {
     const char *path;
     bool post;
@@ -736,6 +1085,10 @@ static const struct {
     { "admin/requeue", true, "admin", A_REQUEUE },
     { "admin/who-received", true, "admin", A_WHO },
     { "admin/verify", false, "admin", A_VERIFY },
+    { "admin/status", false, "admin", A_STATUS },
+    { "plan", true, "plan_read", A_PLAN },
+    { "plan/edit", true, "plan", A_PLAN_EDIT },
+    { "plan/evaluate", true, "plan", A_PLAN_EVALUATE },
     { NULL, false, NULL, A_ME }
 };
 
@@ -780,5 +1133,9 @@ api_handle (const char *path, bool post, const web_session_t *session,
                                                                 NULL, 10), reply); break;
         case A_WHO:        s_audit ("who-received", form, reply); break;
         case A_VERIFY:     s_audit ("verify", form, reply); break;
+        case A_PLAN:       s_plan (form, reply); break;
+        case A_PLAN_EDIT:  s_plan_edit (form, session, reply); break;
+        case A_PLAN_EVALUATE: s_plan_evaluate (form, reply); break;
+        case A_STATUS:     s_broker_status (reply); break;
     }
 }

@@ -174,6 +174,7 @@ s_page_needs (const char *path)
         { "/drofting.html", "discussion" },
         { "/koordinator.html", "consent" },
         { "/admin.html", "admin" },
+        { "/plan.html", "plan_read" },
         { NULL, NULL }
     };
     for (int i = 0; pages [i][0]; i++)

@@ -45,6 +45,8 @@ static const struct { const char *action; const char *roles; } s_may [] = {
     { "weekly",     "coordinator" },
     { "read",       "duty_operator coordinator team admin" },
     { "admin",      "admin" },
+    { "plan",       "coordinator" },
+    { "plan_read",  "duty_operator coordinator team" },
     { NULL, NULL }
 };
 

@@ -431,6 +431,101 @@ def run(env, a, b):
     page(b, U["koordinator"], "/innboks.html")
     axe(b, "the inbox page")
 
+    # ---- 9. the risk plan: created and edited by the coordinator, a stale edit refused,
+    #      TryggEst's own view, the print view
+    t9 = time.time()
+    case = ref.group(0) if ref else "RC-NONE"
+    page(b, U["koordinator"], "/plan.html?case=" + case)
+    wait(b, lambda: not b.find_element(By.ID, "edit_section").get_attribute("hidden"), 5)
+    b.find_element(By.ID, "e_name").send_keys(NAME)
+    b.find_element(By.ID, "e_national_id").send_keys(FNR)
+    b.find_element(By.CSS_SELECTOR, "#e_level option[value=high]").click()
+    b.find_element(By.ID, "add_measure_violence_alarm").click()
+    b.find_element(By.CSS_SELECTOR, "#e_step_agency option[value=police_risk]").click()
+    b.find_element(By.ID, "e_step_situation").send_keys("Politisteg-oppdiktet: ny trussel på telefon")
+    b.find_element(By.ID, "e_step_action").send_keys("RISK-teamet vurderer besøksforbud")
+    b.find_element(By.CSS_SELECTOR, "#edit button[type=submit]").click()
+    wait(b, lambda: not b.find_element(By.ID, "edit_result").get_attribute("hidden"), 10)
+    shown = b.find_element(By.ID, "plan").text
+    check("revisjon 1" in b.find_element(By.ID, "edit_result").text and "RISIKOHÅNDTERINGSPLAN" in shown
+          and "høy" in shown and "☒ Voldsalarm" in shown and "Politisteg-oppdiktet" in shown and NAME in shown,
+          "plan: the coordinator creates the plan and sees it laid out as the paper form",
+          b.find_element(By.ID, "edit_result").text + " / " + shown[:300])
+    b.find_element(By.CSS_SELECTOR, "#e_step option[value='2']").click()
+    b.find_element(By.CSS_SELECTOR, "#e_step_agency option[value=tryggest]").click()
+    b.find_element(By.ID, "e_step_situation").send_keys("TryggEst-steg: hjemmebesøk uteblir")
+    b.find_element(By.ID, "e_step_action").send_keys("TryggEst-teamet ringer og avtaler nytt besøk")
+    b.find_element(By.ID, "e_note").send_keys("Merknad-oppdiktet: bare for ressurssenteret")
+    b.find_element(By.CSS_SELECTOR, "#edit button[type=submit]").click()
+    wait(b, lambda: "revisjon 2" in b.find_element(By.ID, "edit_result").text, 10)
+    rows = b.find_elements(By.CSS_SELECTOR, "#history tbody tr")
+    check(len(rows) == 2 and "koordinator" in rows[0].text and "TryggEst-steg" in b.find_element(By.ID, "plan").text,
+          "plan: an added step makes revision 2, listed in the history with who and what changed",
+          " | ".join(r.text for r in rows))
+    # A second coordinator opened the plan at revision 2; the first saves revision 3 meanwhile.
+    login(a, U["koordinator"], "anne")
+    page(a, U["koordinator"], "/plan.html?case=" + case)
+    wait(a, lambda: not a.find_element(By.ID, "edit_section").get_attribute("hidden"), 5)
+    b.find_element(By.ID, "remove_measure_violence_alarm").click()
+    b.find_element(By.ID, "add_measure_restraining_order").click()
+    b.find_element(By.CSS_SELECTOR, "#edit button[type=submit]").click()
+    wait(b, lambda: "revisjon 3" in b.find_element(By.ID, "edit_result").text, 10)
+    a.find_element(By.CSS_SELECTOR, "#e_level option[value=low]").click()
+    a.find_element(By.CSS_SELECTOR, "#edit button[type=submit]").click()
+    wait(a, lambda: not a.find_element(By.ID, "edit_result").get_attribute("hidden"), 10)
+    check(a.find_element(By.ID, "edit_result").text ==
+          "Planen er endret av en annen siden du åpnet den – last inn på nytt"
+          and a.find_element(By.ID, "edit_result").get_attribute("role") == "alert",
+          "plan: a stale edit shows the conflict plainly in Norwegian", a.find_element(By.ID, "edit_result").text)
+    plan3 = b.find_element(By.ID, "plan").text
+    check("☐ Voldsalarm" in plan3 and "☒ Besøksforbud" in plan3, "plan: a measure removed and another added",
+          plan3[:400])
+    b.find_element(By.ID, "v_note").send_keys("samarbeidsmøtet (oppdiktet): planen følges")
+    b.find_element(By.ID, "v_next").send_keys("05.01.2027")
+    b.find_element(By.CSS_SELECTOR, "#evaluate button[type=submit]").click()
+    wait(b, lambda: not b.find_element(By.ID, "evaluate_result").get_attribute("hidden"), 10)
+    check("05.01.2027" in b.find_element(By.ID, "evaluate_result").text
+          and "av koordinator, neste evaluering 05.01.2027" in b.find_element(By.ID, "history").text
+          and "Neste evaluering: 05.01.2027" in b.find_element(By.ID, "plan").text,
+          "plan: the evaluation is recorded with its next date, shown on the form and in the history",
+          b.find_element(By.ID, "history").text[-300:] + " / " + b.find_element(By.ID, "plan").text[-200:])
+    axe(b, "the risk plan page")
+    shot(b, "risikoplan")
+    b.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    hidden = b.execute_script(
+        "return ['header', '#edit_section', '#open', '#tools'].map(s => getComputedStyle(document.querySelector(s)).display)")
+    visible = b.find_element(By.ID, "plan").is_displayed() and b.find_element(By.ID, "history_section").is_displayed()
+    pdf = b.execute_cdp_cmd("Page.printToPDF", {}).get("data", "")
+    b.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    check(hidden == ["none"] * 4 and visible and len(pdf) > 1000
+          and b.find_element(By.ID, "print").text == "Skriv ut",
+          "plan: the print view shows the plan and its history without menus or forms", str(hidden))
+    # TryggEst's page: its own view only (no person, no other agency's step, no note).
+    login(a, U["tryggest"], "tore")
+    inbox = json.loads(fetch(a, "GET", "/api/inbox")["body"])
+    trefs = [i["case_ref"] for i in inbox.get("items", []) if i.get("case_ref")]
+    page(a, U["tryggest"], "/plan.html?case=" + (trefs[0] if trefs else "TE-NONE"))
+    wait(a, lambda: not a.find_element(By.ID, "plan").get_attribute("hidden"), 5)
+    src = a.page_source
+    leaked = [x for x in (NAME.split()[0], NAME.split()[1], FNR, PHONE, "Politisteg", "Merknad-oppdiktet",
+                          "planen følges", case) if x in src]
+    check(leaked == [] and "TryggEst-steg" in src and "saksreferanse uten navn" in src
+          and a.find_element(By.ID, "edit_section").get_attribute("hidden") is not None,
+          "plan: TryggEst's page shows only its view, none of the person or the other agencies' parts",
+          "leaked %r" % leaked)
+    h9 = Http(U["koordinator"])
+    h9.login("tim")
+    statuses = [h9.call("POST", "/api/plan", {"case_ref": case})[0],
+                h9.call("POST", "/api/plan/edit", {"case_ref": case, "base": "3", "level": "low"})[0],
+                h9.call("POST", "/api/plan/evaluate", {"case_ref": case, "note": "x"})[0]]
+    h9 = Http(U["admin"])
+    h9.login("ada")
+    statuses.append(h9.call("POST", "/api/plan", {"case_ref": case})[0])
+    check(statuses == [200, 403, 403, 403],
+          "plan: a team user reads but gets 403 on edit and evaluate; admin gets 403 on the plan",
+          str(statuses))
+    print("measured: plan tests took %.1f s" % (time.time() - t9), file=sys.stderr)
+
     # ---- 8. administration
     login(a, U["admin"], "ada")
     page(a, U["admin"], "/admin.html")
@@ -442,6 +537,11 @@ def run(env, a, b):
     wait(a, lambda: a.find_elements(By.CSS_SELECTOR, "#who_table tbody tr"), 5)
     check(len(a.find_elements(By.CSS_SELECTOR, "#who_table tbody tr")) >= 2,
           "admin: who has received information about the person")
+    wait(a, lambda: a.find_elements(By.CSS_SELECTOR, "#nodes tbody tr"), 5)
+    connected = sorted(r.get_attribute("data-node") for r in
+                       a.find_elements(By.CSS_SELECTOR, "#nodes tbody tr[data-connected='1']"))
+    check(all(n in connected for n in ("vakt", "koordinator", "tryggest", "politi-risk", "admin")),
+          "admin: the nodes connected and their waiting deliveries are shown", str(connected))
     axe(a, "the administration page")
     shot(a, "administrasjon")
 
@@ -451,7 +551,7 @@ def run(env, a, b):
         a.set_window_size(w, 800)
         too_wide = []
         for p in ("/live.html", "/ny.html", "/innboks.html", "/sak.html", "/drofting.html", "/koordinator.html",
-                  "/mine.html"):
+                  "/mine.html", "/plan.html"):
             page(a, U["koordinator"], p)
             wide = a.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
             if wide > 0:
@@ -502,7 +602,8 @@ def run(env, a, b):
             h.call("POST", "/api/risk", {"case_ref": "RC-X", "level": "high"})[0],
             h.call("POST", "/api/consent/list", {"national_id": FNR})[0],
             h.call("GET", "/api/admin/verify")[0],
-            h.call("GET", "/api/admin/dead-letters")[0]]
+            h.call("GET", "/api/admin/dead-letters")[0],
+            h.call("GET", "/api/admin/status")[0]]
     own = h.call("GET", "/innboks.html")[0]
     odd = [h.call("POST", p, {"x": "1"})[0] for p in ("/x", "/", "/api", "/api/", "/api/../me", "/live.html")]
     big = h.call("POST", "/api/discussion", {"text": "x" * 70000})[0]
@@ -517,7 +618,7 @@ def run(env, a, b):
           str((big, many, bad)))
     check(odd == [404] * 6 and h.call("GET", "/api/me")[0] == 200,
           "security: a POST to any other path is refused and the server keeps serving", str(odd))
-    check(pages == [403, 403] and apis == [403] * 5 and own == 200,
+    check(pages == [403, 403] and apis == [403] * 6 and own == 200,
           "security: a team user cannot reach the coordinator or admin pages or APIs", "%r %r %d" % (pages, apis, own))
     login(a, U["koordinator"], "tim")
     a.get(U["koordinator"] + "/koordinator.html")

@@ -114,6 +114,7 @@ const samhand = (() => {
       ['ny.html', 'nav.new', 'concern'],
       ['innboks.html', 'nav.inbox', 'read'],
       ['sak.html', 'nav.case', 'read'],
+      ['plan.html', 'nav.plan', 'plan_read'],
       ['drofting.html', 'nav.discussion', 'discussion'],
       ['koordinator.html', 'nav.coordinator', 'consent'],
       ['mine.html', 'nav.mine', null],
