@@ -31,6 +31,7 @@ struct _samhand_client_t {
     uint64_t request_seq;             //  last request id used
     uint8_t  message_id [SAMHAND_MESSAGE_ID_SIZE];  //  see samhand_client_submit
     uint8_t  grant_id [SAMHAND_MESSAGE_ID_SIZE];    //  see samhand_client_consent_grant
+    char     instance [40];           //  broker run of the last Pong ("" none yet)
     bool     subscribed;              //  resend Subscribe on reconnect
     Samhand__V1__Kind sub_kinds [16];
     size_t   sub_n_kinds;
@@ -669,7 +670,10 @@ samhand_client_ping (samhand_client_t *self, int timeout_ms)
     ping.nonce = self->request_seq ^ (uint64_t) zclock_time ();
     frame.command_case = SAMHAND__V1__FRAME__COMMAND_PING;
     frame.ping = &ping;
-    return samhand_client_request (self, &frame, timeout_ms);
+    Samhand__V1__Frame *reply = samhand_client_request (self, &frame, timeout_ms);
+    if (reply && reply->command_case == SAMHAND__V1__FRAME__COMMAND_PONG && reply->pong->instance)
+        snprintf (self->instance, sizeof self->instance, "%s", reply->pong->instance);
+    return reply;
 }
 
 Samhand__V1__Frame *
@@ -774,6 +778,14 @@ samhand_client_receipts (samhand_client_t *self, const uint64_t *delivery_ids, s
 {
     for (size_t i = 0; codes && i < count; i++)
         codes [i] = 0;
+    //  Which broker run takes them: a Pong from another run does not confirm
+    //  them (the DEALER may have lost them with the old connection).
+    if (!*self->instance) {
+        Samhand__V1__Frame *first_pong = samhand_client_ping (self, timeout_ms);
+        samhand_frame_destroy (&first_pong);
+    }
+    char before [sizeof self->instance];
+    snprintf (before, sizeof before, "%s", self->instance);
     //  Consecutive request ids, so each refusal names its receipt.
     uint64_t first = self->request_seq + 1;
     for (size_t i = 0; i < count; i++)
@@ -791,6 +803,12 @@ samhand_client_receipts (samhand_client_t *self, const uint64_t *delivery_ids, s
         const Samhand__V1__Error *error = samhand_reply_error (pong);
         s_fail ("the broker could not read the receipts (%s)",
                 samhand_error_code_name (error? (int) error->code: 0));
+        rc = -1;
+    }
+    else
+    if (!*before || strcmp (before, self->instance)) {
+        s_fail ("the broker at %s restarted while the receipts were sent: they are not"
+                " confirmed; send them again", self->endpoint);
         rc = -1;
     }
     else

@@ -166,7 +166,9 @@ Samhand__V1__Frame *samhand_client_inbox (samhand_client_t *self, bool include_r
 //  CODES [i] (if CODES is not NULL) receives 0 when the broker took receipt
 //  i, else the ErrorCode it refused it with (UNKNOWN_DELIVERY: not this
 //  node's, unknown, or no longer outstanding). Returns 0 when the broker
-//  answered, -1 when it did not (the codes are then unknown).
+//  answered, -1 when it did not (the codes are then unknown) or when the
+//  answer came from another broker run than the one the receipts were sent
+//  to (Pong.instance changed: they may be lost; send them again).
 int samhand_client_receipts (samhand_client_t *self, const uint64_t *delivery_ids,
                              size_t count, Samhand__V1__ReceiptState state,
                              int timeout_ms, int *codes);
