@@ -123,6 +123,7 @@ s_status_json (const Samhand__V1__BrokerStatus *st)
         json_uint (&j, "pending", n->pending);
         json_int (&j, "oldest_pending_age_s", n->oldest_pending_ms && st->now_ms > n->oldest_pending_ms
                                               ? (st->now_ms - n->oldest_pending_ms) / 1000: 0);
+        json_str_opt (&j, "cert_expires", cli_time_iso (n->cert_expires_ms, when, sizeof when));
         json_object_end (&j);
     }
     json_array_end (&j);
@@ -166,6 +167,20 @@ s_status_text (const Samhand__V1__BrokerStatus *st)
         printf ("%-20s %-10s %-20s %8u  %s\n", name, n->connected? "open": "-",
                 n->last_seen_ms? cli_time_local (n->last_seen_ms, "%Y-%m-%d %H:%M:%S", when, sizeof when)
                                : "-", n->pending, oldest);
+    }
+    //  Certificates expiring within 30 days (the broker lists only those).
+    bool first = true;
+    for (size_t i = 0; i < st->n_nodes; i++) {
+        const Samhand__V1__BrokerNode *n = st->nodes [i];
+        if (!n->cert_expires_ms)
+            continue;
+        printf ("%sCertificate of ", first? "\n": "");
+        first = false;
+        cli_print_safe (stdout, n->node, "");
+        printf (" expires %s (in %" PRId64 " days): renew it (samhand keygen --days N,"
+                " then samhand admin enroll)\n",
+                cli_time_local (n->cert_expires_ms, "%Y-%m-%d %H:%M", when, sizeof when),
+                n->cert_expires_ms > st->now_ms? (n->cert_expires_ms - st->now_ms) / 86400000: 0);
     }
     fflush (stdout);
 }

@@ -85,6 +85,16 @@ adm list --json >"$W/list.json" 2>/dev/null
     || [ "$(json "$W/list.json" "[e['agency'] + ' ' + e['role'] + ' ' + str(e['days_left']) for e in r['enrolled'] if e['name'] == 'ny'][0]")" = "tryggest team 18" ]
 result "list --json: agency, role and days_left"
 
+#   Status: a certificate expiring within 30 days is shown, idle or not.
+sam admin admin status >"$W/status.txt" 2>&1
+[ $? -eq 0 ] && grep -qE "^Certificate of ny expires $(date -d '+20 days' +%F) [0-9:]+ \(in 1[89] days\)" "$W/status.txt" \
+    && [ "$(grep -c "^Certificate of" "$W/status.txt")" -eq 1 ]
+result "status: shows the certificate expiring within 30 days (ny), and only that one"
+sam admin admin status --json >"$W/status.json" 2>/dev/null
+[ "$(json "$W/status.json" "[n['node'] for n in r['nodes'] if 'cert_expires' in n]")" = "['ny']" ] \
+    && json "$W/status.json" "[n['cert_expires'] for n in r['nodes'] if n['node'] == 'ny'][0]" | grep -qE "^$(date -u -d '+20 days' +%F)T[0-9:]+Z$"
+result "status --json: cert_expires (RFC 3339) on the node expiring within 30 days only"
+
 #   Revoke: moved to revoked/ with a time stamp; refused within seconds.
 adm revoke ny >"$W/revoke.out" 2>&1
 [ $? -eq 0 ] && [ ! -e "$E/ny.cert" ] && ls "$W/revoked/" | grep -qE "^ny-[0-9]{8}T[0-9]{6}Z\.cert$"
