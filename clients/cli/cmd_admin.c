@@ -12,7 +12,7 @@ static const char *admin_help =
     "  samhand -c admin.cfg admin dead-letters\n"
     "  samhand -c admin.cfg admin dead-letters --requeue 40\n"
     "  samhand -c admin.cfg admin status [--json]\n"
-    "  samhand admin enroll FILE --enrolled DIR\n"
+    "  samhand admin enroll FILE --enrolled DIR [--replace]\n"
     "  samhand admin revoke NAME --enrolled DIR\n"
     "  samhand admin list --enrolled DIR [--json]\n"
     "\n"
@@ -36,6 +36,8 @@ static const char *admin_help =
     "                       broker's server/enrolled folder. Refused: a file with a\n"
     "                       secret key, no valid name/agency/role, an unreadable or\n"
     "                       past expiry, a name or key enrolled already.\n"
+    "  --replace            renewal: NAME is enrolled; its old certificate goes to\n"
+    "                       revoked/ and the new one takes its place at once\n"
     "revoke NAME            moves NAME's certificate to revoked/ beside DIR, with\n"
     "                       the time in its file name\n"
     "list                   each certificate in DIR: name, agency, role, expiry,\n"
@@ -53,6 +55,7 @@ static const opt_spec_t admin_opts [] = {
     { "requeue", 0, OPT_VALUE },
     { "json", 0, OPT_FLAG },
     { "enrolled", 0, OPT_VALUE },
+    { "replace", 0, OPT_FLAG },
     { NULL, 0, OPT_FLAG }
 };
 
@@ -239,10 +242,12 @@ cmd_admin (cli_t *cli, int argc, char **argv)
             return cli_usage_error ("admin", "%s: unexpected '%s'", action,
                                     opts.n_pos > 2? opts.pos [2]: "--requeue");
         return cli_admin_enrolled (action, opts_get (&opts, "enrolled"),
-                                   opts.n_pos > 1? opts.pos [1]: NULL, opts_has (&opts, "json"));
+                                   opts.n_pos > 1? opts.pos [1]: NULL, opts_has (&opts, "json"),
+                                   opts_has (&opts, "replace"));
     }
-    if (opts_get (&opts, "enrolled"))
-        return cli_usage_error ("admin", "--enrolled goes with enroll, revoke and list");
+    if (opts_get (&opts, "enrolled") || opts_has (&opts, "replace"))
+        return cli_usage_error ("admin", "--enrolled and --replace go with enroll, revoke"
+                                " and list");
     if (!streq (action, "dead-letters"))
         return cli_usage_error ("admin", "unknown action '%s': dead-letters, status, enroll,"
                                 " revoke or list", action);

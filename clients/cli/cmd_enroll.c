@@ -14,6 +14,7 @@
 #include "cli.h"
 #include <czmq.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <time.h>
 
 #define WARN_DAYS 30        //  as the broker's log (daemon/nodes.c)
@@ -232,8 +233,38 @@ s_list (const char *dir, bool json)
     return EXIT_OK;
 }
 
+//  Moves FILE to revoked/ beside the enrolled folder DIR: out of the
+//  broker's reach, kept for the record, stamped with the time (UTC).
+//  The new path in TARGET. 0, or -1 said on stderr.
 static int
-s_enroll (const char *dir, const char *path)
+s_to_revoked (const char *dir, const char *file, char *target, size_t size)
+{
+    char revoked [1100], stamp [32];
+    snprintf (revoked, sizeof revoked, "%s/../revoked", dir);
+    time_t now = time (NULL);
+    strftime (stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime (&now));
+    //  Named after the file, not the node: metadata is not a safe path.
+    const char *base = strrchr (file, '/');
+    base = base? base + 1: file;
+    int n = (int) (strlen (base) - 5);
+    snprintf (target, size, "%s/%.*s-%s.cert", revoked, n, base, stamp);
+    //  Two in the same second (a renewal, then a revocation): never
+    //  overwrite the record of the first.
+    for (int i = 2; access (target, F_OK) == 0 && i < 100; i++)
+        snprintf (target, size, "%s/%.*s-%s-%d.cert", revoked, n, base, stamp, i);
+    if (access (target, F_OK) == 0) {
+        fprintf (stderr, "samhand: %s exists already\n", target);
+        return -1;
+    }
+    if ((mkdir (revoked, 0750) && errno != EEXIST) || rename (file, target)) {
+        fprintf (stderr, "samhand: cannot move %s to %s: %s\n", file, target, strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_enroll (const char *dir, const char *path, bool replace)
 {
     size_t len = strlen (path);
     enrolled_t cert;
@@ -257,17 +288,36 @@ s_enroll (const char *dir, const char *path)
         return EXIT_FAILED;
     }
     const char *clash = NULL;
+    char old [1024] = "";
+    int same_name = 0;
+    time_t newest = 0;
+    for (enrolled_t *e = (enrolled_t *) zlist_first (list); e; e = (enrolled_t *) zlist_next (list)) {
+        struct stat st;
+        if (stat (e->file, &st) == 0 && st.st_mtime > newest)
+            newest = st.st_mtime;
+    }
     for (enrolled_t *e = (enrolled_t *) zlist_first (list); e && !clash;
          e = (enrolled_t *) zlist_next (list))
         if (streq (e->key, cert.key))
             clash = "its key is enrolled already";
         else
-        if (streq (e->name, cert.name))
-            clash = "a node of that name is enrolled already (revoke it first)";
+        if (streq (e->name, cert.name)) {
+            s_copy (old, sizeof old, e->file);
+            same_name++;
+        }
     s_folder_free (&list);
+    if (!clash && same_name && !replace)
+        clash = "a node of that name is enrolled already (renewing? --replace)";
+    if (!clash && same_name > 1)
+        clash = "several certificates of that name are enrolled: move the wrong ones out by hand";
+    if (!clash && replace && !same_name)
+        clash = "--replace, but no node of that name is enrolled";
     char target [1100], temp [1200];
-    snprintf (target, sizeof target, "%s/%s.cert", dir, cert.name);
-    if (!clash && access (target, F_OK) == 0)
+    //  A renewal takes the old file's place.
+    snprintf (target, sizeof target, "%s", *old? old: "");
+    if (!*old)
+        snprintf (target, sizeof target, "%s/%s.cert", dir, cert.name);
+    if (!clash && !*old && access (target, F_OK) == 0)
         clash = "a file of that name is in the folder already";
     if (clash) {
         fprintf (stderr, "samhand: %s (%s): %s\n", path, cert.name, clash);
@@ -286,7 +336,23 @@ s_enroll (const char *dir, const char *path)
     FILE *out = ok? fopen (temp, "wx"): NULL;
     ok = out && fwrite (data, 1, size, out) == size;
     ok = out && fclose (out) == 0 && ok;
-    ok = ok && chmod (temp, 0644) == 0 && rename (temp, target) == 0;
+    ok = ok && chmod (temp, 0644) == 0;
+    //  The broker's key store (czmq zcertstore) reloads the folder when its
+    //  file count, total size or newest mtime (whole seconds) changes. A
+    //  renewal keeps count and size: make sure the newest mtime moves, even
+    //  within the second of an earlier change, or the new key stays unknown.
+    if (ok && replace && time (NULL) <= newest) {
+        struct timespec times [2] = { { newest + 1, 0 }, { newest + 1, 0 } };
+        ok = utimensat (AT_FDCWD, temp, times, 0) == 0;
+    }
+    //  Renewal: the old certificate to revoked/, the new one in its place
+    //  at once, so the broker's next read of the folder sees only the new.
+    char moved [1300] = "";
+    if (ok && *old && s_to_revoked (dir, old, moved, sizeof moved)) {
+        remove (temp);
+        return EXIT_FAILED;
+    }
+    ok = ok && rename (temp, target) == 0;
     if (!ok) {
         fprintf (stderr, "samhand: cannot copy %s to %s: %s\n", path, target, strerror (errno));
         if (out)
@@ -297,6 +363,9 @@ s_enroll (const char *dir, const char *path)
     printf ("enrolled %s (%s, %s%s%s) as %s; the broker takes it up within seconds\n",
             cert.name, *cert.agency? cert.agency: "no agency", cert.role,
             *cert.expires? ", expires ": "", cert.expires, target);
+    if (*moved)
+        printf ("replaced: the old certificate is in %s; its key is refused within seconds\n",
+                moved);
     return EXIT_OK;
 }
 
@@ -325,38 +394,29 @@ s_revoke (const char *dir, const char *name)
                          " out by hand\n", found, dir, name);
     if (found != 1)
         return EXIT_REFUSED;
-    //  revoked/ beside the enrolled folder: out of the broker's reach,
-    //  kept for the record, stamped with the time of revocation.
-    char revoked [1100], target [1300], stamp [32];
-    snprintf (revoked, sizeof revoked, "%s/../revoked", dir);
-    time_t now = time (NULL);
-    strftime (stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime (&now));
-    //  Named after the file, not NAME: metadata is not a safe path.
-    const char *base = strrchr (file, '/');
-    base = base? base + 1: file;
-    snprintf (target, sizeof target, "%s/%.*s-%s.cert", revoked, (int) (strlen (base) - 5),
-              base, stamp);
-    if ((mkdir (revoked, 0750) && errno != EEXIST) || rename (file, target)) {
-        fprintf (stderr, "samhand: cannot move %s to %s: %s\n", file, target, strerror (errno));
+    char target [1300];
+    if (s_to_revoked (dir, file, target, sizeof target))
         return EXIT_FAILED;
-    }
     printf ("revoked %s: moved %s to %s; the broker refuses it and closes its connections"
             " within seconds\n", name, file, target);
     return EXIT_OK;
 }
 
 int
-cli_admin_enrolled (const char *action, const char *dir, const char *arg, bool json)
+cli_admin_enrolled (const char *action, const char *dir, const char *arg, bool json,
+                    bool replace)
 {
     assert (action);
     if (!dir)
         return cli_usage_error ("admin", "%s needs --enrolled DIR, the broker's folder of"
                                 " enrolled certificates (server/enrolled in samhandd.cfg)",
                                 action);
+    if (replace && !streq (action, "enroll"))
+        return cli_usage_error ("admin", "--replace goes with enroll");
     if (streq (action, "list"))
         return arg? cli_usage_error ("admin", "list takes no argument"): s_list (dir, json);
     if (!arg || !*arg)
         return cli_usage_error ("admin", streq (action, "enroll")? "enroll which file?"
                                                                  : "revoke which node?");
-    return streq (action, "enroll")? s_enroll (dir, arg): s_revoke (dir, arg);
+    return streq (action, "enroll")? s_enroll (dir, arg, replace): s_revoke (dir, arg);
 }

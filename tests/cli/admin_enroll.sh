@@ -4,7 +4,8 @@
 #   made by keygen is refused until enrolled, answers once enrolled, is
 #   listed with agency, role and expiry (text and --json), and is refused
 #   again within seconds of its revocation, its certificate kept in revoked/
-#   with a time stamp. enroll refuses a secret key, bad metadata, a past
+#   with a time stamp; enroll --replace renews a node's certificate in one
+#   step. enroll refuses a secret key, bad metadata, a past
 #   expiry, a name or a key enrolled already. ALL DATA IS INVENTED.
 #
 #     SAMHAND_BUILD=build tests/cli/admin_enroll.sh
@@ -95,14 +96,36 @@ sam admin admin status --json >"$W/status.json" 2>/dev/null
     && json "$W/status.json" "[n['cert_expires'] for n in r['nodes'] if n['node'] == 'ny'][0]" | grep -qE "^$(date -u -d '+20 days' +%F)T[0-9:]+Z$"
 result "status --json: cert_expires (RFC 3339) on the node expiring within 30 days only"
 
+#   Renewal: a new pair for ny replaces the old certificate at once.
+mkdir -p "$W/renew"
+"$B/samhand" keygen ny --agency tryggest --role team --days 200 --dir "$W/renew" >/dev/null 2>&1 \
+    && cp "$W/nodes/ny.cfg" "$W/renew/ny.cfg" || abort "admin_enroll: keygen for the renewal"
+renewed () { "$B/samhand" -c "$W/renew/ny.cfg" "$@"; }
+adm enroll "$W/renew/ny.cert" >/dev/null 2>"$W/e8.err"
+[ $? -eq 1 ] && grep -q -- "--replace" "$W/e8.err"
+result "enroll: a new certificate for an enrolled name asks for --replace"
+adm enroll "$W/renew/ny.cert" --replace >"$W/replace.out" 2>&1
+[ $? -eq 0 ] && cmp -s "$W/renew/ny.cert" "$E/ny.cert" \
+    && [ "$(find "$W/revoked" -name 'ny-*.cert' | wc -l)" -eq 1 ] \
+    && cmp -s "$W/nodes/ny.cert" "$(find "$W/revoked" -name 'ny-*.cert')"
+result "enroll --replace: the new certificate in place, the old one kept in revoked/"
+ok=1
+for _ in $(seq 20); do
+    renewed --wait 1 ping >/dev/null 2>&1 && ! sam ny --wait 1 ping >/dev/null 2>&1 && { ok=0; break; }
+    sleep 0.5
+done
+[ $ok -eq 0 ]
+result "enroll --replace: within seconds the new key is answered and the old one refused"
+
 #   Revoke: moved to revoked/ with a time stamp; refused within seconds.
 adm revoke ny >"$W/revoke.out" 2>&1
-[ $? -eq 0 ] && [ ! -e "$E/ny.cert" ] && ls "$W/revoked/" | grep -qE "^ny-[0-9]{8}T[0-9]{6}Z\.cert$"
-result "revoke: the certificate moves to revoked/ with the time"
+[ $? -eq 0 ] && [ ! -e "$E/ny.cert" ] && [ "$(find "$W/revoked" -name 'ny-*.cert' | wc -l)" -eq 2 ] \
+    && ls "$W/revoked/" | grep -qE "^ny-[0-9]{8}T[0-9]{6}Z(-2)?\.cert$"
+result "revoke: the certificate moves to revoked/ with the time (the renewal's record kept)"
 start=$(date +%s)
 refused=1
 for _ in $(seq 20); do
-    sam ny --wait 1 ping >/dev/null 2>&1 || { refused=0; break; }
+    renewed --wait 1 ping >/dev/null 2>&1 || { refused=0; break; }
     sleep 0.5
 done
 took=$(( $(date +%s) - start ))
