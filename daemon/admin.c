@@ -4,13 +4,14 @@
 #include "broker_internal.h"
 
 #define EXPORT_PAGE 500
+#define TEXTS_PER   7             //  texts kept per entry (s_add)
 
 typedef struct {
     Samhand__V1__AuditEntry *entries;
     Samhand__V1__AuditEntry **list;
     uint8_t (*ids) [16];
     uint8_t (*hashes) [32];
-    char **texts;                 //  6 strings per entry, freed after the reply
+    char **texts;                 //  TEXTS_PER strings per entry, freed after the reply
     size_t count;
     size_t max;
     broker_t *open_reviews;       //  reviews: open the sealed claims with these keys
@@ -148,7 +149,7 @@ s_add (const audit_row_t *row, void *arg)
     samhand__v1__audit_entry__init (e);
     e->seq = (uint64_t) row->seq;
     e->ts_ms = row->ts_ms;
-    char **t = &page->texts [i * 6];
+    char **t = &page->texts [i * TEXTS_PER];
     e->event = t [0] = s_dup (row->r.event);
     e->sender = t [1] = s_dup (row->r.sender);
     e->node = t [2] = s_dup (row->r.node);
@@ -156,6 +157,8 @@ s_add (const audit_row_t *row, void *arg)
     e->legal_basis = t [4] = s_dup (row->r.basis);
     char *opened = page->open_reviews? s_review_open (page->open_reviews, row): NULL;
     e->detail = t [5] = opened? opened: s_dup (row->r.detail);
+    if (row->author)
+        e->author = t [6] = s_dup (row->author);
     e->agency = (Samhand__V1__Agency) row->r.agency;
     e->view = (Samhand__V1__View) row->r.view;
     if (row->r.message_id) {
@@ -179,14 +182,14 @@ s_page_init (page_t *page, size_t max)
     page->list = (Samhand__V1__AuditEntry **) calloc (max, sizeof *page->list);
     page->ids = calloc (max, sizeof *page->ids);
     page->hashes = calloc (max, sizeof *page->hashes);
-    page->texts = (char **) calloc (max * 6, sizeof (char *));
+    page->texts = (char **) calloc (max * TEXTS_PER, sizeof (char *));
     return page->entries && page->list && page->ids && page->hashes && page->texts? 0: -1;
 }
 
 static void
 s_page_free (page_t *page)
 {
-    for (size_t i = 0; page->texts && i < page->count * 6; i++)
+    for (size_t i = 0; page->texts && i < page->count * TEXTS_PER; i++)
         free (page->texts [i]);
     free (page->texts);
     free (page->entries);

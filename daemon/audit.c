@@ -589,16 +589,38 @@ audit_verify (sqlite3 *db, audit_verify_fn *verify, void *arg, int64_t *records,
     return rc;
 }
 
+//  The author= of a "submitted" record's detail: at most 32 of the
+//  characters frame.c lets through (letters, digits, '.', '_', '-'), so
+//  nothing else in the detail can be taken for it. NULL when there is none.
+static const char *
+s_author_of (const char *detail, char *author, size_t size)
+{
+    const char *at = detail? strstr (detail, "; author="): NULL;
+    if (!at)
+        return NULL;
+    at += strlen ("; author=");
+    size_t n = 0;
+    while (n + 1 < size && (isalnum ((unsigned char) at [n]) || at [n] == '.'
+                            || at [n] == '_' || at [n] == '-'))
+        author [n] = at [n], n++;
+    author [n] = 0;
+    return n? author: NULL;
+}
+
 static int
 s_rows (sqlite3_stmt *stmt, audit_row_fn *fn, void *arg)
 {
     int rc, count = 0;
+    bool with_author = sqlite3_column_count (stmt) > 15;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
         audit_row_t row;
+        char author [33];
         row.seq = sqlite3_column_int64 (stmt, 0);
         row.ts_ms = sqlite3_column_int64 (stmt, 1);
         s_record_from_row (stmt, &row.r);
         row.hash = (const uint8_t *) s_blob (stmt, 14, 32);
+        row.author = with_author? s_author_of ((const char *) sqlite3_column_text (stmt, 15),
+                                               author, sizeof author): NULL;
         count++;
         if (fn (&row, arg))
             break;
@@ -611,7 +633,13 @@ int
 audit_who_received (sqlite3 *db, const uint8_t subject_key [32], audit_row_fn *fn, void *arg)
 {
     sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE subject_key = ?1"
+    //  The author is in the message's "submitted" record, which names the
+    //  same person: found through the same index, per row (cheap), rather
+    //  than copied into every delivery record.
+    if (sqlite3_prepare_v2 (db, "SELECT " AUDIT_COLUMNS ", (SELECT s.detail FROM audit s"
+                            " WHERE s.subject_key = ?1 AND s.event = 'submitted'"
+                            " AND s.message_id = audit.message_id ORDER BY s.seq LIMIT 1)"
+                            " FROM audit WHERE subject_key = ?1"
                             " AND event IN ('delivered', 'notice', 'shown') ORDER BY seq",
                             -1, &stmt, NULL) != SQLITE_OK)
         return -1;

@@ -106,12 +106,15 @@ typedef struct {
     int64_t ts_ms;
     audit_record_t r;
     const uint8_t *hash;
+    const char *author;            //  who-received: author= of the message's
+                                   //  "submitted" record (the node's claim), or NULL
 } audit_row_t;
 typedef int (audit_row_fn) (const audit_row_t *row, void *arg);
 
 //  Queries below return the count of rows, or -1 when the log cannot be
 //  read (a damaged page): never a short answer passed off as complete.
-//  Deliveries (and notices) about a subject, oldest first.
+//  Deliveries (and notices) about a subject, oldest first; each row with
+//  the author its message's "submitted" record names (row->author).
 int audit_who_received (sqlite3 *db, const uint8_t subject_key [32],
                         audit_row_fn *fn, void *arg);
 

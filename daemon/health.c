@@ -6,6 +6,8 @@
 #include "metrics.h"
 #include <sys/stat.h>
 
+#define CERT_WARN_MS (30 * 86400000LL)     //  as the log warns (nodes.c)
+
 //  One integer from a query without parameters; -1 when it fails.
 static int64_t
 s_count (sqlite3 *db, const char *sql)
@@ -214,8 +216,11 @@ health_status_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
                             "the broker cannot read its state now: retry", NULL);
         return;
     }
-    Samhand__V1__BrokerNode *items = (Samhand__V1__BrokerNode *) calloc (snap.n_nodes + 1, sizeof *items);
-    Samhand__V1__BrokerNode **list = (Samhand__V1__BrokerNode **) calloc (snap.n_nodes + 1, sizeof *list);
+    //  Room for every enrolled node too: one whose certificate expires
+    //  within 30 days is listed even when idle, so the warning is seen.
+    size_t room = snap.n_nodes + nodes_size (self->nodes) + 1;
+    Samhand__V1__BrokerNode *items = (Samhand__V1__BrokerNode *) calloc (room, sizeof *items);
+    Samhand__V1__BrokerNode **list = (Samhand__V1__BrokerNode **) calloc (room, sizeof *list);
     if (!items || !list) {
         free (items);
         free (list);
@@ -233,13 +238,29 @@ health_status_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
         items [i].oldest_pending_ms = nodes [i].oldest_ms;
         list [i] = &items [i];
     }
+    size_t count = snap.n_nodes;
+    int64_t warn_until = snap.now_ms + CERT_WARN_MS;
+    for (size_t k = 0; k < nodes_size (self->nodes); k++) {
+        const node_t *enrolled = nodes_at (self->nodes, k);
+        if (!enrolled->expires_ms || enrolled->expires_ms > warn_until)
+            continue;
+        size_t i = 0;
+        while (i < count && strcmp (items [i].node, enrolled->name))
+            i++;
+        if (i == count) {
+            samhand__v1__broker_node__init (&items [i]);
+            items [i].node = (char *) enrolled->name;
+            list [count++] = &items [i];
+        }
+        items [i].cert_expires_ms = enrolled->expires_ms;
+    }
     char host [256] = "";
     if (gethostname (host, sizeof host - 1))
         snprintf (host, sizeof host, "unknown");
     Samhand__V1__BrokerStatus status = SAMHAND__V1__BROKER_STATUS__INIT;
     status.ok = true;
     status.nodes = list;
-    status.n_nodes = snap.n_nodes;
+    status.n_nodes = count;
     status.dead_letters = (uint64_t) snap.dead_letters;
     status.open_escalations = (uint64_t) snap.open_escalations;
     status.avert_reviews = (uint64_t) snap.reviews;

@@ -104,6 +104,9 @@ nodes_reload (nodes_t *self)
         node_t node;
         if (s_node_from_cert (cert, path, &node) == 0
         &&  s_check_expiry (self, cert, path, node.name) == 0) {
+            const char *expires = zcert_meta (cert, "expires");
+            int64_t when = expires? s_parse_expires (expires): 0;
+            node.expires_ms = when > 0? when * 1000: 0;
             if (nodes_by_name (&(nodes_t) { NULL, nodes, size, NULL }, node.name))
                 zsys_warning ("nodes: duplicate node name %s in %s: ignored", node.name, path);
             else

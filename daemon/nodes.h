@@ -10,12 +10,14 @@
 #define SAMHAND_NODES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
     char key [41];           //  Z85 public key
     char name [64];
     int  agency;             //  Samhand__V1__Agency, 0 for none (admin)
     int  role;               //  policy_role_t
+    int64_t expires_ms;      //  the certificate's "expires" (unix ms), 0 = none
 } node_t;
 
 typedef struct _nodes_t nodes_t;

@@ -12,6 +12,9 @@ static const char *admin_help =
     "  samhand -c admin.cfg admin dead-letters\n"
     "  samhand -c admin.cfg admin dead-letters --requeue 40\n"
     "  samhand -c admin.cfg admin status [--json]\n"
+    "  samhand admin enroll FILE --enrolled DIR [--replace]\n"
+    "  samhand admin revoke NAME --enrolled DIR\n"
+    "  samhand admin list --enrolled DIR [--json]\n"
     "\n"
     "status                 the broker's state: which broker answered, each node\n"
     "                       (delivery session open, last seen, deliveries waiting and\n"
@@ -28,11 +31,31 @@ static const char *admin_help =
     "  --json               {\"dead_letters\":[{delivery_id, message_id, node, kind,\n"
     "                       attempts, sender, submitted_at}]}; with --requeue also\n"
     "                       \"requeued\": ID\n"
-    "Exit: 0 done; 3 refused (not an admin node, not a dead letter); 4 no answer.\n";
+    "enroll FILE            on the broker's machine: copies the node's public\n"
+    "                       certificate (from samhand keygen) into DIR, the\n"
+    "                       broker's server/enrolled folder. Refused: a file with a\n"
+    "                       secret key, no valid name/agency/role, an unreadable or\n"
+    "                       past expiry, a name or key enrolled already.\n"
+    "  --replace            renewal: NAME is enrolled; its old certificate goes to\n"
+    "                       revoked/ and the new one takes its place at once\n"
+    "revoke NAME            moves NAME's certificate to revoked/ beside DIR, with\n"
+    "                       the time in its file name\n"
+    "list                   each certificate in DIR: name, agency, role, expiry,\n"
+    "                       state (ok, expires in N days within 30 days, expired,\n"
+    "                       or why the broker ignores it). --json: {\"enrolled\":\n"
+    "                       [{name, agency, role, expires, days_left, state, key,\n"
+    "                       file}]}\n"
+    "                       The broker re-reads DIR every few seconds: an enrolled\n"
+    "                       node may connect, a revoked one is refused and its open\n"
+    "                       connections closed. These three need no broker.\n"
+    "Exit: 0 done; 1 local problem (file refused, folder unreadable); 3 refused (not\n"
+    "an admin node, not a dead letter, no such enrolled node); 4 no answer.\n";
 
 static const opt_spec_t admin_opts [] = {
     { "requeue", 0, OPT_VALUE },
     { "json", 0, OPT_FLAG },
+    { "enrolled", 0, OPT_VALUE },
+    { "replace", 0, OPT_FLAG },
     { NULL, 0, OPT_FLAG }
 };
 
@@ -103,6 +126,7 @@ s_status_json (const Samhand__V1__BrokerStatus *st)
         json_uint (&j, "pending", n->pending);
         json_int (&j, "oldest_pending_age_s", n->oldest_pending_ms && st->now_ms > n->oldest_pending_ms
                                               ? (st->now_ms - n->oldest_pending_ms) / 1000: 0);
+        json_str_opt (&j, "cert_expires", cli_time_iso (n->cert_expires_ms, when, sizeof when));
         json_object_end (&j);
     }
     json_array_end (&j);
@@ -146,6 +170,20 @@ s_status_text (const Samhand__V1__BrokerStatus *st)
         printf ("%-20s %-10s %-20s %8u  %s\n", name, n->connected? "open": "-",
                 n->last_seen_ms? cli_time_local (n->last_seen_ms, "%Y-%m-%d %H:%M:%S", when, sizeof when)
                                : "-", n->pending, oldest);
+    }
+    //  Certificates expiring within 30 days (the broker lists only those).
+    bool first = true;
+    for (size_t i = 0; i < st->n_nodes; i++) {
+        const Samhand__V1__BrokerNode *n = st->nodes [i];
+        if (!n->cert_expires_ms)
+            continue;
+        printf ("%sCertificate of ", first? "\n": "");
+        first = false;
+        cli_print_safe (stdout, n->node, "");
+        printf (" expires %s (in %" PRId64 " days): renew it (samhand keygen --days N,"
+                " then samhand admin enroll)\n",
+                cli_time_local (n->cert_expires_ms, "%Y-%m-%d %H:%M", when, sizeof when),
+                n->cert_expires_ms > st->now_ms? (n->cert_expires_ms - st->now_ms) / 86400000: 0);
     }
     fflush (stdout);
 }
@@ -199,8 +237,20 @@ cmd_admin (cli_t *cli, int argc, char **argv)
             return cli_usage_error ("admin", "status takes only --json");
         return s_status (cli, opts_has (&opts, "json"));
     }
+    if (streq (action, "enroll") || streq (action, "revoke") || streq (action, "list")) {
+        if (opts.n_pos > 2 || opts_get (&opts, "requeue"))
+            return cli_usage_error ("admin", "%s: unexpected '%s'", action,
+                                    opts.n_pos > 2? opts.pos [2]: "--requeue");
+        return cli_admin_enrolled (action, opts_get (&opts, "enrolled"),
+                                   opts.n_pos > 1? opts.pos [1]: NULL, opts_has (&opts, "json"),
+                                   opts_has (&opts, "replace"));
+    }
+    if (opts_get (&opts, "enrolled") || opts_has (&opts, "replace"))
+        return cli_usage_error ("admin", "--enrolled and --replace go with enroll, revoke"
+                                " and list");
     if (!streq (action, "dead-letters"))
-        return cli_usage_error ("admin", "unknown action '%s': dead-letters or status", action);
+        return cli_usage_error ("admin", "unknown action '%s': dead-letters, status, enroll,"
+                                " revoke or list", action);
     if (opts.n_pos > 1)
         return cli_usage_error ("admin", "unexpected '%s' (requeue with --requeue ID)",
                                 opts.pos [1]);

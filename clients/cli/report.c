@@ -503,6 +503,8 @@ cli_audit_json (json_t *j, const Samhand__V1__AuditEntry *e, bool with_chain)
     if (e->message_id.len)
         json_hex (j, "message_id", e->message_id.data, e->message_id.len);
     json_str_opt (j, "detail", e->detail);
+    //  who-received: the author the sending node claimed at submit.
+    json_str_opt (j, "author", e->author);
     if (with_chain && e->content_hash.len)
         json_hex (j, "content_hash", e->content_hash.data, e->content_hash.len);
     if (with_chain && e->hash.len)
@@ -513,10 +515,10 @@ cli_audit_json (json_t *j, const Samhand__V1__AuditEntry *e, bool with_chain)
 void
 cli_audit_text (FILE *out, Samhand__V1__AuditEntry *const *entries, size_t n)
 {
-    static const char *head [] = { "TIME", "EVENT", "NODE", "AGENCY", "VIEW", "RULE",
+    static const char *head [] = { "TIME", "FROM", "EVENT", "NODE", "AGENCY", "VIEW", "RULE",
                                    "LEGAL BASIS" };
     table_t t;
-    s_table_init (&t, 7, head);
+    s_table_init (&t, 8, head);
     row_t *rows = (row_t *) calloc (n? n: 1, sizeof (row_t));
     if (!rows)
         return;
@@ -524,12 +526,17 @@ cli_audit_text (FILE *out, Samhand__V1__AuditEntry *const *entries, size_t n)
         const Samhand__V1__AuditEntry *e = entries [i];
         row_t *row = &rows [i];
         s_time_cell (row, 0, e->ts_ms);
-        s_set (row, 1, e->event);
-        s_set (row, 2, e->node && *e->node? e->node: "-");
-        s_set (row, 3, e->agency? samhand_agency_name (e->agency): "-");
-        s_set (row, 4, e->view? samhand_view_name (e->view): "-");
-        s_set (row, 5, e->rule && *e->rule? e->rule: "-");
-        s_set (row, 6, e->legal_basis && *e->legal_basis? e->legal_basis: "-");
+        //  The sending node, with the author it claimed: "koordinator (anne)".
+        char from [160];
+        snprintf (from, sizeof from, e->author && *e->author? "%s (%s)": "%s",
+                  e->sender && *e->sender? e->sender: "-", e->author);
+        s_set (row, 1, from);
+        s_set (row, 2, e->event);
+        s_set (row, 3, e->node && *e->node? e->node: "-");
+        s_set (row, 4, e->agency? samhand_agency_name (e->agency): "-");
+        s_set (row, 5, e->view? samhand_view_name (e->view): "-");
+        s_set (row, 6, e->rule && *e->rule? e->rule: "-");
+        s_set (row, 7, e->legal_basis && *e->legal_basis? e->legal_basis: "-");
         s_table_fit (&t, row);
     }
     s_table_head (out, &t);

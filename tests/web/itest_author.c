@@ -2,7 +2,9 @@
     real broker: a valid author is accepted and recorded in the submitted
     audit record as author=NAME; a malformed one (space, separator, too
     long) is refused with INVALID_FIELD and nothing is stored; no author
-    leaves the record as before. The people are invented.                */
+    leaves the record as before; `samhand audit who-received` names each
+    delivery's sender with that author, "vakt (anne.k-1)". The people are
+    invented.                                                              */
 #include "harness.h"
 #include "testlib.h"
 #include <signal.h>
@@ -27,6 +29,26 @@ s_submit (hclient_t *c, const char *author, const char *text)
     if (hclient_send (c, &frame))
         return NULL;
     return hclient_recv (c, 3000);
+}
+
+static char *
+s_who (harness_t *h, const char *extra)
+{
+    char command [1500];
+    snprintf (command, sizeof command, "%s/samhand --endpoint %s --broker-cert %s/server.cert"
+              " --cert %s/nodes/admin.cert audit who-received --subject-id 01019012057 %s"
+              " 2>/dev/null", harness_build (), h->endpoint, h->dir, h->dir, extra);
+    int status = 0;
+    return harness_run (command, &status);
+}
+
+static int
+s_count (const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; p && (p = strstr (p, needle)); p++)
+        n++;
+    return n;
 }
 
 static int
@@ -63,6 +85,9 @@ main (void)
     if (!h)
         return 1;
     hclient_t *vakt = hclient_new (h, "vakt");
+    hclient_t *police = hclient_new (h, "politi-risk");
+    Samhand__V1__Frame *sub = hclient_subscribe (police, 3000);
+    frame_free (&sub);
 
     Samhand__V1__Frame *f = s_submit (vakt, "anne.k-1", "Invented: med forfatter");
     CHECK (s_code (f) == 0, "a submit with a valid author is accepted");
@@ -99,6 +124,23 @@ main (void)
     CHECK (authored == 2, "exactly the two accepted submits are recorded");
     free (out);
 
+    //  Who received: each delivery names the sender and the author its
+    //  submit claimed; the submit without an author shows the node alone.
+    CHECK (hclient_drain (police, 2000) == 2, "the police received the two accepted concerns");
+    out = s_who (h, "");
+    CHECK (out && s_count (out, "vakt (anne.k-1)") == 1 && s_count (out, "FROM") == 1
+           && s_count (out, "vakt ") == 2,
+           "who-received prints the sender with its author, \"vakt (anne.k-1)\", once; the other"
+           " delivery the node alone");
+    if (out && s_count (out, "vakt (anne.k-1)") != 1)
+        printf ("%s", out);
+    free (out);
+    out = s_who (h, "--json");
+    CHECK (out && s_count (out, "\"author\":\"anne.k-1\"") == 1 && s_count (out, "\"author\"") == 1,
+           "who-received --json carries \"author\" on the authored delivery only");
+    free (out);
+
+    hclient_destroy (&police);
     hclient_destroy (&vakt);
     CHECK (harness_stop (h, SIGTERM) == 0, "clean stop");
     harness_destroy (&h);
