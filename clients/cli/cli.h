@@ -139,6 +139,7 @@ void cli_consent_text (FILE *out, const Samhand__V1__ConsentRecord *r);
 //  like the resource centre's paper form (risikohåndteringsplan).
 void cli_plan_json (json_t *j, const char *key, const Samhand__V1__RiskPlan *plan);
 void cli_plan_text (FILE *out, const Samhand__V1__RiskPlan *plan);
+void cli_plan_reply_json (json_t *j, const Samhand__V1__PlanReply *r, bool history);
 
 //  Command groups: each gets the words after its name.
 int cmd_keygen (cli_t *cli, int argc, char **argv);

@@ -330,8 +330,10 @@ s_query (cli_t *cli, samhand_client_t *client, const char *case_ref, uint32_t re
     return reply;
 }
 
-static void
-s_reply_json (json_t *j, const Samhand__V1__PlanReply *r, bool history)
+//  A PlanReply as JSON (also the web client's answer); HISTORY adds the
+//  revisions and evaluations.
+void
+cli_plan_reply_json (json_t *j, const Samhand__V1__PlanReply *r, bool history)
 {
     json_object_begin (j, NULL);
     json_bool (j, "ok", true);
@@ -403,7 +405,7 @@ s_show (cli_t *cli, samhand_client_t *client, const opts_t *opts, const char *ca
     if (json) {
         json_t j;
         json_init (&j);
-        s_reply_json (&j, r, false);
+        cli_plan_reply_json (&j, r, false);
         rc = cli_json_out (&j) == 0? EXIT_OK: EXIT_FAILED;
         json_free (&j);
     }
@@ -494,7 +496,7 @@ s_history (cli_t *cli, samhand_client_t *client, const opts_t *opts, const char 
     if (json) {
         json_t j;
         json_init (&j);
-        s_reply_json (&j, r, true);
+        cli_plan_reply_json (&j, r, true);
         rc = cli_json_out (&j) == 0? EXIT_OK: EXIT_FAILED;
         json_free (&j);
     }

@@ -20,6 +20,7 @@ void cli_audit_json (json_t *j, const Samhand__V1__AuditEntry *e, bool with_chai
 void cli_dead_letter_json (json_t *j, const Samhand__V1__DeadLetter *l);
 void cli_consent_json (json_t *j, const Samhand__V1__ConsentRecord *r);
 void cli_plan_json (json_t *j, const char *key, const Samhand__V1__RiskPlan *p);
+void cli_plan_reply_json (json_t *j, const Samhand__V1__PlanReply *r, bool history);
 char *cli_time_iso (int64_t unix_ms, char *out, size_t size);
 
 #define MAX_LIST 32
@@ -626,50 +627,8 @@ s_consent_list (const web_form_t *form, web_reply_t *reply)
 
 //  ---------------------------------------------------------------- plan
 
-//  {"ok","case_ref","view","rule","reason","current_revision","plan":{..},
-//  "revisions":[..],"evaluations":[..]} as `samhand plan history --json`,
+//  Plan answers are `samhand plan history --json`'s (cli_plan_reply_json),
 //  with the plan in this agency's view (the broker cut it).
-static void
-s_plan_json (json_t *j, const Samhand__V1__PlanReply *r)
-{
-    char when [32];
-    json_object_begin (j, NULL);
-    json_bool (j, "ok", true);
-    json_str_opt (j, "case_ref", r->case_ref);
-    json_str (j, "view", samhand_view_name (r->view));
-    json_str_opt (j, "rule", r->rule);
-    json_str_opt (j, "legal_basis", r->legal_basis);
-    json_str_opt (j, "reason", r->reason);
-    json_uint (j, "current_revision", r->current_revision);
-    if (r->plan)
-        cli_plan_json (j, "plan", r->plan);
-    json_array_begin (j, "revisions");
-    for (size_t i = 0; i < r->n_revisions; i++) {
-        const Samhand__V1__PlanRevision *v = r->revisions [i];
-        json_object_begin (j, NULL);
-        json_uint (j, "revision", v->revision);
-        json_uint (j, "base_revision", v->base_revision);
-        json_str_opt (j, "edited_by", v->edited_by);
-        json_str (j, "edited_at", cli_time_iso (v->edited_at, when, sizeof when));
-        json_bool (j, "significant", v->significant);
-        json_str_opt (j, "changes", v->changes);
-        json_bool (j, "purged", v->purged);
-        json_object_end (j);
-    }
-    json_array_end (j);
-    json_array_begin (j, "evaluations");
-    for (size_t i = 0; i < r->n_evaluations; i++) {
-        const Samhand__V1__PlanEvaluation *e = r->evaluations [i];
-        json_object_begin (j, NULL);
-        json_str_opt (j, "evaluated_by", e->evaluated_by);
-        json_str (j, "evaluated_at", cli_time_iso (e->evaluated_at, when, sizeof when));
-        json_str_opt (j, "next_date", e->next_date);
-        json_str_opt (j, "note", e->note);
-        json_object_end (j);
-    }
-    json_array_end (j);
-    json_object_end (j);
-}
 
 //  The PlanReply frame for CASE_REF (history too), or NULL with REPLY
 //  filled (no answer, or the broker's refusal).
@@ -709,7 +668,7 @@ s_plan (const web_form_t *form, web_reply_t *reply)
         return;
     json_t j;
     json_init (&j);
-    s_plan_json (&j, frame->plan_reply);
+    cli_plan_reply_json (&j, frame->plan_reply, true);
     samhand_frame_destroy (&frame);
     s_json (reply, 200, &j);
 }
