@@ -128,6 +128,10 @@ cli_plan_json (json_t *j, const char *key, const Samhand__V1__RiskPlan *p)
         json_str_opt (j, "situation", s->situation);
         json_str_opt (j, "action", s->action);
         json_str_opt (j, "responsible", s_agency_or_none (s->responsible));
+        //  Only when the broker's identifier check found something: such a
+        //  step never reaches an agency that gets a pseudonymised view.
+        if (!s->text_clean)
+            json_bool (j, "text_clean", false);
         json_object_end (j);
     }
     json_array_end (j);
@@ -847,7 +851,10 @@ s_strings (file_t *f, const jsonr_t *object, const char *key, char **out, size_t
 static bool
 s_parts (file_t *f, const jsonr_t *p, Samhand__V1__RiskPlan *plan)
 {
-    static const char *const step_keys [] = { "step", "situation", "action", "responsible", NULL };
+    //  text_clean is the broker's (plan show --json writes it): read past,
+    //  the broker sets it again.
+    static const char *const step_keys [] = {
+        "step", "situation", "action", "responsible", "text_clean", NULL };
     static const char *const activity_keys [] = { "day", "activity", "responsible", NULL };
     static const char *const contact_keys [] = {
         "instance", "agency", "name", "role", "phone", NULL };

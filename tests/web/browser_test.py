@@ -129,6 +129,14 @@ def shot(d, name):
     d.set_window_size(1100, 1400)
 
 
+def shot_part(d, css, name):
+    """A screenshot of one part of the page (scrolled into view)."""
+    os.makedirs(SHOTS, exist_ok=True)
+    e = d.find_element(By.CSS_SELECTOR, css)
+    d.execute_script("arguments[0].scrollIntoView()", e)
+    e.screenshot(os.path.join(SHOTS, name + ".png"))
+
+
 def fetch(d, method, path, data=None, csrf=True):
     """A fetch from inside the page (its cookies), with or without the token."""
     return d.execute_async_script("""
@@ -331,11 +339,20 @@ def plan_tests(env, a, b, case):
     c.send_keys("Ring 112 først; deretter vakta (oppdiktet).")
     b.find_element(By.ID, "remove_measure_violence_alarm").click()
     b.find_element(By.ID, "add_measure_restraining_order").click()
+    # A step whose text names the person: saved (the plan is identified), but the
+    # broker's identifier check keeps it from TryggEst, who has no consent.
+    plan_add(b, "steps", step="1", responsible="tryggest", situation="Kari Oppdiktet ringer fra 98765432",
+             action="TryggEst-teamet ringer tilbake")
     saved, refused = plan_save(b)
     p3 = plan_json(b, case).get("plan", {})
     plan3 = b.find_element(By.ID, "plan").text
     check("☐ Voldsalarm" in plan3 and "☒ Besøksforbud" in plan3, "plan: a measure removed and another added",
           saved + refused + plan3[:400])
+    check("revisjon 3" in saved and "linje 4 i trinnplanen er ikke delt med TryggEst-teamet" in saved
+          and [x.get("text_clean", True) for x in p3.get("steps", [])] == [True, True, True, False]
+          and "teksten kan identifisere en person" in plan3,
+          "plan: a step whose text may identify the person is saved, and the page says the broker keeps it from "
+          "the agency responsible (no consent)", saved + refused)
 
     # Revision 4: entries removed with their check boxes.
     plan_remove(b, "risk_situations", 2)
@@ -357,7 +374,7 @@ def plan_tests(env, a, b, case):
           "plan: risk factors added, changed and removed from the page", str((p3.get("risk_factors"),
                                                                               p4.get("risk_factors"))))
     check([x.get("action") for x in p3.get("steps", [])][:1] == ["RISK-teamet ber om besøksforbud"]
-          and len(p4.get("steps", [])) == 2 and "brudd på besøksforbud" not in plan4
+          and len(p4.get("steps", [])) == 3 and "brudd på besøksforbud" not in plan4
           and "TryggEst-steg" in plan4,
           "plan: steps added, changed and removed from the page", str(p4.get("steps")))
     check(p3.get("follow_up") == [{"day": "wednesday", "activity": "Samtale hjemme (oppdiktet)",
@@ -389,7 +406,7 @@ def plan_tests(env, a, b, case):
           "plan: two sessions edit revision 4: the later save is refused, shown plainly with the newer version, "
           "the unsaved change kept in the form and listed", refused_a)
     axe(a, "the risk plan page with a revision conflict")
-    shot(a, "risikoplan-konflikt")
+    shot_part(a, "#edit_error", "risikoplan-konflikt")
     saved_a, refused_a = plan_save(a)
     check(saved_a == "" and "Nå gjelder revisjon 5" in refused_a and plan_json(a, case).get("current_revision") == 5,
           "plan: saving the stale form again is refused again, nothing is lost", refused_a)
@@ -428,7 +445,7 @@ def plan_tests(env, a, b, case):
           and long_in.get_attribute("aria-invalid") is None and plan_json(b, case).get("current_revision") == 6,
           "plan: a name in a contact's phone field is refused by the broker and shown at that field", refused)
     axe(b, "the risk plan page with a refused field")
-    shot(b, "risikoplan-avvist")
+    shot_part(b, "#p_contacts", "risikoplan-avvist")
     plan_set(plan_rows(b, "contacts")[0], phone="73000003")
     saved, refused = plan_save(b)
     check("Ingenting å lagre" in saved and refused == "" and plan_json(b, case).get("current_revision") == 6,
@@ -476,7 +493,7 @@ def plan_tests(env, a, b, case):
     wait(a, lambda: not a.find_element(By.ID, "plan").get_attribute("hidden"), 5)
     src = a.page_source
     leaked = [x for x in (NAME.split()[0], NAME.split()[1], FNR, PHONE, "Politisteg", "Merknad-oppdiktet",
-                          "planen følges", "Ring 112", "Veileder", "73000004", case) if x in src]
+                          "planen følges", "Ring 112", "Veileder", "73000004", "98765432", case) if x in src]
     check(leaked == [] and "TryggEst-steg" in src and "saksreferanse uten navn" in src
           and a.find_element(By.ID, "edit_section").get_attribute("hidden") is not None,
           "plan: TryggEst's page shows only its view, none of the person or the other agencies' parts",

@@ -123,7 +123,8 @@ document.addEventListener('DOMContentLoaded', async () => {
       el('h4', { text: t('plan.factors') }), list(p.risk_factors));
     if (p.steps.length) {
       article.append(table(t('plan.steps'), [t('plan.step'), t('plan.situation'), t('plan.action'), t('plan.responsible')],
-        p.steps.map((x) => [t('plan.step_n', { n: x.step }), x.situation, x.action, agencyWords(x.responsible)])));
+        p.steps.map((x) => [t('plan.step_n', { n: x.step }), x.situation, x.action,
+          agencyWords(x.responsible) + (x.text_clean === false ? ' ' + t('plan.step_unclean') : '')])));
     } else {
       article.append(el('p', { text: t('plan.no_steps') }));
     }
@@ -488,8 +489,18 @@ document.addEventListener('DOMContentLoaded', async () => {
     const error = r.body.error;
     if (r.status === 200 && r.body.accepted) {
       edit.reset();
-      await load();
+      const now = await load();
       samhand.say(editResult, t('plan.saved', { rev: base }), 'ok');
+      // The broker's identifier check: a step whose text may identify the
+      // person does not reach an agency that gets the plan without identity.
+      const views = Object.fromEntries((r.body.decisions || []).map((d) => [d.agency, d.view]));
+      const steps = now.status === 200 && now.body.plan ? now.body.plan.steps : [];
+      steps.forEach((x, i) => {
+        if (x.text_clean === false && views[x.responsible] === 'pseudonymised') {
+          editResult.append(el('p', { class: 'withheld', text: t('plan.step_withheld',
+            { n: i + 1, agency: agencyWords(x.responsible) }) }));
+        }
+      });
     } else if (error && error.code === 'REVISION_CONFLICT') {
       await conflict(pending);
     } else if (r.status === 413) {
