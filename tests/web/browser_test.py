@@ -352,7 +352,7 @@ def plan_tests(env, a, b, case):
           and [x.get("text_clean", True) for x in p3.get("steps", [])] == [True, True, True, False]
           and "teksten kan identifisere en person" in plan3,
           "plan: a step whose text may identify the person is saved, and the page says the broker keeps it from "
-          "the agency responsible (no consent)", saved + refused)
+          "the agency responsible (no consent)", saved + refused + " " + json.dumps(p3.get("steps"), ensure_ascii=False))
 
     # Revision 4: entries removed with their check boxes.
     plan_remove(b, "risk_situations", 2)
@@ -433,10 +433,12 @@ def plan_tests(env, a, b, case):
         if long_in.get_attribute("aria-describedby") else ""
     check(saved == "" and "Risikosituasjon: for lang tekst (høyst 256 byte" in refused
           and b.find_element(By.ID, "edit_error").get_attribute("role") == "alert"
-          and long_in.get_attribute("aria-invalid") == "true" and "for lang tekst" in said
+          and long_in.get_attribute("aria-invalid") == "true" and "for lang tekst" in said.lower()
           and b.switch_to.active_element == long_in and plan_json(b, case).get("current_revision") == 6,
           "plan: a risk situation over the broker's limit is refused: said in an alert, marked and described at its "
-          "field, which gets the focus; nothing stored", refused + " / " + said)
+          "field, which gets the focus; nothing stored", "%r / %s / %s / %s %s=%s %s" % (
+              saved, refused, said, long_in.get_attribute("aria-invalid"), b.switch_to.active_element.get_attribute("id"),
+              long_in.get_attribute("id"), plan_json(b, case).get("current_revision")))
     long_in.clear()
     plan_set(plan_rows(b, "contacts")[0], phone="Kari Oppdiktet")
     saved, refused = plan_save(b)

@@ -370,7 +370,7 @@ document.addEventListener('DOMContentLoaded', async () => {
       text = field === 'phone' ? t('plan.not_phone') : t('plan.field_refused');
       bad = field === 'phone' ? inputs.filter((e) => !phoneOk(e.value.trim())) : inputs;
     }
-    bad.forEach((e) => invalid(e, text));
+    bad.forEach((e) => invalid(e, text.charAt(0).toUpperCase() + text.slice(1) + '.'));
     if (bad.length) bad[0].focus();
     const name = word('field', field);
     return t('plan.refused_field', { field: name.charAt(0).toUpperCase() + name.slice(1), why: text });
