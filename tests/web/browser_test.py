@@ -773,8 +773,10 @@ def run(env, a, b):
         a.set_window_size(w, 800)
         too_wide = []
         for p in ("/live.html", "/ny.html", "/innboks.html", "/sak.html", "/drofting.html", "/koordinator.html",
-                  "/mine.html", "/plan.html"):
+                  "/mine.html", "/plan.html?case=" + (ref.group(0) if ref else "RC-NONE")):
             page(a, U["koordinator"], p)
+            if p.startswith("/plan.html"):      # with the plan and its edit form, rows in each part
+                wait(a, lambda: a.find_element(By.ID, "edit_section").is_displayed(), 5)
             wide = a.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
             if wide > 0:
                 too_wide.append("%s +%d px" % (p, wide))
