@@ -40,7 +40,10 @@ static const char *plan_help =
     "  --file PLAN.json  the whole plan as `plan show --json` writes it (its\n"
     "                    \"plan\" object, or the reply itself); its \"revision\" is\n"
     "                    the revision it was made from, so an edit of a file made\n"
-    "                    from an old revision is refused (REVISION_CONFLICT)\n"
+    "                    from an old revision is refused (REVISION_CONFLICT); a step's\n"
+    "                    \"text_clean\": false (the broker's identifier check found\n"
+    "                    something: an agency without identity does not get the\n"
+    "                    step) is the broker's and is read past\n"
     "evaluate   records the evaluation: --note TEXT [--next YYYY-MM-DD] (default:\n"
     "           one month ahead)\n"
     "  --json   JSON output (show, history, edit, evaluate)\n";
