@@ -280,10 +280,12 @@ broker_new (config_t *config)
         snprintf (self->instance + 2 * i, 3, "%02x", instance [i]);
     self->sessions = zhashx_new ();
     self->replies = zlistx_new ();
+    self->outgoing = zlistx_new ();
     self->parked = zlistx_new ();
     self->refusals = zhashx_new ();
-    if (!self->sessions || !self->replies || !self->parked || !self->refusals)
+    if (!self->sessions || !self->replies || !self->outgoing || !self->parked || !self->refusals)
         goto fail;
+    zlistx_set_destructor (self->outgoing, deliver_outgoing_free);
     zlistx_set_destructor (self->parked, s_parked_free);
     zhashx_set_destructor (self->refusals, s_refusal_free);
     zhashx_set_destructor (self->sessions, s_session_free);
@@ -356,6 +358,7 @@ broker_destroy (broker_t **self_p)
     transport_destroy (&self->transport);
     metrics_server_destroy (&self->metrics);
     zlistx_destroy (&self->replies);
+    zlistx_destroy (&self->outgoing);
     zlistx_destroy (&self->parked);
     zhashx_destroy (&self->sessions);
     zhashx_destroy (&self->refusals);
@@ -938,9 +941,10 @@ s_commit (broker_t *self)
     self->batch_failed = false;
 }
 
-//  Delivery runs in its own transaction after the acks: marking entries
-//  sent needs no fsync before the send, since a lost mark only means the
-//  entry is sent again, which receipts make harmless.
+//  Delivery runs in its own transaction after the acks. A Deliver goes out
+//  only after the commit that recorded it (marked sent, "delivered" in the
+//  audit): if that commit fails, nothing was disclosed without its record,
+//  and the entries, pending again, go with a later cycle.
 static void
 s_deliver (broker_t *self)
 {
@@ -959,13 +963,16 @@ s_deliver (broker_t *self)
         if (session->dirty && session->routing_id && self->now_ms >= self->deliver_retry_ms)
             deliver_pump (self, session);
     }
-    if (!store_in_transaction (self->store))
+    if (!store_in_transaction (self->store)) {
+        deliver_flush (self, false);
         return;
+    }
     if (self->batch_failed || audit_failed (self->audit))
         store_fail_batch (self->store);
     self->batch_failed = false;
     if (store_commit (self->store)) {
-        zsys_error ("broker: cannot record deliveries as sent; they will be sent again in a second");
+        zsys_error ("broker: cannot record deliveries as sent: none was sent; they go again in a second");
+        deliver_flush (self, false);
         s_fail_batch (self);
         //  Not every cycle: a failing disk must not become a resend storm.
         self->deliver_retry_ms = self->now_ms + 1000;
@@ -973,6 +980,8 @@ s_deliver (broker_t *self)
         for (; session; session = (session_t *) zhashx_next (self->sessions))
             session->dirty = session->routing_id != NULL;
     }
+    else
+        deliver_flush (self, true);
     self->changes_seen = sqlite3_total_changes64 (store_db (self->store));
 }
 

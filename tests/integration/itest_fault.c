@@ -137,7 +137,7 @@ s_drain (hclient_t *c, int timeout_ms)
 {
     int n = 0;
     Samhand__V1__Frame *f;
-    while ((f = hclient_recv (c, timeout_ms))) {
+    while (c && (f = hclient_recv (c, timeout_ms))) {
         if (f->command_case == SAMHAND__V1__FRAME__COMMAND_DELIVER) {
             hclient_receipt (c, f->deliver->delivery_id, SAMHAND__V1__RECEIPT_STATE__RECEIVED);
             if (f->deliver->kind == SAMHAND__V1__KIND__CONCERN_REPORT && f->deliver->acute
@@ -575,6 +575,78 @@ test_due_read_errors (fx_t *fx)
     CHECK (s_invariants (fx, false), "due reads: nothing acknowledged lost, nothing half done");
 }
 
+//  A delivery goes out only after the commit of the cycle that wrote its
+//  "delivered" audit record: with that commit failing (a full disk), the
+//  node gets nothing, never a disclosure the audit does not show; once the
+//  disk has room it gets the delivery, recorded before it arrived.
+static void
+test_deliver_after_commit (fx_t *fx)
+{
+    //  The police node goes offline; the broker finds out at its next send.
+    hclient_destroy (&fx->police);
+    fx->step++;
+    CHECK (s_concern (fx) == 0, "deliver after commit: a concern acknowledged, police offline");
+    zclock_sleep (300);
+    CHECK (s_concern (fx) == 0, "deliver after commit: a second one acknowledged");
+    const uint8_t *id = fx->acked [fx->n_acked - 1];
+    const char *recorded = "SELECT count(*) FROM audit WHERE event = 'delivered'"
+                           " AND node = 'politi-risk' AND message_id = ?1";
+    //  Nothing else to write: delivered to the others, head signed.
+    s_wait_sql (fx, "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message"
+                    " WHERE m.message_id = ?1 AND o.node = 'tryggest' AND o.state NOT IN (2, 3)",
+                id, 0, 8000);
+    s_wait_sql (fx, "SELECT (SELECT max(seq) FROM audit) - (SELECT max(seq) FROM audit_heads)",
+                NULL, 0, 3000);
+    CHECK (s_sql (fx, recorded, id) == 0
+        && s_sql (fx, "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message"
+                      " WHERE m.message_id = ?1 AND o.node = 'politi-risk' AND o.state = 0", id) == 1,
+           "deliver after commit: the police copy waits, not delivered");
+    int failed_before = s_log_count (fx, "cannot record deliveries as sent");
+    //  The disk fills; the police node connects again and subscribes.
+    s_arm (fx, 1, -1, "full");
+    hclient_t *police = hclient_new (fx->h, "politi-risk");
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Subscribe sub = SAMHAND__V1__SUBSCRIBE__INIT;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBSCRIBE;
+    frame.subscribe = &sub;
+    frame.request_id = 601;
+    hclient_send (police, &frame);
+    int early = 0, unrecorded = 0;
+    int64_t deadline = zclock_mono () + 2500;
+    while (zclock_mono () < deadline) {
+        Samhand__V1__Frame *f = hclient_recv (police, 100);
+        if (f && f->command_case == SAMHAND__V1__FRAME__COMMAND_DELIVER) {
+            early++;
+            if (s_sql (fx, recorded, f->deliver->message_id.data) < 1)
+                unrecorded++;
+        }
+        frame_free (&f);
+    }
+    CHECK (s_log_count (fx, "cannot record deliveries as sent") > failed_before,
+           "deliver after commit: the commit recording the deliveries failed");
+    CHECK (unrecorded == 0, "deliver after commit: no delivery reached the node without its"
+                            " committed audit record");
+    CHECK (early == 0, "deliver after commit: nothing was sent while the commit failed");
+    //  Room again: the delivery goes, its record committed first.
+    s_arm (fx, 0, 0, "ioerr");
+    bool got = false, in_order = true;
+    deadline = zclock_mono () + 6000;
+    while (zclock_mono () < deadline && !got) {
+        Samhand__V1__Frame *f = hclient_recv (police, 100);
+        if (f && f->command_case == SAMHAND__V1__FRAME__COMMAND_DELIVER) {
+            in_order &= s_sql (fx, recorded, f->deliver->message_id.data) >= 1;
+            got = f->deliver->message_id.len == 16
+               && memcmp (f->deliver->message_id.data, id, 16) == 0;
+            hclient_receipt (police, f->deliver->delivery_id, SAMHAND__V1__RECEIPT_STATE__RECEIVED);
+        }
+        frame_free (&f);
+    }
+    CHECK (got && in_order,
+           "deliver after commit: with room again it is delivered, its audit record committed first");
+    s_drain (police, 300);
+    fx->police = police;
+}
+
 //  With a tiny page cache a transaction writes pages to the WAL in the
 //  middle of its statements; an I/O error there makes sqlite roll the
 //  whole transaction back by itself, and every later statement of the
@@ -709,6 +781,7 @@ main (void)
 
     test_consent_list_oom (fx);
     test_due_read_errors (fx);
+    test_deliver_after_commit (fx);
     test_disk_full (fx);
     test_spill (fx);
 
