@@ -264,6 +264,57 @@ broker_recount (broker_t *self)
     store_outbox_counts (self->store, s_count_outstanding, self);
 }
 
+//  "2027-01-31T00:00:00Z" for the log.
+static void
+s_utc_text (int64_t ms, char *out, size_t size)
+{
+    time_t when = (time_t) (ms / 1000);
+    struct tm tm;
+    if (!gmtime_r (&when, &tm) || !strftime (out, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf (out, size, "?");
+}
+
+//  Server key rotation (server/previous_*): the previous key is accepted
+//  on its own endpoint until previous_until; after that date it is not
+//  opened at all.
+static int
+s_previous_key_start (broker_t *self)
+{
+    const config_t *config = self->config;
+    if (!config->previous_cert_path)
+        return 0;
+    char until [32];
+    s_utc_text (config->previous_until_ms, until, sizeof until);
+    if (zclock_time () >= config->previous_until_ms) {
+        zsys_warning ("broker: server/previous_until %s has passed: the previous server key is"
+                      " refused and %s is not opened (remove the previous_* settings)", until,
+                      config->previous_bind);
+        return 0;
+    }
+    if (transport_bind_previous (self->transport, config->previous_bind,
+                                 config->previous_cert_path, config->previous_until_ms))
+        return -1;
+    zsys_warning ("broker: key rotation: the previous server key (%s) is accepted on %s until %s;"
+                  " nodes switch to the new broker certificate and %s before then",
+                  config->previous_cert_path, config->previous_bind, until, config->bind);
+    return 0;
+}
+
+//  The transition is over: the previous key's endpoint closes, with the
+//  connections made through it. On record.
+static void
+s_previous_key_end (broker_t *self)
+{
+    char until [32], detail [200];
+    s_utc_text (self->config->previous_until_ms, until, sizeof until);
+    transport_end_previous (self->transport);
+    snprintf (detail, sizeof detail, "previous server key retired at %s: %s closed", until,
+              self->config->previous_bind);
+    zsys_warning ("broker: %s; nodes still on it are refused", detail);
+    if (broker_audit (self, "server_key_retired", NULL, NULL, detail))
+        self->batch_failed = true;
+}
+
 broker_t *
 broker_new (config_t *config)
 {
@@ -331,7 +382,7 @@ broker_new (config_t *config)
     }
     self->transport = transport_new (config->bind, config->cert_path, config->enrolled_dir,
                                      config->max_frame * 4 + 4096, config->heartbeat_ms);
-    if (!self->transport)
+    if (!self->transport || s_previous_key_start (self))
         goto fail;
     if (config->metrics_bind) {
         self->metrics = metrics_server_new (config->metrics_bind, err, sizeof err);
@@ -818,6 +869,9 @@ s_timers (broker_t *self)
                 zsys_info ("broker: %d unreceipted deliveries queued again", n);
         }
     }
+    if (transport_previous_open (self->transport)
+    &&  self->now_ms >= self->config->previous_until_ms)
+        s_previous_key_end (self);
     if (self->now_ms >= self->next_nodes_ms) {
         //  Revocation: a certificate removed from the enrolled folder stops
         //  its node within seconds, even on a connection already open.
