@@ -436,7 +436,7 @@ test_read_walk (fx_t *fx)
     printf ("# one step: %lld counted reads\n", (long long) reads);
     CHECK (reads > 3, "reads: the step reads from the disk enough to walk over");
     int budget = getenv ("SAMHAND_FAULT_LONG") && *getenv ("SAMHAND_FAULT_LONG") == '1'
-               ? (int) reads: 8;
+               ? (int) reads: 5;
     int64_t stride = reads / budget > 0? reads / budget: 1;
     int walked = 0, injected_before = s_log_count (fx, "injected SQLITE_IOERR_READ at counted read");
     int failed_before = s_log_count (fx, "commit failed") + s_log_count (fx, "rolled back");
