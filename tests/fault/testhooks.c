@@ -29,7 +29,8 @@
                           that reads nothing does not count);
       "N K alloc SIZE [COUNT]"  calloc calls with element size SIZE (and
                           COUNT elements, if given): the Nth returns NULL
-                          (out of memory at that allocation).
+                          (out of memory at that allocation); not in a
+                          SANITIZE=1 build, where ASan owns calloc.
 
     Clock. zclock_time() is the real time plus an offset in milliseconds
     read from the file named by SAMHAND_CLOCK_FILE (re-read when it
@@ -288,7 +289,10 @@ sqlite3_step (sqlite3_stmt *stmt)
 }
 
 //  calloc over glibc's own (MODE_ALLOC). Only the main thread's calls
-//  count, and the control file is looked at no more than every 2 ms.
+//  count, and the control file is looked at no more than every 2 ms. Not
+//  in an AddressSanitizer build: ASan owns the allocator there, and memory
+//  from glibc's calloc freed through ASan's free would be an error.
+#ifndef __SANITIZE_ADDRESS__
 extern void *__libc_calloc (size_t nmemb, size_t size);
 
 void *
@@ -323,6 +327,7 @@ calloc (size_t nmemb, size_t size)
     }
     return __libc_calloc (nmemb, size);
 }
+#endif
 
 typedef struct {
     sqlite3_file base;

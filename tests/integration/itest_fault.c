@@ -487,6 +487,12 @@ s_consent_list (fx_t *fx, uint64_t request_id)
 static void
 test_consent_list_oom (fx_t *fx)
 {
+#ifdef __SANITIZE_ADDRESS__
+    //  ASan owns calloc: the fault build cannot fail one (testhooks.c).
+    (void) fx;
+    printf ("# consent list out of memory: not injected in a SANITIZE=1 build\n");
+    return;
+#endif
     char kind [64];
     snprintf (kind, sizeof kind, "alloc %zu 32", sizeof (Samhand__V1__ConsentRecord));
     s_arm (fx, 1, 1, kind);
