@@ -13,7 +13,9 @@
     (SQLITE_IOERR_READ); a read error on the timers due or the messages
     due for purge is an error (logged, batch failed, done at the next
     look), never "nothing due"; out of memory in a consent list is
-    answered INTERNAL, never silence.
+    answered INTERNAL, never silence; and with the commit that records a
+    delivery failing (a full disk) the node gets nothing until the record
+    is on disk.
     make check walks a sample of N (under a minute); SAMHAND_FAULT_LONG=1
     (make check-fault-long) walks every N. Everything here is invented.    */
 #include "harness.h"
