@@ -12,6 +12,8 @@
 
 CC      ?= cc
 PKGS    := libczmq libzmq libprotobuf-c sqlite3 libcrypto icu-uc icu-i18n libsystemd
+#   libsodium: the scanner's SipHash (crypto_shorthash_siphashx24) for known names.
+PKGS    += libsodium
 #   The one place the version lives: VERSION, passed to every binary.
 VERSION := $(shell cat VERSION)
 CFLAGS  ?= -O2 -g

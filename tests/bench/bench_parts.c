@@ -137,12 +137,29 @@ s_policy (void)
     s_report ("policy decision (one recipient agency)", n, s_now () - t0);
 }
 
-int
-main (void)
+//  With arguments, only the parts named ("crypto", "audit", "scanner",
+//  "policy"); without, all of them.
+static bool
+s_wanted (int argc, char **argv, const char *part)
 {
-    s_crypto ();
-    s_audit ();
-    s_scanner ();
-    s_policy ();
+    if (argc < 2)
+        return true;
+    for (int i = 1; i < argc; i++)
+        if (streq (argv [i], part))
+            return true;
+    return false;
+}
+
+int
+main (int argc, char **argv)
+{
+    if (s_wanted (argc, argv, "crypto"))
+        s_crypto ();
+    if (s_wanted (argc, argv, "audit"))
+        s_audit ();
+    if (s_wanted (argc, argv, "scanner"))
+        s_scanner ();
+    if (s_wanted (argc, argv, "policy"))
+        s_policy ();
     return 0;
 }
