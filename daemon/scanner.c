@@ -26,6 +26,8 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <sodium.h>
+//  explicit_bzero (glibc) clears the scratch of the hot paths: OpenSSL's
+//  cleanse goes a byte at a time, and is kept for keys and tables.
 
 typedef unsigned char byte;
 
@@ -41,9 +43,21 @@ struct _scan_known_t {
     size_t legacy;                  //  version 2 hashes (HMAC) among them
 };
 
+//  The folded key and lexicon flags of a word, kept for the other
+//  detectors that ask about the same word (direct-mapped on its start).
+#define WORD_CACHE    16
+#define WORD_KEY_MAX  48
+typedef struct {
+    size_t ws, we;                  //  we == 0: empty
+    int flags;                      //  lex_flags, -1 until asked
+    int key_len;                    //  0: the word folds to no key
+    char key [WORD_KEY_MAX];
+} word_cache_t;
+
 typedef struct {
     const byte *s;
     size_t len;
+    word_cache_t *cache;            //  WORD_CACHE entries, or NULL
     const scan_known_t *known;      //  NULL when there is nothing to match
     const namelex_t *lex;           //  NULL: no lexicon rules
     scan_finding_t *out;
@@ -164,6 +178,8 @@ letter_at (const scan_t *t, size_t pos)
     long cp;
     if (pos >= t->len)
         return false;
+    if (t->s [pos] < 0x80)
+        return is_alpha (t->s [pos]);
     utf8_at (t->s, t->len, pos, &cp);
     return cp_is_letter (cp);
 }
@@ -174,6 +190,8 @@ letter_before (const scan_t *t, size_t pos)
     long cp;
     if (pos == 0)
         return false;
+    if (t->s [pos - 1] < 0x80)
+        return is_alpha (t->s [pos - 1]);
     utf8_before (t->s, t->len, pos, &cp);
     return cp_is_letter (cp);
 }
@@ -326,10 +344,12 @@ typedef struct {
     uint64_t two [64];              //  folded byte pairs, hashed to 4096 bits
 } gate_t;
 
+#define WORDLIST_MAX 48
 typedef struct {
     const char *const *words;       //  NULL-terminated, lower case
     bool suffix;                    //  gate on the last two bytes, not the first
     gate_t gate;
+    uint8_t lens [WORDLIST_MAX];    //  strlen of each word
 } wordlist_t;
 
 static byte
@@ -419,6 +439,10 @@ word_end (const scan_t *t, size_t pos)
 {
     long cp;
     while (pos < t->len) {
+        if (is_alpha (t->s [pos])) {
+            pos++;
+            continue;
+        }
         size_t n = utf8_at (t->s, t->len, pos, &cp);
         if (cp_is_letter (cp))
             pos += n;
@@ -749,30 +773,26 @@ known_mac (const scan_known_t *self, const char *tag, const void *data, size_t n
 //  never contains a newline after normalisation.
 //  Version 2: names are folded with textnorm_fold_key (version 1 hashes
 //  of Latin-1 case folds are not comparable and are not loaded).
-#define TAG_NAME  "samhand-scan-2 name\n"
-#define TAG_PHONE "samhand-scan-2 phone\n"
+//  (Arrays, not literals: tag3_of tells them apart by address.)
+static const char TAG_NAME [] = "samhand-scan-2 name\n";
+static const char TAG_PHONE [] = "samhand-scan-2 phone\n";
 //  A first name alone: counts only when the word list does not have it (a
 //  distinctive name), so "Kari" does not block an agency's discussions
 //  for ever because it once reported a Kari. Middle names are kept as
 //  surnames are (TAG_NAME): a middle name alone names the person.
-#define TAG_PART  "samhand-scan-2 part\n"
+static const char TAG_PART [] = "samhand-scan-2 part\n";
 //  The first word of a name of two words or more, whatever its length:
 //  a text window of two or three words is hashed only when its first word
 //  has this hash in the set, which spares most windows their lookups.
-#define TAG_FIRST "samhand-scan-2 first\n"
-
-static bool
-streq (const char *a, const char *b)
-{
-    return strcmp (a, b) == 0;
-}
+static const char TAG_FIRST [] = "samhand-scan-2 first\n";
 
 //  Version 3 tags: one byte before the value (a folded name holds only
 //  letters, '-', '\'' and spaces; phone digits are ASCII digits).
 static byte
 tag3_of (const char *tag)
 {
-    return streq (tag, TAG_NAME)? 1: streq (tag, TAG_PHONE)? 2: streq (tag, TAG_PART)? 3: 4;
+    assert (tag == TAG_NAME || tag == TAG_PHONE || tag == TAG_PART || tag == TAG_FIRST);
+    return tag == TAG_NAME? 1: tag == TAG_PHONE? 2: tag == TAG_PART? 3: 4;
 }
 
 //  What follows the SipHash in a version 3 hash.
@@ -799,7 +819,7 @@ known_hash (const scan_known_t *self, const char *tag, const void *data, size_t 
     memcpy (in + 1, data, n);
     int rc = crypto_shorthash_siphashx24 (out, in, n + 1, self->sip_key);
     memcpy (out + crypto_shorthash_siphashx24_BYTES, known_marker, sizeof known_marker);
-    OPENSSL_cleanse (in, n + 1);
+    explicit_bzero (in, n + 1);
     return rc == 0? 0: -1;
 }
 
@@ -935,12 +955,49 @@ scan_known_size (const scan_known_t *self)
     return self? self->size: 0;
 }
 
+//  The cache entry of the word [ws, we), emptied first if it held another.
+static word_cache_t *
+word_cached (const scan_t *t, size_t ws, size_t we)
+{
+    if (!t->cache)
+        return NULL;
+    word_cache_t *e = &t->cache [ws % WORD_CACHE];
+    if (e->ws != ws || e->we != we) {
+        e->ws = ws;
+        e->we = we;
+        e->flags = -1;
+        e->key_len = -1;
+    }
+    return e;
+}
+
+//  textnorm_fold_key of the word [ws, we) into out, through the cache.
+static size_t
+word_key (const scan_t *t, size_t ws, size_t we, char *out, size_t cap)
+{
+    word_cache_t *e = word_cached (t, ws, we);
+    if (e && e->key_len >= 0) {
+        if ((size_t) e->key_len >= cap)
+            return 0;               //  as textnorm_fold_key: it does not fit
+        memcpy (out, e->key, (size_t) e->key_len + 1);
+        return (size_t) e->key_len;
+    }
+    size_t n = textnorm_fold_key ((const char *) t->s + ws, we - ws, out, cap);
+    //  0 may mean "did not fit cap": only a key is kept
+    if (e && n > 0 && n < WORD_KEY_MAX) {
+        memcpy (e->key, out, n);
+        e->key [n] = '\0';
+        e->key_len = (int) n;
+    }
+    return n;
+}
+
 //  Folds the word [ws, we) with textnorm_fold_key and appends it to buf;
 //  false if it does not fit or holds no letter.
 static bool
-fold_append (const byte *s, size_t ws, size_t we, char *buf, size_t *used, size_t cap)
+fold_append (const scan_t *t, size_t ws, size_t we, char *buf, size_t *used, size_t cap)
 {
-    size_t n = textnorm_fold_key ((const char *) s + ws, we - ws, buf + *used, cap - *used);
+    size_t n = word_key (t, ws, we, buf + *used, cap - *used);
     if (n == 0)
         return false;
     *used += n;
@@ -959,7 +1016,7 @@ join_words (const scan_t *t, const size_t *ws, const size_t *we, int n,
                 return false;
             buf [(*used)++] = ' ';
         }
-        if (!fold_append (t->s, ws [k], we [k], buf, used, SCAN_NAME_MAX))
+        if (!fold_append (t, ws [k], we [k], buf, used, SCAN_NAME_MAX))
             return false;
     }
     return true;
@@ -1143,8 +1200,8 @@ token_in (const scan_t *t, size_t pos, size_t end, const wordlist_t *list)
 {
     if (!gate_token (&list->gate, t->s + pos, end - pos))
         return false;
-    for (const char *const *w = list->words; *w; w++)
-        if (ci_equal (t->s + pos, end - pos, *w))
+    for (size_t i = 0; list->words [i]; i++)
+        if (list->lens [i] == end - pos && ci_equal_n (t->s + pos, end - pos, list->words [i]))
             return true;
     return false;
 }
@@ -1153,12 +1210,12 @@ static const char *const money_before_w [] = {
     "kr", "kr.", "nok", "kroner", "beløp", "beløpet", "sum", "eur", "usd",
     "sek", "dkk", "€", "$", "£", NULL
 };
-static wordlist_t money_before = { money_before_w, false, { 0 } };
+static wordlist_t money_before = { money_before_w, false, { 0 }, { 0 } };
 static const char *const unit_after_w [] = {
     "kr", "kr.", "kroner", "nok", "prosent", "%", "mill", "mill.", "millioner",
     "mrd", "mrd.", "milliarder", "euro", "eur", "dollar", "usd", ",-", NULL
 };
-static wordlist_t unit_after = { unit_after_w, false, { 0 } };
+static wordlist_t unit_after = { unit_after_w, false, { 0 }, { 0 } };
 
 //  The token (run of non-space characters, at most 12 bytes) that ends
 //  after at most two spaces before pos.
@@ -1519,8 +1576,10 @@ local_char_at (const scan_t *t, size_t pos)
     if (pos >= t->len)
         return 0;
     byte c = t->s [pos];
+    //  letters, digits and !#$%&'*+/=?^_`{|}~.-
+    static const uint32_t ascii [4] = { 0, 0xa3ffecfa, 0xc7fffffe, 0x7fffffff };
     if (c < 0x80)
-        return is_alpha (c) || is_digit (c) || in_set (c, "!#$%&'*+/=?^_`{|}~.-");
+        return (ascii [c >> 5] >> (c & 31)) & 1;
     long cp;
     size_t n = utf8_at (t->s, t->len, pos, &cp);
     return cp_is_letter (cp)? n: 0;
@@ -1626,7 +1685,7 @@ static const char *const filler_words_w [] = {
     "nr", "nummer", "no", "number", "er", "var", "den", "d", "the", "on",
     "is", "was", "of", NULL
 };
-static wordlist_t filler_words = { filler_words_w, false, { 0 } };
+static wordlist_t filler_words = { filler_words_w, false, { 0 }, { 0 } };
 
 //  Skips ":", ".", "#", "nr", "den" and the like between a keyword and
 //  its value; a bounded number of steps.
@@ -1816,13 +1875,13 @@ static const char *const street_suffixes_w [] = {
     "smauet", "stredet", "terrasse", "terrassen", "lunden", "vollen",
     "grenda", "sletta", "høgda", "promenaden", NULL
 };
-static wordlist_t street_suffixes = { street_suffixes_w, true, { 0 } };
+static wordlist_t street_suffixes = { street_suffixes_w, true, { 0 }, { 0 } };
 //  Only after a capitalised word ("Bygdøy alle"): alone they are words.
 static const char *const street_words_w [] = { "alle", NULL };
-static wordlist_t street_words = { street_words_w, true, { 0 } };
+static wordlist_t street_words = { street_words_w, true, { 0 }, { 0 } };
 //  Only with a dot: "Storgt. 12", "Sørkedalsvn. 3"
 static const char *const street_abbrevs_w [] = { "gt", "vn", NULL };
-static wordlist_t street_abbrevs = { street_abbrevs_w, true, { 0 } };
+static wordlist_t street_abbrevs = { street_abbrevs_w, true, { 0 }, { 0 } };
 
 static const char *const count_words_w [] = {
     "år", "års", "dag", "dager", "døgn", "gang", "ganger", "gangen", "time",
@@ -1831,22 +1890,18 @@ static const char *const count_words_w [] = {
     "minutter", "sekunder", "personer", "stk", "kg", "km", "meter", "m",
     "cm", "liter", "klokka", "kl", NULL
 };
-static wordlist_t count_words = { count_words_w, false, { 0 } };
+static wordlist_t count_words = { count_words_w, false, { 0 }, { 0 } };
 
 static size_t
 suffix_of (const scan_t *t, size_t ws, size_t we, const wordlist_t *wl)
 {
     if (!gate_suffix (&wl->gate, t->s, ws, we))
         return 0;
-    const char *const *list = wl->words;
-    //  Every word is tried against every suffix: reject on the last byte,
-    //  folded as ci_equal_n folds it, before measuring the suffix.
-    byte last = t->s [we - 1];
-    if ((last >= 'A' && last <= 'Z') || (last >= 0x80 && last <= 0x9E && last != 0x97))
-        last += 0x20;
-    for (; *list; list++) {
-        const char *kw = *list;
-        size_t n = strlen (kw);
+    //  reject on the last byte, folded as ci_equal_n folds it
+    byte last = fold_byte (t->s [we - 1]);
+    for (size_t i = 0; wl->words [i]; i++) {
+        const char *kw = wl->words [i];
+        size_t n = wl->lens [i];
         if (n == 0 || (byte) kw [n - 1] != last)
             continue;
         if (we - ws >= n && ci_equal_n (t->s + we - n, n, kw))
@@ -1903,7 +1958,7 @@ capitalised_before (const scan_t *t, size_t pos, size_t *start)
 }
 
 static const char *const number_words_w [] = { "nr", "nummer", "no", NULL };
-static wordlist_t number_words = { number_words_w, false, { 0 } };
+static wordlist_t number_words = { number_words_w, false, { 0 }, { 0 } };
 
 //  "Kirkeveien nr 3", "Kirkeveien nummer 3": the end of a number word
 //  (and its full stop) after the street, where the house number may
@@ -1962,7 +2017,7 @@ address_try (scan_t *t, size_t pos, size_t we)
 static const char *const surname_endings_w [] = {
     "sen", "son", "stad", "rud", "heim", "dal", "land", "haug", "lund", "moen", NULL
 };
-static wordlist_t surname_endings = { surname_endings_w, true, { 0 } };
+static wordlist_t surname_endings = { surname_endings_w, true, { 0 }, { 0 } };
 
 //  An unlisted surname: a surname's ending, also before a genitive -s.
 static bool
@@ -1979,13 +2034,29 @@ surname_ending (const scan_t *t, size_t ws, size_t we)
 //  a head of three ("Barnehuset": "huset") is a compound, so a common
 //  word; for a word that ends like a surname the common word must have
 //  six letters or more ("Rettsprosessen" is a compound, "Testesen" not).
+static int lex_flags_of (const scan_t *t, size_t ws, size_t we, char *key);
+
 static int
 lex_flags (const scan_t *t, size_t ws, size_t we)
 {
     char key [SCAN_NAME_MAX];
     if (!t->lex || we - ws >= sizeof key)
         return 0;
-    size_t n = textnorm_fold_key ((const char *) t->s + ws, we - ws, key, sizeof key);
+    word_cache_t *e = word_cached (t, ws, we);
+    if (e && e->flags >= 0)
+        return e->flags;
+    int flags = lex_flags_of (t, ws, we, key);
+    if (e)
+        e->flags = flags;
+    explicit_bzero (key, sizeof key);
+    return flags;
+}
+
+//  lex_flags without the cache; key is scratch of SCAN_NAME_MAX bytes.
+static int
+lex_flags_of (const scan_t *t, size_t ws, size_t we, char *key)
+{
+    size_t n = word_key (t, ws, we, key, SCAN_NAME_MAX);
     if (n == 0)
         return 0;
     int flags = namelex_lookup_key (t->lex, key, n);
@@ -2082,7 +2153,7 @@ static const char *const family_words_w [] = {
     "familien", "familie", "familiens", "saken", "barna", "barnet", "gutten", "jenta",
     "mora", "moren", "faren", "huset", "hjemmet", "paret", "ekteparet", "søsknene", NULL
 };
-static wordlist_t family_words = { family_words_w, false, { 0 } };
+static wordlist_t family_words = { family_words_w, false, { 0 }, { 0 } };
 
 //  "Testesen-familien", "Hansen-saken": a name-like part joined to a word
 //  that names a family or a case.
@@ -2110,7 +2181,7 @@ static const char *const not_names_w [] = {
     "maps", "gmail", "outlook", "iphone", "android", "tinder",
     "bufetat", "bufdir", "rema", "coop", "extra", "prix", "obs", NULL
 };
-static wordlist_t not_names = { not_names_w, false, { 0 } };
+static wordlist_t not_names = { not_names_w, false, { 0 }, { 0 } };
 
 //  A name from outside the list: a capitalised word the list lacks at all
 //  (nor as a compound), of letters and hyphens only, otherwise lower case
@@ -2251,7 +2322,7 @@ known_lookup (const scan_known_t *self, const char *tag, const char *buf, size_t
     if (rc == 0 && self->legacy > 0)
         rc = known_mac (self, tag, buf, used, hash) != 0? -1
            : known_contains (self, hash)? 1: 0;
-    OPENSSL_cleanse (hash, sizeof hash);
+    explicit_bzero (hash, sizeof hash);
     return rc;
 }
 
@@ -2275,7 +2346,7 @@ known_window (const scan_t *t, const size_t *ws, const size_t *we, int n, const 
         }
         rc = known_lookup (t->known, tag, buf, used);
     }
-    OPENSSL_cleanse (buf, sizeof buf);
+    explicit_bzero (buf, sizeof buf);
     return rc;
 }
 
@@ -2313,7 +2384,7 @@ known_window_first (const scan_t *t, size_t ws, size_t we)
     if (!join_words (t, &ws, &we, 1, buf, &used))
         return 0;
     int rc = known_lookup (t->known, TAG_FIRST, buf, used);
-    OPENSSL_cleanse (buf, sizeof buf);
+    explicit_bzero (buf, sizeof buf);
     return rc;
 }
 
@@ -2389,7 +2460,7 @@ static const char *const digit_words_w [] = {
     "null", "en", "én", "ett", "ei", "to", "tre", "fire", "fem", "seks", "sju", "syv",
     "åtte", "ni", NULL
 };
-static wordlist_t digit_words = { digit_words_w, false, { 0 } };
+static wordlist_t digit_words = { digit_words_w, false, { 0 }, { 0 } };
 
 static bool
 digit_word_sep_char (byte c)
@@ -2545,8 +2616,11 @@ lists_init (void)
         &not_names, &digit_words
     };
     for (size_t k = 0; k < sizeof lists / sizeof lists [0]; k++)
-        for (const char *const *w = lists [k]->words; *w; w++)
-            gate_add (&lists [k]->gate, *w, lists [k]->suffix);
+        for (size_t i = 0; lists [k]->words [i]; i++) {
+            assert (i < WORDLIST_MAX && strlen (lists [k]->words [i]) < 256);
+            lists [k]->lens [i] = (uint8_t) strlen (lists [k]->words [i]);
+            gate_add (&lists [k]->gate, lists [k]->words [i], lists [k]->suffix);
+        }
     kwlist_t *kws [] = { &case_keywords, &birth_keywords };
     for (size_t k = 0; k < sizeof kws / sizeof kws [0]; k++)
         for (const keyword_t *w = kws [k]->words; w->word; w++)
@@ -2583,8 +2657,11 @@ scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size
         return all_unchecked (lens, nfields, findings, max_findings);
     }
     const scan_known_t *known = ctx? ctx->known: NULL;
+    word_cache_t cache [WORD_CACHE];
+    memset (cache, 0, sizeof cache);
     scan_t t = {
         .s = (const byte *) textnorm_text (norm), .len = textnorm_len (norm),
+        .cache = cache,
         .known = known && known->size > 0? known: NULL,
         .lex = ctx? ctx->lex: NULL,
         .out = found, .max = cap
@@ -2592,6 +2669,13 @@ scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size
     long cp;
     size_t pos = 0;
     while (pos < t.len) {
+        //  An ASCII letter after an ASCII letter starts nothing scan_at
+        //  looks for (no word, number, look-alike chain, override or
+        //  e-mail local part), unless a finding has just ended there.
+        if (pos > 0 && is_alpha (t.s [pos]) && is_alpha (t.s [pos - 1]) && pos != t.last_end) {
+            pos++;
+            continue;
+        }
         if (scan_at (&t, pos) && t.last_end > pos)
             pos = t.last_end;
         else
@@ -2600,6 +2684,7 @@ scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size
     size_t stored = t.count < cap? t.count: cap;
     size_t n = map_findings (norm, found, stored, t.count, findings, max_findings);
     OPENSSL_cleanse (found, cap * sizeof *found);
+    OPENSSL_cleanse (cache, sizeof cache);
     free (found);
     textnorm_destroy (&norm);
     return n;

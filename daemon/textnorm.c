@@ -646,8 +646,20 @@ textnorm_add (textnorm_t *self, const char *text, size_t len, int field)
     rc = rc || s_tokens_all (&self->a, &self->b);
     //  at most four bytes a character
     rc = rc || s_reserve (self, self->b.n * 4);
-    for (size_t i = 0; !rc && i < self->b.n; i++)
-        rc = s_put (self, self->b.cp [i], self->b.from [i], self->b.to [i], field);
+    for (size_t i = 0; !rc && i < self->b.n; i++) {
+        UChar32 cp = self->b.cp [i];
+        if (cp < 0x80) {            //  s_put, without its checks
+            self->text [self->len] = (char) cp;
+            self->from [self->len] = self->b.from [i];
+            self->to [self->len] = self->b.to [i];
+            self->field [self->len] = (int16_t) field;
+            self->len++;
+        }
+        else
+            rc = s_put (self, cp, self->b.from [i], self->b.to [i], field);
+    }
+    if (!rc)
+        self->text [self->len] = '\0';
     //  the scratch held the text: do not leave it lying in the heap
     if (self->a.cp)
         memset (self->a.cp, 0, self->a.cap * sizeof (UChar32));
