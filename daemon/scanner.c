@@ -100,7 +100,7 @@ in_set (int c, const char *set)
 
 //  Decodes the UTF-8 character at pos; returns its length and sets *cp,
 //  or returns 1 with *cp = -1 for a byte that starts no valid sequence.
-static size_t
+static inline size_t
 utf8_at (const byte *s, size_t len, size_t pos, long *cp)
 {
     byte c = s [pos];
@@ -148,7 +148,7 @@ utf8_before (const byte *s, size_t len, size_t pos, long *cp)
 //  Letters are what words are made of: ASCII letters and every decoded
 //  character from Latin-1 letters up, except the punctuation and symbol
 //  blocks that appear in ordinary text.
-static bool
+static inline bool
 cp_is_letter (long cp)
 {
     if (cp < 0x80)
@@ -172,7 +172,7 @@ cp_is_upper (long cp)
     return u_isupper ((UChar32) cp) || u_istitle ((UChar32) cp);
 }
 
-static bool
+static inline bool
 letter_at (const scan_t *t, size_t pos)
 {
     long cp;
@@ -184,7 +184,7 @@ letter_at (const scan_t *t, size_t pos)
     return cp_is_letter (cp);
 }
 
-static bool
+static inline bool
 letter_before (const scan_t *t, size_t pos)
 {
     long cp;
@@ -352,7 +352,7 @@ typedef struct {
     uint8_t lens [WORDLIST_MAX];    //  strlen of each word
 } wordlist_t;
 
-static byte
+static inline byte
 fold_byte (byte c)
 {
     if (c >= 'A' && c <= 'Z')
@@ -362,7 +362,7 @@ fold_byte (byte c)
     return c;
 }
 
-static unsigned
+static inline unsigned
 gate_pair (byte a, byte b)
 {
     return ((unsigned) fold_byte (a) * 31 + fold_byte (b)) & 4095;
@@ -386,7 +386,7 @@ gate_add (gate_t *g, const char *word, bool suffix)
 //  False when no listed word can start with the byte a or the bytes a b
 //  (for a suffix gate: end with the byte b or the bytes a b); the pair is
 //  only looked at when have_b.
-static bool
+static inline bool
 gate_maybe (const gate_t *g, byte a, byte b, bool have_b, bool suffix)
 {
     byte one = suffix? b: a;
@@ -399,21 +399,21 @@ gate_maybe (const gate_t *g, byte a, byte b, bool have_b, bool suffix)
 }
 
 //  Might a listed word start at pos?
-static bool
+static inline bool
 gate_prefix (const gate_t *g, const byte *s, size_t len, size_t pos)
 {
     return pos < len && gate_maybe (g, s [pos], pos + 1 < len? s [pos + 1]: 0, pos + 1 < len, false);
 }
 
 //  Might a listed word end at end (ws..end being the text word)?
-static bool
+static inline bool
 gate_suffix (const gate_t *g, const byte *s, size_t ws, size_t end)
 {
     return end > ws && gate_maybe (g, end - ws >= 2? s [end - 2]: 0, s [end - 1], end - ws >= 2, true);
 }
 
 //  Might the token of n bytes at s be a listed word?
-static bool
+static inline bool
 gate_token (const gate_t *g, const byte *s, size_t n)
 {
     if (n == 0 || !(g->lens & ((uint64_t) 1 << (n < 64? n: 63))))
@@ -1570,7 +1570,7 @@ chain_try (scan_t *t, size_t pos)
 //  ---------------------------------------------------------------------
 //  E-mail
 
-static size_t
+static inline size_t
 local_char_at (const scan_t *t, size_t pos)
 {
     if (pos >= t->len)
