@@ -2669,12 +2669,22 @@ scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size
     long cp;
     size_t pos = 0;
     while (pos < t.len) {
-        //  An ASCII letter after an ASCII letter starts nothing scan_at
-        //  looks for (no word, number, look-alike chain, override or
-        //  e-mail local part), unless a finding has just ended there.
-        if (pos > 0 && is_alpha (t.s [pos]) && is_alpha (t.s [pos - 1]) && pos != t.last_end) {
-            pos++;
-            continue;
+        //  A letter after a letter starts nothing scan_at looks for: no
+        //  word, number, override or e-mail local part (a letter before
+        //  it is a local-part character), unless a finding has just ended
+        //  there; nor a look-alike chain ("O1O19O"), which may start after
+        //  a non-ASCII letter but not after an ASCII one.
+        if (pos > 0 && pos != t.last_end && letter_before (&t, pos)) {
+            if (is_alpha (t.s [pos]) && (is_alpha (t.s [pos - 1]) || !lookalike_digit (t.s [pos]))) {
+                pos++;
+                continue;
+            }
+            //  a letter after a letter, neither ASCII: likewise
+            size_t n = t.s [pos] >= 0xC0? utf8_at (t.s, t.len, pos, &cp): 0;
+            if (n > 1 && cp_is_letter (cp)) {
+                pos += n;
+                continue;
+            }
         }
         if (scan_at (&t, pos) && t.last_end > pos)
             pos = t.last_end;
