@@ -2604,6 +2604,55 @@ all_unchecked (const size_t *lens, size_t nfields, scan_finding_t *out, size_t m
     return n;
 }
 
+//  Each thread keeps one normalised-text buffer for its scans, emptied
+//  after each (the text is cleared, the buffers kept): a scan then makes
+//  no allocation. Without a thread key, each scan makes its own.
+static pthread_once_t norm_once = PTHREAD_ONCE_INIT;
+static pthread_key_t norm_key;
+static bool norm_key_ok;
+
+static void
+norm_free (void *arg)
+{
+    textnorm_t *norm = (textnorm_t *) arg;
+    textnorm_destroy (&norm);
+}
+
+static void
+norm_key_init (void)
+{
+    norm_key_ok = pthread_key_create (&norm_key, norm_free) == 0;
+}
+
+static textnorm_t *
+norm_get (bool *owned)
+{
+    pthread_once (&norm_once, norm_key_init);
+    *owned = !norm_key_ok;
+    if (!norm_key_ok)
+        return textnorm_new ();
+    textnorm_t *norm = (textnorm_t *) pthread_getspecific (norm_key);
+    if (!norm) {
+        norm = textnorm_new ();
+        if (norm && pthread_setspecific (norm_key, norm) != 0)
+            *owned = true;          //  cannot keep it: this scan's own
+    }
+    return norm;
+}
+
+static void
+norm_put (textnorm_t *norm, bool owned)
+{
+    //  a long text leaves big buffers: not kept for the next scan
+    if (!owned && norm && textnorm_len (norm) > 16384
+    &&  pthread_setspecific (norm_key, NULL) == 0)
+        owned = true;
+    if (owned)
+        textnorm_destroy (&norm);
+    else
+        textnorm_reset (norm);
+}
+
 //  The gates of the word lists, filled once.
 static pthread_once_t lists_once = PTHREAD_ONCE_INIT;
 
@@ -2641,7 +2690,8 @@ scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size
         total_len += texts [f]? lens [f]: 0;
     if (total_len == 0)
         return 0;
-    textnorm_t *norm = textnorm_new ();
+    bool owned;
+    textnorm_t *norm = norm_get (&owned);
     bool ok = norm != NULL;
     for (size_t f = 0; ok && f < nfields; f++) {
         if (f > 0)
@@ -2651,9 +2701,10 @@ scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size
     }
     //  room for every finding the caller can take, at least one
     size_t cap = max_findings? max_findings: 1;
-    scan_finding_t *found = ok? calloc (cap, sizeof *found): NULL;
+    scan_finding_t few [16];
+    scan_finding_t *found = !ok? NULL: cap <= 16? few: calloc (cap, sizeof *found);
     if (!found) {
-        textnorm_destroy (&norm);
+        norm_put (norm, owned);
         return all_unchecked (lens, nfields, findings, max_findings);
     }
     const scan_known_t *known = ctx? ctx->known: NULL;
@@ -2693,10 +2744,11 @@ scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size
     }
     size_t stored = t.count < cap? t.count: cap;
     size_t n = map_findings (norm, found, stored, t.count, findings, max_findings);
-    OPENSSL_cleanse (found, cap * sizeof *found);
-    OPENSSL_cleanse (cache, sizeof cache);
-    free (found);
-    textnorm_destroy (&norm);
+    explicit_bzero (found, cap * sizeof *found);
+    explicit_bzero (cache, sizeof cache);
+    if (found != few)
+        free (found);
+    norm_put (norm, owned);
     return n;
 }
 

@@ -20,7 +20,9 @@
     SCAN_PHONE. The answer to a sender may depend only on the sender's own
     agency's known set, which the caller chooses.
 
-    Ownership: the scanner keeps no state between calls. The caller owns
+    Ownership: the scanner keeps no state between calls (each thread keeps
+    a scratch buffer for the normalised text, cleared after every scan and
+    freed when the thread ends). The caller owns
     the text, the findings array, any scan_known_t and namelex_t; scanning
     only reads them, so one set may serve several threads.
 

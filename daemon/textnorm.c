@@ -20,6 +20,7 @@ typedef struct {
     UChar32  *cp;
     uint32_t *from, *to;
     size_t    n, cap;
+    size_t    high;             //  most entries held since last cleared
 } cps_t;
 
 struct _textnorm_t {
@@ -104,6 +105,8 @@ s_cps_push (cps_t *c, UChar32 cp, uint32_t from, uint32_t to)
     c->from [c->n] = from;
     c->to [c->n] = to;
     c->n++;
+    if (c->n > c->high)
+        c->high = c->n;
     return 0;
 }
 
@@ -662,10 +665,23 @@ textnorm_add (textnorm_t *self, const char *text, size_t len, int field)
         self->text [self->len] = '\0';
     //  the scratch held the text: do not leave it lying in the heap
     if (self->a.cp)
-        memset (self->a.cp, 0, self->a.cap * sizeof (UChar32));
+        memset (self->a.cp, 0, self->a.high * sizeof (UChar32));
     if (self->b.cp)
-        memset (self->b.cp, 0, self->b.cap * sizeof (UChar32));
+        memset (self->b.cp, 0, self->b.high * sizeof (UChar32));
+    self->a.high = self->b.high = 0;
     return rc? -1: 0;
+}
+
+void
+textnorm_reset (textnorm_t *self)
+{
+    if (!self)
+        return;
+    if (self->text)
+        memset (self->text, 0, self->len + 1);
+    self->len = 0;
+    if (self->text)
+        self->text [0] = '\0';
 }
 
 int
