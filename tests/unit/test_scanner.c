@@ -7,6 +7,7 @@
 #include "textnorm.h"
 
 #include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -562,6 +563,63 @@ test_textnorm_paths (void)
         && textnorm_alike ("Kari [ at ] eksempel.no"), "textnorm: tokens alike on both paths");
 }
 
+static void
+test_textnorm_reset (void)
+{
+    textnorm_t *t = textnorm_new ();
+    bool ok = t && textnorm_add (t, "Ring 41234567", 13, 0) == 0 && textnorm_len (t) == 13;
+    if (t)
+        textnorm_reset (t);
+    ok = ok && textnorm_len (t) == 0 && textnorm_text (t) [0] == '\0'
+       && memchr (textnorm_text (t), '4', 13) == NULL;
+    ok = ok && textnorm_add (t, "Hei", 3, 1) == 0 && textnorm_len (t) == 3
+       && memcmp (textnorm_text (t), "Hei", 3) == 0;
+    textnorm_span_t span;
+    ok = ok && textnorm_map (t, 0, 3, &span, 1) == 1 && span.field == 1 && span.offset == 0
+       && span.length == 3;
+    CHECK (ok, "textnorm: reset clears the text and the next add starts afresh");
+    textnorm_destroy (&t);
+}
+
+//  Each thread scans with its own buffer: two threads at once, a long
+//  text between short ones, each answer still its own text's.
+typedef struct { const char *text; const char *expect; int rounds; bool ok; } scan_job_t;
+
+static void *
+s_scan_job (void *arg)
+{
+    scan_job_t *j = (scan_job_t *) arg;
+    size_t big = 40000;
+    char *longtext = malloc (big + 1);
+    memset (longtext, 'a', big);
+    memcpy (longtext + big - 13, " Tlf 41234567", 13);
+    longtext [big] = '\0';
+    j->ok = longtext != NULL;
+    for (int i = 0; i < j->rounds && j->ok; i++) {
+        scan_finding_t f [4];
+        const char *text = i % 50 == 25? longtext: j->text;
+        size_t n = scanner_scan (text, strlen (text), NULL, f, 4);
+        const char *want = text == longtext? "41234567": j->expect;
+        const char *at = strstr (text, want);
+        j->ok = n == 1 && at && f [0].offset == (size_t) (at - text) && f [0].length == strlen (want);
+    }
+    free (longtext);
+    return NULL;
+}
+
+static void
+test_threads (void)
+{
+    scan_job_t a = { "Hun bor i Storgata 12B nå", "Storgata 12B", 300, false };
+    scan_job_t b = { "Ring meg på 912 34 567 i dag, takk", "912 34 567", 300, false };
+    pthread_t ta, tb;
+    bool started = pthread_create (&ta, NULL, s_scan_job, &a) == 0;
+    started = pthread_create (&tb, NULL, s_scan_job, &b) == 0 && started;
+    pthread_join (ta, NULL);
+    pthread_join (tb, NULL);
+    CHECK (started && a.ok && b.ok, "threads: two threads scanning at once each get their own findings");
+}
+
 //  The word lists are gated on their folded first or last bytes: upper
 //  case, Latin-1 capitals and one-byte entries still match.
 static void
@@ -600,6 +658,8 @@ main (void)
     test_known ();
     test_known_versions ();
     test_textnorm_paths ();
+    test_textnorm_reset ();
+    test_threads ();
     test_list_gates ();
     test_prose_and_limits ();
     return TEST_DONE ();
