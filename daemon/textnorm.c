@@ -835,6 +835,18 @@ textnorm_fold_key (const char *word, size_t len, char *out, size_t cap)
     UChar32 cp;
     const uint8_t *s = (const uint8_t *) word;
     for (size_t pos = 0; pos < len; ) {
+        uint8_t c = s [pos];
+        if (c < 0x80) {             //  s_latin.fold of ASCII, inline
+            pos++;
+            if (c >= 'A' && c <= 'Z')
+                c += 32;
+            if ((c >= 'a' && c <= 'z') || c == '-') {
+                if (used + 1 >= cap)
+                    return 0;
+                out [used++] = (char) c;
+            }
+            continue;
+        }
         pos += s_utf8_at (s, len, pos, &cp);
         if (cp < 0)
             return 0;
