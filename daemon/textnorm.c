@@ -521,6 +521,28 @@ s_spoken_email (const cps_t *in, size_t i, cps_t *out)
     return ends [n - 1];
 }
 
+//  False when stage 4 cannot change c: it has no opening bracket (a
+//  bracketed token) and no space before something that lower-cases to
+//  'd', 'p' or '.' (every spoken address has " dot ", " punktum ",
+//  " prikk " or " . " after its at-word). Text without either is passed
+//  through as it is.
+static bool
+s_may_hold_tokens (const cps_t *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        UChar32 cp = c->cp [i];
+        if (s_close_of (cp) >= 0)
+            return true;
+        if (cp == ' ' && i + 1 < c->n) {
+            UChar32 next = c->cp [i + 1];
+            UChar32 low = next < 0x80? (next >= 'A' && next <= 'Z'? next + 32: next): u_tolower (next);
+            if (low == 'd' || low == 'p' || low == '.')
+                return true;
+        }
+    }
+    return false;
+}
+
 //  The spaces around a token go with it: "kt1985 [at] example [dot] no"
 //  reads as an address.
 static int
@@ -646,20 +668,25 @@ textnorm_add (textnorm_t *self, const char *text, size_t len, int field)
         rc = rc || s_map_all (&self->b, &self->a);
     }
     self->b.n = 0;
-    rc = rc || s_tokens_all (&self->a, &self->b);
+    //  stage 4 only where a token may be
+    const cps_t *out = &self->a;
+    if (!rc && s_may_hold_tokens (&self->a)) {
+        rc = s_tokens_all (&self->a, &self->b);
+        out = &self->b;
+    }
     //  at most four bytes a character
-    rc = rc || s_reserve (self, self->b.n * 4);
-    for (size_t i = 0; !rc && i < self->b.n; i++) {
-        UChar32 cp = self->b.cp [i];
+    rc = rc || s_reserve (self, out->n * 4);
+    for (size_t i = 0; !rc && i < out->n; i++) {
+        UChar32 cp = out->cp [i];
         if (cp < 0x80) {            //  s_put, without its checks
             self->text [self->len] = (char) cp;
-            self->from [self->len] = self->b.from [i];
-            self->to [self->len] = self->b.to [i];
+            self->from [self->len] = out->from [i];
+            self->to [self->len] = out->to [i];
             self->field [self->len] = (int16_t) field;
             self->len++;
         }
         else
-            rc = s_put (self, cp, self->b.from [i], self->b.to [i], field);
+            rc = s_put (self, cp, out->from [i], out->to [i], field);
     }
     if (!rc)
         self->text [self->len] = '\0';
