@@ -16,7 +16,7 @@
     audit records are committed. Prints figures; never fails on a time.
     Lines start "bench:" and name their unit. Invented text only.
     Usage: bench_broker [messages per saturation client] [nodes]
-    SAMHAND_BENCH_SATURATE_ONLY=1 runs the saturation alone.              */
+    SAMHAND_BENCH_ONLY=saturate or =nodes runs that part alone.           */
 #include "harness.h"
 #include <pthread.h>
 #include <sqlite3.h>
@@ -428,13 +428,30 @@ s_many_nodes (int count)
             hclient_send (c [i], &frame);
         }
     }
-    int answered = 0;
+    //  wait for the pongs on all sockets at once, 60 s at most
+    zmq_pollitem_t *items = (zmq_pollitem_t *) calloc ((size_t) count, sizeof *items);
+    bool *got = (bool *) calloc ((size_t) count, sizeof *got);
     for (int i = 0; i < count; i++)
-        if (c [i]) {
-            Samhand__V1__Frame *f = hclient_expect (c [i], SAMHAND__V1__FRAME__COMMAND_PONG, 10000);
-            answered += f != NULL;
-            frame_free (&f);
-        }
+        items [i] = (zmq_pollitem_t) { c [i]? zsock_resolve (c [i]->sock): NULL, 0,
+                                       c [i]? ZMQ_POLLIN: 0, 0 };
+    int answered = 0;
+    int64_t deadline = s_now_us () + 60000000;
+    while (answered < made && s_now_us () < deadline) {
+        if (zmq_poll (items, count, 1000) < 0)
+            break;
+        for (int i = 0; i < count; i++)
+            if (items [i].revents & ZMQ_POLLIN) {
+                Samhand__V1__Frame *f = hclient_recv (c [i], 0);
+                if (f && f->command_case == SAMHAND__V1__FRAME__COMMAND_PONG && !got [i]) {
+                    got [i] = true;
+                    answered++;
+                    items [i].events = 0;
+                }
+                frame_free (&f);
+            }
+    }
+    free (items);
+    free (got);
     double ms = (s_now_us () - t0) / 1000.0;
     long rss = s_mem_kib (h->pid, "VmRSS");
     printf ("bench: nodes: %d CURVE connections, %d answered a ping, in %.0f ms\n", made, answered, ms);
@@ -465,6 +482,12 @@ main (int argc, char *argv [])
     zsys_set_linger (0);
     zsys_set_max_sockets (0);
     printf ("bench: a discussion submit frame is %zu bytes\n", s_frame_size ());
+    //  SAMHAND_BENCH_ONLY=saturate or =nodes: that part alone (for a profile)
+    const char *only = getenv ("SAMHAND_BENCH_ONLY");
+    if (only && streq (only, "nodes")) {
+        s_many_nodes (nodes);
+        return 0;
+    }
     harness_t *h = harness_new ("limits\n    max_outbox = 10000000\n    batch = 1024\n");
     if (!h || harness_start (h)) {
         fprintf (stderr, "bench: broker did not start\n");
@@ -472,8 +495,7 @@ main (int argc, char *argv [])
         return 1;
     }
     printf ("bench: broker RSS at start %ld KiB\n", s_mem_kib (h->pid, "VmRSS"));
-    //  SAMHAND_BENCH_SATURATE_ONLY=1: the saturation alone (for a profile)
-    bool all = !getenv ("SAMHAND_BENCH_SATURATE_ONLY");
+    bool all = !(only && streq (only, "saturate"));
     if (all) {
         s_lone (h, 2000);
         s_delivery (h, 1000);
