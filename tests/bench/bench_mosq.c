@@ -1,9 +1,13 @@
 /*  bench_mosq — the same load through an MQTT broker, for comparison:
     N client threads (libmosquitto) each publish M messages of S bytes at
     QoS 1, keeping W unacknowledged; a message counts when its PUBACK is
-    back. Nobody subscribes (samhand's recipients are offline in its bench
-    too). Prints figures; never fails on a time. Invented payload.
-    Usage: bench_mosq port clients messages window size label            */
+    back. "bench_mosq port subscribe" leaves a persistent session (clean
+    session off) subscribed at QoS 1 to every bench topic and disconnects:
+    the broker then keeps each message for it, as samhandd keeps each for
+    its offline recipients. Prints figures; never fails on a time.
+    Invented payload.
+    Usage: bench_mosq port clients messages window size label
+           bench_mosq port subscribe                                      */
 #include <mosquitto.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -135,9 +139,48 @@ done:
     return NULL;
 }
 
+static void
+s_on_subscribe (struct mosquitto *mosq, void *arg, int mid, int qos_count, const int *granted)
+{
+    (void) mosq;
+    (void) mid;
+    (void) qos_count;
+    (void) granted;
+    *(bool *) arg = true;
+}
+
+//  A persistent session subscribed to samhand/bench/#, then gone.
+static int
+s_subscribe (int port)
+{
+    bool done = false;
+    struct mosquitto *mosq = mosquitto_new ("samhand-bench-offline", false, &done);
+    if (!mosq)
+        return 1;
+    mosquitto_subscribe_callback_set (mosq, s_on_subscribe);
+    int rc = mosquitto_connect (mosq, "127.0.0.1", port, 60);
+    rc = rc || mosquitto_subscribe (mosq, NULL, "samhand/bench/#", 1);
+    for (int i = 0; rc == MOSQ_ERR_SUCCESS && !done && i < 100; i++)
+        rc = mosquitto_loop (mosq, 100, 1);
+    if (rc == MOSQ_ERR_SUCCESS && done)
+        rc = mosquitto_disconnect (mosq);
+    mosquitto_destroy (mosq);
+    if (rc != MOSQ_ERR_SUCCESS || !done) {
+        fprintf (stderr, "bench_mosq: subscribe: %s\n", mosquitto_strerror (rc));
+        return 1;
+    }
+    return 0;
+}
+
 int
 main (int argc, char *argv [])
 {
+    if (argc == 3 && strcmp (argv [2], "subscribe") == 0) {
+        mosquitto_lib_init ();
+        int rc = s_subscribe (atoi (argv [1]));
+        mosquitto_lib_cleanup ();
+        return rc;
+    }
     if (argc < 7) {
         fprintf (stderr, "usage: bench_mosq port clients messages window size label\n");
         return 2;

@@ -25,9 +25,10 @@ fi
 free_port () {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-# mosquitto_run LABEL MESSAGES CONFIG-LINES
+# mosquitto_run LABEL MESSAGES SUBSCRIBER CONFIG-LINES: SUBSCRIBER "offline"
+# leaves a persistent QoS 1 session for the broker to queue every message for
 mosquitto_run () {
-    label=$1; count=$2; extra=$3
+    label=$1; count=$2; sub=$3; extra=$4
     dir=$(mktemp -d /tmp/samhand-mosq-XXXXXX)
     port=$(free_port)
     printf 'listener %s 127.0.0.1\nallow_anonymous true\nuser root\npersistence_location %s/\n%s\n' \
@@ -40,6 +41,7 @@ mosquitto_run () {
         [ $tries -gt 50 ] && break
         sleep 0.1
     done
+    [ "$sub" = offline ] && "$B/bench_mosq" "$port" subscribe
     "$B/bench_mosq" "$port" 4 "$count" 128 "${SIZE:-100}" "$label" | tee "$dir/out"
     cpu=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null)
     rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
@@ -55,11 +57,17 @@ mosquitto_run () {
     fi
     rm -rf "$dir"
 }
-echo "== mosquitto $($MOSQ -h 2>/dev/null | head -1 | sed 's/^mosquitto //'): the same frame size, 4 clients, QoS 1, window 128, nobody subscribed"
-mosquitto_run in-memory "$M" "persistence false"
-mosquitto_run persistence-on "$M" "persistence true"
+echo "== mosquitto $($MOSQ -h 2>/dev/null | head -1 | sed 's/^mosquitto //'): the same frame size, 4 clients, QoS 1, window 128"
+echo "   (samhandd keeps every message for its offline recipients: so does mosquitto for an"
+echo "   offline persistent subscriber; with nobody subscribed it keeps nothing)"
+mosquitto_run in-memory-nobody-subscribed "$M" none "persistence false"
+mosquitto_run in-memory-offline-subscriber "$M" offline "persistence false
+max_queued_messages 0"
+mosquitto_run persistence-on-offline-subscriber "$M" offline "persistence true
+max_queued_messages 0"
 # saving the whole state after every change is what "durable" means for
-# mosquitto; it is slow, so a tenth of the messages
-mosquitto_run save-every-change "$((M / 10))" "persistence true
+# mosquitto; each save writes every queued message, so a hundredth of them
+mosquitto_run save-every-change-offline-subscriber "$((M / 100))" offline "persistence true
+max_queued_messages 0
 autosave_on_changes true
 autosave_interval 1"
