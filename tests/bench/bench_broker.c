@@ -23,6 +23,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 
 static int64_t
 s_now_us (void)
@@ -107,6 +108,32 @@ s_store_bytes (harness_t *h)
             total += st.st_size;
     }
     return total;
+}
+
+//  What a durable ack waits for at least: fdatasync after an append, in
+//  the store's folder, timed now (a disk shared with other work is slow).
+static void
+s_fsync_probe (harness_t *h)
+{
+    char path [400], buf [8192];
+    snprintf (path, sizeof path, "%s/fsync-probe", h->dir);
+    int fd = open (path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    if (fd < 0)
+        return;
+    memset (buf, 'x', sizeof buf);
+    int64_t lat [200];
+    int n = 0;
+    for (; n < 200; n++) {
+        if (write (fd, buf, sizeof buf) != (ssize_t) sizeof buf)
+            break;
+        int64_t t0 = s_now_us ();
+        if (fdatasync (fd))
+            break;
+        lat [n] = s_now_us () - t0;
+    }
+    close (fd);
+    unlink (path);
+    s_percentiles ("fdatasync of an 8 KiB append (the disk, now)", lat, n);
 }
 
 //  ---------------------------------------------------------------------
@@ -495,6 +522,7 @@ main (int argc, char *argv [])
         return 1;
     }
     printf ("bench: broker RSS at start %ld KiB\n", s_mem_kib (h->pid, "VmRSS"));
+    s_fsync_probe (h);
     bool all = !(only && streq (only, "saturate"));
     if (all) {
         s_lone (h, 2000);
