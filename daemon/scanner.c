@@ -2312,18 +2312,20 @@ lex_try (scan_t *t, size_t pos, size_t we)
 }
 
 //  1 if the tagged value is in the set, 0 if not, -1 if hashing failed.
-//  The same work for a known value as for an unknown one.
+//  The same work for a known value as for an unknown one: both versions
+//  are computed when the set holds version 2 hashes, hit or not.
 static int
 known_lookup (const scan_known_t *self, const char *tag, const char *buf, size_t used)
 {
     uint8_t hash [SCAN_HASH_SIZE];
-    int rc = known_hash (self, tag, buf, used, hash) != 0? -1
+    int v3 = known_hash (self, tag, buf, used, hash) != 0? -1
            : known_contains (self, hash)? 1: 0;
-    if (rc == 0 && self->legacy > 0)
-        rc = known_mac (self, tag, buf, used, hash) != 0? -1
+    int v2 = 0;
+    if (self->legacy > 0)
+        v2 = known_mac (self, tag, buf, used, hash) != 0? -1
            : known_contains (self, hash)? 1: 0;
     explicit_bzero (hash, sizeof hash);
-    return rc;
+    return v3 < 0 || v2 < 0? -1: v3 || v2;
 }
 
 //  Looks up a normalised window, and the window without a genitive -s.
