@@ -37,7 +37,7 @@ typedef struct {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int inflight, acked;
-    bool connected;
+    bool answered, connected;       //  CONNACK came back; and accepted
     //  by message id (< 65536 in flight at once); 0: not yet known. The
     //  PUBACK may come back before mosquitto_publish has returned its id.
     int64_t sent_at [65536], acked_at [65536];
@@ -50,6 +50,7 @@ s_on_connect (struct mosquitto *mosq, void *arg, int rc)
     (void) mosq;
     client_t *c = (client_t *) arg;
     pthread_mutex_lock (&c->lock);
+    c->answered = true;
     c->connected = rc == 0;
     pthread_cond_broadcast (&c->cond);
     pthread_mutex_unlock (&c->lock);
@@ -93,9 +94,18 @@ s_client (void *arg)
     ||  mosquitto_loop_start (mosq) != MOSQ_ERR_SUCCESS)
         goto done;
     pthread_mutex_lock (&c->lock);
-    while (!c->connected)
-        pthread_cond_wait (&c->cond, &c->lock);
+    struct timespec until;
+    clock_gettime (CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    while (!c->answered && pthread_cond_timedwait (&c->cond, &c->lock, &until) == 0)
+        ;
+    bool connected = c->connected;
     pthread_mutex_unlock (&c->lock);
+    if (!connected) {
+        fprintf (stderr, "bench_mosq: no connection to 127.0.0.1:%d\n", c->port);
+        mosquitto_loop_stop (mosq, true);
+        goto done;
+    }
     char topic [64];
     snprintf (topic, sizeof topic, "samhand/bench/%d", c->index);
     for (int i = 0; i < c->messages; i++) {
