@@ -350,6 +350,11 @@ typedef struct {
     bool suffix;                    //  gate on the last two bytes, not the first
     gate_t gate;
     uint8_t lens [WORDLIST_MAX];    //  strlen of each word
+    //  Suffix lists: the words (bit i: word i) whose folded last three
+    //  bytes hash to each bucket, and the words shorter than three bytes.
+    //  Norwegian words end alike ("-en"), so the gate passes many.
+    uint64_t by_end [256];
+    uint64_t short_words;
 } wordlist_t;
 
 static inline byte
@@ -1210,12 +1215,12 @@ static const char *const money_before_w [] = {
     "kr", "kr.", "nok", "kroner", "beløp", "beløpet", "sum", "eur", "usd",
     "sek", "dkk", "€", "$", "£", NULL
 };
-static wordlist_t money_before = { money_before_w, false, { 0 }, { 0 } };
+static wordlist_t money_before = { money_before_w, false, { 0 }, { 0 }, { 0 }, 0 };
 static const char *const unit_after_w [] = {
     "kr", "kr.", "kroner", "nok", "prosent", "%", "mill", "mill.", "millioner",
     "mrd", "mrd.", "milliarder", "euro", "eur", "dollar", "usd", ",-", NULL
 };
-static wordlist_t unit_after = { unit_after_w, false, { 0 }, { 0 } };
+static wordlist_t unit_after = { unit_after_w, false, { 0 }, { 0 }, { 0 }, 0 };
 
 //  The token (run of non-space characters, at most 12 bytes) that ends
 //  after at most two spaces before pos.
@@ -1685,7 +1690,7 @@ static const char *const filler_words_w [] = {
     "nr", "nummer", "no", "number", "er", "var", "den", "d", "the", "on",
     "is", "was", "of", NULL
 };
-static wordlist_t filler_words = { filler_words_w, false, { 0 }, { 0 } };
+static wordlist_t filler_words = { filler_words_w, false, { 0 }, { 0 }, { 0 }, 0 };
 
 //  Skips ":", ".", "#", "nr", "den" and the like between a keyword and
 //  its value; a bounded number of steps.
@@ -1875,13 +1880,13 @@ static const char *const street_suffixes_w [] = {
     "smauet", "stredet", "terrasse", "terrassen", "lunden", "vollen",
     "grenda", "sletta", "høgda", "promenaden", NULL
 };
-static wordlist_t street_suffixes = { street_suffixes_w, true, { 0 }, { 0 } };
+static wordlist_t street_suffixes = { street_suffixes_w, true, { 0 }, { 0 }, { 0 }, 0 };
 //  Only after a capitalised word ("Bygdøy alle"): alone they are words.
 static const char *const street_words_w [] = { "alle", NULL };
-static wordlist_t street_words = { street_words_w, true, { 0 }, { 0 } };
+static wordlist_t street_words = { street_words_w, true, { 0 }, { 0 }, { 0 }, 0 };
 //  Only with a dot: "Storgt. 12", "Sørkedalsvn. 3"
 static const char *const street_abbrevs_w [] = { "gt", "vn", NULL };
-static wordlist_t street_abbrevs = { street_abbrevs_w, true, { 0 }, { 0 } };
+static wordlist_t street_abbrevs = { street_abbrevs_w, true, { 0 }, { 0 }, { 0 }, 0 };
 
 static const char *const count_words_w [] = {
     "år", "års", "dag", "dager", "døgn", "gang", "ganger", "gangen", "time",
@@ -1890,21 +1895,30 @@ static const char *const count_words_w [] = {
     "minutter", "sekunder", "personer", "stk", "kg", "km", "meter", "m",
     "cm", "liter", "klokka", "kl", NULL
 };
-static wordlist_t count_words = { count_words_w, false, { 0 }, { 0 } };
+static wordlist_t count_words = { count_words_w, false, { 0 }, { 0 }, { 0 }, 0 };
+
+//  The bucket of three bytes for wordlist_t.by_end.
+static inline unsigned
+end_bucket (const byte *b)
+{
+    return (((unsigned) fold_byte (b [0]) * 31 + fold_byte (b [1])) * 31 + fold_byte (b [2])) & 255;
+}
 
 static size_t
 suffix_of (const scan_t *t, size_t ws, size_t we, const wordlist_t *wl)
 {
+    assert (wl->suffix);
     if (!gate_suffix (&wl->gate, t->s, ws, we))
         return 0;
-    //  reject on the last byte, folded as ci_equal_n folds it
-    byte last = fold_byte (t->s [we - 1]);
-    for (size_t i = 0; wl->words [i]; i++) {
-        const char *kw = wl->words [i];
+    //  the candidates, in list order (the first listed match wins)
+    uint64_t candidates = wl->short_words;
+    if (we - ws >= 3)
+        candidates |= wl->by_end [end_bucket (t->s + we - 3)];
+    while (candidates) {
+        int i = __builtin_ctzll (candidates);
+        candidates &= candidates - 1;
         size_t n = wl->lens [i];
-        if (n == 0 || (byte) kw [n - 1] != last)
-            continue;
-        if (we - ws >= n && ci_equal_n (t->s + we - n, n, kw))
+        if (we - ws >= n && ci_equal_n (t->s + we - n, n, wl->words [i]))
             return n;
     }
     return 0;
@@ -1958,7 +1972,7 @@ capitalised_before (const scan_t *t, size_t pos, size_t *start)
 }
 
 static const char *const number_words_w [] = { "nr", "nummer", "no", NULL };
-static wordlist_t number_words = { number_words_w, false, { 0 }, { 0 } };
+static wordlist_t number_words = { number_words_w, false, { 0 }, { 0 }, { 0 }, 0 };
 
 //  "Kirkeveien nr 3", "Kirkeveien nummer 3": the end of a number word
 //  (and its full stop) after the street, where the house number may
@@ -2017,7 +2031,7 @@ address_try (scan_t *t, size_t pos, size_t we)
 static const char *const surname_endings_w [] = {
     "sen", "son", "stad", "rud", "heim", "dal", "land", "haug", "lund", "moen", NULL
 };
-static wordlist_t surname_endings = { surname_endings_w, true, { 0 }, { 0 } };
+static wordlist_t surname_endings = { surname_endings_w, true, { 0 }, { 0 }, { 0 }, 0 };
 
 //  An unlisted surname: a surname's ending, also before a genitive -s.
 static bool
@@ -2153,7 +2167,7 @@ static const char *const family_words_w [] = {
     "familien", "familie", "familiens", "saken", "barna", "barnet", "gutten", "jenta",
     "mora", "moren", "faren", "huset", "hjemmet", "paret", "ekteparet", "søsknene", NULL
 };
-static wordlist_t family_words = { family_words_w, false, { 0 }, { 0 } };
+static wordlist_t family_words = { family_words_w, false, { 0 }, { 0 }, { 0 }, 0 };
 
 //  "Testesen-familien", "Hansen-saken": a name-like part joined to a word
 //  that names a family or a case.
@@ -2181,7 +2195,7 @@ static const char *const not_names_w [] = {
     "maps", "gmail", "outlook", "iphone", "android", "tinder",
     "bufetat", "bufdir", "rema", "coop", "extra", "prix", "obs", NULL
 };
-static wordlist_t not_names = { not_names_w, false, { 0 }, { 0 } };
+static wordlist_t not_names = { not_names_w, false, { 0 }, { 0 }, { 0 }, 0 };
 
 //  A name from outside the list: a capitalised word the list lacks at all
 //  (nor as a compound), of letters and hyphens only, otherwise lower case
@@ -2462,7 +2476,7 @@ static const char *const digit_words_w [] = {
     "null", "en", "én", "ett", "ei", "to", "tre", "fire", "fem", "seks", "sju", "syv",
     "åtte", "ni", NULL
 };
-static wordlist_t digit_words = { digit_words_w, false, { 0 }, { 0 } };
+static wordlist_t digit_words = { digit_words_w, false, { 0 }, { 0 }, { 0 }, 0 };
 
 static bool
 digit_word_sep_char (byte c)
@@ -2668,9 +2682,15 @@ lists_init (void)
     };
     for (size_t k = 0; k < sizeof lists / sizeof lists [0]; k++)
         for (size_t i = 0; lists [k]->words [i]; i++) {
-            assert (i < WORDLIST_MAX && strlen (lists [k]->words [i]) < 256);
-            lists [k]->lens [i] = (uint8_t) strlen (lists [k]->words [i]);
-            gate_add (&lists [k]->gate, lists [k]->words [i], lists [k]->suffix);
+            const char *w = lists [k]->words [i];
+            size_t n = strlen (w);
+            assert (i < WORDLIST_MAX && i < 64 && n > 0 && n < 256);
+            lists [k]->lens [i] = (uint8_t) n;
+            gate_add (&lists [k]->gate, w, lists [k]->suffix);
+            if (n < 3)
+                lists [k]->short_words |= (uint64_t) 1 << i;
+            else
+                lists [k]->by_end [end_bucket ((const byte *) w + n - 3)] |= (uint64_t) 1 << i;
         }
     kwlist_t *kws [] = { &case_keywords, &birth_keywords };
     for (size_t k = 0; k < sizeof kws / sizeof kws [0]; k++)
