@@ -12,6 +12,8 @@
 
 CC      ?= cc
 PKGS    := libczmq libzmq libprotobuf-c sqlite3 libcrypto icu-uc icu-i18n libsystemd
+#   libsodium: the scanner's SipHash (crypto_shorthash_siphashx24) for known names.
+PKGS    += libsodium
 #   The one place the version lives: VERSION, passed to every binary.
 VERSION := $(shell cat VERSION)
 CFLAGS  ?= -O2 -g
@@ -135,6 +137,13 @@ $(B)/bench_parts: tests/bench/bench_parts.c $(B)/libsamhandd.a
 $(B)/bench_submit: tests/bench/bench_submit.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o
 	$(CC) $(CFLAGS) -I$(GEN) -Itests -Itests/integration $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/bench_broker: tests/bench/bench_broker.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o
+	$(CC) $(CFLAGS) -I$(GEN) -Itests -Itests/integration $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+#   Only for make bench: libmosquitto-dev comes with `install-deps.sh bench`.
+$(B)/bench_mosq: tests/bench/bench_mosq.c
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lmosquitto -lpthread
+
 CHECK_SCRIPTS := $(wildcard tests/cli/*.sh) tests/interop/run.sh tests/web/browser.sh $(wildcard tests/install/*.sh)
 
 LONG_ENV := $(if $(filter 1,$(LONG)),SAMHAND_MARATHON_LONG=1 SAMHAND_FAULT_LONG=1 SAMHAND_TEST_TIMEOUT=3600)
@@ -155,8 +164,8 @@ fault-long:
 	@SAMHAND_BUILD=$(B) SAMHAND_FAULT_LONG=1 SAMHAND_TEST_TIMEOUT=3600 tests/run.sh $(B)/tests/itest_fault
 
 bench:
-	@scripts/install-deps.sh
-	@$(MAKE) --no-print-directory all
+	@scripts/install-deps.sh bench
+	@$(MAKE) --no-print-directory all $(B)/bench_broker $(B)/bench_mosq
 	@SAMHAND_BUILD=$(B) tests/bench/run.sh
 
 demo:
