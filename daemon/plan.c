@@ -196,6 +196,16 @@ plan_prepare (broker_t *self, const node_t *sender, Samhand__V1__Submit *submit,
 {
     assert (submit->body_case == SAMHAND__V1__SUBMIT__BODY_RISK_PLAN);
     Samhand__V1__RiskPlan *plan = submit->risk_plan;
+    //  One plan per person, kept by the resource centre (POLICY.md §12). A
+    //  revision from another agency's coordinator replaced it: the resource
+    //  centre's own queries were then decided as a plan from that agency,
+    //  and a crisis-centre node's name went into the history all are shown.
+    if (sender->agency != SAMHAND__V1__AGENCY__RESOURCE_CENTRE) {
+        zsys_warning ("plan: revision from %s refused: not a node of the resource centre",
+                      sender->name);
+        snprintf (err, errlen, "only the resource centre keeps the risk management plan");
+        return SAMHAND__V1__ERROR_CODE__NOT_PERMITTED;
+    }
     if (!subject_key) {
         snprintf (err, errlen, "a risk plan needs a case reference or a subject naming the person");
         return SAMHAND__V1__ERROR_CODE__MISSING_FIELD;
@@ -593,6 +603,11 @@ s_evaluate (query_t *q)
     if (!(self->config->role_kinds [q->node->role] & (1u << SAMHAND__V1__KIND__RISK_PLAN))) {
         s_error (q, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
                  "only a role that keeps the plan may record its evaluation");
+        return;
+    }
+    if (q->node->agency != SAMHAND__V1__AGENCY__RESOURCE_CENTRE) {
+        s_error (q, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
+                 "only the resource centre keeps the risk management plan");
         return;
     }
     if (s_resolve (q, eval->case_ref))

@@ -553,6 +553,83 @@ test_evaluation (harness_t *h)
     hclient_destroy (&coord);
 }
 
+//  A coordinator node of another agency (enrolled with its own certificate:
+//  police coordinators exist, and the crisis centre's may record consents).
+static void
+s_enrol (harness_t *h, const char *name, const char *agency, const char *role)
+{
+    zcert_t *cert = zcert_new ();
+    zcert_set_meta (cert, "name", "%s", name);
+    zcert_set_meta (cert, "agency", "%s", agency);
+    zcert_set_meta (cert, "role", "%s", role);
+    char path [512];
+    snprintf (path, sizeof path, "%s/nodes/%s.cert", h->dir, name);
+    zcert_save (cert, path);
+    snprintf (path, sizeof path, "%s/enrolled/%s.cert", h->dir, name);
+    zcert_save_public (cert, path);
+    zcert_destroy (&cert);
+}
+
+//  The plan is the resource centre's (kept by its violence coordinator).
+//  A coordinator of the police or the crisis centre who holds its own case
+//  reference must not replace it with a revision of its own: that took the
+//  plan from the resource centre (its next query was decided as a plan from
+//  the police: pseudonymised, its own plan gone from its sight), and a
+//  crisis-centre revision put the crisis centre's node name into the
+//  history every agency is shown (krisesenterlova §5). Nor may they record
+//  the plan's evaluation.
+static void
+test_other_agency_edit (harness_t *h)
+{
+    //  Enrolled now (and the broker restarted), so the node counts the
+    //  tests before expect are those of the demo nodes.
+    s_enrol (h, "politi-koord", "police_risk", "coordinator");
+    s_enrol (h, "krise-koord", "crisis_centre", "coordinator");
+    harness_stop (h, SIGTERM);
+    CHECK (harness_start (h) == 0, "plan: broker restarted with coordinator nodes of two more agencies");
+    hclient_t *pol = hclient_new (h, "politi-koord");
+    Samhand__V1__Frame *f = s_query (pol, pr_ref, false);
+    uint32_t at = f && f->plan_reply->ok? f->plan_reply->current_revision: 0;
+    CHECK (at > 0, "plan: a police coordinator node sees the plan's current revision");
+    frame_free (&f);
+    edit_t e = { .base = at, .case_ref = pr_ref, .level = SAMHAND__V1__RISK_LEVEL__LOW };
+    f = s_edit (pol, &e);
+    CHECK (f && !f->submit_result->accepted && f->submit_result->error
+             && f->submit_result->error->code == SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
+           "plan: a police coordinator may not make a revision of the resource centre's plan");
+    frame_free (&f);
+    f = s_evaluate (pol, pr_ref, "not mine either", NULL);
+    CHECK (f && !f->plan_reply->ok && f->plan_reply->error
+             && f->plan_reply->error->code == SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
+           "plan evaluate: a police coordinator may not record the plan's evaluation");
+    frame_free (&f);
+    hclient_t *coord = hclient_new (h, "koordinator");
+    f = s_query (coord, rc_ref, true);
+    bool own = f && f->plan_reply->ok && f->plan_reply->current_revision == at
+            && f->plan_reply->view == SAMHAND__V1__VIEW__IDENTIFIED && s_contains (f, NAME);
+    for (size_t i = 0; f && i < f->plan_reply->n_revisions; i++)
+        own = own && streq (f->plan_reply->revisions [i]->edited_by, "koordinator");
+    CHECK (own, "plan: the resource centre still has its own plan, every revision its own");
+    frame_free (&f);
+
+    //  The crisis centre's coordinator: its own reference for her comes with
+    //  a concern it sends; a plan revision from it is refused the same way.
+    hclient_t *ks = hclient_new (h, "krise-koord");
+    edit_t k = { .base = at, .level = SAMHAND__V1__RISK_LEVEL__HIGH };
+    f = s_edit (ks, &k);
+    CHECK (f && !f->submit_result->accepted && f->submit_result->error
+             && f->submit_result->error->code == SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
+           "plan: a crisis-centre coordinator may not make a revision of the plan");
+    frame_free (&f);
+    f = s_query (pol, pr_ref, true);
+    bool clean = f && f->plan_reply->ok && !s_contains (f, "krise-koord");
+    CHECK (clean, "plan history: no crisis-centre node in what the police are shown");
+    frame_free (&f);
+    hclient_destroy (&ks);
+    hclient_destroy (&coord);
+    hclient_destroy (&pol);
+}
+
 static void
 test_overdue_after_kill (harness_t *h)
 {
@@ -685,6 +762,7 @@ main (void)
     test_significant (h);
     test_consent (h);
     test_evaluation (h);
+    test_other_agency_edit (h);
     test_overdue_after_kill (h);
     CHECK (harness_stop (h, SIGTERM) == 0, "clean stop");
     harness_destroy (&h);
