@@ -580,6 +580,12 @@ s_query (query_t *q)
         s_error (q, SAMHAND__V1__ERROR_CODE__INTERNAL, "the broker could not record the query: retry");
     }
     else
+    if (submit && decision.view == SAMHAND__V1__VIEW__WITHHELD)
+        //  An agency that may see nothing of the plan (the crisis centre
+        //  without her consent) gets the answer for a person without one:
+        //  that a plan exists, and its revision count, are the plan's too.
+        s_error (q, SAMHAND__V1__ERROR_CODE__NOT_FOUND, "no such plan revision");
+    else
         s_send (q, &body);
     for (size_t i = 0; i < revs.count; i++) {
         free (rev_items [i].edited_by);

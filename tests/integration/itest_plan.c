@@ -630,6 +630,51 @@ test_other_agency_edit (harness_t *h)
     hclient_destroy (&pol);
 }
 
+//  The crisis centre is no party to the plan without her consent ("only
+//  with consent, else nothing"): a crisis-centre node that holds its own
+//  reference for her (it sent a concern about her) must not learn from a
+//  plan query that the resource centre keeps a plan for her, nor how many
+//  revisions it has. The answer is the one for a person without a plan.
+static void
+test_crisis_existence (harness_t *h)
+{
+    hclient_t *ks = hclient_new (h, "krisesenter");
+    Samhand__V1__Submit sub;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    uint8_t id [16];
+    char ks_ref [64] = "", other_ref [64] = "";
+    harness_concern (&sub, &concern, &subject, "bekymring fra krisesenteret");
+    subject.name = NAME;
+    subject.national_id = NID;
+    subject.phone = PHONE;
+    harness_new_id (&sub, id);
+    Samhand__V1__Frame *f = hclient_submit (ks, &sub, 3000);
+    if (f && f->submit_result->case_ref)
+        snprintf (ks_ref, sizeof ks_ref, "%s", f->submit_result->case_ref);
+    frame_free (&f);
+    //  Another invented person, with no plan.
+    harness_concern (&sub, &concern, &subject, "bekymring fra krisesenteret");
+    harness_new_id (&sub, id);
+    f = hclient_submit (ks, &sub, 3000);
+    if (f && f->submit_result->case_ref)
+        snprintf (other_ref, sizeof other_ref, "%s", f->submit_result->case_ref);
+    frame_free (&f);
+    CHECK (strncmp (ks_ref, "KS-", 3) == 0 && strncmp (other_ref, "KS-", 3) == 0,
+           "plan: the crisis centre holds its own references for two people");
+    f = s_query (ks, ks_ref, true);
+    Samhand__V1__Frame *g = s_query (ks, other_ref, true);
+    CHECK (f && g && !f->plan_reply->ok && f->plan_reply->error && g->plan_reply->error
+             && f->plan_reply->error->code == g->plan_reply->error->code
+             && streq (f->plan_reply->error->text, g->plan_reply->error->text)
+             && f->plan_reply->current_revision == 0 && f->plan_reply->n_revisions == 0
+             && !f->plan_reply->plan,
+           "plan query: the crisis centre cannot tell a person with a plan from one without");
+    frame_free (&f);
+    frame_free (&g);
+    hclient_destroy (&ks);
+}
+
 static void
 test_overdue_after_kill (harness_t *h)
 {
@@ -763,6 +808,7 @@ main (void)
     test_consent (h);
     test_evaluation (h);
     test_other_agency_edit (h);
+    test_crisis_existence (h);
     test_overdue_after_kill (h);
     CHECK (harness_stop (h, SIGTERM) == 0, "clean stop");
     harness_destroy (&h);
