@@ -264,6 +264,57 @@ broker_recount (broker_t *self)
     store_outbox_counts (self->store, s_count_outstanding, self);
 }
 
+//  "2027-01-31T00:00:00Z" for the log.
+static void
+s_utc_text (int64_t ms, char *out, size_t size)
+{
+    time_t when = (time_t) (ms / 1000);
+    struct tm tm;
+    if (!gmtime_r (&when, &tm) || !strftime (out, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf (out, size, "?");
+}
+
+//  Server key rotation (server/previous_*): the previous key is accepted
+//  on its own endpoint until previous_until; after that date it is not
+//  opened at all.
+static int
+s_previous_key_start (broker_t *self)
+{
+    const config_t *config = self->config;
+    if (!config->previous_cert_path)
+        return 0;
+    char until [32];
+    s_utc_text (config->previous_until_ms, until, sizeof until);
+    if (zclock_time () >= config->previous_until_ms) {
+        zsys_warning ("broker: server/previous_until %s has passed: the previous server key is"
+                      " refused and %s is not opened (remove the previous_* settings)", until,
+                      config->previous_bind);
+        return 0;
+    }
+    if (transport_bind_previous (self->transport, config->previous_bind,
+                                 config->previous_cert_path, config->previous_until_ms))
+        return -1;
+    zsys_warning ("broker: key rotation: the previous server key (%s) is accepted on %s until %s;"
+                  " nodes switch to the new broker certificate and %s before then",
+                  config->previous_cert_path, config->previous_bind, until, config->bind);
+    return 0;
+}
+
+//  The transition is over: the previous key's endpoint closes, with the
+//  connections made through it. On record.
+static void
+s_previous_key_end (broker_t *self)
+{
+    char until [32], detail [200];
+    s_utc_text (self->config->previous_until_ms, until, sizeof until);
+    transport_end_previous (self->transport);
+    snprintf (detail, sizeof detail, "previous server key retired at %s: %s closed", until,
+              self->config->previous_bind);
+    zsys_warning ("broker: %s; nodes still on it are refused", detail);
+    if (broker_audit (self, "server_key_retired", NULL, NULL, detail))
+        self->batch_failed = true;
+}
+
 broker_t *
 broker_new (config_t *config)
 {
@@ -280,10 +331,12 @@ broker_new (config_t *config)
         snprintf (self->instance + 2 * i, 3, "%02x", instance [i]);
     self->sessions = zhashx_new ();
     self->replies = zlistx_new ();
+    self->outgoing = zlistx_new ();
     self->parked = zlistx_new ();
     self->refusals = zhashx_new ();
-    if (!self->sessions || !self->replies || !self->parked || !self->refusals)
+    if (!self->sessions || !self->replies || !self->outgoing || !self->parked || !self->refusals)
         goto fail;
+    zlistx_set_destructor (self->outgoing, deliver_outgoing_free);
     zlistx_set_destructor (self->parked, s_parked_free);
     zhashx_set_destructor (self->refusals, s_refusal_free);
     zhashx_set_destructor (self->sessions, s_session_free);
@@ -329,7 +382,7 @@ broker_new (config_t *config)
     }
     self->transport = transport_new (config->bind, config->cert_path, config->enrolled_dir,
                                      config->max_frame * 4 + 4096, config->heartbeat_ms);
-    if (!self->transport)
+    if (!self->transport || s_previous_key_start (self))
         goto fail;
     if (config->metrics_bind) {
         self->metrics = metrics_server_new (config->metrics_bind, err, sizeof err);
@@ -356,6 +409,7 @@ broker_destroy (broker_t **self_p)
     transport_destroy (&self->transport);
     metrics_server_destroy (&self->metrics);
     zlistx_destroy (&self->replies);
+    zlistx_destroy (&self->outgoing);
     zlistx_destroy (&self->parked);
     zhashx_destroy (&self->sessions);
     zhashx_destroy (&self->refusals);
@@ -815,6 +869,9 @@ s_timers (broker_t *self)
                 zsys_info ("broker: %d unreceipted deliveries queued again", n);
         }
     }
+    if (transport_previous_open (self->transport)
+    &&  self->now_ms >= self->config->previous_until_ms)
+        s_previous_key_end (self);
     if (self->now_ms >= self->next_nodes_ms) {
         //  Revocation: a certificate removed from the enrolled folder stops
         //  its node within seconds, even on a connection already open.
@@ -938,9 +995,10 @@ s_commit (broker_t *self)
     self->batch_failed = false;
 }
 
-//  Delivery runs in its own transaction after the acks: marking entries
-//  sent needs no fsync before the send, since a lost mark only means the
-//  entry is sent again, which receipts make harmless.
+//  Delivery runs in its own transaction after the acks. A Deliver goes out
+//  only after the commit that recorded it (marked sent, "delivered" in the
+//  audit): if that commit fails, nothing was disclosed without its record,
+//  and the entries, pending again, go with a later cycle.
 static void
 s_deliver (broker_t *self)
 {
@@ -959,13 +1017,16 @@ s_deliver (broker_t *self)
         if (session->dirty && session->routing_id && self->now_ms >= self->deliver_retry_ms)
             deliver_pump (self, session);
     }
-    if (!store_in_transaction (self->store))
+    if (!store_in_transaction (self->store)) {
+        deliver_flush (self, false);
         return;
+    }
     if (self->batch_failed || audit_failed (self->audit))
         store_fail_batch (self->store);
     self->batch_failed = false;
     if (store_commit (self->store)) {
-        zsys_error ("broker: cannot record deliveries as sent; they will be sent again in a second");
+        zsys_error ("broker: cannot record deliveries as sent: none was sent; they go again in a second");
+        deliver_flush (self, false);
         s_fail_batch (self);
         //  Not every cycle: a failing disk must not become a resend storm.
         self->deliver_retry_ms = self->now_ms + 1000;
@@ -973,6 +1034,8 @@ s_deliver (broker_t *self)
         for (; session; session = (session_t *) zhashx_next (self->sessions))
             session->dirty = session->routing_id != NULL;
     }
+    else
+        deliver_flush (self, true);
     self->changes_seen = sqlite3_total_changes64 (store_db (self->store));
 }
 

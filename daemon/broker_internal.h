@@ -61,6 +61,7 @@ struct _broker_t {
     zhashx_t    *probes;      //  node name -> probe_window_t (submit.c)
     zhashx_t    *sessions;    //  node name -> session_t
     zlistx_t    *replies;     //  reply_t, sent after commit
+    zlistx_t    *outgoing;    //  Deliver frames of this cycle, sent after their commit (deliver.c)
     zlistx_t    *parked;      //  transport_msg_t * over a node's budget, for the next cycle
     size_t       parked_bytes;
     int64_t      now_ms;
@@ -131,7 +132,13 @@ void submit_policy_input (broker_t *self, const node_t *sender, const Samhand__V
                           bool text_clean, policy_input_t *in);
 
 //  deliver.c: sends what a connected node may receive within its window.
+//  The pump marks entries sent and writes their "delivered" records in the
+//  open transaction and queues the frames on self->outgoing; deliver_flush
+//  sends them once that transaction has committed (COMMITTED true), or
+//  drops them (false: the entries are pending again after the rollback).
 void deliver_pump (broker_t *self, session_t *session);
+void deliver_flush (broker_t *self, bool committed);
+void deliver_outgoing_free (void **item);
 //  The packed Deliver frame of one outbox entry (view built now); caller frees.
 uint8_t *deliver_build (broker_t *self, const store_delivery_t *d, size_t *size);
 

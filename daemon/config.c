@@ -13,7 +13,7 @@
 static const char *const known_keys [] = {
     "server/bind", "server/cert", "server/enrolled", "server/store", "server/keys",
     "server/log", "server/log_level", "server/names_dict", "server/metrics_bind",
-    "server/state_dir",
+    "server/state_dir", "server/previous_cert", "server/previous_bind", "server/previous_until",
     "limits/max_frame", "limits/inflight_window", "limits/max_outbox",
     "limits/redeliver_after", "limits/batch", "limits/heartbeat_ivl",
     "routes/concern_report", "routes/risk_change", "routes/case_discussion",
@@ -322,6 +322,68 @@ s_load_limits (config_t *self, zconfig_t *root, char *err, size_t errlen)
     return 0;
 }
 
+//  "2027-01-31" (00:00 UTC) or "2027-01-31T12:00:00Z" as unix ms; -1 if
+//  malformed.
+static int64_t
+s_parse_moment (const char *text)
+{
+    struct tm tm;
+    memset (&tm, 0, sizeof tm);
+    const char *end = strptime (text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!end || *end) {
+        memset (&tm, 0, sizeof tm);
+        end = strptime (text, "%Y-%m-%d", &tm);
+    }
+    if (!end || *end)
+        return -1;
+    time_t when = timegm (&tm);
+    return when > 0? (int64_t) when * 1000: -1;
+}
+
+//  Server key rotation: the previous certificate, the endpoint where it is
+//  still accepted, and until when. All three or none.
+static int
+s_load_previous (config_t *self, zconfig_t *root, const char *base, char *err, size_t errlen)
+{
+    const char *cert = zconfig_get (root, "server/previous_cert", NULL);
+    const char *bind = zconfig_get (root, "server/previous_bind", NULL);
+    const char *until = zconfig_get (root, "server/previous_until", NULL);
+    if (!cert && !bind && !until)
+        return 0;
+    if (!cert || !*cert || !bind || !*bind || !until || !*until) {
+        //  Named after a key that is there, so the error has its line.
+        snprintf (err, errlen, "server/previous_%s: server/previous_%s is missing: previous_cert,"
+                  " previous_bind and previous_until go together (the old server key, where it"
+                  " is still accepted, and until when)",
+                  cert && *cert? "cert": bind && *bind? "bind": "until",
+                  !cert || !*cert? "cert": !bind || !*bind? "bind": "until");
+        return -1;
+    }
+    char why [256];
+    if (confcheck_endpoint (bind, why, sizeof why)) {
+        snprintf (err, errlen, "server/previous_bind '%s': %s", bind, why);
+        return -1;
+    }
+    if (streq (bind, self->bind)) {
+        snprintf (err, errlen, "server/previous_bind must differ from server/bind (one endpoint"
+                  " has one server key): the new key on a new endpoint, the old on the old");
+        return -1;
+    }
+    self->previous_until_ms = s_parse_moment (until);
+    if (self->previous_until_ms < 0) {
+        snprintf (err, errlen, "server/previous_until must be a UTC date like 2027-01-31 or"
+                  " 2027-01-31T12:00:00Z, not '%s'", until);
+        return -1;
+    }
+    self->previous_cert_path = s_resolve (base, cert);
+    self->previous_bind = strdup (bind);
+    if (!self->previous_cert_path || !self->previous_bind) {
+        snprintf (err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 config_t *
 config_load (const char *file, char *err, size_t errlen)
 {
@@ -385,6 +447,8 @@ config_load (const char *file, char *err, size_t errlen)
                   " package or name another word list)", self->names_dict? self->names_dict: "");
         goto done;
     }
+    if (s_load_previous (self, root, base, err, errlen))
+        goto done;
     const char *metrics = zconfig_get (root, "server/metrics_bind", NULL);
     if (metrics) {
         char why [200];
@@ -447,6 +511,9 @@ config_apply_reload (config_t *self, const config_t *fresh)
                || s_differs (self->keys_dir, fresh->keys_dir)
                || s_differs (self->names_dict, fresh->names_dict)
                || s_differs (self->metrics_bind, fresh->metrics_bind)
+               || s_differs (self->previous_cert_path, fresh->previous_cert_path)
+               || s_differs (self->previous_bind, fresh->previous_bind)
+               || self->previous_until_ms != fresh->previous_until_ms
                || self->log_syslog != fresh->log_syslog || self->max_frame != fresh->max_frame
                || self->heartbeat_ms != fresh->heartbeat_ms;
     //  Copy field by field what is safe to change in flight.
@@ -485,6 +552,8 @@ config_destroy (config_t **self_p)
     free (self->names_dict);
     free (self->state_dir);
     free (self->metrics_bind);
+    free (self->previous_cert_path);
+    free (self->previous_bind);
     free (self);
     *self_p = NULL;
 }

@@ -172,10 +172,12 @@ int cmd_inbox (cli_t *cli, int argc, char **argv);
 int cmd_audit (cli_t *cli, int argc, char **argv);
 int cmd_admin (cli_t *cli, int argc, char **argv);
 //  admin enroll FILE / revoke NAME / list, on the broker's enrolled folder
-//  DIR, locally (cmd_enroll.c). ARG is the file or name. Returns an exit code.
+//  DIR, locally (cmd_enroll.c). Without DIR, the folder named by
+//  server/enrolled in BROKER_CONFIG (the broker's samhandd.cfg, given with
+//  -c). ARG is the file or name. Returns an exit code.
 //  REPLACE (enroll): renew, putting the node's old certificate in revoked/.
-int cli_admin_enrolled (const char *action, const char *dir, const char *arg, bool json,
-                        bool replace);
+int cli_admin_enrolled (const char *action, const char *dir, const char *broker_config,
+                        const char *arg, bool json, bool replace);
 int cmd_selftest (cli_t *cli, int argc, char **argv);
 int cmd_plan (cli_t *cli, int argc, char **argv);
 
