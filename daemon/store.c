@@ -75,7 +75,7 @@ static const char *queries [Q_COUNT] = {
         " WHERE o.node = ?1 AND o.state = 0 ORDER BY o.id LIMIT ?2",
     [Q_MARK_SENT] =
         "UPDATE outbox SET state = 1, attempts = attempts + 1, sent_ms = ?2 WHERE id = ?1",
-    [Q_STATE] = "SELECT state FROM outbox WHERE id = ?1 AND node = ?2",
+    [Q_STATE] = "SELECT state, attempts FROM outbox WHERE id = ?1 AND node = ?2",
     [Q_RECEIPT] =
         "UPDATE outbox SET state = max (state, ?3),"
         " received_ms = CASE WHEN received_ms = 0 THEN ?4 ELSE received_ms END,"
@@ -715,10 +715,16 @@ store_outbox_receipt (store_t *self, int64_t delivery_id, const char *node,
     sqlite3_bind_text (stmt, 2, node, -1, SQLITE_STATIC);
     int rc = sqlite3_step (stmt);
     int before = rc == SQLITE_ROW? sqlite3_column_int (stmt, 0): -1;
+    int attempts = rc == SQLITE_ROW? sqlite3_column_int (stmt, 1): 0;
     sqlite3_reset (stmt);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return s_fail (self, "receipt state");
     if (before < 0 || before > OUTBOX_READ)
+        return 0;
+    //  Never handed over: the node cannot have it (a guessed number, or one
+    //  from a broker since restored, given out again). Marked received, it
+    //  would never be delivered.
+    if (before == OUTBOX_PENDING && attempts == 0)
         return 0;
     stmt = s_stmt (self, Q_RECEIPT);
     sqlite3_bind_int64 (stmt, 1, delivery_id);
