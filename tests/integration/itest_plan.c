@@ -675,6 +675,47 @@ test_crisis_existence (harness_t *h)
     hclient_destroy (&ks);
 }
 
+//  A first revision names its case twice: the case reference the page was
+//  opened on and the person typed into the form. When they are two people
+//  the broker took the person and dropped the reference without a word: a
+//  plan meant for one case (her network, her steps) became another
+//  person's. Refused instead, naming the field.
+static void
+test_subject_case_mismatch (harness_t *h)
+{
+    hclient_t *vakt = hclient_new (h, "vakt");
+    hclient_t *coord = hclient_new (h, "koordinator");
+    Samhand__V1__Submit sub;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject other;
+    uint8_t id [16];
+    harness_concern (&sub, &concern, &other, "bekymring om en annen person");
+    harness_new_id (&sub, id);
+    Samhand__V1__Frame *f = hclient_submit (vakt, &sub, 3000);
+    char other_ref [64] = "";
+    if (f && f->submit_result->case_ref)
+        snprintf (other_ref, sizeof other_ref, "%s", f->submit_result->case_ref);
+    frame_free (&f);
+    CHECK (strncmp (other_ref, "RC-", 3) == 0, "plan: the resource centre has a case for another person");
+    //  The plan for that case, with a third person typed in as its subject.
+    edit_t e = { .base = 0, .level = SAMHAND__V1__RISK_LEVEL__LOW };
+    s_plan_body (&sub, id, &e);
+    Samhand__V1__Subject third = SAMHAND__V1__SUBJECT__INIT;
+    third.name = "Testa Testesen";
+    third.birth_date = "1990-03-04";
+    sub.risk_plan->subject = &third;
+    sub.risk_plan->case_ref = other_ref;
+    f = hclient_submit (coord, &sub, 3000);
+    CHECK (f && !f->submit_result->accepted && f->submit_result->error
+             && f->submit_result->error->code == SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
+           "plan: a subject that is not the person of the case reference is refused");
+    if (f && f->submit_result->accepted)
+        printf ("  accepted under %s, not %s\n", f->submit_result->case_ref, other_ref);
+    frame_free (&f);
+    hclient_destroy (&coord);
+    hclient_destroy (&vakt);
+}
+
 static void
 test_overdue_after_kill (harness_t *h)
 {
@@ -809,6 +850,7 @@ main (void)
     test_evaluation (h);
     test_other_agency_edit (h);
     test_crisis_existence (h);
+    test_subject_case_mismatch (h);
     test_overdue_after_kill (h);
     CHECK (harness_stop (h, SIGTERM) == 0, "clean stop");
     harness_destroy (&h);
