@@ -865,6 +865,16 @@ def run(env, a, b):
               if f.endswith(".html") and re.search(r"<script(?![^>]*\bsrc=)|\son[a-z]+=",
                                                     open(os.path.join(ROOT, "clients", "web", "static", f)).read())]
     check(inline == [], "security: no page has inline script or event attributes", str(inline))
+    #   A form submitted before its script took it over (script slow or not
+    #   loaded, Enter pressed at once) goes the browser's way: without a
+    #   method that is GET, and the name, fødselsnummer or plan text typed
+    #   into it land in the address bar and the browser's history.
+    static = os.path.join(ROOT, "clients", "web", "static")
+    get_forms = [f for f in sorted(os.listdir(static)) if f.endswith(".html")
+                 for form in re.findall(r"<form\b[^>]*>", open(os.path.join(static, f)).read())
+                 if not re.search(r'\bmethod="post"', form)]
+    check(get_forms == [], "security: every form posts, so nothing typed into one can end up in a URL",
+          str(get_forms))
 
     # ---- non-loopback bind needs TLS
     r = subprocess.run([env.build + "/samhand-web", "-c", env.cfg("tryggest"), "--listen", "0.0.0.0:%d" % webdemo.free_port()],
