@@ -410,6 +410,8 @@ typedef struct {
     Samhand__V1__PlanRevision **list;
     size_t count, max;
     bool with_changes;
+    uint32_t keep;              //  the classes the asking agency may see
+    bool pseudonymised;
 } revs_t;
 
 static int
@@ -432,6 +434,8 @@ s_collect_rev (const store_plan_rev_t *rev, void *arg)
         free (item->changes);
         return 1;
     }
+    //  Its counts of parts only to those who may see the parts.
+    redact_plan_changes (item->changes, r->keep, r->pseudonymised);
     r->list [r->count++] = item;
     return 0;
 }
@@ -554,7 +558,8 @@ s_query (query_t *q)
     Samhand__V1__PlanRevision rev_items [MAX_LISTED], *rev_list [MAX_LISTED];
     Samhand__V1__PlanEvaluation eval_items [MAX_LISTED], *eval_list [MAX_LISTED];
     revs_t revs = { rev_items, rev_list, 0, MAX_LISTED,
-                    (decision.classes_allowed & POLICY_CLASS (RISK_LEVEL_CLASS)) != 0 };
+                    (decision.classes_allowed & POLICY_CLASS (RISK_LEVEL_CLASS)) != 0,
+                    decision.classes_allowed, decision.view == SAMHAND__V1__VIEW__PSEUDONYMISED };
     evals_t evals = { self, eval_items, eval_list, 0, MAX_LISTED,
                       decision.view == SAMHAND__V1__VIEW__IDENTIFIED
                       && (decision.classes_allowed & POLICY_CLASS (FREE_TEXT)), q->subject_key };
