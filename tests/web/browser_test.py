@@ -810,6 +810,16 @@ def run(env, a, b):
     check(s4 == 401 and s5 == 401 and s6 == 429 and s7 == 200,
           "security: the delay grows with each failure (1 s, then 2 s)", "%d %d %d %d" % (s4, s5, s6, s7))
 
+    #   Login CSRF: another site's page posting the login form with its own
+    #   account's password would log the person in as that account.
+    h = Http(U["tryggest"])
+    other = h.call("POST", "/login", {"name": "tore", "password": PASSWORDS["tore"]},
+                   {"Origin": "http://angriper.example"})
+    same = h.call("POST", "/login", {"name": "tore", "password": PASSWORDS["tore"]},
+                  {"Origin": U["tryggest"]})
+    check(other[0] == 403 and "Set-Cookie" not in other[2] and same[0] == 200,
+          "security: a login posted from another site's page is refused", "%d %d" % (other[0], same[0]))
+
     h = Http(U["krisesenter"])
     h.login("kristin")
     s1 = h.call("GET", "/api/me")[0]
