@@ -412,6 +412,7 @@ typedef struct {
     bool with_changes;
     uint32_t keep;              //  the classes the asking agency may see
     bool pseudonymised;
+    bool cut;                   //  not within the agency: redact_plan_changes
 } revs_t;
 
 static int
@@ -435,7 +436,8 @@ s_collect_rev (const store_plan_rev_t *rev, void *arg)
         return 1;
     }
     //  Its counts of parts only to those who may see the parts.
-    redact_plan_changes (item->changes, r->keep, r->pseudonymised);
+    if (r->cut)
+        redact_plan_changes (item->changes, r->keep, r->pseudonymised);
     r->list [r->count++] = item;
     return 0;
 }
@@ -559,7 +561,8 @@ s_query (query_t *q)
     Samhand__V1__PlanEvaluation eval_items [MAX_LISTED], *eval_list [MAX_LISTED];
     revs_t revs = { rev_items, rev_list, 0, MAX_LISTED,
                     (decision.classes_allowed & POLICY_CLASS (RISK_LEVEL_CLASS)) != 0,
-                    decision.classes_allowed, decision.view == SAMHAND__V1__VIEW__PSEUDONYMISED };
+                    decision.classes_allowed, decision.view == SAMHAND__V1__VIEW__PSEUDONYMISED,
+                    decision.view == SAMHAND__V1__VIEW__PSEUDONYMISED || decision.consent_id };
     evals_t evals = { self, eval_items, eval_list, 0, MAX_LISTED,
                       decision.view == SAMHAND__V1__VIEW__IDENTIFIED
                       && (decision.classes_allowed & POLICY_CLASS (FREE_TEXT)), q->subject_key };

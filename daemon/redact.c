@@ -381,7 +381,8 @@ s_redact_plan (Samhand__V1__RiskPlan *p, uint32_t keep, const policy_decision_t 
         p->n_measures = 0;
     }
     else
-    if (s_set (p->changes))
+    if (s_set (p->changes) && (decision->view == V (PSEUDONYMISED) || decision->consent_id))
+        //  Within the agency (no consent needed) the whole of it.
         redact_plan_changes (p->changes, keep, decision->view == V (PSEUDONYMISED));
     s_redact_strings (&p->risk_factors, &p->n_risk_factors, keep);
     s_redact_strings (&p->risk_situations, &p->n_risk_situations, keep);

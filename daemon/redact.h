@@ -72,7 +72,9 @@ int redact_apply (Samhand__V1__Submit *submit, const policy_decision_t *decision
 //  the other parts) cut in place to the phrases about parts the recipient
 //  may see with KEEP: "contact points 1 -> 2" only with CONTACT_POINTS, and
 //  so on; a PSEUDONYMISED view keeps levels, measures, imminent risk and
-//  the next evaluation only.
+//  the next evaluation only. redact_apply cuts a plan's changes this way
+//  in a pseudonymised view and in one resting on a consent; within the
+//  agency (SAME-AGENCY, no consent_id) they stay whole.
 void redact_plan_changes (char *changes, uint32_t keep, bool pseudonymised);
 
 #endif
