@@ -116,7 +116,8 @@ void submit_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
 //  the lexicon; never what other agencies' messages taught the broker).
 bool submit_text_clean (broker_t *self, const node_t *sender, const Samhand__V1__Submit *submit);
 //  Derives the subject key of a submit, or resolves its case reference.
-//  Returns 1 with key, 0 if the message names nobody, -1 unknown case ref.
+//  Returns 1 with key, 0 if the message names nobody, -1 unknown case ref,
+//  -2 a subject and a case reference that are two different people.
 int submit_subject_key (broker_t *self, const node_t *node,
                         const Samhand__V1__Submit *submit, uint8_t key [32]);
 

@@ -5,6 +5,7 @@
 #include "samhand.pb-c.h"
 #include <czmq.h>
 #include <libgen.h>
+#include <netdb.h>
 #include "metrics.h"
 
 //  Every section/key the file may hold, in one table: a name not here is
@@ -340,6 +341,81 @@ s_parse_moment (const char *text)
     return when > 0? (int64_t) when * 1000: -1;
 }
 
+//  An ipc path as the kernel sees it: its folder resolved (".", "//", "..",
+//  links), then its file name. Unresolvable: the text as written.
+static void
+s_ipc_path (const char *path, char out [PATH_MAX])
+{
+    snprintf (out, PATH_MAX, "%s", path);
+    char folder [PATH_MAX], resolved [PATH_MAX];
+    const char *slash = strrchr (path, '/');
+    if (!slash)
+        snprintf (folder, sizeof folder, ".");
+    else
+    if (slash == path)
+        snprintf (folder, sizeof folder, "/");
+    else
+        snprintf (folder, sizeof folder, "%.*s", (int) (slash - path), path);
+    const char *file = slash? slash + 1: path;
+    if (realpath (folder, resolved)
+    &&  snprintf (out, PATH_MAX, "%s/%s", streq (resolved, "/")? "": resolved, file) >= PATH_MAX)
+        snprintf (out, PATH_MAX, "%s", path);
+}
+
+//  True when the two endpoints would listen on one address: libzmq's ipc
+//  bind removes the file already there, so "ipc:///run/s//b.sock" took
+//  "ipc:///run/s/b.sock" away from the current key (every node on the new
+//  key refused, and the broker deaf once the previous endpoint closed).
+//  Likewise one tcp port on hosts that overlap.
+static bool
+s_same_endpoint (const char *a, const char *b)
+{
+    if (streq (a, b))
+        return true;
+    if (strncmp (a, "ipc://", 6) == 0 && strncmp (b, "ipc://", 6) == 0) {
+        char pa [PATH_MAX], pb [PATH_MAX];
+        s_ipc_path (a + 6, pa);
+        s_ipc_path (b + 6, pb);
+        return streq (pa, pb);
+    }
+    if (strncmp (a, "tcp://", 6) || strncmp (b, "tcp://", 6))
+        return false;
+    const char *ca = strrchr (a + 6, ':'), *cb = strrchr (b + 6, ':');
+    if (!ca || !cb || !streq (ca, cb) || streq (ca + 1, "*") || streq (ca + 1, "!"))
+        return false;           //  ephemeral ports never clash
+    char ha [256], hb [256];
+    snprintf (ha, sizeof ha, "%.*s", (int) (ca - a - 6), a + 6);
+    snprintf (hb, sizeof hb, "%.*s", (int) (cb - b - 6), b + 6);
+    if (streq (ha, "*") || streq (hb, "*"))
+        return true;
+    struct addrinfo hints = { .ai_flags = AI_PASSIVE, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *ra = NULL, *rb = NULL;
+    bool same = false;
+    for (int i = 0; i < 2; i++) {
+        char *h = i? hb: ha;
+        size_t n = strlen (h);
+        if (n >= 2 && h [0] == '[' && h [n - 1] == ']') {
+            memmove (h, h + 1, n - 2);
+            h [n - 2] = 0;
+        }
+    }
+    if (getaddrinfo (ha, NULL, &hints, &ra) == 0 && getaddrinfo (hb, NULL, &hints, &rb) == 0)
+        for (struct addrinfo *x = ra; x && !same; x = x->ai_next)
+            for (struct addrinfo *y = rb; y && !same; y = y->ai_next) {
+                const struct sockaddr_in *x4 = (const struct sockaddr_in *) x->ai_addr;
+                const struct sockaddr_in *y4 = (const struct sockaddr_in *) y->ai_addr;
+                if (x->ai_family == AF_INET && y->ai_family == AF_INET)
+                    same = x4->sin_addr.s_addr == y4->sin_addr.s_addr
+                        || x4->sin_addr.s_addr == htonl (INADDR_ANY)
+                        || y4->sin_addr.s_addr == htonl (INADDR_ANY);
+            }
+    if (ra)
+        freeaddrinfo (ra);
+    if (rb)
+        freeaddrinfo (rb);
+    return same;
+}
+
 //  Server key rotation: the previous certificate, the endpoint where it is
 //  still accepted, and until when. All three or none.
 static int
@@ -364,7 +440,7 @@ s_load_previous (config_t *self, zconfig_t *root, const char *base, char *err, s
         snprintf (err, errlen, "server/previous_bind '%s': %s", bind, why);
         return -1;
     }
-    if (streq (bind, self->bind)) {
+    if (s_same_endpoint (bind, self->bind)) {
         snprintf (err, errlen, "server/previous_bind must differ from server/bind (one endpoint"
                   " has one server key): the new key on a new endpoint, the old on the old");
         return -1;

@@ -54,7 +54,7 @@ static const char *schema =
 
 enum {
     Q_FIND, Q_INSERT_MESSAGE, Q_INSERT_OUTBOX, Q_PENDING,
-    Q_MARK_SENT, Q_STATE, Q_RECEIPT, Q_REQUEUE_NODE, Q_OVERDUE_NODES, Q_REQUEUE_OVERDUE,
+    Q_MARK_SENT, Q_MARK_SHOWN, Q_STATE, Q_RECEIPT, Q_REQUEUE_NODE, Q_OVERDUE_NODES, Q_REQUEUE_OVERDUE,
     Q_COUNTS, Q_INFLIGHT, Q_SUBJECT_PENDING, Q_REDECIDE, Q_SUBJECT_RECEIVED, Q_SUB_GET, Q_SUB_SET, Q_META_GET, Q_META_SET, Q_COUNT
 };
 
@@ -75,7 +75,8 @@ static const char *queries [Q_COUNT] = {
         " WHERE o.node = ?1 AND o.state = 0 ORDER BY o.id LIMIT ?2",
     [Q_MARK_SENT] =
         "UPDATE outbox SET state = 1, attempts = attempts + 1, sent_ms = ?2 WHERE id = ?1",
-    [Q_STATE] = "SELECT state FROM outbox WHERE id = ?1 AND node = ?2",
+    [Q_MARK_SHOWN] = "UPDATE outbox SET sent_ms = ?2 WHERE id = ?1 AND state = 0 AND sent_ms = 0",
+    [Q_STATE] = "SELECT state, attempts, sent_ms FROM outbox WHERE id = ?1 AND node = ?2",
     [Q_RECEIPT] =
         "UPDATE outbox SET state = max (state, ?3),"
         " received_ms = CASE WHEN received_ms = 0 THEN ?4 ELSE received_ms END,"
@@ -705,6 +706,15 @@ store_outbox_mark_sent (store_t *self, int64_t delivery_id, int64_t now_ms)
 }
 
 int
+store_outbox_mark_shown (store_t *self, int64_t delivery_id, int64_t now_ms)
+{
+    sqlite3_stmt *stmt = s_stmt (self, Q_MARK_SHOWN);
+    sqlite3_bind_int64 (stmt, 1, delivery_id);
+    sqlite3_bind_int64 (stmt, 2, now_ms);
+    return s_done (self, stmt, "mark shown");
+}
+
+int
 store_outbox_receipt (store_t *self, int64_t delivery_id, const char *node,
                       int state, int64_t now_ms)
 {
@@ -715,10 +725,18 @@ store_outbox_receipt (store_t *self, int64_t delivery_id, const char *node,
     sqlite3_bind_text (stmt, 2, node, -1, SQLITE_STATIC);
     int rc = sqlite3_step (stmt);
     int before = rc == SQLITE_ROW? sqlite3_column_int (stmt, 0): -1;
+    int attempts = rc == SQLITE_ROW? sqlite3_column_int (stmt, 1): 0;
+    int64_t sent_ms = rc == SQLITE_ROW? sqlite3_column_int64 (stmt, 2): 0;
     sqlite3_reset (stmt);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return s_fail (self, "receipt state");
     if (before < 0 || before > OUTBOX_READ)
+        return 0;
+    //  Never handed over, by a Deliver or in an inbox answer: the node
+    //  cannot have it (a guessed number, or one from a broker since
+    //  restored, given out again). Marked received, it would never be
+    //  delivered.
+    if (before == OUTBOX_PENDING && attempts == 0 && sent_ms == 0)
         return 0;
     stmt = s_stmt (self, Q_RECEIPT);
     sqlite3_bind_int64 (stmt, 1, delivery_id);

@@ -116,6 +116,9 @@ int store_outbox_pending (store_t *self, const char *node, int limit,
                           store_delivery_fn *fn, void *arg);
 
 MUST_CHECK int store_outbox_mark_sent (store_t *self, int64_t delivery_id, int64_t now_ms);
+//  A pending entry shown to its node in an inbox answer: handed over, so a
+//  receipt for it is taken (its sent time is when it was first shown).
+MUST_CHECK int store_outbox_mark_shown (store_t *self, int64_t delivery_id, int64_t now_ms);
 
 //  Applies a receipt from NODE. Returns 2 if the entry was outstanding
 //  (pending or in flight) and is now received/read, 1 if it was already

@@ -88,11 +88,17 @@ submit_subject_key (broker_t *self, const node_t *node, const Samhand__V1__Submi
                     uint8_t key [32])
 {
     const Samhand__V1__Subject *subject = s_subject (submit);
+    const char *ref = s_case_ref (submit);
     if (subject && crypto_subject_key (keys_subject_secret (self->keys), subject->national_id,
                                        subject->name, subject->birth_date, subject->phone,
-                                       key) == 0)
+                                       key) == 0) {
+        //  Named twice, as two people: which one was meant cannot be known.
+        uint8_t by_ref [32];
+        if (ref && *ref && registry_case_ref_get (self->registry, node->agency, ref, by_ref) == 1
+        &&  memcmp (by_ref, key, 32) != 0)
+            return -2;
         return 1;
-    const char *ref = s_case_ref (submit);
+    }
     if (ref && *ref) {
         int found = registry_case_ref_get (self->registry, node->agency, ref, key);
         return found == 1? 1: -1;
@@ -788,6 +794,11 @@ s_accept (submit_t *s)
 {
     broker_t *self = s->broker;
     int has = submit_subject_key (self, s->sender, s->submit, s->subject_key);
+    if (has == -2) {
+        s_refuse (s, SAMHAND__V1__ERROR_CODE__INVALID_FIELD, "field subject is not the person of"
+                  " case_ref: send one of them, or both for the same person");
+        return;
+    }
     if (has < 0) {
         s_refuse (s, SAMHAND__V1__ERROR_CODE__NOT_FOUND, "unknown case reference for your agency");
         return;

@@ -119,6 +119,14 @@ fresh; prev old.cert "tcp://127.0.0.1:$PREV_PORT" "$NEXT_YEAR"; sed -i '/previou
 refused "previous_cert without previous_until" "$CFG:$(line 'previous_cert'): server/previous_cert: server/previous_until is missing"
 fresh; prev old.cert "tcp://127.0.0.1:$PORT" "$NEXT_YEAR"
 refused "previous_bind equal to bind" "$CFG:$(line 'previous_bind'): server/previous_bind must differ from server/bind"
+#   The same endpoint spelt otherwise: libzmq's ipc bind removes the file
+#   already there, so the previous key took the current endpoint (nodes on
+#   the new key refused; the broker deaf once the previous one closed).
+fresh; prev old.cert "ipc://$C//samhandd.sock" "$NEXT_YEAR"
+sed -i "s|^    bind = .*|    bind = \"ipc://$C/samhandd.sock\"|" "$C/$CFG"
+refused "previous_bind the same ipc file as bind, spelt otherwise" "$CFG:$(line 'previous_bind'): server/previous_bind must differ from server/bind"
+fresh; prev old.cert "tcp://*:$PORT" "$NEXT_YEAR"
+refused "previous_bind on every address of bind's port" "$CFG:$(line 'previous_bind'): server/previous_bind must differ from server/bind"
 fresh; prev server.cert "tcp://127.0.0.1:$PREV_PORT" "$NEXT_YEAR"
 refused "a previous key that is the current key" "$CFG:$(line 'previous_cert'): server/previous_cert holds the same key"
 fresh; prev old.cert "tcp://127.0.0.1:$PREV_PORT" "31.01.2027"

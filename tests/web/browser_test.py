@@ -810,6 +810,16 @@ def run(env, a, b):
     check(s4 == 401 and s5 == 401 and s6 == 429 and s7 == 200,
           "security: the delay grows with each failure (1 s, then 2 s)", "%d %d %d %d" % (s4, s5, s6, s7))
 
+    #   Login CSRF: another site's page posting the login form with its own
+    #   account's password would log the person in as that account.
+    h = Http(U["tryggest"])
+    other = h.call("POST", "/login", {"name": "tore", "password": PASSWORDS["tore"]},
+                   {"Origin": "http://angriper.example"})
+    same = h.call("POST", "/login", {"name": "tore", "password": PASSWORDS["tore"]},
+                  {"Origin": U["tryggest"]})
+    check(other[0] == 403 and "Set-Cookie" not in other[2] and same[0] == 200,
+          "security: a login posted from another site's page is refused", "%d %d" % (other[0], same[0]))
+
     h = Http(U["krisesenter"])
     h.login("kristin")
     s1 = h.call("GET", "/api/me")[0]
@@ -865,6 +875,16 @@ def run(env, a, b):
               if f.endswith(".html") and re.search(r"<script(?![^>]*\bsrc=)|\son[a-z]+=",
                                                     open(os.path.join(ROOT, "clients", "web", "static", f)).read())]
     check(inline == [], "security: no page has inline script or event attributes", str(inline))
+    #   A form submitted before its script took it over (script slow or not
+    #   loaded, Enter pressed at once) goes the browser's way: without a
+    #   method that is GET, and the name, fødselsnummer or plan text typed
+    #   into it land in the address bar and the browser's history.
+    static = os.path.join(ROOT, "clients", "web", "static")
+    get_forms = [f for f in sorted(os.listdir(static)) if f.endswith(".html")
+                 for form in re.findall(r"<form\b[^>]*>", open(os.path.join(static, f)).read())
+                 if not re.search(r'\bmethod="post"', form)]
+    check(get_forms == [], "security: every form posts, so nothing typed into one can end up in a URL",
+          str(get_forms))
 
     # ---- non-loopback bind needs TLS
     r = subprocess.run([env.build + "/samhand-web", "-c", env.cfg("tryggest"), "--listen", "0.0.0.0:%d" % webdemo.free_port()],
