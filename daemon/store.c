@@ -239,7 +239,9 @@ s_open_db (store_t *self, const char *path)
     }
     if (self->readonly)
         return exists? 0: -1;
-    if (store_exec (self, schema))
+    //  The whole schema, every table of the store family, before the
+    //  version is stamped (the migrations above start from it).
+    if (store_exec (self, schema) || store_workflow_init (self) || store_plan_init (self))
         return -1;
     return s_migrate (self, path, version);
 }
@@ -1093,7 +1095,7 @@ store_outbox_pending_kinds (store_t *self, const char *node, uint32_t kinds, int
 {
     assert (self && node);
     return s_entries (self, ENTRY_SELECT "o.node = ?2 AND o.state = 0"
-                      " AND ((CAST (1 AS BIGINT) << CAST (m.kind AS INTEGER)) & ?1) <> 0"
+                      " AND ((CAST (1 AS BIGINT) << CAST (m.kind AS INT)) & ?1) <> 0"
                       " ORDER BY o.id LIMIT ?3",
                       (int64_t) kinds, node, limit, false, 0, fn, arg);
 }
