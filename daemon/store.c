@@ -922,10 +922,10 @@ store_checkpoint (store_t *self)
 int
 store_lock (const char *path)
 {
-    //  PostgreSQL: no file to lock here. Which broker may write is decided
-    //  on the database (issue 13, active and standby brokers).
+    //  PostgreSQL: a session advisory lock on a connection of its own,
+    //  held as long as that connection; its socket is the fd returned.
     if (sdb_is_postgres (path))
-        return open ("/dev/null", O_RDONLY | O_CLOEXEC);
+        return sdb_pg_lock (path);
     char lock [1024];
     snprintf (lock, sizeof lock, "%s.lock", path);
     int fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

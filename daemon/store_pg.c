@@ -752,3 +752,33 @@ sdb_pg_open (const char *conninfo)
     }
     return base;
 }
+
+//  The lock's key: "samhand" in ASCII, one per database (PostgreSQL's
+//  advisory locks are per database).
+#define SAMHAND_LOCK_KEY 0x73616d68616e64LL
+
+int
+sdb_pg_lock (const char *conninfo)
+{
+    PGconn *conn = PQconnectdb (conninfo);
+    if (!conn || PQstatus (conn) != CONNECTION_OK) {
+        zsys_error ("store: cannot connect to PostgreSQL: %s",
+                    conn? PQerrorMessage (conn): "out of memory");
+        if (conn)
+            PQfinish (conn);
+        return -1;
+    }
+    char sql [80];
+    snprintf (sql, sizeof sql, "SELECT pg_try_advisory_lock (%lld)", (long long) SAMHAND_LOCK_KEY);
+    PGresult *res = PQexec (conn, sql);
+    bool held = PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1
+             && streq (PQgetvalue (res, 0, 0), "t");
+    PQclear (res);
+    if (!held) {
+        PQfinish (conn);
+        return -1;
+    }
+    //  The PGconn is left open on purpose: the caller holds the lock by its
+    //  socket and frees it by closing that (the server sees the session end).
+    return PQsocket (conn);
+}
