@@ -40,6 +40,7 @@ typedef struct {
     PGresult  *res;
     int        row;
     int        ncols;
+    int        fields;        //  result columns, known from the prepare
     unsigned char **decoded;  //  bytea columns of the current row
     size_t    *decoded_size;
 } pg_stmt_t;
@@ -294,6 +295,16 @@ s_prepare (sdb_t *base, const char *sql)
         zsys_error ("store: prepare: %s (%s)", self->message, text);
     }
     PQclear (res);
+    //  The result's column count, as sqlite knows it before the first step.
+    if (ok) {
+        res = PQdescribePrepared (self->conn, stmt->name);
+        ok = PQresultStatus (res) == PGRES_COMMAND_OK;
+        if (ok)
+            stmt->fields = PQnfields (res);
+        else
+            s_error (self, res, "describe");
+        PQclear (res);
+    }
     free (text);
     if (!ok) {
         free (stmt->values);
@@ -496,7 +507,7 @@ s_valid (pg_stmt_t *stmt, int col)
         && stmt->row < PQntuples (stmt->res);
 }
 
-static int s_column_count (sdb_stmt_t *base) { return PSTMT (base)->ncols; }
+static int s_column_count (sdb_stmt_t *base) { return PSTMT (base)->fields; }
 
 static bool
 s_column_null (sdb_stmt_t *base, int col)
