@@ -76,7 +76,8 @@ struct _broker_t {
     int64_t      announced_seq;   //  the newest signed head logged and pushed
     int64_t      changes_seen;    //  sqlite3_total_changes64 when the last transaction ended
     bool         checkpoint_due;  //  a purge happened: empty the WAL after commit
-    int          lock_fd;
+    store_leader_t *leader;      //  held while this broker is the active one
+    int64_t      active_since_ms;    //  when it took the leadership (unix ms)
     uint64_t     submits, deliveries, commits;
     bool         batch_failed;   //  a write failed: roll the cycle back
     metrics_server_t *metrics;   //  loopback /metrics endpoint, NULL when off

@@ -13,7 +13,7 @@
 static const char *const known_keys [] = {
     "server/bind", "server/cert", "server/enrolled", "server/store", "server/keys",
     "server/log", "server/log_level", "server/names_dict", "server/metrics_bind",
-    "server/state_dir",
+    "server/state_dir", "server/name", "server/standby",
     "limits/max_frame", "limits/inflight_window", "limits/max_outbox",
     "limits/redeliver_after", "limits/batch", "limits/heartbeat_ivl",
     "routes/concern_report", "routes/risk_change", "routes/case_discussion",
@@ -322,6 +322,38 @@ s_load_limits (config_t *self, zconfig_t *root, char *err, size_t errlen)
     return 0;
 }
 
+//  Active and standby (issue 13): the broker's name, and whether it waits
+//  while another broker leads the store.
+static int
+s_load_leadership (config_t *self, zconfig_t *root, char *err, size_t errlen)
+{
+    const char *name = zconfig_get (root, "server/name", NULL);
+    char host [64] = "";
+    if (!name) {
+        if (gethostname (host, sizeof host - 1) || !*host)
+            snprintf (host, sizeof host, "samhandd");
+        name = host;
+    }
+    size_t len = strlen (name);
+    bool ok = len > 0 && len < 64;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = isalnum ((unsigned char) name [i]) || strchr ("-_.", name [i]);
+    if (!ok) {
+        snprintf (err, errlen, "server/name must be 1-63 letters, digits, '-', '_' or '.',"
+                  " not '%s'", name);
+        return -1;
+    }
+    self->name = strdup (name);
+    const char *standby = zconfig_get (root, "server/standby", "no");
+    if (!streq (standby, "yes") && !streq (standby, "no")) {
+        snprintf (err, errlen, "server/standby must be yes (wait while another broker leads"
+                  " the store) or no (refuse to start), not '%s'", standby);
+        return -1;
+    }
+    self->standby = streq (standby, "yes");
+    return self->name? 0: -1;
+}
+
 config_t *
 config_load (const char *file, char *err, size_t errlen)
 {
@@ -394,6 +426,8 @@ config_load (const char *file, char *err, size_t errlen)
         }
         self->metrics_bind = strdup (metrics);
     }
+    if (s_load_leadership (self, root, err, errlen))
+        goto done;
     const char *log = zconfig_get (root, "server/log", "stderr");
     if (!streq (log, "stderr") && !streq (log, "syslog")) {
         snprintf (err, errlen, "server/log must be stderr or syslog, not '%s'", log);
@@ -447,6 +481,7 @@ config_apply_reload (config_t *self, const config_t *fresh)
                || s_differs (self->keys_dir, fresh->keys_dir)
                || s_differs (self->names_dict, fresh->names_dict)
                || s_differs (self->metrics_bind, fresh->metrics_bind)
+               || s_differs (self->name, fresh->name) || self->standby != fresh->standby
                || self->log_syslog != fresh->log_syslog || self->max_frame != fresh->max_frame
                || self->heartbeat_ms != fresh->heartbeat_ms;
     //  Copy field by field what is safe to change in flight.
@@ -485,6 +520,7 @@ config_destroy (config_t **self_p)
     free (self->names_dict);
     free (self->state_dir);
     free (self->metrics_bind);
+    free (self->name);
     free (self);
     *self_p = NULL;
 }

@@ -183,6 +183,24 @@ MUST_CHECK int store_checkpoint (store_t *self);
 //  process (a running samhandd) holds it.
 int store_lock (const char *path);
 
+//  Leadership (store_leader.c): of the brokers configured on one store
+//  only the one holding it may open the store for writing and bind; the
+//  others wait as standbys (server/standby) and try again. For sqlite it
+//  is the same lock file as store_lock, so the offline tools still see a
+//  running broker. Opens what the leadership needs (the lock file); NULL
+//  with ERR on failure.
+typedef struct _store_leader_t store_leader_t;
+store_leader_t *store_leader_new (const char *spec, char *err, size_t errlen);
+//  Releases the leadership (if held) and frees. Nulls *self_p.
+void store_leader_destroy (store_leader_t **self_p);
+//  Takes the leadership without waiting: 1 held (now or already), 0 another
+//  broker holds it, -1 error (logged).
+MUST_CHECK int store_leadership_try (store_leader_t *self);
+//  True while this process leads: writes may go on. A backend where the
+//  leadership can be lost behind the broker's back (a database session)
+//  answers from what it last saw and fences writes itself.
+bool store_is_leader (store_leader_t *self);
+
 //  ---------------------------------------------------------------------
 //  Workflow: message status, expiry, dead letters, timers, inbox.
 
