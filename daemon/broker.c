@@ -349,15 +349,15 @@ broker_new (config_t *config)
     }
     if (store_workflow_init (self->store) || store_plan_init (self->store))
         goto fail;
-    self->registry = registry_new (store_db (self->store));
-    self->audit = audit_new (store_db (self->store));
+    self->registry = registry_new (self->store);
+    self->audit = audit_new (self->store);
     if (!self->registry || !self->audit || s_load_known (self))
         goto fail;
     if (store_outbox_counts (self->store, s_count_outstanding, self)
     ||  store_meta_get_int (self->store, "expiry_checked_ms", &self->expiry_checked_ms) < 0)
         goto fail;
     self->expiry_saved_ms = self->expiry_checked_ms;
-    self->changes_seen = sqlite3_total_changes64 (store_db (self->store));
+    self->changes_seen = store_changes_total (self->store);
     audit_head_t head;
     if (audit_signed_head (self->audit, &head)) {
         //  The newest head at start, for whoever keeps the log as a witness.
@@ -939,8 +939,7 @@ s_commit (broker_t *self)
 {
     if (!store_in_transaction (self->store))
         return;
-    sqlite3 *db = store_db (self->store);
-    int64_t changes = sqlite3_total_changes64 (db);
+    int64_t changes = store_changes_total (self->store);
     //  Idle: nothing written and nothing failed. A write that failed
     //  without changing a row still fails the batch below.
     if (!self->batch_failed && !audit_failed (self->audit) && !store_batch_failed (self->store)
@@ -967,7 +966,7 @@ s_commit (broker_t *self)
         self->expiry_saved_ms = self->expiry_checked_ms;
         s_announce_head (self);
     }
-    self->changes_seen = sqlite3_total_changes64 (db);
+    self->changes_seen = store_changes_total (self->store);
     if (!failed && self->checkpoint_due) {
         //  Purged content may still sit in old WAL frames: move and empty.
         if (store_checkpoint (self->store))
@@ -1013,7 +1012,7 @@ s_deliver (broker_t *self)
         for (; session; session = (session_t *) zhashx_next (self->sessions))
             session->dirty = session->routing_id != NULL;
     }
-    self->changes_seen = sqlite3_total_changes64 (store_db (self->store));
+    self->changes_seen = store_changes_total (self->store);
 }
 
 //  This cycle's spending per node (by key) and in all.

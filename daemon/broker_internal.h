@@ -74,7 +74,7 @@ struct _broker_t {
     zhashx_t    *refusals;        //  refused handshakes of this interval, by reason and address
     int64_t      next_refusals_ms;
     int64_t      announced_seq;   //  the newest signed head logged and pushed
-    int64_t      changes_seen;    //  sqlite3_total_changes64 when the last transaction ended
+    int64_t      changes_seen;    //  store_changes_total when the last transaction ended
     bool         checkpoint_due;  //  a purge happened: empty the WAL after commit
     store_leader_t *leader;      //  held while this broker is the active one
     int64_t      active_since_ms;    //  when it took the leadership (unix ms)
