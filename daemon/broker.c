@@ -336,7 +336,7 @@ broker_new (config_t *config)
     //  head, timers) and only then binds.
     if (s_lead (self))
         goto fail;
-    self->store = store_new (config->store_path);
+    self->store = store_new_led (config->store_path, self->leader);
     if (!self->store)
         goto fail;
     //  Keys may be created only together with a new store: a missing key

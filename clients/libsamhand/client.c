@@ -128,6 +128,7 @@ samhand_settings_load (samhand_settings_t *settings, const char *config_path)
 //  ---------------------------------------------------------------- socket
 
 static int s_send_subscribe (samhand_client_t *self);
+static samhand_link_t s_link (samhand_client_t *self);
 
 //  Watches the socket's events. Without them a silence cannot be told
 //  apart: no broker, a refused certificate, or a slow broker. Optional:
@@ -197,14 +198,22 @@ s_monitor_event (samhand_client_t *self, uint16_t event, const char *addr)
         case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
             peer->link = SAMHAND_LINK_FAILED;
             break;
-        case ZMQ_EVENT_DISCONNECTED:
+        case ZMQ_EVENT_DISCONNECTED: {
             //  Whatever was sent on a ready connection and not answered is
             //  lost with it (the broker does not queue for vanished peers).
-            if (peer->link == SAMHAND_LINK_READY)
+            bool was_ready = peer->link == SAMHAND_LINK_READY;
+            if (was_ready)
                 self->losses++;
             if (peer->link == SAMHAND_LINK_READY || peer->link == SAMHAND_LINK_CONNECTED)
                 peer->link = SAMHAND_LINK_LOST;
+            //  Two brokers were up for a moment (the old one fenced off, the
+            //  new one taking over): the Subscribe of the last handshake may
+            //  have gone to the one that is now gone. Send it again to the
+            //  one still here.
+            if (was_ready && self->subscribed && s_link (self) == SAMHAND_LINK_READY)
+                s_send_subscribe (self);
             break;
+        }
         default:
             break;
     }

@@ -32,6 +32,15 @@
 #define ACUTE_BASE  (PER_SENDER - MAX_ROUNDS)   //  vakt's ids for the acute concerns
 static const char *sender_names [SENDERS] = { "vakt", "koordinator", "tryggest" };
 
+//  Check names carry the backend: the scenario runs on sqlite and PostgreSQL.
+static const char *s_backend = "sqlite";
+#define BCHECK(cond, name)                                                   \
+    do {                                                                     \
+        char bname_ [300];                                                   \
+        snprintf (bname_, sizeof bname_, "[%s] %s", s_backend, (name));      \
+        CHECK ((cond), bname_);                                              \
+    } while (0)
+
 typedef struct {
     harness_t *h;
     char   endpoints [128];
@@ -244,7 +253,9 @@ s_spawn (const char *config, const char *log)
     snprintf (binary, sizeof binary, "%s/samhandd", harness_build ());
     pid_t pid = fork ();
     if (pid == 0) {
+        //  Not the test's stdout: a broker left behind would hold its pipe.
         FILE *out = freopen (log, "a", stderr);
+        out = freopen ("/dev/null", "w", stdout);
         (void) out;
         execl (binary, "samhandd", "-c", config, (char *) NULL);
         _exit (127);
@@ -351,12 +362,19 @@ s_write_config (run_t *run, int i, const char *base_text)
     return fclose (f);
 }
 
+//  Malformed endpoint lists are refused before anything connects.
 static void
-s_endpoint_lists (run_t *run)
+s_endpoint_lists (void)
 {
-    char broker [320], cert [320];
-    snprintf (broker, sizeof broker, "%s/server.cert", run->h->dir);
-    snprintf (cert, sizeof cert, "%s/nodes/vakt.cert", run->h->dir);
+    harness_t *h = harness_new (NULL);
+    char broker [320] = "", cert [320] = "";
+    if (h) {
+        snprintf (broker, sizeof broker, "%s/server.cert", h->dir);
+        snprintf (cert, sizeof cert, "%s/nodes/vakt.cert", h->dir);
+        char secret [400];
+        snprintf (secret, sizeof secret, "%s_secret", cert);
+        chmod (secret, 0600);
+    }
     const char *bad [] = { "tcp://127.0.0.1:1,", ",tcp://127.0.0.1:1", "tcp://127.0.0.1:1,,tcp://127.0.0.1:2",
                            "tcp://127.0.0.1:1 tcp://127.0.0.1:2", "tcp://127.0.0.1:1,tcp://127.0.0.1:1",
                            "tcp://127.0.0.1:1,tcp://127.0.0.1:2,tcp://127.0.0.1:3,tcp://127.0.0.1:4,"
@@ -373,22 +391,24 @@ s_endpoint_lists (run_t *run)
     samhand_client_t *c = samhand_client_new (" tcp://127.0.0.1:1 , tcp://127.0.0.1:2", broker, cert);
     CHECK (c != NULL, "libsamhand takes a comma-separated list with spaces around the commas");
     samhand_client_destroy (&c);
+    harness_destroy (&h);
 }
 
-int
-main (void)
+//  The whole scenario on the store $SAMHAND_TEST_STORE names (PostgreSQL),
+//  or on a sqlite file.
+static void
+s_scenario (int rounds)
 {
-    bool longrun = getenv ("SAMHAND_FAILOVER_LONG") && *getenv ("SAMHAND_FAILOVER_LONG") == '1';
-    int rounds = longrun? 10: 3;
-    zsys_init ();
-    zsys_set_logstream (NULL);          //  libsamhand's retry warnings are expected here
     run_t *run = (run_t *) calloc (1, sizeof (run_t));
     //  The acute concern of each round is escalated 3 s after it was
     //  acknowledged, which is after the kill that follows it by 1 s.
     run->h = harness_new ("limits\n    max_outbox = 1000000\n    redeliver_after = 5\n"
                           "workflow\n    escalate_after = \"3s\"\n    escalate_every = \"1h\"\n");
-    if (!run->h)
-        return 1;
+    if (!run || !run->h) {
+        BCHECK (false, "test folder and store");
+        free (run);
+        return;
+    }
     char path [400];
     for (size_t i = 0; i < 6; i++) {
         static const char *names [] = { "vakt", "koordinator", "tryggest", "politi-risk",
@@ -415,7 +435,7 @@ main (void)
         snprintf (head, sizeof head, "%.*s", (int) (limits - text), text);
         snprintf (tail, sizeof tail, "%s", limits);
     }
-    CHECK (size > 0 && limits && s_write_config (run, 0, head) == 0
+    BCHECK (size > 0 && limits && s_write_config (run, 0, head) == 0
            && s_write_config (run, 1, head) == 0, "two broker configs on one store");
     for (int i = 0; i < 2; i++) {
         f = fopen (run->config [i], "a");
@@ -427,7 +447,6 @@ main (void)
     free (text);
     snprintf (run->endpoints, sizeof run->endpoints, "tcp://127.0.0.1:%d,tcp://127.0.0.1:%d",
               run->port [0], run->port [1]);
-    s_endpoint_lists (run);
 
     //  Broker A starts and leads; B waits as the standby and binds nothing.
     run->pid [0] = s_spawn (run->config [0], run->log [0]);
@@ -435,18 +454,18 @@ main (void)
     char instance [40] = "", was [40] = "";
     for (int i = 0; i < 50 && !*instance; i++)
         s_instance (probe, 200, instance);
-    CHECK (*instance, "broker A answers through the endpoint list");
+    BCHECK (*instance, "broker A answers through the endpoint list");
     run->pid [1] = s_spawn (run->config [1], run->log [1]);
-    CHECK (s_log_has (run->log [1], "broker-b is the standby", 5000) && s_alive (run->pid [1], 0),
+    BCHECK (s_log_has (run->log [1], "broker-b is the standby", 5000) && s_alive (run->pid [1], 0),
            "broker B starts as the standby and says so");
     snprintf (path, sizeof path, "tcp://127.0.0.1:%d", run->port [1]);
     samhand_client_t *direct = s_client (run, path, "admin");
     Samhand__V1__Frame *pong = direct? samhand_client_ping (direct, 700): NULL;
-    CHECK (!pong && samhand_client_link (direct) == SAMHAND_LINK_UNREACHABLE,
+    BCHECK (!pong && samhand_client_link (direct) == SAMHAND_LINK_UNREACHABLE,
            "the standby binds nothing while it waits");
     samhand_frame_destroy (&pong);
     samhand_client_destroy (&direct);
-    CHECK (s_status_names (probe, "broker-a", "active"), "admin status names broker-a as the active broker");
+    BCHECK (s_status_names (probe, "broker-a", "active"), "admin status names broker-a as the active broker");
     {
         //  Without server/standby a second broker refuses the store in use.
         char lone [400], lone_log [400];
@@ -459,7 +478,7 @@ main (void)
         int status = system (cmd);
         pid_t pid = status == 0? s_spawn (lone, lone_log): -1;
         int rc = pid > 0? s_stop (pid, 0): -1;        //  signal 0: just wait for its exit
-        CHECK (rc == 1 && s_log_has (lone_log, "in use by another samhandd", 0),
+        BCHECK (rc == 1 && s_log_has (lone_log, "in use by another samhandd", 0),
                "a broker without server/standby refuses a store another broker leads");
     }
 
@@ -496,7 +515,7 @@ main (void)
         served += *instance && strcmp (instance, was) && takeover_ms [r] < 5000;
         active = 1 - active;
         if (r == 0)
-            CHECK (s_status_names (probe, "broker-b", "active"),
+            BCHECK (s_status_names (probe, "broker-b", "active"),
                    "after the kill admin status names broker-b as the active broker");
         //  The killed one comes back as the new standby.
         run->pid [1 - active] = s_spawn (run->config [1 - active], run->log [1 - active]);
@@ -507,11 +526,57 @@ main (void)
         escalated += atomic_load (&run->escalations [r]) > 0
                   && atomic_load (&run->escalated_ms [r]) > kill_at [r];
         standby_back += s_alive (run->pid [1 - active], 0);
-        printf ("# round %d: broker-%c killed, broker-%c served after %lld ms, escalation"
-                " %lld ms after the kill\n", r + 1, 'a' + (1 - active), 'a' + active,
+        printf ("# %s round %d: broker-%c killed, broker-%c served after %lld ms, escalation"
+                " %lld ms after the kill\n", s_backend, r + 1, 'a' + (1 - active), 'a' + active,
                 (long long) takeover_ms [r], atomic_load (&run->escalations [r])
                 ? (long long) (atomic_load (&run->escalated_ms [r]) - kill_at [r]): -1LL);
         fflush (stdout);
+    }
+    if (harness_pg (run->h)) {
+        //  Fencing: the active broker's database session ends under it (as
+        //  when its link to PostgreSQL dies). The lock goes with the session:
+        //  the standby takes over, and the old broker, which can commit
+        //  nothing more, sees it and stops.
+        snprintf (was, sizeof was, "%s", instance);
+        int64_t cut = zclock_mono ();
+        int rc = harness_sql_exec (run->h, "SELECT pg_terminate_backend (pid) FROM pg_locks"
+                                   " WHERE locktype = 'advisory' AND classid = 7561581"
+                                   " AND objid = 1751215716 AND objsubid = 1 AND granted");
+        int status = -1;
+        for (int i = 0; i < 100 && status < 0; i++) {
+            zclock_sleep (50);
+            int raw;
+            if (waitpid (run->pid [active], &raw, WNOHANG) == run->pid [active])
+                status = WIFEXITED (raw)? WEXITSTATUS (raw): 128 + WTERMSIG (raw);
+        }
+        int64_t stopped_ms = zclock_mono () - cut;
+        *instance = 0;
+        while (zclock_mono () - cut < 10000) {
+            s_instance (probe, 250, instance);
+            if (*instance && strcmp (instance, was))
+                break;
+        }
+        int64_t served_ms = zclock_mono () - cut;
+        printf ("# postgresql: session of broker-%c ended: it stopped after %lld ms, broker-%c"
+                " served after %lld ms\n", 'a' + active, (long long) stopped_ms,
+                'a' + (1 - active), (long long) served_ms);
+        BCHECK (rc == 0 && status == 1,
+                "a broker whose database session ended (its lock gone) stops, status 1");
+        BCHECK (*instance && strcmp (instance, was) && served_ms < 5000,
+                "the standby took the freed lock and served within 5 s");
+        if (status < 0)
+            s_stop (run->pid [active], SIGKILL);
+        run->pid [active] = 0;
+        active = 1 - active;
+        //  The broker that stopped comes back as the standby.
+        run->pid [1 - active] = s_spawn (run->config [1 - active], run->log [1 - active]);
+        BCHECK (s_log_has (run->log [1 - active], "is the standby", 5000),
+                "and it comes back as the standby");
+        int target = atomic_load (&run->acked_total) + 100;
+        int64_t until = zclock_mono () + 10000;
+        while (atomic_load (&run->acked_total) < target && zclock_mono () < until)
+            zclock_sleep (10);
+        BCHECK (atomic_load (&run->acked_total) >= target, "submits go on after the fencing");
     }
     atomic_store (&run->stop_senders, 1);
     for (int i = 0; i < SENDERS; i++)
@@ -544,37 +609,82 @@ main (void)
         sum += takeover_ms [r];
         worst = takeover_ms [r] > worst? takeover_ms [r]: worst;
     }
-    printf ("# failover: %d rounds, takeover mean %lld ms, worst %lld ms; %d messages sent,"
+    printf ("# failover on %s: %d rounds, takeover mean %lld ms, worst %lld ms; %d messages sent,"
             " %d acknowledged, %d submit calls without an answer (sent again), %d deliveries"
             " (%d messages more than once, %d after a confirmed receipt), %d receipt batches"
-            " not confirmed (sent again later)\n", rounds, (long long) (sum / rounds),
+            " not confirmed (sent again later)\n", s_backend, rounds, (long long) (sum / rounds),
             (long long) worst, sent, total, atomic_load (&run->gave_up),
             atomic_load (&run->deliveries), twice, atomic_load (&run->after_confirm),
             atomic_load (&run->receipt_rounds_unconfirmed));
-    CHECK (killed == rounds, "the active broker was killed with -9 each round");
-    CHECK (served == rounds, "the standby served within 5 s of each kill");
-    CHECK (standby_back == rounds, "each killed broker came back as the standby");
-    CHECK (acute_acked == rounds && escalated == rounds,
+    BCHECK (killed == rounds, "the active broker was killed with -9 each round");
+    BCHECK (served == rounds, "the standby served within 5 s of each kill");
+    BCHECK (standby_back == rounds, "each killed broker came back as the standby");
+    BCHECK (acute_acked == rounds && escalated == rounds,
            "each round's escalation fired from the broker that took over");
-    CHECK (sent > 0 && total == sent, "every submit was acknowledged in the end (same id on every try)");
-    CHECK (missing == 0, "every acknowledged message was delivered");
-    CHECK (atomic_load (&run->after_confirm) == 0,
+    BCHECK (sent > 0 && total == sent, "every submit was acknowledged in the end (same id on every try)");
+    BCHECK (missing == 0, "every acknowledged message was delivered");
+    BCHECK (atomic_load (&run->after_confirm) == 0,
            "nothing was delivered again after its receipt was confirmed");
     samhand_client_destroy (&probe);
     int standby = 1 - active;
-    CHECK (s_stop (run->pid [standby], SIGTERM) == 0, "the standby stops cleanly on SIGTERM");
-    CHECK (s_stop (run->pid [active], SIGTERM) == 0, "the active broker stops cleanly");
+    BCHECK (s_stop (run->pid [standby], SIGTERM) == 0, "the standby stops cleanly on SIGTERM");
+    BCHECK (s_stop (run->pid [active], SIGTERM) == 0, "the active broker stops cleanly");
     char cmd [700];
     snprintf (cmd, sizeof cmd, "%s/samhandd --verify-audit -c %s 2>&1", harness_build (),
               run->config [0]);
     int status = -1;
     char *out = harness_run (cmd, &status);
-    CHECK (status == 0 && out && strstr (out, "intact"),
+    BCHECK (status == 0 && out && strstr (out, "intact"),
            "the audit chain written by both brokers is continuous and verifies");
     if (status != 0)
         fprintf (stderr, "verify-audit: %s\n", out? out: "");
     free (out);
     harness_destroy (&run->h);
     free (run);
+}
+
+int
+main (void)
+{
+    bool longrun = getenv ("SAMHAND_FAILOVER_LONG") && *getenv ("SAMHAND_FAILOVER_LONG") == '1';
+    int rounds = longrun? 10: 3;
+    zsys_init ();
+    zsys_set_logstream (NULL);          //  libsamhand's retry warnings are expected here
+    s_endpoint_lists ();
+    const char *store = getenv ("SAMHAND_TEST_STORE");
+    if (store && *store) {
+        //  A run of the suite on PostgreSQL: that backend only.
+        s_backend = "postgresql";
+        s_scenario (rounds);
+        return TEST_DONE ();
+    }
+    s_backend = "sqlite";
+    s_scenario (rounds);
+    //  And on a real PostgreSQL of its own (tests/pg/pgtmp.sh), with the
+    //  advisory lock as the leadership.
+    s_backend = "postgresql";
+    char dir [] = "/tmp/samhand-failover-pg-XXXXXX";
+    int status = -1;
+    char cmd [300], *out = NULL;
+    if (mkdtemp (dir)) {
+        rmdir (dir);                    //  pgtmp.sh makes it, owned by its server's user
+        snprintf (cmd, sizeof cmd, "tests/pg/pgtmp.sh start %s 2>&1", dir);
+        out = harness_run (cmd, &status);
+    }
+    char *dbname = out? strstr (out, " dbname="): NULL;
+    if (status == 0 && dbname) {
+        *dbname = 0;                    //  the harness names a database of its own
+        setenv ("SAMHAND_TEST_STORE", out, 1);
+        s_scenario (rounds);
+        unsetenv ("SAMHAND_TEST_STORE");
+    }
+    else {
+        BCHECK (false, "a temporary PostgreSQL 15 starts (tests/pg/pgtmp.sh)");
+        fprintf (stderr, "pgtmp.sh: %s\n", out? out: "");
+    }
+    free (out);
+    snprintf (cmd, sizeof cmd, "tests/pg/pgtmp.sh stop %s >/dev/null 2>&1", dir);
+    status = system (cmd);
+    (void) status;
     return TEST_DONE ();
 }
