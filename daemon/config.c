@@ -352,7 +352,11 @@ s_load_leadership (config_t *self, zconfig_t *root, char *err, size_t errlen)
         return -1;
     }
     self->standby = streq (standby, "yes");
-    return self->name? 0: -1;
+    if (!self->name) {
+        snprintf (err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
 }
 
 config_t *
