@@ -1,7 +1,8 @@
 /*  store_db — the store's private database driver: the one place where a
     backend (sqlite, PostgreSQL) is chosen. Only the store family includes
-    this header (store*.c, audit.c, registry.c, health.c); everyone else
-    talks to store.h, which names operations and holds no SQL.
+    this header (store*.c: store, store_plan, store_audit, store_registry,
+    store_health, and the backends); everyone else talks to store.h,
+    audit.h and registry.h, which name operations and hold no SQL.
 
     SQL above this seam is written once, in the dialect both backends
     accept: numbered placeholders ?1..?N, ON CONFLICT (...) DO UPDATE, no
@@ -122,6 +123,11 @@ sdb_t *store_leader_lend (store_leader_t *leader);
 //  Backend entry points (store_sqlite.c, store_pg.c).
 sdb_t *sdb_sqlite_open (const char *path, bool readonly);
 sdb_t *sdb_pg_open (const char *conninfo);
+//  One samhandd (or offline writer) per PostgreSQL database: a session
+//  advisory lock on a connection kept for the process's life. Returns that
+//  connection's socket (closing it ends the session and frees the lock),
+//  or -1 when another holds the lock or the server cannot be reached.
+int sdb_pg_lock (const char *conninfo);
 
 //  The backends' operation table; sdb_t starts with a pointer to it.
 typedef struct {
