@@ -163,7 +163,8 @@ marathon:
 failover-long:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory all
-	@SAMHAND_BUILD=$(B) SAMHAND_FAILOVER_LONG=1 SAMHAND_TEST_TIMEOUT=3600 tests/run.sh $(B)/tests/itest_failover
+	@SAMHAND_BUILD=$(B) SAMHAND_FAILOVER_LONG=1 SAMHAND_TEST_TIMEOUT=3600 tests/run.sh $(B)/tests/itest_failover \
+	    --postgresql $(B)/tests/itest_failover
 
 fault-long:
 	@scripts/install-deps.sh

@@ -6,7 +6,7 @@ PKGS="build-essential pkg-config libczmq-dev libzmq3-dev libsodium-dev libprotob
 protobuf-c-compiler libsqlite3-dev libpq-dev postgresql libssl-dev sqlite3 clang libclang-rt-dev \
 python3 python3-zmq python3-protobuf protobuf-compiler libicu-dev wnorwegian \
 libsystemd-dev scdoc debhelper dpkg-dev fakeroot adduser systemd curl procps \
-libmicrohttpd-dev chromium chromium-driver python3-selenium openssl libpq-dev postgresql"
+libmicrohttpd-dev chromium chromium-driver python3-selenium openssl"
 # npm fetches axe-core for the browser tests only; a Node.js from elsewhere
 # (e.g. NodeSource) brings its own npm, which the Debian package would clash with.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"

@@ -12,8 +12,12 @@
     Also: a second broker without server/standby refuses to start; the
     standby binds nothing while it waits; admin status names the active
     broker; libsamhand refuses malformed endpoint lists.
-    make check runs 3 rounds; SAMHAND_FAILOVER_LONG=1 (make failover-long)
-    runs 10 and prints the takeover times. Everything here is invented.   */
+    It runs on the store the environment names: sqlite, or PostgreSQL when
+    $SAMHAND_TEST_STORE is set (make check runs it both ways), where it
+    also ends the active broker's database session to see it fenced off.
+    make check runs 3 rounds; SAMHAND_FAILOVER_LONG=1 (make failover-long,
+    both backends) runs 10 and prints the takeover times. Everything here
+    is invented.                                                          */
 #include "harness.h"
 #include "testlib.h"
 #include "samhand.h"
@@ -651,40 +655,11 @@ main (void)
     zsys_init ();
     zsys_set_logstream (NULL);          //  libsamhand's retry warnings are expected here
     s_endpoint_lists ();
+    //  make check runs it once on sqlite and once more on a throwaway
+    //  PostgreSQL (tests/run.sh --postgresql sets SAMHAND_TEST_STORE), where
+    //  the leadership is the advisory lock and a fencing round is added.
     const char *store = getenv ("SAMHAND_TEST_STORE");
-    if (store && *store) {
-        //  A run of the suite on PostgreSQL: that backend only.
-        s_backend = "postgresql";
-        s_scenario (rounds);
-        return TEST_DONE ();
-    }
-    s_backend = "sqlite";
+    s_backend = store && *store? "postgresql": "sqlite";
     s_scenario (rounds);
-    //  And on a real PostgreSQL of its own (tests/pg/pgtmp.sh), with the
-    //  advisory lock as the leadership.
-    s_backend = "postgresql";
-    char dir [] = "/tmp/samhand-failover-pg-XXXXXX";
-    int status = -1;
-    char cmd [300], *out = NULL;
-    if (mkdtemp (dir)) {
-        rmdir (dir);                    //  pgtmp.sh makes it, owned by its server's user
-        snprintf (cmd, sizeof cmd, "tests/pg/pgtmp.sh start %s 2>&1", dir);
-        out = harness_run (cmd, &status);
-    }
-    char *dbname = out? strstr (out, " dbname="): NULL;
-    if (status == 0 && dbname) {
-        *dbname = 0;                    //  the harness names a database of its own
-        setenv ("SAMHAND_TEST_STORE", out, 1);
-        s_scenario (rounds);
-        unsetenv ("SAMHAND_TEST_STORE");
-    }
-    else {
-        BCHECK (false, "a temporary PostgreSQL 15 starts (tests/pg/pgtmp.sh)");
-        fprintf (stderr, "pgtmp.sh: %s\n", out? out: "");
-    }
-    free (out);
-    snprintf (cmd, sizeof cmd, "tests/pg/pgtmp.sh stop %s >/dev/null 2>&1", dir);
-    status = system (cmd);
-    (void) status;
     return TEST_DONE ();
 }
