@@ -194,6 +194,23 @@ broker_reply (broker_t *self, zframe_t *routing_id, uint8_t *data, size_t size,
 }
 
 void
+broker_reply_if_failed (broker_t *self, zframe_t *routing_id, uint64_t request_id)
+{
+    reply_t *reply = (reply_t *) zmalloc (sizeof (reply_t));
+    if (!reply) {
+        //  Without the placeholder a failed commit would go unsaid: fail
+        //  the batch now, so that its acks become errors.
+        zsys_error ("broker: out of memory queueing a reply");
+        self->batch_failed = true;
+        return;
+    }
+    reply->routing_id = zframe_dup (routing_id);
+    reply->needs_commit = true;          //  data NULL: nothing is sent unless s_fail_batch
+    reply->request_id = request_id;
+    zlistx_add_end (self->replies, reply);
+}
+
+void
 broker_reply_error (broker_t *self, zframe_t *routing_id, uint64_t request_id, int code,
                     const char *text, const ProtobufCBinaryData *message_id)
 {
@@ -689,6 +706,10 @@ s_handle_receipt (broker_t *self, zframe_t *routing_id, const node_t *node,
             session->outstanding--;
     }
     status_push (self, (int64_t) receipt->delivery_id);
+    //  A receipt is answered only when it could not be recorded: also when
+    //  this cycle's commit fails (a fenced broker: its database session is
+    //  gone), or a Ping behind it would confirm what was never stored.
+    broker_reply_if_failed (self, routing_id, frame->request_id);
 }
 
 static void
@@ -712,7 +733,9 @@ s_handle_ping (broker_t *self, zframe_t *routing_id, const node_t *node,
     reply.pong = &pong;
     size_t size;
     uint8_t *data = frame_encode (&reply, &size);
-    broker_reply (self, routing_id, data, size, false, frame->request_id);
+    //  A Pong confirms the receipts sent before it (PROTOCOL.md §4): when
+    //  the cycle's commit fails it becomes Error INTERNAL like every ack.
+    broker_reply (self, routing_id, data, size, true, frame->request_id);
 }
 
 //  One message from the wire: validate, identify, dispatch.

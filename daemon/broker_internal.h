@@ -96,6 +96,11 @@ session_t *broker_session (broker_t *self, const char *node);
 void broker_reply (broker_t *self, zframe_t *routing_id, uint8_t *data, size_t size,
                    bool needs_commit, uint64_t request_id);
 
+//  Queues nothing to send unless this cycle's commit fails: then an Error
+//  INTERNAL with REQUEST_ID (for requests that are answered only on
+//  failure, such as a Receipt).
+void broker_reply_if_failed (broker_t *self, zframe_t *routing_id, uint64_t request_id);
+
 //  The node's subscription (stored, or its role's default), cached.
 session_t *broker_subscription (broker_t *self, const node_t *node);
 void broker_reply_error (broker_t *self, zframe_t *routing_id, uint64_t request_id,
