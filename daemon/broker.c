@@ -194,6 +194,23 @@ broker_reply (broker_t *self, zframe_t *routing_id, uint8_t *data, size_t size,
 }
 
 void
+broker_reply_if_failed (broker_t *self, zframe_t *routing_id, uint64_t request_id)
+{
+    reply_t *reply = (reply_t *) zmalloc (sizeof (reply_t));
+    if (!reply) {
+        //  Without the placeholder a failed commit would go unsaid: fail
+        //  the batch now, so that its acks become errors.
+        zsys_error ("broker: out of memory queueing a reply");
+        self->batch_failed = true;
+        return;
+    }
+    reply->routing_id = zframe_dup (routing_id);
+    reply->needs_commit = true;          //  data NULL: nothing is sent unless s_fail_batch
+    reply->request_id = request_id;
+    zlistx_add_end (self->replies, reply);
+}
+
+void
 broker_reply_error (broker_t *self, zframe_t *routing_id, uint64_t request_id, int code,
                     const char *text, const ProtobufCBinaryData *message_id)
 {
@@ -254,6 +271,46 @@ static int
 s_load_known (broker_t *self);
 static int
 s_load_names (broker_t *self);
+
+//  A standby polls the leadership this often: the takeover's delay.
+#define STANDBY_POLL_MS  100
+
+//  Takes the store's leadership; with server/standby, waits for it while
+//  another broker holds it. 0 when this broker leads, -1 when it may not
+//  (refused, interrupted while waiting, or an error).
+static int
+s_lead (broker_t *self)
+{
+    const config_t *config = self->config;
+    char err [300];
+    self->leader = store_leader_new (config->store_path, err, sizeof err);
+    if (!self->leader) {
+        zsys_error ("broker: %s", err);
+        return -1;
+    }
+    int rc = store_leadership_try (self->leader);
+    if (rc == 0 && !config->standby)
+        zsys_error ("broker: %s is in use by another samhandd (to wait as its standby and"
+                    " take over when it stops, set server/standby = \"yes\")",
+                    config->store_path);
+    if (rc == 0 && config->standby) {
+        zsys_notice ("samhandd: %s is the standby: another broker leads %s; taking over when"
+                     " it stops", config->name, config->store_path);
+        int64_t since = zclock_mono ();
+        while (rc == 0 && !zsys_interrupted) {
+            service_waiting (zclock_mono (), "standby: another broker is active");
+            zclock_sleep (STANDBY_POLL_MS);
+            rc = store_leadership_try (self->leader);
+        }
+        if (rc == 1)
+            zsys_notice ("samhandd: %s takes over: the store's leadership came free after"
+                         " %.1f s as standby", config->name, (zclock_mono () - since) / 1000.0);
+    }
+    if (rc != 1)
+        return -1;
+    self->active_since_ms = zclock_time ();
+    return 0;
+}
 
 void
 broker_recount (broker_t *self)
@@ -322,7 +379,6 @@ broker_new (config_t *config)
     if (!self)
         return NULL;
     self->config = config;
-    self->lock_fd = -1;
     //  Tells clients apart one broker run from the next (Pong.instance).
     uint8_t instance [16];
     if (crypto_random (instance, sizeof instance))
@@ -341,16 +397,16 @@ broker_new (config_t *config)
     zhashx_set_destructor (self->refusals, s_refusal_free);
     zhashx_set_destructor (self->sessions, s_session_free);
     zlistx_set_destructor (self->replies, s_reply_free);
-    self->lock_fd = store_lock (config->store_path);
-    if (self->lock_fd < 0) {
-        zsys_error ("broker: %s is in use by another samhandd (or its lock cannot be made)",
-                    config->store_path);
-        goto fail;
-    }
+    //  What does not depend on the store comes first: a standby has it
+    //  ready when it takes over (the word list takes half a second).
     self->nodes = nodes_new (config->enrolled_dir);
-    if (!self->nodes)
+    if (!self->nodes || s_load_names (self))
         goto fail;
-    self->store = store_new (config->store_path);
+    //  Only the leader opens the store (its state: idempotency index, audit
+    //  head, timers) and only then binds.
+    if (s_lead (self))
+        goto fail;
+    self->store = store_new_led (config->store_path, self->leader);
     if (!self->store)
         goto fail;
     //  Keys may be created only together with a new store: a missing key
@@ -365,7 +421,7 @@ broker_new (config_t *config)
         goto fail;
     self->registry = registry_new (self->store);
     self->audit = audit_new (self->store);
-    if (!self->registry || !self->audit || s_load_names (self) || s_load_known (self))
+    if (!self->registry || !self->audit || s_load_known (self))
         goto fail;
     if (store_outbox_counts (self->store, s_count_outstanding, self)
     ||  store_meta_get_int (self->store, "expiry_checked_ms", &self->expiry_checked_ms) < 0)
@@ -394,6 +450,8 @@ broker_new (config_t *config)
     }
     zsys_info ("samhandd: %zu enrolled nodes, store %s, listening on %s",
                nodes_size (self->nodes), config->store_path, config->bind);
+    zsys_notice ("samhandd: %s is the active broker%s", config->name,
+                 config->standby? " (a standby may wait for the store)": "");
     return self;
 fail:
     broker_destroy (&self);
@@ -422,8 +480,7 @@ broker_destroy (broker_t **self_p)
     store_destroy (&self->store);
     keys_destroy (&self->keys);
     nodes_destroy (&self->nodes);
-    if (self->lock_fd >= 0)
-        close (self->lock_fd);
+    store_leader_destroy (&self->leader);
     free (self);
     *self_p = NULL;
 }
@@ -703,6 +760,10 @@ s_handle_receipt (broker_t *self, zframe_t *routing_id, const node_t *node,
             session->outstanding--;
     }
     status_push (self, (int64_t) receipt->delivery_id);
+    //  A receipt is answered only when it could not be recorded: also when
+    //  this cycle's commit fails (a fenced broker: its database session is
+    //  gone), or a Ping behind it would confirm what was never stored.
+    broker_reply_if_failed (self, routing_id, frame->request_id);
 }
 
 static void
@@ -726,7 +787,9 @@ s_handle_ping (broker_t *self, zframe_t *routing_id, const node_t *node,
     reply.pong = &pong;
     size_t size;
     uint8_t *data = frame_encode (&reply, &size);
-    broker_reply (self, routing_id, data, size, false, frame->request_id);
+    //  A Pong confirms the receipts sent before it (PROTOCOL.md §4): when
+    //  the cycle's commit fails it becomes Error INTERNAL like every ack.
+    broker_reply (self, routing_id, data, size, true, frame->request_id);
 }
 
 //  One message from the wire: validate, identify, dispatch.
@@ -1192,7 +1255,8 @@ broker_run (broker_t *self)
         { zsock_resolve (transport_monitor_socket (self->transport)), 0, ZMQ_POLLIN, 0 },
     };
     //  Socket bound and store open (broker_new): systemd may start dependants.
-    service_ready ("accepting connections");
+    service_ready ("active: accepting connections");
+    bool lost = false;
     while (!zsys_interrupted) {
         //  Frames waiting for their turn are work already in hand.
         int n_items = 2 + (int) metrics_server_poll_items (self->metrics, items + 2,
@@ -1207,6 +1271,14 @@ broker_run (broker_t *self)
         s_cycle (self);
         metrics_server_serve (self->metrics, health_render, self);
         service_watchdog (self->now_ms);
+        if (!store_is_leader (self->leader)) {
+            //  Fenced: nothing this broker writes can commit any more. Stop
+            //  serving, so that clients go to the broker that leads now.
+            zsys_error ("samhandd: %s lost the leadership of the store: stopping (restart"
+                        " it to wait as the standby)", self->config->name);
+            lost = true;
+            break;
+        }
     }
     service_stopping ();
     //  Stop taking work: the open transaction was committed by the last
@@ -1230,5 +1302,5 @@ broker_run (broker_t *self)
     }
     zsys_info ("samhandd: stopped after %" PRIu64 " submits and %" PRIu64 " deliveries"
                " in %" PRIu64 " commits", self->submits, self->deliveries, self->commits);
-    return 0;
+    return lost? 1: 0;
 }

@@ -77,7 +77,8 @@ struct _broker_t {
     int64_t      announced_seq;   //  the newest signed head logged and pushed
     int64_t      changes_seen;    //  store_changes_total when the last transaction ended
     bool         checkpoint_due;  //  a purge happened: empty the WAL after commit
-    int          lock_fd;
+    store_leader_t *leader;      //  held while this broker is the active one
+    int64_t      active_since_ms;    //  when it took the leadership (unix ms)
     uint64_t     submits, deliveries, commits;
     bool         batch_failed;   //  a write failed: roll the cycle back
     metrics_server_t *metrics;   //  loopback /metrics endpoint, NULL when off
@@ -95,6 +96,11 @@ session_t *broker_session (broker_t *self, const char *node);
 //  Queues a reply. Takes ownership of data; copies the routing id.
 void broker_reply (broker_t *self, zframe_t *routing_id, uint8_t *data, size_t size,
                    bool needs_commit, uint64_t request_id);
+
+//  Queues nothing to send unless this cycle's commit fails: then an Error
+//  INTERNAL with REQUEST_ID (for requests that are answered only on
+//  failure, such as a Receipt).
+void broker_reply_if_failed (broker_t *self, zframe_t *routing_id, uint64_t request_id);
 
 //  The node's subscription (stored, or its role's default), cached.
 session_t *broker_subscription (broker_t *self, const node_t *node);

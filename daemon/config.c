@@ -16,6 +16,7 @@ static const char *const known_keys [] = {
     "server/bind", "server/cert", "server/enrolled", "server/store", "server/keys",
     "server/log", "server/log_level", "server/names_dict", "server/metrics_bind",
     "server/state_dir", "server/previous_cert", "server/previous_bind", "server/previous_until",
+    "server/name", "server/standby",
     "limits/max_frame", "limits/inflight_window", "limits/max_outbox",
     "limits/redeliver_after", "limits/batch", "limits/heartbeat_ivl",
     "routes/concern_report", "routes/risk_change", "routes/case_discussion",
@@ -461,6 +462,42 @@ s_load_previous (config_t *self, zconfig_t *root, const char *base, char *err, s
     return 0;
 }
 
+//  Active and standby (issue 13): the broker's name, and whether it waits
+//  while another broker leads the store.
+static int
+s_load_leadership (config_t *self, zconfig_t *root, char *err, size_t errlen)
+{
+    const char *name = zconfig_get (root, "server/name", NULL);
+    char host [64] = "";
+    if (!name) {
+        if (gethostname (host, sizeof host - 1) || !*host)
+            snprintf (host, sizeof host, "samhandd");
+        name = host;
+    }
+    size_t len = strlen (name);
+    bool ok = len > 0 && len < 64;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = isalnum ((unsigned char) name [i]) || strchr ("-_.", name [i]);
+    if (!ok) {
+        snprintf (err, errlen, "server/name must be 1-63 letters, digits, '-', '_' or '.',"
+                  " not '%s'", name);
+        return -1;
+    }
+    self->name = strdup (name);
+    const char *standby = zconfig_get (root, "server/standby", "no");
+    if (!streq (standby, "yes") && !streq (standby, "no")) {
+        snprintf (err, errlen, "server/standby must be yes (wait while another broker leads"
+                  " the store) or no (refuse to start), not '%s'", standby);
+        return -1;
+    }
+    self->standby = streq (standby, "yes");
+    if (!self->name) {
+        snprintf (err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 config_t *
 config_load (const char *file, char *err, size_t errlen)
 {
@@ -538,6 +575,8 @@ config_load (const char *file, char *err, size_t errlen)
         }
         self->metrics_bind = strdup (metrics);
     }
+    if (s_load_leadership (self, root, err, errlen))
+        goto done;
     const char *log = zconfig_get (root, "server/log", "stderr");
     if (!streq (log, "stderr") && !streq (log, "syslog")) {
         snprintf (err, errlen, "server/log must be stderr or syslog, not '%s'", log);
@@ -594,6 +633,7 @@ config_apply_reload (config_t *self, const config_t *fresh)
                || s_differs (self->previous_cert_path, fresh->previous_cert_path)
                || s_differs (self->previous_bind, fresh->previous_bind)
                || self->previous_until_ms != fresh->previous_until_ms
+               || s_differs (self->name, fresh->name) || self->standby != fresh->standby
                || self->log_syslog != fresh->log_syslog || self->max_frame != fresh->max_frame
                || self->heartbeat_ms != fresh->heartbeat_ms;
     //  Copy field by field what is safe to change in flight.
@@ -634,6 +674,7 @@ config_destroy (config_t **self_p)
     free (self->metrics_bind);
     free (self->previous_cert_path);
     free (self->previous_bind);
+    free (self->name);
     free (self);
     *self_p = NULL;
 }

@@ -39,6 +39,8 @@ typedef struct {
     char *previous_cert_path;
     char *previous_bind;
     int64_t previous_until_ms;    //  0: no previous key
+    char *name;                   //  this broker in status and logs (default: host name)
+    bool  standby;                //  store led by another broker: wait for it (server/standby)
     bool  log_syslog;
     int   log_level;              //  syslog priority: LOG_ERR (3) .. LOG_DEBUG (7)
     size_t max_frame;             //  bytes; larger bodies get TOO_LARGE

@@ -216,9 +216,9 @@ s_migrate (store_t *self, const char *path, int version)
 }
 
 static int
-s_open_db (store_t *self, const char *path)
+s_open_db (store_t *self, const char *path, sdb_t *db)
 {
-    self->db = sdb_open (path, self->readonly);
+    self->db = db? db: sdb_open (path, self->readonly);
     if (!self->db)
         return -1;
     sdb_on_lost_transaction (self->db, s_lost_transaction, self);
@@ -248,14 +248,21 @@ s_open_db (store_t *self, const char *path)
 }
 
 static store_t *
-s_new (const char *path, bool readonly)
+s_new (const char *path, bool readonly, sdb_t *db)
 {
     store_t *self = (store_t *) zmalloc (sizeof (store_t));
-    if (!self)
+    if (!self) {
+        sdb_close (&db);
         return NULL;
+    }
     self->readonly = readonly;
     self->idem = idem_new ();
-    if (!self->idem || s_open_db (self, path)) {
+    if (!self->idem) {
+        sdb_close (&db);
+        store_destroy (&self);
+        return NULL;
+    }
+    if (s_open_db (self, path, db)) {
         store_destroy (&self);
         return NULL;
     }
@@ -277,13 +284,21 @@ s_new (const char *path, bool readonly)
 store_t *
 store_new (const char *path)
 {
-    return s_new (path, false);
+    return s_new (path, false, NULL);
+}
+
+store_t *
+store_new_led (const char *path, store_leader_t *leader)
+{
+    //  PostgreSQL: the session that holds the leadership is the one that
+    //  writes (fencing). sqlite: the lock is the file's; a new connection.
+    return s_new (path, false, store_leader_lend (leader));
 }
 
 store_t *
 store_new_reader (const char *path)
 {
-    return s_new (path, true);
+    return s_new (path, true, NULL);
 }
 
 void

@@ -79,6 +79,11 @@ typedef struct {
 //  PostgreSQL URI / conninfo), creating or upgrading its schema. NULL on
 //  failure, and for a schema newer than this samhandd knows.
 store_t *store_new (const char *path);
+//  Same, for the broker that holds LEADER (store_leadership_try): with
+//  PostgreSQL the store writes through the leadership's own session, so
+//  that losing one loses the other.
+typedef struct _store_leader_t store_leader_t;
+store_t *store_new_led (const char *path, store_leader_t *leader);
 //  Opens an existing store to read only (offline audit checks): no schema
 //  is made or changed. NULL on failure.
 store_t *store_new_reader (const char *path);
@@ -211,6 +216,25 @@ MUST_CHECK int store_checkpoint (store_t *self);
 //  Takes the store's exclusive lock file; returns its fd or -1 when another
 //  process (a running samhandd) holds it.
 int store_lock (const char *path);
+
+//  Leadership (store_leader.c): of the brokers configured on one store
+//  only the one holding it may open the store for writing and bind; the
+//  others wait as standbys (server/standby) and try again. sqlite: the
+//  same lock file as store_lock, so the offline tools still see a running
+//  broker. PostgreSQL: a session advisory lock on the connection the store
+//  then writes through (store_new_led). Opens what the leadership needs
+//  (the lock file; PostgreSQL connects at the first try); NULL with ERR on
+//  failure.
+store_leader_t *store_leader_new (const char *spec, char *err, size_t errlen);
+//  Releases the leadership (if held) and frees. Nulls *self_p.
+void store_leader_destroy (store_leader_t **self_p);
+//  Takes the leadership without waiting: 1 held (now or already), 0 another
+//  broker holds it, -1 error (logged).
+MUST_CHECK int store_leadership_try (store_leader_t *self);
+//  True while this process leads: writes may go on. PostgreSQL: asks the
+//  server (at most once a second, between transactions) whether the
+//  session still holds the lock; a lost session can commit nothing anyway.
+bool store_is_leader (store_leader_t *self);
 
 //  ---------------------------------------------------------------------
 //  Workflow: message status, expiry, dead letters, timers, inbox.

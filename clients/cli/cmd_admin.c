@@ -107,6 +107,7 @@ s_status_json (const Samhand__V1__BrokerStatus *st)
     json_object_begin (&j, NULL);
     json_str (&j, "active_broker", st->active_broker);
     json_str (&j, "mode", st->mode);
+    json_str_opt (&j, "active_since", cli_time_iso (st->active_since_ms, when, sizeof when));
     json_str (&j, "version", st->version);
     json_str (&j, "now", cli_time_iso (st->now_ms, when, sizeof when));
     json_uint (&j, "dead_letters", st->dead_letters);
@@ -148,6 +149,9 @@ s_status_text (const Samhand__V1__BrokerStatus *st)
     printf (", samhand ");
     cli_print_safe (stdout, st->version, "");
     printf (")\n");
+    if (st->active_since_ms)
+        printf ("Active since:  %s\n", cli_time_local (st->active_since_ms, "%Y-%m-%d %H:%M:%S",
+                                                       when, sizeof when));
     printf ("Dead letters:  %" PRIu64 "\nEscalations:   %" PRIu64 " open\n"
             "Duty to avert: %" PRIu64 " disclosure%s on record for review\n",
             st->dead_letters, st->open_escalations, st->avert_reviews,
