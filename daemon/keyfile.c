@@ -260,6 +260,34 @@ keyfile_create (const char *path, const uint8_t *buf, size_t len)
     return rc;
 }
 
+int
+keyfile_shred (const char *path)
+{
+    if (!path) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = open (path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return errno == ENOENT? 0: -1;
+    struct stat st;
+    char zeros [2 * KEYFILE_MAX_LEN + 1] = { 0 };
+    int rc = fstat (fd, &st) || !S_ISREG (st.st_mode)
+          || st.st_size > (off_t) sizeof zeros
+          || s_write_all (fd, zeros, (size_t) st.st_size) || fsync (fd)? -1: 0;
+    int saved = errno;
+    if (close (fd) && rc == 0) {
+        rc = -1;
+        saved = errno;
+    }
+    if (rc == 0 && (unlink (path) || s_sync_parent (path))) {
+        rc = -1;
+        saved = errno;
+    }
+    errno = saved;
+    return rc;
+}
+
 //  "data-key-N.key" with N decimal, 1..UINT32_MAX, no leading zero, so
 //  that every id has exactly one file name.
 static int

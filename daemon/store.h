@@ -370,4 +370,10 @@ int store_plan_payload (store_t *self, int64_t message, uint8_t message_id [16],
 //  Is there a timer (kind, key)? 1 yes, 0 no, -1 error.
 int store_timer_exists (store_t *self, const char *kind, const void *key, size_t key_size);
 
+//  ---------------------------------------------------------------------
+//  Crypto-shredding (store_shred.c): how many live sealed contents
+//  (message payloads, evaluation notes) carry KEY_ID in their header.
+//  -1 on error (which fails the open batch).
+int64_t store_sealed_count (store_t *self, uint32_t key_id);
+
 #endif
