@@ -270,17 +270,19 @@ keyfile_shred (const char *path)
     int fd = open (path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return errno == ENOENT? 0: -1;
+    //  Unlinked first, overwritten through the descriptor after: a failed
+    //  unlink leaves the key whole (to be tried again), never a zeroed
+    //  file that the next start could not load.
     struct stat st;
     char zeros [2 * KEYFILE_MAX_LEN + 1] = { 0 };
     int rc = fstat (fd, &st) || !S_ISREG (st.st_mode)
-          || st.st_size > (off_t) sizeof zeros
-          || s_write_all (fd, zeros, (size_t) st.st_size) || fsync (fd)? -1: 0;
+          || st.st_size > (off_t) sizeof zeros || unlink (path) || s_sync_parent (path)? -1: 0;
     int saved = errno;
-    if (close (fd) && rc == 0) {
+    if (rc == 0 && (s_write_all (fd, zeros, (size_t) st.st_size) || fsync (fd))) {
         rc = -1;
         saved = errno;
     }
-    if (rc == 0 && (unlink (path) || s_sync_parent (path))) {
+    if (close (fd) && rc == 0) {
         rc = -1;
         saved = errno;
     }

@@ -45,8 +45,9 @@ int64_t keys_period (keys_t *self);
 //  (a new installation, or one from before period keys). 0 or -1.
 int keys_periods_start (keys_t *self, int64_t now_ms);
 //  Destroys the oldest period's key: writes period-key-(N+1).key (fsynced),
-//  moves the ring on (the key leaves memory), then overwrites, fsyncs and
-//  unlinks period-key-N.key and fsyncs the directory. When only that last
+//  moves the ring on (the key leaves memory), then destroys
+//  period-key-N.key (keyfile_shred: unlinked, directory fsynced, bytes
+//  overwritten and fsynced). When only that last
 //  step failed (logged) the next call tries it again before anything
 //  else. 0 when the file is gone, -1 when not (yet).
 int keys_shred_oldest (keys_t *self);
