@@ -299,6 +299,138 @@ test_unlink_fails (fx_t *fx)
     CHECK (harness_stop (h, SIGTERM) == 0, "unlink: clean stop");
 }
 
+//  Replaces FROM by TO in the config file, and has the broker reload it.
+static void
+s_reconfigure (fx_t *fx, const char *from, const char *to)
+{
+    FILE *f = fopen (fx->h->config, "r");
+    char text [8192];
+    size_t n = f? fread (text, 1, sizeof text - 1, f): 0;
+    if (f)
+        fclose (f);
+    text [n] = 0;
+    char *at = strstr (text, from);
+    f = at? fopen (fx->h->config, "w"): NULL;
+    if (f) {
+        fprintf (f, "%.*s%s%s", (int) (at - text), text, to, at + strlen (from));
+        fclose (f);
+    }
+    kill (fx->h->pid, SIGHUP);
+    zclock_sleep (700);
+}
+
+//  A retention lengthened after content was sealed: the week's key stays
+//  (warned) while that content is live, and goes once it is purged.
+static void
+test_lengthened (fx_t *fx)
+{
+    harness_t *h = fx->h;
+    CHECK (harness_start (h) == 0, "lengthened: the broker starts");
+    int64_t now = zclock_time () + fx->offset;
+    hclient_t *vakt = hclient_new (h, "vakt");
+    uint8_t id [16];
+    Samhand__V1__Frame *f = s_submit (vakt, TEXT, id);
+    CHECK (f && f->submit_result->accepted, "lengthened: a concern kept 1h is accepted");
+    frame_free (&f);
+    hclient_destroy (&vakt);
+    int64_t period = crypto_period_of (now + HOUR_MS);
+    char *key = s_key_path (fx, period);
+    s_reconfigure (fx, "concern_report = 1h", "concern_report = 30d");
+    s_clock_to (fx, crypto_period_start_ms (period + 1) + 60 * 1000);
+    CHECK (s_wait_log (fx, "stays: ", 10000),
+           "lengthened: past its week the key stays while its content is kept longer (warned)");
+    CHECK (s_exists (key), "lengthened: the key file is still there");
+    size_t size = 0;
+    uint8_t *blob = s_payload (fx, id, &size);
+    bool mark = false;
+    CHECK (blob && s_open_now (fx, id, blob, size, &mark) == 0 && mark,
+           "lengthened: and the content is still there and readable");
+    free (blob);
+    s_clock_to (fx, now + 31 * 24 * HOUR_MS);
+    CHECK (s_wait_file (key, false, 20000), "lengthened: once purged at its new retention, the key goes");
+    zstr_free (&key);
+    CHECK (harness_stop (h, SIGTERM) == 0, "lengthened: clean stop");
+}
+
+static void
+s_remove_period_keys (fx_t *fx)
+{
+    char cmd [600];
+    snprintf (cmd, sizeof cmd, "rm -f '%s'/keys/period-key-*.key", fx->h->dir);
+    if (system (cmd) != 0)
+        fprintf (stderr, "cannot remove the period keys\n");
+}
+
+//  A store from before period keys: its content sealed under
+//  data-key-1.key. The first start makes the period keys; the old content
+//  still opens. Period keys missing after that: the broker refuses.
+static void
+test_old_store (fx_t *fx)
+{
+    harness_t *h = fx->h;
+    CHECK (harness_start (h) == 0, "old store: the broker starts");
+    hclient_t *vakt = hclient_new (h, "vakt");
+    uint8_t id [16];
+    Samhand__V1__Frame *f = s_submit (vakt, TEXT, id);
+    CHECK (f && f->submit_result->accepted, "old store: a concern is accepted");
+    frame_free (&f);
+    hclient_destroy (&vakt);
+    CHECK (harness_stop (h, SIGTERM) == 0, "old store: stopped");
+    //  What the older samhandd wrote: the payload under data key 1.
+    size_t size = 0;
+    uint8_t *blob = s_payload (fx, id, &size);
+    char err [256], dir [400];
+    snprintf (dir, sizeof dir, "%s/keys", h->dir);
+    keys_t *keys = keys_new (dir, false, err, sizeof err);
+    uint8_t *plain = NULL, *sealed = NULL;
+    size_t plain_size = 0, sealed_size = 0;
+    bool made = keys && blob
+             && crypto_open (keys_ring (keys), id, 16, blob, size, &plain, &plain_size) == 0
+             && crypto_seal (keys_ring (keys), id, 16, plain, plain_size, &sealed, &sealed_size) == 0;
+    char *sql = made? (char *) malloc (2 * sealed_size + 200): NULL;
+    if (sql) {
+        int n = sprintf (sql, harness_pg (h)? "UPDATE messages SET payload = decode ('"
+                                            : "UPDATE messages SET payload = x'");
+        for (size_t i = 0; i < sealed_size; i++)
+            n += sprintf (sql + n, "%02x", sealed [i]);
+        n += sprintf (sql + n, harness_pg (h)? "', 'hex') WHERE message_id = decode ('"
+                                             : "' WHERE message_id = x'");
+        for (int i = 0; i < 16; i++)
+            n += sprintf (sql + n, "%02x", id [i]);
+        sprintf (sql + n, harness_pg (h)? "', 'hex')": "'");
+    }
+    CHECK (sql && harness_sql_exec (h, sql) == 0
+        && harness_sql_exec (h, "DELETE FROM meta WHERE key IN ('period_keys_from', 'shred_decided')") == 0,
+           "old store: its content is under data key 1 and it has no period keys");
+    free (sql);
+    free (plain);
+    free (sealed);
+    free (blob);
+    keys_destroy (&keys);
+    s_remove_period_keys (fx);
+
+    CHECK (harness_start (h) == 0, "old store: the broker starts on it");
+    int64_t now = zclock_time () + fx->offset;
+    char *key = s_key_path (fx, crypto_period_of (now));
+    CHECK (s_exists (key), "old store: and makes its period keys");
+    zstr_free (&key);
+    hclient_t *police = hclient_new (h, "politi-risk");
+    f = hclient_subscribe (police, 3000);
+    frame_free (&f);
+    f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_DELIVER, 5000);
+    CHECK (f && f->deliver->concern && f->deliver->concern->case_ref
+             && *f->deliver->concern->case_ref,
+           "old store: content under the old data key still opens and is delivered");
+    frame_free (&f);
+    hclient_drain (police, 300);
+    hclient_destroy (&police);
+    CHECK (harness_stop (h, SIGTERM) == 0, "old store: clean stop");
+
+    s_remove_period_keys (fx);
+    CHECK (harness_start (h) != 0, "lost keys: with its period keys gone the broker refuses to start");
+    CHECK (s_log_has (fx, "period keys (period-key-N.key) are missing"), "lost keys: and says why");
+}
+
 int
 main (void)
 {
@@ -318,6 +450,8 @@ main (void)
     CHECK (harness_start (fx.h) == 0, "the test broker starts");
     test_shred (&fx);
     test_unlink_fails (&fx);
+    test_lengthened (&fx);
+    test_old_store (&fx);
     harness_destroy (&fx.h);
     return TEST_DONE ();
 }
