@@ -119,6 +119,15 @@ s_review_open (broker_t *self, const audit_row_t *row)
     int rc = crypto_open (keys_ring (self->keys), aad, s_review_aad (row->r.message_id, aad),
                           sealed, sealed_size, &plain, &plain_size);
     free (sealed);
+    char *opened = NULL;
+    if (rc == CRYPTO_SHREDDED) {
+        //  Its week's key was destroyed when the retention ended.
+        if (asprintf (&opened, "%.*s; claim shredded: its retention has ended",
+                      (int) (mark - detail), detail) < 0)
+            return NULL;
+        s_printable (opened);
+        return opened;
+    }
     if (rc)
         return NULL;
     Samhand__V1__LegalClaim *claim = samhand__v1__legal_claim__unpack (NULL, plain_size, plain);
@@ -126,7 +135,6 @@ s_review_open (broker_t *self, const audit_row_t *row)
     free (plain);
     if (!claim)
         return NULL;
-    char *opened = NULL;
     int len = asprintf (&opened, "%.*s; decision-maker: %s; justification: %s; statute: %s",
                         (int) (mark - detail), detail, claim->decision_maker,
                         claim->justification, *claim->statute? claim->statute: "STRL196");

@@ -19,6 +19,7 @@
 #define TEXT "Invented: Testa Testesen forteller om trusler fra tidligere samboer, shredmerke-7Q"
 #define MARK "shredmerke-7Q"
 #define HOUR_MS (3600 * 1000LL)
+#define DECIDER "Hedda Oppdiktet-Beslutter"
 
 typedef struct {
     harness_t *h;
@@ -181,6 +182,46 @@ s_audit_events (hclient_t *admin, const char *event, char *detail, size_t size)
     return count;
 }
 
+//  A concern under the duty to avert: its review record holds the
+//  decision-maker and justification sealed (docs/POLICY.md, section 4).
+static Samhand__V1__Frame *
+s_avert (hclient_t *c)
+{
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    Samhand__V1__LegalClaim claim = SAMHAND__V1__LEGAL_CLAIM__INIT;
+    uint8_t id [16];
+    harness_concern (&submit, &concern, &subject, "Invented: truet med kniv i natt.");
+    concern.urgency = SAMHAND__V1__URGENCY__ACUTE;
+    claim.basis = SAMHAND__V1__BASIS__BASIS_AVERT;
+    claim.justification = "Invented: konkret trussel, avverge etter strl. 196";
+    claim.decision_maker = DECIDER;
+    submit.claim = &claim;
+    harness_new_id (&submit, id);
+    return hclient_submit (c, &submit, 5000);
+}
+
+//  How many review records show the decision-maker, and how many say
+//  their claim was shredded.
+static void
+s_reviews (hclient_t *admin, int *named, int *shredded)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__AuditQuery q = SAMHAND__V1__AUDIT_QUERY__INIT;
+    q.query = "reviews";
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_AUDIT_QUERY;
+    frame.audit_query = &q;
+    hclient_send (admin, &frame);
+    Samhand__V1__Frame *f = hclient_expect (admin, SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY, 5000);
+    *named = *shredded = 0;
+    for (size_t i = 0; f && i < f->audit_reply->n_entries; i++) {
+        *named += strstr (f->audit_reply->entries [i]->detail, DECIDER) != NULL;
+        *shredded += strstr (f->audit_reply->entries [i]->detail, "claim shredded") != NULL;
+    }
+    frame_free (&f);
+}
+
 static void
 test_shred (fx_t *fx)
 {
@@ -207,6 +248,13 @@ test_shred (fx_t *fx)
     CHECK (blob && s_open_now (fx, id, blob, size, &mark) == 0 && mark,
            "shred: before the week is over the broker's keys open it");
     char *key = s_key_path (fx, period);
+    f = s_avert (vakt);
+    CHECK (f && f->submit_result->accepted, "shred: a disclosure under the duty to avert is accepted");
+    frame_free (&f);
+    hclient_t *admin = hclient_new (h, "admin");
+    int named = 0, shredded = 0;
+    s_reviews (admin, &named, &shredded);
+    CHECK (named == 1 && shredded == 0, "shred: its review record opens for the admin");
 
     //  The week is over, the purge runs, the key goes.
     s_clock_to (fx, crypto_period_start_ms (period + 1) + 60 * 1000);
@@ -224,9 +272,10 @@ test_shred (fx_t *fx)
         && harness_store_contains (h, "Testa Testesen") == 0,
            "shred: the store's bytes on disk hold no invented plaintext");
 
-    hclient_t *admin = hclient_new (h, "admin");
-    char detail [200] = "", want [40];
-    snprintf (want, sizeof want, "period %lld ", (long long) period);
+    s_reviews (admin, &named, &shredded);
+    CHECK (named == 0 && shredded == 1,
+           "shred: the review record stays in the chain, its sealed claim shredded (said so)");
+    char detail [200] = "";
     int destroyed = s_audit_events (admin, "data_key_destroyed", detail, sizeof detail);
     CHECK (destroyed >= 1 && strstr (detail, "period ") && strstr (detail, "UTC"),
            "shred: the destruction is audited with its period and no personal data");
@@ -435,7 +484,7 @@ int
 main (void)
 {
     fx_t fx = { 0 };
-    fx.h = harness_new ("retention\n    concern_report = 1h\n    alert = 1h\n    consent_notice = 1h\n"
+    fx.h = harness_new ("retention\n    concern_report = 1h\n    risk_change = 1h\n    alert = 1h\n    consent_notice = 1h\n"
                         "    check_every = 1\n"
                         "audit\n    sign_every = 1\n");
     if (!fx.h)
