@@ -95,7 +95,12 @@ s_load_periods (keys_t *self, char *err, size_t errlen)
             continue;
         char *end = NULL;
         long long n = strtoll (name + plen, &end, 10);
-        if (end != name + len - 4 || n < 0 || n >= (long long) CRYPTO_PERIOD_BIT - CRYPTO_PERIOD_AHEAD)
+        //  One name per period: digits only, no leading zero.
+        bool digits = name [plen] != '0' || len == plen + 5;
+        for (size_t i = plen; i < len - 4; i++)
+            digits = digits && name [i] >= '0' && name [i] <= '9';
+        if (!digits || end != name + len - 4 || n < 0
+        ||  n >= (long long) CRYPTO_PERIOD_BIT - CRYPTO_PERIOD_AHEAD)
             continue;
         if (oldest < 0 || n < oldest)
             oldest = n;
