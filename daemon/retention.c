@@ -8,7 +8,8 @@
     PostgreSQL's dead tuples, WAL, replicas and backups). So content is
     sealed under the key of the week (period) in which its retention ends,
     and once that week is over and nothing live is sealed under its key
-    any more, the key is destroyed: every copy anywhere of what was sealed
+    any more (what a lengthened retention keeps is re-sealed under its
+    new week first), the key is destroyed: every copy anywhere of what was sealed
     under it is unreadable from then on, to the broker as well. The
     decision is audited (data_key_destroyed) and recorded in the store in
     the cycle's transaction; the key file is destroyed at the next check,
@@ -101,6 +102,79 @@ s_period_dates (int64_t period, char *text, size_t size)
     snprintf (text, size, "period %" PRId64 " (retention ended %s to %s UTC)", period, from, to);
 }
 
+//  Re-sealing what a lengthened retention keeps past its old week.
+#define RESEAL_MAX 256
+typedef struct {
+    broker_t *self;
+    int64_t period_end;
+    int blocking;                 //  due but not purged yet, or unreadable
+    int n;
+    struct { int what; int64_t row; uint8_t *sealed; size_t size; } items [RESEAL_MAX];
+} reseal_t;
+
+static int
+s_reseal_one (const store_sealed_t *item, void *arg)
+{
+    reseal_t *r = (reseal_t *) arg;
+    broker_t *self = r->self;
+    int64_t keep = item->kind > 0 && item->kind < CONFIG_KINDS
+                 ? self->config->retention_ms [item->kind]: 0;
+    int64_t end = item->since_ms + keep;
+    if (keep <= 0 || end < r->period_end || r->n >= RESEAL_MAX) {
+        r->blocking++;                //  the purge takes it: wait for it
+        return 0;
+    }
+    uint8_t *plain = NULL;
+    size_t plain_size = 0;
+    crypto_keyring_t *ring = keys_ring (self->keys);
+    int rc = crypto_open (ring, item->aad, item->aad_size, item->sealed, item->size,
+                          &plain, &plain_size);
+    if (rc == 0)
+        rc = crypto_seal_until (ring, end, item->aad, item->aad_size, plain, plain_size,
+                                &r->items [r->n].sealed, &r->items [r->n].size);
+    if (plain) {
+        crypto_cleanse (plain, plain_size);
+        free (plain);
+    }
+    if (rc) {
+        //  Never shred what could not be moved: the key stays.
+        zsys_warning ("retention: a sealed item (row %" PRId64 ") cannot be re-sealed", item->row);
+        r->blocking++;
+        return 0;
+    }
+    r->items [r->n].what = item->what;
+    r->items [r->n].row = item->row;
+    r->n++;
+    return 0;
+}
+
+//  Moves what is still live under PERIOD's key and kept longer now to the
+//  key of the week its retention ends in now. Returns how many stay (due
+//  but not yet purged, or unreadable), or -1 when a store write failed.
+static int
+s_reseal (broker_t *self, int64_t period)
+{
+    reseal_t *r = (reseal_t *) zmalloc (sizeof (reseal_t));
+    if (!r)
+        return -1;
+    r->self = self;
+    r->period_end = crypto_period_start_ms (period + 1);
+    int rc = store_sealed_each (self->store, crypto_period_key_id (period), RESEAL_MAX,
+                                s_reseal_one, r) < 0? -1: 0;
+    for (int i = 0; i < r->n; i++) {
+        if (rc == 0 && store_sealed_replace (self->store, r->items [i].what, r->items [i].row,
+                                             r->items [i].sealed, r->items [i].size))
+            rc = -1;
+        free (r->items [i].sealed);
+    }
+    if (rc == 0 && r->n)
+        zsys_info ("retention: %d item(s) kept longer than when sealed moved from the key of"
+                   " period %" PRId64 " to a later week's", r->n, period);
+    int blocking = r->blocking;
+    free (r);
+    return rc? -1: blocking;
+}
+
 //  After the purge, in the same transaction. A failed key file deletion
 //  is logged by keys and tried again at the next check: it never fails
 //  the cycle. Returns -1 only when a store write failed.
@@ -125,16 +199,18 @@ s_shred (broker_t *self)
     if (self->now_ms < crypto_period_start_ms (period + 1))
         return 0;
     int64_t live = store_sealed_count (self->store, crypto_period_key_id (period));
-    if (live < 0)
+    if (live > 0 && s_reseal (self, period) >= 0)
+        live = store_sealed_count (self->store, crypto_period_key_id (period));
+    if (live < 0 || store_batch_failed (self->store))
         return -1;
     char what [96];
     s_period_dates (period, what, sizeof what);
     if (live > 0) {
-        //  Not yet purged (a backlog), or a retention lengthened since it
-        //  was sealed: the key stays until the last of it is purged.
+        //  Due but not purged yet (a backlog), or unreadable: the key
+        //  stays until the last of it is purged.
         if (s_warned_period != period)
             zsys_warning ("retention: the key of %s stays: %" PRId64 " live item(s) are sealed"
-                          " under it (not purged yet, or a retention was lengthened)", what, live);
+                          " under it (not purged yet)", what, live);
         s_warned_period = period;
         return 0;
     }

@@ -15,6 +15,7 @@
 #include "testlib.h"
 #include "crypto.h"
 #include "keys.h"
+#include <dirent.h>
 
 #define TEXT "Invented: Testa Testesen forteller om trusler fra tidligere samboer, shredmerke-7Q"
 #define MARK "shredmerke-7Q"
@@ -68,6 +69,37 @@ s_wait_file (const char *path, bool want, int timeout_ms)
     while (s_exists (path) != want && zclock_mono () < deadline)
         zclock_sleep (100);
     return s_exists (path) == want;
+}
+
+//  The oldest period whose key still exists: the N of the oldest
+//  keys/period-key-N.key (the one seed file; later weeks derive from it).
+static int64_t
+s_oldest_period (fx_t *fx)
+{
+    char *path = zsys_sprintf ("%s/keys", fx->h->dir);
+    DIR *dir = path? opendir (path): NULL;
+    zstr_free (&path);
+    int64_t oldest = -1;
+    struct dirent *entry;
+    while (dir && (entry = readdir (dir))) {
+        long long n = -1;
+        if (sscanf (entry->d_name, "period-key-%lld.key", &n) == 1 && n >= 0
+        &&  (oldest < 0 || n < oldest))
+            oldest = n;
+    }
+    if (dir)
+        closedir (dir);
+    return oldest;
+}
+
+//  Waits up to TIMEOUT_MS until every key up to PERIOD is destroyed.
+static bool
+s_wait_shredded (fx_t *fx, int64_t period, int timeout_ms)
+{
+    int64_t deadline = zclock_mono () + timeout_ms;
+    while (s_oldest_period (fx) <= period && zclock_mono () < deadline)
+        zclock_sleep (100);
+    return s_oldest_period (fx) > period;
 }
 
 static bool
@@ -258,7 +290,8 @@ test_shred (fx_t *fx)
 
     //  The week is over, the purge runs, the key goes.
     s_clock_to (fx, crypto_period_start_ms (period + 1) + 60 * 1000);
-    CHECK (s_wait_file (key, false, 15000), "shred: after its week and the purge, the key file is gone");
+    CHECK (s_wait_shredded (fx, period, 15000) && !s_exists (key),
+           "shred: after its week and the purge, the key file is gone");
     CHECK (!s_exists (first_key), "shred: no older week's key is left behind either");
     char *next = s_key_path (fx, period + 1);
     CHECK (s_exists (next), "shred: the next week's key file took its place");
@@ -368,8 +401,9 @@ s_reconfigure (fx_t *fx, const char *from, const char *to)
     zclock_sleep (700);
 }
 
-//  A retention lengthened after content was sealed: the week's key stays
-//  (warned) while that content is live, and goes once it is purged.
+//  A retention lengthened after content was sealed: at the end of its old
+//  week the content is moved (re-sealed) under the week its retention ends
+//  in now, and the old week's key goes on time.
 static void
 test_lengthened (fx_t *fx)
 {
@@ -383,21 +417,34 @@ test_lengthened (fx_t *fx)
     frame_free (&f);
     hclient_destroy (&vakt);
     int64_t period = crypto_period_of (now + HOUR_MS);
+    int64_t later = crypto_period_of (now + 30 * 24 * HOUR_MS);
     char *key = s_key_path (fx, period);
+    char *later_key = s_key_path (fx, later);
     s_reconfigure (fx, "concern_report = 1h", "concern_report = 30d");
     s_clock_to (fx, crypto_period_start_ms (period + 1) + 60 * 1000);
-    CHECK (s_wait_log (fx, "stays: ", 10000),
-           "lengthened: past its week the key stays while its content is kept longer (warned)");
-    CHECK (s_exists (key), "lengthened: the key file is still there");
+    CHECK (s_oldest_period (fx) == period, "lengthened: the week's key is the oldest one left");
+    CHECK (s_wait_shredded (fx, period, 15000) && !s_exists (key),
+           "lengthened: the old week's key is destroyed on time although the content is kept longer");
+    CHECK (s_log_has (fx, "moved from the key of"), "lengthened: the content was re-sealed (logged)");
     size_t size = 0;
     uint8_t *blob = s_payload (fx, id, &size);
+    uint32_t key_id = 0;
     bool mark = false;
-    CHECK (blob && s_open_now (fx, id, blob, size, &mark) == 0 && mark,
-           "lengthened: and the content is still there and readable");
+    CHECK (blob && crypto_sealed_key_id (blob, size, &key_id) == 0
+        && key_id == crypto_period_key_id (later)
+        && s_open_now (fx, id, blob, size, &mark) == 0 && mark,
+           "lengthened: the content is under the week its new retention ends, and readable");
     free (blob);
-    s_clock_to (fx, now + 31 * 24 * HOUR_MS);
-    CHECK (s_wait_file (key, false, 20000), "lengthened: once purged at its new retention, the key goes");
+    s_clock_to (fx, crypto_period_start_ms (later + 1) + 60 * 1000);
+    CHECK (s_exists (later_key) || s_oldest_period (fx) < later,
+           "lengthened: (that week's key still derives from the seed file)");
+    CHECK (s_wait_shredded (fx, later, 30000),
+           "lengthened: once purged at its new retention, that week's key goes too");
+    blob = s_payload (fx, id, &size);
+    CHECK (blob == NULL, "lengthened: and the content is purged");
+    free (blob);
     zstr_free (&key);
+    zstr_free (&later_key);
     CHECK (harness_stop (h, SIGTERM) == 0, "lengthened: clean stop");
 }
 
