@@ -133,6 +133,12 @@ $(B)/tests/itest_failover: tests/integration/itest_failover.c $(HARNESS_OBJ) $(B
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(GEN) -Iclients/libsamhand -Itests -Itests/integration $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(B)/libsamhand.a $(LDLIBS)
 
+# itest_shred opens ciphertext read from the store with the broker's own
+# keys (crypto.h, keys.h): it links the daemon's library too.
+$(B)/tests/itest_shred: tests/integration/itest_shred.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o $(B)/libsamhandd.a tests/testlib.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(GEN) -Idaemon -Iclients/libsamhand -Itests -Itests/integration $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(B)/libsamhandd.a $(LDLIBS)
+
 $(B)/tests/itest_author: tests/web/itest_author.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o tests/testlib.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(GEN) -Iclients/libsamhand -Itests -Itests/integration $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o $(LDLIBS)

@@ -417,7 +417,8 @@ broker_new (config_t *config)
         zsys_error ("broker: %s", err);
         goto fail;
     }
-    if (store_workflow_init (self->store) || store_plan_init (self->store))
+    if (store_workflow_init (self->store) || store_plan_init (self->store)
+    ||  retention_start (self))
         goto fail;
     self->registry = registry_new (self->store);
     self->audit = audit_new (self->store);

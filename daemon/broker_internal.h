@@ -150,7 +150,15 @@ void deliver_outgoing_free (void **item);
 uint8_t *deliver_build (broker_t *self, const store_delivery_t *d, size_t *size);
 
 //  retention.c: purges expired personal data; returns how many messages.
+//  Then destroys the key of a passed period (crypto-shredding).
 int retention_run (broker_t *self);
+//  At start: the period keys exist (made on a store's first start with
+//  them; missing after that is refused). 0 or -1 (logged).
+int retention_start (broker_t *self);
+//  Seals content of KIND (also a plan note: RISK_PLAN) under the key of
+//  the period in which its retention, from now, ends. As crypto_seal.
+int retention_seal (broker_t *self, int kind, const uint8_t *aad, size_t aad_len,
+                    const uint8_t *plain, size_t plain_size, uint8_t **out, size_t *out_size);
 
 //  workflow.c: stored deadlines (escalation, expiry, reminders)
 int workflow_submitted (broker_t *self, int64_t message, const uint8_t message_id [16],

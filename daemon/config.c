@@ -238,6 +238,8 @@ config_parse_duration (const char *text)
     return (int64_t) value * unit;
 }
 
+#define RETENTION_MAX_MS (7000LL * 24 * 3600 * 1000)
+
 //  Personal data is kept per kind for as long as the config says; the
 //  defaults follow the seeds' practice: discussions a month, case data a year.
 static int
@@ -254,6 +256,12 @@ s_load_retention (config_t *self, zconfig_t *root, char *err, size_t errlen)
         self->retention_ms [kind] = config_parse_duration (text);
         if (self->retention_ms [kind] <= 0) {
             snprintf (err, errlen, "%s must be a duration like 30d, 12h or 90s, not '%s'", path, text);
+            return -1;
+        }
+        //  Content is sealed under the key of the week its retention ends,
+        //  derivable at most CRYPTO_PERIOD_AHEAD weeks ahead (crypto.h).
+        if (self->retention_ms [kind] > RETENTION_MAX_MS) {
+            snprintf (err, errlen, "%s must be at most 7000d, not '%s'", path, text);
             return -1;
         }
     }

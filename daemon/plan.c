@@ -647,8 +647,8 @@ s_evaluate (query_t *q)
     uint8_t *sealed = NULL;
     size_t sealed_size = 0;
     if (*eval->note
-    &&  crypto_seal (keys_ring (self->keys), q->subject_key, 32, (const uint8_t *) eval->note,
-                     strlen (eval->note), &sealed, &sealed_size)) {
+    &&  retention_seal (self, SAMHAND__V1__KIND__RISK_PLAN, q->subject_key, 32,
+                        (const uint8_t *) eval->note, strlen (eval->note), &sealed, &sealed_size)) {
         s_error (q, SAMHAND__V1__ERROR_CODE__INTERNAL, "could not seal the note: retry");
         return;
     }

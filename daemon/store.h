@@ -397,4 +397,29 @@ int store_plan_payload (store_t *self, int64_t message, uint8_t message_id [16],
 //  Is there a timer (kind, key)? 1 yes, 0 no, -1 error.
 int store_timer_exists (store_t *self, const char *kind, const void *key, size_t key_size);
 
+//  ---------------------------------------------------------------------
+//  Crypto-shredding (store_shred.c): how many live sealed contents
+//  (message payloads, evaluation notes) carry KEY_ID in their header.
+//  -1 on error (which fails the open batch).
+int64_t store_sealed_count (store_t *self, uint32_t key_id);
+//  Those contents, at most LIMIT, for re-sealing under a later key when a
+//  retention was lengthened: what (0 a message payload, 1 an evaluation
+//  note), its row, kind (RISK_PLAN for a note), the time its retention
+//  counts from, its AAD (message id or subject key) and the sealed bytes,
+//  valid during the callback only. fn returns 0 to go on, 1 to stop, -1
+//  to fail. The count seen, or -1.
+typedef struct {
+    int what;
+    int64_t row;
+    int kind;
+    int64_t since_ms;
+    const void *aad; size_t aad_size;
+    const void *sealed; size_t size;
+} store_sealed_t;
+int store_sealed_each (store_t *self, uint32_t key_id, int limit,
+                       int (*fn) (const store_sealed_t *item, void *arg), void *arg);
+//  Replaces a content still live with its re-sealed bytes. 0 or -1.
+MUST_CHECK int store_sealed_replace (store_t *self, int what, int64_t row, const void *sealed,
+                                     size_t size);
+
 #endif

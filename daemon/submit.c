@@ -569,8 +569,8 @@ s_store_message (submit_t *s, const uint8_t *result, size_t result_size, int64_t
     if (!plain)
         return -1;
     samhand__v1__submit__pack (s->submit, plain);
-    int rc = crypto_seal (keys_ring (s->broker->keys), s->submit->message_id.data, 16,
-                          plain, plain_size, &sealed, &sealed_size);
+    int rc = retention_seal (s->broker, s->kind, s->submit->message_id.data, 16,
+                             plain, plain_size, &sealed, &sealed_size);
     uint8_t content_hash [32];
     if (rc == 0)
         rc = crypto_sha256 (plain, plain_size, content_hash);

@@ -32,6 +32,12 @@
                           (out of memory at that allocation); not in a
                           SANITIZE=1 build, where ASan owns calloc.
 
+    Unlink. With SAMHAND_UNLINK_FAIL_FILE naming a file that holds a word,
+    unlink() of any path containing that word fails with EPERM (as on an
+    immutable directory, which root cannot be kept out of otherwise);
+    logged as "testhooks: injected unlink failure". An empty file or none
+    lets every unlink through.
+
     Clock. zclock_time() is the real time plus an offset in milliseconds
     read from the file named by SAMHAND_CLOCK_FILE (re-read when it
     changes), so a test can move the broker hours ahead in an instant. The
@@ -43,6 +49,7 @@
 #endif
 #include <dlfcn.h>
 #include <pthread.h>
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -596,4 +603,31 @@ s_testhooks_init (void)
     }
     fprintf (stderr, "testhooks: fault VFS over '%s' and injectable clock in place"
              " (test build, never for production)\n", s_real_vfs->zName);
+}
+
+//  ---------------------------------------------------------------------
+//  Unlink
+
+int unlink (const char *path);
+int
+unlink (const char *path)
+{
+    static int (*real) (const char *);
+    if (!real)
+        real = (int (*) (const char *)) dlsym (RTLD_NEXT, "unlink");
+    const char *control = getenv ("SAMHAND_UNLINK_FAIL_FILE");
+    char word [256] = "";
+    FILE *file = control? fopen (control, "r"): NULL;
+    if (file) {
+        if (!fgets (word, sizeof word, file))
+            word [0] = 0;
+        fclose (file);
+        word [strcspn (word, "\n")] = 0;
+    }
+    if (*word && path && strstr (path, word)) {
+        fprintf (stderr, "testhooks: injected unlink failure on %s\n", path);
+        errno = EPERM;
+        return -1;
+    }
+    return real? real (path): -1;
 }

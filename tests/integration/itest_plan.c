@@ -788,6 +788,18 @@ test_retention (void)
     f = s_evaluate (coord, ref, EVAL_NOTE, NULL);
     CHECK (*ref && f && f->plan_reply->ok, "plan retention: a plan and its evaluation recorded");
     frame_free (&f);
+    //  Crypto-shredding: the note and the revision are sealed under period
+    //  keys (ids with the top bit set), so their week's key can be destroyed.
+    bool pg = harness_pg (h);
+    CHECK (harness_sql_int (h, pg? "SELECT count(*) FROM plan_evaluations WHERE note IS NOT NULL"
+                                   " AND get_byte (note, 1) >= 128"
+                                 : "SELECT count(*) FROM plan_evaluations WHERE note IS NOT NULL"
+                                   " AND substr (hex (note), 3, 1) >= '8'") == 1
+        && harness_sql_int (h, pg? "SELECT count(*) FROM messages WHERE kind = 7"
+                                   " AND get_byte (payload, 1) >= 128"
+                                 : "SELECT count(*) FROM messages WHERE kind = 7"
+                                   " AND substr (hex (payload), 3, 1) >= '8'") == 1,
+           "plan retention: the note and the revision are sealed under their week's period key");
     //  The weekly status (here every 2 s): nobody sent one, so the
     //  coordinator and the primary contact are reminded.
     bool coord_told = false, vakt_told = false;

@@ -89,6 +89,15 @@ main (void)
     CHECK (refused == (int) (sizeof bad / sizeof *bad),
            "config leadership: a standby other than yes/no and a name with spaces, slashes,"
            " nothing or 64 characters are refused");
+    //  Content is sealed under the key of the week its retention ends,
+    //  derivable some 1100 weeks ahead: retention has an upper bound.
+    config = s_load ("retention\n    concern_report = \"7000d\"\n");
+    CHECK (config && config->retention_ms [1] == 7000LL * 86400 * 1000,
+           "config retention: 7000 days is accepted");
+    config_destroy (&config);
+    config = s_load ("retention\n    concern_report = \"7001d\"\n");
+    CHECK (config == NULL, "config retention: longer than the period keys reach is refused");
+    config_destroy (&config);
 
     char path [300];
     snprintf (path, sizeof path, "%s/samhandd.cfg", dir);
