@@ -368,8 +368,7 @@ broker_destroy (broker_t **self_p)
     store_destroy (&self->store);
     keys_destroy (&self->keys);
     nodes_destroy (&self->nodes);
-    if (self->lock_fd >= 0)
-        close (self->lock_fd);
+    store_unlock (self->lock_fd);
     free (self);
     *self_p = NULL;
 }
