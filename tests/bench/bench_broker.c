@@ -94,10 +94,13 @@ s_mem_kib (pid_t pid, const char *field)
     return kib;
 }
 
-//  Bytes of the store files (main, WAL, shm).
+//  Bytes of the store files (main, WAL, shm); on PostgreSQL the size of
+//  the bench's own database (tables, indexes, TOAST; not the server's WAL).
 static long long
 s_store_bytes (harness_t *h)
 {
+    if (*h->pg_db)
+        return harness_sql_int (h, "SELECT pg_database_size (current_database ())");
     const char *suffix [] = { "", "-wal", "-shm" };
     long long total = 0;
     for (int i = 0; i < 3; i++) {
@@ -259,8 +262,9 @@ s_saturate (harness_t *h, int clients, int messages, int window)
     //  the WAL is checkpointed into the main file as it grows; both count
     long long bytes = s_store_bytes (h) - bytes0;
     if (acked > 0)
-        printf ("bench: store %.0f bytes per message (%lld bytes for %d messages, db + wal)\n",
-                (double) bytes / acked, bytes, acked);
+        printf ("bench: store %.0f bytes per message (%lld bytes for %d messages, %s)\n",
+                (double) bytes / acked, bytes, acked,
+                *h->pg_db? "PostgreSQL database size": "db + wal");
     free (all);
     return acked / seconds;
 }
@@ -361,6 +365,8 @@ s_delivery (harness_t *h, int messages)
 static long long
 s_count (harness_t *h, const char *sql)
 {
+    if (*h->pg_db)
+        return harness_sql_int (h, sql);
     char path [400];
     snprintf (path, sizeof path, "%s/samhand.db", h->dir);
     sqlite3 *db = NULL;

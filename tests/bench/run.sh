@@ -16,6 +16,20 @@ SIZE=$(sed -n 's/^bench: a discussion submit frame is \([0-9]*\) bytes$/\1/p' "$
 SAMHAND=$(sed -n 's/^bench: saturation throughput \([0-9]*\) durable msg\/s$/\1/p' "$OUT")
 rm -f "$OUT"
 
+# The same broker figures on PostgreSQL (issue 13): a throwaway server from
+# tests/pg/pgtmp.sh in a temp folder (fsync on, Unix socket), the bench's own
+# database in it; the 2,000-node figure does not depend on the store.
+PGTMP="$(dirname "$0")/../pg/pgtmp.sh"
+if [ "${SAMHAND_BENCH_PG:-1}" = 1 ] && PGDIR=$(mktemp -d /tmp/samhand-benchpg-XXXXXX) \
+   && CONNINFO=$("$PGTMP" start "$PGDIR" 2>/dev/null); then
+    echo "== bench_broker on PostgreSQL ($(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1 | cut -d/ -f5), synchronous_commit on, Unix socket)"
+    SAMHAND_TEST_STORE="${CONNINFO% dbname=postgres}" "$B/bench_broker" "$M" 0 \
+        | sed 's/^bench: /bench (PostgreSQL): /'
+    "$PGTMP" stop "$PGDIR"
+else
+    echo "== no PostgreSQL server (apt-get install postgresql): no PostgreSQL figures"
+fi
+
 # mosquitto on a free loopback port, started and stopped here
 MOSQ=/usr/sbin/mosquitto
 if [ ! -x "$MOSQ" ] || [ ! -x "$B/bench_mosq" ]; then
