@@ -3,7 +3,9 @@
     sealed message and the stored decision, so a decision taken again
     (consent withdrawn) changes what goes out without copying personal
     data into the outbox.                                                 */
-#include "broker_internal.h"
+#include "deliver.h"
+#include "consent.h"
+#include "workflow.h"
 #include "policy.h"
 #include "redact.h"
 
@@ -78,7 +80,7 @@ s_attach_body (Samhand__V1__Deliver *out, Samhand__V1__Submit *submit)
 //  Builds and packs the Deliver for one entry. Returns a malloc'd buffer,
 //  or NULL when the entry cannot be opened (logged; it stays pending).
 static uint8_t *
-s_build (broker_t *self, entry_t *e, size_t *size)
+s_build (handler_ctx_t *self, entry_t *e, size_t *size)
 {
     uint8_t *plain = NULL;
     size_t plain_size = 0;
@@ -146,7 +148,7 @@ s_build (broker_t *self, entry_t *e, size_t *size)
 }
 
 static void
-s_audit_delivered (broker_t *self, session_t *session, entry_t *e)
+s_audit_delivered (handler_ctx_t *self, session_t *session, entry_t *e)
 {
     const node_t *node = nodes_by_name (self->nodes, session->node);
     audit_record_t record = { .event = "delivered", .message_id = e->d.message_id,
@@ -164,7 +166,7 @@ s_audit_delivered (broker_t *self, session_t *session, entry_t *e)
 }
 
 uint8_t *
-deliver_build (broker_t *self, const store_delivery_t *d, size_t *size)
+deliver_build (handler_ctx_t *self, const store_delivery_t *d, size_t *size)
 {
     entry_t e;
     memset (&e, 0, sizeof e);
@@ -181,7 +183,7 @@ deliver_build (broker_t *self, const store_delivery_t *d, size_t *size)
 
 //  Sends one entry. 0 sent, 1 skip (unreadable), -1 the node cannot take more.
 static int
-s_send (broker_t *self, session_t *session, entry_t *e)
+s_send (handler_ctx_t *self, session_t *session, entry_t *e)
 {
     if (e->d.attempts >= self->config->max_attempts) {
         workflow_dead_letter (self, &e->d, session->node);
@@ -222,7 +224,7 @@ s_send (broker_t *self, session_t *session, entry_t *e)
 }
 
 void
-deliver_pump (broker_t *self, session_t *session)
+deliver_pump (handler_ctx_t *self, session_t *session)
 {
     session->dirty = false;
     if (store_begin (self->store))

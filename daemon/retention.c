@@ -2,11 +2,11 @@
     retention. The message row, its outbox history and the audit records
     stay (the audit keeps hashes, not content); the sealed payload goes,
     and deliveries not made by then expire. Every purge is audited.      */
-#include "broker_internal.h"
+#include "retention.h"
 #include "plan.h"
 
 typedef struct {
-    broker_t *self;
+    handler_ctx_t *self;
     int kind;
     int purged;
 } purge_t;
@@ -27,7 +27,7 @@ s_purge_one (int64_t message, const uint8_t *message_id, const uint8_t *subject_
 
 //  Runs in the cycle's transaction; returns how many messages were purged.
 int
-retention_run (broker_t *self)
+retention_run (handler_ctx_t *self)
 {
     int total = 0;
     if (store_begin (self->store))
@@ -44,7 +44,7 @@ retention_run (broker_t *self)
         if (p.purged) {
             zsys_info ("retention: personal data of %d %s message(s) purged", p.purged,
                        config_kind_name (kind));
-            broker_recount (self);
+            sessions_recount (self->sessions, self->store);
         }
         total += p.purged;
     }
