@@ -546,8 +546,8 @@ s_deliver (broker_t *self)
             zsys_warning ("broker: %s is no longer enrolled under the key that subscribed:"
                           " its session is closed", session->node);
             session_end (session, self->ctx.transport, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
-                           "this node's certificate was revoked or replaced: the session is"
-                           " closed; connect again with an enrolled certificate");
+                         "this node's certificate was revoked or replaced: the session is"
+                         " closed; connect again with an enrolled certificate");
         }
         if (session->dirty && session->routing_id && self->ctx.now_ms >= self->deliver_retry_ms)
             deliver_pump (&self->ctx, session);
@@ -698,9 +698,7 @@ s_reload (broker_t *self)
         config_destroy (&fresh);
         nodes_reload (self->ctx.nodes);
         //  Subscriptions by role may have changed: reload them lazily.
-        session_t *session = sessions_first (self->ctx.sessions);
-        for (; session; session = sessions_next (self->ctx.sessions))
-            session->sub_loaded = false;
+        sessions_forget_subscriptions (self->ctx.sessions);
         snprintf (detail, sizeof detail, "%s%s", "limits, routes, roles, subscriptions, timers reloaded",
                   restart? "; endpoint, certificate, store, keys or log changes need a restart": "");
         zsys_info ("broker: configuration %s", detail);

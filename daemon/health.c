@@ -205,15 +205,15 @@ health_status_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *n
     if (node->role != POLICY_ROLE_ADMIN) {
         zsys_warning ("health: %s (not an admin) asked for the broker status: refused", node->name);
         replies_error (self->replies, routing_id, frame->request_id,
-                            SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
-                            "the broker status is for admin nodes", NULL);
+                       SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
+                       "the broker status is for admin nodes", NULL);
         return;
     }
     metrics_snapshot_t snap;
     metrics_node_t *nodes;
     if (health_snapshot (self, &snap, &nodes)) {
         replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                            "the broker cannot read its state now: retry", NULL);
+                       "the broker cannot read its state now: retry", NULL);
         return;
     }
     //  Room for every enrolled node too: one whose certificate expires
@@ -226,7 +226,7 @@ health_status_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *n
         free (list);
         free (nodes);
         replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                            "the broker is out of memory: retry", NULL);
+                       "the broker is out of memory: retry", NULL);
         return;
     }
     for (size_t i = 0; i < snap.n_nodes; i++) {
@@ -285,7 +285,7 @@ health_status_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *n
         self->batch_failed = true;
         free (data);
         replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                            "the broker cannot record the query now: retry", NULL);
+                       "the broker cannot record the query now: retry", NULL);
     }
     else
         replies_add (self->replies, routing_id, data, size, true, frame->request_id);

@@ -139,7 +139,7 @@ status_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
               ? store_message_lookup (self->store, key, q->message_id.data, &info): 0;
     if (found != 1) {
         replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__NOT_FOUND,
-                            "no message with that id from this node", NULL);
+                       "no message with that id from this node", NULL);
         return;
     }
     size_t size;
@@ -196,7 +196,7 @@ inbox_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
     if (!inbox || store_begin (self->store)) {
         free (inbox);
         replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                            "the broker cannot read the inbox now: retry", NULL);
+                       "the broker cannot read the inbox now: retry", NULL);
         return;
     }
     inbox->self = self;
@@ -264,7 +264,7 @@ dead_letters_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *no
     if (!dead || store_begin (self->store)) {
         free (dead);
         replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                            "the broker cannot read dead letters now: retry", NULL);
+                       "the broker cannot read dead letters now: retry", NULL);
         return;
     }
     if (node->role != POLICY_ROLE_ADMIN) {

@@ -108,7 +108,7 @@ s_refuse (submit_t *s, int code, const char *text)
     zsys_warning ("submit: refused %s from %s: %s: %s", config_kind_name (s->kind),
                   s->sender->name, frame_error_name (code), text);
     handler_audit (s->self, "refused", s->submit->message_id.data, s->sender->name,
-                  frame_error_name (code));
+                   frame_error_name (code));
     Samhand__V1__Frame reply = SAMHAND__V1__FRAME__INIT;
     Samhand__V1__SubmitResult result = SAMHAND__V1__SUBMIT_RESULT__INIT;
     Samhand__V1__Error error = SAMHAND__V1__ERROR__INIT;
@@ -245,7 +245,7 @@ s_scan_discussion (submit_t *s)
     if (!w || w->count >= PROBE_LIMIT) {
         //  Distinct from IDENTIFIER_FOUND, and the same whatever the text.
         handler_audit (s->self, "refused", s->submit->message_id.data, s->sender->name,
-                      "PROBE_LIMIT");
+                       "PROBE_LIMIT");
         s_refuse (s, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
                   "too many discussions from this node were refused for identifiers within"
                   " the hour: discussions are paused; the administrator has been alerted");
@@ -849,7 +849,7 @@ submit_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
     if (!s || store_begin (self->store)) {
         free (s);
         replies_error (self->replies, routing_id, frame->request_id,
-                            SAMHAND__V1__ERROR_CODE__INTERNAL, "broker busy: retry", NULL);
+                       SAMHAND__V1__ERROR_CODE__INTERNAL, "broker busy: retry", NULL);
         return;
     }
     s->self = self;

@@ -78,7 +78,7 @@ subscribe_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
     session_t *session = sessions_subscription (self->sessions, node, self->store, self->config);
     if (!session || store_begin (self->store)) {
         replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                            "the broker cannot take the subscription now: retry", NULL);
+                       "the broker cannot take the subscription now: retry", NULL);
         return;
     }
     uint32_t kinds = 0, filter = 0;
@@ -91,8 +91,8 @@ subscribe_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
         changed = s_subscription_change (self, node, session, sub, kinds);
         if (changed < 0) {
             replies_error (self->replies, routing_id, frame->request_id,
-                                SAMHAND__V1__ERROR_CODE__INTERNAL,
-                                "the broker cannot store the subscription now: retry", NULL);
+                           SAMHAND__V1__ERROR_CODE__INTERNAL,
+                           "the broker cannot store the subscription now: retry", NULL);
             return;
         }
     }
@@ -101,14 +101,14 @@ subscribe_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
             zsys_warning ("broker: %s subscribed on a new connection: its older session is"
                           " told it is replaced and gets nothing more", node->name);
             session_end (session, self->transport, SAMHAND__V1__ERROR_CODE__SESSION_REPLACED,
-                           "another connection of this node subscribed: this one gets no"
-                           " more deliveries");
+                         "another connection of this node subscribed: this one gets no"
+                         " more deliveries");
         }
         if (store_outbox_requeue_node (self->store, node->name) < 0) {
             self->batch_failed = true;
             replies_error (self->replies, routing_id, frame->request_id,
-                                SAMHAND__V1__ERROR_CODE__INTERNAL,
-                                "the broker cannot take the subscription now: retry", NULL);
+                           SAMHAND__V1__ERROR_CODE__INTERNAL,
+                           "the broker cannot take the subscription now: retry", NULL);
             return;
         }
         zframe_destroy (&session->routing_id);
@@ -162,7 +162,7 @@ receipt_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
     if (changed < 0) {
         //  Not recorded: the node keeps the delivery and it comes again.
         replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                            "the broker cannot record the receipt now", NULL);
+                       "the broker cannot record the receipt now", NULL);
         return;
     }
     if (changed == 0 && status_delivery_state (self, (int64_t) receipt->delivery_id,
@@ -177,15 +177,15 @@ receipt_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
         if (audit_append (self->audit, &record, self->now_ms)) {
             self->batch_failed = true;
             replies_error (self->replies, routing_id, frame->request_id,
-                                SAMHAND__V1__ERROR_CODE__INTERNAL,
-                                "the broker cannot record the receipt now", NULL);
+                           SAMHAND__V1__ERROR_CODE__INTERNAL,
+                           "the broker cannot record the receipt now", NULL);
             return;
         }
         zsys_info ("broker: %s: %s", node->name, detail);
         replies_error (self->replies, routing_id, frame->request_id,
-                            SAMHAND__V1__ERROR_CODE__DELIVERY_EXPIRED,
-                            "this delivery expired before it was receipted: the sender was"
-                            " told it was not delivered; contact the sender if it matters", NULL);
+                       SAMHAND__V1__ERROR_CODE__DELIVERY_EXPIRED,
+                       "this delivery expired before it was receipted: the sender was"
+                       " told it was not delivered; contact the sender if it matters", NULL);
         return;
     }
     if (changed == 0) {
@@ -193,8 +193,8 @@ receipt_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
         zsys_warning ("broker: %s sent a receipt for delivery %" PRIu64 " that is not its own",
                       node->name, receipt->delivery_id);
         replies_error (self->replies, routing_id, frame->request_id,
-                            SAMHAND__V1__ERROR_CODE__UNKNOWN_DELIVERY,
-                            "no such delivery for this node", NULL);
+                       SAMHAND__V1__ERROR_CODE__UNKNOWN_DELIVERY,
+                       "no such delivery for this node", NULL);
         return;
     }
     char detail [48];
@@ -206,7 +206,7 @@ receipt_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
         //  The receipt is not recorded either: the node keeps it and sends again.
         store_fail_batch (self->store);
         replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                            "the broker cannot record the receipt now", NULL);
+                       "the broker cannot record the receipt now", NULL);
         return;
     }
     session_t *session = sessions_get (self->sessions, node->name);
