@@ -32,6 +32,7 @@
 //  and what only the cycle uses.
 struct _broker_t {
     handler_ctx_t ctx;
+    config_t    *config;      //  ctx.config, writable: the reload changes it
     zlistx_t    *parked;      //  transport_msg_t * over a node's budget, for the next cycle
     size_t       parked_bytes;
     int64_t      next_redeliver_ms;
@@ -180,6 +181,7 @@ broker_new (config_t *config)
     broker_t *self = (broker_t *) zmalloc (sizeof (broker_t));
     if (!self)
         return NULL;
+    self->config = config;
     self->ctx.config = config;
     self->lock_fd = -1;
     //  Tells clients apart one broker run from the next (Pong.instance).
@@ -693,7 +695,7 @@ s_reload (broker_t *self)
         snprintf (detail, sizeof detail, "refused: %s", err);
     }
     else {
-        int restart = config_apply_reload (self->ctx.config, fresh);
+        int restart = config_apply_reload (self->config, fresh);
         log_set_level (self->ctx.config->log_level);
         config_destroy (&fresh);
         nodes_reload (self->ctx.nodes);

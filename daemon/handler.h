@@ -36,8 +36,9 @@
 #include "replies.h"
 
 typedef struct {
-    //  Services (owned by the broker).
-    config_t     *config;
+    //  Services (owned by the broker). Handlers read the configuration;
+    //  only the broker's reload (SIGHUP) changes it.
+    const config_t *config;
     nodes_t      *nodes;
     store_t      *store;
     registry_t   *registry;
