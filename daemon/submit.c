@@ -1,6 +1,6 @@
 /*  submit — one Submit, from authorisation to durable outbox entries.
     Runs inside the cycle's transaction; the SubmitResult is queued and
-    goes out only after the commit (see broker.c).                       */
+    goes out only after the commit (replies.h).                          */
 #include "submit.h"
 #include "admin.h"
 #include "workflow.h"

@@ -1,6 +1,7 @@
 /*  subscribe — the session commands. See subscribe.h.
-    Moved out of broker.c unchanged: the broker now only dispatches them
-    (handler.c).                                                         */
+    They change the sessions table (sessions.h) that the broker's delivery
+    phase reads; nothing here sends a reply before the commit, except the
+    notice to a replaced session, which must precede anything else.     */
 #include "subscribe.h"
 #include "status.h"
 
