@@ -11,7 +11,7 @@
 # make check LONG=1  the same two long runs inside make check
 
 CC      ?= cc
-PKGS    := libczmq libzmq libprotobuf-c sqlite3 libcrypto icu-uc icu-i18n libsystemd
+PKGS    := libczmq libzmq libprotobuf-c sqlite3 libpq libcrypto icu-uc icu-i18n libsystemd
 #   The one place the version lives: VERSION, passed to every binary.
 VERSION := $(shell cat VERSION)
 CFLAGS  ?= -O2 -g

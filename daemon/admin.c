@@ -293,7 +293,7 @@ admin_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
         //  Verify what is committed, including this cycle's records so far.
         int64_t records = 0;
         char problem [256];
-        reply.intact = audit_verify (store_db (self->store), s_verify_sig, self->keys,
+        reply.intact = audit_verify (self->store, s_verify_sig, self->keys,
                                      &records, problem, sizeof problem) == 0;
         //  The head this admin node witnessed earlier must still be there:
         //  the signed heads in the store can be cut off with the log.
@@ -302,7 +302,7 @@ admin_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
             audit_head_t witness = { .seq = (int64_t) w->seq };
             memcpy (witness.hash, w->hash.data, 32);
             memcpy (witness.sig, w->sig.data, 64);
-            if (audit_check_witness (store_db (self->store), s_verify_sig, self->keys,
+            if (audit_check_witness (self->store, s_verify_sig, self->keys,
                                      &witness, problem, sizeof problem)) {
                 reply.intact = false;
                 zsys_error ("admin: audit verify for %s: %s", node->name, problem);
@@ -310,7 +310,7 @@ admin_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
         }
         audit_head_t latest;
         Samhand__V1__AuditHead head = SAMHAND__V1__AUDIT_HEAD__INIT;
-        if (audit_latest_head (store_db (self->store), &latest) == 1) {
+        if (audit_latest_head (self->store, &latest) == 1) {
             head.seq = (uint64_t) latest.seq;
             head.hash = (ProtobufCBinaryData) { 32, latest.hash };
             head.sig = (ProtobufCBinaryData) { 64, latest.sig };
@@ -336,7 +336,7 @@ admin_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
         else {
             record.subject_key = key;
             if (audit_append (self->audit, &record, self->now_ms)
-            ||  audit_who_received (store_db (self->store), key, s_add, &page) < 0)
+            ||  audit_who_received (self->store, key, s_add, &page) < 0)
                 s_refuse_unreadable (self, routing_id, frame->request_id, "who-received");
             else {
                 reply.ok = true;
@@ -353,7 +353,7 @@ admin_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
         //  the sealed decision-maker and justification opened for the admin.
         page.open_reviews = self;
         if (audit_append (self->audit, &record, self->now_ms)
-        ||  audit_reviews (store_db (self->store), s_add, &page) < 0)
+        ||  audit_reviews (self->store, s_add, &page) < 0)
             s_refuse_unreadable (self, routing_id, frame->request_id, "reviews");
         else {
             reply.ok = true;
@@ -379,7 +379,7 @@ admin_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
         else
         //  Audit the first page's request only: paging is one query.
         if ((q->after_seq == 0 && audit_append (self->audit, &record, self->now_ms))
-        ||  audit_export (store_db (self->store), since, until, (int64_t) q->after_seq,
+        ||  audit_export (self->store, since, until, (int64_t) q->after_seq,
                           (int) limit, s_add, &page) < 0)
             s_refuse_unreadable (self, routing_id, frame->request_id, "export");
         else {

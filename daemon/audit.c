@@ -1,5 +1,6 @@
 /*  audit — hash-chained audit log. See audit.h.                             */
 #include "audit.h"
+#include "store_db.h"
 #include <czmq.h>
 #include <openssl/evp.h>
 #include <ctype.h>
@@ -19,8 +20,9 @@ static const char *schema =
                       " basis, content_hash, subject_key, detail, prev, hash"
 
 struct _audit_t {
-    sqlite3      *db;
-    sqlite3_stmt *insert;
+    sdb_t        *db;
+    store_t      *store;
+    sdb_stmt_t *insert;
     int64_t       seq;            //  last record
     uint8_t       head [32];      //  its hash
     int64_t       signed_seq;
@@ -29,7 +31,7 @@ struct _audit_t {
     bool          stale;          //  a reload failed: seq and head are not the disk's
 };
 
-static const void *s_blob (sqlite3_stmt *stmt, int col, int len);
+static const void *s_blob (sdb_stmt_t *stmt, int col, int len);
 
 static void
 s_put (zchunk_t *chunk, const void *data, size_t len)
@@ -100,20 +102,19 @@ s_hash (int64_t seq, int64_t ts_ms, const audit_record_t *r, const uint8_t prev 
 }
 
 audit_t *
-audit_new (sqlite3 *db)
+audit_new (store_t *store)
 {
     audit_t *self = (audit_t *) zmalloc (sizeof (audit_t));
     if (!self)
         return NULL;
+    sdb_t *db = store_sdb (store);
     self->db = db;
-    char *msg = NULL;
-    if (sqlite3_exec (db, schema, NULL, NULL, &msg) != SQLITE_OK
-    ||  sqlite3_prepare_v3 (db, "INSERT INTO audit (" AUDIT_COLUMNS ") VALUES"
-                            " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                            -1, SQLITE_PREPARE_PERSISTENT, &self->insert, NULL) != SQLITE_OK
+    self->store = store;
+    if (sdb_exec (db, schema) != SDB_OK
+    ||  sdb_prepare (db, "INSERT INTO audit (" AUDIT_COLUMNS ") VALUES"
+                            " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", &self->insert) != SDB_OK
     ||  audit_reload (self)) {
-        zsys_error ("audit: cannot open: %s", msg? msg: sqlite3_errmsg (db));
-        sqlite3_free (msg);
+        zsys_error ("audit: cannot open: %s", sdb_errmsg (db));
         audit_destroy (&self);
     }
     return self;
@@ -124,7 +125,7 @@ audit_destroy (audit_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    sqlite3_finalize ((*self_p)->insert);
+    sdb_finalize ((*self_p)->insert);
     free (*self_p);
     *self_p = NULL;
 }
@@ -144,21 +145,20 @@ audit_reload (audit_t *self)
     //  Until a reload succeeds nothing may be chained to the head in memory:
     //  it may be a record that was rolled back.
     self->stale = true;
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-                            -1, &stmt, NULL) != SQLITE_OK)
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &stmt) != SDB_OK)
         return -1;
-    int rc = sqlite3_step (stmt);
+    int rc = sdb_step (stmt);
     self->seq = 0;
     memset (self->head, 0, 32);
-    if (rc == SQLITE_ROW && sqlite3_column_bytes (stmt, 1) == 32) {
-        self->seq = sqlite3_column_int64 (stmt, 0);
-        memcpy (self->head, sqlite3_column_blob (stmt, 1), 32);
+    if (rc == SDB_ROW && sdb_column_bytes (stmt, 1) == 32) {
+        self->seq = sdb_column_int64 (stmt, 0);
+        memcpy (self->head, sdb_column_blob (stmt, 1), 32);
     }
-    sqlite3_finalize (stmt);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    sdb_finalize (stmt);
+    if (rc != SDB_ROW && rc != SDB_DONE)
         return -1;
-    int found = audit_latest_head (self->db, &self->signed_head);
+    int found = audit_latest_head (self->store, &self->signed_head);
     if (found < 0)
         return -1;
     if (found == 0)
@@ -169,12 +169,12 @@ audit_reload (audit_t *self)
 }
 
 static void
-s_bind_blob (sqlite3_stmt *stmt, int col, const void *data, int len)
+s_bind_blob (sdb_stmt_t *stmt, int col, const void *data, int len)
 {
     if (data)
-        sqlite3_bind_blob (stmt, col, data, len, SQLITE_TRANSIENT);
+        sdb_bind_blob (stmt, col, data, len);
     else
-        sqlite3_bind_null (stmt, col);
+        sdb_bind_null (stmt, col);
 }
 
 int
@@ -183,7 +183,7 @@ audit_append (audit_t *self, const audit_record_t *r, int64_t now_ms)
     assert (self && r && r->event);
     //  Only inside the caller's transaction: a record committed on its own
     //  (after sqlite rolled the transaction back) would link to nothing.
-    if (sqlite3_get_autocommit (self->db)) {
+    if (!sdb_in_transaction (self->db)) {
         zsys_error ("audit: append outside a transaction refused");
         self->failed = true;
         return -1;
@@ -199,28 +199,28 @@ audit_append (audit_t *self, const audit_record_t *r, int64_t now_ms)
         self->failed = true;
         return -1;
     }
-    sqlite3_stmt *stmt = self->insert;
-    sqlite3_reset (stmt);
-    sqlite3_clear_bindings (stmt);
-    sqlite3_bind_int64 (stmt, 1, seq);
-    sqlite3_bind_int64 (stmt, 2, now_ms);
-    sqlite3_bind_text (stmt, 3, r->event, -1, SQLITE_STATIC);
+    sdb_stmt_t *stmt = self->insert;
+    sdb_reset (stmt);
+    sdb_clear_bindings (stmt);
+    sdb_bind_int64 (stmt, 1, seq);
+    sdb_bind_int64 (stmt, 2, now_ms);
+    sdb_bind_text (stmt, 3, r->event);
     s_bind_blob (stmt, 4, r->message_id, 16);
-    sqlite3_bind_text (stmt, 5, r->sender? r->sender: "", -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 6, r->node? r->node: "", -1, SQLITE_STATIC);
-    sqlite3_bind_int (stmt, 7, r->agency);
-    sqlite3_bind_int (stmt, 8, r->view);
-    sqlite3_bind_text (stmt, 9, r->rule? r->rule: "", -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 10, r->basis? r->basis: "", -1, SQLITE_STATIC);
+    sdb_bind_text (stmt, 5, r->sender? r->sender: "");
+    sdb_bind_text (stmt, 6, r->node? r->node: "");
+    sdb_bind_int (stmt, 7, r->agency);
+    sdb_bind_int (stmt, 8, r->view);
+    sdb_bind_text (stmt, 9, r->rule? r->rule: "");
+    sdb_bind_text (stmt, 10, r->basis? r->basis: "");
     s_bind_blob (stmt, 11, r->content_hash, 32);
     s_bind_blob (stmt, 12, r->subject_key, 32);
-    sqlite3_bind_text (stmt, 13, r->detail? r->detail: "", -1, SQLITE_STATIC);
-    sqlite3_bind_blob (stmt, 14, self->head, 32, SQLITE_STATIC);
-    sqlite3_bind_blob (stmt, 15, hash, 32, SQLITE_STATIC);
-    int rc = sqlite3_step (stmt);
-    sqlite3_reset (stmt);
-    if (rc != SQLITE_DONE) {
-        zsys_error ("audit: append: %s", sqlite3_errmsg (self->db));
+    sdb_bind_text (stmt, 13, r->detail? r->detail: "");
+    sdb_bind_blob (stmt, 14, self->head, 32);
+    sdb_bind_blob (stmt, 15, hash, 32);
+    int rc = sdb_step (stmt);
+    sdb_reset (stmt);
+    if (rc != SDB_DONE) {
+        zsys_error ("audit: append: %s", sdb_errmsg (self->db));
         self->failed = true;
         return -1;
     }
@@ -259,21 +259,20 @@ audit_sign_head (audit_t *self, audit_sign_fn *sign, void *arg, int64_t now_ms)
     s_head_message (self->seq, self->head, msg);
     if (sign (msg, sizeof msg, sig, arg))
         return -1;
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-            "INSERT OR REPLACE INTO audit_heads (seq, hash, sig, ts_ms) VALUES (?1, ?2, ?3, ?4)",
-            -1, &stmt, NULL) != SQLITE_OK) {
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db,
+            "INSERT OR REPLACE INTO audit_heads (seq, hash, sig, ts_ms) VALUES (?1, ?2, ?3, ?4)", &stmt) != SDB_OK) {
         self->failed = true;
         return -1;
     }
-    sqlite3_bind_int64 (stmt, 1, self->seq);
-    sqlite3_bind_blob (stmt, 2, self->head, 32, SQLITE_STATIC);
-    sqlite3_bind_blob (stmt, 3, sig, 64, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 4, now_ms);
-    int rc = sqlite3_step (stmt);
-    sqlite3_finalize (stmt);
-    if (rc != SQLITE_DONE) {
-        zsys_error ("audit: cannot store the signed head: %s", sqlite3_errmsg (self->db));
+    sdb_bind_int64 (stmt, 1, self->seq);
+    sdb_bind_blob (stmt, 2, self->head, 32);
+    sdb_bind_blob (stmt, 3, sig, 64);
+    sdb_bind_int64 (stmt, 4, now_ms);
+    int rc = sdb_step (stmt);
+    sdb_finalize (stmt);
+    if (rc != SDB_DONE) {
+        zsys_error ("audit: cannot store the signed head: %s", sdb_errmsg (self->db));
         self->failed = true;
         return -1;
     }
@@ -293,24 +292,25 @@ audit_signed_head (audit_t *self, audit_head_t *head)
 }
 
 int
-audit_latest_head (sqlite3 *db, audit_head_t *head)
+audit_latest_head (store_t *store, audit_head_t *head)
 {
+    sdb_t *db = store_sdb (store);
     memset (head, 0, sizeof *head);
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (db, "SELECT seq, hash, sig, ts_ms FROM audit_heads"
-                            " ORDER BY seq DESC LIMIT 1", -1, &stmt, NULL) != SQLITE_OK)
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (db, "SELECT seq, hash, sig, ts_ms FROM audit_heads"
+                            " ORDER BY seq DESC LIMIT 1", &stmt) != SDB_OK)
         return -1;
-    int rc = sqlite3_step (stmt), found = 0;
-    if (rc == SQLITE_ROW && sqlite3_column_bytes (stmt, 1) == 32
-    &&  sqlite3_column_bytes (stmt, 2) == 64) {
-        head->seq = sqlite3_column_int64 (stmt, 0);
-        memcpy (head->hash, sqlite3_column_blob (stmt, 1), 32);
-        memcpy (head->sig, sqlite3_column_blob (stmt, 2), 64);
-        head->ts_ms = sqlite3_column_int64 (stmt, 3);
+    int rc = sdb_step (stmt), found = 0;
+    if (rc == SDB_ROW && sdb_column_bytes (stmt, 1) == 32
+    &&  sdb_column_bytes (stmt, 2) == 64) {
+        head->seq = sdb_column_int64 (stmt, 0);
+        memcpy (head->hash, sdb_column_blob (stmt, 1), 32);
+        memcpy (head->sig, sdb_column_blob (stmt, 2), 64);
+        head->ts_ms = sdb_column_int64 (stmt, 3);
         found = 1;
     }
-    sqlite3_finalize (stmt);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE? found: -1;
+    sdb_finalize (stmt);
+    return rc == SDB_ROW || rc == SDB_DONE? found: -1;
 }
 
 static void
@@ -373,9 +373,10 @@ audit_head_parse (const char *text, audit_head_t *best)
 }
 
 int
-audit_check_witness (sqlite3 *db, audit_verify_fn *verify, void *arg,
+audit_check_witness (store_t *store, audit_verify_fn *verify, void *arg,
                      const audit_head_t *witness, char *problem, size_t size)
 {
+    sdb_t *db = store_sdb (store);
     uint8_t msg [HEAD_MESSAGE_SIZE];
     s_head_message (witness->seq, witness->hash, msg);
     if (verify && verify (msg, sizeof msg, witness->sig, arg)) {
@@ -383,18 +384,18 @@ audit_check_witness (sqlite3 *db, audit_verify_fn *verify, void *arg,
                   " broker's signature (a garbled witness, or another broker's)", witness->seq);
         return -1;
     }
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (db, "SELECT (SELECT hash FROM audit WHERE seq = ?1),"
-                            " (SELECT max (seq) FROM audit)", -1, &stmt, NULL) != SQLITE_OK) {
-        snprintf (problem, size, "cannot read the audit log: %s", sqlite3_errmsg (db));
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (db, "SELECT (SELECT hash FROM audit WHERE seq = ?1),"
+                            " (SELECT max (seq) FROM audit)", &stmt) != SDB_OK) {
+        snprintf (problem, size, "cannot read the audit log: %s", sdb_errmsg (db));
         return -1;
     }
-    sqlite3_bind_int64 (stmt, 1, witness->seq);
+    sdb_bind_int64 (stmt, 1, witness->seq);
     int rc = -1;
-    if (sqlite3_step (stmt) != SQLITE_ROW)
-        snprintf (problem, size, "cannot read the audit log: %s", sqlite3_errmsg (db));
+    if (sdb_step (stmt) != SDB_ROW)
+        snprintf (problem, size, "cannot read the audit log: %s", sdb_errmsg (db));
     else {
-        int64_t last = sqlite3_column_int64 (stmt, 1);
+        int64_t last = sdb_column_int64 (stmt, 1);
         const void *stored = s_blob (stmt, 0, 32);
         if (last < witness->seq)
             snprintf (problem, size, "TRUNCATED: a signed head at record %" PRId64 " was witnessed"
@@ -410,72 +411,39 @@ audit_check_witness (sqlite3 *db, audit_verify_fn *verify, void *arg,
         else
             rc = 0;
     }
-    sqlite3_finalize (stmt);
+    sdb_finalize (stmt);
     return rc;
 }
 
 static const void *
-s_blob (sqlite3_stmt *stmt, int col, int len)
+s_blob (sdb_stmt_t *stmt, int col, int len)
 {
-    return sqlite3_column_bytes (stmt, col) == len? sqlite3_column_blob (stmt, col): NULL;
-}
-
-//  True when sqlite's own check finds the file damaged; says how in what.
-//  A damaged page is not a cut-off log, and must not be reported as one.
-static bool
-s_damaged (sqlite3 *db, char *what, size_t size)
-{
-    sqlite3_stmt *stmt = NULL;
-    int rc = sqlite3_prepare_v2 (db, "PRAGMA quick_check (3)", -1, &stmt, NULL);
-    bool damaged = false;
-    what [0] = 0;
-    while (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        const char *line = (const char *) sqlite3_column_text (stmt, 0);
-        if (line && !streq (line, "ok")) {
-            if (!damaged)
-                snprintf (what, size, "%s", line);
-            damaged = true;
-        }
-    }
-    if (rc != SQLITE_OK && rc != SQLITE_DONE && !damaged) {
-        snprintf (what, size, "%s", sqlite3_errstr (rc));
-        damaged = rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
-    }
-    sqlite3_finalize (stmt);
-    return damaged;
-}
-
-static bool
-s_corrupt_code (int code)
-{
-    code &= 0xff;
-    return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+    return sdb_column_bytes (stmt, col) == len? sdb_column_blob (stmt, col): NULL;
 }
 
 //  Checks every signed head: its record must exist with that hash, and the
 //  signature must verify. Catches truncation back to the last signature.
 static int
-s_verify_heads (sqlite3 *db, audit_verify_fn *verify, void *arg, int64_t last_seq,
+s_verify_heads (sdb_t *db, audit_verify_fn *verify, void *arg, int64_t last_seq,
                 char *problem, size_t size)
 {
-    sqlite3_stmt *stmt = NULL, *rec = NULL;
-    if (sqlite3_prepare_v2 (db, "SELECT seq, hash, sig FROM audit_heads ORDER BY seq",
-                            -1, &stmt, NULL) != SQLITE_OK
-    ||  sqlite3_prepare_v2 (db, "SELECT hash FROM audit WHERE seq = ?1", -1, &rec, NULL)
-        != SQLITE_OK) {
-        sqlite3_finalize (stmt);
-        snprintf (problem, size, "cannot read signed heads: %s", sqlite3_errmsg (db));
+    sdb_stmt_t *stmt = NULL, *rec = NULL;
+    if (sdb_prepare (db, "SELECT seq, hash, sig FROM audit_heads ORDER BY seq", &stmt) != SDB_OK
+    ||  sdb_prepare (db, "SELECT hash FROM audit WHERE seq = ?1", &rec)
+        != SDB_OK) {
+        sdb_finalize (stmt);
+        snprintf (problem, size, "cannot read signed heads: %s", sdb_errmsg (db));
         return -1;
     }
     int rc = 0, step;
-    while (rc == 0 && (step = sqlite3_step (stmt)) != SQLITE_DONE) {
-        if (step != SQLITE_ROW) {
-            snprintf (problem, size, "cannot read the signed heads: %s%s", sqlite3_errmsg (db),
-                      s_corrupt_code (step)? " (the database file is damaged: corruption)": "");
+    while (rc == 0 && (step = sdb_step (stmt)) != SDB_DONE) {
+        if (step != SDB_ROW) {
+            snprintf (problem, size, "cannot read the signed heads: %s%s", sdb_errmsg (db),
+                      sdb_corrupt (db)? " (the database file is damaged: corruption)": "");
             rc = -1;
             break;
         }
-        int64_t seq = sqlite3_column_int64 (stmt, 0);
+        int64_t seq = sdb_column_int64 (stmt, 0);
         const uint8_t *hash = (const uint8_t *) s_blob (stmt, 1, 32);
         const uint8_t *sig = (const uint8_t *) s_blob (stmt, 2, 64);
         uint8_t msg [HEAD_MESSAGE_SIZE];
@@ -496,55 +464,55 @@ s_verify_heads (sqlite3 *db, audit_verify_fn *verify, void *arg, int64_t last_se
             rc = -1;
             break;
         }
-        sqlite3_reset (rec);
-        sqlite3_bind_int64 (rec, 1, seq);
-        const void *stored = sqlite3_step (rec) == SQLITE_ROW? s_blob (rec, 0, 32): NULL;
+        sdb_reset (rec);
+        sdb_bind_int64 (rec, 1, seq);
+        const void *stored = sdb_step (rec) == SDB_ROW? s_blob (rec, 0, 32): NULL;
         if (!stored || memcmp (stored, hash, 32)) {
             snprintf (problem, size, "record %" PRId64 " differs from its signed head", seq);
             rc = -1;
         }
     }
-    sqlite3_finalize (rec);
-    sqlite3_finalize (stmt);
+    sdb_finalize (rec);
+    sdb_finalize (stmt);
     return rc;
 }
 
 static void
-s_record_from_row (sqlite3_stmt *stmt, audit_record_t *r)
+s_record_from_row (sdb_stmt_t *stmt, audit_record_t *r)
 {
     memset (r, 0, sizeof *r);
-    r->event = (const char *) sqlite3_column_text (stmt, 2);
+    r->event = (const char *) sdb_column_text (stmt, 2);
     r->message_id = (const uint8_t *) s_blob (stmt, 3, 16);
-    r->sender = (const char *) sqlite3_column_text (stmt, 4);
-    r->node = (const char *) sqlite3_column_text (stmt, 5);
-    r->agency = sqlite3_column_int (stmt, 6);
-    r->view = sqlite3_column_int (stmt, 7);
-    r->rule = (const char *) sqlite3_column_text (stmt, 8);
-    r->basis = (const char *) sqlite3_column_text (stmt, 9);
+    r->sender = (const char *) sdb_column_text (stmt, 4);
+    r->node = (const char *) sdb_column_text (stmt, 5);
+    r->agency = sdb_column_int (stmt, 6);
+    r->view = sdb_column_int (stmt, 7);
+    r->rule = (const char *) sdb_column_text (stmt, 8);
+    r->basis = (const char *) sdb_column_text (stmt, 9);
     r->content_hash = (const uint8_t *) s_blob (stmt, 10, 32);
     r->subject_key = (const uint8_t *) s_blob (stmt, 11, 32);
-    r->detail = (const char *) sqlite3_column_text (stmt, 12);
+    r->detail = (const char *) sdb_column_text (stmt, 12);
 }
 
 int
-audit_verify (sqlite3 *db, audit_verify_fn *verify, void *arg, int64_t *records,
+audit_verify (store_t *store, audit_verify_fn *verify, void *arg, int64_t *records,
               char *problem, size_t size)
 {
-    sqlite3_stmt *stmt = NULL;
+    sdb_t *db = store_sdb (store);
+    sdb_stmt_t *stmt = NULL;
     *records = 0;
     problem [0] = 0;
-    if (sqlite3_prepare_v2 (db, "SELECT " AUDIT_COLUMNS " FROM audit ORDER BY seq",
-                            -1, &stmt, NULL) != SQLITE_OK) {
-        snprintf (problem, size, "cannot read the audit log: %s%s", sqlite3_errmsg (db),
-                  s_corrupt_code (sqlite3_extended_errcode (db))
+    if (sdb_prepare (db, "SELECT " AUDIT_COLUMNS " FROM audit ORDER BY seq", &stmt) != SDB_OK) {
+        snprintf (problem, size, "cannot read the audit log: %s%s", sdb_errmsg (db),
+                  sdb_corrupt (db)
                   ? " (the database file is damaged: corruption, SQLITE_CORRUPT)": "");
         return -1;
     }
     uint8_t prev [32] = { 0 };
     int64_t expect = 1;
-    int rc = 0, step = SQLITE_DONE;
-    while (rc == 0 && (step = sqlite3_step (stmt)) == SQLITE_ROW) {
-        int64_t seq = sqlite3_column_int64 (stmt, 0);
+    int rc = 0, step = SDB_DONE;
+    while (rc == 0 && (step = sdb_step (stmt)) == SDB_ROW) {
+        int64_t seq = sdb_column_int64 (stmt, 0);
         const uint8_t *stored_prev = (const uint8_t *) s_blob (stmt, 13, 32);
         const uint8_t *stored_hash = (const uint8_t *) s_blob (stmt, 14, 32);
         audit_record_t r;
@@ -558,7 +526,7 @@ audit_verify (sqlite3 *db, audit_verify_fn *verify, void *arg, int64_t *records,
             snprintf (problem, size, "record %" PRId64 " does not follow record %" PRId64
                       " (removed, reordered or replaced)", seq, seq - 1), rc = -1;
         else
-        if (s_hash (seq, sqlite3_column_int64 (stmt, 1), &r, prev, hash)
+        if (s_hash (seq, sdb_column_int64 (stmt, 1), &r, prev, hash)
         ||  memcmp (hash, stored_hash, 32))
             snprintf (problem, size, "record %" PRId64 " was changed (its hash does not match"
                       " its content)", seq), rc = -1;
@@ -568,22 +536,22 @@ audit_verify (sqlite3 *db, audit_verify_fn *verify, void *arg, int64_t *records,
             (*records)++;
         }
     }
-    if (rc == 0 && step != SQLITE_DONE)
+    if (rc == 0 && step != SDB_DONE)
         //  The walk ended on an error, not at the end of the log.
         snprintf (problem, size, "the database file is damaged after record %" PRId64
                   ": %s (%s; corruption, not a cut-off log: keep the file as it is"
-                  " and restore from a backup)", expect - 1, sqlite3_errmsg (db),
-                  s_corrupt_code (step)? "SQLITE_CORRUPT": sqlite3_errstr (step)), rc = -1;
-    sqlite3_finalize (stmt);
+                  " and restore from a backup)", expect - 1, sdb_errmsg (db),
+                  sdb_corrupt (db)? "SQLITE_CORRUPT": "a read error"), rc = -1;
+    sdb_finalize (stmt);
     if (rc == 0)
         rc = s_verify_heads (db, verify, arg, expect - 1, problem, size);
     char damage [160];
-    if (rc && !strstr (problem, "damaged") && s_damaged (db, damage, sizeof damage)) {
+    if (rc && !strstr (problem, "damaged") && sdb_damaged (db, damage, sizeof damage) == 1) {
         //  What looked like a changed or missing record sits in a damaged
         //  file: say that first, with what the chain walk saw.
         char seen [256];
         snprintf (seen, sizeof seen, "%s", problem);
-        snprintf (problem, size, "the database file is damaged (corruption: sqlite integrity"
+        snprintf (problem, size, "the database file is damaged (corruption: the database's integrity"
                   " check says \"%s\"); the chain walk saw: %s", damage, seen);
     }
     return rc;
@@ -608,67 +576,68 @@ s_author_of (const char *detail, char *author, size_t size)
 }
 
 static int
-s_rows (sqlite3_stmt *stmt, audit_row_fn *fn, void *arg)
+s_rows (sdb_stmt_t *stmt, audit_row_fn *fn, void *arg)
 {
     int rc, count = 0;
-    bool with_author = sqlite3_column_count (stmt) > 15;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    bool with_author = sdb_column_count (stmt) > 15;
+    while ((rc = sdb_step (stmt)) == SDB_ROW) {
         audit_row_t row;
         char author [33];
-        row.seq = sqlite3_column_int64 (stmt, 0);
-        row.ts_ms = sqlite3_column_int64 (stmt, 1);
+        row.seq = sdb_column_int64 (stmt, 0);
+        row.ts_ms = sdb_column_int64 (stmt, 1);
         s_record_from_row (stmt, &row.r);
         row.hash = (const uint8_t *) s_blob (stmt, 14, 32);
-        row.author = with_author? s_author_of ((const char *) sqlite3_column_text (stmt, 15),
+        row.author = with_author? s_author_of ((const char *) sdb_column_text (stmt, 15),
                                                author, sizeof author): NULL;
         count++;
         if (fn (&row, arg))
             break;
     }
-    sqlite3_finalize (stmt);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE? count: -1;
+    sdb_finalize (stmt);
+    return rc == SDB_ROW || rc == SDB_DONE? count: -1;
 }
 
 int
-audit_who_received (sqlite3 *db, const uint8_t subject_key [32], audit_row_fn *fn, void *arg)
+audit_who_received (store_t *store, const uint8_t subject_key [32], audit_row_fn *fn, void *arg)
 {
-    sqlite3_stmt *stmt = NULL;
+    sdb_t *db = store_sdb (store);
+    sdb_stmt_t *stmt = NULL;
     //  The author is in the message's "submitted" record, which names the
     //  same person: found through the same index, per row (cheap), rather
     //  than copied into every delivery record.
-    if (sqlite3_prepare_v2 (db, "SELECT " AUDIT_COLUMNS ", (SELECT s.detail FROM audit s"
+    if (sdb_prepare (db, "SELECT " AUDIT_COLUMNS ", (SELECT s.detail FROM audit s"
                             " WHERE s.subject_key = ?1 AND s.event = 'submitted'"
                             " AND s.message_id = audit.message_id ORDER BY s.seq LIMIT 1)"
                             " FROM audit WHERE subject_key = ?1"
-                            " AND event IN ('delivered', 'notice', 'shown') ORDER BY seq",
-                            -1, &stmt, NULL) != SQLITE_OK)
+                            " AND event IN ('delivered', 'notice', 'shown') ORDER BY seq", &stmt) != SDB_OK)
         return -1;
-    sqlite3_bind_blob (stmt, 1, subject_key, 32, SQLITE_STATIC);
+    sdb_bind_blob (stmt, 1, subject_key, 32);
     return s_rows (stmt, fn, arg);
 }
 
 int
-audit_reviews (sqlite3 *db, audit_row_fn *fn, void *arg)
+audit_reviews (store_t *store, audit_row_fn *fn, void *arg)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE event = 'decided'"
-                            " ORDER BY seq", -1, &stmt, NULL) != SQLITE_OK)
+    sdb_t *db = store_sdb (store);
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE event = 'decided'"
+                            " ORDER BY seq", &stmt) != SDB_OK)
         return -1;
     return s_rows (stmt, fn, arg);
 }
 
 int
-audit_export (sqlite3 *db, int64_t since_ms, int64_t until_ms, int64_t after_seq, int limit,
+audit_export (store_t *store, int64_t since_ms, int64_t until_ms, int64_t after_seq, int limit,
               audit_row_fn *fn, void *arg)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE seq > ?1"
-                            " AND ts_ms >= ?2 AND ts_ms < ?3 ORDER BY seq LIMIT ?4",
-                            -1, &stmt, NULL) != SQLITE_OK)
+    sdb_t *db = store_sdb (store);
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE seq > ?1"
+                            " AND ts_ms >= ?2 AND ts_ms < ?3 ORDER BY seq LIMIT ?4", &stmt) != SDB_OK)
         return -1;
-    sqlite3_bind_int64 (stmt, 1, after_seq);
-    sqlite3_bind_int64 (stmt, 2, since_ms);
-    sqlite3_bind_int64 (stmt, 3, until_ms);
-    sqlite3_bind_int (stmt, 4, limit);
+    sdb_bind_int64 (stmt, 1, after_seq);
+    sdb_bind_int64 (stmt, 2, since_ms);
+    sdb_bind_int64 (stmt, 3, until_ms);
+    sdb_bind_int (stmt, 4, limit);
     return s_rows (stmt, fn, arg);
 }

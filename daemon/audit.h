@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sqlite3.h>
+#include "store.h"
 
 typedef struct _audit_t audit_t;
 
@@ -39,7 +39,7 @@ typedef struct {
 typedef int (audit_sign_fn) (const uint8_t *msg, size_t len, uint8_t sig [64], void *arg);
 typedef int (audit_verify_fn) (const uint8_t *msg, size_t len, const uint8_t sig [64], void *arg);
 
-audit_t *audit_new (sqlite3 *db);
+audit_t *audit_new (store_t *store);
 void audit_destroy (audit_t **self_p);
 
 //  Appends a record in the caller's open transaction. 0 or -1; after -1
@@ -58,7 +58,7 @@ MUST_CHECK int audit_sign_head (audit_t *self, audit_sign_fn *sign, void *arg, i
 
 //  Walks the whole chain. Returns 0 when intact; otherwise -1 with the
 //  place and kind of damage in problem. records is set to the count seen.
-int audit_verify (sqlite3 *db, audit_verify_fn *verify, void *arg,
+int audit_verify (store_t *store, audit_verify_fn *verify, void *arg,
                   int64_t *records, char *problem, size_t problem_size);
 
 int64_t audit_last_seq (audit_t *self);
@@ -82,7 +82,7 @@ typedef struct {
 int audit_signed_head (audit_t *self, audit_head_t *head);
 
 //  The newest signed head in the database: 1 found, 0 none, -1 error.
-int audit_latest_head (sqlite3 *db, audit_head_t *head);
+int audit_latest_head (store_t *store, audit_head_t *head);
 
 //  "audit head seq=N hash=<64 hex> sig=<128 hex>": one line, as logged
 //  and as kept in an admin node's witness file. size >= 240.
@@ -96,7 +96,7 @@ int audit_head_parse (const char *text, audit_head_t *head);
 //  signature must verify (when verify is not NULL), and the log must hold
 //  its record with its hash. 0 when it does; -1 with problem naming
 //  truncation (the log ends before the witnessed head) or rewriting.
-int audit_check_witness (sqlite3 *db, audit_verify_fn *verify, void *arg,
+int audit_check_witness (store_t *store, audit_verify_fn *verify, void *arg,
                          const audit_head_t *witness, char *problem, size_t size);
 
 //  A stored record as read back, for queries. Pointers valid during the
@@ -115,15 +115,15 @@ typedef int (audit_row_fn) (const audit_row_t *row, void *arg);
 //  read (a damaged page): never a short answer passed off as complete.
 //  Deliveries (and notices) about a subject, oldest first; each row with
 //  the author its message's "submitted" record names (row->author).
-int audit_who_received (sqlite3 *db, const uint8_t subject_key [32],
+int audit_who_received (store_t *store, const uint8_t subject_key [32],
                         audit_row_fn *fn, void *arg);
 
 //  Disclosures under the duty to avert ("decided" records), for review.
-int audit_reviews (sqlite3 *db, audit_row_fn *fn, void *arg);
+int audit_reviews (store_t *store, audit_row_fn *fn, void *arg);
 
 //  Records with since_ms <= ts < until_ms and seq > after_seq, at most limit.
 //  Returns the count, or -1.
-int audit_export (sqlite3 *db, int64_t since_ms, int64_t until_ms, int64_t after_seq,
+int audit_export (store_t *store, int64_t since_ms, int64_t until_ms, int64_t after_seq,
                   int limit, audit_row_fn *fn, void *arg);
 
 //  The bytes a chain hash covers, for tests and tools. Caller frees.

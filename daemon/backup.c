@@ -4,7 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <sqlite3.h>
+#include "store.h"
 #include <sys/stat.h>
 
 static int
@@ -82,55 +82,14 @@ s_copy_folder (const char *src, const char *dst, mode_t mode, bool missing_ok)
     return rc;
 }
 
-//  The store, through sqlite's backup API: all pages in one step, so in
-//  one read transaction on the source.
+//  The store, through the store's own copy (sqlite's backup API), then
+//  made durable.
 static int
 s_copy_store (const char *src, const char *dst)
 {
-    int fd = open (dst, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        fprintf (stderr, "samhandd: backup: cannot create %s: %s\n", dst, strerror (errno));
+    if (store_backup_copy (src, dst))
         return -1;
-    }
-    close (fd);
-    sqlite3 *from = NULL, *to = NULL;
-    int rc = sqlite3_open_v2 (src, &from, SQLITE_OPEN_READONLY, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_open_v2 (dst, &to, SQLITE_OPEN_READWRITE, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout (from, 10000);
-        sqlite3_backup *copy = sqlite3_backup_init (to, "main", from, "main");
-        if (!copy)
-            rc = sqlite3_errcode (to);
-        else {
-            do {
-                rc = sqlite3_backup_step (copy, -1);
-                if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-                    sqlite3_sleep (100);
-            } while (rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
-            int finish = sqlite3_backup_finish (copy);
-            rc = rc == SQLITE_DONE? finish: rc;
-        }
-    }
-    sqlite3_stmt *stmt = NULL;
-    if (rc == SQLITE_OK
-    &&  (sqlite3_prepare_v2 (to, "PRAGMA quick_check", -1, &stmt, NULL) != SQLITE_OK
-     ||  sqlite3_step (stmt) != SQLITE_ROW
-     ||  !streq ((const char *) sqlite3_column_text (stmt, 0), "ok")))
-        rc = SQLITE_CORRUPT;
-    sqlite3_finalize (stmt);
-    //  The copy is a WAL database: checkpoint it so one file holds it all.
-    if (rc == SQLITE_OK)
-        rc = sqlite3_wal_checkpoint_v2 (to, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-    if (rc != SQLITE_OK)
-        fprintf (stderr, "samhandd: backup: copying %s failed: %s\n", src,
-                 sqlite3_errstr (rc));
-    sqlite3_close (from);
-    if (to && sqlite3_close (to) != SQLITE_OK && rc == SQLITE_OK)
-        rc = SQLITE_ERROR;
-    if (rc == SQLITE_OK && s_fsync_path (dst, false))
-        rc = SQLITE_IOERR;
-    return rc == SQLITE_OK? 0: -1;
+    return s_fsync_path (dst, false);
 }
 
 static const char *
@@ -179,6 +138,14 @@ int
 backup_run (const config_t *config, const char *dir)
 {
     assert (config && dir);
+    //  A PostgreSQL store is backed up with PostgreSQL's own tools, which
+    //  know its WAL and replicas; the keys folder must be kept with it.
+    if (store_path_remote (config->store_path)) {
+        fprintf (stderr, "samhandd: backup: the store is PostgreSQL: back it up with pg_dump or"
+                 " pgBackRest, and copy the keys folder %s and the certificates with it"
+                 " (see samhandd(8), BACKUP)\n", config->keys_dir);
+        return 2;
+    }
     if (mkdir (dir, 0700)) {
         fprintf (stderr, "samhandd: backup: cannot create %s: %s (it must not exist yet)\n",
                  dir, strerror (errno));

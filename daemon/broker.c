@@ -44,7 +44,7 @@ struct _broker_t {
     zhashx_t    *refusals;        //  refused handshakes of this interval, by reason and address
     int64_t      next_refusals_ms;
     int64_t      announced_seq;   //  the newest signed head logged and pushed
-    int64_t      changes_seen;    //  sqlite3_total_changes64 when the last transaction ended
+    int64_t      changes_seen;    //  store_changes_total when the last transaction ended
     bool         checkpoint_due;  //  a purge happened: empty the WAL after commit
     int          lock_fd;
     metrics_server_t *metrics;   //  loopback /metrics endpoint, NULL when off
@@ -220,15 +220,15 @@ broker_new (config_t *config)
     }
     if (store_workflow_init (self->ctx.store) || store_plan_init (self->ctx.store))
         goto fail;
-    self->ctx.registry = registry_new (store_db (self->ctx.store));
-    self->ctx.audit = audit_new (store_db (self->ctx.store));
+    self->ctx.registry = registry_new (self->ctx.store);
+    self->ctx.audit = audit_new (self->ctx.store);
     if (!self->ctx.registry || !self->ctx.audit || s_load_names (self) || s_load_known (self))
         goto fail;
     if (sessions_recount (self->ctx.sessions, self->ctx.store)
     ||  store_meta_get_int (self->ctx.store, "expiry_checked_ms", &self->ctx.expiry_checked_ms) < 0)
         goto fail;
     self->expiry_saved_ms = self->ctx.expiry_checked_ms;
-    self->changes_seen = sqlite3_total_changes64 (store_db (self->ctx.store));
+    self->changes_seen = store_changes_total (self->ctx.store);
     audit_head_t head;
     if (audit_signed_head (self->ctx.audit, &head)) {
         //  The newest head at start, for whoever keeps the log as a witness.
@@ -494,8 +494,7 @@ s_commit (broker_t *self)
 {
     if (!store_in_transaction (self->ctx.store))
         return;
-    sqlite3 *db = store_db (self->ctx.store);
-    int64_t changes = sqlite3_total_changes64 (db);
+    int64_t changes = store_changes_total (self->ctx.store);
     //  Idle: nothing written and nothing failed. A write that failed
     //  without changing a row still fails the batch below.
     if (!self->ctx.batch_failed && !audit_failed (self->ctx.audit) && !store_batch_failed (self->ctx.store)
@@ -522,7 +521,7 @@ s_commit (broker_t *self)
         self->expiry_saved_ms = self->ctx.expiry_checked_ms;
         s_announce_head (self);
     }
-    self->changes_seen = sqlite3_total_changes64 (db);
+    self->changes_seen = store_changes_total (self->ctx.store);
     if (!failed && self->checkpoint_due) {
         //  Purged content may still sit in old WAL frames: move and empty.
         if (store_checkpoint (self->ctx.store))
@@ -568,7 +567,7 @@ s_deliver (broker_t *self)
         for (; session; session = sessions_next (self->ctx.sessions))
             session->dirty = session->routing_id != NULL;
     }
-    self->changes_seen = sqlite3_total_changes64 (store_db (self->ctx.store));
+    self->changes_seen = store_changes_total (self->ctx.store);
 }
 
 //  This cycle's spending per node (by key) and in all.

@@ -1,6 +1,7 @@
 /*  confcheck — the configuration's files, folders and endpoint. See
     confcheck.h.                                                           */
 #include "confcheck.h"
+#include "store.h"
 #include "cfgfile.h"
 #include "keyfile.h"
 #include <czmq.h>
@@ -313,6 +314,8 @@ s_check_keys (const char *dir, char *err, size_t errlen)
 static int
 s_check_store (const char *store, char *err, size_t errlen)
 {
+    if (store_path_remote (store))
+        return 0;               //  PostgreSQL: checked when the broker connects
     char *copy = strdup (store);
     struct stat st;
     const char *dir = copy? dirname (copy): ".";
@@ -335,6 +338,8 @@ s_check_store (const char *store, char *err, size_t errlen)
 static bool
 s_store_in_use (const char *store)
 {
+    if (store_path_remote (store))
+        return false;
     char *lock = zsys_sprintf ("%s.lock", store);
     int fd = lock? open (lock, O_RDWR | O_CLOEXEC): -1;
     bool held = fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;

@@ -1,5 +1,6 @@
 /*  config — ZPL file to config_t. See config.h.                            */
 #include "config.h"
+#include "store.h"
 #include "cfgfile.h"
 #include "confcheck.h"
 #include "samhand.pb-c.h"
@@ -370,7 +371,10 @@ config_load (const char *file, char *err, size_t errlen)
         snprintf (err, errlen, "server/state_dir must not be empty");
         goto done;
     }
-    self->store_path = s_resolve (self->state_dir, zconfig_get (root, "server/store", NULL));
+    //  A PostgreSQL store (URI or conninfo) is no path: taken as it is.
+    const char *store = zconfig_get (root, "server/store", NULL);
+    self->store_path = store && *store && store_path_remote (store)
+                     ? strdup (store): s_resolve (self->state_dir, store);
     self->keys_dir = s_resolve (self->state_dir, zconfig_get (root, "server/keys", "keys"));
     if (!self->cert_path || !self->enrolled_dir || !self->store_path) {
         snprintf (err, errlen, "server/cert, server/enrolled and server/store are required");

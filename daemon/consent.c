@@ -431,7 +431,7 @@ s_redecide_entry (redecide_t *r, const store_delivery_t *d, const char *node,
     //  An entry the node already received is not changed (it holds the
     //  view it was given, and gets a notice); the caller still uses the
     //  narrower decision for anything shown from now on.
-    if (sqlite3_changes (store_db (self->store)) == 0) {
+    if (store_changes (self->store) == 0) {
         free (review);
         return 1;
     }

@@ -239,10 +239,8 @@ deliver_pump (handler_ctx_t *self, session_t *session)
     //  A session with its own filter gets only those kinds; the others
     //  stay pending, untouched, for a session that takes them.
     int found = session->filter_kinds
-              ? store_entries_where (self->store, "o.node = ?2 AND o.state = 0"
-                                     " AND ((1 << m.kind) & ?1) != 0",
-                                     (int64_t) session->filter_kinds, 0, session->node,
-                                     window, s_collect, &batch)
+              ? store_outbox_pending_kinds (self->store, session->node, session->filter_kinds,
+                                            window, s_collect, &batch)
               : store_outbox_pending (self->store, session->node, window, s_collect, &batch);
     int sent = 0;
     for (int i = 0; i < batch.count; i++) {

@@ -8,28 +8,6 @@
 
 #define CERT_WARN_MS (30 * 86400000LL)     //  as the log warns (nodes.c)
 
-//  One integer from a query without parameters; -1 when it fails.
-static int64_t
-s_count (sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *stmt = NULL;
-    int64_t value = -1;
-    if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK
-    &&  sqlite3_step (stmt) == SQLITE_ROW)
-        value = sqlite3_column_int64 (stmt, 0);
-    sqlite3_finalize (stmt);
-    return value;
-}
-
-static int64_t
-s_file_size (const char *path, const char *suffix)
-{
-    char name [1100];
-    struct stat st;
-    snprintf (name, sizeof name, "%s%s", path, suffix);
-    return stat (name, &st) == 0? (int64_t) st.st_size: 0;
-}
-
 //  The node list being built; grows as needed.
 typedef struct {
     metrics_node_t *items;
@@ -57,62 +35,33 @@ s_node (node_list_t *list, const char *name)
     return n;
 }
 
-//  Submitted time of NODE's oldest waiting delivery, 0 if none, -1 on a
-//  failed read. Outbox ids grow with insertion, so the smallest id in each
-//  waiting state is found in the (node, state, id) index without a scan.
-static int64_t
-s_oldest (sqlite3 *db, const char *node)
-{
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (db, "SELECT o.id, m.created_ms FROM outbox o JOIN messages m"
-                            " ON m.id = o.message WHERE o.node = ?1 AND o.state = ?2"
-                            " ORDER BY o.id LIMIT 1", -1, &stmt, NULL) != SQLITE_OK)
-        return -1;
-    int64_t best_id = 0, oldest = 0;
-    for (int state = OUTBOX_PENDING; state <= OUTBOX_INFLIGHT; state++) {
-        sqlite3_reset (stmt);
-        sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
-        sqlite3_bind_int (stmt, 2, state);
-        int rc = sqlite3_step (stmt);
-        if (rc == SQLITE_ROW) {
-            int64_t id = sqlite3_column_int64 (stmt, 0);
-            if (!best_id || id < best_id) {
-                best_id = id;
-                oldest = sqlite3_column_int64 (stmt, 1);
-            }
-        }
-        else
-        if (rc != SQLITE_DONE) {
-            sqlite3_finalize (stmt);
-            return -1;
-        }
-    }
-    sqlite3_finalize (stmt);
-    return oldest;
-}
-
 //  Duty-to-avert review records, counted incrementally: the audit log is
 //  append-only, so only records after the last one counted are read. Inside
 //  an open transaction (an admin's query mid-cycle) the records may yet be
 //  rolled back: they are counted for this answer but not remembered.
 static int64_t
-s_count_reviews (handler_ctx_t *self, sqlite3 *db)
+s_count_reviews (handler_ctx_t *self)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (db, "SELECT count (*), coalesce (max (seq), ?1) FROM audit"
-                            " WHERE seq > ?1 AND event = 'decided'", -1, &stmt, NULL) != SQLITE_OK)
+    int64_t found = 0, last_seq = 0;
+    if (store_audit_decided_after (self->store, self->health_audit_seq, &found, &last_seq))
         return -1;
-    sqlite3_bind_int64 (stmt, 1, self->health_audit_seq);
-    int64_t count = -1;
-    if (sqlite3_step (stmt) == SQLITE_ROW) {
-        count = self->health_reviews + sqlite3_column_int64 (stmt, 0);
-        if (!store_in_transaction (self->store)) {
-            self->health_reviews = count;
-            self->health_audit_seq = sqlite3_column_int64 (stmt, 1);
-        }
+    int64_t count = self->health_reviews + found;
+    if (!store_in_transaction (self->store)) {
+        self->health_reviews = count;
+        self->health_audit_seq = last_seq;
     }
-    sqlite3_finalize (stmt);
     return count;
+}
+
+static int
+s_waiting (const char *node, int64_t count, int64_t oldest_ms, void *arg)
+{
+    metrics_node_t *n = s_node ((node_list_t *) arg, node);
+    if (!n)
+        return -1;
+    n->pending = count;
+    n->oldest_ms = oldest_ms;
+    return 0;
 }
 
 //  Fills SNAP; *NODES_P gets the node list (caller frees). 0, or -1 when
@@ -121,38 +70,23 @@ int
 health_snapshot (handler_ctx_t *self, metrics_snapshot_t *snap, metrics_node_t **nodes_p)
 {
     assert (self && snap && nodes_p);
-    sqlite3 *db = store_db (self->store);
     memset (snap, 0, sizeof *snap);
     *nodes_p = NULL;
-    snap->dead_letters = s_count (db, "SELECT count (*) FROM outbox WHERE state = 5");
-    snap->open_escalations = s_count (db, "SELECT count (*) FROM timers"
-                                          " WHERE kind = 'escalate' AND fired > 0");
-    snap->last_signature_ms = s_count (db, "SELECT coalesce (max (ts_ms), 0) FROM audit_heads");
-    snap->reviews = s_count_reviews (self, db);
-    if (snap->dead_letters < 0 || snap->open_escalations < 0 || snap->last_signature_ms < 0
-    ||  snap->reviews < 0) {
-        zsys_warning ("health: cannot read the store's counts: %s", sqlite3_errmsg (db));
+    store_health_t counts;
+    if (store_health_counts (self->store, &counts)
+    ||  (snap->reviews = s_count_reviews (self)) < 0) {
+        zsys_warning ("health: cannot read the store's counts");
         return -1;
     }
+    snap->dead_letters = counts.dead_letters;
+    snap->open_escalations = counts.open_escalations;
+    snap->last_signature_ms = counts.last_signature_ms;
     node_list_t list = { NULL, 0, 0 };
     bool failed = false;
     for (size_t i = 0; i < nodes_size (self->nodes) && !failed; i++)
         failed = !s_node (&list, nodes_at (self->nodes, i)->name);
-    sqlite3_stmt *stmt = NULL;
-    int rc = sqlite3_prepare_v2 (db, "SELECT node, count (*) FROM outbox WHERE state IN (0, 1)"
-                                 " GROUP BY node", -1, &stmt, NULL);
-    while (!failed && rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        const char *name = (const char *) sqlite3_column_text (stmt, 0);
-        metrics_node_t *n = s_node (&list, name? name: "");
-        if (!n || (n->oldest_ms = s_oldest (db, n->node)) < 0)
-            failed = true;
-        else
-            n->pending = sqlite3_column_int64 (stmt, 1);
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize (stmt);
-    if (failed || (rc != SQLITE_DONE && rc != SQLITE_OK)) {
-        zsys_warning ("health: cannot read the outbox: %s", sqlite3_errmsg (db));
+    if (failed || store_outbox_waiting (self->store, s_waiting, &list)) {
+        zsys_warning ("health: cannot read the outbox");
         free (list.items);
         return -1;
     }
@@ -173,8 +107,7 @@ health_snapshot (handler_ctx_t *self, metrics_snapshot_t *snap, metrics_node_t *
     snap->mode = "single";
     snap->nodes = list.items;
     snap->n_nodes = list.count;
-    snap->store_bytes = s_file_size (self->config->store_path, "")
-                      + s_file_size (self->config->store_path, "-wal");
+    snap->store_bytes = store_size_bytes (self->store, self->config->store_path);
     snap->submits = self->submits;
     snap->deliveries = self->deliveries;
     snap->commits = self->commits;

@@ -54,10 +54,10 @@ offline_verify_audit (config_t *config, const char *witness_file)
         fprintf (stderr, "samhandd: %s\n", err);
         return 2;
     }
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2 (config->store_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        fprintf (stderr, "samhandd: cannot open %s: %s\n", config->store_path, sqlite3_errmsg (db));
-        sqlite3_close (db);
+    store_t *store = store_new_reader (config->store_path);
+    if (!store) {
+        fprintf (stderr, "samhandd: cannot open the store %s\n",
+                 store_path_remote (config->store_path)? "(PostgreSQL)": config->store_path);
         keys_destroy (&keys);
         return 2;
     }
@@ -66,16 +66,14 @@ offline_verify_audit (config_t *config, const char *witness_file)
     //  One read transaction: the records and the signed heads from the same
     //  snapshot, even while a running broker appends and signs.
     int rc = -1;
-    if (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-        snprintf (problem, sizeof problem, "cannot read %s: %s", config->store_path,
-                  sqlite3_errmsg (db));
+    if (store_snapshot_begin (store))
+        snprintf (problem, sizeof problem, "cannot read the store");
     else {
-        rc = audit_verify (db, s_verify, keys, &records, problem, sizeof problem);
+        rc = audit_verify (store, s_verify, keys, &records, problem, sizeof problem);
         if (rc == 0 && witnessed)
-            rc = audit_check_witness (db, s_verify, keys, &witness, problem, sizeof problem);
-        if (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-            zsys_warning ("samhandd: ending the read of %s: %s", config->store_path,
-                          sqlite3_errmsg (db));
+            rc = audit_check_witness (store, s_verify, keys, &witness, problem, sizeof problem);
+        if (store_snapshot_end (store))
+            zsys_warning ("samhandd: ending the read of the store failed");
     }
     if (rc == 0 && witnessed)
         printf ("witnessed signed head at record %" PRId64 " found in the log\n", witness.seq);
@@ -84,7 +82,7 @@ offline_verify_audit (config_t *config, const char *witness_file)
     else
         printf ("audit chain BROKEN: %s (%" PRId64 " records verified before it)\n",
                 problem, records);
-    sqlite3_close (db);
+    store_destroy (&store);
     keys_destroy (&keys);
     return rc == 0? 0: 1;
 }

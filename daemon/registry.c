@@ -1,5 +1,6 @@
 /*  registry — consents, case references, known identifiers. See registry.h. */
 #include "registry.h"
+#include "store_db.h"
 #include <czmq.h>
 
 static const char *schema =
@@ -39,15 +40,15 @@ static const char *queries [R_COUNT] = {
 };
 
 struct _registry_t {
-    sqlite3      *db;
-    sqlite3_stmt *stmt [R_COUNT];
+    sdb_t        *db;
+    sdb_stmt_t *stmt [R_COUNT];
     zhashx_t     *refs_written;   //  "agency:ref" already in case_refs
 };
 
 static int
 s_fail (registry_t *self, const char *what)
 {
-    zsys_error ("registry: %s: %s", what, sqlite3_errmsg (self->db));
+    zsys_error ("registry: %s: %s", what, sdb_errmsg (self->db));
     return -1;
 }
 
@@ -57,17 +58,16 @@ s_fail (registry_t *self, const char *what)
 static int
 s_drop_unattributed (registry_t *self)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT count(*) FROM known_ids", -1, &stmt, NULL) != SQLITE_OK) {
-        sqlite3_finalize (stmt);
-        return 0;                   //  no such table: nothing to do
-    }
-    int64_t rows = sqlite3_step (stmt) == SQLITE_ROW? sqlite3_column_int64 (stmt, 0): 0;
-    sqlite3_finalize (stmt);
-    char *msg = NULL;
-    if (sqlite3_exec (self->db, "DROP TABLE known_ids", NULL, NULL, &msg) != SQLITE_OK) {
-        zsys_error ("registry: cannot drop the old known_ids table: %s", msg? msg: "?");
-        sqlite3_free (msg);
+    int exists = sdb_table_exists (self->db, "known_ids");
+    if (exists <= 0)
+        return exists;              //  no such table: nothing to do
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "SELECT count(*) FROM known_ids", &stmt) != SDB_OK)
+        return s_fail (self, "known_ids");
+    int64_t rows = sdb_step (stmt) == SDB_ROW? sdb_column_int64 (stmt, 0): 0;
+    sdb_finalize (stmt);
+    if (sdb_exec (self->db, "DROP TABLE known_ids") != SDB_OK) {
+        zsys_error ("registry: cannot drop the old known_ids table: %s", sdb_errmsg (self->db));
         return -1;
     }
     zsys_warning ("registry: dropped %lld known identifiers of an older store: they name no"
@@ -76,17 +76,16 @@ s_drop_unattributed (registry_t *self)
 }
 
 registry_t *
-registry_new (sqlite3 *db)
+registry_new (store_t *store)
 {
     registry_t *self = (registry_t *) zmalloc (sizeof (registry_t));
     if (!self)
         return NULL;
+    sdb_t *db = store_sdb (store);
     self->db = db;
     self->refs_written = zhashx_new ();
-    char *msg = NULL;
-    if (sqlite3_exec (db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        zsys_error ("registry: schema: %s", msg? msg: "?");
-        sqlite3_free (msg);
+    if (sdb_exec (db, schema) != SDB_OK) {
+        zsys_error ("registry: schema: %s", sdb_errmsg (db));
         registry_destroy (&self);
         return NULL;
     }
@@ -95,8 +94,7 @@ registry_new (sqlite3 *db)
         return NULL;
     }
     for (int i = 0; i < R_COUNT; i++)
-        if (sqlite3_prepare_v3 (db, queries [i], -1, SQLITE_PREPARE_PERSISTENT,
-                                &self->stmt [i], NULL) != SQLITE_OK) {
+        if (sdb_prepare (db, queries [i], &self->stmt [i]) != SDB_OK) {
             s_fail (self, queries [i]);
             registry_destroy (&self);
             return NULL;
@@ -111,26 +109,26 @@ registry_destroy (registry_t **self_p)
         return;
     registry_t *self = *self_p;
     for (int i = 0; i < R_COUNT; i++)
-        sqlite3_finalize (self->stmt [i]);
+        sdb_finalize (self->stmt [i]);
     zhashx_destroy (&self->refs_written);
     free (self);
     *self_p = NULL;
 }
 
-static sqlite3_stmt *
+static sdb_stmt_t *
 s_stmt (registry_t *self, int query)
 {
-    sqlite3_reset (self->stmt [query]);
-    sqlite3_clear_bindings (self->stmt [query]);
+    sdb_reset (self->stmt [query]);
+    sdb_clear_bindings (self->stmt [query]);
     return self->stmt [query];
 }
 
 static int
-s_done (registry_t *self, sqlite3_stmt *stmt, const char *what)
+s_done (registry_t *self, sdb_stmt_t *stmt, const char *what)
 {
-    int rc = sqlite3_step (stmt);
-    sqlite3_reset (stmt);
-    return rc == SQLITE_DONE? 0: s_fail (self, what);
+    int rc = sdb_step (stmt);
+    sdb_reset (stmt);
+    return rc == SDB_DONE? 0: s_fail (self, what);
 }
 
 int
@@ -143,10 +141,10 @@ registry_case_ref_put (registry_t *self, int agency, const char *ref,
     snprintf (key, sizeof key, "%d:%s", agency, ref);
     if (self->refs_written && zhashx_lookup (self->refs_written, key))
         return 0;
-    sqlite3_stmt *stmt = s_stmt (self, R_REF_PUT);
-    sqlite3_bind_int (stmt, 1, agency);
-    sqlite3_bind_text (stmt, 2, ref, -1, SQLITE_STATIC);
-    sqlite3_bind_blob (stmt, 3, subject_key, 32, SQLITE_STATIC);
+    sdb_stmt_t *stmt = s_stmt (self, R_REF_PUT);
+    sdb_bind_int (stmt, 1, agency);
+    sdb_bind_text (stmt, 2, ref);
+    sdb_bind_blob (stmt, 3, subject_key, 32);
     if (s_done (self, stmt, "case ref put"))
         return -1;
     if (self->refs_written)
@@ -165,21 +163,21 @@ int
 registry_case_ref_get (registry_t *self, int agency, const char *ref,
                        uint8_t subject_key [32])
 {
-    sqlite3_stmt *stmt = s_stmt (self, R_REF_GET);
-    sqlite3_bind_int (stmt, 1, agency);
-    sqlite3_bind_text (stmt, 2, ref, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (stmt);
-    int found = rc == SQLITE_ROW && sqlite3_column_bytes (stmt, 0) == 32;
+    sdb_stmt_t *stmt = s_stmt (self, R_REF_GET);
+    sdb_bind_int (stmt, 1, agency);
+    sdb_bind_text (stmt, 2, ref);
+    int rc = sdb_step (stmt);
+    int found = rc == SDB_ROW && sdb_column_bytes (stmt, 0) == 32;
     if (found)
-        memcpy (subject_key, sqlite3_column_blob (stmt, 0), 32);
-    sqlite3_reset (stmt);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        memcpy (subject_key, sdb_column_blob (stmt, 0), 32);
+    sdb_reset (stmt);
+    if (rc != SDB_ROW && rc != SDB_DONE)
         return s_fail (self, "case ref get");
     return found;
 }
 
 static void
-s_text (char *dest, size_t size, const unsigned char *text)
+s_text (char *dest, size_t size, const char *text)
 {
     snprintf (dest, size, "%s", text? (const char *) text: "");
 }
@@ -196,24 +194,24 @@ s_split_purposes (registry_consent_t *c)
 }
 
 static void
-s_read_consent (sqlite3_stmt *stmt, registry_consent_t *c)
+s_read_consent (sdb_stmt_t *stmt, registry_consent_t *c)
 {
     memset (c, 0, sizeof *c);
-    s_text (c->id, sizeof c->id, sqlite3_column_text (stmt, 0));
-    if (sqlite3_column_bytes (stmt, 1) == 32)
-        memcpy (c->subject_key, sqlite3_column_blob (stmt, 1), 32);
-    c->agencies = (uint32_t) sqlite3_column_int64 (stmt, 2);
-    c->classes = (uint32_t) sqlite3_column_int64 (stmt, 3);
-    s_text (c->purposes_text, sizeof c->purposes_text, sqlite3_column_text (stmt, 4));
-    c->valid_from = sqlite3_column_int64 (stmt, 5);
-    c->valid_until = sqlite3_column_int64 (stmt, 6);
-    c->form = sqlite3_column_int (stmt, 7);
-    s_text (c->capacity_by, sizeof c->capacity_by, sqlite3_column_text (stmt, 8));
-    c->capacity_at = sqlite3_column_int64 (stmt, 9);
-    s_text (c->recorded_by, sizeof c->recorded_by, sqlite3_column_text (stmt, 10));
-    c->recorded_at = sqlite3_column_int64 (stmt, 11);
-    c->withdrawn_at = sqlite3_column_int64 (stmt, 12);
-    s_text (c->withdrawn_by, sizeof c->withdrawn_by, sqlite3_column_text (stmt, 13));
+    s_text (c->id, sizeof c->id, sdb_column_text (stmt, 0));
+    if (sdb_column_bytes (stmt, 1) == 32)
+        memcpy (c->subject_key, sdb_column_blob (stmt, 1), 32);
+    c->agencies = (uint32_t) sdb_column_int64 (stmt, 2);
+    c->classes = (uint32_t) sdb_column_int64 (stmt, 3);
+    s_text (c->purposes_text, sizeof c->purposes_text, sdb_column_text (stmt, 4));
+    c->valid_from = sdb_column_int64 (stmt, 5);
+    c->valid_until = sdb_column_int64 (stmt, 6);
+    c->form = sdb_column_int (stmt, 7);
+    s_text (c->capacity_by, sizeof c->capacity_by, sdb_column_text (stmt, 8));
+    c->capacity_at = sdb_column_int64 (stmt, 9);
+    s_text (c->recorded_by, sizeof c->recorded_by, sdb_column_text (stmt, 10));
+    c->recorded_at = sdb_column_int64 (stmt, 11);
+    c->withdrawn_at = sdb_column_int64 (stmt, 12);
+    s_text (c->withdrawn_by, sizeof c->withdrawn_by, sdb_column_text (stmt, 13));
     s_split_purposes (c);
 }
 
@@ -221,68 +219,68 @@ int
 registry_consents_for (registry_t *self, const uint8_t subject_key [32],
                        registry_consent_t *out, int max)
 {
-    sqlite3_stmt *stmt = s_stmt (self, R_CONSENTS);
-    sqlite3_bind_blob (stmt, 1, subject_key, 32, SQLITE_STATIC);
-    sqlite3_bind_int (stmt, 2, max);
+    sdb_stmt_t *stmt = s_stmt (self, R_CONSENTS);
+    sdb_bind_blob (stmt, 1, subject_key, 32);
+    sdb_bind_int (stmt, 2, max);
     int rc, count = 0;
-    while (count < max && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    while (count < max && (rc = sdb_step (stmt)) == SDB_ROW)
         s_read_consent (stmt, &out [count++]);
-    sqlite3_reset (stmt);
-    return count == max || rc == SQLITE_DONE? count: s_fail (self, "consents for");
+    sdb_reset (stmt);
+    return count == max || rc == SDB_DONE? count: s_fail (self, "consents for");
 }
 
 int
 registry_consent_get (registry_t *self, const char *id, registry_consent_t *out)
 {
-    sqlite3_stmt *stmt = s_stmt (self, R_CONSENT_GET);
-    sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (stmt);
-    if (rc == SQLITE_ROW)
+    sdb_stmt_t *stmt = s_stmt (self, R_CONSENT_GET);
+    sdb_bind_text (stmt, 1, id);
+    int rc = sdb_step (stmt);
+    if (rc == SDB_ROW)
         s_read_consent (stmt, out);
-    sqlite3_reset (stmt);
-    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: s_fail (self, "consent get");
+    sdb_reset (stmt);
+    return rc == SDB_ROW? 1: rc == SDB_DONE? 0: s_fail (self, "consent get");
 }
 
 int
 registry_consent_insert (registry_t *self, const registry_consent_t *c)
 {
-    sqlite3_stmt *stmt = s_stmt (self, R_CONSENT_PUT);
-    sqlite3_bind_text (stmt, 1, c->id, -1, SQLITE_STATIC);
-    sqlite3_bind_blob (stmt, 2, c->subject_key, 32, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 3, c->agencies);
-    sqlite3_bind_int64 (stmt, 4, c->classes);
-    sqlite3_bind_text (stmt, 5, c->purposes_text, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 6, c->valid_from);
-    sqlite3_bind_int64 (stmt, 7, c->valid_until);
-    sqlite3_bind_int (stmt, 8, c->form);
-    sqlite3_bind_text (stmt, 9, c->capacity_by, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 10, c->capacity_at);
-    sqlite3_bind_text (stmt, 11, c->recorded_by, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 12, c->recorded_at);
-    sqlite3_bind_int64 (stmt, 13, c->withdrawn_at);
-    sqlite3_bind_text (stmt, 14, c->withdrawn_by, -1, SQLITE_STATIC);
+    sdb_stmt_t *stmt = s_stmt (self, R_CONSENT_PUT);
+    sdb_bind_text (stmt, 1, c->id);
+    sdb_bind_blob (stmt, 2, c->subject_key, 32);
+    sdb_bind_int64 (stmt, 3, c->agencies);
+    sdb_bind_int64 (stmt, 4, c->classes);
+    sdb_bind_text (stmt, 5, c->purposes_text);
+    sdb_bind_int64 (stmt, 6, c->valid_from);
+    sdb_bind_int64 (stmt, 7, c->valid_until);
+    sdb_bind_int (stmt, 8, c->form);
+    sdb_bind_text (stmt, 9, c->capacity_by);
+    sdb_bind_int64 (stmt, 10, c->capacity_at);
+    sdb_bind_text (stmt, 11, c->recorded_by);
+    sdb_bind_int64 (stmt, 12, c->recorded_at);
+    sdb_bind_int64 (stmt, 13, c->withdrawn_at);
+    sdb_bind_text (stmt, 14, c->withdrawn_by);
     return s_done (self, stmt, "consent insert");
 }
 
 int
 registry_consent_withdraw (registry_t *self, const char *id, int64_t now, const char *by)
 {
-    sqlite3_stmt *stmt = s_stmt (self, R_WITHDRAW);
-    sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 2, now);
-    sqlite3_bind_text (stmt, 3, by, -1, SQLITE_STATIC);
+    sdb_stmt_t *stmt = s_stmt (self, R_WITHDRAW);
+    sdb_bind_text (stmt, 1, id);
+    sdb_bind_int64 (stmt, 2, now);
+    sdb_bind_text (stmt, 3, by);
     if (s_done (self, stmt, "consent withdraw"))
         return -1;
-    return sqlite3_changes (self->db);
+    return sdb_changes (self->db);
 }
 
 int
 registry_known_add (registry_t *self, int agency, const uint8_t hash [32], int kind)
 {
-    sqlite3_stmt *stmt = s_stmt (self, R_KNOWN_ADD);
-    sqlite3_bind_int (stmt, 1, agency);
-    sqlite3_bind_blob (stmt, 2, hash, 32, SQLITE_STATIC);
-    sqlite3_bind_int (stmt, 3, kind);
+    sdb_stmt_t *stmt = s_stmt (self, R_KNOWN_ADD);
+    sdb_bind_int (stmt, 1, agency);
+    sdb_bind_blob (stmt, 2, hash, 32);
+    sdb_bind_int (stmt, 3, kind);
     return s_done (self, stmt, "known add");
 }
 
@@ -291,12 +289,12 @@ registry_known_each (registry_t *self,
                      void (*fn) (int agency, const uint8_t hash [32], int kind, void *arg),
                      void *arg)
 {
-    sqlite3_stmt *stmt = s_stmt (self, R_KNOWN_ALL);
+    sdb_stmt_t *stmt = s_stmt (self, R_KNOWN_ALL);
     int rc;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-        if (sqlite3_column_bytes (stmt, 1) == 32)
-            fn (sqlite3_column_int (stmt, 0), (const uint8_t *) sqlite3_column_blob (stmt, 1),
-                sqlite3_column_int (stmt, 2), arg);
-    sqlite3_reset (stmt);
-    return rc == SQLITE_DONE? 0: s_fail (self, "known each");
+    while ((rc = sdb_step (stmt)) == SDB_ROW)
+        if (sdb_column_bytes (stmt, 1) == 32)
+            fn (sdb_column_int (stmt, 0), (const uint8_t *) sdb_column_blob (stmt, 1),
+                sdb_column_int (stmt, 2), arg);
+    sdb_reset (stmt);
+    return rc == SDB_DONE? 0: s_fail (self, "known each");
 }

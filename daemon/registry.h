@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sqlite3.h>
+#include "store.h"
 
 typedef struct _registry_t registry_t;
 
@@ -37,7 +37,7 @@ typedef struct {
     char     withdrawn_by [64];
 } registry_consent_t;
 
-registry_t *registry_new (sqlite3 *db);
+registry_t *registry_new (store_t *store);
 void registry_destroy (registry_t **self_p);
 
 //  After a rolled-back transaction: forget which writes were made.

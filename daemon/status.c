@@ -200,12 +200,10 @@ inbox_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
         return;
     }
     inbox->self = self;
-    const char *where = frame->inbox_query->include_read
-                      ? "o.node = ?2 AND o.state IN (0, 1, 2, 3) AND o.id > ?1"
-                      : "o.node = ?2 AND o.state IN (0, 1, 2) AND o.id > ?1";
     int limit = frame->inbox_query->limit && frame->inbox_query->limit < 200
               ? (int) frame->inbox_query->limit: 200;
-    store_entries_where (self->store, where, 0, 0, node->name, limit, s_inbox_add, inbox);
+    store_inbox (self->store, node->name, frame->inbox_query->include_read, 0, limit,
+                 s_inbox_add, inbox);
     Samhand__V1__InboxReply reply = SAMHAND__V1__INBOX_REPLY__INIT;
     reply.items = inbox->items;
     reply.n_items = inbox->count;
@@ -274,16 +272,14 @@ dead_letters_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *no
     }
     else
     if (streq (cmd->command, "dead-letters")) {
-        store_entries_where (self->store, "o.state = 5 AND o.id > ?1", 0, 0, NULL, 200,
-                             s_dead_add, dead);
+        store_dead_letters (self->store, 0, 200, s_dead_add, dead);
         reply.ok = true;
         reply.dead_letters = dead->list;
         reply.n_dead_letters = dead->count;
     }
     else
     if (streq (cmd->command, "requeue")) {
-        store_entries_where (self->store, "o.state = 5 AND o.id = ?1", (int64_t) cmd->delivery_id,
-                             0, NULL, 1, s_dead_add, dead);
+        store_dead_letter (self->store, (int64_t) cmd->delivery_id, s_dead_add, dead);
         if (dead->count == 1
         &&  store_outbox_set_state (self->store, (int64_t) cmd->delivery_id, OUTBOX_PENDING, true) == 0) {
             session_t *session = sessions_get (self->sessions, dead->nodes [0]);

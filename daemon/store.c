@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <openssl/evp.h>
 #include "idem.h"
+#include "store_db.h"
 
 static const char *schema =
     "CREATE TABLE IF NOT EXISTS meta ("
@@ -77,9 +78,9 @@ static const char *queries [Q_COUNT] = {
         "UPDATE outbox SET state = 1, attempts = attempts + 1, sent_ms = ?2 WHERE id = ?1",
     [Q_STATE] = "SELECT state FROM outbox WHERE id = ?1 AND node = ?2",
     [Q_RECEIPT] =
-        "UPDATE outbox SET state = max (state, ?3),"
+        "UPDATE outbox SET state = CASE WHEN state > ?3 THEN state ELSE ?3 END,"
         " received_ms = CASE WHEN received_ms = 0 THEN ?4 ELSE received_ms END,"
-        " read_ms = CASE WHEN ?3 = 3 AND read_ms = 0 THEN ?4 ELSE read_ms END"
+        " read_ms = CASE WHEN CAST (?3 AS BIGINT) = 3 AND read_ms = 0 THEN ?4 ELSE read_ms END"
         " WHERE id = ?1 AND node = ?2 AND state IN (0, 1, 2, 3)",
     [Q_REQUEUE_NODE] = "UPDATE outbox SET state = 0 WHERE node = ?1 AND state = 1",
     [Q_OVERDUE_NODES] =
@@ -97,7 +98,7 @@ static const char *queries [Q_COUNT] = {
         " ORDER BY o.id",
     [Q_REDECIDE] =
         "UPDATE outbox SET view = ?2, rule = ?3, basis = ?4, reason = ?5, classes = ?6,"
-        " state = CASE WHEN ?2 = 4 THEN 6 ELSE 0 END WHERE id = ?1 AND state IN (0, 1)",
+        " state = CASE WHEN CAST (?2 AS BIGINT) = 4 THEN 6 ELSE 0 END WHERE id = ?1 AND state IN (0, 1)",
     [Q_SUBJECT_RECEIVED] =
         "SELECT DISTINCT o.node FROM outbox o JOIN messages m ON m.id = o.message"
         " WHERE m.subject_key = ?1 AND o.state IN (2, 3) AND o.view = 1"
@@ -112,29 +113,36 @@ static const char *queries [Q_COUNT] = {
         " ON CONFLICT (key) DO UPDATE SET value = ?2",
 };
 
+static int s_fail (store_t *self, const char *what);
+
 struct _store_t {
     idem_t       *idem;           //  (sender, message id) -> row, in memory
-    sqlite3      *db;
-    sqlite3_stmt *stmt [Q_COUNT];
+    sdb_t        *db;
+    sdb_stmt_t   *stmt [Q_COUNT];
     bool          in_transaction;
     bool          failed;         //  a statement of the open transaction failed
-    bool          disk_full;      //  ... and it failed with SQLITE_FULL
-    bool          committing;     //  store_commit's own COMMIT is running
+    bool          disk_full;      //  ... and it failed because the disk is full
     bool          idem_stale;     //  a rebuild failed: the index may miss rows
     bool          created;
+    bool          readonly;
 };
 
 //  Every failure inside a transaction fails the transaction: a caller
 //  that forgets a result cannot commit half a batch.
+int
+store_fail (store_t *self, const char *what)
+{
+    return s_fail (self, what);
+}
+
 static int
 s_fail (store_t *self, const char *what)
 {
-    int code = sqlite3_extended_errcode (self->db);
-    zsys_error ("store: %s: %s%s", what, sqlite3_errmsg (self->db),
-                (code & 0xff) == SQLITE_FULL? " (disk full)": "");
+    bool full = sdb_disk_full (self->db);
+    zsys_error ("store: %s: %s%s", what, sdb_errmsg (self->db), full? " (disk full)": "");
     if (self->in_transaction)
         self->failed = true;
-    if ((code & 0xff) == SQLITE_FULL)
+    if (full)
         self->disk_full = true;
     return -1;
 }
@@ -143,88 +151,37 @@ int
 store_exec (store_t *self, const char *sql)
 {
     assert (self && sql);
-    char *msg = NULL;
-    if (sqlite3_exec (self->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int code = sqlite3_extended_errcode (self->db);
-        zsys_error ("store: %s%s", msg? msg: sqlite3_errmsg (self->db),
-                    (code & 0xff) == SQLITE_FULL? " (disk full)": "");
-        sqlite3_free (msg);
+    if (sdb_exec (self->db, sql) != SDB_OK) {
+        bool full = sdb_disk_full (self->db);
+        zsys_error ("store: %s%s", sdb_errmsg (self->db), full? " (disk full)": "");
         if (self->in_transaction)
             self->failed = true;
-        if ((code & 0xff) == SQLITE_FULL)
+        if (full)
             self->disk_full = true;
         return -1;
     }
     return 0;
 }
 
-static int
-s_table_exists (store_t *self, const char *table)
-{
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-            -1, &stmt, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text (stmt, 1, table, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (stmt);
-    sqlite3_finalize (stmt);
-    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: -1;
-}
-
-//  sqlite rolls a transaction back by itself on some errors (an I/O error
-//  in a statement, a full disk). The broker's later statements of the same
-//  cycle would then each commit on their own: half a batch on disk, and an
-//  audit chain whose links point at rolled-back records. This hook makes
-//  every commit inside what the store holds to be its transaction, other
-//  than store_commit's own, a rollback.
-static int
-s_commit_hook (void *arg)
+//  The backend found the transaction ended under us (sqlite rolled back
+//  by itself on an I/O error, or a statement would have committed on its
+//  own): the whole batch has failed.
+static void
+s_lost_transaction (void *arg)
 {
     store_t *self = (store_t *) arg;
-    if (self->in_transaction && !self->committing) {
+    if (self->in_transaction)
         self->failed = true;
-        return 1;
-    }
-    return 0;
 }
 
-//  WAL + synchronous=FULL: a commit is on disk (WAL fsynced) when it
-//  returns. The busy timeout covers offline tools reading the same file.
-//  sqlite creates a new database with 0644 less the umask, and its WAL and
-//  SHM with the database file's mode. So the file is made first, 0600
-//  whatever the umask, and the others follow it. An existing store keeps
-//  its mode; a warning says when others may read it.
-static int
-s_create_private (const char *path)
-{
-    int fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd >= 0) {
-        int rc = fchmod (fd, 0600);
-        close (fd);
-        if (rc) {
-            zsys_error ("store: cannot make %s private: %s", path, strerror (errno));
-            unlink (path);
-            return -1;
-        }
-        return 0;
-    }
-    if (errno != EEXIST) {
-        zsys_error ("store: cannot create %s: %s", path, strerror (errno));
-        return -1;
-    }
-    struct stat st;
-    if (stat (path, &st) == 0 && (st.st_mode & 077))
-        zsys_warning ("store: %s may be read by others (mode %04o): run chmod 600 on it"
-                      " and its -wal and -shm files", path, (unsigned) (st.st_mode & 07777));
-    return 0;
-}
-
-//  The schema's version, in PRAGMA user_version. A store made by a newer
-//  samhandd is refused (it may hold what this one does not understand); an
-//  older one is brought up to date by the numbered migrations below, in
-//  one transaction. Migration N takes version N-1 to N; version 1 is the
-//  schema as it was when versions began (created by `schema` above).
+//  The schema's version (sqlite's PRAGMA user_version; a one-row table in
+//  PostgreSQL). A store made by a newer samhandd is refused (it may hold
+//  what this one does not understand); an older one is brought up to date
+//  by the numbered migrations below, in one transaction. Migration N
+//  takes version N-1 to N; version 1 is the schema as it was when
+//  versions began (created by the schemas in store*.c, audit.c and
+//  registry.c). Migrations are written in the SQL both backends accept
+//  (see store_db.h).
 #define STORE_SCHEMA_VERSION 1
 static const char *migrations [STORE_SCHEMA_VERSION + 1] = {
     NULL,
@@ -232,35 +189,22 @@ static const char *migrations [STORE_SCHEMA_VERSION + 1] = {
 };
 
 static int
-s_user_version (store_t *self)
-{
-    sqlite3_stmt *stmt = NULL;
-    int version = -1;
-    if (sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK
-    &&  sqlite3_step (stmt) == SQLITE_ROW)
-        version = sqlite3_column_int (stmt, 0);
-    sqlite3_finalize (stmt);
-    return version;
-}
-
-static int
 s_migrate (store_t *self, const char *path, int version)
 {
     if (version == STORE_SCHEMA_VERSION)
         return 0;
-    char sql [64];
-    snprintf (sql, sizeof sql, "PRAGMA user_version = %d;", STORE_SCHEMA_VERSION);
-    if (store_exec (self, "BEGIN IMMEDIATE"))
-        return -1;
+    if (sdb_begin (self->db))
+        return s_fail (self, "begin upgrade");
     for (int step = version + 1; step <= STORE_SCHEMA_VERSION; step++)
         if (*migrations [step] && store_exec (self, migrations [step])) {
-            if (store_exec (self, "ROLLBACK"))
+            if (sdb_rollback (self->db))
                 zsys_warning ("store: rollback of a failed upgrade failed");
             zsys_error ("store: upgrading %s to schema version %d failed", path, step);
             return -1;
         }
-    if (store_exec (self, sql) || store_exec (self, "COMMIT")) {
-        if (store_exec (self, "ROLLBACK"))
+    if (sdb_set_schema_version (self->db, STORE_SCHEMA_VERSION) || sdb_commit (self->db)) {
+        s_fail (self, "stamp schema version");
+        if (sdb_rollback (self->db))
             zsys_warning ("store: rollback of a failed upgrade failed");
         return -1;
     }
@@ -273,63 +217,49 @@ s_migrate (store_t *self, const char *path, int version)
 static int
 s_open_db (store_t *self, const char *path)
 {
-    if (s_create_private (path))
+    self->db = sdb_open (path, self->readonly);
+    if (!self->db)
         return -1;
-    if (sqlite3_open_v2 (path, &self->db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                         NULL) != SQLITE_OK)
-        return s_fail (self, path);
-    sqlite3_busy_timeout (self->db, 5000);
-    sqlite3_commit_hook (self->db, s_commit_hook, self);
-    int exists = s_table_exists (self, "messages");
+    sdb_on_lost_transaction (self->db, s_lost_transaction, self);
+    //  A conninfo may hold a password: logs name the backend only.
+    if (sdb_remote (self->db))
+        path = "the PostgreSQL store";
+    int exists = sdb_table_exists (self->db, "messages");
     if (exists < 0)
         return s_fail (self, "read schema");
     self->created = exists == 0;
-    int version = s_user_version (self);
+    int version = sdb_schema_version (self->db);
     if (version < 0)
-        return s_fail (self, "PRAGMA user_version");
+        return s_fail (self, "schema version");
     if (version > STORE_SCHEMA_VERSION) {
         zsys_error ("store: %s has schema version %d, newer than this samhandd knows (%d):"
                     " run the samhandd that wrote it, or restore a backup", path, version,
                     STORE_SCHEMA_VERSION);
         return -1;
     }
-    if (store_exec (self, "PRAGMA journal_mode = WAL;")
-    ||  store_exec (self, "PRAGMA synchronous = FULL;")
-    ||  store_exec (self, "PRAGMA foreign_keys = ON;")
-    ||  store_exec (self, "PRAGMA secure_delete = ON;")
-    //  A cycle's transaction must fit in the page cache: a spill writes
-    //  pages to the WAL twice.
-    ||  store_exec (self, "PRAGMA cache_size = -65536;")
-    ||  store_exec (self, schema))
+    if (self->readonly)
+        return exists? 0: -1;
+    if (store_exec (self, schema))
         return -1;
-    //  journal_mode answers with the mode in force: make sure it took.
-    sqlite3_stmt *stmt = NULL;
-    int ok = sqlite3_prepare_v2 (self->db, "PRAGMA journal_mode", -1, &stmt, NULL) == SQLITE_OK
-          && sqlite3_step (stmt) == SQLITE_ROW
-          && streq ((const char *) sqlite3_column_text (stmt, 0), "wal");
-    sqlite3_finalize (stmt);
-    if (!ok) {
-        zsys_error ("store: %s is not in WAL mode", path);
-        return -1;
-    }
     return s_migrate (self, path, version);
 }
 
-store_t *
-store_new (const char *path)
+static store_t *
+s_new (const char *path, bool readonly)
 {
     store_t *self = (store_t *) zmalloc (sizeof (store_t));
     if (!self)
         return NULL;
+    self->readonly = readonly;
     self->idem = idem_new ();
     if (!self->idem || s_open_db (self, path)) {
         store_destroy (&self);
         return NULL;
     }
+    if (readonly)
+        return self;
     for (int i = 0; i < Q_COUNT; i++)
-        if (sqlite3_prepare_v3 (self->db, queries [i], -1, SQLITE_PREPARE_PERSISTENT,
-                                &self->stmt [i], NULL) != SQLITE_OK) {
+        if (sdb_prepare (self->db, queries [i], &self->stmt [i]) != SDB_OK) {
             s_fail (self, queries [i]);
             store_destroy (&self);
             return NULL;
@@ -341,6 +271,18 @@ store_new (const char *path)
     return self;
 }
 
+store_t *
+store_new (const char *path)
+{
+    return s_new (path, false);
+}
+
+store_t *
+store_new_reader (const char *path)
+{
+    return s_new (path, true);
+}
+
 void
 store_destroy (store_t **self_p)
 {
@@ -349,19 +291,54 @@ store_destroy (store_t **self_p)
     store_t *self = *self_p;
     if (self->in_transaction)
         store_rollback (self);
-    for (int i = 0; i < Q_COUNT; i++)
-        sqlite3_finalize (self->stmt [i]);
-    if (self->db && sqlite3_close (self->db) != SQLITE_OK)
-        zsys_error ("store: close: %s", sqlite3_errmsg (self->db));
+    sdb_close (&self->db);
     idem_destroy (&self->idem);
     free (self);
     *self_p = NULL;
 }
 
-sqlite3 *
-store_db (store_t *self)
+sdb_t *
+store_sdb (store_t *self)
 {
     return self->db;
+}
+
+int
+store_snapshot_begin (store_t *self)
+{
+    assert (self && !self->in_transaction);
+    return store_exec (self, sdb_remote (self->db)
+                       ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY": "BEGIN");
+}
+
+int
+store_snapshot_end (store_t *self)
+{
+    return store_exec (self, "COMMIT");
+}
+
+bool
+store_path_remote (const char *path)
+{
+    return sdb_is_postgres (path);
+}
+
+bool
+store_remote (store_t *self)
+{
+    return sdb_remote (self->db);
+}
+
+int64_t
+store_changes_total (store_t *self)
+{
+    return sdb_total_changes (self->db);
+}
+
+int64_t
+store_changes (store_t *self)
+{
+    return sdb_changes (self->db);
 }
 
 bool
@@ -376,8 +353,8 @@ store_begin (store_t *self)
     assert (self);
     if (self->in_transaction)
         return 0;
-    if (store_exec (self, "BEGIN IMMEDIATE"))
-        return -1;
+    if (sdb_begin (self->db))
+        return s_fail (self, "begin");
     self->in_transaction = true;
     self->failed = false;
     self->disk_full = false;
@@ -417,9 +394,7 @@ store_commit (store_t *self)
         store_rollback (self);
         return -1;
     }
-    self->committing = true;
-    int rc = store_exec (self, "COMMIT");
-    self->committing = false;
+    int rc = sdb_commit (self->db) == SDB_OK? 0: s_fail (self, "commit");
     if (rc) {
         store_rollback (self);
         return -1;
@@ -435,8 +410,7 @@ store_rollback (store_t *self)
         return;
     self->in_transaction = false;
     self->failed = false;
-    //  sqlite may already have rolled back by itself (some I/O errors).
-    if (sqlite3_get_autocommit (self->db) == 0 && store_exec (self, "ROLLBACK"))
+    if (sdb_rollback (self->db))
         zsys_error ("store: rollback failed: the broker cannot trust its state");
 }
 
@@ -447,23 +421,34 @@ store_in_transaction (store_t *self)
 }
 
 //  Returns a reset statement ready for binding.
-static sqlite3_stmt *
+static sdb_stmt_t *
 s_stmt (store_t *self, int query)
 {
-    sqlite3_stmt *stmt = self->stmt [query];
-    sqlite3_reset (stmt);
-    sqlite3_clear_bindings (stmt);
+    sdb_stmt_t *stmt = self->stmt [query];
+    sdb_reset (stmt);
+    sdb_clear_bindings (stmt);
     return stmt;
 }
 
 //  Steps a statement that returns no rows.
 static int
-s_done (store_t *self, sqlite3_stmt *stmt, const char *what)
+s_done (store_t *self, sdb_stmt_t *stmt, const char *what)
 {
-    int rc = sqlite3_step (stmt);
-    sqlite3_reset (stmt);
-    return rc == SQLITE_DONE? 0: s_fail (self, what);
+    int rc = sdb_step (stmt);
+    sdb_reset (stmt);
+    return rc == SDB_DONE? 0: s_fail (self, what);
 }
+
+//  Steps a statement prepared with sdb_prepare that returns no rows, and
+//  gives it back.
+static int
+s_run (store_t *self, sdb_stmt_t *stmt, const char *what)
+{
+    int rc = sdb_step (stmt);
+    sdb_finalize (stmt);
+    return rc == SDB_DONE? 0: s_fail (self, what);
+}
+
 
 //  First 8 bytes of SHA-256 over the sender key and message id: a node
 //  cannot aim a collision at another node's messages.
@@ -494,19 +479,18 @@ store_idem_rebuild (store_t *self)
     //  A half-built index would miss stored messages and let a retry be
     //  stored twice: until a rebuild succeeds, look-ups rebuild first.
     self->idem_stale = true;
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT idem, id FROM messages WHERE payload IS NOT NULL",
-                            -1, &stmt, NULL) != SQLITE_OK)
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "SELECT idem, id FROM messages WHERE payload IS NOT NULL", &stmt) != SDB_OK)
         return s_fail (self, "idem rebuild");
     int rc;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-        if (idem_put (self->idem, (uint64_t) sqlite3_column_int64 (stmt, 0),
-                      sqlite3_column_int64 (stmt, 1))) {
-            rc = SQLITE_NOMEM;
+    while ((rc = sdb_step (stmt)) == SDB_ROW)
+        if (idem_put (self->idem, (uint64_t) sdb_column_int64 (stmt, 0),
+                      sdb_column_int64 (stmt, 1))) {
+            rc = SDB_ERROR;
             break;
         }
-    sqlite3_finalize (stmt);
-    if (rc != SQLITE_DONE)
+    sdb_finalize (stmt);
+    if (rc != SDB_DONE)
         return s_fail (self, "idem rebuild");
     self->idem_stale = false;
     return 0;
@@ -521,23 +505,23 @@ store_message_find (store_t *self, const char *sender_key, const uint8_t message
     int64_t rowid = idem_get (self->idem, s_idem_key (sender_key, message_id));
     if (!rowid)
         return 0;
-    sqlite3_stmt *stmt = s_stmt (self, Q_FIND);
-    sqlite3_bind_int64 (stmt, 1, rowid);
-    int rc = sqlite3_step (stmt);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset (stmt);
-        return rc == SQLITE_DONE? 0: s_fail (self, "find message");
+    sdb_stmt_t *stmt = s_stmt (self, Q_FIND);
+    sdb_bind_int64 (stmt, 1, rowid);
+    int rc = sdb_step (stmt);
+    if (rc != SDB_ROW) {
+        sdb_reset (stmt);
+        return rc == SDB_DONE? 0: s_fail (self, "find message");
     }
     //  The index is a hint: the row must be this sender's message.
-    const char *key = (const char *) sqlite3_column_text (stmt, 1);
-    bool same = key && streq (key, sender_key) && sqlite3_column_bytes (stmt, 2) == 16
-             && memcmp (sqlite3_column_blob (stmt, 2), message_id, 16) == 0;
-    size_t size = (size_t) sqlite3_column_bytes (stmt, 0);
+    const char *key = (const char *) sdb_column_text (stmt, 1);
+    bool same = key && streq (key, sender_key) && sdb_column_bytes (stmt, 2) == 16
+             && memcmp (sdb_column_blob (stmt, 2), message_id, 16) == 0;
+    size_t size = (size_t) sdb_column_bytes (stmt, 0);
     *result = same? (uint8_t *) malloc (size? size: 1): NULL;
     if (*result && size)
-        memcpy (*result, sqlite3_column_blob (stmt, 0), size);
+        memcpy (*result, sdb_column_blob (stmt, 0), size);
     *result_size = size;
-    sqlite3_reset (stmt);
+    sdb_reset (stmt);
     if (!same)
         return 0;
     return *result? 1: -1;
@@ -548,25 +532,25 @@ store_message_insert (store_t *self, store_message_t *msg)
 {
     assert (self && msg && msg->sender_key && msg->message_id && msg->sender_node);
     assert (self->in_transaction);
-    sqlite3_stmt *stmt = s_stmt (self, Q_INSERT_MESSAGE);
-    sqlite3_bind_text (stmt, 1, msg->sender_key, -1, SQLITE_STATIC);
-    sqlite3_bind_blob (stmt, 2, msg->message_id, 16, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 3, msg->sender_node, -1, SQLITE_STATIC);
-    sqlite3_bind_int (stmt, 4, msg->sender_agency);
-    sqlite3_bind_int (stmt, 5, msg->kind);
-    sqlite3_bind_int (stmt, 6, msg->acute);
+    sdb_stmt_t *stmt = s_stmt (self, Q_INSERT_MESSAGE);
+    sdb_bind_text (stmt, 1, msg->sender_key);
+    sdb_bind_blob (stmt, 2, msg->message_id, 16);
+    sdb_bind_text (stmt, 3, msg->sender_node);
+    sdb_bind_int (stmt, 4, msg->sender_agency);
+    sdb_bind_int (stmt, 5, msg->kind);
+    sdb_bind_int (stmt, 6, msg->acute);
     if (msg->subject_key)
-        sqlite3_bind_blob (stmt, 7, msg->subject_key, 32, SQLITE_STATIC);
-    sqlite3_bind_blob (stmt, 8, msg->payload, (int) msg->payload_size, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 9, msg->created_ms);
-    sqlite3_bind_int64 (stmt, 10, msg->expires_ms);
+        sdb_bind_blob (stmt, 7, msg->subject_key, 32);
+    sdb_bind_blob (stmt, 8, msg->payload, (int) msg->payload_size);
+    sdb_bind_int64 (stmt, 9, msg->created_ms);
+    sdb_bind_int64 (stmt, 10, msg->expires_ms);
     if (msg->result)
-        sqlite3_bind_blob (stmt, 11, msg->result, (int) msg->result_size, SQLITE_STATIC);
+        sdb_bind_blob (stmt, 11, msg->result, (int) msg->result_size);
     uint64_t idem = s_idem_key (msg->sender_key, msg->message_id);
-    sqlite3_bind_int64 (stmt, 12, (int64_t) idem);
+    sdb_bind_int64 (stmt, 12, (int64_t) idem);
     if (s_done (self, stmt, "insert message"))
         return -1;
-    msg->message = sqlite3_last_insert_rowid (self->db);
+    msg->message = sdb_last_id (self->db);
     if (idem_put (self->idem, idem, msg->message))
         return -1;
     return 0;
@@ -579,83 +563,83 @@ store_outbox_insert (store_t *self, int64_t message, const char *node, int agenc
 {
     assert (self && node && rule && basis && reason);
     assert (self->in_transaction);
-    sqlite3_stmt *stmt = s_stmt (self, Q_INSERT_OUTBOX);
-    sqlite3_bind_int64 (stmt, 1, message);
-    sqlite3_bind_text (stmt, 2, node, -1, SQLITE_STATIC);
-    sqlite3_bind_int (stmt, 3, agency);
-    sqlite3_bind_int (stmt, 4, view);
-    sqlite3_bind_text (stmt, 5, rule, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 6, basis, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 7, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 8, classes);
+    sdb_stmt_t *stmt = s_stmt (self, Q_INSERT_OUTBOX);
+    sdb_bind_int64 (stmt, 1, message);
+    sdb_bind_text (stmt, 2, node);
+    sdb_bind_int (stmt, 3, agency);
+    sdb_bind_int (stmt, 4, view);
+    sdb_bind_text (stmt, 5, rule);
+    sdb_bind_text (stmt, 6, basis);
+    sdb_bind_text (stmt, 7, reason);
+    sdb_bind_int64 (stmt, 8, classes);
     if (s_done (self, stmt, "insert outbox"))
         return -1;
-    return sqlite3_last_insert_rowid (self->db);
+    return sdb_last_id (self->db);
 }
 
 static void
-s_copy_text (char *dest, size_t size, const unsigned char *text)
+s_copy_text (char *dest, size_t size, const char *text)
 {
     snprintf (dest, size, "%s", text? (const char *) text: "");
 }
 
-static void s_read_delivery (sqlite3_stmt *stmt, store_delivery_t *out);
+static void s_read_delivery (sdb_stmt_t *stmt, store_delivery_t *out);
 
 //  Steps a delivery query, calling fn per row until it returns non-zero.
 static int
-s_each_delivery (store_t *self, sqlite3_stmt *stmt, store_delivery_fn *fn, void *arg,
+s_each_delivery (store_t *self, sdb_stmt_t *stmt, store_delivery_fn *fn, void *arg,
                  const char *what)
 {
     int rc, count = 0;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    while ((rc = sdb_step (stmt)) == SDB_ROW) {
         store_delivery_t d;
         s_read_delivery (stmt, &d);
         count++;
         if (fn (&d, arg))
             break;
     }
-    sqlite3_reset (stmt);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE? count: s_fail (self, what);
+    sdb_reset (stmt);
+    return rc == SDB_ROW || rc == SDB_DONE? count: s_fail (self, what);
 }
 
 int
 store_outbox_pending (store_t *self, const char *node, int limit,
                       store_delivery_fn *fn, void *arg)
 {
-    sqlite3_stmt *stmt = s_stmt (self, Q_PENDING);
-    sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
-    sqlite3_bind_int (stmt, 2, limit);
+    sdb_stmt_t *stmt = s_stmt (self, Q_PENDING);
+    sdb_bind_text (stmt, 1, node);
+    sdb_bind_int (stmt, 2, limit);
     return s_each_delivery (self, stmt, fn, arg, "read outbox");
 }
 
 static void
-s_read_delivery (sqlite3_stmt *stmt, store_delivery_t *out)
+s_read_delivery (sdb_stmt_t *stmt, store_delivery_t *out)
 {
     store_delivery_t d;
     memset (&d, 0, sizeof d);
-    d.delivery_id = sqlite3_column_int64 (stmt, 0);
-    d.message = sqlite3_column_int64 (stmt, 1);
-    if (sqlite3_column_bytes (stmt, 2) == 16)
-        memcpy (d.message_id, sqlite3_column_blob (stmt, 2), 16);
-    s_copy_text (d.sender_node, sizeof d.sender_node, sqlite3_column_text (stmt, 3));
-    d.sender_agency = sqlite3_column_int (stmt, 4);
-    d.kind = sqlite3_column_int (stmt, 5);
-    d.acute = sqlite3_column_int (stmt, 6);
-    d.agency = sqlite3_column_int (stmt, 7);
-    d.view = sqlite3_column_int (stmt, 8);
-    s_copy_text (d.rule, sizeof d.rule, sqlite3_column_text (stmt, 9));
-    s_copy_text (d.basis, sizeof d.basis, sqlite3_column_text (stmt, 10));
-    s_copy_text (d.reason, sizeof d.reason, sqlite3_column_text (stmt, 11));
-    d.attempts = sqlite3_column_int (stmt, 12);
-    d.created_ms = sqlite3_column_int64 (stmt, 13);
-    d.payload = sqlite3_column_blob (stmt, 14);
-    d.payload_size = (size_t) sqlite3_column_bytes (stmt, 14);
-    d.subject_key = sqlite3_column_bytes (stmt, 15) == 32? sqlite3_column_blob (stmt, 15): NULL;
-    d.classes = (uint32_t) sqlite3_column_int64 (stmt, 16);
-    if (sqlite3_column_count (stmt) > 17)
-        s_copy_text (d.node, sizeof d.node, sqlite3_column_text (stmt, 17));
-    if (sqlite3_column_count (stmt) > 18)
-        s_copy_text (d.sender_key, sizeof d.sender_key, sqlite3_column_text (stmt, 18));
+    d.delivery_id = sdb_column_int64 (stmt, 0);
+    d.message = sdb_column_int64 (stmt, 1);
+    if (sdb_column_bytes (stmt, 2) == 16)
+        memcpy (d.message_id, sdb_column_blob (stmt, 2), 16);
+    s_copy_text (d.sender_node, sizeof d.sender_node, sdb_column_text (stmt, 3));
+    d.sender_agency = sdb_column_int (stmt, 4);
+    d.kind = sdb_column_int (stmt, 5);
+    d.acute = sdb_column_int (stmt, 6);
+    d.agency = sdb_column_int (stmt, 7);
+    d.view = sdb_column_int (stmt, 8);
+    s_copy_text (d.rule, sizeof d.rule, sdb_column_text (stmt, 9));
+    s_copy_text (d.basis, sizeof d.basis, sdb_column_text (stmt, 10));
+    s_copy_text (d.reason, sizeof d.reason, sdb_column_text (stmt, 11));
+    d.attempts = sdb_column_int (stmt, 12);
+    d.created_ms = sdb_column_int64 (stmt, 13);
+    d.payload = sdb_column_blob (stmt, 14);
+    d.payload_size = (size_t) sdb_column_bytes (stmt, 14);
+    d.subject_key = sdb_column_bytes (stmt, 15) == 32? sdb_column_blob (stmt, 15): NULL;
+    d.classes = (uint32_t) sdb_column_int64 (stmt, 16);
+    if (sdb_column_count (stmt) > 17)
+        s_copy_text (d.node, sizeof d.node, sdb_column_text (stmt, 17));
+    if (sdb_column_count (stmt) > 18)
+        s_copy_text (d.sender_key, sizeof d.sender_key, sdb_column_text (stmt, 18));
     *out = d;
 }
 
@@ -663,8 +647,8 @@ int
 store_outbox_for_subject (store_t *self, const uint8_t subject_key [32],
                           store_delivery_fn *fn, void *arg)
 {
-    sqlite3_stmt *stmt = s_stmt (self, Q_SUBJECT_PENDING);
-    sqlite3_bind_blob (stmt, 1, subject_key, 32, SQLITE_STATIC);
+    sdb_stmt_t *stmt = s_stmt (self, Q_SUBJECT_PENDING);
+    sdb_bind_blob (stmt, 1, subject_key, 32);
     return s_each_delivery (self, stmt, fn, arg, "subject outbox");
 }
 
@@ -672,13 +656,13 @@ int
 store_outbox_redecide (store_t *self, int64_t delivery_id, int view, const char *rule,
                        const char *basis, const char *reason, uint32_t classes)
 {
-    sqlite3_stmt *stmt = s_stmt (self, Q_REDECIDE);
-    sqlite3_bind_int64 (stmt, 1, delivery_id);
-    sqlite3_bind_int (stmt, 2, view);
-    sqlite3_bind_text (stmt, 3, rule, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 4, basis, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 5, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 6, classes);
+    sdb_stmt_t *stmt = s_stmt (self, Q_REDECIDE);
+    sdb_bind_int64 (stmt, 1, delivery_id);
+    sdb_bind_int (stmt, 2, view);
+    sdb_bind_text (stmt, 3, rule);
+    sdb_bind_text (stmt, 4, basis);
+    sdb_bind_text (stmt, 5, reason);
+    sdb_bind_int64 (stmt, 6, classes);
     return s_done (self, stmt, "redecide");
 }
 
@@ -686,21 +670,21 @@ int
 store_outbox_identified_nodes (store_t *self, const uint8_t subject_key [32],
                                void (*fn) (const char *node, void *arg), void *arg)
 {
-    sqlite3_stmt *stmt = s_stmt (self, Q_SUBJECT_RECEIVED);
-    sqlite3_bind_blob (stmt, 1, subject_key, 32, SQLITE_STATIC);
+    sdb_stmt_t *stmt = s_stmt (self, Q_SUBJECT_RECEIVED);
+    sdb_bind_blob (stmt, 1, subject_key, 32);
     int rc;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-        fn ((const char *) sqlite3_column_text (stmt, 0), arg);
-    sqlite3_reset (stmt);
-    return rc == SQLITE_DONE? 0: s_fail (self, "identified nodes");
+    while ((rc = sdb_step (stmt)) == SDB_ROW)
+        fn ((const char *) sdb_column_text (stmt, 0), arg);
+    sdb_reset (stmt);
+    return rc == SDB_DONE? 0: s_fail (self, "identified nodes");
 }
 
 int
 store_outbox_mark_sent (store_t *self, int64_t delivery_id, int64_t now_ms)
 {
-    sqlite3_stmt *stmt = s_stmt (self, Q_MARK_SENT);
-    sqlite3_bind_int64 (stmt, 1, delivery_id);
-    sqlite3_bind_int64 (stmt, 2, now_ms);
+    sdb_stmt_t *stmt = s_stmt (self, Q_MARK_SENT);
+    sdb_bind_int64 (stmt, 1, delivery_id);
+    sdb_bind_int64 (stmt, 2, now_ms);
     return s_done (self, stmt, "mark sent");
 }
 
@@ -710,21 +694,21 @@ store_outbox_receipt (store_t *self, int64_t delivery_id, const char *node,
 {
     assert (self && node && self->in_transaction);
     assert (state == OUTBOX_RECEIVED || state == OUTBOX_READ);
-    sqlite3_stmt *stmt = s_stmt (self, Q_STATE);
-    sqlite3_bind_int64 (stmt, 1, delivery_id);
-    sqlite3_bind_text (stmt, 2, node, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (stmt);
-    int before = rc == SQLITE_ROW? sqlite3_column_int (stmt, 0): -1;
-    sqlite3_reset (stmt);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    sdb_stmt_t *stmt = s_stmt (self, Q_STATE);
+    sdb_bind_int64 (stmt, 1, delivery_id);
+    sdb_bind_text (stmt, 2, node);
+    int rc = sdb_step (stmt);
+    int before = rc == SDB_ROW? sdb_column_int (stmt, 0): -1;
+    sdb_reset (stmt);
+    if (rc != SDB_ROW && rc != SDB_DONE)
         return s_fail (self, "receipt state");
     if (before < 0 || before > OUTBOX_READ)
         return 0;
     stmt = s_stmt (self, Q_RECEIPT);
-    sqlite3_bind_int64 (stmt, 1, delivery_id);
-    sqlite3_bind_text (stmt, 2, node, -1, SQLITE_STATIC);
-    sqlite3_bind_int (stmt, 3, state);
-    sqlite3_bind_int64 (stmt, 4, now_ms);
+    sdb_bind_int64 (stmt, 1, delivery_id);
+    sdb_bind_text (stmt, 2, node);
+    sdb_bind_int (stmt, 3, state);
+    sdb_bind_int64 (stmt, 4, now_ms);
     if (s_done (self, stmt, "receipt"))
         return -1;
     return before <= OUTBOX_INFLIGHT? 2: 1;
@@ -733,101 +717,101 @@ store_outbox_receipt (store_t *self, int64_t delivery_id, const char *node,
 int
 store_outbox_requeue_node (store_t *self, const char *node)
 {
-    sqlite3_stmt *stmt = s_stmt (self, Q_REQUEUE_NODE);
-    sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
+    sdb_stmt_t *stmt = s_stmt (self, Q_REQUEUE_NODE);
+    sdb_bind_text (stmt, 1, node);
     if (s_done (self, stmt, "requeue node"))
         return -1;
-    return sqlite3_changes (self->db);
+    return sdb_changes (self->db);
 }
 
 int
 store_outbox_requeue_overdue (store_t *self, int64_t cutoff_ms,
                               void (*fn) (const char *node, void *arg), void *arg)
 {
-    sqlite3_stmt *stmt = s_stmt (self, Q_OVERDUE_NODES);
-    sqlite3_bind_int64 (stmt, 1, cutoff_ms);
+    sdb_stmt_t *stmt = s_stmt (self, Q_OVERDUE_NODES);
+    sdb_bind_int64 (stmt, 1, cutoff_ms);
     int rc;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-        fn ((const char *) sqlite3_column_text (stmt, 0), arg);
-    sqlite3_reset (stmt);
-    if (rc != SQLITE_DONE)
+    while ((rc = sdb_step (stmt)) == SDB_ROW)
+        fn ((const char *) sdb_column_text (stmt, 0), arg);
+    sdb_reset (stmt);
+    if (rc != SDB_DONE)
         return s_fail (self, "overdue nodes");
     stmt = s_stmt (self, Q_REQUEUE_OVERDUE);
-    sqlite3_bind_int64 (stmt, 1, cutoff_ms);
+    sdb_bind_int64 (stmt, 1, cutoff_ms);
     if (s_done (self, stmt, "requeue overdue"))
         return -1;
-    return sqlite3_changes (self->db);
+    return sdb_changes (self->db);
 }
 
 int
 store_outbox_counts (store_t *self, void (*fn) (const char *node, int count, void *arg),
                      void *arg)
 {
-    sqlite3_stmt *stmt = s_stmt (self, Q_COUNTS);
+    sdb_stmt_t *stmt = s_stmt (self, Q_COUNTS);
     int rc;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-        fn ((const char *) sqlite3_column_text (stmt, 0), sqlite3_column_int (stmt, 1), arg);
-    sqlite3_reset (stmt);
-    return rc == SQLITE_DONE? 0: s_fail (self, "outbox counts");
+    while ((rc = sdb_step (stmt)) == SDB_ROW)
+        fn ((const char *) sdb_column_text (stmt, 0), sdb_column_int (stmt, 1), arg);
+    sdb_reset (stmt);
+    return rc == SDB_DONE? 0: s_fail (self, "outbox counts");
 }
 
 int
 store_subscription_get (store_t *self, const char *node, uint32_t *kinds,
                         int *min_urgency, int *min_level)
 {
-    sqlite3_stmt *stmt = s_stmt (self, Q_SUB_GET);
-    sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (stmt);
-    if (rc == SQLITE_ROW) {
-        *kinds = (uint32_t) sqlite3_column_int64 (stmt, 0);
-        *min_urgency = sqlite3_column_int (stmt, 1);
-        *min_level = sqlite3_column_int (stmt, 2);
+    sdb_stmt_t *stmt = s_stmt (self, Q_SUB_GET);
+    sdb_bind_text (stmt, 1, node);
+    int rc = sdb_step (stmt);
+    if (rc == SDB_ROW) {
+        *kinds = (uint32_t) sdb_column_int64 (stmt, 0);
+        *min_urgency = sdb_column_int (stmt, 1);
+        *min_level = sdb_column_int (stmt, 2);
     }
-    sqlite3_reset (stmt);
-    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: s_fail (self, "subscription");
+    sdb_reset (stmt);
+    return rc == SDB_ROW? 1: rc == SDB_DONE? 0: s_fail (self, "subscription");
 }
 
 int
 store_subscription_set (store_t *self, const char *node, uint32_t kinds,
                         int min_urgency, int min_level)
 {
-    sqlite3_stmt *stmt = s_stmt (self, Q_SUB_SET);
-    sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 2, kinds);
-    sqlite3_bind_int (stmt, 3, min_urgency);
-    sqlite3_bind_int (stmt, 4, min_level);
+    sdb_stmt_t *stmt = s_stmt (self, Q_SUB_SET);
+    sdb_bind_text (stmt, 1, node);
+    sdb_bind_int64 (stmt, 2, kinds);
+    sdb_bind_int (stmt, 3, min_urgency);
+    sdb_bind_int (stmt, 4, min_level);
     return s_done (self, stmt, "set subscription");
 }
 
 int
 store_meta_get_int (store_t *self, const char *key, int64_t *value)
 {
-    sqlite3_stmt *stmt = s_stmt (self, Q_META_GET);
-    sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (stmt);
-    if (rc == SQLITE_ROW)
-        *value = sqlite3_column_int64 (stmt, 0);
-    sqlite3_reset (stmt);
-    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: s_fail (self, "meta");
+    sdb_stmt_t *stmt = s_stmt (self, Q_META_GET);
+    sdb_bind_text (stmt, 1, key);
+    int rc = sdb_step (stmt);
+    if (rc == SDB_ROW)
+        *value = sdb_column_int64 (stmt, 0);
+    sdb_reset (stmt);
+    return rc == SDB_ROW? 1: rc == SDB_DONE? 0: s_fail (self, "meta");
 }
 
 int
 store_meta_set_int (store_t *self, const char *key, int64_t value)
 {
-    sqlite3_stmt *stmt = s_stmt (self, Q_META_SET);
-    sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 2, value);
+    sdb_stmt_t *stmt = s_stmt (self, Q_META_SET);
+    sdb_bind_text (stmt, 1, key);
+    sdb_bind_int64 (stmt, 2, value);
     return s_done (self, stmt, "set meta");
 }
 
 int
 store_outbox_inflight (store_t *self, const char *node)
 {
-    sqlite3_stmt *stmt = s_stmt (self, Q_INFLIGHT);
-    sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (stmt);
-    int count = rc == SQLITE_ROW? sqlite3_column_int (stmt, 0): -1;
-    sqlite3_reset (stmt);
+    sdb_stmt_t *stmt = s_stmt (self, Q_INFLIGHT);
+    sdb_bind_text (stmt, 1, node);
+    int rc = sdb_step (stmt);
+    int count = rc == SDB_ROW? sdb_column_int (stmt, 0): -1;
+    sdb_reset (stmt);
     return count < 0? s_fail (self, "inflight"): count;
 }
 
@@ -836,33 +820,33 @@ store_purge_due (store_t *self, int kind, int64_t cutoff_ms, int limit,
                  int (*fn) (int64_t message, const uint8_t *message_id,
                             const uint8_t *subject_key, void *arg), void *arg)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT id, message_id, subject_key FROM messages"
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "SELECT id, message_id, subject_key FROM messages"
                             " INDEXED BY messages_live"
                             " WHERE created_ms < ?2 AND payload IS NOT NULL AND kind = ?1"
-                            " ORDER BY created_ms LIMIT ?3", -1, &stmt, NULL) != SQLITE_OK)
+                            " ORDER BY created_ms LIMIT ?3", &stmt) != SDB_OK)
         return s_fail (self, "purge select");
-    sqlite3_bind_int (stmt, 1, kind);
-    sqlite3_bind_int64 (stmt, 2, cutoff_ms);
-    sqlite3_bind_int (stmt, 3, limit);
-    int rc = SQLITE_DONE, count = 0;
+    sdb_bind_int (stmt, 1, kind);
+    sdb_bind_int64 (stmt, 2, cutoff_ms);
+    sdb_bind_int (stmt, 3, limit);
+    int rc = SDB_DONE, count = 0;
     //  Collect first: the callback writes to the same table.
     int64_t ids [256];
     uint8_t mids [256][16], keys [256][32];
     bool has_key [256];
-    while (count < 256 && count < limit && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        ids [count] = sqlite3_column_int64 (stmt, 0);
+    while (count < 256 && count < limit && (rc = sdb_step (stmt)) == SDB_ROW) {
+        ids [count] = sdb_column_int64 (stmt, 0);
         memset (mids [count], 0, 16);
-        if (sqlite3_column_bytes (stmt, 1) == 16)
-            memcpy (mids [count], sqlite3_column_blob (stmt, 1), 16);
-        has_key [count] = sqlite3_column_bytes (stmt, 2) == 32;
+        if (sdb_column_bytes (stmt, 1) == 16)
+            memcpy (mids [count], sdb_column_blob (stmt, 1), 16);
+        has_key [count] = sdb_column_bytes (stmt, 2) == 32;
         if (has_key [count])
-            memcpy (keys [count], sqlite3_column_blob (stmt, 2), 32);
+            memcpy (keys [count], sdb_column_blob (stmt, 2), 32);
         count++;
     }
-    sqlite3_finalize (stmt);
+    sdb_finalize (stmt);
     //  A read error is not "nothing due": the caller fails the batch.
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (rc != SDB_ROW && rc != SDB_DONE)
         return s_fail (self, "purge select");
     for (int i = 0; i < count; i++)
         if (fn (ids [i], mids [i], has_key [i]? keys [i]: NULL, arg))
@@ -874,12 +858,17 @@ int
 store_purge_message (store_t *self, int64_t message)
 {
     assert (self && self->in_transaction);
-    char sql [200];
-    snprintf (sql, sizeof sql,
-              "UPDATE messages SET payload = NULL WHERE id = %" PRId64 ";"
-              "UPDATE outbox SET state = 4 WHERE message = %" PRId64 " AND state IN (0, 1);",
-              message, message);
-    return store_exec (self, sql);
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "UPDATE messages SET payload = NULL WHERE id = ?1", &stmt) != SDB_OK)
+        return s_fail (self, "purge");
+    sdb_bind_int64 (stmt, 1, message);
+    if (s_run (self, stmt, "purge"))
+        return -1;
+    if (sdb_prepare (self->db, "UPDATE outbox SET state = 4 WHERE message = ?1 AND state IN (0, 1)",
+                     &stmt) != SDB_OK)
+        return s_fail (self, "purge");
+    sdb_bind_int64 (stmt, 1, message);
+    return s_run (self, stmt, "purge");
 }
 
 int
@@ -887,45 +876,43 @@ store_each_payload (store_t *self, int64_t after, int limit,
                     int (*fn) (int64_t message, const uint8_t *message_id,
                                const uint8_t *payload, size_t size, void *arg), void *arg)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT id, message_id, payload FROM messages"
-                            " WHERE id > ?1 AND payload IS NOT NULL ORDER BY id LIMIT ?2",
-                            -1, &stmt, NULL) != SQLITE_OK)
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "SELECT id, message_id, payload FROM messages"
+                            " WHERE id > ?1 AND payload IS NOT NULL ORDER BY id LIMIT ?2", &stmt) != SDB_OK)
         return s_fail (self, "each payload");
-    sqlite3_bind_int64 (stmt, 1, after);
-    sqlite3_bind_int (stmt, 2, limit);
+    sdb_bind_int64 (stmt, 1, after);
+    sdb_bind_int (stmt, 2, limit);
     int rc, count = 0;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    while ((rc = sdb_step (stmt)) == SDB_ROW) {
         count++;
-        if (sqlite3_column_bytes (stmt, 1) != 16)
+        if (sdb_column_bytes (stmt, 1) != 16)
             continue;
-        if (fn (sqlite3_column_int64 (stmt, 0), (const uint8_t *) sqlite3_column_blob (stmt, 1),
-                (const uint8_t *) sqlite3_column_blob (stmt, 2),
-                (size_t) sqlite3_column_bytes (stmt, 2), arg))
+        if (fn (sdb_column_int64 (stmt, 0), (const uint8_t *) sdb_column_blob (stmt, 1),
+                (const uint8_t *) sdb_column_blob (stmt, 2),
+                (size_t) sdb_column_bytes (stmt, 2), arg))
             break;
     }
-    sqlite3_finalize (stmt);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE? count: s_fail (self, "each payload");
+    sdb_finalize (stmt);
+    return rc == SDB_ROW || rc == SDB_DONE? count: s_fail (self, "each payload");
 }
 
 int
 store_set_payload (store_t *self, int64_t message, const void *payload, size_t size)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, "UPDATE messages SET payload = ?2 WHERE id = ?1",
-                            -1, &stmt, NULL) != SQLITE_OK)
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "UPDATE messages SET payload = ?2 WHERE id = ?1", &stmt) != SDB_OK)
         return s_fail (self, "set payload");
-    sqlite3_bind_int64 (stmt, 1, message);
-    sqlite3_bind_blob (stmt, 2, payload, (int) size, SQLITE_STATIC);
-    int rc = sqlite3_step (stmt);
-    sqlite3_finalize (stmt);
-    return rc == SQLITE_DONE? 0: s_fail (self, "set payload");
+    sdb_bind_int64 (stmt, 1, message);
+    sdb_bind_blob (stmt, 2, payload, (int) size);
+    int rc = sdb_step (stmt);
+    sdb_finalize (stmt);
+    return rc == SDB_DONE? 0: s_fail (self, "set payload");
 }
 
 int
 store_checkpoint (store_t *self)
 {
-    return store_exec (self, "PRAGMA wal_checkpoint(TRUNCATE);");
+    return sdb_checkpoint (self->db) == SDB_OK? 0: s_fail (self, "checkpoint");
 }
 
 //  One broker per store: an advisory lock beside the database, held for
@@ -933,6 +920,10 @@ store_checkpoint (store_t *self)
 int
 store_lock (const char *path)
 {
+    //  PostgreSQL: no file to lock here. Which broker may write is decided
+    //  on the database (issue 13, active and standby brokers).
+    if (sdb_is_postgres (path))
+        return open ("/dev/null", O_RDONLY | O_CLOEXEC);
     char lock [1024];
     snprintf (lock, sizeof lock, "%s.lock", path);
     int fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -967,36 +958,35 @@ store_workflow_init (store_t *self)
 
 //  One message's row as store_message_info_t; 1 found, 0 not, -1 error.
 static int
-s_message_info (store_t *self, sqlite3_stmt *stmt, store_message_info_t *info)
+s_message_info (store_t *self, sdb_stmt_t *stmt, store_message_info_t *info)
 {
-    int rc = sqlite3_step (stmt);
-    if (rc == SQLITE_ROW) {
+    int rc = sdb_step (stmt);
+    if (rc == SDB_ROW) {
         memset (info, 0, sizeof *info);
-        info->message = sqlite3_column_int64 (stmt, 0);
-        info->kind = sqlite3_column_int (stmt, 1);
-        info->created_ms = sqlite3_column_int64 (stmt, 2);
-        info->expires_ms = sqlite3_column_int64 (stmt, 3);
-        s_copy_text (info->sender_node, sizeof info->sender_node, sqlite3_column_text (stmt, 4));
-        s_copy_text (info->sender_key, sizeof info->sender_key, sqlite3_column_text (stmt, 5));
-        info->acute = sqlite3_column_int (stmt, 6);
-        info->has_subject = sqlite3_column_bytes (stmt, 7) == 32;
+        info->message = sdb_column_int64 (stmt, 0);
+        info->kind = sdb_column_int (stmt, 1);
+        info->created_ms = sdb_column_int64 (stmt, 2);
+        info->expires_ms = sdb_column_int64 (stmt, 3);
+        s_copy_text (info->sender_node, sizeof info->sender_node, sdb_column_text (stmt, 4));
+        s_copy_text (info->sender_key, sizeof info->sender_key, sdb_column_text (stmt, 5));
+        info->acute = sdb_column_int (stmt, 6);
+        info->has_subject = sdb_column_bytes (stmt, 7) == 32;
         if (info->has_subject)
-            memcpy (info->subject_key, sqlite3_column_blob (stmt, 7), 32);
-        if (sqlite3_column_bytes (stmt, 8) == 16)
-            memcpy (info->message_id, sqlite3_column_blob (stmt, 8), 16);
+            memcpy (info->subject_key, sdb_column_blob (stmt, 7), 32);
+        if (sdb_column_bytes (stmt, 8) == 16)
+            memcpy (info->message_id, sdb_column_blob (stmt, 8), 16);
     }
-    sqlite3_finalize (stmt);
-    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: s_fail (self, "message info");
+    sdb_finalize (stmt);
+    return rc == SDB_ROW? 1: rc == SDB_DONE? 0: s_fail (self, "message info");
 }
 
 int
 store_message_by_row (store_t *self, int64_t message, store_message_info_t *info)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT " INFO_COLUMNS " FROM messages WHERE id = ?1",
-                            -1, &stmt, NULL) != SQLITE_OK)
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "SELECT " INFO_COLUMNS " FROM messages WHERE id = ?1", &stmt) != SDB_OK)
         return s_fail (self, "message by row");
-    sqlite3_bind_int64 (stmt, 1, message);
+    sdb_bind_int64 (stmt, 1, message);
     return s_message_info (self, stmt, info);
 }
 
@@ -1016,11 +1006,10 @@ store_message_lookup (store_t *self, const char *sender_key, const uint8_t messa
             && memcmp (info->message_id, message_id, 16) == 0? 1: 0;
     }
     //  By id alone (an admin's question): rare, so a scan is acceptable.
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT " INFO_COLUMNS " FROM messages WHERE message_id = ?1",
-                            -1, &stmt, NULL) != SQLITE_OK)
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "SELECT " INFO_COLUMNS " FROM messages WHERE message_id = ?1", &stmt) != SDB_OK)
         return s_fail (self, "message lookup");
-    sqlite3_bind_blob (stmt, 1, message_id, 16, SQLITE_STATIC);
+    sdb_bind_blob (stmt, 1, message_id, 16);
     return s_message_info (self, stmt, info);
 }
 
@@ -1028,74 +1017,124 @@ int
 store_outbox_of_message (store_t *self, int64_t message,
                          int (*fn) (const store_entry_t *entry, void *arg), void *arg)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT id, node, agency, view, state, attempts, sent_ms,"
-                            " received_ms, read_ms FROM outbox WHERE message = ?1 ORDER BY id",
-                            -1, &stmt, NULL) != SQLITE_OK)
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "SELECT id, node, agency, view, state, attempts, sent_ms,"
+                            " received_ms, read_ms FROM outbox WHERE message = ?1 ORDER BY id", &stmt) != SDB_OK)
         return s_fail (self, "outbox of message");
-    sqlite3_bind_int64 (stmt, 1, message);
+    sdb_bind_int64 (stmt, 1, message);
     int rc, count = 0;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    while ((rc = sdb_step (stmt)) == SDB_ROW) {
         store_entry_t e;
         memset (&e, 0, sizeof e);
-        e.delivery_id = sqlite3_column_int64 (stmt, 0);
-        s_copy_text (e.node, sizeof e.node, sqlite3_column_text (stmt, 1));
-        e.agency = sqlite3_column_int (stmt, 2);
-        e.view = sqlite3_column_int (stmt, 3);
-        e.state = sqlite3_column_int (stmt, 4);
-        e.attempts = sqlite3_column_int (stmt, 5);
-        e.sent_ms = sqlite3_column_int64 (stmt, 6);
-        e.received_ms = sqlite3_column_int64 (stmt, 7);
-        e.read_ms = sqlite3_column_int64 (stmt, 8);
+        e.delivery_id = sdb_column_int64 (stmt, 0);
+        s_copy_text (e.node, sizeof e.node, sdb_column_text (stmt, 1));
+        e.agency = sdb_column_int (stmt, 2);
+        e.view = sdb_column_int (stmt, 3);
+        e.state = sdb_column_int (stmt, 4);
+        e.attempts = sdb_column_int (stmt, 5);
+        e.sent_ms = sdb_column_int64 (stmt, 6);
+        e.received_ms = sdb_column_int64 (stmt, 7);
+        e.read_ms = sdb_column_int64 (stmt, 8);
         e.message = message;
         count++;
         if (fn (&e, arg))
             break;
     }
-    sqlite3_finalize (stmt);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE? count: s_fail (self, "outbox of message");
+    sdb_finalize (stmt);
+    return rc == SDB_ROW || rc == SDB_DONE? count: s_fail (self, "outbox of message");
 }
 
 int
 store_message_of_delivery (store_t *self, int64_t delivery_id, int64_t *message)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT message FROM outbox WHERE id = ?1",
-                            -1, &stmt, NULL) != SQLITE_OK)
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "SELECT message FROM outbox WHERE id = ?1", &stmt) != SDB_OK)
         return s_fail (self, "message of delivery");
-    sqlite3_bind_int64 (stmt, 1, delivery_id);
-    int rc = sqlite3_step (stmt);
-    if (rc == SQLITE_ROW)
-        *message = sqlite3_column_int64 (stmt, 0);
-    sqlite3_finalize (stmt);
-    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: s_fail (self, "message of delivery");
+    sdb_bind_int64 (stmt, 1, delivery_id);
+    int rc = sdb_step (stmt);
+    if (rc == SDB_ROW)
+        *message = sdb_column_int64 (stmt, 0);
+    sdb_finalize (stmt);
+    return rc == SDB_ROW? 1: rc == SDB_DONE? 0: s_fail (self, "message of delivery");
 }
 
 //  Entries in a state range, joined with their message; used for expiry
 //  (state 0-1, expires < now), dead letters (state 5), inboxes.
-int
-store_entries_where (store_t *self, const char *where, int64_t a, int64_t b, const char *node,
-                     int limit, store_delivery_fn *fn, void *arg)
+//  Outbox entries joined with their message, in delivery order.
+#define ENTRY_SELECT \
+    "SELECT o.id, o.message, m.message_id, m.sender_node, m.sender_agency, m.kind," \
+    " m.acute, o.agency, o.view, o.rule, o.basis, o.reason, o.attempts, m.created_ms," \
+    " m.payload, m.subject_key, o.classes, o.node, m.sender_key" \
+    " FROM outbox o JOIN messages m ON m.id = o.message WHERE "
+
+//  Runs one of the entry queries below: ?1 is A, ?2 NODE (when not NULL),
+//  ?3 LIMIT, ?4 B (when the query has it).
+static int
+s_entries (store_t *self, const char *sql, int64_t a, const char *node, int limit,
+           bool has_b, int64_t b, store_delivery_fn *fn, void *arg)
 {
-    char sql [1024];
-    snprintf (sql, sizeof sql,
-        "SELECT o.id, o.message, m.message_id, m.sender_node, m.sender_agency, m.kind,"
-        " m.acute, o.agency, o.view, o.rule, o.basis, o.reason, o.attempts, m.created_ms,"
-        " m.payload, m.subject_key, o.classes, o.node, m.sender_key"
-        " FROM outbox o JOIN messages m ON m.id = o.message WHERE %s ORDER BY o.id LIMIT ?3",
-        where);
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-        return s_fail (self, "entries where");
-    sqlite3_bind_int64 (stmt, 1, a);
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, sql, &stmt) != SDB_OK)
+        return s_fail (self, "entries");
+    sdb_bind_int64 (stmt, 1, a);
     if (node)
-        sqlite3_bind_text (stmt, 2, node, -1, SQLITE_STATIC);
-    sqlite3_bind_int (stmt, 3, limit);
-    if (sqlite3_bind_parameter_count (stmt) >= 4)
-        sqlite3_bind_int64 (stmt, 4, b);
-    int count = s_each_delivery (self, stmt, fn, arg, "entries where");
-    sqlite3_finalize (stmt);
+        sdb_bind_text (stmt, 2, node);
+    sdb_bind_int (stmt, 3, limit);
+    if (has_b)
+        sdb_bind_int64 (stmt, 4, b);
+    int count = s_each_delivery (self, stmt, fn, arg, "entries");
+    sdb_finalize (stmt);
     return count;
+}
+
+int
+store_outbox_pending_kinds (store_t *self, const char *node, uint32_t kinds, int limit,
+                            store_delivery_fn *fn, void *arg)
+{
+    assert (self && node);
+    return s_entries (self, ENTRY_SELECT "o.node = ?2 AND o.state = 0"
+                      " AND ((CAST (1 AS BIGINT) << CAST (m.kind AS INTEGER)) & ?1) <> 0"
+                      " ORDER BY o.id LIMIT ?3",
+                      (int64_t) kinds, node, limit, false, 0, fn, arg);
+}
+
+int
+store_inbox (store_t *self, const char *node, bool include_read, int64_t after_id, int limit,
+             store_delivery_fn *fn, void *arg)
+{
+    assert (self && node);
+    return s_entries (self, include_read
+                      ? ENTRY_SELECT "o.node = ?2 AND o.state IN (0, 1, 2, 3) AND o.id > ?1"
+                        " ORDER BY o.id LIMIT ?3"
+                      : ENTRY_SELECT "o.node = ?2 AND o.state IN (0, 1, 2) AND o.id > ?1"
+                        " ORDER BY o.id LIMIT ?3",
+                      after_id, node, limit, false, 0, fn, arg);
+}
+
+int
+store_dead_letters (store_t *self, int64_t after_id, int limit, store_delivery_fn *fn, void *arg)
+{
+    assert (self);
+    return s_entries (self, ENTRY_SELECT "o.state = 5 AND o.id > ?1 ORDER BY o.id LIMIT ?3",
+                      after_id, NULL, limit, false, 0, fn, arg);
+}
+
+int
+store_dead_letter (store_t *self, int64_t delivery_id, store_delivery_fn *fn, void *arg)
+{
+    assert (self);
+    return s_entries (self, ENTRY_SELECT "o.state = 5 AND o.id = ?1 ORDER BY o.id LIMIT ?3",
+                      delivery_id, NULL, 1, false, 0, fn, arg);
+}
+
+int
+store_outbox_expiring (store_t *self, int64_t after_ms, int64_t until_ms, int limit,
+                       store_delivery_fn *fn, void *arg)
+{
+    assert (self);
+    return s_entries (self, ENTRY_SELECT "o.state IN (0, 1) AND m.expires_ms > ?4"
+                      " AND m.expires_ms <= ?1 ORDER BY o.id LIMIT ?3",
+                      until_ms, NULL, limit, true, after_ms, fn, arg);
 }
 
 int
@@ -1103,142 +1142,144 @@ store_outbox_set_state (store_t *self, int64_t delivery_id, int state, bool rese
 {
     assert (self && self->in_transaction);
     assert (state >= OUTBOX_PENDING && state <= OUTBOX_WITHDRAWN);
-    char sql [160];
-    snprintf (sql, sizeof sql, "UPDATE outbox SET state = %d%s WHERE id = %" PRId64,
-              state, reset_attempts? ", attempts = 0": "", delivery_id);
-    return store_exec (self, sql);
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, reset_attempts
+                     ? "UPDATE outbox SET state = ?2, attempts = 0 WHERE id = ?1"
+                     : "UPDATE outbox SET state = ?2 WHERE id = ?1", &stmt) != SDB_OK)
+        return s_fail (self, "set state");
+    sdb_bind_int64 (stmt, 1, delivery_id);
+    sdb_bind_int (stmt, 2, state);
+    return s_run (self, stmt, "set state");
 }
 
 int
 store_message_any_read (store_t *self, int64_t message)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT 1 FROM outbox WHERE message = ?1 AND state = 3 LIMIT 1",
-                            -1, &stmt, NULL) != SQLITE_OK)
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "SELECT 1 FROM outbox WHERE message = ?1 AND state = 3 LIMIT 1", &stmt) != SDB_OK)
         return s_fail (self, "any read");
-    sqlite3_bind_int64 (stmt, 1, message);
-    int rc = sqlite3_step (stmt);
-    sqlite3_finalize (stmt);
-    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: s_fail (self, "any read");
+    sdb_bind_int64 (stmt, 1, message);
+    int rc = sdb_step (stmt);
+    sdb_finalize (stmt);
+    return rc == SDB_ROW? 1: rc == SDB_DONE? 0: s_fail (self, "any read");
 }
 
 int
 store_timer_set (store_t *self, const char *kind, const void *key, size_t key_size,
                  int64_t message, int64_t due_ms, int64_t every_ms)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db,
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db,
             "INSERT INTO timers (kind, key, message, due_ms, every_ms, fired) VALUES (?1, ?2, ?3, ?4, ?5, 0)"
-            " ON CONFLICT (kind, key) DO UPDATE SET message = ?3, due_ms = ?4, every_ms = ?5, fired = 0",
-            -1, &stmt, NULL) != SQLITE_OK)
+            " ON CONFLICT (kind, key) DO UPDATE SET message = ?3, due_ms = ?4, every_ms = ?5, fired = 0", &stmt) != SDB_OK)
         return s_fail (self, "timer set");
-    sqlite3_bind_text (stmt, 1, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_blob (stmt, 2, key, (int) key_size, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 3, message);
-    sqlite3_bind_int64 (stmt, 4, due_ms);
-    sqlite3_bind_int64 (stmt, 5, every_ms);
-    int rc = sqlite3_step (stmt);
-    sqlite3_finalize (stmt);
-    return rc == SQLITE_DONE? 0: s_fail (self, "timer set");
+    sdb_bind_text (stmt, 1, kind);
+    sdb_bind_blob (stmt, 2, key, (int) key_size);
+    sdb_bind_int64 (stmt, 3, message);
+    sdb_bind_int64 (stmt, 4, due_ms);
+    sdb_bind_int64 (stmt, 5, every_ms);
+    int rc = sdb_step (stmt);
+    sdb_finalize (stmt);
+    return rc == SDB_DONE? 0: s_fail (self, "timer set");
 }
 
 int
 store_timer_cancel (store_t *self, const char *kind, const void *key, size_t key_size)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, "DELETE FROM timers WHERE kind = ?1 AND key = ?2",
-                            -1, &stmt, NULL) != SQLITE_OK)
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "DELETE FROM timers WHERE kind = ?1 AND key = ?2", &stmt) != SDB_OK)
         return s_fail (self, "timer cancel");
-    sqlite3_bind_text (stmt, 1, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_blob (stmt, 2, key, (int) key_size, SQLITE_STATIC);
-    int rc = sqlite3_step (stmt);
-    sqlite3_finalize (stmt);
-    return rc == SQLITE_DONE? 0: s_fail (self, "timer cancel");
+    sdb_bind_text (stmt, 1, kind);
+    sdb_bind_blob (stmt, 2, key, (int) key_size);
+    int rc = sdb_step (stmt);
+    sdb_finalize (stmt);
+    return rc == SDB_DONE? 0: s_fail (self, "timer cancel");
 }
 
 int
 store_timers_due (store_t *self, int64_t now_ms, store_timer_t *out, int max)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT id, kind, key, message, due_ms, every_ms, fired"
-                            " FROM timers WHERE due_ms <= ?1 ORDER BY due_ms LIMIT ?2",
-                            -1, &stmt, NULL) != SQLITE_OK)
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "SELECT id, kind, key, message, due_ms, every_ms, fired"
+                            " FROM timers WHERE due_ms <= ?1 ORDER BY due_ms LIMIT ?2", &stmt) != SDB_OK)
         return s_fail (self, "timers due");
-    sqlite3_bind_int64 (stmt, 1, now_ms);
-    sqlite3_bind_int (stmt, 2, max);
-    int rc = SQLITE_DONE, n = 0;
-    while (n < max && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    sdb_bind_int64 (stmt, 1, now_ms);
+    sdb_bind_int (stmt, 2, max);
+    int rc = SDB_DONE, n = 0;
+    while (n < max && (rc = sdb_step (stmt)) == SDB_ROW) {
         store_timer_t *t = &out [n++];
         memset (t, 0, sizeof *t);
-        t->id = sqlite3_column_int64 (stmt, 0);
-        s_copy_text (t->kind, sizeof t->kind, sqlite3_column_text (stmt, 1));
-        t->key_size = (size_t) sqlite3_column_bytes (stmt, 2);
+        t->id = sdb_column_int64 (stmt, 0);
+        s_copy_text (t->kind, sizeof t->kind, sdb_column_text (stmt, 1));
+        t->key_size = (size_t) sdb_column_bytes (stmt, 2);
         if (t->key_size > sizeof t->key)
             t->key_size = sizeof t->key;
-        memcpy (t->key, sqlite3_column_blob (stmt, 2), t->key_size);
-        t->message = sqlite3_column_int64 (stmt, 3);
-        t->due_ms = sqlite3_column_int64 (stmt, 4);
-        t->every_ms = sqlite3_column_int64 (stmt, 5);
-        t->fired = sqlite3_column_int (stmt, 6);
+        memcpy (t->key, sdb_column_blob (stmt, 2), t->key_size);
+        t->message = sdb_column_int64 (stmt, 3);
+        t->due_ms = sdb_column_int64 (stmt, 4);
+        t->every_ms = sdb_column_int64 (stmt, 5);
+        t->fired = sdb_column_int (stmt, 6);
     }
-    sqlite3_finalize (stmt);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE? n: s_fail (self, "timers due");
+    sdb_finalize (stmt);
+    return rc == SDB_ROW || rc == SDB_DONE? n: s_fail (self, "timers due");
 }
 
 int
 store_timer_reschedule (store_t *self, int64_t id, int64_t due_ms, int fired)
 {
-    char sql [160];
-    if (due_ms < 0)
-        snprintf (sql, sizeof sql, "DELETE FROM timers WHERE id = %" PRId64, id);
-    else
-        snprintf (sql, sizeof sql, "UPDATE timers SET due_ms = %" PRId64 ", fired = %d WHERE id = %"
-                  PRId64, due_ms, fired, id);
-    return store_exec (self, sql);
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, due_ms < 0
+                     ? "DELETE FROM timers WHERE id = ?1"
+                     : "UPDATE timers SET due_ms = ?2, fired = ?3 WHERE id = ?1", &stmt) != SDB_OK)
+        return s_fail (self, "timer reschedule");
+    sdb_bind_int64 (stmt, 1, id);
+    if (due_ms >= 0) {
+        sdb_bind_int64 (stmt, 2, due_ms);
+        sdb_bind_int (stmt, 3, fired);
+    }
+    return s_run (self, stmt, "timer reschedule");
 }
 
 int
 store_timer_postpone (store_t *self, const char *kind, const void *key, size_t key_size,
                       int64_t due_ms)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, "UPDATE timers SET due_ms = ?3, fired = 0"
-                            " WHERE kind = ?1 AND key = ?2", -1, &stmt, NULL) != SQLITE_OK)
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "UPDATE timers SET due_ms = ?3, fired = 0"
+                            " WHERE kind = ?1 AND key = ?2", &stmt) != SDB_OK)
         return s_fail (self, "timer postpone");
-    sqlite3_bind_text (stmt, 1, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_blob (stmt, 2, key, (int) key_size, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 3, due_ms);
-    int rc = sqlite3_step (stmt);
-    sqlite3_finalize (stmt);
-    return rc == SQLITE_DONE? sqlite3_changes (self->db): s_fail (self, "timer postpone");
+    sdb_bind_text (stmt, 1, kind);
+    sdb_bind_blob (stmt, 2, key, (int) key_size);
+    sdb_bind_int64 (stmt, 3, due_ms);
+    int rc = sdb_step (stmt);
+    sdb_finalize (stmt);
+    return rc == SDB_DONE? sdb_changes (self->db): s_fail (self, "timer postpone");
 }
 
 int
 store_subscription_clear (store_t *self, const char *node)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, "DELETE FROM subscriptions WHERE node = ?1",
-                            -1, &stmt, NULL) != SQLITE_OK)
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "DELETE FROM subscriptions WHERE node = ?1", &stmt) != SDB_OK)
         return s_fail (self, "clear subscription");
-    sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (stmt);
-    sqlite3_finalize (stmt);
-    return rc == SQLITE_DONE? 0: s_fail (self, "clear subscription");
+    sdb_bind_text (stmt, 1, node);
+    int rc = sdb_step (stmt);
+    sdb_finalize (stmt);
+    return rc == SDB_DONE? 0: s_fail (self, "clear subscription");
 }
 
 int
 store_outbox_count_from (store_t *self, const char *node, const char *sender_key)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db,
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db,
             "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message"
-            " WHERE o.node = ?1 AND o.state IN (0, 1) AND m.sender_key = ?2",
-            -1, &stmt, NULL) != SQLITE_OK)
+            " WHERE o.node = ?1 AND o.state IN (0, 1) AND m.sender_key = ?2", &stmt) != SDB_OK)
         return s_fail (self, "count sender backlog");
-    sqlite3_bind_text (stmt, 1, node, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 2, sender_key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (stmt);
-    int count = rc == SQLITE_ROW? sqlite3_column_int (stmt, 0): -1;
-    sqlite3_finalize (stmt);
+    sdb_bind_text (stmt, 1, node);
+    sdb_bind_text (stmt, 2, sender_key);
+    int rc = sdb_step (stmt);
+    int count = rc == SDB_ROW? sdb_column_int (stmt, 0): -1;
+    sdb_finalize (stmt);
     return count < 0? s_fail (self, "count sender backlog"): count;
 }

@@ -1,8 +1,14 @@
-/*  store — sqlite persistence: messages, outboxes, subscriptions, consents,
-    case references, known identifiers. It knows nothing of sockets, policy
-    or encryption: personal data arrives here already sealed by the broker.
+/*  store — persistence: messages, outboxes, subscriptions, consents,
+    case references, known identifiers, the audit log. It knows nothing of
+    sockets, policy or encryption: personal data arrives here already
+    sealed by the broker. This is the only interface to the database: named
+    operations, no SQL. Behind it (store_db.h, private) a sqlite file or a
+    PostgreSQL database, chosen by the configured store: a postgresql://
+    URI or a conninfo string (host=... dbname=...) is PostgreSQL, anything
+    else the path of a sqlite file.
 
-    Durability: WAL with synchronous=FULL, so a COMMIT has reached the disk
+    Durability: sqlite in WAL with synchronous=FULL; PostgreSQL with
+    synchronous_commit on. Either way a COMMIT has reached the disk
     when store_commit returns. The broker groups every write of one poll
     cycle into one transaction (store_begin ... store_commit), and sends
     acknowledgements only after the commit.                                */
@@ -12,7 +18,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sqlite3.h>
 
 typedef struct _store_t store_t;
 
@@ -70,12 +75,33 @@ typedef struct {
     int64_t  expires_ms;
 } store_message_t;
 
-//  Opens (creating if needed) the database at PATH. NULL on failure.
+//  Opens (creating if needed) the store at PATH (a sqlite path or a
+//  PostgreSQL URI / conninfo), creating or upgrading its schema. NULL on
+//  failure, and for a schema newer than this samhandd knows.
 store_t *store_new (const char *path);
+//  Opens an existing store to read only (offline audit checks): no schema
+//  is made or changed. NULL on failure.
+store_t *store_new_reader (const char *path);
 void store_destroy (store_t **self_p);
 
-//  The handle, for the audit module which writes in the same transaction.
-sqlite3 *store_db (store_t *self);
+//  One read snapshot over several reads (offline checks while a broker
+//  writes): begin and end. 0 or -1.
+int store_snapshot_begin (store_t *self);
+int store_snapshot_end (store_t *self);
+
+//  True when PATH names a PostgreSQL store rather than a sqlite file.
+bool store_path_remote (const char *path);
+//  True when the store is PostgreSQL.
+bool store_remote (store_t *self);
+//  Rows changed by all writes since the store opened: an unchanged count
+//  means a cycle wrote nothing. And rows changed by the last write.
+int64_t store_changes_total (store_t *self);
+int64_t store_changes (store_t *self);
+//  Copies a sqlite store at SRC to a new file DST (sqlite's backup API, one
+//  read transaction, checked and checkpointed). 0 or -1 (said on stderr).
+//  PostgreSQL stores are backed up with PostgreSQL's tools (pg_dump,
+//  pgBackRest): see samhandd(8).
+int store_backup_copy (const char *src, const char *dst);
 
 //  True when the database had no schema before store_new created it.
 bool store_was_created (store_t *self);
@@ -228,10 +254,22 @@ int store_message_by_row (store_t *self, int64_t message, store_message_info_t *
 int store_message_of_delivery (store_t *self, int64_t delivery_id, int64_t *message);
 int store_outbox_of_message (store_t *self, int64_t message,
                              int (*fn) (const store_entry_t *entry, void *arg), void *arg);
-//  Entries joined with their message WHERE <where>; ?1 is bound to A, ?4
-//  to B and ?2 to NODE (if not NULL); at most LIMIT, in delivery order.
-int store_entries_where (store_t *self, const char *where, int64_t a, int64_t b,
-                         const char *node, int limit, store_delivery_fn *fn, void *arg);
+//  Entries joined with their message, at most LIMIT, in delivery order
+//  (store_delivery_t with node and sender_key filled in); the count or -1.
+//  NODE's pending entries of the kinds in the bit set KINDS (1 << kind):
+int store_outbox_pending_kinds (store_t *self, const char *node, uint32_t kinds, int limit,
+                                store_delivery_fn *fn, void *arg);
+//  NODE's inbox after AFTER_ID: not yet received or read, or with
+//  INCLUDE_READ also those read.
+int store_inbox (store_t *self, const char *node, bool include_read, int64_t after_id,
+                 int limit, store_delivery_fn *fn, void *arg);
+//  Dead letters after AFTER_ID, and one by its delivery id.
+int store_dead_letters (store_t *self, int64_t after_id, int limit,
+                        store_delivery_fn *fn, void *arg);
+int store_dead_letter (store_t *self, int64_t delivery_id, store_delivery_fn *fn, void *arg);
+//  Outstanding entries whose message expires in (AFTER_MS, UNTIL_MS].
+int store_outbox_expiring (store_t *self, int64_t after_ms, int64_t until_ms, int limit,
+                           store_delivery_fn *fn, void *arg);
 MUST_CHECK int store_outbox_set_state (store_t *self, int64_t delivery_id, int state, bool reset_attempts);
 //  1 if any recipient node has marked the message read.
 int store_message_any_read (store_t *self, int64_t message);
@@ -248,8 +286,6 @@ MUST_CHECK int store_timer_postpone (store_t *self, const char *kind, const void
 //  Moves a timer to DUE_MS, or deletes it when DUE_MS < 0.
 MUST_CHECK int store_timer_reschedule (store_t *self, int64_t id, int64_t due_ms, int fired);
 
-//  Runs SQL with no result rows (schema changes, maintenance).
-MUST_CHECK int store_exec (store_t *self, const char *sql);
 
 //  Forgets NODE's stored subscription (its role's default applies). 0 or -1.
 int store_subscription_clear (store_t *self, const char *node);
@@ -257,6 +293,28 @@ int store_subscription_clear (store_t *self, const char *node);
 //  Outstanding (pending / in flight) entries for NODE of messages whose
 //  sender key is SENDER_KEY: a sender's own backlog at that node. -1 on error.
 int store_outbox_count_from (store_t *self, const char *node, const char *sender_key);
+
+//  ---------------------------------------------------------------------
+//  Operators' counts (store_health.c): no content, no subjects.
+typedef struct {
+    int64_t dead_letters;
+    int64_t open_escalations;     //  escalation timers that have fired
+    int64_t last_signature_ms;    //  newest signed audit head, 0 if none
+} store_health_t;
+int store_health_counts (store_t *self, store_health_t *out);
+//  Audit records of event "decided" after AFTER_SEQ: how many, and the
+//  last seq seen (AFTER_SEQ when none). 0 or -1.
+int store_audit_decided_after (store_t *self, int64_t after_seq, int64_t *count,
+                               int64_t *last_seq);
+//  Calls fn per node with outstanding (pending / in flight) entries: how
+//  many, and the submitted time of the oldest. fn returns non-zero to
+//  fail. 0 or -1.
+int store_outbox_waiting (store_t *self,
+                          int (*fn) (const char *node, int64_t count, int64_t oldest_ms,
+                                     void *arg), void *arg);
+//  The store's size on disk (the sqlite file at PATH and its WAL, or the
+//  PostgreSQL database); -1 when it cannot be read.
+int64_t store_size_bytes (store_t *self, const char *path);
 
 //  ---------------------------------------------------------------------
 //  Risk plans (store_plan.c): every revision of a case's plan, and its

@@ -335,9 +335,8 @@ s_expire (handler_ctx_t *self)
     int total = 0;
     do {
         list->count = 0;
-        if (store_entries_where (self->store, "o.state IN (0, 1) AND m.expires_ms > ?4"
-                                 " AND m.expires_ms <= ?1", self->now_ms, self->expiry_checked_ms,
-                                 NULL, 128, s_collect, list) < 0) {
+        if (store_outbox_expiring (self->store, self->expiry_checked_ms, self->now_ms,
+                                   128, s_collect, list) < 0) {
             //  Unreadable: the mark stays where it was, the batch fails.
             store_fail_batch (self->store);
             free (list);

@@ -7,7 +7,7 @@
 #include "policy.h"
 #include "scanner.h"
 #include <czmq.h>
-#include <sqlite3.h>
+#include "store.h"
 
 static double
 s_now (void)
@@ -56,10 +56,12 @@ s_audit (void)
         return;
     char path [128];
     snprintf (path, sizeof path, "%s/audit.db", dir);
-    sqlite3 *db = NULL;
-    sqlite3_open (path, &db);
-    sqlite3_exec (db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", NULL, NULL, NULL);
-    audit_t *audit = audit_new (db);
+    store_t *store = store_new (path);
+    audit_t *audit = store? audit_new (store): NULL;
+    if (!audit) {
+        fprintf (stderr, "bench: cannot open %s\n", path);
+        exit (1);
+    }
     uint8_t id [16], hash [32], subject [32];
     crypto_random (id, 16);
     crypto_random (hash, 32);
@@ -67,7 +69,8 @@ s_audit (void)
     int n = 100000, batch = 500;
     double t0 = s_now ();
     for (int i = 0; i < n; i += batch) {
-        sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
+        if (store_begin (store))
+            exit (1);
         for (int k = 0; k < batch; k++) {
             audit_record_t r = { .event = "decided", .message_id = id, .sender = "vakt",
                                  .agency = 2, .view = 2, .rule = "FVL13-PSEUDONYMISED",
@@ -78,11 +81,12 @@ s_audit (void)
                 exit (1);
             }
         }
-        sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+        if (store_commit (store))
+            exit (1);
     }
     s_report ("audit record (chain hash + insert, 500/commit)", n, s_now () - t0);
     audit_destroy (&audit);
-    sqlite3_close (db);
+    store_destroy (&store);
     char cmd [160];
     snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
     if (system (cmd) != 0)

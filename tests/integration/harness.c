@@ -1,5 +1,7 @@
 /*  harness — see harness.h. Invented people only.                          */
 #include "harness.h"
+#include <libpq-fe.h>
+#include <sqlite3.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -61,6 +63,145 @@ s_make_cert (const char *dir, const char *name, const char *agency, const char *
     return rc;
 }
 
+//  ---------------------------------------------------------------------
+//  The store under test: sqlite file or a PostgreSQL database of its own.
+
+static int
+s_pg_admin (const char *sql)
+{
+    const char *base = getenv ("SAMHAND_TEST_STORE");
+    char *conninfo = zsys_sprintf ("%s dbname=postgres", base);
+    PGconn *conn = conninfo? PQconnectdb (conninfo): NULL;
+    PGresult *res = conn && PQstatus (conn) == CONNECTION_OK? PQexec (conn, sql): NULL;
+    int rc = res && PQresultStatus (res) == PGRES_COMMAND_OK? 0: -1;
+    if (rc)
+        fprintf (stderr, "harness: %s: %s\n", sql, conn? PQerrorMessage (conn): "no connection");
+    PQclear (res);
+    if (conn)
+        PQfinish (conn);
+    zstr_free (&conninfo);
+    return rc;
+}
+
+static int
+s_store_new (harness_t *self)
+{
+    const char *base = getenv ("SAMHAND_TEST_STORE");
+    if (!base || !*base) {
+        snprintf (self->store, sizeof self->store, "samhand.db");
+        return 0;
+    }
+    static int count = 0;
+    snprintf (self->pg_db, sizeof self->pg_db, "samhand_t%d_%d", (int) getpid (), ++count);
+    char sql [128];
+    snprintf (sql, sizeof sql, "CREATE DATABASE %s", self->pg_db);
+    if (s_pg_admin (sql))
+        return -1;
+    snprintf (self->store, sizeof self->store, "%s dbname=%s", base, self->pg_db);
+    return 0;
+}
+
+bool
+harness_pg (harness_t *self)
+{
+    return *self->pg_db != 0;
+}
+
+int
+harness_sql_each (harness_t *self, const char *sql,
+                  void (*fn) (const char *value, void *arg), void *arg)
+{
+    int rows = -1;
+    if (harness_pg (self)) {
+        PGconn *conn = PQconnectdb (self->store);
+        PGresult *res = PQstatus (conn) == CONNECTION_OK? PQexec (conn, sql): NULL;
+        ExecStatusType status = PQresultStatus (res);
+        if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+            rows = status == PGRES_TUPLES_OK? PQntuples (res): 0;
+            for (int i = 0; fn && i < rows; i++)
+                fn (PQgetisnull (res, i, 0)? NULL: PQgetvalue (res, i, 0), arg);
+        }
+        else
+            fprintf (stderr, "harness: %s: %s\n", sql, PQerrorMessage (conn));
+        PQclear (res);
+        PQfinish (conn);
+        return rows;
+    }
+    char path [600];
+    snprintf (path, sizeof path, "%s/samhand.db", self->dir);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout (db, 3000);
+        if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK) {
+            int rc;
+            rows = 0;
+            while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+                rows++;
+                if (fn)
+                    fn ((const char *) sqlite3_column_text (stmt, 0), arg);
+            }
+            if (rc != SQLITE_DONE)
+                rows = -1;
+        }
+        if (rows < 0)
+            fprintf (stderr, "harness: %s: %s\n", sql, sqlite3_errmsg (db));
+    }
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    return rows;
+}
+
+static void
+s_first (const char *value, void *arg)
+{
+    int64_t *out = (int64_t *) arg;
+    if (*out == -2)
+        *out = value? strtoll (value, NULL, 10): 0;
+}
+
+int64_t
+harness_sql_int (harness_t *self, const char *sql)
+{
+    int64_t value = -2;
+    if (harness_sql_each (self, sql, s_first, &value) < 1 || value == -2)
+        return -1;
+    return value;
+}
+
+int
+harness_sql_exec (harness_t *self, const char *sql)
+{
+    if (harness_pg (self))
+        return harness_sql_each (self, sql, NULL, NULL) < 0? -1: 0;
+    //  sqlite: several statements at once.
+    char path [600];
+    snprintf (path, sizeof path, "%s/samhand.db", self->dir);
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK
+          && sqlite3_busy_timeout (db, 3000) == SQLITE_OK
+          && sqlite3_exec (db, sql, NULL, NULL, NULL) == SQLITE_OK? 0: -1;
+    if (rc)
+        fprintf (stderr, "harness: %s: %s\n", sql, sqlite3_errmsg (db));
+    sqlite3_close (db);
+    return rc;
+}
+
+int
+harness_store_files (harness_t *self, char paths [2][600])
+{
+    if (harness_pg (self)) {
+        const char *data = getenv ("SAMHAND_TEST_PGDATA");
+        if (!data)
+            return 0;
+        snprintf (paths [0], 600, "%s", data);
+        return 1;
+    }
+    snprintf (paths [0], 600, "%s/samhand.db", self->dir);
+    snprintf (paths [1], 600, "%s/samhand.db-wal", self->dir);
+    return 2;
+}
+
 harness_t *
 harness_new (const char *extra_config)
 {
@@ -86,6 +227,10 @@ harness_new (const char *extra_config)
         s_make_cert (nodes, demo_nodes [i][0], demo_nodes [i][1], demo_nodes [i][2], enrolled);
     //  A real certificate that nobody enrolled.
     s_make_cert (nodes, "inntrenger", "police_risk", "team", NULL);
+    if (s_store_new (self)) {
+        free (self);
+        return NULL;
+    }
     snprintf (self->config, sizeof self->config, "%s/samhandd.cfg", self->dir);
     FILE *f = fopen (self->config, "w");
     if (!f) {
@@ -97,9 +242,9 @@ harness_new (const char *extra_config)
                 "    bind = \"%s\"\n"
                 "    cert = \"server.cert\"\n"
                 "    enrolled = \"enrolled\"\n"
-                "    store = \"samhand.db\"\n"
+                "    store = \"%s\"\n"
                 "    keys = \"keys\"\n"
-                "%s", self->endpoint, extra_config? extra_config: "");
+                "%s", self->endpoint, self->store, extra_config? extra_config: "");
     fclose (f);
     return self;
 }
@@ -172,6 +317,12 @@ harness_destroy (harness_t **self_p)
     harness_t *self = *self_p;
     if (self->pid)
         harness_stop (self, SIGKILL);
+    if (*self->pg_db && !getenv ("SAMHAND_KEEP")) {
+        char sql [128];
+        snprintf (sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", self->pg_db);
+        if (s_pg_admin (sql))
+            fprintf (stderr, "harness: could not drop %s\n", self->pg_db);
+    }
     if (!getenv ("SAMHAND_KEEP")) {
         char cmd [300];
         snprintf (cmd, sizeof cmd, "rm -rf '%s'", self->dir);

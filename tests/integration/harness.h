@@ -17,6 +17,8 @@ typedef struct {
     pid_t pid;
     char  endpoint [64];
     char  server_public [41];
+    char  store [600];        //  the config's store: "samhand.db" or a conninfo
+    char  pg_db [64];         //  the test's own PostgreSQL database, or ""
 } harness_t;
 
 typedef struct {
@@ -74,5 +76,24 @@ char *harness_run (const char *command, int *status);
 const char *harness_build (void);
 
 void frame_free (Samhand__V1__Frame **frame_p);
+
+//  The store under test. With $SAMHAND_TEST_STORE set to a PostgreSQL
+//  conninfo without dbname (tests/pg/pgtmp.sh), every harness gets its own
+//  database there (created by harness_new, dropped by harness_destroy);
+//  otherwise the sqlite file DIR/samhand.db.
+bool harness_pg (harness_t *self);
+//  Runs SQL on the test's store (sqlite or PostgreSQL) from outside the
+//  broker, as an attacker or an inspector would: the first column of the
+//  first row as an integer (-1 when the query fails or gives no row).
+int64_t harness_sql_int (harness_t *self, const char *sql);
+//  Runs SQL that gives no rows. 0 or -1.
+int harness_sql_exec (harness_t *self, const char *sql);
+//  Calls fn with the first column (as text) of each row. Rows or -1.
+int harness_sql_each (harness_t *self, const char *sql,
+                      void (*fn) (const char *value, void *arg), void *arg);
+//  Where the test's store keeps its bytes on disk, for greps: the sqlite
+//  file (and -wal) or PostgreSQL's data directory ($SAMHAND_TEST_PGDATA).
+//  Writes up to 2 paths; returns how many.
+int harness_store_files (harness_t *self, char paths [2][600]);
 
 #endif
