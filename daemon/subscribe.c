@@ -73,7 +73,7 @@ s_subscription_change (handler_ctx_t *self, const node_t *node, session_t *sessi
 //  The stored subscription changes only on explicit kinds or reset.
 void
 subscribe_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
-                    const Samhand__V1__Frame *frame)
+                  const Samhand__V1__Frame *frame)
 {
     const Samhand__V1__Subscribe *sub = frame->subscribe;
     session_t *session = sessions_subscription (self->sessions, node, self->store, self->config);
@@ -153,7 +153,7 @@ subscribe_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
 
 void
 receipt_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
-                  const Samhand__V1__Frame *frame)
+                const Samhand__V1__Frame *frame)
 {
     const Samhand__V1__Receipt *receipt = frame->receipt;
     int state = receipt->state == SAMHAND__V1__RECEIPT_STATE__READ? OUTBOX_READ: OUTBOX_RECEIVED;
@@ -221,7 +221,7 @@ receipt_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
 
 void
 ping_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
-               const Samhand__V1__Frame *frame)
+             const Samhand__V1__Frame *frame)
 {
     Samhand__V1__Frame reply = SAMHAND__V1__FRAME__INIT;
     Samhand__V1__Pong pong = SAMHAND__V1__PONG__INIT;
