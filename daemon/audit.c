@@ -261,7 +261,8 @@ audit_sign_head (audit_t *self, audit_sign_fn *sign, void *arg, int64_t now_ms)
         return -1;
     sdb_stmt_t *stmt = NULL;
     if (sdb_prepare (self->db,
-            "INSERT OR REPLACE INTO audit_heads (seq, hash, sig, ts_ms) VALUES (?1, ?2, ?3, ?4)", &stmt) != SDB_OK) {
+            "INSERT INTO audit_heads (seq, hash, sig, ts_ms) VALUES (?1, ?2, ?3, ?4)"
+            " ON CONFLICT (seq) DO UPDATE SET hash = ?2, sig = ?3, ts_ms = ?4", &stmt) != SDB_OK) {
         self->failed = true;
         return -1;
     }

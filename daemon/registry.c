@@ -40,6 +40,7 @@ static const char *queries [R_COUNT] = {
 };
 
 struct _registry_t {
+    store_t      *store;
     sdb_t        *db;
     sdb_stmt_t *stmt [R_COUNT];
     zhashx_t     *refs_written;   //  "agency:ref" already in case_refs
@@ -48,8 +49,10 @@ struct _registry_t {
 static int
 s_fail (registry_t *self, const char *what)
 {
-    zsys_error ("registry: %s: %s", what, sdb_errmsg (self->db));
-    return -1;
+    zsys_error ("registry: %s", what);
+    //  A failed statement inside a batch fails the batch, as every store
+    //  write (PostgreSQL has aborted the transaction by now anyway).
+    return store_fail (self->store, what);
 }
 
 //  Stores before per-agency known sets kept known_ids: hashes with no
@@ -83,6 +86,7 @@ registry_new (store_t *store)
         return NULL;
     sdb_t *db = store_sdb (store);
     self->db = db;
+    self->store = store;
     self->refs_written = zhashx_new ();
     if (sdb_exec (db, schema) != SDB_OK) {
         zsys_error ("registry: schema: %s", sdb_errmsg (db));

@@ -239,7 +239,9 @@ s_open_db (store_t *self, const char *path)
     }
     if (self->readonly)
         return exists? 0: -1;
-    if (store_exec (self, schema))
+    //  The whole schema, every table of the store family, before the
+    //  version is stamped (the migrations above start from it).
+    if (store_exec (self, schema) || store_workflow_init (self) || store_plan_init (self))
         return -1;
     return s_migrate (self, path, version);
 }
@@ -920,10 +922,10 @@ store_checkpoint (store_t *self)
 int
 store_lock (const char *path)
 {
-    //  PostgreSQL: no file to lock here. Which broker may write is decided
-    //  on the database (issue 13, active and standby brokers).
+    //  PostgreSQL: a session advisory lock on a connection of its own,
+    //  held as long as that connection; its socket is the fd returned.
     if (sdb_is_postgres (path))
-        return open ("/dev/null", O_RDONLY | O_CLOEXEC);
+        return sdb_pg_lock (path);
     char lock [1024];
     snprintf (lock, sizeof lock, "%s.lock", path);
     int fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -1093,7 +1095,7 @@ store_outbox_pending_kinds (store_t *self, const char *node, uint32_t kinds, int
 {
     assert (self && node);
     return s_entries (self, ENTRY_SELECT "o.node = ?2 AND o.state = 0"
-                      " AND ((CAST (1 AS BIGINT) << CAST (m.kind AS INTEGER)) & ?1) <> 0"
+                      " AND ((CAST (1 AS BIGINT) << CAST (m.kind AS INT)) & ?1) <> 0"
                       " ORDER BY o.id LIMIT ?3",
                       (int64_t) kinds, node, limit, false, 0, fn, arg);
 }

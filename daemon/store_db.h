@@ -116,6 +116,11 @@ int store_fail (store_t *store, const char *what);
 //  Backend entry points (store_sqlite.c, store_pg.c).
 sdb_t *sdb_sqlite_open (const char *path, bool readonly);
 sdb_t *sdb_pg_open (const char *conninfo);
+//  One samhandd (or offline writer) per PostgreSQL database: a session
+//  advisory lock on a connection kept for the process's life. Returns that
+//  connection's socket (closing it ends the session and frees the lock),
+//  or -1 when another holds the lock or the server cannot be reached.
+int sdb_pg_lock (const char *conninfo);
 
 //  The backends' operation table; sdb_t starts with a pointer to it.
 typedef struct {

@@ -40,6 +40,7 @@ typedef struct {
     PGresult  *res;
     int        row;
     int        ncols;
+    int        fields;        //  result columns, known from the prepare
     unsigned char **decoded;  //  bytea columns of the current row
     size_t    *decoded_size;
 } pg_stmt_t;
@@ -294,6 +295,16 @@ s_prepare (sdb_t *base, const char *sql)
         zsys_error ("store: prepare: %s (%s)", self->message, text);
     }
     PQclear (res);
+    //  The result's column count, as sqlite knows it before the first step.
+    if (ok) {
+        res = PQdescribePrepared (self->conn, stmt->name);
+        ok = PQresultStatus (res) == PGRES_COMMAND_OK;
+        if (ok)
+            stmt->fields = PQnfields (res);
+        else
+            s_error (self, res, "describe");
+        PQclear (res);
+    }
     free (text);
     if (!ok) {
         free (stmt->values);
@@ -496,7 +507,7 @@ s_valid (pg_stmt_t *stmt, int col)
         && stmt->row < PQntuples (stmt->res);
 }
 
-static int s_column_count (sdb_stmt_t *base) { return PSTMT (base)->ncols; }
+static int s_column_count (sdb_stmt_t *base) { return PSTMT (base)->fields; }
 
 static bool
 s_column_null (sdb_stmt_t *base, int col)
@@ -751,4 +762,34 @@ sdb_pg_open (const char *conninfo)
         return NULL;
     }
     return base;
+}
+
+//  The lock's key: "samhand" in ASCII, one per database (PostgreSQL's
+//  advisory locks are per database).
+#define SAMHAND_LOCK_KEY 0x73616d68616e64LL
+
+int
+sdb_pg_lock (const char *conninfo)
+{
+    PGconn *conn = PQconnectdb (conninfo);
+    if (!conn || PQstatus (conn) != CONNECTION_OK) {
+        zsys_error ("store: cannot connect to PostgreSQL: %s",
+                    conn? PQerrorMessage (conn): "out of memory");
+        if (conn)
+            PQfinish (conn);
+        return -1;
+    }
+    char sql [80];
+    snprintf (sql, sizeof sql, "SELECT pg_try_advisory_lock (%lld)", (long long) SAMHAND_LOCK_KEY);
+    PGresult *res = PQexec (conn, sql);
+    bool held = PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1
+             && streq (PQgetvalue (res, 0, 0), "t");
+    PQclear (res);
+    if (!held) {
+        PQfinish (conn);
+        return -1;
+    }
+    //  The PGconn is left open on purpose: the caller holds the lock by its
+    //  socket and frees it by closing that (the server sees the session end).
+    return PQsocket (conn);
 }

@@ -34,8 +34,9 @@ static const char *plan_schema =
 static int
 s_fail (store_t *self, const char *what)
 {
-    zsys_error ("store: %s: %s", what, sdb_errmsg (store_sdb (self)));
-    return -1;
+    //  As every store write: a failure inside a batch fails the batch
+    //  (PostgreSQL has aborted the transaction by now anyway).
+    return store_fail (self, what);
 }
 
 static sdb_stmt_t *

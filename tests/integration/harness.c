@@ -202,6 +202,20 @@ harness_store_files (harness_t *self, char paths [2][600])
     return 2;
 }
 
+int
+harness_store_contains (harness_t *self, const char *needle)
+{
+    char paths [2][600];
+    int n = harness_store_files (self, paths);
+    if (n == 0 || strchr (needle, '\''))
+        return -1;
+    char cmd [1600];
+    snprintf (cmd, sizeof cmd, "grep -rqaF -- '%s' '%s' %s%s%s 2>/dev/null", needle, paths [0],
+              n > 1? "'": "", n > 1? paths [1]: "", n > 1? "'": "");
+    int rc = system (cmd);
+    return WIFEXITED (rc) && WEXITSTATUS (rc) == 0? 1: 0;
+}
+
 harness_t *
 harness_new (const char *extra_config)
 {

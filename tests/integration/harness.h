@@ -95,5 +95,8 @@ int harness_sql_each (harness_t *self, const char *sql,
 //  file (and -wal) or PostgreSQL's data directory ($SAMHAND_TEST_PGDATA).
 //  Writes up to 2 paths; returns how many.
 int harness_store_files (harness_t *self, char paths [2][600]);
+//  1 when any of those holds NEEDLE's bytes, 0 when none does, -1 when
+//  there is nothing to look in.
+int harness_store_contains (harness_t *self, const char *needle);
 
 #endif

@@ -197,6 +197,12 @@ s_sql_int (const char *path, const char *sql, int64_t *out, int max)
 static void
 test_damaged_page (harness_t *h)
 {
+    if (harness_pg (h)) {
+        //  It overwrites a page of the sqlite file; PostgreSQL checks its
+        //  own pages (data checksums) and a read error fails the same way.
+        printf ("SKIP damaged audit page: sqlite's file layout\n");
+        return;
+    }
     //  More than one export page (500) of records: each consent list is one.
     hclient_t *coord = hclient_new (h, "koordinator");
     Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;

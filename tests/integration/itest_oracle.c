@@ -279,13 +279,11 @@ test_refused_teach_nothing (void)
     //  A store of an older version, with known identifiers that name no
     //  agency: it still opens, and those hashes are dropped, not used.
     harness_stop (h, SIGTERM);
-    char cmd [600];
-    snprintf (cmd, sizeof cmd, "sqlite3 %s/samhand.db \"CREATE TABLE known_ids (hash BLOB PRIMARY"
-              " KEY, kind INTEGER NOT NULL); INSERT INTO known_ids VALUES (randomblob(32), 6);\"",
-              h->dir);
-    int status = -1;
-    char *out = harness_run (cmd, &status);
-    free (out);
+    int status = harness_sql_exec (h, harness_pg (h)
+        ? "CREATE TABLE known_ids (hash BYTEA PRIMARY KEY, kind INTEGER NOT NULL);"
+          " INSERT INTO known_ids VALUES (sha256 ('invented'), 6);"
+        : "CREATE TABLE known_ids (hash BLOB PRIMARY KEY, kind INTEGER NOT NULL);"
+          " INSERT INTO known_ids VALUES (randomblob (32), 6);");
     CHECK (status == 0 && harness_start (h) == 0, "old store: a store with unattributed known ids opens");
     log = NULL;
     file = fopen (path, "r");
