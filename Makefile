@@ -139,10 +139,15 @@ CHECK_SCRIPTS := $(wildcard tests/cli/*.sh) tests/interop/run.sh tests/web/brows
 
 LONG_ENV := $(if $(filter 1,$(LONG)),SAMHAND_MARATHON_LONG=1 SAMHAND_FAULT_LONG=1 SAMHAND_TEST_TIMEOUT=3600)
 
+#   The store's cases and the integration suite again on a real PostgreSQL
+#   (tests/pg/pgtmp.sh); the fault-injecting VFS is sqlite's alone.
+PG_CHECK := $(B)/tests/test_store $(filter-out $(B)/tests/itest_fault,$(ITEST_BIN)) $(WEB_ITEST)
+
 check:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory all
-	@SAMHAND_BUILD=$(B) $(LONG_ENV) tests/run.sh $(UNIT_BIN) $(ITEST_BIN) $(WEB_ITEST) $(CHECK_SCRIPTS)
+	@SAMHAND_BUILD=$(B) $(LONG_ENV) tests/run.sh $(UNIT_BIN) $(ITEST_BIN) $(WEB_ITEST) $(CHECK_SCRIPTS) \
+	    --postgresql $(PG_CHECK)
 
 marathon:
 	@scripts/install-deps.sh

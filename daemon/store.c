@@ -64,10 +64,10 @@ static const char *queries [Q_COUNT] = {
     [Q_INSERT_MESSAGE] =
         "INSERT INTO messages (sender_key, message_id, sender_node, sender_agency, kind,"
         " acute, subject_key, payload, created_ms, expires_ms, result, idem)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
     [Q_INSERT_OUTBOX] =
         "INSERT INTO outbox (message, node, agency, view, rule, basis, reason, classes)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
     [Q_PENDING] =
         "SELECT o.id, o.message, m.message_id, m.sender_node, m.sender_agency, m.kind,"
         " m.acute, o.agency, o.view, o.rule, o.basis, o.reason, o.attempts, m.created_ms,"
@@ -452,6 +452,17 @@ s_run (store_t *self, sdb_stmt_t *stmt, const char *what)
 }
 
 
+//  Steps an INSERT ... RETURNING id: the new row's id, or -1. (One round
+//  trip on PostgreSQL, where asking for the last id would be a second.)
+static int64_t
+s_returned_id (store_t *self, sdb_stmt_t *stmt, const char *what)
+{
+    int rc = sdb_step (stmt);
+    int64_t id = rc == SDB_ROW? sdb_column_int64 (stmt, 0): -1;
+    sdb_reset (stmt);
+    return id > 0? id: s_fail (self, what);
+}
+
 //  First 8 bytes of SHA-256 over the sender key and message id: a node
 //  cannot aim a collision at another node's messages.
 static uint64_t
@@ -550,9 +561,9 @@ store_message_insert (store_t *self, store_message_t *msg)
         sdb_bind_blob (stmt, 11, msg->result, (int) msg->result_size);
     uint64_t idem = s_idem_key (msg->sender_key, msg->message_id);
     sdb_bind_int64 (stmt, 12, (int64_t) idem);
-    if (s_done (self, stmt, "insert message"))
+    msg->message = s_returned_id (self, stmt, "insert message");
+    if (msg->message < 0)
         return -1;
-    msg->message = sdb_last_id (self->db);
     if (idem_put (self->idem, idem, msg->message))
         return -1;
     return 0;
@@ -574,9 +585,7 @@ store_outbox_insert (store_t *self, int64_t message, const char *node, int agenc
     sdb_bind_text (stmt, 6, basis);
     sdb_bind_text (stmt, 7, reason);
     sdb_bind_int64 (stmt, 8, classes);
-    if (s_done (self, stmt, "insert outbox"))
-        return -1;
-    return sdb_last_id (self->db);
+    return s_returned_id (self, stmt, "insert outbox");
 }
 
 static void

@@ -1,7 +1,8 @@
 /*  store_db — the store's private database driver: the one place where a
     backend (sqlite, PostgreSQL) is chosen. Only the store family includes
-    this header (store*.c, audit.c, registry.c, health.c); everyone else
-    talks to store.h, which names operations and holds no SQL.
+    this header (store*.c: store, store_plan, store_audit, store_registry,
+    store_health, and the backends); everyone else talks to store.h,
+    audit.h and registry.h, which name operations and hold no SQL.
 
     SQL above this seam is written once, in the dialect both backends
     accept: numbered placeholders ?1..?N, ON CONFLICT (...) DO UPDATE, no

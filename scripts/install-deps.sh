@@ -3,7 +3,7 @@
 # is missing. Safe to run again; does nothing when all are present.
 set -e
 PKGS="build-essential pkg-config libczmq-dev libzmq3-dev libsodium-dev libprotobuf-c-dev \
-protobuf-c-compiler libsqlite3-dev libssl-dev sqlite3 clang libclang-rt-dev \
+protobuf-c-compiler libsqlite3-dev libpq-dev postgresql libssl-dev sqlite3 clang libclang-rt-dev \
 python3 python3-zmq python3-protobuf protobuf-compiler libicu-dev wnorwegian \
 libsystemd-dev scdoc debhelper dpkg-dev fakeroot adduser systemd curl procps \
 libmicrohttpd-dev chromium chromium-driver python3-selenium openssl"

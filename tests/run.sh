@@ -2,11 +2,32 @@
 # Runs every test binary given, prints their PASS/FAIL lines, and ends with
 # "N passed, N failed" alone on a line. Exit status 1 if anything failed,
 # including a binary that crashed or printed no result.
-passed=0; failed=0
+#
+# An argument "--postgresql" starts a throwaway PostgreSQL (tests/pg/pgtmp.sh)
+# and runs the binaries after it against that server (SAMHAND_TEST_STORE:
+# each test makes its own database), named "pg:NAME"; the server is stopped
+# at the end.
+passed=0; failed=0; pg=""; prefix=""
+stop_pg () { [ -n "$pg" ] && "$(dirname "$0")/pg/pgtmp.sh" stop "$pg"; pg=""; }
+trap stop_pg EXIT
+trap 'exit 130' INT TERM
 log=$(mktemp)
 start=$(date +%s)
 for t in "$@"; do
-    name=$(basename "$t")
+    if [ "$t" = "--postgresql" ]; then
+        pg=$(mktemp -d /tmp/samhand-pg-XXXXXX)
+        if conninfo=$("$(dirname "$0")/pg/pgtmp.sh" start "$pg"); then
+            export SAMHAND_TEST_STORE="${conninfo% dbname=postgres}"
+            export SAMHAND_TEST_PGDATA="$pg/data"
+            prefix="pg:"
+            echo "== PostgreSQL pass ($SAMHAND_TEST_STORE)"
+            continue
+        fi
+        echo "FAIL postgresql: cannot start a test server (tests/pg/pgtmp.sh)"
+        failed=$((failed + 1)); stop_pg
+        break
+    fi
+    name=$prefix$(basename "$t")
     echo "== $name"
     timeout "${SAMHAND_TEST_TIMEOUT:-300}" "$t" > "$log" 2>"$log.err"
     rc=$?

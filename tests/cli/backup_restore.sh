@@ -99,4 +99,13 @@ samhand_stop
 [ "$up" -eq 0 ] && [ "$("$PY" -c 'import sqlite3, sys; print (sqlite3.connect (sys.argv [1]).execute ("PRAGMA user_version").fetchone () [0])' "$W/older/samhand.db")" = 1 ]
 result "schema: an older store is upgraded at start"
 
+#   A PostgreSQL store is not copied by --backup: it says which tools to use
+#   (nothing is connected to: the refusal comes first).
+sed 's|^\( *store = \).*|\1"host=/nonexistent dbname=samhand_invented"|' "$W/restored/samhandd.cfg" \
+    > "$W/restored/pg.cfg"
+"$B/samhandd" --backup "$W/pgbk" -c "$W/restored/pg.cfg" >"$W/pgbackup.out" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] && grep -q "pg_dump" "$W/pgbackup.out" && grep -q "keys" "$W/pgbackup.out" && [ ! -e "$W/pgbk" ]
+result "backup: a PostgreSQL store is refused, pointing to pg_dump/pgBackRest and the keys"
+
 [ "$FAILS" -eq 0 ]

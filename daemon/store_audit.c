@@ -1,4 +1,6 @@
-/*  audit — hash-chained audit log. See audit.h.                             */
+/*  store_audit — the hash-chained audit log in the store (store family:
+    its records are written in the cycle's transaction, SQL over
+    store_db.h). See audit.h.                                              */
 #include "audit.h"
 #include "store_db.h"
 #include <czmq.h>

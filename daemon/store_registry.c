@@ -1,4 +1,6 @@
-/*  registry — consents, case references, known identifiers. See registry.h. */
+/*  store_registry — consents, case references, known identifiers: the
+    registry's tables in the store (store family: SQL over store_db.h).
+    See registry.h.                                                        */
 #include "registry.h"
 #include "store_db.h"
 #include <czmq.h>
