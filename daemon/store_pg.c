@@ -23,6 +23,9 @@ typedef struct {
     sdb_t    base;
     PGconn  *conn;
     bool     begin_pending;   //  sdb_begin called, BEGIN not yet sent
+    bool     in_batch;        //  between sdb_begin and its commit or rollback
+    bool     pipelined;       //  in libpq pipeline mode, QUEUED results unread
+    int      queued;
     int64_t  changes, total_changes;
     int      next_name;
     char     sqlstate [6];
@@ -211,11 +214,101 @@ s_translate (const char *sql, int *nparams, uint64_t *used)
 //  ---------------------------------------------------------------------
 
 static int s_exec_raw (pg_t *self, const char *sql);
+static bool s_changed_rows (const PGresult *res);
+
+//  Pipeline: inside a batch, statements that return no rows are sent
+//  without waiting for their answers (libpq pipeline mode); the answers
+//  are read before anything that needs them (a read, a change count, the
+//  commit) or after PIPELINE_MAX statements. A statement that failed there
+//  fails the whole batch (the store is told, and PostgreSQL has aborted the
+//  transaction, so its COMMIT would be a ROLLBACK anyway).
+#define PIPELINE_MAX 64
+
+static int
+s_drain (pg_t *self)
+{
+    if (!self->pipelined)
+        return SDB_OK;
+    int rc = SDB_OK;
+    if (PQpipelineSync (self->conn) != 1) {
+        s_error (self, NULL, "pipeline sync");
+        rc = SDB_ERROR;
+    }
+    else {
+        for (int i = 0; i < self->queued; i++) {
+            PGresult *res;
+            while ((res = PQgetResult (self->conn))) {
+                if (PQresultStatus (res) == PGRES_COMMAND_OK) {
+                    if (s_changed_rows (res)) {
+                        self->changes = atoll (PQcmdTuples (res));
+                        self->total_changes += self->changes;
+                    }
+                }
+                else
+                if (rc == SDB_OK) {
+                    s_error (self, res, NULL);
+                    rc = SDB_ERROR;
+                }
+                PQclear (res);
+            }
+        }
+        PGresult *res = PQgetResult (self->conn);
+        if (PQresultStatus (res) != PGRES_PIPELINE_SYNC && rc == SDB_OK) {
+            s_error (self, res, "pipeline");
+            rc = SDB_ERROR;
+        }
+        PQclear (res);
+    }
+    self->queued = 0;
+    if (PQexitPipelineMode (self->conn) != 1 && rc == SDB_OK) {
+        s_error (self, NULL, "pipeline end");
+        rc = SDB_ERROR;
+    }
+    self->pipelined = false;
+    if (rc != SDB_OK) {
+        zsys_error ("store: %s", self->message);
+        sdb_lost_transaction (&self->base);
+    }
+    return rc;
+}
+
+//  Sends a statement of the batch into the pipeline (with the batch's
+//  deferred BEGIN ahead of it).
+static int
+s_queue (pg_t *self, const char *name, int nparams, char **values, int *lengths, int *formats)
+{
+    if (!self->pipelined) {
+        if (PQenterPipelineMode (self->conn) != 1) {
+            s_error (self, NULL, "pipeline");
+            return SDB_ERROR;
+        }
+        self->pipelined = true;
+    }
+    if (self->begin_pending) {
+        self->begin_pending = false;
+        if (!PQsendQueryParams (self->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0)) {
+            s_error (self, NULL, "pipeline");
+            s_drain (self);
+            return SDB_ERROR;
+        }
+        self->queued++;
+    }
+    if (!PQsendQueryPrepared (self->conn, name, nparams, (const char * const *) values,
+                              lengths, formats, 0)) {
+        s_error (self, NULL, "pipeline");
+        s_drain (self);
+        return SDB_ERROR;
+    }
+    self->queued++;
+    return self->queued >= PIPELINE_MAX? s_drain (self): SDB_OK;
+}
 
 //  Sends the BEGIN that sdb_begin deferred.
 static int
 s_begin_now (pg_t *self)
 {
+    if (s_drain (self))
+        return SDB_ERROR;
     if (!self->begin_pending)
         return SDB_OK;
     self->begin_pending = false;
@@ -463,13 +556,19 @@ s_step (sdb_stmt_t *base)
     pg_t *self = PG (base->db);
     if (!stmt->executed) {
         stmt->executed = true;
-        if (s_begin_now (self))
-            return SDB_ERROR;
         for (int i = 0; i < stmt->nparams; i++)
             if (stmt->formats [i] == 1 && !stmt->values [i]) {
                 snprintf (self->message, sizeof self->message, "out of memory");
                 return SDB_ERROR;
             }
+        //  A write of the batch: into the pipeline, answered later.
+        if (self->in_batch && stmt->fields == 0) {
+            stmt->res = NULL;
+            return s_queue (self, stmt->name, stmt->nparams, stmt->values, stmt->lengths,
+                            stmt->formats) == SDB_OK? SDB_DONE: SDB_ERROR;
+        }
+        if (s_begin_now (self))
+            return SDB_ERROR;
         stmt->res = PQexecPrepared (self->conn, stmt->name, stmt->nparams,
                                     (const char * const *) stmt->values, stmt->lengths,
                                     stmt->formats, 0);
@@ -572,13 +671,27 @@ s_column_bytes (sdb_stmt_t *base, int col)
     return s_decode (stmt, col)? (int) stmt->decoded_size [col]: 0;
 }
 
-static int64_t s_changes (sdb_t *base) { return PG (base)->changes; }
-static int64_t s_total_changes (sdb_t *base) { return PG (base)->total_changes; }
+static int64_t
+s_changes (sdb_t *base)
+{
+    pg_t *self = PG (base);
+    return s_drain (self) == SDB_OK? self->changes: 0;
+}
+
+static int64_t
+s_total_changes (sdb_t *base)
+{
+    pg_t *self = PG (base);
+    s_drain (self);             //  a failure there has failed the batch already
+    return self->total_changes;
+}
 
 static int64_t
 s_last_id (sdb_t *base)
 {
     pg_t *self = PG (base);
+    if (s_drain (self))
+        return -1;
     PGresult *res = PQexec (self->conn, "SELECT lastval ()");
     int64_t id = -1;
     if (PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1)
@@ -605,6 +718,7 @@ s_begin (sdb_t *base)
         return SDB_ERROR;
     }
     self->begin_pending = true;
+    self->in_batch = true;
     return SDB_OK;
 }
 
@@ -612,9 +726,14 @@ static int
 s_commit (sdb_t *base)
 {
     pg_t *self = PG (base);
+    self->in_batch = false;
     if (self->begin_pending) {
         self->begin_pending = false;      //  nothing was sent: nothing to commit
         return SDB_OK;
+    }
+    if (s_drain (self)) {
+        s_exec_raw (self, "ROLLBACK");
+        return SDB_ERROR;
     }
     PGresult *res = PQexec (self->conn, "COMMIT");
     int rc = SDB_ERROR;
@@ -635,9 +754,18 @@ static int
 s_rollback (sdb_t *base)
 {
     pg_t *self = PG (base);
+    self->in_batch = false;
     if (self->begin_pending) {
         self->begin_pending = false;
         return SDB_OK;
+    }
+    if (self->pipelined) {
+        //  Its answers no longer matter: read and dropped, the store not
+        //  told again of a batch it is already rolling back.
+        void (*fn) (void *) = base->lost_fn;
+        base->lost_fn = NULL;
+        s_drain (self);
+        base->lost_fn = fn;
     }
     if (PQtransactionStatus (self->conn) == PQTRANS_IDLE)
         return SDB_OK;
@@ -648,7 +776,8 @@ static bool
 s_in_transaction (sdb_t *base)
 {
     pg_t *self = PG (base);
-    return self->begin_pending || PQtransactionStatus (self->conn) != PQTRANS_IDLE;
+    return self->begin_pending || self->pipelined
+        || PQtransactionStatus (self->conn) != PQTRANS_IDLE;
 }
 
 //  One integer from a query with at most one text parameter; -1 on error.

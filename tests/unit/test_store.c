@@ -199,8 +199,11 @@ s_run_cases (const char *target)
            s_case ("a second message in a new batch"));
     rev.message = m2.message;
     CHECK (store_plan_revision_insert (store, subject, &rev) == 0, s_case ("revision 1 stored"));
-    CHECK (store_plan_revision_insert (store, subject, &rev) == -1,
-           s_case ("revision 1 again is refused (unique)"));
+    //  sqlite refuses it at once; PostgreSQL's pipeline answers it when the
+    //  batch's answers are next read (here: asking for a change count).
+    int dup = store_plan_revision_insert (store, subject, &rev);
+    CHECK (dup == -1 || store_remote (store), s_case ("revision 1 again is refused (unique)"));
+    store_changes (store);
     CHECK (store_batch_failed (store), s_case ("the batch is marked failed"));
     CHECK (store_commit (store) == -1, s_case ("its commit fails"));
     CHECK (store_idem_rebuild (store) == 0
