@@ -8,10 +8,13 @@
 # make fuzz       build the libFuzzer targets with clang and run each briefly
 # make marathon   kill -9 the broker 25 times under 24,000 submits (long; prints figures)
 # make fault-long walk an injected I/O error over every write of the fault scenario
-# make check LONG=1  the same two long runs inside make check
+# make failover-long  kill -9 the active broker 10 times; its standby takes over (prints figures)
+# make check LONG=1  the same three long runs inside make check
 
 CC      ?= cc
 PKGS    := libczmq libzmq libprotobuf-c sqlite3 libpq libcrypto icu-uc icu-i18n libsystemd
+#   libsodium: the scanner's SipHash (crypto_shorthash_siphashx24) for known names.
+PKGS    += libsodium
 #   The one place the version lives: VERSION, passed to every binary.
 VERSION := $(shell cat VERSION)
 CFLAGS  ?= -O2 -g
@@ -49,7 +52,7 @@ ITEST_BIN   := $(patsubst tests/integration/%.c,$(B)/tests/%,$(ITEST_SRC))
 HARNESS_OBJ := $(B)/tests/harness.o
 WEB_ITEST   := $(B)/tests/itest_author
 
-.PHONY: all check demo web-demo web-screenshots bench fuzz fuzz-run clean deps install man deb marathon fault-long
+.PHONY: all check demo web-demo web-screenshots bench fuzz fuzz-run clean deps install man deb marathon fault-long failover-long
 MAN_PAGES := $(B)/man/samhandd.8 $(B)/man/samhand.1 $(B)/man/samhandd.cfg.5
 #   Man pages need scdoc (scripts/install-deps.sh); `make install` insists.
 all: $(B)/samhandd $(B)/samhandd-fault $(B)/samhand $(B)/libsamhand.a $(B)/libsamhand.so.1 $(B)/samhand.pc $(B)/samhand.service \
@@ -125,6 +128,17 @@ $(B)/tests/itest_%: tests/integration/itest_%.c $(HARNESS_OBJ) $(GEN)/samhand.pb
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(GEN) -Iclients/libsamhand -Itests -Itests/integration $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o $(LDLIBS)
 
+#   The failover test drives the brokers through libsamhand's endpoint lists.
+$(B)/tests/itest_failover: tests/integration/itest_failover.c $(HARNESS_OBJ) $(B)/libsamhand.a $(GEN)/samhand.pb-c.o tests/testlib.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(GEN) -Iclients/libsamhand -Itests -Itests/integration $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(B)/libsamhand.a $(LDLIBS)
+
+# itest_shred opens ciphertext read from the store with the broker's own
+# keys (crypto.h, keys.h): it links the daemon's library too.
+$(B)/tests/itest_shred: tests/integration/itest_shred.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o $(B)/libsamhandd.a tests/testlib.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(GEN) -Idaemon -Iclients/libsamhand -Itests -Itests/integration $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(B)/libsamhandd.a $(LDLIBS)
+
 $(B)/tests/itest_author: tests/web/itest_author.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o tests/testlib.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(GEN) -Iclients/libsamhand -Itests -Itests/integration $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o $(LDLIBS)
@@ -135,9 +149,16 @@ $(B)/bench_parts: tests/bench/bench_parts.c $(B)/libsamhandd.a
 $(B)/bench_submit: tests/bench/bench_submit.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o
 	$(CC) $(CFLAGS) -I$(GEN) -Itests -Itests/integration $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/bench_broker: tests/bench/bench_broker.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o
+	$(CC) $(CFLAGS) -I$(GEN) -Itests -Itests/integration $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+#   Only for make bench: libmosquitto-dev comes with `install-deps.sh bench`.
+$(B)/bench_mosq: tests/bench/bench_mosq.c
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lmosquitto -lpthread
+
 CHECK_SCRIPTS := $(wildcard tests/cli/*.sh) tests/interop/run.sh tests/web/browser.sh $(wildcard tests/install/*.sh)
 
-LONG_ENV := $(if $(filter 1,$(LONG)),SAMHAND_MARATHON_LONG=1 SAMHAND_FAULT_LONG=1 SAMHAND_TEST_TIMEOUT=3600)
+LONG_ENV := $(if $(filter 1,$(LONG)),SAMHAND_MARATHON_LONG=1 SAMHAND_FAULT_LONG=1 SAMHAND_FAILOVER_LONG=1 SAMHAND_TEST_TIMEOUT=3600)
 
 #   The store's cases and the integration suite again on a real PostgreSQL
 #   (tests/pg/pgtmp.sh); the fault-injecting VFS is sqlite's alone.
@@ -154,14 +175,20 @@ marathon:
 	@$(MAKE) --no-print-directory all
 	@SAMHAND_BUILD=$(B) SAMHAND_MARATHON_LONG=1 SAMHAND_TEST_TIMEOUT=3600 tests/run.sh $(B)/tests/itest_marathon
 
+failover-long:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory all
+	@SAMHAND_BUILD=$(B) SAMHAND_FAILOVER_LONG=1 SAMHAND_TEST_TIMEOUT=3600 tests/run.sh $(B)/tests/itest_failover \
+	    --postgresql $(B)/tests/itest_failover
+
 fault-long:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory all
 	@SAMHAND_BUILD=$(B) SAMHAND_FAULT_LONG=1 SAMHAND_TEST_TIMEOUT=3600 tests/run.sh $(B)/tests/itest_fault
 
 bench:
-	@scripts/install-deps.sh
-	@$(MAKE) --no-print-directory all
+	@scripts/install-deps.sh bench
+	@$(MAKE) --no-print-directory all $(B)/bench_broker $(B)/bench_mosq
 	@SAMHAND_BUILD=$(B) tests/bench/run.sh
 
 demo:

@@ -2,6 +2,7 @@
     information about a person, export a period. Every query is audited
     before its answer goes out.                                           */
 #include "admin.h"
+#include "retention.h"
 
 #define EXPORT_PAGE 500
 #define TEXTS_PER   7             //  texts kept per entry (s_add)
@@ -51,8 +52,13 @@ admin_review_detail (handler_ctx_t *self, const uint8_t message_id [16], const c
     samhand__v1__legal_claim__pack (&copy, plain);
     uint8_t aad [64], *sealed = NULL;
     size_t sealed_size = 0;
-    int rc = crypto_seal (keys_ring (self->keys), aad, s_review_aad (message_id, aad),
-                          plain, plain_size, &sealed, &sealed_size);
+    //  A claim comes with a concern report or a risk change: it is kept
+    //  (readable) as long as the longer of the two retentions.
+    int kind = self->config->retention_ms [SAMHAND__V1__KIND__RISK_CHANGE]
+             > self->config->retention_ms [SAMHAND__V1__KIND__CONCERN_REPORT]
+             ? SAMHAND__V1__KIND__RISK_CHANGE: SAMHAND__V1__KIND__CONCERN_REPORT;
+    int rc = retention_seal (self, kind, aad, s_review_aad (message_id, aad),
+                             plain, plain_size, &sealed, &sealed_size);
     crypto_cleanse (plain, plain_size);
     free (plain);
     if (rc)
@@ -114,6 +120,15 @@ s_review_open (handler_ctx_t *self, const audit_row_t *row)
     int rc = crypto_open (keys_ring (self->keys), aad, s_review_aad (row->r.message_id, aad),
                           sealed, sealed_size, &plain, &plain_size);
     free (sealed);
+    char *opened = NULL;
+    if (rc == CRYPTO_SHREDDED) {
+        //  Its week's key was destroyed when the retention ended.
+        if (asprintf (&opened, "%.*s; claim shredded: its retention has ended",
+                      (int) (mark - detail), detail) < 0)
+            return NULL;
+        s_printable (opened);
+        return opened;
+    }
     if (rc)
         return NULL;
     Samhand__V1__LegalClaim *claim = samhand__v1__legal_claim__unpack (NULL, plain_size, plain);
@@ -121,7 +136,6 @@ s_review_open (handler_ctx_t *self, const audit_row_t *row)
     free (plain);
     if (!claim)
         return NULL;
-    char *opened = NULL;
     int len = asprintf (&opened, "%.*s; decision-maker: %s; justification: %s; statute: %s",
                         (int) (mark - detail), detail, claim->decision_maker,
                         claim->justification, *claim->statute? claim->statute: "STRL196");

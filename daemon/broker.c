@@ -46,7 +46,7 @@ struct _broker_t {
     int64_t      announced_seq;   //  the newest signed head logged and pushed
     int64_t      changes_seen;    //  store_changes_total when the last transaction ended
     bool         checkpoint_due;  //  a purge happened: empty the WAL after commit
-    int          lock_fd;
+    store_leader_t *leader;   //  held while this broker is the active one
     metrics_server_t *metrics;   //  loopback /metrics endpoint, NULL when off
     int64_t      deliver_retry_ms;   //  after a failed delivery commit: not before this
 };
@@ -175,6 +175,97 @@ s_load_known (broker_t *self);
 static int
 s_load_names (broker_t *self);
 
+//  A standby polls the leadership this often: the takeover's delay.
+#define STANDBY_POLL_MS  100
+
+//  Takes the store's leadership; with server/standby, waits for it while
+//  another broker holds it. 0 when this broker leads, -1 when it may not
+//  (refused, interrupted while waiting, or an error).
+static int
+s_lead (broker_t *self)
+{
+    const config_t *config = self->ctx.config;
+    char err [300];
+    self->leader = store_leader_new (config->store_path, err, sizeof err);
+    if (!self->leader) {
+        zsys_error ("broker: %s", err);
+        return -1;
+    }
+    int rc = store_leadership_try (self->leader);
+    if (rc == 0 && !config->standby)
+        zsys_error ("broker: %s is in use by another samhandd (to wait as its standby and"
+                    " take over when it stops, set server/standby = \"yes\")",
+                    config->store_path);
+    if (rc == 0 && config->standby) {
+        zsys_notice ("samhandd: %s is the standby: another broker leads %s; taking over when"
+                     " it stops", config->name, config->store_path);
+        int64_t since = zclock_mono ();
+        while (rc == 0 && !zsys_interrupted) {
+            service_waiting (zclock_mono (), "standby: another broker is active");
+            zclock_sleep (STANDBY_POLL_MS);
+            rc = store_leadership_try (self->leader);
+        }
+        if (rc == 1)
+            zsys_notice ("samhandd: %s takes over: the store's leadership came free after"
+                         " %.1f s as standby", config->name, (zclock_mono () - since) / 1000.0);
+    }
+    if (rc != 1)
+        return -1;
+    self->ctx.active_since_ms = zclock_time ();
+    return 0;
+}
+
+//  "2027-01-31T00:00:00Z" for the log.
+static void
+s_utc_text (int64_t ms, char *out, size_t size)
+{
+    time_t when = (time_t) (ms / 1000);
+    struct tm tm;
+    if (!gmtime_r (&when, &tm) || !strftime (out, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf (out, size, "?");
+}
+
+//  Server key rotation (server/previous_*): the previous key is accepted
+//  on its own endpoint until previous_until; after that date it is not
+//  opened at all.
+static int
+s_previous_key_start (broker_t *self)
+{
+    const config_t *config = self->ctx.config;
+    if (!config->previous_cert_path)
+        return 0;
+    char until [32];
+    s_utc_text (config->previous_until_ms, until, sizeof until);
+    if (zclock_time () >= config->previous_until_ms) {
+        zsys_warning ("broker: server/previous_until %s has passed: the previous server key is"
+                      " refused and %s is not opened (remove the previous_* settings)", until,
+                      config->previous_bind);
+        return 0;
+    }
+    if (transport_bind_previous (self->ctx.transport, config->previous_bind,
+                                 config->previous_cert_path, config->previous_until_ms))
+        return -1;
+    zsys_warning ("broker: key rotation: the previous server key (%s) is accepted on %s until %s;"
+                  " nodes switch to the new broker certificate and %s before then",
+                  config->previous_cert_path, config->previous_bind, until, config->bind);
+    return 0;
+}
+
+//  The transition is over: the previous key's endpoint closes, with the
+//  connections made through it. On record.
+static void
+s_previous_key_end (broker_t *self)
+{
+    char until [32], detail [200];
+    s_utc_text (self->ctx.config->previous_until_ms, until, sizeof until);
+    transport_end_previous (self->ctx.transport);
+    snprintf (detail, sizeof detail, "previous server key retired at %s: %s closed", until,
+              self->ctx.config->previous_bind);
+    zsys_warning ("broker: %s; nodes still on it are refused", detail);
+    if (handler_audit (&self->ctx, "server_key_retired", NULL, NULL, detail))
+        self->ctx.batch_failed = true;
+}
+
 broker_t *
 broker_new (config_t *config)
 {
@@ -183,7 +274,6 @@ broker_new (config_t *config)
         return NULL;
     self->config = config;
     self->ctx.config = config;
-    self->lock_fd = -1;
     //  Tells clients apart one broker run from the next (Pong.instance).
     uint8_t instance [16];
     if (crypto_random (instance, sizeof instance))
@@ -192,22 +282,25 @@ broker_new (config_t *config)
         snprintf (self->ctx.instance + 2 * i, 3, "%02x", instance [i]);
     self->ctx.sessions = sessions_new ();
     self->ctx.replies = replies_new ();
+    self->ctx.outgoing = zlistx_new ();
     self->parked = zlistx_new ();
     self->refusals = zhashx_new ();
-    if (!self->ctx.sessions || !self->ctx.replies || !self->parked || !self->refusals)
+    if (!self->ctx.sessions || !self->ctx.replies || !self->ctx.outgoing || !self->parked
+    ||  !self->refusals)
         goto fail;
+    zlistx_set_destructor (self->ctx.outgoing, deliver_outgoing_free);
     zlistx_set_destructor (self->parked, s_parked_free);
     zhashx_set_destructor (self->refusals, s_refusal_free);
-    self->lock_fd = store_lock (config->store_path);
-    if (self->lock_fd < 0) {
-        zsys_error ("broker: %s is in use by another samhandd (or its lock cannot be made)",
-                    config->store_path);
-        goto fail;
-    }
+    //  What does not depend on the store comes first: a standby has it
+    //  ready when it takes over (the word list takes half a second).
     self->ctx.nodes = nodes_new (config->enrolled_dir);
-    if (!self->ctx.nodes)
+    if (!self->ctx.nodes || s_load_names (self))
         goto fail;
-    self->ctx.store = store_new (config->store_path);
+    //  Only the leader opens the store (its state: idempotency index, audit
+    //  head, timers) and only then binds.
+    if (s_lead (self))
+        goto fail;
+    self->ctx.store = store_new_led (config->store_path, self->leader);
     if (!self->ctx.store)
         goto fail;
     //  Keys may be created only together with a new store: a missing key
@@ -218,11 +311,12 @@ broker_new (config_t *config)
         zsys_error ("broker: %s", err);
         goto fail;
     }
-    if (store_workflow_init (self->ctx.store) || store_plan_init (self->ctx.store))
+    if (store_workflow_init (self->ctx.store) || store_plan_init (self->ctx.store)
+    ||  retention_start (&self->ctx))
         goto fail;
     self->ctx.registry = registry_new (self->ctx.store);
     self->ctx.audit = audit_new (self->ctx.store);
-    if (!self->ctx.registry || !self->ctx.audit || s_load_names (self) || s_load_known (self))
+    if (!self->ctx.registry || !self->ctx.audit || s_load_known (self))
         goto fail;
     if (sessions_recount (self->ctx.sessions, self->ctx.store)
     ||  store_meta_get_int (self->ctx.store, "expiry_checked_ms", &self->ctx.expiry_checked_ms) < 0)
@@ -239,7 +333,7 @@ broker_new (config_t *config)
     }
     self->ctx.transport = transport_new (config->bind, config->cert_path, config->enrolled_dir,
                                          config->max_frame * 4 + 4096, config->heartbeat_ms);
-    if (!self->ctx.transport)
+    if (!self->ctx.transport || s_previous_key_start (self))
         goto fail;
     if (config->metrics_bind) {
         self->metrics = metrics_server_new (config->metrics_bind, err, sizeof err);
@@ -251,6 +345,8 @@ broker_new (config_t *config)
     }
     zsys_info ("samhandd: %zu enrolled nodes, store %s, listening on %s",
                nodes_size (self->ctx.nodes), config->store_path, config->bind);
+    zsys_notice ("samhandd: %s is the active broker%s", config->name,
+                 config->standby? " (a standby may wait for the store)": "");
     return self;
 fail:
     broker_destroy (&self);
@@ -266,6 +362,7 @@ broker_destroy (broker_t **self_p)
     transport_destroy (&self->ctx.transport);
     metrics_server_destroy (&self->metrics);
     replies_destroy (&self->ctx.replies);
+    zlistx_destroy (&self->ctx.outgoing);
     zlistx_destroy (&self->parked);
     sessions_destroy (&self->ctx.sessions);
     zhashx_destroy (&self->refusals);
@@ -278,8 +375,7 @@ broker_destroy (broker_t **self_p)
     store_destroy (&self->ctx.store);
     keys_destroy (&self->ctx.keys);
     nodes_destroy (&self->ctx.nodes);
-    if (self->lock_fd >= 0)
-        close (self->lock_fd);
+    store_leader_destroy (&self->leader);
     free (self);
     *self_p = NULL;
 }
@@ -410,6 +506,9 @@ s_timers (broker_t *self)
                 zsys_info ("broker: %d unreceipted deliveries queued again", n);
         }
     }
+    if (transport_previous_open (self->ctx.transport)
+    &&  self->ctx.now_ms >= self->ctx.config->previous_until_ms)
+        s_previous_key_end (self);
     if (self->ctx.now_ms >= self->next_nodes_ms) {
         //  Revocation: a certificate removed from the enrolled folder stops
         //  its node within seconds, even on a connection already open.
@@ -532,9 +631,10 @@ s_commit (broker_t *self)
     self->ctx.batch_failed = false;
 }
 
-//  Delivery runs in its own transaction after the acks: marking entries
-//  sent needs no fsync before the send, since a lost mark only means the
-//  entry is sent again, which receipts make harmless.
+//  Delivery runs in its own transaction after the acks. A Deliver goes out
+//  only after the commit that recorded it (marked sent, "delivered" in the
+//  audit): if that commit fails, nothing was disclosed without its record,
+//  and the entries, pending again, go with a later cycle.
 static void
 s_deliver (broker_t *self)
 {
@@ -553,13 +653,16 @@ s_deliver (broker_t *self)
         if (session->dirty && session->routing_id && self->ctx.now_ms >= self->deliver_retry_ms)
             deliver_pump (&self->ctx, session);
     }
-    if (!store_in_transaction (self->ctx.store))
+    if (!store_in_transaction (self->ctx.store)) {
+        deliver_flush (&self->ctx, false);
         return;
+    }
     if (self->ctx.batch_failed || audit_failed (self->ctx.audit))
         store_fail_batch (self->ctx.store);
     self->ctx.batch_failed = false;
     if (store_commit (self->ctx.store)) {
-        zsys_error ("broker: cannot record deliveries as sent; they will be sent again in a second");
+        zsys_error ("broker: cannot record deliveries as sent: none was sent; they go again in a second");
+        deliver_flush (&self->ctx, false);
         s_fail_batch (self);
         //  Not every cycle: a failing disk must not become a resend storm.
         self->deliver_retry_ms = self->ctx.now_ms + 1000;
@@ -567,6 +670,8 @@ s_deliver (broker_t *self)
         for (; session; session = sessions_next (self->ctx.sessions))
             session->dirty = session->routing_id != NULL;
     }
+    else
+        deliver_flush (&self->ctx, true);
     self->changes_seen = store_changes_total (self->ctx.store);
 }
 
@@ -722,7 +827,8 @@ broker_run (broker_t *self)
         { zsock_resolve (transport_monitor_socket (self->ctx.transport)), 0, ZMQ_POLLIN, 0 },
     };
     //  Socket bound and store open (broker_new): systemd may start dependants.
-    service_ready ("accepting connections");
+    service_ready ("active: accepting connections");
+    bool lost = false;
     while (!zsys_interrupted) {
         //  Frames waiting for their turn are work already in hand.
         int n_items = 2 + (int) metrics_server_poll_items (self->metrics, items + 2,
@@ -737,6 +843,14 @@ broker_run (broker_t *self)
         s_cycle (self);
         metrics_server_serve (self->metrics, health_render, &self->ctx);
         service_watchdog (self->ctx.now_ms);
+        if (!store_is_leader (self->leader)) {
+            //  Fenced: nothing this broker writes can commit any more. Stop
+            //  serving, so that clients go to the broker that leads now.
+            zsys_error ("samhandd: %s lost the leadership of the store: stopping (restart"
+                        " it to wait as the standby)", self->ctx.config->name);
+            lost = true;
+            break;
+        }
     }
     service_stopping ();
     //  Stop taking work: the open transaction was committed by the last
@@ -760,5 +874,5 @@ broker_run (broker_t *self)
     }
     zsys_info ("samhandd: stopped after %" PRIu64 " submits and %" PRIu64 " deliveries"
                " in %" PRIu64 " commits", self->ctx.submits, self->ctx.deliveries, self->ctx.commits);
-    return 0;
+    return lost? 1: 0;
 }

@@ -187,13 +187,13 @@ s_can_bind (const char *endpoint, char *why, size_t size)
 }
 
 static int
-s_check_cert (const char *cert_path, char *err, size_t errlen)
+s_check_cert (const char *cert_path, const char *key, char *err, size_t errlen)
 {
     char why [512];
     zcert_t *cert = zcert_load (cert_path);
     if (!cert) {
-        snprintf (err, errlen, "server/cert: cannot load %s: %s (create it with"
-                  " `samhand keygen server --server`)", cert_path,
+        snprintf (err, errlen, "%s: cannot load %s: %s (create it with"
+                  " `samhand keygen server --server`)", key, cert_path,
                   access (cert_path, F_OK)? strerror (errno): "not a certificate");
         return -1;
     }
@@ -210,21 +210,21 @@ s_check_cert (const char *cert_path, char *err, size_t errlen)
                 && !streq (zcert_secret_txt (cert), "0000000000000000000000000000000000000000");
         zcert_destroy (&cert);
         if (!has) {
-            snprintf (err, errlen, "server/cert: the secret key %s_secret is missing (make the"
-                      " pair with `samhand keygen server --server`)", cert_path);
+            snprintf (err, errlen, "%s: the secret key %s_secret is missing (make the"
+                      " pair with `samhand keygen server --server`)", key, cert_path);
             zstr_free (&secret);
             return -1;
         }
     }
     if (keyfile_check_private (holder, why, sizeof why)) {
-        snprintf (err, errlen, "server/cert: %s", why);
+        snprintf (err, errlen, "%s: %s", key, why);
         rc = -1;
     }
     cert = rc? NULL: zcert_load (holder);
     if (!rc && (!cert || !zcert_secret_txt (cert)
             || streq (zcert_secret_txt (cert), "0000000000000000000000000000000000000000"))) {
-        snprintf (err, errlen, "server/cert: no secret key in %s (nor in %s_secret)",
-                  cert_path, cert_path);
+        snprintf (err, errlen, "%s: no secret key in %s (nor in %s_secret)",
+                  key, cert_path, cert_path);
         rc = -1;
     }
     zcert_destroy (&cert);
@@ -349,12 +349,36 @@ s_store_in_use (const char *store)
     return held;
 }
 
+//  The previous server certificate (key rotation) passes the checks of the
+//  current one, and is another key.
+static int
+s_check_previous (const config_t *config, char *err, size_t errlen)
+{
+    if (!config->previous_cert_path)
+        return 0;
+    if (s_check_cert (config->previous_cert_path, "server/previous_cert", err, errlen))
+        return -1;
+    zcert_t *now = zcert_load (config->cert_path);
+    zcert_t *old = zcert_load (config->previous_cert_path);
+    bool same = now && old && streq (zcert_public_txt (now), zcert_public_txt (old));
+    zcert_destroy (&now);
+    zcert_destroy (&old);
+    if (same) {
+        snprintf (err, errlen, "server/previous_cert holds the same key as server/cert: the"
+                  " previous key is the one being replaced (make a new pair with"
+                  " `samhand keygen NAME --server`)");
+        return -1;
+    }
+    return 0;
+}
+
 int
 confcheck_run (const config_t *config, FILE *report, char *err, size_t errlen)
 {
     assert (config && err);
     char why [512];
-    int rc = s_check_cert (config->cert_path, err, errlen)
+    int rc = s_check_cert (config->cert_path, "server/cert", err, errlen)
+          || s_check_previous (config, err, errlen)
           || s_check_enrolled (config->enrolled_dir, report, err, errlen)
           || s_check_keys (config->keys_dir, err, errlen)
           || s_check_store (config->store_path, err, errlen);
@@ -369,6 +393,25 @@ confcheck_run (const config_t *config, FILE *report, char *err, size_t errlen)
     else
     if (!rc && report && s_store_in_use (config->store_path))
         fprintf (report, "  %s is in use by the samhandd running on this store\n", config->bind);
+    //  The previous key's endpoint, while its transition lasts.
+    if (!rc && config->previous_bind && zclock_time () < config->previous_until_ms
+    &&  s_can_bind (config->previous_bind, why, sizeof why)
+    &&  !(report && errno == EADDRINUSE && s_store_in_use (config->store_path))) {
+        snprintf (err, errlen, "server/previous_bind %s: %s", config->previous_bind, why);
+        rc = -1;
+    }
+    if (!rc && report && config->previous_bind) {
+        char until [32];
+        time_t when = (time_t) (config->previous_until_ms / 1000);
+        strftime (until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", gmtime (&when));
+        if (zclock_time () < config->previous_until_ms)
+            fprintf (report, "  the previous server key is accepted on %s until %s\n",
+                     config->previous_bind, until);
+        else
+            fprintf (report, "  server/previous_until %s has passed: the previous server key is"
+                     " refused and %s is not opened; remove the previous_* settings\n",
+                     until, config->previous_bind);
+    }
     if (rc) {
         cfgfile_t *lines = cfgfile_new (config->path);
         cfgfile_locate (lines, err, errlen);

@@ -4,6 +4,8 @@
 
     - the server certificate loads, and its secret (CERT_secret beside it,
       or the certificate itself) is mode 0600, owned by us, and holds a key;
+      the same for server/previous_cert (key rotation), which must hold
+      another key, and previous_bind can be bound while its time lasts;
     - the enrolled folder exists and holds no secret keys; its nodes are
       listed (with agency, role and expiry) when asked for a report;
     - the key folder's files are each 0600 (or the folder does not exist

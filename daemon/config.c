@@ -6,6 +6,7 @@
 #include "samhand.pb-c.h"
 #include <czmq.h>
 #include <libgen.h>
+#include <netdb.h>
 #include "metrics.h"
 
 //  Every section/key the file may hold, in one table: a name not here is
@@ -14,7 +15,8 @@
 static const char *const known_keys [] = {
     "server/bind", "server/cert", "server/enrolled", "server/store", "server/keys",
     "server/log", "server/log_level", "server/names_dict", "server/metrics_bind",
-    "server/state_dir",
+    "server/state_dir", "server/previous_cert", "server/previous_bind", "server/previous_until",
+    "server/name", "server/standby",
     "limits/max_frame", "limits/inflight_window", "limits/max_outbox",
     "limits/redeliver_after", "limits/batch", "limits/heartbeat_ivl",
     "routes/concern_report", "routes/risk_change", "routes/case_discussion",
@@ -236,6 +238,8 @@ config_parse_duration (const char *text)
     return (int64_t) value * unit;
 }
 
+#define RETENTION_MAX_MS (7000LL * 24 * 3600 * 1000)
+
 //  Personal data is kept per kind for as long as the config says; the
 //  defaults follow the seeds' practice: discussions a month, case data a year.
 static int
@@ -252,6 +256,12 @@ s_load_retention (config_t *self, zconfig_t *root, char *err, size_t errlen)
         self->retention_ms [kind] = config_parse_duration (text);
         if (self->retention_ms [kind] <= 0) {
             snprintf (err, errlen, "%s must be a duration like 30d, 12h or 90s, not '%s'", path, text);
+            return -1;
+        }
+        //  Content is sealed under the key of the week its retention ends,
+        //  derivable at most CRYPTO_PERIOD_AHEAD weeks ahead (crypto.h).
+        if (self->retention_ms [kind] > RETENTION_MAX_MS) {
+            snprintf (err, errlen, "%s must be at most 7000d, not '%s'", path, text);
             return -1;
         }
     }
@@ -323,6 +333,179 @@ s_load_limits (config_t *self, zconfig_t *root, char *err, size_t errlen)
     return 0;
 }
 
+//  "2027-01-31" (00:00 UTC) or "2027-01-31T12:00:00Z" as unix ms; -1 if
+//  malformed.
+static int64_t
+s_parse_moment (const char *text)
+{
+    struct tm tm;
+    memset (&tm, 0, sizeof tm);
+    const char *end = strptime (text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!end || *end) {
+        memset (&tm, 0, sizeof tm);
+        end = strptime (text, "%Y-%m-%d", &tm);
+    }
+    if (!end || *end)
+        return -1;
+    time_t when = timegm (&tm);
+    return when > 0? (int64_t) when * 1000: -1;
+}
+
+//  An ipc path as the kernel sees it: its folder resolved (".", "//", "..",
+//  links), then its file name. Unresolvable: the text as written.
+static void
+s_ipc_path (const char *path, char out [PATH_MAX])
+{
+    snprintf (out, PATH_MAX, "%s", path);
+    char folder [PATH_MAX], resolved [PATH_MAX];
+    const char *slash = strrchr (path, '/');
+    if (!slash)
+        snprintf (folder, sizeof folder, ".");
+    else
+    if (slash == path)
+        snprintf (folder, sizeof folder, "/");
+    else
+        snprintf (folder, sizeof folder, "%.*s", (int) (slash - path), path);
+    const char *file = slash? slash + 1: path;
+    if (realpath (folder, resolved)
+    &&  snprintf (out, PATH_MAX, "%s/%s", streq (resolved, "/")? "": resolved, file) >= PATH_MAX)
+        snprintf (out, PATH_MAX, "%s", path);
+}
+
+//  True when the two endpoints would listen on one address: libzmq's ipc
+//  bind removes the file already there, so "ipc:///run/s//b.sock" took
+//  "ipc:///run/s/b.sock" away from the current key (every node on the new
+//  key refused, and the broker deaf once the previous endpoint closed).
+//  Likewise one tcp port on hosts that overlap.
+static bool
+s_same_endpoint (const char *a, const char *b)
+{
+    if (streq (a, b))
+        return true;
+    if (strncmp (a, "ipc://", 6) == 0 && strncmp (b, "ipc://", 6) == 0) {
+        char pa [PATH_MAX], pb [PATH_MAX];
+        s_ipc_path (a + 6, pa);
+        s_ipc_path (b + 6, pb);
+        return streq (pa, pb);
+    }
+    if (strncmp (a, "tcp://", 6) || strncmp (b, "tcp://", 6))
+        return false;
+    const char *ca = strrchr (a + 6, ':'), *cb = strrchr (b + 6, ':');
+    if (!ca || !cb || !streq (ca, cb) || streq (ca + 1, "*") || streq (ca + 1, "!"))
+        return false;           //  ephemeral ports never clash
+    char ha [256], hb [256];
+    snprintf (ha, sizeof ha, "%.*s", (int) (ca - a - 6), a + 6);
+    snprintf (hb, sizeof hb, "%.*s", (int) (cb - b - 6), b + 6);
+    if (streq (ha, "*") || streq (hb, "*"))
+        return true;
+    struct addrinfo hints = { .ai_flags = AI_PASSIVE, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *ra = NULL, *rb = NULL;
+    bool same = false;
+    for (int i = 0; i < 2; i++) {
+        char *h = i? hb: ha;
+        size_t n = strlen (h);
+        if (n >= 2 && h [0] == '[' && h [n - 1] == ']') {
+            memmove (h, h + 1, n - 2);
+            h [n - 2] = 0;
+        }
+    }
+    if (getaddrinfo (ha, NULL, &hints, &ra) == 0 && getaddrinfo (hb, NULL, &hints, &rb) == 0)
+        for (struct addrinfo *x = ra; x && !same; x = x->ai_next)
+            for (struct addrinfo *y = rb; y && !same; y = y->ai_next) {
+                const struct sockaddr_in *x4 = (const struct sockaddr_in *) x->ai_addr;
+                const struct sockaddr_in *y4 = (const struct sockaddr_in *) y->ai_addr;
+                if (x->ai_family == AF_INET && y->ai_family == AF_INET)
+                    same = x4->sin_addr.s_addr == y4->sin_addr.s_addr
+                        || x4->sin_addr.s_addr == htonl (INADDR_ANY)
+                        || y4->sin_addr.s_addr == htonl (INADDR_ANY);
+            }
+    if (ra)
+        freeaddrinfo (ra);
+    if (rb)
+        freeaddrinfo (rb);
+    return same;
+}
+
+//  Server key rotation: the previous certificate, the endpoint where it is
+//  still accepted, and until when. All three or none.
+static int
+s_load_previous (config_t *self, zconfig_t *root, const char *base, char *err, size_t errlen)
+{
+    const char *cert = zconfig_get (root, "server/previous_cert", NULL);
+    const char *bind = zconfig_get (root, "server/previous_bind", NULL);
+    const char *until = zconfig_get (root, "server/previous_until", NULL);
+    if (!cert && !bind && !until)
+        return 0;
+    if (!cert || !*cert || !bind || !*bind || !until || !*until) {
+        //  Named after a key that is there, so the error has its line.
+        snprintf (err, errlen, "server/previous_%s: server/previous_%s is missing: previous_cert,"
+                  " previous_bind and previous_until go together (the old server key, where it"
+                  " is still accepted, and until when)",
+                  cert && *cert? "cert": bind && *bind? "bind": "until",
+                  !cert || !*cert? "cert": !bind || !*bind? "bind": "until");
+        return -1;
+    }
+    char why [256];
+    if (confcheck_endpoint (bind, why, sizeof why)) {
+        snprintf (err, errlen, "server/previous_bind '%s': %s", bind, why);
+        return -1;
+    }
+    if (s_same_endpoint (bind, self->bind)) {
+        snprintf (err, errlen, "server/previous_bind must differ from server/bind (one endpoint"
+                  " has one server key): the new key on a new endpoint, the old on the old");
+        return -1;
+    }
+    self->previous_until_ms = s_parse_moment (until);
+    if (self->previous_until_ms < 0) {
+        snprintf (err, errlen, "server/previous_until must be a UTC date like 2027-01-31 or"
+                  " 2027-01-31T12:00:00Z, not '%s'", until);
+        return -1;
+    }
+    self->previous_cert_path = s_resolve (base, cert);
+    self->previous_bind = strdup (bind);
+    if (!self->previous_cert_path || !self->previous_bind) {
+        snprintf (err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+//  Active and standby (issue 13): the broker's name, and whether it waits
+//  while another broker leads the store.
+static int
+s_load_leadership (config_t *self, zconfig_t *root, char *err, size_t errlen)
+{
+    const char *name = zconfig_get (root, "server/name", NULL);
+    char host [64] = "";
+    if (!name) {
+        if (gethostname (host, sizeof host - 1) || !*host)
+            snprintf (host, sizeof host, "samhandd");
+        name = host;
+    }
+    size_t len = strlen (name);
+    bool ok = len > 0 && len < 64;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = isalnum ((unsigned char) name [i]) || strchr ("-_.", name [i]);
+    if (!ok) {
+        snprintf (err, errlen, "server/name must be 1-63 letters, digits, '-', '_' or '.',"
+                  " not '%s'", name);
+        return -1;
+    }
+    self->name = strdup (name);
+    const char *standby = zconfig_get (root, "server/standby", "no");
+    if (!streq (standby, "yes") && !streq (standby, "no")) {
+        snprintf (err, errlen, "server/standby must be yes (wait while another broker leads"
+                  " the store) or no (refuse to start), not '%s'", standby);
+        return -1;
+    }
+    self->standby = streq (standby, "yes");
+    if (!self->name) {
+        snprintf (err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 config_t *
 config_load (const char *file, char *err, size_t errlen)
 {
@@ -389,6 +572,8 @@ config_load (const char *file, char *err, size_t errlen)
                   " package or name another word list)", self->names_dict? self->names_dict: "");
         goto done;
     }
+    if (s_load_previous (self, root, base, err, errlen))
+        goto done;
     const char *metrics = zconfig_get (root, "server/metrics_bind", NULL);
     if (metrics) {
         char why [200];
@@ -398,6 +583,8 @@ config_load (const char *file, char *err, size_t errlen)
         }
         self->metrics_bind = strdup (metrics);
     }
+    if (s_load_leadership (self, root, err, errlen))
+        goto done;
     const char *log = zconfig_get (root, "server/log", "stderr");
     if (!streq (log, "stderr") && !streq (log, "syslog")) {
         snprintf (err, errlen, "server/log must be stderr or syslog, not '%s'", log);
@@ -451,6 +638,10 @@ config_apply_reload (config_t *self, const config_t *fresh)
                || s_differs (self->keys_dir, fresh->keys_dir)
                || s_differs (self->names_dict, fresh->names_dict)
                || s_differs (self->metrics_bind, fresh->metrics_bind)
+               || s_differs (self->previous_cert_path, fresh->previous_cert_path)
+               || s_differs (self->previous_bind, fresh->previous_bind)
+               || self->previous_until_ms != fresh->previous_until_ms
+               || s_differs (self->name, fresh->name) || self->standby != fresh->standby
                || self->log_syslog != fresh->log_syslog || self->max_frame != fresh->max_frame
                || self->heartbeat_ms != fresh->heartbeat_ms;
     //  Copy field by field what is safe to change in flight.
@@ -489,6 +680,9 @@ config_destroy (config_t **self_p)
     free (self->names_dict);
     free (self->state_dir);
     free (self->metrics_bind);
+    free (self->previous_cert_path);
+    free (self->previous_bind);
+    free (self->name);
     free (self);
     *self_p = NULL;
 }

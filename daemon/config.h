@@ -34,6 +34,13 @@ typedef struct {
     char *names_dict;             //  word list for the scanner's name rules
     char *state_dir;              //  where relative store and keys paths point
     char *metrics_bind;           //  loopback ADDRESS:PORT for /metrics; NULL = off
+    //  Server key rotation: the previous server certificate is still
+    //  accepted on its own endpoint until previous_until (all three or none).
+    char *previous_cert_path;
+    char *previous_bind;
+    int64_t previous_until_ms;    //  0: no previous key
+    char *name;                   //  this broker in status and logs (default: host name)
+    bool  standby;                //  store led by another broker: wait for it (server/standby)
     bool  log_syslog;
     int   log_level;              //  syslog priority: LOG_ERR (3) .. LOG_DEBUG (7)
     size_t max_frame;             //  bytes; larger bodies get TOO_LARGE

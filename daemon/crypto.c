@@ -2,6 +2,7 @@
     See crypto.h for the formats. Pure: no file I/O.                      */
 #include "crypto.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,7 +27,17 @@ struct _crypto_keyring_t {
     size_t count;
     uint32_t current;
     ring_key_t keys [CRYPTO_KEYRING_MAX];
+    //  The period ratchet: seeds [i] and pkeys [i] belong to period
+    //  period0 + i, derived on demand up to derived (CRYPTO_PERIOD_AHEAD).
+    bool ratchet;
+    int64_t period0;
+    size_t derived;
+    uint8_t (*seeds) [CRYPTO_KEY_LEN];
+    uint8_t (*pkeys) [CRYPTO_KEY_LEN];
 };
+
+static const char s_seed_label [] = "samhand period seed";
+static const char s_key_label [] = "samhand period key";
 
 //  ---------------------------------------------------------------------
 //  Small helpers
@@ -83,11 +94,26 @@ crypto_keyring_new (void)
     return calloc (1, sizeof (crypto_keyring_t));
 }
 
+static void
+s_ratchet_free (crypto_keyring_t *self)
+{
+    if (self->seeds)
+        OPENSSL_cleanse (self->seeds, CRYPTO_PERIOD_AHEAD * CRYPTO_KEY_LEN);
+    if (self->pkeys)
+        OPENSSL_cleanse (self->pkeys, CRYPTO_PERIOD_AHEAD * CRYPTO_KEY_LEN);
+    free (self->seeds);
+    free (self->pkeys);
+    self->seeds = self->pkeys = NULL;
+    self->ratchet = false;
+    self->derived = 0;
+}
+
 void
 crypto_keyring_destroy (crypto_keyring_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
+    s_ratchet_free (*self_p);
     OPENSSL_cleanse (*self_p, sizeof (crypto_keyring_t));
     free (*self_p);
     *self_p = NULL;
@@ -134,9 +160,119 @@ crypto_keyring_current (const crypto_keyring_t *self)
     return self? self->current: 0;
 }
 
+//  ---------------------------------------------------------------------
+//  Periods and the ratchet
+
+static int64_t
+s_floor_div (int64_t a, int64_t b)
+{
+    return a >= 0? a / b: -((-a + b - 1) / b);
+}
+
+int64_t
+crypto_period_of (int64_t unix_ms)
+{
+    return s_floor_div (unix_ms - CRYPTO_PERIOD_EPOCH_MS, CRYPTO_PERIOD_MS);
+}
+
+int64_t
+crypto_period_start_ms (int64_t period)
+{
+    return CRYPTO_PERIOD_EPOCH_MS + period * CRYPTO_PERIOD_MS;
+}
+
+uint32_t
+crypto_period_key_id (int64_t period)
+{
+    assert (period >= 0 && period < (int64_t) CRYPTO_PERIOD_BIT);
+    return CRYPTO_PERIOD_BIT | (uint32_t) period;
+}
+
+int64_t
+crypto_key_period (uint32_t key_id)
+{
+    return key_id & CRYPTO_PERIOD_BIT? (int64_t) (key_id & ~CRYPTO_PERIOD_BIT): -1;
+}
+
+int
+crypto_period_next_seed (const uint8_t seed [CRYPTO_KEY_LEN], uint8_t next [CRYPTO_KEY_LEN])
+{
+    return crypto_hmac_sha256 (seed, s_seed_label, strlen (s_seed_label), next);
+}
+
+int
+crypto_keyring_set_ratchet (crypto_keyring_t *self, int64_t period,
+                            const uint8_t seed [CRYPTO_KEY_LEN])
+{
+    if (!self || !seed || period < 0
+    ||  period + CRYPTO_PERIOD_AHEAD >= (int64_t) CRYPTO_PERIOD_BIT)
+        return -1;
+    s_ratchet_free (self);
+    self->seeds = calloc (CRYPTO_PERIOD_AHEAD, CRYPTO_KEY_LEN);
+    self->pkeys = calloc (CRYPTO_PERIOD_AHEAD, CRYPTO_KEY_LEN);
+    if (!self->seeds || !self->pkeys) {
+        s_ratchet_free (self);
+        return -1;
+    }
+    memcpy (self->seeds [0], seed, CRYPTO_KEY_LEN);
+    if (crypto_hmac_sha256 (seed, s_key_label, strlen (s_key_label), self->pkeys [0])) {
+        s_ratchet_free (self);
+        return -1;
+    }
+    self->ratchet = true;
+    self->period0 = period;
+    self->derived = 1;
+    return 0;
+}
+
+int64_t
+crypto_keyring_ratchet_period (const crypto_keyring_t *self)
+{
+    return self && self->ratchet? self->period0: -1;
+}
+
+//  The key of PERIOD, derived forward from the oldest seed as needed (the
+//  ring caches what it derived). NULL before the ratchet or too far ahead.
+static const uint8_t *
+s_period_key (crypto_keyring_t *self, int64_t period)
+{
+    if (!self || !self->ratchet || period < self->period0
+    ||  period - self->period0 >= CRYPTO_PERIOD_AHEAD)
+        return NULL;
+    size_t index = (size_t) (period - self->period0);
+    while (self->derived <= index) {
+        size_t i = self->derived;
+        if (crypto_period_next_seed (self->seeds [i - 1], self->seeds [i])
+        ||  crypto_hmac_sha256 (self->seeds [i], s_key_label, strlen (s_key_label),
+                                self->pkeys [i]))
+            return NULL;
+        self->derived++;
+    }
+    return self->pkeys [index];
+}
+
+int
+crypto_keyring_ratchet_advance (crypto_keyring_t *self, uint8_t next_seed [CRYPTO_KEY_LEN])
+{
+    if (!self || !self->ratchet || !next_seed
+    ||  !s_period_key (self, self->period0 + 1))
+        return -1;
+    memmove (self->seeds [0], self->seeds [1], (self->derived - 1) * CRYPTO_KEY_LEN);
+    memmove (self->pkeys [0], self->pkeys [1], (self->derived - 1) * CRYPTO_KEY_LEN);
+    self->derived--;
+    OPENSSL_cleanse (self->seeds [self->derived], CRYPTO_KEY_LEN);
+    OPENSSL_cleanse (self->pkeys [self->derived], CRYPTO_KEY_LEN);
+    self->period0++;
+    memcpy (next_seed, self->seeds [0], CRYPTO_KEY_LEN);
+    return 0;
+}
+
 const uint8_t *
 crypto_keyring_lookup (const crypto_keyring_t *self, uint32_t key_id)
 {
+    if (key_id & CRYPTO_PERIOD_BIT)
+        //  Deriving fills the ring's cache: logically the ring is unchanged.
+        return s_period_key ((crypto_keyring_t *) self, crypto_key_period (key_id));
     ring_key_t *slot = s_ring_find (self, key_id);
     return slot? slot->key: NULL;
 }
@@ -179,10 +315,9 @@ s_gcm (int enc, const uint8_t *key, const uint8_t *header,
     return ok? 0: -1;
 }
 
-int
-crypto_seal (crypto_keyring_t *ring, const uint8_t *aad, size_t aad_len,
-             const uint8_t *plain, size_t plain_len,
-             uint8_t **out, size_t *out_len)
+static int
+s_seal (crypto_keyring_t *ring, uint32_t key_id, const uint8_t *aad, size_t aad_len,
+        const uint8_t *plain, size_t plain_len, uint8_t **out, size_t *out_len)
 {
     if (!out || !out_len)
         return -1;
@@ -191,7 +326,6 @@ crypto_seal (crypto_keyring_t *ring, const uint8_t *aad, size_t aad_len,
     if ((!aad && aad_len) || (!plain && plain_len)
     ||  aad_len > INT_MAX || plain_len > CRYPTO_SEAL_MAX_PLAIN)
         return -1;
-    uint32_t key_id = crypto_keyring_current (ring);
     const uint8_t *key = crypto_keyring_lookup (ring, key_id);
     if (!key)
         return -1;
@@ -213,6 +347,33 @@ crypto_seal (crypto_keyring_t *ring, const uint8_t *aad, size_t aad_len,
     *out = buf;
     *out_len = total;
     return 0;
+}
+
+int
+crypto_seal (crypto_keyring_t *ring, const uint8_t *aad, size_t aad_len,
+             const uint8_t *plain, size_t plain_len,
+             uint8_t **out, size_t *out_len)
+{
+    return s_seal (ring, crypto_keyring_current (ring), aad, aad_len, plain, plain_len,
+                   out, out_len);
+}
+
+int
+crypto_seal_until (crypto_keyring_t *ring, int64_t end_ms,
+                   const uint8_t *aad, size_t aad_len,
+                   const uint8_t *plain, size_t plain_len,
+                   uint8_t **out, size_t *out_len)
+{
+    int64_t period = crypto_period_of (end_ms);
+    if (out)
+        *out = NULL;
+    if (out_len)
+        *out_len = 0;
+    if (!ring || !ring->ratchet || period < ring->period0
+    ||  period - ring->period0 >= CRYPTO_PERIOD_AHEAD)
+        return -1;
+    return s_seal (ring, crypto_period_key_id (period), aad, aad_len, plain, plain_len,
+                   out, out_len);
 }
 
 int
@@ -241,6 +402,9 @@ crypto_open (crypto_keyring_t *ring, const uint8_t *aad, size_t aad_len,
         return -1;
     const uint8_t *key = crypto_keyring_lookup (ring, key_id);
     size_t len = sealed_len - CRYPTO_SEAL_OVERHEAD;
+    int64_t period = crypto_key_period (key_id);
+    if (!key && period >= 0 && ring && ring->ratchet && period < ring->period0)
+        return CRYPTO_SHREDDED;
     if (!key || len > CRYPTO_SEAL_MAX_PLAIN)
         return -1;
 

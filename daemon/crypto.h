@@ -65,13 +65,62 @@ const uint8_t *crypto_keyring_lookup (const crypto_keyring_t *self,
 size_t crypto_keyring_size (const crypto_keyring_t *self);
 
 //  ---------------------------------------------------------------------
+//  Period keys (crypto-shredding; docs/POLICY.md, "Crypto-shredding").
+//  Content is sealed under the key of the week in which its retention
+//  ends. Periods are numbered from Monday 1970-01-05 00:00 UTC, one per
+//  CRYPTO_PERIOD_MS; a period key's id is CRYPTO_PERIOD_BIT | period, so
+//  it never meets the ids 1.. of the rotated data-key-N keys.
+//
+//  The period keys come from a one-way ratchet: the ring holds the seed
+//  S(p0) of its oldest live period p0; S(p+1) = HMAC(S(p), "samhand
+//  period seed") and K(p) = HMAC(S(p), "samhand period key"). Any later
+//  period's key can be derived (a copy of the keys directory never goes
+//  stale for new data), and once the ring has moved past p0 and the seed
+//  of p0 is destroyed, K(p0) and every earlier key are gone for good.
+
+#define CRYPTO_PERIOD_MS      (7LL * 24 * 3600 * 1000)
+#define CRYPTO_PERIOD_EPOCH_MS (4LL * 24 * 3600 * 1000)     //  Monday 1970-01-05
+#define CRYPTO_PERIOD_BIT     0x80000000u
+#define CRYPTO_PERIOD_AHEAD   1100      //  periods derivable past p0: > 20 years
+#define CRYPTO_SHREDDED       (-2)      //  crypto_open: the key was destroyed
+
+//  Period of a time (unix ms), and the unix ms at which a period starts.
+int64_t crypto_period_of (int64_t unix_ms);
+int64_t crypto_period_start_ms (int64_t period);
+//  Key id of a period, and the period of a key id (-1 when not a period key).
+uint32_t crypto_period_key_id (int64_t period);
+int64_t crypto_key_period (uint32_t key_id);
+//  The next seed of the ratchet (pure; for the key files' rewrite).
+int crypto_period_next_seed (const uint8_t seed [CRYPTO_KEY_LEN],
+                             uint8_t next [CRYPTO_KEY_LEN]);
+//  Gives the ring its ratchet: periods from PERIOD on derive from SEED
+//  (copied). Replaces any ratchet it had. 0 or -1.
+int crypto_keyring_set_ratchet (crypto_keyring_t *self, int64_t period,
+                                const uint8_t seed [CRYPTO_KEY_LEN]);
+//  The ring's oldest live period, -1 when it has no ratchet.
+int64_t crypto_keyring_ratchet_period (const crypto_keyring_t *self);
+//  Moves the ratchet one period on, cleansing the old seed and key from
+//  memory; NEXT_SEED gets the new oldest seed (to write to its file).
+int crypto_keyring_ratchet_advance (crypto_keyring_t *self,
+                                    uint8_t next_seed [CRYPTO_KEY_LEN]);
+
+//  ---------------------------------------------------------------------
 //  Encryption at rest. The caller passes the message id as AAD, binding
 //  each blob to its row. crypto_seal uses the current key.
 
 int crypto_seal (crypto_keyring_t *ring, const uint8_t *aad, size_t aad_len,
                  const uint8_t *plain, size_t plain_len,
                  uint8_t **out, size_t *out_len);
-//  -1 on tampering, wrong AAD, unknown key id, bad version or truncation.
+//  Seals under the key of the period in which END_MS (unix ms: the end
+//  of the content's retention) falls. -1 when the ring has no ratchet or
+//  that period is before it (already shredded) or too far ahead.
+int crypto_seal_until (crypto_keyring_t *ring, int64_t end_ms,
+                       const uint8_t *aad, size_t aad_len,
+                       const uint8_t *plain, size_t plain_len,
+                       uint8_t **out, size_t *out_len);
+//  -1 on tampering, wrong AAD, unknown key id, bad version or truncation;
+//  CRYPTO_SHREDDED (-2) when the blob was sealed under a period key the
+//  ring has moved past (destroyed at its retention's end): not damage.
 //  *plain is always heap memory on success, even for an empty plaintext.
 int crypto_open (crypto_keyring_t *ring, const uint8_t *aad, size_t aad_len,
                  const uint8_t *sealed, size_t sealed_len,

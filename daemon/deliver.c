@@ -2,7 +2,13 @@
     within its in-flight window. The view is built at send time from the
     sealed message and the stored decision, so a decision taken again
     (consent withdrawn) changes what goes out without copying personal
-    data into the outbox.                                                 */
+    data into the outbox.
+    Record first, then disclose: a frame is queued while its entry is
+    marked sent and its "delivered" audit record written, and goes to the
+    node only after that transaction has committed (deliver_flush). A
+    frame that cannot be handed to the connection after the commit (the
+    node went away, its pipe is full) gets a "delivery_not_sent" record
+    and its entry is pending again.                                       */
 #include "deliver.h"
 #include "consent.h"
 #include "workflow.h"
@@ -42,6 +48,30 @@ s_collect (const store_delivery_t *d, void *arg)
     e->d.subject_key = NULL;
     batch->count++;
     return 0;
+}
+
+//  A Deliver frame waiting for the commit of its record.
+typedef struct {
+    char      node [64];
+    zframe_t *routing_id;
+    uint8_t  *data;
+    size_t    size;
+    int64_t   delivery_id;
+    int       attempt;
+    uint8_t   message_id [16];
+    bool      not_sent;       //  recorded, committed, not handed over
+} outgoing_t;
+
+void
+deliver_outgoing_free (void **item)
+{
+    outgoing_t *out = (outgoing_t *) *item;
+    if (out) {
+        zframe_destroy (&out->routing_id);
+        free (out->data);
+        free (out);
+        *item = NULL;
+    }
 }
 
 static const char *agency_prefix [5] = { NULL, "RC", "TE", "PR", "KS" };
@@ -181,7 +211,8 @@ deliver_build (handler_ctx_t *self, const store_delivery_t *d, size_t *size)
     return s_build (self, &e, size);
 }
 
-//  Sends one entry. 0 sent, 1 skip (unreadable), -1 the node cannot take more.
+//  Queues one entry, marked sent and recorded in the open transaction.
+//  0 queued, 1 skip (unreadable, or withheld now), -1 cannot queue it.
 static int
 s_send (handler_ctx_t *self, session_t *session, entry_t *e)
 {
@@ -205,22 +236,87 @@ s_send (handler_ctx_t *self, session_t *session, entry_t *e)
         workflow_dead_letter (self, &e->d, session->node);
         return 1;
     }
-    int rc = transport_send (self->transport, session->routing_id, data, size);
-    int err = zmq_errno ();
-    free (data);
-    if (rc) {
-        if (err == EHOSTUNREACH) {
-            //  The session is gone; the node gets everything when it
-            //  subscribes again.
-            zsys_info ("deliver: %s disconnected", session->node);
-            zframe_destroy (&session->routing_id);
-        }
+    //  Sent only once this is committed (deliver_flush).
+    outgoing_t *out = (outgoing_t *) zmalloc (sizeof (outgoing_t));
+    if (!out || !(out->routing_id = zframe_dup (session->routing_id))) {
+        zsys_error ("deliver: out of memory queueing delivery %" PRId64, e->d.delivery_id);
+        free (out);
+        free (data);
         return -1;
     }
-    if (store_outbox_mark_sent (self->store, e->d.delivery_id, self->now_ms) == 0)
+    snprintf (out->node, sizeof out->node, "%s", session->node);
+    out->data = data;
+    out->size = size;
+    out->delivery_id = e->d.delivery_id;
+    out->attempt = e->d.attempts + 1;
+    memcpy (out->message_id, e->d.message_id, 16);
+    zlistx_add_end (self->outgoing, out);
+    if (store_outbox_mark_sent (self->store, e->d.delivery_id, self->now_ms))
+        store_fail_batch (self->store);
+    else
         s_audit_delivered (self, session, e);
-    self->deliveries++;
     return 0;
+}
+
+//  Deliveries recorded as sent that could not be handed over: on record,
+//  and pending again. If this cannot be written they stay in flight and
+//  the overdue requeue (limits/redeliver_after) sends them again.
+static void
+s_not_sent (handler_ctx_t *self)
+{
+    if (store_begin (self->store))
+        return;
+    outgoing_t *out = (outgoing_t *) zlistx_first (self->outgoing);
+    for (; out; out = (outgoing_t *) zlistx_next (self->outgoing)) {
+        if (!out->not_sent)
+            continue;
+        const node_t *node = nodes_by_name (self->nodes, out->node);
+        char detail [96];
+        snprintf (detail, sizeof detail, "delivery %" PRId64 " attempt %d: the connection"
+                  " did not take it; pending again", out->delivery_id, out->attempt);
+        audit_record_t record = { .event = "delivery_not_sent", .message_id = out->message_id,
+                                  .node = out->node, .agency = node? node->agency: 0,
+                                  .detail = detail };
+        if (store_outbox_set_state (self->store, out->delivery_id, OUTBOX_PENDING, false)
+        ||  audit_append (self->audit, &record, self->now_ms))
+            store_fail_batch (self->store);
+    }
+    if (store_commit (self->store)) {
+        zsys_warning ("deliver: deliveries not handed over stay in flight until they are overdue");
+        if (audit_reload (self->audit))
+            zsys_error ("deliver: cannot reload the audit head; it is reloaded before use");
+    }
+}
+
+void
+deliver_flush (handler_ctx_t *self, bool committed)
+{
+    bool any_failed = false;
+    outgoing_t *out = (outgoing_t *) zlistx_first (self->outgoing);
+    for (; committed && out; out = (outgoing_t *) zlistx_next (self->outgoing)) {
+        if (transport_send (self->transport, out->routing_id, out->data, out->size) == 0) {
+            self->deliveries++;
+            continue;
+        }
+        int err = zmq_errno ();
+        session_t *session = sessions_lookup (self->sessions, out->node);
+        if (err == EHOSTUNREACH && session && session->routing_id
+        &&  zframe_eq (session->routing_id, out->routing_id)) {
+            //  The session is gone; the node gets everything when it
+            //  subscribes again.
+            zsys_info ("deliver: %s disconnected", out->node);
+            zframe_destroy (&session->routing_id);
+        }
+        else
+        if (session && session->routing_id)
+            session->dirty = true;      //  pipe full: try again
+        zsys_warning ("deliver: delivery %" PRId64 " to %s recorded but not handed over (%s):"
+                      " pending again", out->delivery_id, out->node, zmq_strerror (err));
+        out->not_sent = any_failed = true;
+    }
+    if (any_failed)
+        s_not_sent (self);
+    zlistx_purge (self->outgoing);
 }
 
 void
@@ -246,7 +342,7 @@ deliver_pump (handler_ctx_t *self, session_t *session)
     for (int i = 0; i < batch.count; i++) {
         int rc = s_send (self, session, &batch.entries [i]);
         if (rc < 0) {
-            session->dirty = session->routing_id != NULL;   //  pipe full: try again
+            session->dirty = session->routing_id != NULL;   //  no memory: try again
             break;
         }
         sent += rc == 0;

@@ -3,8 +3,8 @@
 
     broker.c owns the cycle (read, commit, reply, deliver) and everything
     that serves only the cycle: the socket's budgets, parked frames,
-    refusal counts, timers' next times, the store lock, the metrics
-    server. Handlers (submit.c, consent.c, status.c, admin.c, health.c,
+    refusal counts, timers' next times, the store's leadership, the
+    previous server key's endpoint, the metrics server. Handlers (submit.c, consent.c, status.c, admin.c, health.c,
     plan.c, subscribe.c) and what the cycle calls between frames
     (deliver.c, workflow.c, retention.c, notice.c) see only this context:
     the services below, the cycle's clock and its failure flag. None of
@@ -46,6 +46,7 @@ typedef struct {
     keys_t       *keys;
     sessions_t   *sessions;
     replies_t    *replies;    //  answers wait here for the commit
+    zlistx_t     *outgoing;   //  Deliver frames of this cycle, sent after their commit (deliver.c)
     //  Only delivery and pushes to a session send at once; every answer
     //  to a request goes through replies.
     transport_t  *transport;
@@ -64,6 +65,7 @@ typedef struct {
     bool          batch_failed;       //  a write failed: roll the cycle back
     int64_t       expiry_checked_ms;  //  expiries up to here are handled (workflow.c)
     char          instance [33];      //  random hex per start, in every Pong
+    int64_t       active_since_ms;    //  when this broker took the leadership (unix ms)
 
     //  Counts for operators (health.c), written by their owners.
     uint64_t      submits, deliveries, commits;

@@ -104,7 +104,9 @@ health_snapshot (handler_ctx_t *self, metrics_snapshot_t *snap, metrics_node_t *
     }
     snap->now_ms = zclock_time ();
     snap->version = SAMHAND_VERSION;
-    snap->mode = "single";
+    //  "active": one of a pair on the store (server/standby), the one that
+    //  leads it now; "single": configured as the only broker.
+    snap->mode = self->config->standby? "active": "single";
     snap->nodes = list.items;
     snap->n_nodes = list.count;
     snap->store_bytes = store_size_bytes (self->store, self->config->store_path);
@@ -187,9 +189,6 @@ health_status_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *n
         }
         items [i].cert_expires_ms = enrolled->expires_ms;
     }
-    char host [256] = "";
-    if (gethostname (host, sizeof host - 1))
-        snprintf (host, sizeof host, "unknown");
     Samhand__V1__BrokerStatus status = SAMHAND__V1__BROKER_STATUS__INIT;
     status.ok = true;
     status.nodes = list;
@@ -199,7 +198,8 @@ health_status_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *n
     status.avert_reviews = (uint64_t) snap.reviews;
     status.last_audit_signature_ms = snap.last_signature_ms;
     status.store_bytes = (uint64_t) snap.store_bytes;
-    status.active_broker = host;
+    status.active_broker = self->config->name;
+    status.active_since_ms = self->active_since_ms;
     status.mode = (char *) snap.mode;
     status.version = (char *) snap.version;
     status.now_ms = snap.now_ms;

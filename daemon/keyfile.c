@@ -260,6 +260,36 @@ keyfile_create (const char *path, const uint8_t *buf, size_t len)
     return rc;
 }
 
+int
+keyfile_shred (const char *path)
+{
+    if (!path) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = open (path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return errno == ENOENT? 0: -1;
+    //  Unlinked first, overwritten through the descriptor after: a failed
+    //  unlink leaves the key whole (to be tried again), never a zeroed
+    //  file that the next start could not load.
+    struct stat st;
+    char zeros [2 * KEYFILE_MAX_LEN + 1] = { 0 };
+    int rc = fstat (fd, &st) || !S_ISREG (st.st_mode)
+          || st.st_size > (off_t) sizeof zeros || unlink (path) || s_sync_parent (path)? -1: 0;
+    int saved = errno;
+    if (rc == 0 && (s_write_all (fd, zeros, (size_t) st.st_size) || fsync (fd))) {
+        rc = -1;
+        saved = errno;
+    }
+    if (close (fd) && rc == 0) {
+        rc = -1;
+        saved = errno;
+    }
+    errno = saved;
+    return rc;
+}
+
 //  "data-key-N.key" with N decimal, 1..UINT32_MAX, no leading zero, so
 //  that every id has exactly one file name.
 static int

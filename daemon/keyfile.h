@@ -47,6 +47,14 @@ int keyfile_check_private (const char *path, char *err, size_t errlen);
 //  (EEXIST if the file exists), and no file left behind, on failure.
 int keyfile_create (const char *path, const uint8_t *buf, size_t len);
 
+//  Destroys a key file: unlinks it, fsyncs the directory, then overwrites
+//  its bytes with zeros through a descriptor opened before and fsyncs.
+//  0 (also when it is already gone), or -1 with errno set; after a failed
+//  unlink the file is whole and the call can be repeated. (On flash or a copy-on-write
+//  file system the old blocks may survive the overwrite: the unlink and
+//  the key's absence from every copy are what count; see samhandd(8).)
+int keyfile_shred (const char *path);
+
 //  Loads every data-key-N.key in dir into a new keyring, current = the
 //  highest N. Any unsafe or malformed key file, or none at all, fails the
 //  whole load: NULL with a message in err.

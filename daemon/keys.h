@@ -1,6 +1,7 @@
 /*  keys — the broker's secrets, each in its own file of mode 0600 in the
     keys directory:
         data-key-N.key   AES-256-GCM data keys (N = key id; highest is current)
+        period-key-N.key seed of the period keys from period N on (crypto.h)
         subject.key      HMAC secret for subject keys
         pseudonym.key    HMAC secret for per-agency case references
         scanner.key      HMAC secret for the hashes of known identifiers
@@ -31,6 +32,26 @@ int keys_sign (keys_t *self, const uint8_t *msg, size_t len, uint8_t sig [64]);
 int keys_verify (keys_t *self, const uint8_t *msg, size_t len, const uint8_t sig [64]);
 
 //  Adds data-key-(N+1).key and makes it current. Returns the new id or -1.
+//  (New content is sealed under period keys; see below.)
 int keys_rotate (keys_t *self);
+
+//  Period keys (crypto-shredding, see crypto.h and docs/POLICY.md): one
+//  file period-key-N.key holds the seed of the oldest period N whose key
+//  still exists; every later period's key derives from it, no earlier one
+//  can. keys_new loads it when there is one.
+//  The oldest live period, or -1 when the directory has no period keys.
+int64_t keys_period (keys_t *self);
+//  Starts the period keys at the period of NOW_MS when there are none
+//  (a new installation, or one from before period keys). 0 or -1.
+int keys_periods_start (keys_t *self, int64_t now_ms);
+//  Destroys the oldest period's key: writes period-key-(N+1).key (fsynced),
+//  moves the ring on (the key leaves memory), then destroys
+//  period-key-N.key (keyfile_shred: unlinked, directory fsynced, bytes
+//  overwritten and fsynced). When only that last
+//  step failed (logged) the next call tries it again before anything
+//  else. 0 when the file is gone, -1 when not (yet).
+int keys_shred_oldest (keys_t *self);
+//  A passed period's key file still waits to be destroyed.
+bool keys_shred_pending (keys_t *self);
 
 #endif

@@ -167,6 +167,12 @@ main (int argc, char *argv [])
         return 1;
     }
     broker_t *broker = broker_new (config);
+    if (!broker && zsys_interrupted) {
+        //  Stopped while it waited as the standby: nothing went wrong.
+        zsys_info ("samhandd: %s stopped (it was the standby)", config->name);
+        config_destroy (&config);
+        return 0;
+    }
     if (!broker) {
         zsys_error ("samhandd: cannot start (see above)");
         config_destroy (&config);

@@ -123,7 +123,8 @@ metrics_render (const metrics_snapshot_t *snap)
     if (!t.data)
         return NULL;
     t.data [0] = 0;
-    s_put (&t, "# HELP samhand_info The broker's version and mode (single: the only broker).\n"
+    s_put (&t, "# HELP samhand_info The broker's version and mode (single: the only broker;"
+               " active: leads the store, a standby may wait).\n"
                "# TYPE samhand_info gauge\nsamhand_info{version=\"");
     s_put_label (&t, snap->version? snap->version: "unknown");
     s_put (&t, "\",mode=\"");

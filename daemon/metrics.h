@@ -41,7 +41,7 @@ typedef struct {
 typedef struct {
     int64_t now_ms;
     const char *version;
-    const char *mode;                 //  "single": this broker is the only one
+    const char *mode;                 //  "single": the only one; "active": of a pair, the leader
     const metrics_node_t *nodes;
     size_t  n_nodes;
     int64_t dead_letters;

@@ -1,5 +1,6 @@
 /*  notice — broker-made messages. See notice.h.                             */
 #include "notice.h"
+#include "retention.h"
 
 static bool
 s_takes (handler_ctx_t *self, const node_t *node, int kind)
@@ -21,8 +22,8 @@ s_store (handler_ctx_t *self, Samhand__V1__Deliver *template_, const uint8_t *su
     if (!plain)
         return -1;
     samhand__v1__deliver__pack (template_, plain);
-    int rc = crypto_seal (keys_ring (self->keys), message_id, 16, plain, size,
-                          &sealed, &sealed_size);
+    int rc = retention_seal (self, template_->kind, message_id, 16, plain, size,
+                             &sealed, &sealed_size);
     free (plain);
     if (rc)
         return -1;

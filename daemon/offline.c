@@ -117,7 +117,10 @@ s_reencrypt_one (int64_t message, const uint8_t *message_id, const uint8_t *payl
     reencrypt_t *r = (reencrypt_t *) arg;
     r->last = message;
     uint32_t key_id = 0;
-    if (crypto_sealed_key_id (payload, size, &key_id) == 0 && key_id == r->current)
+    //  Content under a period key stays there: moving it to a data key
+    //  would take it out of crypto-shredding.
+    if (crypto_sealed_key_id (payload, size, &key_id) == 0
+    &&  (key_id == r->current || crypto_key_period (key_id) >= 0))
         return 0;
     uint8_t *plain = NULL, *sealed = NULL;
     size_t plain_size = 0, sealed_size = 0;

@@ -3,6 +3,7 @@
 #include "submit.h"
 #include "notice.h"
 #include "redact.h"
+#include "retention.h"
 
 #define MAX_CONSENTS  32
 #define DAY_MS        (86400LL * 1000)
@@ -197,6 +198,16 @@ plan_prepare (handler_ctx_t *self, const node_t *sender, Samhand__V1__Submit *su
 {
     assert (submit->body_case == SAMHAND__V1__SUBMIT__BODY_RISK_PLAN);
     Samhand__V1__RiskPlan *plan = submit->risk_plan;
+    //  One plan per person, kept by the resource centre (POLICY.md §12). A
+    //  revision from another agency's coordinator replaced it: the resource
+    //  centre's own queries were then decided as a plan from that agency,
+    //  and a crisis-centre node's name went into the history all are shown.
+    if (sender->agency != SAMHAND__V1__AGENCY__RESOURCE_CENTRE) {
+        zsys_warning ("plan: revision from %s refused: not a node of the resource centre",
+                      sender->name);
+        snprintf (err, errlen, "only the resource centre keeps the risk management plan");
+        return SAMHAND__V1__ERROR_CODE__NOT_PERMITTED;
+    }
     if (!subject_key) {
         snprintf (err, errlen, "a risk plan needs a case reference or a subject naming the person");
         return SAMHAND__V1__ERROR_CODE__MISSING_FIELD;
@@ -401,6 +412,9 @@ typedef struct {
     Samhand__V1__PlanRevision **list;
     size_t count, max;
     bool with_changes;
+    uint32_t keep;              //  the classes the asking agency may see
+    bool pseudonymised;
+    bool cut;                   //  not within the agency: redact_plan_changes
 } revs_t;
 
 static int
@@ -423,6 +437,9 @@ s_collect_rev (const store_plan_rev_t *rev, void *arg)
         free (item->changes);
         return 1;
     }
+    //  Its counts of parts only to those who may see the parts.
+    if (r->cut)
+        redact_plan_changes (item->changes, r->keep, r->pseudonymised);
     r->list [r->count++] = item;
     return 0;
 }
@@ -545,7 +562,9 @@ s_query (query_t *q)
     Samhand__V1__PlanRevision rev_items [MAX_LISTED], *rev_list [MAX_LISTED];
     Samhand__V1__PlanEvaluation eval_items [MAX_LISTED], *eval_list [MAX_LISTED];
     revs_t revs = { rev_items, rev_list, 0, MAX_LISTED,
-                    (decision.classes_allowed & POLICY_CLASS (RISK_LEVEL_CLASS)) != 0 };
+                    (decision.classes_allowed & POLICY_CLASS (RISK_LEVEL_CLASS)) != 0,
+                    decision.classes_allowed, decision.view == SAMHAND__V1__VIEW__PSEUDONYMISED,
+                    decision.view == SAMHAND__V1__VIEW__PSEUDONYMISED || decision.consent_id };
     evals_t evals = { self, eval_items, eval_list, 0, MAX_LISTED,
                       decision.view == SAMHAND__V1__VIEW__IDENTIFIED
                       && (decision.classes_allowed & POLICY_CLASS (FREE_TEXT)), q->subject_key };
@@ -570,6 +589,12 @@ s_query (query_t *q)
         self->batch_failed = true;
         s_error (q, SAMHAND__V1__ERROR_CODE__INTERNAL, "the broker could not record the query: retry");
     }
+    else
+    if (submit && decision.view == SAMHAND__V1__VIEW__WITHHELD)
+        //  An agency that may see nothing of the plan (the crisis centre
+        //  without her consent) gets the answer for a person without one:
+        //  that a plan exists, and its revision count, are the plan's too.
+        s_error (q, SAMHAND__V1__ERROR_CODE__NOT_FOUND, "no such plan revision");
     else
         s_send (q, &body);
     for (size_t i = 0; i < revs.count; i++) {
@@ -596,6 +621,11 @@ s_evaluate (query_t *q)
                  "only a role that keeps the plan may record its evaluation");
         return;
     }
+    if (q->node->agency != SAMHAND__V1__AGENCY__RESOURCE_CENTRE) {
+        s_error (q, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
+                 "only the resource centre keeps the risk management plan");
+        return;
+    }
     if (s_resolve (q, eval->case_ref))
         return;
     store_plan_rev_t current;
@@ -619,8 +649,8 @@ s_evaluate (query_t *q)
     uint8_t *sealed = NULL;
     size_t sealed_size = 0;
     if (*eval->note
-    &&  crypto_seal (keys_ring (self->keys), q->subject_key, 32, (const uint8_t *) eval->note,
-                     strlen (eval->note), &sealed, &sealed_size)) {
+    &&  retention_seal (self, SAMHAND__V1__KIND__RISK_PLAN, q->subject_key, 32,
+                        (const uint8_t *) eval->note, strlen (eval->note), &sealed, &sealed_size)) {
         s_error (q, SAMHAND__V1__ERROR_CODE__INTERNAL, "could not seal the note: retry");
         return;
     }

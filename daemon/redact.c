@@ -326,6 +326,45 @@ s_redact_steps (Samhand__V1__RiskPlan *p, uint32_t keep, const policy_decision_t
     }
 }
 
+void
+redact_plan_changes (char *changes, uint32_t keep, bool pseudonymised)
+{
+    //  What each of the broker's phrases (plan.c s_changes) tells about.
+    static const struct { const char *prefix; uint32_t needs; } phrases [] = {
+        { "steps ", CLASS (PLAN_STEPS) },
+        { "risk situations/factors ", CLASS (RISK_FACTORS) | CLASS (HEALTH) },
+        { "contact points ", CLASS (CONTACT_POINTS) },
+        { "follow-up entries ", CLASS (FOLLOW_UP) },
+        { "critical information changed", CLASS (FREE_TEXT) },
+        { "texts edited", CLASS (FREE_TEXT) },
+        { NULL, 0 }
+    };
+    if (!changes)
+        return;
+    if (pseudonymised)
+        //  Its own steps at most: how many the others have is not its business.
+        keep &= ~(POLICY_CLASSES_NOT_PSEUDONYMOUS | CLASS (PLAN_STEPS) | CLASS (FREE_TEXT));
+    char *out = changes, *at = changes;
+    while (*at) {
+        char *end = strstr (at, "; ");
+        size_t len = end? (size_t) (end - at): strlen (at);
+        bool keep_it = true;
+        for (int i = 0; phrases [i].prefix; i++)
+            if (strncmp (at, phrases [i].prefix, strlen (phrases [i].prefix)) == 0)
+                keep_it = (keep & phrases [i].needs) == phrases [i].needs;
+        if (keep_it) {
+            if (out != changes) {
+                memcpy (out, "; ", 2);
+                out += 2;
+            }
+            memmove (out, at, len);
+            out += len;
+        }
+        at += len + (end? 2: 0);
+    }
+    *out = 0;
+}
+
 static void
 s_redact_plan (Samhand__V1__RiskPlan *p, uint32_t keep, const policy_decision_t *decision,
                char *ref)
@@ -341,6 +380,10 @@ s_redact_plan (Samhand__V1__RiskPlan *p, uint32_t keep, const policy_decision_t 
         p->measures = NULL;
         p->n_measures = 0;
     }
+    else
+    if (s_set (p->changes) && (decision->view == V (PSEUDONYMISED) || decision->consent_id))
+        //  Within the agency (no consent needed) the whole of it.
+        redact_plan_changes (p->changes, keep, decision->view == V (PSEUDONYMISED));
     s_redact_strings (&p->risk_factors, &p->n_risk_factors, keep);
     s_redact_strings (&p->risk_situations, &p->n_risk_situations, keep);
     s_redact_steps (p, keep, decision);

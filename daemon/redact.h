@@ -43,6 +43,7 @@
     redact_apply returned. No I/O, no zmq, no sqlite.                      */
 #ifndef SAMHAND_REDACT_H
 #define SAMHAND_REDACT_H
+#include <stdbool.h>
 #include <stdint.h>
 #include "samhand.pb-c.h"
 #include "policy.h"
@@ -66,5 +67,14 @@ uint32_t redact_classes_present (const Samhand__V1__Submit *submit);
 //  out. After -1 the Submit is still valid but must not be delivered.
 int redact_apply (Samhand__V1__Submit *submit, const policy_decision_t *decision,
                   const char *case_ref);
+
+//  A plan's "changes" (the broker's words: levels, measures, and counts of
+//  the other parts) cut in place to the phrases about parts the recipient
+//  may see with KEEP: "contact points 1 -> 2" only with CONTACT_POINTS, and
+//  so on; a PSEUDONYMISED view keeps levels, measures, imminent risk and
+//  the next evaluation only. redact_apply cuts a plan's changes this way
+//  in a pseudonymised view and in one resting on a consent; within the
+//  agency (SAME-AGENCY, no consent_id) they stay whole.
+void redact_plan_changes (char *changes, uint32_t keep, bool pseudonymised);
 
 #endif

@@ -72,6 +72,22 @@ replies_add (replies_t *self, zframe_t *routing_id, uint8_t *data, size_t size,
     zlistx_add_end (self->queue, reply);
 }
 
+int
+replies_if_failed (replies_t *self, zframe_t *routing_id, uint64_t request_id)
+{
+    assert (self);
+    reply_t *reply = (reply_t *) zmalloc (sizeof (reply_t));
+    if (!reply) {
+        zsys_error ("broker: out of memory queueing a reply");
+        return -1;
+    }
+    reply->routing_id = zframe_dup (routing_id);
+    reply->needs_commit = true;          //  data NULL: nothing is sent unless replies_fail
+    reply->request_id = request_id;
+    zlistx_add_end (self->queue, reply);
+    return 0;
+}
+
 void
 replies_error (replies_t *self, zframe_t *routing_id, uint64_t request_id, int code,
                const char *text, const ProtobufCBinaryData *message_id)

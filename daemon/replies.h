@@ -29,6 +29,12 @@ void replies_destroy (replies_t **self_p);
 void replies_add (replies_t *self, zframe_t *routing_id, uint8_t *data, size_t size,
                   bool needs_commit, uint64_t request_id);
 
+//  Queues nothing to send unless this cycle's commit fails: then an Error
+//  INTERNAL with REQUEST_ID (for requests that are answered only on
+//  failure, such as a Receipt). 0, or -1 when out of memory: the caller
+//  must then fail the batch, so that its acks become errors.
+int replies_if_failed (replies_t *self, zframe_t *routing_id, uint64_t request_id);
+
 //  Queues an Error frame (never needs the commit).
 void replies_error (replies_t *self, zframe_t *routing_id, uint64_t request_id,
                     int code, const char *text, const ProtobufCBinaryData *message_id);

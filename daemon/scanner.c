@@ -13,6 +13,8 @@
 #include "scanner.h"
 #include "textnorm.h"
 
+#include <assert.h>
+#include <pthread.h>
 #include <string.h>
 #include <stdlib.h>
 #include <unicode/uchar.h>
@@ -23,21 +25,39 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <sodium.h>
+//  explicit_bzero (glibc) clears the scratch of the hot paths: OpenSSL's
+//  cleanse goes a byte at a time, and is kept for keys and tables.
 
 typedef unsigned char byte;
 
 struct _scan_known_t {
     SHA256_CTX inner;               //  after the key ^ ipad block
     SHA256_CTX outer;               //  after the key ^ opad block
+    //  SipHash key of version 3 hashes, derived from the scanner key
+    uint8_t sip_key [crypto_shorthash_siphashx24_KEYBYTES];
     uint8_t (*slots) [SCAN_HASH_SIZE];
     uint8_t *used;
     size_t cap;                     //  power of two
     size_t size;
+    size_t legacy;                  //  version 2 hashes (HMAC) among them
 };
+
+//  The folded key and lexicon flags of a word, kept for the other
+//  detectors that ask about the same word (direct-mapped on its start).
+#define WORD_CACHE    16
+#define WORD_KEY_MAX  48
+typedef struct {
+    size_t ws, we;                  //  we == 0: empty
+    int flags;                      //  lex_flags, -1 until asked
+    int key_len;                    //  0: the word folds to no key
+    char key [WORD_KEY_MAX];
+} word_cache_t;
 
 typedef struct {
     const byte *s;
     size_t len;
+    word_cache_t *cache;            //  WORD_CACHE entries, or NULL
     const scan_known_t *known;      //  NULL when there is nothing to match
     const namelex_t *lex;           //  NULL: no lexicon rules
     scan_finding_t *out;
@@ -80,7 +100,7 @@ in_set (int c, const char *set)
 
 //  Decodes the UTF-8 character at pos; returns its length and sets *cp,
 //  or returns 1 with *cp = -1 for a byte that starts no valid sequence.
-static size_t
+static inline size_t
 utf8_at (const byte *s, size_t len, size_t pos, long *cp)
 {
     byte c = s [pos];
@@ -128,7 +148,7 @@ utf8_before (const byte *s, size_t len, size_t pos, long *cp)
 //  Letters are what words are made of: ASCII letters and every decoded
 //  character from Latin-1 letters up, except the punctuation and symbol
 //  blocks that appear in ordinary text.
-static bool
+static inline bool
 cp_is_letter (long cp)
 {
     if (cp < 0x80)
@@ -152,22 +172,26 @@ cp_is_upper (long cp)
     return u_isupper ((UChar32) cp) || u_istitle ((UChar32) cp);
 }
 
-static bool
+static inline bool
 letter_at (const scan_t *t, size_t pos)
 {
     long cp;
     if (pos >= t->len)
         return false;
+    if (t->s [pos] < 0x80)
+        return is_alpha (t->s [pos]);
     utf8_at (t->s, t->len, pos, &cp);
     return cp_is_letter (cp);
 }
 
-static bool
+static inline bool
 letter_before (const scan_t *t, size_t pos)
 {
     long cp;
     if (pos == 0)
         return false;
+    if (t->s [pos - 1] < 0x80)
+        return is_alpha (t->s [pos - 1]);
     utf8_before (t->s, t->len, pos, &cp);
     return cp_is_letter (cp);
 }
@@ -307,6 +331,102 @@ ci_contains (const byte *a, size_t n, const char *kw)
 }
 
 //  ---------------------------------------------------------------------
+//  Word lists with a gate: every word of the text meets several lists,
+//  and almost never a word of them. A gate holds the folded first (or
+//  last) two bytes of each listed word and the lengths; a text word whose
+//  bytes are not in the gate is rejected without comparing it to any
+//  listed word. The fold is ci_equal_n's, applied alike to both sides, so
+//  whatever ci_equal_n matches passes the gate (it may pass more).
+
+typedef struct {
+    uint64_t lens;                  //  bit n: a listed word of n bytes (n < 64)
+    uint64_t one [4];               //  the folded byte of one-byte words
+    uint64_t two [64];              //  folded byte pairs, hashed to 4096 bits
+} gate_t;
+
+#define WORDLIST_MAX 48
+typedef struct {
+    const char *const *words;       //  NULL-terminated, lower case
+    bool suffix;                    //  gate on the last two bytes, not the first
+    gate_t gate;
+    uint8_t lens [WORDLIST_MAX];    //  strlen of each word
+    //  Suffix lists: the words (bit i: word i) whose folded last three
+    //  bytes hash to each bucket, and the words shorter than three bytes.
+    //  Norwegian words end alike ("-en"), so the gate passes many.
+    uint64_t by_end [256];
+    uint64_t short_words;
+} wordlist_t;
+
+static inline byte
+fold_byte (byte c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c + 32;
+    if (c >= 0x80 && c <= 0x9E && c != 0x97)
+        return c + 0x20;            //  the second byte of a Latin-1 capital
+    return c;
+}
+
+static inline unsigned
+gate_pair (byte a, byte b)
+{
+    return ((unsigned) fold_byte (a) * 31 + fold_byte (b)) & 4095;
+}
+
+static void
+gate_add (gate_t *g, const char *word, bool suffix)
+{
+    const byte *w = (const byte *) word;
+    size_t n = strlen (word);
+    assert (n > 0);
+    g->lens |= n < 64? (uint64_t) 1 << n: (uint64_t) 1 << 63;
+    if (n == 1)
+        g->one [fold_byte (w [0]) >> 6] |= (uint64_t) 1 << (fold_byte (w [0]) & 63);
+    else {
+        unsigned k = suffix? gate_pair (w [n - 2], w [n - 1]): gate_pair (w [0], w [1]);
+        g->two [k >> 6] |= (uint64_t) 1 << (k & 63);
+    }
+}
+
+//  False when no listed word can start with the byte a or the bytes a b
+//  (for a suffix gate: end with the byte b or the bytes a b); the pair is
+//  only looked at when have_b.
+static inline bool
+gate_maybe (const gate_t *g, byte a, byte b, bool have_b, bool suffix)
+{
+    byte one = suffix? b: a;
+    if (g->one [fold_byte (one) >> 6] & ((uint64_t) 1 << (fold_byte (one) & 63)))
+        return true;
+    if (!have_b)
+        return false;
+    unsigned k = gate_pair (a, b);
+    return (g->two [k >> 6] & ((uint64_t) 1 << (k & 63))) != 0;
+}
+
+//  Might a listed word start at pos?
+static inline bool
+gate_prefix (const gate_t *g, const byte *s, size_t len, size_t pos)
+{
+    return pos < len && gate_maybe (g, s [pos], pos + 1 < len? s [pos + 1]: 0, pos + 1 < len, false);
+}
+
+//  Might a listed word end at end (ws..end being the text word)?
+static inline bool
+gate_suffix (const gate_t *g, const byte *s, size_t ws, size_t end)
+{
+    return end > ws && gate_maybe (g, end - ws >= 2? s [end - 2]: 0, s [end - 1], end - ws >= 2, true);
+}
+
+//  Might the token of n bytes at s be a listed word?
+static inline bool
+gate_token (const gate_t *g, const byte *s, size_t n)
+{
+    if (n == 0 || !(g->lens & ((uint64_t) 1 << (n < 64? n: 63))))
+        return false;
+    return gate_maybe (g, s [0], n > 1? s [1]: 0, n > 1, false);
+}
+
+//  ---------------------------------------------------------------------
 //  Words: letters, with single hyphens inside ("Anne-Kari", "krise-senter")
 
 static bool
@@ -324,6 +444,10 @@ word_end (const scan_t *t, size_t pos)
 {
     long cp;
     while (pos < t->len) {
+        if (is_alpha (t->s [pos])) {
+            pos++;
+            continue;
+        }
         size_t n = utf8_at (t->s, t->len, pos, &cp);
         if (cp_is_letter (cp))
             pos += n;
@@ -617,7 +741,21 @@ fnr_try (scan_t *t, size_t pos)
 }
 
 //  ---------------------------------------------------------------------
-//  Known set: HMAC-SHA256 of a tagged, normalised value
+//  Known set: keyed hashes of a tagged, normalised value
+//
+//  Version 3 (this one): SipHash-2-4 with a 128-bit output (libsodium's
+//  crypto_shorthash_siphashx24) under a key derived from the scanner key,
+//  followed by a 16-byte marker, is the stored 32-byte value. A scan hashes
+//  every word window of a text; a SipHash of a short name costs a few dozen
+//  nanoseconds where HMAC-SHA256 cost a quarter of a microsecond. There is
+//  no HMAC check after a SipHash hit: a false match (one in 2^128 per
+//  lookup) would only add a finding, and a confirmation step would make a
+//  scan's time depend on whether a name is known.
+//
+//  Version 2 hashes (HMAC-SHA256 of the tagged value under the scanner
+//  key) are still matched when a store holds them: any hash without the
+//  marker is one, and a set holding any makes the scan compute version 2
+//  hashes too, as before.
 
 static int
 known_mac (const scan_known_t *self, const char *tag, const void *data, size_t n,
@@ -640,17 +778,55 @@ known_mac (const scan_known_t *self, const char *tag, const void *data, size_t n
 //  never contains a newline after normalisation.
 //  Version 2: names are folded with textnorm_fold_key (version 1 hashes
 //  of Latin-1 case folds are not comparable and are not loaded).
-#define TAG_NAME  "samhand-scan-2 name\n"
-#define TAG_PHONE "samhand-scan-2 phone\n"
+//  (Arrays, not literals: tag3_of tells them apart by address.)
+static const char TAG_NAME [] = "samhand-scan-2 name\n";
+static const char TAG_PHONE [] = "samhand-scan-2 phone\n";
 //  A first name alone: counts only when the word list does not have it (a
 //  distinctive name), so "Kari" does not block an agency's discussions
 //  for ever because it once reported a Kari. Middle names are kept as
 //  surnames are (TAG_NAME): a middle name alone names the person.
-#define TAG_PART  "samhand-scan-2 part\n"
+static const char TAG_PART [] = "samhand-scan-2 part\n";
 //  The first word of a name of two words or more, whatever its length:
 //  a text window of two or three words is hashed only when its first word
-//  has this hash in the set, which spares most windows their HMAC.
-#define TAG_FIRST "samhand-scan-2 first\n"
+//  has this hash in the set, which spares most windows their lookups.
+static const char TAG_FIRST [] = "samhand-scan-2 first\n";
+
+//  Version 3 tags: one byte before the value (a folded name holds only
+//  letters, '-', '\'' and spaces; phone digits are ASCII digits).
+static byte
+tag3_of (const char *tag)
+{
+    assert (tag == TAG_NAME || tag == TAG_PHONE || tag == TAG_PART || tag == TAG_FIRST);
+    return tag == TAG_NAME? 1: tag == TAG_PHONE? 2: tag == TAG_PART? 3: 4;
+}
+
+//  What follows the SipHash in a version 3 hash.
+static const uint8_t known_marker [SCAN_HASH_SIZE - crypto_shorthash_siphashx24_BYTES] = {
+    's', 'a', 'm', 'h', 'a', 'n', 'd', ' ', 's', 'c', 'a', 'n', ' ', 'v', '3', '.'
+};
+
+static bool
+known_is_v3 (const uint8_t *hash)
+{
+    return memcmp (hash + crypto_shorthash_siphashx24_BYTES, known_marker,
+                   sizeof known_marker) == 0;
+}
+
+//  The version 3 hash of a tagged value (n at most SCAN_NAME_MAX bytes).
+static int
+known_hash (const scan_known_t *self, const char *tag, const void *data, size_t n,
+            uint8_t out [SCAN_HASH_SIZE])
+{
+    byte in [1 + SCAN_NAME_MAX];
+    if (n > SCAN_NAME_MAX)
+        return -1;
+    in [0] = tag3_of (tag);
+    memcpy (in + 1, data, n);
+    int rc = crypto_shorthash_siphashx24 (out, in, n + 1, self->sip_key);
+    memcpy (out + crypto_shorthash_siphashx24_BYTES, known_marker, sizeof known_marker);
+    explicit_bzero (in, n + 1);
+    return rc == 0? 0: -1;
+}
 
 static size_t
 known_slot (const scan_known_t *self, const uint8_t *hash)
@@ -681,6 +857,8 @@ known_put (scan_known_t *self, const uint8_t *hash)
     memcpy (self->slots [k], hash, SCAN_HASH_SIZE);
     self->used [k] = 1;
     self->size++;
+    if (!known_is_v3 (hash))
+        self->legacy++;
 }
 
 static int
@@ -701,6 +879,7 @@ known_grow (scan_known_t *self)
     self->used = used;
     self->cap = cap;
     self->size = 0;
+    self->legacy = 0;
     for (size_t k = 0; k < old.cap; k++)
         if (old.used [k])
             known_put (self, old.slots [k]);
@@ -728,6 +907,12 @@ scan_known_new (const uint8_t key [SCAN_KEY_SIZE])
           && SHA256_Init (&self->outer) == 1 && SHA256_Update (&self->outer, opad, sizeof opad) == 1;
     OPENSSL_cleanse (ipad, sizeof ipad);
     OPENSSL_cleanse (opad, sizeof opad);
+    //  the SipHash key: HMAC of a label under the scanner key, cut short
+    uint8_t derived [SCAN_HASH_SIZE];
+    ok = ok && sodium_init () >= 0
+            && known_mac (self, "samhand-scan-3 siphash key\n", "", 0, derived) == 0;
+    memcpy (self->sip_key, derived, sizeof self->sip_key);
+    OPENSSL_cleanse (derived, sizeof derived);
     if (!ok || known_grow (self) != 0) {
         scan_known_destroy (&self);
         return NULL;
@@ -743,6 +928,7 @@ scan_known_destroy (scan_known_t **self_p)
     scan_known_t *self = *self_p;
     OPENSSL_cleanse (&self->inner, sizeof self->inner);
     OPENSSL_cleanse (&self->outer, sizeof self->outer);
+    OPENSSL_cleanse (self->sip_key, sizeof self->sip_key);
     if (self->slots)
         OPENSSL_cleanse (self->slots, self->cap * SCAN_HASH_SIZE);
     free (self->slots);
@@ -774,12 +960,49 @@ scan_known_size (const scan_known_t *self)
     return self? self->size: 0;
 }
 
+//  The cache entry of the word [ws, we), emptied first if it held another.
+static word_cache_t *
+word_cached (const scan_t *t, size_t ws, size_t we)
+{
+    if (!t->cache)
+        return NULL;
+    word_cache_t *e = &t->cache [ws % WORD_CACHE];
+    if (e->ws != ws || e->we != we) {
+        e->ws = ws;
+        e->we = we;
+        e->flags = -1;
+        e->key_len = -1;
+    }
+    return e;
+}
+
+//  textnorm_fold_key of the word [ws, we) into out, through the cache.
+static size_t
+word_key (const scan_t *t, size_t ws, size_t we, char *out, size_t cap)
+{
+    word_cache_t *e = word_cached (t, ws, we);
+    if (e && e->key_len >= 0) {
+        if ((size_t) e->key_len >= cap)
+            return 0;               //  as textnorm_fold_key: it does not fit
+        memcpy (out, e->key, (size_t) e->key_len + 1);
+        return (size_t) e->key_len;
+    }
+    size_t n = textnorm_fold_key ((const char *) t->s + ws, we - ws, out, cap);
+    //  0 may mean "did not fit cap": only a key is kept
+    if (e && n > 0 && n < WORD_KEY_MAX) {
+        memcpy (e->key, out, n);
+        e->key [n] = '\0';
+        e->key_len = (int) n;
+    }
+    return n;
+}
+
 //  Folds the word [ws, we) with textnorm_fold_key and appends it to buf;
 //  false if it does not fit or holds no letter.
 static bool
-fold_append (const byte *s, size_t ws, size_t we, char *buf, size_t *used, size_t cap)
+fold_append (const scan_t *t, size_t ws, size_t we, char *buf, size_t *used, size_t cap)
 {
-    size_t n = textnorm_fold_key ((const char *) s + ws, we - ws, buf + *used, cap - *used);
+    size_t n = word_key (t, ws, we, buf + *used, cap - *used);
     if (n == 0)
         return false;
     *used += n;
@@ -798,7 +1021,7 @@ join_words (const scan_t *t, const size_t *ws, const size_t *we, int n,
                 return false;
             buf [(*used)++] = ' ';
         }
-        if (!fold_append (t->s, ws [k], we [k], buf, used, SCAN_NAME_MAX))
+        if (!fold_append (t, ws [k], we [k], buf, used, SCAN_NAME_MAX))
             return false;
     }
     return true;
@@ -848,7 +1071,7 @@ name_hash_tag (const scan_known_t *self, const scan_t *t, const size_t *ws, cons
     char buf [SCAN_NAME_MAX];
     size_t used;
     int rc = join_words (t, ws, we, n, buf, &used)
-           ? known_mac (self, tag, buf, used, hash): -1;
+           ? known_hash (self, tag, buf, used, hash): -1;
     OPENSSL_cleanse (buf, sizeof buf);
     return rc;
 }
@@ -962,7 +1185,7 @@ scan_known_phone_hash (const scan_known_t *self, const char *phone, size_t len,
     char digits [8];
     if (!self || !phone || !hash || !phone_normalise (phone, len, digits))
         return -1;
-    return known_mac (self, TAG_PHONE, digits, 8, hash);
+    return known_hash (self, TAG_PHONE, digits, 8, hash);
 }
 
 int
@@ -978,22 +1201,26 @@ scan_known_add_phone (scan_known_t *self, const char *phone, size_t len)
 //  Phone numbers
 
 static bool
-token_in (const scan_t *t, size_t pos, size_t end, const char *const *list)
+token_in (const scan_t *t, size_t pos, size_t end, const wordlist_t *list)
 {
-    for (; *list; list++)
-        if (ci_equal (t->s + pos, end - pos, *list))
+    if (!gate_token (&list->gate, t->s + pos, end - pos))
+        return false;
+    for (size_t i = 0; list->words [i]; i++)
+        if (list->lens [i] == end - pos && ci_equal_n (t->s + pos, end - pos, list->words [i]))
             return true;
     return false;
 }
 
-static const char *const money_before [] = {
+static const char *const money_before_w [] = {
     "kr", "kr.", "nok", "kroner", "beløp", "beløpet", "sum", "eur", "usd",
     "sek", "dkk", "€", "$", "£", NULL
 };
-static const char *const unit_after [] = {
+static wordlist_t money_before = { money_before_w, false, { 0 }, { 0 }, { 0 }, 0 };
+static const char *const unit_after_w [] = {
     "kr", "kr.", "kroner", "nok", "prosent", "%", "mill", "mill.", "millioner",
     "mrd", "mrd.", "milliarder", "euro", "eur", "dollar", "usd", ",-", NULL
 };
+static wordlist_t unit_after = { unit_after_w, false, { 0 }, { 0 }, { 0 }, 0 };
 
 //  The token (run of non-space characters, at most 12 bytes) that ends
 //  after at most two spaces before pos.
@@ -1119,7 +1346,7 @@ phone_context_ok (const scan_t *t, size_t start, size_t end, bool grouped)
         if (start > n && is_digit (s [start - n - 1]))
             return false;           //  a group before it
     }
-    if (token_before (t, start, &a, &b) && token_in (t, a, b, money_before))
+    if (token_before (t, start, &a, &b) && token_in (t, a, b, &money_before))
         return false;
     if (end < t->len) {
         byte c = s [end];
@@ -1129,7 +1356,7 @@ phone_context_ok (const scan_t *t, size_t start, size_t end, bool grouped)
         &&  (is_digit (s [end + 1]) || s [end + 1] == '-'))
             return false;
     }
-    if (token_after (t, end, &a, &b) && token_in (t, a, b, unit_after))
+    if (token_after (t, end, &a, &b) && token_in (t, a, b, &unit_after))
         return false;
     return true;
 }
@@ -1348,14 +1575,16 @@ chain_try (scan_t *t, size_t pos)
 //  ---------------------------------------------------------------------
 //  E-mail
 
-static size_t
+static inline size_t
 local_char_at (const scan_t *t, size_t pos)
 {
     if (pos >= t->len)
         return 0;
     byte c = t->s [pos];
+    //  letters, digits and !#$%&'*+/=?^_`{|}~.-
+    static const uint32_t ascii [4] = { 0, 0xa3ffecfa, 0xc7fffffe, 0x7fffffff };
     if (c < 0x80)
-        return is_alpha (c) || is_digit (c) || in_set (c, "!#$%&'*+/=?^_`{|}~.-");
+        return (ascii [c >> 5] >> (c & 31)) & 1;
     long cp;
     size_t n = utf8_at (t->s, t->len, pos, &cp);
     return cp_is_letter (cp)? n: 0;
@@ -1457,10 +1686,11 @@ email_try (scan_t *t, size_t pos)
 //  ---------------------------------------------------------------------
 //  Keywords followed by a value: case numbers and dates of birth
 
-static const char *const filler_words [] = {
+static const char *const filler_words_w [] = {
     "nr", "nummer", "no", "number", "er", "var", "den", "d", "the", "on",
     "is", "was", "of", NULL
 };
+static wordlist_t filler_words = { filler_words_w, false, { 0 }, { 0 }, { 0 }, 0 };
 
 //  Skips ":", ".", "#", "nr", "den" and the like between a keyword and
 //  its value; a bounded number of steps.
@@ -1474,8 +1704,9 @@ skip_fillers (const scan_t *t, size_t pos)
             continue;
         }
         size_t n = 0;
-        for (const char *const *w = filler_words; *w && !n; w++)
-            n = ci_word (t, q, *w);
+        if (gate_prefix (&filler_words.gate, t->s, t->len, q))
+            for (const char *const *w = filler_words.words; *w && !n; w++)
+                n = ci_word (t, q, *w);
         if (!n)
             return q;
         pos = q + n;
@@ -1484,13 +1715,19 @@ skip_fillers (const scan_t *t, size_t pos)
 }
 
 typedef struct { const char *word; bool prefix; } keyword_t;
+typedef struct {
+    const keyword_t *words;
+    gate_t gate;                    //  on the first bytes
+} kwlist_t;
 
 //  Keyword at pos: exact word, or a word starting with it (prefix).
 //  Returns the end of the keyword's word, or 0.
 static size_t
-keyword_at (const scan_t *t, size_t pos, size_t we, const keyword_t *list)
+keyword_at (const scan_t *t, size_t pos, size_t we, const kwlist_t *kw)
 {
-    for (; list->word; list++) {
+    if (!gate_prefix (&kw->gate, t->s, t->len, pos))
+        return 0;
+    for (const keyword_t *list = kw->words; list->word; list++) {
         size_t n = list->prefix? ci_prefix (t, pos, list->word): ci_word (t, pos, list->word);
         if (n)
             return list->prefix && pos + n < we? we: pos + n;
@@ -1498,7 +1735,7 @@ keyword_at (const scan_t *t, size_t pos, size_t we, const keyword_t *list)
     return 0;
 }
 
-static const keyword_t case_keywords [] = {
+static const keyword_t case_keywords_k [] = {
     { "anmeld", true },             //  anmeldelse, anmeldelsesnummer, anmeldt
     { "anm", false },
     { "saksn", true },              //  saksnr, saksnummer
@@ -1511,11 +1748,12 @@ static const keyword_t case_keywords [] = {
     { "case", false },
     { NULL, false }
 };
+static kwlist_t case_keywords = { case_keywords_k, { 0 } };
 
 static bool
 case_try (scan_t *t, size_t pos, size_t we)
 {
-    size_t p = keyword_at (t, pos, we, case_keywords);
+    size_t p = keyword_at (t, pos, we, &case_keywords);
     if (!p)
         return false;
     p = skip_fillers (t, p);
@@ -1535,7 +1773,7 @@ case_try (scan_t *t, size_t pos, size_t we)
     return emit (t, SCAN_CASE_NUMBER, start, p - start, SCAN_CONF_HIGH);
 }
 
-static const keyword_t birth_keywords [] = {
+static const keyword_t birth_keywords_k [] = {
     { "fødselsdato", true }, { "fødselsdag", true },
     { "født", false }, { "fødd", false },
     { "f.dato", false }, { "f.d.", false }, { "fdato", false }, { "f.", false },
@@ -1543,11 +1781,12 @@ static const keyword_t birth_keywords [] = {
     { "born", false },
     { NULL, false }
 };
+static kwlist_t birth_keywords = { birth_keywords_k, { 0 } };
 
 static bool
 birth_try (scan_t *t, size_t pos, size_t we)
 {
-    size_t p = keyword_at (t, pos, we, birth_keywords);
+    size_t p = keyword_at (t, pos, we, &birth_keywords);
     if (!p)
         return false;
     p = skip_fillers (t, p);
@@ -1633,7 +1872,7 @@ vehicle_try (scan_t *t, size_t pos, size_t we)
 //  ---------------------------------------------------------------------
 //  Street addresses: "Storgata 12B", "Karl Johans gate 5"
 
-static const char *const street_suffixes [] = {
+static const char *const street_suffixes_w [] = {
     "gate", "gata", "gaten", "veien", "vegen", "vei", "veg", "veita",
     "allé", "allè", "plass", "plassen", "stien", "svingen", "bakken", "bakke",
     "tunet", "torget", "torg", "brygga", "bryggen", "kaia", "kaien",
@@ -1641,33 +1880,45 @@ static const char *const street_suffixes [] = {
     "smauet", "stredet", "terrasse", "terrassen", "lunden", "vollen",
     "grenda", "sletta", "høgda", "promenaden", NULL
 };
+static wordlist_t street_suffixes = { street_suffixes_w, true, { 0 }, { 0 }, { 0 }, 0 };
 //  Only after a capitalised word ("Bygdøy alle"): alone they are words.
-static const char *const street_words [] = { "alle", NULL };
+static const char *const street_words_w [] = { "alle", NULL };
+static wordlist_t street_words = { street_words_w, true, { 0 }, { 0 }, { 0 }, 0 };
 //  Only with a dot: "Storgt. 12", "Sørkedalsvn. 3"
-static const char *const street_abbrevs [] = { "gt", "vn", NULL };
+static const char *const street_abbrevs_w [] = { "gt", "vn", NULL };
+static wordlist_t street_abbrevs = { street_abbrevs_w, true, { 0 }, { 0 }, { 0 }, 0 };
 
-static const char *const count_words [] = {
+static const char *const count_words_w [] = {
     "år", "års", "dag", "dager", "døgn", "gang", "ganger", "gangen", "time",
     "timer", "uke", "uker", "måned", "måneder", "mnd", "natt", "netter",
     "barn", "barna", "sak", "saker", "kr", "kroner", "nok", "prosent", "min",
     "minutter", "sekunder", "personer", "stk", "kg", "km", "meter", "m",
     "cm", "liter", "klokka", "kl", NULL
 };
+static wordlist_t count_words = { count_words_w, false, { 0 }, { 0 }, { 0 }, 0 };
+
+//  The bucket of three bytes for wordlist_t.by_end.
+static inline unsigned
+end_bucket (const byte *b)
+{
+    return (((unsigned) fold_byte (b [0]) * 31 + fold_byte (b [1])) * 31 + fold_byte (b [2])) & 255;
+}
 
 static size_t
-suffix_of (const scan_t *t, size_t ws, size_t we, const char *const *list)
+suffix_of (const scan_t *t, size_t ws, size_t we, const wordlist_t *wl)
 {
-    //  Every word is tried against every suffix: reject on the last byte,
-    //  folded as ci_equal_n folds it, before measuring the suffix.
-    byte last = t->s [we - 1];
-    if ((last >= 'A' && last <= 'Z') || (last >= 0x80 && last <= 0x9E && last != 0x97))
-        last += 0x20;
-    for (; *list; list++) {
-        const char *kw = *list;
-        size_t n = strlen (kw);
-        if (n == 0 || (byte) kw [n - 1] != last)
-            continue;
-        if (we - ws >= n && ci_equal_n (t->s + we - n, n, kw))
+    assert (wl->suffix);
+    if (!gate_suffix (&wl->gate, t->s, ws, we))
+        return 0;
+    //  the candidates, in list order (the first listed match wins)
+    uint64_t candidates = wl->short_words;
+    if (we - ws >= 3)
+        candidates |= wl->by_end [end_bucket (t->s + we - 3)];
+    while (candidates) {
+        int i = __builtin_ctzll (candidates);
+        candidates &= candidates - 1;
+        size_t n = wl->lens [i];
+        if (we - ws >= n && ci_equal_n (t->s + we - n, n, wl->words [i]))
             return n;
     }
     return 0;
@@ -1697,7 +1948,7 @@ house_number (const scan_t *t, size_t pos)
     size_t q = skip_spaces (t, p, 2);
     if (q < t->len && t->s [q] == '%')
         return 0;
-    if (q > p && word_start (t, q) && token_in (t, q, word_end (t, q), count_words))
+    if (q > p && word_start (t, q) && token_in (t, q, word_end (t, q), &count_words))
         return 0;
     return p;
 }
@@ -1720,7 +1971,8 @@ capitalised_before (const scan_t *t, size_t pos, size_t *start)
     return cp_is_upper (cp) && cp_count (t, *start, p) >= 2;  //  not "I gata 3"
 }
 
-static const char *const number_words [] = { "nr", "nummer", "no", NULL };
+static const char *const number_words_w [] = { "nr", "nummer", "no", NULL };
+static wordlist_t number_words = { number_words_w, false, { 0 }, { 0 }, { 0 }, 0 };
 
 //  "Kirkeveien nr 3", "Kirkeveien nummer 3": the end of a number word
 //  (and its full stop) after the street, where the house number may
@@ -1732,7 +1984,7 @@ number_word_after (const scan_t *t, size_t we)
     if (p == we || !word_start (t, p))
         return we;
     size_t e = word_end (t, p);
-    if (!token_in (t, p, e, number_words))
+    if (!token_in (t, p, e, &number_words))
         return we;
     return e < t->len && t->s [e] == '.'? e + 1: e;
 }
@@ -1741,10 +1993,10 @@ static bool
 address_try (scan_t *t, size_t pos, size_t we)
 {
     size_t start = pos, end = 0;
-    size_t n = suffix_of (t, pos, we, street_suffixes);
+    size_t n = suffix_of (t, pos, we, &street_suffixes);
     bool bare = n == we - pos;
     if (!n) {
-        n = suffix_of (t, pos, we, street_words);
+        n = suffix_of (t, pos, we, &street_words);
         bare = n > 0;
         if (n && n != we - pos)
             return false;
@@ -1762,7 +2014,7 @@ address_try (scan_t *t, size_t pos, size_t we)
             end = house_number (t, number_word_after (t, we));
     }
     else
-    if (suffix_of (t, pos, we, street_abbrevs) && we > pos + 2
+    if (suffix_of (t, pos, we, &street_abbrevs) && we > pos + 2
     &&  we < t->len && t->s [we] == '.')
         end = house_number (t, we + 1);
     if (!end)
@@ -1776,17 +2028,18 @@ address_try (scan_t *t, size_t pos, size_t we)
 //  Surname endings, for capitalised words the lexicon does not list
 //  ("Testesen", "Oppdalstad"): Norwegian surnames the list lacks mostly
 //  end so.
-static const char *const surname_endings [] = {
+static const char *const surname_endings_w [] = {
     "sen", "son", "stad", "rud", "heim", "dal", "land", "haug", "lund", "moen", NULL
 };
+static wordlist_t surname_endings = { surname_endings_w, true, { 0 }, { 0 }, { 0 }, 0 };
 
 //  An unlisted surname: a surname's ending, also before a genitive -s.
 static bool
 surname_ending (const scan_t *t, size_t ws, size_t we)
 {
-    if (suffix_of (t, ws, we, surname_endings) > 0)
+    if (suffix_of (t, ws, we, &surname_endings) > 0)
         return true;
-    return we - ws > 4 && t->s [we - 1] == 's' && suffix_of (t, ws, we - 1, surname_endings) > 0;
+    return we - ws > 4 && t->s [we - 1] == 's' && suffix_of (t, ws, we - 1, &surname_endings) > 0;
 }
 
 //  What the lexicon says of a word: NAMELEX_* bits of the word, or of the
@@ -1795,13 +2048,29 @@ surname_ending (const scan_t *t, size_t ws, size_t we)
 //  a head of three ("Barnehuset": "huset") is a compound, so a common
 //  word; for a word that ends like a surname the common word must have
 //  six letters or more ("Rettsprosessen" is a compound, "Testesen" not).
+static int lex_flags_of (const scan_t *t, size_t ws, size_t we, char *key);
+
 static int
 lex_flags (const scan_t *t, size_t ws, size_t we)
 {
     char key [SCAN_NAME_MAX];
     if (!t->lex || we - ws >= sizeof key)
         return 0;
-    size_t n = textnorm_fold_key ((const char *) t->s + ws, we - ws, key, sizeof key);
+    word_cache_t *e = word_cached (t, ws, we);
+    if (e && e->flags >= 0)
+        return e->flags;
+    int flags = lex_flags_of (t, ws, we, key);
+    if (e)
+        e->flags = flags;
+    explicit_bzero (key, sizeof key);
+    return flags;
+}
+
+//  lex_flags without the cache; key is scratch of SCAN_NAME_MAX bytes.
+static int
+lex_flags_of (const scan_t *t, size_t ws, size_t we, char *key)
+{
+    size_t n = word_key (t, ws, we, key, SCAN_NAME_MAX);
     if (n == 0)
         return 0;
     int flags = namelex_lookup_key (t->lex, key, n);
@@ -1810,7 +2079,7 @@ lex_flags (const scan_t *t, size_t ws, size_t we)
     if (!flags && n >= 7 && n <= 40) {
         //  a surname's genitive is judged without its -s ("Testesens")
         size_t m = n, tail = 4;
-        if (suffix_of (t, ws, we, surname_endings) > 0)
+        if (suffix_of (t, ws, we, &surname_endings) > 0)
             tail = 6;
         else
         if (surname_ending (t, ws, we)) {
@@ -1894,10 +2163,11 @@ name_next (const scan_t *t, size_t pos, size_t *ws, size_t *we, int *flags)
     return !(newline && (*flags & NAMELEX_COMMON) && !(*flags & NAMELEX_PROPER));
 }
 
-static const char *const family_words [] = {
+static const char *const family_words_w [] = {
     "familien", "familie", "familiens", "saken", "barna", "barnet", "gutten", "jenta",
     "mora", "moren", "faren", "huset", "hjemmet", "paret", "ekteparet", "søsknene", NULL
 };
+static wordlist_t family_words = { family_words_w, false, { 0 }, { 0 }, { 0 }, 0 };
 
 //  "Testesen-familien", "Hansen-saken": a name-like part joined to a word
 //  that names a family or a case.
@@ -1912,19 +2182,20 @@ family_compound (const scan_t *t, size_t ws, size_t we)
     size_t last = we;
     while (last > dash && t->s [last - 1] != '-')
         last--;
-    if (!token_in (t, last, we, family_words))
+    if (!token_in (t, last, we, &family_words))
         return false;
     return name_like (t, ws, dash, lex_flags (t, ws, dash));
 }
 
 //  Words the list lacks that are no names but turn up capitalised in case
 //  work: the platforms threats arrive on.
-static const char *const not_names [] = {
+static const char *const not_names_w [] = {
     "facebook", "messenger", "instagram", "snapchat", "whatsapp", "telegram", "signal",
     "teams", "zoom", "skype", "tiktok", "youtube", "twitter", "discord", "vipps",
     "maps", "gmail", "outlook", "iphone", "android", "tinder",
     "bufetat", "bufdir", "rema", "coop", "extra", "prix", "obs", NULL
 };
+static wordlist_t not_names = { not_names_w, false, { 0 }, { 0 }, { 0 }, 0 };
 
 //  A name from outside the list: a capitalised word the list lacks at all
 //  (nor as a compound), of letters and hyphens only, otherwise lower case
@@ -1935,7 +2206,7 @@ static bool
 foreign_name (const scan_t *t, size_t ws, size_t we, int flags)
 {
     (void) flags;
-    if (!t->lex || cp_count (t, ws, we) < 3 || token_in (t, ws, we, not_names))
+    if (!t->lex || cp_count (t, ws, we) < 3 || token_in (t, ws, we, &not_names))
         return false;
     char key [SCAN_NAME_MAX];
     if (we - ws >= sizeof key)
@@ -2054,6 +2325,23 @@ lex_try (scan_t *t, size_t pos, size_t we)
     return false;
 }
 
+//  1 if the tagged value is in the set, 0 if not, -1 if hashing failed.
+//  The same work for a known value as for an unknown one: both versions
+//  are computed when the set holds version 2 hashes, hit or not.
+static int
+known_lookup (const scan_known_t *self, const char *tag, const char *buf, size_t used)
+{
+    uint8_t hash [SCAN_HASH_SIZE];
+    int v3 = known_hash (self, tag, buf, used, hash) != 0? -1
+           : known_contains (self, hash)? 1: 0;
+    int v2 = 0;
+    if (self->legacy > 0)
+        v2 = known_mac (self, tag, buf, used, hash) != 0? -1
+           : known_contains (self, hash)? 1: 0;
+    explicit_bzero (hash, sizeof hash);
+    return v3 < 0 || v2 < 0? -1: v3 || v2;
+}
+
 //  Looks up a normalised window, and the window without a genitive -s.
 //  Returns 1 on a hit, 0 on none, -1 if hashing failed.
 static int
@@ -2061,7 +2349,6 @@ known_window (const scan_t *t, const size_t *ws, const size_t *we, int n, const 
 {
     char buf [SCAN_NAME_MAX];
     size_t used;
-    uint8_t hash [SCAN_HASH_SIZE];
     if (n == 1 && cp_count (t, ws [0], we [0]) < 3)
         return 0;
     if (!join_words (t, ws, we, n, buf, &used))
@@ -2073,13 +2360,9 @@ known_window (const scan_t *t, const size_t *ws, const size_t *we, int n, const 
                 break;
             used--;
         }
-        if (known_mac (t->known, tag, buf, used, hash) != 0)
-            rc = -1;
-        else
-        if (known_contains (t->known, hash))
-            rc = 1;
+        rc = known_lookup (t->known, tag, buf, used);
     }
-    OPENSSL_cleanse (buf, sizeof buf);
+    explicit_bzero (buf, sizeof buf);
     return rc;
 }
 
@@ -2114,12 +2397,10 @@ known_window_first (const scan_t *t, size_t ws, size_t we)
 {
     char buf [SCAN_NAME_MAX];
     size_t used;
-    uint8_t hash [SCAN_HASH_SIZE];
     if (!join_words (t, &ws, &we, 1, buf, &used))
         return 0;
-    int rc = known_mac (t->known, TAG_FIRST, buf, used, hash) != 0? -1
-           : known_contains (t->known, hash)? 1: 0;
-    OPENSSL_cleanse (buf, sizeof buf);
+    int rc = known_lookup (t->known, TAG_FIRST, buf, used);
+    explicit_bzero (buf, sizeof buf);
     return rc;
 }
 
@@ -2191,10 +2472,11 @@ known_try (scan_t *t, size_t pos, size_t we)
 //  ---------------------------------------------------------------------
 //  Numbers spelt out
 
-static const char *const digit_words [] = {
+static const char *const digit_words_w [] = {
     "null", "en", "én", "ett", "ei", "to", "tre", "fire", "fem", "seks", "sju", "syv",
     "åtte", "ni", NULL
 };
+static wordlist_t digit_words = { digit_words_w, false, { 0 }, { 0 }, { 0 }, 0 };
 
 static bool
 digit_word_sep_char (byte c)
@@ -2224,7 +2506,7 @@ digit_word_parts (const scan_t *t, size_t ws, size_t we)
         size_t e = p;
         while (e < we && t->s [e] != '-')
             e++;
-        if (!token_in (t, p, e, digit_words))
+        if (!token_in (t, p, e, &digit_words))
             return 0;
         n++;
         p = e + 1;
@@ -2338,10 +2620,89 @@ all_unchecked (const size_t *lens, size_t nfields, scan_finding_t *out, size_t m
     return n;
 }
 
+//  Each thread keeps one normalised-text buffer for its scans, emptied
+//  after each (the text is cleared, the buffers kept): a scan then makes
+//  no allocation. Without a thread key, each scan makes its own.
+static pthread_once_t norm_once = PTHREAD_ONCE_INIT;
+static pthread_key_t norm_key;
+static bool norm_key_ok;
+
+static void
+norm_free (void *arg)
+{
+    textnorm_t *norm = (textnorm_t *) arg;
+    textnorm_destroy (&norm);
+}
+
+static void
+norm_key_init (void)
+{
+    norm_key_ok = pthread_key_create (&norm_key, norm_free) == 0;
+}
+
+static textnorm_t *
+norm_get (bool *owned)
+{
+    pthread_once (&norm_once, norm_key_init);
+    *owned = !norm_key_ok;
+    if (!norm_key_ok)
+        return textnorm_new ();
+    textnorm_t *norm = (textnorm_t *) pthread_getspecific (norm_key);
+    if (!norm) {
+        norm = textnorm_new ();
+        if (norm && pthread_setspecific (norm_key, norm) != 0)
+            *owned = true;          //  cannot keep it: this scan's own
+    }
+    return norm;
+}
+
+static void
+norm_put (textnorm_t *norm, bool owned)
+{
+    //  a long text leaves big buffers: not kept for the next scan
+    if (!owned && norm && textnorm_len (norm) > 16384
+    &&  pthread_setspecific (norm_key, NULL) == 0)
+        owned = true;
+    if (owned)
+        textnorm_destroy (&norm);
+    else
+        textnorm_reset (norm);
+}
+
+//  The gates of the word lists, filled once.
+static pthread_once_t lists_once = PTHREAD_ONCE_INIT;
+
+static void
+lists_init (void)
+{
+    wordlist_t *lists [] = {
+        &money_before, &unit_after, &filler_words, &street_suffixes, &street_words,
+        &street_abbrevs, &count_words, &number_words, &surname_endings, &family_words,
+        &not_names, &digit_words
+    };
+    for (size_t k = 0; k < sizeof lists / sizeof lists [0]; k++)
+        for (size_t i = 0; lists [k]->words [i]; i++) {
+            const char *w = lists [k]->words [i];
+            size_t n = strlen (w);
+            assert (i < WORDLIST_MAX && i < 64 && n > 0 && n < 256);
+            lists [k]->lens [i] = (uint8_t) n;
+            gate_add (&lists [k]->gate, w, lists [k]->suffix);
+            if (n < 3)
+                lists [k]->short_words |= (uint64_t) 1 << i;
+            else
+                lists [k]->by_end [end_bucket ((const byte *) w + n - 3)] |= (uint64_t) 1 << i;
+        }
+    kwlist_t *kws [] = { &case_keywords, &birth_keywords };
+    for (size_t k = 0; k < sizeof kws / sizeof kws [0]; k++)
+        for (const keyword_t *w = kws [k]->words; w->word; w++)
+            gate_add (&kws [k]->gate, w->word, false);
+}
+
 size_t
 scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size_t *lens,
                      size_t nfields, scan_finding_t *findings, size_t max_findings)
 {
+    pthread_once (&lists_once, lists_init);
     if (!findings)
         max_findings = 0;
     if (nfields == 0 || !texts || !lens)
@@ -2351,7 +2712,8 @@ scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size
         total_len += texts [f]? lens [f]: 0;
     if (total_len == 0)
         return 0;
-    textnorm_t *norm = textnorm_new ();
+    bool owned;
+    textnorm_t *norm = norm_get (&owned);
     bool ok = norm != NULL;
     for (size_t f = 0; ok && f < nfields; f++) {
         if (f > 0)
@@ -2361,14 +2723,18 @@ scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size
     }
     //  room for every finding the caller can take, at least one
     size_t cap = max_findings? max_findings: 1;
-    scan_finding_t *found = ok? calloc (cap, sizeof *found): NULL;
+    scan_finding_t few [16];
+    scan_finding_t *found = !ok? NULL: cap <= 16? few: calloc (cap, sizeof *found);
     if (!found) {
-        textnorm_destroy (&norm);
+        norm_put (norm, owned);
         return all_unchecked (lens, nfields, findings, max_findings);
     }
     const scan_known_t *known = ctx? ctx->known: NULL;
+    word_cache_t cache [WORD_CACHE];
+    memset (cache, 0, sizeof cache);
     scan_t t = {
         .s = (const byte *) textnorm_text (norm), .len = textnorm_len (norm),
+        .cache = cache,
         .known = known && known->size > 0? known: NULL,
         .lex = ctx? ctx->lex: NULL,
         .out = found, .max = cap
@@ -2376,6 +2742,23 @@ scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size
     long cp;
     size_t pos = 0;
     while (pos < t.len) {
+        //  A letter after a letter starts nothing scan_at looks for: no
+        //  word, number, override or e-mail local part (a letter before
+        //  it is a local-part character), unless a finding has just ended
+        //  there; nor a look-alike chain ("O1O19O"), which may start after
+        //  a non-ASCII letter but not after an ASCII one.
+        if (pos > 0 && pos != t.last_end && letter_before (&t, pos)) {
+            if (is_alpha (t.s [pos]) && (is_alpha (t.s [pos - 1]) || !lookalike_digit (t.s [pos]))) {
+                pos++;
+                continue;
+            }
+            //  a letter after a letter, neither ASCII: likewise
+            size_t n = t.s [pos] >= 0xC0? utf8_at (t.s, t.len, pos, &cp): 0;
+            if (n > 1 && cp_is_letter (cp)) {
+                pos += n;
+                continue;
+            }
+        }
         if (scan_at (&t, pos) && t.last_end > pos)
             pos = t.last_end;
         else
@@ -2383,9 +2766,11 @@ scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size
     }
     size_t stored = t.count < cap? t.count: cap;
     size_t n = map_findings (norm, found, stored, t.count, findings, max_findings);
-    OPENSSL_cleanse (found, cap * sizeof *found);
-    free (found);
-    textnorm_destroy (&norm);
+    explicit_bzero (found, cap * sizeof *found);
+    explicit_bzero (cache, sizeof cache);
+    if (found != few)
+        free (found);
+    norm_put (norm, owned);
     return n;
 }
 

@@ -20,16 +20,21 @@
     SCAN_PHONE. The answer to a sender may depend only on the sender's own
     agency's known set, which the caller chooses.
 
-    Ownership: the scanner keeps no state between calls. The caller owns
+    Ownership: the scanner keeps no state between calls (each thread keeps
+    a scratch buffer for the normalised text, cleared after every scan and
+    freed when the thread ends). The caller owns
     the text, the findings array, any scan_known_t and namelex_t; scanning
     only reads them, so one set may serve several threads.
 
-    The known set holds keyed hashes only (HMAC-SHA256 under a 32-byte key),
-    never a name or number in clear. To persist it, the broker stores the
+    The known set holds keyed hashes only, never a name or number in clear:
+    version 3, SipHash-2-4 with a 128-bit output (libsodium) under a key
+    derived from the 32-byte scanner key, then a 16-byte version marker;
+    version 2 hashes (HMAC-SHA256 under the key) of an older store are
+    still matched, at the cost of an HMAC per word window while any is held. To persist it, the broker stores the
     hashes from scan_known_name_hashes / scan_known_phone_hash and reloads
     them with scan_known_add_hash under the same key.
 
-    No I/O: OpenSSL is used for HMAC only.                                 */
+    No I/O: OpenSSL for HMAC-SHA256, libsodium for SipHash.                                 */
 #ifndef SAMHAND_SCANNER_H
 #define SAMHAND_SCANNER_H
 #include <stdbool.h>

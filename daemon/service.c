@@ -30,6 +30,27 @@ service_ready (const char *status)
     s_notify (state);
 }
 
+//  A standby does not report READY (systemd would count it as serving), so
+//  it keeps its start job alive instead: EXTEND_TIMEOUT_USEC pushes
+//  TimeoutStartSec= on by 30 s each time, and WATCHDOG=1 shows it is alive.
+#define WAIT_NOTIFY_MS   10000
+#define WAIT_EXTEND_USEC "30000000"
+
+void
+service_waiting (int64_t now_ms, const char *status)
+{
+    static int64_t next_ms;
+    if (next_ms && now_ms < next_ms)
+        return;
+    next_ms = now_ms + WAIT_NOTIFY_MS;
+    uint64_t usec = 0;
+    bool watchdog = sd_watchdog_enabled (0, &usec) > 0;
+    char state [400];
+    snprintf (state, sizeof state, "STATUS=%s\nEXTEND_TIMEOUT_USEC=" WAIT_EXTEND_USEC "%s",
+              status? status: "waiting", watchdog? "\nWATCHDOG=1": "");
+    s_notify (state);
+}
+
 void
 service_watchdog (int64_t now_ms)
 {

@@ -152,6 +152,7 @@ typedef struct {
     handler_ctx_t *self;
     Samhand__V1__Frame *frames [200];
     Samhand__V1__Deliver *items [200];
+    int64_t ids [200];
     size_t count;
 } inbox_t;
 
@@ -178,6 +179,7 @@ s_inbox_add (const store_delivery_t *d, void *arg)
                                   .view = d->view, .rule = d->rule, .basis = d->basis,
                                   .subject_key = (const uint8_t *) d->subject_key,
                                   .detail = detail };
+        inbox->ids [inbox->count - 1] = d->delivery_id;
         if (audit_append (inbox->self->audit, &record, inbox->self->now_ms)) {
             store_fail_batch (inbox->self->store);     //  unaudited: not shown
             return 1;
@@ -204,6 +206,10 @@ inbox_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
               ? (int) frame->inbox_query->limit: 200;
     store_inbox (self->store, node->name, frame->inbox_query->include_read, 0, limit,
                  s_inbox_add, inbox);
+    //  Shown is handed over: a receipt for a pending entry is taken from now.
+    for (size_t i = 0; i < inbox->count; i++)
+        if (store_outbox_mark_shown (self->store, inbox->ids [i], self->now_ms))
+            store_fail_batch (self->store);
     Samhand__V1__InboxReply reply = SAMHAND__V1__INBOX_REPLY__INIT;
     reply.items = inbox->items;
     reply.n_items = inbox->count;

@@ -55,7 +55,7 @@ static const char *schema =
 
 enum {
     Q_FIND, Q_INSERT_MESSAGE, Q_INSERT_OUTBOX, Q_PENDING,
-    Q_MARK_SENT, Q_STATE, Q_RECEIPT, Q_REQUEUE_NODE, Q_OVERDUE_NODES, Q_REQUEUE_OVERDUE,
+    Q_MARK_SENT, Q_MARK_SHOWN, Q_STATE, Q_RECEIPT, Q_REQUEUE_NODE, Q_OVERDUE_NODES, Q_REQUEUE_OVERDUE,
     Q_COUNTS, Q_INFLIGHT, Q_SUBJECT_PENDING, Q_REDECIDE, Q_SUBJECT_RECEIVED, Q_SUB_GET, Q_SUB_SET, Q_META_GET, Q_META_SET, Q_COUNT
 };
 
@@ -76,7 +76,8 @@ static const char *queries [Q_COUNT] = {
         " WHERE o.node = ?1 AND o.state = 0 ORDER BY o.id LIMIT ?2",
     [Q_MARK_SENT] =
         "UPDATE outbox SET state = 1, attempts = attempts + 1, sent_ms = ?2 WHERE id = ?1",
-    [Q_STATE] = "SELECT state FROM outbox WHERE id = ?1 AND node = ?2",
+    [Q_MARK_SHOWN] = "UPDATE outbox SET sent_ms = ?2 WHERE id = ?1 AND state = 0 AND sent_ms = 0",
+    [Q_STATE] = "SELECT state, attempts, sent_ms FROM outbox WHERE id = ?1 AND node = ?2",
     [Q_RECEIPT] =
         "UPDATE outbox SET state = CASE WHEN state > ?3 THEN state ELSE ?3 END,"
         " received_ms = CASE WHEN received_ms = 0 THEN ?4 ELSE received_ms END,"
@@ -215,9 +216,9 @@ s_migrate (store_t *self, const char *path, int version)
 }
 
 static int
-s_open_db (store_t *self, const char *path)
+s_open_db (store_t *self, const char *path, sdb_t *db)
 {
-    self->db = sdb_open (path, self->readonly);
+    self->db = db? db: sdb_open (path, self->readonly);
     if (!self->db)
         return -1;
     sdb_on_lost_transaction (self->db, s_lost_transaction, self);
@@ -247,14 +248,21 @@ s_open_db (store_t *self, const char *path)
 }
 
 static store_t *
-s_new (const char *path, bool readonly)
+s_new (const char *path, bool readonly, sdb_t *db)
 {
     store_t *self = (store_t *) zmalloc (sizeof (store_t));
-    if (!self)
+    if (!self) {
+        sdb_close (&db);
         return NULL;
+    }
     self->readonly = readonly;
     self->idem = idem_new ();
-    if (!self->idem || s_open_db (self, path)) {
+    if (!self->idem) {
+        sdb_close (&db);
+        store_destroy (&self);
+        return NULL;
+    }
+    if (s_open_db (self, path, db)) {
         store_destroy (&self);
         return NULL;
     }
@@ -276,13 +284,21 @@ s_new (const char *path, bool readonly)
 store_t *
 store_new (const char *path)
 {
-    return s_new (path, false);
+    return s_new (path, false, NULL);
+}
+
+store_t *
+store_new_led (const char *path, store_leader_t *leader)
+{
+    //  PostgreSQL: the session that holds the leadership is the one that
+    //  writes (fencing). sqlite: the lock is the file's; a new connection.
+    return s_new (path, false, store_leader_lend (leader));
 }
 
 store_t *
 store_new_reader (const char *path)
 {
-    return s_new (path, true);
+    return s_new (path, true, NULL);
 }
 
 void
@@ -700,6 +716,15 @@ store_outbox_mark_sent (store_t *self, int64_t delivery_id, int64_t now_ms)
 }
 
 int
+store_outbox_mark_shown (store_t *self, int64_t delivery_id, int64_t now_ms)
+{
+    sdb_stmt_t *stmt = s_stmt (self, Q_MARK_SHOWN);
+    sdb_bind_int64 (stmt, 1, delivery_id);
+    sdb_bind_int64 (stmt, 2, now_ms);
+    return s_done (self, stmt, "mark shown");
+}
+
+int
 store_outbox_receipt (store_t *self, int64_t delivery_id, const char *node,
                       int state, int64_t now_ms)
 {
@@ -710,10 +735,18 @@ store_outbox_receipt (store_t *self, int64_t delivery_id, const char *node,
     sdb_bind_text (stmt, 2, node);
     int rc = sdb_step (stmt);
     int before = rc == SDB_ROW? sdb_column_int (stmt, 0): -1;
+    int attempts = rc == SDB_ROW? sdb_column_int (stmt, 1): 0;
+    int64_t sent_ms = rc == SDB_ROW? sdb_column_int64 (stmt, 2): 0;
     sdb_reset (stmt);
     if (rc != SDB_ROW && rc != SDB_DONE)
         return s_fail (self, "receipt state");
     if (before < 0 || before > OUTBOX_READ)
+        return 0;
+    //  Never handed over, by a Deliver or in an inbox answer: the node
+    //  cannot have it (a guessed number, or one from a broker since
+    //  restored, given out again). Marked received, it would never be
+    //  delivered.
+    if (before == OUTBOX_PENDING && attempts == 0 && sent_ms == 0)
         return 0;
     stmt = s_stmt (self, Q_RECEIPT);
     sdb_bind_int64 (stmt, 1, delivery_id);

@@ -79,6 +79,11 @@ typedef struct {
 //  PostgreSQL URI / conninfo), creating or upgrading its schema. NULL on
 //  failure, and for a schema newer than this samhandd knows.
 store_t *store_new (const char *path);
+//  Same, for the broker that holds LEADER (store_leadership_try): with
+//  PostgreSQL the store writes through the leadership's own session, so
+//  that losing one loses the other.
+typedef struct _store_leader_t store_leader_t;
+store_t *store_new_led (const char *path, store_leader_t *leader);
 //  Opens an existing store to read only (offline audit checks): no schema
 //  is made or changed. NULL on failure.
 store_t *store_new_reader (const char *path);
@@ -142,6 +147,9 @@ int store_outbox_pending (store_t *self, const char *node, int limit,
                           store_delivery_fn *fn, void *arg);
 
 MUST_CHECK int store_outbox_mark_sent (store_t *self, int64_t delivery_id, int64_t now_ms);
+//  A pending entry shown to its node in an inbox answer: handed over, so a
+//  receipt for it is taken (its sent time is when it was first shown).
+MUST_CHECK int store_outbox_mark_shown (store_t *self, int64_t delivery_id, int64_t now_ms);
 
 //  Applies a receipt from NODE. Returns 2 if the entry was outstanding
 //  (pending or in flight) and is now received/read, 1 if it was already
@@ -208,6 +216,25 @@ MUST_CHECK int store_checkpoint (store_t *self);
 //  Takes the store's exclusive lock file; returns its fd or -1 when another
 //  process (a running samhandd) holds it.
 int store_lock (const char *path);
+
+//  Leadership (store_leader.c): of the brokers configured on one store
+//  only the one holding it may open the store for writing and bind; the
+//  others wait as standbys (server/standby) and try again. sqlite: the
+//  same lock file as store_lock, so the offline tools still see a running
+//  broker. PostgreSQL: a session advisory lock on the connection the store
+//  then writes through (store_new_led). Opens what the leadership needs
+//  (the lock file; PostgreSQL connects at the first try); NULL with ERR on
+//  failure.
+store_leader_t *store_leader_new (const char *spec, char *err, size_t errlen);
+//  Releases the leadership (if held) and frees. Nulls *self_p.
+void store_leader_destroy (store_leader_t **self_p);
+//  Takes the leadership without waiting: 1 held (now or already), 0 another
+//  broker holds it, -1 error (logged).
+MUST_CHECK int store_leadership_try (store_leader_t *self);
+//  True while this process leads: writes may go on. PostgreSQL: asks the
+//  server (at most once a second, between transactions) whether the
+//  session still holds the lock; a lost session can commit nothing anyway.
+bool store_is_leader (store_leader_t *self);
 
 //  ---------------------------------------------------------------------
 //  Workflow: message status, expiry, dead letters, timers, inbox.
@@ -369,5 +396,30 @@ int store_plan_payload (store_t *self, int64_t message, uint8_t message_id [16],
                         int *sender_agency);
 //  Is there a timer (kind, key)? 1 yes, 0 no, -1 error.
 int store_timer_exists (store_t *self, const char *kind, const void *key, size_t key_size);
+
+//  ---------------------------------------------------------------------
+//  Crypto-shredding (store_shred.c): how many live sealed contents
+//  (message payloads, evaluation notes) carry KEY_ID in their header.
+//  -1 on error (which fails the open batch).
+int64_t store_sealed_count (store_t *self, uint32_t key_id);
+//  Those contents, at most LIMIT, for re-sealing under a later key when a
+//  retention was lengthened: what (0 a message payload, 1 an evaluation
+//  note), its row, kind (RISK_PLAN for a note), the time its retention
+//  counts from, its AAD (message id or subject key) and the sealed bytes,
+//  valid during the callback only. fn returns 0 to go on, 1 to stop, -1
+//  to fail. The count seen, or -1.
+typedef struct {
+    int what;
+    int64_t row;
+    int kind;
+    int64_t since_ms;
+    const void *aad; size_t aad_size;
+    const void *sealed; size_t size;
+} store_sealed_t;
+int store_sealed_each (store_t *self, uint32_t key_id, int limit,
+                       int (*fn) (const store_sealed_t *item, void *arg), void *arg);
+//  Replaces a content still live with its re-sealed bytes. 0 or -1.
+MUST_CHECK int store_sealed_replace (store_t *self, int what, int64_t row, const void *sealed,
+                                     size_t size);
 
 #endif

@@ -114,6 +114,12 @@ int store_exec (store_t *store, const char *sql);
 //  store's open transaction. Returns -1.
 int store_fail (store_t *store, const char *what);
 
+//  The leadership's database session (store_leader.c), handed to the
+//  store that then owns it: a PostgreSQL store writes through the session
+//  that holds the advisory lock. NULL for sqlite (the lock is a file's).
+typedef struct _store_leader_t store_leader_t;
+sdb_t *store_leader_lend (store_leader_t *leader);
+
 //  Backend entry points (store_sqlite.c, store_pg.c).
 sdb_t *sdb_sqlite_open (const char *path, bool readonly);
 sdb_t *sdb_pg_open (const char *conninfo);

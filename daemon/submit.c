@@ -8,6 +8,7 @@
 #include "redact.h"
 #include "notice.h"
 #include "plan.h"
+#include "retention.h"
 
 #define MAX_CONSENTS   32
 //  Outbox quotas (see PROTOCOL.md 7): one sender may fill at most half of a
@@ -90,11 +91,17 @@ submit_subject_key (handler_ctx_t *self, const node_t *node, const Samhand__V1__
                     uint8_t key [32])
 {
     const Samhand__V1__Subject *subject = s_subject (submit);
+    const char *ref = s_case_ref (submit);
     if (subject && crypto_subject_key (keys_subject_secret (self->keys), subject->national_id,
                                        subject->name, subject->birth_date, subject->phone,
-                                       key) == 0)
+                                       key) == 0) {
+        //  Named twice, as two people: which one was meant cannot be known.
+        uint8_t by_ref [32];
+        if (ref && *ref && registry_case_ref_get (self->registry, node->agency, ref, by_ref) == 1
+        &&  memcmp (by_ref, key, 32) != 0)
+            return -2;
         return 1;
-    const char *ref = s_case_ref (submit);
+    }
     if (ref && *ref) {
         int found = registry_case_ref_get (self->registry, node->agency, ref, key);
         return found == 1? 1: -1;
@@ -565,8 +572,8 @@ s_store_message (submit_t *s, const uint8_t *result, size_t result_size, int64_t
     if (!plain)
         return -1;
     samhand__v1__submit__pack (s->submit, plain);
-    int rc = crypto_seal (keys_ring (s->self->keys), s->submit->message_id.data, 16,
-                          plain, plain_size, &sealed, &sealed_size);
+    int rc = retention_seal (s->self, s->kind, s->submit->message_id.data, 16,
+                             plain, plain_size, &sealed, &sealed_size);
     uint8_t content_hash [32];
     if (rc == 0)
         rc = crypto_sha256 (plain, plain_size, content_hash);
@@ -790,6 +797,11 @@ s_accept (submit_t *s)
 {
     handler_ctx_t *self = s->self;
     int has = submit_subject_key (self, s->sender, s->submit, s->subject_key);
+    if (has == -2) {
+        s_refuse (s, SAMHAND__V1__ERROR_CODE__INVALID_FIELD, "field subject is not the person of"
+                  " case_ref: send one of them, or both for the same person");
+        return;
+    }
     if (has < 0) {
         s_refuse (s, SAMHAND__V1__ERROR_CODE__NOT_FOUND, "unknown case reference for your agency");
         return;

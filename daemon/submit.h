@@ -19,7 +19,8 @@ bool submit_text_clean (handler_ctx_t *self, const node_t *sender,
                         const Samhand__V1__Submit *submit);
 
 //  Derives the subject key of a submit, or resolves its case reference.
-//  Returns 1 with key, 0 if the message names nobody, -1 unknown case ref.
+//  Returns 1 with key, 0 if the message names nobody, -1 unknown case ref,
+//  -2 a subject and a case reference that are two different people.
 int submit_subject_key (handler_ctx_t *self, const node_t *node,
                         const Samhand__V1__Submit *submit, uint8_t key [32]);
 

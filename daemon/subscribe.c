@@ -217,6 +217,11 @@ receipt_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
             session->outstanding--;
     }
     status_push (self, (int64_t) receipt->delivery_id);
+    //  A receipt is answered only when it could not be recorded: also when
+    //  this cycle's commit fails (a fenced broker: its database session is
+    //  gone), or a Ping behind it would confirm what was never stored.
+    if (replies_if_failed (self->replies, routing_id, frame->request_id))
+        self->batch_failed = true;
 }
 
 void
@@ -240,5 +245,7 @@ ping_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
     reply.pong = &pong;
     size_t size;
     uint8_t *data = frame_encode (&reply, &size);
-    replies_add (self->replies, routing_id, data, size, false, frame->request_id);
+    //  A Pong confirms the receipts sent before it (PROTOCOL.md §4): when
+    //  the cycle's commit fails it becomes Error INTERNAL like every ack.
+    replies_add (self->replies, routing_id, data, size, true, frame->request_id);
 }

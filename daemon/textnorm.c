@@ -20,6 +20,7 @@ typedef struct {
     UChar32  *cp;
     uint32_t *from, *to;
     size_t    n, cap;
+    size_t    high;             //  most entries held since last cleared
 } cps_t;
 
 struct _textnorm_t {
@@ -39,6 +40,28 @@ static USpoofChecker *s_spoof;
 static bool s_icu_ok;
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 
+//  What ICU says of each code point below U+0100, asked once at start so
+//  that Latin-1 text (all of Norwegian) costs a table look-up per
+//  character instead of several ICU calls. Every entry is ICU's own
+//  answer, so the tables cannot drift from the general path; characters
+//  above U+00FF take the general path.
+#define LATIN_N 0x100
+static struct {
+    bool invisible [LATIN_N];       //  s_invisible
+    bool boundary [LATIN_N];        //  unorm2_hasBoundaryBefore (NFKC)
+    bool nfkc_self [LATIN_N];       //  NFKC of the character alone is itself
+    bool mapped [LATIN_N];          //  map [] holds s_map (cp, any prev)
+    UChar32 map [LATIN_N];
+    int8_t fold_len [LATIN_N];      //  textnorm_fold_key of the character:
+    char fold [LATIN_N][8];         //  its bytes, or -1 when it fails the key
+    //  visible, its own NFKC segment whatever follows, NFKC-stable and
+    //  mapped to a character: stages 1-3 turn a text of only such
+    //  characters into map [] of each, one for one
+    bool simple [LATIN_N];
+} s_latin;
+
+static void s_latin_init (void);
+
 static void
 s_icu_init (void)
 {
@@ -57,6 +80,7 @@ s_icu_init (void)
         s_spoof = NULL;
         return;
     }
+    s_latin_init ();
     s_icu_ok = true;
 }
 
@@ -70,29 +94,39 @@ s_icu (void)
 //  ---------------------------------------------------------------------
 //  Code point arrays
 
-static int
+static int s_cps_grow (cps_t *c);
+
+static inline int
 s_cps_push (cps_t *c, UChar32 cp, uint32_t from, uint32_t to)
 {
-    if (c->n == c->cap) {
-        size_t cap = c->cap? c->cap * 2: 256;
-        UChar32 *a = realloc (c->cp, cap * sizeof *a);
-        if (!a)
-            return -1;
-        c->cp = a;
-        uint32_t *f = realloc (c->from, cap * sizeof *f);
-        if (!f)
-            return -1;
-        c->from = f;
-        uint32_t *t = realloc (c->to, cap * sizeof *t);
-        if (!t)
-            return -1;
-        c->to = t;
-        c->cap = cap;
-    }
+    if (c->n == c->cap && s_cps_grow (c))
+        return -1;
     c->cp [c->n] = cp;
     c->from [c->n] = from;
     c->to [c->n] = to;
     c->n++;
+    if (c->n > c->high)
+        c->high = c->n;
+    return 0;
+}
+
+static int
+s_cps_grow (cps_t *c)
+{
+    size_t cap = c->cap? c->cap * 2: 256;
+    UChar32 *a = realloc (c->cp, cap * sizeof *a);
+    if (!a)
+        return -1;
+    c->cp = a;
+    uint32_t *f = realloc (c->from, cap * sizeof *f);
+    if (!f)
+        return -1;
+    c->from = f;
+    uint32_t *t = realloc (c->to, cap * sizeof *t);
+    if (!t)
+        return -1;
+    c->to = t;
+    c->cap = cap;
     return 0;
 }
 
@@ -162,12 +196,30 @@ s_decode (cps_t *out, const uint8_t *s, size_t len)
     UChar32 cp;
     for (size_t pos = 0; pos < len; ) {
         size_t n = s_utf8_at (s, len, pos, &cp);
-        if (cp >= 0 && !s_invisible (cp)
+        bool invisible = cp < LATIN_N? cp >= 0 && s_latin.invisible [cp]: s_invisible (cp);
+        if (cp >= 0 && !invisible
         &&  s_cps_push (out, cp, (uint32_t) pos, (uint32_t) (pos + n)))
             return -1;
         pos += n;
     }
     return 0;
+}
+
+//  Stages 1-3 at once for a text of simple characters only (s_latin):
+//  returns false, with out in any state, at the first other character or
+//  invalid byte, and the caller takes the general path instead.
+static bool
+s_decode_simple (cps_t *out, const uint8_t *s, size_t len)
+{
+    UChar32 cp;
+    for (size_t pos = 0; pos < len; ) {
+        size_t n = s [pos] < 0x80? (cp = s [pos], 1): s_utf8_at (s, len, pos, &cp);
+        if (cp < 0 || cp >= LATIN_N || !s_latin.simple [cp]
+        ||  s_cps_push (out, s_latin.map [cp], (uint32_t) pos, (uint32_t) (pos + n)))
+            return false;
+        pos += n;
+    }
+    return true;
 }
 
 //  Stage 2: NFKC, one normalisation segment at a time so that each output
@@ -180,10 +232,12 @@ s_nfkc_all (const cps_t *in, cps_t *out)
     UChar src [SEG_MAX * 2], dst [SEG_MAX * 2 * 18 + 16];
     for (size_t i = 0; i < in->n; ) {
         size_t j = i + 1;
-        while (j < in->n && j - i < SEG_MAX && !unorm2_hasBoundaryBefore (s_nfkc, in->cp [j]))
+        while (j < in->n && j - i < SEG_MAX
+           &&  !(in->cp [j] < LATIN_N? s_latin.boundary [in->cp [j]]
+                                     : unorm2_hasBoundaryBefore (s_nfkc, in->cp [j])))
             j++;
         uint32_t from = in->from [i], to = in->to [j - 1];
-        if (j == i + 1 && in->cp [i] < 0x80) {
+        if (j == i + 1 && in->cp [i] < LATIN_N && s_latin.nfkc_self [in->cp [i]]) {
             if (s_cps_push (out, in->cp [i], from, to))
                 return -1;
             i = j;
@@ -285,7 +339,8 @@ s_map_all (const cps_t *in, cps_t *out)
 {
     UChar32 prev = -1;
     for (size_t i = 0; i < in->n; i++) {
-        UChar32 c = s_map (in->cp [i], prev);
+        UChar32 cp = in->cp [i];
+        UChar32 c = cp < LATIN_N && s_latin.mapped [cp]? s_latin.map [cp]: s_map (cp, prev);
         if (c < 0)
             continue;
         if (s_cps_push (out, c, in->from [i], in->to [i]))
@@ -361,8 +416,14 @@ s_alnum (UChar32 c)
 static size_t
 s_word_in (const cps_t *c, size_t i, const char *const *list)
 {
+    if (i >= c->n)
+        return 0;
+    UChar32 first = c->cp [i] < 0x80? (c->cp [i] >= 'A' && c->cp [i] <= 'Z'? c->cp [i] + 32: c->cp [i])
+                                     : u_tolower (c->cp [i]);
     for (; *list; list++) {
         const uint8_t *w = (const uint8_t *) *list;
+        if (w [0] < 0x80 && (UChar32) w [0] != first)
+            continue;               //  every listed word starts with ASCII
         size_t wl = strlen (*list), q = i, wp = 0;
         while (wp < wl && q < c->n) {
             UChar32 wc;
@@ -458,6 +519,28 @@ s_spoken_email (const cps_t *in, size_t i, cps_t *out)
         if (s_cps_push (out, in->cp [k], in->from [k], in->to [k]))
             return 0;
     return ends [n - 1];
+}
+
+//  False when stage 4 cannot change c: it has no opening bracket (a
+//  bracketed token) and no space before something that lower-cases to
+//  'd', 'p' or '.' (every spoken address has " dot ", " punktum ",
+//  " prikk " or " . " after its at-word). Text without either is passed
+//  through as it is.
+static bool
+s_may_hold_tokens (const cps_t *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        UChar32 cp = c->cp [i];
+        if (s_close_of (cp) >= 0)
+            return true;
+        if (cp == ' ' && i + 1 < c->n) {
+            UChar32 next = c->cp [i + 1];
+            UChar32 low = next < 0x80? (next >= 'A' && next <= 'Z'? next + 32: next): u_tolower (next);
+            if (low == 'd' || low == 'p' || low == '.')
+                return true;
+        }
+    }
+    return false;
 }
 
 //  The spaces around a token go with it: "kt1985 [at] example [dot] no"
@@ -576,20 +659,56 @@ textnorm_add (textnorm_t *self, const char *text, size_t len, int field)
     if (!self || (!text && len) || len > UINT32_MAX || field < 0 || field > INT16_MAX)
         return -1;
     self->a.n = self->b.n = 0;
-    int rc = s_decode (&self->a, (const uint8_t *) text, len)
+    int rc = 0;
+    if (!s_decode_simple (&self->a, (const uint8_t *) text, len)) {
+        self->a.n = 0;
+        rc = s_decode (&self->a, (const uint8_t *) text, len)
           || s_nfkc_all (&self->a, &self->b);
-    self->a.n = 0;
-    rc = rc || s_map_all (&self->b, &self->a);
+        self->a.n = 0;
+        rc = rc || s_map_all (&self->b, &self->a);
+    }
     self->b.n = 0;
-    rc = rc || s_tokens_all (&self->a, &self->b);
-    for (size_t i = 0; !rc && i < self->b.n; i++)
-        rc = s_put (self, self->b.cp [i], self->b.from [i], self->b.to [i], field);
+    //  stage 4 only where a token may be
+    const cps_t *out = &self->a;
+    if (!rc && s_may_hold_tokens (&self->a)) {
+        rc = s_tokens_all (&self->a, &self->b);
+        out = &self->b;
+    }
+    //  at most four bytes a character
+    rc = rc || s_reserve (self, out->n * 4);
+    for (size_t i = 0; !rc && i < out->n; i++) {
+        UChar32 cp = out->cp [i];
+        if (cp < 0x80) {            //  s_put, without its checks
+            self->text [self->len] = (char) cp;
+            self->from [self->len] = out->from [i];
+            self->to [self->len] = out->to [i];
+            self->field [self->len] = (int16_t) field;
+            self->len++;
+        }
+        else
+            rc = s_put (self, cp, out->from [i], out->to [i], field);
+    }
+    if (!rc)
+        self->text [self->len] = '\0';
     //  the scratch held the text: do not leave it lying in the heap
     if (self->a.cp)
-        memset (self->a.cp, 0, self->a.cap * sizeof (UChar32));
+        memset (self->a.cp, 0, self->a.high * sizeof (UChar32));
     if (self->b.cp)
-        memset (self->b.cp, 0, self->b.cap * sizeof (UChar32));
+        memset (self->b.cp, 0, self->b.high * sizeof (UChar32));
+    self->a.high = self->b.high = 0;
     return rc? -1: 0;
+}
+
+void
+textnorm_reset (textnorm_t *self)
+{
+    if (!self)
+        return;
+    if (self->text)
+        memset (self->text, 0, self->len + 1);
+    self->len = 0;
+    if (self->text)
+        self->text [0] = '\0';
 }
 
 int
@@ -700,6 +819,40 @@ s_fold_one (UChar32 cp, char enc [8])
     return k;
 }
 
+//  The key bytes of one character: NFKC with Unicode case folding (full
+//  folding: ß -> ss), then each resulting character to ASCII where it
+//  has a base letter. Returns how many bytes (at most cap), or -1 when
+//  the character fails the key (or its bytes do not fit in cap).
+static int
+s_fold_cp (UChar32 cp, char *out, size_t cap)
+{
+    UChar src [2], dst [32];
+    int32_t ns = 0, nd;
+    if (cp < 0x80) {
+        dst [0] = (UChar) (cp >= 'A' && cp <= 'Z'? cp + 32: cp);
+        nd = 1;
+    }
+    else {
+        U16_APPEND_UNSAFE (src, ns, cp);
+        UErrorCode err = U_ZERO_ERROR;
+        nd = unorm2_normalize (s_nfkc_cf, src, ns, dst, 32, &err);
+        if (U_FAILURE (err))
+            return -1;
+    }
+    size_t used = 0;
+    for (int32_t k = 0; k < nd; ) {
+        UChar32 c;
+        U16_NEXT (dst, k, nd, c);
+        char enc [8];
+        int n = s_fold_one (c, enc);
+        if (n < 0 || (size_t) n > cap - used)
+            return -1;
+        memcpy (out + used, enc, (size_t) n);
+        used += (size_t) n;
+    }
+    return (int) used;
+}
+
 size_t
 textnorm_fold_key (const char *word, size_t len, char *out, size_t cap)
 {
@@ -709,37 +862,66 @@ textnorm_fold_key (const char *word, size_t len, char *out, size_t cap)
     UChar32 cp;
     const uint8_t *s = (const uint8_t *) word;
     for (size_t pos = 0; pos < len; ) {
+        uint8_t c = s [pos];
+        if (c < 0x80) {             //  s_latin.fold of ASCII, inline
+            pos++;
+            if (c >= 'A' && c <= 'Z')
+                c += 32;
+            if ((c >= 'a' && c <= 'z') || c == '-') {
+                if (used + 1 >= cap)
+                    return 0;
+                out [used++] = (char) c;
+            }
+            continue;
+        }
         pos += s_utf8_at (s, len, pos, &cp);
         if (cp < 0)
             return 0;
-        //  NFKC with Unicode case folding (full folding: ß -> ss), then
-        //  each resulting character to ASCII where it has a base letter
-        UChar src [2], dst [32];
-        int32_t ns = 0, nd;
-        if (cp < 0x80) {
-            dst [0] = (UChar) (cp >= 'A' && cp <= 'Z'? cp + 32: cp);
-            nd = 1;
+        char buf [256];
+        const char *bytes = buf;
+        int n;
+        if (cp < LATIN_N && s_latin.fold_len [cp] >= -1) {
+            n = s_latin.fold_len [cp];
+            bytes = s_latin.fold [cp];
         }
-        else {
-            U16_APPEND_UNSAFE (src, ns, cp);
-            UErrorCode err = U_ZERO_ERROR;
-            nd = unorm2_normalize (s_nfkc_cf, src, ns, dst, 32, &err);
-            if (U_FAILURE (err))
-                return 0;
-        }
-        for (int32_t k = 0; k < nd; ) {
-            UChar32 c;
-            U16_NEXT (dst, k, nd, c);
-            char enc [8];
-            int n = s_fold_one (c, enc);
-            if (n < 0)
-                return 0;
-            if ((size_t) n >= cap - used)
-                return 0;
-            memcpy (out + used, enc, (size_t) n);
-            used += (size_t) n;
-        }
+        else
+            n = s_fold_cp (cp, buf, sizeof buf);
+        //  a character that does not fit leaves no room for the NUL
+        if (n < 0 || (size_t) n >= cap - used)
+            return 0;
+        memcpy (out + used, bytes, (size_t) n);
+        used += (size_t) n;
     }
     out [used] = '\0';
     return used;
+}
+
+//  Fills s_latin from ICU, through the same functions the general path
+//  calls.
+static void
+s_latin_init (void)
+{
+    for (UChar32 cp = 0; cp < LATIN_N; cp++) {
+        s_latin.invisible [cp] = s_invisible (cp);
+        s_latin.boundary [cp] = unorm2_hasBoundaryBefore (s_nfkc, cp);
+        UChar src [2], dst [32];
+        int32_t ns = 0;
+        U16_APPEND_UNSAFE (src, ns, cp);
+        UErrorCode err = U_ZERO_ERROR;
+        int32_t nd = unorm2_normalize (s_nfkc, src, ns, dst, 32, &err);
+        s_latin.nfkc_self [cp] = U_SUCCESS (err) && nd == 1 && dst [0] == cp;
+        //  a combining mark is mapped by what precedes it; none is below
+        //  U+0100, but ask rather than assume
+        int8_t type = u_charType (cp);
+        s_latin.mapped [cp] = type != U_NON_SPACING_MARK && type != U_ENCLOSING_MARK
+                           && type != U_COMBINING_SPACING_MARK;
+        s_latin.map [cp] = s_map (cp, -1);
+        s_latin.simple [cp] = !s_latin.invisible [cp] && s_latin.boundary [cp]
+                           && s_latin.nfkc_self [cp] && s_latin.mapped [cp]
+                           && s_latin.map [cp] >= 0;
+        int n = s_fold_cp (cp, s_latin.fold [cp], sizeof s_latin.fold [cp]);
+        //  -2: take the general path (what fails the key above ASCII, or
+        //  would not fit the table)
+        s_latin.fold_len [cp] = (int8_t) (n < 0 && cp >= 0x80? -2: n);
+    }
 }

@@ -51,6 +51,10 @@ void textnorm_destroy (textnorm_t **self_p);
 //  failure (the caller must then treat the text as not checked).
 int textnorm_add (textnorm_t *self, const char *text, size_t len, int field);
 
+//  Empties the text for the next use, keeping the buffers (the text is
+//  cleared, not left in them).
+void textnorm_reset (textnorm_t *self);
+
 //  Appends a separator byte that belongs to no field (field -1).
 int textnorm_add_sep (textnorm_t *self, char c);
 

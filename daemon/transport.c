@@ -12,7 +12,13 @@ struct _transport_t {
     zsock_t  *router;
     zactor_t *auth;
     zsock_t  *monitor;        //  PAIR receiving libzmq socket events
+    char     *previous;       //  the previous key's bound endpoint, NULL if none
+    char     *current_cert;   //  the current server certificate's path
 };
+
+//  ZAP domains: one per listening endpoint (the key it serves).
+#define ZAP_DOMAIN           "samhand"
+#define ZAP_DOMAIN_PREVIOUS  "samhand-previous"
 
 //  Our ZAP handler, in place of czmq's zauth, doing what zauth does in
 //  CURVE mode (a key is admitted if and only if a certificate in the
@@ -36,8 +42,14 @@ s_zap_report (zsock_t *pipe, const char *address, const char *key, unsigned *mis
         *missed = 0;
 }
 
+//  The previous server key is accepted until this (unix ms; 0: never).
+typedef struct {
+    int64_t until_ms;
+} zap_previous_t;
+
 static void
-s_zap_handle (zsock_t *handler, zcertstore_t *certs, zsock_t *pipe, unsigned *missed)
+s_zap_handle (zsock_t *handler, zcertstore_t *certs, zsock_t *pipe, unsigned *missed,
+              const zap_previous_t *previous)
 {
     zmsg_t *request = zmsg_recv (handler);
     if (!request)
@@ -54,7 +66,29 @@ s_zap_handle (zsock_t *handler, zcertstore_t *certs, zsock_t *pipe, unsigned *mi
               && credentials && zframe_size (credentials) == 32;
     if (curve)
         zmq_z85_encode (key, zframe_data (credentials), 32);
-    bool allowed = curve && zcertstore_lookup (certs, key) != NULL;
+    zcert_t *enrolled = curve? zcertstore_lookup (certs, key): NULL;
+    bool allowed = enrolled != NULL;
+    if (allowed && domain && streq (domain, ZAP_DOMAIN_PREVIOUS)) {
+        //  A node still on the previous server key: accepted until the
+        //  transition ends, and named in the log so an operator can see
+        //  who has not switched yet.
+        const char *name = zcert_meta (enrolled, "name");
+        char until [32] = "?";
+        time_t when = (time_t) (previous->until_ms / 1000);
+        struct tm tm;
+        if (gmtime_r (&when, &tm))
+            strftime (until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        if (zclock_time () >= previous->until_ms) {
+            allowed = false;
+            zsys_warning ("transport: %s (key %s) refused: it uses the previous server key,"
+                          " retired %s; give it the new broker certificate and endpoint",
+                          name? name: "a node", key, until);
+        }
+        else
+            zsys_warning ("transport: %s (key %s) connected with the PREVIOUS server key,"
+                          " accepted until %s: switch its broker_cert and endpoint to the new"
+                          " ones", name? name: "a node", key, until);
+    }
     zmsg_t *reply = zmsg_new ();
     zmsg_addstr (reply, "1.0");
     zmsg_addstr (reply, sequence? sequence: "");
@@ -107,14 +141,22 @@ s_zap_actor (zsock_t *pipe, void *arg)
     if (poller)
         zpoller_set_nonstop (poller, true);
     unsigned missed = 0;
+    zap_previous_t previous = { 0 };
     while (poller) {
         zsock_t *which = (zsock_t *) zpoller_wait (poller, -1);
         if (which == handler)
-            s_zap_handle (handler, certs, pipe, &missed);
+            s_zap_handle (handler, certs, pipe, &missed, &previous);
         else
         if (which == pipe) {
             char *command = zstr_recv (pipe);
             bool term = !command || streq (command, "$TERM");
+            //  "PREVIOUS UNTIL_MS": the previous key's transition (before
+            //  its endpoint is bound).
+            long long until = 0;
+            if (command && sscanf (command, "PREVIOUS %lld", &until) == 1) {
+                previous.until_ms = until;
+                zsock_signal (pipe, 0);
+            }
             zstr_free (&command);
             if (term)
                 break;
@@ -162,7 +204,7 @@ s_configure (zsock_t *router, const char *cert_path, size_t hard_max, int heartb
     //  (draft API), so the option is set on the libzmq socket directly:
     //  without it a missing ZAP handler would let everyone in.
     if (zmq_setsockopt (raw, ZMQ_CURVE_SERVER, &on, sizeof on)
-    ||  zmq_setsockopt (raw, ZMQ_ZAP_DOMAIN, "samhand", 7)
+    ||  zmq_setsockopt (raw, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen (ZAP_DOMAIN))
     ||  zmq_setsockopt (raw, ZMQ_ZAP_ENFORCE_DOMAIN, &on, sizeof on)
     ||  zmq_setsockopt (raw, ZMQ_ROUTER_MANDATORY, &on, sizeof on)
     ||  zmq_setsockopt (raw, ZMQ_MAXMSGSIZE, &max, sizeof max)
@@ -212,7 +254,8 @@ transport_new (const char *endpoint, const char *cert_path,
         transport_destroy (&self);
         return NULL;
     }
-    if (s_configure (self->router, cert_path, hard_max, heartbeat_ms)) {
+    self->current_cert = strdup (cert_path);
+    if (!self->current_cert || s_configure (self->router, cert_path, hard_max, heartbeat_ms)) {
         transport_destroy (&self);
         return NULL;
     }
@@ -225,12 +268,72 @@ transport_new (const char *endpoint, const char *cert_path,
     return self;
 }
 
+int
+transport_bind_previous (transport_t *self, const char *endpoint, const char *cert_path,
+                         int64_t until_ms)
+{
+    assert (self && endpoint && cert_path && !self->previous);
+    zcert_t *cert = zcert_load (cert_path);
+    if (!cert || !zcert_secret_txt (cert) || streq (zcert_secret_txt (cert),
+        "0000000000000000000000000000000000000000")) {
+        zsys_error ("transport: cannot load the previous server certificate %s (and its _secret)",
+                    cert_path);
+        zcert_destroy (&cert);
+        return -1;
+    }
+    //  The ZAP handler learns the end first, so it never admits past it.
+    zstr_sendf (self->auth, "PREVIOUS %lld", (long long) until_ms);
+    zsock_wait (self->auth);
+    //  A listener takes the socket's options when it binds: the previous
+    //  key and domain for this endpoint, then the current ones back for
+    //  whatever comes later.
+    void *raw = zsock_resolve (self->router);
+    zcert_apply (cert, self->router);
+    zcert_destroy (&cert);
+    int rc = zmq_setsockopt (raw, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN_PREVIOUS, strlen (ZAP_DOMAIN_PREVIOUS));
+    if (rc == 0 && zsock_bind (self->router, "%s", endpoint) < 0)
+        rc = -1;
+    if (rc == 0)
+        self->previous = zsock_last_endpoint (self->router);
+    zmq_setsockopt (raw, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen (ZAP_DOMAIN));
+    zcert_t *current = self->current_cert? zcert_load (self->current_cert): NULL;
+    if (current) {
+        zcert_apply (current, self->router);
+        zcert_destroy (&current);
+    }
+    if (rc || !self->previous) {
+        zsys_error ("transport: cannot bind %s for the previous server key: %s", endpoint,
+                    zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    return 0;
+}
+
+void
+transport_end_previous (transport_t *self)
+{
+    assert (self);
+    if (!self->previous)
+        return;
+    if (zmq_unbind (zsock_resolve (self->router), self->previous))
+        zsys_error ("transport: cannot close %s: %s", self->previous, zmq_strerror (zmq_errno ()));
+    zstr_free (&self->previous);
+}
+
+bool
+transport_previous_open (transport_t *self)
+{
+    return self && self->previous;
+}
+
 void
 transport_destroy (transport_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     transport_t *self = *self_p;
+    zstr_free (&self->previous);
+    zstr_free (&self->current_cert);
     if (self->router)
         zmq_socket_monitor (zsock_resolve (self->router), NULL, 0);
     zsock_destroy (&self->monitor);

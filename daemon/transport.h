@@ -41,6 +41,19 @@ void transport_msg_clear (transport_msg_t *msg);
 int transport_send (transport_t *self, zframe_t *routing_id,
                     const void *data, size_t size);
 
+//  Server key rotation: also accepts clients that still use the previous
+//  server key (CERT_PATH, its secret beside it) on ENDPOINT, until UNTIL_MS
+//  (unix ms). One socket, two endpoints: libzmq takes a listener's CURVE
+//  key and ZAP domain when it binds, so the previous key's endpoint has its
+//  own (ZAP domain "samhand-previous": the handler logs each node still on
+//  it, and refuses it from UNTIL_MS on). 0, or -1 (logged).
+int transport_bind_previous (transport_t *self, const char *endpoint, const char *cert_path,
+                             int64_t until_ms);
+//  Ends the transition: the previous key's endpoint is unbound, which
+//  closes the connections made through it. True while it is open.
+void transport_end_previous (transport_t *self);
+bool transport_previous_open (transport_t *self);
+
 //  A refused handshake (or COUNT of them from one report).
 typedef struct {
     char        address [64];   //  peer IP address from the ZAP request, "" if unknown

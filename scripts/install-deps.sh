@@ -10,6 +10,9 @@ libmicrohttpd-dev chromium chromium-driver python3-selenium openssl"
 # npm fetches axe-core for the browser tests only; a Node.js from elsewhere
 # (e.g. NodeSource) brings its own npm, which the Debian package would clash with.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
+# `install-deps.sh bench` adds what make bench compares with and profiles by:
+# Debian's mosquitto broker and its C client library, and perf.
+[ "$1" = bench ] && PKGS="$PKGS mosquitto libmosquitto-dev linux-perf"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -140,6 +140,21 @@ void cli_consent_text (FILE *out, const Samhand__V1__ConsentRecord *r);
 void cli_plan_json (json_t *j, const char *key, const Samhand__V1__RiskPlan *plan);
 void cli_plan_text (FILE *out, const Samhand__V1__RiskPlan *plan);
 void cli_plan_reply_json (json_t *j, const Samhand__V1__PlanReply *r, bool history);
+//  Never the broker's own fields of a revision (it sets them): cleared,
+//  and the revision the edit was made from set to BASE.
+void cli_plan_broker_fields_clear (Samhand__V1__RiskPlan *plan, uint32_t base);
+//  The parts of a plan an edit replaces whole, read from a JSON object
+//  (`plan edit --file`'s shapes): risk_situations, risk_factors, steps,
+//  follow_up, contacts, critical_info. Each part the object holds replaces
+//  PLAN's (null empties it); a part it does not hold stays as PLAN has it;
+//  any other member is refused. PLAN then points into the parts and into
+//  the JSON tree, which must outlive it. NULL, or the first mistake.
+typedef struct _jsonr_t jsonr_t;
+typedef struct _cli_plan_parts_t cli_plan_parts_t;
+cli_plan_parts_t *cli_plan_parts_new (void);
+void cli_plan_parts_destroy (cli_plan_parts_t **self_p);
+const char *cli_plan_parts_read (cli_plan_parts_t *self, const jsonr_t *parts,
+                                 Samhand__V1__RiskPlan *plan);
 
 //  Command groups: each gets the words after its name.
 int cmd_keygen (cli_t *cli, int argc, char **argv);
@@ -157,10 +172,12 @@ int cmd_inbox (cli_t *cli, int argc, char **argv);
 int cmd_audit (cli_t *cli, int argc, char **argv);
 int cmd_admin (cli_t *cli, int argc, char **argv);
 //  admin enroll FILE / revoke NAME / list, on the broker's enrolled folder
-//  DIR, locally (cmd_enroll.c). ARG is the file or name. Returns an exit code.
+//  DIR, locally (cmd_enroll.c). Without DIR, the folder named by
+//  server/enrolled in BROKER_CONFIG (the broker's samhandd.cfg, given with
+//  -c). ARG is the file or name. Returns an exit code.
 //  REPLACE (enroll): renew, putting the node's old certificate in revoked/.
-int cli_admin_enrolled (const char *action, const char *dir, const char *arg, bool json,
-                        bool replace);
+int cli_admin_enrolled (const char *action, const char *dir, const char *broker_config,
+                        const char *arg, bool json, bool replace);
 int cmd_selftest (cli_t *cli, int argc, char **argv);
 int cmd_plan (cli_t *cli, int argc, char **argv);
 

@@ -12,9 +12,10 @@ static const char *admin_help =
     "  samhand -c admin.cfg admin dead-letters\n"
     "  samhand -c admin.cfg admin dead-letters --requeue 40\n"
     "  samhand -c admin.cfg admin status [--json]\n"
-    "  samhand admin enroll FILE --enrolled DIR [--replace]\n"
-    "  samhand admin revoke NAME --enrolled DIR\n"
-    "  samhand admin list --enrolled DIR [--json]\n"
+    "  samhand admin enroll FILE -c /etc/samhand/samhandd.cfg [--replace]\n"
+    "  samhand admin revoke NAME -c /etc/samhand/samhandd.cfg\n"
+    "  samhand admin list -c /etc/samhand/samhandd.cfg [--json]\n"
+    "  (or --enrolled DIR in place of -c: the folder itself)\n"
     "\n"
     "status                 the broker's state: which broker answered, each node\n"
     "                       (delivery session open, last seen, deliveries waiting and\n"
@@ -33,7 +34,8 @@ static const char *admin_help =
     "                       \"requeued\": ID\n"
     "enroll FILE            on the broker's machine: copies the node's public\n"
     "                       certificate (from samhand keygen) into DIR, the\n"
-    "                       broker's server/enrolled folder. Refused: a file with a\n"
+    "                       broker's server/enrolled folder (-c: the broker's\n"
+    "                       samhandd.cfg, which names it). Refused: a file with a\n"
     "                       secret key, no valid name/agency/role, an unreadable or\n"
     "                       past expiry, a name or key enrolled already.\n"
     "  --replace            renewal: NAME is enrolled; its old certificate goes to\n"
@@ -105,6 +107,7 @@ s_status_json (const Samhand__V1__BrokerStatus *st)
     json_object_begin (&j, NULL);
     json_str (&j, "active_broker", st->active_broker);
     json_str (&j, "mode", st->mode);
+    json_str_opt (&j, "active_since", cli_time_iso (st->active_since_ms, when, sizeof when));
     json_str (&j, "version", st->version);
     json_str (&j, "now", cli_time_iso (st->now_ms, when, sizeof when));
     json_uint (&j, "dead_letters", st->dead_letters);
@@ -146,6 +149,9 @@ s_status_text (const Samhand__V1__BrokerStatus *st)
     printf (", samhand ");
     cli_print_safe (stdout, st->version, "");
     printf (")\n");
+    if (st->active_since_ms)
+        printf ("Active since:  %s\n", cli_time_local (st->active_since_ms, "%Y-%m-%d %H:%M:%S",
+                                                       when, sizeof when));
     printf ("Dead letters:  %" PRIu64 "\nEscalations:   %" PRIu64 " open\n"
             "Duty to avert: %" PRIu64 " disclosure%s on record for review\n",
             st->dead_letters, st->open_escalations, st->avert_reviews,
@@ -241,7 +247,7 @@ cmd_admin (cli_t *cli, int argc, char **argv)
         if (opts.n_pos > 2 || opts_get (&opts, "requeue"))
             return cli_usage_error ("admin", "%s: unexpected '%s'", action,
                                     opts.n_pos > 2? opts.pos [2]: "--requeue");
-        return cli_admin_enrolled (action, opts_get (&opts, "enrolled"),
+        return cli_admin_enrolled (action, opts_get (&opts, "enrolled"), cli->config,
                                    opts.n_pos > 1? opts.pos [1]: NULL, opts_has (&opts, "json"),
                                    opts_has (&opts, "replace"));
     }

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <time.h>
+#include <libgen.h>
 
 #define WARN_DAYS 30        //  as the broker's log (daemon/nodes.c)
 
@@ -402,15 +403,73 @@ s_revoke (const char *dir, const char *name)
     return EXIT_OK;
 }
 
+static int
+s_enrolled_action (const char *action, const char *dir, const char *arg, bool json,
+                   bool replace);
+
+//  The enrolled folder the broker's config names (server/enrolled; a
+//  relative path is beside the config file, as samhandd reads it). NULL
+//  with the reason on stderr, and *usage set when the file is not a
+//  broker's config at all. Caller frees.
+static char *
+s_enrolled_of (const char *config, bool *usage)
+{
+    *usage = false;
+    if (access (config, R_OK)) {
+        fprintf (stderr, "samhand: cannot read %s: %s\n", config, strerror (errno));
+        return NULL;
+    }
+    zconfig_t *root = zconfig_load (config);
+    if (!root) {
+        fprintf (stderr, "samhand: %s is not a configuration file samhand can read (ZPL)\n",
+                 config);
+        return NULL;
+    }
+    const char *enrolled = zconfig_get (root, "server/enrolled", NULL);
+    char *dir = NULL;
+    if (!enrolled || !*enrolled) {
+        *usage = true;
+        fprintf (stderr, "samhand: admin: %s names no server/enrolled folder: give the"
+                 " broker's samhandd.cfg (not a node's config), or --enrolled DIR\n", config);
+    }
+    else
+    if (*enrolled == '/')
+        dir = strdup (enrolled);
+    else {
+        char *copy = strdup (config);
+        dir = copy? zsys_sprintf ("%s/%s", dirname (copy), enrolled): NULL;
+        free (copy);
+    }
+    zconfig_destroy (&root);
+    return dir;
+}
+
 int
-cli_admin_enrolled (const char *action, const char *dir, const char *arg, bool json,
-                    bool replace)
+cli_admin_enrolled (const char *action, const char *dir, const char *broker_config,
+                    const char *arg, bool json, bool replace)
 {
     assert (action);
+    char *from_config = NULL;
+    if (!dir && broker_config) {
+        bool usage = false;
+        from_config = s_enrolled_of (broker_config, &usage);
+        if (!from_config)
+            return usage? EXIT_USAGE: EXIT_FAILED;
+        dir = from_config;
+    }
+    int rc = s_enrolled_action (action, dir, arg, json, replace);
+    free (from_config);
+    return rc;
+}
+
+static int
+s_enrolled_action (const char *action, const char *dir, const char *arg, bool json,
+                   bool replace)
+{
     if (!dir)
-        return cli_usage_error ("admin", "%s needs --enrolled DIR, the broker's folder of"
-                                " enrolled certificates (server/enrolled in samhandd.cfg)",
-                                action);
+        return cli_usage_error ("admin", "%s needs the broker's folder of enrolled"
+                                " certificates: -c samhandd.cfg (the broker's config, whose"
+                                " server/enrolled names it) or --enrolled DIR", action);
     if (replace && !streq (action, "enroll"))
         return cli_usage_error ("admin", "--replace goes with enroll");
     if (streq (action, "list"))

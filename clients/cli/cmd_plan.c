@@ -40,7 +40,10 @@ static const char *plan_help =
     "  --file PLAN.json  the whole plan as `plan show --json` writes it (its\n"
     "                    \"plan\" object, or the reply itself); its \"revision\" is\n"
     "                    the revision it was made from, so an edit of a file made\n"
-    "                    from an old revision is refused (REVISION_CONFLICT)\n"
+    "                    from an old revision is refused (REVISION_CONFLICT); a step's\n"
+    "                    \"text_clean\": false (the broker's identifier check found\n"
+    "                    something: an agency without identity does not get the\n"
+    "                    step) is the broker's and is read past\n"
     "evaluate   records the evaluation: --note TEXT [--next YYYY-MM-DD] (default:\n"
     "           one month ahead)\n"
     "  --json   JSON output (show, history, edit, evaluate)\n";
@@ -128,6 +131,10 @@ cli_plan_json (json_t *j, const char *key, const Samhand__V1__RiskPlan *p)
         json_str_opt (j, "situation", s->situation);
         json_str_opt (j, "action", s->action);
         json_str_opt (j, "responsible", s_agency_or_none (s->responsible));
+        //  Only when the broker's identifier check found something: such a
+        //  step never reaches an agency that gets a pseudonymised view.
+        if (!s->text_clean)
+            json_bool (j, "text_clean", false);
         json_object_end (j);
     }
     json_array_end (j);
@@ -388,36 +395,49 @@ s_view_line (const Samhand__V1__PlanReply *r)
     fprintf (stdout, "\n\n");
 }
 
+//  Asks for CASE_REF's plan (REVISION, HISTORY) and prints the reply: as
+//  JSON, or as TEXT writes it. Shared by show and history.
 static int
-s_show (cli_t *cli, samhand_client_t *client, const opts_t *opts, const char *case_ref)
+s_query_print (cli_t *cli, samhand_client_t *client, const char *case_ref, uint32_t revision,
+               bool history, bool json, void (*text) (const Samhand__V1__PlanReply *r))
 {
-    bool json = opts_has (opts, "json");
-    int64_t revision = opts_get (opts, "revision")? opts_number (opts_get (opts, "revision"),
-                                                                 UINT32_MAX): 0;
-    if (revision < 0)
-        return cli_usage_error ("plan", "--revision is a revision number");
     int rc;
-    Samhand__V1__Frame *reply = s_query (cli, client, case_ref, (uint32_t) revision, false,
-                                         &rc, json);
+    Samhand__V1__Frame *reply = s_query (cli, client, case_ref, revision, history, &rc, json);
     if (!reply)
         return rc;
     const Samhand__V1__PlanReply *r = reply->plan_reply;
     if (json) {
         json_t j;
         json_init (&j);
-        cli_plan_reply_json (&j, r, false);
+        cli_plan_reply_json (&j, r, history);
         rc = cli_json_out (&j) == 0? EXIT_OK: EXIT_FAILED;
         json_free (&j);
     }
-    else {
-        s_view_line (r);
-        if (r->plan)
-            cli_plan_text (stdout, r->plan);
-        else
-            printf ("Planen er ikke delt med din virksomhet.\n");
-    }
+    else
+        text (r);
     samhand_frame_destroy (&reply);
     return rc;
+}
+
+static void
+s_show_text (const Samhand__V1__PlanReply *r)
+{
+    s_view_line (r);
+    if (r->plan)
+        cli_plan_text (stdout, r->plan);
+    else
+        printf ("Planen er ikke delt med din virksomhet.\n");
+}
+
+static int
+s_show (cli_t *cli, samhand_client_t *client, const opts_t *opts, const char *case_ref)
+{
+    int64_t revision = opts_get (opts, "revision")? opts_number (opts_get (opts, "revision"),
+                                                                 UINT32_MAX): 0;
+    if (revision < 0)
+        return cli_usage_error ("plan", "--revision is a revision number");
+    return s_query_print (cli, client, case_ref, (uint32_t) revision, false,
+                          opts_has (opts, "json"), s_show_text);
 }
 
 //  Lines of A's text rendering that B does not have ("-"), and B's that A
@@ -477,10 +497,40 @@ s_diff (cli_t *cli, samhand_client_t *client, const char *case_ref, uint32_t a, 
     return rc;
 }
 
+static void
+s_history_text (const Samhand__V1__PlanReply *r)
+{
+    s_view_line (r);
+    printf ("%-4s %-4s %-16s %-16s %s\n", "rev", "base", "when", "by", "what changed");
+    for (size_t i = 0; i < r->n_revisions; i++) {
+        const Samhand__V1__PlanRevision *v = r->revisions [i];
+        char when [32];
+        cli_time_local (v->edited_at, CLI_TIME_FORMAT, when, sizeof when);
+        printf ("%-4u %-4u %-16s %-16s %s", v->revision, v->base_revision, when,
+                v->edited_by, v->significant? "[VESENTLIG] ": "");
+        cli_print_safe (stdout, v->purged? "(slettet etter lagringstiden)": v->changes, "");
+        fputc ('\n', stdout);
+    }
+    if (r->n_evaluations)
+        printf ("\nEvalueringer:\n");
+    for (size_t i = 0; i < r->n_evaluations; i++) {
+        const Samhand__V1__PlanEvaluation *e = r->evaluations [i];
+        char when [32];
+        cli_time_local (e->evaluated_at, CLI_TIME_FORMAT, when, sizeof when);
+        printf ("  %s av ", when);
+        cli_print_safe (stdout, e->evaluated_by, "");
+        printf (", neste %s", e->next_date);
+        if (e->note && *e->note) {
+            printf (": ");
+            cli_print_safe (stdout, e->note, "    ");
+        }
+        fputc ('\n', stdout);
+    }
+}
+
 static int
 s_history (cli_t *cli, samhand_client_t *client, const opts_t *opts, const char *case_ref)
 {
-    bool json = opts_has (opts, "json");
     if (opts_has (opts, "diff")) {
         int64_t a = opts->n_pos >= 3? opts_number (opts->pos [1], UINT32_MAX): -1;
         int64_t b = opts->n_pos >= 3? opts_number (opts->pos [2], UINT32_MAX): -1;
@@ -488,48 +538,7 @@ s_history (cli_t *cli, samhand_client_t *client, const opts_t *opts, const char 
             return cli_usage_error ("plan", "--diff needs two revision numbers: --diff 2 3");
         return s_diff (cli, client, case_ref, (uint32_t) a, (uint32_t) b);
     }
-    int rc;
-    Samhand__V1__Frame *reply = s_query (cli, client, case_ref, 0, true, &rc, json);
-    if (!reply)
-        return rc;
-    const Samhand__V1__PlanReply *r = reply->plan_reply;
-    if (json) {
-        json_t j;
-        json_init (&j);
-        cli_plan_reply_json (&j, r, true);
-        rc = cli_json_out (&j) == 0? EXIT_OK: EXIT_FAILED;
-        json_free (&j);
-    }
-    else {
-        s_view_line (r);
-        printf ("%-4s %-4s %-16s %-16s %s\n", "rev", "base", "when", "by", "what changed");
-        for (size_t i = 0; i < r->n_revisions; i++) {
-            const Samhand__V1__PlanRevision *v = r->revisions [i];
-            char when [32];
-            cli_time_local (v->edited_at, CLI_TIME_FORMAT, when, sizeof when);
-            printf ("%-4u %-4u %-16s %-16s %s", v->revision, v->base_revision, when,
-                    v->edited_by, v->significant? "[VESENTLIG] ": "");
-            cli_print_safe (stdout, v->purged? "(slettet etter lagringstiden)": v->changes, "");
-            fputc ('\n', stdout);
-        }
-        if (r->n_evaluations)
-            printf ("\nEvalueringer:\n");
-        for (size_t i = 0; i < r->n_evaluations; i++) {
-            const Samhand__V1__PlanEvaluation *e = r->evaluations [i];
-            char when [32];
-            cli_time_local (e->evaluated_at, CLI_TIME_FORMAT, when, sizeof when);
-            printf ("  %s av ", when);
-            cli_print_safe (stdout, e->evaluated_by, "");
-            printf (", neste %s", e->next_date);
-            if (e->note && *e->note) {
-                printf (": ");
-                cli_print_safe (stdout, e->note, "    ");
-            }
-            fputc ('\n', stdout);
-        }
-    }
-    samhand_frame_destroy (&reply);
-    return rc;
+    return s_query_print (cli, client, case_ref, 0, true, opts_has (opts, "json"), s_history_text);
 }
 
 //  ---------------------------------------------------------------------
@@ -749,7 +758,8 @@ s_apply (const opts_t *opts, edit_t *e, Samhand__V1__RiskPlan *plan)
 
 #define MAX_FILE_SIZE (1 << 20)
 
-typedef struct {
+//  What a plan read from JSON points at (its strings stay the tree's).
+struct _cli_plan_parts_t {
     Samhand__V1__Subject subject;
     Samhand__V1__Measure measures [MAX_EDITS];
     char *situations [MAX_EDITS], *factors [MAX_EDITS];
@@ -757,7 +767,8 @@ typedef struct {
     Samhand__V1__PlanActivity activity_store [MAX_EDITS], *activities [MAX_EDITS];
     Samhand__V1__ContactPoint contact_store [MAX_EDITS], *contacts [MAX_EDITS];
     char what [200];                    //  the first mistake
-} file_t;
+};
+typedef cli_plan_parts_t file_t;
 
 static bool
 s_fail_at (file_t *f, const char *where, const char *what)
@@ -837,6 +848,104 @@ s_strings (file_t *f, const jsonr_t *object, const char *key, char **out, size_t
     return !*f->what;
 }
 
+//  The parts of a plan an edit replaces whole: each one P holds is set on
+//  PLAN (null: emptied), one P does not hold is left as PLAN has it.
+//  False with f->what set.
+static bool
+s_parts (file_t *f, const jsonr_t *p, Samhand__V1__RiskPlan *plan)
+{
+    //  text_clean is the broker's (plan show --json writes it): read past,
+    //  the broker sets it again.
+    static const char *const step_keys [] = {
+        "step", "situation", "action", "responsible", "text_clean", NULL };
+    static const char *const activity_keys [] = { "day", "activity", "responsible", NULL };
+    static const char *const contact_keys [] = {
+        "instance", "agency", "name", "role", "phone", NULL };
+    int value;
+    const jsonr_t *a = s_array (f, p, "measures");
+    if (jsonr_get (p, "measures"))
+        plan->n_measures = 0;
+    for (size_t i = 0; a && i < a->count; i++) {
+        int m = a->items [i].type == JSONR_STRING? samhand_measure_from_name (a->items [i].string): -1;
+        if (m < 0)
+            return s_fail_at (f, "measures", "not a known measure");
+        f->measures [plan->n_measures++] = (Samhand__V1__Measure) m;
+    }
+    if (jsonr_get (p, "measures"))
+        plan->measures = f->measures;
+    if (jsonr_get (p, "risk_situations")) {
+        if (!s_strings (f, p, "risk_situations", f->situations, &plan->n_risk_situations))
+            return false;
+        plan->risk_situations = f->situations;
+    }
+    if (jsonr_get (p, "risk_factors")) {
+        if (!s_strings (f, p, "risk_factors", f->factors, &plan->n_risk_factors))
+            return false;
+        plan->risk_factors = f->factors;
+    }
+    if (jsonr_get (p, "critical_info") && !s_text (f, p, "critical_info", &plan->critical_info))
+        return false;
+    a = s_array (f, p, "steps");
+    if (jsonr_get (p, "steps"))
+        plan->n_steps = 0;
+    for (size_t i = 0; a && i < a->count; i++) {
+        const jsonr_t *o = &a->items [i];
+        Samhand__V1__PlanStep *s = &f->step_store [i];
+        samhand__v1__plan_step__init (s);
+        const jsonr_t *n = jsonr_get (o, "step");
+        if (o->type != JSONR_OBJECT || !s_known_keys (f, o, "steps", step_keys)
+        ||  !n || n->type != JSONR_NUMBER || n->number < 1 || n->number > 3)
+            return s_fail_at (f, "steps", "each is {\"step\": 1-3, \"situation\", \"action\","
+                              " \"responsible\"}");
+        s->step = (uint32_t) n->number;
+        if (!s_text (f, o, "situation", &s->situation) || !s_text (f, o, "action", &s->action)
+        ||  !s_enum (f, o, "responsible", samhand_agency_from_name, &value))
+            return false;
+        s->responsible = (Samhand__V1__Agency) value;
+        f->steps [plan->n_steps++] = s;
+    }
+    if (jsonr_get (p, "steps"))
+        plan->steps = f->steps;
+    a = s_array (f, p, "follow_up");
+    if (jsonr_get (p, "follow_up"))
+        plan->n_follow_up = 0;
+    for (size_t i = 0; a && i < a->count; i++) {
+        const jsonr_t *o = &a->items [i];
+        Samhand__V1__PlanActivity *act = &f->activity_store [i];
+        samhand__v1__plan_activity__init (act);
+        int day;
+        if (o->type != JSONR_OBJECT || !s_known_keys (f, o, "follow_up", activity_keys)
+        ||  !s_enum (f, o, "day", samhand_weekday_from_name, &day)
+        ||  !s_text (f, o, "activity", &act->activity)
+        ||  !s_enum (f, o, "responsible", samhand_agency_from_name, &value))
+            return s_fail_at (f, "follow_up", "each is {\"day\", \"activity\", \"responsible\"}");
+        act->day = (Samhand__V1__Weekday) day;
+        act->responsible = (Samhand__V1__Agency) value;
+        f->activities [plan->n_follow_up++] = act;
+    }
+    if (jsonr_get (p, "follow_up"))
+        plan->follow_up = f->activities;
+    a = s_array (f, p, "contacts");
+    if (jsonr_get (p, "contacts"))
+        plan->n_contacts = 0;
+    for (size_t i = 0; a && i < a->count; i++) {
+        const jsonr_t *o = &a->items [i];
+        Samhand__V1__ContactPoint *c = &f->contact_store [i];
+        samhand__v1__contact_point__init (c);
+        if (o->type != JSONR_OBJECT || !s_known_keys (f, o, "contacts", contact_keys)
+        ||  !s_text (f, o, "instance", &c->instance) || !s_text (f, o, "name", &c->name)
+        ||  !s_text (f, o, "role", &c->role) || !s_text (f, o, "phone", &c->phone)
+        ||  !s_enum (f, o, "agency", samhand_agency_from_name, &value))
+            return s_fail_at (f, "contacts", "each is {\"instance\", \"agency\", \"name\","
+                              " \"role\", \"phone\"}");
+        c->agency = (Samhand__V1__Agency) value;
+        f->contacts [plan->n_contacts++] = c;
+    }
+    if (jsonr_get (p, "contacts"))
+        plan->contacts = f->contacts;
+    return !*f->what;
+}
+
 //  Fills PLAN from the "plan" object P. Returns false with f->what set.
 static bool
 s_plan_from_file (file_t *f, const jsonr_t *p, Samhand__V1__RiskPlan *plan, uint32_t *made_from)
@@ -848,10 +957,6 @@ s_plan_from_file (file_t *f, const jsonr_t *p, Samhand__V1__RiskPlan *plan, uint
         "note", NULL };
     static const char *const subject_keys [] = {
         "name", "national_id", "birth_date", "phone", "address", NULL };
-    static const char *const step_keys [] = { "step", "situation", "action", "responsible", NULL };
-    static const char *const activity_keys [] = { "day", "activity", "responsible", NULL };
-    static const char *const contact_keys [] = {
-        "instance", "agency", "name", "role", "phone", NULL };
     int value;
     if (p->type != JSONR_OBJECT || !s_known_keys (f, p, "plan", plan_keys))
         return s_fail_at (f, "plan", "must be an object");
@@ -860,7 +965,6 @@ s_plan_from_file (file_t *f, const jsonr_t *p, Samhand__V1__RiskPlan *plan, uint
                ? (uint32_t) rev->number: 0;
     if (!s_text (f, p, "case_ref", &plan->case_ref)
     ||  !s_text (f, p, "instrument", &plan->instrument)
-    ||  !s_text (f, p, "critical_info", &plan->critical_info)
     ||  !s_text (f, p, "next_evaluation", &plan->next_evaluation)
     ||  !s_text (f, p, "primary_contact", &plan->primary_contact)
     ||  !s_text (f, p, "note", &plan->note)
@@ -883,69 +987,47 @@ s_plan_from_file (file_t *f, const jsonr_t *p, Samhand__V1__RiskPlan *plan, uint
             return false;
         plan->subject = &f->subject;
     }
-    const jsonr_t *a = s_array (f, p, "measures");
-    for (size_t i = 0; a && i < a->count; i++) {
-        int m = a->items [i].type == JSONR_STRING? samhand_measure_from_name (a->items [i].string): -1;
-        if (m < 0)
-            return s_fail_at (f, "measures", "not a known measure");
-        f->measures [plan->n_measures++] = (Samhand__V1__Measure) m;
-    }
-    plan->measures = f->measures;
-    if (!s_strings (f, p, "risk_situations", f->situations, &plan->n_risk_situations)
-    ||  !s_strings (f, p, "risk_factors", f->factors, &plan->n_risk_factors))
-        return false;
-    plan->risk_situations = f->situations;
-    plan->risk_factors = f->factors;
-    a = s_array (f, p, "steps");
-    for (size_t i = 0; a && i < a->count; i++) {
-        const jsonr_t *o = &a->items [i];
-        Samhand__V1__PlanStep *s = &f->step_store [i];
-        samhand__v1__plan_step__init (s);
-        const jsonr_t *n = jsonr_get (o, "step");
-        if (o->type != JSONR_OBJECT || !s_known_keys (f, o, "steps", step_keys)
-        ||  !n || n->type != JSONR_NUMBER || n->number < 1 || n->number > 3)
-            return s_fail_at (f, "steps", "each is {\"step\": 1-3, \"situation\", \"action\","
-                              " \"responsible\"}");
-        s->step = (uint32_t) n->number;
-        if (!s_text (f, o, "situation", &s->situation) || !s_text (f, o, "action", &s->action)
-        ||  !s_enum (f, o, "responsible", samhand_agency_from_name, &value))
-            return false;
-        s->responsible = (Samhand__V1__Agency) value;
-        f->steps [plan->n_steps++] = s;
-    }
-    plan->steps = f->steps;
-    a = s_array (f, p, "follow_up");
-    for (size_t i = 0; a && i < a->count; i++) {
-        const jsonr_t *o = &a->items [i];
-        Samhand__V1__PlanActivity *act = &f->activity_store [i];
-        samhand__v1__plan_activity__init (act);
-        int day;
-        if (o->type != JSONR_OBJECT || !s_known_keys (f, o, "follow_up", activity_keys)
-        ||  !s_enum (f, o, "day", samhand_weekday_from_name, &day)
-        ||  !s_text (f, o, "activity", &act->activity)
-        ||  !s_enum (f, o, "responsible", samhand_agency_from_name, &value))
-            return s_fail_at (f, "follow_up", "each is {\"day\", \"activity\", \"responsible\"}");
-        act->day = (Samhand__V1__Weekday) day;
-        act->responsible = (Samhand__V1__Agency) value;
-        f->activities [plan->n_follow_up++] = act;
-    }
-    plan->follow_up = f->activities;
-    a = s_array (f, p, "contacts");
-    for (size_t i = 0; a && i < a->count; i++) {
-        const jsonr_t *o = &a->items [i];
-        Samhand__V1__ContactPoint *c = &f->contact_store [i];
-        samhand__v1__contact_point__init (c);
-        if (o->type != JSONR_OBJECT || !s_known_keys (f, o, "contacts", contact_keys)
-        ||  !s_text (f, o, "instance", &c->instance) || !s_text (f, o, "name", &c->name)
-        ||  !s_text (f, o, "role", &c->role) || !s_text (f, o, "phone", &c->phone)
-        ||  !s_enum (f, o, "agency", samhand_agency_from_name, &value))
-            return s_fail_at (f, "contacts", "each is {\"instance\", \"agency\", \"name\","
-                              " \"role\", \"phone\"}");
-        c->agency = (Samhand__V1__Agency) value;
-        f->contacts [plan->n_contacts++] = c;
-    }
-    plan->contacts = f->contacts;
-    return !*f->what;
+    return s_parts (f, p, plan);
+}
+
+cli_plan_parts_t *
+cli_plan_parts_new (void)
+{
+    return (cli_plan_parts_t *) calloc (1, sizeof (cli_plan_parts_t));
+}
+
+void
+cli_plan_parts_destroy (cli_plan_parts_t **self_p)
+{
+    assert (self_p);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+const char *
+cli_plan_parts_read (cli_plan_parts_t *self, const jsonr_t *parts, Samhand__V1__RiskPlan *plan)
+{
+    static const char *const part_keys [] = {
+        "risk_situations", "risk_factors", "steps", "follow_up", "contacts", "critical_info", NULL };
+    assert (self && parts && plan);
+    *self->what = 0;
+    if (parts->type != JSONR_OBJECT)
+        s_fail_at (self, "parts", "must be an object");
+    else
+    if (s_known_keys (self, parts, "parts", part_keys))
+        s_parts (self, parts, plan);
+    return *self->what? self->what: NULL;
+}
+
+void
+cli_plan_broker_fields_clear (Samhand__V1__RiskPlan *plan, uint32_t base)
+{
+    plan->base_revision = base;
+    plan->revision = 0;
+    plan->edited_by = (char *) "";
+    plan->edited_at = 0;
+    plan->significant = false;
+    plan->changes = (char *) "";
 }
 
 //  Reads PATH into a tree. NULL after a clear message on stderr.
@@ -980,13 +1062,7 @@ static int
 s_send_revision (cli_t *cli, samhand_client_t *client, Samhand__V1__RiskPlan *plan,
                  uint32_t base, bool json)
 {
-    //  Never the broker's own fields: it sets them.
-    plan->base_revision = base;
-    plan->revision = 0;
-    plan->edited_by = (char *) "";
-    plan->edited_at = 0;
-    plan->significant = false;
-    plan->changes = (char *) "";
+    cli_plan_broker_fields_clear (plan, base);
     Samhand__V1__Submit submit = SAMHAND__V1__SUBMIT__INIT;
     submit.body_case = SAMHAND__V1__SUBMIT__BODY_RISK_PLAN;
     submit.risk_plan = plan;

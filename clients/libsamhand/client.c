@@ -18,13 +18,32 @@
 //  Larger bodies from the broker are refused by libzmq (the broker's own
 //  frames are bounded far below this).
 #define CLIENT_MAX_MSGSIZE   (16 * 1024 * 1024)
+//  With several brokers: how long to wait at most between two attempts to
+//  reach one that is not listening (a standby, until it takes over).
+#define CLIENT_STANDBY_RECONNECT_MS  1000
+
+//  Several brokers (issue 13): one active, the others standbys that bind
+//  only when they take over. The client connects to all of them.
+#define CLIENT_MAX_ENDPOINTS 8
+//  Links are tracked per address the monitor names (an endpoint may be
+//  reported in another spelling than the one given, e.g. resolved).
+#define CLIENT_MAX_PEERS     (2 * CLIENT_MAX_ENDPOINTS)
+
+typedef struct {
+    char addr [256];
+    samhand_link_t link;
+} peer_t;
 
 struct _samhand_client_t {
     zsock_t *sock;
     zsock_t *monitor;                 //  PAIR reading sock's events, or NULL
-    samhand_link_t link;
+    peer_t   peers [CLIENT_MAX_PEERS];
+    size_t   n_peers;
     int      handshakes;              //  completed on this socket
-    char    *endpoint;
+    uint64_t losses;                  //  ready connections lost on this client
+    char    *endpoint;                //  as given: "tcp://a:7450,tcp://b:7450"
+    char    *endpoints [CLIENT_MAX_ENDPOINTS];
+    size_t   n_endpoints;
     zcert_t *cert;                    //  our certificate, with secret key
     char     server_key [41];         //  broker's public key, Z85
     zlist_t *queue;                   //  Samhand__V1__Frame * not yet recv'd
@@ -109,6 +128,7 @@ samhand_settings_load (samhand_settings_t *settings, const char *config_path)
 //  ---------------------------------------------------------------- socket
 
 static int s_send_subscribe (samhand_client_t *self);
+static samhand_link_t s_link (samhand_client_t *self);
 
 //  Watches the socket's events. Without them a silence cannot be told
 //  apart: no broker, a refused certificate, or a slow broker. Optional:
@@ -123,7 +143,7 @@ s_monitor_open (samhand_client_t *self)
     int events = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED
                | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
-    self->link = SAMHAND_LINK_UNKNOWN;
+    self->n_peers = 0;
     self->handshakes = 0;
     if (zmq_socket_monitor (zsock_resolve (self->sock), endpoint, events) == 0) {
         self->monitor = zsock_new (ZMQ_PAIR);
@@ -132,36 +152,68 @@ s_monitor_open (samhand_client_t *self)
     }
 }
 
-static void
-s_monitor_event (samhand_client_t *self, uint16_t event)
+//  The peer entry for the address an event names. With one endpoint every
+//  event is that endpoint's, however libzmq spells it.
+static peer_t *
+s_peer (samhand_client_t *self, const char *addr)
 {
+    if (self->n_endpoints == 1)
+        addr = self->endpoints [0];
+    for (size_t i = 0; i < self->n_peers; i++)
+        if (streq (self->peers [i].addr, addr))
+            return &self->peers [i];
+    if (self->n_peers == CLIENT_MAX_PEERS)
+        return &self->peers [CLIENT_MAX_PEERS - 1];     //  shared overflow entry
+    peer_t *peer = &self->peers [self->n_peers++];
+    snprintf (peer->addr, sizeof peer->addr, "%s", addr);
+    peer->link = SAMHAND_LINK_UNKNOWN;
+    return peer;
+}
+
+static void
+s_monitor_event (samhand_client_t *self, uint16_t event, const char *addr)
+{
+    peer_t *peer = s_peer (self, addr);
     switch (event) {
         case ZMQ_EVENT_CONNECT_RETRIED:
-            if (self->link != SAMHAND_LINK_REFUSED && self->link != SAMHAND_LINK_FAILED)
-                self->link = SAMHAND_LINK_UNREACHABLE;
+            if (peer->link != SAMHAND_LINK_REFUSED && peer->link != SAMHAND_LINK_FAILED)
+                peer->link = SAMHAND_LINK_UNREACHABLE;
             break;
         case ZMQ_EVENT_CONNECTED:
-            self->link = SAMHAND_LINK_CONNECTED;
+            peer->link = SAMHAND_LINK_CONNECTED;
             break;
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
-            self->link = SAMHAND_LINK_READY;
+            peer->link = SAMHAND_LINK_READY;
             //  A new handshake on the same socket means libzmq reconnected
-            //  by itself (the broker restarted, say): the broker no longer
-            //  knows this connection as our delivery session.
+            //  by itself (the broker restarted, or a standby took over):
+            //  the broker no longer knows this connection as our delivery
+            //  session.
             if (++self->handshakes > 1 && self->subscribed)
                 s_send_subscribe (self);
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
-            self->link = SAMHAND_LINK_REFUSED;
+            peer->link = SAMHAND_LINK_REFUSED;
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
         case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
-            self->link = SAMHAND_LINK_FAILED;
+            peer->link = SAMHAND_LINK_FAILED;
             break;
-        case ZMQ_EVENT_DISCONNECTED:
-            if (self->link == SAMHAND_LINK_READY || self->link == SAMHAND_LINK_CONNECTED)
-                self->link = SAMHAND_LINK_LOST;
+        case ZMQ_EVENT_DISCONNECTED: {
+            //  Whatever was sent on a ready connection and not answered is
+            //  lost with it (the broker does not queue for vanished peers).
+            bool was_ready = peer->link == SAMHAND_LINK_READY;
+            if (was_ready)
+                self->losses++;
+            if (peer->link == SAMHAND_LINK_READY || peer->link == SAMHAND_LINK_CONNECTED)
+                peer->link = SAMHAND_LINK_LOST;
+            //  Two brokers were up for a moment (the old one fenced off, the
+            //  new one taking over): the Subscribe of the last handshake may
+            //  have gone to the one that is now gone. Send it again to the
+            //  one still here.
+            if (was_ready && self->subscribed && s_link (self) == SAMHAND_LINK_READY)
+                s_send_subscribe (self);
             break;
+        }
         default:
             break;
     }
@@ -182,30 +234,56 @@ s_monitor_drain (samhand_client_t *self)
             return;
         }
         //  First part: 16-bit event, 32-bit value; then the endpoint.
-        if (zmq_msg_size (&part) >= 2) {
-            uint16_t event;
+        uint16_t event = 0;
+        bool have_event = zmq_msg_size (&part) >= 2;
+        if (have_event)
             memcpy (&event, zmq_msg_data (&part), sizeof event);
-            s_monitor_event (self, event);
-        }
         int more = zmq_msg_more (&part);
         zmq_msg_close (&part);
+        char addr [256] = "";
         while (more) {
             zmq_msg_init (&part);
             if (zmq_msg_recv (&part, handle, 0) < 0) {
                 zmq_msg_close (&part);
                 return;
             }
+            if (!*addr) {
+                size_t size = zmq_msg_size (&part);
+                if (size >= sizeof addr)
+                    size = sizeof addr - 1;
+                memcpy (addr, zmq_msg_data (&part), size);
+                addr [size] = 0;
+            }
             more = zmq_msg_more (&part);
             zmq_msg_close (&part);
         }
+        if (have_event)
+            s_monitor_event (self, event, addr);
     }
+}
+
+//  The link that explains the client's state best: one ready broker is
+//  enough; else a refusal or a failed handshake (they will not mend by
+//  waiting), then a handshake under way, a lost one, nothing listening.
+static samhand_link_t
+s_link (samhand_client_t *self)
+{
+    static const samhand_link_t order [] = {
+        SAMHAND_LINK_READY, SAMHAND_LINK_REFUSED, SAMHAND_LINK_FAILED,
+        SAMHAND_LINK_CONNECTED, SAMHAND_LINK_LOST, SAMHAND_LINK_UNREACHABLE
+    };
+    for (size_t k = 0; k < sizeof order / sizeof *order; k++)
+        for (size_t i = 0; i < self->n_peers; i++)
+            if (self->peers [i].link == order [k])
+                return order [k];
+    return SAMHAND_LINK_UNKNOWN;
 }
 
 samhand_link_t
 samhand_client_link (samhand_client_t *self)
 {
     s_monitor_drain (self);
-    return self->link;
+    return s_link (self);
 }
 
 static void
@@ -240,10 +318,72 @@ s_open_socket (samhand_client_t *self)
     zsock_set_reconnect_ivl (self->sock, 200);
     zsock_set_reconnect_ivl_max (self->sock, 5000);
     zsock_set_maxmsgsize (self->sock, CLIENT_MAX_MSGSIZE);
+    if (self->n_endpoints > 1) {
+        //  A DEALER deals its frames round-robin over its connections, and
+        //  without IMMEDIATE it would keep a queue for a standby that is
+        //  not listening: every other request would wait there until a
+        //  takeover. With it, frames go only to a connection whose
+        //  handshake is done, i.e. to the active broker.
+        zsock_set_immediate (self->sock, 1);
+        //  A standby that takes over must be found within a second, not
+        //  after a backoff grown while it was not listening.
+        zsock_set_reconnect_ivl_max (self->sock, CLIENT_STANDBY_RECONNECT_MS);
+    }
     s_monitor_open (self);
-    if (zsock_connect (self->sock, "%s", self->endpoint)) {
-        s_fail ("cannot connect to '%s': %s", self->endpoint, zmq_strerror (zmq_errno ()));
-        s_close_socket (self);
+    for (size_t i = 0; i < self->n_endpoints; i++)
+        if (zsock_connect (self->sock, "%s", self->endpoints [i])) {
+            s_fail ("cannot connect to '%s': %s", self->endpoints [i],
+                    zmq_strerror (zmq_errno ()));
+            s_close_socket (self);
+            return -1;
+        }
+    return 0;
+}
+
+//  Splits "tcp://a:7450, tcp://b:7450" into self->endpoints. 0 or -1.
+static int
+s_parse_endpoints (samhand_client_t *self, const char *list)
+{
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t len = strcspn (p, ",");
+        size_t trimmed = len;
+        while (trimmed && (p [trimmed - 1] == ' ' || p [trimmed - 1] == '\t'))
+            trimmed--;
+        if (trimmed == 0 || memchr (p, ' ', trimmed) || memchr (p, '\t', trimmed)) {
+            s_fail ("endpoint list '%s': each broker endpoint is one word, separated by"
+                    " commas (tcp://HOST:PORT,tcp://HOST:PORT)", list);
+            return -1;
+        }
+        if (self->n_endpoints == CLIENT_MAX_ENDPOINTS) {
+            s_fail ("endpoint list '%s': at most %d brokers", list, CLIENT_MAX_ENDPOINTS);
+            return -1;
+        }
+        for (size_t i = 0; i < self->n_endpoints; i++)
+            if (strlen (self->endpoints [i]) == trimmed
+            &&  memcmp (self->endpoints [i], p, trimmed) == 0) {
+                s_fail ("endpoint list '%s' names %.*s twice", list, (int) trimmed, p);
+                return -1;
+            }
+        char *one = strndup (p, trimmed);
+        if (!one) {
+            s_fail ("out of memory");
+            return -1;
+        }
+        self->endpoints [self->n_endpoints++] = one;
+        p += len;
+        if (*p == ',') {
+            p++;
+            if (!*p) {
+                s_fail ("endpoint list '%s' ends with a comma", list);
+                return -1;
+            }
+        }
+    }
+    if (self->n_endpoints == 0) {
+        s_fail ("no broker endpoint given");
         return -1;
     }
     return 0;
@@ -309,7 +449,8 @@ samhand_client_new (const char *endpoint, const char *broker_cert_path,
     self->endpoint = strdup (endpoint);
     self->cert = s_load_cert (client_cert_path, true);
     self->queue = zlist_new ();
-    if (!self->endpoint || !self->cert || !self->queue || s_open_socket (self))
+    if (!self->endpoint || !self->cert || !self->queue
+    ||  s_parse_endpoints (self, endpoint) || s_open_socket (self))
         samhand_client_destroy (&self);
     return self;
 }
@@ -337,6 +478,8 @@ samhand_client_destroy (samhand_client_t **self_p)
         zlist_destroy (&self->queue);
     }
     zcert_destroy (&self->cert);
+    for (size_t i = 0; i < self->n_endpoints; i++)
+        free (self->endpoints [i]);
     free (self->endpoint);
     free (self);
     *self_p = NULL;
@@ -365,8 +508,36 @@ samhand_frame_destroy (Samhand__V1__Frame **frame_p)
     }
 }
 
-int
-samhand_client_send (samhand_client_t *self, Samhand__V1__Frame *frame)
+//  Waits until the socket takes a frame (a connection is ready) or until
+//  DEADLINE (zclock_mono). True when it would take one now.
+static bool
+s_wait_writable (samhand_client_t *self, int64_t deadline)
+{
+    while (!zsys_interrupted) {
+        if (zsock_events (self->sock) & ZMQ_POLLOUT)
+            return true;
+        int64_t left = deadline - zclock_mono ();
+        if (left <= 0)
+            return false;
+        zmq_pollitem_t items [2] = {
+            { zsock_resolve (self->sock), 0, ZMQ_POLLOUT, 0 },
+            { self->monitor? zsock_resolve (self->monitor): NULL, 0, ZMQ_POLLIN, 0 }
+        };
+        int rc = zmq_poll (items, self->monitor? 2: 1, left);
+        if (rc < 0 && zmq_errno () != EINTR)
+            return false;
+        if (self->monitor && (items [1].revents & ZMQ_POLLIN))
+            s_monitor_drain (self);
+    }
+    return false;
+}
+
+//  Packs and sends FRAME. With several brokers a frame can only leave on a
+//  ready connection: wait for one up to WAIT_MS. Never blocks otherwise:
+//  with no broker the queue fills up to the high-water mark, and then the
+//  caller should hear about it rather than hang.
+static int
+s_send (samhand_client_t *self, Samhand__V1__Frame *frame, int wait_ms)
 {
     if (!self->sock) {
         s_fail ("not connected");
@@ -380,20 +551,34 @@ samhand_client_send (samhand_client_t *self, Samhand__V1__Frame *frame)
         return -1;
     }
     samhand__v1__frame__pack (frame, buf);
-    //  Never block: with no broker the queue fills up to the high-water
-    //  mark, and then the caller should hear about it rather than hang.
-    int rc = zmq_send (zsock_resolve (self->sock), buf, size, ZMQ_DONTWAIT);
+    int64_t deadline = zclock_mono () + (wait_ms > 0? wait_ms: 0);
+    int rc;
+    while ((rc = zmq_send (zsock_resolve (self->sock), buf, size, ZMQ_DONTWAIT)) < 0
+       &&  zmq_errno () == EAGAIN && self->n_endpoints > 1
+       &&  s_wait_writable (self, deadline))
+        ;
     free (buf);
     if (rc < 0) {
-        s_fail ("cannot send to the broker: %s", zmq_strerror (zmq_errno ()));
+        if (zmq_errno () == EAGAIN && self->n_endpoints > 1)
+            s_fail ("no broker at %s is ready to take a request", self->endpoint);
+        else
+            s_fail ("cannot send to the broker: %s", zmq_strerror (zmq_errno ()));
         return -1;
     }
     return 0;
 }
 
+int
+samhand_client_send (samhand_client_t *self, Samhand__V1__Frame *frame)
+{
+    return s_send (self, frame, SAMHAND_SEND_WAIT_MS);
+}
+
 //  Next frame from the socket itself, dropping what is not a v1 Frame.
+//  With LOSSES (not NULL) it gives up as soon as a ready connection was
+//  lost since self->losses was *LOSSES: an answer on it will never come.
 static Samhand__V1__Frame *
-s_recv_wire (samhand_client_t *self, int timeout_ms)
+s_recv_wire (samhand_client_t *self, int timeout_ms, const uint64_t *losses)
 {
     int64_t deadline = timeout_ms < 0? -1: zclock_mono () + timeout_ms;
     while (!zsys_interrupted) {
@@ -413,6 +598,8 @@ s_recv_wire (samhand_client_t *self, int timeout_ms)
             return NULL;
         if (self->monitor && (items [1].revents & ZMQ_POLLIN))
             s_monitor_drain (self);
+        if (losses && self->losses != *losses)
+            return NULL;
         if (!(items [0].revents & ZMQ_POLLIN))
             continue;
         zmsg_t *msg = zmsg_recv (self->sock);
@@ -439,20 +626,20 @@ samhand_client_recv (samhand_client_t *self, int timeout_ms)
     Samhand__V1__Frame *frame = (Samhand__V1__Frame *) zlist_pop (self->queue);
     if (frame)
         return frame;
-    return s_recv_wire (self, timeout_ms);
+    return s_recv_wire (self, timeout_ms, NULL);
 }
 
 //  Waits for the reply to REQUEST_ID; queues what the application may
-//  still want, drops stale replies.
+//  still want, drops stale replies. LOSSES as for s_recv_wire.
 static Samhand__V1__Frame *
-s_await (samhand_client_t *self, uint64_t request_id, int timeout_ms)
+s_await (samhand_client_t *self, uint64_t request_id, int timeout_ms, const uint64_t *losses)
 {
     int64_t deadline = zclock_mono () + timeout_ms;
     while (true) {
         int64_t left = deadline - zclock_mono ();
         if (left <= 0)
             return NULL;
-        Samhand__V1__Frame *frame = s_recv_wire (self, (int) left);
+        Samhand__V1__Frame *frame = s_recv_wire (self, (int) left, losses);
         if (!frame)
             return NULL;
         if (frame->request_id == request_id)
@@ -481,9 +668,12 @@ Samhand__V1__Frame *
 samhand_client_request (samhand_client_t *self, Samhand__V1__Frame *request, int timeout_ms)
 {
     request->request_id = ++self->request_seq;
-    if (samhand_client_send (self, request))
+    int64_t start = zclock_mono ();
+    if (s_send (self, request, timeout_ms))
         return NULL;
-    return s_await (self, request->request_id, timeout_ms);
+    int64_t spent = zclock_mono () - start;
+    return s_await (self, request->request_id, spent < timeout_ms? timeout_ms - (int) spent: 0,
+                    NULL);
 }
 
 //  Sends the remembered Subscribe without waiting. Its Subscribed reply
@@ -500,7 +690,9 @@ s_send_subscribe (samhand_client_t *self)
     frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBSCRIBE;
     frame.subscribe = &sub;
     frame.request_id = ++self->request_seq;
-    return samhand_client_send (self, &frame);
+    //  Not waiting: this runs while monitor events are read, and it follows
+    //  a completed handshake, so the connection takes it at once.
+    return s_send (self, &frame, 0);
 }
 
 int
@@ -509,6 +701,13 @@ samhand_client_reconnect (samhand_client_t *self)
     s_close_socket (self);
     if (s_open_socket (self))
         return -1;
+    if (self->subscribed && self->n_endpoints > 1) {
+        //  No connection is ready yet and frames wait for none: the first
+        //  handshake of the new socket sends the Subscribe (as a second
+        //  one does on any socket).
+        self->handshakes = 1;
+        return 0;
+    }
     return self->subscribed? s_send_subscribe (self): 0;
 }
 
@@ -568,9 +767,9 @@ samhand_client_submit (samhand_client_t *self, Samhand__V1__Submit *submit,
     //  answer to an earlier attempt is as good as any.
     uint64_t request_id = ++self->request_seq;
     Samhand__V1__Frame *reply = NULL;
-    bool timed_out = false;
+    enum { FIRST, TIMED_OUT, LOST, TRANSIENT } why = FIRST;
     for (int attempt = 0; attempt <= retries && !zsys_interrupted; attempt++) {
-        if (timed_out) {
+        if (why == TIMED_OUT) {
             //  A refused certificate or a wrong broker key will not mend
             //  itself in seconds: say so now rather than after every retry.
             samhand_link_t link = samhand_client_link (self);
@@ -582,17 +781,41 @@ samhand_client_submit (samhand_client_t *self, Samhand__V1__Submit *submit,
                 break;
         }
         else
-        if (reply) {
+        if (why == LOST)
+            //  The connection it went on is gone (the broker died, or a
+            //  standby is taking over): libzmq reconnects by itself, and
+            //  with several brokers the frame waits for whichever is ready.
+            zsys_warning ("samhand: the connection to the broker was lost, sending again"
+                          " with the same message id");
+        else
+        if (why == TRANSIENT) {
             //  The broker is busy or restarting: give it a moment.
             samhand_frame_destroy (&reply);
             zclock_sleep (250 * attempt);
         }
         frame.request_id = request_id;
-        if (samhand_client_send (self, &frame))
+        s_monitor_drain (self);
+        uint64_t losses = self->losses;
+        int64_t start = zclock_mono ();
+        if (s_send (self, &frame, timeout_ms)) {
+            //  With several brokers: none was ready within the wait.
+            if (self->n_endpoints > 1) {
+                why = TIMED_OUT;
+                continue;
+            }
             break;
-        reply = s_await (self, request_id, timeout_ms);
-        timed_out = reply == NULL;
-        if (reply && !s_transient (reply))
+        }
+        //  A broker that has just taken over deserves a fair wait too.
+        int64_t left = timeout_ms - (zclock_mono () - start);
+        if (left < timeout_ms / 2)
+            left = timeout_ms / 2;
+        reply = s_await (self, request_id, left > 0? (int) left: 0, &losses);
+        if (!reply)
+            why = self->losses != losses? LOST: TIMED_OUT;
+        else
+        if (s_transient (reply))
+            why = TRANSIENT;
+        else
             break;
     }
     int rc;
@@ -744,19 +967,21 @@ samhand_client_inbox (samhand_client_t *self, bool include_read, uint32_t limit,
     return samhand_client_request (self, &frame, timeout_ms);
 }
 
-//  Takes the refusals of the receipts sent with request ids FIRST ..
-//  FIRST + COUNT - 1 out of the queue (they are answers, not news for
-//  the application) and records their codes.
+//  Takes the refusals of the receipts sent with request ids from ANY_FIRST
+//  to FIRST + COUNT - 1 out of the queue (they are answers, not news for
+//  the application) and records the codes of those from FIRST on (the
+//  last attempt's).
 static void
-s_take_receipt_errors (samhand_client_t *self, uint64_t first, size_t count, int *codes)
+s_take_receipt_errors (samhand_client_t *self, uint64_t any_first, uint64_t first,
+                       size_t count, int *codes)
 {
     zlist_t *keep = zlist_new ();
     Samhand__V1__Frame *frame;
     while ((frame = (Samhand__V1__Frame *) zlist_pop (self->queue))) {
         bool ours = frame->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR
-                 && frame->request_id >= first && frame->request_id < first + count;
+                 && frame->request_id >= any_first && frame->request_id < first + count;
         if (ours) {
-            if (codes)
+            if (codes && frame->request_id >= first)
                 codes [frame->request_id - first] = frame->error->code
                                                   ? (int) frame->error->code
                                                   : SAMHAND__V1__ERROR_CODE__INTERNAL;
@@ -776,44 +1001,71 @@ int
 samhand_client_receipts (samhand_client_t *self, const uint64_t *delivery_ids, size_t count,
                          Samhand__V1__ReceiptState state, int timeout_ms, int *codes)
 {
-    for (size_t i = 0; codes && i < count; i++)
-        codes [i] = 0;
     //  Which broker run takes them: a Pong from another run does not confirm
-    //  them (the DEALER may have lost them with the old connection).
+    //  them (the DEALER may have lost them with the old connection, or a
+    //  standby took over). Then they go again, to the run that answered;
+    //  a receipt taken twice changes nothing.
     if (!*self->instance) {
         Samhand__V1__Frame *first_pong = samhand_client_ping (self, timeout_ms);
         samhand_frame_destroy (&first_pong);
     }
-    char before [sizeof self->instance];
-    snprintf (before, sizeof before, "%s", self->instance);
-    //  Consecutive request ids, so each refusal names its receipt.
-    uint64_t first = self->request_seq + 1;
-    for (size_t i = 0; i < count; i++)
-        if (samhand_client_receipt (self, delivery_ids [i], state))
-            return -1;
-    Samhand__V1__Frame *pong = samhand_client_ping (self, timeout_ms);
-    int rc = 0;
-    if (!pong) {
-        s_fail ("the broker at %s did not answer", self->endpoint);
-        rc = -1;
+    uint64_t any_first = self->request_seq + 1;
+    int rc = -1;
+    for (int attempt = 0; attempt <= SAMHAND_RECEIPT_RETRIES && !zsys_interrupted; attempt++) {
+        for (size_t i = 0; codes && i < count; i++)
+            codes [i] = 0;
+        char before [sizeof self->instance];
+        snprintf (before, sizeof before, "%s", self->instance);
+        //  Consecutive request ids, so each refusal names its receipt.
+        uint64_t first = self->request_seq + 1;
+        s_monitor_drain (self);
+        uint64_t losses = self->losses;
+        bool sent = true;
+        for (size_t i = 0; i < count && sent; i++) {
+            Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+            Samhand__V1__Receipt receipt = SAMHAND__V1__RECEIPT__INIT;
+            receipt.delivery_id = delivery_ids [i];
+            receipt.state = state;
+            frame.command_case = SAMHAND__V1__FRAME__COMMAND_RECEIPT;
+            frame.receipt = &receipt;
+            frame.request_id = ++self->request_seq;
+            sent = s_send (self, &frame, timeout_ms) == 0;
+        }
+        if (!sent)
+            break;                  //  no broker was ready within the wait
+        Samhand__V1__Frame *pong = samhand_client_ping (self, timeout_ms);
+        if (!pong) {
+            s_fail ("the broker at %s did not answer", self->endpoint);
+            //  Silence on a connection that stayed up: asking again will
+            //  not help. A lost connection may have a successor.
+            if (self->losses == losses)
+                break;
+        }
+        else
+        if (pong->command_case != SAMHAND__V1__FRAME__COMMAND_PONG) {
+            //  It could not read one of them: which one, it cannot say.
+            const Samhand__V1__Error *error = samhand_reply_error (pong);
+            s_fail ("the broker could not read the receipts (%s)",
+                    samhand_error_code_name (error? (int) error->code: 0));
+            samhand_frame_destroy (&pong);
+            break;
+        }
+        else
+        if (!*before || strcmp (before, self->instance))
+            s_fail ("another broker run answered at %s while the receipts were sent (a"
+                    " restart or a takeover): they are not confirmed%s", self->endpoint,
+                    attempt < SAMHAND_RECEIPT_RETRIES? "; sending them again": "");
+        else {
+            s_take_receipt_errors (self, any_first, first, count, codes);
+            rc = 0;
+        }
+        samhand_frame_destroy (&pong);
+        if (rc == 0)
+            break;
     }
-    else
-    if (pong->command_case != SAMHAND__V1__FRAME__COMMAND_PONG) {
-        //  It could not read one of them: which one, it cannot say.
-        const Samhand__V1__Error *error = samhand_reply_error (pong);
-        s_fail ("the broker could not read the receipts (%s)",
-                samhand_error_code_name (error? (int) error->code: 0));
-        rc = -1;
-    }
-    else
-    if (!*before || strcmp (before, self->instance)) {
-        s_fail ("the broker at %s restarted while the receipts were sent: they are not"
-                " confirmed; send them again", self->endpoint);
-        rc = -1;
-    }
-    else
-        s_take_receipt_errors (self, first, count, codes);
-    samhand_frame_destroy (&pong);
+    if (rc)
+        for (size_t i = 0; codes && i < count; i++)
+            codes [i] = 0;
     return rc;
 }
 

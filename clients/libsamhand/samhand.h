@@ -1,7 +1,8 @@
 /*  samhand.h — libsamhand, the C client of the samhand broker.
 
     One samhand_client_t is one CURVE-authenticated DEALER connection to
-    samhandd. Every ZeroMQ message is one frame holding one protobuf
+    samhandd (to each of its endpoints, when an active broker has a standby:
+    see samhand_client_new). Every ZeroMQ message is one frame holding one protobuf
     samhand.v1.Frame (see proto/samhand.proto). The broker knows the node
     by its CURVE key alone: nothing the client writes names the sender.
 
@@ -31,6 +32,12 @@ extern "C" {
 #define SAMHAND_LINGER_MS          2000
 #define SAMHAND_HEARTBEAT_IVL_MS   5000
 #define SAMHAND_HEARTBEAT_TTL_MS   15000
+//  With several broker endpoints (an active broker and its standby), how
+//  long samhand_client_send waits for a ready connection to the active one.
+#define SAMHAND_SEND_WAIT_MS       2000
+//  How often samhand_client_receipts sends the receipts again when another
+//  broker run than the one they went to answered (a restart, a takeover).
+#define SAMHAND_RECEIPT_RETRIES    2
 
 typedef struct _samhand_client_t samhand_client_t;
 
@@ -39,7 +46,9 @@ typedef struct _samhand_client_t samhand_client_t;
 //          endpoint = "tcp://127.0.0.1:7450"
 //          broker_cert = "../server.cert"     # the broker's PUBLIC cert
 //          cert = "vakt.cert"                 # vakt.cert_secret beside it
-//  Relative paths are resolved against the config file's directory.
+//  Relative paths are resolved against the config file's directory. With an
+//  active and a standby broker, endpoint lists both, separated by commas:
+//          endpoint = "tcp://broker-a:7450,tcp://broker-b:7450"
 typedef struct {
     char endpoint [256];
     char broker_cert [1024];
@@ -59,6 +68,12 @@ const char *samhand_last_error (void);
 //  broker_cert_path is the broker's public zcert; client_cert_path is
 //  NAME.cert with its secret in NAME.cert_secret beside it. NULL on
 //  failure (unreadable certificate, bad endpoint).
+//  ENDPOINT may list up to 8 brokers separated by commas: the client
+//  connects to every one, but frames go only to a connection whose
+//  handshake is done (ZMQ_IMMEDIATE), which is the active broker's, since
+//  a standby binds only when it takes over; each standby is tried again
+//  at least every second. With one endpoint nothing of this applies and a
+//  frame sent before the handshake waits in the socket's queue.
 samhand_client_t *samhand_client_new (const char *endpoint, const char *broker_cert_path,
                                       const char *client_cert_path);
 
@@ -77,7 +92,8 @@ void samhand_client_destroy (samhand_client_t **self_p);
 int samhand_client_reconnect (samhand_client_t *self);
 
 //  Sets frame->version to 1, packs and sends it. The frame stays the
-//  caller's. Returns 0, or -1 if it could not be queued.
+//  caller's. Returns 0, or -1 if it could not be queued. With several
+//  endpoints it waits up to SAMHAND_SEND_WAIT_MS for a ready broker.
 int samhand_client_send (samhand_client_t *self, Samhand__V1__Frame *frame);
 
 //  Next frame from the broker (a queued one first), waiting at most
@@ -103,8 +119,13 @@ Samhand__V1__Frame *samhand_client_request (samhand_client_t *self,
 //  the next submit on it). On timeout, or on a broker answer of INTERNAL or
 //  SHUTTING_DOWN, it reconnects and tries again with the SAME message id,
 //  up to RETRIES more times: the broker stores a message id once, so a
-//  retry never doubles a message. It gives up early when the link state
-//  says the broker refused the certificate (samhand_client_link).
+//  retry never doubles a message. When the connection the submit went on
+//  is lost before the answer (the broker died; a standby takes over), it
+//  sends again at once, without waiting for the timeout, as soon as a
+//  broker is ready (this counts as a retry). Each attempt waits at most
+//  TIMEOUT_MS for a ready broker and its answer. It gives up early when
+//  the link state says the broker refused the certificate
+//  (samhand_client_link).
 //  Returns 0 when accepted (committed to disk), 1 when the broker answered
 //  with a refusal (SubmitResult with accepted=false, or an Error frame),
 //  -1 when it never answered. *reply (if reply is not NULL) receives the
@@ -166,9 +187,12 @@ Samhand__V1__Frame *samhand_client_inbox (samhand_client_t *self, bool include_r
 //  CODES [i] (if CODES is not NULL) receives 0 when the broker took receipt
 //  i, else the ErrorCode it refused it with (UNKNOWN_DELIVERY: not this
 //  node's, unknown, or no longer outstanding). Returns 0 when the broker
-//  answered, -1 when it did not (the codes are then unknown) or when the
-//  answer came from another broker run than the one the receipts were sent
-//  to (Pong.instance changed: they may be lost; send them again).
+//  answered, -1 when it did not (the codes are then unknown). An answer
+//  from another broker run than the one the receipts were sent to
+//  (Pong.instance changed: a restart, or a standby took over) confirms
+//  nothing, since they may be lost: they are sent again, to the run that
+//  answered, up to SAMHAND_RECEIPT_RETRIES times, and -1 if no run
+//  confirmed them (send them again later).
 int samhand_client_receipts (samhand_client_t *self, const uint64_t *delivery_ids,
                              size_t count, Samhand__V1__ReceiptState state,
                              int timeout_ms, int *codes);
@@ -212,6 +236,9 @@ typedef enum {
 } samhand_link_t;
 
 //  Current link state (reads pending socket events without blocking).
+//  With several endpoints: READY if any broker is, else the state that
+//  explains the silence best (REFUSED, FAILED, CONNECTED, LOST,
+//  UNREACHABLE, in that order).
 samhand_link_t samhand_client_link (samhand_client_t *self);
 
 //  The raw zsock_t (as void *) for tests and for polling several sockets.

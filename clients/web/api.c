@@ -5,6 +5,7 @@
     turn into Norwegian. Every message sent carries the person's user name
     as Submit.author.                                                     */
 #include "web.h"
+#include "jsonr.h"
 #include <czmq.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,12 @@ void cli_dead_letter_json (json_t *j, const Samhand__V1__DeadLetter *l);
 void cli_consent_json (json_t *j, const Samhand__V1__ConsentRecord *r);
 void cli_plan_json (json_t *j, const char *key, const Samhand__V1__RiskPlan *p);
 void cli_plan_reply_json (json_t *j, const Samhand__V1__PlanReply *r, bool history);
+void cli_plan_broker_fields_clear (Samhand__V1__RiskPlan *plan, uint32_t base);
+typedef struct _cli_plan_parts_t cli_plan_parts_t;
+cli_plan_parts_t *cli_plan_parts_new (void);
+void cli_plan_parts_destroy (cli_plan_parts_t **self_p);
+const char *cli_plan_parts_read (cli_plan_parts_t *self, const jsonr_t *parts,
+                                 Samhand__V1__RiskPlan *plan);
 char *cli_time_iso (int64_t unix_ms, char *out, size_t size);
 
 #define MAX_LIST 32
@@ -673,16 +680,20 @@ s_plan (const web_form_t *form, web_reply_t *reply)
     s_json (reply, 200, &j);
 }
 
-//  The page's edit (level, imminent, measures added and removed, one step
-//  added, steps removed by position, next evaluation, a note) applied to a
-//  copy of the current revision, sent as a whole new revision made from the
-//  revision the page showed ("base"): when someone saved in between, the
-//  broker refuses it with REVISION_CONFLICT.
+//  The page's edit applied to a copy of the current revision, sent as a
+//  whole new revision made from the revision the page showed ("base"):
+//  when someone saved in between, the broker refuses it with
+//  REVISION_CONFLICT. The form holds level, imminent, measures added and
+//  removed, next evaluation and a note as fields, and in "parts" (JSON,
+//  `plan edit --file`'s shapes, read by cli_plan_parts_read) each list
+//  part the page changed, whole: risk situations, risk factors, steps,
+//  follow-up, contacts, critical information. A part the page did not
+//  send stays as the current revision has it.
 typedef struct {
     Samhand__V1__Measure measures [MAX_LIST];
-    Samhand__V1__PlanStep *steps [MAX_LIST];
-    Samhand__V1__PlanStep step;
     Samhand__V1__Subject subject;
+    cli_plan_parts_t *parts;
+    jsonr_t *tree;
 } plan_edit_t;
 
 static const char *
@@ -702,8 +713,8 @@ s_plan_apply (const web_form_t *form, plan_edit_t *e, Samhand__V1__RiskPlan *pla
         plan->imminent = strcmp (imminent, "yes") == 0;
     }
     //  Never a silent cut: a plan longer than the edit can hold is refused.
-    if (plan->n_measures > MAX_LIST || plan->n_steps > MAX_LIST)
-        return "steps";
+    if (plan->n_measures > MAX_LIST)
+        return "measures";
     size_t nm = 0;
     for (size_t i = 0; i < plan->n_measures && nm < MAX_LIST; i++)
         e->measures [nm++] = plan->measures [i];
@@ -730,39 +741,15 @@ s_plan_apply (const web_form_t *form, plan_edit_t *e, Samhand__V1__RiskPlan *pla
         if (!have && nm < MAX_LIST)
             e->measures [nm++] = (Samhand__V1__Measure) m;
     }
-    //  Steps removed by their position as shown (1 = first).
-    bool drop [MAX_LIST] = { false };
-    n = form_all (form, "remove_step", names, MAX_LIST);
-    for (size_t i = 0; i < n; i++) {
-        char *end = NULL;
-        unsigned long k = strtoul (names [i], &end, 10);
-        if (!*names [i] || *end || k < 1 || k > plan->n_steps || k > MAX_LIST)
-            return "remove_step";
-        drop [k - 1] = true;
-    }
-    size_t ns = 0;
-    for (size_t i = 0; i < plan->n_steps && ns < MAX_LIST; i++)
-        if (!drop [i])
-            e->steps [ns++] = plan->steps [i];
-    const char *situation = form_get (form, "step_situation");
-    const char *action = form_get (form, "step_action");
-    if (*situation || *action) {
-        const char *number = form_get (form, "step");
-        int agency = samhand_agency_from_name (form_get (form, "step_agency"));
-        if (strlen (number) != 1 || number [0] < '1' || number [0] > '3')
-            return "step";
-        if (agency <= 0)
-            return "step_agency";
-        if (!*situation || !*action)
-            return *situation? "step_action": "step_situation";
-        if (ns == MAX_LIST)
-            return "step";
-        samhand__v1__plan_step__init (&e->step);
-        e->step.step = (uint32_t) (number [0] - '0');
-        e->step.responsible = (Samhand__V1__Agency) agency;
-        e->step.situation = (char *) situation;
-        e->step.action = (char *) action;
-        e->steps [ns++] = &e->step;
+    plan->measures = e->measures;
+    plan->n_measures = nm;
+    const char *parts = form_get (form, "parts");
+    if (*parts) {
+        char err [160];
+        e->tree = jsonr_parse (parts, strlen (parts), err, sizeof err);
+        e->parts = e->tree? cli_plan_parts_new (): NULL;
+        if (!e->parts || cli_plan_parts_read (e->parts, e->tree, plan))
+            return "parts";
     }
     const char *next = form_get (form, "next_evaluation");
     if (*next) {
@@ -771,10 +758,6 @@ s_plan_apply (const web_form_t *form, plan_edit_t *e, Samhand__V1__RiskPlan *pla
         plan->next_evaluation = (char *) next;
     }
     plan->note = (char *) form_get (form, "note");
-    plan->measures = e->measures;
-    plan->n_measures = nm;
-    plan->steps = e->steps;
-    plan->n_steps = ns;
     return NULL;
 }
 
@@ -804,15 +787,16 @@ s_plan_edit (const web_form_t *form, const web_session_t *session, web_reply_t *
         }
         plan = current->plan_reply->plan;
     }
-    //  A first revision may name the person the plan is for (the paper
-    //  form's "Planen gjelder for"); later ones keep the plan's own.
-    Samhand__V1__Subject subject;
-    s_subject (form, &subject);
-    if (base == 0 && !s_subject_empty (&subject))
-        plan->subject = &subject;
     //  The reply's own pointers, put back before the frame is freed.
     Samhand__V1__RiskPlan saved = *plan;
     plan_edit_t *e = calloc (1, sizeof *e);
+    //  A first revision may name the person the plan is for (the paper
+    //  form's "Planen gjelder for"); later ones keep the plan's own.
+    if (e && base == 0) {
+        s_subject (form, &e->subject);
+        if (!s_subject_empty (&e->subject))
+            plan->subject = &e->subject;
+    }
     const char *bad = e? s_plan_apply (form, e, plan): "internal";
     if (!bad && !plan->level)
         bad = "level";
@@ -821,13 +805,7 @@ s_plan_edit (const web_form_t *form, const web_session_t *session, web_reply_t *
     }
     else {
         plan->case_ref = (char *) ref;
-        //  Never the broker's own fields: it sets them.
-        plan->base_revision = (uint32_t) base;
-        plan->revision = 0;
-        plan->edited_by = (char *) "";
-        plan->edited_at = 0;
-        plan->significant = false;
-        plan->changes = (char *) "";
+        cli_plan_broker_fields_clear (plan, (uint32_t) base);
         Samhand__V1__Submit submit = SAMHAND__V1__SUBMIT__INIT;
         submit.body_case = SAMHAND__V1__SUBMIT__BODY_RISK_PLAN;
         submit.risk_plan = plan;
@@ -835,6 +813,10 @@ s_plan_edit (const web_form_t *form, const web_session_t *session, web_reply_t *
     }
     *plan = saved;
     samhand_frame_destroy (&current);
+    if (e) {
+        cli_plan_parts_destroy (&e->parts);
+        jsonr_free (&e->tree);
+    }
     free (e);
 }
 

@@ -3,7 +3,8 @@
     security headers; pages and API answers (personal data) are never
     cached. Pages other than the login need a session; some need a role.
     A POST needs the session's CSRF token in X-CSRF-Token (the login is the
-    exception: it has no session yet, and is throttled instead).          */
+    exception: it has no session yet, and is throttled instead), and a POST
+    whose Origin header names another site is refused (login CSRF).      */
 #include "web.h"
 #include <microhttpd.h>
 #include <arpa/inet.h>
@@ -336,6 +337,24 @@ s_events (struct MHD_Connection *c, const web_session_t *session, const char *me
 
 //  ---------------------------------------------------------------- handler
 
+//  A browser names the page a POST comes from (Origin). The session's
+//  token guards every POST but the login; another site's page posting our
+//  login form would log the person in as whoever that site chose (their
+//  next concern filed under someone else's name). So a POST whose Origin
+//  is not this server is refused; one without Origin (not a browser) is
+//  left to the token and the password.
+static bool
+s_same_origin (struct MHD_Connection *c)
+{
+    const char *origin = MHD_lookup_connection_value (c, MHD_HEADER_KIND, "Origin");
+    if (!origin)
+        return true;
+    const char *host = MHD_lookup_connection_value (c, MHD_HEADER_KIND, "Host");
+    const char *scheme = s_tls? "https://": "http://";
+    size_t n = strlen (scheme);
+    return host && strncmp (origin, scheme, n) == 0 && strcmp (origin + n, host) == 0;
+}
+
 static enum MHD_Result
 s_route (struct MHD_Connection *c, const char *url, const char *method, request_t *req)
 {
@@ -356,6 +375,11 @@ s_route (struct MHD_Connection *c, const char *url, const char *method, request_
         }
     }
     enum MHD_Result rc;
+    if (post && !s_same_origin (c)) {
+        form_free (&form);
+        web_log ("refused a POST from another origin");
+        return s_json_error (c, 403, "ORIGIN", method, url);
+    }
     if (post && strcmp (url, "/login") == 0) {
         rc = s_login (c, &form, method, url);
         form_free (&form);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 #   admin_enroll.sh — issue 12 §5: `samhand admin enroll FILE | revoke NAME |
-#   list` on the broker's enrolled folder, with a running broker: a node
+#   list` on the broker's enrolled folder (named by -c samhandd.cfg, or
+#   --enrolled DIR), with a running broker: a node
 #   made by keygen is refused until enrolled, answers once enrolled, is
 #   listed with agency, role and expiry (text and --json), and is refused
 #   again within seconds of its revocation, its certificate kept in revoked/
@@ -24,7 +25,10 @@ PORT=$(free_port)
 "$B/samhand" init-demo "$W" --port "$PORT" >/dev/null 2>"$W/init.err" || abort "admin_enroll: init-demo"
 mkdir -p "$OUT"
 E=$W/enrolled
-adm () { "$B/samhand" admin "$@" --enrolled "$E"; }
+#   As the README says: -c the broker's samhandd.cfg, whose server/enrolled
+#   ("enrolled", beside the file) names the folder; run from elsewhere, so
+#   the relative path must be resolved against the config's folder.
+adm () { (cd / && "$B/samhand" admin "$@" -c "$W/samhandd.cfg"); }
 
 #   ny: a new TryggEst team node, made as the README says, with an expiry.
 "$B/samhand" keygen ny --agency tryggest --role team --days 20 --dir "$W/nodes" >/dev/null 2>&1 \
@@ -135,8 +139,20 @@ adm revoke ny >/dev/null 2>"$W/r2.err"
 [ $? -eq 3 ] && grep -q "no certificate named ny" "$W/r2.err"
 result "revoke: an unknown name is refused (exit 3)"
 "$B/samhand" admin list >/dev/null 2>"$W/noe.err"
-[ $? -eq 2 ] && grep -q -- "--enrolled DIR" "$W/noe.err"
-result "list: without --enrolled says what it needs (exit 2)"
+[ $? -eq 2 ] && grep -q -- "-c samhandd.cfg" "$W/noe.err" && grep -q -- "--enrolled DIR" "$W/noe.err"
+result "list: without -c or --enrolled says what it needs (exit 2)"
+"$B/samhand" admin list --enrolled "$E" >"$W/list2.txt" 2>/dev/null
+[ $? -eq 0 ] && diff -q <(adm list 2>/dev/null) "$W/list2.txt" >/dev/null
+result "list: --enrolled DIR lists the same folder as -c samhandd.cfg"
+(cd / && "$B/samhand" -c "$W/samhandd.cfg" admin list --json) >"$W/list3.json" 2>/dev/null
+[ $? -eq 0 ] && [ "$(json "$W/list3.json" "len(r['enrolled'])")" = "$(ls "$E"/*.cert | wc -l)" ]
+result "list: -c before the command word works too"
+"$B/samhand" admin list -c "$W/nodes/vakt.cfg" >/dev/null 2>"$W/nodecfg.err"
+[ $? -eq 2 ] && grep -q "names no server/enrolled folder" "$W/nodecfg.err"
+result "list: a node's config in place of the broker's is refused, saying why (exit 2)"
+"$B/samhand" admin list -c "$W/nosuch.cfg" >/dev/null 2>"$W/nocfg.err"
+[ $? -eq 1 ] && grep -q "cannot read $W/nosuch.cfg" "$W/nocfg.err"
+result "list: an unreadable broker config is a local problem (exit 1)"
 sam vakt ping >/dev/null 2>&1
 result "the other nodes are untouched"
 

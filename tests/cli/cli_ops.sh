@@ -2,7 +2,8 @@
 #   cli_ops.sh — the CLI and certificate items of issue 12 (§5, §7): an
 #   unknown option says so; listen --timeout bounds the wait for a broker
 #   that is not there and exits non-zero short of --count; inbox --json says
-#   in JSON that the broker did not answer; consent JSON times are RFC 3339
+#   in JSON that the broker did not answer; an endpoint list reaches the
+#   broker that listens (issue 13); consent JSON times are RFC 3339
 #   with no "ok"; keygen for the server wants no role; a certificate's
 #   expiry is honoured (expired: refused with the reason in the log; within
 #   30 days: warned once). ALL DATA IS INVENTED.
@@ -81,6 +82,20 @@ rc=$?
 took=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$rc" -eq 4 ] && grep -q "did not wait" "$W/wait0.err" && [ "$took" -lt 2000 ]
 result "cli: --wait 0 does not wait (exit 4 in ${took} ms)"
+
+#   Several brokers (issue 13): --endpoint takes a list; with nothing at the
+#   first (a standby), the CLI's requests reach the one that listens.
+DEAD=$(free_port)
+start=$(date +%s%N)
+sam vakt --endpoint "tcp://127.0.0.1:$DEAD,tcp://127.0.0.1:$PORT" ping >"$W/list.out" 2>"$W/list.err"
+rc=$?
+took=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$rc" -eq 0 ] && grep -q "^vakt" "$W/list.out" && [ "$took" -lt 3000 ]
+result "cli: an endpoint list reaches the broker that listens, whatever the order (${took} ms)"
+sam vakt --endpoint "tcp://127.0.0.1:$PORT,,tcp://127.0.0.1:$DEAD" ping >/dev/null 2>"$W/list2.err"
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "separated by commas" "$W/list2.err"
+result "cli: a malformed endpoint list is refused with the reason (exit $rc)"
 
 #   Consent JSON: RFC 3339 times, no "ok".
 UNTIL=$(date -d "+30 days" +%F)

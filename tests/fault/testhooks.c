@@ -19,6 +19,24 @@
     logged on stderr as "testhooks: injected ...", and the running count is
     written to SAMHAND_FAULT_FILE.count, so a test knows how many counted
     operations a step made.
+    Other kinds count something else instead (only the main thread's):
+      "N K read"          the VFS's xRead calls: read N fails with
+                          SQLITE_IOERR_READ (a bad sector, a lost disk);
+      "N K sql PATTERN"   steps of statements whose SQL contains PATTERN
+                          (the rest of the line): on the Nth the page
+                          cache is let go and the next xRead fails, so the
+                          statement meets a real SQLITE_IOERR_READ (a step
+                          that reads nothing does not count);
+      "N K alloc SIZE [COUNT]"  calloc calls with element size SIZE (and
+                          COUNT elements, if given): the Nth returns NULL
+                          (out of memory at that allocation); not in a
+                          SANITIZE=1 build, where ASan owns calloc.
+
+    Unlink. With SAMHAND_UNLINK_FAIL_FILE naming a file that holds a word,
+    unlink() of any path containing that word fails with EPERM (as on an
+    immutable directory, which root cannot be kept out of otherwise);
+    logged as "testhooks: injected unlink failure". An empty file or none
+    lets every unlink through.
 
     Clock. zclock_time() is the real time plus an offset in milliseconds
     read from the file named by SAMHAND_CLOCK_FILE (re-read when it
@@ -30,6 +48,8 @@
 #error "testhooks.c is for the test broker build/samhandd-fault only"
 #endif
 #include <dlfcn.h>
+#include <pthread.h>
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -132,44 +152,79 @@ zclock_time (void)
 //  Faults
 
 static watch_t s_fault_watch;
+typedef enum { MODE_WRITE, MODE_READ, MODE_SQL, MODE_ALLOC } mode_t_;
+static mode_t_ s_mode = MODE_WRITE;
 static int64_t s_count;            //  counted operations since arming
 static int64_t s_at;               //  0: disarmed
 static int64_t s_times = 1;
 static bool s_full;
+static char s_pattern [200];       //  MODE_SQL: the statement to fail
+static size_t s_alloc_size;        //  MODE_ALLOC: the element size to fail
+static size_t s_alloc_nmemb;       //  ... and element count (0: any)
+static bool s_fail_next_read;      //  MODE_SQL: a matching step is under way
 static char s_count_path [1100];
+static pthread_t s_main_thread;
 
 static void
 s_arm (const char *text)
 {
     char kind [16] = "ioerr";
     long long at = 0, times = 1;
-    int n = sscanf (text, "%lld %lld %15s", &at, &times, kind);
+    int used = 0;
+    int n = sscanf (text, "%lld %lld %15s %n", &at, &times, kind, &used);
     s_at = n >= 1 && at > 0? at: 0;
     s_times = n >= 2? times: 1;
     s_full = strcasecmp (kind, "full") == 0;
+    s_mode = strcasecmp (kind, "read") == 0? MODE_READ
+           : strcasecmp (kind, "sql") == 0? MODE_SQL
+           : strcasecmp (kind, "alloc") == 0? MODE_ALLOC: MODE_WRITE;
+    const char *rest = n >= 3 && used > 0? text + used: "";
+    snprintf (s_pattern, sizeof s_pattern, "%s", rest);
+    s_pattern [strcspn (s_pattern, "\r\n")] = 0;
+    char *end = NULL;
+    s_alloc_size = (size_t) strtoull (rest, &end, 10);
+    s_alloc_nmemb = end? (size_t) strtoull (end, NULL, 10): 0;
+    if ((s_mode == MODE_SQL && !*s_pattern) || (s_mode == MODE_ALLOC && !s_alloc_size))
+        s_at = 0;
+    s_fail_next_read = false;
     s_count = 0;
+}
+
+static void
+s_write_count (void)
+{
+    if (!*s_count_path)
+        return;
+    //  Written aside and renamed: a reader never sees it half written.
+    char tmp [1200];
+    snprintf (tmp, sizeof tmp, "%s.tmp", s_count_path);
+    FILE *f = fopen (tmp, "w");
+    if (f) {
+        fprintf (f, "%lld\n", (long long) s_count);
+        fclose (f);
+        rename (tmp, s_count_path);
+    }
+}
+
+//  Counts one operation of MODE; true when it is one of those to fail.
+static bool
+s_counted_fails (mode_t_ mode)
+{
+    char text [300];
+    if (s_changed (&s_fault_watch, text, sizeof text))
+        s_arm (text);
+    if (mode != s_mode)
+        return false;
+    s_count++;
+    s_write_count ();
+    return s_at && s_count >= s_at && (s_times < 0 || s_count < s_at + s_times);
 }
 
 //  0 to go on, or the error code the operation must fail with.
 static int
 s_fault (const char *op, int ioerr)
 {
-    char text [128];
-    if (s_changed (&s_fault_watch, text, sizeof text))
-        s_arm (text);
-    s_count++;
-    if (*s_count_path) {
-        //  Written aside and renamed: a reader never sees it half written.
-        char tmp [1200];
-        snprintf (tmp, sizeof tmp, "%s.tmp", s_count_path);
-        FILE *f = fopen (tmp, "w");
-        if (f) {
-            fprintf (f, "%lld\n", (long long) s_count);
-            fclose (f);
-            rename (tmp, s_count_path);
-        }
-    }
-    if (!s_at || s_count < s_at || (s_times >= 0 && s_count >= s_at + s_times))
+    if (!pthread_equal (pthread_self (), s_main_thread) || !s_counted_fails (MODE_WRITE))
         return 0;
     //  A full disk fails writes, not locks or syncs.
     bool grows = ioerr == SQLITE_IOERR_WRITE || ioerr == SQLITE_IOERR_TRUNCATE;
@@ -180,6 +235,106 @@ s_fault (const char *op, int ioerr)
              code == SQLITE_FULL? "SQLITE_FULL": "SQLITE_IOERR", (long long) s_count, op);
     return code;
 }
+
+//  xRead: 0 to go on, or SQLITE_IOERR_READ.
+static int
+s_read_fault (void)
+{
+    if (!pthread_equal (pthread_self (), s_main_thread))
+        return 0;
+    if (s_fail_next_read) {
+        s_fail_next_read = false;
+        fprintf (stderr, "testhooks: injected SQLITE_IOERR_READ at step %lld of '%s'\n",
+                 (long long) s_count, s_pattern);
+        return SQLITE_IOERR_READ;
+    }
+    if (!s_counted_fails (MODE_READ))
+        return 0;
+    fprintf (stderr, "testhooks: injected SQLITE_IOERR_READ at counted read %lld\n",
+             (long long) s_count);
+    return SQLITE_IOERR_READ;
+}
+
+//  The executable's sqlite3_step wins over the library's for the broker's
+//  own calls: a matching statement is made to read from the disk, and
+//  that read fails (MODE_SQL).
+typedef int (step_fn) (sqlite3_stmt *);
+
+int
+sqlite3_step (sqlite3_stmt *stmt)
+{
+    static step_fn *real;
+    if (!real)
+        *(void **) (&real) = dlsym (RTLD_NEXT, "sqlite3_step");
+    const char *sql = stmt? sqlite3_sql (stmt): NULL;
+    bool armed = false;
+    if (sql && pthread_equal (pthread_self (), s_main_thread)) {
+        char text [300];
+        if (s_changed (&s_fault_watch, text, sizeof text))
+            s_arm (text);
+        if (s_mode == MODE_SQL && s_at && strstr (sql, s_pattern)) {
+            int64_t next = s_count + 1;
+            if (next >= s_at && (s_times < 0 || next < s_at + s_times)) {
+                //  Clean pages leave the cache: the statement reads the disk.
+                sqlite3_db_release_memory (sqlite3_db_handle (stmt));
+                s_fail_next_read = armed = true;
+            }
+            else
+                s_count++;
+        }
+    }
+    int rc = real (stmt);
+    if (armed) {
+        //  Counted only if the read really failed (a step served from
+        //  pages this transaction changed reads nothing).
+        if (!s_fail_next_read)
+            s_count++;
+        s_fail_next_read = false;
+        s_write_count ();
+    }
+    return rc;
+}
+
+//  calloc over glibc's own (MODE_ALLOC). Only the main thread's calls
+//  count, and the control file is looked at no more than every 2 ms. Not
+//  in an AddressSanitizer build: ASan owns the allocator there, and memory
+//  from glibc's calloc freed through ASan's free would be an error.
+#ifndef __SANITIZE_ADDRESS__
+extern void *__libc_calloc (size_t nmemb, size_t size);
+
+void *
+calloc (size_t nmemb, size_t size)
+{
+    static struct timespec last;
+    if (s_main_thread && pthread_equal (pthread_self (), s_main_thread) && s_fault_watch.path) {
+        struct timespec now;
+        clock_gettime (CLOCK_MONOTONIC_COARSE, &now);
+        int64_t ms = (now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000;
+        static bool inside;
+        if (!inside && (ms >= 2 || ms < 0)) {
+            //  s_changed opens the file; its allocations must not come back here.
+            inside = true;
+            last = now;
+            char text [300];
+            if (s_changed (&s_fault_watch, text, sizeof text))
+                s_arm (text);
+            inside = false;
+        }
+        if (!inside && s_mode == MODE_ALLOC && s_at && size == s_alloc_size
+        &&  (!s_alloc_nmemb || nmemb == s_alloc_nmemb)) {
+            inside = true;
+            bool fail = s_counted_fails (MODE_ALLOC);
+            inside = false;
+            if (fail) {
+                fprintf (stderr, "testhooks: injected out of memory at calloc %lld of %zu x %zu\n",
+                         (long long) s_count, nmemb, size);
+                return NULL;
+            }
+        }
+    }
+    return __libc_calloc (nmemb, size);
+}
+#endif
 
 typedef struct {
     sqlite3_file base;
@@ -199,6 +354,9 @@ s_close (sqlite3_file *f)
 static int
 s_read (sqlite3_file *f, void *buf, int amount, sqlite3_int64 offset)
 {
+    int rc = s_read_fault ();
+    if (rc)
+        return rc;
     return REAL (f)->pMethods->xRead (REAL (f), buf, amount, offset);
 }
 
@@ -419,6 +577,7 @@ static sqlite3_vfs s_vfs = {
 __attribute__ ((constructor)) static void
 s_testhooks_init (void)
 {
+    s_main_thread = pthread_self ();
     s_clock_watch.path = getenv ("SAMHAND_CLOCK_FILE");
     s_fault_watch.path = getenv ("SAMHAND_FAULT_FILE");
     if (s_fault_watch.path)
@@ -444,4 +603,31 @@ s_testhooks_init (void)
     }
     fprintf (stderr, "testhooks: fault VFS over '%s' and injectable clock in place"
              " (test build, never for production)\n", s_real_vfs->zName);
+}
+
+//  ---------------------------------------------------------------------
+//  Unlink
+
+int unlink (const char *path);
+int
+unlink (const char *path)
+{
+    static int (*real) (const char *);
+    if (!real)
+        real = (int (*) (const char *)) dlsym (RTLD_NEXT, "unlink");
+    const char *control = getenv ("SAMHAND_UNLINK_FAIL_FILE");
+    char word [256] = "";
+    FILE *file = control? fopen (control, "r"): NULL;
+    if (file) {
+        if (!fgets (word, sizeof word, file))
+            word [0] = 0;
+        fclose (file);
+        word [strcspn (word, "\n")] = 0;
+    }
+    if (*word && path && strstr (path, word)) {
+        fprintf (stderr, "testhooks: injected unlink failure on %s\n", path);
+        errno = EPERM;
+        return -1;
+    }
+    return real? real (path): -1;
 }

@@ -3,7 +3,8 @@
 #   real unix datagram socket this test listens on (NOTIFY_SOCKET): READY=1
 #   only once the broker answers a ping, WATCHDOG=1 at half of WATCHDOG_USEC
 #   (none without it), RELOADING=1 then READY=1 on SIGHUP, STOPPING=1 on
-#   SIGTERM, and exit status 0.
+#   SIGTERM, and exit status 0; a standby (issue 13) STATUS= and
+#   EXTEND_TIMEOUT_USEC= but no READY=1 until it takes over.
 #
 #     SAMHAND_BUILD=build tests/install/notify.sh
 #
@@ -110,6 +111,56 @@ try:
 finally:
     stop(p)
     s.close()
+# 3. An active and a standby broker on one store (issue 13): the standby
+#    reports no READY=1 while it waits, only its status and a longer start
+#    timeout; when the active one is killed it takes over and reports READY=1.
+import re, socket as sk
+def free_port():
+    t = sk.socket(); t.bind(("127.0.0.1", 0)); port = t.getsockname()[1]; t.close(); return port
+text = open(inst + "/samhandd.cfg").read()
+cfgs = {}
+for name in ("a", "b"):
+    port = free_port()
+    cfgs[name] = (inst + "/broker-%s.cfg" % name, port)
+    with open(cfgs[name][0], "w") as f:
+        f.write(re.sub(r'(?m)^    bind = .*$', '    bind = "tcp://127.0.0.1:%d"\n    name = "broker-%s"\n'
+                       '    standby = "yes"' % (port, name), text, count=1))
+def start_cfg(cfg, sock_path, log):
+    env = dict(os.environ, NOTIFY_SOCKET=sock_path)
+    env.pop("WATCHDOG_USEC", None); env.pop("WATCHDOG_PID", None)
+    return subprocess.Popen([bindir + "/samhandd", "-c", cfg], env=env,
+                            stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+sa = listen(work + "/notify-a.sock")
+sb = listen(work + "/notify-b.sock")
+pa = start_cfg(cfgs["a"][0], work + "/notify-a.sock", work + "/broker-a.log")
+pb = None
+try:
+    seen = []
+    check(wait_for(sa, "READY=1", 15, seen), "the first broker of a pair reports READY=1")
+    pb = start_cfg(cfgs["b"][0], work + "/notify-b.sock", work + "/broker-b.log")
+    seen = []
+    waiting = wait_for(sb, "EXTEND_TIMEOUT_USEC=30000000", 15, seen)
+    wait_for(sb, "never", 1.0, seen)
+    check(waiting and "STATUS=standby: another broker is active" in seen and "READY=1" not in seen
+          and pb.poll() is None,
+          "the standby reports its status and extends the start timeout, never READY=1")
+    pa.kill(); pa.wait()
+    seen = []
+    took = time.time()
+    ready = wait_for(sb, "READY=1", 5, seen)
+    took = time.time() - took
+    ok = ready and subprocess.run([bindir + "/samhand", "-c", inst + "/nodes/admin.cfg", "--endpoint",
+                                   "tcp://127.0.0.1:%d" % cfgs["b"][1], "ping", "--wait", "2"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+    check(ok, "when the active broker is killed the standby reports READY=1 (%.1f s) and answers" % took)
+    pb.send_signal(signal.SIGTERM)
+    check(pb.wait(timeout=10) == 0, "the broker that took over stops with status 0")
+finally:
+    stop(pa)
+    if pb:
+        stop(pb)
+    sa.close()
+    sb.close()
 sys.exit(1 if failed else 0)
 PY
 PYRC=$?

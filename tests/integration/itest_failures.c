@@ -269,6 +269,50 @@ test_damaged_page (harness_t *h)
     free (out);
 }
 
+//  A receipt names a delivery by its number, and the numbers are a plain
+//  sequence: a receipt for one of the node's own deliveries that was never
+//  handed over (a guess, a sweep, or a receipt kept from a broker since
+//  restored from a backup, whose numbers are given out again) must not mark
+//  it received: it would never be delivered.
+static void
+test_receipt_never_sent (harness_t *h)
+{
+    hclient_t *vakt = hclient_new (h, "vakt");
+    Samhand__V1__Submit sub;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    uint8_t id [16];
+    harness_concern (&sub, &concern, &subject, "bekymring: kvittert før den er sendt");
+    harness_new_id (&sub, id);
+    Samhand__V1__Frame *f = hclient_submit (vakt, &sub, 5000);
+    CHECK (f && f->submit_result->accepted, "receipts: a concern for the police (offline) accepted");
+    frame_free (&f);
+    //  The police node connects but does not subscribe: nothing is handed to it.
+    hclient_t *police = hclient_new (h, "politi-risk");
+    for (uint64_t d = 1; d <= 40; d++)
+        hclient_receipt (police, d, SAMHAND__V1__RECEIPT_STATE__RECEIVED);
+    int unknown = 0;
+    while ((f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_ERROR, 1500))) {
+        unknown += f->error->code == SAMHAND__V1__ERROR_CODE__UNKNOWN_DELIVERY;
+        frame_free (&f);
+    }
+    CHECK (unknown == 40, "receipts: every receipt for a delivery never handed over is refused"
+                          " (UNKNOWN_DELIVERY)");
+    if (unknown != 40)
+        printf ("  %d of 40 refused\n", unknown);
+    Samhand__V1__Frame *sub_reply = hclient_subscribe (police, 3000);
+    frame_free (&sub_reply);
+    bool delivered = false;
+    while (!delivered && (f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_DELIVER, 3000))) {
+        delivered = f->deliver->message_id.len == 16 && memcmp (f->deliver->message_id.data, id, 16) == 0;
+        hclient_receipt (police, f->deliver->delivery_id, SAMHAND__V1__RECEIPT_STATE__RECEIVED);
+        frame_free (&f);
+    }
+    CHECK (delivered, "receipts: the concern still reaches the police when they subscribe");
+    hclient_destroy (&police);
+    hclient_destroy (&vakt);
+}
+
 int
 main (void)
 {
@@ -276,6 +320,7 @@ main (void)
     CHECK (h && harness_start (h) == 0, "broker starts");
     if (!h)
         return TEST_DONE ();
+    test_receipt_never_sent (h);
     test_grant_retry (h);
     test_export_range (h);
     test_damaged_page (h);

@@ -9,7 +9,13 @@
     (every acked message is in the store and reaches its recipients, every
     acked grant is one consent), nothing half done, the audit chain
     verifies, and the broker serves again. A full disk gives the sender
-    STORE_FULL and the log says so.
+    STORE_FULL and the log says so. The same walk then fails the Nth read
+    (SQLITE_IOERR_READ); a read error on the timers due or the messages
+    due for purge is an error (logged, batch failed, done at the next
+    look), never "nothing due"; out of memory in a consent list is
+    answered INTERNAL, never silence; and with the commit that records a
+    delivery failing (a full disk) the node gets nothing until the record
+    is on disk.
     make check walks a sample of N (under a minute); SAMHAND_FAULT_LONG=1
     (make check-fault-long) walks every N. Everything here is invented.    */
 #include "harness.h"
@@ -133,7 +139,7 @@ s_drain (hclient_t *c, int timeout_ms)
 {
     int n = 0;
     Samhand__V1__Frame *f;
-    while ((f = hclient_recv (c, timeout_ms))) {
+    while (c && (f = hclient_recv (c, timeout_ms))) {
         if (f->command_case == SAMHAND__V1__FRAME__COMMAND_DELIVER) {
             hclient_receipt (c, f->deliver->delivery_id, SAMHAND__V1__RECEIPT_STATE__RECEIVED);
             if (f->deliver->kind == SAMHAND__V1__KIND__CONCERN_REPORT && f->deliver->acute
@@ -417,6 +423,238 @@ test_disk_full (fx_t *fx)
         memcpy (fx->acked [fx->n_acked++], id, 16);
 }
 
+//  Reads fail too (a bad sector, a disk going away): the Nth xRead of a
+//  step answers SQLITE_IOERR_READ, N walked over the step as the write
+//  walk does, with the same checks after every point. Run with the small
+//  page cache of test_spill: with the broker's own cache every page a
+//  step needs is in memory and only the WAL checkpoint reads the disk.
+static void
+test_read_walk (fx_t *fx)
+{
+    s_arm (fx, 0, 0, "read");
+    bool served = s_step (fx);
+    int64_t reads = s_count (fx);
+    CHECK (served && s_invariants (fx, true), "reads: a step without faults passes every check");
+    printf ("# one step: %lld counted reads\n", (long long) reads);
+    CHECK (reads > 3, "reads: the step reads from the disk enough to walk over");
+    int budget = getenv ("SAMHAND_FAULT_LONG") && *getenv ("SAMHAND_FAULT_LONG") == '1'
+               ? (int) reads: 5;
+    int64_t stride = reads / budget > 0? reads / budget: 1;
+    int walked = 0, injected_before = s_log_count (fx, "injected SQLITE_IOERR_READ at counted read");
+    int failed_before = s_log_count (fx, "commit failed") + s_log_count (fx, "rolled back");
+    for (int64_t n = 1; n <= reads && !fx->broken; n += stride, walked++) {
+        s_arm (fx, (long) n, walked % 3 == 2? 4: 1, "read");
+        bool ok = s_step (fx);
+        s_arm (fx, 0, 0, "ioerr");
+        if (!ok || !s_alive (fx) || !s_invariants (fx, false)) {
+            fprintf (stderr, "reads: broken with the fault at counted read %lld\n", (long long) n);
+            fx->broken = true;
+        }
+    }
+    int injected = s_log_count (fx, "injected SQLITE_IOERR_READ at counted read") - injected_before;
+    int failed = s_log_count (fx, "commit failed") + s_log_count (fx, "rolled back") - failed_before;
+    printf ("# walked %d read fault points (stride %lld of %lld), %d read errors injected,"
+            " %d batches failed\n", walked, (long long) stride, (long long) reads, injected, failed);
+    CHECK (injected >= walked / 2, "reads: the read errors were really injected");
+    CHECK (failed > 0, "reads: failed reads failed their cycles' batches");
+    CHECK (!fx->broken && s_alive (fx),
+           "reads: no failed read left an ack without a commit, or anything half done");
+    CHECK (s_step (fx) && s_invariants (fx, false), "reads: after the faults the broker serves again");
+    int status = -1;
+    char *out = s_verify_audit (fx, &status);
+    CHECK (status == 0 && out && strstr (out, "intact"), "reads: the audit chain verifies after failed reads");
+    if (status != 0)
+        fprintf (stderr, "verify-audit: %s\n", out? out: "");
+    free (out);
+}
+
+//  A ConsentQuery for the invented person of s_grant; the reply or NULL.
+static Samhand__V1__Frame *
+s_consent_list (fx_t *fx, uint64_t request_id)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__ConsentQuery q = SAMHAND__V1__CONSENT_QUERY__INIT;
+    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    subject.national_id = "01019012057";
+    q.subject = &subject;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_QUERY;
+    frame.consent_query = &q;
+    frame.request_id = request_id;
+    hclient_send (fx->coord, &frame);
+    return s_reply (fx->coord, request_id, 3000);
+}
+
+//  Out of memory while listing consents: an answer all the same (INTERNAL),
+//  never silence; the next list is whole.
+static void
+test_consent_list_oom (fx_t *fx)
+{
+#ifdef __SANITIZE_ADDRESS__
+    //  ASan owns calloc: the fault build cannot fail one (testhooks.c).
+    (void) fx;
+    printf ("# consent list out of memory: not injected in a SANITIZE=1 build\n");
+    return;
+#endif
+    char kind [64];
+    snprintf (kind, sizeof kind, "alloc %zu 32", sizeof (Samhand__V1__ConsentRecord));
+    s_arm (fx, 1, 1, kind);
+    Samhand__V1__Frame *reply = s_consent_list (fx, 91);
+    s_arm (fx, 0, 0, "ioerr");
+    CHECK (s_log_count (fx, "injected out of memory at calloc") > 0,
+           "consent list: the allocation failure was injected");
+    CHECK (reply && reply->command_case == SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY
+        && !reply->consent_reply->ok && reply->consent_reply->error
+        && reply->consent_reply->error->code == SAMHAND__V1__ERROR_CODE__INTERNAL,
+           "consent list: out of memory is answered with INTERNAL, not silence");
+    frame_free (&reply);
+    reply = s_consent_list (fx, 92);
+    CHECK (reply && reply->command_case == SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY
+        && reply->consent_reply->ok && reply->consent_reply->n_consents > 0,
+           "consent list: with memory again the list is answered whole");
+    frame_free (&reply);
+}
+
+//  Waits until the log has more than BEFORE lines with NEEDLE.
+static bool
+s_wait_log (fx_t *fx, const char *needle, int before, int timeout_ms)
+{
+    int64_t deadline = zclock_mono () + timeout_ms;
+    while (zclock_mono () < deadline) {
+        if (s_log_count (fx, needle) > before)
+            return true;
+        s_drain (fx->team, 20);
+        s_drain (fx->police, 20);
+    }
+    return s_log_count (fx, needle) > before;
+}
+
+//  The timers due and the messages due for purge cannot be read: that is
+//  an error (logged, the cycle's batch failed), never "nothing due"; the
+//  next tick or purge check does the work, nothing is lost.
+static void
+test_due_read_errors (fx_t *fx)
+{
+    fx->step++;
+    bool ok = s_grant (fx) == 0 && s_concern (fx) == 0
+           && s_wait_sql (fx, "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message"
+                              " WHERE m.message_id = ?1 AND o.node IN ('tryggest', 'politi-risk')"
+                              " AND o.state NOT IN (2, 3)", fx->acked [fx->n_acked - 1], 0, 8000);
+    CHECK (ok, "due reads: an acute concern delivered, unread");
+    const uint8_t *id = fx->acked [fx->n_acked - 1];
+    //  Escalation is due; the first look at the timers fails.
+    int logged = s_log_count (fx, "store: timers due:");
+    int failed = s_log_count (fx, "commit failed") + s_log_count (fx, "rolled back");
+    int injected = s_log_count (fx, "injected SQLITE_IOERR_READ at step");
+    s_arm (fx, 1, 1, "sql FROM timers WHERE due_ms <=");
+    s_advance (fx, 2 * 60000);
+    bool escalated = s_wait_sql (fx, "SELECT count(*) FROM audit a WHERE a.event = 'escalated'"
+                                     " AND a.message_id = ?1", id, 1, 5000);
+    s_arm (fx, 0, 0, "ioerr");
+    CHECK (s_log_count (fx, "injected SQLITE_IOERR_READ at step") > injected,
+           "timers due: the read of the due timers failed");
+    CHECK (s_wait_log (fx, "store: timers due:", logged, 2000),
+           "timers due: the read error is logged, not taken for 'no timers due'");
+    CHECK (s_log_count (fx, "commit failed") + s_log_count (fx, "rolled back") > failed,
+           "timers due: the cycle's batch failed with it");
+    CHECK (escalated, "timers due: the next tick escalates all the same (nothing lost)");
+    s_read_all ();
+    s_advance (fx, 11 * 60000);
+    s_wait_sql (fx, "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message"
+                    " WHERE m.message_id = ?1 AND o.node = 'krisesenter' AND o.state IN (0, 1)",
+                id, 0, 3000);
+    //  Retention is due; the first look for messages to purge fails.
+    logged = s_log_count (fx, "store: purge select:");
+    failed = s_log_count (fx, "commit failed") + s_log_count (fx, "rolled back");
+    injected = s_log_count (fx, "injected SQLITE_IOERR_READ at step");
+    s_arm (fx, 1, 1, "sql INDEXED BY messages_live");
+    s_advance (fx, 2 * 3600000LL);
+    bool purged = s_wait_sql (fx, "SELECT count(*) FROM messages WHERE payload IS NOT NULL"
+                                  " AND message_id = ?1", id, 0, 5000);
+    s_arm (fx, 0, 0, "ioerr");
+    CHECK (s_log_count (fx, "injected SQLITE_IOERR_READ at step") > injected,
+           "purge due: the read of the messages due failed");
+    CHECK (s_wait_log (fx, "store: purge select:", logged, 2000),
+           "purge due: the read error is logged, not taken for 'nothing to purge'");
+    CHECK (s_log_count (fx, "commit failed") + s_log_count (fx, "rolled back") > failed,
+           "purge due: the cycle's batch failed with it");
+    CHECK (purged && s_sql (fx, "SELECT count(*) FROM audit WHERE event = 'purged'"
+                                " AND message_id = ?1", id) == 1,
+           "purge due: the next check purges it all the same, audited once");
+    CHECK (s_invariants (fx, false), "due reads: nothing acknowledged lost, nothing half done");
+}
+
+//  A delivery goes out only after the commit of the cycle that wrote its
+//  "delivered" audit record: with that commit failing (a full disk), the
+//  node gets nothing, never a disclosure the audit does not show; once the
+//  disk has room it gets the delivery, recorded before it arrived.
+static void
+test_deliver_after_commit (fx_t *fx)
+{
+    //  The police node goes offline; the broker finds out at its next send.
+    hclient_destroy (&fx->police);
+    fx->step++;
+    CHECK (s_concern (fx) == 0, "deliver after commit: a concern acknowledged, police offline");
+    zclock_sleep (300);
+    CHECK (s_concern (fx) == 0, "deliver after commit: a second one acknowledged");
+    const uint8_t *id = fx->acked [fx->n_acked - 1];
+    const char *recorded = "SELECT count(*) FROM audit WHERE event = 'delivered'"
+                           " AND node = 'politi-risk' AND message_id = ?1";
+    //  Nothing else to write: delivered to the others, head signed.
+    s_wait_sql (fx, "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message"
+                    " WHERE m.message_id = ?1 AND o.node = 'tryggest' AND o.state NOT IN (2, 3)",
+                id, 0, 8000);
+    s_wait_sql (fx, "SELECT (SELECT max(seq) FROM audit) - (SELECT max(seq) FROM audit_heads)",
+                NULL, 0, 3000);
+    CHECK (s_sql (fx, recorded, id) == 0
+        && s_sql (fx, "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message"
+                      " WHERE m.message_id = ?1 AND o.node = 'politi-risk' AND o.state = 0", id) == 1,
+           "deliver after commit: the police copy waits, not delivered");
+    int failed_before = s_log_count (fx, "cannot record deliveries as sent");
+    //  The disk fills; the police node connects again and subscribes.
+    s_arm (fx, 1, -1, "full");
+    hclient_t *police = hclient_new (fx->h, "politi-risk");
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Subscribe sub = SAMHAND__V1__SUBSCRIBE__INIT;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBSCRIBE;
+    frame.subscribe = &sub;
+    frame.request_id = 601;
+    hclient_send (police, &frame);
+    int early = 0, unrecorded = 0;
+    int64_t deadline = zclock_mono () + 2500;
+    while (zclock_mono () < deadline) {
+        Samhand__V1__Frame *f = hclient_recv (police, 100);
+        if (f && f->command_case == SAMHAND__V1__FRAME__COMMAND_DELIVER) {
+            early++;
+            if (s_sql (fx, recorded, f->deliver->message_id.data) < 1)
+                unrecorded++;
+        }
+        frame_free (&f);
+    }
+    CHECK (s_log_count (fx, "cannot record deliveries as sent") > failed_before,
+           "deliver after commit: the commit recording the deliveries failed");
+    CHECK (unrecorded == 0, "deliver after commit: no delivery reached the node without its"
+                            " committed audit record");
+    CHECK (early == 0, "deliver after commit: nothing was sent while the commit failed");
+    //  Room again: the delivery goes, its record committed first.
+    s_arm (fx, 0, 0, "ioerr");
+    bool got = false, in_order = true;
+    deadline = zclock_mono () + 6000;
+    while (zclock_mono () < deadline && !got) {
+        Samhand__V1__Frame *f = hclient_recv (police, 100);
+        if (f && f->command_case == SAMHAND__V1__FRAME__COMMAND_DELIVER) {
+            in_order &= s_sql (fx, recorded, f->deliver->message_id.data) >= 1;
+            got = f->deliver->message_id.len == 16
+               && memcmp (f->deliver->message_id.data, id, 16) == 0;
+            hclient_receipt (police, f->deliver->delivery_id, SAMHAND__V1__RECEIPT_STATE__RECEIVED);
+        }
+        frame_free (&f);
+    }
+    CHECK (got && in_order,
+           "deliver after commit: with room again it is delivered, its audit record committed first");
+    s_drain (police, 300);
+    fx->police = police;
+}
+
 //  With a tiny page cache a transaction writes pages to the WAL in the
 //  middle of its statements; an I/O error there makes sqlite roll the
 //  whole transaction back by itself, and every later statement of the
@@ -463,6 +701,7 @@ test_spill (fx_t *fx)
     free (out);
     CHECK (s_log_count (fx, "rolled back") + s_log_count (fx, "commit failed") > 0,
            "spill: the faults did fail batches");
+    test_read_walk (fx);
     unsetenv ("SAMHAND_FAULT_CACHE_PAGES");
 }
 
@@ -548,6 +787,9 @@ main (void)
     free (out);
     CHECK (s_sql (fx, "SELECT count(*) FROM audit_heads", NULL) > 1, "the audit head was signed along the way");
 
+    test_consent_list_oom (fx);
+    test_due_read_errors (fx);
+    test_deliver_after_commit (fx);
     test_disk_full (fx);
     test_spill (fx);
 

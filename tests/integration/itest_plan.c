@@ -553,6 +553,169 @@ test_evaluation (harness_t *h)
     hclient_destroy (&coord);
 }
 
+//  A coordinator node of another agency (enrolled with its own certificate:
+//  police coordinators exist, and the crisis centre's may record consents).
+static void
+s_enrol (harness_t *h, const char *name, const char *agency, const char *role)
+{
+    zcert_t *cert = zcert_new ();
+    zcert_set_meta (cert, "name", "%s", name);
+    zcert_set_meta (cert, "agency", "%s", agency);
+    zcert_set_meta (cert, "role", "%s", role);
+    char path [512];
+    snprintf (path, sizeof path, "%s/nodes/%s.cert", h->dir, name);
+    zcert_save (cert, path);
+    snprintf (path, sizeof path, "%s/enrolled/%s.cert", h->dir, name);
+    zcert_save_public (cert, path);
+    zcert_destroy (&cert);
+}
+
+//  The plan is the resource centre's (kept by its violence coordinator).
+//  A coordinator of the police or the crisis centre who holds its own case
+//  reference must not replace it with a revision of its own: that took the
+//  plan from the resource centre (its next query was decided as a plan from
+//  the police: pseudonymised, its own plan gone from its sight), and a
+//  crisis-centre revision put the crisis centre's node name into the
+//  history every agency is shown (krisesenterlova §5). Nor may they record
+//  the plan's evaluation.
+static void
+test_other_agency_edit (harness_t *h)
+{
+    //  Enrolled now (and the broker restarted), so the node counts the
+    //  tests before expect are those of the demo nodes.
+    s_enrol (h, "politi-koord", "police_risk", "coordinator");
+    s_enrol (h, "krise-koord", "crisis_centre", "coordinator");
+    harness_stop (h, SIGTERM);
+    CHECK (harness_start (h) == 0, "plan: broker restarted with coordinator nodes of two more agencies");
+    hclient_t *pol = hclient_new (h, "politi-koord");
+    Samhand__V1__Frame *f = s_query (pol, pr_ref, false);
+    uint32_t at = f && f->plan_reply->ok? f->plan_reply->current_revision: 0;
+    CHECK (at > 0, "plan: a police coordinator node sees the plan's current revision");
+    frame_free (&f);
+    edit_t e = { .base = at, .case_ref = pr_ref, .level = SAMHAND__V1__RISK_LEVEL__LOW };
+    f = s_edit (pol, &e);
+    CHECK (f && !f->submit_result->accepted && f->submit_result->error
+             && f->submit_result->error->code == SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
+           "plan: a police coordinator may not make a revision of the resource centre's plan");
+    frame_free (&f);
+    f = s_evaluate (pol, pr_ref, "not mine either", NULL);
+    CHECK (f && !f->plan_reply->ok && f->plan_reply->error
+             && f->plan_reply->error->code == SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
+           "plan evaluate: a police coordinator may not record the plan's evaluation");
+    frame_free (&f);
+    hclient_t *coord = hclient_new (h, "koordinator");
+    f = s_query (coord, rc_ref, true);
+    bool own = f && f->plan_reply->ok && f->plan_reply->current_revision == at
+            && f->plan_reply->view == SAMHAND__V1__VIEW__IDENTIFIED && s_contains (f, NAME);
+    for (size_t i = 0; f && i < f->plan_reply->n_revisions; i++)
+        own = own && streq (f->plan_reply->revisions [i]->edited_by, "koordinator");
+    CHECK (own, "plan: the resource centre still has its own plan, every revision its own");
+    frame_free (&f);
+
+    //  The crisis centre's coordinator: its own reference for her comes with
+    //  a concern it sends; a plan revision from it is refused the same way.
+    hclient_t *ks = hclient_new (h, "krise-koord");
+    edit_t k = { .base = at, .level = SAMHAND__V1__RISK_LEVEL__HIGH };
+    f = s_edit (ks, &k);
+    CHECK (f && !f->submit_result->accepted && f->submit_result->error
+             && f->submit_result->error->code == SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
+           "plan: a crisis-centre coordinator may not make a revision of the plan");
+    frame_free (&f);
+    f = s_query (pol, pr_ref, true);
+    bool clean = f && f->plan_reply->ok && !s_contains (f, "krise-koord");
+    CHECK (clean, "plan history: no crisis-centre node in what the police are shown");
+    frame_free (&f);
+    hclient_destroy (&ks);
+    hclient_destroy (&coord);
+    hclient_destroy (&pol);
+}
+
+//  The crisis centre is no party to the plan without her consent ("only
+//  with consent, else nothing"): a crisis-centre node that holds its own
+//  reference for her (it sent a concern about her) must not learn from a
+//  plan query that the resource centre keeps a plan for her, nor how many
+//  revisions it has. The answer is the one for a person without a plan.
+static void
+test_crisis_existence (harness_t *h)
+{
+    hclient_t *ks = hclient_new (h, "krisesenter");
+    Samhand__V1__Submit sub;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    uint8_t id [16];
+    char ks_ref [64] = "", other_ref [64] = "";
+    harness_concern (&sub, &concern, &subject, "bekymring fra krisesenteret");
+    subject.name = NAME;
+    subject.national_id = NID;
+    subject.phone = PHONE;
+    harness_new_id (&sub, id);
+    Samhand__V1__Frame *f = hclient_submit (ks, &sub, 3000);
+    if (f && f->submit_result->case_ref)
+        snprintf (ks_ref, sizeof ks_ref, "%s", f->submit_result->case_ref);
+    frame_free (&f);
+    //  Another invented person, with no plan.
+    harness_concern (&sub, &concern, &subject, "bekymring fra krisesenteret");
+    harness_new_id (&sub, id);
+    f = hclient_submit (ks, &sub, 3000);
+    if (f && f->submit_result->case_ref)
+        snprintf (other_ref, sizeof other_ref, "%s", f->submit_result->case_ref);
+    frame_free (&f);
+    CHECK (strncmp (ks_ref, "KS-", 3) == 0 && strncmp (other_ref, "KS-", 3) == 0,
+           "plan: the crisis centre holds its own references for two people");
+    f = s_query (ks, ks_ref, true);
+    Samhand__V1__Frame *g = s_query (ks, other_ref, true);
+    CHECK (f && g && !f->plan_reply->ok && f->plan_reply->error && g->plan_reply->error
+             && f->plan_reply->error->code == g->plan_reply->error->code
+             && streq (f->plan_reply->error->text, g->plan_reply->error->text)
+             && f->plan_reply->current_revision == 0 && f->plan_reply->n_revisions == 0
+             && !f->plan_reply->plan,
+           "plan query: the crisis centre cannot tell a person with a plan from one without");
+    frame_free (&f);
+    frame_free (&g);
+    hclient_destroy (&ks);
+}
+
+//  A first revision names its case twice: the case reference the page was
+//  opened on and the person typed into the form. When they are two people
+//  the broker took the person and dropped the reference without a word: a
+//  plan meant for one case (her network, her steps) became another
+//  person's. Refused instead, naming the field.
+static void
+test_subject_case_mismatch (harness_t *h)
+{
+    hclient_t *vakt = hclient_new (h, "vakt");
+    hclient_t *coord = hclient_new (h, "koordinator");
+    Samhand__V1__Submit sub;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject other;
+    uint8_t id [16];
+    harness_concern (&sub, &concern, &other, "bekymring om en annen person");
+    harness_new_id (&sub, id);
+    Samhand__V1__Frame *f = hclient_submit (vakt, &sub, 3000);
+    char other_ref [64] = "";
+    if (f && f->submit_result->case_ref)
+        snprintf (other_ref, sizeof other_ref, "%s", f->submit_result->case_ref);
+    frame_free (&f);
+    CHECK (strncmp (other_ref, "RC-", 3) == 0, "plan: the resource centre has a case for another person");
+    //  The plan for that case, with a third person typed in as its subject.
+    edit_t e = { .base = 0, .level = SAMHAND__V1__RISK_LEVEL__LOW };
+    s_plan_body (&sub, id, &e);
+    Samhand__V1__Subject third = SAMHAND__V1__SUBJECT__INIT;
+    third.name = "Testa Testesen";
+    third.birth_date = "1990-03-04";
+    sub.risk_plan->subject = &third;
+    sub.risk_plan->case_ref = other_ref;
+    f = hclient_submit (coord, &sub, 3000);
+    CHECK (f && !f->submit_result->accepted && f->submit_result->error
+             && f->submit_result->error->code == SAMHAND__V1__ERROR_CODE__INVALID_FIELD,
+           "plan: a subject that is not the person of the case reference is refused");
+    if (f && f->submit_result->accepted)
+        printf ("  accepted under %s, not %s\n", f->submit_result->case_ref, other_ref);
+    frame_free (&f);
+    hclient_destroy (&coord);
+    hclient_destroy (&vakt);
+}
+
 static void
 test_overdue_after_kill (harness_t *h)
 {
@@ -625,6 +788,18 @@ test_retention (void)
     f = s_evaluate (coord, ref, EVAL_NOTE, NULL);
     CHECK (*ref && f && f->plan_reply->ok, "plan retention: a plan and its evaluation recorded");
     frame_free (&f);
+    //  Crypto-shredding: the note and the revision are sealed under period
+    //  keys (ids with the top bit set), so their week's key can be destroyed.
+    bool pg = harness_pg (h);
+    CHECK (harness_sql_int (h, pg? "SELECT count(*) FROM plan_evaluations WHERE note IS NOT NULL"
+                                   " AND get_byte (note, 1) >= 128"
+                                 : "SELECT count(*) FROM plan_evaluations WHERE note IS NOT NULL"
+                                   " AND substr (hex (note), 3, 1) >= '8'") == 1
+        && harness_sql_int (h, pg? "SELECT count(*) FROM messages WHERE kind = 7"
+                                   " AND get_byte (payload, 1) >= 128"
+                                 : "SELECT count(*) FROM messages WHERE kind = 7"
+                                   " AND substr (hex (payload), 3, 1) >= '8'") == 1,
+           "plan retention: the note and the revision are sealed under their week's period key");
     //  The weekly status (here every 2 s): nobody sent one, so the
     //  coordinator and the primary contact are reminded.
     bool coord_told = false, vakt_told = false;
@@ -685,6 +860,9 @@ main (void)
     test_significant (h);
     test_consent (h);
     test_evaluation (h);
+    test_other_agency_edit (h);
+    test_crisis_existence (h);
+    test_subject_case_mismatch (h);
     test_overdue_after_kill (h);
     CHECK (harness_stop (h, SIGTERM) == 0, "clean stop");
     harness_destroy (&h);

@@ -4,6 +4,7 @@
 #include "testlib.h"
 #include "config.h"
 #include <czmq.h>
+#include <unistd.h>
 
 static char dir [] = "/tmp/samhand-cfgpaths-XXXXXX";
 
@@ -63,6 +64,39 @@ main (void)
 
     config = s_load ("    state_dir = \"\"\n");
     CHECK (config == NULL, "config paths: an empty state_dir is refused");
+    config_destroy (&config);
+
+    //  Active and standby (issue 13): the broker's name and server/standby.
+    char host [64] = "";
+    gethostname (host, sizeof host - 1);
+    config = s_load ("");
+    CHECK (config && !config->standby && config->name && streq (config->name, host),
+           "config leadership: by default no standby, and the broker is named by its host");
+    config_destroy (&config);
+    config = s_load ("    name = \"broker-b.vest\"\n    standby = \"yes\"\n");
+    CHECK (config && config->standby && streq (config->name, "broker-b.vest"),
+           "config leadership: server/name and server/standby = yes are read");
+    config_destroy (&config);
+    const char *bad [] = { "    standby = \"true\"\n", "    standby = \"\"\n", "    name = \"\"\n",
+                           "    name = \"broker a\"\n", "    name = \"broker/a\"\n",
+                           "    name = \"a234567890123456789012345678901234567890123456789012345678901234\"\n" };
+    int refused = 0;
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        config = s_load (bad [i]);
+        refused += config == NULL;
+        config_destroy (&config);
+    }
+    CHECK (refused == (int) (sizeof bad / sizeof *bad),
+           "config leadership: a standby other than yes/no and a name with spaces, slashes,"
+           " nothing or 64 characters are refused");
+    //  Content is sealed under the key of the week its retention ends,
+    //  derivable some 1100 weeks ahead: retention has an upper bound.
+    config = s_load ("retention\n    concern_report = \"7000d\"\n");
+    CHECK (config && config->retention_ms [1] == 7000LL * 86400 * 1000,
+           "config retention: 7000 days is accepted");
+    config_destroy (&config);
+    config = s_load ("retention\n    concern_report = \"7001d\"\n");
+    CHECK (config == NULL, "config retention: longer than the period keys reach is refused");
     config_destroy (&config);
 
     char path [300];

@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -580,6 +581,110 @@ test_ring_dir (const char *dir)
            "missing keyring dir refused");
 }
 
+//  Crypto-shredding: period numbering, sealing under the period of a
+//  retention's end, the one-way ratchet and the "shredded" result.
+static void
+test_periods (void)
+{
+    //  Monday 2026-11-30 00:00 UTC is 1795996800 s; periods are weeks.
+    int64_t monday = 1795996800000LL;
+    int64_t p = crypto_period_of (monday);
+    CHECK (crypto_period_start_ms (p) == monday
+        && crypto_period_of (monday - 1) == p - 1
+        && crypto_period_of (monday + CRYPTO_PERIOD_MS - 1) == p
+        && crypto_period_of (monday + CRYPTO_PERIOD_MS) == p + 1,
+           "periods are weeks from Monday 00:00 UTC");
+    CHECK (crypto_period_of (CRYPTO_PERIOD_EPOCH_MS) == 0 && crypto_period_of (0) == -1,
+           "period 0 starts Monday 1970-01-05");
+    CHECK (crypto_key_period (crypto_period_key_id (p)) == p && crypto_key_period (7) == -1
+        && (crypto_period_key_id (p) & CRYPTO_PERIOD_BIT),
+           "period key ids never meet data key ids");
+
+    uint8_t seed [32], aad [16] = "invented-msg-id";
+    const uint8_t plain [] = "Invented: Kari Oppdiktet, bekymring etter hjemmebesøk";
+    memset (seed, 0x5a, sizeof seed);
+    crypto_keyring_t *ring = crypto_keyring_new ();
+    uint8_t *sealed = NULL, *later = NULL, *opened = NULL;
+    size_t sealed_len = 0, later_len = 0, opened_len = 0;
+    CHECK (crypto_seal_until (ring, monday, aad, 16, plain, sizeof plain, &sealed, &sealed_len) == -1
+        && !sealed, "no sealing under a period without a ratchet");
+    CHECK (crypto_keyring_set_ratchet (ring, p, seed) == 0 && crypto_keyring_ratchet_period (ring) == p,
+           "the ratchet starts at its period");
+    //  Retention ends on Wednesday of period p, and of period p + 3.
+    int64_t end = monday + 2 * 24 * 3600 * 1000LL;
+    uint32_t id = 0;
+    CHECK (crypto_seal_until (ring, end, aad, 16, plain, sizeof plain, &sealed, &sealed_len) == 0
+        && crypto_sealed_key_id (sealed, sealed_len, &id) == 0 && id == crypto_period_key_id (p),
+           "content is sealed under the key of the week its retention ends");
+    CHECK (crypto_seal_until (ring, end + 3 * CRYPTO_PERIOD_MS, aad, 16, plain, sizeof plain,
+                              &later, &later_len) == 0
+        && crypto_sealed_key_id (later, later_len, &id) == 0 && id == crypto_period_key_id (p + 3),
+           "a later retention end, a later period's key");
+    CHECK (crypto_seal_until (ring, monday - 1, aad, 16, plain, sizeof plain, &opened, &opened_len) == -1,
+           "nothing is sealed under a period before the ratchet");
+    CHECK (crypto_seal_until (ring, monday + CRYPTO_PERIOD_AHEAD * CRYPTO_PERIOD_MS, aad, 16,
+                              plain, sizeof plain, &opened, &opened_len) == -1,
+           "nor too far ahead");
+
+    //  A second ring from the same seed (a copy of the keys directory)
+    //  opens both; a ring started from the next seed opens only the later.
+    crypto_keyring_t *copy = crypto_keyring_new ();
+    uint8_t next [32], advanced [32];
+    CHECK (crypto_keyring_set_ratchet (copy, p, seed) == 0
+        && crypto_open (copy, aad, 16, later, later_len, &opened, &opened_len) == 0
+        && opened_len == sizeof plain && memcmp (opened, plain, sizeof plain) == 0,
+           "a copy of the seed derives the later period's key");
+    free (opened);
+    opened = NULL;
+    CHECK (crypto_period_next_seed (seed, next) == 0
+        && crypto_keyring_ratchet_advance (ring, advanced) == 0
+        && memcmp (advanced, next, 32) == 0 && crypto_keyring_ratchet_period (ring) == p + 1,
+           "advancing the ratchet gives the next seed");
+    int rc = crypto_open (ring, aad, 16, sealed, sealed_len, &opened, &opened_len);
+    CHECK (rc == CRYPTO_SHREDDED && !opened, "content of the passed period is shredded, not damaged");
+    CHECK (crypto_open (ring, aad, 16, later, later_len, &opened, &opened_len) == 0,
+           "content of later periods still opens");
+    free (opened);
+    opened = NULL;
+    crypto_keyring_t *fresh = crypto_keyring_new ();
+    CHECK (crypto_keyring_set_ratchet (fresh, p + 1, next) == 0
+        && crypto_open (fresh, aad, 16, sealed, sealed_len, &opened, &opened_len) == CRYPTO_SHREDDED
+        && crypto_open (fresh, aad, 16, later, later_len, &opened, &opened_len) == 0,
+           "the next seed alone cannot open the passed period");
+    free (opened);
+    opened = NULL;
+    //  Damage is still damage, not "shredded".
+    sealed [sealed_len - 1] ^= 1;
+    CHECK (crypto_open (copy, aad, 16, sealed, sealed_len, &opened, &opened_len) == -1,
+           "a damaged blob of a live period is -1");
+    crypto_keyring_destroy (&fresh);
+    crypto_keyring_destroy (&copy);
+    crypto_keyring_destroy (&ring);
+    free (sealed);
+    free (later);
+}
+
+static void
+test_keyfile_shred (const char *dir)
+{
+    char path [300];
+    uint8_t key [32];
+    memset (key, 0x11, sizeof key);
+    snprintf (path, sizeof path, "%s/period-key-7.key", dir);
+    CHECK (keyfile_create (path, key, 32) == 0, "a period key file is made");
+    int fd = open (path, O_RDONLY);
+    CHECK (keyfile_shred (path) == 0 && access (path, F_OK) != 0, "keyfile_shred removes it");
+    char buf [80];
+    ssize_t n = fd >= 0? read (fd, buf, sizeof buf): -1;
+    bool zeros = n == 65;
+    for (ssize_t i = 0; i < n; i++)
+        zeros = zeros && buf [i] == 0;
+    CHECK (zeros, "its bytes were overwritten before the unlink");
+    if (fd >= 0)
+        close (fd);
+    CHECK (keyfile_shred (path) == 0, "shredding a file already gone is fine (a retry)");
+}
+
 int
 main (void)
 {
@@ -588,11 +693,13 @@ main (void)
     test_subject_key ();
     test_case_ref ();
     test_ed25519 ();
+    test_periods ();
 
     char dir [] = "/tmp/samhand-test-crypto-XXXXXX";
     CHECK (mkdtemp (dir) != NULL, "temporary directory");
     test_keyfile (dir);
     test_ring_dir (dir);
+    test_keyfile_shred (dir);
     s_remove_tree (dir);
     return TEST_DONE ();
 }

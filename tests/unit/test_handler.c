@@ -118,8 +118,10 @@ s_test_replies (void)
     replies_error (replies, routing_id, 8, SAMHAND__V1__ERROR_CODE__INTERNAL, "y", NULL);
     replies_add (replies, routing_id, NULL, 0, false, 9);
     CHECK (replies_size (replies) == 2, "replies: queued in order; a failed encode queues nothing");
+    CHECK (replies_if_failed (replies, routing_id, 10) == 0 && replies_size (replies) == 3,
+           "replies: an answer only on failure (a receipt) is queued as a placeholder");
     replies_fail (replies, false);
-    CHECK (replies_size (replies) == 2, "replies: a failed commit keeps every reply (as errors)");
+    CHECK (replies_size (replies) == 3, "replies: a failed commit keeps every reply (as errors)");
     zframe_destroy (&routing_id);
     replies_destroy (&replies);
     CHECK (replies == NULL, "replies: destroy nulls the pointer (and frees what it held)");

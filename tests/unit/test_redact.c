@@ -582,6 +582,49 @@ test_plan (void)
     free (p.data);
     samhand__v1__submit__free_unpacked (r, NULL);
 
+    //  The broker's "what changed" counts the other parts too: to an agency
+    //  that may not see a part, not even how many there are
+    r = s_plan ();
+    free (r->risk_plan->changes);
+    r->risk_plan->changes = strdup ("level MODERATE -> HIGH; measure added VIOLENCE_ALARM;"
+                                    " steps 3 -> 4; risk situations/factors 1/1 -> 2/1;"
+                                    " contact points 1 -> 2; follow-up entries 0 -> 1;"
+                                    " critical information changed; next evaluation 2027-01-05");
+    p = s_plan_view (r, V (PSEUDONYMISED), CL (RISK_LEVEL_CLASS) | CL (PLAN_STEPS),
+                     SAMHAND__V1__AGENCY__POLICE_RISK, &rc);
+    CHECK (rc == 0 && strcmp (r->risk_plan->changes, "level MODERATE -> HIGH; measure added"
+                              " VIOLENCE_ALARM; next evaluation 2027-01-05") == 0,
+           "plan pseudonymised: what changed names levels, measures and the next evaluation only");
+    if (strcmp (r->risk_plan->changes, "level MODERATE -> HIGH; measure added VIOLENCE_ALARM;"
+                " next evaluation 2027-01-05"))
+        printf ("  changes: %s\n", r->risk_plan->changes);
+    free (p.data);
+    samhand__v1__submit__free_unpacked (r, NULL);
+    r = s_plan ();
+    free (r->risk_plan->changes);
+    r->risk_plan->changes = strdup ("steps 3 -> 4; contact points 1 -> 2; critical information changed");
+    policy_decision_t on_consent = s_decision (V (IDENTIFIED), CL (IDENTITY) | CL (RISK_LEVEL_CLASS)
+                                                               | CL (PLAN_STEPS));
+    on_consent.recipient = SAMHAND__V1__AGENCY__TRYGGEST;
+    on_consent.consent_id = "c-1";
+    rc = redact_apply (r, &on_consent, RECIPIENT_REF);
+    p = s_pack (r);
+    CHECK (rc == 0 && strcmp (r->risk_plan->changes, "steps 3 -> 4") == 0,
+           "plan identified on a plan consent: what changed counts only the parts consented to");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (r, NULL);
+    //  Within the agency: all of it, also about a part the revision emptied
+    r = s_plan ();
+    free (r->risk_plan->changes);
+    r->risk_plan->changes = strdup ("contact points 2 -> 0; critical information changed");
+    p = s_plan_view (r, V (IDENTIFIED), CL (IDENTITY) | CL (RISK_LEVEL_CLASS),
+                     SAMHAND__V1__AGENCY__RESOURCE_CENTRE, &rc);
+    CHECK (rc == 0 && strcmp (r->risk_plan->changes,
+                              "contact points 2 -> 0; critical information changed") == 0,
+           "plan within the agency: what changed is kept whole");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (r, NULL);
+
     //  Withheld and anonymised: nothing
     r = s_plan ();
     p = s_plan_view (r, V (WITHHELD), POLICY_CLASSES_ALL, SAMHAND__V1__AGENCY__CRISIS_CENTRE, &rc);

@@ -4,7 +4,10 @@
     digits from made-up dates, phone numbers that belong to nobody we know. */
 #include "testlib.h"
 #include "scanner.h"
+#include "textnorm.h"
 
+#include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -434,6 +437,210 @@ test_prose_and_limits (void)
     scan_known_destroy (&known);
 }
 
+//  Version 3 known hashes: SipHash-128 under a derived key and a marker;
+//  version 2 hashes (HMAC-SHA256) of an older store still match.
+static void
+test_known_versions (void)
+{
+    scan_known_t *known = scan_known_new (key_a);
+    uint8_t hashes [SCAN_NAME_HASHES_MAX][SCAN_HASH_SIZE];
+    int n = known? scan_known_name_hashes (known, "Kari Testesen", 13, hashes): -1;
+    bool marked = n > 0;
+    for (int k = 0; k < n; k++)
+        marked = marked && memcmp (hashes [k] + 16, "samhand scan v3.", 16) == 0;
+    CHECK (marked, "known v3: every name hash is a SipHash-128 and the version 3 marker");
+    uint8_t phone [SCAN_HASH_SIZE];
+    CHECK (known && scan_known_phone_hash (known, "91234567", 8, phone) == 0
+        && memcmp (phone + 16, "samhand scan v3.", 16) == 0
+        && memcmp (phone, hashes [0], 16) != 0, "known v3: phone hash, tagged apart from names");
+
+    //  a store written by the version before: HMAC-SHA256 of the tagged,
+    //  folded name under the scanner key
+    struct { const char *tag, *value; } v2 [] = {
+        { "samhand-scan-2 name\n", "kari testesen" },
+        { "samhand-scan-2 name\n", "testesen" },
+        { "samhand-scan-2 first\n", "kari" },
+        { "samhand-scan-2 part\n", "kari" }
+    };
+    scan_known_t *old = scan_known_new (key_a);
+    bool added = old != NULL;
+    for (size_t k = 0; k < sizeof v2 / sizeof v2 [0] && added; k++) {
+        uint8_t in [64], mac [SCAN_HASH_SIZE];
+        size_t tl = strlen (v2 [k].tag), vl = strlen (v2 [k].value);
+        memcpy (in, v2 [k].tag, tl);
+        memcpy (in + tl, v2 [k].value, vl);
+        unsigned int ml = 0;
+        added = HMAC (EVP_sha256 (), key_a, SCAN_KEY_SIZE, in, tl + vl, mac, &ml) != NULL
+             && ml == SCAN_HASH_SIZE && scan_known_add_hash (old, mac) == 0;
+    }
+    CHECK (added && finds_one ("møte med Kari Testesen i går", SCAN_NAME, "Kari Testesen", old)
+        && finds_one ("og Testesens bil", SCAN_NAME, "Testesens", old),
+           "known v2: hashes of an older store are still matched");
+    //  both versions in one set
+    CHECK (old && scan_known_add_name (old, "Ola Oppdiktet", 13) == 0
+        && finds_one ("med Ola Oppdiktet", SCAN_NAME, "Ola Oppdiktet", old)
+        && finds_one ("med Kari Testesen", SCAN_NAME, "Kari Testesen", old),
+           "known v2 + v3: one set holds both and matches each");
+    //  the same text is answered alike from a v2 set and a v3 set
+    scan_finding_t a [4], c [4];
+    size_t na = scan ("Vi møtte Kari Testesen.", old, a, 4);
+    scan_known_add_name (known, "Kari Testesen", 13);
+    size_t nc = scan ("Vi møtte Kari Testesen.", known, c, 4);
+    CHECK (na == 1 && nc == 1 && a [0].kind == c [0].kind
+        && a [0].offset == c [0].offset && a [0].length == c [0].length
+        && a [0].confidence == c [0].confidence,
+           "known v2 / v3: one answer");
+    scan_known_destroy (&old);
+    scan_known_destroy (&known);
+}
+
+//  textnorm's one-pass path for Latin-1 text gives what the general path
+//  gives: a zero-width space (which the general path drops) sends the
+//  same text down the general path.
+static bool
+textnorm_alike (const char *text)
+{
+    char slow [64];
+    size_t len = strlen (text);
+    snprintf (slow, sizeof slow, "%s\xe2\x80\x8b", text);
+    textnorm_t *a = textnorm_new (), *b = textnorm_new ();
+    bool same = a && b && textnorm_add (a, text, len, 0) == 0
+             && textnorm_add (b, slow, strlen (slow), 0) == 0
+             && textnorm_len (a) == textnorm_len (b)
+             && memcmp (textnorm_text (a), textnorm_text (b), textnorm_len (a)) == 0;
+    for (size_t i = 0; same && i < textnorm_len (a); i++) {
+        textnorm_span_t sa, sb;
+        same = textnorm_map (a, i, 1, &sa, 1) == 1 && textnorm_map (b, i, 1, &sb, 1) == 1
+            && sa.offset == sb.offset && sa.length == sb.length;
+    }
+    if (!same)
+        printf ("  textnorm paths differ on '%s'\n", text);
+    textnorm_destroy (&a);
+    textnorm_destroy (&b);
+    return same;
+}
+
+static void
+test_textnorm_paths (void)
+{
+    //  every character below U+0100 (C0 controls, DEL, C1 controls, NBSP,
+    //  soft hyphen, symbols, letters) alone, and every pair of the
+    //  printable ones
+    bool same = true;
+    char text [32];
+    for (int c = 1; c < 0x100 && same; c++) {
+        char ch [3] = { 0 };
+        if (c < 0x80)
+            ch [0] = (char) c;
+        else {
+            ch [0] = (char) (0xC0 | (c >> 6));
+            ch [1] = (char) (0x80 | (c & 0x3F));
+        }
+        snprintf (text, sizeof text, "a%sb %s 1%s2%s", ch, ch, ch, ch);
+        same = textnorm_alike (text);
+    }
+    CHECK (same, "textnorm: Latin-1 one-pass path = general path, each character");
+    for (int c = 0x20; c < 0x100 && same; c++)
+        for (int d = 0x20; d < 0x100 && same; d += 7) {
+            if ((c >= 0x7F && c < 0xA0) || (d >= 0x7F && d < 0xA0))
+                continue;
+            char *p = text;
+            int cs [2] = { c, d };
+            for (int k = 0; k < 2; k++)
+                if (cs [k] < 0x80)
+                    *p++ = (char) cs [k];
+                else {
+                    *p++ = (char) (0xC0 | (cs [k] >> 6));
+                    *p++ = (char) (0x80 | (cs [k] & 0x3F));
+                }
+            *p = '\0';
+            same = textnorm_alike (text);
+        }
+    CHECK (same, "textnorm: Latin-1 one-pass path = general path, pairs");
+    //  tokens still read on the one-pass path
+    CHECK (textnorm_alike ("kt1985 (at) testmail (dot) no")
+        && textnorm_alike ("kt1985 at testmail dot no")
+        && textnorm_alike ("Kari [ at ] eksempel.no"), "textnorm: tokens alike on both paths");
+}
+
+static void
+test_textnorm_reset (void)
+{
+    textnorm_t *t = textnorm_new ();
+    bool ok = t && textnorm_add (t, "Ring 41234567", 13, 0) == 0 && textnorm_len (t) == 13;
+    if (t)
+        textnorm_reset (t);
+    ok = ok && textnorm_len (t) == 0 && textnorm_text (t) [0] == '\0'
+       && memchr (textnorm_text (t), '4', 13) == NULL;
+    ok = ok && textnorm_add (t, "Hei", 3, 1) == 0 && textnorm_len (t) == 3
+       && memcmp (textnorm_text (t), "Hei", 3) == 0;
+    textnorm_span_t span;
+    ok = ok && textnorm_map (t, 0, 3, &span, 1) == 1 && span.field == 1 && span.offset == 0
+       && span.length == 3;
+    CHECK (ok, "textnorm: reset clears the text and the next add starts afresh");
+    textnorm_destroy (&t);
+}
+
+//  Each thread scans with its own buffer: two threads at once, a long
+//  text between short ones, each answer still its own text's.
+typedef struct { const char *text; const char *expect; int rounds; bool ok; } scan_job_t;
+
+static void *
+s_scan_job (void *arg)
+{
+    scan_job_t *j = (scan_job_t *) arg;
+    size_t big = 40000;
+    char *longtext = malloc (big + 1);
+    memset (longtext, 'a', big);
+    memcpy (longtext + big - 13, " Tlf 41234567", 13);
+    longtext [big] = '\0';
+    j->ok = longtext != NULL;
+    for (int i = 0; i < j->rounds && j->ok; i++) {
+        scan_finding_t f [4];
+        const char *text = i % 50 == 25? longtext: j->text;
+        size_t n = scanner_scan (text, strlen (text), NULL, f, 4);
+        const char *want = text == longtext? "41234567": j->expect;
+        const char *at = strstr (text, want);
+        j->ok = n == 1 && at && f [0].offset == (size_t) (at - text) && f [0].length == strlen (want);
+    }
+    free (longtext);
+    return NULL;
+}
+
+static void
+test_threads (void)
+{
+    scan_job_t a = { "Hun bor i Storgata 12B nå", "Storgata 12B", 300, false };
+    scan_job_t b = { "Ring meg på 912 34 567 i dag, takk", "912 34 567", 300, false };
+    pthread_t ta, tb;
+    bool started = pthread_create (&ta, NULL, s_scan_job, &a) == 0;
+    started = pthread_create (&tb, NULL, s_scan_job, &b) == 0 && started;
+    pthread_join (ta, NULL);
+    pthread_join (tb, NULL);
+    CHECK (started && a.ok && b.ok, "threads: two threads scanning at once each get their own findings");
+}
+
+//  The word lists are gated on their folded first or last bytes: upper
+//  case, Latin-1 capitals and one-byte entries still match.
+static void
+test_list_gates (void)
+{
+    CHECK (finds_one ("bor i TESTALØKKA 12 nå", SCAN_ADDRESS, "TESTALØKKA 12", NULL)
+        && finds_one ("bor i Testaåsen 4 nå", SCAN_ADDRESS, "Testaåsen 4", NULL)
+        && finds_one ("bor i TESTAÅSEN 4 nå", SCAN_ADDRESS, "TESTAÅSEN 4", NULL)
+        && finds_one ("bor i Oppdiktet ALLÉ 3 nå", SCAN_ADDRESS, "Oppdiktet ALLÉ 3", NULL)
+        && finds_one ("bor i Testahøgda 7 nå", SCAN_ADDRESS, "Testahøgda 7", NULL)
+        && finds_one ("bor i Testa Promenaden 7 nå", SCAN_ADDRESS, "Testa Promenaden 7", NULL),
+           "gates: street suffixes in any case, with æøå and é");
+    CHECK (finds_none ("ringte Storgata 3 GANGER", NULL) && finds_none ("Storgata 3 M", NULL)
+        && finds_one ("Storgata 3 mil", SCAN_ADDRESS, "Storgata 3", NULL),
+           "gates: count words in capitals and of one letter still count");
+    CHECK (finds_one ("SAKSNUMMER: 12345678", SCAN_CASE_NUMBER, "12345678", NULL)
+        && finds_one ("FØDSELSDATO 12.03.1985", SCAN_BIRTH_DATE, "12.03.1985", NULL)
+        && finds_one ("Født 12.03.85", SCAN_BIRTH_DATE, "12.03.85", NULL),
+           "gates: keywords in capitals, with Ø");
+}
+
 int
 main (void)
 {
@@ -449,6 +656,11 @@ main (void)
     test_phone ();
     test_other_kinds ();
     test_known ();
+    test_known_versions ();
+    test_textnorm_paths ();
+    test_textnorm_reset ();
+    test_threads ();
+    test_list_gates ();
     test_prose_and_limits ();
     return TEST_DONE ();
 }
