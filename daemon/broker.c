@@ -278,8 +278,7 @@ broker_destroy (broker_t **self_p)
     store_destroy (&self->ctx.store);
     keys_destroy (&self->ctx.keys);
     nodes_destroy (&self->ctx.nodes);
-    if (self->lock_fd >= 0)
-        close (self->lock_fd);
+    store_unlock (self->lock_fd);
     free (self);
     *self_p = NULL;
 }
