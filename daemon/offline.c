@@ -154,7 +154,7 @@ offline_reencrypt (config_t *config)
     if (!keys || !store) {
         fprintf (stderr, "samhandd: %s\n", keys? "cannot open the store": err);
         keys_destroy (&keys);
-        close (lock);
+        store_unlock (lock);
         return 2;
     }
     reencrypt_t r = { store, keys, crypto_keyring_current (keys_ring (keys)), 0, 0, 0 };
@@ -176,6 +176,6 @@ offline_reencrypt (config_t *config)
             r.moved, r.current, r.failed);
     store_destroy (&store);
     keys_destroy (&keys);
-    close (lock);
+    store_unlock (lock);
     return rc || r.failed? 1: 0;
 }

@@ -959,6 +959,13 @@ store_checkpoint (store_t *self)
     return sdb_checkpoint (self->db) == SDB_OK? 0: s_fail (self, "checkpoint");
 }
 
+void
+store_unlock (int fd)
+{
+    if (fd >= 0 && sdb_pg_unlock (fd) != 0)
+        close (fd);
+}
+
 //  One broker per store: an advisory lock beside the database, held for
 //  the process's life. Offline tools that write take the same lock.
 int

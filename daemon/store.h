@@ -213,9 +213,12 @@ MUST_CHECK int store_set_payload (store_t *self, int64_t message, const void *pa
 //  Moves the WAL into the database and empties it.
 MUST_CHECK int store_checkpoint (store_t *self);
 
-//  Takes the store's exclusive lock file; returns its fd or -1 when another
-//  process (a running samhandd) holds it.
+//  Takes the store's exclusive lock (sqlite: a lock file beside it;
+//  PostgreSQL: a session advisory lock on a connection of its own);
+//  returns its fd or -1 when another process (a running samhandd) holds it.
 int store_lock (const char *path);
+//  Gives the lock back (closing its fd).
+void store_unlock (int fd);
 
 //  Leadership (store_leader.c): of the brokers configured on one store
 //  only the one holding it may open the store for writing and bind; the

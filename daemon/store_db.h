@@ -128,6 +128,8 @@ sdb_t *sdb_pg_open (const char *conninfo);
 //  connection's socket (closing it ends the session and frees the lock),
 //  or -1 when another holds the lock or the server cannot be reached.
 int sdb_pg_lock (const char *conninfo);
+//  Ends the lock's session: 0, or -1 when FD is not one of its sockets.
+int sdb_pg_unlock (int fd);
 
 //  The backends' operation table; sdb_t starts with a pointer to it.
 typedef struct {

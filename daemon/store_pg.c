@@ -897,6 +897,21 @@ sdb_pg_open (const char *conninfo)
 //  advisory locks are per database).
 #define SAMHAND_LOCK_KEY 0x73616d68616e64LL
 
+//  The connections holding a lock (a process holds one or two).
+static PGconn *s_locks [8];
+
+int
+sdb_pg_unlock (int fd)
+{
+    for (int i = 0; i < 8; i++)
+        if (s_locks [i] && PQsocket (s_locks [i]) == fd) {
+            PQfinish (s_locks [i]);
+            s_locks [i] = NULL;
+            return 0;
+        }
+    return -1;
+}
+
 int
 sdb_pg_lock (const char *conninfo)
 {
@@ -918,7 +933,13 @@ sdb_pg_lock (const char *conninfo)
         PQfinish (conn);
         return -1;
     }
-    //  The PGconn is left open on purpose: the caller holds the lock by its
-    //  socket and frees it by closing that (the server sees the session end).
-    return PQsocket (conn);
+    //  The caller holds the lock by this socket; store_unlock ends the
+    //  session (and a process that dies ends it too).
+    for (int i = 0; i < 8; i++)
+        if (!s_locks [i]) {
+            s_locks [i] = conn;
+            return PQsocket (conn);
+        }
+    PQfinish (conn);
+    return -1;
 }

@@ -1,5 +1,6 @@
 /*  harness — integration tests against the real samhandd: a temp folder
-    with a real config, real CURVE certificates and a real sqlite file, a
+    with a real config, real CURVE certificates and a real store (a sqlite
+    file, or its own database on the PostgreSQL in $SAMHAND_TEST_STORE), a
     broker process on a free loopback port, and raw DEALER clients that can
     send anything (including garbage) as one node or another.
     All people in the tests are invented.                                 */
