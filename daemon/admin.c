@@ -1,7 +1,8 @@
 /*  admin — audit queries for admin nodes: verify the chain, who received
     information about a person, export a period. Every query is audited
     before its answer goes out.                                           */
-#include "broker_internal.h"
+#include "admin.h"
+#include "retention.h"
 
 #define EXPORT_PAGE 500
 #define TEXTS_PER   7             //  texts kept per entry (s_add)
@@ -14,7 +15,7 @@ typedef struct {
     char **texts;                 //  TEXTS_PER strings per entry, freed after the reply
     size_t count;
     size_t max;
-    broker_t *open_reviews;       //  reviews: open the sealed claims with these keys
+    handler_ctx_t *open_reviews;       //  reviews: open the sealed claims with these keys
 } page_t;
 
 //  ---------------------------------------------------------------------
@@ -35,7 +36,7 @@ s_review_aad (const uint8_t message_id [16], uint8_t aad [64])
 }
 
 char *
-admin_review_detail (broker_t *self, const uint8_t message_id [16], const char *reason,
+admin_review_detail (handler_ctx_t *self, const uint8_t message_id [16], const char *reason,
                      const Samhand__V1__LegalClaim *claim)
 {
     assert (self && message_id && reason && claim);
@@ -92,7 +93,7 @@ s_printable (char *text)
 //  The detail of a review record with the sealed claim opened, or NULL
 //  when the record holds none (an older record) or it cannot be opened.
 static char *
-s_review_open (broker_t *self, const audit_row_t *row)
+s_review_open (handler_ctx_t *self, const audit_row_t *row)
 {
     const char *detail = row->r.detail;
     const char *mark = detail? strstr (detail, REVIEW_MARK): NULL;
@@ -212,7 +213,7 @@ s_page_free (page_t *page)
 }
 
 static void
-s_send (broker_t *self, zframe_t *routing_id, uint64_t request_id, Samhand__V1__AuditReply *reply)
+s_send (handler_ctx_t *self, zframe_t *routing_id, uint64_t request_id, Samhand__V1__AuditReply *reply)
 {
     Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
     frame.request_id = request_id;
@@ -221,11 +222,11 @@ s_send (broker_t *self, zframe_t *routing_id, uint64_t request_id, Samhand__V1__
     size_t size;
     uint8_t *data = frame_encode (&frame, &size);
     //  The query's own audit record must be committed before the answer.
-    broker_reply (self, routing_id, data, size, true, request_id);
+    replies_add (self->replies, routing_id, data, size, true, request_id);
 }
 
 static void
-s_refuse (broker_t *self, zframe_t *routing_id, uint64_t request_id, int code, const char *text)
+s_refuse (handler_ctx_t *self, zframe_t *routing_id, uint64_t request_id, int code, const char *text)
 {
     Samhand__V1__AuditReply reply = SAMHAND__V1__AUDIT_REPLY__INIT;
     Samhand__V1__Error error = SAMHAND__V1__ERROR__INIT;
@@ -250,7 +251,7 @@ s_seconds_to_ms (int64_t seconds, int64_t *ms)
 //  The log could not be read (a damaged page) or the query not recorded:
 //  an error, never a short answer that looks complete.
 static void
-s_refuse_unreadable (broker_t *self, zframe_t *routing_id, uint64_t request_id,
+s_refuse_unreadable (handler_ctx_t *self, zframe_t *routing_id, uint64_t request_id,
                      const char *query)
 {
     zsys_error ("admin: audit %s failed: the audit log cannot be read in full"
@@ -268,7 +269,7 @@ s_verify_sig (const uint8_t *msg, size_t len, const uint8_t sig [64], void *arg)
 
 //  A case reference carries its agency in its prefix.
 static int
-s_subject_of_query (broker_t *self, const Samhand__V1__AuditQuery *q, uint8_t key [32])
+s_subject_of_query (handler_ctx_t *self, const Samhand__V1__AuditQuery *q, uint8_t key [32])
 {
     const Samhand__V1__Subject *s = q->subject;
     if (s && crypto_subject_key (keys_subject_secret (self->keys), s->national_id, s->name,
@@ -282,7 +283,7 @@ s_subject_of_query (broker_t *self, const Samhand__V1__AuditQuery *q, uint8_t ke
 }
 
 void
-admin_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+admin_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
               const Samhand__V1__Frame *frame)
 {
     const Samhand__V1__AuditQuery *q = frame->audit_query;

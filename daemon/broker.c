@@ -3,10 +3,14 @@
     authorise -> decide and write (one transaction) -> commit -> reply ->
     deliver. Acknowledgements wait for the commit; if it fails, every ack
     of the batch becomes an INTERNAL error and nothing is acknowledged.    */
-#include "broker_internal.h"
+#include "broker.h"
+#include "handler.h"
+#include "deliver.h"
+#include "health.h"
+#include "retention.h"
+#include "workflow.h"
 #include "log.h"
 #include <signal.h>
-#include "policy.h"
 #include "service.h"
 
 //  Fairness (issue 9): scanning a submit's free text costs CPU in
@@ -24,6 +28,29 @@
 #define SMALL_FRAME        1024
 #define PARKED_MAX_BYTES   (16 * 1024 * 1024)
 
+//  The broker: the handlers' context (handler.h), whose services it owns,
+//  and what only the cycle uses.
+struct _broker_t {
+    handler_ctx_t ctx;
+    config_t    *config;      //  ctx.config, writable: the reload changes it
+    zlistx_t    *parked;      //  transport_msg_t * over a node's budget, for the next cycle
+    size_t       parked_bytes;
+    int64_t      next_redeliver_ms;
+    int64_t      next_sign_ms;
+    int64_t      next_purge_ms;
+    int64_t      next_tick_ms;
+    int64_t      next_nodes_ms;
+    int64_t      expiry_saved_ms;     //  expiries up to here are handled on disk
+    zhashx_t    *refusals;        //  refused handshakes of this interval, by reason and address
+    int64_t      next_refusals_ms;
+    int64_t      announced_seq;   //  the newest signed head logged and pushed
+    int64_t      changes_seen;    //  store_changes_total when the last transaction ended
+    bool         checkpoint_due;  //  a purge happened: empty the WAL after commit
+    store_leader_t *leader;   //  held while this broker is the active one
+    metrics_server_t *metrics;   //  loopback /metrics endpoint, NULL when off
+    int64_t      deliver_retry_ms;   //  after a failed delivery commit: not before this
+};
+
 static void
 s_parked_free (void **item)
 {
@@ -31,18 +58,6 @@ s_parked_free (void **item)
     if (msg) {
         transport_msg_clear (msg);
         free (msg);
-        *item = NULL;
-    }
-}
-#include "plan.h"
-
-static void
-s_session_free (void **item)
-{
-    session_t *session = (session_t *) *item;
-    if (session) {
-        zframe_destroy (&session->routing_id);
-        free (session);
         *item = NULL;
     }
 }
@@ -131,140 +146,28 @@ s_flush_refusals (broker_t *self)
             snprintf (detail, sizeof detail, "%" PRId64 " refused handshake%s from %s: %s",
                       agg->count, agg->count == 1? "": "s", agg->address, agg->reason);
         zsys_warning ("broker: %s", detail);
-        if (broker_audit (self, "handshake_refused", NULL, NULL, detail))
-            self->batch_failed = true;
+        if (handler_audit (&self->ctx, "handshake_refused", NULL, NULL, detail))
+            self->ctx.batch_failed = true;
     }
     zhashx_purge (self->refusals);
 }
 
-static void
-s_reply_free (void **item)
-{
-    reply_t *reply = (reply_t *) *item;
-    if (reply) {
-        zframe_destroy (&reply->routing_id);
-        free (reply->data);
-        free (reply);
-        *item = NULL;
-    }
-}
-
-session_t *
-broker_session (broker_t *self, const char *node)
-{
-    session_t *session = (session_t *) zhashx_lookup (self->sessions, node);
-    if (!session) {
-        session = (session_t *) zmalloc (sizeof (session_t));
-        if (!session)
-            return NULL;
-        snprintf (session->node, sizeof session->node, "%s", node);
-        zhashx_insert (self->sessions, node, session);
-    }
-    return session;
-}
-
-const node_t *
-broker_node (broker_t *self, const char *user_id)
+//  The node behind a message, or NULL (logged, answered by the caller).
+static const node_t *
+s_node (broker_t *self, const char *user_id)
 {
     //  ZAP admitted this key, so a miss means an enrolment newer than our
     //  list, or a revocation: read the folder again before deciding.
-    const node_t *node = nodes_by_key (self->nodes, user_id);
-    if (!node && nodes_reload (self->nodes) == 0)
-        node = nodes_by_key (self->nodes, user_id);
+    const node_t *node = nodes_by_key (self->ctx.nodes, user_id);
+    if (!node && nodes_reload (self->ctx.nodes) == 0)
+        node = nodes_by_key (self->ctx.nodes, user_id);
     return node;
-}
-
-void
-broker_reply (broker_t *self, zframe_t *routing_id, uint8_t *data, size_t size,
-              bool needs_commit, uint64_t request_id)
-{
-    reply_t *reply = (reply_t *) zmalloc (sizeof (reply_t));
-    if (!reply || !data) {
-        zsys_error ("broker: out of memory queueing a reply");
-        free (reply);
-        free (data);
-        return;
-    }
-    reply->routing_id = zframe_dup (routing_id);
-    reply->data = data;
-    reply->size = size;
-    reply->needs_commit = needs_commit;
-    reply->request_id = request_id;
-    zlistx_add_end (self->replies, reply);
-}
-
-void
-broker_reply_if_failed (broker_t *self, zframe_t *routing_id, uint64_t request_id)
-{
-    reply_t *reply = (reply_t *) zmalloc (sizeof (reply_t));
-    if (!reply) {
-        //  Without the placeholder a failed commit would go unsaid: fail
-        //  the batch now, so that its acks become errors.
-        zsys_error ("broker: out of memory queueing a reply");
-        self->batch_failed = true;
-        return;
-    }
-    reply->routing_id = zframe_dup (routing_id);
-    reply->needs_commit = true;          //  data NULL: nothing is sent unless s_fail_batch
-    reply->request_id = request_id;
-    zlistx_add_end (self->replies, reply);
-}
-
-void
-broker_reply_error (broker_t *self, zframe_t *routing_id, uint64_t request_id, int code,
-                    const char *text, const ProtobufCBinaryData *message_id)
-{
-    size_t size;
-    uint8_t *data = frame_encode_error (request_id, code, text, message_id, &size);
-    broker_reply (self, routing_id, data, size, false, request_id);
-}
-
-session_t *
-broker_subscription (broker_t *self, const node_t *node)
-{
-    session_t *session = broker_session (self, node->name);
-    if (!session || session->sub_loaded)
-        return session;
-    int found = store_subscription_get (self->store, node->name, &session->sub_kinds,
-                                        &session->sub_min_urgency, &session->sub_min_level);
-    if (found < 0)
-        return NULL;
-    if (found == 0) {
-        session->sub_kinds = self->config->role_subscriptions [node->role];
-        session->sub_min_urgency = 0;
-        session->sub_min_level = 0;
-    }
-    session->sub_loaded = true;
-    return session;
-}
-
-int
-broker_audit (broker_t *self, const char *event, const uint8_t *message_id,
-              const char *sender, const char *detail)
-{
-    audit_record_t record = { .event = event, .message_id = message_id,
-                              .sender = sender, .detail = detail };
-    if (store_begin (self->store))
-        return -1;
-    if (audit_append (self->audit, &record, self->now_ms)) {
-        store_fail_batch (self->store);
-        return -1;
-    }
-    return 0;
 }
 
 static int
 s_sign (const uint8_t *msg, size_t len, uint8_t sig [64], void *arg)
 {
     return keys_sign ((keys_t *) arg, msg, len, sig);
-}
-
-static void
-s_count_outstanding (const char *node, int count, void *arg)
-{
-    session_t *session = broker_session ((broker_t *) arg, node);
-    if (session)
-        session->outstanding = count;
 }
 
 static int
@@ -281,7 +184,7 @@ s_load_names (broker_t *self);
 static int
 s_lead (broker_t *self)
 {
-    const config_t *config = self->config;
+    const config_t *config = self->ctx.config;
     char err [300];
     self->leader = store_leader_new (config->store_path, err, sizeof err);
     if (!self->leader) {
@@ -308,17 +211,8 @@ s_lead (broker_t *self)
     }
     if (rc != 1)
         return -1;
-    self->active_since_ms = zclock_time ();
+    self->ctx.active_since_ms = zclock_time ();
     return 0;
-}
-
-void
-broker_recount (broker_t *self)
-{
-    session_t *session = (session_t *) zhashx_first (self->sessions);
-    for (; session; session = (session_t *) zhashx_next (self->sessions))
-        session->outstanding = 0;
-    store_outbox_counts (self->store, s_count_outstanding, self);
 }
 
 //  "2027-01-31T00:00:00Z" for the log.
@@ -337,7 +231,7 @@ s_utc_text (int64_t ms, char *out, size_t size)
 static int
 s_previous_key_start (broker_t *self)
 {
-    const config_t *config = self->config;
+    const config_t *config = self->ctx.config;
     if (!config->previous_cert_path)
         return 0;
     char until [32];
@@ -348,7 +242,7 @@ s_previous_key_start (broker_t *self)
                       config->previous_bind);
         return 0;
     }
-    if (transport_bind_previous (self->transport, config->previous_bind,
+    if (transport_bind_previous (self->ctx.transport, config->previous_bind,
                                  config->previous_cert_path, config->previous_until_ms))
         return -1;
     zsys_warning ("broker: key rotation: the previous server key (%s) is accepted on %s until %s;"
@@ -363,13 +257,13 @@ static void
 s_previous_key_end (broker_t *self)
 {
     char until [32], detail [200];
-    s_utc_text (self->config->previous_until_ms, until, sizeof until);
-    transport_end_previous (self->transport);
+    s_utc_text (self->ctx.config->previous_until_ms, until, sizeof until);
+    transport_end_previous (self->ctx.transport);
     snprintf (detail, sizeof detail, "previous server key retired at %s: %s closed", until,
-              self->config->previous_bind);
+              self->ctx.config->previous_bind);
     zsys_warning ("broker: %s; nodes still on it are refused", detail);
-    if (broker_audit (self, "server_key_retired", NULL, NULL, detail))
-        self->batch_failed = true;
+    if (handler_audit (&self->ctx, "server_key_retired", NULL, NULL, detail))
+        self->ctx.batch_failed = true;
 }
 
 broker_t *
@@ -379,67 +273,67 @@ broker_new (config_t *config)
     if (!self)
         return NULL;
     self->config = config;
+    self->ctx.config = config;
     //  Tells clients apart one broker run from the next (Pong.instance).
     uint8_t instance [16];
     if (crypto_random (instance, sizeof instance))
         goto fail;
     for (int i = 0; i < 16; i++)
-        snprintf (self->instance + 2 * i, 3, "%02x", instance [i]);
-    self->sessions = zhashx_new ();
-    self->replies = zlistx_new ();
-    self->outgoing = zlistx_new ();
+        snprintf (self->ctx.instance + 2 * i, 3, "%02x", instance [i]);
+    self->ctx.sessions = sessions_new ();
+    self->ctx.replies = replies_new ();
+    self->ctx.outgoing = zlistx_new ();
     self->parked = zlistx_new ();
     self->refusals = zhashx_new ();
-    if (!self->sessions || !self->replies || !self->outgoing || !self->parked || !self->refusals)
+    if (!self->ctx.sessions || !self->ctx.replies || !self->ctx.outgoing || !self->parked
+    ||  !self->refusals)
         goto fail;
-    zlistx_set_destructor (self->outgoing, deliver_outgoing_free);
+    zlistx_set_destructor (self->ctx.outgoing, deliver_outgoing_free);
     zlistx_set_destructor (self->parked, s_parked_free);
     zhashx_set_destructor (self->refusals, s_refusal_free);
-    zhashx_set_destructor (self->sessions, s_session_free);
-    zlistx_set_destructor (self->replies, s_reply_free);
     //  What does not depend on the store comes first: a standby has it
     //  ready when it takes over (the word list takes half a second).
-    self->nodes = nodes_new (config->enrolled_dir);
-    if (!self->nodes || s_load_names (self))
+    self->ctx.nodes = nodes_new (config->enrolled_dir);
+    if (!self->ctx.nodes || s_load_names (self))
         goto fail;
     //  Only the leader opens the store (its state: idempotency index, audit
     //  head, timers) and only then binds.
     if (s_lead (self))
         goto fail;
-    self->store = store_new_led (config->store_path, self->leader);
-    if (!self->store)
+    self->ctx.store = store_new_led (config->store_path, self->leader);
+    if (!self->ctx.store)
         goto fail;
     //  Keys may be created only together with a new store: a missing key
     //  beside an existing store is a misconfiguration, not a fresh start.
     char err [256];
-    self->keys = keys_new (config->keys_dir, store_was_created (self->store), err, sizeof err);
-    if (!self->keys) {
+    self->ctx.keys = keys_new (config->keys_dir, store_was_created (self->ctx.store), err, sizeof err);
+    if (!self->ctx.keys) {
         zsys_error ("broker: %s", err);
         goto fail;
     }
-    if (store_workflow_init (self->store) || store_plan_init (self->store)
-    ||  retention_start (self))
+    if (store_workflow_init (self->ctx.store) || store_plan_init (self->ctx.store)
+    ||  retention_start (&self->ctx))
         goto fail;
-    self->registry = registry_new (self->store);
-    self->audit = audit_new (self->store);
-    if (!self->registry || !self->audit || s_load_known (self))
+    self->ctx.registry = registry_new (self->ctx.store);
+    self->ctx.audit = audit_new (self->ctx.store);
+    if (!self->ctx.registry || !self->ctx.audit || s_load_known (self))
         goto fail;
-    if (store_outbox_counts (self->store, s_count_outstanding, self)
-    ||  store_meta_get_int (self->store, "expiry_checked_ms", &self->expiry_checked_ms) < 0)
+    if (sessions_recount (self->ctx.sessions, self->ctx.store)
+    ||  store_meta_get_int (self->ctx.store, "expiry_checked_ms", &self->ctx.expiry_checked_ms) < 0)
         goto fail;
-    self->expiry_saved_ms = self->expiry_checked_ms;
-    self->changes_seen = store_changes_total (self->store);
+    self->expiry_saved_ms = self->ctx.expiry_checked_ms;
+    self->changes_seen = store_changes_total (self->ctx.store);
     audit_head_t head;
-    if (audit_signed_head (self->audit, &head)) {
+    if (audit_signed_head (self->ctx.audit, &head)) {
         //  The newest head at start, for whoever keeps the log as a witness.
         char text [300];
         audit_head_format (&head, text, sizeof text);
         zsys_info ("audit: newest signed %s", text);
         self->announced_seq = head.seq;
     }
-    self->transport = transport_new (config->bind, config->cert_path, config->enrolled_dir,
-                                     config->max_frame * 4 + 4096, config->heartbeat_ms);
-    if (!self->transport || s_previous_key_start (self))
+    self->ctx.transport = transport_new (config->bind, config->cert_path, config->enrolled_dir,
+                                         config->max_frame * 4 + 4096, config->heartbeat_ms);
+    if (!self->ctx.transport || s_previous_key_start (self))
         goto fail;
     if (config->metrics_bind) {
         self->metrics = metrics_server_new (config->metrics_bind, err, sizeof err);
@@ -450,7 +344,7 @@ broker_new (config_t *config)
         zsys_info ("samhandd: metrics on http://%s/metrics", config->metrics_bind);
     }
     zsys_info ("samhandd: %zu enrolled nodes, store %s, listening on %s",
-               nodes_size (self->nodes), config->store_path, config->bind);
+               nodes_size (self->ctx.nodes), config->store_path, config->bind);
     zsys_notice ("samhandd: %s is the active broker%s", config->name,
                  config->standby? " (a standby may wait for the store)": "");
     return self;
@@ -465,22 +359,22 @@ broker_destroy (broker_t **self_p)
     if (!self_p || !*self_p)
         return;
     broker_t *self = *self_p;
-    transport_destroy (&self->transport);
+    transport_destroy (&self->ctx.transport);
     metrics_server_destroy (&self->metrics);
-    zlistx_destroy (&self->replies);
-    zlistx_destroy (&self->outgoing);
+    replies_destroy (&self->ctx.replies);
+    zlistx_destroy (&self->ctx.outgoing);
     zlistx_destroy (&self->parked);
-    zhashx_destroy (&self->sessions);
+    sessions_destroy (&self->ctx.sessions);
     zhashx_destroy (&self->refusals);
     for (int agency = 0; agency < 5; agency++)
-        scan_known_destroy (&self->known [agency]);
-    namelex_destroy (&self->names);
-    zhashx_destroy (&self->probes);
-    audit_destroy (&self->audit);
-    registry_destroy (&self->registry);
-    store_destroy (&self->store);
-    keys_destroy (&self->keys);
-    nodes_destroy (&self->nodes);
+        scan_known_destroy (&self->ctx.known [agency]);
+    namelex_destroy (&self->ctx.names);
+    zhashx_destroy (&self->ctx.probes);
+    audit_destroy (&self->ctx.audit);
+    registry_destroy (&self->ctx.registry);
+    store_destroy (&self->ctx.store);
+    keys_destroy (&self->ctx.keys);
+    nodes_destroy (&self->ctx.nodes);
     store_leader_destroy (&self->leader);
     free (self);
     *self_p = NULL;
@@ -498,7 +392,7 @@ s_add_known (int agency, const uint8_t hash [32], int kind, void *arg)
 {
     broker_t *self = (broker_t *) arg;
     if (kind == REGISTRY_KNOWN_NAME && agency > 0 && agency < 5)
-        scan_known_add_hash (self->known [agency], hash);
+        scan_known_add_hash (self->ctx.known [agency], hash);
 }
 
 //  One known set per agency, each filled only from its own rows.
@@ -506,15 +400,15 @@ static int
 s_load_known (broker_t *self)
 {
     for (int agency = 0; agency < 5; agency++) {
-        self->known [agency] = scan_known_new (keys_scanner_secret (self->keys));
-        if (!self->known [agency])
+        self->ctx.known [agency] = scan_known_new (keys_scanner_secret (self->ctx.keys));
+        if (!self->ctx.known [agency])
             return -1;
     }
-    self->probes = zhashx_new ();
-    if (!self->probes)
+    self->ctx.probes = zhashx_new ();
+    if (!self->ctx.probes)
         return -1;
-    zhashx_set_destructor (self->probes, s_probe_free);
-    return registry_known_each (self->registry, s_add_known, self);
+    zhashx_set_destructor (self->ctx.probes, s_probe_free);
+    return registry_known_each (self->ctx.registry, s_add_known, self);
 }
 
 //  The scanner's word list. Fail closed: without it full names would pass.
@@ -523,341 +417,46 @@ s_load_names (broker_t *self)
 {
     char err [300];
     int64_t start = zclock_mono ();
-    self->names = namelex_load (self->config->names_dict, 100000, err, sizeof err);
-    if (!self->names) {
+    self->ctx.names = namelex_load (self->ctx.config->names_dict, 100000, err, sizeof err);
+    if (!self->ctx.names) {
         zsys_error ("broker: %s", err);
         return -1;
     }
     zsys_info ("broker: names dictionary %s: %zu words, %zu KiB, loaded in %lld ms",
-               self->config->names_dict, namelex_size (self->names),
-               namelex_bytes (self->names) / 1024, (long long) (zclock_mono () - start));
+               self->ctx.config->names_dict, namelex_size (self->ctx.names),
+               namelex_bytes (self->ctx.names) / 1024, (long long) (zclock_mono () - start));
     return 0;
-}
-
-//  "concern_report,alert; min urgency 2; min risk level 0" for the audit.
-static void
-s_sub_text (uint32_t kinds, int min_urgency, int min_level, char *out, size_t size)
-{
-    size_t len = 0;
-    out [0] = 0;
-    for (int kind = 1; kind < CONFIG_KINDS && len < size; kind++)
-        if (kinds & (1u << kind))
-            len += (size_t) snprintf (out + len, size - len, "%s%s", len? ",": "",
-                                      config_kind_name (kind));
-    if (len < size)
-        snprintf (out + len, size - len, "%s; min urgency %d; min risk level %d",
-                  len? "": "nothing", min_urgency, min_level);
-}
-
-//  Changes the node's stored subscription (SUB's kinds, or reset to the
-//  role's default), audited as subscription_changed with old and new.
-//  Returns 1 if it changed, 0 if not, -1 on a failed write (batch failed).
-static int
-s_subscription_change (broker_t *self, const node_t *node, session_t *session,
-                       const Samhand__V1__Subscribe *sub, uint32_t kinds)
-{
-    uint32_t old_kinds = session->sub_kinds;
-    int old_urgency = session->sub_min_urgency, old_level = session->sub_min_level;
-    int rc = 0;
-    if (sub->reset) {
-        rc = store_subscription_clear (self->store, node->name);
-        session->sub_kinds = self->config->role_subscriptions [node->role];
-        session->sub_min_urgency = 0;
-        session->sub_min_level = 0;
-    }
-    else {
-        rc = store_subscription_set (self->store, node->name, kinds,
-                                     sub->min_urgency, sub->min_risk_level);
-        session->sub_kinds = kinds;
-        session->sub_min_urgency = sub->min_urgency;
-        session->sub_min_level = sub->min_risk_level;
-    }
-    session->sub_loaded = true;
-    bool changed = old_kinds != session->sub_kinds || old_urgency != session->sub_min_urgency
-                || old_level != session->sub_min_level;
-    if (rc == 0 && (changed || sub->reset)) {
-        char was [200], now [200], detail [460];
-        s_sub_text (old_kinds, old_urgency, old_level, was, sizeof was);
-        s_sub_text (session->sub_kinds, session->sub_min_urgency, session->sub_min_level,
-                    now, sizeof now);
-        snprintf (detail, sizeof detail, "old: %s; new: %s%s", was, now,
-                  sub->reset? " (reset to the role's default)": "");
-        audit_record_t record = { .event = "subscription_changed", .node = node->name,
-                                  .agency = node->agency, .detail = detail };
-        rc = audit_append (self->audit, &record, self->now_ms);
-        if (rc == 0)
-            zsys_info ("broker: %s changed its subscription: %s", node->name, detail);
-    }
-    if (rc) {
-        self->batch_failed = true;
-        session->sub_loaded = false;     //  read it again after the rollback
-        return -1;
-    }
-    return changed? 1: 0;
-}
-
-//  Tells a connection that is no longer the node's delivery session why it
-//  gets nothing more; it goes out at once, before anything else is sent.
-static void
-s_session_end (broker_t *self, session_t *session, int code, const char *text)
-{
-    if (!session->routing_id)
-        return;
-    size_t size;
-    uint8_t *data = frame_encode_error (0, code, text, NULL, &size);
-    if (!data || transport_send (self->transport, session->routing_id, data, size))
-        zsys_info ("broker: %s: the old session could not be told (already gone)", session->node);
-    free (data);
-    zframe_destroy (&session->routing_id);
-}
-
-//  Subscribe: this connection becomes the node's delivery session (unless
-//  manage_only), and whatever was in flight to an earlier session is sent
-//  again. An earlier session on another connection is told it is replaced.
-//  The stored subscription changes only on explicit kinds or reset.
-static void
-s_handle_subscribe (broker_t *self, zframe_t *routing_id, const node_t *node,
-                    const Samhand__V1__Frame *frame)
-{
-    const Samhand__V1__Subscribe *sub = frame->subscribe;
-    session_t *session = broker_subscription (self, node);
-    if (!session || store_begin (self->store)) {
-        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                            "the broker cannot take the subscription now: retry", NULL);
-        return;
-    }
-    uint32_t kinds = 0, filter = 0;
-    for (size_t i = 0; i < sub->n_kinds; i++)
-        kinds |= 1u << sub->kinds [i];
-    for (size_t i = 0; i < sub->n_session_kinds; i++)
-        filter |= 1u << sub->session_kinds [i];
-    int changed = 0;
-    if (kinds || sub->reset) {
-        changed = s_subscription_change (self, node, session, sub, kinds);
-        if (changed < 0) {
-            broker_reply_error (self, routing_id, frame->request_id,
-                                SAMHAND__V1__ERROR_CODE__INTERNAL,
-                                "the broker cannot store the subscription now: retry", NULL);
-            return;
-        }
-    }
-    if (!sub->manage_only) {
-        if (session->routing_id && !zframe_eq (session->routing_id, routing_id)) {
-            zsys_warning ("broker: %s subscribed on a new connection: its older session is"
-                          " told it is replaced and gets nothing more", node->name);
-            s_session_end (self, session, SAMHAND__V1__ERROR_CODE__SESSION_REPLACED,
-                           "another connection of this node subscribed: this one gets no"
-                           " more deliveries");
-        }
-        if (store_outbox_requeue_node (self->store, node->name) < 0) {
-            self->batch_failed = true;
-            broker_reply_error (self, routing_id, frame->request_id,
-                                SAMHAND__V1__ERROR_CODE__INTERNAL,
-                                "the broker cannot take the subscription now: retry", NULL);
-            return;
-        }
-        zframe_destroy (&session->routing_id);
-        session->routing_id = zframe_dup (routing_id);
-        session->filter_kinds = filter;
-        snprintf (session->key, sizeof session->key, "%s", node->key);
-        session->dirty = true;
-    }
-
-    Samhand__V1__Frame reply = SAMHAND__V1__FRAME__INIT;
-    Samhand__V1__Subscribed subscribed = SAMHAND__V1__SUBSCRIBED__INIT;
-    Samhand__V1__Kind list [CONFIG_KINDS], filtered [CONFIG_KINDS];
-    size_t n = 0, n_filtered = 0;
-    for (int kind = 1; kind < CONFIG_KINDS; kind++) {
-        if (session->sub_kinds & (1u << kind))
-            list [n++] = (Samhand__V1__Kind) kind;
-        if (!sub->manage_only && (filter & (1u << kind)))
-            filtered [n_filtered++] = (Samhand__V1__Kind) kind;
-    }
-    subscribed.kinds = list;
-    subscribed.n_kinds = n;
-    subscribed.session_kinds = filtered;
-    subscribed.n_session_kinds = n_filtered;
-    subscribed.min_urgency = (Samhand__V1__Urgency) session->sub_min_urgency;
-    subscribed.min_risk_level = (Samhand__V1__RiskLevel) session->sub_min_level;
-    subscribed.changed = changed > 0;
-    subscribed.session = !sub->manage_only;
-    subscribed.pending = (uint32_t) session->outstanding;
-    subscribed.node = (char *) node->name;
-    subscribed.agency = (Samhand__V1__Agency) node->agency;
-    subscribed.role = (char *) config_role_name (node->role);
-    reply.request_id = frame->request_id;
-    reply.command_case = SAMHAND__V1__FRAME__COMMAND_SUBSCRIBED;
-    reply.subscribed = &subscribed;
-    size_t size;
-    uint8_t *data = frame_encode (&reply, &size);
-    broker_reply (self, routing_id, data, size, true, frame->request_id);
-    if (!sub->manage_only)
-        zsys_info ("broker: %s subscribed (%u waiting)", node->name, subscribed.pending);
-}
-
-static void
-s_handle_receipt (broker_t *self, zframe_t *routing_id, const node_t *node,
-                  const Samhand__V1__Frame *frame)
-{
-    const Samhand__V1__Receipt *receipt = frame->receipt;
-    int state = receipt->state == SAMHAND__V1__RECEIPT_STATE__READ? OUTBOX_READ: OUTBOX_RECEIVED;
-    int changed = store_begin (self->store)? -1
-                : store_outbox_receipt (self->store, (int64_t) receipt->delivery_id,
-                                        node->name, state, self->now_ms);
-    if (changed < 0) {
-        //  Not recorded: the node keeps the delivery and it comes again.
-        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                            "the broker cannot record the receipt now", NULL);
-        return;
-    }
-    if (changed == 0 && status_delivery_state (self, (int64_t) receipt->delivery_id,
-                                               node->name) == OUTBOX_EXPIRED) {
-        //  Its own copy, but too late: the sender was already told it was
-        //  not delivered. Say that, not "unknown", and keep it on record.
-        char detail [96];
-        snprintf (detail, sizeof detail, "delivery %" PRIu64 " %s after it expired",
-                  receipt->delivery_id, state == OUTBOX_READ? "read": "received");
-        audit_record_t record = { .event = "late_receipt", .node = node->name,
-                                  .agency = node->agency, .detail = detail };
-        if (audit_append (self->audit, &record, self->now_ms)) {
-            self->batch_failed = true;
-            broker_reply_error (self, routing_id, frame->request_id,
-                                SAMHAND__V1__ERROR_CODE__INTERNAL,
-                                "the broker cannot record the receipt now", NULL);
-            return;
-        }
-        zsys_info ("broker: %s: %s", node->name, detail);
-        broker_reply_error (self, routing_id, frame->request_id,
-                            SAMHAND__V1__ERROR_CODE__DELIVERY_EXPIRED,
-                            "this delivery expired before it was receipted: the sender was"
-                            " told it was not delivered; contact the sender if it matters", NULL);
-        return;
-    }
-    if (changed == 0) {
-        //  Unknown, or another node's delivery: say so, change nothing.
-        zsys_warning ("broker: %s sent a receipt for delivery %" PRIu64 " that is not its own",
-                      node->name, receipt->delivery_id);
-        broker_reply_error (self, routing_id, frame->request_id,
-                            SAMHAND__V1__ERROR_CODE__UNKNOWN_DELIVERY,
-                            "no such delivery for this node", NULL);
-        return;
-    }
-    char detail [48];
-    snprintf (detail, sizeof detail, "delivery %" PRIu64 " %s", receipt->delivery_id,
-              state == OUTBOX_READ? "read": "received");
-    audit_record_t record = { .event = "receipt", .node = node->name,
-                              .agency = node->agency, .detail = detail };
-    if (audit_append (self->audit, &record, self->now_ms)) {
-        //  The receipt is not recorded either: the node keeps it and sends again.
-        store_fail_batch (self->store);
-        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                            "the broker cannot record the receipt now", NULL);
-        return;
-    }
-    session_t *session = broker_session (self, node->name);
-    if (session) {
-        session->dirty = true;
-        if (changed == 2 && session->outstanding > 0)
-            session->outstanding--;
-    }
-    status_push (self, (int64_t) receipt->delivery_id);
-    //  A receipt is answered only when it could not be recorded: also when
-    //  this cycle's commit fails (a fenced broker: its database session is
-    //  gone), or a Ping behind it would confirm what was never stored.
-    broker_reply_if_failed (self, routing_id, frame->request_id);
-}
-
-static void
-s_handle_ping (broker_t *self, zframe_t *routing_id, const node_t *node,
-               const Samhand__V1__Frame *frame)
-{
-    Samhand__V1__Frame reply = SAMHAND__V1__FRAME__INIT;
-    Samhand__V1__Pong pong = SAMHAND__V1__PONG__INIT;
-    pong.nonce = frame->ping->nonce;
-    pong.node = (char *) node->name;
-    pong.agency = (Samhand__V1__Agency) node->agency;
-    pong.role = (char *) config_role_name (node->role);
-    pong.instance = self->instance;
-    //  A listener pings now and then to learn that it still is the session.
-    session_t *session = (session_t *) zhashx_lookup (self->sessions, node->name);
-    pong.delivery_session = session && session->routing_id
-                         && zframe_eq (session->routing_id, routing_id)
-                         && streq (session->key, node->key);
-    reply.request_id = frame->request_id;
-    reply.command_case = SAMHAND__V1__FRAME__COMMAND_PONG;
-    reply.pong = &pong;
-    size_t size;
-    uint8_t *data = frame_encode (&reply, &size);
-    //  A Pong confirms the receipts sent before it (PROTOCOL.md §4): when
-    //  the cycle's commit fails it becomes Error INTERNAL like every ack.
-    broker_reply (self, routing_id, data, size, true, frame->request_id);
 }
 
 //  One message from the wire: validate, identify, dispatch.
 static void
 s_handle_message (broker_t *self, transport_msg_t *msg)
 {
-    const node_t *node = broker_node (self, msg->user_id);
+    const node_t *node = s_node (self, msg->user_id);
     if (!node) {
         //  Enrolled for ZAP but without usable metadata: fail closed.
         zsys_warning ("broker: key %.8s... is not (or no longer) an enrolled node: refused",
                       msg->user_id);
-        broker_reply_error (self, msg->routing_id, 0, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
-                            "this certificate is not enrolled (revoked, expired, or no name/agency/role)", NULL);
+        replies_error (self->ctx.replies, msg->routing_id, 0, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
+                       "this certificate is not enrolled (revoked, expired, or no name/agency/role)", NULL);
         return;
     }
-    session_t *seen = broker_session (self, node->name);
+    session_t *seen = sessions_get (self->ctx.sessions, node->name);
     if (seen)
-        seen->last_seen_ms = self->now_ms;
+        seen->last_seen_ms = self->ctx.now_ms;
     frame_error_t err;
     Samhand__V1__Frame *frame = frame_decode (zframe_data (msg->body), zframe_size (msg->body),
-                                              self->config->max_frame, &err);
+                                              self->ctx.config->max_frame, &err);
     if (!frame) {
         zsys_warning ("broker: %s sent a bad frame (%zu bytes): %s: %s", node->name,
                       zframe_size (msg->body), frame_error_name (err.code), err.text);
-        broker_reply_error (self, msg->routing_id, err.request_id, err.code, err.text, NULL);
+        replies_error (self->ctx.replies, msg->routing_id, err.request_id, err.code, err.text, NULL);
         return;
     }
-    switch (frame->command_case) {
-        case SAMHAND__V1__FRAME__COMMAND_SUBMIT:
-            submit_handle (self, msg->routing_id, node, frame);
-            break;
-        case SAMHAND__V1__FRAME__COMMAND_RECEIPT:
-            s_handle_receipt (self, msg->routing_id, node, frame);
-            break;
-        case SAMHAND__V1__FRAME__COMMAND_SUBSCRIBE:
-            s_handle_subscribe (self, msg->routing_id, node, frame);
-            break;
-        case SAMHAND__V1__FRAME__COMMAND_PING:
-            s_handle_ping (self, msg->routing_id, node, frame);
-            break;
-        case SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT:
-        case SAMHAND__V1__FRAME__COMMAND_CONSENT_WITHDRAW:
-        case SAMHAND__V1__FRAME__COMMAND_CONSENT_QUERY:
-            consent_handle (self, msg->routing_id, node, frame);
-            break;
-        case SAMHAND__V1__FRAME__COMMAND_AUDIT_QUERY:
-            admin_handle (self, msg->routing_id, node, frame);
-            break;
-        case SAMHAND__V1__FRAME__COMMAND_STATUS_QUERY:
-            status_handle (self, msg->routing_id, node, frame);
-            break;
-        case SAMHAND__V1__FRAME__COMMAND_INBOX_QUERY:
-            inbox_handle (self, msg->routing_id, node, frame);
-            break;
-        case SAMHAND__V1__FRAME__COMMAND_ADMIN_COMMAND:
-            dead_letters_handle (self, msg->routing_id, node, frame);
-            break;
-        case SAMHAND__V1__FRAME__COMMAND_BROKER_STATUS_QUERY:
-            health_status_handle (self, msg->routing_id, node, frame);
-            break;
-        case SAMHAND__V1__FRAME__COMMAND_PLAN_QUERY:
-        case SAMHAND__V1__FRAME__COMMAND_PLAN_EVALUATE:
-            plan_handle (self, msg->routing_id, node, frame);
-            break;
-        default:
-            break;      //  frame_decode refused everything else
-    }
+    //  frame_decode refused every command without a handler.
+    handler_fn *handle = handler_for (frame->command_case);
+    if (handle)
+        handle (&self->ctx, msg->routing_id, node, frame);
     frame_destroy (&frame);
 }
 
@@ -865,56 +464,30 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
 static void
 s_fail_batch (broker_t *self)
 {
-    bool full = store_disk_full (self->store);
+    bool full = store_disk_full (self->ctx.store);
     if (full)
         zsys_error ("broker: commit failed: THE DISK IS FULL (%s): the batch is refused with"
-                    " STORE_FULL; free space for the broker's store", self->config->store_path);
+                    " STORE_FULL; free space for the broker's store", self->ctx.config->store_path);
     else
         zsys_error ("broker: commit failed: the batch is refused with INTERNAL");
-    reply_t *reply = (reply_t *) zlistx_first (self->replies);
-    for (; reply; reply = (reply_t *) zlistx_next (self->replies)) {
-        if (!reply->needs_commit)
-            continue;
-        free (reply->data);
-        reply->data = full
-            ? frame_encode_error (reply->request_id, SAMHAND__V1__ERROR_CODE__STORE_FULL,
-                                  "the broker's disk is full: nothing was stored; retry later",
-                                  NULL, &reply->size)
-            : frame_encode_error (reply->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                                  "the broker could not store this: retry",
-                                  NULL, &reply->size);
-    }
+    replies_fail (self->ctx.replies, full);
     //  In-memory state that followed the rolled-back writes follows them back.
     //  A reload that fails is tried again before the next use (audit, idem);
     //  an unknown expiry mark starts from the beginning (expired is expired).
-    if (audit_reload (self->audit) || store_idem_rebuild (self->store))
+    if (audit_reload (self->ctx.audit) || store_idem_rebuild (self->ctx.store))
         zsys_error ("broker: cannot reload state after a failed batch; will retry before use");
-    if (store_meta_get_int (self->store, "expiry_checked_ms", &self->expiry_checked_ms) < 0)
-        self->expiry_checked_ms = 0;
-    registry_forget_writes (self->registry);
+    if (store_meta_get_int (self->ctx.store, "expiry_checked_ms", &self->ctx.expiry_checked_ms) < 0)
+        self->ctx.expiry_checked_ms = 0;
+    registry_forget_writes (self->ctx.registry);
     //  A subscription changed in the batch was rolled back with it.
-    session_t *session = (session_t *) zhashx_first (self->sessions);
-    for (; session; session = (session_t *) zhashx_next (self->sessions))
-        session->sub_loaded = false;
-    broker_recount (self);
-}
-
-static void
-s_send_replies (broker_t *self)
-{
-    reply_t *reply = (reply_t *) zlistx_first (self->replies);
-    for (; reply; reply = (reply_t *) zlistx_next (self->replies))
-        if (reply->data && transport_send (self->transport, reply->routing_id,
-                                           reply->data, reply->size))
-            zsys_warning ("broker: reply not sent (%s): the client will retry",
-                          zmq_strerror (zmq_errno ()));
-    zlistx_purge (self->replies);
+    sessions_forget_subscriptions (self->ctx.sessions);
+    sessions_recount (self->ctx.sessions, self->ctx.store);
 }
 
 static void
 s_mark_dirty (const char *node, void *arg)
 {
-    session_t *session = broker_session ((broker_t *) arg, node);
+    session_t *session = sessions_get ((sessions_t *) arg, node);
     if (session)
         session->dirty = true;
 }
@@ -923,40 +496,40 @@ s_mark_dirty (const char *node, void *arg)
 static void
 s_timers (broker_t *self)
 {
-    if (self->now_ms >= self->next_redeliver_ms) {
-        self->next_redeliver_ms = self->now_ms + 1000;
-        if (store_begin (self->store) == 0) {
+    if (self->ctx.now_ms >= self->next_redeliver_ms) {
+        self->next_redeliver_ms = self->ctx.now_ms + 1000;
+        if (store_begin (self->ctx.store) == 0) {
             //  A failure marks the transaction failed in the store itself.
-            int n = store_outbox_requeue_overdue (self->store,
-                        self->now_ms - self->config->redeliver_after_ms, s_mark_dirty, self);
+            int n = store_outbox_requeue_overdue (self->ctx.store,
+                        self->ctx.now_ms - self->ctx.config->redeliver_after_ms, s_mark_dirty, self->ctx.sessions);
             if (n > 0)
                 zsys_info ("broker: %d unreceipted deliveries queued again", n);
         }
     }
-    if (transport_previous_open (self->transport)
-    &&  self->now_ms >= self->config->previous_until_ms)
+    if (transport_previous_open (self->ctx.transport)
+    &&  self->ctx.now_ms >= self->ctx.config->previous_until_ms)
         s_previous_key_end (self);
-    if (self->now_ms >= self->next_nodes_ms) {
+    if (self->ctx.now_ms >= self->next_nodes_ms) {
         //  Revocation: a certificate removed from the enrolled folder stops
         //  its node within seconds, even on a connection already open.
-        self->next_nodes_ms = self->now_ms + 5000;
-        nodes_reload (self->nodes);
+        self->next_nodes_ms = self->ctx.now_ms + 5000;
+        nodes_reload (self->ctx.nodes);
     }
-    if (self->now_ms >= self->next_tick_ms) {
-        self->next_tick_ms = self->now_ms + self->config->timer_tick_ms;
-        workflow_tick (self);
+    if (self->ctx.now_ms >= self->next_tick_ms) {
+        self->next_tick_ms = self->ctx.now_ms + self->ctx.config->timer_tick_ms;
+        workflow_tick (&self->ctx);
     }
-    if (self->now_ms >= self->next_purge_ms) {
-        self->next_purge_ms = self->now_ms + self->config->purge_every_s * 1000LL;
-        if (retention_run (self) > 0)
+    if (self->ctx.now_ms >= self->next_purge_ms) {
+        self->next_purge_ms = self->ctx.now_ms + self->ctx.config->purge_every_s * 1000LL;
+        if (retention_run (&self->ctx) > 0)
             self->checkpoint_due = true;
     }
-    if (self->now_ms >= self->next_sign_ms) {
-        self->next_sign_ms = self->now_ms + self->config->audit_sign_every_s * 1000LL;
-        if (store_begin (self->store) == 0
-        &&  audit_sign_head (self->audit, s_sign, self->keys, self->now_ms)) {
+    if (self->ctx.now_ms >= self->next_sign_ms) {
+        self->next_sign_ms = self->ctx.now_ms + self->ctx.config->audit_sign_every_s * 1000LL;
+        if (store_begin (self->ctx.store) == 0
+        &&  audit_sign_head (self->ctx.audit, s_sign, self->ctx.keys, self->ctx.now_ms)) {
             zsys_error ("broker: cannot sign the audit head");
-            store_fail_batch (self->store);
+            store_fail_batch (self->ctx.store);
         }
     }
 }
@@ -966,8 +539,8 @@ static int
 s_timed_commit (broker_t *self)
 {
     int64_t start = zclock_usecs ();
-    int rc = store_commit (self->store);
-    metrics_hist_observe (&self->commit_latency, (zclock_usecs () - start) / 1e6);
+    int rc = store_commit (self->ctx.store);
+    metrics_hist_observe (&self->ctx.commit_latency, (zclock_usecs () - start) / 1e6);
     return rc;
 }
 
@@ -980,7 +553,7 @@ static void
 s_announce_head (broker_t *self)
 {
     audit_head_t head;
-    if (!audit_signed_head (self->audit, &head) || head.seq <= self->announced_seq)
+    if (!audit_signed_head (self->ctx.audit, &head) || head.seq <= self->announced_seq)
         return;
     self->announced_seq = head.seq;
     char text [300];
@@ -999,11 +572,11 @@ s_announce_head (broker_t *self)
     frame.audit_reply = &reply;
     size_t size;
     uint8_t *data = frame_encode (&frame, &size);
-    session_t *session = (session_t *) zhashx_first (self->sessions);
-    for (; data && session; session = (session_t *) zhashx_next (self->sessions)) {
-        const node_t *node = nodes_by_name (self->nodes, session->node);
+    session_t *session = sessions_first (self->ctx.sessions);
+    for (; data && session; session = sessions_next (self->ctx.sessions)) {
+        const node_t *node = nodes_by_name (self->ctx.nodes, session->node);
         if (session->routing_id && node && node->role == POLICY_ROLE_ADMIN
-        &&  transport_send (self->transport, session->routing_id, data, size))
+        &&  transport_send (self->ctx.transport, session->routing_id, data, size))
             zsys_warning ("broker: the audit head could not be pushed to %s", session->node);
     }
     free (data);
@@ -1018,23 +591,23 @@ s_announce_head (broker_t *self)
 static void
 s_commit (broker_t *self)
 {
-    if (!store_in_transaction (self->store))
+    if (!store_in_transaction (self->ctx.store))
         return;
-    int64_t changes = store_changes_total (self->store);
+    int64_t changes = store_changes_total (self->ctx.store);
     //  Idle: nothing written and nothing failed. A write that failed
     //  without changing a row still fails the batch below.
-    if (!self->batch_failed && !audit_failed (self->audit) && !store_batch_failed (self->store)
+    if (!self->ctx.batch_failed && !audit_failed (self->ctx.audit) && !store_batch_failed (self->ctx.store)
     &&  changes == self->changes_seen) {
-        store_rollback (self->store);
+        store_rollback (self->ctx.store);
         return;
     }
-    if (!self->batch_failed && self->expiry_saved_ms != self->expiry_checked_ms
-    &&  store_meta_set_int (self->store, "expiry_checked_ms", self->expiry_checked_ms))
-        self->batch_failed = true;
-    self->commits++;
+    if (!self->ctx.batch_failed && self->expiry_saved_ms != self->ctx.expiry_checked_ms
+    &&  store_meta_set_int (self->ctx.store, "expiry_checked_ms", self->ctx.expiry_checked_ms))
+        self->ctx.batch_failed = true;
+    self->ctx.commits++;
     //  One rule: any failed write of the cycle fails the whole batch.
-    if (self->batch_failed || audit_failed (self->audit))
-        store_fail_batch (self->store);
+    if (self->ctx.batch_failed || audit_failed (self->ctx.audit))
+        store_fail_batch (self->ctx.store);
     bool failed = false;
     if (s_timed_commit (self)) {
         s_fail_batch (self);
@@ -1042,20 +615,20 @@ s_commit (broker_t *self)
     }
     if (failed)
         //  Expiries of the lost batch were rolled back: look again.
-        self->expiry_checked_ms = self->expiry_saved_ms;
+        self->ctx.expiry_checked_ms = self->expiry_saved_ms;
     else {
-        self->expiry_saved_ms = self->expiry_checked_ms;
+        self->expiry_saved_ms = self->ctx.expiry_checked_ms;
         s_announce_head (self);
     }
-    self->changes_seen = store_changes_total (self->store);
+    self->changes_seen = store_changes_total (self->ctx.store);
     if (!failed && self->checkpoint_due) {
         //  Purged content may still sit in old WAL frames: move and empty.
-        if (store_checkpoint (self->store))
+        if (store_checkpoint (self->ctx.store))
             zsys_warning ("broker: WAL checkpoint after a purge failed; retried after the next");
         else
             self->checkpoint_due = false;
     }
-    self->batch_failed = false;
+    self->ctx.batch_failed = false;
 }
 
 //  Delivery runs in its own transaction after the acks. A Deliver goes out
@@ -1065,41 +638,41 @@ s_commit (broker_t *self)
 static void
 s_deliver (broker_t *self)
 {
-    session_t *session = (session_t *) zhashx_first (self->sessions);
-    for (; session; session = (session_t *) zhashx_next (self->sessions)) {
-        const node_t *node = session->routing_id? nodes_by_name (self->nodes, session->node): NULL;
+    session_t *session = sessions_first (self->ctx.sessions);
+    for (; session; session = sessions_next (self->ctx.sessions)) {
+        const node_t *node = session->routing_id? nodes_by_name (self->ctx.nodes, session->node): NULL;
         if (session->routing_id && (!node || !streq (node->key, session->key))) {
             //  Revoked, or enrolled again under another key: the old
             //  connection is told and gets nothing more.
             zsys_warning ("broker: %s is no longer enrolled under the key that subscribed:"
                           " its session is closed", session->node);
-            s_session_end (self, session, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
-                           "this node's certificate was revoked or replaced: the session is"
-                           " closed; connect again with an enrolled certificate");
+            session_end (session, self->ctx.transport, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
+                         "this node's certificate was revoked or replaced: the session is"
+                         " closed; connect again with an enrolled certificate");
         }
-        if (session->dirty && session->routing_id && self->now_ms >= self->deliver_retry_ms)
-            deliver_pump (self, session);
+        if (session->dirty && session->routing_id && self->ctx.now_ms >= self->deliver_retry_ms)
+            deliver_pump (&self->ctx, session);
     }
-    if (!store_in_transaction (self->store)) {
-        deliver_flush (self, false);
+    if (!store_in_transaction (self->ctx.store)) {
+        deliver_flush (&self->ctx, false);
         return;
     }
-    if (self->batch_failed || audit_failed (self->audit))
-        store_fail_batch (self->store);
-    self->batch_failed = false;
-    if (store_commit (self->store)) {
+    if (self->ctx.batch_failed || audit_failed (self->ctx.audit))
+        store_fail_batch (self->ctx.store);
+    self->ctx.batch_failed = false;
+    if (store_commit (self->ctx.store)) {
         zsys_error ("broker: cannot record deliveries as sent: none was sent; they go again in a second");
-        deliver_flush (self, false);
+        deliver_flush (&self->ctx, false);
         s_fail_batch (self);
         //  Not every cycle: a failing disk must not become a resend storm.
-        self->deliver_retry_ms = self->now_ms + 1000;
-        session = (session_t *) zhashx_first (self->sessions);
-        for (; session; session = (session_t *) zhashx_next (self->sessions))
+        self->deliver_retry_ms = self->ctx.now_ms + 1000;
+        session = sessions_first (self->ctx.sessions);
+        for (; session; session = sessions_next (self->ctx.sessions))
             session->dirty = session->routing_id != NULL;
     }
     else
-        deliver_flush (self, true);
-    self->changes_seen = store_changes_total (self->store);
+        deliver_flush (&self->ctx, true);
+    self->changes_seen = store_changes_total (self->ctx.store);
 }
 
 //  This cycle's spending per node (by key) and in all.
@@ -1156,7 +729,7 @@ s_read_batch (broker_t *self)
     }
     int count = 0;
     transport_msg_t *msg = (transport_msg_t *) zlistx_first (self->parked);
-    while (msg && count < self->config->batch) {
+    while (msg && count < self->ctx.config->batch) {
         void *cursor = zlistx_cursor (self->parked);
         transport_msg_t *next = (transport_msg_t *) zlistx_next (self->parked);
         if (s_budget_take (&b, msg->user_id, zframe_size (msg->body))) {
@@ -1169,9 +742,9 @@ s_read_batch (broker_t *self)
             zhashx_update (b.waiting, msg->user_id, (void *) 1);
         msg = next;
     }
-    for (; count < self->config->batch && self->parked_bytes < PARKED_MAX_BYTES; count++) {
+    for (; count < self->ctx.config->batch && self->parked_bytes < PARKED_MAX_BYTES; count++) {
         transport_msg_t in;
-        int rc = transport_recv (self->transport, &in);
+        int rc = transport_recv (self->ctx.transport, &in);
         if (rc == 1)
             break;
         if (rc == 0) {
@@ -1189,17 +762,17 @@ s_read_batch (broker_t *self)
 static void
 s_cycle (broker_t *self)
 {
-    self->now_ms = zclock_time ();
-    transport_refused_handshakes (self->transport, s_on_refusal, self);
-    if (self->now_ms >= self->next_refusals_ms) {
-        self->next_refusals_ms = self->now_ms + REFUSAL_INTERVAL_MS;
+    self->ctx.now_ms = zclock_time ();
+    transport_refused_handshakes (self->ctx.transport, s_on_refusal, self);
+    if (self->ctx.now_ms >= self->next_refusals_ms) {
+        self->next_refusals_ms = self->ctx.now_ms + REFUSAL_INTERVAL_MS;
         if (zhashx_size (self->refusals))
             s_flush_refusals (self);
     }
     s_read_batch (self);
     s_timers (self);
     s_commit (self);
-    s_send_replies (self);
+    replies_send (self->ctx.replies, self->ctx.transport);
     s_deliver (self);
 }
 
@@ -1220,25 +793,23 @@ s_reload (broker_t *self)
     s_reload_requested = 0;
     service_reloading ();
     char err [256], detail [300];
-    config_t *fresh = config_load (self->config->path, err, sizeof err);
+    config_t *fresh = config_load (self->ctx.config->path, err, sizeof err);
     if (!fresh) {
         zsys_warning ("broker: config reload refused, nothing changed: %s", err);
         snprintf (detail, sizeof detail, "refused: %s", err);
     }
     else {
         int restart = config_apply_reload (self->config, fresh);
-        log_set_level (self->config->log_level);
+        log_set_level (self->ctx.config->log_level);
         config_destroy (&fresh);
-        nodes_reload (self->nodes);
+        nodes_reload (self->ctx.nodes);
         //  Subscriptions by role may have changed: reload them lazily.
-        session_t *session = (session_t *) zhashx_first (self->sessions);
-        for (; session; session = (session_t *) zhashx_next (self->sessions))
-            session->sub_loaded = false;
+        sessions_forget_subscriptions (self->ctx.sessions);
         snprintf (detail, sizeof detail, "%s%s", "limits, routes, roles, subscriptions, timers reloaded",
                   restart? "; endpoint, certificate, store, keys or log changes need a restart": "");
         zsys_info ("broker: configuration %s", detail);
     }
-    broker_audit (self, "config_reloaded", NULL, NULL, detail);
+    handler_audit (&self->ctx, "config_reloaded", NULL, NULL, detail);
     service_ready ("configuration reloaded");
 }
 
@@ -1252,8 +823,8 @@ broker_run (broker_t *self)
     if (sigaction (SIGHUP, &action, NULL))
         zsys_warning ("broker: cannot handle SIGHUP: configuration reload disabled");
     zmq_pollitem_t items [2 + METRICS_POLL_MAX] = {
-        { zsock_resolve (transport_socket (self->transport)), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (transport_monitor_socket (self->transport)), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (transport_socket (self->ctx.transport)), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (transport_monitor_socket (self->ctx.transport)), 0, ZMQ_POLLIN, 0 },
     };
     //  Socket bound and store open (broker_new): systemd may start dependants.
     service_ready ("active: accepting connections");
@@ -1270,13 +841,13 @@ broker_run (broker_t *self)
         if (s_reload_requested)
             s_reload (self);
         s_cycle (self);
-        metrics_server_serve (self->metrics, health_render, self);
-        service_watchdog (self->now_ms);
+        metrics_server_serve (self->metrics, health_render, &self->ctx);
+        service_watchdog (self->ctx.now_ms);
         if (!store_is_leader (self->leader)) {
             //  Fenced: nothing this broker writes can commit any more. Stop
             //  serving, so that clients go to the broker that leads now.
             zsys_error ("samhandd: %s lost the leadership of the store: stopping (restart"
-                        " it to wait as the standby)", self->config->name);
+                        " it to wait as the standby)", self->ctx.config->name);
             lost = true;
             break;
         }
@@ -1285,23 +856,23 @@ broker_run (broker_t *self)
     //  Stop taking work: the open transaction was committed by the last
     //  cycle; count the last refusals and sign the head so the log's end
     //  is covered.
-    self->now_ms = zclock_time ();
-    transport_refused_handshakes (self->transport, s_on_refusal, self);
+    self->ctx.now_ms = zclock_time ();
+    transport_refused_handshakes (self->ctx.transport, s_on_refusal, self);
     if (zhashx_size (self->refusals))
         s_flush_refusals (self);
-    if (self->batch_failed) {
-        store_rollback (self->store);
-        if (audit_reload (self->audit))
+    if (self->ctx.batch_failed) {
+        store_rollback (self->ctx.store);
+        if (audit_reload (self->ctx.audit))
             zsys_error ("broker: cannot reload the audit head at shutdown; it is reloaded before use");
-        self->batch_failed = false;
+        self->ctx.batch_failed = false;
     }
-    if (store_begin (self->store) == 0
-    &&  audit_sign_head (self->audit, s_sign, self->keys, self->now_ms) == 0
-    &&  store_commit (self->store) == 0) {
-        zsys_info ("samhandd: audit head signed at record %" PRId64, audit_last_seq (self->audit));
+    if (store_begin (self->ctx.store) == 0
+    &&  audit_sign_head (self->ctx.audit, s_sign, self->ctx.keys, self->ctx.now_ms) == 0
+    &&  store_commit (self->ctx.store) == 0) {
+        zsys_info ("samhandd: audit head signed at record %" PRId64, audit_last_seq (self->ctx.audit));
         s_announce_head (self);
     }
     zsys_info ("samhandd: stopped after %" PRIu64 " submits and %" PRIu64 " deliveries"
-               " in %" PRIu64 " commits", self->submits, self->deliveries, self->commits);
+               " in %" PRIu64 " commits", self->ctx.submits, self->ctx.deliveries, self->ctx.commits);
     return lost? 1: 0;
 }

@@ -3,7 +3,9 @@
     deliveries about the person are decided again (and withheld where the
     consent was their only basis), and nodes that already received an
     identified view get a notice of withdrawal.                           */
-#include "broker_internal.h"
+#include "consent.h"
+#include "admin.h"
+#include "submit.h"
 #include "scanner.h"
 #include <ctype.h>
 #include "notice.h"
@@ -13,7 +15,7 @@
 #define MAX_CONSENTS 32
 
 static void
-s_reply (broker_t *self, zframe_t *routing_id, uint64_t request_id,
+s_reply (handler_ctx_t *self, zframe_t *routing_id, uint64_t request_id,
          Samhand__V1__ConsentReply *reply, bool needs_commit)
 {
     Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
@@ -22,11 +24,11 @@ s_reply (broker_t *self, zframe_t *routing_id, uint64_t request_id,
     frame.consent_reply = reply;
     size_t size;
     uint8_t *data = frame_encode (&frame, &size);
-    broker_reply (self, routing_id, data, size, needs_commit, request_id);
+    replies_add (self->replies, routing_id, data, size, needs_commit, request_id);
 }
 
 static void
-s_refuse (broker_t *self, zframe_t *routing_id, const node_t *node, uint64_t request_id,
+s_refuse (handler_ctx_t *self, zframe_t *routing_id, const node_t *node, uint64_t request_id,
           int code, const char *text)
 {
     zsys_warning ("consent: refused for %s: %s", node->name, text);
@@ -39,7 +41,7 @@ s_refuse (broker_t *self, zframe_t *routing_id, const node_t *node, uint64_t req
 }
 
 static int
-s_subject_key (broker_t *self, const Samhand__V1__Subject *subject, uint8_t key [32])
+s_subject_key (handler_ctx_t *self, const Samhand__V1__Subject *subject, uint8_t key [32])
 {
     return subject? crypto_subject_key (keys_subject_secret (self->keys), subject->national_id,
                                         subject->name, subject->birth_date, subject->phone, key)
@@ -59,7 +61,7 @@ s_purposes_text (const Samhand__V1__ConsentGrant *grant, char *out, size_t size)
 }
 
 static void
-s_to_record (broker_t *self, const registry_consent_t *c, int agency,
+s_to_record (handler_ctx_t *self, const registry_consent_t *c, int agency,
              Samhand__V1__ConsentRecord *r, Samhand__V1__Agency *agencies,
              Samhand__V1__DataClass *classes, char **purposes, char *case_ref)
 {
@@ -98,7 +100,7 @@ s_to_record (broker_t *self, const registry_consent_t *c, int agency,
 }
 
 static int
-s_notify (broker_t *self, const registry_consent_t *c, uint32_t agencies, const char *only,
+s_notify (handler_ctx_t *self, const registry_consent_t *c, uint32_t agencies, const char *only,
           bool withdrawn, const char *text)
 {
     Samhand__V1__Deliver template_ = SAMHAND__V1__DELIVER__INIT;
@@ -119,7 +121,7 @@ s_notify (broker_t *self, const registry_consent_t *c, uint32_t agencies, const 
 //  exists already, 0 when the id is new, -1 for a bad grant_id, -2 when
 //  the broker cannot tell.
 static int
-s_consent_id (broker_t *self, const node_t *node, const Samhand__V1__ConsentGrant *grant,
+s_consent_id (handler_ctx_t *self, const node_t *node, const Samhand__V1__ConsentGrant *grant,
               char id [40])
 {
     uint8_t rnd [32];
@@ -150,7 +152,7 @@ s_consent_id (broker_t *self, const node_t *node, const Samhand__V1__ConsentGran
 //  A grant sent again (its reply was lost): the consent stored the first
 //  time is the answer; nothing new is stored, notified or audited.
 static void
-s_grant_repeated (broker_t *self, zframe_t *routing_id, const node_t *node,
+s_grant_repeated (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
                   const Samhand__V1__Frame *frame, const char *id)
 {
     registry_consent_t c;
@@ -180,7 +182,7 @@ s_grant_repeated (broker_t *self, zframe_t *routing_id, const node_t *node,
 //  letters, '_', '-' and spaces in): a label, never a name ("Kari Hansen"
 //  has the shape of a purpose).
 static bool
-s_identifies (broker_t *self, const char *text)
+s_identifies (handler_ctx_t *self, const char *text)
 {
     size_t len = strlen (text);
     const char *texts [1] = { text };
@@ -196,7 +198,7 @@ s_identifies (broker_t *self, const char *text)
 //  scanner reads in the field other than a name (a disguised number, an
 //  e-mail) is refused. Empty: not given.
 static bool
-s_assessor_ok (broker_t *self, const char *who)
+s_assessor_ok (handler_ctx_t *self, const char *who)
 {
     size_t len = strlen (who);
     if (len > 80)
@@ -222,7 +224,7 @@ s_assessor_ok (broker_t *self, const char *who)
 }
 
 static void
-s_grant (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand__V1__Frame *frame)
+s_grant (handler_ctx_t *self, zframe_t *routing_id, const node_t *node, const Samhand__V1__Frame *frame)
 {
     const Samhand__V1__ConsentGrant *grant = frame->consent_grant;
     registry_consent_t c;
@@ -320,7 +322,7 @@ s_grant (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand
 }
 
 typedef struct {
-    broker_t *self;
+    handler_ctx_t *self;
     registry_consent_t consents [MAX_CONSENTS];
     policy_consent_t policy [MAX_CONSENTS];
     int n;
@@ -358,7 +360,7 @@ static int
 s_redecide_entry (redecide_t *r, const store_delivery_t *d, const char *node,
                   policy_decision_t *decision)
 {
-    broker_t *self = r->self;
+    handler_ctx_t *self = r->self;
     uint8_t *plain = NULL;
     size_t plain_size = 0;
     Samhand__V1__Submit *submit = NULL;
@@ -446,7 +448,7 @@ s_redecide_entry (redecide_t *r, const store_delivery_t *d, const char *node,
         return -1;
     r->redecided++;
     r->withheld += decision->view == SAMHAND__V1__VIEW__WITHHELD;
-    session_t *session = broker_session (self, node);
+    session_t *session = sessions_get (self->sessions, node);
     if (session && decision->view == SAMHAND__V1__VIEW__WITHHELD && session->outstanding > 0)
         session->outstanding--;
     if (session)
@@ -468,9 +470,9 @@ static void
 s_notify_node (const char *node, void *arg)
 {
     void **args = (void **) arg;
-    if (s_notify ((broker_t *) args [0], (const registry_consent_t *) args [1], 0, node, true,
+    if (s_notify ((handler_ctx_t *) args [0], (const registry_consent_t *) args [1], 0, node, true,
                   (const char *) args [2]) < 0)
-        ((broker_t *) args [0])->batch_failed = true;
+        ((handler_ctx_t *) args [0])->batch_failed = true;
 }
 
 //  After a consent stopped being in force (withdrawn or expired): every
@@ -478,7 +480,7 @@ s_notify_node (const char *node, void *arg)
 //  already received an identified view are told. Returns how many
 //  deliveries were decided again; sets withheld.
 static int
-s_consent_ended (broker_t *self, const registry_consent_t *c, const char *why,
+s_consent_ended (handler_ctx_t *self, const registry_consent_t *c, const char *why,
                  const char *notice, int *withheld)
 {
     redecide_t *r = (redecide_t *) zmalloc (sizeof (redecide_t));
@@ -502,7 +504,7 @@ s_consent_ended (broker_t *self, const registry_consent_t *c, const char *why,
 }
 
 int
-consent_expired (broker_t *self, const char *consent_id)
+consent_expired (handler_ctx_t *self, const char *consent_id)
 {
     registry_consent_t c;
     if (registry_consent_get (self->registry, consent_id, &c) != 1)
@@ -527,7 +529,7 @@ consent_expired (broker_t *self, const char *consent_id)
 }
 
 int
-consent_recheck (broker_t *self, store_delivery_t *d, const char *node)
+consent_recheck (handler_ctx_t *self, store_delivery_t *d, const char *node)
 {
     if (d->view != SAMHAND__V1__VIEW__IDENTIFIED || !streq (d->rule, "FVL13A1-CONSENT"))
         return 0;
@@ -566,7 +568,7 @@ consent_recheck (broker_t *self, store_delivery_t *d, const char *node)
 //  consent recorded by a node no longer enrolled is visible to the
 //  agencies it names only.
 static bool
-s_visible (broker_t *self, const node_t *node, const registry_consent_t *c)
+s_visible (handler_ctx_t *self, const node_t *node, const registry_consent_t *c)
 {
     if (node->agency <= 0 || node->agency >= 5)
         return false;
@@ -577,7 +579,7 @@ s_visible (broker_t *self, const node_t *node, const registry_consent_t *c)
 }
 
 static void
-s_withdraw (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand__V1__Frame *frame)
+s_withdraw (handler_ctx_t *self, zframe_t *routing_id, const node_t *node, const Samhand__V1__Frame *frame)
 {
     const char *id = frame->consent_withdraw->consent_id;
     registry_consent_t c;
@@ -617,7 +619,7 @@ s_withdraw (broker_t *self, zframe_t *routing_id, const node_t *node, const Samh
 }
 
 static void
-s_list (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand__V1__Frame *frame)
+s_list (handler_ctx_t *self, zframe_t *routing_id, const node_t *node, const Samhand__V1__Frame *frame)
 {
     uint8_t key [32];
     if (s_subject_key (self, frame->consent_query->subject, key)) {
@@ -668,7 +670,7 @@ s_list (broker_t *self, zframe_t *routing_id, const node_t *node, const Samhand_
 }
 
 void
-consent_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+consent_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
                 const Samhand__V1__Frame *frame)
 {
     if (!(self->config->role_kinds [node->role] & KIND_BIT_CONSENT)) {

@@ -9,7 +9,9 @@
     frame that cannot be handed to the connection after the commit (the
     node went away, its pipe is full) gets a "delivery_not_sent" record
     and its entry is pending again.                                       */
-#include "broker_internal.h"
+#include "deliver.h"
+#include "consent.h"
+#include "workflow.h"
 #include "policy.h"
 #include "redact.h"
 
@@ -108,7 +110,7 @@ s_attach_body (Samhand__V1__Deliver *out, Samhand__V1__Submit *submit)
 //  Builds and packs the Deliver for one entry. Returns a malloc'd buffer,
 //  or NULL when the entry cannot be opened (logged; it stays pending).
 static uint8_t *
-s_build (broker_t *self, entry_t *e, size_t *size)
+s_build (handler_ctx_t *self, entry_t *e, size_t *size)
 {
     uint8_t *plain = NULL;
     size_t plain_size = 0;
@@ -176,7 +178,7 @@ s_build (broker_t *self, entry_t *e, size_t *size)
 }
 
 static void
-s_audit_delivered (broker_t *self, session_t *session, entry_t *e)
+s_audit_delivered (handler_ctx_t *self, session_t *session, entry_t *e)
 {
     const node_t *node = nodes_by_name (self->nodes, session->node);
     audit_record_t record = { .event = "delivered", .message_id = e->d.message_id,
@@ -194,7 +196,7 @@ s_audit_delivered (broker_t *self, session_t *session, entry_t *e)
 }
 
 uint8_t *
-deliver_build (broker_t *self, const store_delivery_t *d, size_t *size)
+deliver_build (handler_ctx_t *self, const store_delivery_t *d, size_t *size)
 {
     entry_t e;
     memset (&e, 0, sizeof e);
@@ -212,7 +214,7 @@ deliver_build (broker_t *self, const store_delivery_t *d, size_t *size)
 //  Queues one entry, marked sent and recorded in the open transaction.
 //  0 queued, 1 skip (unreadable, or withheld now), -1 cannot queue it.
 static int
-s_send (broker_t *self, session_t *session, entry_t *e)
+s_send (handler_ctx_t *self, session_t *session, entry_t *e)
 {
     if (e->d.attempts >= self->config->max_attempts) {
         workflow_dead_letter (self, &e->d, session->node);
@@ -260,7 +262,7 @@ s_send (broker_t *self, session_t *session, entry_t *e)
 //  and pending again. If this cannot be written they stay in flight and
 //  the overdue requeue (limits/redeliver_after) sends them again.
 static void
-s_not_sent (broker_t *self)
+s_not_sent (handler_ctx_t *self)
 {
     if (store_begin (self->store))
         return;
@@ -287,7 +289,7 @@ s_not_sent (broker_t *self)
 }
 
 void
-deliver_flush (broker_t *self, bool committed)
+deliver_flush (handler_ctx_t *self, bool committed)
 {
     bool any_failed = false;
     outgoing_t *out = (outgoing_t *) zlistx_first (self->outgoing);
@@ -297,7 +299,7 @@ deliver_flush (broker_t *self, bool committed)
             continue;
         }
         int err = zmq_errno ();
-        session_t *session = (session_t *) zhashx_lookup (self->sessions, out->node);
+        session_t *session = sessions_lookup (self->sessions, out->node);
         if (err == EHOSTUNREACH && session && session->routing_id
         &&  zframe_eq (session->routing_id, out->routing_id)) {
             //  The session is gone; the node gets everything when it
@@ -318,7 +320,7 @@ deliver_flush (broker_t *self, bool committed)
 }
 
 void
-deliver_pump (broker_t *self, session_t *session)
+deliver_pump (handler_ctx_t *self, session_t *session)
 {
     session->dirty = false;
     if (store_begin (self->store))

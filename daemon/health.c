@@ -2,7 +2,7 @@
     /metrics (metrics.h) and the admin's BrokerStatus (samhand admin status).
     Counts and node names only: nothing here reads a message's content or
     a subject. Reads run between cycles, outside any transaction.          */
-#include "broker_internal.h"
+#include "health.h"
 #include "metrics.h"
 #include <sys/stat.h>
 
@@ -40,7 +40,7 @@ s_node (node_list_t *list, const char *name)
 //  an open transaction (an admin's query mid-cycle) the records may yet be
 //  rolled back: they are counted for this answer but not remembered.
 static int64_t
-s_count_reviews (broker_t *self)
+s_count_reviews (handler_ctx_t *self)
 {
     int64_t found = 0, last_seq = 0;
     if (store_audit_decided_after (self->store, self->health_audit_seq, &found, &last_seq))
@@ -67,7 +67,7 @@ s_waiting (const char *node, int64_t count, int64_t oldest_ms, void *arg)
 //  Fills SNAP; *NODES_P gets the node list (caller frees). 0, or -1 when
 //  the store could not be read (then nothing is to be freed).
 int
-health_snapshot (broker_t *self, metrics_snapshot_t *snap, metrics_node_t **nodes_p)
+health_snapshot (handler_ctx_t *self, metrics_snapshot_t *snap, metrics_node_t **nodes_p)
 {
     assert (self && snap && nodes_p);
     memset (snap, 0, sizeof *snap);
@@ -90,8 +90,8 @@ health_snapshot (broker_t *self, metrics_snapshot_t *snap, metrics_node_t **node
         free (list.items);
         return -1;
     }
-    session_t *session = (session_t *) zhashx_first (self->sessions);
-    for (; session; session = (session_t *) zhashx_next (self->sessions)) {
+    session_t *session = sessions_first (self->sessions);
+    for (; session; session = sessions_next (self->sessions)) {
         if (!session->routing_id && !session->last_seen_ms)
             continue;
         metrics_node_t *n = s_node (&list, session->node);
@@ -121,7 +121,7 @@ health_snapshot (broker_t *self, metrics_snapshot_t *snap, metrics_node_t **node
 char *
 health_render (void *arg)
 {
-    broker_t *self = (broker_t *) arg;
+    handler_ctx_t *self = (handler_ctx_t *) arg;
     metrics_snapshot_t snap;
     metrics_node_t *nodes;
     if (health_snapshot (self, &snap, &nodes))
@@ -134,21 +134,21 @@ health_render (void *arg)
 //  samhand admin status: the same snapshot as a BrokerStatus, admins only.
 //  Audited like every admin query.
 void
-health_status_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+health_status_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
                       const Samhand__V1__Frame *frame)
 {
     if (node->role != POLICY_ROLE_ADMIN) {
         zsys_warning ("health: %s (not an admin) asked for the broker status: refused", node->name);
-        broker_reply_error (self, routing_id, frame->request_id,
-                            SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
-                            "the broker status is for admin nodes", NULL);
+        replies_error (self->replies, routing_id, frame->request_id,
+                       SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
+                       "the broker status is for admin nodes", NULL);
         return;
     }
     metrics_snapshot_t snap;
     metrics_node_t *nodes;
     if (health_snapshot (self, &snap, &nodes)) {
-        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                            "the broker cannot read its state now: retry", NULL);
+        replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                       "the broker cannot read its state now: retry", NULL);
         return;
     }
     //  Room for every enrolled node too: one whose certificate expires
@@ -160,8 +160,8 @@ health_status_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
         free (items);
         free (list);
         free (nodes);
-        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                            "the broker is out of memory: retry", NULL);
+        replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                       "the broker is out of memory: retry", NULL);
         return;
     }
     for (size_t i = 0; i < snap.n_nodes; i++) {
@@ -217,11 +217,11 @@ health_status_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
     if (store_begin (self->store) || audit_append (self->audit, &record, self->now_ms)) {
         self->batch_failed = true;
         free (data);
-        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                            "the broker cannot record the query now: retry", NULL);
+        replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                       "the broker cannot record the query now: retry", NULL);
     }
     else
-        broker_reply (self, routing_id, data, size, true, frame->request_id);
+        replies_add (self->replies, routing_id, data, size, true, frame->request_id);
     free (items);
     free (list);
     free (nodes);

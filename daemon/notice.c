@@ -1,15 +1,16 @@
 /*  notice — broker-made messages. See notice.h.                             */
 #include "notice.h"
+#include "retention.h"
 
 static bool
-s_takes (broker_t *self, const node_t *node, int kind)
+s_takes (handler_ctx_t *self, const node_t *node, int kind)
 {
-    session_t *session = broker_subscription (self, node);
+    session_t *session = sessions_subscription (self->sessions, node, self->store, self->config);
     return session && (session->sub_kinds & (1u << kind));
 }
 
 static int
-s_store (broker_t *self, Samhand__V1__Deliver *template_, const uint8_t *subject_key,
+s_store (handler_ctx_t *self, Samhand__V1__Deliver *template_, const uint8_t *subject_key,
          uint8_t message_id [16], int64_t *message)
 {
     if (crypto_random (message_id, 16))
@@ -38,7 +39,7 @@ s_store (broker_t *self, Samhand__V1__Deliver *template_, const uint8_t *subject
 }
 
 int
-notice_post (broker_t *self, Samhand__V1__Deliver *template_, notice_to_t to,
+notice_post (handler_ctx_t *self, Samhand__V1__Deliver *template_, notice_to_t to,
              const uint8_t *subject_key, const char *rule, const char *basis,
              const char *reason)
 {
@@ -58,7 +59,7 @@ notice_post (broker_t *self, Samhand__V1__Deliver *template_, notice_to_t to,
         if (store_outbox_insert (self->store, message, node->name, node->agency,
                                  SAMHAND__V1__VIEW__PSEUDONYMISED, rule, basis, reason, 0) < 0)
             return -1;
-        session_t *session = broker_session (self, node->name);
+        session_t *session = sessions_get (self->sessions, node->name);
         if (session) {
             session->outstanding++;
             session->dirty = true;
@@ -76,7 +77,7 @@ notice_post (broker_t *self, Samhand__V1__Deliver *template_, notice_to_t to,
 }
 
 int
-notice_alert (broker_t *self, const char *type, const uint8_t *message_id, const char *case_ref,
+notice_alert (handler_ctx_t *self, const char *type, const uint8_t *message_id, const char *case_ref,
               const char *text, bool acute, notice_to_t to, const uint8_t *subject_key)
 {
     return notice_alert_as (self, "SAME-AGENCY",
@@ -85,7 +86,7 @@ notice_alert (broker_t *self, const char *type, const uint8_t *message_id, const
 }
 
 int
-notice_alert_as (broker_t *self, const char *rule, const char *basis, const char *type,
+notice_alert_as (handler_ctx_t *self, const char *rule, const char *basis, const char *type,
                  const uint8_t *message_id, const char *case_ref, const char *text,
                  bool acute, notice_to_t to, const uint8_t *subject_key)
 {

@@ -5,7 +5,7 @@
 #ifndef SAMHAND_NOTICE_H
 #define SAMHAND_NOTICE_H
 
-#include "broker_internal.h"
+#include "handler.h"
 
 //  Who a notice goes to: every node of AGENCIES (bitmask) with a role in
 //  ROLES (bitmask, 0 = any) whose subscription takes the kind, plus the
@@ -18,19 +18,19 @@ typedef struct {
 
 //  Posts TEMPLATE (kind CONSENT_NOTICE or ALERT, body set). Runs in the
 //  open transaction. Returns the number of outbox entries, or -1.
-MUST_CHECK int notice_post (broker_t *self, Samhand__V1__Deliver *template_, notice_to_t to,
+MUST_CHECK int notice_post (handler_ctx_t *self, Samhand__V1__Deliver *template_, notice_to_t to,
                  const uint8_t *subject_key, const char *rule, const char *basis,
                  const char *reason);
 
 //  Posts an ALERT of TYPE with TEXT about MESSAGE_ID (may be NULL), under
 //  the rule SAME-AGENCY (alerts stay within the agency they concern).
-MUST_CHECK int notice_alert (broker_t *self, const char *type, const uint8_t *message_id,
+MUST_CHECK int notice_alert (handler_ctx_t *self, const char *type, const uint8_t *message_id,
                   const char *case_ref, const char *text, bool acute, notice_to_t to,
                   const uint8_t *subject_key);
 
 //  The same, naming another rule and basis (an escalation to a recipient
 //  of the message, in another agency).
-MUST_CHECK int notice_alert_as (broker_t *self, const char *rule, const char *basis, const char *type,
+MUST_CHECK int notice_alert_as (handler_ctx_t *self, const char *rule, const char *basis, const char *type,
                      const uint8_t *message_id, const char *case_ref, const char *text,
                      bool acute, notice_to_t to, const uint8_t *subject_key);
 

@@ -1,7 +1,9 @@
 /*  plan — the shared risk management plan. See plan.h.                   */
 #include "plan.h"
+#include "submit.h"
 #include "notice.h"
 #include "redact.h"
+#include "retention.h"
 
 #define MAX_CONSENTS  32
 #define DAY_MS        (86400LL * 1000)
@@ -61,7 +63,7 @@ s_enum_name (const ProtobufCEnumDescriptor *desc, int value)
 //  A text passes when submit_text_clean finds nothing in it: the broker's
 //  one identifier check (submit.c), asked about one text at a time.
 static bool
-s_text_clean (broker_t *self, const node_t *sender, const char *text)
+s_text_clean (handler_ctx_t *self, const node_t *sender, const char *text)
 {
     if (!text || !*text)
         return true;
@@ -76,7 +78,7 @@ s_text_clean (broker_t *self, const node_t *sender, const char *text)
 //  Opens a revision's stored Submit. NULL when purged or unreadable; else
 //  the caller frees it with samhand__v1__submit__free_unpacked.
 static Samhand__V1__Submit *
-s_open_revision (broker_t *self, int64_t message, char sender_node [64], int *sender_agency)
+s_open_revision (handler_ctx_t *self, int64_t message, char sender_node [64], int *sender_agency)
 {
     uint8_t message_id [16], *sealed = NULL, *plain = NULL;
     size_t sealed_size = 0, plain_size = 0;
@@ -191,7 +193,7 @@ s_changes (const Samhand__V1__RiskPlan *old, const Samhand__V1__RiskPlan *new_,
 }
 
 int
-plan_prepare (broker_t *self, const node_t *sender, Samhand__V1__Submit *submit,
+plan_prepare (handler_ctx_t *self, const node_t *sender, Samhand__V1__Submit *submit,
               const uint8_t *subject_key, char *err, size_t errlen)
 {
     assert (submit->body_case == SAMHAND__V1__SUBMIT__BODY_RISK_PLAN);
@@ -264,7 +266,7 @@ plan_prepare (broker_t *self, const node_t *sender, Samhand__V1__Submit *submit,
 }
 
 static int
-s_set_timers (broker_t *self, int64_t message, const Samhand__V1__RiskPlan *plan,
+s_set_timers (handler_ctx_t *self, int64_t message, const Samhand__V1__RiskPlan *plan,
               const uint8_t subject_key [32])
 {
     store_t *store = self->store;
@@ -292,7 +294,7 @@ s_set_timers (broker_t *self, int64_t message, const Samhand__V1__RiskPlan *plan
 }
 
 int
-plan_stored (broker_t *self, int64_t message, const Samhand__V1__Submit *submit,
+plan_stored (handler_ctx_t *self, int64_t message, const Samhand__V1__Submit *submit,
              const uint8_t subject_key [32])
 {
     const Samhand__V1__RiskPlan *plan = submit->risk_plan;
@@ -321,7 +323,7 @@ plan_stored (broker_t *self, int64_t message, const Samhand__V1__Submit *submit,
 //  Queries
 
 typedef struct {
-    broker_t *self;
+    handler_ctx_t *self;
     const node_t *node;
     zframe_t *routing_id;
     const Samhand__V1__Frame *frame;
@@ -346,7 +348,7 @@ s_error (query_t *q, int code, const char *text)
     reply.plan_reply = &body;
     size_t size;
     uint8_t *data = frame_encode (&reply, &size);
-    broker_reply (q->self, q->routing_id, data, size, false, q->frame->request_id);
+    replies_add (q->self->replies, q->routing_id, data, size, false, q->frame->request_id);
 }
 
 static void
@@ -362,7 +364,7 @@ s_send (query_t *q, Samhand__V1__PlanReply *body)
     uint8_t *data = frame_encode (&reply, &size);
     //  It goes out after the commit: the audit record of what was shown
     //  must be on disk before anything is shown.
-    broker_reply (q->self, q->routing_id, data, size, true, q->frame->request_id);
+    replies_add (q->self->replies, q->routing_id, data, size, true, q->frame->request_id);
 }
 
 //  The asking node's case, by its agency's reference. 0, or refused.
@@ -387,7 +389,7 @@ s_resolve (query_t *q, const char *case_ref)
 }
 
 static int
-s_consents (broker_t *self, const uint8_t subject_key [32], registry_consent_t *raw,
+s_consents (handler_ctx_t *self, const uint8_t subject_key [32], registry_consent_t *raw,
             policy_consent_t *out)
 {
     int n = registry_consents_for (self->registry, subject_key, raw, MAX_CONSENTS);
@@ -443,7 +445,7 @@ s_collect_rev (const store_plan_rev_t *rev, void *arg)
 }
 
 typedef struct {
-    broker_t *self;
+    handler_ctx_t *self;
     Samhand__V1__PlanEvaluation *items;
     Samhand__V1__PlanEvaluation **list;
     size_t count, max;
@@ -489,7 +491,7 @@ s_collect_eval (const store_plan_eval_t *eval, void *arg)
 static void
 s_query (query_t *q)
 {
-    broker_t *self = q->self;
+    handler_ctx_t *self = q->self;
     const Samhand__V1__PlanQuery *query = q->frame->plan_query;
     if (s_resolve (q, query->case_ref))
         return;
@@ -612,7 +614,7 @@ s_query (query_t *q)
 static void
 s_evaluate (query_t *q)
 {
-    broker_t *self = q->self;
+    handler_ctx_t *self = q->self;
     const Samhand__V1__PlanEvaluate *eval = q->frame->plan_evaluate;
     if (!(self->config->role_kinds [q->node->role] & (1u << SAMHAND__V1__KIND__RISK_PLAN))) {
         s_error (q, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
@@ -684,7 +686,7 @@ s_evaluate (query_t *q)
 }
 
 void
-plan_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+plan_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
              const Samhand__V1__Frame *frame)
 {
     query_t q;
@@ -708,7 +710,7 @@ plan_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
 //  Reminders
 
 void
-plan_timer (broker_t *self, const store_timer_t *t)
+plan_timer (handler_ctx_t *self, const store_timer_t *t)
 {
     char sender [64], ref [CRYPTO_CASE_REF_LEN] = "", text [200];
     int agency = 0;
@@ -751,7 +753,7 @@ plan_timer (broker_t *self, const store_timer_t *t)
 }
 
 int
-plan_retention (broker_t *self)
+plan_retention (handler_ctx_t *self)
 {
     int64_t keep = self->config->retention_ms [SAMHAND__V1__KIND__RISK_PLAN];
     if (keep <= 0)

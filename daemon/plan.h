@@ -10,7 +10,7 @@
 #ifndef SAMHAND_PLAN_H
 #define SAMHAND_PLAN_H
 
-#include "broker_internal.h"
+#include "handler.h"
 
 //  Stored timer kinds (key: the subject key).
 #define PLAN_TIMER_REVIEW "plan_review"
@@ -22,26 +22,26 @@
 //  whatever the client wrote there. Returns 0, or an ErrorCode with a
 //  sentence in err (REVISION_CONFLICT, MISSING_FIELD, INVALID_FIELD,
 //  INTERNAL).
-int plan_prepare (broker_t *self, const node_t *sender, Samhand__V1__Submit *submit,
+int plan_prepare (handler_ctx_t *self, const node_t *sender, Samhand__V1__Submit *submit,
                   const uint8_t *subject_key, char *err, size_t errlen);
 
 //  After the revision's message row is stored: the revision row, its
 //  audit record and the plan's timers. 0, or -1 (the batch must fail).
-int plan_stored (broker_t *self, int64_t message, const Samhand__V1__Submit *submit,
+int plan_stored (handler_ctx_t *self, int64_t message, const Samhand__V1__Submit *submit,
                  const uint8_t subject_key [32]);
 
 //  PlanQuery and PlanEvaluate.
-void plan_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+void plan_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
                   const Samhand__V1__Frame *frame);
 
 //  Retention (in the cycle's transaction): the notes of evaluations past
 //  the risk plan's retention are dropped and audited; a plan's revisions
 //  go with their messages (retention.c). Returns how many, or -1 (the
 //  batch must fail).
-int plan_retention (broker_t *self);
+int plan_retention (handler_ctx_t *self);
 
 //  A due plan timer (PLAN_TIMER_REVIEW or PLAN_TIMER_STATUS): reminds the
 //  coordinators and the plan's primary contact, and reschedules.
-void plan_timer (broker_t *self, const store_timer_t *timer);
+void plan_timer (handler_ctx_t *self, const store_timer_t *timer);
 
 #endif

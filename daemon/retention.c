@@ -14,7 +14,7 @@
     decision is audited (data_key_destroyed) and recorded in the store in
     the cycle's transaction; the key file is destroyed at the next check,
     after that transaction committed, and retried until it is gone.    */
-#include "broker_internal.h"
+#include "retention.h"
 #include "plan.h"
 #include <time.h>
 
@@ -27,7 +27,7 @@
 static int64_t s_warned_period = -1;     //  the live-content warning, once a period
 
 typedef struct {
-    broker_t *self;
+    handler_ctx_t *self;
     int kind;
     int purged;
 } purge_t;
@@ -47,7 +47,7 @@ s_purge_one (int64_t message, const uint8_t *message_id, const uint8_t *subject_
 }
 
 int
-retention_seal (broker_t *self, int kind, const uint8_t *aad, size_t aad_len,
+retention_seal (handler_ctx_t *self, int kind, const uint8_t *aad, size_t aad_len,
                 const uint8_t *plain, size_t plain_size, uint8_t **out, size_t *out_size)
 {
     assert (kind > 0 && kind < CONFIG_KINDS);
@@ -58,7 +58,7 @@ retention_seal (broker_t *self, int kind, const uint8_t *aad, size_t aad_len,
 }
 
 int
-retention_start (broker_t *self)
+retention_start (handler_ctx_t *self)
 {
     int64_t from = -1;
     int found = store_meta_get_int (self->store, META_PERIODS_FROM, &from);
@@ -105,7 +105,7 @@ s_period_dates (int64_t period, char *text, size_t size)
 //  Re-sealing what a lengthened retention keeps past its old week.
 #define RESEAL_MAX 256
 typedef struct {
-    broker_t *self;
+    handler_ctx_t *self;
     int64_t period_end;
     int blocking;                 //  due but not purged yet, or unreadable
     int n;
@@ -116,7 +116,7 @@ static int
 s_reseal_one (const store_sealed_t *item, void *arg)
 {
     reseal_t *r = (reseal_t *) arg;
-    broker_t *self = r->self;
+    handler_ctx_t *self = r->self;
     int64_t keep = item->kind > 0 && item->kind < CONFIG_KINDS
                  ? self->config->retention_ms [item->kind]: 0;
     int64_t end = item->since_ms + keep;
@@ -152,7 +152,7 @@ s_reseal_one (const store_sealed_t *item, void *arg)
 //  key of the week its retention ends in now. Returns how many stay (due
 //  but not yet purged, or unreadable), or -1 when a store write failed.
 static int
-s_reseal (broker_t *self, int64_t period)
+s_reseal (handler_ctx_t *self, int64_t period)
 {
     reseal_t *r = (reseal_t *) zmalloc (sizeof (reseal_t));
     if (!r)
@@ -179,7 +179,7 @@ s_reseal (broker_t *self, int64_t period)
 //  is logged by keys and tried again at the next check: it never fails
 //  the cycle. Returns -1 only when a store write failed.
 static int
-s_shred (broker_t *self)
+s_shred (handler_ctx_t *self)
 {
     keys_t *keys = self->keys;
     if (keys_shred_pending (keys) && keys_shred_oldest (keys))
@@ -224,7 +224,7 @@ s_shred (broker_t *self)
 
 //  Runs in the cycle's transaction; returns how many messages were purged.
 int
-retention_run (broker_t *self)
+retention_run (handler_ctx_t *self)
 {
     int total = 0;
     if (store_begin (self->store))
@@ -241,7 +241,7 @@ retention_run (broker_t *self)
         if (p.purged) {
             zsys_info ("retention: personal data of %d %s message(s) purged", p.purged,
                        config_kind_name (kind));
-            broker_recount (self);
+            sessions_recount (self->sessions, self->store);
         }
         total += p.purged;
     }

@@ -2,7 +2,8 @@
     (StatusQuery) and pushed whenever a recipient receives or reads it, or
     it expires or dies. Also the node's inbox and the admin's dead-letter
     list, which read the same outbox.                                      */
-#include "broker_internal.h"
+#include "status.h"
+#include "deliver.h"
 
 static const char *state_names [] = {
     "pending", "sent", "received", "read", "expired", "dead", "withdrawn"
@@ -59,7 +60,7 @@ s_overall (const report_t *r)
 
 //  Packs a StatusReport frame for a message; NULL if it cannot be read.
 static uint8_t *
-s_report (broker_t *self, const store_message_info_t *info, uint64_t request_id, size_t *size)
+s_report (handler_ctx_t *self, const store_message_info_t *info, uint64_t request_id, size_t *size)
 {
     report_t *r = (report_t *) zmalloc (sizeof (report_t));
     if (!r)
@@ -83,20 +84,20 @@ s_report (broker_t *self, const store_message_info_t *info, uint64_t request_id,
 }
 
 void
-status_push (broker_t *self, int64_t delivery_id)
+status_push (handler_ctx_t *self, int64_t delivery_id)
 {
     int64_t message = 0;
     store_message_info_t info;
     if (store_message_of_delivery (self->store, delivery_id, &message) != 1
     ||  store_message_by_row (self->store, message, &info) != 1)
         return;
-    session_t *session = (session_t *) zhashx_lookup (self->sessions, info.sender_node);
+    session_t *session = sessions_lookup (self->sessions, info.sender_node);
     if (!session || !session->routing_id)
         return;         //  not connected: it can ask with StatusQuery
     size_t size;
     uint8_t *data = s_report (self, &info, 0, &size);
     if (data)
-        broker_reply (self, session->routing_id, data, size, true, 0);
+        replies_add (self->replies, session->routing_id, data, size, true, 0);
 }
 
 typedef struct {
@@ -117,7 +118,7 @@ s_find_entry (const store_entry_t *e, void *arg)
 }
 
 int
-status_delivery_state (broker_t *self, int64_t delivery_id, const char *node)
+status_delivery_state (handler_ctx_t *self, int64_t delivery_id, const char *node)
 {
     int64_t message = 0;
     lookup_t l = { delivery_id, node, -1 };
@@ -127,7 +128,7 @@ status_delivery_state (broker_t *self, int64_t delivery_id, const char *node)
 }
 
 void
-status_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+status_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
                const Samhand__V1__Frame *frame)
 {
     const Samhand__V1__StatusQuery *q = frame->status_query;
@@ -137,18 +138,18 @@ status_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
     int found = q->message_id.len == 16
               ? store_message_lookup (self->store, key, q->message_id.data, &info): 0;
     if (found != 1) {
-        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__NOT_FOUND,
-                            "no message with that id from this node", NULL);
+        replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__NOT_FOUND,
+                       "no message with that id from this node", NULL);
         return;
     }
     size_t size;
     uint8_t *data = s_report (self, &info, frame->request_id, &size);
     if (data)
-        broker_reply (self, routing_id, data, size, false, frame->request_id);
+        replies_add (self->replies, routing_id, data, size, false, frame->request_id);
 }
 
 typedef struct {
-    broker_t *self;
+    handler_ctx_t *self;
     Samhand__V1__Frame *frames [200];
     Samhand__V1__Deliver *items [200];
     int64_t ids [200];
@@ -190,14 +191,14 @@ s_inbox_add (const store_delivery_t *d, void *arg)
 }
 
 void
-inbox_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+inbox_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
               const Samhand__V1__Frame *frame)
 {
     inbox_t *inbox = (inbox_t *) zmalloc (sizeof (inbox_t));
     if (!inbox || store_begin (self->store)) {
         free (inbox);
-        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                            "the broker cannot read the inbox now: retry", NULL);
+        replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                       "the broker cannot read the inbox now: retry", NULL);
         return;
     }
     inbox->self = self;
@@ -219,7 +220,7 @@ inbox_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
     size_t size;
     uint8_t *data = frame_encode (&out, &size);
     //  The "shown" records must be committed before the content goes out.
-    broker_reply (self, routing_id, data, size, true, frame->request_id);
+    replies_add (self->replies, routing_id, data, size, true, frame->request_id);
     for (size_t i = 0; i < inbox->count; i++)
         frame_destroy (&inbox->frames [i]);
     free (inbox);
@@ -257,7 +258,7 @@ s_dead_add (const store_delivery_t *d, void *arg)
 }
 
 void
-dead_letters_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+dead_letters_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
                      const Samhand__V1__Frame *frame)
 {
     const Samhand__V1__AdminCommand *cmd = frame->admin_command;
@@ -266,8 +267,8 @@ dead_letters_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
     dead_t *dead = (dead_t *) zmalloc (sizeof (dead_t));
     if (!dead || store_begin (self->store)) {
         free (dead);
-        broker_reply_error (self, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
-                            "the broker cannot read dead letters now: retry", NULL);
+        replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                       "the broker cannot read dead letters now: retry", NULL);
         return;
     }
     if (node->role != POLICY_ROLE_ADMIN) {
@@ -287,7 +288,7 @@ dead_letters_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
         store_dead_letter (self->store, (int64_t) cmd->delivery_id, s_dead_add, dead);
         if (dead->count == 1
         &&  store_outbox_set_state (self->store, (int64_t) cmd->delivery_id, OUTBOX_PENDING, true) == 0) {
-            session_t *session = broker_session (self, dead->nodes [0]);
+            session_t *session = sessions_get (self->sessions, dead->nodes [0]);
             if (session) {
                 session->dirty = true;
                 session->outstanding++;
@@ -319,6 +320,6 @@ dead_letters_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
     out.admin_reply = &reply;
     size_t size;
     uint8_t *data = frame_encode (&out, &size);
-    broker_reply (self, routing_id, data, size, true, frame->request_id);
+    replies_add (self->replies, routing_id, data, size, true, frame->request_id);
     free (dead);
 }

@@ -1,11 +1,14 @@
 /*  submit — one Submit, from authorisation to durable outbox entries.
     Runs inside the cycle's transaction; the SubmitResult is queued and
-    goes out only after the commit (see broker.c).                       */
-#include "broker_internal.h"
+    goes out only after the commit (replies.h).                          */
+#include "submit.h"
+#include "admin.h"
+#include "workflow.h"
 #include "policy.h"
 #include "redact.h"
 #include "notice.h"
 #include "plan.h"
+#include "retention.h"
 
 #define MAX_CONSENTS   32
 //  Outbox quotas (see PROTOCOL.md 7): one sender may fill at most half of a
@@ -27,7 +30,7 @@ typedef struct {
 } target_t;
 
 typedef struct {
-    broker_t *broker;
+    handler_ctx_t *self;
     const node_t *sender;
     const Samhand__V1__Frame *frame;
     const Samhand__V1__Submit *submit;
@@ -84,7 +87,7 @@ s_case_ref (const Samhand__V1__Submit *submit)
 }
 
 int
-submit_subject_key (broker_t *self, const node_t *node, const Samhand__V1__Submit *submit,
+submit_subject_key (handler_ctx_t *self, const node_t *node, const Samhand__V1__Submit *submit,
                     uint8_t key [32])
 {
     const Samhand__V1__Subject *subject = s_subject (submit);
@@ -111,8 +114,8 @@ s_refuse (submit_t *s, int code, const char *text)
 {
     zsys_warning ("submit: refused %s from %s: %s: %s", config_kind_name (s->kind),
                   s->sender->name, frame_error_name (code), text);
-    broker_audit (s->broker, "refused", s->submit->message_id.data, s->sender->name,
-                  frame_error_name (code));
+    handler_audit (s->self, "refused", s->submit->message_id.data, s->sender->name,
+                   frame_error_name (code));
     Samhand__V1__Frame reply = SAMHAND__V1__FRAME__INIT;
     Samhand__V1__SubmitResult result = SAMHAND__V1__SUBMIT_RESULT__INIT;
     Samhand__V1__Error error = SAMHAND__V1__ERROR__INIT;
@@ -126,7 +129,7 @@ s_refuse (submit_t *s, int code, const char *text)
     reply.submit_result = &result;
     size_t size;
     uint8_t *data = frame_encode (&reply, &size);
-    broker_reply (s->broker, s->routing_id, data, size, false, s->frame->request_id);
+    replies_add (s->self->replies, s->routing_id, data, size, false, s->frame->request_id);
 }
 
 //  Refusals for identifiers, per node: past PROBE_LIMIT in PROBE_WINDOW_MS
@@ -144,7 +147,7 @@ typedef struct {
 static probe_window_t *
 s_probe_window (submit_t *s)
 {
-    zhashx_t *probes = s->broker->probes;
+    zhashx_t *probes = s->self->probes;
     probe_window_t *w = probes? (probe_window_t *) zhashx_lookup (probes, s->sender->name): NULL;
     if (!w && probes) {
         w = (probe_window_t *) zmalloc (sizeof (probe_window_t));
@@ -153,8 +156,8 @@ s_probe_window (submit_t *s)
             w = NULL;
         }
     }
-    if (w && s->broker->now_ms - w->since >= PROBE_WINDOW_MS) {
-        w->since = s->broker->now_ms;
+    if (w && s->self->now_ms - w->since >= PROBE_WINDOW_MS) {
+        w->since = s->self->now_ms;
         w->count = 0;
     }
     return w;
@@ -212,7 +215,7 @@ s_text_fields (const Samhand__V1__Submit *m, const char **texts, const char **na
 //  of findings in all (found holds up to max of them).
 #define MAX_TEXT_FIELDS 40
 static size_t
-s_scan_fields (broker_t *self, const node_t *sender, const char **texts, size_t n,
+s_scan_fields (handler_ctx_t *self, const node_t *sender, const char **texts, size_t n,
                scan_finding_t *found, size_t max)
 {
     size_t lens [MAX_TEXT_FIELDS];
@@ -233,9 +236,9 @@ s_probe_alert (submit_t *s)
               s->sender->name, PROBE_LIMIT);
     zsys_warning ("submit: %s", text);
     notice_to_t to = { 0x1F, 1u << POLICY_ROLE_ADMIN, NULL };
-    if (notice_alert (s->broker, "probe_limit", NULL, NULL, text, false,
+    if (notice_alert (s->self, "probe_limit", NULL, NULL, text, false,
                       to, NULL) < 0)
-        s->broker->batch_failed = true;
+        s->self->batch_failed = true;
 }
 
 //  Anonymised discussions are refused, not stored, when the scanner finds
@@ -248,8 +251,8 @@ s_scan_discussion (submit_t *s)
     probe_window_t *w = s_probe_window (s);
     if (!w || w->count >= PROBE_LIMIT) {
         //  Distinct from IDENTIFIER_FOUND, and the same whatever the text.
-        broker_audit (s->broker, "refused", s->submit->message_id.data, s->sender->name,
-                      "PROBE_LIMIT");
+        handler_audit (s->self, "refused", s->submit->message_id.data, s->sender->name,
+                       "PROBE_LIMIT");
         s_refuse (s, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED,
                   "too many discussions from this node were refused for identifiers within"
                   " the hour: discussions are paused; the administrator has been alerted");
@@ -260,7 +263,7 @@ s_scan_discussion (submit_t *s)
     scan_finding_t found [MAX_FINDINGS];
     Samhand__V1__Finding findings [MAX_FINDINGS];
     Samhand__V1__Finding *list [MAX_FINDINGS];
-    size_t n = s_scan_fields (s->broker, s->sender, texts, nf, found, MAX_FINDINGS);
+    size_t n = s_scan_fields (s->self, s->sender, texts, nf, found, MAX_FINDINGS);
     if (n > MAX_FINDINGS)
         n = MAX_FINDINGS;
     for (size_t i = 0; i < n; i++) {
@@ -282,7 +285,7 @@ s_scan_discussion (submit_t *s)
     w->count++;
     zsys_warning ("submit: discussion from %s refused for identifiers (%s), %d in this hour",
                   s->sender->name, kinds, w->count);
-    broker_audit (s->broker, "refused", s->submit->message_id.data, s->sender->name, detail);
+    handler_audit (s->self, "refused", s->submit->message_id.data, s->sender->name, detail);
     if (w->count == PROBE_LIMIT)
         s_probe_alert (s);
     Samhand__V1__Frame reply = SAMHAND__V1__FRAME__INIT;
@@ -300,12 +303,12 @@ s_scan_discussion (submit_t *s)
     reply.submit_result = &result;
     size_t size;
     uint8_t *data = frame_encode (&reply, &size);
-    broker_reply (s->broker, s->routing_id, data, size, false, s->frame->request_id);
+    replies_add (s->self->replies, s->routing_id, data, size, false, s->frame->request_id);
     return -1;
 }
 
 bool
-submit_text_clean (broker_t *self, const node_t *sender, const Samhand__V1__Submit *submit)
+submit_text_clean (handler_ctx_t *self, const node_t *sender, const Samhand__V1__Submit *submit)
 {
     assert (self && sender && submit);
     const char *texts [MAX_TEXT_FIELDS], *names [MAX_TEXT_FIELDS];
@@ -336,19 +339,19 @@ s_learn_identifiers (submit_t *s)
         if (s->decided [agency] && s->decisions [agency].view == SAMHAND__V1__VIEW__IDENTIFIED)
             agencies |= 1u << agency;
     uint8_t hashes [SCAN_NAME_HASHES_MAX][SCAN_HASH_SIZE];
-    int n = scan_known_name_hashes (s->broker->known [1], subject->name, strlen (subject->name),
+    int n = scan_known_name_hashes (s->self->known [1], subject->name, strlen (subject->name),
                                     hashes);
     for (int agency = 1; agency < 5; agency++) {
         if (!(agencies & (1u << agency)))
             continue;
-        scan_known_t *known = s->broker->known [agency];
+        scan_known_t *known = s->self->known [agency];
         for (int i = 0; i < n; i++)
             if (!scan_known_contains (known, hashes [i])) {
-                if (registry_known_add (s->broker->registry, agency, hashes [i],
+                if (registry_known_add (s->self->registry, agency, hashes [i],
                                         REGISTRY_KNOWN_NAME)) {
                     //  The batch is refused whole.
-                    s->broker->batch_failed = true;
-                    store_fail_batch (s->broker->store);
+                    s->self->batch_failed = true;
+                    store_fail_batch (s->self->store);
                     crypto_cleanse (hashes, sizeof hashes);
                     return;
                 }
@@ -364,9 +367,9 @@ s_load_consents (submit_t *s)
     s->n_consents = 0;
     if (!s->has_subject)
         return;
-    int n = registry_consents_for (s->broker->registry, s->subject_key, s->consents, MAX_CONSENTS);
+    int n = registry_consents_for (s->self->registry, s->subject_key, s->consents, MAX_CONSENTS);
     if (n < 0)
-        store_fail_batch (s->broker->store);    //  consents unknown: decide nothing, retry
+        store_fail_batch (s->self->store);    //  consents unknown: decide nothing, retry
     for (int i = 0; i < n; i++) {
         registry_consent_t *c = &s->consents [i];
         policy_consent_t *p = &s->policy_consents [i];
@@ -385,7 +388,7 @@ s_load_consents (submit_t *s)
 
 //  Fills a policy input for one recipient agency.
 void
-submit_policy_input (broker_t *self, const node_t *sender, const Samhand__V1__Submit *submit,
+submit_policy_input (handler_ctx_t *self, const node_t *sender, const Samhand__V1__Submit *submit,
                      int kind, int recipient, const policy_consent_t *consents, int n_consents,
                      bool text_clean, policy_input_t *in)
 {
@@ -413,7 +416,7 @@ s_recipients (submit_t *s)
     uint32_t mask = 0;
     for (size_t i = 0; i < s->submit->n_recipients; i++)
         mask |= 1u << s->submit->recipients [i];
-    return mask? mask: s->broker->config->routes [s->kind];
+    return mask? mask: s->self->config->routes [s->kind];
 }
 
 //  Does this node's subscription take this message?
@@ -424,7 +427,7 @@ s_subscribed (submit_t *s, const node_t *node)
     //  holding the case, whatever it subscribed to (plan.h).
     if (s->kind == SAMHAND__V1__KIND__RISK_PLAN && s->submit->risk_plan->significant)
         return node->role != POLICY_ROLE_ADMIN;
-    session_t *session = broker_subscription (s->broker, node);
+    session_t *session = sessions_subscription (s->self->sessions, node, s->self->store, s->self->config);
     if (!session || !(session->sub_kinds & (1u << s->kind)))
         return false;
     if (s->kind == SAMHAND__V1__KIND__CONCERN_REPORT
@@ -442,20 +445,20 @@ s_decide (submit_t *s)
     uint32_t recipients = s_recipients (s);
     //  a discussion got here only by passing the same scan just now
     bool clean = s->kind == SAMHAND__V1__KIND__CASE_DISCUSSION
-              || submit_text_clean (s->broker, s->sender, s->submit);
+              || submit_text_clean (s->self, s->sender, s->submit);
     for (int agency = 1; agency < 5; agency++) {
         if (!(recipients & (1u << agency)))
             continue;
         policy_input_t in;
-        submit_policy_input (s->broker, s->sender, s->submit, s->kind, agency,
+        submit_policy_input (s->self, s->sender, s->submit, s->kind, agency,
                              s->policy_consents, s->n_consents, clean, &in);
         policy_decide (&in, &s->decisions [agency]);
         s->decided [agency] = true;
         if (s->decisions [agency].view == SAMHAND__V1__VIEW__WITHHELD)
             continue;
         int taken = 0;
-        for (size_t i = 0; i < nodes_size (s->broker->nodes) && s->n_targets < MAX_TARGETS; i++) {
-            const node_t *node = nodes_at (s->broker->nodes, i);
+        for (size_t i = 0; i < nodes_size (s->self->nodes) && s->n_targets < MAX_TARGETS; i++) {
+            const node_t *node = nodes_at (s->self->nodes, i);
             if (node->agency != agency || node == s->sender)
                 continue;
             s->enrolled [agency]++;
@@ -496,12 +499,12 @@ s_is_acute (submit_t *s)
 static const node_t *
 s_full_outbox (submit_t *s, char *text, size_t size, bool *failed)
 {
-    int max = s->broker->config->max_outbox;
+    int max = s->self->config->max_outbox;
     bool acute = s_is_acute (s);
     *failed = false;
     for (int i = 0; i < s->n_targets; i++) {
         const node_t *node = s->targets [i].node;
-        session_t *session = broker_session (s->broker, node->name);
+        session_t *session = sessions_get (s->self->sessions, node->name);
         if (!session) {
             *failed = true;
             return node;
@@ -514,7 +517,7 @@ s_full_outbox (submit_t *s, char *text, size_t size, bool *failed)
             return node;
         }
         if (total >= SENDER_SHARE (max)) {
-            int own = store_outbox_count_from (s->broker->store, node->name, s->sender->key);
+            int own = store_outbox_count_from (s->self->store, node->name, s->sender->key);
             if (own < 0) {
                 *failed = true;
                 return node;
@@ -542,7 +545,7 @@ s_full_outbox (submit_t *s, char *text, size_t size, bool *failed)
 static int
 s_backlog_alert (submit_t *s, session_t *session)
 {
-    broker_t *self = s->broker;
+    handler_ctx_t *self = s->self;
     int max = self->config->max_outbox;
     if (session->outstanding < BACKLOG_ALERT_AT (max)
     ||  (session->backlog_alert_ms
@@ -569,7 +572,7 @@ s_store_message (submit_t *s, const uint8_t *result, size_t result_size, int64_t
     if (!plain)
         return -1;
     samhand__v1__submit__pack (s->submit, plain);
-    int rc = retention_seal (s->broker, s->kind, s->submit->message_id.data, 16,
+    int rc = retention_seal (s->self, s->kind, s->submit->message_id.data, 16,
                              plain, plain_size, &sealed, &sealed_size);
     uint8_t content_hash [32];
     if (rc == 0)
@@ -579,7 +582,7 @@ s_store_message (submit_t *s, const uint8_t *result, size_t result_size, int64_t
     if (rc)
         return -1;
     //  A sender may shorten the kind's time to live, never lengthen it.
-    int64_t ttl = s->broker->config->ttl_ms [s->kind];
+    int64_t ttl = s->self->config->ttl_ms [s->kind];
     if (s->submit->ttl_seconds && (int64_t) s->submit->ttl_seconds * 1000 < ttl)
         ttl = (int64_t) s->submit->ttl_seconds * 1000;
     store_message_t msg = {
@@ -595,8 +598,8 @@ s_store_message (submit_t *s, const uint8_t *result, size_t result_size, int64_t
         .subject_key = s->has_subject? s->subject_key: NULL,
         .payload = sealed, .payload_size = sealed_size,
         .result = result, .result_size = result_size,
-        .created_ms = s->broker->now_ms, .expires_ms = s->broker->now_ms + ttl };
-    rc = store_message_insert (s->broker->store, &msg);
+        .created_ms = s->self->now_ms, .expires_ms = s->self->now_ms + ttl };
+    rc = store_message_insert (s->self->store, &msg);
     free (sealed);
     if (rc)
         return -1;
@@ -609,7 +612,7 @@ s_store_message (submit_t *s, const uint8_t *result, size_t result_size, int64_t
                  || (s->decided [SAMHAND__V1__AGENCY__RESOURCE_CENTRE]
                      && s->decisions [SAMHAND__V1__AGENCY__RESOURCE_CENTRE].view
                         != SAMHAND__V1__VIEW__WITHHELD);
-    if (workflow_submitted (s->broker, msg.message, s->submit->message_id.data, s->submit,
+    if (workflow_submitted (s->self, msg.message, s->submit->message_id.data, s->submit,
                             rc_knows? msg.subject_key: NULL))
         return -1;
     //  One record carries the submit and every agency's decision: an audit
@@ -632,7 +635,7 @@ s_store_message (submit_t *s, const uint8_t *result, size_t result_size, int64_t
                               .content_hash = content_hash,
                               .subject_key = msg.subject_key,
                               .detail = detail };
-    return audit_append (s->broker->audit, &record, s->broker->now_ms);
+    return audit_append (s->self->audit, &record, s->self->now_ms);
 }
 
 //  Mints the case reference each deciding agency will see, so a node can
@@ -647,10 +650,10 @@ s_mint_case_refs (submit_t *s, char refs [5][CRYPTO_CASE_REF_LEN])
     for (int agency = 1; agency < 5; agency++) {
         if (!s->decided [agency] && agency != s->sender->agency)
             continue;
-        if (crypto_case_ref (keys_pseudonym_secret (s->broker->keys), prefixes [agency],
+        if (crypto_case_ref (keys_pseudonym_secret (s->self->keys), prefixes [agency],
                              s->subject_key, refs [agency]) == 0
-        &&  registry_case_ref_put (s->broker->registry, agency, refs [agency], s->subject_key))
-            store_fail_batch (s->broker->store);    //  the ack becomes INTERNAL
+        &&  registry_case_ref_put (s->self->registry, agency, refs [agency], s->subject_key))
+            store_fail_batch (s->self->store);    //  the ack becomes INTERNAL
     }
 }
 
@@ -660,10 +663,10 @@ s_store_outbox (submit_t *s, int64_t message)
     for (int i = 0; i < s->n_targets; i++) {
         target_t *t = &s->targets [i];
         policy_decision_t *d = &s->decisions [t->decision];
-        if (store_outbox_insert (s->broker->store, message, t->node->name, t->agency, d->view,
+        if (store_outbox_insert (s->self->store, message, t->node->name, t->agency, d->view,
                                  d->rule, d->legal_basis, d->reason, d->classes_allowed) < 0)
             return -1;
-        session_t *session = broker_session (s->broker, t->node->name);
+        session_t *session = sessions_get (s->self->sessions, t->node->name);
         if (session) {
             session->outstanding++;
             session->dirty = true;
@@ -682,7 +685,7 @@ s_store_outbox (submit_t *s, int64_t message)
                                   .view = s->decisions [agency].view,
                                   .rule = s->decisions [agency].rule,
                                   .detail = s->warnings [agency] };
-        if (audit_append (s->broker->audit, &record, s->broker->now_ms))
+        if (audit_append (s->self->audit, &record, s->self->now_ms))
             return -1;
     }
     //  A disclosure under the duty to avert gets a record of its own, with
@@ -693,7 +696,7 @@ s_store_outbox (submit_t *s, int64_t message)
         policy_decision_t *d = &s->decisions [agency];
         if (!s->decided [agency] || !d->review || !s->submit->claim)
             continue;
-        char *detail = admin_review_detail (s->broker, s->submit->message_id.data, d->reason,
+        char *detail = admin_review_detail (s->self, s->submit->message_id.data, d->reason,
                                             s->submit->claim);
         if (!detail)
             return -1;
@@ -702,7 +705,7 @@ s_store_outbox (submit_t *s, int64_t message)
                                   .rule = d->rule, .basis = d->legal_basis,
                                   .subject_key = s->has_subject? s->subject_key: NULL,
                                   .detail = detail };
-        int rc = audit_append (s->broker->audit, &record, s->broker->now_ms);
+        int rc = audit_append (s->self->audit, &record, s->self->now_ms);
         free (detail);
         if (rc)
             return -1;
@@ -761,7 +764,7 @@ s_result_reply (submit_t *s, const uint8_t *packed, size_t size, bool duplicate)
     reply.submit_result = result;
     uint8_t *data = frame_encode (&reply, &size);
     samhand__v1__submit_result__free_unpacked (result, NULL);
-    broker_reply (s->broker, s->routing_id, data, size, true, s->frame->request_id);
+    replies_add (s->self->replies, s->routing_id, data, size, true, s->frame->request_id);
     return 0;
 }
 
@@ -770,7 +773,7 @@ s_authorise (submit_t *s)
 {
     char err [200];
     const Samhand__V1__LegalClaim *claim = s->submit->claim;
-    if (!(s->broker->config->role_kinds [s->sender->role] & (1u << s->kind))) {
+    if (!(s->self->config->role_kinds [s->sender->role] & (1u << s->kind))) {
         snprintf (err, sizeof err, "role %s may not send %s", config_role_name (s->sender->role),
                   config_kind_name (s->kind));
         s_refuse (s, SAMHAND__V1__ERROR_CODE__NOT_PERMITTED, err);
@@ -792,7 +795,7 @@ s_authorise (submit_t *s)
 static void
 s_accept (submit_t *s)
 {
-    broker_t *self = s->broker;
+    handler_ctx_t *self = s->self;
     int has = submit_subject_key (self, s->sender, s->submit, s->subject_key);
     if (has == -2) {
         s_refuse (s, SAMHAND__V1__ERROR_CODE__INVALID_FIELD, "field subject is not the person of"
@@ -851,17 +854,17 @@ s_accept (submit_t *s)
 }
 
 void
-submit_handle (broker_t *self, zframe_t *routing_id, const node_t *node,
+submit_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
                const Samhand__V1__Frame *frame)
 {
     submit_t *s = (submit_t *) zmalloc (sizeof (submit_t));
     if (!s || store_begin (self->store)) {
         free (s);
-        broker_reply_error (self, routing_id, frame->request_id,
-                            SAMHAND__V1__ERROR_CODE__INTERNAL, "broker busy: retry", NULL);
+        replies_error (self->replies, routing_id, frame->request_id,
+                       SAMHAND__V1__ERROR_CODE__INTERNAL, "broker busy: retry", NULL);
         return;
     }
-    s->broker = self;
+    s->self = self;
     s->sender = node;
     s->frame = frame;
     s->submit = frame->submit;

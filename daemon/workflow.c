@@ -3,7 +3,9 @@
     mail with a non-delivery report, the risk plan's review date, and the
     weekly status a high-risk case needs. Alerts carry no personal data:
     a message id, the coordinator's case reference and a plain sentence. */
-#include "broker_internal.h"
+#include "workflow.h"
+#include "consent.h"
+#include "status.h"
 #include "notice.h"
 #include "plan.h"
 
@@ -11,7 +13,7 @@
 
 //  One rule for writes: a failed one fails the cycle's whole batch.
 static void
-s_written (broker_t *self, int rc)
+s_written (handler_ctx_t *self, int rc)
 {
     if (rc < 0)
         store_fail_batch (self->store);
@@ -56,7 +58,7 @@ s_review_due (const char *text)
 }
 
 static void
-s_coordinator_ref (broker_t *self, const uint8_t *subject_key, char ref [CRYPTO_CASE_REF_LEN])
+s_coordinator_ref (handler_ctx_t *self, const uint8_t *subject_key, char ref [CRYPTO_CASE_REF_LEN])
 {
     ref [0] = 0;
     if (subject_key)
@@ -64,7 +66,7 @@ s_coordinator_ref (broker_t *self, const uint8_t *subject_key, char ref [CRYPTO_
 }
 
 int
-workflow_submitted (broker_t *self, int64_t message, const uint8_t message_id [16],
+workflow_submitted (handler_ctx_t *self, int64_t message, const uint8_t message_id [16],
                     const Samhand__V1__Submit *submit, const uint8_t *subject_key)
 {
     store_t *store = self->store;
@@ -95,7 +97,7 @@ workflow_submitted (broker_t *self, int64_t message, const uint8_t message_id [1
 }
 
 typedef struct {
-    broker_t *self;
+    handler_ctx_t *self;
     const store_message_info_t *info;
     const char *text;
     bool final;               //  the escalation ends: expired copies count too
@@ -148,7 +150,7 @@ s_rc_holds (const store_entry_t *e, void *arg)
 //  police only) it would disclose what the policy withheld — under
 //  krisesenterlova §5 even the contact. Fails closed.
 static bool
-s_duty_may_know (broker_t *self, const store_message_info_t *info)
+s_duty_may_know (handler_ctx_t *self, const store_message_info_t *info)
 {
     const node_t *sender = *info->sender_key? nodes_by_key (self->nodes, info->sender_key)
                                             : nodes_by_name (self->nodes, info->sender_node);
@@ -164,7 +166,7 @@ s_duty_may_know (broker_t *self, const store_message_info_t *info)
 //  escalation ends, and says so to those it went to, so nobody waits for
 //  an alert that will not come again. Returns 0 or -1 (a failed write).
 static int
-s_escalation_end (broker_t *self, const store_timer_t *t, const store_message_info_t *info)
+s_escalation_end (handler_ctx_t *self, const store_timer_t *t, const store_message_info_t *info)
 {
     char text [240], ref [CRYPTO_CASE_REF_LEN];
     s_coordinator_ref (self, info->has_subject? info->subject_key: NULL, ref);
@@ -196,7 +198,7 @@ s_escalation_end (broker_t *self, const store_timer_t *t, const store_message_in
 //  duty operators, and the recipients still holding it unread, again at
 //  every interval, until someone reads it.
 static void
-s_escalate (broker_t *self, const store_timer_t *t)
+s_escalate (handler_ctx_t *self, const store_timer_t *t)
 {
     int read = store_message_any_read (self->store, t->message);
     if (read != 0) {
@@ -238,7 +240,7 @@ s_escalate (broker_t *self, const store_timer_t *t)
 }
 
 static void
-s_remind (broker_t *self, const store_timer_t *t, const char *type, const char *what)
+s_remind (handler_ctx_t *self, const store_timer_t *t, const char *type, const char *what)
 {
     char text [200], ref [CRYPTO_CASE_REF_LEN];
     s_coordinator_ref (self, t->key, ref);
@@ -279,7 +281,7 @@ typedef struct {
 } lapsed_list_t;
 
 static void
-s_expire_one (broker_t *self, const lapsed_t *l)
+s_expire_one (handler_ctx_t *self, const lapsed_t *l)
 {
     s_written (self, store_outbox_set_state (self->store, l->delivery_id, OUTBOX_EXPIRED, false));
     audit_record_t record = { .event = "expired", .message_id = l->message_id,
@@ -296,7 +298,7 @@ s_expire_one (broker_t *self, const lapsed_t *l)
         notice_to_t to = { 0, 0, l->sender_node };
         s_written (self, notice_alert (self, "non_delivery", l->message_id, NULL, text, false, to, NULL));
     }
-    session_t *session = broker_session (self, l->node);
+    session_t *session = sessions_get (self->sessions, l->node);
     if (session && session->outstanding > 0)
         session->outstanding--;
     status_push (self, l->delivery_id);
@@ -325,7 +327,7 @@ s_collect (const store_delivery_t *d, void *arg)
 //  gets a non-delivery report saying to whom. Only messages whose expiry
 //  fell since the last check are looked at (an index range, not a scan).
 static void
-s_expire (broker_t *self)
+s_expire (handler_ctx_t *self)
 {
     lapsed_list_t *list = (lapsed_list_t *) zmalloc (sizeof (lapsed_list_t));
     if (!list)
@@ -353,7 +355,7 @@ s_expire (broker_t *self)
 }
 
 void
-workflow_dead_letter (broker_t *self, const store_delivery_t *d, const char *node)
+workflow_dead_letter (handler_ctx_t *self, const store_delivery_t *d, const char *node)
 {
     s_written (self, store_outbox_set_state (self->store, d->delivery_id, OUTBOX_DEAD, false));
     audit_record_t record = { .event = "dead_letter", .message_id = d->message_id,
@@ -369,14 +371,14 @@ workflow_dead_letter (broker_t *self, const store_delivery_t *d, const char *nod
         notice_to_t to = { 0, 0, d->sender_node };
         s_written (self, notice_alert (self, "dead_letter", d->message_id, NULL, text, false, to, NULL));
     }
-    session_t *session = broker_session (self, node);
+    session_t *session = sessions_get (self->sessions, node);
     if (session && session->outstanding > 0)
         session->outstanding--;
     status_push (self, d->delivery_id);
 }
 
 void
-workflow_tick (broker_t *self)
+workflow_tick (handler_ctx_t *self)
 {
     if (store_begin (self->store))
         return;

@@ -1,0 +1,54 @@
+/*  replies — the cycle's answers, held until the cycle's commit.
+
+    A handler queues its answer instead of sending it: an acknowledgement
+    may go out only once what it acknowledges is on disk. After the commit
+    the broker sends the whole queue in order (replies_send); if the
+    commit failed it first turns every answer that needed the commit into
+    an error (replies_fail), so nothing of a lost batch is acknowledged.
+    Answers that need no commit (refusals, queries that wrote nothing)
+    go out either way.
+
+    The queue owns every reply's data and its copy of the routing id.   */
+#ifndef SAMHAND_REPLIES_H
+#define SAMHAND_REPLIES_H
+
+#include <czmq.h>
+#include "samhand.pb-c.h"
+#include "transport.h"
+
+typedef struct _replies_t replies_t;
+
+//  An empty queue; NULL when out of memory.
+replies_t *replies_new (void);
+void replies_destroy (replies_t **self_p);
+
+//  Queues DATA (SIZE bytes, a packed Frame) for ROUTING_ID. Takes
+//  ownership of DATA, which may be NULL (a failed encode: logged, nothing
+//  queued); copies the routing id. NEEDS_COMMIT: an acknowledgement that
+//  must not go out if the commit fails; REQUEST_ID answers it then.
+void replies_add (replies_t *self, zframe_t *routing_id, uint8_t *data, size_t size,
+                  bool needs_commit, uint64_t request_id);
+
+//  Queues nothing to send unless this cycle's commit fails: then an Error
+//  INTERNAL with REQUEST_ID (for requests that are answered only on
+//  failure, such as a Receipt). 0, or -1 when out of memory: the caller
+//  must then fail the batch, so that its acks become errors.
+int replies_if_failed (replies_t *self, zframe_t *routing_id, uint64_t request_id);
+
+//  Queues an Error frame (never needs the commit).
+void replies_error (replies_t *self, zframe_t *routing_id, uint64_t request_id,
+                    int code, const char *text, const ProtobufCBinaryData *message_id);
+
+//  The commit failed: every queued reply that needed it becomes an error
+//  for its request (STORE_FULL when DISK_FULL, else INTERNAL).
+void replies_fail (replies_t *self, bool disk_full);
+
+//  Sends every queued reply in order through TRANSPORT and empties the
+//  queue. A reply that cannot be sent is logged and dropped: the client
+//  retries its request.
+void replies_send (replies_t *self, transport_t *transport);
+
+//  Number of queued replies.
+size_t replies_size (replies_t *self);
+
+#endif
