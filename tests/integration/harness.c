@@ -25,8 +25,8 @@ harness_build (void)
     return b && *b? b: "build";
 }
 
-static int
-s_free_port (void)
+int
+harness_free_port (void)
 {
     int fd = socket (AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = 0 };
@@ -225,7 +225,7 @@ harness_new (const char *extra_config)
         free (self);
         return NULL;
     }
-    self->port = s_free_port ();
+    self->port = harness_free_port ();
     snprintf (self->endpoint, sizeof self->endpoint, "tcp://127.0.0.1:%d", self->port);
     char path [512], nodes [300], enrolled [300];
     snprintf (nodes, sizeof nodes, "%s/nodes", self->dir);

@@ -100,4 +100,7 @@ int harness_store_files (harness_t *self, char paths [2][600]);
 //  there is nothing to look in.
 int harness_store_contains (harness_t *self, const char *needle);
 
+//  A free TCP port on 127.0.0.1 at the time of asking, or -1.
+int harness_free_port (void);
+
 #endif

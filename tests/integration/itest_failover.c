@@ -234,22 +234,6 @@ s_receiver (void *arg)
     return NULL;
 }
 
-static int
-s_free_port (void)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = 0 };
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    int port = -1;
-    if (fd >= 0 && bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0
-    &&  getsockname (fd, (struct sockaddr *) &addr, &len) == 0)
-        port = ntohs (addr.sin_port);
-    if (fd >= 0)
-        close (fd);
-    return port;
-}
-
 static pid_t
 s_spawn (const char *config, const char *log)
 {
@@ -431,7 +415,7 @@ s_scenario (int rounds)
         fclose (f);
     }
     run->port [0] = run->h->port;
-    run->port [1] = s_free_port ();
+    run->port [1] = harness_free_port ();
     //  The extra sections follow "keys": the server keys go in before them.
     char *limits = text? strstr (text, "limits\n"): NULL;
     char head [8192] = "", tail [8192] = "";
@@ -477,7 +461,7 @@ s_scenario (int rounds)
         snprintf (lone_log, sizeof lone_log, "%s/lone.log", run->h->dir);
         char cmd [1200];
         snprintf (cmd, sizeof cmd, "sed -e 's/standby = \"yes\"/standby = \"no\"/'"
-                  " -e 's/:%d\"/:%d\"/' '%s' > '%s'", run->port [1], s_free_port (),
+                  " -e 's/:%d\"/:%d\"/' '%s' > '%s'", run->port [1], harness_free_port (),
                   run->config [1], lone);
         int status = system (cmd);
         pid_t pid = status == 0? s_spawn (lone, lone_log): -1;
