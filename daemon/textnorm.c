@@ -110,6 +110,22 @@ s_cps_push (cps_t *c, UChar32 cp, uint32_t from, uint32_t to)
     return 0;
 }
 
+//  Grows the pair of input-span arrays that every stage and the output
+//  carry to cap entries. On failure what was reallocated stays valid.
+static int
+s_spans_grow (uint32_t **from, uint32_t **to, size_t cap)
+{
+    uint32_t *f = realloc (*from, cap * sizeof *f);
+    if (!f)
+        return -1;
+    *from = f;
+    uint32_t *t = realloc (*to, cap * sizeof *t);
+    if (!t)
+        return -1;
+    *to = t;
+    return 0;
+}
+
 static int
 s_cps_grow (cps_t *c)
 {
@@ -118,14 +134,8 @@ s_cps_grow (cps_t *c)
     if (!a)
         return -1;
     c->cp = a;
-    uint32_t *f = realloc (c->from, cap * sizeof *f);
-    if (!f)
+    if (s_spans_grow (&c->from, &c->to, cap))
         return -1;
-    c->from = f;
-    uint32_t *t = realloc (c->to, cap * sizeof *t);
-    if (!t)
-        return -1;
-    c->to = t;
     c->cap = cap;
     return 0;
 }
@@ -370,6 +380,28 @@ s_close_of (UChar32 c)
     return c == '('? ')': c == '['? ']': c == '{'? '}': c == '<'? '>': -1;
 }
 
+//  Compares the UTF-8 word (lower case) with the code points from q on,
+//  folding their case. Returns where the comparison stopped and sets
+//  *read when every character of the word was read. A mismatch at the
+//  word's last character also sets *read (the stop is then at that code
+//  point): both callers have always accepted that, so "(punk)" reads as
+//  "(punkt)"; kept as it is here, where only the copies were joined.
+static inline size_t
+s_compare_word (const cps_t *c, size_t q, const char *word, bool *read)
+{
+    const uint8_t *w = (const uint8_t *) word;
+    size_t wl = strlen (word), wp = 0;
+    while (wp < wl && q < c->n) {
+        UChar32 wc;
+        wp += s_utf8_at (w, wl, wp, &wc);
+        if (u_tolower (c->cp [q]) != wc)
+            break;
+        q++;
+    }
+    *read = wp == wl;
+    return q;
+}
+
 //  Matches a bracketed token at i; returns its replacement and sets *end
 //  (one past its closing bracket), or 0.
 static char
@@ -382,19 +414,9 @@ s_token_at (const cps_t *c, size_t i, size_t *end)
     for (int k = 0; k < 2 && p < c->n && s_is_space (c->cp [p]); k++)
         p++;
     for (size_t t = 0; t < sizeof s_tokens / sizeof s_tokens [0]; t++) {
-        //  compare the token's UTF-8 word with the code points, folding case
-        const uint8_t *w = (const uint8_t *) s_tokens [t].word;
-        size_t wl = strlen (s_tokens [t].word), q = p, wp = 0;
-        while (wp < wl && q < c->n) {
-            UChar32 wc;
-            wp += s_utf8_at (w, wl, wp, &wc);
-            if (u_tolower (c->cp [q]) != wc)
-                break;
-            q++;
-            if (wp == wl)
-                break;
-        }
-        if (wp != wl || q == p)
+        bool read;
+        size_t q = s_compare_word (c, p, s_tokens [t].word, &read);
+        if (!read || q == p)
             continue;
         for (int k = 0; k < 2 && q < c->n && s_is_space (c->cp [q]); k++)
             q++;
@@ -424,17 +446,9 @@ s_word_in (const cps_t *c, size_t i, const char *const *list)
         const uint8_t *w = (const uint8_t *) *list;
         if (w [0] < 0x80 && (UChar32) w [0] != first)
             continue;               //  every listed word starts with ASCII
-        size_t wl = strlen (*list), q = i, wp = 0;
-        while (wp < wl && q < c->n) {
-            UChar32 wc;
-            wp += s_utf8_at (w, wl, wp, &wc);
-            if (u_tolower (c->cp [q]) != wc)
-                break;
-            q++;
-            if (wp == wl)
-                break;
-        }
-        if (wp == wl && q > i && (q == c->n || !u_isalnum (c->cp [q])))
+        bool read;
+        size_t q = s_compare_word (c, i, *list, &read);
+        if (read && q > i && (q == c->n || !u_isalnum (c->cp [q])))
             return q;
     }
     return 0;
@@ -589,20 +603,25 @@ s_reserve (textnorm_t *self, size_t more)
     if (!t)
         return -1;
     self->text = t;
-    uint32_t *f = realloc (self->from, cap * sizeof *f);
-    if (!f)
+    if (s_spans_grow (&self->from, &self->to, cap))
         return -1;
-    self->from = f;
-    uint32_t *o = realloc (self->to, cap * sizeof *o);
-    if (!o)
-        return -1;
-    self->to = o;
     int16_t *d = realloc (self->field, cap * sizeof *d);
     if (!d)
         return -1;
     self->field = d;
     self->cap = cap;
     return 0;
+}
+
+//  Appends one output byte; the caller has reserved room for it.
+static inline void
+s_put_byte (textnorm_t *self, uint8_t byte, uint32_t from, uint32_t to, int field)
+{
+    self->text [self->len] = (char) byte;
+    self->from [self->len] = from;
+    self->to [self->len] = to;
+    self->field [self->len] = (int16_t) field;
+    self->len++;
 }
 
 static int
@@ -613,13 +632,8 @@ s_put (textnorm_t *self, UChar32 cp, uint32_t from, uint32_t to, int field)
     U8_APPEND_UNSAFE (enc, n, cp);
     if (s_reserve (self, (size_t) n))
         return -1;
-    for (int32_t k = 0; k < n; k++) {
-        self->text [self->len] = (char) enc [k];
-        self->from [self->len] = from;
-        self->to [self->len] = to;
-        self->field [self->len] = (int16_t) field;
-        self->len++;
-    }
+    for (int32_t k = 0; k < n; k++)
+        s_put_byte (self, enc [k], from, to, field);
     self->text [self->len] = '\0';
     return 0;
 }
@@ -678,13 +692,8 @@ textnorm_add (textnorm_t *self, const char *text, size_t len, int field)
     rc = rc || s_reserve (self, out->n * 4);
     for (size_t i = 0; !rc && i < out->n; i++) {
         UChar32 cp = out->cp [i];
-        if (cp < 0x80) {            //  s_put, without its checks
-            self->text [self->len] = (char) cp;
-            self->from [self->len] = out->from [i];
-            self->to [self->len] = out->to [i];
-            self->field [self->len] = (int16_t) field;
-            self->len++;
-        }
+        if (cp < 0x80)              //  s_put, without its checks
+            s_put_byte (self, (uint8_t) cp, out->from [i], out->to [i], field);
         else
             rc = s_put (self, cp, out->from [i], out->to [i], field);
     }
