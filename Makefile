@@ -146,15 +146,15 @@ $(B)/tests/itest_author: tests/web/itest_author.c $(HARNESS_OBJ) $(GEN)/samhand.
 $(B)/bench_parts: tests/bench/bench_parts.c $(B)/libsamhandd.a
 	$(CC) $(CFLAGS) $(INC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/bench_submit: tests/bench/bench_submit.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o
-	$(CC) $(CFLAGS) -I$(GEN) -Itests -Itests/integration $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/bench_submit: tests/bench/bench_submit.c tests/bench/benchstat.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o tests/bench/benchstat.h
+	$(CC) $(CFLAGS) -I$(GEN) -Itests -Itests/integration $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
 
-$(B)/bench_broker: tests/bench/bench_broker.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o
-	$(CC) $(CFLAGS) -I$(GEN) -Itests -Itests/integration $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/bench_broker: tests/bench/bench_broker.c tests/bench/benchstat.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o tests/bench/benchstat.h
+	$(CC) $(CFLAGS) -I$(GEN) -Itests -Itests/integration $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
 
 #   Only for make bench: libmosquitto-dev comes with `install-deps.sh bench`.
-$(B)/bench_mosq: tests/bench/bench_mosq.c
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lmosquitto -lpthread
+$(B)/bench_mosq: tests/bench/bench_mosq.c tests/bench/benchstat.c tests/bench/benchstat.h
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out %.h,$^) -lmosquitto -lpthread
 
 CHECK_SCRIPTS := $(wildcard tests/cli/*.sh) tests/interop/run.sh tests/web/browser.sh $(wildcard tests/install/*.sh)
 

@@ -17,6 +17,7 @@
     Lines start "bench:" and name their unit. Invented text only.
     Usage: bench_broker [messages per saturation client] [nodes]
     SAMHAND_BENCH_ONLY=saturate or =nodes runs that part alone.           */
+#include "benchstat.h"
 #include "harness.h"
 #include <pthread.h>
 #include <sqlite3.h>
@@ -24,21 +25,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <fcntl.h>
-
-static int64_t
-s_now_us (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int
-s_cmp (const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
-    return x < y? -1: x > y;
-}
 
 //  "p50 0.41 ms, p99 1.20 ms, p99.9 3.10 ms, max 4.00 ms" of n latencies (sorts them)
 static void
@@ -48,10 +34,10 @@ s_percentiles (const char *what, int64_t *lat, int n)
         printf ("bench: %s: no samples\n", what);
         return;
     }
-    qsort (lat, (size_t) n, sizeof *lat, s_cmp);
-    printf ("bench: %s: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms (%d samples)\n",
-            what, lat [n / 2] / 1000.0, lat [(int) ((int64_t) n * 99 / 100)] / 1000.0,
-            lat [(int) ((int64_t) n * 999 / 1000)] / 1000.0, lat [n - 1] / 1000.0, n);
+    benchstat_sort (lat, n);
+    char summary [160];
+    benchstat_summary (lat, n, summary, sizeof summary);
+    printf ("bench: %s: %s (%d samples)\n", what, summary, n);
 }
 
 //  ---------------------------------------------------------------------
@@ -129,10 +115,10 @@ s_fsync_probe (harness_t *h)
     for (; n < 200; n++) {
         if (write (fd, buf, sizeof buf) != (ssize_t) sizeof buf)
             break;
-        int64_t t0 = s_now_us ();
+        int64_t t0 = benchstat_now_us ();
         if (fdatasync (fd))
             break;
-        lat [n] = s_now_us () - t0;
+        lat [n] = benchstat_now_us () - t0;
     }
     close (fd);
     unlink (path);
@@ -200,7 +186,7 @@ s_worker (void *arg)
     int sent = 0, done = 0;
     while (c && done < w->messages) {
         while (sent < w->messages && sent - done < w->window) {
-            sent_at [sent] = s_now_us ();
+            sent_at [sent] = benchstat_now_us ();
             s_send (c, w->kind, (uint64_t) sent + 1);
             sent++;
         }
@@ -209,7 +195,7 @@ s_worker (void *arg)
             break;
         if (f->command_case == SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT
         &&  f->request_id >= 1 && f->request_id <= (uint64_t) sent) {
-            w->latencies_us [done] = s_now_us () - sent_at [f->request_id - 1];
+            w->latencies_us [done] = benchstat_now_us () - sent_at [f->request_id - 1];
             if (f->submit_result->accepted)
                 w->acked++;
             else
@@ -232,7 +218,7 @@ s_saturate (harness_t *h, int clients, int messages, int window)
     worker_t workers [8];
     pthread_t threads [8];
     long long bytes0 = s_store_bytes (h);
-    int64_t cpu0 = s_cpu_us (h->pid), start = s_now_us ();
+    int64_t cpu0 = s_cpu_us (h->pid), start = benchstat_now_us ();
     for (int i = 0; i < clients; i++) {
         workers [i] = (worker_t) { h, s_nodes [i % 5], i % 5 == 0? 1: 3, messages, window,
                                    (int64_t *) calloc ((size_t) messages, sizeof (int64_t)), 0, 0 };
@@ -248,7 +234,7 @@ s_saturate (harness_t *h, int clients, int messages, int window)
         refused += workers [i].refused;
         free (workers [i].latencies_us);
     }
-    double seconds = (double) (s_now_us () - start) / 1e6;
+    double seconds = (double) (benchstat_now_us () - start) / 1e6;
     int64_t cpu = s_cpu_us (h->pid) - cpu0;
     printf ("bench: saturation: %d clients x %d submits, window %d: %d acked, %d refused in %.2f s\n",
             clients, messages, window, acked, refused, seconds);
@@ -294,9 +280,9 @@ s_rate (harness_t *h, int rate, double seconds)
     int64_t *due = (int64_t *) calloc ((size_t) total + 1, sizeof (int64_t));
     int64_t *lat = (int64_t *) calloc ((size_t) total + 1, sizeof (int64_t));
     int sent = 0, done = 0, refused = 0;
-    int64_t start = s_now_us () + 1000, last_ack = start;
+    int64_t start = benchstat_now_us () + 1000, last_ack = start;
     while (done < total) {
-        int64_t now = s_now_us ();
+        int64_t now = benchstat_now_us ();
         while (sent < total && start + (int64_t) sent * 1000000 / rate <= now) {
             due [sent] = start + (int64_t) sent * 1000000 / rate;
             s_send (c, 3, (uint64_t) sent + 1);
@@ -309,7 +295,7 @@ s_rate (harness_t *h, int rate, double seconds)
         zsock_set_rcvtimeo (c->sock, wait_ms);
         zmsg_t *msg = zmsg_recv (c->sock);
         if (!msg) {
-            if (sent == total && s_now_us () - last_ack > 10000000)
+            if (sent == total && benchstat_now_us () - last_ack > 10000000)
                 break;              //  ten seconds without an ack: give up
             continue;
         }
@@ -318,7 +304,7 @@ s_rate (harness_t *h, int rate, double seconds)
                                                                 zframe_data (fr)): NULL;
         if (f && f->command_case == SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT
         &&  f->request_id >= 1 && f->request_id <= (uint64_t) sent) {
-            last_ack = s_now_us ();
+            last_ack = benchstat_now_us ();
             lat [done++] = last_ack - due [f->request_id - 1];
             refused += !f->submit_result->accepted;
         }
@@ -344,12 +330,12 @@ s_delivery (harness_t *h, int messages)
     int64_t *lat = (int64_t *) calloc ((size_t) messages, sizeof (int64_t));
     int n = 0;
     for (int i = 0; listener && vakt && i < messages; i++) {
-        int64_t t0 = s_now_us ();
+        int64_t t0 = benchstat_now_us ();
         s_send (vakt, 1, (uint64_t) i + 1);
         Samhand__V1__Frame *f = hclient_expect (listener, SAMHAND__V1__FRAME__COMMAND_DELIVER, 5000);
         if (!f)
             break;
-        lat [n++] = s_now_us () - t0;
+        lat [n++] = benchstat_now_us () - t0;
         hclient_receipt (listener, f->deliver->delivery_id, 1);
         frame_free (&f);
         f = hclient_expect (vakt, SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT, 5000);
@@ -392,12 +378,12 @@ s_restart (harness_t *h)
         printf ("bench: store after a clean stop: %lld bytes for %lld messages, %.0f bytes per"
                 " message (%.1f deliveries per message)\n", bytes, messages,
                 (double) bytes / messages, (double) s_count (h, "SELECT count(*) FROM outbox") / messages);
-    int64_t t0 = s_now_us ();
+    int64_t t0 = benchstat_now_us ();
     if (harness_start (h)) {
         printf ("bench: restart: the broker did not come back (stop status %d)\n", rc);
         return;
     }
-    double ms = (s_now_us () - t0) / 1000.0;
+    double ms = (benchstat_now_us () - t0) / 1000.0;
     printf ("bench: restart with %lld pending deliveries: ready (answers a ping) in %.0f ms\n",
             pending, ms);
     printf ("bench: broker RSS after restart %ld KiB\n", s_mem_kib (h->pid, "VmRSS"));
@@ -436,17 +422,17 @@ s_many_nodes (int count)
     if (count <= 0 || count > 100000)
         return;
     harness_t *h = harness_new ("limits\n    max_outbox = 10000000\n    batch = 1024\n");
-    int64_t t0 = s_now_us ();
+    int64_t t0 = benchstat_now_us ();
     if (!h || s_enrol (h, count) || harness_start (h)) {
         printf ("bench: nodes: the broker did not start with %d enrolled nodes\n", count);
         harness_destroy (&h);
         return;
     }
     printf ("bench: nodes: broker with %d enrolled nodes started in %.0f ms (certificates made"
-            " in the same time)\n", count, (s_now_us () - t0) / 1000.0);
+            " in the same time)\n", count, (benchstat_now_us () - t0) / 1000.0);
     long rss0 = s_mem_kib (h->pid, "VmRSS");
     hclient_t **c = (hclient_t **) calloc ((size_t) count, sizeof *c);
-    t0 = s_now_us ();
+    t0 = benchstat_now_us ();
     int made = 0;
     for (int i = 0; i < count; i++) {
         char name [32];
@@ -468,8 +454,8 @@ s_many_nodes (int count)
         items [i] = (zmq_pollitem_t) { c [i]? zsock_resolve (c [i]->sock): NULL, 0,
                                        c [i]? ZMQ_POLLIN: 0, 0 };
     int answered = 0;
-    int64_t deadline = s_now_us () + 60000000;
-    while (answered < made && s_now_us () < deadline) {
+    int64_t deadline = benchstat_now_us () + 60000000;
+    while (answered < made && benchstat_now_us () < deadline) {
         if (zmq_poll (items, count, 1000) < 0)
             break;
         for (int i = 0; i < count; i++)
@@ -485,7 +471,7 @@ s_many_nodes (int count)
     }
     free (items);
     free (got);
-    double ms = (s_now_us () - t0) / 1000.0;
+    double ms = (benchstat_now_us () - t0) / 1000.0;
     long rss = s_mem_kib (h->pid, "VmRSS");
     printf ("bench: nodes: %d CURVE connections, %d answered a ping, in %.0f ms\n", made, answered, ms);
     printf ("bench: nodes: broker RSS %ld KiB with %d nodes connected (%ld KiB before: %.1f KiB"

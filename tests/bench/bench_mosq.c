@@ -8,6 +8,7 @@
     Invented payload.
     Usage: bench_mosq port clients messages window size label
            bench_mosq port subscribe                                      */
+#include "benchstat.h"
 #include <mosquitto.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -16,21 +17,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static int64_t
-s_now_us (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int
-s_cmp (const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
-    return x < y? -1: x > y;
-}
 
 typedef struct {
     int port, messages, window, size, index;
@@ -61,7 +47,7 @@ s_on_publish (struct mosquitto *mosq, void *arg, int mid)
 {
     (void) mosq;
     client_t *c = (client_t *) arg;
-    int64_t now = s_now_us ();
+    int64_t now = benchstat_now_us ();
     pthread_mutex_lock (&c->lock);
     int k = mid & 0xFFFF;
     if (c->sent_at [k] == 0)
@@ -115,7 +101,7 @@ s_client (void *arg)
         c->inflight++;
         pthread_mutex_unlock (&c->lock);
         int mid = 0;
-        int64_t t = s_now_us ();
+        int64_t t = benchstat_now_us ();
         int rc = mosquitto_publish (mosq, &mid, topic, c->size, payload, 1, false);
         pthread_mutex_lock (&c->lock);
         int k = mid & 0xFFFF;
@@ -203,7 +189,7 @@ main (int argc, char *argv [])
     mosquitto_lib_init ();
     client_t **c = (client_t **) calloc ((size_t) clients, sizeof *c);
     pthread_t threads [16];
-    int64_t start = s_now_us ();
+    int64_t start = benchstat_now_us ();
     for (int i = 0; i < clients; i++) {
         c [i] = (client_t *) calloc (1, sizeof (client_t));
         *c [i] = (client_t) { .port = port, .messages = messages, .window = window, .size = size,
@@ -220,15 +206,16 @@ main (int argc, char *argv [])
         memcpy (all + n, c [i]->lat, (size_t) c [i]->acked * sizeof (int64_t));
         n += c [i]->acked;
     }
-    double seconds = (s_now_us () - start) / 1e6;
-    qsort (all, (size_t) n, sizeof *all, s_cmp);
+    double seconds = (benchstat_now_us () - start) / 1e6;
+    benchstat_sort (all, n);
     printf ("bench: mosquitto %s: %d clients x %d messages of %d bytes, QoS 1, window %d:"
             " %d acknowledged in %.2f s\n", label, clients, messages, size, window, n, seconds);
     printf ("bench: mosquitto %s throughput %.0f msg/s\n", label, n / seconds);
-    if (n)
-        printf ("bench: mosquitto %s ack latency: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms,"
-                " max %.2f ms\n", label, all [n / 2] / 1000.0, all [(int) ((int64_t) n * 99 / 100)] / 1000.0,
-                all [(int) ((int64_t) n * 999 / 1000)] / 1000.0, all [n - 1] / 1000.0);
+    if (n) {
+        char summary [160];
+        benchstat_summary (all, n, summary, sizeof summary);
+        printf ("bench: mosquitto %s ack latency: %s\n", label, summary);
+    }
     for (int i = 0; i < clients; i++) {
         free (c [i]->lat);
         free (c [i]);

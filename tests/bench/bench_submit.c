@@ -4,6 +4,7 @@
     (SubmitResult) means the message, its outbox entries and its audit
     records are committed. Recipients are offline: store-and-forward.
     Prints figures; never fails on a time. Invented text only.             */
+#include "benchstat.h"
 #include "harness.h"
 #include <pthread.h>
 
@@ -16,14 +17,6 @@ typedef struct {
     int64_t *latencies_us;    //  one per message
     int acked, refused;
 } worker_t;
-
-static int64_t
-s_now_us (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void
 s_send (hclient_t *c, worker_t *w, uint64_t request_id)
@@ -55,7 +48,7 @@ s_worker (void *arg)
     int sent = 0, done = 0;
     while (done < w->messages) {
         while (sent < w->messages && sent - done < w->window) {
-            sent_at [sent] = s_now_us ();
+            sent_at [sent] = benchstat_now_us ();
             s_send (c, w, (uint64_t) sent + 1);
             sent++;
         }
@@ -65,7 +58,7 @@ s_worker (void *arg)
         if (f->command_case == SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT
         &&  f->request_id >= 1 && f->request_id <= (uint64_t) w->messages) {
             int64_t i = (int64_t) f->request_id - 1;
-            w->latencies_us [done] = s_now_us () - sent_at [i];
+            w->latencies_us [done] = benchstat_now_us () - sent_at [i];
             if (f->submit_result->accepted)
                 w->acked++;
             else
@@ -79,20 +72,13 @@ s_worker (void *arg)
     return NULL;
 }
 
-static int
-s_cmp (const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
-    return x < y? -1: x > y;
-}
-
 static void
 s_run (harness_t *h, int clients, int messages, int window)
 {
     static const char *nodes [] = { "vakt", "koordinator", "tryggest", "politi-risk", "krisesenter" };
     worker_t workers [8];
     pthread_t threads [8];
-    int64_t start = s_now_us ();
+    int64_t start = benchstat_now_us ();
     for (int i = 0; i < clients; i++) {
         workers [i] = (worker_t) { h, nodes [i % 5], i % 5 == 0? 1: 3, messages, window,
                                    (int64_t *) calloc ((size_t) messages, sizeof (int64_t)), 0, 0 };
@@ -108,14 +94,15 @@ s_run (harness_t *h, int clients, int messages, int window)
         refused += workers [i].refused;
         free (workers [i].latencies_us);
     }
-    double seconds = (double) (s_now_us () - start) / 1e6;
-    qsort (all, (size_t) n, sizeof (int64_t), s_cmp);
+    double seconds = (double) (benchstat_now_us () - start) / 1e6;
+    benchstat_sort (all, n);
     printf ("bench: %d clients x %d submits, window %d: %d acked, %d refused in %.2f s\n",
             clients, messages, window, acked, refused, seconds);
     printf ("bench: throughput %.0f durable msg/s\n", acked / seconds);
     if (n)
         printf ("bench: ack latency p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-                all [n / 2] / 1000.0, all [(n * 99) / 100] / 1000.0, all [n - 1] / 1000.0);
+                benchstat_at (all, n, 500) / 1000.0, benchstat_at (all, n, 990) / 1000.0,
+                all [n - 1] / 1000.0);
     free (all);
 }
 
