@@ -540,6 +540,71 @@ harness_discussion (Samhand__V1__Submit *submit, Samhand__V1__CaseDiscussion *d,
 }
 
 void
+harness_grant (Samhand__V1__Frame *frame, Samhand__V1__ConsentGrant *grant,
+               Samhand__V1__Subject *subject, const char *national_id,
+               Samhand__V1__Agency *agencies, size_t n_agencies,
+               Samhand__V1__DataClass *classes, size_t n_classes,
+               char **purposes, size_t n_purposes, int64_t valid_until)
+{
+    samhand__v1__frame__init (frame);
+    samhand__v1__consent_grant__init (grant);
+    samhand__v1__subject__init (subject);
+    subject->national_id = (char *) national_id;
+    grant->subject = subject;
+    grant->agencies = agencies;
+    grant->n_agencies = n_agencies;
+    grant->classes = classes;
+    grant->n_classes = n_classes;
+    grant->purposes = purposes;
+    grant->n_purposes = n_purposes;
+    grant->valid_until = valid_until;
+    grant->form = SAMHAND__V1__CONSENT_FORM__WRITTEN;
+    frame->command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
+    frame->consent_grant = grant;
+}
+
+Samhand__V1__Frame *
+hclient_withdraw (hclient_t *self, const char *consent_id, int timeout_ms)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__ConsentWithdraw w = SAMHAND__V1__CONSENT_WITHDRAW__INIT;
+    w.consent_id = (char *) consent_id;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_WITHDRAW;
+    frame.consent_withdraw = &w;
+    hclient_send (self, &frame);
+    return hclient_expect (self, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY, timeout_ms);
+}
+
+Samhand__V1__Frame *
+hclient_consents (hclient_t *self, const char *national_id, int timeout_ms)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__ConsentQuery q = SAMHAND__V1__CONSENT_QUERY__INIT;
+    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    subject.national_id = (char *) national_id;
+    q.subject = &subject;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_QUERY;
+    frame.consent_query = &q;
+    hclient_send (self, &frame);
+    return hclient_expect (self, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY, timeout_ms);
+}
+
+bool
+frame_contains (const Samhand__V1__Frame *frame, const char *text)
+{
+    if (!frame)
+        return false;
+    size_t size = samhand__v1__frame__get_packed_size (frame);
+    uint8_t *buf = (uint8_t *) malloc (size + 1);
+    //  no "not found" on a failed allocation: a leak check must not pass by it
+    assert (buf);
+    samhand__v1__frame__pack (frame, buf);
+    bool found = memmem (buf, size, text, strlen (text)) != NULL;
+    free (buf);
+    return found;
+}
+
+void
 frame_free (Samhand__V1__Frame **frame_p)
 {
     if (frame_p && *frame_p) {

@@ -69,6 +69,26 @@ void harness_concern (Samhand__V1__Submit *submit, Samhand__V1__ConcernReport *c
 void harness_discussion (Samhand__V1__Submit *submit, Samhand__V1__CaseDiscussion *d,
                          const char *text);
 void harness_new_id (Samhand__V1__Submit *submit, uint8_t id [16]);
+//  Fills frame as a written consent grant for the person with this
+//  national id, to the agencies for the classes and purposes given, valid
+//  until valid_until (unix seconds). frame, grant, subject and the arrays
+//  are the caller's and must outlive the send; the caller sets any other
+//  field (capacity_assessed_by, grant_id) before sending.
+void harness_grant (Samhand__V1__Frame *frame, Samhand__V1__ConsentGrant *grant,
+                    Samhand__V1__Subject *subject, const char *national_id,
+                    Samhand__V1__Agency *agencies, size_t n_agencies,
+                    Samhand__V1__DataClass *classes, size_t n_classes,
+                    char **purposes, size_t n_purposes, int64_t valid_until);
+
+//  Consent requests by self, each answered by a ConsentReply (NULL after
+//  timeout_ms): withdraw the consent with this id; list the consents of
+//  the person with this national id.
+Samhand__V1__Frame *hclient_withdraw (hclient_t *self, const char *consent_id, int timeout_ms);
+Samhand__V1__Frame *hclient_consents (hclient_t *self, const char *national_id, int timeout_ms);
+
+//  True when the packed frame holds text's bytes anywhere (a leak check
+//  that does not depend on which field carries them); false for NULL.
+bool frame_contains (const Samhand__V1__Frame *frame, const char *text);
 
 //  Runs a shell command and returns its stdout (caller frees), for the CLI.
 char *harness_run (const char *command, int *status);

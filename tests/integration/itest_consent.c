@@ -98,52 +98,19 @@ s_next (hclient_t *c, int kind, int timeout)
     return NULL;
 }
 
-//  True if the packed delivery contains the text anywhere.
-static bool
-s_contains (Samhand__V1__Frame *f, const char *text)
-{
-    size_t size = samhand__v1__frame__get_packed_size (f);
-    uint8_t *buf = (uint8_t *) malloc (size + 1);
-    samhand__v1__frame__pack (f, buf);
-    bool found = memmem (buf, size, text, strlen (text)) != NULL;
-    free (buf);
-    return found;
-}
-
 static Samhand__V1__Frame *
 s_grant (hclient_t *c, uint32_t days)
 {
-    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
-    Samhand__V1__ConsentGrant grant = SAMHAND__V1__CONSENT_GRANT__INIT;
-    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Frame frame;
+    Samhand__V1__ConsentGrant grant;
+    Samhand__V1__Subject subject;
     Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__POLICE_RISK };
     Samhand__V1__DataClass classes [3] = { SAMHAND__V1__DATA_CLASS__IDENTITY,
         SAMHAND__V1__DATA_CLASS__CONTACT, SAMHAND__V1__DATA_CLASS__RISK_LEVEL_CLASS };
     char *purposes [1] = { "risk_management" };
-    subject.national_id = NID;
-    grant.subject = &subject;
-    grant.agencies = agencies;
-    grant.n_agencies = 1;
-    grant.classes = classes;
-    grant.n_classes = 3;
-    grant.purposes = purposes;
-    grant.n_purposes = 1;
-    grant.valid_until = time (NULL) + days * 86400;
-    grant.form = SAMHAND__V1__CONSENT_FORM__WRITTEN;
+    harness_grant (&frame, &grant, &subject, NID, agencies, 1, classes, 3, purposes, 1,
+                   time (NULL) + days * 86400);
     grant.capacity_assessed_by = "Invented Coordinator";
-    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
-    frame.consent_grant = &grant;
-    return s_request (c, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY);
-}
-
-static Samhand__V1__Frame *
-s_withdraw (hclient_t *c, const char *id)
-{
-    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
-    Samhand__V1__ConsentWithdraw w = SAMHAND__V1__CONSENT_WITHDRAW__INIT;
-    w.consent_id = (char *) id;
-    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_WITHDRAW;
-    frame.consent_withdraw = &w;
     return s_request (c, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY);
 }
 
@@ -171,7 +138,7 @@ test_consent_cycle (harness_t *h)
     f = s_next (police, SAMHAND__V1__KIND__RISK_CHANGE, 3000);
     CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__PSEUDONYMISED
              && f->deliver->risk_change->level == SAMHAND__V1__RISK_LEVEL__HIGH
-             && !s_contains (f, NAME) && !s_contains (f, NID) && !s_contains (f, PHONE),
+             && !frame_contains (f, NAME) && !frame_contains (f, NID) && !frame_contains (f, PHONE),
            "police get level and measures, no name, number or phone");
     char police_ref [64] = "";
     if (f)
@@ -200,13 +167,13 @@ test_consent_cycle (harness_t *h)
            "consent to the police does not open the crisis centre's view");
     frame_free (&f);
     f = s_next (police, SAMHAND__V1__KIND__RISK_CHANGE, 3000);
-    CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__IDENTIFIED && s_contains (f, NID)
-             && s_contains (f, NAME),
+    CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__IDENTIFIED && frame_contains (f, NID)
+             && frame_contains (f, NAME),
            "police receive the identified risk change");
-    CHECK (f && !s_contains (f, "ekspartner"), "free text is not in the consent's classes: left out");
+    CHECK (f && !frame_contains (f, "ekspartner"), "free text is not in the consent's classes: left out");
     frame_free (&f);
 
-    f = s_withdraw (coord, consent_id);
+    f = hclient_withdraw (coord, consent_id, 3000);
     CHECK (f && f->consent_reply->ok, "the consent is withdrawn");
     frame_free (&f);
     f = s_next (police, SAMHAND__V1__KIND__CONSENT_NOTICE, 3000);
@@ -220,7 +187,7 @@ test_consent_cycle (harness_t *h)
            "after withdrawal, by case reference: pseudonymised again");
     frame_free (&f);
     f = s_next (police, SAMHAND__V1__KIND__RISK_CHANGE, 3000);
-    CHECK (f && streq (f->deliver->risk_change->case_ref, police_ref) && !s_contains (f, NID),
+    CHECK (f && streq (f->deliver->risk_change->case_ref, police_ref) && !frame_contains (f, NID),
            "the case reference maps to the same person: same police pseudonym, no identity");
     frame_free (&f);
 
@@ -234,7 +201,7 @@ test_consent_cycle (harness_t *h)
     d = s_decision (f, SAMHAND__V1__AGENCY__POLICE_RISK);
     CHECK (d && d->view == SAMHAND__V1__VIEW__IDENTIFIED, "second consent: identified, police offline");
     frame_free (&f);
-    f = s_withdraw (coord, consent_id);
+    f = hclient_withdraw (coord, consent_id, 3000);
     CHECK (f && f->consent_reply->redecided >= 1, "withdrawal decides pending deliveries again");
     frame_free (&f);
     police = hclient_new (h, "politi-risk");
@@ -246,7 +213,7 @@ test_consent_cycle (harness_t *h)
         hclient_receipt (police, f->deliver->delivery_id, 1);
         if (f->deliver->kind == SAMHAND__V1__KIND__RISK_CHANGE) {
             risk_changes++;
-            leaked = leaked || s_contains (f, NID) || s_contains (f, NAME);
+            leaked = leaked || frame_contains (f, NID) || frame_contains (f, NAME);
         }
         frame_free (&f);
     }
@@ -293,7 +260,7 @@ test_avert (harness_t *h)
     CHECK (d && d->view == SAMHAND__V1__VIEW__IDENTIFIED && streq (d->rule, "STRL196-AVERT"),
            "duty to avert: police identified under STRL196-AVERT");
     CHECK (d && strstr (d->reason, "named decision-maker recorded for review")
-             && !s_contains (f, "Avgj") && !s_contains (f, "drapstrussel"),
+             && !frame_contains (f, "Avgj") && !frame_contains (f, "drapstrussel"),
            "duty to avert: the sender's result names neither the decision-maker nor the justification");
     d = s_decision (f, SAMHAND__V1__AGENCY__CRISIS_CENTRE);
     CHECK (d && d->view == SAMHAND__V1__VIEW__WITHHELD, "duty to avert never opens the crisis centre's view");
@@ -301,9 +268,9 @@ test_avert (harness_t *h)
     CHECK (d && d->view != SAMHAND__V1__VIEW__IDENTIFIED, "duty to avert never opens TryggEst's view");
     frame_free (&f);
     f = s_next (police, SAMHAND__V1__KIND__CONCERN_REPORT, 3000);
-    CHECK (f && s_contains (f, NID) && !s_contains (f, "drepe"),
+    CHECK (f && frame_contains (f, NID) && !frame_contains (f, "drepe"),
            "police get identity with minimum data: no free text");
-    CHECK (f && !s_contains (f, "Avgj") && !s_contains (f, "drapstrussel")
+    CHECK (f && !frame_contains (f, "Avgj") && !frame_contains (f, "drapstrussel")
              && strstr (f->deliver->reason, "recorded for review"),
            "the police's delivery names neither the decision-maker nor the justification");
     frame_free (&f);
@@ -320,8 +287,8 @@ test_avert (harness_t *h)
            "crisis centre under the duty to avert: TryggEst still withheld (KRISL5)");
     frame_free (&f);
     f = s_next (police, SAMHAND__V1__KIND__CONCERN_REPORT, 3000);
-    CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__IDENTIFIED && s_contains (f, NID)
-             && !s_contains (f, "drepe") && !s_contains (f, "Avgj"),
+    CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__IDENTIFIED && frame_contains (f, NID)
+             && !frame_contains (f, "drepe") && !frame_contains (f, "Avgj"),
            "police receive the crisis centre's disclosure: identity, no free text, no decision-maker");
     frame_free (&f);
     hclient_destroy (&ks);
@@ -358,7 +325,7 @@ test_avert (harness_t *h)
     f = s_request (coord, &q, SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY);
     CHECK (f && f->audit_reply->error
              && f->audit_reply->error->code == SAMHAND__V1__ERROR_CODE__NOT_PERMITTED
-             && !s_contains (f, "Avgj"),
+             && !frame_contains (f, "Avgj"),
            "audit reviews is refused to a non-admin node");
     frame_free (&f);
     aq.query = "verify";
@@ -369,7 +336,7 @@ test_avert (harness_t *h)
     aq.query = "export";
     f = s_request (admin, &q, SAMHAND__V1__FRAME__COMMAND_AUDIT_REPLY);
     CHECK (f && f->audit_reply->ok && f->audit_reply->n_entries > 0
-             && !s_contains (f, "Avgj") && !s_contains (f, "drapstrussel"),
+             && !frame_contains (f, "Avgj") && !frame_contains (f, "drapstrussel"),
            "an audit export carries the claim only sealed");
     frame_free (&f);
     hclient_destroy (&coord);
@@ -407,7 +374,7 @@ test_scanner_refusal (harness_t *h)
         snprintf (name, sizeof name, "a discussion with a %s is refused with its kind and position", kinds [i]);
         CHECK (e && e->code == SAMHAND__V1__ERROR_CODE__IDENTIFIER_FOUND && kind_ok, name);
         snprintf (name, sizeof name, "the refusal does not echo the %s", kinds [i]);
-        CHECK (f && !s_contains (f, NID) && !s_contains (f, "412 34 567") && !s_contains (f, NAME), name);
+        CHECK (f && !frame_contains (f, NID) && !frame_contains (f, "412 34 567") && !frame_contains (f, NAME), name);
         frame_free (&f);
     }
     f = hclient_expect (team, SAMHAND__V1__FRAME__COMMAND_DELIVER, 1000);
@@ -447,22 +414,12 @@ static Samhand__V1__Frame *
 s_grant_until (hclient_t *c, const char *nid, const Samhand__V1__DataClass *classes,
                size_t n_classes, char **purposes, size_t n_purposes, int64_t until)
 {
-    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
-    Samhand__V1__ConsentGrant grant = SAMHAND__V1__CONSENT_GRANT__INIT;
-    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Frame frame;
+    Samhand__V1__ConsentGrant grant;
+    Samhand__V1__Subject subject;
     Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__POLICE_RISK };
-    subject.national_id = (char *) nid;
-    grant.subject = &subject;
-    grant.agencies = agencies;
-    grant.n_agencies = 1;
-    grant.classes = (Samhand__V1__DataClass *) classes;
-    grant.n_classes = n_classes;
-    grant.purposes = purposes;
-    grant.n_purposes = n_purposes;
-    grant.valid_until = until;
-    grant.form = SAMHAND__V1__CONSENT_FORM__WRITTEN;
-    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
-    frame.consent_grant = &grant;
+    harness_grant (&frame, &grant, &subject, nid, agencies, 1, (Samhand__V1__DataClass *) classes,
+                   n_classes, purposes, n_purposes, until);
     return s_request (c, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY);
 }
 
@@ -546,7 +503,7 @@ test_redecide_content (harness_t *h)
              && d->nodes == 1,
            "redecide: the case status is identified for the (offline) police under the consent");
     frame_free (&f);
-    f = s_withdraw (coord, consent_id);
+    f = hclient_withdraw (coord, consent_id, 3000);
     CHECK (f && f->consent_reply->ok && f->consent_reply->redecided >= 1,
            "redecide: the withdrawal decides the waiting case status again");
     frame_free (&f);
@@ -558,8 +515,8 @@ test_redecide_content (harness_t *h)
     CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__PSEUDONYMISED
              && strncmp (f->deliver->case_status->case_ref, "PR-", 3) == 0,
            "redecide: the police get the case status pseudonymised, under their own reference");
-    CHECK (f && !s_contains (f, "Oppdiktet") && !s_contains (f, SIV_NID)
-             && !s_contains (f, SIV_PHONE) && !s_contains (f, "Diktervegen"),
+    CHECK (f && !frame_contains (f, "Oppdiktet") && !frame_contains (f, SIV_NID)
+             && !frame_contains (f, SIV_PHONE) && !frame_contains (f, "Diktervegen"),
            "redecide: no name, fødselsnummer, phone or address in the re-decided view");
     frame_free (&f);
     hclient_destroy (&police);
@@ -652,8 +609,8 @@ test_consent_expiry (harness_t *h)
         &&  f->deliver->risk_change->level == SAMHAND__V1__RISK_LEVEL__HIGH && !got) {
             got = true;
             identified = f->deliver->view == SAMHAND__V1__VIEW__IDENTIFIED
-                      || s_contains (f, "17057712345") || s_contains (f, "Utløpt")
-                      || s_contains (f, "97531864");
+                      || frame_contains (f, "17057712345") || frame_contains (f, "Utløpt")
+                      || frame_contains (f, "97531864");
         }
         frame_free (&f);
     }
@@ -677,19 +634,6 @@ s_enrol (harness_t *h, const char *name, const char *agency)
     return status == 0;
 }
 
-static Samhand__V1__Frame *
-s_list (hclient_t *c, const char *nid)
-{
-    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
-    Samhand__V1__ConsentQuery q = SAMHAND__V1__CONSENT_QUERY__INIT;
-    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
-    subject.national_id = (char *) nid;
-    q.subject = &subject;
-    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_QUERY;
-    frame.consent_query = &q;
-    return s_request (c, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY);
-}
-
 static size_t
 s_listed (Samhand__V1__Frame *f)
 {
@@ -707,25 +651,15 @@ test_consent_scope (harness_t *h)
     hclient_t *crisis = hclient_new (h, "krise-koord");
     hclient_t *police = hclient_new (h, "politi-koord");
     hclient_t *rc = hclient_new (h, "koordinator");
-    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
-    Samhand__V1__ConsentGrant grant = SAMHAND__V1__CONSENT_GRANT__INIT;
-    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Frame frame;
+    Samhand__V1__ConsentGrant grant;
+    Samhand__V1__Subject subject;
     Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__RESOURCE_CENTRE };
     Samhand__V1__DataClass classes [1] = { SAMHAND__V1__DATA_CLASS__IDENTITY };
     char *purposes [1] = { "follow_up" };
-    subject.national_id = (char *) nid;
-    grant.subject = &subject;
-    grant.agencies = agencies;
-    grant.n_agencies = 1;
-    grant.classes = classes;
-    grant.n_classes = 1;
-    grant.purposes = purposes;
-    grant.n_purposes = 1;
-    grant.valid_until = time (NULL) + 86400;
-    grant.form = SAMHAND__V1__CONSENT_FORM__WRITTEN;
+    harness_grant (&frame, &grant, &subject, nid, agencies, 1, classes, 1, purposes, 1,
+                   time (NULL) + 86400);
     grant.capacity_assessed_by = "Invented Krisearbeider";
-    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
-    frame.consent_grant = &grant;
     Samhand__V1__Frame *f = crisis && police && rc?
         s_request (crisis, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY): NULL;
     bool granted = f && f->consent_reply && f->consent_reply->ok && f->consent_reply->n_consents == 1;
@@ -760,24 +694,24 @@ test_consent_scope (harness_t *h)
     frame_free (&f);
     purposes [0] = "follow_up";
 
-    f = police? s_list (police, nid): NULL;
-    CHECK (s_listed (f) == 0 && !s_contains (f, "Krisearbeider") && !s_contains (f, "krise-koord"),
+    f = police? hclient_consents (police, nid, 3000): NULL;
+    CHECK (s_listed (f) == 0 && !frame_contains (f, "Krisearbeider") && !frame_contains (f, "krise-koord"),
            "consent scope: a police coordinator is not shown the crisis centre's consent");
     frame_free (&f);
-    f = police? s_withdraw (police, id): NULL;
+    f = police? hclient_withdraw (police, id, 3000): NULL;
     bool refused = f && f->consent_reply && !f->consent_reply->ok && f->consent_reply->error
                 && f->consent_reply->error->code == SAMHAND__V1__ERROR_CODE__NOT_FOUND;
     frame_free (&f);
-    f = police? s_withdraw (police, "c-000000000000"): NULL;
+    f = police? hclient_withdraw (police, "c-000000000000", 3000): NULL;
     bool alike = refused && f && f->consent_reply && f->consent_reply->error
               && strcmp (f->consent_reply->error->text, "no consent with that id") == 0;
     frame_free (&f);
     CHECK (alike, "consent scope: a police coordinator cannot withdraw it, answered as an unknown id");
 
-    f = rc? s_list (rc, nid): NULL;
+    f = rc? hclient_consents (rc, nid, 3000): NULL;
     bool rc_sees = s_listed (f) == 1 && f->consent_reply->consents [0]->withdrawn_at == 0;
     frame_free (&f);
-    f = crisis? s_list (crisis, nid): NULL;
+    f = crisis? hclient_consents (crisis, nid, 3000): NULL;
     CHECK (rc_sees && s_listed (f) == 1,
            "consent scope: the named agency and the recording agency see it, still in force");
     frame_free (&f);
@@ -815,25 +749,15 @@ test_redecide_to_avert (harness_t *h)
     hclient_t *crisis = hclient_new (h, "krise-koord");
     hclient_t *ks = hclient_new (h, "krisesenter");
     hclient_t *admin = hclient_new (h, "admin");
-    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
-    Samhand__V1__ConsentGrant grant = SAMHAND__V1__CONSENT_GRANT__INIT;
-    Samhand__V1__Subject cs = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Frame frame;
+    Samhand__V1__ConsentGrant grant;
+    Samhand__V1__Subject cs;
     Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__POLICE_RISK };
     Samhand__V1__DataClass classes [3] = { SAMHAND__V1__DATA_CLASS__IDENTITY,
         SAMHAND__V1__DATA_CLASS__CONTACT, SAMHAND__V1__DATA_CLASS__FREE_TEXT };
     char *purposes [1] = { "follow_up" };
-    cs.national_id = (char *) nid;
-    grant.subject = &cs;
-    grant.agencies = agencies;
-    grant.n_agencies = 1;
-    grant.classes = classes;
-    grant.n_classes = 3;
-    grant.purposes = purposes;
-    grant.n_purposes = 1;
-    grant.valid_until = time (NULL) + 86400;
-    grant.form = SAMHAND__V1__CONSENT_FORM__WRITTEN;
-    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
-    frame.consent_grant = &grant;
+    harness_grant (&frame, &grant, &cs, nid, agencies, 1, classes, 3, purposes, 1,
+                   time (NULL) + 86400);
     Samhand__V1__Frame *f = crisis && ks && admin?
         s_request (crisis, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY): NULL;
     char consent_id [40] = "";
@@ -864,7 +788,7 @@ test_redecide_to_avert (harness_t *h)
     frame_free (&f);
     CHECK (on_consent && admin && s_reviews_with (admin, "Hedda Avgjorsen") == 0,
            "redecide to avert: the crisis centre's concern waits for the police on the consent, no review");
-    f = crisis? s_withdraw (crisis, consent_id): NULL;
+    f = crisis? hclient_withdraw (crisis, consent_id, 3000): NULL;
     bool redecided = f && f->consent_reply && f->consent_reply->ok && f->consent_reply->redecided >= 1;
     frame_free (&f);
     CHECK (redecided && s_reviews_with (admin, "Hedda Avgjorsen") >= 1,

@@ -14,52 +14,16 @@
 static Samhand__V1__Frame *
 s_grant (hclient_t *c, const uint8_t *grant_id, size_t grant_id_len)
 {
-    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
-    Samhand__V1__ConsentGrant grant = SAMHAND__V1__CONSENT_GRANT__INIT;
-    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Frame frame;
+    Samhand__V1__ConsentGrant grant;
+    Samhand__V1__Subject subject;
     Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__POLICE_RISK };
     Samhand__V1__DataClass classes [2] = { SAMHAND__V1__DATA_CLASS__IDENTITY,
                                            SAMHAND__V1__DATA_CLASS__CONTACT };
     char *purposes [1] = { "risk_management" };
-    subject.national_id = NID;
-    grant.subject = &subject;
-    grant.agencies = agencies;
-    grant.n_agencies = 1;
-    grant.classes = classes;
-    grant.n_classes = 2;
-    grant.purposes = purposes;
-    grant.n_purposes = 1;
-    grant.valid_until = time (NULL) + 30 * 86400;
-    grant.form = SAMHAND__V1__CONSENT_FORM__WRITTEN;
+    harness_grant (&frame, &grant, &subject, NID, agencies, 1, classes, 2, purposes, 1,
+                   time (NULL) + 30 * 86400);
     grant.grant_id = (ProtobufCBinaryData) { grant_id_len, (uint8_t *) grant_id };
-    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
-    frame.consent_grant = &grant;
-    hclient_send (c, &frame);
-    return hclient_expect (c, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY, 5000);
-}
-
-static Samhand__V1__Frame *
-s_list (hclient_t *c)
-{
-    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
-    Samhand__V1__ConsentQuery q = SAMHAND__V1__CONSENT_QUERY__INIT;
-    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
-    subject.national_id = NID;
-    q.subject = &subject;
-    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_QUERY;
-    frame.consent_query = &q;
-    hclient_send (c, &frame);
-    return hclient_expect (c, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY, 5000);
-}
-
-static Samhand__V1__Frame *
-s_withdraw (hclient_t *c, const char *id)
-{
-    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
-    Samhand__V1__ConsentWithdraw w = SAMHAND__V1__CONSENT_WITHDRAW__INIT;
-    w.consent_id = (char *) id;
-    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_WITHDRAW;
-    frame.consent_withdraw = &w;
     hclient_send (c, &frame);
     return hclient_expect (c, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY, 5000);
 }
@@ -125,15 +89,16 @@ test_grant_retry (harness_t *h)
     CHECK (both_ok && streq (first->consent_reply->consents [0]->consent_id,
                              again->consent_reply->consents [0]->consent_id),
            "a retried grant (same grant_id) answers with the same consent id");
-    Samhand__V1__Frame *list = s_list (coord);
+    Samhand__V1__Frame *list = hclient_consents (coord, NID, 5000);
     CHECK (list && list->consent_reply->ok && list->consent_reply->n_consents == 1,
            "a retried grant stores one consent, not two");
     if (both_ok) {
-        Samhand__V1__Frame *w = s_withdraw (coord, first->consent_reply->consents [0]->consent_id);
+        Samhand__V1__Frame *w = hclient_withdraw (coord, first->consent_reply->consents [0]->consent_id,
+                                                  5000);
         frame_free (&w);
     }
     frame_free (&list);
-    list = s_list (coord);
+    list = hclient_consents (coord, NID, 5000);
     int in_force = 0;
     for (size_t i = 0; list && i < list->consent_reply->n_consents; i++)
         in_force += list->consent_reply->consents [i]->withdrawn_at == 0;

@@ -12,17 +12,6 @@
 #define NID    "01019012057"
 #define PHONE  "41234567"
 
-static bool
-s_contains (Samhand__V1__Frame *f, const char *text)
-{
-    size_t size = samhand__v1__frame__get_packed_size (f);
-    uint8_t *buf = (uint8_t *) malloc (size + 1);
-    samhand__v1__frame__pack (f, buf);
-    bool found = memmem (buf, size, text, strlen (text)) != NULL;
-    free (buf);
-    return found;
-}
-
 //  Packs a concern submit, turns the first byte of MARK into a NUL on the
 //  wire and sends it raw; returns the broker's answer.
 static Samhand__V1__Frame *
@@ -127,7 +116,7 @@ test_structured (harness_t *h)
     f = s_risk (coord, "SARA-V3 " NAME " " NID " tlf " PHONE, "");
     CHECK (f && f->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR
              && f->error->code == SAMHAND__V1__ERROR_CODE__INVALID_FIELD
-             && strstr (f->error->text, "instrument") && !s_contains (f, NID),
+             && strstr (f->error->text, "instrument") && !frame_contains (f, NID),
            "an instrument carrying a name and numbers is refused, naming the field, not echoing it");
     frame_free (&f);
     f = s_risk (coord, "SARA-V3", "2031-01-15 ring " PHONE);
@@ -153,7 +142,7 @@ test_structured (harness_t *h)
     CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__PSEUDONYMISED
              && streq (f->deliver->risk_change->instrument, "PATRIARK")
              && streq (f->deliver->risk_change->review_by, "2032-02-29")
-             && !s_contains (f, NID) && !s_contains (f, "Nullbyte"),
+             && !frame_contains (f, NID) && !frame_contains (f, "Nullbyte"),
            "the police get it pseudonymised: instrument and date, no identity");
     if (f)
         hclient_receipt (police, f->deliver->delivery_id, 1);
@@ -181,7 +170,7 @@ test_risk_same_agency (harness_t *h)
     frame_free (&f);
     f = hclient_expect (vakt, SAMHAND__V1__FRAME__COMMAND_DELIVER, 3000);
     CHECK (f && f->deliver->kind == SAMHAND__V1__KIND__RISK_CHANGE
-             && f->deliver->view == SAMHAND__V1__VIEW__IDENTIFIED && s_contains (f, NID)
+             && f->deliver->view == SAMHAND__V1__VIEW__IDENTIFIED && frame_contains (f, NID)
              && f->deliver->risk_change->level == SAMHAND__V1__RISK_LEVEL__HIGH,
            "the duty phone receives the current risk identified");
     if (f)
@@ -202,25 +191,15 @@ test_deliver_time_consent_check (void)
     if (!h)
         return;
     hclient_t *coord = hclient_new (h, "koordinator");
-    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
-    Samhand__V1__ConsentGrant grant = SAMHAND__V1__CONSENT_GRANT__INIT;
-    Samhand__V1__Subject who = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Frame frame;
+    Samhand__V1__ConsentGrant grant;
+    Samhand__V1__Subject who;
     Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__POLICE_RISK };
     Samhand__V1__DataClass classes [2] = { SAMHAND__V1__DATA_CLASS__IDENTITY,
                                            SAMHAND__V1__DATA_CLASS__RISK_LEVEL_CLASS };
     char *purposes [1] = { "risk_management" };
-    who.national_id = NID;
-    grant.subject = &who;
-    grant.agencies = agencies;
-    grant.n_agencies = 1;
-    grant.classes = classes;
-    grant.n_classes = 2;
-    grant.purposes = purposes;
-    grant.n_purposes = 1;
     int64_t until = time (NULL) + 2;
-    grant.valid_until = until;
-    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
-    frame.consent_grant = &grant;
+    harness_grant (&frame, &grant, &who, NID, agencies, 1, classes, 2, purposes, 1, until);
     hclient_send (coord, &frame);
     Samhand__V1__Frame *f = hclient_expect (coord, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY, 3000);
     CHECK (f && f->consent_reply->ok, "deliver check: a consent of two seconds is recorded");
@@ -245,7 +224,7 @@ test_deliver_time_consent_check (void)
     bool inbox_leak = !f;
     for (size_t i = 0; f && i < f->inbox_reply->n_items; i++)
         inbox_leak = inbox_leak || f->inbox_reply->items [i]->view == SAMHAND__V1__VIEW__IDENTIFIED
-                  || s_contains (f, NID);
+                  || frame_contains (f, NID);
     CHECK (!inbox_leak, "deliver check: the police's inbox shows no identified view on the ended consent");
     frame_free (&f);
     f = hclient_subscribe (police, 3000);
@@ -256,7 +235,7 @@ test_deliver_time_consent_check (void)
         if (f->deliver->kind == SAMHAND__V1__KIND__RISK_CHANGE) {
             got = true;
             leaked = leaked || f->deliver->view == SAMHAND__V1__VIEW__IDENTIFIED
-                  || s_contains (f, NID) || s_contains (f, "Nullbyte");
+                  || frame_contains (f, NID) || frame_contains (f, "Nullbyte");
         }
         frame_free (&f);
     }

@@ -31,25 +31,12 @@ static const char *withheld_parts [] = {
 };
 #define N_WITHHELD (sizeof withheld_parts / sizeof withheld_parts [0])
 
-static bool
-s_contains (Samhand__V1__Frame *f, const char *text)
-{
-    if (!f)
-        return false;
-    size_t size = samhand__v1__frame__get_packed_size (f);
-    uint8_t *buf = (uint8_t *) malloc (size + 1);
-    samhand__v1__frame__pack (f, buf);
-    bool found = memmem (buf, size, text, strlen (text)) != NULL;
-    free (buf);
-    return found;
-}
-
 //  The first withheld part in the frame, other than those allowed, or NULL.
 static const char *
 s_leak (Samhand__V1__Frame *f, const char *allowed)
 {
     for (size_t i = 0; i < N_WITHHELD; i++)
-        if ((!allowed || !strstr (allowed, withheld_parts [i])) && s_contains (f, withheld_parts [i]))
+        if ((!allowed || !strstr (allowed, withheld_parts [i])) && frame_contains (f, withheld_parts [i]))
             return withheld_parts [i];
     return NULL;
 }
@@ -220,13 +207,13 @@ test_first_revision (harness_t *h)
     //  The night shift: the duty operator gets the whole plan
     f = s_next_plan (vakt, 3000);
     CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__IDENTIFIED
-             && streq (f->deliver->rule, "SAME-AGENCY") && s_contains (f, NAME)
-             && s_contains (f, STEP_TE) && s_contains (f, CONTACT) && s_contains (f, ACTIVITY)
-             && s_contains (f, CRITICAL),
+             && streq (f->deliver->rule, "SAME-AGENCY") && frame_contains (f, NAME)
+             && frame_contains (f, STEP_TE) && frame_contains (f, CONTACT) && frame_contains (f, ACTIVITY)
+             && frame_contains (f, CRITICAL),
            "plan: the duty operator (night shift) receives the whole plan, same agency");
     CHECK (f && f->deliver->risk_plan->revision == 1 && streq (f->deliver->risk_plan->edited_by,
                                                                "koordinator")
-             && !s_contains (f, "someone-else") && !s_contains (f, "nothing at all"),
+             && !frame_contains (f, "someone-else") && !frame_contains (f, "nothing at all"),
            "plan: the broker numbers the revision and names its author, whatever the client wrote");
     frame_free (&f);
 
@@ -249,7 +236,7 @@ test_first_revision (harness_t *h)
     leak = s_leak (f, STEP_TE);
     CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__PSEUDONYMISED
              && s_has_step (f->deliver->risk_plan, STEP_TE) && f->deliver->risk_plan->n_steps == 1
-             && !leak && !s_contains (f, STEP_POL),
+             && !leak && !frame_contains (f, STEP_POL),
            "plan: TryggEst receives its own step only, nothing else of the plan");
     if (f)
         snprintf (te_ref, sizeof te_ref, "%s", f->deliver->risk_plan->case_ref);
@@ -262,8 +249,8 @@ test_first_revision (harness_t *h)
     //  Queries: each agency's view of the current revision
     f = s_query (vakt, rc_ref, false);
     CHECK (f && f->plan_reply->ok && f->plan_reply->view == SAMHAND__V1__VIEW__IDENTIFIED
-             && f->plan_reply->plan && s_contains (f, NAME) && s_contains (f, STEP_POL)
-             && s_contains (f, CONTACT_TEL),
+             && f->plan_reply->plan && frame_contains (f, NAME) && frame_contains (f, STEP_POL)
+             && frame_contains (f, CONTACT_TEL),
            "plan query: the duty operator sees the current plan of the agency's case");
     frame_free (&f);
     f = s_query (police, pr_ref, true);
@@ -433,26 +420,16 @@ test_consent (harness_t *h)
 {
     hclient_t *coord = hclient_new (h, "koordinator");
     hclient_t *police = hclient_new (h, "politi-risk");
-    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
-    Samhand__V1__ConsentGrant grant = SAMHAND__V1__CONSENT_GRANT__INIT;
-    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Frame frame;
+    Samhand__V1__ConsentGrant grant;
+    Samhand__V1__Subject subject;
     Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__POLICE_RISK };
     Samhand__V1__DataClass classes [3] = { SAMHAND__V1__DATA_CLASS__IDENTITY,
         SAMHAND__V1__DATA_CLASS__RISK_LEVEL_CLASS, SAMHAND__V1__DATA_CLASS__PLAN_STEPS };
     char *purposes [1] = { "risk_management" };
-    subject.national_id = NID;
-    grant.subject = &subject;
-    grant.agencies = agencies;
-    grant.n_agencies = 1;
-    grant.classes = classes;
-    grant.n_classes = 3;
-    grant.purposes = purposes;
-    grant.n_purposes = 1;
-    grant.valid_until = time (NULL) + 30 * 86400;
-    grant.form = SAMHAND__V1__CONSENT_FORM__WRITTEN;
+    harness_grant (&frame, &grant, &subject, NID, agencies, 1, classes, 3, purposes, 1,
+                   time (NULL) + 30 * 86400);
     grant.capacity_assessed_by = "Invented Coordinator";
-    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
-    frame.consent_grant = &grant;
     hclient_send (coord, &frame);
     Samhand__V1__Frame *f = hclient_expect (coord, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY, 3000);
     char consent_id [64] = "";
@@ -463,8 +440,8 @@ test_consent (harness_t *h)
 
     f = s_query (police, pr_ref, false);
     CHECK (f && f->plan_reply->view == SAMHAND__V1__VIEW__IDENTIFIED
-             && streq (f->plan_reply->rule, "FVL13A1-CONSENT") && s_contains (f, NAME)
-             && s_contains (f, STEP_RC) && s_contains (f, STEP_TE),
+             && streq (f->plan_reply->rule, "FVL13A1-CONSENT") && frame_contains (f, NAME)
+             && frame_contains (f, STEP_RC) && frame_contains (f, STEP_TE),
            "plan query with consent: the police see the person and every step");
     CHECK (f && !s_leak (f, NAME NID STEP_RC STEP_TE STEP_DIRTY),
            "plan query with consent: still no contacts, weekly plan, factors or free text");
@@ -482,13 +459,7 @@ test_consent (harness_t *h)
              && pd->nodes == 1, "plan: revision 6 is decided identified for the police on the consent");
     frame_free (&f);
 
-    Samhand__V1__Frame wframe = SAMHAND__V1__FRAME__INIT;
-    Samhand__V1__ConsentWithdraw w = SAMHAND__V1__CONSENT_WITHDRAW__INIT;
-    w.consent_id = consent_id;
-    wframe.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_WITHDRAW;
-    wframe.consent_withdraw = &w;
-    hclient_send (coord, &wframe);
-    f = hclient_expect (coord, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY, 3000);
+    f = hclient_withdraw (coord, consent_id, 3000);
     CHECK (f && f->consent_reply->ok, "plan: the consent is withdrawn");
     CHECK (f && f->consent_reply->redecided >= 1,
            "plan: ... and the waiting plan delivery is decided again at once");
@@ -541,11 +512,11 @@ test_evaluation (harness_t *h)
            "plan evaluate: the police may not record the resource centre's evaluation");
     frame_free (&f);
     f = s_query (coord, rc_ref, true);
-    CHECK (f && f->plan_reply->n_evaluations == 1 && s_contains (f, EVAL_NOTE),
+    CHECK (f && f->plan_reply->n_evaluations == 1 && frame_contains (f, EVAL_NOTE),
            "plan history: the coordinator sees the evaluation and its note");
     frame_free (&f);
     f = s_query (police, pr_ref, true);
-    CHECK (f && f->plan_reply->n_evaluations == 1 && !s_contains (f, EVAL_NOTE)
+    CHECK (f && f->plan_reply->n_evaluations == 1 && !frame_contains (f, EVAL_NOTE)
              && f->plan_reply->n_revisions == 6,
            "plan history: the police see when it was evaluated, never the note");
     frame_free (&f);
@@ -606,7 +577,7 @@ test_other_agency_edit (harness_t *h)
     hclient_t *coord = hclient_new (h, "koordinator");
     f = s_query (coord, rc_ref, true);
     bool own = f && f->plan_reply->ok && f->plan_reply->current_revision == at
-            && f->plan_reply->view == SAMHAND__V1__VIEW__IDENTIFIED && s_contains (f, NAME);
+            && f->plan_reply->view == SAMHAND__V1__VIEW__IDENTIFIED && frame_contains (f, NAME);
     for (size_t i = 0; f && i < f->plan_reply->n_revisions; i++)
         own = own && streq (f->plan_reply->revisions [i]->edited_by, "koordinator");
     CHECK (own, "plan: the resource centre still has its own plan, every revision its own");
@@ -622,7 +593,7 @@ test_other_agency_edit (harness_t *h)
            "plan: a crisis-centre coordinator may not make a revision of the plan");
     frame_free (&f);
     f = s_query (pol, pr_ref, true);
-    bool clean = f && f->plan_reply->ok && !s_contains (f, "krise-koord");
+    bool clean = f && f->plan_reply->ok && !frame_contains (f, "krise-koord");
     CHECK (clean, "plan history: no crisis-centre node in what the police are shown");
     frame_free (&f);
     hclient_destroy (&ks);
@@ -820,8 +791,8 @@ test_retention (void)
            " contact");
     hclient_destroy (&vakt);
     f = s_query (coord, ref, true);
-    CHECK (f && f->plan_reply->ok && !f->plan_reply->plan && !s_contains (f, NAME)
-             && !s_contains (f, EVAL_NOTE) && !s_contains (f, STEP_RC),
+    CHECK (f && f->plan_reply->ok && !f->plan_reply->plan && !frame_contains (f, NAME)
+             && !frame_contains (f, EVAL_NOTE) && !frame_contains (f, STEP_RC),
            "plan retention: past retention the plan's content is gone, also for its own agency");
     frame_free (&f);
     hclient_t *admin = hclient_new (h, "admin");
