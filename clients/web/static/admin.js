@@ -23,25 +23,7 @@ document.addEventListener('DOMContentLoaded', async () => {
         const q = await samhand.post('/api/admin/requeue', { delivery_id: d.delivery_id });
         samhand.say(out, q.status === 200 ? t('admin.requeued') : samhand.errorText(q.body.error), q.status === 200 ? 'ok' : 'bad');
         dead();
-  // Nodes connected and deliveries waiting (BrokerStatus).
-  async function nodes() {
-    const out = document.getElementById('nodes_result');
-    const box = document.getElementById('nodes');
-    const r = await samhand.get('/api/admin/status');
-    box.textContent = '';
-    if (r.status !== 200) { samhand.say(out, samhand.errorText(r.body.error), 'bad'); return; }
-    const cols = ['node', 'connected', 'last_seen', 'pending', 'oldest'];
-    const tbody = el('tbody');
-    for (const n of r.body.nodes) {
-      tbody.append(el('tr', { 'data-node': n.node, 'data-connected': n.connected ? '1' : '0' },
-        el('td', { text: n.node }), el('td', { text: t(n.connected ? 'admin.connected' : 'admin.disconnected') }),
-        el('td', { text: samhand.short(n.last_seen) }), el('td', { text: String(n.pending) }),
-        el('td', { text: n.pending ? String(n.oldest_pending_age_s) : '' })));
-    }
-    box.append(el('table', {}, el('caption', { text: t('admin.nodes') }),
-      el('thead', {}, el('tr', {}, ...cols.map((c) => el('th', { scope: 'col', text: t('admin.col.' + c) })))), tbody));
-  }
-  nodes();
+        nodes();
       } })));
     }
   }
