@@ -146,10 +146,12 @@ $(B)/tests/itest_author: tests/web/itest_author.c $(HARNESS_OBJ) $(GEN)/samhand.
 $(B)/bench_parts: tests/bench/bench_parts.c $(B)/libsamhandd.a
 	$(CC) $(CFLAGS) $(INC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/bench_submit: tests/bench/bench_submit.c tests/bench/benchstat.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o tests/bench/benchstat.h
+$(B)/bench_submit: tests/bench/bench_submit.c tests/bench/benchload.c tests/bench/benchstat.c $(HARNESS_OBJ) \
+    $(GEN)/samhand.pb-c.o tests/bench/benchload.h tests/bench/benchstat.h
 	$(CC) $(CFLAGS) -I$(GEN) -Itests -Itests/integration $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
 
-$(B)/bench_broker: tests/bench/bench_broker.c tests/bench/benchstat.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o tests/bench/benchstat.h
+$(B)/bench_broker: tests/bench/bench_broker.c tests/bench/benchload.c tests/bench/benchstat.c $(HARNESS_OBJ) \
+    $(GEN)/samhand.pb-c.o tests/bench/benchload.h tests/bench/benchstat.h
 	$(CC) $(CFLAGS) -I$(GEN) -Itests -Itests/integration $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
 
 #   Only for make bench: libmosquitto-dev comes with `install-deps.sh bench`.

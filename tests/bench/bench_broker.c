@@ -17,9 +17,8 @@
     Lines start "bench:" and name their unit. Invented text only.
     Usage: bench_broker [messages per saturation client] [nodes]
     SAMHAND_BENCH_ONLY=saturate or =nodes runs that part alone.           */
+#include "benchload.h"
 #include "benchstat.h"
-#include "harness.h"
-#include <pthread.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -128,27 +127,6 @@ s_fsync_probe (harness_t *h)
 //  ---------------------------------------------------------------------
 //  Submits
 
-static void
-s_send (hclient_t *c, int kind, uint64_t request_id)
-{
-    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
-    Samhand__V1__Submit submit;
-    Samhand__V1__ConcernReport concern;
-    Samhand__V1__Subject subject;
-    Samhand__V1__CaseDiscussion d;
-    uint8_t id [16];
-    if (kind == 1)
-        harness_concern (&submit, &concern, &subject,
-                         "Invented: kvinne i aktiv rus ringte vakttelefonen, redd for ekspartner.");
-    else
-        harness_discussion (&submit, &d, "Invented: hvordan følger vi opp når hun ikke vil anmelde?");
-    harness_new_id (&submit, id);
-    frame.request_id = request_id;
-    frame.command_case = SAMHAND__V1__FRAME__COMMAND_SUBMIT;
-    frame.submit = &submit;
-    hclient_send (c, &frame);
-}
-
 //  The packed size of the discussion submit the bench sends, for the
 //  mosquitto comparison.
 static size_t
@@ -166,74 +144,14 @@ s_frame_size (void)
     return samhand__v1__frame__get_packed_size (&frame);
 }
 
-typedef struct {
-    harness_t *h;
-    const char *node;
-    int kind;                   //  1 concern, 3 discussion
-    int messages;
-    int window;
-    int64_t *latencies_us;      //  one per ack
-    int acked, refused;
-} worker_t;
-
-//  Closed loop: keeps window submits in flight.
-static void *
-s_worker (void *arg)
-{
-    worker_t *w = (worker_t *) arg;
-    hclient_t *c = hclient_new (w->h, w->node);
-    int64_t *sent_at = (int64_t *) calloc ((size_t) w->messages + 1, sizeof (int64_t));
-    int sent = 0, done = 0;
-    while (c && done < w->messages) {
-        while (sent < w->messages && sent - done < w->window) {
-            sent_at [sent] = benchstat_now_us ();
-            s_send (c, w->kind, (uint64_t) sent + 1);
-            sent++;
-        }
-        Samhand__V1__Frame *f = hclient_recv (c, 10000);
-        if (!f)
-            break;
-        if (f->command_case == SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT
-        &&  f->request_id >= 1 && f->request_id <= (uint64_t) sent) {
-            w->latencies_us [done] = benchstat_now_us () - sent_at [f->request_id - 1];
-            if (f->submit_result->accepted)
-                w->acked++;
-            else
-                w->refused++;
-            done++;
-        }
-        frame_free (&f);
-    }
-    free (sent_at);
-    hclient_destroy (&c);
-    return NULL;
-}
-
-static const char *s_nodes [] = { "vakt", "koordinator", "tryggest", "politi-risk", "krisesenter" };
-
 //  Saturation: clients x messages, window each. Returns acked per second.
 static double
 s_saturate (harness_t *h, int clients, int messages, int window)
 {
-    worker_t workers [8];
-    pthread_t threads [8];
     long long bytes0 = s_store_bytes (h);
     int64_t cpu0 = s_cpu_us (h->pid), start = benchstat_now_us ();
-    for (int i = 0; i < clients; i++) {
-        workers [i] = (worker_t) { h, s_nodes [i % 5], i % 5 == 0? 1: 3, messages, window,
-                                   (int64_t *) calloc ((size_t) messages, sizeof (int64_t)), 0, 0 };
-        pthread_create (&threads [i], NULL, s_worker, &workers [i]);
-    }
-    int64_t *all = (int64_t *) calloc ((size_t) clients * (size_t) messages, sizeof (int64_t));
-    int n = 0, acked = 0, refused = 0;
-    for (int i = 0; i < clients; i++) {
-        pthread_join (threads [i], NULL);
-        for (int k = 0; k < workers [i].acked + workers [i].refused; k++)
-            all [n++] = workers [i].latencies_us [k];
-        acked += workers [i].acked;
-        refused += workers [i].refused;
-        free (workers [i].latencies_us);
-    }
+    int n, acked, refused;
+    int64_t *all = benchload_run (h, clients, messages, window, &n, &acked, &refused);
     double seconds = (double) (benchstat_now_us () - start) / 1e6;
     int64_t cpu = s_cpu_us (h->pid) - cpu0;
     printf ("bench: saturation: %d clients x %d submits, window %d: %d acked, %d refused in %.2f s\n",
@@ -259,9 +177,9 @@ s_saturate (harness_t *h, int clients, int messages, int window)
 static void
 s_lone (harness_t *h, int messages)
 {
-    worker_t w = { h, "tryggest", 3, messages, 1,
-                   (int64_t *) calloc ((size_t) messages, sizeof (int64_t)), 0, 0 };
-    s_worker (&w);
+    benchload_worker_t w = { h, "tryggest", 3, messages, 1,
+                             (int64_t *) calloc ((size_t) messages, sizeof (int64_t)), 0, 0 };
+    benchload_worker (&w);
     s_percentiles ("lone submit ack latency (window 1)", w.latencies_us, w.acked + w.refused);
     free (w.latencies_us);
 }
@@ -285,7 +203,7 @@ s_rate (harness_t *h, int rate, double seconds)
         int64_t now = benchstat_now_us ();
         while (sent < total && start + (int64_t) sent * 1000000 / rate <= now) {
             due [sent] = start + (int64_t) sent * 1000000 / rate;
-            s_send (c, 3, (uint64_t) sent + 1);
+            benchload_send (c, 3, (uint64_t) sent + 1);
             sent++;
         }
         int64_t next = sent < total? start + (int64_t) sent * 1000000 / rate: now + 1000000;
@@ -331,7 +249,7 @@ s_delivery (harness_t *h, int messages)
     int n = 0;
     for (int i = 0; listener && vakt && i < messages; i++) {
         int64_t t0 = benchstat_now_us ();
-        s_send (vakt, 1, (uint64_t) i + 1);
+        benchload_send (vakt, 1, (uint64_t) i + 1);
         Samhand__V1__Frame *f = hclient_expect (listener, SAMHAND__V1__FRAME__COMMAND_DELIVER, 5000);
         if (!f)
             break;

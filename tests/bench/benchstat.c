@@ -24,7 +24,8 @@ void
 benchstat_sort (int64_t *values, int n)
 {
     assert (n >= 0);
-    qsort (values, (size_t) n, sizeof *values, s_cmp);
+    if (n > 1)
+        qsort (values, (size_t) n, sizeof *values, s_cmp);
 }
 
 int64_t
