@@ -809,6 +809,10 @@ s_reload (broker_t *self)
                   restart? "; endpoint, certificate, store, keys or log changes need a restart": "");
         zsys_info ("broker: configuration %s", detail);
     }
+    //  The ZAP handler's copy of the enrolled folder too, whatever the
+    //  file said (it also notices changes by itself, see zapcerts.h).
+    if (self->ctx.transport)
+        transport_reload_enrolled (self->ctx.transport);
     handler_audit (&self->ctx, "config_reloaded", NULL, NULL, detail);
     service_ready ("configuration reloaded");
 }

@@ -27,6 +27,10 @@ transport_t *transport_new (const char *endpoint, const char *cert_path,
                             int heartbeat_ms);
 void transport_destroy (transport_t **self_p);
 
+//  The ZAP handler reads the enrolled folder again now (SIGHUP); without
+//  it, it does so whenever the folder changed (see zapcerts.h).
+void transport_reload_enrolled (transport_t *self);
+
 //  The socket to poll for input.
 void *transport_socket (transport_t *self);
 
