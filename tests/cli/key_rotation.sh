@@ -89,6 +89,12 @@ sam vakt --wait 2 ping >/dev/null 2>&1
 result "rotation: after the transition the old key is refused"
 sam tryggest --wait 3 ping >/dev/null 2>&1
 result "rotation: after the transition the new key is still served"
+#   A node that took the new endpoint but kept the retired broker key is
+#   told so plainly (exit 5), not "the broker does not answer".
+sam vakt-oldkey-newport --wait 6 ping >/dev/null 2>"$W/retired.err"
+[ $? -eq 5 ] && grep -q "the broker refused this node's key (not enrolled, revoked, or the broker's key changed)" "$W/retired.err" \
+    && grep -q "server.cert is not the key that broker uses now" "$W/retired.err"
+result "rotation: after the transition the retired key on the new endpoint: exit 5 and the plain reason"
 stop_listeners
 sed -i -e "s|tcp://127.0.0.1:$OLD_PORT|tcp://127.0.0.1:$NEW_PORT|" \
        -e 's|"../server.cert"|"../server-new.cert"|' "$W/nodes/vakt.cfg" "$W/nodes/admin.cfg"
