@@ -179,6 +179,29 @@ metrics_render (const metrics_snapshot_t *snap)
     return t.data;
 }
 
+char *
+metrics_render_standby (const char *version, double waiting_s)
+{
+    text_t t = { (char *) malloc (1024), 0, 1024, false };
+    if (!t.data)
+        return NULL;
+    t.data [0] = 0;
+    s_put (&t, "# HELP samhand_info The broker's version and mode (standby: waits for the"
+               " store's lock, serves nothing else).\n"
+               "# TYPE samhand_info gauge\nsamhand_info{version=\"");
+    s_put_label (&t, version? version: "unknown");
+    s_put (&t, "\",mode=\"standby\"} 1\n"
+               "# HELP samhand_standby_waiting_seconds How long this standby has waited for the"
+               " store's lock (another broker holds it: the active one).\n"
+               "# TYPE samhand_standby_waiting_seconds gauge\n"
+               "samhand_standby_waiting_seconds %.3f\n", waiting_s > 0? waiting_s: 0.0);
+    if (t.failed) {
+        free (t.data);
+        return NULL;
+    }
+    return t.data;
+}
+
 //  ---------------------------------------------------------------------
 //  Health: read back the few samples that matter.
 
@@ -189,6 +212,21 @@ metrics_health (const char *text, char *line, size_t size)
     if (!text || !strstr (text, "samhand_info{")) {
         snprintf (line, size, "SAMHAND UNKNOWN - the metrics endpoint did not answer with samhand metrics");
         return METRICS_UNKNOWN;
+    }
+    if (strstr (text, "mode=\"standby\"")) {
+        //  Waiting is what a standby is for: no page at 3 a.m.
+        double waiting = -1;
+        const char *sample = strstr (text, "\nsamhand_standby_waiting_seconds ");
+        if (sample)
+            waiting = strtod (sample + strlen ("\nsamhand_standby_waiting_seconds "), NULL);
+        if (waiting < 0) {
+            snprintf (line, size, "SAMHAND UNKNOWN - a standby's metrics without"
+                      " samhand_standby_waiting_seconds");
+            return METRICS_UNKNOWN;
+        }
+        snprintf (line, size, "SAMHAND OK - standby, waiting for the store's lock (another"
+                  " broker is active) for %.0f s | standby=1 waiting=%.0fs", waiting, waiting);
+        return METRICS_OK;
     }
     double connected = -1, dead = -1, pending = 0, oldest = 0;
     const char *p = text;

@@ -56,6 +56,11 @@ typedef struct {
 //  The snapshot as Prometheus text. Caller frees; NULL when out of memory.
 char *metrics_render (const metrics_snapshot_t *snap);
 
+//  What a standby serves while it waits for the store's lock (it has no
+//  store open, so no counts): samhand_info with mode="standby" and
+//  samhand_standby_waiting_seconds. Caller frees; NULL when out of memory.
+char *metrics_render_standby (const char *version, double waiting_s);
+
 //  Deliveries waiting longer than this make --health say WARNING.
 #define METRICS_WARN_AGE_S  3600
 
@@ -64,7 +69,10 @@ enum { METRICS_OK = 0, METRICS_WARNING = 1, METRICS_CRITICAL = 2, METRICS_UNKNOW
 
 //  Judges a rendered text: WARNING on dead letters or a delivery waiting
 //  longer than METRICS_WARN_AGE_S, UNKNOWN when the text is not ours, else
-//  OK. Writes one line ("SAMHAND OK - ... | perfdata") to LINE.
+//  OK. Writes one line ("SAMHAND OK - ... | perfdata") to LINE. A standby
+//  waiting for the store's lock is OK ("SAMHAND OK - standby, waiting for
+//  the store's lock ..."): it is doing its job; the active broker is
+//  checked on its own (a lock held means a live broker holds it).
 int metrics_health (const char *text, char *line, size_t size);
 
 //  Checks a metrics_bind value: "127.0.0.1:9464", "[::1]:9464" or

@@ -91,6 +91,20 @@ main (void)
     CHECK (metrics_health (text, line, sizeof line) == METRICS_WARNING,
            "health: a delivery waiting over an hour gives WARNING");
     free (text);
+    //  A standby waiting for the store's lock: OK, and it says so.
+    text = metrics_render_standby ("0.1.0", 12.4);
+    CHECK (text && strstr (text, "samhand_info{version=\"0.1.0\",mode=\"standby\"} 1\n")
+           && strstr (text, "\nsamhand_standby_waiting_seconds 12.400\n")
+           && !strstr (text, "samhand_connected_nodes"),
+           "metrics: a standby serves its mode and how long it has waited, no counts");
+    code = metrics_health (text, line, sizeof line);
+    CHECK (code == METRICS_OK && streq (line, "SAMHAND OK - standby, waiting for the store's lock"
+           " (another broker is active) for 12 s | standby=1 waiting=12s"),
+           "health: a standby waiting is OK and says standby");
+    printf ("# %s\n", line);
+    free (text);
+    CHECK (metrics_health ("samhand_info{version=\"0.1.0\",mode=\"standby\"} 1\n", line, sizeof line)
+           == METRICS_UNKNOWN, "health: a standby's text without its waiting time is UNKNOWN");
     CHECK (metrics_health ("<html>hello</html>", line, sizeof line) == METRICS_UNKNOWN
         && metrics_health (NULL, line, sizeof line) == METRICS_UNKNOWN,
            "health: a text that is not ours is UNKNOWN");
