@@ -492,6 +492,8 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
     session_t *seen = sessions_get (self->ctx.sessions, node->name);
     if (seen)
         seen->last_seen_ms = self->ctx.now_ms;
+    if (seen && msg->previous_key)
+        seen->previous_key_ms = self->ctx.now_ms;
     frame_error_t err;
     Samhand__V1__Frame *frame = frame_decode (zframe_data (msg->body), zframe_size (msg->body),
                                               self->ctx.config->max_frame, &err);
@@ -506,6 +508,12 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
     if (handle)
         handle (&self->ctx, msg->routing_id, node, frame);
     frame_destroy (&frame);
+    //  Key rotation: is the node's delivery session (maybe just made by
+    //  this frame) a connection on the previous key? Every frame of a
+    //  connection comes over the endpoint it was made on.
+    session_t *session = sessions_lookup (self->ctx.sessions, node->name);
+    if (session && session->routing_id && zframe_eq (session->routing_id, msg->routing_id))
+        session->previous_session = msg->previous_key;
 }
 
 //  Commit failed: nothing of this batch is durable, so no ack may go out.

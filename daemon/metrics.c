@@ -87,7 +87,8 @@ s_counter (text_t *t, const char *name, const char *help, uint64_t value)
     s_put (t, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n", name, help, name, name, value);
 }
 
-typedef enum { PER_CONNECTED, PER_LAST_SEEN, PER_PENDING, PER_OLDEST } per_node_t;
+typedef enum { PER_CONNECTED, PER_LAST_SEEN, PER_PENDING, PER_OLDEST,
+               PER_PREVIOUS_CONNECTED, PER_PREVIOUS_SEEN } per_node_t;
 
 static void
 s_per_node (text_t *t, const metrics_snapshot_t *snap, const char *name, const char *help,
@@ -106,6 +107,12 @@ s_per_node (text_t *t, const metrics_snapshot_t *snap, const char *name, const c
         }
         else if (which == PER_PENDING)
             value = (double) n->pending;
+        else if (which == PER_PREVIOUS_CONNECTED || which == PER_PREVIOUS_SEEN) {
+            if (!n->previous_key_ms)
+                continue;             //  never on the previous key: no sample
+            value = which == PER_PREVIOUS_CONNECTED? n->previous_session
+                                                   : n->previous_key_ms / 1000.0;
+        }
         else
             value = n->oldest_ms && snap->now_ms > n->oldest_ms
                   ? (snap->now_ms - n->oldest_ms) / 1000.0: 0;
@@ -155,6 +162,24 @@ metrics_render (const metrics_snapshot_t *snap)
                "samhand_audit_last_signature_timestamp_seconds %.3f\n",
            snap->last_signature_ms / 1000.0);
     s_gauge (&t, "samhand_store_bytes", "Size of the store (database and WAL).", snap->store_bytes);
+    if (snap->previous_until_ms) {
+        //  Server key rotation: whether the old key is still accepted,
+        //  until when, and who still uses it (node names only).
+        s_gauge (&t, "samhand_previous_key_accepted",
+                 "1 while the previous server key is accepted (key rotation), 0 after.",
+                 snap->previous_open);
+        s_put (&t, "# HELP samhand_previous_key_until_timestamp_seconds When the previous server"
+                   " key stops being accepted.\n"
+                   "# TYPE samhand_previous_key_until_timestamp_seconds gauge\n"
+                   "samhand_previous_key_until_timestamp_seconds %.3f\n",
+               snap->previous_until_ms / 1000.0);
+        s_per_node (&t, snap, "samhand_node_previous_key_connected",
+                    "1 if the node's delivery session is a connection on the previous server key"
+                    " (only nodes seen on it).", PER_PREVIOUS_CONNECTED);
+        s_per_node (&t, snap, "samhand_node_previous_key_last_seen_timestamp_seconds",
+                    "When the node last sent a frame over the previous server key (since start).",
+                    PER_PREVIOUS_SEEN);
+    }
     s_counter (&t, "samhand_submits_total", "Submits accepted since start.", snap->submits);
     s_counter (&t, "samhand_deliveries_total", "Deliveries sent since start.", snap->deliveries);
     s_counter (&t, "samhand_commits_total", "Store transactions committed since start.",
@@ -205,6 +230,26 @@ metrics_render_standby (const char *version, double waiting_s)
 //  ---------------------------------------------------------------------
 //  Health: read back the few samples that matter.
 
+//  A node label's value from LABEL (just after node=\") appended to NAMES
+//  ("a, b, ..."), escapes kept as they are; COUNT counts every one.
+static void
+s_previous_name (const char *label, char *names, size_t size, int *count)
+{
+    const char *end = label;
+    while (*end && !(*end == '"' && end [-1] != '\\'))
+        end++;
+    size_t used = strlen (names);
+    bool full = used >= 3 && streq (names + used - 3, "...");
+    if (!full && used + 8 < size) {
+        int len = (int) (end - label);
+        if (used + (size_t) len + 8 >= size)
+            snprintf (names + used, size - used, "%s...", used? ", ": "");
+        else
+            snprintf (names + used, size - used, "%s%.*s", used? ", ": "", len, label);
+    }
+    (*count)++;
+}
+
 int
 metrics_health (const char *text, char *line, size_t size)
 {
@@ -229,6 +274,9 @@ metrics_health (const char *text, char *line, size_t size)
         return METRICS_OK;
     }
     double connected = -1, dead = -1, pending = 0, oldest = 0;
+    double accepted = -1, until_s = 0;
+    int on_previous = 0;
+    char previous_names [160] = "";       //  the first few, for the line
     const char *p = text;
     while (*p) {
         const char *end = strchr (p, '\n');
@@ -247,6 +295,13 @@ metrics_health (const char *text, char *line, size_t size)
                 pending += value;
             else if (strncmp (sample, "samhand_outbox_oldest_age_seconds{", 34) == 0 && value > oldest)
                 oldest = value;
+            else if (strncmp (sample, "samhand_previous_key_accepted ", 30) == 0)
+                accepted = value;
+            else if (strncmp (sample, "samhand_previous_key_until_timestamp_seconds ", 45) == 0)
+                until_s = value;
+            else if (strncmp (sample, "samhand_node_previous_key_connected{node=\"", 42) == 0
+                 &&  value > 0)
+                s_previous_name (sample + 42, previous_names, sizeof previous_names, &on_previous);
         }
         p += len + (end? 1: 0);
     }
@@ -255,10 +310,32 @@ metrics_health (const char *text, char *line, size_t size)
         return METRICS_UNKNOWN;
     }
     int code = dead > 0 || oldest > METRICS_WARN_AGE_S? METRICS_WARNING: METRICS_OK;
+    //  Key rotation: until when the previous key is accepted and who is
+    //  still on it; nodes still on it close to the end are a warning (they
+    //  will be cut off).
+    char previous [300] = "", perf [64] = "";
+    if (accepted > 0) {
+        char until [32] = "?";
+        time_t when = (time_t) until_s;
+        struct tm tm;
+        if (gmtime_r (&when, &tm))
+            strftime (until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        if (on_previous)
+            snprintf (previous, sizeof previous, "; previous server key accepted until %s,"
+                      " %d node%s still on it: %s", until, on_previous, on_previous == 1? "": "s",
+                      previous_names);
+        else
+            snprintf (previous, sizeof previous, "; previous server key accepted until %s,"
+                      " no node connected on it", until);
+        snprintf (perf, sizeof perf, " previous_key_nodes=%d", on_previous);
+        if (on_previous && until_s - (double) time (NULL) < METRICS_WARN_PREVIOUS_S)
+            code = METRICS_WARNING;
+    }
     snprintf (line, size, "SAMHAND %s - %.0f node%s connected, %.0f waiting (oldest %.0f s),"
-              " %.0f dead letter%s | connected=%.0f pending=%.0f oldest=%.0fs dead_letters=%.0f",
+              " %.0f dead letter%s%s | connected=%.0f pending=%.0f oldest=%.0fs dead_letters=%.0f%s",
               code == METRICS_OK? "OK": "WARNING", connected, connected == 1? "": "s",
-              pending, oldest, dead, dead == 1? "": "s", connected, pending, oldest, dead);
+              pending, oldest, dead, dead == 1? "": "s", previous, connected, pending, oldest, dead,
+              perf);
     return code;
 }
 

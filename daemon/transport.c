@@ -32,6 +32,11 @@ struct _transport_t {
 //  the total stays right), and refusing never waits on the broker.
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 
+//  The property a connection on the previous key carries: name length,
+//  name, 4-byte big-endian value length, value.
+#define ZAP_PREVIOUS_PROPERTY "X-Samhand-Key"
+#define ZAP_PREVIOUS_META     "\x0d" ZAP_PREVIOUS_PROPERTY "\x00\x00\x00\x08" "previous"
+
 static void
 s_zap_report (zsock_t *pipe, const char *address, const char *key, unsigned *missed)
 {
@@ -97,7 +102,12 @@ s_zap_handle (zsock_t *handler, zapcerts_t *certs, zsock_t *pipe, unsigned *miss
     zmsg_addstr (reply, allowed? "200": "400");
     zmsg_addstr (reply, allowed? "OK": "not enrolled");
     zmsg_addstr (reply, allowed? key: "");
-    zmsg_addmem (reply, NULL, 0);
+    if (allowed && domain && streq (domain, ZAP_DOMAIN_PREVIOUS))
+        //  ZAP metadata (ZMTP property list): libzmq attaches it to every
+        //  message of the connection, so the broker sees which key it is on.
+        zmsg_addmem (reply, ZAP_PREVIOUS_META, sizeof ZAP_PREVIOUS_META - 1);
+    else
+        zmsg_addmem (reply, NULL, 0);
     if (zmsg_send (&reply, handler))
         zmsg_destroy (&reply);
     if (!allowed) {
@@ -405,6 +415,8 @@ transport_recv (transport_t *self, transport_msg_t *msg)
         return -1;
     }
     memcpy (msg->user_id, user_id, 41);
+    const char *key = zframe_meta (msg->body, ZAP_PREVIOUS_PROPERTY);
+    msg->previous_key = key && streq (key, "previous");
     return 0;
 }
 

@@ -17,6 +17,7 @@ typedef struct {
     zframe_t *routing_id;     //  owned by the message
     zframe_t *body;           //  owned by the message
     char      user_id [41];   //  Z85 CURVE key of the sender
+    bool      previous_key;   //  came over the previous server key's endpoint
 } transport_msg_t;
 
 //  Binds ENDPOINT with the server certificate at CERT_PATH and ZAP over
