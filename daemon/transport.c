@@ -36,6 +36,7 @@ struct _transport_t {
 //  name, 4-byte big-endian value length, value.
 #define ZAP_PREVIOUS_PROPERTY "X-Samhand-Key"
 #define ZAP_PREVIOUS_META     "\x0d" ZAP_PREVIOUS_PROPERTY "\x00\x00\x00\x08" "previous"
+#define ZAP_CURRENT_META      "\x0d" ZAP_PREVIOUS_PROPERTY "\x00\x00\x00\x07" "current"
 
 static void
 s_zap_report (zsock_t *pipe, const char *address, const char *key, unsigned *missed)
@@ -102,10 +103,15 @@ s_zap_handle (zsock_t *handler, zapcerts_t *certs, zsock_t *pipe, unsigned *miss
     zmsg_addstr (reply, allowed? "200": "400");
     zmsg_addstr (reply, allowed? "OK": "not enrolled");
     zmsg_addstr (reply, allowed? key: "");
+    //  ZAP metadata (ZMTP property list): libzmq attaches it to every
+    //  message of the connection, so the broker sees which key it is on.
+    //  Set on every admitted connection: libzmq lets ZAP's properties win
+    //  over those a client sends itself (ZMQ_METADATA, "X-" names).
     if (allowed && domain && streq (domain, ZAP_DOMAIN_PREVIOUS))
-        //  ZAP metadata (ZMTP property list): libzmq attaches it to every
-        //  message of the connection, so the broker sees which key it is on.
         zmsg_addmem (reply, ZAP_PREVIOUS_META, sizeof ZAP_PREVIOUS_META - 1);
+    else
+    if (allowed)
+        zmsg_addmem (reply, ZAP_CURRENT_META, sizeof ZAP_CURRENT_META - 1);
     else
         zmsg_addmem (reply, NULL, 0);
     if (zmsg_send (&reply, handler))
