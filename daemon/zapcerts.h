@@ -20,7 +20,8 @@
     folder (subfolders too, hidden names skipped by zdir) whose name does
     not end in "_secret". A folder that cannot be read admits nobody (fail
     closed; zcertstore kept what it had). Two files with one key: the
-    first loaded is kept and the duplicate logged (zcertstore asserted).
+    first loaded is kept and the duplicate logged (czmq 4.2's
+    zcertstore_insert asserts, which aborted the whole broker).
 
     Used by one thread (the ZAP actor's); not thread-safe.                */
 #ifndef SAMHAND_ZAPCERTS_H

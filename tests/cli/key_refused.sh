@@ -65,6 +65,13 @@ sam kari-ukjent --wait 8 inbox --json >"$W/unknown.json" 2>/dev/null
 result "inbox --json: {\"error\":{\"code\":\"KEY_REFUSED\"}} and exit 5"
 sam vakt --wait 3 ping >/dev/null 2>&1
 result "an enrolled node is still served"
+#   One key in two files (an operator's copy): czmq's zcertstore aborted
+#   the broker on it; the ZAP handler keeps one and logs the other.
+cp "$W/enrolled/vakt.cert" "$W/enrolled/vakt-kopi.cert"
+sam vakt --wait 3 ping >/dev/null 2>&1 && kill -0 "$BROKER_PID" 2>/dev/null \
+    && grep -q "vakt.*cert has a public key enrolled already in another file: ignored" "$W/samhandd.log"
+result "a second file with an enrolled key: the node is served, the broker lives and logs the copy"
+rm -f "$W/enrolled/vakt-kopi.cert"
 
 #   Revocation: a listener is told by the broker (NOT_PERMITTED, exit 3 as
 #   before); a new connection afterwards is refused in the handshake.
