@@ -122,6 +122,20 @@ s_per_node (text_t *t, const metrics_snapshot_t *snap, const char *name, const c
     }
 }
 
+//  samhand_info{version,mode} 1: what --health first looks for.
+static void
+s_info (text_t *t, const char *version, const char *mode)
+{
+    s_put (t, "# HELP samhand_info The broker's version and mode (single: the only broker;"
+              " active: leads the store, a standby may wait; standby: waits for the store's"
+              " lock, serves nothing else).\n"
+              "# TYPE samhand_info gauge\nsamhand_info{version=\"");
+    s_put_label (t, version? version: "unknown");
+    s_put (t, "\",mode=\"");
+    s_put_label (t, mode);
+    s_put (t, "\"} 1\n");
+}
+
 char *
 metrics_render (const metrics_snapshot_t *snap)
 {
@@ -130,13 +144,7 @@ metrics_render (const metrics_snapshot_t *snap)
     if (!t.data)
         return NULL;
     t.data [0] = 0;
-    s_put (&t, "# HELP samhand_info The broker's version and mode (single: the only broker;"
-               " active: leads the store, a standby may wait).\n"
-               "# TYPE samhand_info gauge\nsamhand_info{version=\"");
-    s_put_label (&t, snap->version? snap->version: "unknown");
-    s_put (&t, "\",mode=\"");
-    s_put_label (&t, snap->mode? snap->mode: "single");
-    s_put (&t, "\"} 1\n");
+    s_info (&t, snap->version, snap->mode? snap->mode: "single");
     int64_t connected = 0;
     for (size_t i = 0; i < snap->n_nodes; i++)
         connected += snap->nodes [i].connected;
@@ -211,12 +219,8 @@ metrics_render_standby (const char *version, double waiting_s)
     if (!t.data)
         return NULL;
     t.data [0] = 0;
-    s_put (&t, "# HELP samhand_info The broker's version and mode (standby: waits for the"
-               " store's lock, serves nothing else).\n"
-               "# TYPE samhand_info gauge\nsamhand_info{version=\"");
-    s_put_label (&t, version? version: "unknown");
-    s_put (&t, "\",mode=\"standby\"} 1\n"
-               "# HELP samhand_standby_waiting_seconds How long this standby has waited for the"
+    s_info (&t, version, "standby");
+    s_put (&t, "# HELP samhand_standby_waiting_seconds How long this standby has waited for the"
                " store's lock (another broker holds it: the active one).\n"
                "# TYPE samhand_standby_waiting_seconds gauge\n"
                "samhand_standby_waiting_seconds %.3f\n", waiting_s > 0? waiting_s: 0.0);
