@@ -181,6 +181,52 @@ s_load_names (broker_t *self);
 //  Takes the store's leadership; with server/standby, waits for it while
 //  another broker holds it. 0 when this broker leads, -1 when it may not
 //  (refused, interrupted while waiting, or an error).
+//  A standby answers /metrics as a standby (metrics_render_standby), so
+//  that monitoring sees it waiting rather than a broker that is down. Its
+//  metrics_bind is its own (two brokers on one machine need two); when it
+//  cannot bind now it waits without, and binds when it takes over.
+static void
+s_standby_metrics (broker_t *self)
+{
+    const config_t *config = self->ctx.config;
+    if (!config->metrics_bind || self->metrics)
+        return;
+    char err [256];
+    self->metrics = metrics_server_new (config->metrics_bind, err, sizeof err);
+    if (self->metrics)
+        zsys_info ("samhandd: standby metrics on http://%s/metrics", config->metrics_bind);
+    else
+        zsys_warning ("broker: the standby serves no metrics (%s); it tries again when it"
+                      " takes over", err);
+}
+
+typedef struct {
+    int64_t since_mono;
+} standby_view_t;
+
+static char *
+s_standby_render (void *arg)
+{
+    const standby_view_t *view = (const standby_view_t *) arg;
+    return metrics_render_standby (SAMHAND_VERSION, (zclock_mono () - view->since_mono) / 1000.0);
+}
+
+//  One STANDBY_POLL_MS of waiting, answering /metrics meanwhile.
+static void
+s_standby_wait (broker_t *self, int64_t since_mono)
+{
+    zmq_pollitem_t items [METRICS_POLL_MAX];
+    size_t n = metrics_server_poll_items (self->metrics, items, METRICS_POLL_MAX);
+    if (n == 0) {
+        zclock_sleep (STANDBY_POLL_MS);
+        return;
+    }
+    if (zmq_poll (items, (int) n, STANDBY_POLL_MS) < 0 && zmq_errno () != EINTR)
+        zclock_sleep (STANDBY_POLL_MS);
+    standby_view_t view = { since_mono };
+    metrics_server_serve (self->metrics, s_standby_render, &view);
+}
+
 static int
 s_lead (broker_t *self)
 {
@@ -200,9 +246,10 @@ s_lead (broker_t *self)
         zsys_notice ("samhandd: %s is the standby: another broker leads %s; taking over when"
                      " it stops", config->name, config->store_path);
         int64_t since = zclock_mono ();
+        s_standby_metrics (self);
         while (rc == 0 && !zsys_interrupted) {
             service_waiting (zclock_mono (), "standby: another broker is active");
-            zclock_sleep (STANDBY_POLL_MS);
+            s_standby_wait (self, since);
             rc = store_leadership_try (self->leader);
         }
         if (rc == 1)
@@ -335,7 +382,8 @@ broker_new (config_t *config)
                                          config->max_frame * 4 + 4096, config->heartbeat_ms);
     if (!self->ctx.transport || s_previous_key_start (self))
         goto fail;
-    if (config->metrics_bind) {
+    //  A standby that took over keeps the endpoint it served as standby.
+    if (config->metrics_bind && !self->metrics) {
         self->metrics = metrics_server_new (config->metrics_bind, err, sizeof err);
         if (!self->metrics) {
             zsys_error ("broker: %s", err);
@@ -444,6 +492,8 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
     session_t *seen = sessions_get (self->ctx.sessions, node->name);
     if (seen)
         seen->last_seen_ms = self->ctx.now_ms;
+    if (seen && msg->previous_key)
+        seen->previous_key_ms = self->ctx.now_ms;
     frame_error_t err;
     Samhand__V1__Frame *frame = frame_decode (zframe_data (msg->body), zframe_size (msg->body),
                                               self->ctx.config->max_frame, &err);
@@ -458,6 +508,12 @@ s_handle_message (broker_t *self, transport_msg_t *msg)
     if (handle)
         handle (&self->ctx, msg->routing_id, node, frame);
     frame_destroy (&frame);
+    //  Key rotation: is the node's delivery session (maybe just made by
+    //  this frame) a connection on the previous key? Every frame of a
+    //  connection comes over the endpoint it was made on.
+    session_t *session = sessions_lookup (self->ctx.sessions, node->name);
+    if (session && session->routing_id && zframe_eq (session->routing_id, msg->routing_id))
+        session->previous_session = msg->previous_key;
 }
 
 //  Commit failed: nothing of this batch is durable, so no ack may go out.
@@ -809,6 +865,10 @@ s_reload (broker_t *self)
                   restart? "; endpoint, certificate, store, keys or log changes need a restart": "");
         zsys_info ("broker: configuration %s", detail);
     }
+    //  The ZAP handler's copy of the enrolled folder too, whatever the
+    //  file said (it also notices changes by itself, see zapcerts.h).
+    if (self->ctx.transport)
+        transport_reload_enrolled (self->ctx.transport);
     handler_audit (&self->ctx, "config_reloaded", NULL, NULL, detail);
     service_ready ("configuration reloaded");
 }

@@ -101,6 +101,11 @@ health_snapshot (handler_ctx_t *self, metrics_snapshot_t *snap, metrics_node_t *
         }
         n->connected = session->routing_id != NULL;
         n->last_seen_ms = session->last_seen_ms;
+        n->previous_key_ms = session->previous_key_ms;
+        //  When the transition ends the endpoint closes with every
+        //  connection made through it.
+        n->previous_session = n->connected && session->previous_session
+                           && transport_previous_open (self->transport);
     }
     snap->now_ms = zclock_time ();
     snap->version = SAMHAND_VERSION;
@@ -114,6 +119,10 @@ health_snapshot (handler_ctx_t *self, metrics_snapshot_t *snap, metrics_node_t *
     snap->deliveries = self->deliveries;
     snap->commits = self->commits;
     snap->commit_latency = self->commit_latency;
+    if (self->config->previous_cert_path) {
+        snap->previous_until_ms = self->config->previous_until_ms;
+        snap->previous_open = transport_previous_open (self->transport);
+    }
     *nodes_p = list.items;
     return 0;
 }
@@ -171,6 +180,8 @@ health_status_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *n
         items [i].last_seen_ms = nodes [i].last_seen_ms;
         items [i].pending = (uint32_t) nodes [i].pending;
         items [i].oldest_pending_ms = nodes [i].oldest_ms;
+        items [i].previous_key_seen_ms = nodes [i].previous_key_ms;
+        items [i].previous_key_session = nodes [i].previous_session;
         list [i] = &items [i];
     }
     size_t count = snap.n_nodes;
@@ -206,6 +217,10 @@ health_status_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *n
     status.submits = snap.submits;
     status.deliveries = snap.deliveries;
     status.commits = snap.commits;
+    status.previous_key_until_ms = snap.previous_until_ms;
+    status.previous_key_open = snap.previous_open;
+    if (snap.previous_until_ms && self->config->previous_bind)
+        status.previous_bind = self->config->previous_bind;
     Samhand__V1__Frame reply = SAMHAND__V1__FRAME__INIT;
     reply.request_id = frame->request_id;
     reply.command_case = SAMHAND__V1__FRAME__COMMAND_BROKER_STATUS;

@@ -87,7 +87,8 @@ s_counter (text_t *t, const char *name, const char *help, uint64_t value)
     s_put (t, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n", name, help, name, name, value);
 }
 
-typedef enum { PER_CONNECTED, PER_LAST_SEEN, PER_PENDING, PER_OLDEST } per_node_t;
+typedef enum { PER_CONNECTED, PER_LAST_SEEN, PER_PENDING, PER_OLDEST,
+               PER_PREVIOUS_CONNECTED, PER_PREVIOUS_SEEN } per_node_t;
 
 static void
 s_per_node (text_t *t, const metrics_snapshot_t *snap, const char *name, const char *help,
@@ -106,6 +107,12 @@ s_per_node (text_t *t, const metrics_snapshot_t *snap, const char *name, const c
         }
         else if (which == PER_PENDING)
             value = (double) n->pending;
+        else if (which == PER_PREVIOUS_CONNECTED || which == PER_PREVIOUS_SEEN) {
+            if (!n->previous_key_ms)
+                continue;             //  never on the previous key: no sample
+            value = which == PER_PREVIOUS_CONNECTED? n->previous_session
+                                                   : n->previous_key_ms / 1000.0;
+        }
         else
             value = n->oldest_ms && snap->now_ms > n->oldest_ms
                   ? (snap->now_ms - n->oldest_ms) / 1000.0: 0;
@@ -113,6 +120,20 @@ s_per_node (text_t *t, const metrics_snapshot_t *snap, const char *name, const c
         s_put_label (t, n->node);
         s_put (t, "\"} %.3f\n", value);
     }
+}
+
+//  samhand_info{version,mode} 1: what --health first looks for.
+static void
+s_info (text_t *t, const char *version, const char *mode)
+{
+    s_put (t, "# HELP samhand_info The broker's version and mode (single: the only broker;"
+              " active: leads the store, a standby may wait; standby: waits for the store's"
+              " lock, serves nothing else).\n"
+              "# TYPE samhand_info gauge\nsamhand_info{version=\"");
+    s_put_label (t, version? version: "unknown");
+    s_put (t, "\",mode=\"");
+    s_put_label (t, mode);
+    s_put (t, "\"} 1\n");
 }
 
 char *
@@ -123,13 +144,7 @@ metrics_render (const metrics_snapshot_t *snap)
     if (!t.data)
         return NULL;
     t.data [0] = 0;
-    s_put (&t, "# HELP samhand_info The broker's version and mode (single: the only broker;"
-               " active: leads the store, a standby may wait).\n"
-               "# TYPE samhand_info gauge\nsamhand_info{version=\"");
-    s_put_label (&t, snap->version? snap->version: "unknown");
-    s_put (&t, "\",mode=\"");
-    s_put_label (&t, snap->mode? snap->mode: "single");
-    s_put (&t, "\"} 1\n");
+    s_info (&t, snap->version, snap->mode? snap->mode: "single");
     int64_t connected = 0;
     for (size_t i = 0; i < snap->n_nodes; i++)
         connected += snap->nodes [i].connected;
@@ -155,6 +170,24 @@ metrics_render (const metrics_snapshot_t *snap)
                "samhand_audit_last_signature_timestamp_seconds %.3f\n",
            snap->last_signature_ms / 1000.0);
     s_gauge (&t, "samhand_store_bytes", "Size of the store (database and WAL).", snap->store_bytes);
+    if (snap->previous_until_ms) {
+        //  Server key rotation: whether the old key is still accepted,
+        //  until when, and who still uses it (node names only).
+        s_gauge (&t, "samhand_previous_key_accepted",
+                 "1 while the previous server key is accepted (key rotation), 0 after.",
+                 snap->previous_open);
+        s_put (&t, "# HELP samhand_previous_key_until_timestamp_seconds When the previous server"
+                   " key stops being accepted.\n"
+                   "# TYPE samhand_previous_key_until_timestamp_seconds gauge\n"
+                   "samhand_previous_key_until_timestamp_seconds %.3f\n",
+               snap->previous_until_ms / 1000.0);
+        s_per_node (&t, snap, "samhand_node_previous_key_connected",
+                    "1 if the node's delivery session is a connection on the previous server key"
+                    " (only nodes seen on it).", PER_PREVIOUS_CONNECTED);
+        s_per_node (&t, snap, "samhand_node_previous_key_last_seen_timestamp_seconds",
+                    "When the node last sent a frame over the previous server key (since start).",
+                    PER_PREVIOUS_SEEN);
+    }
     s_counter (&t, "samhand_submits_total", "Submits accepted since start.", snap->submits);
     s_counter (&t, "samhand_deliveries_total", "Deliveries sent since start.", snap->deliveries);
     s_counter (&t, "samhand_commits_total", "Store transactions committed since start.",
@@ -179,8 +212,47 @@ metrics_render (const metrics_snapshot_t *snap)
     return t.data;
 }
 
+char *
+metrics_render_standby (const char *version, double waiting_s)
+{
+    text_t t = { (char *) malloc (1024), 0, 1024, false };
+    if (!t.data)
+        return NULL;
+    t.data [0] = 0;
+    s_info (&t, version, "standby");
+    s_put (&t, "# HELP samhand_standby_waiting_seconds How long this standby has waited for the"
+               " store's lock (another broker holds it: the active one).\n"
+               "# TYPE samhand_standby_waiting_seconds gauge\n"
+               "samhand_standby_waiting_seconds %.3f\n", waiting_s > 0? waiting_s: 0.0);
+    if (t.failed) {
+        free (t.data);
+        return NULL;
+    }
+    return t.data;
+}
+
 //  ---------------------------------------------------------------------
 //  Health: read back the few samples that matter.
+
+//  A node label's value from LABEL (just after node=\") appended to NAMES
+//  ("a, b, ..."), escapes kept as they are; COUNT counts every one.
+static void
+s_previous_name (const char *label, char *names, size_t size, int *count)
+{
+    const char *end = label;
+    while (*end && !(*end == '"' && end [-1] != '\\'))
+        end++;
+    size_t used = strlen (names);
+    bool full = used >= 3 && streq (names + used - 3, "...");
+    if (!full && used + 8 < size) {
+        int len = (int) (end - label);
+        if (used + (size_t) len + 8 >= size)
+            snprintf (names + used, size - used, "%s...", used? ", ": "");
+        else
+            snprintf (names + used, size - used, "%s%.*s", used? ", ": "", len, label);
+    }
+    (*count)++;
+}
 
 int
 metrics_health (const char *text, char *line, size_t size)
@@ -190,7 +262,25 @@ metrics_health (const char *text, char *line, size_t size)
         snprintf (line, size, "SAMHAND UNKNOWN - the metrics endpoint did not answer with samhand metrics");
         return METRICS_UNKNOWN;
     }
+    if (strstr (text, "mode=\"standby\"")) {
+        //  Waiting is what a standby is for: no page at 3 a.m.
+        double waiting = -1;
+        const char *sample = strstr (text, "\nsamhand_standby_waiting_seconds ");
+        if (sample)
+            waiting = strtod (sample + strlen ("\nsamhand_standby_waiting_seconds "), NULL);
+        if (waiting < 0) {
+            snprintf (line, size, "SAMHAND UNKNOWN - a standby's metrics without"
+                      " samhand_standby_waiting_seconds");
+            return METRICS_UNKNOWN;
+        }
+        snprintf (line, size, "SAMHAND OK - standby, waiting for the store's lock (another"
+                  " broker is active) for %.0f s | standby=1 waiting=%.0fs", waiting, waiting);
+        return METRICS_OK;
+    }
     double connected = -1, dead = -1, pending = 0, oldest = 0;
+    double accepted = -1, until_s = 0;
+    int on_previous = 0;
+    char previous_names [160] = "";       //  the first few, for the line
     const char *p = text;
     while (*p) {
         const char *end = strchr (p, '\n');
@@ -209,6 +299,13 @@ metrics_health (const char *text, char *line, size_t size)
                 pending += value;
             else if (strncmp (sample, "samhand_outbox_oldest_age_seconds{", 34) == 0 && value > oldest)
                 oldest = value;
+            else if (strncmp (sample, "samhand_previous_key_accepted ", 30) == 0)
+                accepted = value;
+            else if (strncmp (sample, "samhand_previous_key_until_timestamp_seconds ", 45) == 0)
+                until_s = value;
+            else if (strncmp (sample, "samhand_node_previous_key_connected{node=\"", 42) == 0
+                 &&  value > 0)
+                s_previous_name (sample + 42, previous_names, sizeof previous_names, &on_previous);
         }
         p += len + (end? 1: 0);
     }
@@ -217,10 +314,32 @@ metrics_health (const char *text, char *line, size_t size)
         return METRICS_UNKNOWN;
     }
     int code = dead > 0 || oldest > METRICS_WARN_AGE_S? METRICS_WARNING: METRICS_OK;
+    //  Key rotation: until when the previous key is accepted and who is
+    //  still on it; nodes still on it close to the end are a warning (they
+    //  will be cut off).
+    char previous [300] = "", perf [64] = "";
+    if (accepted > 0) {
+        char until [32] = "?";
+        time_t when = (time_t) until_s;
+        struct tm tm;
+        if (gmtime_r (&when, &tm))
+            strftime (until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        if (on_previous)
+            snprintf (previous, sizeof previous, "; previous server key accepted until %s,"
+                      " %d node%s still on it: %s", until, on_previous, on_previous == 1? "": "s",
+                      previous_names);
+        else
+            snprintf (previous, sizeof previous, "; previous server key accepted until %s,"
+                      " no node connected on it", until);
+        snprintf (perf, sizeof perf, " previous_key_nodes=%d", on_previous);
+        if (on_previous && until_s - (double) time (NULL) < METRICS_WARN_PREVIOUS_S)
+            code = METRICS_WARNING;
+    }
     snprintf (line, size, "SAMHAND %s - %.0f node%s connected, %.0f waiting (oldest %.0f s),"
-              " %.0f dead letter%s | connected=%.0f pending=%.0f oldest=%.0fs dead_letters=%.0f",
+              " %.0f dead letter%s%s | connected=%.0f pending=%.0f oldest=%.0fs dead_letters=%.0f%s",
               code == METRICS_OK? "OK": "WARNING", connected, connected == 1? "": "s",
-              pending, oldest, dead, dead == 1? "": "s", connected, pending, oldest, dead);
+              pending, oldest, dead, dead == 1? "": "s", previous, connected, pending, oldest, dead,
+              perf);
     return code;
 }
 

@@ -36,6 +36,8 @@ typedef struct {
     int64_t last_seen_ms;     //  last frame from it since start; 0 = not seen
     int64_t pending;          //  waiting or in flight
     int64_t oldest_ms;        //  submitted time of the oldest waiting; 0 = none
+    int64_t previous_key_ms;  //  last frame over the previous server key; 0 = none
+    bool    previous_session; //  its delivery session is on the previous key now
 } metrics_node_t;
 
 typedef struct {
@@ -51,20 +53,34 @@ typedef struct {
     int64_t store_bytes;              //  database + WAL
     uint64_t submits, deliveries, commits;
     metrics_hist_t commit_latency;
+    int64_t previous_until_ms;        //  server key rotation: previous key's end; 0 = none
+    bool    previous_open;            //  the previous key is accepted now
 } metrics_snapshot_t;
 
 //  The snapshot as Prometheus text. Caller frees; NULL when out of memory.
 char *metrics_render (const metrics_snapshot_t *snap);
 
+//  What a standby serves while it waits for the store's lock (it has no
+//  store open, so no counts): samhand_info with mode="standby" and
+//  samhand_standby_waiting_seconds. Caller frees; NULL when out of memory.
+char *metrics_render_standby (const char *version, double waiting_s);
+
 //  Deliveries waiting longer than this make --health say WARNING.
 #define METRICS_WARN_AGE_S  3600
+#define METRICS_WARN_PREVIOUS_S  86400
 
 //  Monitoring-plugin exit codes.
 enum { METRICS_OK = 0, METRICS_WARNING = 1, METRICS_CRITICAL = 2, METRICS_UNKNOWN = 3 };
 
 //  Judges a rendered text: WARNING on dead letters or a delivery waiting
-//  longer than METRICS_WARN_AGE_S, UNKNOWN when the text is not ours, else
-//  OK. Writes one line ("SAMHAND OK - ... | perfdata") to LINE.
+//  longer than METRICS_WARN_AGE_S, or nodes still connected on the
+//  previous server key less than METRICS_WARN_PREVIOUS_S before it is
+//  retired, UNKNOWN when the text is not ours, else OK. While a previous
+//  key is accepted the line says until when and names the nodes still on
+//  it. Writes one line ("SAMHAND OK - ... | perfdata") to LINE. A standby
+//  waiting for the store's lock is OK ("SAMHAND OK - standby, waiting for
+//  the store's lock ..."): it is doing its job; the active broker is
+//  checked on its own (a lock held means a live broker holds it).
 int metrics_health (const char *text, char *line, size_t size);
 
 //  Checks a metrics_bind value: "127.0.0.1:9464", "[::1]:9464" or

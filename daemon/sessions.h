@@ -33,6 +33,8 @@ typedef struct {
     int64_t   backlog_alert_ms;   //  when the admins were last told of its backlog
     int64_t   scan_budget;    //  bytes of submits it may still have scanned this cycle
     int64_t   last_seen_ms;   //  last frame from the node since start (health)
+    int64_t   previous_key_ms;    //  its last frame over the previous server key (0: none)
+    bool      previous_session;   //  the delivery session's connection is on that key
 } session_t;
 
 typedef struct _sessions_t sessions_t;

@@ -1,5 +1,6 @@
 /*  transport — ROUTER + CURVE + zauth. See transport.h.                    */
 #include "transport.h"
+#include "zapcerts.h"
 #include <zmq.h>
 #include <ctype.h>
 
@@ -22,13 +23,20 @@ struct _transport_t {
 
 //  Our ZAP handler, in place of czmq's zauth, doing what zauth does in
 //  CURVE mode (a key is admitted if and only if a certificate in the
-//  enrolled folder has it; the folder is read again when it changes),
+//  enrolled folder has it; zapcerts keeps them in memory and loads the
+//  folder again when it changed, not on every handshake as zcertstore),
 //  and telling the broker whom it refused: the peer address and the key
 //  from the ZAP request, which libzmq's monitor events do not carry. A
 //  report that would block (the broker busy, a flood) is counted and
 //  sent with the next one (so counted under that one's address and key:
 //  the total stays right), and refusing never waits on the broker.
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+
+//  The property a connection on the previous key carries: name length,
+//  name, 4-byte big-endian value length, value.
+#define ZAP_PREVIOUS_PROPERTY "X-Samhand-Key"
+#define ZAP_PREVIOUS_META     "\x0d" ZAP_PREVIOUS_PROPERTY "\x00\x00\x00\x08" "previous"
+#define ZAP_CURRENT_META      "\x0d" ZAP_PREVIOUS_PROPERTY "\x00\x00\x00\x07" "current"
 
 static void
 s_zap_report (zsock_t *pipe, const char *address, const char *key, unsigned *missed)
@@ -48,7 +56,7 @@ typedef struct {
 } zap_previous_t;
 
 static void
-s_zap_handle (zsock_t *handler, zcertstore_t *certs, zsock_t *pipe, unsigned *missed,
+s_zap_handle (zsock_t *handler, zapcerts_t *certs, zsock_t *pipe, unsigned *missed,
               const zap_previous_t *previous)
 {
     zmsg_t *request = zmsg_recv (handler);
@@ -66,7 +74,7 @@ s_zap_handle (zsock_t *handler, zcertstore_t *certs, zsock_t *pipe, unsigned *mi
               && credentials && zframe_size (credentials) == 32;
     if (curve)
         zmq_z85_encode (key, zframe_data (credentials), 32);
-    zcert_t *enrolled = curve? zcertstore_lookup (certs, key): NULL;
+    zcert_t *enrolled = curve? zapcerts_lookup (certs, key, zclock_time ()): NULL;
     bool allowed = enrolled != NULL;
     if (allowed && domain && streq (domain, ZAP_DOMAIN_PREVIOUS)) {
         //  A node still on the previous server key: accepted until the
@@ -95,7 +103,17 @@ s_zap_handle (zsock_t *handler, zcertstore_t *certs, zsock_t *pipe, unsigned *mi
     zmsg_addstr (reply, allowed? "200": "400");
     zmsg_addstr (reply, allowed? "OK": "not enrolled");
     zmsg_addstr (reply, allowed? key: "");
-    zmsg_addmem (reply, NULL, 0);
+    //  ZAP metadata (ZMTP property list): libzmq attaches it to every
+    //  message of the connection, so the broker sees which key it is on.
+    //  Set on every admitted connection: libzmq lets ZAP's properties win
+    //  over those a client sends itself (ZMQ_METADATA, "X-" names).
+    if (allowed && domain && streq (domain, ZAP_DOMAIN_PREVIOUS))
+        zmsg_addmem (reply, ZAP_PREVIOUS_META, sizeof ZAP_PREVIOUS_META - 1);
+    else
+    if (allowed)
+        zmsg_addmem (reply, ZAP_CURRENT_META, sizeof ZAP_CURRENT_META - 1);
+    else
+        zmsg_addmem (reply, NULL, 0);
     if (zmsg_send (&reply, handler))
         zmsg_destroy (&reply);
     if (!allowed) {
@@ -124,12 +142,12 @@ static void
 s_zap_actor (zsock_t *pipe, void *arg)
 {
     zap_args_t *args = (zap_args_t *) arg;
-    zcertstore_t *certs = zcertstore_new ((char *) args->enrolled_dir);
+    zapcerts_t *certs = zapcerts_new (args->enrolled_dir, zclock_time ());
     zsock_t *handler = zsock_new (ZMQ_REP);
     if (!certs || !handler || zsock_bind (handler, ZAP_ENDPOINT) < 0) {
         zsys_error ("transport: cannot start the ZAP handler: %s", zmq_strerror (zmq_errno ()));
         zsock_destroy (&handler);
-        zcertstore_destroy (&certs);
+        zapcerts_destroy (&certs);
         args->failed = true;
         zsock_signal (pipe, 0);
         return;
@@ -157,6 +175,9 @@ s_zap_actor (zsock_t *pipe, void *arg)
                 previous.until_ms = until;
                 zsock_signal (pipe, 0);
             }
+            //  "RELOAD": the broker's SIGHUP reads the folder again.
+            if (command && streq (command, "RELOAD"))
+                zapcerts_reload (certs, zclock_time ());
             zstr_free (&command);
             if (term)
                 break;
@@ -167,7 +188,7 @@ s_zap_actor (zsock_t *pipe, void *arg)
     }
     zpoller_destroy (&poller);
     zsock_destroy (&handler);
-    zcertstore_destroy (&certs);
+    zapcerts_destroy (&certs);
 }
 
 //  Starts the ZAP handler on the enrolled directory: a CURVE client is
@@ -320,6 +341,15 @@ transport_end_previous (transport_t *self)
     zstr_free (&self->previous);
 }
 
+void
+transport_reload_enrolled (transport_t *self)
+{
+    assert (self);
+    //  No answer is awaited: the pipe also carries refusal reports.
+    if (zstr_send (self->auth, "RELOAD"))
+        zsys_warning ("transport: cannot ask the ZAP handler to reload the enrolled folder");
+}
+
 bool
 transport_previous_open (transport_t *self)
 {
@@ -391,6 +421,8 @@ transport_recv (transport_t *self, transport_msg_t *msg)
         return -1;
     }
     memcpy (msg->user_id, user_id, 41);
+    const char *key = zframe_meta (msg->body, ZAP_PREVIOUS_PROPERTY);
+    msg->previous_key = key && streq (key, "previous");
     return 0;
 }
 

@@ -17,6 +17,7 @@ typedef struct {
     zframe_t *routing_id;     //  owned by the message
     zframe_t *body;           //  owned by the message
     char      user_id [41];   //  Z85 CURVE key of the sender
+    bool      previous_key;   //  came over the previous server key's endpoint
 } transport_msg_t;
 
 //  Binds ENDPOINT with the server certificate at CERT_PATH and ZAP over
@@ -26,6 +27,10 @@ transport_t *transport_new (const char *endpoint, const char *cert_path,
                             const char *enrolled_dir, size_t hard_max,
                             int heartbeat_ms);
 void transport_destroy (transport_t **self_p);
+
+//  The ZAP handler reads the enrolled folder again now (SIGHUP); without
+//  it, it does so whenever the folder changed (see zapcerts.h).
+void transport_reload_enrolled (transport_t *self);
 
 //  The socket to poll for input.
 void *transport_socket (transport_t *self);

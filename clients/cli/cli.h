@@ -19,6 +19,8 @@
 #define EXIT_USAGE      2     //  the command line is wrong
 #define EXIT_REFUSED    3     //  the broker answered and refused
 #define EXIT_NO_ANSWER  4     //  the broker did not answer
+#define EXIT_KEY_REFUSED 5    //  the broker refused this node's key in the handshake
+                              //  (not enrolled, revoked, or the broker's key changed)
 
 #define CLI_DEFAULT_WAIT_MS  5000
 
@@ -49,10 +51,11 @@ int cli_usage_error (const char *command, const char *format, ...);
 samhand_client_t *cli_connect (cli_t *cli);
 
 //  Explains why the broker did not answer within WAITED_MS in all and
-//  returns EXIT_NO_ANSWER.
+//  returns EXIT_NO_ANSWER, or EXIT_KEY_REFUSED when the handshake was
+//  refused (samhand_client_key_refused).
 int cli_no_answer (samhand_client_t *client, int waited_ms);
-//  The same, and with JSON also {"error":{"code":"NO_ANSWER","text":...}}
-//  on stdout.
+//  The same, and with JSON also {"error":{"code":"NO_ANSWER" or
+//  "KEY_REFUSED","text":...}} on stdout.
 int cli_no_answer_json (samhand_client_t *client, int waited_ms, bool json);
 
 //  Reports a refusal (Error code, text, finding kinds and positions, never

@@ -133,9 +133,75 @@ s_status_json (const Samhand__V1__BrokerStatus *st)
         json_object_end (&j);
     }
     json_array_end (&j);
+    if (st->previous_key_until_ms) {
+        //  Server key rotation: who still uses the previous key.
+        json_object_begin (&j, "previous_key");
+        json_bool (&j, "accepted", st->previous_key_open);
+        json_str (&j, "until", cli_time_iso (st->previous_key_until_ms, when, sizeof when));
+        json_str (&j, "bind", st->previous_bind);
+        json_array_begin (&j, "nodes");
+        for (size_t i = 0; i < st->n_nodes; i++) {
+            const Samhand__V1__BrokerNode *n = st->nodes [i];
+            if (!n->previous_key_seen_ms)
+                continue;
+            json_object_begin (&j, NULL);
+            json_str (&j, "node", n->node);
+            json_bool (&j, "connected", n->previous_key_session);
+            json_str (&j, "last_seen", cli_time_iso (n->previous_key_seen_ms, when, sizeof when));
+            json_object_end (&j);
+        }
+        json_array_end (&j);
+        json_object_end (&j);
+    }
     json_object_end (&j);
     cli_json_out (&j);
     json_free (&j);
+}
+
+//  Server key rotation: until when the previous key is accepted and which
+//  nodes still use it, so the operator knows when it is safe to end.
+static void
+s_status_previous_key (const Samhand__V1__BrokerStatus *st)
+{
+    if (!st->previous_key_until_ms)
+        return;
+    char when [64];
+    cli_time_local (st->previous_key_until_ms, "%Y-%m-%d %H:%M:%S", when, sizeof when);
+    printf ("\nKey rotation:  ");
+    if (st->previous_key_open) {
+        int64_t left = st->previous_key_until_ms > st->now_ms
+                     ? (st->previous_key_until_ms - st->now_ms) / 1000: 0;
+        printf ("the PREVIOUS server key is still accepted on ");
+        cli_print_safe (stdout, st->previous_bind, "");
+        printf (" until %s (in %" PRId64 " h %" PRId64 " min)\n", when, left / 3600, left % 3600 / 60);
+    }
+    else
+        printf ("the previous server key was retired at %s (no longer accepted)\n", when);
+    int connected = 0, seen = 0;
+    for (size_t i = 0; i < st->n_nodes; i++) {
+        const Samhand__V1__BrokerNode *n = st->nodes [i];
+        if (!n->previous_key_seen_ms)
+            continue;
+        char last [64];
+        printf ("%s", seen++? ", ": "               on it since the broker started: ");
+        cli_print_safe (stdout, n->node, "");
+        if (n->previous_key_session) {
+            connected++;
+            printf (" (connected now)");
+        }
+        else
+            printf (" (last %s)", cli_time_local (n->previous_key_seen_ms, "%Y-%m-%d %H:%M:%S",
+                                                   last, sizeof last));
+    }
+    if (!seen)
+        printf ("               no node has used it since the broker started\n");
+    else
+        printf ("\n");
+    if (st->previous_key_open)
+        printf ("               %s\n", connected
+                ? "not yet safe to end: give the nodes connected on it the new broker certificate"
+                  " and endpoint"
+                : "no node is connected on it now");
 }
 
 static void
@@ -177,6 +243,7 @@ s_status_text (const Samhand__V1__BrokerStatus *st)
                 n->last_seen_ms? cli_time_local (n->last_seen_ms, "%Y-%m-%d %H:%M:%S", when, sizeof when)
                                : "-", n->pending, oldest);
     }
+    s_status_previous_key (st);
     //  Certificates expiring within 30 days (the broker lists only those).
     bool first = true;
     for (size_t i = 0; i < st->n_nodes; i++) {

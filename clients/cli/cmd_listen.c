@@ -147,6 +147,10 @@ s_check_session (samhand_client_t *client, int wait_ms, bool *silent)
         reply = samhand_client_ping (client, wait_ms);
     }
     int code = EXIT_OK;
+    if (!reply && samhand_client_key_refused (client, NULL))
+        //  Not a broker restarting: it refuses our key now (revoked, or
+        //  its key changed). Waiting would never end.
+        return cli_no_answer (client, wait_ms);
     if (!reply) {
         if (!*silent)
             fprintf (stderr, "samhand: the broker does not answer: waiting for it (messages"

@@ -110,6 +110,15 @@ cli_connect (cli_t *cli)
     return client;
 }
 
+//  A refusal in the handshake, as the library tells it: ZAP refused our
+//  key, or handshakes failed again and again (one failure alone may be a
+//  broker going down in the middle of it).
+static bool
+s_key_refused (samhand_client_t *client, bool *by_zap)
+{
+    return client && samhand_client_key_refused (client, by_zap);
+}
+
 int
 cli_no_answer (samhand_client_t *client, int waited_ms)
 {
@@ -120,15 +129,23 @@ cli_no_answer (samhand_client_t *client, int waited_ms)
     }
     int seconds = waited_ms < 1000? 1: (waited_ms + 500) / 1000;
     samhand_link_t link = client? samhand_client_link (client): SAMHAND_LINK_UNKNOWN;
+    bool by_zap = false;
+    if (s_key_refused (client, &by_zap)) {
+        fprintf (stderr, "samhand: the broker refused this node's key (not enrolled, revoked,"
+                         " or the broker's key changed) - ask the administrator.\n");
+        if (by_zap)
+            fprintf (stderr, "samhand: the broker does not admit %s: enrol it"
+                             " (samhand admin enroll) or use an enrolled one.\n", s_used.cert);
+        else
+            fprintf (stderr, "samhand: the handshake with %s failed: %s is not the key that"
+                             " broker uses now (a wrong or retired broker_cert?).\n",
+                     s_used.endpoint, s_used.broker_cert);
+        return EXIT_KEY_REFUSED;
+    }
     switch (link) {
         case SAMHAND_LINK_UNREACHABLE:
             fprintf (stderr, "samhand: nothing answers at %s - is samhandd running, and "
                              "is that the right address?\n", s_used.endpoint);
-            break;
-        case SAMHAND_LINK_REFUSED:
-            fprintf (stderr, "samhand: the broker refused this node's certificate (%s):\n"
-                             "it is not enrolled, or no longer is. Ask the administrator "
-                             "to enroll it.\n", s_used.cert);
             break;
         case SAMHAND_LINK_FAILED:
             fprintf (stderr, "samhand: the secure handshake with %s failed - is %s the "
@@ -188,9 +205,16 @@ cli_no_answer_json (samhand_client_t *client, int waited_ms, bool json)
 {
     if (json) {
         //  Whoever reads --json output learns that nothing came, in JSON.
-        char text [96];
+        char text [128];
+        const char *code = "NO_ANSWER";
         if (waited_ms == 0)
             snprintf (text, sizeof text, "did not wait for the broker (--wait 0)");
+        else
+        if (s_key_refused (client, NULL)) {
+            code = "KEY_REFUSED";
+            snprintf (text, sizeof text, "the broker refused this node's key (not enrolled,"
+                      " revoked, or the broker's key changed): ask the administrator");
+        }
         else
             snprintf (text, sizeof text, "the broker did not answer within %d s",
                       (waited_ms + 500) / 1000);
@@ -198,7 +222,7 @@ cli_no_answer_json (samhand_client_t *client, int waited_ms, bool json)
         json_init (&j);
         json_object_begin (&j, NULL);
         json_object_begin (&j, "error");
-        json_str (&j, "code", "NO_ANSWER");
+        json_str (&j, "code", code);
         json_str (&j, "text", text);
         json_object_end (&j);
         json_object_end (&j);

@@ -38,7 +38,8 @@ static const char *usage =
     "  --version            print the version and exit\n"
     "\n"
     "Exit codes: 0 done; 1 local problem (file, certificate); 2 wrong command\n"
-    "line; 3 refused by the broker (the reason is printed); 4 no answer.\n"
+    "line; 3 refused by the broker (the reason is printed); 4 no answer; 5 the\n"
+    "broker refused this node's key (not enrolled, revoked, or its key changed).\n"
     "\n"
     "Every command has --help with an example:\n"
     "  samhand -c /etc/samhand/vakt.cfg concern --help\n";

@@ -32,7 +32,14 @@
 typedef struct {
     char addr [256];
     samhand_link_t link;
+    int  failures;        //  handshakes failed in a row (reset by one that succeeds)
+    bool zap_refused;     //  the last failure was the broker's ZAP refusing our key
 } peer_t;
+
+//  Handshakes that fail in a row before the failure is taken for a wrong
+//  broker key and not a broker going down mid-handshake (which fails one,
+//  then is unreachable until it, or its standby, listens again).
+#define CLIENT_KEY_FAILURES  3
 
 struct _samhand_client_t {
     zsock_t *sock;
@@ -167,6 +174,8 @@ s_peer (samhand_client_t *self, const char *addr)
     peer_t *peer = &self->peers [self->n_peers++];
     snprintf (peer->addr, sizeof peer->addr, "%s", addr);
     peer->link = SAMHAND_LINK_UNKNOWN;
+    peer->failures = 0;
+    peer->zap_refused = false;
     return peer;
 }
 
@@ -184,6 +193,8 @@ s_monitor_event (samhand_client_t *self, uint16_t event, const char *addr)
             break;
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
             peer->link = SAMHAND_LINK_READY;
+            peer->failures = 0;
+            peer->zap_refused = false;
             //  A new handshake on the same socket means libzmq reconnected
             //  by itself (the broker restarted, or a standby took over):
             //  the broker no longer knows this connection as our delivery
@@ -193,10 +204,14 @@ s_monitor_event (samhand_client_t *self, uint16_t event, const char *addr)
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
             peer->link = SAMHAND_LINK_REFUSED;
+            peer->failures++;
+            peer->zap_refused = true;
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
         case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
             peer->link = SAMHAND_LINK_FAILED;
+            peer->failures++;
+            peer->zap_refused = false;
             break;
         case ZMQ_EVENT_DISCONNECTED: {
             //  Whatever was sent on a ready connection and not answered is
@@ -284,6 +299,31 @@ samhand_client_link (samhand_client_t *self)
 {
     s_monitor_drain (self);
     return s_link (self);
+}
+
+//  See samhand_client_key_refused; without reading new events.
+static bool
+s_key_refused (samhand_client_t *self, bool *by_zap)
+{
+    bool refused = false, zap = false;
+    for (size_t i = 0; i < self->n_peers; i++) {
+        if (self->peers [i].link == SAMHAND_LINK_READY)
+            return false;
+        if (self->peers [i].zap_refused || self->peers [i].failures >= CLIENT_KEY_FAILURES)
+            refused = true;
+        zap |= self->peers [i].zap_refused;
+    }
+    if (by_zap)
+        *by_zap = zap;
+    return refused;
+}
+
+bool
+samhand_client_key_refused (samhand_client_t *self, bool *by_zap)
+{
+    assert (self);
+    s_monitor_drain (self);
+    return s_key_refused (self, by_zap);
 }
 
 static void
@@ -528,6 +568,8 @@ s_wait_writable (samhand_client_t *self, int64_t deadline)
             return false;
         if (self->monitor && (items [1].revents & ZMQ_POLLIN))
             s_monitor_drain (self);
+        if (s_key_refused (self, NULL))
+            return false;
     }
     return false;
 }
@@ -578,7 +620,7 @@ samhand_client_send (samhand_client_t *self, Samhand__V1__Frame *frame)
 //  With LOSSES (not NULL) it gives up as soon as a ready connection was
 //  lost since self->losses was *LOSSES: an answer on it will never come.
 static Samhand__V1__Frame *
-s_recv_wire (samhand_client_t *self, int timeout_ms, const uint64_t *losses)
+s_recv_wire (samhand_client_t *self, int timeout_ms, const uint64_t *losses, bool request)
 {
     int64_t deadline = timeout_ms < 0? -1: zclock_mono () + timeout_ms;
     while (!zsys_interrupted) {
@@ -600,6 +642,13 @@ s_recv_wire (samhand_client_t *self, int timeout_ms, const uint64_t *losses)
             s_monitor_drain (self);
         if (losses && self->losses != *losses)
             return NULL;
+        //  Waiting for an answer that cannot come: the broker refuses
+        //  our key, or we hold the wrong one of the broker's.
+        if (request && s_key_refused (self, NULL)) {
+            s_fail ("the broker refused this node's key (not enrolled, revoked, or the"
+                    " broker's key changed)");
+            return NULL;
+        }
         if (!(items [0].revents & ZMQ_POLLIN))
             continue;
         zmsg_t *msg = zmsg_recv (self->sock);
@@ -626,7 +675,7 @@ samhand_client_recv (samhand_client_t *self, int timeout_ms)
     Samhand__V1__Frame *frame = (Samhand__V1__Frame *) zlist_pop (self->queue);
     if (frame)
         return frame;
-    return s_recv_wire (self, timeout_ms, NULL);
+    return s_recv_wire (self, timeout_ms, NULL, false);
 }
 
 //  Waits for the reply to REQUEST_ID; queues what the application may
@@ -639,7 +688,7 @@ s_await (samhand_client_t *self, uint64_t request_id, int timeout_ms, const uint
         int64_t left = deadline - zclock_mono ();
         if (left <= 0)
             return NULL;
-        Samhand__V1__Frame *frame = s_recv_wire (self, (int) left, losses);
+        Samhand__V1__Frame *frame = s_recv_wire (self, (int) left, losses, true);
         if (!frame)
             return NULL;
         if (frame->request_id == request_id)

@@ -241,6 +241,17 @@ typedef enum {
 //  UNREACHABLE, in that order).
 samhand_link_t samhand_client_link (samhand_client_t *self);
 
+//  True when no broker is ready and one has refused this node's key (ZAP:
+//  not enrolled, revoked, expired) or failed CURVE handshakes 3 times in a
+//  row (we hold a broker key it does not have: a wrong or retired
+//  broker_cert). Requests give up as soon as this holds rather than wait
+//  their whole timeout (samhand_last_error says why); it does not mend
+//  by waiting, but a later enrolment does (a handshake that succeeds ends
+//  it). BY_ZAP (may be NULL): set when the broker refused our key (rather
+//  than the handshake failing). Reads pending socket events without
+//  blocking.
+bool samhand_client_key_refused (samhand_client_t *self, bool *by_zap);
+
 //  The raw zsock_t (as void *) for tests and for polling several sockets.
 //  Changes on samhand_client_reconnect. Do not read from it directly if
 //  you also use samhand_client_recv (frames may be queued inside).

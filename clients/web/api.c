@@ -162,10 +162,19 @@ s_fail (web_reply_t *reply, int status, const char *code, const char *field)
     s_json (reply, status, &j);
 }
 
+//  No answer: the broker is away (504 NO_ANSWER), or it refuses this
+//  node's key in the handshake (502 KEY_REFUSED: not enrolled, revoked, or
+//  the broker's key changed), which only the administrator can mend.
 static void
 s_no_answer (web_reply_t *reply)
 {
-    s_fail (reply, 504, "NO_ANSWER", NULL);
+    samhand_client_t *c = bridge_lock ();
+    bool refused = c && samhand_client_key_refused (c, NULL);
+    bridge_unlock ();
+    if (refused)
+        s_fail (reply, 502, "KEY_REFUSED", NULL);
+    else
+        s_fail (reply, 504, "NO_ANSWER", NULL);
 }
 
 //  A reply frame carrying an error: {"error":{code,text,findings}}.

@@ -198,10 +198,14 @@ bridge_start (const char *config, const char *sent_path, web_node_t *node)
     Samhand__V1__Frame *pong = samhand_client_ping (s_req, WEB_BROKER_WAIT_MS);
     if (!pong || pong->command_case != SAMHAND__V1__FRAME__COMMAND_PONG) {
         samhand_link_t link = samhand_client_link (s_req);
-        web_log ("the broker did not answer (%s)",
-                 link == SAMHAND_LINK_REFUSED? "certificate not enrolled":
-                 link == SAMHAND_LINK_FAILED? "wrong broker certificate":
-                 link == SAMHAND_LINK_UNREACHABLE? "nothing listens": "no answer");
+        if (samhand_client_key_refused (s_req, NULL))
+            web_log ("the broker refused this node's key (not enrolled, revoked, or the"
+                     " broker's key changed): ask the administrator");
+        else
+            web_log ("the broker did not answer (%s)",
+                     link == SAMHAND_LINK_REFUSED? "certificate not enrolled":
+                     link == SAMHAND_LINK_FAILED? "wrong broker certificate":
+                     link == SAMHAND_LINK_UNREACHABLE? "nothing listens": "no answer");
         samhand_frame_destroy (&pong);
         return -1;
     }

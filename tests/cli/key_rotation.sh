@@ -33,12 +33,14 @@ CFG=$W/samhandd.cfg
 #   previous key on the old endpoint, the new key on a new endpoint.
 "$B/samhand" keygen server-new --server --dir "$W" >/dev/null 2>"$W/keygen.err" \
     || abort "key_rotation: keygen of the new server pair"
-UNTIL_S=$(( $(date +%s) + 14 ))
+UNTIL_S=$(( $(date +%s) + 18 ))
 UNTIL=$(date -u -d "@$UNTIL_S" +%Y-%m-%dT%H:%M:%SZ)
 sed -i -e "s|bind = \"tcp://127.0.0.1:$OLD_PORT\"|bind = \"tcp://127.0.0.1:$NEW_PORT\"|" \
        -e 's|cert = "server.cert" .*|cert = "server-new.cert"|' "$CFG"
 printf '    previous_cert = "server.cert"\n    previous_bind = "tcp://127.0.0.1:%s"\n    previous_until = "%s"\n' \
     "$OLD_PORT" "$UNTIL" >"$W/prev"
+METRICS_PORT=$(free_port)
+printf '    metrics_bind = "127.0.0.1:%s"\n' "$METRICS_PORT" >>"$W/prev"
 sed -i '/^server/r '"$W/prev" "$CFG"
 grep -q "previous_until = \"$UNTIL\"" "$CFG" && grep -q 'cert = "server-new.cert"' "$CFG" \
     || abort "key_rotation: config edited"
@@ -78,6 +80,32 @@ LISTENERS="$LISTENERS $!"
 wait_for "$OUT/vakt.err" "listening as" 10
 result "rotation: a listener on the old key is served during the transition"
 
+#   What the operator sees: admin status, metrics and --health say that the
+#   previous key is accepted, until when, and which nodes are still on it.
+metrics () {
+    "$PY" -c 'import sys, urllib.request; print (urllib.request.urlopen ("http://127.0.0.1:%s/metrics" % sys.argv [1], timeout = 5).read ().decode ())' "$METRICS_PORT"
+}
+sam admin admin status --json >"$W/status1.json" 2>"$W/status1.err"
+[ "$(json "$W/status1.json" 'r["previous_key"]["accepted"]')" = True ] \
+    && [ "$(json "$W/status1.json" 'r["previous_key"]["until"]')" = "$UNTIL" ] \
+    && [ "$(json "$W/status1.json" 'r["previous_key"]["bind"]')" = "tcp://127.0.0.1:$OLD_PORT" ] \
+    && [ "$(json "$W/status1.json" '[n["connected"] for n in r["previous_key"]["nodes"] if n["node"] == "vakt"]')" = "[True]" ] \
+    && [ "$(json "$W/status1.json" '[n for n in r["previous_key"]["nodes"] if n["node"] == "tryggest"]')" = "[]" ]
+result "rotation: admin status --json: previous key accepted, until, where; vakt connected on it, tryggest not"
+sam admin admin status >"$W/status1.txt" 2>&1
+grep -q "the PREVIOUS server key is still accepted on tcp://127.0.0.1:$OLD_PORT until" "$W/status1.txt" \
+    && grep -q "vakt (connected now)" "$W/status1.txt" && grep -q "not yet safe to end" "$W/status1.txt"
+result "rotation: admin status says the previous key is accepted until when, vakt on it, not yet safe"
+metrics >"$W/metrics1.txt" 2>/dev/null
+grep -q '^samhand_previous_key_accepted 1$' "$W/metrics1.txt" \
+    && grep -q "^samhand_previous_key_until_timestamp_seconds $UNTIL_S.000$" "$W/metrics1.txt" \
+    && grep -Eq '^samhand_node_previous_key_connected\{node="vakt"\} 1(\.000)?$' "$W/metrics1.txt" \
+    && ! grep -q 'previous_key.*node="tryggest"' "$W/metrics1.txt"
+result "rotation: metrics: previous key accepted, its end, vakt connected on it (tryggest not listed)"
+"$B/samhandd" --health -c "$CFG" >"$W/health1.txt" 2>&1
+[ $? -eq 1 ] && grep -q "^SAMHAND WARNING - .*; previous server key accepted until $UNTIL, 1 node still on it: vakt |.* previous_key_nodes=1$" "$W/health1.txt"
+result "rotation: --health: WARNING, nodes still on the previous key within a day of its end, named"
+
 #   The end.
 while [ "$(date +%s)" -le "$UNTIL_S" ]; do sleep 0.3; done
 wait_for "$W/samhandd.log" "previous server key retired at $UNTIL: tcp://127.0.0.1:$OLD_PORT closed" 5
@@ -89,11 +117,26 @@ sam vakt --wait 2 ping >/dev/null 2>&1
 result "rotation: after the transition the old key is refused"
 sam tryggest --wait 3 ping >/dev/null 2>&1
 result "rotation: after the transition the new key is still served"
+#   A node that took the new endpoint but kept the retired broker key is
+#   told so plainly (exit 5), not "the broker does not answer".
+sam vakt-oldkey-newport --wait 6 ping >/dev/null 2>"$W/retired.err"
+[ $? -eq 5 ] && grep -q "the broker refused this node's key (not enrolled, revoked, or the broker's key changed)" "$W/retired.err" \
+    && grep -q "server.cert is not the key that broker uses now" "$W/retired.err"
+result "rotation: after the transition the retired key on the new endpoint: exit 5 and the plain reason"
 stop_listeners
 sed -i -e "s|tcp://127.0.0.1:$OLD_PORT|tcp://127.0.0.1:$NEW_PORT|" \
        -e 's|"../server.cert"|"../server-new.cert"|' "$W/nodes/vakt.cfg" "$W/nodes/admin.cfg"
 sam vakt --wait 3 ping >/dev/null 2>&1
 result "rotation: the late node is served once its config names the new key and endpoint"
+sam admin admin status --json >"$W/status2.json" 2>"$W/status2.err"
+[ "$(json "$W/status2.json" 'r["previous_key"]["accepted"]')" = False ] \
+    && [ "$(json "$W/status2.json" '[n["connected"] for n in r["previous_key"]["nodes"] if n["node"] == "vakt"]')" = "[False]" ]
+result "rotation: after the end admin status says the previous key is no longer accepted, vakt not on it"
+metrics >"$W/metrics2.txt" 2>/dev/null
+"$B/samhandd" --health -c "$CFG" >"$W/health2.txt" 2>&1
+[ $? -eq 0 ] && grep -q '^samhand_previous_key_accepted 0$' "$W/metrics2.txt" \
+    && ! grep -q "previous server key" "$W/health2.txt"
+result "rotation: after the end metrics say 0 and --health is OK again"
 samhand_stop
 [ "$("$PY" -c 'import sqlite3, sys
 db = sqlite3.connect (sys.argv [1])

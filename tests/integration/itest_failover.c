@@ -51,6 +51,7 @@ typedef struct {
     char   config [2][320];
     char   log [2][320];
     int    port [2];
+    int    metrics_port [2];
     pid_t  pid [2];
     atomic_int stop_senders;
     atomic_int stop_receiver;
@@ -347,7 +348,26 @@ s_write_config (run_t *run, int i, const char *base_text)
     fprintf (f, "%.*stcp://127.0.0.1:%d%s", (int) (at - base_text), base_text, run->port [i],
              at + strlen (old_bind));
     fprintf (f, "    name = \"broker-%c\"\n    standby = \"yes\"\n", 'a' + i);
+    fprintf (f, "    metrics_bind = \"127.0.0.1:%d\"\n", run->metrics_port [i]);
     return fclose (f);
+}
+
+//  `samhandd --health -c` broker I's config: its exit status, its line in
+//  LINE.
+static int
+s_health (run_t *run, int i, char *line, size_t size)
+{
+    char command [800];
+    snprintf (command, sizeof command, "%s/samhandd --health -c '%s' 2>/dev/null",
+              harness_build (), run->config [i]);
+    *line = 0;
+    FILE *p = popen (command, "r");
+    if (!p)
+        return -1;
+    if (!fgets (line, (int) size, p))
+        *line = 0;
+    int status = pclose (p);
+    return WIFEXITED (status)? WEXITSTATUS (status): -1;
 }
 
 //  Malformed endpoint lists are refused before anything connects.
@@ -416,6 +436,8 @@ s_scenario (int rounds)
     }
     run->port [0] = run->h->port;
     run->port [1] = harness_free_port ();
+    run->metrics_port [0] = harness_free_port ();
+    run->metrics_port [1] = harness_free_port ();
     //  The extra sections follow "keys": the server keys go in before them.
     char *limits = text? strstr (text, "limits\n"): NULL;
     char head [8192] = "", tail [8192] = "";
@@ -446,6 +468,18 @@ s_scenario (int rounds)
     run->pid [1] = s_spawn (run->config [1], run->log [1]);
     BCHECK (s_log_has (run->log [1], "broker-b is the standby", 5000) && s_alive (run->pid [1], 0),
            "broker B starts as the standby and says so");
+    {
+        //  Monitoring: the standby waiting is no alarm; the active is OK.
+        char line [400];
+        int code = s_health (run, 1, line, sizeof line);
+        BCHECK (code == 0 && strstr (line, "SAMHAND OK - standby, waiting for the store's lock"),
+                "--health on the standby: exit 0, 'SAMHAND OK - standby, waiting for the store's lock'");
+        if (code != 0)
+            printf ("note: standby --health said %d: %s", code, line);
+        code = s_health (run, 0, line, sizeof line);
+        BCHECK (code == 0 && strstr (line, "SAMHAND OK - ") && !strstr (line, "standby"),
+                "--health on the active broker: exit 0, OK, not a standby");
+    }
     snprintf (path, sizeof path, "tcp://127.0.0.1:%d", run->port [1]);
     samhand_client_t *direct = s_client (run, path, "admin");
     Samhand__V1__Frame *pong = direct? samhand_client_ping (direct, 700): NULL;
@@ -615,6 +649,18 @@ s_scenario (int rounds)
            "nothing was delivered again after its receipt was confirmed");
     samhand_client_destroy (&probe);
     int standby = 1 - active;
+    {
+        //  After the takeovers: the broker that took over serves its
+        //  metrics as the active one, the one that came back as standby.
+        char line [400], line2 [400];
+        int code = s_health (run, active, line, sizeof line);
+        int code2 = s_health (run, standby, line2, sizeof line2);
+        BCHECK (code == 0 && strstr (line, "SAMHAND OK - ") && !strstr (line, "standby")
+                && code2 == 0 && strstr (line2, "SAMHAND OK - standby"),
+                "--health after the takeovers: the new active OK, the old one a standby");
+        if (code != 0 || code2 != 0)
+            printf ("note: --health said %d: %s and %d: %s", code, line, code2, line2);
+    }
     BCHECK (s_stop (run->pid [standby], SIGTERM) == 0, "the standby stops cleanly on SIGTERM");
     BCHECK (s_stop (run->pid [active], SIGTERM) == 0, "the active broker stops cleanly");
     char cmd [700];

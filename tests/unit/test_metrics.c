@@ -91,6 +91,66 @@ main (void)
     CHECK (metrics_health (text, line, sizeof line) == METRICS_WARNING,
            "health: a delivery waiting over an hour gives WARNING");
     free (text);
+    //  A standby waiting for the store's lock: OK, and it says so.
+    text = metrics_render_standby ("0.1.0", 12.4);
+    CHECK (text && strstr (text, "samhand_info{version=\"0.1.0\",mode=\"standby\"} 1\n")
+           && strstr (text, "\nsamhand_standby_waiting_seconds 12.400\n")
+           && !strstr (text, "samhand_connected_nodes"),
+           "metrics: a standby serves its mode and how long it has waited, no counts");
+    code = metrics_health (text, line, sizeof line);
+    CHECK (code == METRICS_OK && streq (line, "SAMHAND OK - standby, waiting for the store's lock"
+           " (another broker is active) for 12 s | standby=1 waiting=12s"),
+           "health: a standby waiting is OK and says standby");
+    printf ("# %s\n", line);
+    free (text);
+    CHECK (metrics_health ("samhand_info{version=\"0.1.0\",mode=\"standby\"} 1\n", line, sizeof line)
+           == METRICS_UNKNOWN, "health: a standby's text without its waiting time is UNKNOWN");
+    //  Key rotation: the previous key's end and the nodes still on it.
+    text = metrics_render (&snap);
+    CHECK (text && !strstr (text, "previous_key"),
+           "metrics: no previous-key samples when no key rotation is configured");
+    free (text);
+    int64_t now_s = (int64_t) time (NULL);
+    nodes [2].oldest_ms = 0;
+    nodes [0].oldest_ms = 0;
+    nodes [0].previous_key_ms = 1700000000250;
+    nodes [0].previous_session = true;
+    nodes [1].previous_key_ms = 1699999999000;
+    snap.dead_letters = 0;
+    snap.previous_until_ms = (now_s + 7200) * 1000;
+    snap.previous_open = true;
+    text = metrics_render (&snap);
+    char until [96];
+    snprintf (until, sizeof until, "samhand_previous_key_until_timestamp_seconds %lld.000",
+              (long long) now_s + 7200);
+    CHECK (s_has (text, "samhand_previous_key_accepted 1") && s_has (text, until)
+        && s_has (text, "samhand_node_previous_key_connected{node=\"vakt\"} 1.000")
+        && s_has (text, "samhand_node_previous_key_connected{node=\"politi-risk\"} 0.000")
+        && s_has (text, "samhand_node_previous_key_last_seen_timestamp_seconds{node=\"vakt\"} 1700000000.250")
+        && !strstr (text, "samhand_node_previous_key_connected{node=\"bad"),
+           "metrics: previous key accepted, until when, per node seen on it (connected or not)");
+    code = metrics_health (text, line, sizeof line);
+    CHECK (code == METRICS_WARNING && strstr (line, "; previous server key accepted until ")
+           && strstr (line, ", 1 node still on it: vakt |") && strstr (line, " previous_key_nodes=1"),
+           "health: a node still on the previous key within a day of its end: WARNING, named");
+    printf ("# %s\n", line);
+    free (text);
+    snap.previous_until_ms = (now_s + 3 * 86400) * 1000;
+    text = metrics_render (&snap);
+    CHECK (metrics_health (text, line, sizeof line) == METRICS_OK && strstr (line, "1 node still on it: vakt"),
+           "health: ... days before its end: OK, still named");
+    free (text);
+    nodes [0].previous_session = false;
+    text = metrics_render (&snap);
+    CHECK (metrics_health (text, line, sizeof line) == METRICS_OK
+           && strstr (line, "no node connected on it") && strstr (line, "previous_key_nodes=0"),
+           "health: nobody connected on the previous key: OK, says so");
+    free (text);
+    snap.previous_open = false;
+    text = metrics_render (&snap);
+    CHECK (s_has (text, "samhand_previous_key_accepted 0") && metrics_health (text, line, sizeof line) == METRICS_OK
+           && !strstr (line, "previous"), "health: after the end, nothing about a previous key");
+    free (text);
     CHECK (metrics_health ("<html>hello</html>", line, sizeof line) == METRICS_UNKNOWN
         && metrics_health (NULL, line, sizeof line) == METRICS_UNKNOWN,
            "health: a text that is not ours is UNKNOWN");

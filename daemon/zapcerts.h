@@ -1,0 +1,53 @@
+/*  zapcerts — the enrolled certificates the ZAP handler admits, in memory.
+
+    czmq's directory-backed zcertstore reads the whole folder (a stat of
+    every certificate) on every lookup, i.e. on every CURVE handshake: with
+    2,000 enrolled nodes reconnecting at once that is O(nodes²) stat calls
+    and handshakes time out. This store loads the folder once and loads it
+    again only when it changed, checked cheaply before each lookup:
+
+    - the folder's own inode, change and modification times, on every
+      lookup (one stat): every file added, removed or renamed — how
+      `samhand admin enroll|revoke` and an operator's cp/mv/rm work — is
+      seen by the very next handshake;
+    - every file's (path, inode, size, change and modification times), at
+      most once per ZAPCERTS_SCAN_MS: a certificate rewritten in place, a
+      change in a subfolder, or two changes within one tick of the file
+      system's clock (a signature less than 2 s old is never trusted, so
+      the next scan loads again).
+
+    Which files count is zcertstore's rule: every regular file under the
+    folder (subfolders too, hidden names skipped by zdir) whose name does
+    not end in "_secret". A folder that cannot be read admits nobody (fail
+    closed; zcertstore kept what it had). Two files with one key: the
+    first loaded is kept and the duplicate logged (czmq 4.2's
+    zcertstore_insert asserts, which aborted the whole broker).
+
+    Used by one thread (the ZAP actor's); not thread-safe.                */
+#ifndef SAMHAND_ZAPCERTS_H
+#define SAMHAND_ZAPCERTS_H
+
+#include <czmq.h>
+
+#define ZAPCERTS_SCAN_MS 1000
+
+typedef struct _zapcerts_t zapcerts_t;
+
+//  Loads DIR (a missing or unreadable folder gives an empty store).
+//  NULL only when out of memory.
+zapcerts_t *zapcerts_new (const char *dir, int64_t now_ms);
+void zapcerts_destroy (zapcerts_t **self_p);
+
+//  The enrolled certificate with this Z85 public key, or NULL. Checks the
+//  folder first as above (NOW_MS: unix ms, the caller's clock). The
+//  certificate belongs to the store and lives until the next call.
+zcert_t *zapcerts_lookup (zapcerts_t *self, const char *key, int64_t now_ms);
+
+//  Loads the folder again now, whatever the checks say (SIGHUP).
+void zapcerts_reload (zapcerts_t *self, int64_t now_ms);
+
+//  Certificates loaded; how many times the folder was loaded (tests).
+size_t zapcerts_size (zapcerts_t *self);
+size_t zapcerts_loads (zapcerts_t *self);
+
+#endif
