@@ -535,10 +535,11 @@ s_query (query_t *q)
     decision.legal_basis = "";
     snprintf (decision.reason, sizeof decision.reason, "the revision is past retention");
     Samhand__V1__PlanReply body = SAMHAND__V1__PLAN_REPLY__INIT;
+    registry_consent_t raw [MAX_CONSENTS];
+    policy_consent_t consents [MAX_CONSENTS];
+    int n = s_consents (self, q->subject_key, raw, consents);
+    bool hidden = n < 0;                //  fail closed
     if (submit) {
-        registry_consent_t raw [MAX_CONSENTS];
-        policy_consent_t consents [MAX_CONSENTS];
-        int n = s_consents (self, q->subject_key, raw, consents);
         policy_input_t in;
         submit_policy_input (self, author, submit, SAMHAND__V1__KIND__RISK_PLAN, q->node->agency,
                              consents, n > 0? n: 0, true, &in);
@@ -550,6 +551,24 @@ s_query (query_t *q)
             body.plan = submit->risk_plan;
         else
             decision.view = SAMHAND__V1__VIEW__WITHHELD;
+        hidden = decision.view == SAMHAND__V1__VIEW__WITHHELD;
+    }
+    else {
+        //  Past retention there is nothing to show, but that a plan exists
+        //  (and how many revisions it has) is still the plan's: an agency
+        //  that may see nothing of it (the crisis centre without her
+        //  consent) was told "ok, past retention". Decided as for an empty
+        //  revision by the same author under the consents in force now.
+        Samhand__V1__Submit empty = SAMHAND__V1__SUBMIT__INIT;
+        Samhand__V1__RiskPlan nothing = SAMHAND__V1__RISK_PLAN__INIT;
+        empty.body_case = SAMHAND__V1__SUBMIT__BODY_RISK_PLAN;
+        empty.risk_plan = &nothing;
+        policy_decision_t probe;
+        policy_input_t in;
+        submit_policy_input (self, author, &empty, SAMHAND__V1__KIND__RISK_PLAN, q->node->agency,
+                             consents, n > 0? n: 0, true, &in);
+        policy_decide (&in, &probe);
+        hidden |= probe.view == SAMHAND__V1__VIEW__WITHHELD;
     }
     body.view = decision.view;
     body.rule = (char *) decision.rule;
@@ -569,7 +588,7 @@ s_query (query_t *q)
                       decision.view == SAMHAND__V1__VIEW__IDENTIFIED
                       && (decision.classes_allowed & POLICY_CLASS (FREE_TEXT)), q->subject_key };
     int failed = 0;
-    if (query->history && decision.view != SAMHAND__V1__VIEW__WITHHELD) {
+    if (query->history && decision.view != SAMHAND__V1__VIEW__WITHHELD && !hidden) {
         failed |= store_plan_revisions (self->store, q->subject_key, s_collect_rev, &revs) < 0;
         failed |= store_plan_evaluations (self->store, q->subject_key, s_collect_eval, &evals) < 0;
         body.revisions = rev_list;
@@ -590,7 +609,7 @@ s_query (query_t *q)
         s_error (q, SAMHAND__V1__ERROR_CODE__INTERNAL, "the broker could not record the query: retry");
     }
     else
-    if (submit && decision.view == SAMHAND__V1__VIEW__WITHHELD)
+    if (hidden)
         //  An agency that may see nothing of the plan (the crisis centre
         //  without her consent) gets the answer for a person without one:
         //  that a plan exists, and its revision count, are the plan's too.

@@ -788,6 +788,27 @@ test_retention (void)
     f = s_evaluate (coord, ref, EVAL_NOTE, NULL);
     CHECK (*ref && f && f->plan_reply->ok, "plan retention: a plan and its evaluation recorded");
     frame_free (&f);
+    //  The crisis centre holds its own references for her and for another
+    //  invented person without a plan (its concerns are kept longer).
+    hclient_t *ks = hclient_new (h, "krisesenter");
+    char ks_ref [64] = "", other_ref [64] = "";
+    for (int i = 0; i < 2; i++) {
+        Samhand__V1__Submit sub;
+        Samhand__V1__ConcernReport concern;
+        Samhand__V1__Subject subject;
+        uint8_t id [16];
+        harness_concern (&sub, &concern, &subject, "bekymring fra krisesenteret");
+        if (i == 0) {
+            subject.name = NAME;
+            subject.national_id = NID;
+            subject.phone = PHONE;
+        }
+        harness_new_id (&sub, id);
+        f = hclient_submit (ks, &sub, 3000);
+        if (f && f->submit_result->case_ref)
+            snprintf (i? other_ref: ks_ref, 64, "%s", f->submit_result->case_ref);
+        frame_free (&f);
+    }
     //  Crypto-shredding: the note and the revision are sealed under period
     //  keys (ids with the top bit set), so their week's key can be destroyed.
     bool pg = harness_pg (h);
@@ -824,6 +845,37 @@ test_retention (void)
              && !s_contains (f, EVAL_NOTE) && !s_contains (f, STEP_RC),
            "plan retention: past retention the plan's content is gone, also for its own agency");
     frame_free (&f);
+    //  Past retention the crisis centre (no consent) was answered "ok, past
+    //  retention" with the revision count: that a plan exists is the plan's.
+    for (uint32_t revision = 0; revision < 2; revision++) {
+        Samhand__V1__Frame *answers [2] = { NULL, NULL };
+        for (int i = 0; i < 2; i++) {
+            Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+            Samhand__V1__PlanQuery query = SAMHAND__V1__PLAN_QUERY__INIT;
+            query.case_ref = i? other_ref: ks_ref;
+            query.revision = revision;
+            query.history = true;
+            frame.command_case = SAMHAND__V1__FRAME__COMMAND_PLAN_QUERY;
+            frame.plan_query = &query;
+            hclient_send (ks, &frame);
+            answers [i] = hclient_expect (ks, SAMHAND__V1__FRAME__COMMAND_PLAN_REPLY, 3000);
+        }
+        Samhand__V1__PlanReply *a = answers [0]? answers [0]->plan_reply: NULL;
+        Samhand__V1__PlanReply *b = answers [1]? answers [1]->plan_reply: NULL;
+        CHECK (*ks_ref && *other_ref && a && b && !a->ok && !b->ok && a->error && b->error
+                 && a->error->code == b->error->code && streq (a->error->text, b->error->text)
+                 && a->current_revision == 0 && a->n_revisions == 0,
+               revision? "plan retention: the crisis centre cannot tell a purged revision 1 from"
+                         " a person without a plan"
+                       : "plan retention: the crisis centre cannot tell a purged plan from a person"
+                         " without one");
+        if (a && (a->ok || a->current_revision))
+            printf ("  crisis centre answered ok=%d rule=%s current=%u\n", a->ok,
+                    a->rule? a->rule: "", a->current_revision);
+        frame_free (&answers [0]);
+        frame_free (&answers [1]);
+    }
+    hclient_destroy (&ks);
     hclient_t *admin = hclient_new (h, "admin");
     Samhand__V1__Frame q = SAMHAND__V1__FRAME__INIT;
     Samhand__V1__AuditQuery aq = SAMHAND__V1__AUDIT_QUERY__INIT;
