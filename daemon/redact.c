@@ -48,7 +48,12 @@ s_drop_unknown (ProtobufCMessage *message)
 static const char *health_words [] = {
     "rus", "alkohol", "alcohol", "substance", "drug", "narko", "heroin",
     "amfetamin", "amphetamine", "opioid", "overdose", "cannabis", "hasj",
-    "helse", "health", "psykiatri", "psychiatr", "diagnos"
+    "helse", "health", "psykiatri", "psychiatr", "diagnos",
+    //  Treatment and mental health as case workers write them ("psykiater"
+    //  does not begin with "psykiatri").
+    "psykiat", "psykos", "psykolog", "avrus", "metadon", "subutex", "buprenorf", "benzo",
+    "selvmord", "suicid", "selvskad", "depresj", "legemiddel", "medisin", "medikament",
+    "sykehus", "legevakt", "dps"
 };
 
 static int

@@ -800,7 +800,24 @@ test_health_words (void)
     CHECK (s_factor_is_health ("Substance use"), "health: substance");
     CHECK (s_factor_is_health ("narkotikabruk"), "health: narkotika");
     CHECK (s_factor_is_health ("psykiatrisk innleggelse"), "health: psykiatri");
+    //  Words a case worker writes about substance use, mental health and
+    //  treatment that no listed word began: "psykiater" is not "psykiatri".
+    static const char *missed [] = {
+        "henvist til psykiater", "avrusning på Lade", "står på metadon", "LAR med Subutex",
+        "buprenorfin", "benzodiazepiner", "psykose i fjor", "hos psykolog", "selvmordsforsøk",
+        "suicidal", "selvskading", "depresjon", "legemiddelassistert rehabilitering",
+        "slutter å ta medisinene", "innlagt på sykehus", "sydd på legevakten",
+        "innlagt på DPS", "medikamentmisbruk"
+    };
+    for (size_t i = 0; i < sizeof missed / sizeof missed [0]; i++) {
+        bool found = s_factor_is_health (missed [i]);
+        CHECK (found, "health: a treatment or mental-health word");
+        if (!found)
+            printf ("  not health: %s\n", missed [i]);
+    }
     CHECK (!s_factor_is_health ("trusler om drap"), "not health: trusler");
+    CHECK (!s_factor_is_health ("bensin på bilen") && !s_factor_is_health ("medlem av gjengen"),
+           "not health: bensin, medlem");
     CHECK (!s_factor_is_health ("krus kastet"), "not health: krus");
     CHECK (!s_factor_is_health ("psykisk vold"), "not health: psykisk vold (a kind of violence)");
     CHECK (!s_factor_is_health ("sjalusi"), "not health: sjalusi");
