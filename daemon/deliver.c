@@ -10,6 +10,7 @@
     node went away, its pipe is full) gets a "delivery_not_sent" record
     and its entry is pending again.                                       */
 #include "deliver.h"
+#include "plan.h"
 #include "consent.h"
 #include "workflow.h"
 #include "policy.h"
@@ -143,6 +144,13 @@ s_build (handler_ctx_t *self, entry_t *e, size_t *size)
         decision.legal_basis = e->d.basis;
         decision.classes_allowed = e->d.classes;
         decision.recipient = (Samhand__V1__Agency) e->d.agency;
+        if (submit && e->d.kind == SAMHAND__V1__KIND__RISK_PLAN
+        &&  decision.view == SAMHAND__V1__VIEW__PSEUDONYMISED) {
+            //  A delivery that waited: names learned since count.
+            const node_t *author = nodes_by_name (self->nodes, e->d.sender_node);
+            node_t stand_in = { .agency = e->d.sender_agency, .role = POLICY_ROLE_COORDINATOR };
+            plan_rescan_steps (self, author? author: &stand_in, submit);
+        }
         if (submit && redact_apply (submit, &decision, case_ref) == 0)
             s_attach_body (&deliver, submit);
         else

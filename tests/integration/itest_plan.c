@@ -675,6 +675,81 @@ test_crisis_existence (harness_t *h)
     hclient_destroy (&ks);
 }
 
+//  The first revision of a plan names its person (the subject); her name
+//  became known to the resource centre's scanner only after the revision
+//  was stored, so a step for the police naming her by her surname (one the
+//  word list lacks and that does not end like a Norwegian surname) passed
+//  the check made before, and went to the police pseudonymised with her
+//  name in it. Invented: "Zorbeta Kowalska".
+#define OWN_GIVEN "Kowalska"
+#define STEP_OWN  "STEPOWN hent fru " OWN_GIVEN " ved brudd"
+
+static void
+test_own_name_in_step (harness_t *h)
+{
+    hclient_t *coord = hclient_new (h, "koordinator");
+    hclient_t *police = hclient_listener (h, "politi-risk");
+    Samhand__V1__Submit submit;
+    uint8_t id [16];
+    edit_t e = { .base = 0, .level = SAMHAND__V1__RISK_LEVEL__MODERATE };
+    s_plan_body (&submit, id, &e);
+    Samhand__V1__RiskPlan *plan = submit.risk_plan;
+    plan->subject->name = "Zorbeta " OWN_GIVEN;
+    plan->subject->national_id = "03039012345";
+    plan->subject->phone = "";
+    plan->steps [1]->situation = STEP_OWN;      //  the police's step
+    plan->steps [1]->action = STEP_OWN;
+    Samhand__V1__Frame *f = hclient_submit (coord, &submit, 3000);
+    CHECK (f && f->submit_result->accepted, "plan own name: a first revision for another person");
+    if (f && f->submit_result->error)
+        printf ("  refused: %s\n", f->submit_result->error->text);
+    char ref [64] = "";
+    if (f && f->submit_result->accepted)
+        snprintf (ref, sizeof ref, "%s", f->submit_result->case_ref);
+    frame_free (&f);
+    f = s_next_plan (police, 3000);
+    CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__PSEUDONYMISED && !s_contains (f, OWN_GIVEN),
+           "plan own name: the police's step naming her by her surname is not delivered"
+           " pseudonymised");
+    char pr [64] = "";
+    if (f)
+        snprintf (pr, sizeof pr, "%s", f->deliver->risk_plan->case_ref);
+    frame_free (&f);
+    f = s_query (police, pr, false);
+    CHECK (f && f->plan_reply->ok && !s_contains (f, OWN_GIVEN),
+           "plan own name: nor shown to the police's query");
+    frame_free (&f);
+    //  A step naming someone the resource centre learns of only later: its
+    //  check at revision time passed; a later answer checks it again.
+    edit_t e2 = { .base = 1, .case_ref = ref, .level = SAMHAND__V1__RISK_LEVEL__MODERATE };
+    s_plan_body (&submit, id, &e2);
+    submit.risk_plan->steps [1]->situation = "STEPLATER hent fru Nowakowska ved brudd";
+    submit.risk_plan->steps [1]->action = "STEPLATER hent fru Nowakowska ved brudd";
+    f = hclient_submit (coord, &submit, 3000);
+    bool accepted = f && f->submit_result->accepted;
+    frame_free (&f);
+    f = s_next_plan (police, 3000);
+    CHECK (accepted && f && s_contains (f, "STEPLATER"),
+           "plan own name: a step naming someone nobody has named to the broker yet goes");
+    frame_free (&f);
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    harness_concern (&submit, &concern, &subject, "bekymring for søsteren");
+    subject.name = "Liliana Nowakowska";
+    subject.national_id = "04049012345";
+    harness_new_id (&submit, id);
+    f = hclient_submit (coord, &submit, 3000);
+    accepted = f && f->submit_result->accepted;
+    frame_free (&f);
+    f = s_query (police, pr, false);
+    CHECK (accepted && f && f->plan_reply->ok && !s_contains (f, "STEPLATER"),
+           "plan own name: once the resource centre has named her identified, the step is no"
+           " longer shown pseudonymised");
+    frame_free (&f);
+    hclient_destroy (&police);
+    hclient_destroy (&coord);
+}
+
 //  A first revision names its case twice: the case reference the page was
 //  opened on and the person typed into the form. When they are two people
 //  the broker took the person and dropped the reference without a word: a
@@ -914,6 +989,7 @@ main (void)
     test_evaluation (h);
     test_other_agency_edit (h);
     test_crisis_existence (h);
+    test_own_name_in_step (h);
     test_subject_case_mismatch (h);
     test_overdue_after_kill (h);
     CHECK (harness_stop (h, SIGTERM) == 0, "clean stop");
