@@ -1825,23 +1825,47 @@ bare_date_try (scan_t *t, size_t pos)
 //  ---------------------------------------------------------------------
 //  Crisis centre
 
+//  The word as the crisis centre's check reads it: folded (case, accents
+//  and marks gone: "krisesénteret" is "krisesenteret", as names are read)
+//  when it holds a non-ASCII byte, else as written.
+static const byte *
+crisis_word (const scan_t *t, size_t ws, size_t we, char *key, size_t cap, size_t *n)
+{
+    for (size_t i = ws; i < we; i++)
+        if (t->s [i] >= 0x80) {
+            size_t k = word_key (t, ws, we, key, cap);
+            if (k > 0) {
+                *n = k;
+                return (const byte *) key;
+            }
+            break;
+        }
+    *n = we - ws;
+    return t->s + ws;
+}
+
 static bool
 crisis_try (scan_t *t, size_t pos, size_t we)
 {
-    const byte *w = t->s + pos;
-    size_t n = we - pos;
+    char key [SCAN_NAME_MAX + 1], next_key [SCAN_NAME_MAX + 1];
+    size_t n;
+    const byte *w = crisis_word (t, pos, we, key, sizeof key, &n);
     if (ci_contains (w, n, "krisesent") || ci_contains (w, n, "krise-sent")
     ||  ci_contains (w, n, "crisiscent") || ci_contains (w, n, "crisis-cent"))
-        return emit (t, SCAN_CRISIS_CENTRE, pos, n, SCAN_CONF_HIGH);
+        return emit (t, SCAN_CRISIS_CENTRE, pos, we - pos, SCAN_CONF_HIGH);
     //  "krise senter", "crisis centre"
     bool krise = n >= 5 && ci_equal (w + n - 5, 5, "krise");
     bool crisis = n >= 6 && ci_equal (w + n - 6, 6, "crisis");
     if (!krise && !crisis)
         return false;
     size_t q = skip_spaces (t, we, 2);
-    if (q == we || !word_start (t, q) || !ci_prefix (t, q, krise? "sent": "cent"))
+    if (q == we || !word_start (t, q))
         return false;
-    return emit (t, SCAN_CRISIS_CENTRE, pos, word_end (t, q) - pos, SCAN_CONF_HIGH);
+    size_t qe = word_end (t, q), m;
+    const byte *next = crisis_word (t, q, qe, next_key, sizeof next_key, &m);
+    if (m < 4 || !ci_equal_n (next, 4, krise? "sent": "cent"))
+        return false;
+    return emit (t, SCAN_CRISIS_CENTRE, pos, qe - pos, SCAN_CONF_HIGH);
 }
 
 //  ---------------------------------------------------------------------
