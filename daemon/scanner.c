@@ -2059,11 +2059,36 @@ static wordlist_t surname_endings = { surname_endings_w, true, { 0 }, { 0 }, { 0
 
 //  An unlisted surname: a surname's ending, also before a genitive -s.
 static bool
+key_has_ending (const char *key, size_t n, const wordlist_t *wl)
+{
+    for (int i = 0; wl->words [i]; i++) {
+        size_t m = wl->lens [i]? wl->lens [i]: strlen (wl->words [i]);
+        if (n >= m && memcmp (key + n - m, wl->words [i], m) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool
 surname_ending (const scan_t *t, size_t ws, size_t we)
 {
     if (suffix_of (t, ws, we, &surname_endings) > 0)
         return true;
-    return we - ws > 4 && t->s [we - 1] == 's' && suffix_of (t, ws, we - 1, &surname_endings) > 0;
+    if (we - ws > 4 && t->s [we - 1] == 's' && suffix_of (t, ws, we - 1, &surname_endings) > 0)
+        return true;
+    //  An accent on the ending ("Testesén", "Testerúd"): read folded, as
+    //  the lexicon and the known names read the word.
+    bool ascii = true;
+    for (size_t i = ws; i < we && ascii; i++)
+        ascii = t->s [i] < 0x80;
+    if (ascii)
+        return false;
+    char key [SCAN_NAME_MAX + 1];
+    size_t n = word_key (t, ws, we, key, sizeof key);
+    if (n == 0)
+        return false;
+    return key_has_ending (key, n, &surname_endings)
+        || (n > 4 && key [n - 1] == 's' && key_has_ending (key, n - 1, &surname_endings));
 }
 
 //  What the lexicon says of a word: NAMELEX_* bits of the word, or of the

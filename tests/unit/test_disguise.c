@@ -648,6 +648,23 @@ main (void)
     printf ("  clean sentences: %d passed, %d flagged\n", passed, flagged);
     CHECK (flagged == 0, "clean: ordinary discussion text passes");
 
+    //  A surname the list lacks, alone, with an accent on its ending: the
+    //  ending was compared on the bytes as written, so "Testesen" was a
+    //  name and "Testesén" was not.
+    int accent_missed = missed, accent_flagged = flagged;
+    const char *accented [] = {
+        "Vi har snakket med Testesén om dette.", "Testesén har ringt igjen.",
+        "Det gjelder Testeséns leilighet.", "Vi har snakket med Testerúd.",
+        "Vi har snakket med Oppdalstád.", "Vi har snakket med Testesën.",
+        "Vi har snakket med Teste\xcc\x81sen."
+    };
+    for (size_t k = 0; k < sizeof accented / sizeof accented [0]; k++)
+        must_catch (accented [k], false);
+    must_pass ("Vi tok en kaffe på kafeen og fikk en god idé.");
+    must_pass ("Hun har en sterk opplevelse av sin identitét.");
+    CHECK (missed == accent_missed && flagged == accent_flagged,
+           "disguise: a surname the list lacks, with an accent on its ending, alone");
+
     //  offsets are in the original text of the field the user wrote
     const char *zw = "Ring 412\xe2\x80\x8b" "34567 nå";
     scan_finding_t f [4];
