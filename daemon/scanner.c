@@ -1456,7 +1456,7 @@ chain_digit (const scan_t *t, size_t p, bool after_digit)
 }
 
 //  Between two digit groups: one to three characters of spaces, line
-//  breaks and at most one mark a reader reads through ('.', '-', '/',
+//  breaks and at most one mark a reader reads through ('.', '-', '/', '\\',
 //  '_', '*', '~', '|', '+', ':', '\'', '(', ')'). Returns its length and
 //  kind.
 static size_t
@@ -1469,7 +1469,7 @@ chain_sep (const scan_t *t, size_t pos, char *kind)
         if (c == ' ' || c == '\n')
             p++;
         else
-        if (in_set (c, ".-/_*~|+:'()") && *kind == ' ') {
+        if (in_set (c, ".-/\\_*~|+:'()") && *kind == ' ') {
             *kind = (char) c;
             p++;
         }

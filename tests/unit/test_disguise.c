@@ -665,6 +665,15 @@ main (void)
     CHECK (missed == accent_missed && flagged == accent_flagged,
            "disguise: a surname the list lacks, with an accent on its ending, alone");
 
+    //  A backslash between digit groups reads as the slash does.
+    int slash_missed = missed;
+    char bs [64];
+    must_catch ("Ring henne på 4123\\4567 i kveld.", false);
+    must_catch ("Ring henne på 41\\23\\45\\67 i kveld.", false);
+    snprintf (bs, sizeof bs, "Hun oppga %.6s\\%s i går.", fnr, fnr + 6);
+    must_catch (bs, false);
+    CHECK (missed == slash_missed, "disguise: digit groups joined by a backslash");
+
     //  offsets are in the original text of the field the user wrote
     const char *zw = "Ring 412\xe2\x80\x8b" "34567 nå";
     scan_finding_t f [4];
