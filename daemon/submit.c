@@ -733,6 +733,15 @@ s_result_pack (submit_t *s, char refs [5][CRYPTO_CASE_REF_LEN], size_t *size)
         for (int i = 0; i < s->n_targets; i++)
             decisions [n].nodes += s->targets [i].agency == agency;
         decisions [n].warning = s->warnings [agency];
+        if (policy_hidden_from_sender (s->kind, s->sender->agency, agency)) {
+            //  The same whatever was decided (policy.h).
+            decisions [n].view = SAMHAND__V1__VIEW__VIEW_UNSPECIFIED;
+            decisions [n].rule = (char *) POLICY_HIDDEN_RULE;
+            decisions [n].legal_basis = (char *) POLICY_HIDDEN_BASIS;
+            decisions [n].reason = (char *) POLICY_HIDDEN_REASON;
+            decisions [n].nodes = 0;
+            decisions [n].warning = (char *) "";
+        }
         list [n] = &decisions [n];
         n++;
     }
