@@ -334,6 +334,32 @@ s_map (UChar32 cp, UChar32 prev)
     return cp;
 }
 
+//  A letter, for the digits read as letters below.
+static bool
+s_letter_cp (UChar32 c)
+{
+    return c >= 0 && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= 0xC0 && u_isalpha (c)));
+}
+
+//  A digit a reader reads as a letter inside a word ("K0walska",
+//  "Kowa1ska", "Test3sen"): between two letters, one of them lower case.
+//  Between upper-case letters ("O1O19O") or next to a digit or a space
+//  ("3b", "B12") it stays a digit, so numbers and house numbers are read
+//  as before. The position keeps its bytes, so offsets are unchanged.
+static void
+s_digits_in_words (cps_t *c)
+{
+    for (size_t i = 1; i + 1 < c->n; i++) {
+        UChar32 d = c->cp [i], a = c->cp [i - 1], b = c->cp [i + 1];
+        const char *letter = d == '0'? "o": d == '1'? "l": d == '3'? "e": d == '4'? "a"
+                           : d == '5'? "s": NULL;
+        if (!letter || !s_letter_cp (a) || !s_letter_cp (b)
+        ||  !(u_islower (a) || u_islower (b)))
+            continue;
+        c->cp [i] = (UChar32) letter [0];
+    }
+}
+
 static int
 s_map_all (const cps_t *in, cps_t *out)
 {
@@ -667,6 +693,8 @@ textnorm_add (textnorm_t *self, const char *text, size_t len, int field)
         self->a.n = 0;
         rc = rc || s_map_all (&self->b, &self->a);
     }
+    if (!rc)
+        s_digits_in_words (&self->a);
     self->b.n = 0;
     //  stage 4 only where a token may be
     const cps_t *out = &self->a;

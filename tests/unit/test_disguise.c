@@ -665,6 +665,20 @@ main (void)
     CHECK (missed == accent_missed && flagged == accent_flagged,
            "disguise: a surname the list lacks, with an accent on its ending, alone");
 
+    //  Digits read as letters inside a name: "Test3sen", "Oppdikt3t".
+    int leet_missed = missed, leet_flagged = flagged;
+    must_catch ("Vi har snakket med Test3sen om dette.", false);
+    must_catch ("Vi har snakket med T3st3s3n om dette.", false);
+    must_catch ("Vi møtte Kari Oppdikt3t i går.", true);
+    must_catch ("Vi møtte Ingrid Ødeg4rd i går.", true);
+    must_catch ("Vi møtte Kari Opp-dikt3t i går.", true);
+    must_catch ("Vi har snakket med Testesen5 mor.", false);
+    must_pass ("Hun tok B12-vitamin, og covid19-testen var negativ.");
+    must_pass ("Møtet er i rom 3b og 4a, med A4-ark og en mp3-spiller.");
+    must_pass ("Kl. 10:30 kom hun, med 2x4 poser og 5l melk, den 3dje gangen.");
+    CHECK (missed == leet_missed && flagged == leet_flagged,
+           "disguise: digits read as letters inside a name");
+
     //  A backslash between digit groups reads as the slash does.
     int slash_missed = missed;
     char bs [64];
