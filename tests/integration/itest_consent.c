@@ -602,6 +602,76 @@ test_crisis_column (harness_t *h)
     hclient_destroy (&coord);
 }
 
+//  A crisis-centre node's full outbox refused a sender of another agency's
+//  concern "the outbox of krisesenter is full" (or "your share") only when
+//  the crisis centre was to get it, that is when her consent names it:
+//  whether a submit went through told the police of the consent, and so of
+//  the contact. Its own broker, with a small outbox bound. Invented people.
+static void
+test_crisis_outbox (void)
+{
+    harness_t *h = harness_new ("limits\n    max_outbox = 4\n");
+    CHECK (h && harness_start (h) == 0, "crisis outbox: a broker with max_outbox 4 starts");
+    if (!h)
+        return;
+    hclient_t *coord = hclient_new (h, "koordinator");
+    hclient_t *police = hclient_new (h, "politi-risk");
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__ConsentGrant grant = SAMHAND__V1__CONSENT_GRANT__INIT;
+    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__CRISIS_CENTRE };
+    Samhand__V1__DataClass classes [1] = { SAMHAND__V1__DATA_CLASS__IDENTITY };
+    char *purposes [1] = { "follow_up" };
+    subject.national_id = "07079012345";
+    grant.subject = &subject;
+    grant.agencies = agencies;
+    grant.n_agencies = 1;
+    grant.classes = classes;
+    grant.n_classes = 1;
+    grant.purposes = purposes;
+    grant.n_purposes = 1;
+    grant.valid_until = time (NULL) + 30 * 86400;
+    grant.form = SAMHAND__V1__CONSENT_FORM__WRITTEN;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
+    frame.consent_grant = &grant;
+    Samhand__V1__Frame *f = s_request (coord, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY);
+    bool granted = f && f->consent_reply->ok;
+    frame_free (&f);
+    //  The crisis centre's node is not connected: its outbox fills.
+    int accepted [2] = { 0, 0 };
+    bool named = false;
+    for (int person = 0; person < 2; person++)
+        for (int i = 0; i < 6; i++) {
+            Samhand__V1__Submit submit;
+            Samhand__V1__ConcernReport concern;
+            Samhand__V1__Subject who;
+            uint8_t id [16];
+            Samhand__V1__Agency to [1] = { SAMHAND__V1__AGENCY__CRISIS_CENTRE };
+            harness_concern (&submit, &concern, &who, "Invented: naboer melder om bråk.");
+            who.name = person? "Eli Oppdiktet": "Liv Oppdiktet";
+            who.national_id = person? "08089012345": "07079012345";
+            who.phone = "";
+            submit.recipients = to;
+            submit.n_recipients = 1;
+            harness_new_id (&submit, id);
+            f = hclient_submit (police, &submit, 3000);
+            accepted [person] += f && f->submit_result->accepted;
+            named = named || (f && f->submit_result->error
+                              && strstr (f->submit_result->error->text, "krisesenter"));
+            frame_free (&f);
+        }
+    CHECK (granted && accepted [0] == 6 && accepted [1] == 6 && !named,
+           "crisis outbox: a full crisis-centre outbox refuses another agency's sender neither"
+           " with nor without her consent, and names no crisis-centre node");
+    if (accepted [0] != 6 || accepted [1] != 6 || named)
+        printf ("  accepted with consent %d, without %d; named %d\n", accepted [0], accepted [1],
+                named);
+    hclient_destroy (&police);
+    hclient_destroy (&coord);
+    CHECK (harness_stop (h, SIGTERM) == 0, "crisis outbox: clean stop");
+    harness_destroy (&h);
+}
+
 static void
 test_redecide_content (harness_t *h)
 {
@@ -1097,5 +1167,6 @@ main (void)
     }
     CHECK (h && harness_stop (h, SIGTERM) == 0, "clean stop");
     harness_destroy (&h);
+    test_crisis_outbox ();
     return TEST_DONE ();
 }
