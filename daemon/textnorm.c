@@ -314,8 +314,8 @@ s_map (UChar32 cp, UChar32 prev)
     if (u_isUWhiteSpace (cp) || type == U_CONTROL_CHAR || cp == 0x2800)
         return ' ';                 //  U+2800, the blank braille pattern, shows as a space
     if (cp == 0xB7 || cp == 0x2022 || cp == 0x2219 || cp == 0x22C5 || cp == 0x2027
-    ||  cp == 0x30FB || cp == 0x2024)
-        return '.';                 //  middle dots and bullets read as dots
+    ||  cp == 0x30FB || cp == 0x2024 || cp == 0x3002)
+        return '.';                 //  middle dots, bullets, the ideographic full stop
     if (type == U_DASH_PUNCTUATION || cp == 0x2212)
         return '-';
     if (cp == 0x2044 || cp == 0x2215 || cp == 0x29F8 || cp == 0xFF0F)
@@ -382,6 +382,8 @@ s_map_all (const cps_t *in, cps_t *out)
 static const struct { const char *word; char becomes; } s_tokens [] = {
     { "at", '@' }, { "alfakrøll", '@' }, { "krøllalfa", '@' }, { "krøll", '@' }, { "snabel-a", '@' },
     { "dot", '.' }, { "punktum", '.' }, { "prikk", '.' }, { "punkt", '.' },
+    //  the signs themselves, bracketed: "kari(@)example[.]no"
+    { "@", '@' }, { ".", '.' },
 };
 
 static bool

@@ -679,6 +679,18 @@ main (void)
     CHECK (missed == leet_missed && flagged == leet_flagged,
            "disguise: digits read as letters inside a name");
 
+    //  The signs of an address bracketed, and the ideographic full stop.
+    int sign_missed = missed, sign_flagged = flagged;
+    must_catch ("Skriv til kt1985(@)example.no i dag.", false);
+    must_catch ("Skriv til kt1985 [@] example [.] no i dag.", false);
+    must_catch ("Skriv til kt1985{@}example(.)no i dag.", false);
+    must_catch ("Skriv til kt1985@example\xe3\x80\x82no i dag.", false);
+    must_catch ("Skriv til kt1985@example\xef\xbd\xa1no i dag.", false);
+    must_pass ("Hun sa (...) at det gikk bra, og [...] resten kommer.");
+    must_pass ("Se punkt (a) og (b), og merk (!) fristen.");
+    CHECK (missed == sign_missed && flagged == sign_flagged,
+           "disguise: an address with its signs bracketed or an ideographic full stop");
+
     //  A backslash between digit groups reads as the slash does.
     int slash_missed = missed;
     char bs [64];
