@@ -203,9 +203,25 @@ s_audit_delivered (handler_ctx_t *self, session_t *session, entry_t *e)
         store_fail_batch (self->store);
 }
 
+//  The entry was decided for the agency its node had then: a node name
+//  enrolled again under another agency (a reorganisation, a mistake) must
+//  not be given what was decided for the old one.
+static bool
+s_same_agency (handler_ctx_t *self, const char *node_name, int agency)
+{
+    const node_t *node = nodes_by_name (self->nodes, node_name);
+    if (node && node->agency == agency)
+        return true;
+    zsys_warning ("deliver: %s is no longer of the agency its delivery was decided for:"
+                  " not sent", node_name);
+    return false;
+}
+
 uint8_t *
 deliver_build (handler_ctx_t *self, const store_delivery_t *d, size_t *size)
 {
+    if (!s_same_agency (self, d->node, d->agency))
+        return NULL;
     entry_t e;
     memset (&e, 0, sizeof e);
     e.d = *d;
@@ -224,7 +240,9 @@ deliver_build (handler_ctx_t *self, const store_delivery_t *d, size_t *size)
 static int
 s_send (handler_ctx_t *self, session_t *session, entry_t *e)
 {
-    if (e->d.attempts >= self->config->max_attempts) {
+    if (e->d.attempts >= self->config->max_attempts
+    ||  !s_same_agency (self, session->node, e->d.agency)) {
+        //  A dead letter an admin sees (and cannot send to the wrong agency).
         workflow_dead_letter (self, &e->d, session->node);
         return 1;
     }

@@ -672,6 +672,97 @@ test_crisis_outbox (void)
     harness_destroy (&h);
 }
 
+//  A node's name enrolled again under another agency (a reorganisation, an
+//  administrator's mistake) was sent what waited for the name: entries
+//  decided for the crisis centre went to a node now of the police, and
+//  its inbox showed them. Its own broker. Invented: "Liv Oppdiktet".
+static bool
+s_enrol_as (harness_t *h, const char *name, const char *agency)
+{
+    char cmd [4096];
+    snprintf (cmd, sizeof cmd, "rm -f %s/nodes/%s.cert %s/nodes/%s.cert_secret %s/enrolled/%s.cert"
+              " && %s/samhand keygen %s --agency %s --role coordinator --dir %s/nodes >/dev/null"
+              " && cp %s/nodes/%s.cert %s/enrolled/", h->dir, name, h->dir, name, h->dir, name,
+              harness_build (), name, agency, h->dir, h->dir, name, h->dir);
+    int status = -1;
+    char *out = harness_run (cmd, &status);
+    free (out);
+    return status == 0;
+}
+
+static void
+test_node_moved (void)
+{
+    harness_t *h = harness_new (NULL);
+    CHECK (h && s_enrol_as (h, "flytter", "crisis_centre") && harness_start (h) == 0,
+           "node moved: a broker with a second crisis-centre node starts");
+    if (!h)
+        return;
+    hclient_t *coord = hclient_new (h, "koordinator");
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__ConsentGrant grant = SAMHAND__V1__CONSENT_GRANT__INIT;
+    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
+    Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__CRISIS_CENTRE };
+    Samhand__V1__DataClass classes [1] = { SAMHAND__V1__DATA_CLASS__IDENTITY };
+    char *purposes [1] = { "follow_up" };
+    subject.national_id = "07079012345";
+    grant.subject = &subject;
+    grant.agencies = agencies;
+    grant.n_agencies = 1;
+    grant.classes = classes;
+    grant.n_classes = 1;
+    grant.purposes = purposes;
+    grant.n_purposes = 1;
+    grant.valid_until = time (NULL) + 30 * 86400;
+    grant.form = SAMHAND__V1__CONSENT_FORM__WRITTEN;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
+    frame.consent_grant = &grant;
+    Samhand__V1__Frame *f = s_request (coord, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY);
+    bool granted = f && f->consent_reply->ok;
+    frame_free (&f);
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject who;
+    uint8_t id [16];
+    Samhand__V1__Agency to [1] = { SAMHAND__V1__AGENCY__CRISIS_CENTRE };
+    harness_concern (&submit, &concern, &who, "Invented: trenger krisesengeplass i natt.");
+    who.name = "Liv Oppdiktet";
+    who.national_id = "07079012345";
+    submit.recipients = to;
+    submit.n_recipients = 1;
+    harness_new_id (&submit, id);
+    f = hclient_submit (coord, &submit, 3000);
+    bool accepted = f && f->submit_result->accepted;
+    frame_free (&f);
+    hclient_destroy (&coord);
+    CHECK (granted && accepted && harness_stop (h, SIGTERM) == 0
+             && s_enrol_as (h, "flytter", "police_risk") && harness_start (h) == 0,
+           "node moved: a concern waits for the crisis-centre node, which is then enrolled again"
+           " as the police's");
+    hclient_t *moved = hclient_new (h, "flytter");
+    f = hclient_subscribe (moved, 3000);
+    frame_free (&f);
+    bool leaked = false;
+    while ((f = hclient_expect (moved, SAMHAND__V1__FRAME__COMMAND_DELIVER, 1500)) != NULL) {
+        leaked = leaked || s_contains (f, "Liv Oppdiktet") || s_contains (f, "07079012345");
+        hclient_receipt (moved, f->deliver->delivery_id, 1);
+        frame_free (&f);
+    }
+    Samhand__V1__Frame q = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__InboxQuery iq = SAMHAND__V1__INBOX_QUERY__INIT;
+    iq.include_read = true;
+    q.command_case = SAMHAND__V1__FRAME__COMMAND_INBOX_QUERY;
+    q.inbox_query = &iq;
+    f = s_request (moved, &q, SAMHAND__V1__FRAME__COMMAND_INBOX_REPLY);
+    leaked = leaked || !f || s_contains (f, "Liv Oppdiktet") || s_contains (f, "07079012345");
+    frame_free (&f);
+    CHECK (!leaked, "node moved: what was decided for the crisis centre does not reach the node"
+           " now of the police, by delivery or inbox");
+    hclient_destroy (&moved);
+    CHECK (harness_stop (h, SIGTERM) == 0, "node moved: clean stop");
+    harness_destroy (&h);
+}
+
 static void
 test_redecide_content (harness_t *h)
 {
@@ -1168,5 +1259,6 @@ main (void)
     CHECK (h && harness_stop (h, SIGTERM) == 0, "clean stop");
     harness_destroy (&h);
     test_crisis_outbox ();
+    test_node_moved ();
     return TEST_DONE ();
 }
