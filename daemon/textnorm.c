@@ -492,12 +492,25 @@ static const char *const s_dot_sign [] = { ".", NULL };
 static size_t
 s_spoken_email (const cps_t *in, size_t i, cps_t *out)
 {
-    if (i == 0 || in->cp [i] != ' ' || !s_alnum (in->cp [i - 1]))
+    if (i == 0 || !s_alnum (in->cp [i - 1]))
         return 0;
-    size_t p = s_word_in (in, i + 1, s_at_words);
-    if (!p || p >= in->n || in->cp [p] != ' ')
-        return 0;
-    size_t at_end = p + 1, label = s_label (in, at_end);
+    size_t at_end;
+    bool sign;          //  the at is the sign itself: a spaced "." reads as a dot
+    if (in->cp [i] == '@') {
+        //  "kt1985@example dot no": the sign, then spoken dots
+        at_end = i + 1;
+        sign = true;
+    }
+    else {
+        if (in->cp [i] != ' ')
+            return 0;
+        size_t p = s_word_in (in, i + 1, s_at_words);
+        if (!p || p >= in->n || in->cp [p] != ' ')
+            return 0;
+        at_end = p + 1;
+        sign = in->cp [i + 1] == '@';
+    }
+    size_t label = s_label (in, at_end);
     bool letter = false;
     for (size_t k = at_end; k < label; k++)
         letter = letter || !(in->cp [k] >= '0' && in->cp [k] <= '9');
@@ -511,7 +524,7 @@ s_spoken_email (const cps_t *in, size_t i, cps_t *out)
         size_t d = s_word_in (in, q + 1, s_dot_words);
         //  a spaced-out "." only after a spaced-out "@": "sa at mor . Hun"
         //  is a typo, "kt1985 @ example . no" an address
-        if (!d && in->cp [i + 1] == '@')
+        if (!d && sign)
             d = s_word_in (in, q + 1, s_dot_sign);
         if (!d || d >= in->n || in->cp [d] != ' ')
             break;

@@ -686,10 +686,15 @@ main (void)
     must_catch ("Skriv til kt1985{@}example(.)no i dag.", false);
     must_catch ("Skriv til kt1985@example\xe3\x80\x82no i dag.", false);
     must_catch ("Skriv til kt1985@example\xef\xbd\xa1no i dag.", false);
+    must_catch ("Skriv til kt1985@example dot no i dag.", false);
+    must_catch ("Skriv til kt1985@example . no i dag.", false);
+    must_catch ("Skriv til kt1985@post punktum example punktum no i dag.", false);
+    must_pass ("Hun sendte det til meg@ . Det kom fram i dag.");
     must_pass ("Hun sa (...) at det gikk bra, og [...] resten kommer.");
     must_pass ("Se punkt (a) og (b), og merk (!) fristen.");
     CHECK (missed == sign_missed && flagged == sign_flagged,
-           "disguise: an address with its signs bracketed or an ideographic full stop");
+           "disguise: an address with its signs bracketed, an ideographic full stop, or spoken dots"
+           " after the sign");
 
     //  A backslash between digit groups reads as the slash does.
     int slash_missed = missed;
