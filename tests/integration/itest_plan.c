@@ -746,6 +746,48 @@ test_own_name_in_step (harness_t *h)
            "plan own name: once the resource centre has named her identified, the step is no"
            " longer shown pseudonymised");
     frame_free (&f);
+    //  The same for a delivery that waits for an offline node: checked
+    //  again when it is sent.
+    hclient_destroy (&police);
+    hclient_drain (coord, 300);
+    edit_t e3 = { .base = 2, .case_ref = ref, .level = SAMHAND__V1__RISK_LEVEL__MODERATE };
+    s_plan_body (&submit, id, &e3);
+    submit.risk_plan->steps [1]->situation = "STEPWAITED hent fru Nowakiewicz ved brudd";
+    submit.risk_plan->steps [1]->action = "STEPWAITED hent fru Nowakiewicz ved brudd";
+    f = hclient_submit (coord, &submit, 3000);
+    accepted = f && f->submit_result->accepted;
+    frame_free (&f);
+    harness_concern (&submit, &concern, &subject, "bekymring for kusinen");
+    subject.name = "Marta Nowakiewicz";
+    subject.national_id = "05059012345";
+    harness_new_id (&submit, id);
+    f = hclient_submit (coord, &submit, 3000);
+    accepted = accepted && f && f->submit_result->accepted;
+    frame_free (&f);
+    //  Its inbox builds the view as a send does (deliver_build).
+    police = hclient_new (h, "politi-risk");
+    Samhand__V1__Frame q = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__InboxQuery iq = SAMHAND__V1__INBOX_QUERY__INIT;
+    iq.include_read = true;
+    q.command_case = SAMHAND__V1__FRAME__COMMAND_INBOX_QUERY;
+    q.inbox_query = &iq;
+    hclient_send (police, &q);
+    f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_INBOX_REPLY, 3000);
+    bool waited = false, named = false;
+    for (size_t k = 0; f && k < f->inbox_reply->n_items; k++) {
+        Samhand__V1__Deliver *d = f->inbox_reply->items [k];
+        if (d->kind == SAMHAND__V1__KIND__RISK_PLAN && d->risk_plan && d->risk_plan->revision == 3) {
+            waited = true;
+            for (size_t j = 0; j < d->risk_plan->n_steps; j++)
+                named = named || strstr (d->risk_plan->steps [j]->action, "STEPWAITED");
+        }
+    }
+    frame_free (&f);
+    CHECK (accepted && waited && !named,
+           "plan own name: a revision that waited for the police is checked again when it is"
+           " shown (inbox) or sent");
+    if (!accepted || !waited || named)
+        printf ("  accepted %d, delivered %d, step named %d\n", accepted, waited, named);
     hclient_destroy (&police);
     hclient_destroy (&coord);
 }
