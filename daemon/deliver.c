@@ -10,6 +10,7 @@
     node went away, its pipe is full) gets a "delivery_not_sent" record
     and its entry is pending again.                                       */
 #include "deliver.h"
+#include "plan.h"
 #include "consent.h"
 #include "workflow.h"
 #include "policy.h"
@@ -143,6 +144,13 @@ s_build (handler_ctx_t *self, entry_t *e, size_t *size)
         decision.legal_basis = e->d.basis;
         decision.classes_allowed = e->d.classes;
         decision.recipient = (Samhand__V1__Agency) e->d.agency;
+        if (submit && e->d.kind == SAMHAND__V1__KIND__RISK_PLAN
+        &&  decision.view == SAMHAND__V1__VIEW__PSEUDONYMISED) {
+            //  A delivery that waited: names learned since count.
+            const node_t *author = nodes_by_name (self->nodes, e->d.sender_node);
+            node_t stand_in = { .agency = e->d.sender_agency, .role = POLICY_ROLE_COORDINATOR };
+            plan_rescan_steps (self, author? author: &stand_in, submit);
+        }
         if (submit && redact_apply (submit, &decision, case_ref) == 0)
             s_attach_body (&deliver, submit);
         else
@@ -195,9 +203,25 @@ s_audit_delivered (handler_ctx_t *self, session_t *session, entry_t *e)
         store_fail_batch (self->store);
 }
 
+//  The entry was decided for the agency its node had then: a node name
+//  enrolled again under another agency (a reorganisation, a mistake) must
+//  not be given what was decided for the old one.
+static bool
+s_same_agency (handler_ctx_t *self, const char *node_name, int agency)
+{
+    const node_t *node = nodes_by_name (self->nodes, node_name);
+    if (node && node->agency == agency)
+        return true;
+    zsys_warning ("deliver: %s is no longer of the agency its delivery was decided for:"
+                  " not sent", node_name);
+    return false;
+}
+
 uint8_t *
 deliver_build (handler_ctx_t *self, const store_delivery_t *d, size_t *size)
 {
+    if (!s_same_agency (self, d->node, d->agency))
+        return NULL;
     entry_t e;
     memset (&e, 0, sizeof e);
     e.d = *d;
@@ -216,7 +240,9 @@ deliver_build (handler_ctx_t *self, const store_delivery_t *d, size_t *size)
 static int
 s_send (handler_ctx_t *self, session_t *session, entry_t *e)
 {
-    if (e->d.attempts >= self->config->max_attempts) {
+    if (e->d.attempts >= self->config->max_attempts
+    ||  !s_same_agency (self, session->node, e->d.agency)) {
+        //  A dead letter an admin sees (and cannot send to the wrong agency).
         workflow_dead_letter (self, &e->d, session->node);
         return 1;
     }

@@ -75,6 +75,35 @@ s_text_clean (handler_ctx_t *self, const node_t *sender, const char *text)
     return submit_text_clean (self, sender, &probe);
 }
 
+//  A text passes the check against one person's name alone (the plan's
+//  own subject, which the author's agency learns only once the revision
+//  is stored). own NULL: nothing to check.
+static bool
+s_clean_of (handler_ctx_t *self, const scan_known_t *own, const char *text)
+{
+    if (!own || !text || !*text)
+        return true;
+    const char *texts [1] = { text };
+    size_t lens [1] = { strlen (text) };
+    scan_ctx_t ctx = { .known = own, .lex = self->names };
+    scan_finding_t found [1];
+    return scanner_scan_fields (&ctx, texts, lens, 1, found, 1) == 0;
+}
+
+void
+plan_rescan_steps (handler_ctx_t *self, const node_t *author, Samhand__V1__Submit *submit)
+{
+    assert (self && author && submit);
+    if (submit->body_case != SAMHAND__V1__SUBMIT__BODY_RISK_PLAN || !submit->risk_plan)
+        return;
+    Samhand__V1__RiskPlan *plan = submit->risk_plan;
+    for (size_t i = 0; i < plan->n_steps; i++) {
+        Samhand__V1__PlanStep *step = plan->steps [i];
+        step->text_clean = step->text_clean && s_text_clean (self, author, step->situation)
+                        && s_text_clean (self, author, step->action);
+    }
+}
+
 //  Opens a revision's stored Submit. NULL when purged or unreadable; else
 //  the caller frees it with samhand__v1__submit__free_unpacked.
 static Samhand__V1__Submit *
@@ -256,12 +285,26 @@ plan_prepare (handler_ctx_t *self, const node_t *sender, Samhand__V1__Submit *su
         return SAMHAND__V1__ERROR_CODE__INTERNAL;
     }
     //  A step may travel pseudonymised (to the agency responsible for it)
-    //  only when its texts passed the identifier check.
+    //  only when its texts passed the identifier check: against the names
+    //  the agency knows and, since it learns the plan's own subject only
+    //  once the revision is stored, against her name too ("hent Zorbeta").
+    scan_known_t *own = NULL;
+    bool own_failed = false;
+    if (plan->subject && *plan->subject->name) {
+        own = scan_known_new (keys_scanner_secret (self->keys));
+        own_failed = !own;
+        if (own)
+            scan_known_add_name (own, plan->subject->name, strlen (plan->subject->name));
+    }
     for (size_t i = 0; i < plan->n_steps; i++) {
         Samhand__V1__PlanStep *step = plan->steps [i];
-        step->text_clean = s_text_clean (self, sender, step->situation)
-                        && s_text_clean (self, sender, step->action);
+        step->text_clean = !own_failed
+                        && s_text_clean (self, sender, step->situation)
+                        && s_text_clean (self, sender, step->action)
+                        && s_clean_of (self, own, step->situation)
+                        && s_clean_of (self, own, step->action);
     }
+    scan_known_destroy (&own);
     return 0;
 }
 
@@ -535,10 +578,13 @@ s_query (query_t *q)
     decision.legal_basis = "";
     snprintf (decision.reason, sizeof decision.reason, "the revision is past retention");
     Samhand__V1__PlanReply body = SAMHAND__V1__PLAN_REPLY__INIT;
+    registry_consent_t raw [MAX_CONSENTS];
+    policy_consent_t consents [MAX_CONSENTS];
+    int n = s_consents (self, q->subject_key, raw, consents);
+    bool hidden = n < 0;                //  fail closed
     if (submit) {
-        registry_consent_t raw [MAX_CONSENTS];
-        policy_consent_t consents [MAX_CONSENTS];
-        int n = s_consents (self, q->subject_key, raw, consents);
+        //  Names the author's agency has learned since the revision count.
+        plan_rescan_steps (self, author, submit);
         policy_input_t in;
         submit_policy_input (self, author, submit, SAMHAND__V1__KIND__RISK_PLAN, q->node->agency,
                              consents, n > 0? n: 0, true, &in);
@@ -550,6 +596,24 @@ s_query (query_t *q)
             body.plan = submit->risk_plan;
         else
             decision.view = SAMHAND__V1__VIEW__WITHHELD;
+        hidden = decision.view == SAMHAND__V1__VIEW__WITHHELD;
+    }
+    else {
+        //  Past retention there is nothing to show, but that a plan exists
+        //  (and how many revisions it has) is still the plan's: an agency
+        //  that may see nothing of it (the crisis centre without her
+        //  consent) was told "ok, past retention". Decided as for an empty
+        //  revision by the same author under the consents in force now.
+        Samhand__V1__Submit empty = SAMHAND__V1__SUBMIT__INIT;
+        Samhand__V1__RiskPlan nothing = SAMHAND__V1__RISK_PLAN__INIT;
+        empty.body_case = SAMHAND__V1__SUBMIT__BODY_RISK_PLAN;
+        empty.risk_plan = &nothing;
+        policy_decision_t probe;
+        policy_input_t in;
+        submit_policy_input (self, author, &empty, SAMHAND__V1__KIND__RISK_PLAN, q->node->agency,
+                             consents, n > 0? n: 0, true, &in);
+        policy_decide (&in, &probe);
+        hidden |= probe.view == SAMHAND__V1__VIEW__WITHHELD;
     }
     body.view = decision.view;
     body.rule = (char *) decision.rule;
@@ -569,7 +633,7 @@ s_query (query_t *q)
                       decision.view == SAMHAND__V1__VIEW__IDENTIFIED
                       && (decision.classes_allowed & POLICY_CLASS (FREE_TEXT)), q->subject_key };
     int failed = 0;
-    if (query->history && decision.view != SAMHAND__V1__VIEW__WITHHELD) {
+    if (query->history && decision.view != SAMHAND__V1__VIEW__WITHHELD && !hidden) {
         failed |= store_plan_revisions (self->store, q->subject_key, s_collect_rev, &revs) < 0;
         failed |= store_plan_evaluations (self->store, q->subject_key, s_collect_eval, &evals) < 0;
         body.revisions = rev_list;
@@ -590,7 +654,7 @@ s_query (query_t *q)
         s_error (q, SAMHAND__V1__ERROR_CODE__INTERNAL, "the broker could not record the query: retry");
     }
     else
-    if (submit && decision.view == SAMHAND__V1__VIEW__WITHHELD)
+    if (hidden)
         //  An agency that may see nothing of the plan (the crisis centre
         //  without her consent) gets the answer for a person without one:
         //  that a plan exists, and its revision count, are the plan's too.

@@ -25,6 +25,11 @@
 int plan_prepare (handler_ctx_t *self, const node_t *sender, Samhand__V1__Submit *submit,
                   const uint8_t *subject_key, char *err, size_t errlen);
 
+//  Checks each step of a stored revision again against the names the
+//  author's agency knows now: a step whose texts no longer pass loses its
+//  text_clean (it is never set again). Before a view is built from it.
+void plan_rescan_steps (handler_ctx_t *self, const node_t *author, Samhand__V1__Submit *submit);
+
 //  After the revision's message row is stored: the revision row, its
 //  audit record and the plan's timers. 0, or -1 (the batch must fail).
 int plan_stored (handler_ctx_t *self, int64_t message, const Samhand__V1__Submit *submit,

@@ -379,6 +379,13 @@ policy_check_claim (Samhand__V1__Kind kind, Samhand__V1__Basis basis, const char
     return code;
 }
 
+bool
+policy_hidden_from_sender (int kind, int sender_agency, int recipient_agency)
+{
+    return kind != K (CASE_DISCUSSION)
+        && recipient_agency == A (CRISIS_CENTRE) && sender_agency != A (CRISIS_CENTRE);
+}
+
 const char *
 policy_view_name (Samhand__V1__View view)
 {

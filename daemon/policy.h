@@ -119,6 +119,21 @@ int policy_check_claim (Samhand__V1__Kind kind, Samhand__V1__Basis basis,
 //  for anything else.
 const char *policy_view_name (Samhand__V1__View view);
 
+//  Whether what an agency's nodes were given of a message of KIND is
+//  hidden from its sender: the crisis centre's, from a sender of any
+//  other agency (krisesenterlova §5), for every kind but an anonymised
+//  case discussion (which goes to it whatever consents there are). Whether the crisis centre got a message rests on
+//  a consent naming it, which the sender is not named in: telling the
+//  sender told it that the person has been in contact with the crisis
+//  centre. The sender's SubmitResult then carries POLICY_HIDDEN_* for the
+//  column, its status reports leave the agency's nodes out, and it gets
+//  no non-delivery or dead-letter report about them. An admin asking for
+//  the status sees everything.
+bool policy_hidden_from_sender (int kind, int sender_agency, int recipient_agency);
+#define POLICY_HIDDEN_RULE   "KRISL5-NOT-SHOWN"
+#define POLICY_HIDDEN_BASIS  "krisesenterlova § 5"
+#define POLICY_HIDDEN_REASON "what the crisis centre was given is not shown to other agencies"
+
 //  The purpose a consent must name when a submit names none: "follow_up"
 //  for concern reports and case status, "risk_management" for risk
 //  changes and risk plans; NULL for kinds that are never shared on consent.

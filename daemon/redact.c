@@ -48,7 +48,12 @@ s_drop_unknown (ProtobufCMessage *message)
 static const char *health_words [] = {
     "rus", "alkohol", "alcohol", "substance", "drug", "narko", "heroin",
     "amfetamin", "amphetamine", "opioid", "overdose", "cannabis", "hasj",
-    "helse", "health", "psykiatri", "psychiatr", "diagnos"
+    "helse", "health", "psykiatri", "psychiatr", "diagnos",
+    //  Treatment and mental health as case workers write them ("psykiater"
+    //  does not begin with "psykiatri").
+    "psykiat", "psykos", "psykolog", "avrus", "metadon", "subutex", "buprenorf", "benzo",
+    "selvmord", "suicid", "selvskad", "depresj", "legemiddel", "medisin", "medikament",
+    "sykehus", "legevakt", "dps"
 };
 
 static int
@@ -89,6 +94,21 @@ s_health (const char *factor)
                 return true;
     }
     return false;
+}
+
+//  A plan step, activity or contact point is about health when one of its
+//  texts is: "Trinn 2: hun ruser seg -> ring rusteamet" is substance use
+//  whatever part of the plan it stands in.
+static bool
+s_step_health (const Samhand__V1__PlanStep *step)
+{
+    return s_health (step->situation) || s_health (step->action);
+}
+
+static bool
+s_contact_health (const Samhand__V1__ContactPoint *contact)
+{
+    return s_health (contact->instance) || s_health (contact->role) || s_health (contact->name);
 }
 
 //  ---------------------------------------------------------------------
@@ -140,6 +160,14 @@ s_plan_classes (const Samhand__V1__RiskPlan *plan)
         classes |= CLASS (CONTACT_POINTS);
     if (plan->n_follow_up)
         classes |= CLASS (FOLLOW_UP);
+    //  A step, an activity or a contact point about substance use or
+    //  health is HEALTH too: its part's class alone does not carry it.
+    for (size_t i = 0; i < plan->n_steps; i++)
+        classes |= s_step_health (plan->steps [i])? CLASS (HEALTH): 0;
+    for (size_t i = 0; i < plan->n_follow_up; i++)
+        classes |= s_health (plan->follow_up [i]->activity)? CLASS (HEALTH): 0;
+    for (size_t i = 0; i < plan->n_contacts; i++)
+        classes |= s_contact_health (plan->contacts [i])? CLASS (HEALTH): 0;
     if (s_set (plan->critical_info) || s_set (plan->note))
         classes |= CLASS (FREE_TEXT);
     return classes;
@@ -312,7 +340,11 @@ s_redact_steps (Samhand__V1__RiskPlan *p, uint32_t keep, const policy_decision_t
         Samhand__V1__PlanStep *step = p->steps [i];
         bool own = step->responsible != SAMHAND__V1__AGENCY__AGENCY_UNSPECIFIED
                 && step->responsible == decision->recipient;
-        if ((keep & CLASS (PLAN_STEPS)) && (!pseudonymised || (own && step->text_clean))) {
+        //  A step about health needs HEALTH too, which a pseudonymised view
+        //  never keeps.
+        bool health_ok = !s_step_health (step) || (keep & CLASS (HEALTH));
+        if ((keep & CLASS (PLAN_STEPS)) && health_ok
+        &&  (!pseudonymised || (own && step->text_clean))) {
             s_drop_unknown (&step->base);
             p->steps [kept++] = step;
         }
@@ -323,6 +355,39 @@ s_redact_steps (Samhand__V1__RiskPlan *p, uint32_t keep, const policy_decision_t
     if (kept == 0) {
         free (p->steps);
         p->steps = NULL;
+    }
+}
+
+//  Drops the activities and contact points about health unless HEALTH is
+//  kept (their part's class was checked by the caller).
+static void
+s_redact_health_parts (Samhand__V1__RiskPlan *p, uint32_t keep)
+{
+    if (keep & CLASS (HEALTH))
+        return;
+    size_t kept = 0;
+    for (size_t i = 0; i < p->n_follow_up; i++) {
+        if (s_health (p->follow_up [i]->activity))
+            samhand__v1__plan_activity__free_unpacked (p->follow_up [i], NULL);
+        else
+            p->follow_up [kept++] = p->follow_up [i];
+    }
+    p->n_follow_up = kept;
+    if (kept == 0) {
+        free (p->follow_up);
+        p->follow_up = NULL;
+    }
+    kept = 0;
+    for (size_t i = 0; i < p->n_contacts; i++) {
+        if (s_contact_health (p->contacts [i]))
+            samhand__v1__contact_point__free_unpacked (p->contacts [i], NULL);
+        else
+            p->contacts [kept++] = p->contacts [i];
+    }
+    p->n_contacts = kept;
+    if (kept == 0) {
+        free (p->contacts);
+        p->contacts = NULL;
     }
 }
 
@@ -403,6 +468,7 @@ s_redact_plan (Samhand__V1__RiskPlan *p, uint32_t keep, const policy_decision_t 
         p->contacts = NULL;
         p->n_contacts = 0;
     }
+    s_redact_health_parts (p, keep);
     for (size_t i = 0; i < p->n_contacts; i++)
         s_drop_unknown (&p->contacts [i]->base);
     if (!(keep & CLASS (CONTACT_POINTS)))

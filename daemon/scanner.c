@@ -1456,7 +1456,7 @@ chain_digit (const scan_t *t, size_t p, bool after_digit)
 }
 
 //  Between two digit groups: one to three characters of spaces, line
-//  breaks and at most one mark a reader reads through ('.', '-', '/',
+//  breaks and at most one mark a reader reads through ('.', '-', '/', '\\',
 //  '_', '*', '~', '|', '+', ':', '\'', '(', ')'). Returns its length and
 //  kind.
 static size_t
@@ -1469,7 +1469,7 @@ chain_sep (const scan_t *t, size_t pos, char *kind)
         if (c == ' ' || c == '\n')
             p++;
         else
-        if (in_set (c, ".-/_*~|+:'()") && *kind == ' ') {
+        if (in_set (c, ".-/\\_*~|+:'()") && *kind == ' ') {
             *kind = (char) c;
             p++;
         }
@@ -1825,23 +1825,47 @@ bare_date_try (scan_t *t, size_t pos)
 //  ---------------------------------------------------------------------
 //  Crisis centre
 
+//  The word as the crisis centre's check reads it: folded (case, accents
+//  and marks gone: "krisesénteret" is "krisesenteret", as names are read)
+//  when it holds a non-ASCII byte, else as written.
+static const byte *
+crisis_word (const scan_t *t, size_t ws, size_t we, char *key, size_t cap, size_t *n)
+{
+    for (size_t i = ws; i < we; i++)
+        if (t->s [i] >= 0x80) {
+            size_t k = word_key (t, ws, we, key, cap);
+            if (k > 0) {
+                *n = k;
+                return (const byte *) key;
+            }
+            break;
+        }
+    *n = we - ws;
+    return t->s + ws;
+}
+
 static bool
 crisis_try (scan_t *t, size_t pos, size_t we)
 {
-    const byte *w = t->s + pos;
-    size_t n = we - pos;
+    char key [SCAN_NAME_MAX + 1], next_key [SCAN_NAME_MAX + 1];
+    size_t n;
+    const byte *w = crisis_word (t, pos, we, key, sizeof key, &n);
     if (ci_contains (w, n, "krisesent") || ci_contains (w, n, "krise-sent")
     ||  ci_contains (w, n, "crisiscent") || ci_contains (w, n, "crisis-cent"))
-        return emit (t, SCAN_CRISIS_CENTRE, pos, n, SCAN_CONF_HIGH);
+        return emit (t, SCAN_CRISIS_CENTRE, pos, we - pos, SCAN_CONF_HIGH);
     //  "krise senter", "crisis centre"
     bool krise = n >= 5 && ci_equal (w + n - 5, 5, "krise");
     bool crisis = n >= 6 && ci_equal (w + n - 6, 6, "crisis");
     if (!krise && !crisis)
         return false;
     size_t q = skip_spaces (t, we, 2);
-    if (q == we || !word_start (t, q) || !ci_prefix (t, q, krise? "sent": "cent"))
+    if (q == we || !word_start (t, q))
         return false;
-    return emit (t, SCAN_CRISIS_CENTRE, pos, word_end (t, q) - pos, SCAN_CONF_HIGH);
+    size_t qe = word_end (t, q), m;
+    const byte *next = crisis_word (t, q, qe, next_key, sizeof next_key, &m);
+    if (m < 4 || !ci_equal_n (next, 4, krise? "sent": "cent"))
+        return false;
+    return emit (t, SCAN_CRISIS_CENTRE, pos, qe - pos, SCAN_CONF_HIGH);
 }
 
 //  ---------------------------------------------------------------------
@@ -2035,11 +2059,36 @@ static wordlist_t surname_endings = { surname_endings_w, true, { 0 }, { 0 }, { 0
 
 //  An unlisted surname: a surname's ending, also before a genitive -s.
 static bool
+key_has_ending (const char *key, size_t n, const wordlist_t *wl)
+{
+    for (int i = 0; wl->words [i]; i++) {
+        size_t m = wl->lens [i]? wl->lens [i]: strlen (wl->words [i]);
+        if (n >= m && memcmp (key + n - m, wl->words [i], m) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool
 surname_ending (const scan_t *t, size_t ws, size_t we)
 {
     if (suffix_of (t, ws, we, &surname_endings) > 0)
         return true;
-    return we - ws > 4 && t->s [we - 1] == 's' && suffix_of (t, ws, we - 1, &surname_endings) > 0;
+    if (we - ws > 4 && t->s [we - 1] == 's' && suffix_of (t, ws, we - 1, &surname_endings) > 0)
+        return true;
+    //  An accent on the ending ("Testesén", "Testerúd"): read folded, as
+    //  the lexicon and the known names read the word.
+    bool ascii = true;
+    for (size_t i = ws; i < we && ascii; i++)
+        ascii = t->s [i] < 0x80;
+    if (ascii)
+        return false;
+    char key [SCAN_NAME_MAX + 1];
+    size_t n = word_key (t, ws, we, key, sizeof key);
+    if (n == 0)
+        return false;
+    return key_has_ending (key, n, &surname_endings)
+        || (n > 4 && key [n - 1] == 's' && key_has_ending (key, n - 1, &surname_endings));
 }
 
 //  What the lexicon says of a word: NAMELEX_* bits of the word, or of the

@@ -15,12 +15,17 @@ typedef struct {
     char names [256][64];
     size_t count;
     int read, received, dead, expired, open;
+    int viewer_agency;          //  -1: an admin, sees every entry
+    int kind;
 } report_t;
 
 static int
 s_add_entry (const store_entry_t *e, void *arg)
 {
     report_t *r = (report_t *) arg;
+    //  Not even counted in the overall state (policy_hidden_from_sender).
+    if (r->viewer_agency >= 0 && policy_hidden_from_sender (r->kind, r->viewer_agency, e->agency))
+        return 0;
     if (r->count >= 256)
         return 1;
     Samhand__V1__NodeStatus *n = &r->nodes [r->count];
@@ -58,13 +63,17 @@ s_overall (const report_t *r)
     return "submitted";
 }
 
-//  Packs a StatusReport frame for a message; NULL if it cannot be read.
+//  Packs a StatusReport frame for a message, as the viewer's agency may
+//  see it (-1: all); NULL if it cannot be read.
 static uint8_t *
-s_report (handler_ctx_t *self, const store_message_info_t *info, uint64_t request_id, size_t *size)
+s_report (handler_ctx_t *self, const store_message_info_t *info, uint64_t request_id,
+          int viewer_agency, size_t *size)
 {
     report_t *r = (report_t *) zmalloc (sizeof (report_t));
     if (!r)
         return NULL;
+    r->viewer_agency = viewer_agency;
+    r->kind = info->kind;
     store_outbox_of_message (self->store, info->message, s_add_entry, r);
     Samhand__V1__StatusReport report = SAMHAND__V1__STATUS_REPORT__INIT;
     report.message_id = (ProtobufCBinaryData) { 16, (uint8_t *) info->message_id };
@@ -94,16 +103,25 @@ status_push (handler_ctx_t *self, int64_t delivery_id)
     session_t *session = sessions_lookup (self->sessions, info.sender_node);
     if (!session || !session->routing_id)
         return;         //  not connected: it can ask with StatusQuery
+    //  A change of an entry the sender may not see is no news to it: a
+    //  push at that moment would tell it the crisis centre read it.
+    const node_t *sender = nodes_by_name (self->nodes, info.sender_node);
+    if (!sender)
+        return;
+    int agency = status_delivery_agency (self, delivery_id);
+    if (agency < 0 || policy_hidden_from_sender (info.kind, sender->agency, agency))
+        return;
     size_t size;
-    uint8_t *data = s_report (self, &info, 0, &size);
+    uint8_t *data = s_report (self, &info, 0, sender->agency, &size);
     if (data)
         replies_add (self->replies, session->routing_id, data, size, true, 0);
 }
 
 typedef struct {
     int64_t delivery_id;
-    const char *node;
+    const char *node;           //  NULL: any node
     int state;
+    int agency;
 } lookup_t;
 
 static int
@@ -112,16 +130,28 @@ s_find_entry (const store_entry_t *e, void *arg)
     lookup_t *l = (lookup_t *) arg;
     if (e->delivery_id != l->delivery_id)
         return 0;
-    if (streq (e->node, l->node))
+    if (!l->node || streq (e->node, l->node)) {
         l->state = e->state;
+        l->agency = e->agency;
+    }
     return 1;
+}
+
+int
+status_delivery_agency (handler_ctx_t *self, int64_t delivery_id)
+{
+    int64_t message = 0;
+    lookup_t l = { delivery_id, NULL, -1, -1 };
+    if (store_message_of_delivery (self->store, delivery_id, &message) == 1)
+        store_outbox_of_message (self->store, message, s_find_entry, &l);
+    return l.agency;
 }
 
 int
 status_delivery_state (handler_ctx_t *self, int64_t delivery_id, const char *node)
 {
     int64_t message = 0;
-    lookup_t l = { delivery_id, node, -1 };
+    lookup_t l = { delivery_id, node, -1, -1 };
     if (store_message_of_delivery (self->store, delivery_id, &message) == 1)
         store_outbox_of_message (self->store, message, s_find_entry, &l);
     return l.state;
@@ -143,7 +173,8 @@ status_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
         return;
     }
     size_t size;
-    uint8_t *data = s_report (self, &info, frame->request_id, &size);
+    uint8_t *data = s_report (self, &info, frame->request_id,
+                              node->role == POLICY_ROLE_ADMIN? -1: node->agency, &size);
     if (data)
         replies_add (self->replies, routing_id, data, size, false, frame->request_id);
 }

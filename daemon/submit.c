@@ -496,6 +496,10 @@ s_is_acute (submit_t *s)
 //  backlog at a node (its share of max_outbox) and, unless the message is
 //  acute, for a node's total at max_outbox; an acute one only at the hard
 //  ceiling. Returns the node, or NULL when every outbox takes it.
+//  A node whose entries the sender may not know of (the crisis centre's,
+//  policy_hidden_from_sender) takes it whatever its backlog: a refusal
+//  there would tell the sender that the crisis centre was to get it, so
+//  that her consent names it. Its backlog is still alerted to the admins.
 static const node_t *
 s_full_outbox (submit_t *s, char *text, size_t size, bool *failed)
 {
@@ -509,6 +513,8 @@ s_full_outbox (submit_t *s, char *text, size_t size, bool *failed)
             *failed = true;
             return node;
         }
+        if (policy_hidden_from_sender (s->kind, s->sender->agency, s->targets [i].agency))
+            continue;
         int total = session->outstanding;
         if (total >= HARD_CEILING (max)) {
             snprintf (text, size, "the outbox of %s is full (%d waiting, hard limit %d): nothing"
@@ -733,6 +739,15 @@ s_result_pack (submit_t *s, char refs [5][CRYPTO_CASE_REF_LEN], size_t *size)
         for (int i = 0; i < s->n_targets; i++)
             decisions [n].nodes += s->targets [i].agency == agency;
         decisions [n].warning = s->warnings [agency];
+        if (policy_hidden_from_sender (s->kind, s->sender->agency, agency)) {
+            //  The same whatever was decided (policy.h).
+            decisions [n].view = SAMHAND__V1__VIEW__VIEW_UNSPECIFIED;
+            decisions [n].rule = (char *) POLICY_HIDDEN_RULE;
+            decisions [n].legal_basis = (char *) POLICY_HIDDEN_BASIS;
+            decisions [n].reason = (char *) POLICY_HIDDEN_REASON;
+            decisions [n].nodes = 0;
+            decisions [n].warning = (char *) "";
+        }
         list [n] = &decisions [n];
         n++;
     }

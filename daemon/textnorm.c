@@ -324,8 +324,8 @@ s_map (UChar32 cp, UChar32 prev)
     if (u_isUWhiteSpace (cp) || type == U_CONTROL_CHAR || cp == 0x2800)
         return ' ';                 //  U+2800, the blank braille pattern, shows as a space
     if (cp == 0xB7 || cp == 0x2022 || cp == 0x2219 || cp == 0x22C5 || cp == 0x2027
-    ||  cp == 0x30FB || cp == 0x2024)
-        return '.';                 //  middle dots and bullets read as dots
+    ||  cp == 0x30FB || cp == 0x2024 || cp == 0x3002)
+        return '.';                 //  middle dots, bullets, the ideographic full stop
     if (type == U_DASH_PUNCTUATION || cp == 0x2212)
         return '-';
     if (cp == 0x2044 || cp == 0x2215 || cp == 0x29F8 || cp == 0xFF0F)
@@ -342,6 +342,32 @@ s_map (UChar32 cp, UChar32 prev)
             return s;
     }
     return cp;
+}
+
+//  A letter, for the digits read as letters below.
+static bool
+s_letter_cp (UChar32 c)
+{
+    return c >= 0 && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= 0xC0 && u_isalpha (c)));
+}
+
+//  A digit a reader reads as a letter inside a word ("K0walska",
+//  "Kowa1ska", "Test3sen"): between two letters, one of them lower case.
+//  Between upper-case letters ("O1O19O") or next to a digit or a space
+//  ("3b", "B12") it stays a digit, so numbers and house numbers are read
+//  as before. The position keeps its bytes, so offsets are unchanged.
+static void
+s_digits_in_words (cps_t *c)
+{
+    for (size_t i = 1; i + 1 < c->n; i++) {
+        UChar32 d = c->cp [i], a = c->cp [i - 1], b = c->cp [i + 1];
+        const char *letter = d == '0'? "o": d == '1'? "l": d == '3'? "e": d == '4'? "a"
+                           : d == '5'? "s": NULL;
+        if (!letter || !s_letter_cp (a) || !s_letter_cp (b)
+        ||  !(u_islower (a) || u_islower (b)))
+            continue;
+        c->cp [i] = (UChar32) letter [0];
+    }
 }
 
 static int
@@ -366,6 +392,8 @@ s_map_all (const cps_t *in, cps_t *out)
 static const struct { const char *word; char becomes; } s_tokens [] = {
     { "at", '@' }, { "alfakrøll", '@' }, { "krøllalfa", '@' }, { "krøll", '@' }, { "snabel-a", '@' },
     { "dot", '.' }, { "punktum", '.' }, { "prikk", '.' }, { "punkt", '.' },
+    //  the signs themselves, bracketed: "kari(@)example[.]no"
+    { "@", '@' }, { ".", '.' },
 };
 
 static bool
@@ -478,12 +506,25 @@ static const char *const s_dot_sign [] = { ".", NULL };
 static size_t
 s_spoken_email (const cps_t *in, size_t i, cps_t *out)
 {
-    if (i == 0 || in->cp [i] != ' ' || !s_alnum (in->cp [i - 1]))
+    if (i == 0 || !s_alnum (in->cp [i - 1]))
         return 0;
-    size_t p = s_word_in (in, i + 1, s_at_words);
-    if (!p || p >= in->n || in->cp [p] != ' ')
-        return 0;
-    size_t at_end = p + 1, label = s_label (in, at_end);
+    size_t at_end;
+    bool sign;          //  the at is the sign itself: a spaced "." reads as a dot
+    if (in->cp [i] == '@') {
+        //  "kt1985@example dot no": the sign, then spoken dots
+        at_end = i + 1;
+        sign = true;
+    }
+    else {
+        if (in->cp [i] != ' ')
+            return 0;
+        size_t p = s_word_in (in, i + 1, s_at_words);
+        if (!p || p >= in->n || in->cp [p] != ' ')
+            return 0;
+        at_end = p + 1;
+        sign = in->cp [i + 1] == '@';
+    }
+    size_t label = s_label (in, at_end);
     bool letter = false;
     for (size_t k = at_end; k < label; k++)
         letter = letter || !(in->cp [k] >= '0' && in->cp [k] <= '9');
@@ -497,7 +538,7 @@ s_spoken_email (const cps_t *in, size_t i, cps_t *out)
         size_t d = s_word_in (in, q + 1, s_dot_words);
         //  a spaced-out "." only after a spaced-out "@": "sa at mor . Hun"
         //  is a typo, "kt1985 @ example . no" an address
-        if (!d && in->cp [i + 1] == '@')
+        if (!d && sign)
             d = s_word_in (in, q + 1, s_dot_sign);
         if (!d || d >= in->n || in->cp [d] != ' ')
             break;
@@ -681,6 +722,8 @@ textnorm_add (textnorm_t *self, const char *text, size_t len, int field)
         self->a.n = 0;
         rc = rc || s_map_all (&self->b, &self->a);
     }
+    if (!rc)
+        s_digits_in_words (&self->a);
     self->b.n = 0;
     //  stage 4 only where a token may be
     const cps_t *out = &self->a;

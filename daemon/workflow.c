@@ -280,6 +280,15 @@ typedef struct {
     int      count;
 } lapsed_list_t;
 
+//  A non-delivery report about a node the sender may not know was sent
+//  anything (policy_hidden_from_sender) is not sent: it names the node.
+static bool
+s_sender_may_know (handler_ctx_t *self, const char *sender_node, int kind, int agency)
+{
+    const node_t *sender = nodes_by_name (self->nodes, sender_node);
+    return sender && !policy_hidden_from_sender (kind, sender->agency, agency);
+}
+
 static void
 s_expire_one (handler_ctx_t *self, const lapsed_t *l)
 {
@@ -291,7 +300,7 @@ s_expire_one (handler_ctx_t *self, const lapsed_t *l)
     char hex [33];
     zsys_info ("workflow: message %s to %s expired undelivered (delivery %" PRId64 ")",
                s_id_hex (l->message_id, hex), l->node, l->delivery_id);
-    if (!streq (l->sender_node, "samhandd")) {
+    if (!streq (l->sender_node, "samhandd") && s_sender_may_know (self, l->sender_node, l->kind, l->agency)) {
         char text [200];
         snprintf (text, sizeof text, "your %s was not delivered to %s (%s) before it expired",
                   config_kind_name (l->kind), l->node, config_agency_name (l->agency));
@@ -364,7 +373,7 @@ workflow_dead_letter (handler_ctx_t *self, const store_delivery_t *d, const char
     char hex [33];
     zsys_warning ("workflow: message %s: delivery %" PRId64 " to %s is a dead letter after %d"
                   " attempts", s_id_hex (d->message_id, hex), d->delivery_id, node, d->attempts);
-    if (!streq (d->sender_node, "samhandd")) {
+    if (!streq (d->sender_node, "samhandd") && s_sender_may_know (self, d->sender_node, d->kind, d->agency)) {
         char text [200];
         snprintf (text, sizeof text, "your %s could not be delivered to %s after %d attempts;"
                   " an administrator can requeue it", config_kind_name (d->kind), node, d->attempts);

@@ -397,8 +397,9 @@ def test_concern_flow(install, tryggest):
           and te.nodes == 1,
           "decision for TRYGGEST: PSEUDONYMISED, with rule and legal basis, 1 node")
     ks = decision(r, pb.CRISIS_CENTRE) if r else None
-    check(ks is not None and ks.view == pb.WITHHELD and ks.nodes == 0 and ks.rule,
-          "decision for CRISIS_CENTRE: WITHHELD, named rule, 0 nodes")
+    check(ks is not None and ks.view == pb.VIEW_UNSPECIFIED and ks.nodes == 0
+          and ks.rule == "KRISL5-NOT-SHOWN",
+          "decision for CRISIS_CENTRE: not shown to another agency's sender (KRISL5-NOT-SHOWN, 0 nodes)")
     check(r is not None and r.case_ref.startswith("RC-"),
           "SubmitResult.case_ref is the resource centre's reference (RC-...)")
 

@@ -648,6 +648,63 @@ main (void)
     printf ("  clean sentences: %d passed, %d flagged\n", passed, flagged);
     CHECK (flagged == 0, "clean: ordinary discussion text passes");
 
+    //  A surname the list lacks, alone, with an accent on its ending: the
+    //  ending was compared on the bytes as written, so "Testesen" was a
+    //  name and "Testesén" was not.
+    int accent_missed = missed, accent_flagged = flagged;
+    const char *accented [] = {
+        "Vi har snakket med Testesén om dette.", "Testesén har ringt igjen.",
+        "Det gjelder Testeséns leilighet.", "Vi har snakket med Testerúd.",
+        "Vi har snakket med Oppdalstád.", "Vi har snakket med Testesën.",
+        "Vi har snakket med Teste\xcc\x81sen."
+    };
+    for (size_t k = 0; k < sizeof accented / sizeof accented [0]; k++)
+        must_catch (accented [k], false);
+    must_pass ("Vi tok en kaffe på kafeen og fikk en god idé.");
+    must_pass ("Hun har en sterk opplevelse av sin identitét.");
+    CHECK (missed == accent_missed && flagged == accent_flagged,
+           "disguise: a surname the list lacks, with an accent on its ending, alone");
+
+    //  Digits read as letters inside a name: "Test3sen", "Oppdikt3t".
+    int leet_missed = missed, leet_flagged = flagged;
+    must_catch ("Vi har snakket med Test3sen om dette.", false);
+    must_catch ("Vi har snakket med T3st3s3n om dette.", false);
+    must_catch ("Vi møtte Kari Oppdikt3t i går.", true);
+    must_catch ("Vi møtte Ingrid Ødeg4rd i går.", true);
+    must_catch ("Vi møtte Kari Opp-dikt3t i går.", true);
+    must_catch ("Vi har snakket med Testesen5 mor.", false);
+    must_pass ("Hun tok B12-vitamin, og covid19-testen var negativ.");
+    must_pass ("Møtet er i rom 3b og 4a, med A4-ark og en mp3-spiller.");
+    must_pass ("Kl. 10:30 kom hun, med 2x4 poser og 5l melk, den 3dje gangen.");
+    CHECK (missed == leet_missed && flagged == leet_flagged,
+           "disguise: digits read as letters inside a name");
+
+    //  The signs of an address bracketed, and the ideographic full stop.
+    int sign_missed = missed, sign_flagged = flagged;
+    must_catch ("Skriv til kt1985(@)example.no i dag.", false);
+    must_catch ("Skriv til kt1985 [@] example [.] no i dag.", false);
+    must_catch ("Skriv til kt1985{@}example(.)no i dag.", false);
+    must_catch ("Skriv til kt1985@example\xe3\x80\x82no i dag.", false);
+    must_catch ("Skriv til kt1985@example\xef\xbd\xa1no i dag.", false);
+    must_catch ("Skriv til kt1985@example dot no i dag.", false);
+    must_catch ("Skriv til kt1985@example . no i dag.", false);
+    must_catch ("Skriv til kt1985@post punktum example punktum no i dag.", false);
+    must_pass ("Hun sendte det til meg@ . Det kom fram i dag.");
+    must_pass ("Hun sa (...) at det gikk bra, og [...] resten kommer.");
+    must_pass ("Se punkt (a) og (b), og merk (!) fristen.");
+    CHECK (missed == sign_missed && flagged == sign_flagged,
+           "disguise: an address with its signs bracketed, an ideographic full stop, or spoken dots"
+           " after the sign");
+
+    //  A backslash between digit groups reads as the slash does.
+    int slash_missed = missed;
+    char bs [64];
+    must_catch ("Ring henne på 4123\\4567 i kveld.", false);
+    must_catch ("Ring henne på 41\\23\\45\\67 i kveld.", false);
+    snprintf (bs, sizeof bs, "Hun oppga %.6s\\%s i går.", fnr, fnr + 6);
+    must_catch (bs, false);
+    CHECK (missed == slash_missed, "disguise: digit groups joined by a backslash");
+
     //  offsets are in the original text of the field the user wrote
     const char *zw = "Ring 412\xe2\x80\x8b" "34567 nå";
     scan_finding_t f [4];

@@ -959,6 +959,30 @@ test_names_and_table (void)
            "statutes: STRL196 by default, exact names only");
 }
 
+//  What the crisis centre was given is hidden from senders of other
+//  agencies, for every kind but a case discussion (policy.h).
+static void
+test_hidden_from_sender (void)
+{
+    int kinds [] = { SAMHAND__V1__KIND__CONCERN_REPORT, SAMHAND__V1__KIND__RISK_CHANGE,
+                     SAMHAND__V1__KIND__CASE_STATUS, SAMHAND__V1__KIND__RISK_PLAN,
+                     SAMHAND__V1__KIND__CONSENT_NOTICE, SAMHAND__V1__KIND__ALERT };
+    bool ok = true;
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds [0]; k++)
+        for (int sender = 0; sender <= 4; sender++)
+            for (int recipient = 0; recipient <= 4; recipient++) {
+                bool want = recipient == SAMHAND__V1__AGENCY__CRISIS_CENTRE
+                         && sender != SAMHAND__V1__AGENCY__CRISIS_CENTRE;
+                ok = ok && policy_hidden_from_sender (kinds [k], sender, recipient) == want;
+            }
+    CHECK (ok, "hidden from sender: the crisis centre's column, to every other sender (admin too)");
+    ok = true;
+    for (int sender = 0; sender <= 4; sender++)
+        ok = ok && !policy_hidden_from_sender (SAMHAND__V1__KIND__CASE_DISCUSSION, sender,
+                                               SAMHAND__V1__AGENCY__CRISIS_CENTRE);
+    CHECK (ok, "hidden from sender: not for a case discussion");
+}
+
 int
 main (void)
 {
@@ -968,6 +992,7 @@ main (void)
     test_null_and_garbage ();
     test_check_claim ();
     test_names_and_table ();
+    test_hidden_from_sender ();
     //  Purposes are matched without regard to case and separators.
     {
         static const char *const written [] = { "Risk Management" };

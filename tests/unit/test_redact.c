@@ -650,6 +650,74 @@ test_plan (void)
     samhand__v1__submit__free_unpacked (r, NULL);
 }
 
+//  A plan whose police step, weekly activity and second contact point are
+//  about substance use: the part's own class (steps, follow-up, contact
+//  points) did not carry health data without HEALTH in the consent, and
+//  the police's own clean step about it went pseudonymised.
+#define STEP_HEALTH     "STEPHEALTH rusteamet henter henne ved overdose"
+#define ACTIVITY_HEALTH "ACTHEALTH samtale på rusklinikken"
+#define CONTACT_HEALTH  "Rusteamet i bydelen"
+
+static Samhand__V1__Submit *
+s_plan_health (void)
+{
+    Samhand__V1__Submit *r = s_plan ();
+    Samhand__V1__RiskPlan *p = r->risk_plan;
+    free (p->steps [1]->action);
+    p->steps [1]->action = strdup (STEP_HEALTH);
+    //  A second activity and contact point, about health.
+    p->follow_up = realloc (p->follow_up, 2 * sizeof *p->follow_up);
+    p->follow_up [1] = malloc (sizeof **p->follow_up);
+    samhand__v1__plan_activity__init (p->follow_up [1]);
+    p->follow_up [1]->activity = strdup (ACTIVITY_HEALTH);
+    p->n_follow_up = 2;
+    p->contacts = realloc (p->contacts, 2 * sizeof *p->contacts);
+    p->contacts [1] = malloc (sizeof **p->contacts);
+    samhand__v1__contact_point__init (p->contacts [1]);
+    p->contacts [1]->instance = strdup (CONTACT_HEALTH);
+    p->n_contacts = 2;
+    //  No health factor or situation: the steps etc. alone make it HEALTH.
+    p->n_risk_factors = 1;
+    p->n_risk_situations = 1;
+    free (p->risk_factors [1]);
+    free (p->risk_situations [1]);
+    return r;
+}
+
+static void
+test_plan_health (void)
+{
+    int rc;
+    Samhand__V1__Submit *r = s_plan_health ();
+    CHECK (redact_classes_present (r) & CL (HEALTH),
+           "plan health: a step, activity or contact point about substance use makes it HEALTH");
+    uint32_t parts = CL (IDENTITY) | CL (RISK_LEVEL_CLASS) | CL (PLAN_STEPS) | CL (FOLLOW_UP)
+                   | CL (CONTACT_POINTS);
+    packed_t p = s_plan_view (r, V (IDENTIFIED), parts, SAMHAND__V1__AGENCY__TRYGGEST, &rc);
+    CHECK (rc == 0 && !s_has (p, STEP_HEALTH) && !s_has (p, ACTIVITY_HEALTH)
+           && !s_has (p, CONTACT_HEALTH) && s_has (p, STEP_RC_ACT) && s_has (p, ACTIVITY)
+           && s_has (p, CONTACT_NAME),
+           "plan health: a consent to steps, follow-up and contacts without HEALTH keeps only"
+           " those not about health");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (r, NULL);
+    r = s_plan_health ();
+    p = s_plan_view (r, V (IDENTIFIED), parts | CL (HEALTH), SAMHAND__V1__AGENCY__TRYGGEST, &rc);
+    CHECK (rc == 0 && s_has (p, STEP_HEALTH) && s_has (p, ACTIVITY_HEALTH) && s_has (p, CONTACT_HEALTH),
+           "plan health: with HEALTH in the consent they are kept");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (r, NULL);
+    r = s_plan_health ();
+    p = s_plan_view (r, V (PSEUDONYMISED), CL (RISK_LEVEL_CLASS) | CL (PLAN_STEPS) | CL (HEALTH),
+                     SAMHAND__V1__AGENCY__POLICE_RISK, &rc);
+    CHECK (rc == 0 && !s_has (p, STEP_HEALTH) && !s_has (p, STEP_POL_SIT)
+           && r->risk_plan->n_steps == 0,
+           "plan health: the recipient's own clean step about substance use is not sent"
+           " pseudonymised");
+    free (p.data);
+    samhand__v1__submit__free_unpacked (r, NULL);
+}
+
 static void
 test_discussion_and_status (void)
 {
@@ -732,7 +800,24 @@ test_health_words (void)
     CHECK (s_factor_is_health ("Substance use"), "health: substance");
     CHECK (s_factor_is_health ("narkotikabruk"), "health: narkotika");
     CHECK (s_factor_is_health ("psykiatrisk innleggelse"), "health: psykiatri");
+    //  Words a case worker writes about substance use, mental health and
+    //  treatment that no listed word began: "psykiater" is not "psykiatri".
+    static const char *missed [] = {
+        "henvist til psykiater", "avrusning på Lade", "står på metadon", "LAR med Subutex",
+        "buprenorfin", "benzodiazepiner", "psykose i fjor", "hos psykolog", "selvmordsforsøk",
+        "suicidal", "selvskading", "depresjon", "legemiddelassistert rehabilitering",
+        "slutter å ta medisinene", "innlagt på sykehus", "sydd på legevakten",
+        "innlagt på DPS", "medikamentmisbruk"
+    };
+    for (size_t i = 0; i < sizeof missed / sizeof missed [0]; i++) {
+        bool found = s_factor_is_health (missed [i]);
+        CHECK (found, "health: a treatment or mental-health word");
+        if (!found)
+            printf ("  not health: %s\n", missed [i]);
+    }
     CHECK (!s_factor_is_health ("trusler om drap"), "not health: trusler");
+    CHECK (!s_factor_is_health ("bensin på bilen") && !s_factor_is_health ("medlem av gjengen"),
+           "not health: bensin, medlem");
     CHECK (!s_factor_is_health ("krus kastet"), "not health: krus");
     CHECK (!s_factor_is_health ("psykisk vold"), "not health: psykisk vold (a kind of violence)");
     CHECK (!s_factor_is_health ("sjalusi"), "not health: sjalusi");
@@ -777,6 +862,7 @@ main (void)
     test_refusals ();
     test_risk ();
     test_plan ();
+    test_plan_health ();
     test_discussion_and_status ();
     test_inside_frame ();
     test_health_words ();

@@ -547,7 +547,7 @@ def run(env, a, b):
     wait(a, lambda: a.find_elements(By.CSS_SELECTOR, "#result .decisions li"), 10)
     result = a.find_element(By.ID, "result").text
     check("Politiets RISK-team: saksreferanse uten navn – ikke samtykke" in result
-          and "Krisesenteret: ikke sendt" in result,
+          and "Krisesenteret: ikke vist" in result,
           "new concern: per agency in plain words what it got and why", result[:300])
     t1 = time.time()
     try:

@@ -239,7 +239,8 @@ samhand.decisions = function (target, body) {
     const ul = el('ul', { class: 'decisions' });
     for (const d of body.decisions) {
       ul.append(el('li', { 'data-agency': d.agency },
-        el('p', { text: t('new.decision', { agency: word('agency', d.agency), view: word('view', d.view),
+        el('p', { text: t('new.decision', { agency: word('agency', d.agency),
+          view: word('view', d.view || 'not_shown'),
           why: word('rule', d.rule) }) }),
         el('p', { class: 'basis', text: t('new.basis', { basis: samhand.basis(d.rule, d.legal_basis) }) })));
     }
