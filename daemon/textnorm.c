@@ -126,11 +126,29 @@ s_spans_grow (uint32_t **from, uint32_t **to, size_t cap)
     return 0;
 }
 
+//  Grows a buffer that holds text (code points or output bytes) from
+//  old_bytes to new_bytes. Unlike realloc it never frees a block that
+//  still holds the text: the old block is wiped before it goes back to
+//  the heap, so a message's words do not outlive the scan in freed memory.
+static void *
+s_grow_wiped (void *old, size_t old_bytes, size_t new_bytes)
+{
+    void *grown = malloc (new_bytes);
+    if (!grown)
+        return NULL;
+    if (old) {
+        memcpy (grown, old, old_bytes);
+        explicit_bzero (old, old_bytes);
+        free (old);
+    }
+    return grown;
+}
+
 static int
 s_cps_grow (cps_t *c)
 {
     size_t cap = c->cap? c->cap * 2: 256;
-    UChar32 *a = realloc (c->cp, cap * sizeof *a);
+    UChar32 *a = s_grow_wiped (c->cp, c->cap * sizeof *a, cap * sizeof *a);
     if (!a)
         return -1;
     c->cp = a;
@@ -143,6 +161,8 @@ s_cps_grow (cps_t *c)
 static void
 s_cps_free (cps_t *c)
 {
+    if (c->cp)
+        explicit_bzero (c->cp, c->cap * sizeof *c->cp);
     free (c->cp);
     free (c->from);
     free (c->to);
@@ -640,7 +660,7 @@ s_reserve (textnorm_t *self, size_t more)
     size_t cap = self->cap? self->cap: 256;
     while (cap < self->len + more + 1)
         cap *= 2;
-    char *t = realloc (self->text, cap);
+    char *t = s_grow_wiped (self->text, self->cap, cap);
     if (!t)
         return -1;
     self->text = t;
@@ -697,7 +717,7 @@ textnorm_destroy (textnorm_t **self_p)
         return;
     textnorm_t *self = *self_p;
     if (self->text)
-        memset (self->text, 0, self->cap);
+        explicit_bzero (self->text, self->cap);
     free (self->text);
     free (self->from);
     free (self->to);

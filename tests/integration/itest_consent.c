@@ -542,7 +542,7 @@ test_crisis_column (harness_t *h)
     //  The crisis centre did get it (her consent names it): only the
     //  police are not told.
     f = s_next (crisis, SAMHAND__V1__KIND__CONCERN_REPORT, 3000);
-    CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__IDENTIFIED && s_contains (f, "Liv Oppdiktet"),
+    CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__IDENTIFIED && frame_contains (f, "Liv Oppdiktet"),
            "crisis column: the crisis centre receives the concern on her consent");
     frame_free (&f);
     zclock_sleep (300);
@@ -701,7 +701,7 @@ test_node_moved (void)
     frame_free (&f);
     bool leaked = false;
     while ((f = hclient_expect (moved, SAMHAND__V1__FRAME__COMMAND_DELIVER, 1500)) != NULL) {
-        leaked = leaked || s_contains (f, "Liv Oppdiktet") || s_contains (f, "07079012345");
+        leaked = leaked || frame_contains (f, "Liv Oppdiktet") || frame_contains (f, "07079012345");
         hclient_receipt (moved, f->deliver->delivery_id, 1);
         frame_free (&f);
     }
@@ -711,7 +711,7 @@ test_node_moved (void)
     q.command_case = SAMHAND__V1__FRAME__COMMAND_INBOX_QUERY;
     q.inbox_query = &iq;
     f = s_request (moved, &q, SAMHAND__V1__FRAME__COMMAND_INBOX_REPLY);
-    leaked = leaked || !f || s_contains (f, "Liv Oppdiktet") || s_contains (f, "07079012345");
+    leaked = leaked || !f || frame_contains (f, "Liv Oppdiktet") || frame_contains (f, "07079012345");
     frame_free (&f);
     CHECK (!leaked, "node moved: what was decided for the crisis centre does not reach the node"
            " now of the police, by delivery or inbox");

@@ -679,7 +679,7 @@ test_own_name_in_step (harness_t *h)
         snprintf (ref, sizeof ref, "%s", f->submit_result->case_ref);
     frame_free (&f);
     f = s_next_plan (police, 3000);
-    CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__PSEUDONYMISED && !s_contains (f, OWN_GIVEN),
+    CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__PSEUDONYMISED && !frame_contains (f, OWN_GIVEN),
            "plan own name: the police's step naming her by her surname is not delivered"
            " pseudonymised");
     char pr [64] = "";
@@ -687,7 +687,7 @@ test_own_name_in_step (harness_t *h)
         snprintf (pr, sizeof pr, "%s", f->deliver->risk_plan->case_ref);
     frame_free (&f);
     f = s_query (police, pr, false);
-    CHECK (f && f->plan_reply->ok && !s_contains (f, OWN_GIVEN),
+    CHECK (f && f->plan_reply->ok && !frame_contains (f, OWN_GIVEN),
            "plan own name: nor shown to the police's query");
     frame_free (&f);
     //  A step naming someone the resource centre learns of only later: its
@@ -700,7 +700,7 @@ test_own_name_in_step (harness_t *h)
     bool accepted = f && f->submit_result->accepted;
     frame_free (&f);
     f = s_next_plan (police, 3000);
-    CHECK (accepted && f && s_contains (f, "STEPLATER"),
+    CHECK (accepted && f && frame_contains (f, "STEPLATER"),
            "plan own name: a step naming someone nobody has named to the broker yet goes");
     frame_free (&f);
     Samhand__V1__ConcernReport concern;
@@ -713,7 +713,7 @@ test_own_name_in_step (harness_t *h)
     accepted = f && f->submit_result->accepted;
     frame_free (&f);
     f = s_query (police, pr, false);
-    CHECK (accepted && f && f->plan_reply->ok && !s_contains (f, "STEPLATER"),
+    CHECK (accepted && f && f->plan_reply->ok && !frame_contains (f, "STEPLATER"),
            "plan own name: once the resource centre has named her identified, the step is no"
            " longer shown pseudonymised");
     frame_free (&f);
