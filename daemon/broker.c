@@ -650,7 +650,8 @@ s_deliver (broker_t *self)
                          "this node's certificate was revoked or replaced: the session is"
                          " closed; connect again with an enrolled certificate");
         }
-        if (session->dirty && session->routing_id && self->ctx.now_ms >= self->deliver_retry_ms)
+        if (session->dirty && session->routing_id && self->ctx.now_ms >= self->deliver_retry_ms
+        &&  self->ctx.now_ms >= session->deliver_after_ms)
             deliver_pump (&self->ctx, session);
     }
     if (!store_in_transaction (self->ctx.store)) {

@@ -33,6 +33,8 @@ typedef struct {
     int64_t   backlog_alert_ms;   //  when the admins were last told of its backlog
     int64_t   scan_budget;    //  bytes of submits it may still have scanned this cycle
     int64_t   last_seen_ms;   //  last frame from the node since start (health)
+    int64_t   deliver_after_ms;   //  the connection did not take a Deliver: not before this
+    int64_t   not_sent_delay_ms;  //  the back-off that set it (doubles, reset on a send)
 } session_t;
 
 typedef struct _sessions_t sessions_t;

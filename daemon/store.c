@@ -1179,6 +1179,14 @@ store_dead_letter (store_t *self, int64_t delivery_id, store_delivery_fn *fn, vo
 }
 
 int
+store_delivery_get (store_t *self, int64_t delivery_id, store_delivery_fn *fn, void *arg)
+{
+    assert (self);
+    return s_entries (self, ENTRY_SELECT "o.id = ?1 ORDER BY o.id LIMIT ?3",
+                      delivery_id, NULL, 1, false, 0, fn, arg);
+}
+
+int
 store_outbox_expiring (store_t *self, int64_t after_ms, int64_t until_ms, int limit,
                        store_delivery_fn *fn, void *arg)
 {
@@ -1186,6 +1194,19 @@ store_outbox_expiring (store_t *self, int64_t after_ms, int64_t until_ms, int li
     return s_entries (self, ENTRY_SELECT "o.state IN (0, 1) AND m.expires_ms > ?4"
                       " AND m.expires_ms <= ?1 ORDER BY o.id LIMIT ?3",
                       until_ms, NULL, limit, true, after_ms, fn, arg);
+}
+
+int
+store_outbox_not_sent (store_t *self, int64_t delivery_id)
+{
+    assert (self && self->in_transaction);
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "UPDATE outbox SET state = 0,"
+                     " attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"
+                     " WHERE id = ?1 AND state = 1", &stmt) != SDB_OK)
+        return s_fail (self, "not sent");
+    sdb_bind_int64 (stmt, 1, delivery_id);
+    return s_run (self, stmt, "not sent");
 }
 
 int

@@ -301,6 +301,13 @@ int store_dead_letter (store_t *self, int64_t delivery_id, store_delivery_fn *fn
 int store_outbox_expiring (store_t *self, int64_t after_ms, int64_t until_ms, int limit,
                            store_delivery_fn *fn, void *arg);
 MUST_CHECK int store_outbox_set_state (store_t *self, int64_t delivery_id, int state, bool reset_attempts);
+//  An in-flight entry whose Deliver the connection did not take (after the
+//  commit that recorded it): pending again, and that send is not counted
+//  against workflow/max_attempts (the node never got it).
+MUST_CHECK int store_outbox_not_sent (store_t *self, int64_t delivery_id);
+//  One outbox entry by its delivery id, whatever its state: fn is called
+//  once if it exists. 1 found, 0 not, -1 on error.
+int store_delivery_get (store_t *self, int64_t delivery_id, store_delivery_fn *fn, void *arg);
 //  1 if any recipient node has marked the message read.
 int store_message_any_read (store_t *self, int64_t message);
 

@@ -350,6 +350,12 @@ harness_destroy (harness_t **self_p)
 hclient_t *
 hclient_new (harness_t *h, const char *name)
 {
+    return hclient_new_as (h, name, NULL);
+}
+
+hclient_t *
+hclient_new_as (harness_t *h, const char *name, const char *routing_id)
+{
     char path [512];
     snprintf (path, sizeof path, "%s/nodes/%s.cert", h->dir, name);
     zcert_t *cert = zcert_load (path);
@@ -361,6 +367,8 @@ hclient_new (harness_t *h, const char *name)
     zcert_apply (cert, self->sock);
     zsock_set_curve_serverkey (self->sock, h->server_public);
     zsock_set_linger (self->sock, 0);
+    if (routing_id)
+        zsock_set_identity (self->sock, routing_id);
     zcert_destroy (&cert);
     if (zsock_connect (self->sock, "%s", h->endpoint)) {
         hclient_destroy (&self);
