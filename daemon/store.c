@@ -1201,8 +1201,11 @@ store_outbox_not_sent (store_t *self, int64_t delivery_id)
 {
     assert (self && self->in_transaction);
     sdb_stmt_t *stmt = NULL;
+    //  Never handed over at all (no attempt left): as if never sent, so a
+    //  receipt for it is refused as one the node cannot hold (receipt).
     if (sdb_prepare (self->db, "UPDATE outbox SET state = 0,"
-                     " attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"
+                     " attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,"
+                     " sent_ms = CASE WHEN attempts <= 1 THEN 0 ELSE sent_ms END"
                      " WHERE id = ?1 AND state = 1", &stmt) != SDB_OK)
         return s_fail (self, "not sent");
     sdb_bind_int64 (stmt, 1, delivery_id);
