@@ -284,7 +284,9 @@ harness_start (harness_t *self)
     self->pid = pid;
     hclient_t *probe = hclient_new (self, "admin");
     int rc = -1;
-    for (int attempt = 0; probe && attempt < 50 && rc; attempt++) {
+    //  Up to 30 s: a loaded machine starts it slowly; a broker that exits
+    //  ends the wait at once.
+    for (int attempt = 0; probe && attempt < 150 && rc; attempt++) {
         Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
         Samhand__V1__Ping ping = SAMHAND__V1__PING__INIT;
         frame.command_case = SAMHAND__V1__FRAME__COMMAND_PING;

@@ -382,10 +382,20 @@ test_filters (harness_t *h)
     frame_free (&f);
     f = s_concern (vakt, SAMHAND__V1__URGENCY__ACUTE, 0, acute);
     frame_free (&f);
+    //  Until the acute one comes (bounded: 30 s), and half a second more:
+    //  the routine one, submitted first, would have come before it.
     bool got_routine = false, got_acute = false;
-    while ((f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_DELIVER, 1000))) {
+    int64_t deadline = zclock_mono () + 30000;
+    while (zclock_mono () < deadline) {
+        f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_DELIVER,
+                            (int) (deadline - zclock_mono ()));
+        if (!f)
+            break;
         got_routine = got_routine || memcmp (f->deliver->message_id.data, routine, 16) == 0;
-        got_acute = got_acute || memcmp (f->deliver->message_id.data, acute, 16) == 0;
+        if (!got_acute && memcmp (f->deliver->message_id.data, acute, 16) == 0) {
+            got_acute = true;
+            deadline = zclock_mono () + 500;
+        }
         hclient_receipt (police, f->deliver->delivery_id, SAMHAND__V1__RECEIPT_STATE__READ);
         frame_free (&f);
     }
@@ -415,12 +425,13 @@ test_timers_survive_kill (harness_t *h)
     CHECK (harness_start (h) == 0, "broker restarted after the deadlines passed");
     coord = hclient_new (h, "koordinator");
     vakt = hclient_new (h, "vakt");
-    f = hclient_subscribe (coord, 3000);
+    f = hclient_subscribe (coord, 10000);
     frame_free (&f);
-    f = hclient_subscribe (vakt, 3000);
+    f = hclient_subscribe (vakt, 10000);
     frame_free (&f);
+    //  Until all three have come (bounded: 60 s; they are due at once).
     bool escalated = false, reviewed = false, reported = false;
-    int64_t deadline = zclock_mono () + 5000;
+    int64_t deadline = zclock_mono () + 60000;
     while (zclock_mono () < deadline && !(escalated && reviewed && reported)) {
         hclient_t *clients [2] = { coord, vakt };
         for (int i = 0; i < 2; i++) {
