@@ -341,6 +341,16 @@ store_path_remote (const char *path)
     return sdb_is_postgres (path);
 }
 
+const char *
+store_path_display (const char *path, char *buf, size_t size)
+{
+    assert (path && buf && size);
+    if (sdb_is_postgres (path))
+        return sdb_pg_describe (path, buf, size);
+    snprintf (buf, size, "%s", path);
+    return buf;
+}
+
 bool
 store_remote (store_t *self)
 {

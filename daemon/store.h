@@ -96,6 +96,10 @@ int store_snapshot_end (store_t *self);
 
 //  True when PATH names a PostgreSQL store rather than a sqlite file.
 bool store_path_remote (const char *path);
+//  PATH as logs may show it: a sqlite path as it is; a PostgreSQL conninfo
+//  as "PostgreSQL database D on HOST port P as user U", without its
+//  password or other options. Returns BUF.
+const char *store_path_display (const char *path, char *buf, size_t size);
 //  True when the store is PostgreSQL.
 bool store_remote (store_t *self);
 //  Rows changed by all writes since the store opened: an unchanged count
@@ -238,6 +242,9 @@ MUST_CHECK int store_leadership_try (store_leader_t *self);
 //  server (at most once a second, between transactions) whether the
 //  session still holds the lock; a lost session can commit nothing anyway.
 bool store_is_leader (store_leader_t *self);
+//  Why store_is_leader turned false, on one line (the server's message,
+//  or "the lock is gone"); "" while it leads.
+const char *store_leader_lost (store_leader_t *self);
 
 //  ---------------------------------------------------------------------
 //  Workflow: message status, expiry, dead letters, timers, inbox.
