@@ -1189,11 +1189,28 @@ store_dead_letter (store_t *self, int64_t delivery_id, store_delivery_fn *fn, vo
 }
 
 int
-store_delivery_get (store_t *self, int64_t delivery_id, store_delivery_fn *fn, void *arg)
+store_delivery_message (store_t *self, int64_t delivery_id, uint8_t message_id [16],
+                        uint8_t subject_key [32], bool *has_subject)
 {
-    assert (self);
-    return s_entries (self, ENTRY_SELECT "o.id = ?1 ORDER BY o.id LIMIT ?3",
-                      delivery_id, NULL, 1, false, 0, fn, arg);
+    assert (self && message_id && subject_key && has_subject);
+    *has_subject = false;
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "SELECT m.message_id, m.subject_key FROM outbox o"
+                     " JOIN messages m ON m.id = o.message WHERE o.id = ?1", &stmt) != SDB_OK)
+        return s_fail (self, "delivery message");
+    sdb_bind_int64 (stmt, 1, delivery_id);
+    int rc = sdb_step (stmt);
+    int found = 0;
+    if (rc == SDB_ROW && sdb_column_bytes (stmt, 0) == 16) {
+        memcpy (message_id, sdb_column_blob (stmt, 0), 16);
+        if (sdb_column_bytes (stmt, 1) == 32) {
+            memcpy (subject_key, sdb_column_blob (stmt, 1), 32);
+            *has_subject = true;
+        }
+        found = 1;
+    }
+    sdb_finalize (stmt);
+    return rc == SDB_ROW || rc == SDB_DONE? found: s_fail (self, "delivery message");
 }
 
 int

@@ -312,9 +312,10 @@ MUST_CHECK int store_outbox_set_state (store_t *self, int64_t delivery_id, int s
 //  commit that recorded it): pending again, and that send is not counted
 //  against workflow/max_attempts (the node never got it).
 MUST_CHECK int store_outbox_not_sent (store_t *self, int64_t delivery_id);
-//  One outbox entry by its delivery id, whatever its state: fn is called
-//  once if it exists. 1 found, 0 not, -1 on error.
-int store_delivery_get (store_t *self, int64_t delivery_id, store_delivery_fn *fn, void *arg);
+//  The message id and person (subject key, if the message names one) of
+//  a delivery, whatever its state. 1 found, 0 not, -1 on error.
+int store_delivery_message (store_t *self, int64_t delivery_id, uint8_t message_id [16],
+                            uint8_t subject_key [32], bool *has_subject);
 //  1 if any recipient node has marked the message read.
 int store_message_any_read (store_t *self, int64_t message);
 

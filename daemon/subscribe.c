@@ -162,19 +162,6 @@ typedef struct {
     bool    has_message, has_subject;
 } receipted_t;
 
-static int
-s_receipted (const store_delivery_t *d, void *arg)
-{
-    receipted_t *r = (receipted_t *) arg;
-    memcpy (r->message_id, d->message_id, 16);
-    r->has_message = true;
-    if (d->subject_key) {
-        memcpy (r->subject_key, d->subject_key, 32);
-        r->has_subject = true;
-    }
-    return 1;
-}
-
 void
 receipt_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
                 const Samhand__V1__Frame *frame)
@@ -196,7 +183,9 @@ receipt_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
     memset (&of, 0, sizeof of);
     if (changed > 0 || late)
         //  A read error fails the batch (and so this receipt): it comes again.
-        store_delivery_get (self->store, (int64_t) receipt->delivery_id, s_receipted, &of);
+        of.has_message = store_delivery_message (self->store, (int64_t) receipt->delivery_id,
+                                                 of.message_id, of.subject_key,
+                                                 &of.has_subject) == 1;
     if (late) {
         //  Its own copy, but too late: the sender was already told it was
         //  not delivered. Say that, not "unknown", and keep it on record.
