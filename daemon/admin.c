@@ -173,6 +173,8 @@ s_add (const audit_row_t *row, void *arg)
     e->detail = t [5] = opened? opened: s_dup (row->r.detail);
     if (row->author)
         e->author = t [6] = s_dup (row->author);
+    if (row->receipt)
+        e->receipt = (char *) row->receipt;     //  a static string
     e->agency = (Samhand__V1__Agency) row->r.agency;
     e->view = (Samhand__V1__View) row->r.view;
     if (row->r.message_id) {

@@ -108,13 +108,19 @@ typedef struct {
     const uint8_t *hash;
     const char *author;            //  who-received: author= of the message's
                                    //  "submitted" record (the node's claim), or NULL
+    const char *receipt;           //  who-received: "received" or "read" when the
+                                   //  node confirmed the delivery, else NULL
 } audit_row_t;
 typedef int (audit_row_fn) (const audit_row_t *row, void *arg);
 
 //  Queries below return the count of rows, or -1 when the log cannot be
 //  read (a damaged page): never a short answer passed off as complete.
 //  Deliveries (and notices) about a subject, oldest first; each row with
-//  the author its message's "submitted" record names (row->author).
+//  the author its message's "submitted" record names (row->author). A
+//  delivery recorded and then not handed over (its "delivery_not_sent"
+//  record follows) is left out: the node never got it. Each handed-over
+//  delivery says whether the node confirmed it (row->receipt), from the
+//  receipt records that name the subject.
 int audit_who_received (store_t *store, const uint8_t subject_key [32],
                         audit_row_fn *fn, void *arg);
 

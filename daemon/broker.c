@@ -238,13 +238,14 @@ s_lead (broker_t *self)
         return -1;
     }
     int rc = store_leadership_try (self->leader);
+    char store [300];
+    store_path_display (config->store_path, store, sizeof store);
     if (rc == 0 && !config->standby)
         zsys_error ("broker: %s is in use by another samhandd (to wait as its standby and"
-                    " take over when it stops, set server/standby = \"yes\")",
-                    config->store_path);
+                    " take over when it stops, set server/standby = \"yes\")", store);
     if (rc == 0 && config->standby) {
         zsys_notice ("samhandd: %s is the standby: another broker leads %s; taking over when"
-                     " it stops", config->name, config->store_path);
+                     " it stops", config->name, store);
         int64_t since = zclock_mono ();
         s_standby_metrics (self);
         while (rc == 0 && !zsys_interrupted) {
@@ -391,8 +392,10 @@ broker_new (config_t *config)
         }
         zsys_info ("samhandd: metrics on http://%s/metrics", config->metrics_bind);
     }
+    char store [300];
     zsys_info ("samhandd: %zu enrolled nodes, store %s, listening on %s",
-               nodes_size (self->ctx.nodes), config->store_path, config->bind);
+               nodes_size (self->ctx.nodes),
+               store_path_display (config->store_path, store, sizeof store), config->bind);
     zsys_notice ("samhandd: %s is the active broker%s", config->name,
                  config->standby? " (a standby may wait for the store)": "");
     return self;
@@ -521,9 +524,11 @@ static void
 s_fail_batch (broker_t *self)
 {
     bool full = store_disk_full (self->ctx.store);
+    char store [300];
     if (full)
         zsys_error ("broker: commit failed: THE DISK IS FULL (%s): the batch is refused with"
-                    " STORE_FULL; free space for the broker's store", self->ctx.config->store_path);
+                    " STORE_FULL; free space for the broker's store",
+                    store_path_display (self->ctx.config->store_path, store, sizeof store));
     else
         zsys_error ("broker: commit failed: the batch is refused with INTERNAL");
     replies_fail (self->ctx.replies, full);
@@ -706,7 +711,8 @@ s_deliver (broker_t *self)
                          "this node's certificate was revoked or replaced: the session is"
                          " closed; connect again with an enrolled certificate");
         }
-        if (session->dirty && session->routing_id && self->ctx.now_ms >= self->deliver_retry_ms)
+        if (session->dirty && session->routing_id && self->ctx.now_ms >= self->deliver_retry_ms
+        &&  self->ctx.now_ms >= session->deliver_after_ms)
             deliver_pump (&self->ctx, session);
     }
     if (!store_in_transaction (self->ctx.store)) {
@@ -906,8 +912,18 @@ broker_run (broker_t *self)
         if (!store_is_leader (self->leader)) {
             //  Fenced: nothing this broker writes can commit any more. Stop
             //  serving, so that clients go to the broker that leads now.
-            zsys_error ("samhandd: %s lost the leadership of the store: stopping (restart"
-                        " it to wait as the standby)", self->ctx.config->name);
+            //  One line that says what happened and what comes next.
+            char store [300];
+            zsys_error ("samhandd: %s lost the leadership of the store (%s): its"
+                        " PostgreSQL session no longer holds the store's lock (%s), so it can"
+                        " commit nothing more there and stops now"
+                        " (exit status 1); nothing it acknowledged is lost. systemd starts it"
+                        " again: it leads once it can reach the database, or waits as the"
+                        " standby while another broker leads; if this repeats, check that"
+                        " PostgreSQL is up and reachable from this machine",
+                        self->ctx.config->name, store_path_display (self->ctx.config->store_path,
+                                                                    store, sizeof store),
+                        store_leader_lost (self->leader));
             lost = true;
             break;
         }
@@ -917,6 +933,13 @@ broker_run (broker_t *self)
     //  cycle; count the last refusals and sign the head so the log's end
     //  is covered.
     self->ctx.now_ms = zclock_time ();
+    if (lost) {
+        //  The store is not this broker's any more: nothing to write there.
+        zsys_info ("samhandd: stopped after %" PRIu64 " submits and %" PRIu64 " deliveries"
+                   " in %" PRIu64 " commits", self->ctx.submits, self->ctx.deliveries,
+                   self->ctx.commits);
+        return 1;
+    }
     transport_refused_handshakes (self->ctx.transport, s_on_refusal, self);
     if (zhashx_size (self->refusals))
         s_flush_refusals (self);

@@ -60,6 +60,8 @@ typedef struct {
     int64_t   delivery_id;
     int       attempt;
     uint8_t   message_id [16];
+    uint8_t   subject_key [32];
+    bool      has_subject;
     bool      not_sent;       //  recorded, committed, not handed over
 } outgoing_t;
 
@@ -276,6 +278,9 @@ s_send (handler_ctx_t *self, session_t *session, entry_t *e)
     out->delivery_id = e->d.delivery_id;
     out->attempt = e->d.attempts + 1;
     memcpy (out->message_id, e->d.message_id, 16);
+    out->has_subject = e->has_subject;
+    if (e->has_subject)
+        memcpy (out->subject_key, e->subject_key, 32);
     zlistx_add_end (self->outgoing, out);
     if (store_outbox_mark_sent (self->store, e->d.delivery_id, self->now_ms))
         store_fail_batch (self->store);
@@ -284,9 +289,12 @@ s_send (handler_ctx_t *self, session_t *session, entry_t *e)
     return 0;
 }
 
-//  Deliveries recorded as sent that could not be handed over: on record,
-//  and pending again. If this cannot be written they stay in flight and
-//  the overdue requeue (limits/redeliver_after) sends them again.
+//  Deliveries recorded as sent that could not be handed over: on record
+//  (with the person, so who-received leaves the "delivered" record out),
+//  and pending again without the send counting as an attempt: the node
+//  never got it, so a flaky connection cannot make it a dead letter. If
+//  this cannot be written they stay in flight and the overdue requeue
+//  (limits/redeliver_after) sends them again.
 static void
 s_not_sent (handler_ctx_t *self)
 {
@@ -302,8 +310,9 @@ s_not_sent (handler_ctx_t *self)
                   " did not take it; pending again", out->delivery_id, out->attempt);
         audit_record_t record = { .event = "delivery_not_sent", .message_id = out->message_id,
                                   .node = out->node, .agency = node? node->agency: 0,
+                                  .subject_key = out->has_subject? out->subject_key: NULL,
                                   .detail = detail };
-        if (store_outbox_set_state (self->store, out->delivery_id, OUTBOX_PENDING, false)
+        if (store_outbox_not_sent (self->store, out->delivery_id)
         ||  audit_append (self->audit, &record, self->now_ms))
             store_fail_batch (self->store);
     }
@@ -314,28 +323,50 @@ s_not_sent (handler_ctx_t *self)
     }
 }
 
+//  The connection did not take a Deliver (its pipe is full): since that
+//  send is not counted as an attempt, nothing else bounds the retries, so
+//  the session waits before the next, twice as long each time (from half
+//  a second up to limits/redeliver_after), until a send goes through.
+static void
+s_back_off (handler_ctx_t *self, session_t *session)
+{
+    if (session->deliver_after_ms > self->now_ms)
+        return;         //  set already by an earlier frame of this flush
+    int64_t delay = session->not_sent_delay_ms? session->not_sent_delay_ms * 2: 500;
+    if (delay > self->config->redeliver_after_ms)
+        delay = self->config->redeliver_after_ms;
+    session->not_sent_delay_ms = delay;
+    session->deliver_after_ms = self->now_ms + delay;
+}
+
 void
 deliver_flush (handler_ctx_t *self, bool committed)
 {
     bool any_failed = false;
     outgoing_t *out = (outgoing_t *) zlistx_first (self->outgoing);
     for (; committed && out; out = (outgoing_t *) zlistx_next (self->outgoing)) {
+        session_t *session = sessions_lookup (self->sessions, out->node);
+        bool current = session && session->routing_id
+                    && zframe_eq (session->routing_id, out->routing_id);
         if (transport_send (self->transport, out->routing_id, out->data, out->size) == 0) {
             self->deliveries++;
+            if (current)
+                session->not_sent_delay_ms = 0;
             continue;
         }
         int err = zmq_errno ();
-        session_t *session = sessions_lookup (self->sessions, out->node);
-        if (err == EHOSTUNREACH && session && session->routing_id
-        &&  zframe_eq (session->routing_id, out->routing_id)) {
+        if (err == EHOSTUNREACH && current) {
             //  The session is gone; the node gets everything when it
             //  subscribes again.
             zsys_info ("deliver: %s disconnected", out->node);
             zframe_destroy (&session->routing_id);
         }
         else
-        if (session && session->routing_id)
-            session->dirty = true;      //  pipe full: try again
+        if (session && session->routing_id) {
+            session->dirty = true;      //  pipe full: try again, not at once
+            if (current)
+                s_back_off (self, session);
+        }
         zsys_warning ("deliver: delivery %" PRId64 " to %s recorded but not handed over (%s):"
                       " pending again", out->delivery_id, out->node, zmq_strerror (err));
         out->not_sent = any_failed = true;

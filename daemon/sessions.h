@@ -35,6 +35,8 @@ typedef struct {
     int64_t   last_seen_ms;   //  last frame from the node since start (health)
     int64_t   previous_key_ms;    //  its last frame over the previous server key (0: none)
     bool      previous_session;   //  the delivery session's connection is on that key
+    int64_t   deliver_after_ms;   //  the connection did not take a Deliver: not before this
+    int64_t   not_sent_delay_ms;  //  the back-off that set it (doubles, reset on a send)
 } session_t;
 
 typedef struct _sessions_t sessions_t;

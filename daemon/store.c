@@ -341,6 +341,16 @@ store_path_remote (const char *path)
     return sdb_is_postgres (path);
 }
 
+const char *
+store_path_display (const char *path, char *buf, size_t size)
+{
+    assert (path && buf && size);
+    if (sdb_is_postgres (path))
+        return sdb_pg_describe (path, buf, size);
+    snprintf (buf, size, "%s", path);
+    return buf;
+}
+
 bool
 store_remote (store_t *self)
 {
@@ -1179,6 +1189,31 @@ store_dead_letter (store_t *self, int64_t delivery_id, store_delivery_fn *fn, vo
 }
 
 int
+store_delivery_message (store_t *self, int64_t delivery_id, uint8_t message_id [16],
+                        uint8_t subject_key [32], bool *has_subject)
+{
+    assert (self && message_id && subject_key && has_subject);
+    *has_subject = false;
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "SELECT m.message_id, m.subject_key FROM outbox o"
+                     " JOIN messages m ON m.id = o.message WHERE o.id = ?1", &stmt) != SDB_OK)
+        return s_fail (self, "delivery message");
+    sdb_bind_int64 (stmt, 1, delivery_id);
+    int rc = sdb_step (stmt);
+    int found = 0;
+    if (rc == SDB_ROW && sdb_column_bytes (stmt, 0) == 16) {
+        memcpy (message_id, sdb_column_blob (stmt, 0), 16);
+        if (sdb_column_bytes (stmt, 1) == 32) {
+            memcpy (subject_key, sdb_column_blob (stmt, 1), 32);
+            *has_subject = true;
+        }
+        found = 1;
+    }
+    sdb_finalize (stmt);
+    return rc == SDB_ROW || rc == SDB_DONE? found: s_fail (self, "delivery message");
+}
+
+int
 store_outbox_expiring (store_t *self, int64_t after_ms, int64_t until_ms, int limit,
                        store_delivery_fn *fn, void *arg)
 {
@@ -1186,6 +1221,22 @@ store_outbox_expiring (store_t *self, int64_t after_ms, int64_t until_ms, int li
     return s_entries (self, ENTRY_SELECT "o.state IN (0, 1) AND m.expires_ms > ?4"
                       " AND m.expires_ms <= ?1 ORDER BY o.id LIMIT ?3",
                       until_ms, NULL, limit, true, after_ms, fn, arg);
+}
+
+int
+store_outbox_not_sent (store_t *self, int64_t delivery_id)
+{
+    assert (self && self->in_transaction);
+    sdb_stmt_t *stmt = NULL;
+    //  Never handed over at all (no attempt left): as if never sent, so a
+    //  receipt for it is refused as one the node cannot hold (receipt).
+    if (sdb_prepare (self->db, "UPDATE outbox SET state = 0,"
+                     " attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,"
+                     " sent_ms = CASE WHEN attempts <= 1 THEN 0 ELSE sent_ms END"
+                     " WHERE id = ?1 AND state = 1", &stmt) != SDB_OK)
+        return s_fail (self, "not sent");
+    sdb_bind_int64 (stmt, 1, delivery_id);
+    return s_run (self, stmt, "not sent");
 }
 
 int

@@ -96,6 +96,10 @@ int store_snapshot_end (store_t *self);
 
 //  True when PATH names a PostgreSQL store rather than a sqlite file.
 bool store_path_remote (const char *path);
+//  PATH as logs may show it: a sqlite path as it is; a PostgreSQL conninfo
+//  as "PostgreSQL database D on HOST port P as user U", without its
+//  password or other options. Returns BUF.
+const char *store_path_display (const char *path, char *buf, size_t size);
 //  True when the store is PostgreSQL.
 bool store_remote (store_t *self);
 //  Rows changed by all writes since the store opened: an unchanged count
@@ -238,6 +242,9 @@ MUST_CHECK int store_leadership_try (store_leader_t *self);
 //  server (at most once a second, between transactions) whether the
 //  session still holds the lock; a lost session can commit nothing anyway.
 bool store_is_leader (store_leader_t *self);
+//  Why store_is_leader turned false, on one line (the server's message,
+//  or "the lock is gone"); "" while it leads.
+const char *store_leader_lost (store_leader_t *self);
 
 //  ---------------------------------------------------------------------
 //  Workflow: message status, expiry, dead letters, timers, inbox.
@@ -301,6 +308,14 @@ int store_dead_letter (store_t *self, int64_t delivery_id, store_delivery_fn *fn
 int store_outbox_expiring (store_t *self, int64_t after_ms, int64_t until_ms, int limit,
                            store_delivery_fn *fn, void *arg);
 MUST_CHECK int store_outbox_set_state (store_t *self, int64_t delivery_id, int state, bool reset_attempts);
+//  An in-flight entry whose Deliver the connection did not take (after the
+//  commit that recorded it): pending again, and that send is not counted
+//  against workflow/max_attempts (the node never got it).
+MUST_CHECK int store_outbox_not_sent (store_t *self, int64_t delivery_id);
+//  The message id and person (subject key, if the message names one) of
+//  a delivery, whatever its state. 1 found, 0 not, -1 on error.
+int store_delivery_message (store_t *self, int64_t delivery_id, uint8_t message_id [16],
+                            uint8_t subject_key [32], bool *has_subject);
 //  1 if any recipient node has marked the message read.
 int store_message_any_read (store_t *self, int64_t message);
 

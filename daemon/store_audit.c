@@ -592,6 +592,7 @@ s_rows (sdb_stmt_t *stmt, audit_row_fn *fn, void *arg)
         row.hash = (const uint8_t *) s_blob (stmt, 14, 32);
         row.author = with_author? s_author_of ((const char *) sdb_column_text (stmt, 15),
                                                author, sizeof author): NULL;
+        row.receipt = NULL;
         count++;
         if (fn (&row, arg))
             break;
@@ -600,10 +601,134 @@ s_rows (sdb_stmt_t *stmt, audit_row_fn *fn, void *arg)
     return rc == SDB_ROW || rc == SDB_DONE? count: -1;
 }
 
+//  What the records after a delivery say about it: who-received lists a
+//  delivery only if it was handed over, and says whether it was confirmed.
+typedef struct {
+    int64_t seq;
+    int64_t delivery;         //  the delivery id its detail names
+    char    node [64];
+    char    what;             //  'D' delivered/shown, 'N' not sent, 'R' received, 'r' read
+    bool    not_sent;         //  'D' only: the connection did not take it
+    char    receipt;          //  'D' only: 'R', 'r' or 0
+} fate_t;
+
+typedef struct {
+    fate_t *list;
+    size_t  count, max;
+} fates_t;
+
+//  The delivery id after "delivery " in a record's detail; -1 if none.
+static int64_t
+s_delivery_of (const char *detail)
+{
+    const char *at = detail? strstr (detail, "delivery "): NULL;
+    if (!at || !isdigit ((unsigned char) at [9]))
+        return -1;
+    return strtoll (at + 9, NULL, 10);
+}
+
+static int
+s_fate_order (const void *a, const void *b)
+{
+    const fate_t *x = (const fate_t *) a, *y = (const fate_t *) b;
+    int c = strcmp (x->node, y->node);
+    if (c)
+        return c;
+    if (x->delivery != y->delivery)
+        return x->delivery < y->delivery? -1: 1;
+    return x->seq < y->seq? -1: x->seq > y->seq;
+}
+
+static int
+s_fate_by_seq (const void *a, const void *b)
+{
+    const fate_t *x = (const fate_t *) a, *y = (const fate_t *) b;
+    return x->seq < y->seq? -1: x->seq > y->seq;
+}
+
+//  Reads every record about the subject's deliveries, then settles each
+//  handed-over record's fate: a "delivery_not_sent" cancels the record it
+//  follows (the delivery's next record: its entry was in flight until
+//  then, so nothing else of it can come between); a receipt (or a late
+//  one) confirms the delivery. 0, or -1 when the log cannot be read.
+static int
+s_fates (sdb_t *db, const uint8_t subject_key [32], fates_t *fates)
+{
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (db, "SELECT seq, event, node, detail FROM audit WHERE subject_key = ?1"
+                         " AND event IN ('delivered', 'shown', 'delivery_not_sent', 'receipt',"
+                         " 'late_receipt') ORDER BY seq", &stmt) != SDB_OK)
+        return -1;
+    sdb_bind_blob (stmt, 1, subject_key, 32);
+    int rc;
+    while ((rc = sdb_step (stmt)) == SDB_ROW) {
+        const char *event = (const char *) sdb_column_text (stmt, 1);
+        const char *detail = (const char *) sdb_column_text (stmt, 3);
+        int64_t delivery = s_delivery_of (detail);
+        if (!event || delivery < 0)
+            continue;
+        if (fates->count == fates->max) {
+            size_t max = fates->max? fates->max * 2: 64;
+            fate_t *list = (fate_t *) realloc (fates->list, max * sizeof (fate_t));
+            if (!list) {
+                rc = SDB_ERROR;
+                break;
+            }
+            fates->list = list;
+            fates->max = max;
+        }
+        fate_t *f = &fates->list [fates->count++];
+        memset (f, 0, sizeof *f);
+        f->seq = sdb_column_int64 (stmt, 0);
+        f->delivery = delivery;
+        const char *node = (const char *) sdb_column_text (stmt, 2);
+        snprintf (f->node, sizeof f->node, "%s", node? node: "");
+        bool receipt = streq (event, "receipt") || streq (event, "late_receipt");
+        f->what = streq (event, "delivery_not_sent")? 'N'
+                : receipt? (strstr (detail, " read")? 'r': 'R'): 'D';
+    }
+    sdb_finalize (stmt);
+    if (rc != SDB_DONE)
+        return -1;
+    //  Per (node, delivery), in the order written.
+    if (fates->count)
+        qsort (fates->list, fates->count, sizeof (fate_t), s_fate_order);
+    for (size_t i = 0; i < fates->count; ) {
+        size_t end = i;
+        char receipt = 0;
+        fate_t *last = NULL;
+        for (; end < fates->count && fates->list [end].delivery == fates->list [i].delivery
+               && streq (fates->list [end].node, fates->list [i].node); end++) {
+            fate_t *f = &fates->list [end];
+            if (f->what == 'D')
+                last = f;
+            else
+            if (f->what == 'N' && last)
+                last->not_sent = true, last = NULL;
+            else
+            if (f->what == 'r' || (f->what == 'R' && receipt != 'r'))
+                receipt = f->what;
+        }
+        for (size_t k = i; k < end; k++)
+            if (fates->list [k].what == 'D' && !fates->list [k].not_sent)
+                fates->list [k].receipt = receipt;
+        i = end;
+    }
+    //  Looked up by seq while the rows go out.
+    if (fates->count)
+        qsort (fates->list, fates->count, sizeof (fate_t), s_fate_by_seq);
+    return 0;
+}
+
 int
 audit_who_received (store_t *store, const uint8_t subject_key [32], audit_row_fn *fn, void *arg)
 {
     sdb_t *db = store_sdb (store);
+    fates_t fates = { NULL, 0, 0 };
+    if (s_fates (db, subject_key, &fates)) {
+        free (fates.list);
+        return -1;
+    }
     sdb_stmt_t *stmt = NULL;
     //  The author is in the message's "submitted" record, which names the
     //  same person: found through the same index, per row (cheap), rather
@@ -612,10 +737,36 @@ audit_who_received (store_t *store, const uint8_t subject_key [32], audit_row_fn
                             " WHERE s.subject_key = ?1 AND s.event = 'submitted'"
                             " AND s.message_id = audit.message_id ORDER BY s.seq LIMIT 1)"
                             " FROM audit WHERE subject_key = ?1"
-                            " AND event IN ('delivered', 'notice', 'shown') ORDER BY seq", &stmt) != SDB_OK)
+                            " AND event IN ('delivered', 'notice', 'shown') ORDER BY seq", &stmt) != SDB_OK) {
+        free (fates.list);
         return -1;
+    }
     sdb_bind_blob (stmt, 1, subject_key, 32);
-    return s_rows (stmt, fn, arg);
+    int rc, count = 0;
+    while ((rc = sdb_step (stmt)) == SDB_ROW) {
+        audit_row_t row;
+        char author [33];
+        row.seq = sdb_column_int64 (stmt, 0);
+        row.ts_ms = sdb_column_int64 (stmt, 1);
+        s_record_from_row (stmt, &row.r);
+        row.hash = (const uint8_t *) s_blob (stmt, 14, 32);
+        row.author = s_author_of ((const char *) sdb_column_text (stmt, 15), author, sizeof author);
+        fate_t key = { .seq = row.seq };
+        const fate_t *fate = fates.count
+                           ? (const fate_t *) bsearch (&key, fates.list, fates.count,
+                                                       sizeof (fate_t), s_fate_by_seq)
+                           : NULL;
+        //  Recorded, then not taken by the connection: not received.
+        if (fate && fate->not_sent)
+            continue;
+        row.receipt = !fate || !fate->receipt? NULL: fate->receipt == 'r'? "read": "received";
+        count++;
+        if (fn (&row, arg))
+            break;
+    }
+    sdb_finalize (stmt);
+    free (fates.list);
+    return rc == SDB_ROW || rc == SDB_DONE? count: -1;
 }
 
 int

@@ -128,6 +128,13 @@ sdb_t *sdb_pg_open (const char *conninfo);
 //  connection's socket (closing it ends the session and frees the lock),
 //  or -1 when another holds the lock or the server cannot be reached.
 int sdb_pg_lock (const char *conninfo);
+//  A PostgreSQL connection that is gone for good (libpq does not
+//  reconnect), every statement on it failing: the server's message of
+//  the first failure (why it went). NULL while the connection is good.
+const char *sdb_pg_lost (sdb_t *db);
+//  CONNINFO for the log: "PostgreSQL database D on HOST port P as user U",
+//  never a password or any other option. Returns BUF.
+const char *sdb_pg_describe (const char *conninfo, char *buf, size_t size);
 //  Ends the lock's session: 0, or -1 when FD is not one of its sockets.
 int sdb_pg_unlock (int fd);
 

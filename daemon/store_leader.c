@@ -16,6 +16,7 @@
 #include "store.h"
 #include "store_db.h"
 #include <czmq.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -38,6 +39,7 @@ struct _store_leader_t {
     bool     held;
     int64_t  checked_ms;      //  last time the lock was seen held
     int64_t  next_connect_ms; //  PostgreSQL down: not before this
+    char     lost [256];      //  why the leadership was lost, one line
 };
 
 store_leader_t *
@@ -163,20 +165,43 @@ store_is_leader (store_leader_t *self)
     //  PostgreSQL: is our session alive and still the lock's holder? Asked
     //  at most once a second, by the broker between its cycles (so outside
     //  its transactions). A dead session fails the query: not the leader.
+    //  A connection libpq has given up on is not asked: it is lost now,
+    //  and the broker stops before it fails cycle after cycle.
     int64_t now = zclock_mono ();
-    if (now - self->checked_ms < LEADER_CHECK_MS)
+    const char *gone = sdb_pg_lost (self->db);
+    if (now - self->checked_ms < LEADER_CHECK_MS && !gone)
         return true;
-    int rc = s_pg_ask (self, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+    int rc = gone? -1
+           : s_pg_ask (self, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
                              " AND pid = pg_backend_pid () AND granted AND objsubid = 1"
                              " AND ((classid::bigint << 32) | objid::bigint) = ?1");
+    if (rc < 0 && !gone)
+        gone = sdb_pg_lost (self->db);
     if (rc != 1) {
-        zsys_error ("store: this broker's PostgreSQL session no longer holds the leadership"
-                    " (%s)", rc < 0? sdb_errmsg (self->db): "lock gone");
+        //  The broker says it, once, with what to do (libpq's messages
+        //  run over several lines: made one here).
+        snprintf (self->lost, sizeof self->lost, "%s", gone? gone: rc < 0
+                  ? sdb_errmsg (self->db): "the session is alive but no longer holds the lock");
+        size_t n = 0;
+        for (const char *c = self->lost; *c; c++)
+            if (!isspace ((unsigned char) *c) || (n && self->lost [n - 1] != ' '))
+                self->lost [n++] = isspace ((unsigned char) *c)? ' ': *c;
+        while (n && (self->lost [n - 1] == ' ' || self->lost [n - 1] == '.'))
+            n--;
+        self->lost [n] = 0;
+        if (!n)
+            snprintf (self->lost, sizeof self->lost, "the session failed");
         self->held = false;
         return false;
     }
     self->checked_ms = now;
     return true;
+}
+
+const char *
+store_leader_lost (store_leader_t *self)
+{
+    return self && !self->held? self->lost: "";
 }
 
 sdb_t *

@@ -16,6 +16,7 @@
 #include "store_db.h"
 #include <czmq.h>
 #include <libpq-fe.h>
+#include <ctype.h>
 
 #define BYTEAOID 17
 
@@ -30,6 +31,7 @@ typedef struct {
     int      next_name;
     char     sqlstate [6];
     char     message [512];
+    char     lost [512];      //  the error with which the connection went bad
 } pg_t;
 
 typedef struct {
@@ -59,9 +61,21 @@ s_error (pg_t *self, const PGresult *res, const char *what)
     snprintf (self->sqlstate, sizeof self->sqlstate, "%s", state? state: "");
     snprintf (self->message, sizeof self->message, "%s%s%s", what? what: "", what? ": ": "",
               msg && *msg? msg: "PostgreSQL connection failed");
-    size_t len = strlen (self->message);
-    while (len && (self->message [len - 1] == '\n' || self->message [len - 1] == ' '))
-        self->message [--len] = 0;
+    //  One line: libpq's messages run over several ("server closed the
+    //  connection unexpectedly\n\tThis probably means ...").
+    size_t len = 0;
+    for (const char *c = self->message; *c; c++)
+        if (!isspace ((unsigned char) *c) || (len && self->message [len - 1] != ' '))
+            self->message [len++] = isspace ((unsigned char) *c)? ' ': *c;
+    while (len && self->message [len - 1] == ' ')
+        len--;
+    self->message [len] = 0;
+    //  The first error of a dead connection says why; later ones only
+    //  "no connection to the server".
+    size_t skip = what? strlen (what) + 2: 0;        //  "WHAT: "
+    if (!*self->lost && PQstatus (self->conn) == CONNECTION_BAD)
+        snprintf (self->lost, sizeof self->lost, "%s", skip < len? self->message + skip
+                                                                 : "the connection failed");
 }
 
 //  ---------------------------------------------------------------------
@@ -910,6 +924,48 @@ sdb_pg_unlock (int fd)
             return 0;
         }
     return -1;
+}
+
+const char *
+sdb_pg_lost (sdb_t *base)
+{
+    if (!base || PQstatus (PG (base)->conn) != CONNECTION_BAD)
+        return NULL;
+    return *PG (base)->lost? PG (base)->lost: PQerrorMessage (PG (base)->conn);
+}
+
+const char *
+sdb_pg_describe (const char *conninfo, char *buf, size_t size)
+{
+    char *err = NULL;
+    PQconninfoOption *options = PQconninfoParse (conninfo, &err);
+    PQfreemem (err);
+    const char *dbname = NULL, *host = NULL, *hostaddr = NULL, *port = NULL, *user = NULL;
+    for (PQconninfoOption *o = options; o && o->keyword; o++) {
+        if (!o->val || !*o->val)
+            continue;
+        if (streq (o->keyword, "dbname"))
+            dbname = o->val;
+        else
+        if (streq (o->keyword, "host"))
+            host = o->val;
+        else
+        if (streq (o->keyword, "hostaddr"))
+            hostaddr = o->val;
+        else
+        if (streq (o->keyword, "port"))
+            port = o->val;
+        else
+        if (streq (o->keyword, "user"))
+            user = o->val;
+    }
+    //  Named by what an operator recognises; never the password or any
+    //  other option (which may hold secrets: passfile, sslkey...).
+    snprintf (buf, size, "PostgreSQL database %s on %s%s%s%s%s", dbname? dbname: "(default)",
+              host? host: hostaddr? hostaddr: "(default host)", port? " port ": "",
+              port? port: "", user? " as user ": "", user? user: "");
+    PQconninfoFree (options);
+    return buf;
 }
 
 int

@@ -114,6 +114,9 @@ subscribe_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
         }
         zframe_destroy (&session->routing_id);
         session->routing_id = zframe_dup (routing_id);
+        //  A new connection: the old one's send back-off does not apply.
+        session->deliver_after_ms = 0;
+        session->not_sent_delay_ms = 0;
         session->filter_kinds = filter;
         snprintf (session->key, sizeof session->key, "%s", node->key);
         session->dirty = true;
@@ -151,6 +154,14 @@ subscribe_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
         zsys_info ("broker: %s subscribed (%u waiting)", node->name, subscribed.pending);
 }
 
+//  The message and person of a delivery, for its receipt's audit record:
+//  who-received finds the receipt through the person, like the delivery.
+typedef struct {
+    uint8_t message_id [16];
+    uint8_t subject_key [32];
+    bool    has_message, has_subject;
+} receipted_t;
+
 void
 receipt_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
                 const Samhand__V1__Frame *frame)
@@ -166,15 +177,25 @@ receipt_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
                        "the broker cannot record the receipt now", NULL);
         return;
     }
-    if (changed == 0 && status_delivery_state (self, (int64_t) receipt->delivery_id,
-                                               node->name) == OUTBOX_EXPIRED) {
+    bool late = changed == 0 && status_delivery_state (self, (int64_t) receipt->delivery_id,
+                                                       node->name) == OUTBOX_EXPIRED;
+    receipted_t of;
+    memset (&of, 0, sizeof of);
+    if (changed > 0 || late)
+        //  A read error fails the batch (and so this receipt): it comes again.
+        of.has_message = store_delivery_message (self->store, (int64_t) receipt->delivery_id,
+                                                 of.message_id, of.subject_key,
+                                                 &of.has_subject) == 1;
+    if (late) {
         //  Its own copy, but too late: the sender was already told it was
         //  not delivered. Say that, not "unknown", and keep it on record.
         char detail [96];
         snprintf (detail, sizeof detail, "delivery %" PRIu64 " %s after it expired",
                   receipt->delivery_id, state == OUTBOX_READ? "read": "received");
         audit_record_t record = { .event = "late_receipt", .node = node->name,
-                                  .agency = node->agency, .detail = detail };
+                                  .agency = node->agency, .detail = detail,
+                                  .message_id = of.has_message? of.message_id: NULL,
+                                  .subject_key = of.has_subject? of.subject_key: NULL };
         if (audit_append (self->audit, &record, self->now_ms)) {
             self->batch_failed = true;
             replies_error (self->replies, routing_id, frame->request_id,
@@ -202,7 +223,9 @@ receipt_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
     snprintf (detail, sizeof detail, "delivery %" PRIu64 " %s", receipt->delivery_id,
               state == OUTBOX_READ? "read": "received");
     audit_record_t record = { .event = "receipt", .node = node->name,
-                              .agency = node->agency, .detail = detail };
+                              .agency = node->agency, .detail = detail,
+                              .message_id = of.has_message? of.message_id: NULL,
+                              .subject_key = of.has_subject? of.subject_key: NULL };
     if (audit_append (self->audit, &record, self->now_ms)) {
         //  The receipt is not recorded either: the node keeps it and sends again.
         store_fail_batch (self->store);

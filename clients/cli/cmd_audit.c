@@ -30,7 +30,9 @@ static const char *audit_help =
     "who-received           every delivery of information about one person: time,\n"
     "                       from (the sending node, with the author it named at\n"
     "                       submit: \"koordinator (anne)\"; the node's claim), node,\n"
-    "                       agency, view, rule and legal basis. The person:\n"
+    "                       agency, view, rule and legal basis. Only deliveries\n"
+    "                       handed to the node's connection are listed; one the\n"
+    "                       node confirmed says so: \"delivered (read)\". The person:\n"
     "  --subject-id 11DIGITS, or\n"
     "  --subject-name NAME --subject-birth-date YYYY-MM-DD, or\n"
     "  --subject-phone NUMBER, or\n"
@@ -366,10 +368,16 @@ s_who_received (cli_t *cli, samhand_client_t *client, Samhand__V1__AuditQuery *q
                              "else phone. Try the other ways, or --case.\n");
         }
         code = fflush (stdout) || ferror (stdout)? EXIT_FAILED: EXIT_OK;
+        size_t confirmed = 0;
+        for (size_t i = 0; !reviews && i < r->n_entries; i++)
+            confirmed += r->entries [i]->receipt && *r->entries [i]->receipt;
+        if (r->n_entries && reviews)
+            fprintf (stderr, "%zu record%s of disclosure under the duty to avert (times are"
+                             " local)\n", r->n_entries, r->n_entries == 1? "": "s");
+        else
         if (r->n_entries)
-            fprintf (stderr, "%zu record%s%s (times are local)\n", r->n_entries,
-                     r->n_entries == 1? "": "s",
-                     reviews? " of disclosure under the duty to avert": "");
+            fprintf (stderr, "%zu record%s, %zu confirmed by the node's receipt (times are"
+                             " local)\n", r->n_entries, r->n_entries == 1? "": "s", confirmed);
     }
     if (r->more)
         fprintf (stderr, "samhand: only the first %zu records came; the rest are in "

@@ -505,6 +505,8 @@ cli_audit_json (json_t *j, const Samhand__V1__AuditEntry *e, bool with_chain)
     json_str_opt (j, "detail", e->detail);
     //  who-received: the author the sending node claimed at submit.
     json_str_opt (j, "author", e->author);
+    //  who-received: the node confirmed this delivery ("received", "read").
+    json_str_opt (j, "receipt", e->receipt);
     if (with_chain && e->content_hash.len)
         json_hex (j, "content_hash", e->content_hash.data, e->content_hash.len);
     if (with_chain && e->hash.len)
@@ -531,7 +533,11 @@ cli_audit_text (FILE *out, Samhand__V1__AuditEntry *const *entries, size_t n)
         snprintf (from, sizeof from, e->author && *e->author? "%s (%s)": "%s",
                   e->sender && *e->sender? e->sender: "-", e->author);
         s_set (row, 1, from);
-        s_set (row, 2, e->event);
+        //  who-received: a delivery the node confirmed says so, "delivered (read)".
+        char event [96];
+        snprintf (event, sizeof event, e->receipt && *e->receipt? "%s (%s)": "%s",
+                  e->event, e->receipt);
+        s_set (row, 2, event);
         s_set (row, 3, e->node && *e->node? e->node: "-");
         s_set (row, 4, e->agency? samhand_agency_name (e->agency): "-");
         s_set (row, 5, e->view? samhand_view_name (e->view): "-");

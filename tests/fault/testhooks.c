@@ -30,7 +30,11 @@
       "N K alloc SIZE [COUNT]"  calloc calls with element size SIZE (and
                           COUNT elements, if given): the Nth returns NULL
                           (out of memory at that allocation); not in a
-                          SANITIZE=1 build, where ASan owns calloc.
+                          SANITIZE=1 build, where ASan owns calloc;
+      "N K send PEER"     messages zmq_send starts to the peer whose
+                          routing id is PEER (the client's ZMQ_ROUTING_ID):
+                          the Nth fails with EAGAIN, as when the peer's
+                          pipe is full, before any part of it is queued.
 
     Unlink. With SAMHAND_UNLINK_FAIL_FILE naming a file that holds a word,
     unlink() of any path containing that word fails with EPERM (as on an
@@ -152,13 +156,13 @@ zclock_time (void)
 //  Faults
 
 static watch_t s_fault_watch;
-typedef enum { MODE_WRITE, MODE_READ, MODE_SQL, MODE_ALLOC } mode_t_;
+typedef enum { MODE_WRITE, MODE_READ, MODE_SQL, MODE_ALLOC, MODE_SEND } mode_t_;
 static mode_t_ s_mode = MODE_WRITE;
 static int64_t s_count;            //  counted operations since arming
 static int64_t s_at;               //  0: disarmed
 static int64_t s_times = 1;
 static bool s_full;
-static char s_pattern [200];       //  MODE_SQL: the statement to fail
+static char s_pattern [200];       //  MODE_SQL: the statement to fail; MODE_SEND: the peer
 static size_t s_alloc_size;        //  MODE_ALLOC: the element size to fail
 static size_t s_alloc_nmemb;       //  ... and element count (0: any)
 static bool s_fail_next_read;      //  MODE_SQL: a matching step is under way
@@ -177,14 +181,16 @@ s_arm (const char *text)
     s_full = strcasecmp (kind, "full") == 0;
     s_mode = strcasecmp (kind, "read") == 0? MODE_READ
            : strcasecmp (kind, "sql") == 0? MODE_SQL
-           : strcasecmp (kind, "alloc") == 0? MODE_ALLOC: MODE_WRITE;
+           : strcasecmp (kind, "alloc") == 0? MODE_ALLOC
+           : strcasecmp (kind, "send") == 0? MODE_SEND: MODE_WRITE;
     const char *rest = n >= 3 && used > 0? text + used: "";
     snprintf (s_pattern, sizeof s_pattern, "%s", rest);
     s_pattern [strcspn (s_pattern, "\r\n")] = 0;
     char *end = NULL;
     s_alloc_size = (size_t) strtoull (rest, &end, 10);
     s_alloc_nmemb = end? (size_t) strtoull (end, NULL, 10): 0;
-    if ((s_mode == MODE_SQL && !*s_pattern) || (s_mode == MODE_ALLOC && !s_alloc_size))
+    if (((s_mode == MODE_SQL || s_mode == MODE_SEND) && !*s_pattern)
+    ||  (s_mode == MODE_ALLOC && !s_alloc_size))
         s_at = 0;
     s_fail_next_read = false;
     s_count = 0;
@@ -293,6 +299,36 @@ sqlite3_step (sqlite3_stmt *stmt)
         s_write_count ();
     }
     return rc;
+}
+
+//  zmq_send over libzmq's own (MODE_SEND): the first part of a message
+//  (the routing id, sent with ZMQ_SNDMORE by the broker's ROUTER) to the
+//  armed peer fails as a full pipe does, so nothing of it is queued.
+typedef int (send_fn) (void *, const void *, size_t, int);
+#define TESTHOOKS_SNDMORE 2             //  ZMQ_SNDMORE, without zmq.h
+#define TESTHOOKS_DONTWAIT 1            //  ZMQ_DONTWAIT
+
+int zmq_send (void *socket, const void *buf, size_t len, int flags);
+int
+zmq_send (void *socket, const void *buf, size_t len, int flags)
+{
+    static send_fn *real;
+    if (!real)
+        *(void **) (&real) = dlsym (RTLD_NEXT, "zmq_send");
+    if ((flags & TESTHOOKS_SNDMORE) && (flags & TESTHOOKS_DONTWAIT)
+    &&  pthread_equal (pthread_self (), s_main_thread)) {
+        char text [300];
+        if (s_changed (&s_fault_watch, text, sizeof text))
+            s_arm (text);
+        if (s_mode == MODE_SEND && s_at && len == strlen (s_pattern)
+        &&  memcmp (buf, s_pattern, len) == 0 && s_counted_fails (MODE_SEND)) {
+            fprintf (stderr, "testhooks: injected EAGAIN at send %lld to %s\n",
+                     (long long) s_count, s_pattern);
+            errno = EAGAIN;
+            return -1;
+        }
+    }
+    return real (socket, buf, len, flags);
 }
 
 //  calloc over glibc's own (MODE_ALLOC). Only the main thread's calls

@@ -284,7 +284,9 @@ harness_start (harness_t *self)
     self->pid = pid;
     hclient_t *probe = hclient_new (self, "admin");
     int rc = -1;
-    for (int attempt = 0; probe && attempt < 50 && rc; attempt++) {
+    //  Up to 30 s: a loaded machine starts it slowly; a broker that exits
+    //  ends the wait at once.
+    for (int attempt = 0; probe && attempt < 150 && rc; attempt++) {
         Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
         Samhand__V1__Ping ping = SAMHAND__V1__PING__INIT;
         frame.command_case = SAMHAND__V1__FRAME__COMMAND_PING;
@@ -350,6 +352,12 @@ harness_destroy (harness_t **self_p)
 hclient_t *
 hclient_new (harness_t *h, const char *name)
 {
+    return hclient_new_as (h, name, NULL);
+}
+
+hclient_t *
+hclient_new_as (harness_t *h, const char *name, const char *routing_id)
+{
     char path [512];
     snprintf (path, sizeof path, "%s/nodes/%s.cert", h->dir, name);
     zcert_t *cert = zcert_load (path);
@@ -361,6 +369,8 @@ hclient_new (harness_t *h, const char *name)
     zcert_apply (cert, self->sock);
     zsock_set_curve_serverkey (self->sock, h->server_public);
     zsock_set_linger (self->sock, 0);
+    if (routing_id)
+        zsock_set_identity (self->sock, routing_id);
     zcert_destroy (&cert);
     if (zsock_connect (self->sock, "%s", h->endpoint)) {
         hclient_destroy (&self);

@@ -42,6 +42,9 @@ int harness_stop (harness_t *self, int sig);
 
 //  A DEALER for node NAME (its cert in DIR/nodes). NULL on failure.
 hclient_t *hclient_new (harness_t *h, const char *name);
+//  The same, announcing ROUTING_ID to the broker's ROUTER (which then uses
+//  it for this connection): the fault build can fail sends to it.
+hclient_t *hclient_new_as (harness_t *h, const char *name, const char *routing_id);
 void hclient_destroy (hclient_t **self_p);
 int hclient_send (hclient_t *self, Samhand__V1__Frame *frame);
 int hclient_send_raw (hclient_t *self, const void *data, size_t size);

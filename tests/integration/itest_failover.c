@@ -277,6 +277,22 @@ s_stop (pid_t pid, int sig)
     return -2;
 }
 
+#define INVENTED_PASSWORD "Invented-pw-7"
+
+//  Does one line of FILE hold all of A, B and C?
+static bool
+s_log_line_has (const char *file, const char *a, const char *b, const char *c)
+{
+    FILE *f = fopen (file, "r");
+    char line [2200];
+    bool found = false;
+    while (f && !found && fgets (line, sizeof line, f))
+        found = strstr (line, a) && strstr (line, b) && strstr (line, c);
+    if (f)
+        fclose (f);
+    return found;
+}
+
 //  Does FILE contain TEXT (within WAIT_MS)?
 static bool
 s_log_has (const char *file, const char *text, int wait_ms)
@@ -345,8 +361,16 @@ s_write_config (run_t *run, int i, const char *base_text)
         fclose (f);
         return -1;
     }
-    fprintf (f, "%.*stcp://127.0.0.1:%d%s", (int) (at - base_text), base_text, run->port [i],
-             at + strlen (old_bind));
+    //  On PostgreSQL the conninfo carries a password (trust authentication
+    //  ignores it): no log line may show it.
+    const char *db = harness_pg (run->h)? strstr (at, " dbname="): NULL;
+    if (db)
+        fprintf (f, "%.*stcp://127.0.0.1:%d%.*s password=%s%s", (int) (at - base_text), base_text,
+                 run->port [i], (int) (db - at - strlen (old_bind)), at + strlen (old_bind),
+                 INVENTED_PASSWORD, db);
+    else
+        fprintf (f, "%.*stcp://127.0.0.1:%d%s", (int) (at - base_text), base_text, run->port [i],
+                 at + strlen (old_bind));
     fprintf (f, "    name = \"broker-%c\"\n    standby = \"yes\"\n", 'a' + i);
     fprintf (f, "    metrics_bind = \"127.0.0.1:%d\"\n", run->metrics_port [i]);
     return fclose (f);
@@ -584,6 +608,22 @@ s_scenario (int rounds)
                 'a' + (1 - active), (long long) served_ms);
         BCHECK (rc == 0 && status == 1,
                 "a broker whose database session ended (its lock gone) stops, status 1");
+        BCHECK (s_log_line_has (run->log [active], "error: samhandd: broker-",
+                                "lost the leadership of the store (PostgreSQL database samhand_",
+                                "no longer holds the store's lock (")
+             && (s_log_line_has (run->log [active], "lost the leadership", "store's lock (",
+                                 "server closed the connection")
+              || s_log_line_has (run->log [active], "lost the leadership", "store's lock (",
+                                 "terminating connection"))
+             && s_log_line_has (run->log [active], "lost the leadership", "systemd starts it again",
+                                "check that PostgreSQL is up")
+             && !s_log_has (run->log [active], "transaction is already open", 0)
+             && !s_log_has (run->log [active], "\tThis probably means", 0),
+                "its log says so on one error line: the store, the server's reason, what happens"
+                " next and what to check");
+        BCHECK (!s_log_has (run->log [0], INVENTED_PASSWORD, 0)
+             && !s_log_has (run->log [1], INVENTED_PASSWORD, 0),
+                "no log line shows the password in the store's conninfo");
         BCHECK (*instance && strcmp (instance, was) && served_ms < 5000,
                 "the standby took the freed lock and served within 5 s");
         if (status < 0)

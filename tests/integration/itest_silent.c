@@ -448,7 +448,12 @@ test_quotas (void)
 }
 
 //  6. Fairness: one node pipelines worst-case discussions; another node's
-//  pings stay fast.
+//  pings are answered while the flood is still being worked through. The
+//  bound is relative to the flood's own duration, so a loaded (or slow)
+//  machine stretches both alike: served fairly, a ping waits about one
+//  cycle (at most 128 KiB of the flooder's frames, a sixtieth of the
+//  flood); served in arrival order, it waits behind a whole batch of up
+//  to 512 of them, about half of it.
 static void
 test_fairness (harness_t *h)
 {
@@ -462,10 +467,11 @@ test_fairness (harness_t *h)
     text [n] = 0;
     hclient_t *flooder = hclient_new (h, "koordinator");
     hclient_t *admin = hclient_new (h, "admin");
-    Samhand__V1__Frame *f = hclient_ping (flooder, 3000);
+    Samhand__V1__Frame *f = hclient_ping (flooder, 10000);
     frame_free (&f);
-    f = hclient_ping (admin, 3000);
+    f = hclient_ping (admin, 10000);
     frame_free (&f);
+    int64_t start = zclock_mono ();
     for (int i = 0; i < FLOOD; i++) {
         Samhand__V1__Submit submit;
         Samhand__V1__CaseDiscussion d;
@@ -479,29 +485,24 @@ test_fairness (harness_t *h)
         frame.submit = &submit;
         hclient_send (flooder, &frame);
     }
-    int64_t worst = 0, samples [64];
+    int64_t worst = 0, samples [256], flood_ms = 0;
     int count = 0;
-    int64_t start = zclock_mono ();
-    while (count < 64 && zclock_mono () - start < 8000) {
+    //  Until the flood has been answered (bounded: 3 minutes).
+    while (!flood_ms && count < 256 && zclock_mono () - start < 180000) {
         int64_t t = zclock_usecs ();
-        f = hclient_ping (admin, 5000);
+        f = hclient_ping (admin, 60000);
         int64_t ms = (zclock_usecs () - t) / 1000;
         if (!f)
-            ms = 5000;
+            ms = 60000;
         frame_free (&f);
         samples [count++] = ms;
         worst = ms > worst? ms: worst;
         zclock_sleep (20);
-        //  Stop once the flood has been answered.
-        if (zsock_events (flooder->sock) & ZMQ_POLLIN) {
-            int answered = 0;
-            while ((f = hclient_recv (flooder, 0))) {
-                answered += f->command_case == SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT
-                         && f->request_id == FLOOD;
-                frame_free (&f);
-            }
-            if (answered)
-                break;
+        while ((f = hclient_recv (flooder, 0))) {
+            if (f->command_case == SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT
+            &&  f->request_id == FLOOD)
+                flood_ms = zclock_mono () - start;
+            frame_free (&f);
         }
     }
     //  Sort for the median.
@@ -511,11 +512,14 @@ test_fairness (harness_t *h)
             samples [k] = samples [k - 1];
             samples [k - 1] = x;
         }
-    int64_t median = count? samples [count / 2]: 9999;
-    printf ("# fairness: %d pings during a flood of %d worst-case discussions:"
-            " median %" PRId64 " ms, worst %" PRId64 " ms\n", count, FLOOD, median, worst);
-    CHECK (count >= 3 && median < 300 && worst < 1000,
-           "another node's ping stays fast while one node pipelines 8 KiB worst-case discussions");
+    int64_t median = count? samples [count / 2]: 99999;
+    printf ("# fairness: %d pings during a flood of %d worst-case discussions answered in %"
+            PRId64 " ms: median %" PRId64 " ms, worst %" PRId64 " ms\n", count, FLOOD, flood_ms,
+            median, worst);
+    CHECK (flood_ms > 0, "the flood of worst-case discussions is answered");
+    CHECK (count >= 3 && median * 8 < flood_ms,
+           "another node's pings are answered all through the flood (median under an eighth"
+           " of its duration), not after it");
     hclient_destroy (&admin);
     hclient_destroy (&flooder);
 }

@@ -98,6 +98,22 @@ s_purge_cb (int64_t message, const uint8_t *message_id, const uint8_t *subject_k
     return store_purge_message ((store_t *) arg, message);
 }
 
+//  who-received rows as "DETAIL RECEIPT" ("-" when unconfirmed).
+typedef struct {
+    char rows [8][80];
+    int  count;
+} received_t;
+
+static int
+s_received (const audit_row_t *row, void *arg)
+{
+    received_t *got = (received_t *) arg;
+    if (got->count < 8)
+        snprintf (got->rows [got->count++], sizeof got->rows [0], "%s %s",
+                  row->r.detail? row->r.detail: "", row->receipt? row->receipt: "-");
+    return 0;
+}
+
 static void
 s_run_cases (const char *target)
 {
@@ -257,6 +273,40 @@ s_run_cases (const char *target)
     char problem [512] = "";
     CHECK (audit_verify (store, NULL, NULL, &records, problem, sizeof problem) == 0 && records == 2,
            s_case ("the audit chain verifies"));
+
+    //  who-received: a "delivered" record followed by its delivery_not_sent
+    //  is left out; receipts (for the same node and delivery) confirm.
+    struct { const char *event, *node, *detail; } fates [] = {
+        { "delivered", "politi-risk", "delivery 7 attempt 1" },
+        { "delivered", "politi-risk", "delivery 8 attempt 1" },
+        { "delivery_not_sent", "politi-risk", "delivery 8 attempt 1: the connection did not take it" },
+        { "delivered", "politi-risk", "delivery 9 attempt 1" },
+        { "delivered", "politi-risk", "delivery 8 attempt 1" },
+        { "delivered", "politi-risk", "delivery 9 attempt 2" },
+        { "delivery_not_sent", "politi-risk", "delivery 9 attempt 2: the connection did not take it" },
+        { "shown", "tryggest", "inbox: delivery 10" },
+        { "receipt", "politi-risk", "delivery 7 read" },
+        { "receipt", "politi-risk", "delivery 8 received" },
+        { "receipt", "tryggest", "delivery 9 read" },
+        { "late_receipt", "tryggest", "delivery 10 received after it expired" },
+    };
+    bool appended = store_begin (store) == 0;
+    for (size_t i = 0; appended && i < sizeof fates / sizeof fates [0]; i++) {
+        audit_record_t f = { .event = fates [i].event, .message_id = id, .node = fates [i].node,
+                             .subject_key = subject, .detail = fates [i].detail };
+        appended = audit_append (audit, &f, 3100 + (int64_t) i) == 0;
+    }
+    CHECK (appended && store_commit (store) == 0, s_case ("delivery fates appended"));
+    received_t got;
+    memset (&got, 0, sizeof got);
+    int n_received = audit_who_received (store, subject, s_received, &got);
+    CHECK (n_received == 4
+           && got.count == 4
+           && streq (got.rows [0], "delivery 7 attempt 1 read")
+           && streq (got.rows [1], "delivery 9 attempt 1 -")
+           && streq (got.rows [2], "delivery 8 attempt 1 received")
+           && streq (got.rows [3], "inbox: delivery 10 received"),
+           s_case ("who-received: only handed-over deliveries, each with the node's receipt"));
 
     //  Retention: the payload is dropped, outstanding entries expire.
     CHECK (store_begin (store) == 0, s_case ("begin purge"));
