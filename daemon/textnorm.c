@@ -218,14 +218,93 @@ s_invisible (UChar32 cp)
             || u_charType (cp) == U_FORMAT_CHAR);
 }
 
+static int
+s_hex_value (uint8_t c)
+{
+    return c >= '0' && c <= '9'? c - '0'
+         : c >= 'a' && c <= 'f'? c - 'a' + 10
+         : c >= 'A' && c <= 'F'? c - 'A' + 10: -1;
+}
+
+//  Named character references a sender would use to write an address or
+//  a number without its signs ("kt1985&commat;example&period;no").
+static const struct { const char *name; UChar32 cp; } s_entities [] = {
+    { "commat", '@' }, { "period", '.' }, { "nbsp", 0xA0 }, { "plus", '+' },
+    { "hyphen", '-' }, { "dash", 0x2010 }, { "ndash", 0x2013 }, { "mdash", 0x2014 },
+    { "minus", 0x2212 }, { "lowbar", '_' }, { "sol", '/' }, { "bsol", '\\' },
+    { "colon", ':' }, { "comma", ',' }, { "semi", ';' }, { "lpar", '(' },
+    { "rpar", ')' }, { "lsqb", '[' }, { "rsqb", ']' }, { "amp", '&' },
+    { "num", '#' }, { "zwsp", 0x200B }, { "ensp", 0x2002 }, { "emsp", 0x2003 },
+    { "thinsp", 0x2009 }, { "numsp", 0x2007 }, { "shy", 0xAD },
+};
+
+//  A character reference or a percent-encoded byte at pos, which a reader
+//  (or the reader's browser) takes for the character it stands for:
+//  "&#52;", "&#x34;", "&commat;", "%40". Returns its length and sets *cp,
+//  or returns 0. Only what stands for a character is decoded: "50%",
+//  "100 %", "%ig" and "&co" stay as written; a percent-encoded byte must
+//  be printable ASCII (what a multi-byte sequence would need is left).
+static size_t
+s_reference_at (const uint8_t *s, size_t len, size_t pos, UChar32 *cp)
+{
+    if (s [pos] == '%') {
+        if (len - pos < 3)
+            return 0;
+        int hi = s_hex_value (s [pos + 1]), lo = s_hex_value (s [pos + 2]);
+        if (hi < 0 || lo < 0 || hi * 16 + lo < 0x20 || hi * 16 + lo > 0x7E)
+            return 0;
+        *cp = hi * 16 + lo;
+        return 3;
+    }
+    if (s [pos] != '&' || len - pos < 3)
+        return 0;
+    size_t p = pos + 1;
+    if (s [p] == '#') {
+        bool hex = p + 1 < len && (s [p + 1] == 'x' || s [p + 1] == 'X');
+        p += hex? 2: 1;
+        long v = 0;
+        size_t digits = 0;
+        for (; p < len && digits < 8; p++, digits++) {
+            int d = hex? s_hex_value (s [p]): (s [p] >= '0' && s [p] <= '9'? s [p] - '0': -1);
+            if (d < 0)
+                break;
+            v = v * (hex? 16: 10) + d;
+        }
+        //  the ';' may be left out, as browsers allow
+        if (digits == 0 || digits == 8 || v <= 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            return 0;
+        if (p < len && s [p] == ';')
+            p++;
+        *cp = (UChar32) v;
+        return p - pos;
+    }
+    size_t q = p;
+    while (q < len && q - p < 8 && ((s [q] >= 'a' && s [q] <= 'z') || (s [q] >= 'A' && s [q] <= 'Z')))
+        q++;
+    if (q == p || q >= len || s [q] != ';')
+        return 0;
+    for (size_t k = 0; k < sizeof s_entities / sizeof s_entities [0]; k++)
+        if (strlen (s_entities [k].name) == q - p
+        &&  memcmp (s_entities [k].name, s + p, q - p) == 0) {
+            *cp = s_entities [k].cp;
+            return q + 1 - pos;
+        }
+    return 0;
+}
+
 //  Stage 1: decode, dropping invalid bytes and invisible characters (a
-//  reader's screen shows neither between two digits).
+//  reader's screen shows neither between two digits), and reading
+//  character references and percent-encoded bytes as what they stand for.
 static int
 s_decode (cps_t *out, const uint8_t *s, size_t len)
 {
     UChar32 cp;
     for (size_t pos = 0; pos < len; ) {
-        size_t n = s_utf8_at (s, len, pos, &cp);
+        size_t n = 0;
+        if (s [pos] == '&' || s [pos] == '%')
+            n = s_reference_at (s, len, pos, &cp);
+        if (!n)
+            n = s_utf8_at (s, len, pos, &cp);
         bool invisible = cp < LATIN_N? cp >= 0 && s_latin.invisible [cp]: s_invisible (cp);
         if (cp >= 0 && !invisible
         &&  s_cps_push (out, cp, (uint32_t) pos, (uint32_t) (pos + n)))
@@ -244,6 +323,9 @@ s_decode_simple (cps_t *out, const uint8_t *s, size_t len)
     UChar32 cp;
     for (size_t pos = 0; pos < len; ) {
         size_t n = s [pos] < 0x80? (cp = s [pos], 1): s_utf8_at (s, len, pos, &cp);
+        UChar32 ref;
+        if ((cp == '&' || cp == '%') && s_reference_at (s, len, pos, &ref))
+            return false;           //  s_decode reads the reference
         if (cp < 0 || cp >= LATIN_N || !s_latin.simple [cp]
         ||  s_cps_push (out, s_latin.map [cp], (uint32_t) pos, (uint32_t) (pos + n)))
             return false;

@@ -7,6 +7,9 @@
     the scanner matches, using ICU (unorm2 NFKC, uspoof skeletons, the
     Unicode character properties) rather than tables of our own:
 
+      - HTML character references ("&#52;", "&#x40;", "&commat;") and
+        percent-encoded printable ASCII ("%40", "%20") are read as the
+        character they stand for; a bare "50%" or "&" stays as it is;
       - invalid UTF-8, default-ignorable and format characters (ZWSP, ZWJ,
         soft hyphen, BOM, bidi marks, variation selectors) are removed;
       - NFKC, segment by segment, so decomposed diacritics are composed and

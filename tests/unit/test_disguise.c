@@ -705,6 +705,34 @@ main (void)
     must_catch (bs, false);
     CHECK (missed == slash_missed, "disguise: digit groups joined by a backslash");
 
+    //  Character references and percent-encoding standing for the digits
+    //  or the signs of an identifier (attacker review, session 3).
+    int ref_missed = missed, ref_flagged = flagged;
+    char rbuf [96];
+    must_catch ("Ring &#52;123 4567 i kveld.", false);
+    must_catch ("Ring &#x34;1234567 i kveld.", false);
+    must_catch ("Ring &#X34;&#x31;23 45 67 i kveld.", false);
+    must_catch ("Ring &#52;&#49;&#50;&#51;&#52;&#53;&#54;&#55; i kveld.", false);
+    must_catch ("Ring 41%2023%2045%2067 i kveld.", false);
+    must_catch ("Ring %34%31%32%33%34%35%36%37 i kveld.", false);
+    must_catch ("Skriv til kt1985&commat;example.no i dag.", false);
+    must_catch ("Skriv til kt1985&#64;example.no i dag.", false);
+    must_catch ("Skriv til kt1985&#x40;example&period;no i dag.", false);
+    must_catch ("Skriv til kt1985%40example.no i dag.", false);
+    must_catch ("Skriv til kt1985%40example%2Eno i dag.", false);
+    must_catch ("Vi møtte Kari Oppdikt&#101;t i går.", true);
+    snprintf (rbuf, sizeof rbuf, "Hun oppga &#%d;%s i går.", fnr [0], fnr + 1);
+    must_catch (rbuf, false);
+    snprintf (rbuf, sizeof rbuf, "Hun oppga %.6s%%20%s i går.", fnr, fnr + 6);
+    must_catch (rbuf, false);
+    must_pass ("Hun har 50% stilling, og mannen jobber 100 %.");
+    must_pass ("Det gjelder 20%-30% av sakene, og 45%/55% i fjor.");
+    must_pass ("Hun er 50%ufør, og svarte 100%ig ja.");
+    must_pass ("Vi har brukt R&D-midler; AT&T; og Q&A; var ikke med.");
+    must_pass ("Risikoen økte med 12%, fra 3% til 15%.");
+    CHECK (missed == ref_missed && flagged == ref_flagged,
+           "disguise: HTML character references and percent-encoding read as what they stand for");
+
     //  offsets are in the original text of the field the user wrote
     const char *zw = "Ring 412\xe2\x80\x8b" "34567 nå";
     scan_finding_t f [4];
