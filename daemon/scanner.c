@@ -1458,12 +1458,18 @@ chain_digit (const scan_t *t, size_t p, bool after_digit)
 //  Between two digit groups: one to three characters of spaces, line
 //  breaks and at most one mark a reader reads through ('.', '-', '/', '\\',
 //  '_', '*', '~', '|', '+', ':', '\'', '(', ')'). Returns its length and
-//  kind.
+//  kind; or a lone ',' or ';'.
 static size_t
 chain_sep (const scan_t *t, size_t pos, char *kind)
 {
     size_t p = pos;
     *kind = ' ';
+    //  a comma or semicolon only alone, with a digit right after it
+    //  ("412,34,567", "010190;40034"): with a space it lists ("2, 3 og 4")
+    if (p < t->len && (t->s [p] == ',' || t->s [p] == ';')) {
+        *kind = (char) t->s [p];
+        return chain_digit (t, p + 1, false)? 1: 0;
+    }
     while (p < t->len && p - pos < 3) {
         byte c = t->s [p];
         if (c == ' ' || c == '\n')
@@ -1526,7 +1532,7 @@ chain_not_phone (const chain_t *c)
     const char *d = c->digits;
     const byte *b = (const byte *) d;
     if (c->groups == 4 && c->glen [0] == 2 && c->glen [1] == 2 && c->glen [2] == 2
-    &&  (c->sep [0] == '.' || c->sep [0] == ':') && c->sep [2] == c->sep [0]
+    &&  (c->sep [0] == '.' || c->sep [0] == ':' || c->sep [0] == ',') && c->sep [2] == c->sep [0]
     &&  c->sep [1] != c->sep [0]
     &&  ((hhmm_ok (d) && hhmm_ok (d + 4)) || (ddmm_ok (d) && ddmm_ok (d + 4))))
         return true;
@@ -1541,6 +1547,12 @@ chain_not_phone (const chain_t *c)
         return true;
     if (c->groups >= 3 && c->glen [c->groups - 1] == 3 && c->glen [c->groups - 2] == 3
     &&  memcmp (d + 5, "000", 3) == 0)
+        return true;
+    //  a decimal comma: "234567,89", "234 567,89", "23.456,78" (no phone
+    //  is grouped with two digits after a comma at its end, after a
+    //  group other than two digits)
+    if (c->sep [c->groups - 2] == ',' && c->glen [c->groups - 1] <= 2
+    &&  (c->groups == 2 || c->glen [c->groups - 2] != 2))
         return true;
     return false;
 }
@@ -1623,8 +1635,8 @@ at_sign_at (const scan_t *t, size_t pos)
     return p - pos;
 }
 
-//  A domain with at least one dot and a top-level label of two or more
-//  letters. Returns its end, or 0.
+//  A domain with at least one dot (or a comma standing for one) and a
+//  top-level label of two or more letters. Returns its end, or 0.
 static size_t
 domain_end (const scan_t *t, size_t pos)
 {
@@ -1639,8 +1651,10 @@ domain_end (const scan_t *t, size_t pos)
                 break;
         }
         else
-        if (c == '.') {
-            if (p == pos || t->s [p - 1] == '.')
+        if (c == '.' || (c == ',' && p + 1 < t->len && is_alpha (t->s [p + 1]))) {
+            //  a comma for a dot ("kari@example,no") reads as one when a
+            //  letter follows it at once
+            if (p == pos || t->s [p - 1] == '.' || t->s [p - 1] == ',')
                 break;
         }
         else
@@ -1651,7 +1665,7 @@ domain_end (const scan_t *t, size_t pos)
     while (p > pos && (t->s [p - 1] == '.' || t->s [p - 1] == '-'))
         p--;
     size_t label = p;               //  start of the top-level label
-    while (label > pos && t->s [label - 1] != '.')
+    while (label > pos && t->s [label - 1] != '.' && t->s [label - 1] != ',')
         label--;
     if (label == pos || p - label < 2 || is_digit (t->s [label]))
         return 0;

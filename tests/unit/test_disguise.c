@@ -410,6 +410,18 @@ static const char *const clean [] = {
     "Rom 4O2 og 4O3 er ledige fra kl 10.",
     "Saken er meldt til Politiet Oslo og til barnevernet.",
     "Vi bruker Kari som navn på henne i denne saken.",
+    //  commas and semicolons in amounts, decimals, times and lists
+    "Han hadde 3,5 promille da politiet kom.",
+    "Møtet startet kl. 14,30 og varte til kl. 16,45.",
+    "Det har skjedd 2, 3 og 4 ganger i måneden.",
+    "Hun har 2,3,4,5,6,7,8,9 timer igjen av kurset.",
+    "Gjelden er 234 567,89 kroner, og husleien 12.345,50.",
+    "Beløpet var 234567,89 og ble betalt 23,45,67 og 89 dager etter.",
+    "Tiltak 1;2;3 er gjort, og tiltak 4, 5, 6 og 7 gjenstår.",
+    "Hun veier 62,5 kg og er 1,68 m; BMI 22,1.",
+    "Ukene 20,22,24 og 26 er hun borte.",
+    "Klokken 20,30-22,45 er hun alene hjemme.",
+    "Hun skrev til oss, og NAV svarte i går.",
 };
 
 //  The normalised form of text, as a fresh string (caller frees).
@@ -732,6 +744,22 @@ main (void)
     must_pass ("Risikoen økte med 12%, fra 3% til 15%.");
     CHECK (missed == ref_missed && flagged == ref_flagged,
            "disguise: HTML character references and percent-encoding read as what they stand for");
+
+    //  A comma or semicolon between the digit groups of a number, and a
+    //  comma for the dot of an address (attacker review, session 3).
+    int comma_missed = missed;
+    must_catch ("Ring henne på 412,34,567 i kveld.", false);
+    must_catch ("Ring henne på 41,23,45,67 i kveld.", false);
+    must_catch ("Ring henne på 4123;4567 i kveld.", false);
+    must_catch ("Ring henne på 412;34;567 i kveld.", false);
+    snprintf (rbuf, sizeof rbuf, "Hun oppga %.6s;%s i går.", fnr, fnr + 6);
+    must_catch (rbuf, false);
+    snprintf (rbuf, sizeof rbuf, "Hun oppga %.6s,%s i går.", fnr, fnr + 6);
+    must_catch (rbuf, false);
+    must_catch ("Skriv til kari@example,no i dag.", false);
+    must_catch ("Skriv til kari@post,example,no i dag.", false);
+    CHECK (missed == comma_missed,
+           "disguise: digit groups joined by a comma or semicolon, an address with a comma for the dot");
 
     //  offsets are in the original text of the field the user wrote
     const char *zw = "Ring 412\xe2\x80\x8b" "34567 nå";
