@@ -54,6 +54,7 @@ typedef enum {
     SCAN_CRISIS_CENTRE,
     SCAN_NAME,              //  a personal name: lexicon rules, or words of
                             //  a name the agency knows (also genitive -s)
+    SCAN_BANK_ACCOUNT,      //  Norwegian account number, 1234.56.78903
     SCAN_UNCHECKED          //  text the scanner could not check (HMAC or
                             //  ICU failure); fail closed: treat as a finding
 } scan_kind_t;

@@ -761,6 +761,16 @@ main (void)
     CHECK (missed == comma_missed,
            "disguise: digit groups joined by a comma or semicolon, an address with a comma for the dot");
 
+    //  A bank account number identifies its holder (attacker review,
+    //  session 3; numbers invented, valid check digits).
+    int account_missed = missed;
+    must_catch ("Pengene gikk til konto 1234.56.78903 i mars.", false);
+    must_catch ("Pengene gikk til konto 1234 56 78903 i mars.", false);
+    must_catch ("Pengene gikk til konto 12345678903 i mars.", false);
+    must_catch ("Pengene gikk til konto &#50;090.10.04561 i mars.", false);
+    must_catch ("Pengene gikk til konto 2090,10,04561 i mars.", false);
+    CHECK (missed == account_missed, "disguise: a bank account number, plain or disguised");
+
     //  offsets are in the original text of the field the user wrote
     const char *zw = "Ring 412\xe2\x80\x8b" "34567 nå";
     scan_finding_t f [4];

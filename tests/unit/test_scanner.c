@@ -182,7 +182,10 @@ test_phone (void)
     CHECK (finds_none ("sum 98765432.50", NULL), "phone: not a decimal number");
     CHECK (finds_none ("ring 12345678", NULL), "phone: first digit 1 is no Norwegian number");
     CHECK (finds_none ("datert 25122023, kl 2230", NULL), "phone: not a date written ddmmyyyy");
-    CHECK (finds_none ("IBAN NO93 8601 1117 947", NULL), "phone: not inside a longer grouped number");
+    //  (an IBAN holds a bank account number, found as one since session 3)
+    CHECK (finds_none ("ref 4123 4567 8901 2345", NULL)
+        && finds_one ("IBAN NO93 8601 1117 947", SCAN_BANK_ACCOUNT, "8601 1117 947", NULL),
+           "phone: not inside a longer grouped number");
     CHECK (finds_none ("kl. 08.00-16.00, uke 12 2024", NULL), "phone: not times and week numbers");
 }
 
@@ -664,12 +667,37 @@ test_list_gates (void)
            "gates: keywords in capitals, with Ø");
 }
 
+//  Norwegian bank account numbers (invented: 1234.56.78903 and
+//  2090.10.04561 have valid MOD11 check digits, and no date in front).
+static void
+test_bank_account (void)
+{
+    CHECK (finds_one ("Lønnen går til 1234.56.78903 hver måned.", SCAN_BANK_ACCOUNT,
+                      "1234.56.78903", NULL)
+        && finds_one ("Kontonummer 1234 56 78903.", SCAN_BANK_ACCOUNT, "1234 56 78903", NULL)
+        && finds_one ("Kontonummer 1234-56-78903.", SCAN_BANK_ACCOUNT, "1234-56-78903", NULL)
+        && finds_one ("Hun betalte fra 12345678903 i går.", SCAN_BANK_ACCOUNT, "12345678903", NULL)
+        && finds_one ("Hun betalte fra 2090.10.04561 i går.", SCAN_BANK_ACCOUNT,
+                      "2090.10.04561", NULL)
+        && finds_one ("konto 20901004561", SCAN_BANK_ACCOUNT, "20901004561", NULL)
+        && finds_one ("konto 2090 1004 561", SCAN_BANK_ACCOUNT, "2090 1004 561", NULL),
+           "bank account: 11 digits with a valid MOD11 check digit, alone or grouped");
+    CHECK (finds_one ("Kontonummer 1234.56.78904.", SCAN_BANK_ACCOUNT, "1234.56.78904", NULL)
+        && first_confidence ("Kontonummer 1234.56.78904.") == SCAN_CONF_MEDIUM
+        && first_confidence ("Kontonummer 1234.56.78903.") == SCAN_CONF_HIGH,
+           "bank account: written 4.2.5, a wrong check digit still counts (medium)");
+    CHECK (finds_none ("Referanse 12345678904 og 20901004562.", NULL)
+        && finds_none ("Skårene var 1 2 3 4 5 6 7 8 9 0 3 i fjor.", NULL)
+        && finds_none ("Org.nr. 912 345 678 og 1 234 567 kroner.", NULL),
+           "bank account: 11 digits with a wrong check digit, or a list of single digits, pass");
+}
+
 int
 main (void)
 {
     const char *names [] = { "national_id", "phone", "email", "vehicle", "address",
                              "case_number", "birth_date", "crisis_centre", "name",
-                             "unchecked" };
+                             "bank_account", "unchecked" };
     bool named = true;
     for (int k = SCAN_NATIONAL_ID; k <= SCAN_UNCHECKED; k++)
         named = named && strcmp (scanner_kind_name ((scan_kind_t) k), names [k]) == 0;
@@ -678,6 +706,7 @@ main (void)
     test_national_id ();
     test_phone ();
     test_other_kinds ();
+    test_bank_account ();
     test_known ();
     test_known_versions ();
     test_textnorm_paths ();
