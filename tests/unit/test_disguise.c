@@ -637,7 +637,8 @@ main (void)
     CHECK (known && scan_known_add_name (known, "Ingrid Ødegård", strlen ("Ingrid Ødegård")) == 0
         && scan_known_add_name (known, "Testa Mirabell Testesen", 23) == 0
         && scan_known_add_name (known, "Kari Vold", 9) == 0
-        && scan_known_add_name (known, "Kari Marie Oppdiktet", 20) == 0,
+        && scan_known_add_name (known, "Kari Marie Oppdiktet", 20) == 0
+        && scan_known_add_name (known, "Aleksandra Kowalska", 19) == 0,
            "known: own agency's names added");
 
     char fnr [12];
@@ -770,6 +771,24 @@ main (void)
     must_catch ("Pengene gikk til konto &#50;090.10.04561 i mars.", false);
     must_catch ("Pengene gikk til konto 2090,10,04561 i mars.", false);
     CHECK (missed == account_missed, "disguise: a bank account number, plain or disguised");
+
+    //  A known surname as the head of a compound naming the family or the
+    //  case (attacker review, session 3).
+    int compound_missed = missed, compound_flagged = flagged;
+    must_catch ("Vi har kontakt med Kowalskafamilien nå.", true);
+    must_catch ("Kowalskafamilien har flyttet.", true);
+    must_catch ("Vi har kontakt med Testesenfamilien nå.", true);
+    must_catch ("Vi drøfter Testesensaken i dag.", true);
+    must_catch ("Vi drøfter Oppdiktetsaken i dag.", true);
+    must_catch ("Vi drøfter Ødegårdsaken i dag.", true);
+    must_catch ("Vi drøfter ØDEGÅRDFAMILIEN i dag.", true);
+    must_catch ("Vi har besøkt Mirabellhjemmet.", true);
+    must_pass ("Kjernefamilien og storfamilien er viktige for henne.");
+    must_pass ("Voldssaken ble henlagt i fjor.");
+    must_pass ("Barnevernssaken er avsluttet, og Fosterfamilien er informert.");
+    must_pass ("Vi drøfter saken og familien i dag.");
+    CHECK (missed == compound_missed && flagged == compound_flagged,
+           "disguise: a known surname as the head of a family or case compound");
 
     //  offsets are in the original text of the field the user wrote
     const char *zw = "Ring 412\xe2\x80\x8b" "34567 nå";
