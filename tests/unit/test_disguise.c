@@ -574,7 +574,8 @@ test_linear (void)
                                 "Kari Barnehusetbarnehusetbarnehusetbarnehuset ",
                                 "kt1985 at example dot no dot ", "4 1 2 3 4 5 6 7 8 ",
                                 "O1lI ", "lll1", "en ", "en-", "en, ", "Aleksandra ",
-                                "K. Hansen ", "Kari-Anne ", "x @ y . no " };
+                                "K. Hansen ", "Kari-Anne ", "x @ y . no ", "&#52;", "%34",
+                                "&#x4", "1,", "Kowalskafamilien " };
     size_t np = sizeof patterns / sizeof patterns [0];
     double t8 = 0, t64 = 0;
     char *buf = malloc (64 * 1024);
@@ -804,6 +805,9 @@ main (void)
         && f [1].field == 1 && f [1].offset == 0 && f [1].length == 5,
            "offsets: a number split between fields is reported in each");
     (void) split;
+    n = scan2 ("Ring &#52;123%204567 nå", f, 4, false);
+    CHECK (n == 1 && f [0].offset == 5 && f [0].length == 15,
+           "offsets: a character reference and a percent-encoded space reported over their bytes");
     const char *wide = "Tlf ４１２３４５６７.";
     n = scan2 (wide, f, 4, false);
     CHECK (n == 1 && f [0].offset == 4 && f [0].length == 24,
