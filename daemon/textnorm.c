@@ -263,7 +263,10 @@ s_reference_at (const uint8_t *s, size_t len, size_t pos, UChar32 *cp)
         bool hex = p + 1 < len && (s [p + 1] == 'x' || s [p + 1] == 'X');
         p += hex? 2: 1;
         long v = 0;
-        size_t digits = 0;
+        size_t digits = 0, zeros = 0;
+        //  leading zeros, as many as written ("&#0000052;" is a '4' too)
+        for (; p < len && s [p] == '0'; p++)
+            zeros++;
         for (; p < len && digits < 8; p++, digits++) {
             int d = hex? s_hex_value (s [p]): (s [p] >= '0' && s [p] <= '9'? s [p] - '0': -1);
             if (d < 0)
@@ -271,7 +274,7 @@ s_reference_at (const uint8_t *s, size_t len, size_t pos, UChar32 *cp)
             v = v * (hex? 16: 10) + d;
         }
         //  the ';' may be left out, as browsers allow
-        if (digits == 0 || digits == 8 || v <= 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        if ((digits == 0 && zeros == 0) || digits == 8 || v <= 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
             return 0;
         if (p < len && s [p] == ';')
             p++;

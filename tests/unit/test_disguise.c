@@ -725,6 +725,8 @@ main (void)
     char rbuf [96];
     must_catch ("Ring &#52;123 4567 i kveld.", false);
     must_catch ("Ring &#x34;1234567 i kveld.", false);
+    must_catch ("Ring &#00000000052;123 4567 i kveld.", false);
+    must_catch ("Ring &#x0000000034;123 4567 i kveld.", false);
     must_catch ("Ring &#X34;&#x31;23 45 67 i kveld.", false);
     must_catch ("Ring &#52;&#49;&#50;&#51;&#52;&#53;&#54;&#55; i kveld.", false);
     must_catch ("Ring 41%2023%2045%2067 i kveld.", false);
