@@ -578,21 +578,30 @@ s_author_of (const char *detail, char *author, size_t size)
     return n? author: NULL;
 }
 
+//  Fills row from the current result row (seq, ts, the record, its hash
+//  and, when the query selected the detail as column 15, its author, held
+//  in author). The row points into stmt until the next step.
+static void
+s_row_fill (sdb_stmt_t *stmt, audit_row_t *row, char author [33])
+{
+    row->seq = sdb_column_int64 (stmt, 0);
+    row->ts_ms = sdb_column_int64 (stmt, 1);
+    s_record_from_row (stmt, &row->r);
+    row->hash = (const uint8_t *) s_blob (stmt, 14, 32);
+    row->author = sdb_column_count (stmt) > 15
+                ? s_author_of ((const char *) sdb_column_text (stmt, 15), author, 33)
+                : NULL;
+    row->receipt = NULL;
+}
+
 static int
 s_rows (sdb_stmt_t *stmt, audit_row_fn *fn, void *arg)
 {
     int rc, count = 0;
-    bool with_author = sdb_column_count (stmt) > 15;
     while ((rc = sdb_step (stmt)) == SDB_ROW) {
         audit_row_t row;
         char author [33];
-        row.seq = sdb_column_int64 (stmt, 0);
-        row.ts_ms = sdb_column_int64 (stmt, 1);
-        s_record_from_row (stmt, &row.r);
-        row.hash = (const uint8_t *) s_blob (stmt, 14, 32);
-        row.author = with_author? s_author_of ((const char *) sdb_column_text (stmt, 15),
-                                               author, sizeof author): NULL;
-        row.receipt = NULL;
+        s_row_fill (stmt, &row, author);
         count++;
         if (fn (&row, arg))
             break;
@@ -746,11 +755,7 @@ audit_who_received (store_t *store, const uint8_t subject_key [32], audit_row_fn
     while ((rc = sdb_step (stmt)) == SDB_ROW) {
         audit_row_t row;
         char author [33];
-        row.seq = sdb_column_int64 (stmt, 0);
-        row.ts_ms = sdb_column_int64 (stmt, 1);
-        s_record_from_row (stmt, &row.r);
-        row.hash = (const uint8_t *) s_blob (stmt, 14, 32);
-        row.author = s_author_of ((const char *) sdb_column_text (stmt, 15), author, sizeof author);
+        s_row_fill (stmt, &row, author);
         fate_t key = { .seq = row.seq };
         const fate_t *fate = fates.count
                            ? (const fate_t *) bsearch (&key, fates.list, fates.count,
