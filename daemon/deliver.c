@@ -376,25 +376,49 @@ deliver_flush (handler_ctx_t *self, bool committed)
     zlistx_purge (self->outgoing);
 }
 
+//  The session's outbox could not be read (BEGIN or a read failed): it
+//  stays dirty and is tried again in a second, not at once (a failing
+//  disk must not become a busy loop). Clearing it would leave acknowledged
+//  messages waiting for the node's next traffic: nothing else looks at
+//  entries that were never sent.
+static void
+s_pump_later (handler_ctx_t *self, session_t *session)
+{
+    zsys_warning ("deliver: cannot read %s's outbox now; trying again in a second", session->node);
+    session->dirty = true;
+    if (session->deliver_after_ms < self->now_ms + 1000)
+        session->deliver_after_ms = self->now_ms + 1000;
+}
+
 void
 deliver_pump (handler_ctx_t *self, session_t *session)
 {
-    session->dirty = false;
-    if (store_begin (self->store))
+    if (store_begin (self->store)) {
+        s_pump_later (self, session);
         return;
+    }
     int inflight = store_outbox_inflight (self->store, session->node);
+    if (inflight < 0) {
+        s_pump_later (self, session);
+        return;
+    }
+    session->dirty = false;
     int window = self->config->inflight_window - inflight;
-    if (inflight < 0 || window <= 0)
+    if (window <= 0)
         return;     //  receipts will free the window and mark it dirty
     batch_t batch = { (entry_t *) calloc ((size_t) window, sizeof (entry_t)), 0, window };
-    if (!batch.entries)
+    if (!batch.entries) {
+        s_pump_later (self, session);
         return;
+    }
     //  A session with its own filter gets only those kinds; the others
     //  stay pending, untouched, for a session that takes them.
     int found = session->filter_kinds
               ? store_outbox_pending_kinds (self->store, session->node, session->filter_kinds,
                                             window, s_collect, &batch)
               : store_outbox_pending (self->store, session->node, window, s_collect, &batch);
+    if (found < 0)
+        s_pump_later (self, session);
     int sent = 0;
     for (int i = 0; i < batch.count; i++) {
         int rc = s_send (self, session, &batch.entries [i]);

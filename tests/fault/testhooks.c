@@ -31,6 +31,11 @@
                           COUNT elements, if given): the Nth returns NULL
                           (out of memory at that allocation); not in a
                           SANITIZE=1 build, where ASan owns calloc;
+      "N K begin"         BEGIN statements that come straight after a
+                          COMMIT (in samhandd: the delivery pump after a
+                          cycle that wrote): the Nth fails with
+                          SQLITE_IOERR before sqlite sees it (a lock the
+                          disk refuses), so no transaction is opened;
       "N K send PEER"     messages zmq_send starts to the peer whose
                           routing id is PEER (the client's ZMQ_ROUTING_ID):
                           the Nth fails with EAGAIN, as when the peer's
@@ -106,6 +111,8 @@ s_changed (watch_t *w, char *text, size_t size)
 typedef int (exec_fn) (sqlite3 *, const char *, int (*) (void *, int, char **, char **),
                        void *, char **);
 
+static bool s_begin_fails (const char *sql);
+
 int
 sqlite3_exec (sqlite3 *db, const char *sql, int (*cb) (void *, int, char **, char **),
               void *arg, char **errmsg)
@@ -113,6 +120,11 @@ sqlite3_exec (sqlite3 *db, const char *sql, int (*cb) (void *, int, char **, cha
     static exec_fn *real;
     if (!real)
         *(void **) (&real) = dlsym (RTLD_NEXT, "sqlite3_exec");
+    if (sql && s_begin_fails (sql)) {
+        if (errmsg)
+            *errmsg = sqlite3_mprintf ("disk I/O error (injected at BEGIN)");
+        return SQLITE_IOERR;
+    }
     const char *pages = getenv ("SAMHAND_FAULT_CACHE_PAGES");
     if (pages && sql && strncmp (sql, "PRAGMA cache_size", 17) == 0) {
         char small [64];
@@ -156,7 +168,7 @@ zclock_time (void)
 //  Faults
 
 static watch_t s_fault_watch;
-typedef enum { MODE_WRITE, MODE_READ, MODE_SQL, MODE_ALLOC, MODE_SEND } mode_t_;
+typedef enum { MODE_WRITE, MODE_READ, MODE_SQL, MODE_ALLOC, MODE_SEND, MODE_BEGIN } mode_t_;
 static mode_t_ s_mode = MODE_WRITE;
 static int64_t s_count;            //  counted operations since arming
 static int64_t s_at;               //  0: disarmed
@@ -182,7 +194,8 @@ s_arm (const char *text)
     s_mode = strcasecmp (kind, "read") == 0? MODE_READ
            : strcasecmp (kind, "sql") == 0? MODE_SQL
            : strcasecmp (kind, "alloc") == 0? MODE_ALLOC
-           : strcasecmp (kind, "send") == 0? MODE_SEND: MODE_WRITE;
+           : strcasecmp (kind, "send") == 0? MODE_SEND
+           : strcasecmp (kind, "begin") == 0? MODE_BEGIN: MODE_WRITE;
     const char *rest = n >= 3 && used > 0? text + used: "";
     snprintf (s_pattern, sizeof s_pattern, "%s", rest);
     s_pattern [strcspn (s_pattern, "\r\n")] = 0;
@@ -240,6 +253,22 @@ s_fault (const char *op, int ioerr)
     fprintf (stderr, "testhooks: injected %s at counted operation %lld (%s)\n",
              code == SQLITE_FULL? "SQLITE_FULL": "SQLITE_IOERR", (long long) s_count, op);
     return code;
+}
+
+//  SQL, run by sqlite3_exec: true when it is a BEGIN to fail (MODE_BEGIN
+//  counts the main thread's BEGINs that come straight after a COMMIT).
+static bool
+s_begin_fails (const char *sql)
+{
+    static bool after_commit;
+    if (!pthread_equal (pthread_self (), s_main_thread))
+        return false;
+    bool follows = after_commit;
+    after_commit = strncmp (sql, "COMMIT", 6) == 0;
+    if (!follows || strncmp (sql, "BEGIN", 5) || !s_counted_fails (MODE_BEGIN))
+        return false;
+    fprintf (stderr, "testhooks: injected SQLITE_IOERR at BEGIN %lld\n", (long long) s_count);
+    return true;
 }
 
 //  xRead: 0 to go on, or SQLITE_IOERR_READ.
