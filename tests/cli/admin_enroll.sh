@@ -81,7 +81,8 @@ result "enroll: the same certificate twice is refused"
 
 #   List: agency, role, expiry, soon-to-expire state.
 adm list >"$W/list.txt" 2>"$W/list.err"
-[ $? -eq 0 ] && grep -qE "^ny +tryggest +team +$(date -u -d '+20 days' +%F)T[0-9:]+Z +expires in 1[89] days" "$W/list.txt" \
+listrc=$?
+[ $listrc -eq 0 ] && grep -qE "^ny +tryggest +team +$(date -u -d '+20 days' +%F)T[0-9:]+Z +expires in 1[89] days" "$W/list.txt" \
     && grep -qE "^vakt +resource_centre +duty_operator +- +ok" "$W/list.txt" \
     && grep -qE "^admin +- +admin " "$W/list.txt" && grep -q "7 certificates" "$W/list.err"
 result "list: a table of name, agency, role, expiry and state"
@@ -89,6 +90,12 @@ adm list --json >"$W/list.json" 2>/dev/null
 [ "$(json "$W/list.json" "[e['agency'] + ' ' + e['role'] + ' ' + str(e['days_left']) for e in r['enrolled'] if e['name'] == 'ny'][0]")" = "tryggest team 19" ] \
     || [ "$(json "$W/list.json" "[e['agency'] + ' ' + e['role'] + ' ' + str(e['days_left']) for e in r['enrolled'] if e['name'] == 'ny'][0]")" = "tryggest team 18" ]
 result "list --json: agency, role and days_left"
+#   Twice (a full make check at 00:39 UTC, and CI) these two failed where a
+#   run alone passes: keep what was listed, for whoever meets it next.
+if [ "$FAILS" -gt 0 ]; then
+    { echo "admin_enroll: list exited $listrc at $(date -u +%FT%TZ); ny.cert says:"
+      grep expires "$E/ny.cert"; cat "$W/list.txt" "$W/list.err" "$W/list.json"; } >&2
+fi
 
 #   Status: a certificate expiring within 30 days is shown, idle or not.
 sam admin admin status >"$W/status.txt" 2>&1
