@@ -462,18 +462,49 @@ s_police_subscribe_all (harness_t *h)
 //  is not named in, and so that she has been in contact with the crisis
 //  centre (krisesenterlova §5). It must be answered exactly as for a
 //  person without any consent. Invented: "Liv Oppdiktet", "Eli Oppdiktet".
+//  A concern about NAME (NID), sent by C to its routed agencies, or only
+//  to the crisis centre when TO_CRISIS. Its SubmitResult, or NULL.
 static Samhand__V1__Frame *
-s_police_concern (hclient_t *c, const char *name, const char *nid, uint8_t id [16])
+s_concern_about (hclient_t *c, const char *name, const char *nid, bool to_crisis, uint8_t id [16])
 {
     Samhand__V1__Submit submit;
     Samhand__V1__ConcernReport concern;
     Samhand__V1__Subject subject;
+    Samhand__V1__Agency to [1] = { SAMHAND__V1__AGENCY__CRISIS_CENTRE };
     harness_concern (&submit, &concern, &subject, "Invented: naboer melder om bråk.");
     subject.name = (char *) name;
     subject.national_id = (char *) nid;
     subject.phone = "";
+    if (to_crisis) {
+        submit.recipients = to;
+        submit.n_recipients = 1;
+    }
     harness_new_id (&submit, id);
     return hclient_submit (c, &submit, 3000);
+}
+
+static Samhand__V1__Frame *
+s_police_concern (hclient_t *c, const char *name, const char *nid, uint8_t id [16])
+{
+    return s_concern_about (c, name, nid, false, id);
+}
+
+//  Liv Oppdiktet's consent (identity, 30 days) naming AGENCIES, recorded
+//  by the coordinator C. True when it was granted.
+static bool
+s_grant_liv (hclient_t *c, Samhand__V1__Agency *agencies, size_t n_agencies)
+{
+    Samhand__V1__Frame frame;
+    Samhand__V1__ConsentGrant grant;
+    Samhand__V1__Subject subject;
+    Samhand__V1__DataClass classes [1] = { SAMHAND__V1__DATA_CLASS__IDENTITY };
+    char *purposes [1] = { "follow_up" };
+    harness_grant (&frame, &grant, &subject, "07079012345", agencies, n_agencies, classes, 1,
+                   purposes, 1, time (NULL) + 30 * 86400);
+    Samhand__V1__Frame *f = s_request (c, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY);
+    bool granted = f && f->consent_reply->ok;
+    frame_free (&f);
+    return granted;
 }
 
 static size_t
@@ -500,28 +531,9 @@ test_crisis_column (harness_t *h)
     hclient_t *police = hclient_new (h, "politi-risk");
     hclient_t *crisis = hclient_listener (h, "krisesenter");
     //  Her consent names the crisis centre (and the resource centre), not the police.
-    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
-    Samhand__V1__ConsentGrant grant = SAMHAND__V1__CONSENT_GRANT__INIT;
-    Samhand__V1__Subject subject = SAMHAND__V1__SUBJECT__INIT;
     Samhand__V1__Agency agencies [2] = { SAMHAND__V1__AGENCY__RESOURCE_CENTRE,
                                          SAMHAND__V1__AGENCY__CRISIS_CENTRE };
-    Samhand__V1__DataClass classes [1] = { SAMHAND__V1__DATA_CLASS__IDENTITY };
-    char *purposes [1] = { "follow_up" };
-    subject.national_id = "07079012345";
-    grant.subject = &subject;
-    grant.agencies = agencies;
-    grant.n_agencies = 2;
-    grant.classes = classes;
-    grant.n_classes = 1;
-    grant.purposes = purposes;
-    grant.n_purposes = 1;
-    grant.valid_until = time (NULL) + 30 * 86400;
-    grant.form = SAMHAND__V1__CONSENT_FORM__WRITTEN;
-    frame.command_case = SAMHAND__V1__FRAME__COMMAND_CONSENT_GRANT;
-    frame.consent_grant = &grant;
-    Samhand__V1__Frame *f = s_request (coord, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY);
-    CHECK (f && f->consent_reply->ok, "crisis column: a consent naming the crisis centre, not the police");
-    frame_free (&f);
+    CHECK (s_grant_liv (coord, agencies, 2), "crisis column: a consent naming the crisis centre, not the police");
     uint8_t with_id [16], without_id [16];
     Samhand__V1__Frame *with = s_police_concern (police, "Liv Oppdiktet", "07079012345", with_id);
     Samhand__V1__Frame *without = s_police_concern (police, "Eli Oppdiktet", "08089012345", without_id);
@@ -541,7 +553,7 @@ test_crisis_column (harness_t *h)
     frame_free (&without);
     //  The crisis centre did get it (her consent names it): only the
     //  police are not told.
-    f = s_next (crisis, SAMHAND__V1__KIND__CONCERN_REPORT, 3000);
+    Samhand__V1__Frame *f = s_next (crisis, SAMHAND__V1__KIND__CONCERN_REPORT, 3000);
     CHECK (f && f->deliver->view == SAMHAND__V1__VIEW__IDENTIFIED && frame_contains (f, "Liv Oppdiktet"),
            "crisis column: the crisis centre receives the concern on her consent");
     frame_free (&f);
@@ -573,35 +585,16 @@ test_crisis_outbox (void)
         return;
     hclient_t *coord = hclient_new (h, "koordinator");
     hclient_t *police = hclient_new (h, "politi-risk");
-    Samhand__V1__Frame frame;
-    Samhand__V1__ConsentGrant grant;
-    Samhand__V1__Subject subject;
-    Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__CRISIS_CENTRE };
-    Samhand__V1__DataClass classes [1] = { SAMHAND__V1__DATA_CLASS__IDENTITY };
-    char *purposes [1] = { "follow_up" };
-    harness_grant (&frame, &grant, &subject, "07079012345", agencies, 1, classes, 1,
-                   purposes, 1, time (NULL) + 30 * 86400);
-    Samhand__V1__Frame *f = s_request (coord, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY);
-    bool granted = f && f->consent_reply->ok;
-    frame_free (&f);
+    Samhand__V1__Agency crisis [1] = { SAMHAND__V1__AGENCY__CRISIS_CENTRE };
+    bool granted = s_grant_liv (coord, crisis, 1);
     //  The crisis centre's node is not connected: its outbox fills.
     int accepted [2] = { 0, 0 };
     bool named = false;
     for (int person = 0; person < 2; person++)
         for (int i = 0; i < 6; i++) {
-            Samhand__V1__Submit submit;
-            Samhand__V1__ConcernReport concern;
-            Samhand__V1__Subject who;
             uint8_t id [16];
-            Samhand__V1__Agency to [1] = { SAMHAND__V1__AGENCY__CRISIS_CENTRE };
-            harness_concern (&submit, &concern, &who, "Invented: naboer melder om bråk.");
-            who.name = person? "Eli Oppdiktet": "Liv Oppdiktet";
-            who.national_id = person? "08089012345": "07079012345";
-            who.phone = "";
-            submit.recipients = to;
-            submit.n_recipients = 1;
-            harness_new_id (&submit, id);
-            f = hclient_submit (police, &submit, 3000);
+            Samhand__V1__Frame *f = s_concern_about (police, person? "Eli Oppdiktet": "Liv Oppdiktet",
+                                                     person? "08089012345": "07079012345", true, id);
             accepted [person] += f && f->submit_result->accepted;
             named = named || (f && f->submit_result->error
                               && strstr (f->submit_result->error->text, "krisesenter"));
@@ -646,29 +639,10 @@ test_node_moved (void)
     if (!h)
         return;
     hclient_t *coord = hclient_new (h, "koordinator");
-    Samhand__V1__Frame frame;
-    Samhand__V1__ConsentGrant grant;
-    Samhand__V1__Subject subject;
-    Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__CRISIS_CENTRE };
-    Samhand__V1__DataClass classes [1] = { SAMHAND__V1__DATA_CLASS__IDENTITY };
-    char *purposes [1] = { "follow_up" };
-    harness_grant (&frame, &grant, &subject, "07079012345", agencies, 1, classes, 1,
-                   purposes, 1, time (NULL) + 30 * 86400);
-    Samhand__V1__Frame *f = s_request (coord, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY);
-    bool granted = f && f->consent_reply->ok;
-    frame_free (&f);
-    Samhand__V1__Submit submit;
-    Samhand__V1__ConcernReport concern;
-    Samhand__V1__Subject who;
+    Samhand__V1__Agency crisis [1] = { SAMHAND__V1__AGENCY__CRISIS_CENTRE };
+    bool granted = s_grant_liv (coord, crisis, 1);
     uint8_t id [16];
-    Samhand__V1__Agency to [1] = { SAMHAND__V1__AGENCY__CRISIS_CENTRE };
-    harness_concern (&submit, &concern, &who, "Invented: trenger krisesengeplass i natt.");
-    who.name = "Liv Oppdiktet";
-    who.national_id = "07079012345";
-    submit.recipients = to;
-    submit.n_recipients = 1;
-    harness_new_id (&submit, id);
-    f = hclient_submit (coord, &submit, 3000);
+    Samhand__V1__Frame *f = s_concern_about (coord, "Liv Oppdiktet", "07079012345", true, id);
     bool accepted = f && f->submit_result->accepted;
     frame_free (&f);
     hclient_destroy (&coord);
