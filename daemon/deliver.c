@@ -384,7 +384,13 @@ deliver_flush (handler_ctx_t *self, bool committed)
 static void
 s_pump_later (handler_ctx_t *self, session_t *session)
 {
-    zsys_warning ("deliver: cannot read %s's outbox now; trying again in a second", session->node);
+    //  A failing disk fails every session's pump: one line in ten seconds.
+    static int64_t logged_ms;
+    if (!logged_ms || self->now_ms - logged_ms >= 10000 || self->now_ms < logged_ms) {
+        logged_ms = self->now_ms;
+        zsys_warning ("deliver: cannot read %s's outbox now; trying again in a second"
+                      " (said once in ten seconds)", session->node);
+    }
     session->dirty = true;
     if (session->deliver_after_ms < self->now_ms + 1000)
         session->deliver_after_ms = self->now_ms + 1000;
