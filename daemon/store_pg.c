@@ -727,6 +727,13 @@ static int
 s_begin (sdb_t *base)
 {
     pg_t *self = PG (base);
+    if (PQstatus (self->conn) == CONNECTION_BAD) {
+        //  A dead session's transaction status is "unknown", not "open":
+        //  say what happened (the first error's reason, if one was seen).
+        snprintf (self->message, sizeof self->message, "no connection to PostgreSQL%s%.400s",
+                  *self->lost? ": ": "", self->lost);
+        return SDB_ERROR;
+    }
     if (PQtransactionStatus (self->conn) != PQTRANS_IDLE) {
         snprintf (self->message, sizeof self->message, "a transaction is already open");
         return SDB_ERROR;
