@@ -575,7 +575,8 @@ test_linear (void)
                                 "kt1985 at example dot no dot ", "4 1 2 3 4 5 6 7 8 ",
                                 "O1lI ", "lll1", "en ", "en-", "en, ", "Aleksandra ",
                                 "K. Hansen ", "Kari-Anne ", "x @ y . no ", "&#52;", "%34",
-                                "&#x4", "1,", "Kowalskafamilien " };
+                                "&#x4", "1,", "Kowalskafamilien ", "&amp;amp;amp;",
+                                "&amp;#5", "%25%252525" };
     size_t np = sizeof patterns / sizeof patterns [0];
     double t8 = 0, t64 = 0;
     char *buf = malloc (64 * 1024);
@@ -792,6 +793,27 @@ main (void)
     must_pass ("Vi drøfter saken og familien i dag.");
     CHECK (missed == compound_missed && flagged == compound_flagged,
            "disguise: a known surname as the head of a family or case compound");
+
+    //  A character reference encoded twice ("&amp;#52;" is "&#52;" once
+    //  decoded, a '4' twice), as a page that escapes its input shows it
+    //  (attacker review, session 4).
+    int dref_missed = missed, dref_flagged = flagged;
+    must_catch ("Ring &amp;#52;123 4567 i kveld.", false);
+    must_catch ("Ring &amp;#x34;1234567 i kveld.", false);
+    must_catch ("Ring &AMP;#52;123 4567 i kveld.", false);
+    must_catch ("Skriv til kt1985&amp;commat;example.no i dag.", false);
+    must_catch ("Skriv til kt1985&amp;#64;example&amp;period;no i dag.", false);
+    must_catch ("Skriv til kt1985&amp;amp;#64;example.no i dag.", false);
+    must_catch ("Ring 41%252023%252045%252067 i kveld.", false);
+    must_catch ("Skriv til kt1985%2540example.no i dag.", false);
+    must_pass ("Vi har brukt R&amp;D-midler, og Q&amp;A var nyttig.");
+    must_pass ("Han skrev &amp; og &amp;amp; i stedet for og.");
+    must_pass ("Rabatten var 25%, og 25% av sakene gjelder barn.");
+    scan_finding_t df [4];
+    size_t dn = scan2 ("Ring &amp;#52;123 4567 nå", df, 4, false);
+    CHECK (missed == dref_missed && flagged == dref_flagged
+        && dn == 1 && df [0].offset == 5 && df [0].length == 17,
+           "disguise: a character reference or percent-encoding encoded twice");
 
     //  offsets are in the original text of the field the user wrote
     const char *zw = "Ring 412\xe2\x80\x8b" "34567 nå";
