@@ -262,6 +262,37 @@ s_percent_at (const uint8_t *s, size_t len, size_t pos, int *byte)
     return p + 2 - pos;
 }
 
+//  A non-ASCII character percent-encoded as its UTF-8 bytes at pos
+//  ("%C3%B8" for 'ø', "%E2%80%8B" for a zero-width space), as an address
+//  bar shows it. The bytes must make one well-formed UTF-8 character
+//  (no overlong form, no surrogate: s_utf8_at decides); "%C3" alone or
+//  "%C3%28" is no character and stays as written. Returns its length and
+//  sets *cp, or returns 0.
+static size_t
+s_percent_utf8_at (const uint8_t *s, size_t len, size_t pos, UChar32 *cp)
+{
+    uint8_t bytes [4];
+    int b;
+    size_t p = pos, n = s_percent_at (s, len, p, &b);
+    if (!n || b < 0xC2 || b > 0xF4)
+        return 0;
+    size_t need = b < 0xE0? 2: b < 0xF0? 3: 4, have = 0;
+    bytes [have++] = (uint8_t) b;
+    p += n;
+    while (have < need) {
+        n = p < len? s_percent_at (s, len, p, &b): 0;
+        if (!n || b < 0x80 || b > 0xBF)
+            return 0;
+        bytes [have++] = (uint8_t) b;
+        p += n;
+    }
+    UChar32 c;
+    if (s_utf8_at (bytes, need, 0, &c) != need || c < 0x80)
+        return 0;
+    *cp = c;
+    return p - pos;
+}
+
 //  The body of a character reference after its '&' at p: "#52;", "#x34",
 //  "commat;". Returns its length and sets *cp, or returns 0.
 static size_t
@@ -320,10 +351,11 @@ s_reference_at (const uint8_t *s, size_t len, size_t pos, UChar32 *cp)
     if (s [pos] == '%') {
         int b;
         size_t n = s_percent_at (s, len, pos, &b);
-        if (!n || b < 0x20 || b > 0x7E)
-            return 0;
-        *cp = b;
-        return n;
+        if (n && b >= 0x20 && b <= 0x7E) {
+            *cp = b;
+            return n;
+        }
+        return n? s_percent_utf8_at (s, len, pos, cp): 0;
     }
     if (s [pos] != '&' || len - pos < 3)
         return 0;

@@ -576,7 +576,8 @@ test_linear (void)
                                 "O1lI ", "lll1", "en ", "en-", "en, ", "Aleksandra ",
                                 "K. Hansen ", "Kari-Anne ", "x @ y . no ", "&#52;", "%34",
                                 "&#x4", "1,", "Kowalskafamilien ", "&amp;amp;amp;",
-                                "&amp;#5", "%25%252525" };
+                                "&amp;#5", "%25%252525", "S%C3%B8", "%E2%80%8B",
+                                "%F0%9F%98" };
     size_t np = sizeof patterns / sizeof patterns [0];
     double t8 = 0, t64 = 0;
     char *buf = malloc (64 * 1024);
@@ -814,6 +815,26 @@ main (void)
     CHECK (missed == dref_missed && flagged == dref_flagged
         && dn == 1 && df [0].offset == 5 && df [0].length == 17,
            "disguise: a character reference or percent-encoding encoded twice");
+
+    //  Percent-encoded UTF-8 of a non-ASCII character ("%C3%B8" for 'ø'),
+    //  as an address bar shows it (attacker review, session 4).
+    int pct_missed = missed, pct_flagged = flagged;
+    must_catch ("Vi møtte Ingrid %C3%98deg%C3%A5rd i går.", true);
+    must_catch ("Vi møtte Kari S%C3%B8rensen i går.", false);
+    must_catch ("Vi snakket med K%D0%B0ri Oppdiktet i går.", true);
+    must_catch ("Hun bor i Gr%C3%B8nnegata 12 nå.", false);
+    must_catch ("Hun bor i %C3%98stre gate 12 nå.", false);
+    must_catch ("Ring 4123%E2%80%8B4567 i kveld.", false);
+    must_catch ("Ring %EF%BC%94123 4567 i kveld.", false);
+    must_catch ("Vi møtte Ingrid %25C3%2598deg%25C3%25A5rd i går.", true);
+    must_pass ("Skjemaet ligger på https://example.no/s%C3%B8knad%20om%20st%C3%B8tte i dag.");
+    must_pass ("Hun svarte 100%C og 50%E, og %C3 alene er ingenting.");
+    must_pass ("Bytene %C3%28 og %E2%82 er ikke tegn, heller ikke %C0%AF.");
+    scan_finding_t pf [4];
+    size_t pn = scan2 ("Vi møtte Kari S%C3%B8rensen i går.", pf, 4, false);
+    CHECK (missed == pct_missed && flagged == pct_flagged
+        && pn == 1 && pf [0].offset == 10 && pf [0].length == 18,
+           "disguise: percent-encoded UTF-8 of a non-ASCII character");
 
     //  offsets are in the original text of the field the user wrote
     const char *zw = "Ring 412\xe2\x80\x8b" "34567 nå";
