@@ -1507,8 +1507,23 @@ chain_sep (const scan_t *t, size_t pos, char *kind)
     return chain_digit (t, p, false)? p - pos: 0;
 }
 
+//  A comma and one or two spaces before the next digit group ("010190,
+//  40034", "412, 34, 567"): what lists numbers in ordinary text, so only
+//  a chain of such separators alone is read with it (comma_chain_try).
+static size_t
+chain_sep_spaced_comma (const scan_t *t, size_t pos, char *kind)
+{
+    *kind = ',';
+    if (pos + 2 >= t->len || t->s [pos] != ',' || t->s [pos + 1] != ' ')
+        return 0;
+    size_t p = pos + 2;
+    if (t->s [p] == ' ')
+        p++;
+    return chain_digit (t, p, false)? p - pos: 0;
+}
+
 static void
-chain_read (const scan_t *t, size_t pos, chain_t *c)
+chain_read_with (const scan_t *t, size_t pos, chain_t *c, bool spaced_comma)
 {
     memset (c, 0, sizeof *c);
     size_t p = pos;
@@ -1524,12 +1539,19 @@ chain_read (const scan_t *t, size_t pos, chain_t *c)
         c->glen [c->groups++] = run;
         c->end = p;
         char kind;
-        size_t sep = c->n <= CHAIN_MAX? chain_sep (t, p, &kind): 0;
+        size_t sep = c->n > CHAIN_MAX? 0
+                   : spaced_comma? chain_sep_spaced_comma (t, p, &kind): chain_sep (t, p, &kind);
         if (!sep || c->groups > CHAIN_MAX)
             break;
         c->sep [c->groups - 1] = kind;
         p += sep;
     }
+}
+
+static void
+chain_read (const scan_t *t, size_t pos, chain_t *c)
+{
+    chain_read_with (t, pos, c, false);
 }
 
 static bool
@@ -1579,11 +1601,71 @@ chain_not_phone (const chain_t *c)
     return false;
 }
 
+//  A list goes on after end: "og", "eller", "til" or "and" and a number,
+//  a dash and a number ("412, 34, 567 og 890", "12, 13-14").
+static bool
+list_goes_on (const scan_t *t, size_t end)
+{
+    size_t p = skip_spaces (t, end, 2);
+    if (p < t->len && (t->s [p] == '-' || t->s [p] == ',' || t->s [p] == ';')
+    &&  digit_at (t, skip_spaces (t, p + 1, 2)))
+        return true;
+    static const char *const words [] = { "og", "eller", "til", "and", "or", "to", "&" };
+    for (size_t k = 0; k < sizeof words / sizeof words [0]; k++) {
+        size_t n = ci_prefix (t, p, words [k]);
+        if (n && p > end && p + n < t->len && t->s [p + n] == ' '
+        &&  digit_at (t, skip_spaces (t, p + n, 2)))
+            return true;
+    }
+    return false;
+}
+
+//  Digit groups joined by a comma and a space ("010190, 40034", "412, 34,
+//  567", "1234, 56, 78903"): a list of numbers to most readers, so read
+//  as one number only when the whole is an identifier beyond doubt — a
+//  fødselsnummer or an account number whose check digits are right, or
+//  eight digits grouped 3-2-3 as a phone is — every group has two digits
+//  or more, and no list goes on before or after it ("12, 13 og 14",
+//  "41, 42, 43, 44", "2300, 4500" stay ordinary text). end is where the
+//  plain run of digits at pos ends.
+static bool
+comma_chain_try (scan_t *t, size_t pos, size_t end)
+{
+    if (end + 2 >= t->len || t->s [end] != ',' || t->s [end + 1] != ' ')
+        return false;
+    size_t b = pos;
+    while (b > 0 && pos - b < 2 && t->s [b - 1] == ' ')
+        b--;
+    if (b >= 2 && (t->s [b - 1] == ',' || t->s [b - 1] == ';' || t->s [b - 1] == '-')
+    &&  is_digit (t->s [b - 2]))
+        return false;               //  a list or range before it
+    chain_t c;
+    chain_read_with (t, pos, &c, true);
+    if (c.groups < 2 || c.n > 11)
+        return false;
+    for (int g = 0; g < c.groups; g++)
+        if (c.glen [g] < 2)
+            return false;
+    if (list_goes_on (t, c.end))
+        return false;
+    const byte *d = (const byte *) c.digits;
+    if (c.n == 11 && fnr_date_ok (d) && scanner_fnr_valid (c.digits, 11))
+        return emit (t, SCAN_NATIONAL_ID, pos, c.end - pos, SCAN_CONF_HIGH);
+    if (c.n == 11 && c.groups <= 4 && account_valid (d))
+        return emit (t, SCAN_BANK_ACCOUNT, pos, c.end - pos, SCAN_CONF_HIGH);
+    if (c.n == 8 && c.groups == 3 && c.glen [0] == 3 && c.glen [1] == 2 && c.glen [2] == 3
+    &&  c.digits [0] >= '2' && !chain_not_phone (&c) && phone_context_ok (t, pos, c.end, true))
+        return phone_emit (t, pos, c.end, c.digits, SCAN_CONF_MEDIUM);
+    return false;
+}
+
 static bool
 chain_try (scan_t *t, size_t pos)
 {
     chain_t c;
     chain_read (t, pos, &c);
+    if (c.groups == 1 && !c.lookalike && comma_chain_try (t, pos, c.end))
+        return true;
     if (c.groups < 2 && !c.lookalike)
         return false;               //  one run of digits: the detectors above decide
     if (c.n == 11 && fnr_date_ok ((const byte *) c.digits)) {

@@ -577,7 +577,7 @@ test_linear (void)
                                 "K. Hansen ", "Kari-Anne ", "x @ y . no ", "&#52;", "%34",
                                 "&#x4", "1,", "Kowalskafamilien ", "&amp;amp;amp;",
                                 "&amp;#5", "%25%252525", "S%C3%B8", "%E2%80%8B",
-                                "%F0%9F%98" };
+                                "%F0%9F%98", "12, ", "412, 34, 5" };
     size_t np = sizeof patterns / sizeof patterns [0];
     double t8 = 0, t64 = 0;
     char *buf = malloc (64 * 1024);
@@ -835,6 +835,32 @@ main (void)
     CHECK (missed == pct_missed && flagged == pct_flagged
         && pn == 1 && pf [0].offset == 10 && pf [0].length == 18,
            "disguise: percent-encoded UTF-8 of a non-ASCII character");
+
+    //  A comma and a space between the digit groups of an identifier
+    //  (attacker review, session 4): joined only where the whole is an
+    //  identifier beyond doubt (a fødselsnummer or account number with
+    //  valid check digits, a phone grouped 3-2-3) and no list goes on.
+    int cs_missed = missed, cs_flagged = flagged;
+    snprintf (rbuf, sizeof rbuf, "Hun oppga %.6s, %s i går.", fnr, fnr + 6);
+    must_catch (rbuf, false);
+    snprintf (rbuf, sizeof rbuf, "Hun oppga %.2s, %.2s, %.2s, %s i går.", fnr, fnr + 2, fnr + 4, fnr + 6);
+    must_catch (rbuf, false);
+    must_catch ("Ring henne på 412, 34, 567 i kveld.", false);
+    must_catch ("Ring henne på 912,  34,  567.", false);
+    must_catch ("Pengene gikk til konto 1234, 56, 78903 i mars.", false);
+    must_pass ("Vi møttes 12, 13 og 14. mai, og igjen 20, 21, 22.");
+    must_pass ("Barna er 12, 10, 8 og 6 år, og hun har 3, 5 eller 7 timer.");
+    must_pass ("Beløpene var 2300, 4500 og 6700 kroner, til sammen 13500, 00.");
+    must_pass ("Rommene 41, 42, 43, 44 og 45 er ledige.");
+    must_pass ("Rommene 412, 34, 567, 890 er ledige.");
+    must_pass ("Hun betalte 412, 34, 567 og 890 kroner.");
+    must_pass ("Tallene 123, 45, 678 og 2019, 2020 sier lite.");
+    must_pass ("Sakene gjaldt 2019, 2020, 2021 og 2022.");
+    must_pass ("Hun svarte 10, 20, 30, 40 og 50 ganger.");
+    must_pass ("Postnumrene 4014, 4015 og 4016 hører til Stavanger.");
+    must_pass ("Hun fikk 250, 30, 450 kroner.");
+    CHECK (missed == cs_missed && flagged == cs_flagged,
+           "disguise: digit groups joined by a comma and a space, lists of numbers pass");
 
     //  offsets are in the original text of the field the user wrote
     const char *zw = "Ring 412\xe2\x80\x8b" "34567 nå";
