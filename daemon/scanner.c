@@ -1479,8 +1479,9 @@ chain_digit (const scan_t *t, size_t p, bool after_digit)
 
 //  Between two digit groups: one to three characters of spaces, line
 //  breaks and at most one mark a reader reads through ('.', '-', '/', '\\',
-//  '_', '*', '~', '|', '+', ':', '\'', '(', ')'). Returns its length and
-//  kind; or a lone ',' or ';'.
+//  '_', '*', '~', '|', '+', ':', '\'', '(', ')'), the mark possibly
+//  repeated at once (kind 'D'). Returns its length and kind; or a lone
+//  ',' or ';'.
 static size_t
 chain_sep (const scan_t *t, size_t pos, char *kind)
 {
@@ -1492,6 +1493,7 @@ chain_sep (const scan_t *t, size_t pos, char *kind)
         *kind = (char) t->s [p];
         return chain_digit (t, p + 1, false)? 1: 0;
     }
+    byte mark = 0;
     while (p < t->len && p - pos < 3) {
         byte c = t->s [p];
         if (c == ' ' || c == '\n')
@@ -1499,6 +1501,15 @@ chain_sep (const scan_t *t, size_t pos, char *kind)
         else
         if (in_set (c, ".-/\\_*~|+:'()") && *kind == ' ') {
             *kind = (char) c;
+            mark = c;
+            p++;
+        }
+        else
+        if (c == mark && t->s [p - 1] == mark) {
+            //  the mark doubled or tripled at once ("4123..4567",
+            //  "4123...4567"): read through as the mark alone is, but a
+            //  kind of its own, so "20.30..22.45" stays a range of times
+            *kind = 'D';
             p++;
         }
         else
@@ -1749,7 +1760,7 @@ at_sign_at (const scan_t *t, size_t pos)
     return p - pos;
 }
 
-//  A domain with at least one dot (or a comma standing for one) and a
+//  A domain with at least one dot (or a comma or semicolon standing for one) and a
 //  top-level label of two or more letters. Returns its end, or 0.
 static size_t
 domain_end (const scan_t *t, size_t pos)
@@ -1765,10 +1776,11 @@ domain_end (const scan_t *t, size_t pos)
                 break;
         }
         else
-        if (c == '.' || (c == ',' && p + 1 < t->len && is_alpha (t->s [p + 1]))) {
-            //  a comma for a dot ("kari@example,no") reads as one when a
-            //  letter follows it at once
-            if (p == pos || t->s [p - 1] == '.' || t->s [p - 1] == ',')
+        if (c == '.' || ((c == ',' || c == ';') && p + 1 < t->len && is_alpha (t->s [p + 1]))) {
+            //  a comma or semicolon for a dot ("kari@example,no",
+            //  "kari@example;no") reads as one when a letter follows it
+            //  at once
+            if (p == pos || t->s [p - 1] == '.' || t->s [p - 1] == ',' || t->s [p - 1] == ';')
                 break;
         }
         else
@@ -1779,7 +1791,8 @@ domain_end (const scan_t *t, size_t pos)
     while (p > pos && (t->s [p - 1] == '.' || t->s [p - 1] == '-'))
         p--;
     size_t label = p;               //  start of the top-level label
-    while (label > pos && t->s [label - 1] != '.' && t->s [label - 1] != ',')
+    while (label > pos && t->s [label - 1] != '.' && t->s [label - 1] != ','
+           && t->s [label - 1] != ';')
         label--;
     if (label == pos || p - label < 2 || is_digit (t->s [label]))
         return 0;

@@ -862,6 +862,24 @@ main (void)
     CHECK (missed == cs_missed && flagged == cs_flagged,
            "disguise: digit groups joined by a comma and a space, lists of numbers pass");
 
+    //  Two dots between digit groups, and a semicolon for the dot of an
+    //  address's domain (attacker review, session 4).
+    int dd_missed = missed, dd_flagged = flagged;
+    must_catch ("Ring henne på 4123..4567 i kveld.", false);
+    must_catch ("Ring henne på 41..23..45..67 i kveld.", false);
+    must_catch ("Ring henne på 412..34..567 i kveld.", false);
+    must_catch ("Ring henne på 4123\xe2\x80\xa6" "4567 i kveld.", false);
+    snprintf (rbuf, sizeof rbuf, "Hun oppga %.6s..%s i går.", fnr, fnr + 6);
+    must_catch (rbuf, false);
+    must_catch ("Skriv til kari@example;no i dag.", false);
+    must_catch ("Skriv til kari.oppdiktet@post;example;no i dag.", false);
+    must_pass ("Klokka 10..12 er hun hjemme, og side 1..3 er lest.");
+    must_pass ("Møtet er 20.30..22.45, og perioden 22.03..24.03 var rolig.");
+    must_pass ("Det gjaldt årene 2019..2020, og hun ventet... 3 uker.");
+    must_pass ("Hun skrev til meg@; no svar kom, og heller ikke fra dem@nav; da.");
+    CHECK (missed == dd_missed && flagged == dd_flagged,
+           "disguise: two dots between digit groups, a semicolon for the dot of an address");
+
     //  offsets are in the original text of the field the user wrote
     const char *zw = "Ring 412\xe2\x80\x8b" "34567 nå";
     scan_finding_t f [4];
