@@ -2617,16 +2617,16 @@ static const char *const compound_tails_w [] = {
 static wordlist_t compound_tails = { compound_tails_w, true, { 0 }, { 0 }, { 0 }, 0 };
 
 //  A known surname (or distinctive name part) joined to a family or case
-//  word in one capitalised word: "Kowalskafamilien", "Testesensaken" (a
-//  linking -s is tried off, as a genitive). A word the list has whole
-//  ("Kjernefamilien") is a word; a head that is a common word counts only
-//  where a lone one would ("Voldssaken" first in a sentence is not about
-//  Kari Vold). 1 on a hit, 0 on none, -1 if hashing failed.
+//  word in one word: "Kowalskafamilien", "Testesensaken", also in lower
+//  case, "kowalskafamilien" (a linking -s is tried off, as a genitive). A
+//  word the list has whole ("Kjernefamilien") is a word; a head that is a
+//  common word counts only where a lone one would: capitalised, not first
+//  in a sentence ("Voldssaken" first in a sentence and "voldssaken" are
+//  not about Kari Vold). 1 on a hit, 0 on none, -1 if hashing failed.
 static int
 known_compound (const scan_t *t, size_t pos, size_t we)
 {
-    if (!word_capitalised (t, pos))
-        return 0;
+    bool capitalised = word_capitalised (t, pos);
     size_t tail = suffix_of (t, pos, we, &compound_tails);
     if (!tail || we - tail <= pos || cp_count (t, pos, we - tail) < 3)
         return 0;
@@ -2640,7 +2640,7 @@ known_compound (const scan_t *t, size_t pos, size_t we)
             return 0;
         size_t pe2 = t->s [pe - 1] == 's'? pe - 1: pe;
         bool common = ((lex_flags (t, pos, pe) | lex_flags (t, pos, pe2)) & NAMELEX_COMMON) != 0;
-        if (common && (sentence_initial (t, pos) || in_title (t, pos)))
+        if (common && (!capitalised || sentence_initial (t, pos) || in_title (t, pos)))
             return 0;
     }
     int rc = known_window (t, &pos, &pe, 1, TAG_NAME);

@@ -880,6 +880,25 @@ main (void)
     CHECK (missed == dd_missed && flagged == dd_flagged,
            "disguise: two dots between digit groups, a semicolon for the dot of an address");
 
+    //  The same compounds in lower case (attacker review, session 4):
+    //  counted when the head is no common word, as a lone known surname in
+    //  lower case is.
+    int lc_missed = missed, lc_flagged = flagged;
+    must_catch ("vi har kontakt med kowalskafamilien nå.", true);
+    must_catch ("Vi drøfter testesensaken i dag.", true);
+    must_catch ("Vi drøfter kowalskasaken i dag.", true);
+    must_catch ("Vi drøfter KOWALSKAFAMILIEN i dag.", true);
+    must_catch ("Vi har besøkt mirabellhjemmet.", true);
+    must_catch ("testesenfamilien har flyttet.", true);
+    must_pass ("Vi drøfter voldssaken i dag, og voldsfamilien er kjent.");
+    must_pass ("kjernefamilien og storfamilien er viktige for henne.");
+    must_pass ("barnevernssaken er avsluttet, og fosterfamilien er informert.");
+    must_pass ("Vi drøfter karisaken og bergfamilien i dag.");
+    //  "oppdiktet" and "ødegård" are words too: in lower case no name
+    must_pass ("Vi drøfter oppdiktetsaken og ødegårdsaken i dag.");
+    CHECK (missed == lc_missed && flagged == lc_flagged,
+           "disguise: a known surname as the head of a lower-case family or case compound");
+
     //  offsets are in the original text of the field the user wrote
     const char *zw = "Ring 412\xe2\x80\x8b" "34567 nå";
     scan_finding_t f [4];
