@@ -68,7 +68,20 @@ typedef struct {
     //  so that a run is scanned once however often we land inside it.
     bool em_valid;
     size_t em_from, em_end, em_domain_end;
+    //  For base64 tokens: the original fields (a token is decoded from
+    //  the bytes the user wrote, since normalising reads digits inside
+    //  words as letters), the map back to them, and whether this scan is
+    //  itself of decoded text (then no token is decoded again).
+    const textnorm_t *norm;
+    const char *const *texts;
+    const size_t *lens;
+    size_t nfields;
+    bool decoded;
 } scan_t;
+
+static size_t scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size_t *lens,
+                           size_t nfields, scan_finding_t *findings, size_t max_findings,
+                           bool decoded);
 
 //  ---------------------------------------------------------------------
 //  Characters
@@ -2706,6 +2719,119 @@ known_try (scan_t *t, size_t pos, size_t we)
 }
 
 //  ---------------------------------------------------------------------
+//  Base64: an identifier encoded so that no reader sees it without a
+//  tool, but any recipient with one does ("a3QxOTg1QGV4YW1wbGUubm8=" is
+//  kt1985@example.no). A run of base64 characters (either
+//  alphabet, '+' '/' or '-' '_', then at most two '=') whose length can be
+//  base64's and holds 8 bytes or more (11 characters: a phone number),
+//  written as such in the original text, that decodes to
+//  well-formed UTF-8 text without control characters, is scanned as that
+//  text; a finding there is a finding of its kind over the whole token.
+//  Each token is decoded once and the decoded text (3/4 of its length)
+//  scanned once, and decoded text is not decoded again, so a scan costs
+//  at most about twice what it did. Ordinary words decode to bytes that
+//  are no text and stop at the first such byte.
+
+#define B64_MIN      8          //  decoded bytes: a phone number
+#define B64_STACK    768        //  decoded bytes held on the stack
+
+static int
+b64_value (byte c)
+{
+    return c >= 'A' && c <= 'Z'? c - 'A'
+         : c >= 'a' && c <= 'z'? c - 'a' + 26
+         : c >= '0' && c <= '9'? c - '0' + 52
+         : c == '+' || c == '-'? 62
+         : c == '/' || c == '_'? 63: -1;
+}
+
+//  Decodes n base64 characters (no padding) into out; false at the first
+//  byte that is no text (a control character other than tab and line
+//  breaks, DEL) or when the result is not well-formed UTF-8.
+static bool
+b64_decode_text (const byte *in, size_t n, byte *out, size_t *out_len)
+{
+    size_t o = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64_value (in [i]);
+        if (v < 0)
+            return false;
+        acc = (acc << 6) | (unsigned) v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            byte b = (byte) (acc >> bits);
+            acc &= (1u << bits) - 1;
+            if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7F)
+                return false;
+            out [o++] = b;
+        }
+    }
+    for (size_t p = 0; p < o; ) {
+        long cp;
+        size_t k = utf8_at (out, o, p, &cp);
+        if (cp < 0)
+            return false;
+        p += k;
+    }
+    *out_len = o;
+    return true;
+}
+
+static inline bool
+b64_char (byte c)
+{
+    return is_alpha (c) || is_digit (c) || c == '+' || c == '/' || c == '-' || c == '_';
+}
+
+static bool
+b64_try (scan_t *t, size_t pos)
+{
+    if (t->decoded || !t->norm || (pos > 0 && (b64_char (t->s [pos - 1]) || t->s [pos - 1] == '=')))
+        return false;
+    size_t e = pos;
+    while (e < t->len && b64_char (t->s [e]))
+        e++;
+    size_t n = e - pos, pad = 0;
+    while (pad < 2 && e + pad < t->len && t->s [e + pad] == '=')
+        pad++;
+    if (n * 6 / 8 < B64_MIN)
+        return false;
+    if ((pad && (n + pad) % 4) || n % 4 == 1)
+        return false;
+    //  the bytes the user wrote: one field, byte for byte the same
+    textnorm_span_t span;
+    if (textnorm_map (t->norm, pos, n, &span, 1) != 1 || span.length != n
+    ||  span.field < 0 || (size_t) span.field >= t->nfields
+    ||  span.offset + n > t->lens [span.field])
+        return false;
+    const byte *orig = (const byte *) t->texts [span.field] + span.offset;
+    byte stack [B64_STACK];
+    size_t cap = n / 4 * 3 + 3;
+    byte *buf = cap <= sizeof stack? stack: malloc (cap);
+    if (!buf)
+        return emit (t, SCAN_UNCHECKED, pos, n + pad, SCAN_CONF_HIGH);
+    size_t dlen = 0;
+    bool text = b64_decode_text (orig, n, buf, &dlen);
+    scan_finding_t f = { 0 };
+    size_t found = 0;
+    if (text) {
+        const char *texts [1] = { (const char *) buf };
+        size_t lens [1] = { dlen };
+        scan_ctx_t ctx = { .known = t->known, .lex = t->lex };
+        found = scan_fields (&ctx, texts, lens, 1, &f, 1, true);
+    }
+    explicit_bzero (buf, cap);
+    if (buf != stack)
+        free (buf);
+    if (!found)
+        return false;
+    return emit (t, f.kind, pos, n + pad, f.confidence);
+}
+
+//  ---------------------------------------------------------------------
 //  The pass
 
 //  ---------------------------------------------------------------------
@@ -2795,6 +2921,8 @@ scan_at (scan_t *t, size_t pos)
     //  "\xe2\x80\xae": a direction override, kept by textnorm
     if (c == 0xE2 && pos + 2 < t->len && t->s [pos + 1] == 0x80 && t->s [pos + 2] == 0xAE)
         return emit (t, SCAN_UNCHECKED, pos, 3, SCAN_CONF_HIGH);
+    if (b64_char (c) && b64_try (t, pos))
+        return true;
     if (local_char_at (t, pos) && email_try (t, pos))
         return true;
     //  a number starting with a look-alike letter ("O1O19O 4OO34")
@@ -2942,6 +3070,15 @@ size_t
 scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size_t *lens,
                      size_t nfields, scan_finding_t *findings, size_t max_findings)
 {
+    return scan_fields (ctx, texts, lens, nfields, findings, max_findings, false);
+}
+
+//  decoded: the text is what a base64 token decoded to (b64_try); it gets
+//  a normalised-text buffer of its own, the thread's being in use.
+static size_t
+scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size_t *lens,
+             size_t nfields, scan_finding_t *findings, size_t max_findings, bool decoded)
+{
     pthread_once (&lists_once, lists_init);
     if (!findings)
         max_findings = 0;
@@ -2952,8 +3089,8 @@ scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size
         total_len += texts [f]? lens [f]: 0;
     if (total_len == 0)
         return 0;
-    bool owned;
-    textnorm_t *norm = norm_get (&owned);
+    bool owned = true;
+    textnorm_t *norm = decoded? textnorm_new (): norm_get (&owned);
     bool ok = norm != NULL;
     for (size_t f = 0; ok && f < nfields; f++) {
         if (f > 0)
@@ -2977,7 +3114,8 @@ scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size
         .cache = cache,
         .known = known && known->size > 0? known: NULL,
         .lex = ctx? ctx->lex: NULL,
-        .out = found, .max = cap
+        .out = found, .max = cap,
+        .norm = norm, .texts = texts, .lens = lens, .nfields = nfields, .decoded = decoded
     };
     long cp;
     size_t pos = 0;

@@ -118,6 +118,24 @@ insert_at (const char *text, size_t at, const char *ins, char *out)
     memcpy (out + at + m, text + at, n - at + 1);
 }
 
+//  The base64 of text (standard alphabet, padded) into out.
+static void
+base64_of (const char *text, char *out)
+{
+    static const char abc [] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *s = (const unsigned char *) text;
+    size_t n = strlen (text), o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned) s [i] << 16 | (i + 1 < n? (unsigned) s [i + 1] << 8: 0)
+                   | (i + 2 < n? s [i + 2]: 0);
+        out [o++] = abc [v >> 18 & 63];
+        out [o++] = abc [v >> 12 & 63];
+        out [o++] = i + 1 < n? abc [v >> 6 & 63]: '=';
+        out [o++] = i + 2 < n? abc [v & 63]: '=';
+    }
+    out [o] = '\0';
+}
+
 static void
 test_numbers (const char *fnr, const char *phone)
 {
@@ -577,7 +595,9 @@ test_linear (void)
                                 "K. Hansen ", "Kari-Anne ", "x @ y . no ", "&#52;", "%34",
                                 "&#x4", "1,", "Kowalskafamilien ", "&amp;amp;amp;",
                                 "&amp;#5", "%25%252525", "S%C3%B8", "%E2%80%8B",
-                                "%F0%9F%98", "12, ", "412, 34, 5" };
+                                "%F0%9F%98", "12, ", "412, 34, 5",
+                                "a3QxOTg1QGV4YW1wbGUubm8= ", "QUFBQUFB",
+                                "S2FyaSBPcHBkaWt0ZXQg", "SGVpIHDDpSBkZWcsIGjDpXBlciBh" };
     size_t np = sizeof patterns / sizeof patterns [0];
     double t8 = 0, t64 = 0;
     char *buf = malloc (64 * 1024);
@@ -898,6 +918,38 @@ main (void)
     must_pass ("Vi drøfter oppdiktetsaken og ødegårdsaken i dag.");
     CHECK (missed == lc_missed && flagged == lc_flagged,
            "disguise: a known surname as the head of a lower-case family or case compound");
+
+    //  An identifier encoded in base64 (attacker review, session 4): a
+    //  token of 11 or more base64 characters that decodes to text is
+    //  scanned as that text, and a finding covers the token.
+    int b64_missed = missed, b64_flagged = flagged;
+    char plain [48], b64 [72], bline [160];
+    must_catch ("Skriv til a3QxOTg1QGV4YW1wbGUubm8= i dag.", false);
+    must_catch ("Notatet: UmluZyA0MTIzNDU2NyBpIGt2ZWxk", false);
+    must_catch ("Notatet: VmkgbcO4dHRlIEthcmkgSGFuc2Vu.", false);
+    must_catch ("Notatet (SHVuIGJvciBpIFN0b3JnYXRhIDEy) ble sendt.", false);
+    must_catch ("Notatet: VmkgaGFyIHNuYWtrZXQgbWVkIEthcmkgT3BwZGlrdGV0", true);
+    snprintf (plain, sizeof plain, "fnr %s", fnr);
+    base64_of (plain, b64);
+    snprintf (bline, sizeof bline, "Koden er %s i dag.", b64);
+    must_catch (bline, false);
+    base64_of (fnr, b64);           //  the number alone: 11 bytes, 16 characters
+    snprintf (bline, sizeof bline, "Koden er %s i dag.", b64);
+    must_catch (bline, false);
+    must_catch ("Koden er a3QxOTg1QGV4YW1wbGUubm8 uten likhetstegn.", false);
+    must_catch ("Ring NDEyMzQ1Njc= i kveld.", false);
+    must_catch ("Ring NDEyMzQ1Njc i kveld.", false);
+    must_catch ("Se UmluZyA0MTIzNDU2NyBuw6U_Pz4= og a3QxOTg1QGV4YW1wbGUubm8gfn5-Pw==.", false);
+    must_pass ("Se SGVpIHDDpSBkZWcsIGjDpXBlciBhbHQgZXIgYnJhIG1lZCBkZXJlLg== og bcO4dGUga2wgMTQgaSBtb3JnZW4_Pg==.");
+    must_pass ("Barnevernstjenesten og Familievernkontoret har Voldsalarmordningen.");
+    must_pass ("Sjekksummen er 3f2a9c0d1e4b5a6978c0d1e2f3a4b5c6, og nøkkelen AbCdEfGhIjKlMnOpQrSt.");
+    must_pass ("Skjemaet ligger på https://example.no/skjema/soknad/om/stotte/2024/ny i dag.");
+    must_pass ("Hun skrev abcdefghijklmnopqrstuvwxyz og ABCDEFGHIJKLMNOP0123456789+/ på tavla.");
+    scan_finding_t bf [4];
+    size_t bn = scan2 ("Skriv til a3QxOTg1QGV4YW1wbGUubm8= i dag.", bf, 4, false);
+    CHECK (missed == b64_missed && flagged == b64_flagged
+        && bn == 1 && bf [0].kind == SCAN_EMAIL && bf [0].offset == 10 && bf [0].length == 24,
+           "disguise: an identifier encoded in base64");
 
     //  offsets are in the original text of the field the user wrote
     const char *zw = "Ring 412\xe2\x80\x8b" "34567 nå";
