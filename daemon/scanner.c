@@ -2789,7 +2789,9 @@ b64_char (byte c)
 static bool
 b64_try (scan_t *t, size_t pos)
 {
-    if (t->decoded || !t->norm || (pos > 0 && (b64_char (t->s [pos - 1]) || t->s [pos - 1] == '=')))
+    //  at a token's start only ("fnr=MDEw...": after '=' too, as in
+    //  key=value), so each run is measured once
+    if (t->decoded || !t->norm || (pos > 0 && b64_char (t->s [pos - 1])))
         return false;
     size_t e = pos;
     while (e < t->len && b64_char (t->s [e]))

@@ -938,6 +938,7 @@ main (void)
     must_catch (bline, false);
     must_catch ("Koden er a3QxOTg1QGV4YW1wbGUubm8 uten likhetstegn.", false);
     must_catch ("Ring NDEyMzQ1Njc= i kveld.", false);
+    must_catch ("Koden: fnr=MDEwMTkwNDAwMzQ= og tlf=NDEyMzQ1Njc=.", false);
     must_catch ("Ring NDEyMzQ1Njc i kveld.", false);
     must_catch ("Se UmluZyA0MTIzNDU2NyBuw6U_Pz4= og a3QxOTg1QGV4YW1wbGUubm8gfn5-Pw==.", false);
     must_pass ("Se SGVpIHDDpSBkZWcsIGjDpXBlciBhbHQgZXIgYnJhIG1lZCBkZXJlLg== og bcO4dGUga2wgMTQgaSBtb3JnZW4_Pg==.");
