@@ -68,7 +68,20 @@ typedef struct {
     //  so that a run is scanned once however often we land inside it.
     bool em_valid;
     size_t em_from, em_end, em_domain_end;
+    //  For base64 tokens: the original fields (a token is decoded from
+    //  the bytes the user wrote, since normalising reads digits inside
+    //  words as letters), the map back to them, and whether this scan is
+    //  itself of decoded text (then no token is decoded again).
+    const textnorm_t *norm;
+    const char *const *texts;
+    const size_t *lens;
+    size_t nfields;
+    bool decoded;
 } scan_t;
+
+static size_t scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size_t *lens,
+                           size_t nfields, scan_finding_t *findings, size_t max_findings,
+                           bool decoded);
 
 //  ---------------------------------------------------------------------
 //  Characters
@@ -1479,8 +1492,9 @@ chain_digit (const scan_t *t, size_t p, bool after_digit)
 
 //  Between two digit groups: one to three characters of spaces, line
 //  breaks and at most one mark a reader reads through ('.', '-', '/', '\\',
-//  '_', '*', '~', '|', '+', ':', '\'', '(', ')'). Returns its length and
-//  kind; or a lone ',' or ';'.
+//  '_', '*', '~', '|', '+', ':', '\'', '(', ')'), the mark possibly
+//  repeated at once (kind 'D'). Returns its length and kind; or a lone
+//  ',' or ';'.
 static size_t
 chain_sep (const scan_t *t, size_t pos, char *kind)
 {
@@ -1492,6 +1506,7 @@ chain_sep (const scan_t *t, size_t pos, char *kind)
         *kind = (char) t->s [p];
         return chain_digit (t, p + 1, false)? 1: 0;
     }
+    byte mark = 0;
     while (p < t->len && p - pos < 3) {
         byte c = t->s [p];
         if (c == ' ' || c == '\n')
@@ -1499,6 +1514,15 @@ chain_sep (const scan_t *t, size_t pos, char *kind)
         else
         if (in_set (c, ".-/\\_*~|+:'()") && *kind == ' ') {
             *kind = (char) c;
+            mark = c;
+            p++;
+        }
+        else
+        if (c == mark && t->s [p - 1] == mark) {
+            //  the mark doubled or tripled at once ("4123..4567",
+            //  "4123...4567"): read through as the mark alone is, but a
+            //  kind of its own, so "20.30..22.45" stays a range of times
+            *kind = 'D';
             p++;
         }
         else
@@ -1507,8 +1531,23 @@ chain_sep (const scan_t *t, size_t pos, char *kind)
     return chain_digit (t, p, false)? p - pos: 0;
 }
 
+//  A comma and one or two spaces before the next digit group ("010190,
+//  40034", "412, 34, 567"): what lists numbers in ordinary text, so only
+//  a chain of such separators alone is read with it (comma_chain_try).
+static size_t
+chain_sep_spaced_comma (const scan_t *t, size_t pos, char *kind)
+{
+    *kind = ',';
+    if (pos + 2 >= t->len || t->s [pos] != ',' || t->s [pos + 1] != ' ')
+        return 0;
+    size_t p = pos + 2;
+    if (t->s [p] == ' ')
+        p++;
+    return chain_digit (t, p, false)? p - pos: 0;
+}
+
 static void
-chain_read (const scan_t *t, size_t pos, chain_t *c)
+chain_read_with (const scan_t *t, size_t pos, chain_t *c, bool spaced_comma)
 {
     memset (c, 0, sizeof *c);
     size_t p = pos;
@@ -1524,12 +1563,19 @@ chain_read (const scan_t *t, size_t pos, chain_t *c)
         c->glen [c->groups++] = run;
         c->end = p;
         char kind;
-        size_t sep = c->n <= CHAIN_MAX? chain_sep (t, p, &kind): 0;
+        size_t sep = c->n > CHAIN_MAX? 0
+                   : spaced_comma? chain_sep_spaced_comma (t, p, &kind): chain_sep (t, p, &kind);
         if (!sep || c->groups > CHAIN_MAX)
             break;
         c->sep [c->groups - 1] = kind;
         p += sep;
     }
+}
+
+static void
+chain_read (const scan_t *t, size_t pos, chain_t *c)
+{
+    chain_read_with (t, pos, c, false);
 }
 
 static bool
@@ -1579,11 +1625,71 @@ chain_not_phone (const chain_t *c)
     return false;
 }
 
+//  A list goes on after end: "og", "eller", "til" or "and" and a number,
+//  a dash and a number ("412, 34, 567 og 890", "12, 13-14").
+static bool
+list_goes_on (const scan_t *t, size_t end)
+{
+    size_t p = skip_spaces (t, end, 2);
+    if (p < t->len && (t->s [p] == '-' || t->s [p] == ',' || t->s [p] == ';')
+    &&  digit_at (t, skip_spaces (t, p + 1, 2)))
+        return true;
+    static const char *const words [] = { "og", "eller", "til", "and", "or", "to", "&" };
+    for (size_t k = 0; k < sizeof words / sizeof words [0]; k++) {
+        size_t n = ci_prefix (t, p, words [k]);
+        if (n && p > end && p + n < t->len && t->s [p + n] == ' '
+        &&  digit_at (t, skip_spaces (t, p + n, 2)))
+            return true;
+    }
+    return false;
+}
+
+//  Digit groups joined by a comma and a space ("010190, 40034", "412, 34,
+//  567", "1234, 56, 78903"): a list of numbers to most readers, so read
+//  as one number only when the whole is an identifier beyond doubt — a
+//  fødselsnummer or an account number whose check digits are right, or
+//  eight digits grouped 3-2-3 as a phone is — every group has two digits
+//  or more, and no list goes on before or after it ("12, 13 og 14",
+//  "41, 42, 43, 44", "2300, 4500" stay ordinary text). end is where the
+//  plain run of digits at pos ends.
+static bool
+comma_chain_try (scan_t *t, size_t pos, size_t end)
+{
+    if (end + 2 >= t->len || t->s [end] != ',' || t->s [end + 1] != ' ')
+        return false;
+    size_t b = pos;
+    while (b > 0 && pos - b < 2 && t->s [b - 1] == ' ')
+        b--;
+    if (b >= 2 && (t->s [b - 1] == ',' || t->s [b - 1] == ';' || t->s [b - 1] == '-')
+    &&  is_digit (t->s [b - 2]))
+        return false;               //  a list or range before it
+    chain_t c;
+    chain_read_with (t, pos, &c, true);
+    if (c.groups < 2 || c.n > 11)
+        return false;
+    for (int g = 0; g < c.groups; g++)
+        if (c.glen [g] < 2)
+            return false;
+    if (list_goes_on (t, c.end))
+        return false;
+    const byte *d = (const byte *) c.digits;
+    if (c.n == 11 && fnr_date_ok (d) && scanner_fnr_valid (c.digits, 11))
+        return emit (t, SCAN_NATIONAL_ID, pos, c.end - pos, SCAN_CONF_HIGH);
+    if (c.n == 11 && c.groups <= 4 && account_valid (d))
+        return emit (t, SCAN_BANK_ACCOUNT, pos, c.end - pos, SCAN_CONF_HIGH);
+    if (c.n == 8 && c.groups == 3 && c.glen [0] == 3 && c.glen [1] == 2 && c.glen [2] == 3
+    &&  c.digits [0] >= '2' && !chain_not_phone (&c) && phone_context_ok (t, pos, c.end, true))
+        return phone_emit (t, pos, c.end, c.digits, SCAN_CONF_MEDIUM);
+    return false;
+}
+
 static bool
 chain_try (scan_t *t, size_t pos)
 {
     chain_t c;
     chain_read (t, pos, &c);
+    if (c.groups == 1 && !c.lookalike && comma_chain_try (t, pos, c.end))
+        return true;
     if (c.groups < 2 && !c.lookalike)
         return false;               //  one run of digits: the detectors above decide
     if (c.n == 11 && fnr_date_ok ((const byte *) c.digits)) {
@@ -1667,7 +1773,7 @@ at_sign_at (const scan_t *t, size_t pos)
     return p - pos;
 }
 
-//  A domain with at least one dot (or a comma standing for one) and a
+//  A domain with at least one dot (or a comma or semicolon standing for one) and a
 //  top-level label of two or more letters. Returns its end, or 0.
 static size_t
 domain_end (const scan_t *t, size_t pos)
@@ -1683,10 +1789,11 @@ domain_end (const scan_t *t, size_t pos)
                 break;
         }
         else
-        if (c == '.' || (c == ',' && p + 1 < t->len && is_alpha (t->s [p + 1]))) {
-            //  a comma for a dot ("kari@example,no") reads as one when a
-            //  letter follows it at once
-            if (p == pos || t->s [p - 1] == '.' || t->s [p - 1] == ',')
+        if (c == '.' || ((c == ',' || c == ';') && p + 1 < t->len && is_alpha (t->s [p + 1]))) {
+            //  a comma or semicolon for a dot ("kari@example,no",
+            //  "kari@example;no") reads as one when a letter follows it
+            //  at once
+            if (p == pos || t->s [p - 1] == '.' || t->s [p - 1] == ',' || t->s [p - 1] == ';')
                 break;
         }
         else
@@ -1697,7 +1804,8 @@ domain_end (const scan_t *t, size_t pos)
     while (p > pos && (t->s [p - 1] == '.' || t->s [p - 1] == '-'))
         p--;
     size_t label = p;               //  start of the top-level label
-    while (label > pos && t->s [label - 1] != '.' && t->s [label - 1] != ',')
+    while (label > pos && t->s [label - 1] != '.' && t->s [label - 1] != ','
+           && t->s [label - 1] != ';')
         label--;
     if (label == pos || p - label < 2 || is_digit (t->s [label]))
         return 0;
@@ -2522,16 +2630,16 @@ static const char *const compound_tails_w [] = {
 static wordlist_t compound_tails = { compound_tails_w, true, { 0 }, { 0 }, { 0 }, 0 };
 
 //  A known surname (or distinctive name part) joined to a family or case
-//  word in one capitalised word: "Kowalskafamilien", "Testesensaken" (a
-//  linking -s is tried off, as a genitive). A word the list has whole
-//  ("Kjernefamilien") is a word; a head that is a common word counts only
-//  where a lone one would ("Voldssaken" first in a sentence is not about
-//  Kari Vold). 1 on a hit, 0 on none, -1 if hashing failed.
+//  word in one word: "Kowalskafamilien", "Testesensaken", also in lower
+//  case, "kowalskafamilien" (a linking -s is tried off, as a genitive). A
+//  word the list has whole ("Kjernefamilien") is a word; a head that is a
+//  common word counts only where a lone one would: capitalised, not first
+//  in a sentence ("Voldssaken" first in a sentence and "voldssaken" are
+//  not about Kari Vold). 1 on a hit, 0 on none, -1 if hashing failed.
 static int
 known_compound (const scan_t *t, size_t pos, size_t we)
 {
-    if (!word_capitalised (t, pos))
-        return 0;
+    bool capitalised = word_capitalised (t, pos);
     size_t tail = suffix_of (t, pos, we, &compound_tails);
     if (!tail || we - tail <= pos || cp_count (t, pos, we - tail) < 3)
         return 0;
@@ -2545,7 +2653,7 @@ known_compound (const scan_t *t, size_t pos, size_t we)
             return 0;
         size_t pe2 = t->s [pe - 1] == 's'? pe - 1: pe;
         bool common = ((lex_flags (t, pos, pe) | lex_flags (t, pos, pe2)) & NAMELEX_COMMON) != 0;
-        if (common && (sentence_initial (t, pos) || in_title (t, pos)))
+        if (common && (!capitalised || sentence_initial (t, pos) || in_title (t, pos)))
             return 0;
     }
     int rc = known_window (t, &pos, &pe, 1, TAG_NAME);
@@ -2608,6 +2716,121 @@ known_try (scan_t *t, size_t pos, size_t we)
     if (rc > 0)
         return emit (t, SCAN_NAME, pos, we - pos, SCAN_CONF_MEDIUM);
     return false;
+}
+
+//  ---------------------------------------------------------------------
+//  Base64: an identifier encoded so that no reader sees it without a
+//  tool, but any recipient with one does ("a3QxOTg1QGV4YW1wbGUubm8=" is
+//  kt1985@example.no). A run of base64 characters (either
+//  alphabet, '+' '/' or '-' '_', then at most two '=') whose length can be
+//  base64's and holds 8 bytes or more (11 characters: a phone number),
+//  written as such in the original text, that decodes to
+//  well-formed UTF-8 text without control characters, is scanned as that
+//  text; a finding there is a finding of its kind over the whole token.
+//  Each token is decoded once and the decoded text (3/4 of its length)
+//  scanned once, and decoded text is not decoded again, so a scan costs
+//  at most about twice what it did. Ordinary words decode to bytes that
+//  are no text and stop at the first such byte.
+
+#define B64_MIN      8          //  decoded bytes: a phone number
+#define B64_STACK    768        //  decoded bytes held on the stack
+
+static int
+b64_value (byte c)
+{
+    return c >= 'A' && c <= 'Z'? c - 'A'
+         : c >= 'a' && c <= 'z'? c - 'a' + 26
+         : c >= '0' && c <= '9'? c - '0' + 52
+         : c == '+' || c == '-'? 62
+         : c == '/' || c == '_'? 63: -1;
+}
+
+//  Decodes n base64 characters (no padding) into out; false at the first
+//  byte that is no text (a control character other than tab and line
+//  breaks, DEL) or when the result is not well-formed UTF-8.
+static bool
+b64_decode_text (const byte *in, size_t n, byte *out, size_t *out_len)
+{
+    size_t o = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64_value (in [i]);
+        if (v < 0)
+            return false;
+        acc = (acc << 6) | (unsigned) v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            byte b = (byte) (acc >> bits);
+            acc &= (1u << bits) - 1;
+            if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7F)
+                return false;
+            out [o++] = b;
+        }
+    }
+    for (size_t p = 0; p < o; ) {
+        long cp;
+        size_t k = utf8_at (out, o, p, &cp);
+        if (cp < 0)
+            return false;
+        p += k;
+    }
+    *out_len = o;
+    return true;
+}
+
+static inline bool
+b64_char (byte c)
+{
+    return is_alpha (c) || is_digit (c) || c == '+' || c == '/' || c == '-' || c == '_';
+}
+
+static bool
+b64_try (scan_t *t, size_t pos)
+{
+    //  at a token's start only ("fnr=MDEw...": after '=' too, as in
+    //  key=value), so each run is measured once
+    if (t->decoded || !t->norm || (pos > 0 && b64_char (t->s [pos - 1])))
+        return false;
+    size_t e = pos;
+    while (e < t->len && b64_char (t->s [e]))
+        e++;
+    size_t n = e - pos, pad = 0;
+    while (pad < 2 && e + pad < t->len && t->s [e + pad] == '=')
+        pad++;
+    if (n * 6 / 8 < B64_MIN)
+        return false;
+    if ((pad && (n + pad) % 4) || n % 4 == 1)
+        return false;
+    //  the bytes the user wrote: one field, byte for byte the same
+    textnorm_span_t span;
+    if (textnorm_map (t->norm, pos, n, &span, 1) != 1 || span.length != n
+    ||  span.field < 0 || (size_t) span.field >= t->nfields
+    ||  span.offset + n > t->lens [span.field])
+        return false;
+    const byte *orig = (const byte *) t->texts [span.field] + span.offset;
+    byte stack [B64_STACK];
+    size_t cap = n / 4 * 3 + 3;
+    byte *buf = cap <= sizeof stack? stack: malloc (cap);
+    if (!buf)
+        return emit (t, SCAN_UNCHECKED, pos, n + pad, SCAN_CONF_HIGH);
+    size_t dlen = 0;
+    bool text = b64_decode_text (orig, n, buf, &dlen);
+    scan_finding_t f = { 0 };
+    size_t found = 0;
+    if (text) {
+        const char *texts [1] = { (const char *) buf };
+        size_t lens [1] = { dlen };
+        scan_ctx_t ctx = { .known = t->known, .lex = t->lex };
+        found = scan_fields (&ctx, texts, lens, 1, &f, 1, true);
+    }
+    explicit_bzero (buf, cap);
+    if (buf != stack)
+        free (buf);
+    if (!found)
+        return false;
+    return emit (t, f.kind, pos, n + pad, f.confidence);
 }
 
 //  ---------------------------------------------------------------------
@@ -2700,6 +2923,8 @@ scan_at (scan_t *t, size_t pos)
     //  "\xe2\x80\xae": a direction override, kept by textnorm
     if (c == 0xE2 && pos + 2 < t->len && t->s [pos + 1] == 0x80 && t->s [pos + 2] == 0xAE)
         return emit (t, SCAN_UNCHECKED, pos, 3, SCAN_CONF_HIGH);
+    if (b64_char (c) && b64_try (t, pos))
+        return true;
     if (local_char_at (t, pos) && email_try (t, pos))
         return true;
     //  a number starting with a look-alike letter ("O1O19O 4OO34")
@@ -2847,6 +3072,15 @@ size_t
 scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size_t *lens,
                      size_t nfields, scan_finding_t *findings, size_t max_findings)
 {
+    return scan_fields (ctx, texts, lens, nfields, findings, max_findings, false);
+}
+
+//  decoded: the text is what a base64 token decoded to (b64_try); it gets
+//  a normalised-text buffer of its own, the thread's being in use.
+static size_t
+scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size_t *lens,
+             size_t nfields, scan_finding_t *findings, size_t max_findings, bool decoded)
+{
     pthread_once (&lists_once, lists_init);
     if (!findings)
         max_findings = 0;
@@ -2857,8 +3091,8 @@ scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size
         total_len += texts [f]? lens [f]: 0;
     if (total_len == 0)
         return 0;
-    bool owned;
-    textnorm_t *norm = norm_get (&owned);
+    bool owned = true;
+    textnorm_t *norm = decoded? textnorm_new (): norm_get (&owned);
     bool ok = norm != NULL;
     for (size_t f = 0; ok && f < nfields; f++) {
         if (f > 0)
@@ -2882,7 +3116,8 @@ scanner_scan_fields (const scan_ctx_t *ctx, const char *const *texts, const size
         .cache = cache,
         .known = known && known->size > 0? known: NULL,
         .lex = ctx? ctx->lex: NULL,
-        .out = found, .max = cap
+        .out = found, .max = cap,
+        .norm = norm, .texts = texts, .lens = lens, .nfields = nfields, .decoded = decoded
     };
     long cp;
     size_t pos = 0;

@@ -12,7 +12,8 @@
     invisible characters removed, every digit script to ASCII, confusable
     letters to their skeleton, "(at)" to "@"), and the fields of a message
     are scanned as one text, so an identifier split between two fields is
-    seen whole. Findings are reported per field at byte offsets in the
+    seen whole. A base64 token that decodes to text is scanned as that
+    text too (once: decoded text is not decoded again). Findings are reported per field at byte offsets in the
     ORIGINAL text of that field.
 
     A finding never says whether a name or number was known before: a

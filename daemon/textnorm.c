@@ -233,32 +233,74 @@ static const struct { const char *name; UChar32 cp; } s_entities [] = {
     { "hyphen", '-' }, { "dash", 0x2010 }, { "ndash", 0x2013 }, { "mdash", 0x2014 },
     { "minus", 0x2212 }, { "lowbar", '_' }, { "sol", '/' }, { "bsol", '\\' },
     { "colon", ':' }, { "comma", ',' }, { "semi", ';' }, { "lpar", '(' },
-    { "rpar", ')' }, { "lsqb", '[' }, { "rsqb", ']' }, { "amp", '&' },
+    { "rpar", ')' }, { "lsqb", '[' }, { "rsqb", ']' }, { "amp", '&' }, { "AMP", '&' },
     { "num", '#' }, { "zwsp", 0x200B }, { "ensp", 0x2002 }, { "emsp", 0x2003 },
     { "thinsp", 0x2009 }, { "numsp", 0x2007 }, { "shy", 0xAD },
 };
 
-//  A character reference or a percent-encoded byte at pos, which a reader
-//  (or the reader's browser) takes for the character it stands for:
-//  "&#52;", "&#x34;", "&commat;", "%40". Returns its length and sets *cp,
-//  or returns 0. Only what stands for a character is decoded: "50%",
-//  "100 %", "%ig" and "&co" stay as written; a percent-encoded byte must
-//  be printable ASCII (what a multi-byte sequence would need is left).
+//  How deep a reference encoded several times is read: "&amp;#52;" (two)
+//  is what a page that escapes its input once more shows; "&amp;amp;#52;"
+//  is three. Bounded, so every position costs a bounded amount.
+#define REFERENCE_DEPTH 4
+
+//  A percent-encoded byte at pos: "%40", or encoded again as "%2540"
+//  ("%25" is '%'). Returns its length and sets *byte, or returns 0.
 static size_t
-s_reference_at (const uint8_t *s, size_t len, size_t pos, UChar32 *cp)
+s_percent_at (const uint8_t *s, size_t len, size_t pos, int *byte)
 {
-    if (s [pos] == '%') {
-        if (len - pos < 3)
-            return 0;
-        int hi = s_hex_value (s [pos + 1]), lo = s_hex_value (s [pos + 2]);
-        if (hi < 0 || lo < 0 || hi * 16 + lo < 0x20 || hi * 16 + lo > 0x7E)
-            return 0;
-        *cp = hi * 16 + lo;
-        return 3;
-    }
-    if (s [pos] != '&' || len - pos < 3)
+    if (s [pos] != '%' || len - pos < 3)
         return 0;
     size_t p = pos + 1;
+    //  "%25" before two more hex digits is a '%' encoded: read on
+    for (int depth = 1; depth < REFERENCE_DEPTH && len - p >= 4 && s [p] == '2' && s [p + 1] == '5'
+                        && s_hex_value (s [p + 2]) >= 0 && s_hex_value (s [p + 3]) >= 0; depth++)
+        p += 2;
+    int hi = s_hex_value (s [p]), lo = s_hex_value (s [p + 1]);
+    if (hi < 0 || lo < 0)
+        return 0;
+    *byte = hi * 16 + lo;
+    return p + 2 - pos;
+}
+
+//  A non-ASCII character percent-encoded as its UTF-8 bytes at pos
+//  ("%C3%B8" for 'ø', "%E2%80%8B" for a zero-width space), as an address
+//  bar shows it. The bytes must make one well-formed UTF-8 character
+//  (no overlong form, no surrogate: s_utf8_at decides); "%C3" alone or
+//  "%C3%28" is no character and stays as written. Returns its length and
+//  sets *cp, or returns 0.
+static size_t
+s_percent_utf8_at (const uint8_t *s, size_t len, size_t pos, UChar32 *cp)
+{
+    uint8_t bytes [4];
+    int b;
+    size_t p = pos, n = s_percent_at (s, len, p, &b);
+    if (!n || b < 0xC2 || b > 0xF4)
+        return 0;
+    size_t need = b < 0xE0? 2: b < 0xF0? 3: 4, have = 0;
+    bytes [have++] = (uint8_t) b;
+    p += n;
+    while (have < need) {
+        n = p < len? s_percent_at (s, len, p, &b): 0;
+        if (!n || b < 0x80 || b > 0xBF)
+            return 0;
+        bytes [have++] = (uint8_t) b;
+        p += n;
+    }
+    UChar32 c;
+    if (s_utf8_at (bytes, need, 0, &c) != need || c < 0x80)
+        return 0;
+    *cp = c;
+    return p - pos;
+}
+
+//  The body of a character reference after its '&' at p: "#52;", "#x34",
+//  "commat;". Returns its length and sets *cp, or returns 0.
+static size_t
+s_reference_body (const uint8_t *s, size_t len, size_t p0, UChar32 *cp)
+{
+    size_t p = p0;
+    if (len - p < 2)
+        return 0;
     if (s [p] == '#') {
         bool hex = p + 1 < len && (s [p + 1] == 'x' || s [p + 1] == 'X');
         p += hex? 2: 1;
@@ -279,7 +321,7 @@ s_reference_at (const uint8_t *s, size_t len, size_t pos, UChar32 *cp)
         if (p < len && s [p] == ';')
             p++;
         *cp = (UChar32) v;
-        return p - pos;
+        return p - p0;
     }
     size_t q = p;
     while (q < len && q - p < 8 && ((s [q] >= 'a' && s [q] <= 'z') || (s [q] >= 'A' && s [q] <= 'Z')))
@@ -290,9 +332,46 @@ s_reference_at (const uint8_t *s, size_t len, size_t pos, UChar32 *cp)
         if (strlen (s_entities [k].name) == q - p
         &&  memcmp (s_entities [k].name, s + p, q - p) == 0) {
             *cp = s_entities [k].cp;
-            return q + 1 - pos;
+            return q + 1 - p0;
         }
     return 0;
+}
+
+//  A character reference or a percent-encoded byte at pos, which a reader
+//  (or the reader's browser) takes for the character it stands for:
+//  "&#52;", "&#x34;", "&commat;", "%40", also encoded again ("&amp;#52;",
+//  "%2540": the '&' or '%' itself encoded, up to REFERENCE_DEPTH deep).
+//  Returns its length and sets *cp, or returns 0. Only what stands for a
+//  character is decoded: "50%", "100 %", "%ig" and "&co" stay as written;
+//  a percent-encoded byte must be printable ASCII (what a multi-byte
+//  sequence would need is left); "&amp;" before no reference is a '&'.
+static size_t
+s_reference_at (const uint8_t *s, size_t len, size_t pos, UChar32 *cp)
+{
+    if (s [pos] == '%') {
+        int b;
+        size_t n = s_percent_at (s, len, pos, &b);
+        if (n && b >= 0x20 && b <= 0x7E) {
+            *cp = b;
+            return n;
+        }
+        return n? s_percent_utf8_at (s, len, pos, cp): 0;
+    }
+    if (s [pos] != '&' || len - pos < 3)
+        return 0;
+    size_t p = pos + 1, n = s_reference_body (s, len, p, cp);
+    if (!n)
+        return 0;
+    //  a '&' written as a reference, before the body of another: read on
+    UChar32 inner;
+    size_t m;
+    for (int depth = 1; depth < REFERENCE_DEPTH && *cp == '&'
+                        && (m = s_reference_body (s, len, p + n, &inner)) > 0; depth++) {
+        p += n;
+        n = m;
+        *cp = inner;
+    }
+    return p + n - pos;
 }
 
 //  Stage 1: decode, dropping invalid bytes and invisible characters (a

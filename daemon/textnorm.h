@@ -9,7 +9,9 @@
 
       - HTML character references ("&#52;", "&#x40;", "&commat;") and
         percent-encoded printable ASCII ("%40", "%20") are read as the
-        character they stand for; a bare "50%" or "&" stays as it is;
+        character they stand for, also encoded twice ("&amp;#52;",
+        "%2540"), and so is percent-encoded UTF-8 ("%C3%B8"); a bare
+        "50%" or "&" stays as it is;
       - invalid UTF-8, default-ignorable and format characters (ZWSP, ZWJ,
         soft hyphen, BOM, bidi marks, variation selectors) are removed;
       - NFKC, segment by segment, so decomposed diacritics are composed and

@@ -118,6 +118,24 @@ insert_at (const char *text, size_t at, const char *ins, char *out)
     memcpy (out + at + m, text + at, n - at + 1);
 }
 
+//  The base64 of text (standard alphabet, padded) into out.
+static void
+base64_of (const char *text, char *out)
+{
+    static const char abc [] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *s = (const unsigned char *) text;
+    size_t n = strlen (text), o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned) s [i] << 16 | (i + 1 < n? (unsigned) s [i + 1] << 8: 0)
+                   | (i + 2 < n? s [i + 2]: 0);
+        out [o++] = abc [v >> 18 & 63];
+        out [o++] = abc [v >> 12 & 63];
+        out [o++] = i + 1 < n? abc [v >> 6 & 63]: '=';
+        out [o++] = i + 2 < n? abc [v & 63]: '=';
+    }
+    out [o] = '\0';
+}
+
 static void
 test_numbers (const char *fnr, const char *phone)
 {
@@ -575,7 +593,11 @@ test_linear (void)
                                 "kt1985 at example dot no dot ", "4 1 2 3 4 5 6 7 8 ",
                                 "O1lI ", "lll1", "en ", "en-", "en, ", "Aleksandra ",
                                 "K. Hansen ", "Kari-Anne ", "x @ y . no ", "&#52;", "%34",
-                                "&#x4", "1,", "Kowalskafamilien " };
+                                "&#x4", "1,", "Kowalskafamilien ", "&amp;amp;amp;",
+                                "&amp;#5", "%25%252525", "S%C3%B8", "%E2%80%8B",
+                                "%F0%9F%98", "12, ", "412, 34, 5",
+                                "a3QxOTg1QGV4YW1wbGUubm8= ", "QUFBQUFB",
+                                "S2FyaSBPcHBkaWt0ZXQg", "SGVpIHDDpSBkZWcsIGjDpXBlciBh" };
     size_t np = sizeof patterns / sizeof patterns [0];
     double t8 = 0, t64 = 0;
     char *buf = malloc (64 * 1024);
@@ -792,6 +814,143 @@ main (void)
     must_pass ("Vi drøfter saken og familien i dag.");
     CHECK (missed == compound_missed && flagged == compound_flagged,
            "disguise: a known surname as the head of a family or case compound");
+
+    //  A character reference encoded twice ("&amp;#52;" is "&#52;" once
+    //  decoded, a '4' twice), as a page that escapes its input shows it
+    //  (attacker review, session 4).
+    int dref_missed = missed, dref_flagged = flagged;
+    must_catch ("Ring &amp;#52;123 4567 i kveld.", false);
+    must_catch ("Ring &amp;#x34;1234567 i kveld.", false);
+    must_catch ("Ring &AMP;#52;123 4567 i kveld.", false);
+    must_catch ("Skriv til kt1985&amp;commat;example.no i dag.", false);
+    must_catch ("Skriv til kt1985&amp;#64;example&amp;period;no i dag.", false);
+    must_catch ("Skriv til kt1985&amp;amp;#64;example.no i dag.", false);
+    must_catch ("Ring 41%252023%252045%252067 i kveld.", false);
+    must_catch ("Skriv til kt1985%2540example.no i dag.", false);
+    must_pass ("Vi har brukt R&amp;D-midler, og Q&amp;A var nyttig.");
+    must_pass ("Han skrev &amp; og &amp;amp; i stedet for og.");
+    must_pass ("Rabatten var 25%, og 25% av sakene gjelder barn.");
+    scan_finding_t df [4];
+    size_t dn = scan2 ("Ring &amp;#52;123 4567 nå", df, 4, false);
+    CHECK (missed == dref_missed && flagged == dref_flagged
+        && dn == 1 && df [0].offset == 5 && df [0].length == 17,
+           "disguise: a character reference or percent-encoding encoded twice");
+
+    //  Percent-encoded UTF-8 of a non-ASCII character ("%C3%B8" for 'ø'),
+    //  as an address bar shows it (attacker review, session 4).
+    int pct_missed = missed, pct_flagged = flagged;
+    must_catch ("Vi møtte Ingrid %C3%98deg%C3%A5rd i går.", true);
+    must_catch ("Vi møtte Kari S%C3%B8rensen i går.", false);
+    must_catch ("Vi snakket med K%D0%B0ri Oppdiktet i går.", true);
+    must_catch ("Hun bor i Gr%C3%B8nnegata 12 nå.", false);
+    must_catch ("Hun bor i %C3%98stre gate 12 nå.", false);
+    must_catch ("Ring 4123%E2%80%8B4567 i kveld.", false);
+    must_catch ("Ring %EF%BC%94123 4567 i kveld.", false);
+    must_catch ("Vi møtte Ingrid %25C3%2598deg%25C3%25A5rd i går.", true);
+    must_pass ("Skjemaet ligger på https://example.no/s%C3%B8knad%20om%20st%C3%B8tte i dag.");
+    must_pass ("Hun svarte 100%C og 50%E, og %C3 alene er ingenting.");
+    must_pass ("Bytene %C3%28 og %E2%82 er ikke tegn, heller ikke %C0%AF.");
+    scan_finding_t pf [4];
+    size_t pn = scan2 ("Vi møtte Kari S%C3%B8rensen i går.", pf, 4, false);
+    CHECK (missed == pct_missed && flagged == pct_flagged
+        && pn == 1 && pf [0].offset == 10 && pf [0].length == 18,
+           "disguise: percent-encoded UTF-8 of a non-ASCII character");
+
+    //  A comma and a space between the digit groups of an identifier
+    //  (attacker review, session 4): joined only where the whole is an
+    //  identifier beyond doubt (a fødselsnummer or account number with
+    //  valid check digits, a phone grouped 3-2-3) and no list goes on.
+    int cs_missed = missed, cs_flagged = flagged;
+    snprintf (rbuf, sizeof rbuf, "Hun oppga %.6s, %s i går.", fnr, fnr + 6);
+    must_catch (rbuf, false);
+    snprintf (rbuf, sizeof rbuf, "Hun oppga %.2s, %.2s, %.2s, %s i går.", fnr, fnr + 2, fnr + 4, fnr + 6);
+    must_catch (rbuf, false);
+    must_catch ("Ring henne på 412, 34, 567 i kveld.", false);
+    must_catch ("Ring henne på 912,  34,  567.", false);
+    must_catch ("Pengene gikk til konto 1234, 56, 78903 i mars.", false);
+    must_pass ("Vi møttes 12, 13 og 14. mai, og igjen 20, 21, 22.");
+    must_pass ("Barna er 12, 10, 8 og 6 år, og hun har 3, 5 eller 7 timer.");
+    must_pass ("Beløpene var 2300, 4500 og 6700 kroner, til sammen 13500, 00.");
+    must_pass ("Rommene 41, 42, 43, 44 og 45 er ledige.");
+    must_pass ("Rommene 412, 34, 567, 890 er ledige.");
+    must_pass ("Hun betalte 412, 34, 567 og 890 kroner.");
+    must_pass ("Tallene 123, 45, 678 og 2019, 2020 sier lite.");
+    must_pass ("Sakene gjaldt 2019, 2020, 2021 og 2022.");
+    must_pass ("Hun svarte 10, 20, 30, 40 og 50 ganger.");
+    must_pass ("Postnumrene 4014, 4015 og 4016 hører til Stavanger.");
+    must_pass ("Hun fikk 250, 30, 450 kroner.");
+    CHECK (missed == cs_missed && flagged == cs_flagged,
+           "disguise: digit groups joined by a comma and a space, lists of numbers pass");
+
+    //  Two dots between digit groups, and a semicolon for the dot of an
+    //  address's domain (attacker review, session 4).
+    int dd_missed = missed, dd_flagged = flagged;
+    must_catch ("Ring henne på 4123..4567 i kveld.", false);
+    must_catch ("Ring henne på 41..23..45..67 i kveld.", false);
+    must_catch ("Ring henne på 412..34..567 i kveld.", false);
+    must_catch ("Ring henne på 4123\xe2\x80\xa6" "4567 i kveld.", false);
+    snprintf (rbuf, sizeof rbuf, "Hun oppga %.6s..%s i går.", fnr, fnr + 6);
+    must_catch (rbuf, false);
+    must_catch ("Skriv til kari@example;no i dag.", false);
+    must_catch ("Skriv til kari.oppdiktet@post;example;no i dag.", false);
+    must_pass ("Klokka 10..12 er hun hjemme, og side 1..3 er lest.");
+    must_pass ("Møtet er 20.30..22.45, og perioden 22.03..24.03 var rolig.");
+    must_pass ("Det gjaldt årene 2019..2020, og hun ventet... 3 uker.");
+    must_pass ("Hun skrev til meg@; no svar kom, og heller ikke fra dem@nav; da.");
+    CHECK (missed == dd_missed && flagged == dd_flagged,
+           "disguise: two dots between digit groups, a semicolon for the dot of an address");
+
+    //  The same compounds in lower case (attacker review, session 4):
+    //  counted when the head is no common word, as a lone known surname in
+    //  lower case is.
+    int lc_missed = missed, lc_flagged = flagged;
+    must_catch ("vi har kontakt med kowalskafamilien nå.", true);
+    must_catch ("Vi drøfter testesensaken i dag.", true);
+    must_catch ("Vi drøfter kowalskasaken i dag.", true);
+    must_catch ("Vi drøfter KOWALSKAFAMILIEN i dag.", true);
+    must_catch ("Vi har besøkt mirabellhjemmet.", true);
+    must_catch ("testesenfamilien har flyttet.", true);
+    must_pass ("Vi drøfter voldssaken i dag, og voldsfamilien er kjent.");
+    must_pass ("kjernefamilien og storfamilien er viktige for henne.");
+    must_pass ("barnevernssaken er avsluttet, og fosterfamilien er informert.");
+    must_pass ("Vi drøfter karisaken og bergfamilien i dag.");
+    //  "oppdiktet" and "ødegård" are words too: in lower case no name
+    must_pass ("Vi drøfter oppdiktetsaken og ødegårdsaken i dag.");
+    CHECK (missed == lc_missed && flagged == lc_flagged,
+           "disguise: a known surname as the head of a lower-case family or case compound");
+
+    //  An identifier encoded in base64 (attacker review, session 4): a
+    //  token of 11 or more base64 characters that decodes to text is
+    //  scanned as that text, and a finding covers the token.
+    int b64_missed = missed, b64_flagged = flagged;
+    char plain [48], b64 [72], bline [160];
+    must_catch ("Skriv til a3QxOTg1QGV4YW1wbGUubm8= i dag.", false);
+    must_catch ("Notatet: UmluZyA0MTIzNDU2NyBpIGt2ZWxk", false);
+    must_catch ("Notatet: VmkgbcO4dHRlIEthcmkgSGFuc2Vu.", false);
+    must_catch ("Notatet (SHVuIGJvciBpIFN0b3JnYXRhIDEy) ble sendt.", false);
+    must_catch ("Notatet: VmkgaGFyIHNuYWtrZXQgbWVkIEthcmkgT3BwZGlrdGV0", true);
+    snprintf (plain, sizeof plain, "fnr %s", fnr);
+    base64_of (plain, b64);
+    snprintf (bline, sizeof bline, "Koden er %s i dag.", b64);
+    must_catch (bline, false);
+    base64_of (fnr, b64);           //  the number alone: 11 bytes, 16 characters
+    snprintf (bline, sizeof bline, "Koden er %s i dag.", b64);
+    must_catch (bline, false);
+    must_catch ("Koden er a3QxOTg1QGV4YW1wbGUubm8 uten likhetstegn.", false);
+    must_catch ("Ring NDEyMzQ1Njc= i kveld.", false);
+    must_catch ("Koden: fnr=MDEwMTkwNDAwMzQ= og tlf=NDEyMzQ1Njc=.", false);
+    must_catch ("Ring NDEyMzQ1Njc i kveld.", false);
+    must_catch ("Se UmluZyA0MTIzNDU2NyBuw6U_Pz4= og a3QxOTg1QGV4YW1wbGUubm8gfn5-Pw==.", false);
+    must_pass ("Se SGVpIHDDpSBkZWcsIGjDpXBlciBhbHQgZXIgYnJhIG1lZCBkZXJlLg== og bcO4dGUga2wgMTQgaSBtb3JnZW4_Pg==.");
+    must_pass ("Barnevernstjenesten og Familievernkontoret har Voldsalarmordningen.");
+    must_pass ("Sjekksummen er 3f2a9c0d1e4b5a6978c0d1e2f3a4b5c6, og nøkkelen AbCdEfGhIjKlMnOpQrSt.");
+    must_pass ("Skjemaet ligger på https://example.no/skjema/soknad/om/stotte/2024/ny i dag.");
+    must_pass ("Hun skrev abcdefghijklmnopqrstuvwxyz og ABCDEFGHIJKLMNOP0123456789+/ på tavla.");
+    scan_finding_t bf [4];
+    size_t bn = scan2 ("Skriv til a3QxOTg1QGV4YW1wbGUubm8= i dag.", bf, 4, false);
+    CHECK (missed == b64_missed && flagged == b64_flagged
+        && bn == 1 && bf [0].kind == SCAN_EMAIL && bf [0].offset == 10 && bf [0].length == 24,
+           "disguise: an identifier encoded in base64");
 
     //  offsets are in the original text of the field the user wrote
     const char *zw = "Ring 412\xe2\x80\x8b" "34567 nå";
