@@ -60,7 +60,7 @@ enum {
 };
 
 static const char *queries [Q_COUNT] = {
-    [Q_FIND] = "SELECT result, sender_key, message_id FROM messages WHERE id = ?1",
+    [Q_FIND] = "SELECT result, sender_key, message_id, kind, sender_agency FROM messages WHERE id = ?1",
     [Q_INSERT_MESSAGE] =
         "INSERT INTO messages (sender_key, message_id, sender_node, sender_agency, kind,"
         " acute, subject_key, payload, created_ms, expires_ms, result, idem)"
@@ -539,6 +539,14 @@ int
 store_message_find (store_t *self, const char *sender_key, const uint8_t message_id [16],
                     uint8_t **result, size_t *result_size)
 {
+    return store_message_find_origin (self, sender_key, message_id, result, result_size,
+                                      NULL, NULL);
+}
+
+int
+store_message_find_origin (store_t *self, const char *sender_key, const uint8_t message_id [16],
+                           uint8_t **result, size_t *result_size, int *kind, int *sender_agency)
+{
     if (self->idem_stale && store_idem_rebuild (self))
         return -1;
     int64_t rowid = idem_get (self->idem, s_idem_key (sender_key, message_id));
@@ -560,6 +568,10 @@ store_message_find (store_t *self, const char *sender_key, const uint8_t message
     if (*result && size)
         memcpy (*result, sdb_column_blob (stmt, 0), size);
     *result_size = size;
+    if (kind)
+        *kind = sdb_column_int (stmt, 3);
+    if (sender_agency)
+        *sender_agency = sdb_column_int (stmt, 4);
     sdb_reset (stmt);
     if (!same)
         return 0;

@@ -132,6 +132,12 @@ bool store_disk_full (store_t *self);
 int store_message_find (store_t *self, const char *sender_key,
                         const uint8_t message_id [16],
                         uint8_t **result, size_t *result_size);
+//  The same, and the stored message's kind and its sender's agency when it
+//  was stored (either may be NULL): a replay is shown as the sender of that
+//  message may see it today, whatever the retry claims.
+int store_message_find_origin (store_t *self, const char *sender_key,
+                               const uint8_t message_id [16], uint8_t **result,
+                               size_t *result_size, int *kind, int *sender_agency);
 
 MUST_CHECK int store_message_insert (store_t *self, store_message_t *msg);
 

@@ -1,0 +1,282 @@
+/*  itest_conceal — what a sender, or another agency, may not learn about
+    the crisis centre's contact with a person, across time: a result stored
+    before a rule hid it and replayed to a retry, a node whose name is
+    enrolled again under another agency, who assessed a person's capacity
+    to consent (sealed at rest). Real samhandd, real certificates, real
+    store (sqlite, or PostgreSQL with --postgresql).
+    "Liv Oppdiktet", "Eli Oppdiktet", "Vurderer Oppdiktetsen" and their
+    numbers are invented.                                                */
+#include "harness.h"
+#include "testlib.h"
+#include <signal.h>
+
+#define LIV_NAME "Liv Oppdiktet"
+#define LIV_NID  "07079012345"
+
+static Samhand__V1__Frame *
+s_request (hclient_t *c, Samhand__V1__Frame *frame, int reply_case)
+{
+    hclient_send (c, frame);
+    return hclient_expect (c, reply_case, 3000);
+}
+
+static const Samhand__V1__AgencyDecision *
+s_decision (Samhand__V1__Frame *f, int agency)
+{
+    for (size_t i = 0; f && f->submit_result && i < f->submit_result->n_decisions; i++)
+        if ((int) f->submit_result->decisions [i]->agency == agency)
+            return f->submit_result->decisions [i];
+    return NULL;
+}
+
+//  A consent for Liv (identity, follow_up, 30 days) naming AGENCIES,
+//  recorded by C, with ASSESSOR as who assessed her capacity (may be
+//  NULL). The reply, or NULL.
+static Samhand__V1__Frame *
+s_grant_liv (hclient_t *c, Samhand__V1__Agency *agencies, size_t n_agencies,
+             const char *assessor)
+{
+    Samhand__V1__Frame frame;
+    Samhand__V1__ConsentGrant grant;
+    Samhand__V1__Subject subject;
+    Samhand__V1__DataClass classes [1] = { SAMHAND__V1__DATA_CLASS__IDENTITY };
+    char *purposes [1] = { "follow_up" };
+    harness_grant (&frame, &grant, &subject, LIV_NID, agencies, n_agencies, classes, 1,
+                   purposes, 1, time (NULL) + 30 * 86400);
+    if (assessor)
+        grant.capacity_assessed_by = (char *) assessor;
+    return s_request (c, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY);
+}
+
+static bool
+s_granted (hclient_t *c, Samhand__V1__Agency *agencies, size_t n_agencies)
+{
+    Samhand__V1__Frame *f = s_grant_liv (c, agencies, n_agencies, NULL);
+    bool ok = f && f->consent_reply->ok;
+    frame_free (&f);
+    return ok;
+}
+
+//  A concern about Liv from C to its routed agencies, with message id ID
+//  (kept: a retry sends the same). As a case discussion when DISCUSSION
+//  (a retry that claims another kind). The SubmitResult, or NULL.
+static Samhand__V1__Frame *
+s_concern (hclient_t *c, const uint8_t id [16], bool discussion)
+{
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    Samhand__V1__CaseDiscussion talk;
+    if (discussion)
+        harness_discussion (&submit, &talk, "Invented: hvordan følge opp en kvinne i rus?");
+    else {
+        harness_concern (&submit, &concern, &subject, "Invented: naboer melder om bråk.");
+        subject.name = LIV_NAME;
+        subject.national_id = LIV_NID;
+        subject.phone = "";
+    }
+    submit.message_id = (ProtobufCBinaryData) { 16, (uint8_t *) id };
+    return hclient_submit (c, &submit, 3000);
+}
+
+static void
+s_hex (const uint8_t *data, size_t size, char *out)
+{
+    for (size_t i = 0; i < size; i++)
+        sprintf (out + 2 * i, "%02x", data [i]);
+    out [2 * size] = 0;
+}
+
+//  SQL for a blob literal on the store under test.
+static void
+s_blob (harness_t *h, const uint8_t *data, size_t size, char *out, size_t out_size)
+{
+    char *hex = (char *) malloc (2 * size + 1);
+    s_hex (data, size, hex);
+    if (harness_pg (h))
+        snprintf (out, out_size, "decode ('%s', 'hex')", hex);
+    else
+        snprintf (out, out_size, "X'%s'", hex);
+    free (hex);
+}
+
+//  Writes the result a broker from before the crisis column was hidden
+//  stored for message ID: the crisis centre's column says it got the
+//  concern identified on her consent. 0 or -1.
+static int
+s_store_old_result (harness_t *h, const uint8_t id [16], const char *case_ref)
+{
+    Samhand__V1__AgencyDecision crisis = SAMHAND__V1__AGENCY_DECISION__INIT;
+    Samhand__V1__AgencyDecision police = SAMHAND__V1__AGENCY_DECISION__INIT;
+    Samhand__V1__AgencyDecision *list [2] = { &police, &crisis };
+    police.agency = SAMHAND__V1__AGENCY__POLICE_RISK;
+    police.view = SAMHAND__V1__VIEW__PSEUDONYMISED;
+    police.rule = "FVL13-PSEUDONYMISED";
+    police.legal_basis = "forvaltningsloven §13 a nr. 2";
+    police.reason = "no consent in scope: case reference only, no free text";
+    crisis.agency = SAMHAND__V1__AGENCY__CRISIS_CENTRE;
+    crisis.view = SAMHAND__V1__VIEW__IDENTIFIED;
+    crisis.rule = "FVL13A1-CONSENT";
+    crisis.legal_basis = "forvaltningsloven §13 a nr. 1";
+    crisis.reason = "consent c-0123456789ab in scope";
+    crisis.nodes = 1;
+    Samhand__V1__SubmitResult result = SAMHAND__V1__SUBMIT_RESULT__INIT;
+    result.message_id = (ProtobufCBinaryData) { 16, (uint8_t *) id };
+    result.accepted = true;
+    result.decisions = list;
+    result.n_decisions = 2;
+    result.case_ref = (char *) case_ref;
+    size_t size = samhand__v1__submit_result__get_packed_size (&result);
+    uint8_t *packed = (uint8_t *) malloc (size);
+    samhand__v1__submit_result__pack (&result, packed);
+    char blob [4096], idblob [64], sql [4300];
+    s_blob (h, packed, size, blob, sizeof blob);
+    s_blob (h, id, 16, idblob, sizeof idblob);
+    free (packed);
+    snprintf (sql, sizeof sql, "UPDATE messages SET result = %s WHERE message_id = %s", blob, idblob);
+    if (harness_sql_exec (h, sql))
+        return -1;
+    snprintf (sql, sizeof sql, "SELECT count(*) FROM messages WHERE message_id = %s AND result = %s",
+              idblob, blob);
+    return harness_sql_int (h, sql) == 1? 0: -1;
+}
+
+static bool
+s_hidden (const Samhand__V1__AgencyDecision *d)
+{
+    return d && d->view == SAMHAND__V1__VIEW__VIEW_UNSPECIFIED
+        && streq (d->rule, "KRISL5-NOT-SHOWN") && d->nodes == 0
+        && !strstr (d->reason, "c-") && !strstr (d->legal_basis, "13 a");
+}
+
+//  Item 1: a result stored before the crisis column was hidden is replayed
+//  to a retry of that message as the sender may see it today.
+static void
+test_replay_hidden (void)
+{
+    harness_t *h = harness_new (NULL);
+    CHECK (h && harness_start (h) == 0, "replay: samhandd starts");
+    if (!h)
+        return;
+    hclient_t *coord = hclient_new (h, "koordinator");
+    hclient_t *police = hclient_new (h, "politi-risk");
+    Samhand__V1__Agency agencies [2] = { SAMHAND__V1__AGENCY__RESOURCE_CENTRE,
+                                         SAMHAND__V1__AGENCY__CRISIS_CENTRE };
+    bool granted = s_granted (coord, agencies, 2);
+    uint8_t id [16];
+    harness_new_id (&(Samhand__V1__Submit) SAMHAND__V1__SUBMIT__INIT, id);
+    Samhand__V1__Frame *f = s_concern (police, id, false);
+    char case_ref [40] = "";
+    if (f && f->submit_result->case_ref)
+        snprintf (case_ref, sizeof case_ref, "%s", f->submit_result->case_ref);
+    bool fresh = f && f->submit_result->accepted
+              && s_hidden (s_decision (f, SAMHAND__V1__AGENCY__CRISIS_CENTRE));
+    frame_free (&f);
+    hclient_destroy (&police);
+    hclient_destroy (&coord);
+    CHECK (granted && fresh && *case_ref, "replay: the police's concern about a person whose"
+           " consent names the crisis centre is answered with the crisis column hidden");
+    CHECK (harness_stop (h, SIGTERM) == 0 && s_store_old_result (h, id, case_ref) == 0
+             && harness_start (h) == 0,
+           "replay: the store holds a result as an older broker stored it (crisis column shown)");
+    police = hclient_new (h, "politi-risk");
+    f = s_concern (police, id, false);
+    const Samhand__V1__AgencyDecision *d = s_decision (f, SAMHAND__V1__AGENCY__CRISIS_CENTRE);
+    CHECK (f && f->submit_result->accepted && f->submit_result->duplicate && s_hidden (d)
+             && !frame_contains (f, "FVL13A1-CONSENT") && !frame_contains (f, "c-0123456789ab"),
+           "replay: a retry of that message gets the crisis column hidden, not the stored one");
+    if (d && !s_hidden (d))
+        printf ("  replayed crisis column: view %d rule %s reason %s nodes %u\n", d->view, d->rule,
+                d->reason, d->nodes);
+    d = s_decision (f, SAMHAND__V1__AGENCY__POLICE_RISK);
+    CHECK (d && streq (d->rule, "FVL13-PSEUDONYMISED") && f->submit_result->case_ref
+             && streq (f->submit_result->case_ref, case_ref),
+           "replay: the sender's own columns and case reference are replayed as stored");
+    frame_free (&f);
+    //  A retry that claims to be a case discussion (whose crisis column is
+    //  not hidden) is shown as the stored message's kind.
+    f = s_concern (police, id, true);
+    d = s_decision (f, SAMHAND__V1__AGENCY__CRISIS_CENTRE);
+    CHECK (f && f->submit_result->duplicate && s_hidden (d) && !frame_contains (f, "c-0123456789ab"),
+           "replay: a retry claiming another kind is still shown as the stored concern");
+    frame_free (&f);
+    hclient_destroy (&police);
+    CHECK (harness_stop (h, SIGTERM) == 0, "replay: clean stop");
+    harness_destroy (&h);
+}
+
+//  A node enrolled again under another agency with the same key (its
+//  enrolled certificate's agency rewritten): what the old agency's node
+//  was told (decisions, the old agency's case reference) is not replayed
+//  to it.
+static bool
+s_enrol_as (harness_t *h, const char *name, const char *agency)
+{
+    char cmd [4096];
+    snprintf (cmd, sizeof cmd, "%s/samhand keygen %s --agency %s --role coordinator --dir %s/nodes"
+              " >/dev/null && cp %s/nodes/%s.cert %s/enrolled/", harness_build (), name, agency,
+              h->dir, h->dir, name, h->dir);
+    int status = -1;
+    char *out = harness_run (cmd, &status);
+    free (out);
+    return status == 0;
+}
+
+static bool
+s_move (harness_t *h, const char *name, const char *from, const char *to)
+{
+    char cmd [2048];
+    snprintf (cmd, sizeof cmd, "sed -i 's/agency = \"%s\"/agency = \"%s\"/' %s/enrolled/%s.cert"
+              " && grep -q 'agency = \"%s\"' %s/enrolled/%s.cert", from, to, h->dir, name, to,
+              h->dir, name);
+    int status = -1;
+    char *out = harness_run (cmd, &status);
+    free (out);
+    return status == 0;
+}
+
+static void
+test_replay_moved (void)
+{
+    harness_t *h = harness_new (NULL);
+    CHECK (h && s_enrol_as (h, "flytter", "police_risk") && harness_start (h) == 0,
+           "replay moved: a broker with a second police node starts");
+    if (!h)
+        return;
+    hclient_t *moving = hclient_new (h, "flytter");
+    uint8_t id [16];
+    harness_new_id (&(Samhand__V1__Submit) SAMHAND__V1__SUBMIT__INIT, id);
+    Samhand__V1__Frame *f = s_concern (moving, id, false);
+    char case_ref [40] = "";
+    if (f && f->submit_result->case_ref)
+        snprintf (case_ref, sizeof case_ref, "%s", f->submit_result->case_ref);
+    frame_free (&f);
+    hclient_destroy (&moving);
+    CHECK (strncmp (case_ref, "PR-", 3) == 0 && harness_stop (h, SIGTERM) == 0
+             && s_move (h, "flytter", "police_risk", "tryggest") && harness_start (h) == 0,
+           "replay moved: a police node's concern, then its key enrolled again as TryggEst's");
+    moving = hclient_new (h, "flytter");
+    f = s_concern (moving, id, false);
+    CHECK (f && f->submit_result->accepted && f->submit_result->duplicate
+             && f->submit_result->n_decisions == 0 && !frame_contains (f, case_ref)
+             && !frame_contains (f, "PSEUDONYMISED"),
+           "replay moved: the retry is told it was accepted, not the police's decisions nor"
+           " its case reference");
+    if (f && (f->submit_result->n_decisions || frame_contains (f, case_ref)))
+        printf ("  replayed to the moved node: %zu decisions, case_ref %s\n",
+                f->submit_result->n_decisions, f->submit_result->case_ref);
+    frame_free (&f);
+    hclient_destroy (&moving);
+    CHECK (harness_stop (h, SIGTERM) == 0, "replay moved: clean stop");
+    harness_destroy (&h);
+}
+
+int
+main (void)
+{
+    zsys_init ();
+    zsys_set_linger (0);
+    test_replay_hidden ();
+    test_replay_moved ();
+    return TEST_DONE ();
+}
