@@ -29,7 +29,13 @@ typedef struct {
     size_t   n_purposes;
     int64_t  valid_from, valid_until;          //  unix seconds
     int      form;
+    //  Who assessed the person's capacity to consent: sealed (AES-GCM,
+    //  consent.c opens it) in capacity_sealed; a row from before that
+    //  keeps it in clear in capacity_by (capacity_sealed_size 0). SIZE_MAX:
+    //  a sealed value too long to be one the broker wrote.
     char     capacity_by [128];
+    uint8_t  capacity_sealed [256];
+    size_t   capacity_sealed_size;
     int64_t  capacity_at;
     char     recorded_by [64];
     int64_t  recorded_at;

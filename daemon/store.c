@@ -183,10 +183,24 @@ s_lost_transaction (void *arg)
 //  versions began (created by the schemas in store*.c, audit.c and
 //  registry.c). Migrations are written in the SQL both backends accept
 //  (see store_db.h).
-#define STORE_SCHEMA_VERSION 1
+//  The registry's consents table is made by registry_new, after the store
+//  is open: a migration that changes it creates it first as it was at
+//  version 1 (a new store), so the registry's CREATE finds it made.
+#define CONSENTS_V1 \
+    "CREATE TABLE IF NOT EXISTS consents (" \
+    "  id TEXT PRIMARY KEY, subject_key BLOB NOT NULL, agencies INTEGER NOT NULL," \
+    "  classes INTEGER NOT NULL, purposes TEXT NOT NULL, valid_from INTEGER NOT NULL," \
+    "  valid_until INTEGER NOT NULL, form INTEGER NOT NULL, capacity_by TEXT NOT NULL," \
+    "  capacity_at INTEGER NOT NULL, recorded_by TEXT NOT NULL, recorded_at INTEGER NOT NULL," \
+    "  withdrawn_at INTEGER NOT NULL DEFAULT 0, withdrawn_by TEXT NOT NULL DEFAULT '');"
+#define STORE_SCHEMA_VERSION 2
 static const char *migrations [STORE_SCHEMA_VERSION + 1] = {
     NULL,
-    ""                      //  1: nothing to change, only the version stamped
+    "",                     //  1: nothing to change, only the version stamped
+    //  2: who assessed a person's capacity to consent, sealed (consent.c);
+    //  rows from before keep it in capacity_by, in clear, and are read so.
+    CONSENTS_V1
+    "ALTER TABLE consents ADD COLUMN capacity_sealed BLOB;"
 };
 
 static int

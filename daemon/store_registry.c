@@ -14,7 +14,9 @@ static const char *schema =
     "  classes INTEGER NOT NULL, purposes TEXT NOT NULL, valid_from INTEGER NOT NULL,"
     "  valid_until INTEGER NOT NULL, form INTEGER NOT NULL, capacity_by TEXT NOT NULL,"
     "  capacity_at INTEGER NOT NULL, recorded_by TEXT NOT NULL, recorded_at INTEGER NOT NULL,"
-    "  withdrawn_at INTEGER NOT NULL DEFAULT 0, withdrawn_by TEXT NOT NULL DEFAULT '');"
+    "  withdrawn_at INTEGER NOT NULL DEFAULT 0, withdrawn_by TEXT NOT NULL DEFAULT '',"
+    //  Added by the store's migration 2 (store.c), which made this table.
+    "  capacity_sealed BLOB);"
     "CREATE INDEX IF NOT EXISTS consents_subject ON consents (subject_key);"
     "CREATE TABLE IF NOT EXISTS known_by_agency ("
     "  agency INTEGER NOT NULL, hash BLOB NOT NULL, kind INTEGER NOT NULL,"
@@ -25,7 +27,8 @@ enum { R_REF_PUT, R_REF_GET, R_CONSENTS, R_CONSENT_GET, R_CONSENT_PUT, R_WITHDRA
 
 #define CONSENT_COLUMNS \
     "id, subject_key, agencies, classes, purposes, valid_from, valid_until, form," \
-    " capacity_by, capacity_at, recorded_by, recorded_at, withdrawn_at, withdrawn_by"
+    " capacity_by, capacity_at, recorded_by, recorded_at, withdrawn_at, withdrawn_by," \
+    " capacity_sealed"
 
 static const char *queries [R_COUNT] = {
     [R_REF_PUT] = "INSERT OR IGNORE INTO case_refs (agency, ref, subject_key) VALUES (?1, ?2, ?3)",
@@ -34,7 +37,7 @@ static const char *queries [R_COUNT] = {
                    " ORDER BY recorded_at LIMIT ?2",
     [R_CONSENT_GET] = "SELECT " CONSENT_COLUMNS " FROM consents WHERE id = ?1",
     [R_CONSENT_PUT] = "INSERT INTO consents (" CONSENT_COLUMNS ") VALUES"
-                      " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                      " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     [R_WITHDRAW] = "UPDATE consents SET withdrawn_at = ?2, withdrawn_by = ?3"
                    " WHERE id = ?1 AND withdrawn_at = 0",
     [R_KNOWN_ADD] = "INSERT OR IGNORE INTO known_by_agency (agency, hash, kind) VALUES (?1, ?2, ?3)",
@@ -218,6 +221,14 @@ s_read_consent (sdb_stmt_t *stmt, registry_consent_t *c)
     c->recorded_at = sdb_column_int64 (stmt, 11);
     c->withdrawn_at = sdb_column_int64 (stmt, 12);
     s_text (c->withdrawn_by, sizeof c->withdrawn_by, sdb_column_text (stmt, 13));
+    int sealed = sdb_column_bytes (stmt, 14);
+    if (!sdb_column_null (stmt, 14) && sealed > 0 && (size_t) sealed <= sizeof c->capacity_sealed) {
+        memcpy (c->capacity_sealed, sdb_column_blob (stmt, 14), (size_t) sealed);
+        c->capacity_sealed_size = (size_t) sealed;
+    }
+    else
+    if (sealed > 0)
+        c->capacity_sealed_size = SIZE_MAX;      //  too long: not ours, not shown
     s_split_purposes (c);
 }
 
@@ -265,6 +276,10 @@ registry_consent_insert (registry_t *self, const registry_consent_t *c)
     sdb_bind_int64 (stmt, 12, c->recorded_at);
     sdb_bind_int64 (stmt, 13, c->withdrawn_at);
     sdb_bind_text (stmt, 14, c->withdrawn_by);
+    if (c->capacity_sealed_size && c->capacity_sealed_size <= sizeof c->capacity_sealed)
+        sdb_bind_blob (stmt, 15, c->capacity_sealed, c->capacity_sealed_size);
+    else
+        sdb_bind_null (stmt, 15);
     return s_done (self, stmt, "consent insert");
 }
 

@@ -271,6 +271,60 @@ test_replay_moved (void)
     harness_destroy (&h);
 }
 
+//  Item 2: who assessed her capacity to consent is a person's name: sealed
+//  at rest, shown with the consent; a row stored in clear by an older
+//  broker is still shown.
+#define ASSESSOR "Vurderer Oppdiktetsen"
+#define OLD_ASSESSOR "Gammel Vurderersen"
+
+//  Who the consent list shows as assessor of Liv's consent(s); "" if none.
+static void
+s_assessors (hclient_t *c, char *out, size_t size)
+{
+    out [0] = 0;
+    Samhand__V1__Frame *f = hclient_consents (c, LIV_NID, 3000);
+    for (size_t i = 0; f && f->consent_reply->ok && i < f->consent_reply->n_consents; i++) {
+        size_t len = strlen (out);
+        snprintf (out + len, size - len, "%s%s", len? ",": "",
+                  f->consent_reply->consents [i]->capacity_assessed_by);
+    }
+    frame_free (&f);
+}
+
+static void
+test_assessor_sealed (void)
+{
+    harness_t *h = harness_new (NULL);
+    CHECK (h && harness_start (h) == 0, "assessor: samhandd starts");
+    if (!h)
+        return;
+    hclient_t *coord = hclient_new (h, "koordinator");
+    Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__RESOURCE_CENTRE };
+    Samhand__V1__Frame *f = s_grant_liv (coord, agencies, 1, ASSESSOR);
+    bool granted = f && f->consent_reply->ok && f->consent_reply->n_consents == 1
+                && streq (f->consent_reply->consents [0]->capacity_assessed_by, ASSESSOR);
+    frame_free (&f);
+    char shown [256];
+    s_assessors (coord, shown, sizeof shown);
+    CHECK (granted && streq (shown, ASSESSOR),
+           "assessor: the grant's reply and the consent list show who assessed her capacity");
+    hclient_destroy (&coord);
+    CHECK (harness_stop (h, SIGTERM) == 0 && harness_store_contains (h, "Oppdiktetsen") == 0,
+           "assessor: the store's files (database and WAL) do not hold the assessor's name");
+    //  A consent as an older broker stored it: the assessor in clear.
+    CHECK (harness_sql_exec (h, "UPDATE consents SET capacity_by = '" OLD_ASSESSOR "',"
+                             " capacity_sealed = NULL") == 0 && harness_start (h) == 0,
+           "assessor: a consent stored with its assessor in clear, as before");
+    coord = hclient_new (h, "koordinator");
+    s_assessors (coord, shown, sizeof shown);
+    CHECK (streq (shown, OLD_ASSESSOR), "assessor: a consent stored in clear is still shown");
+    if (strcmp (shown, OLD_ASSESSOR))
+        printf ("  shown: '%s'\n", shown);
+    hclient_destroy (&coord);
+    CHECK (harness_stop (h, SIGTERM) == 0, "assessor: clean stop");
+    harness_destroy (&h);
+}
+
 int
 main (void)
 {
@@ -278,5 +332,6 @@ main (void)
     zsys_set_linger (0);
     test_replay_hidden ();
     test_replay_moved ();
+    test_assessor_sealed ();
     return TEST_DONE ();
 }
