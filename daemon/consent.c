@@ -370,6 +370,7 @@ s_grant (handler_ctx_t *self, zframe_t *routing_id, const node_t *node, const Sa
         return;
     }
     snprintf (c.recorded_by, sizeof c.recorded_by, "%s", node->name);
+    c.recorded_agency = node->agency;
     c.recorded_at = now;
     audit_record_t record = { .event = "consent_granted", .sender = node->name,
                               .subject_key = c.subject_key, .detail = c.id };
@@ -650,18 +651,64 @@ consent_recheck (handler_ctx_t *self, store_delivery_t *d, const char *node)
 //  A consent record goes only to the agencies it names (DESIGN.md §2,
 //  "consent record") and to the agency that recorded it: a crisis
 //  centre's consent must not tell the police that the person was in
-//  contact with it (krisesenterlova §5), nor name who assessed her. A
-//  consent recorded by a node no longer enrolled is visible to the
-//  agencies it names only.
+//  contact with it (krisesenterlova §5), nor name who assessed her. The
+//  recording agency is the one stored with the consent when it was
+//  recorded, never the recording node's agency now: a crisis-centre node
+//  enrolled again as the police's must not bring the crisis centre's
+//  consents with it. Unknown (0): the agencies it names only.
 static bool
 s_visible (handler_ctx_t *self, const node_t *node, const registry_consent_t *c)
 {
+    (void) self;
     if (node->agency <= 0 || node->agency >= 5)
         return false;
     if (c->agencies & (1u << node->agency))
         return true;
-    const node_t *recorder = nodes_by_name (self->nodes, c->recorded_by);
-    return recorder && recorder->agency == node->agency;
+    return c->recorded_agency > 0 && c->recorded_agency == node->agency;
+}
+
+static void
+s_collect (const char *name, void *arg)
+{
+    zlistx_add_end ((zlistx_t *) arg, (void *) name);
+}
+
+int
+consent_start (handler_ctx_t *self)
+{
+    zlistx_t *names = zlistx_new ();
+    if (!names)
+        return -1;
+    zlistx_set_duplicator (names, (czmq_duplicator *) strdup);
+    zlistx_set_destructor (names, (czmq_destructor *) zstr_free);
+    int n = registry_consent_unknown_recorders (self->registry, s_collect, names);
+    if (n <= 0) {
+        zlistx_destroy (&names);
+        return n;
+    }
+    if (store_begin (self->store)) {
+        zlistx_destroy (&names);
+        return -1;
+    }
+    for (const char *name = (const char *) zlistx_first (names); name;
+         name = (const char *) zlistx_next (names)) {
+        const node_t *node = nodes_by_name (self->nodes, name);
+        int agency = node && node->agency > 0 && node->agency < 5? node->agency: 0;
+        if (registry_consent_set_recorded_agency (self->registry, name, agency)) {
+            store_fail_batch (self->store);
+            break;
+        }
+        zsys_notice ("consent: consents recorded by %s before their recording agency was"
+                     " stored are taken as %s's", name,
+                     agency? config_agency_name (agency): "no agency's (seen by the agencies"
+                     " they name only)");
+    }
+    zlistx_destroy (&names);
+    if (store_commit (self->store)) {
+        zsys_error ("consent: cannot record the recording agency of older consents");
+        return -1;
+    }
+    return 0;
 }
 
 static void

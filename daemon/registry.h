@@ -38,6 +38,8 @@ typedef struct {
     size_t   capacity_sealed_size;
     int64_t  capacity_at;
     char     recorded_by [64];
+    int      recorded_agency;      //  the recording node's agency when it recorded
+                                   //  it; 0 none known, -1 not yet filled in
     int64_t  recorded_at;
     int64_t  withdrawn_at;
     char     withdrawn_by [64];
@@ -64,6 +66,15 @@ int registry_consent_get (registry_t *self, const char *id, registry_consent_t *
 MUST_CHECK int registry_consent_insert (registry_t *self, const registry_consent_t *consent);
 MUST_CHECK int registry_consent_withdraw (registry_t *self, const char *id, int64_t now,
                                const char *by);
+
+//  Consents stored before their recording agency was (recorded_agency -1):
+//  calls fn with each recording node's name; returns how many, or -1. Then
+//  sets the agency of that node's such consents (in the caller's
+//  transaction).
+int registry_consent_unknown_recorders (registry_t *self,
+                                        void (*fn) (const char *node, void *arg), void *arg);
+MUST_CHECK int registry_consent_set_recorded_agency (registry_t *self, const char *node,
+                                                     int agency);
 
 //  Known identifiers: keyed hashes only, each with the agency whose set it
 //  belongs to. The same hash may be stored once per agency.

@@ -193,14 +193,18 @@ s_lost_transaction (void *arg)
     "  valid_until INTEGER NOT NULL, form INTEGER NOT NULL, capacity_by TEXT NOT NULL," \
     "  capacity_at INTEGER NOT NULL, recorded_by TEXT NOT NULL, recorded_at INTEGER NOT NULL," \
     "  withdrawn_at INTEGER NOT NULL DEFAULT 0, withdrawn_by TEXT NOT NULL DEFAULT '');"
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 static const char *migrations [STORE_SCHEMA_VERSION + 1] = {
     NULL,
     "",                     //  1: nothing to change, only the version stamped
     //  2: who assessed a person's capacity to consent, sealed (consent.c);
     //  rows from before keep it in capacity_by, in clear, and are read so.
     CONSENTS_V1
-    "ALTER TABLE consents ADD COLUMN capacity_sealed BLOB;"
+    "ALTER TABLE consents ADD COLUMN capacity_sealed BLOB;",
+    //  3: the agency that recorded a consent, as it was then (who may see
+    //  the consent). -1: recorded before, filled in once at start from the
+    //  recording node's agency then (consent_start).
+    "ALTER TABLE consents ADD COLUMN recorded_agency INTEGER NOT NULL DEFAULT -1;"
 };
 
 static int

@@ -325,6 +325,82 @@ test_assessor_sealed (void)
     harness_destroy (&h);
 }
 
+//  Item 3: who may see a consent follows the agency that recorded it, as
+//  it was when it recorded it: a crisis-centre coordinator's node enrolled
+//  again (same key) as the police's does not bring the crisis centre's
+//  consents to the police, and the crisis centre keeps seeing them.
+static size_t
+s_listed (hclient_t *c)
+{
+    Samhand__V1__Frame *f = hclient_consents (c, LIV_NID, 3000);
+    size_t n = f && f->consent_reply->ok? f->consent_reply->n_consents: 99;
+    frame_free (&f);
+    return n;
+}
+
+static void
+test_recorder_moved (void)
+{
+    harness_t *h = harness_new (NULL);
+    CHECK (h && s_enrol_as (h, "flytter", "crisis_centre") && s_enrol_as (h, "krise-koord", "crisis_centre")
+             && s_enrol_as (h, "politi-koord", "police_risk") && harness_start (h) == 0,
+           "recorder moved: a broker with two crisis-centre coordinators and a police coordinator");
+    if (!h)
+        return;
+    hclient_t *moving = hclient_new (h, "flytter");
+    Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__RESOURCE_CENTRE };
+    Samhand__V1__Frame *f = s_grant_liv (moving, agencies, 1, NULL);
+    char id [40] = "";
+    if (f && f->consent_reply->ok && f->consent_reply->n_consents == 1)
+        snprintf (id, sizeof id, "%s", f->consent_reply->consents [0]->consent_id);
+    frame_free (&f);
+    hclient_destroy (&moving);
+    hclient_t *crisis = hclient_new (h, "krise-koord");
+    hclient_t *police = hclient_new (h, "politi-koord");
+    size_t by_crisis = s_listed (crisis), by_police = s_listed (police);
+    CHECK (*id && by_crisis == 1 && by_police == 0,
+           "recorder moved: the crisis centre's consent naming the resource centre is listed to"
+           " the crisis centre, not to the police");
+    hclient_destroy (&crisis);
+    hclient_destroy (&police);
+    //  As a store from before the recording agency was stored: filled in at
+    //  start from the recording node's agency then.
+    CHECK (harness_stop (h, SIGTERM) == 0, "recorder moved: stopped");
+    CHECK (harness_sql_exec (h, "UPDATE consents SET recorded_agency = -1") == 0,
+           "recorder moved: a consent stored without its recording agency (an older store)");
+    CHECK (harness_start (h) == 0, "recorder moved: started again");
+    crisis = hclient_new (h, "krise-koord");
+    by_crisis = s_listed (crisis);
+    hclient_destroy (&crisis);
+    CHECK (by_crisis == 1 && harness_sql_int (h, "SELECT recorded_agency FROM consents") == 4,
+           "recorder moved: at start it takes the recording node's agency (the crisis centre)");
+    CHECK (harness_stop (h, SIGTERM) == 0 && s_move (h, "flytter", "crisis_centre", "police_risk")
+             && harness_start (h) == 0,
+           "recorder moved: the recording node's key is enrolled again as the police's");
+    crisis = hclient_new (h, "krise-koord");
+    police = hclient_new (h, "politi-koord");
+    moving = hclient_new (h, "flytter");
+    by_crisis = s_listed (crisis);
+    by_police = s_listed (police);
+    size_t by_moved = s_listed (moving);
+    f = hclient_withdraw (moving, id, 3000);
+    bool refused = f && !f->consent_reply->ok && f->consent_reply->error
+                && f->consent_reply->error->code == SAMHAND__V1__ERROR_CODE__NOT_FOUND;
+    frame_free (&f);
+    CHECK (by_police == 0 && by_moved == 0 && refused,
+           "recorder moved: the police (the moved node too) are not shown the crisis centre's"
+           " consent, nor may withdraw it");
+    CHECK (by_crisis == 1, "recorder moved: the crisis centre still sees the consent it recorded");
+    if (by_police || by_moved || by_crisis != 1 || !refused)
+        printf ("  listed: crisis %zu, police %zu, moved node %zu; withdrawal refused %d\n",
+                by_crisis, by_police, by_moved, refused);
+    hclient_destroy (&moving);
+    hclient_destroy (&police);
+    hclient_destroy (&crisis);
+    CHECK (harness_stop (h, SIGTERM) == 0, "recorder moved: clean stop");
+    harness_destroy (&h);
+}
+
 int
 main (void)
 {
@@ -333,5 +409,6 @@ main (void)
     test_replay_hidden ();
     test_replay_moved ();
     test_assessor_sealed ();
+    test_recorder_moved ();
     return TEST_DONE ();
 }

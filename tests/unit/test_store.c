@@ -11,6 +11,10 @@
 #include <czmq.h>
 #include <libpq-fe.h>
 
+//  Takes the consents table back to its version 1 columns.
+#define V1_CONSENTS "ALTER TABLE consents DROP COLUMN capacity_sealed;" \
+                    " ALTER TABLE consents DROP COLUMN recorded_agency;"
+
 static char s_label [64];
 static char s_name [256];
 
@@ -328,29 +332,31 @@ s_run_cases (const char *target)
     CHECK (store && !store_was_created (store), s_case ("it reopens as an existing store"));
     store_destroy (&store);
     sdb_t *db = sdb_open (target, false);
-    CHECK (db && sdb_schema_version (db) == 2, s_case ("the schema is stamped version 2"));
-    //  As a version 1 store was: no sealed assessor column (migration 2).
-    CHECK (db && sdb_exec (db, "ALTER TABLE consents DROP COLUMN capacity_sealed") == SDB_OK
+    CHECK (db && sdb_schema_version (db) == 3, s_case ("the schema is stamped version 3"));
+    //  As a version 1 store was: no sealed assessor (migration 2), no
+    //  recording agency (3).
+    CHECK (db && sdb_exec (db, V1_CONSENTS) == SDB_OK
               && sdb_set_schema_version (db, 1) == 0,
-           s_case ("made a version 1 store (consents without capacity_sealed)"));
+           s_case ("made a version 1 store (consents without capacity_sealed, recorded_agency)"));
     sdb_close (&db);
     store = store_new (target);
     CHECK (store != NULL, s_case ("a version 1 store opens"));
     store_destroy (&store);
     db = sdb_open (target, false);
     sdb_stmt_t *probe = NULL;
-    CHECK (db && sdb_schema_version (db) == 2
-              && sdb_prepare (db, "SELECT capacity_sealed FROM consents", &probe) == SDB_OK,
-           s_case ("and is upgraded to version 2, consents with capacity_sealed"));
+    CHECK (db && sdb_schema_version (db) == 3
+              && sdb_prepare (db, "SELECT capacity_sealed, recorded_agency FROM consents",
+                              &probe) == SDB_OK,
+           s_case ("and is upgraded to version 3, consents with capacity_sealed, recorded_agency"));
     sdb_finalize (probe);
-    CHECK (db && sdb_exec (db, "ALTER TABLE consents DROP COLUMN capacity_sealed") == SDB_OK
+    CHECK (db && sdb_exec (db, V1_CONSENTS) == SDB_OK
               && sdb_set_schema_version (db, 0) == 0, s_case ("stamped back to 0 (an old store)"));
     sdb_close (&db);
     store = store_new (target);
     CHECK (store != NULL, s_case ("an old store opens"));
     store_destroy (&store);
     db = sdb_open (target, false);
-    CHECK (db && sdb_schema_version (db) == 2, s_case ("and is upgraded to version 2"));
+    CHECK (db && sdb_schema_version (db) == 3, s_case ("and is upgraded to version 3"));
     CHECK (db && sdb_set_schema_version (db, 99) == 0, s_case ("stamped 99 (a newer samhandd's)"));
     sdb_close (&db);
     store = store_new (target);
