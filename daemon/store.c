@@ -1045,7 +1045,8 @@ store_workflow_init (store_t *self)
 }
 
 #define INFO_COLUMNS \
-    "id, kind, created_ms, expires_ms, sender_node, sender_key, acute, subject_key, message_id"
+    "id, kind, created_ms, expires_ms, sender_node, sender_key, acute, subject_key, message_id," \
+    " sender_agency"
 
 //  One message's row as store_message_info_t; 1 found, 0 not, -1 error.
 static int
@@ -1066,6 +1067,7 @@ s_message_info (store_t *self, sdb_stmt_t *stmt, store_message_info_t *info)
             memcpy (info->subject_key, sdb_column_blob (stmt, 7), 32);
         if (sdb_column_bytes (stmt, 8) == 16)
             memcpy (info->message_id, sdb_column_blob (stmt, 8), 16);
+        info->sender_agency = sdb_column_int (stmt, 9);
     }
     sdb_finalize (stmt);
     return rc == SDB_ROW? 1: rc == SDB_DONE? 0: s_fail (self, "message info");
@@ -1287,10 +1289,20 @@ store_outbox_set_state (store_t *self, int64_t delivery_id, int state, bool rese
 int
 store_message_any_read (store_t *self, int64_t message)
 {
+    return store_message_read_by (self, message, 0x1e);
+}
+
+int
+store_message_read_by (store_t *self, int64_t message, uint32_t agencies)
+{
     sdb_stmt_t *stmt = NULL;
-    if (sdb_prepare (self->db, "SELECT 1 FROM outbox WHERE message = ?1 AND state = 3 LIMIT 1", &stmt) != SDB_OK)
+    //  INT, not INTEGER: PostgreSQL's bigint >> takes an int4 (and the
+    //  backend writes INTEGER as BIGINT).
+    if (sdb_prepare (self->db, "SELECT 1 FROM outbox WHERE message = ?1 AND state = 3"
+                               " AND ((CAST (?2 AS BIGINT) >> CAST (agency AS INT)) & 1) = 1 LIMIT 1", &stmt) != SDB_OK)
         return s_fail (self, "any read");
     sdb_bind_int64 (stmt, 1, message);
+    sdb_bind_int64 (stmt, 2, agencies);
     int rc = sdb_step (stmt);
     sdb_finalize (stmt);
     return rc == SDB_ROW? 1: rc == SDB_DONE? 0: s_fail (self, "any read");

@@ -266,6 +266,7 @@ typedef struct {
     char     sender_key [41];
     bool     has_subject;
     uint8_t  subject_key [32];
+    int      sender_agency;           //  the sender's agency when it was stored
 } store_message_info_t;
 
 typedef struct {
@@ -324,6 +325,9 @@ int store_delivery_message (store_t *self, int64_t delivery_id, uint8_t message_
                             uint8_t subject_key [32], bool *has_subject);
 //  1 if any recipient node has marked the message read.
 int store_message_any_read (store_t *self, int64_t message);
+//  1 if a recipient node of an agency in the bit set AGENCIES (1 << agency)
+//  has marked the message read; 0 if none; -1 on error.
+int store_message_read_by (store_t *self, int64_t message, uint32_t agencies);
 
 //  Stored deadlines: they outlive restarts. One timer per (kind, key).
 MUST_CHECK int store_timer_set (store_t *self, const char *kind, const void *key, size_t key_size,

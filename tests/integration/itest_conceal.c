@@ -401,6 +401,116 @@ test_recorder_moved (void)
     harness_destroy (&h);
 }
 
+//  Item 4: an acute concern's escalation went on until anyone read it, the
+//  crisis centre included: to the resource centre's duty, whose concern's
+//  crisis column is hidden, the alerts stopping said that the crisis
+//  centre had read it. A read by an agency whose column the sender may
+//  see ends it; the crisis centre's read does not.
+static bool
+s_is_alert_about (Samhand__V1__Frame *f, const char *type, const uint8_t id [16])
+{
+    return f->deliver->alert && streq (f->deliver->alert->type, type)
+        && f->deliver->alert->message_id.len == 16
+        && memcmp (f->deliver->alert->message_id.data, id, 16) == 0;
+}
+
+//  Escalations of message ID to C within TIMEOUT ms (deliveries receipted
+//  RECEIVED, never READ: the coordinator is a recipient of the concern
+//  too, and its read would end the escalation).
+static int
+s_escalations (hclient_t *c, const uint8_t id [16], int timeout, bool first_only)
+{
+    int count = 0;
+    int64_t deadline = zclock_mono () + timeout;
+    while (zclock_mono () < deadline) {
+        Samhand__V1__Frame *f = hclient_expect (c, SAMHAND__V1__FRAME__COMMAND_DELIVER,
+                                                (int) (deadline - zclock_mono ()));
+        if (!f)
+            break;
+        hclient_receipt (c, f->deliver->delivery_id, SAMHAND__V1__RECEIPT_STATE__RECEIVED);
+        count += s_is_alert_about (f, "escalation", id);
+        frame_free (&f);
+        if (count && first_only)
+            break;
+    }
+    return count;
+}
+
+//  Reads (receipt READ) the next concern delivered to C; true if one came.
+static bool
+s_read_concern (hclient_t *c, int timeout)
+{
+    int64_t deadline = zclock_mono () + timeout;
+    while (zclock_mono () < deadline) {
+        Samhand__V1__Frame *f = hclient_expect (c, SAMHAND__V1__FRAME__COMMAND_DELIVER,
+                                                (int) (deadline - zclock_mono ()));
+        if (!f)
+            return false;
+        bool concern = f->deliver->kind == SAMHAND__V1__KIND__CONCERN_REPORT;
+        hclient_receipt (c, f->deliver->delivery_id, concern? SAMHAND__V1__RECEIPT_STATE__READ
+                                                            : SAMHAND__V1__RECEIPT_STATE__RECEIVED);
+        frame_free (&f);
+        if (concern)
+            return true;
+    }
+    return false;
+}
+
+static void
+test_escalation_crisis_read (void)
+{
+    harness_t *h = harness_new ("workflow\n    escalate_after = 1s\n    escalate_every = 1s\n");
+    CHECK (h && harness_start (h) == 0, "crisis read: a broker escalating after 1 s starts");
+    if (!h)
+        return;
+    hclient_t *c = hclient_new (h, "koordinator");
+    Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__CRISIS_CENTRE };
+    bool granted = s_granted (c, agencies, 1);
+    hclient_destroy (&c);
+    hclient_t *coord = hclient_listener (h, "koordinator");
+    hclient_t *crisis = hclient_listener (h, "krisesenter");
+    hclient_t *team = hclient_listener (h, "tryggest");
+    hclient_t *vakt = hclient_new (h, "vakt");
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    harness_concern (&submit, &concern, &subject, "Invented: hun ringte, redd, ny trussel i kveld.");
+    subject.name = LIV_NAME;
+    subject.national_id = LIV_NID;
+    subject.phone = "";
+    concern.urgency = SAMHAND__V1__URGENCY__ACUTE;
+    uint8_t id [16];
+    harness_new_id (&submit, id);
+    Samhand__V1__Frame *f = hclient_submit (vakt, &submit, 3000);
+    bool accepted = f && f->submit_result->accepted;
+    frame_free (&f);
+    //  The crisis centre has it on her consent and reads it at once.
+    bool crisis_read = s_read_concern (crisis, 5000);
+    CHECK (granted && accepted && crisis_read,
+           "crisis read: the duty phone's acute concern, read by the crisis centre on her consent");
+    zclock_sleep (300);
+    //  What was already on its way before the read counts for nothing.
+    hclient_drain (coord, 200);
+    int after_read = s_escalations (coord, id, 5000, true);
+    CHECK (after_read >= 1, "crisis read: the resource centre's duty is still alerted after the"
+           " crisis centre read it (the alerts stopping would tell it so)");
+    //  TryggEst, whose column the duty phone sees, reads it: that ends it.
+    bool team_read = s_read_concern (team, 5000);
+    zclock_sleep (300);
+    hclient_drain (coord, 200);
+    int after_team = s_escalations (coord, id, 2500, false);
+    CHECK (team_read && after_team == 0,
+           "crisis read: a read by TryggEst ends the escalation");
+    if (after_team)
+        printf ("  escalations after TryggEst read it: %d\n", after_team);
+    hclient_destroy (&vakt);
+    hclient_destroy (&team);
+    hclient_destroy (&crisis);
+    hclient_destroy (&coord);
+    CHECK (harness_stop (h, SIGTERM) == 0, "crisis read: clean stop");
+    harness_destroy (&h);
+}
+
 int
 main (void)
 {
@@ -410,5 +520,6 @@ main (void)
     test_replay_moved ();
     test_assessor_sealed ();
     test_recorder_moved ();
+    test_escalation_crisis_read ();
     return TEST_DONE ();
 }

@@ -187,6 +187,9 @@ s_run_cases (const char *target)
     CHECK (store_commit (store) == 0 && store_changes_total (store) > before,
            s_case ("receipts commit and count as changes"));
     CHECK (store_message_any_read (store, m.message) == 1, s_case ("the message was read"));
+    CHECK (store_message_read_by (store, m.message, 1u << 2) == 1
+           && store_message_read_by (store, m.message, 0x1e & ~(1u << 2)) == 0,
+           s_case ("read by a node of agency 2: counted for a set with 2, not for one without"));
     before = store_changes_total (store);
     memset (&seen, 0, sizeof seen);
     CHECK (store_inbox (store, "tryggest", true, 0, 10, s_seen, &seen) == 1
