@@ -86,12 +86,11 @@ s_assessor_seal (handler_ctx_t *self, registry_consent_t *c, const char *who)
         if (self->config->retention_ms [kind] > keep)
             keep = self->config->retention_ms [kind];
     crypto_keyring_t *ring = keys_ring (self->keys);
-    int64_t end = c->valid_until * 1000 + keep;
-    //  A consent that runs for decades: the furthest week a key exists for.
+    //  A consent that runs for decades: the furthest week a key exists for
+    //  (compared before multiplying: valid_until is the client's number).
     int64_t last = crypto_period_start_ms (crypto_keyring_ratchet_period (ring)
                                            + CRYPTO_PERIOD_AHEAD - 1);
-    if (end > last)
-        end = last;
+    int64_t end = c->valid_until > (last - keep) / 1000? last: c->valid_until * 1000 + keep;
     char aad [100];
     s_assessor_aad (c->id, aad, sizeof aad);
     uint8_t *sealed = NULL;
@@ -673,9 +672,58 @@ s_collect (const char *name, void *arg)
     zlistx_add_end ((zlistx_t *) arg, (void *) name);
 }
 
+//  Assessors an older broker kept in clear are sealed now, once (the
+//  live row's copy; what the database's free pages or WAL kept of the old
+//  row is overwritten in time, as after any update). 0 or -1.
+static int
+s_seal_old_assessors (handler_ctx_t *self)
+{
+    zlistx_t *ids = zlistx_new ();
+    if (!ids)
+        return -1;
+    zlistx_set_duplicator (ids, (czmq_duplicator *) strdup);
+    zlistx_set_destructor (ids, (czmq_destructor *) zstr_free);
+    int n = registry_consent_clear_assessors (self->registry, s_collect, ids);
+    if (n <= 0) {
+        zlistx_destroy (&ids);
+        return n;
+    }
+    if (store_begin (self->store)) {
+        zlistx_destroy (&ids);
+        return -1;
+    }
+    for (const char *id = (const char *) zlistx_first (ids); id;
+         id = (const char *) zlistx_next (ids)) {
+        registry_consent_t c;
+        char who [sizeof c.capacity_by];
+        if (registry_consent_get (self->registry, id, &c) != 1) {
+            store_fail_batch (self->store);
+            break;
+        }
+        snprintf (who, sizeof who, "%s", c.capacity_by);
+        if (s_assessor_seal (self, &c, who)
+        ||  registry_consent_seal_assessor (self->registry, id, c.capacity_sealed,
+                                            c.capacity_sealed_size)) {
+            store_fail_batch (self->store);
+            break;
+        }
+        crypto_cleanse (who, sizeof who);
+    }
+    zlistx_destroy (&ids);
+    if (store_commit (self->store)) {
+        zsys_error ("consent: cannot seal the assessors of older consents");
+        return -1;
+    }
+    zsys_notice ("consent: who assessed capacity, kept in clear by an older samhandd, is now"
+                 " sealed for %d consent(s)", n);
+    return 0;
+}
+
 int
 consent_start (handler_ctx_t *self)
 {
+    if (s_seal_old_assessors (self))
+        return -1;
     zlistx_t *names = zlistx_new ();
     if (!names)
         return -1;

@@ -76,6 +76,14 @@ int registry_consent_unknown_recorders (registry_t *self,
 MUST_CHECK int registry_consent_set_recorded_agency (registry_t *self, const char *node,
                                                      int agency);
 
+//  Consents whose assessor an older broker stored in clear: calls fn with
+//  each id; returns how many, or -1. Then replaces one's clear assessor
+//  by its sealed form (in the caller's transaction).
+int registry_consent_clear_assessors (registry_t *self,
+                                      void (*fn) (const char *id, void *arg), void *arg);
+MUST_CHECK int registry_consent_seal_assessor (registry_t *self, const char *id,
+                                               const uint8_t *sealed, size_t size);
+
 //  Known identifiers: keyed hashes only, each with the agency whose set it
 //  belongs to. The same hash may be stored once per agency.
 #define REGISTRY_KNOWN_NAME  1

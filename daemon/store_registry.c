@@ -23,7 +23,8 @@ static const char *schema =
     "  PRIMARY KEY (agency, hash)) WITHOUT ROWID;";
 
 enum { R_REF_PUT, R_REF_GET, R_CONSENTS, R_CONSENT_GET, R_CONSENT_PUT, R_WITHDRAW,
-       R_KNOWN_ADD, R_KNOWN_ALL, R_UNKNOWN_RECORDERS, R_SET_RECORDED_AGENCY, R_COUNT };
+       R_KNOWN_ADD, R_KNOWN_ALL, R_UNKNOWN_RECORDERS, R_SET_RECORDED_AGENCY,
+       R_CLEAR_ASSESSORS, R_SEAL_ASSESSOR, R_COUNT };
 
 #define CONSENT_COLUMNS \
     "id, subject_key, agencies, classes, purposes, valid_from, valid_until, form," \
@@ -45,6 +46,10 @@ static const char *queries [R_COUNT] = {
     [R_UNKNOWN_RECORDERS] = "SELECT DISTINCT recorded_by FROM consents WHERE recorded_agency < 0",
     [R_SET_RECORDED_AGENCY] = "UPDATE consents SET recorded_agency = ?2"
                               " WHERE recorded_by = ?1 AND recorded_agency < 0",
+    [R_CLEAR_ASSESSORS] = "SELECT id FROM consents WHERE capacity_by <> ''"
+                          " AND capacity_sealed IS NULL",
+    [R_SEAL_ASSESSOR] = "UPDATE consents SET capacity_by = '', capacity_sealed = ?2"
+                        " WHERE id = ?1 AND capacity_sealed IS NULL",
 };
 
 struct _registry_t {
@@ -346,4 +351,28 @@ registry_consent_set_recorded_agency (registry_t *self, const char *node, int ag
     sdb_bind_text (stmt, 1, node);
     sdb_bind_int (stmt, 2, agency);
     return s_done (self, stmt, "consent recorded agency");
+}
+
+int
+registry_consent_clear_assessors (registry_t *self, void (*fn) (const char *id, void *arg),
+                                  void *arg)
+{
+    sdb_stmt_t *stmt = s_stmt (self, R_CLEAR_ASSESSORS);
+    int rc, count = 0;
+    while ((rc = sdb_step (stmt)) == SDB_ROW) {
+        fn (sdb_column_text (stmt, 0)? sdb_column_text (stmt, 0): "", arg);
+        count++;
+    }
+    sdb_reset (stmt);
+    return rc == SDB_DONE? count: s_fail (self, "clear assessors");
+}
+
+int
+registry_consent_seal_assessor (registry_t *self, const char *id, const uint8_t *sealed,
+                                size_t size)
+{
+    sdb_stmt_t *stmt = s_stmt (self, R_SEAL_ASSESSOR);
+    sdb_bind_text (stmt, 1, id);
+    sdb_bind_blob (stmt, 2, sealed, size);
+    return s_done (self, stmt, "seal assessor");
 }

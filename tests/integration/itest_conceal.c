@@ -308,16 +308,35 @@ test_assessor_sealed (void)
     s_assessors (coord, shown, sizeof shown);
     CHECK (granted && streq (shown, ASSESSOR),
            "assessor: the grant's reply and the consent list show who assessed her capacity");
+    //  A consent for 40 years: past the furthest week a key exists for
+    //  (about 21 years), sealed under that week rather than refused.
+    Samhand__V1__Frame frame;
+    Samhand__V1__ConsentGrant grant;
+    Samhand__V1__Subject subject;
+    Samhand__V1__DataClass classes [1] = { SAMHAND__V1__DATA_CLASS__IDENTITY };
+    char *purposes [1] = { "follow_up" };
+    harness_grant (&frame, &grant, &subject, "08089012345", agencies, 1, classes, 1, purposes, 1,
+                   time (NULL) + 40LL * 365 * 86400);
+    grant.capacity_assessed_by = ASSESSOR;
+    f = s_request (coord, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY);
+    CHECK (f && f->consent_reply->ok && f->consent_reply->n_consents == 1
+             && streq (f->consent_reply->consents [0]->capacity_assessed_by, ASSESSOR),
+           "assessor: a consent for 40 years is recorded and shows its assessor");
+    frame_free (&f);
     hclient_destroy (&coord);
     CHECK (harness_stop (h, SIGTERM) == 0 && harness_store_contains (h, "Oppdiktetsen") == 0,
            "assessor: the store's files (database and WAL) do not hold the assessor's name");
     //  A consent as an older broker stored it: the assessor in clear.
     CHECK (harness_sql_exec (h, "UPDATE consents SET capacity_by = '" OLD_ASSESSOR "',"
-                             " capacity_sealed = NULL") == 0 && harness_start (h) == 0,
+                             " capacity_sealed = NULL WHERE valid_until < 2000000000") == 0
+             && harness_start (h) == 0,
            "assessor: a consent stored with its assessor in clear, as before");
     coord = hclient_new (h, "koordinator");
     s_assessors (coord, shown, sizeof shown);
     CHECK (streq (shown, OLD_ASSESSOR), "assessor: a consent stored in clear is still shown");
+    CHECK (harness_sql_int (h, "SELECT count(*) FROM consents WHERE capacity_by <> ''") == 0
+             && harness_sql_int (h, "SELECT count(*) FROM consents WHERE capacity_sealed IS NULL") == 0,
+           "assessor: and was sealed at start (no clear assessor left in the table)");
     if (strcmp (shown, OLD_ASSESSOR))
         printf ("  shown: '%s'\n", shown);
     hclient_destroy (&coord);
