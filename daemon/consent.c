@@ -242,6 +242,14 @@ s_grant_repeated (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
                   "could not read the consent back: retry");
         return;
     }
+    //  Recorded when this node's key belonged to another agency: that
+    //  agency's consent (and this agency's case reference for her) is not
+    //  shown to it; answered as a consent it cannot see.
+    if (c.recorded_agency != node->agency) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__NOT_FOUND,
+                  "that grant was recorded for another agency: send it as a new grant");
+        return;
+    }
     Samhand__V1__ConsentReply reply = SAMHAND__V1__CONSENT_REPLY__INIT;
     Samhand__V1__ConsentRecord rec, *list [1] = { &rec };
     Samhand__V1__Agency agencies [5];

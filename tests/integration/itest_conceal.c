@@ -368,7 +368,16 @@ test_recorder_moved (void)
         return;
     hclient_t *moving = hclient_new (h, "flytter");
     Samhand__V1__Agency agencies [1] = { SAMHAND__V1__AGENCY__RESOURCE_CENTRE };
-    Samhand__V1__Frame *f = s_grant_liv (moving, agencies, 1, NULL);
+    //  With a grant id: a retry of the grant gets the stored consent.
+    Samhand__V1__Frame frame;
+    Samhand__V1__ConsentGrant grant;
+    Samhand__V1__Subject subject;
+    Samhand__V1__DataClass classes [1] = { SAMHAND__V1__DATA_CLASS__IDENTITY };
+    char *purposes [1] = { "follow_up" };
+    harness_grant (&frame, &grant, &subject, LIV_NID, agencies, 1, classes, 1, purposes, 1,
+                   time (NULL) + 30 * 86400);
+    grant.grant_id = (ProtobufCBinaryData) { 12, (uint8_t *) "invented-g-1" };
+    Samhand__V1__Frame *f = s_request (moving, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY);
     char id [40] = "";
     if (f && f->consent_reply->ok && f->consent_reply->n_consents == 1)
         snprintf (id, sizeof id, "%s", f->consent_reply->consents [0]->consent_id);
@@ -406,6 +415,14 @@ test_recorder_moved (void)
     bool refused = f && !f->consent_reply->ok && f->consent_reply->error
                 && f->consent_reply->error->code == SAMHAND__V1__ERROR_CODE__NOT_FOUND;
     frame_free (&f);
+    //  Its grant sent again (a retry after a lost reply): not the crisis
+    //  centre's consent back, nor the police's case reference for her.
+    f = s_request (moving, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY);
+    bool retry_refused = f && !f->consent_reply->ok && f->consent_reply->n_consents == 0
+                      && !frame_contains (f, id) && !frame_contains (f, "PR-");
+    frame_free (&f);
+    CHECK (retry_refused, "recorder moved: a retry of its grant does not give the police node the"
+           " crisis centre's consent");
     CHECK (by_police == 0 && by_moved == 0 && refused,
            "recorder moved: the police (the moved node too) are not shown the crisis centre's"
            " consent, nor may withdraw it");
