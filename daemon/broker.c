@@ -9,6 +9,7 @@
 #include "health.h"
 #include "retention.h"
 #include "workflow.h"
+#include "consent.h"
 #include "log.h"
 #include <signal.h>
 #include "service.h"
@@ -364,7 +365,8 @@ broker_new (config_t *config)
         goto fail;
     self->ctx.registry = registry_new (self->ctx.store);
     self->ctx.audit = audit_new (self->ctx.store);
-    if (!self->ctx.registry || !self->ctx.audit || s_load_known (self))
+    if (!self->ctx.registry || !self->ctx.audit || s_load_known (self)
+    ||  consent_start (&self->ctx))
         goto fail;
     if (sessions_recount (self->ctx.sessions, self->ctx.store)
     ||  store_meta_get_int (self->ctx.store, "expiry_checked_ms", &self->ctx.expiry_checked_ms) < 0)

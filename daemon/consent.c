@@ -13,6 +13,7 @@
 #include "redact.h"
 
 #define MAX_CONSENTS 32
+#define ASSESSOR_MAX 128          //  the shown assessor's buffer
 
 static void
 s_reply (handler_ctx_t *self, zframe_t *routing_id, uint64_t request_id,
@@ -60,10 +61,89 @@ s_purposes_text (const Samhand__V1__ConsentGrant *grant, char *out, size_t size)
     }
 }
 
+//  Who assessed the person's capacity to consent is a person's name: it
+//  is sealed at rest like the other personal data (POLICY.md §9), under
+//  the key of the week in which the consent's record is no longer needed
+//  (crypto-shredding, §13): its end plus the longest retention of any
+//  kind, so it can be read as long as any message that may rest on the
+//  consent is kept. Bound to the consent's id and to this use.
+#define ASSESSOR_AAD "samhand consent capacity_assessed_by "
+
+static void
+s_assessor_aad (const char *id, char *aad, size_t size)
+{
+    snprintf (aad, size, ASSESSOR_AAD "%s", id);
+}
+
+static int
+s_assessor_seal (handler_ctx_t *self, registry_consent_t *c, const char *who)
+{
+    size_t len = strlen (who);
+    if (!len)
+        return 0;                       //  not given: nothing to seal
+    int64_t keep = 0;
+    for (int kind = 1; kind < CONFIG_KINDS; kind++)
+        if (self->config->retention_ms [kind] > keep)
+            keep = self->config->retention_ms [kind];
+    crypto_keyring_t *ring = keys_ring (self->keys);
+    //  A consent that runs for decades: the furthest week a key exists for
+    //  (compared before multiplying: valid_until is the client's number).
+    int64_t last = crypto_period_start_ms (crypto_keyring_ratchet_period (ring)
+                                           + CRYPTO_PERIOD_AHEAD - 1);
+    int64_t end = c->valid_until > (last - keep) / 1000? last: c->valid_until * 1000 + keep;
+    char aad [100];
+    s_assessor_aad (c->id, aad, sizeof aad);
+    uint8_t *sealed = NULL;
+    size_t size = 0;
+    if (crypto_seal_until (ring, end, (const uint8_t *) aad, strlen (aad),
+                           (const uint8_t *) who, len, &sealed, &size))
+        return -1;
+    if (size > sizeof c->capacity_sealed) {
+        free (sealed);
+        return -1;
+    }
+    memcpy (c->capacity_sealed, sealed, size);
+    c->capacity_sealed_size = size;
+    c->capacity_by [0] = 0;
+    free (sealed);
+    return 0;
+}
+
+//  The assessor as shown: opened, or the clear value of a row from before
+//  sealing; "" when its key was destroyed (the record outlived its
+//  retention) or it cannot be opened (logged).
+static void
+s_assessor (handler_ctx_t *self, const registry_consent_t *c, char *out, size_t size)
+{
+    out [0] = 0;
+    if (!c->capacity_sealed_size) {
+        snprintf (out, size, "%s", c->capacity_by);
+        return;
+    }
+    char aad [100];
+    s_assessor_aad (c->id, aad, sizeof aad);
+    uint8_t *plain = NULL;
+    size_t plain_size = 0;
+    int rc = c->capacity_sealed_size > sizeof c->capacity_sealed? -1
+           : crypto_open (keys_ring (self->keys), (const uint8_t *) aad, strlen (aad),
+                          c->capacity_sealed, c->capacity_sealed_size, &plain, &plain_size);
+    if (rc == 0 && plain_size < size) {
+        memcpy (out, plain, plain_size);
+        out [plain_size] = 0;
+    }
+    else
+    if (rc != CRYPTO_SHREDDED)
+        zsys_warning ("consent: who assessed capacity for %s cannot be opened: not shown", c->id);
+    if (plain) {
+        crypto_cleanse (plain, plain_size);
+        free (plain);
+    }
+}
+
 static void
 s_to_record (handler_ctx_t *self, const registry_consent_t *c, int agency,
              Samhand__V1__ConsentRecord *r, Samhand__V1__Agency *agencies,
-             Samhand__V1__DataClass *classes, char **purposes, char *case_ref)
+             Samhand__V1__DataClass *classes, char **purposes, char *case_ref, char *assessor)
 {
     static const char *prefixes [5] = { NULL, "RC", "TE", "PR", "KS" };
     samhand__v1__consent_record__init (r);
@@ -87,7 +167,8 @@ s_to_record (handler_ctx_t *self, const registry_consent_t *c, int agency,
     r->valid_from = c->valid_from;
     r->valid_until = c->valid_until;
     r->form = (Samhand__V1__ConsentForm) c->form;
-    r->capacity_assessed_by = (char *) c->capacity_by;
+    s_assessor (self, c, assessor, ASSESSOR_MAX);
+    r->capacity_assessed_by = assessor;
     r->capacity_assessed_at = c->capacity_at;
     r->recorded_by = (char *) c->recorded_by;
     r->recorded_at = c->recorded_at;
@@ -161,13 +242,21 @@ s_grant_repeated (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
                   "could not read the consent back: retry");
         return;
     }
+    //  Recorded when this node's key belonged to another agency: that
+    //  agency's consent (and this agency's case reference for her) is not
+    //  shown to it; answered as a consent it cannot see.
+    if (c.recorded_agency != node->agency) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__NOT_FOUND,
+                  "that grant was recorded for another agency: send it as a new grant");
+        return;
+    }
     Samhand__V1__ConsentReply reply = SAMHAND__V1__CONSENT_REPLY__INIT;
     Samhand__V1__ConsentRecord rec, *list [1] = { &rec };
     Samhand__V1__Agency agencies [5];
     Samhand__V1__DataClass classes [8];
     char *purposes [REGISTRY_MAX_PURPOSES];
-    char case_ref [CRYPTO_CASE_REF_LEN];
-    s_to_record (self, &c, node->agency, &rec, agencies, classes, purposes, case_ref);
+    char case_ref [CRYPTO_CASE_REF_LEN], assessor [ASSESSOR_MAX];
+    s_to_record (self, &c, node->agency, &rec, agencies, classes, purposes, case_ref, assessor);
     reply.ok = true;
     reply.consents = list;
     reply.n_consents = 1;
@@ -281,9 +370,14 @@ s_grant (handler_ctx_t *self, zframe_t *routing_id, const node_t *node, const Sa
         c.classes |= 1u << grant->classes [i];
     s_purposes_text (grant, c.purposes_text, sizeof c.purposes_text);
     c.form = grant->form;
-    snprintf (c.capacity_by, sizeof c.capacity_by, "%s", grant->capacity_assessed_by);
     c.capacity_at = grant->capacity_assessed_at;
+    if (s_assessor_seal (self, &c, grant->capacity_assessed_by)) {
+        s_refuse (self, routing_id, node, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                  "could not store the consent: retry");
+        return;
+    }
     snprintf (c.recorded_by, sizeof c.recorded_by, "%s", node->name);
+    c.recorded_agency = node->agency;
     c.recorded_at = now;
     audit_record_t record = { .event = "consent_granted", .sender = node->name,
                               .subject_key = c.subject_key, .detail = c.id };
@@ -312,8 +406,8 @@ s_grant (handler_ctx_t *self, zframe_t *routing_id, const node_t *node, const Sa
     Samhand__V1__Agency agencies [5];
     Samhand__V1__DataClass classes [8];
     char *purposes [REGISTRY_MAX_PURPOSES];
-    char case_ref [CRYPTO_CASE_REF_LEN];
-    s_to_record (self, &c, node->agency, &rec, agencies, classes, purposes, case_ref);
+    char case_ref [CRYPTO_CASE_REF_LEN], assessor [ASSESSOR_MAX];
+    s_to_record (self, &c, node->agency, &rec, agencies, classes, purposes, case_ref, assessor);
     reply.ok = true;
     reply.consents = list;
     reply.n_consents = 1;
@@ -564,18 +658,113 @@ consent_recheck (handler_ctx_t *self, store_delivery_t *d, const char *node)
 //  A consent record goes only to the agencies it names (DESIGN.md §2,
 //  "consent record") and to the agency that recorded it: a crisis
 //  centre's consent must not tell the police that the person was in
-//  contact with it (krisesenterlova §5), nor name who assessed her. A
-//  consent recorded by a node no longer enrolled is visible to the
-//  agencies it names only.
+//  contact with it (krisesenterlova §5), nor name who assessed her. The
+//  recording agency is the one stored with the consent when it was
+//  recorded, never the recording node's agency now: a crisis-centre node
+//  enrolled again as the police's must not bring the crisis centre's
+//  consents with it. Unknown (0): the agencies it names only.
 static bool
 s_visible (handler_ctx_t *self, const node_t *node, const registry_consent_t *c)
 {
+    (void) self;
     if (node->agency <= 0 || node->agency >= 5)
         return false;
     if (c->agencies & (1u << node->agency))
         return true;
-    const node_t *recorder = nodes_by_name (self->nodes, c->recorded_by);
-    return recorder && recorder->agency == node->agency;
+    return c->recorded_agency > 0 && c->recorded_agency == node->agency;
+}
+
+static void
+s_collect (const char *name, void *arg)
+{
+    zlistx_add_end ((zlistx_t *) arg, (void *) name);
+}
+
+//  Assessors an older broker kept in clear are sealed now, once (the
+//  live row's copy; what the database's free pages or WAL kept of the old
+//  row is overwritten in time, as after any update). 0 or -1.
+static int
+s_seal_old_assessors (handler_ctx_t *self)
+{
+    zlistx_t *ids = zlistx_new ();
+    if (!ids)
+        return -1;
+    zlistx_set_duplicator (ids, (czmq_duplicator *) strdup);
+    zlistx_set_destructor (ids, (czmq_destructor *) zstr_free);
+    int n = registry_consent_clear_assessors (self->registry, s_collect, ids);
+    if (n <= 0) {
+        zlistx_destroy (&ids);
+        return n;
+    }
+    if (store_begin (self->store)) {
+        zlistx_destroy (&ids);
+        return -1;
+    }
+    for (const char *id = (const char *) zlistx_first (ids); id;
+         id = (const char *) zlistx_next (ids)) {
+        registry_consent_t c;
+        char who [sizeof c.capacity_by];
+        if (registry_consent_get (self->registry, id, &c) != 1) {
+            store_fail_batch (self->store);
+            break;
+        }
+        snprintf (who, sizeof who, "%s", c.capacity_by);
+        if (s_assessor_seal (self, &c, who)
+        ||  registry_consent_seal_assessor (self->registry, id, c.capacity_sealed,
+                                            c.capacity_sealed_size)) {
+            store_fail_batch (self->store);
+            break;
+        }
+        crypto_cleanse (who, sizeof who);
+    }
+    zlistx_destroy (&ids);
+    if (store_commit (self->store)) {
+        zsys_error ("consent: cannot seal the assessors of older consents");
+        return -1;
+    }
+    zsys_notice ("consent: who assessed capacity, kept in clear by an older samhandd, is now"
+                 " sealed for %d consent(s)", n);
+    return 0;
+}
+
+int
+consent_start (handler_ctx_t *self)
+{
+    if (s_seal_old_assessors (self))
+        return -1;
+    zlistx_t *names = zlistx_new ();
+    if (!names)
+        return -1;
+    zlistx_set_duplicator (names, (czmq_duplicator *) strdup);
+    zlistx_set_destructor (names, (czmq_destructor *) zstr_free);
+    int n = registry_consent_unknown_recorders (self->registry, s_collect, names);
+    if (n <= 0) {
+        zlistx_destroy (&names);
+        return n;
+    }
+    if (store_begin (self->store)) {
+        zlistx_destroy (&names);
+        return -1;
+    }
+    for (const char *name = (const char *) zlistx_first (names); name;
+         name = (const char *) zlistx_next (names)) {
+        const node_t *node = nodes_by_name (self->nodes, name);
+        int agency = node && node->agency > 0 && node->agency < 5? node->agency: 0;
+        if (registry_consent_set_recorded_agency (self->registry, name, agency)) {
+            store_fail_batch (self->store);
+            break;
+        }
+        zsys_notice ("consent: consents recorded by %s before their recording agency was"
+                     " stored are taken as %s's", name,
+                     agency? config_agency_name (agency): "no agency's (seen by the agencies"
+                     " they name only)");
+    }
+    zlistx_destroy (&names);
+    if (store_commit (self->store)) {
+        zsys_error ("consent: cannot record the recording agency of older consents");
+        return -1;
+    }
+    return 0;
 }
 
 static void
@@ -634,10 +823,11 @@ s_list (handler_ctx_t *self, zframe_t *routing_id, const node_t *node, const Sam
     Samhand__V1__DataClass (*classes) [8] = calloc (MAX_CONSENTS, sizeof *classes);
     char *(*purposes) [REGISTRY_MAX_PURPOSES] = calloc (MAX_CONSENTS, sizeof *purposes);
     char (*refs) [CRYPTO_CASE_REF_LEN] = calloc (MAX_CONSENTS, sizeof *refs);
+    char (*assessors) [ASSESSOR_MAX] = calloc (MAX_CONSENTS, sizeof *assessors);
     int n = -1;
     audit_record_t record = { .event = "admin_query", .sender = node->name,
                               .subject_key = key, .detail = "consent list" };
-    if (consents && records && list && agencies && classes && purposes && refs)
+    if (consents && records && list && agencies && classes && purposes && refs && assessors)
         n = registry_consents_for (self->registry, key, consents, MAX_CONSENTS);
     if (n < 0 || store_begin (self->store) || audit_append (self->audit, &record, self->now_ms)) {
         //  No memory, an unreadable registry, or the look-up cannot be
@@ -654,7 +844,7 @@ s_list (handler_ctx_t *self, zframe_t *routing_id, const node_t *node, const Sam
             if (!s_visible (self, node, &consents [i]))
                 continue;
             s_to_record (self, &consents [i], node->agency, &records [n], agencies [n],
-                         classes [n], purposes [n], refs [n]);
+                         classes [n], purposes [n], refs [n], assessors [n]);
             list [n] = &records [n];
             n++;
         }
@@ -667,6 +857,10 @@ s_list (handler_ctx_t *self, zframe_t *routing_id, const node_t *node, const Sam
     }
     free (consents); free (records); free (list); free (agencies); free (classes);
     free (purposes); free (refs);
+    if (assessors) {
+        crypto_cleanse (assessors, MAX_CONSENTS * sizeof *assessors);
+        free (assessors);
+    }
 }
 
 void

@@ -9,6 +9,13 @@
 void consent_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
                      const Samhand__V1__Frame *frame);
 
+//  At start: assessors an older samhandd kept in clear are sealed; and
+//  consents stored before their recording agency was take the
+//  agency their recording node has now (what decided who saw them until
+//  then), once; a node no longer enrolled gives none (the agencies named
+//  only). 0 or -1 (logged).
+int consent_start (handler_ctx_t *self);
+
 //  The stored timer that fires when a consent's period ends (key: its id).
 #define CONSENT_TIMER "consent_end"
 

@@ -29,9 +29,17 @@ typedef struct {
     size_t   n_purposes;
     int64_t  valid_from, valid_until;          //  unix seconds
     int      form;
+    //  Who assessed the person's capacity to consent: sealed (AES-GCM,
+    //  consent.c opens it) in capacity_sealed; a row from before that
+    //  keeps it in clear in capacity_by (capacity_sealed_size 0). SIZE_MAX:
+    //  a sealed value too long to be one the broker wrote.
     char     capacity_by [128];
+    uint8_t  capacity_sealed [256];
+    size_t   capacity_sealed_size;
     int64_t  capacity_at;
     char     recorded_by [64];
+    int      recorded_agency;      //  the recording node's agency when it recorded
+                                   //  it; 0 none known, -1 not yet filled in
     int64_t  recorded_at;
     int64_t  withdrawn_at;
     char     withdrawn_by [64];
@@ -58,6 +66,23 @@ int registry_consent_get (registry_t *self, const char *id, registry_consent_t *
 MUST_CHECK int registry_consent_insert (registry_t *self, const registry_consent_t *consent);
 MUST_CHECK int registry_consent_withdraw (registry_t *self, const char *id, int64_t now,
                                const char *by);
+
+//  Consents stored before their recording agency was (recorded_agency -1):
+//  calls fn with each recording node's name; returns how many, or -1. Then
+//  sets the agency of that node's such consents (in the caller's
+//  transaction).
+int registry_consent_unknown_recorders (registry_t *self,
+                                        void (*fn) (const char *node, void *arg), void *arg);
+MUST_CHECK int registry_consent_set_recorded_agency (registry_t *self, const char *node,
+                                                     int agency);
+
+//  Consents whose assessor an older broker stored in clear: calls fn with
+//  each id; returns how many, or -1. Then replaces one's clear assessor
+//  by its sealed form (in the caller's transaction).
+int registry_consent_clear_assessors (registry_t *self,
+                                      void (*fn) (const char *id, void *arg), void *arg);
+MUST_CHECK int registry_consent_seal_assessor (registry_t *self, const char *id,
+                                               const uint8_t *sealed, size_t size);
 
 //  Known identifiers: keyed hashes only, each with the agency whose set it
 //  belongs to. The same hash may be stored once per agency.

@@ -60,7 +60,7 @@ enum {
 };
 
 static const char *queries [Q_COUNT] = {
-    [Q_FIND] = "SELECT result, sender_key, message_id FROM messages WHERE id = ?1",
+    [Q_FIND] = "SELECT result, sender_key, message_id, kind, sender_agency FROM messages WHERE id = ?1",
     [Q_INSERT_MESSAGE] =
         "INSERT INTO messages (sender_key, message_id, sender_node, sender_agency, kind,"
         " acute, subject_key, payload, created_ms, expires_ms, result, idem)"
@@ -183,10 +183,28 @@ s_lost_transaction (void *arg)
 //  versions began (created by the schemas in store*.c, audit.c and
 //  registry.c). Migrations are written in the SQL both backends accept
 //  (see store_db.h).
-#define STORE_SCHEMA_VERSION 1
+//  The registry's consents table is made by registry_new, after the store
+//  is open: a migration that changes it creates it first as it was at
+//  version 1 (a new store), so the registry's CREATE finds it made.
+#define CONSENTS_V1 \
+    "CREATE TABLE IF NOT EXISTS consents (" \
+    "  id TEXT PRIMARY KEY, subject_key BLOB NOT NULL, agencies INTEGER NOT NULL," \
+    "  classes INTEGER NOT NULL, purposes TEXT NOT NULL, valid_from INTEGER NOT NULL," \
+    "  valid_until INTEGER NOT NULL, form INTEGER NOT NULL, capacity_by TEXT NOT NULL," \
+    "  capacity_at INTEGER NOT NULL, recorded_by TEXT NOT NULL, recorded_at INTEGER NOT NULL," \
+    "  withdrawn_at INTEGER NOT NULL DEFAULT 0, withdrawn_by TEXT NOT NULL DEFAULT '');"
+#define STORE_SCHEMA_VERSION 3
 static const char *migrations [STORE_SCHEMA_VERSION + 1] = {
     NULL,
-    ""                      //  1: nothing to change, only the version stamped
+    "",                     //  1: nothing to change, only the version stamped
+    //  2: who assessed a person's capacity to consent, sealed (consent.c);
+    //  rows from before keep it in capacity_by, in clear, and are read so.
+    CONSENTS_V1
+    "ALTER TABLE consents ADD COLUMN capacity_sealed BLOB;",
+    //  3: the agency that recorded a consent, as it was then (who may see
+    //  the consent). -1: recorded before, filled in once at start from the
+    //  recording node's agency then (consent_start).
+    "ALTER TABLE consents ADD COLUMN recorded_agency INTEGER NOT NULL DEFAULT -1;"
 };
 
 static int
@@ -539,6 +557,14 @@ int
 store_message_find (store_t *self, const char *sender_key, const uint8_t message_id [16],
                     uint8_t **result, size_t *result_size)
 {
+    return store_message_find_origin (self, sender_key, message_id, result, result_size,
+                                      NULL, NULL);
+}
+
+int
+store_message_find_origin (store_t *self, const char *sender_key, const uint8_t message_id [16],
+                           uint8_t **result, size_t *result_size, int *kind, int *sender_agency)
+{
     if (self->idem_stale && store_idem_rebuild (self))
         return -1;
     int64_t rowid = idem_get (self->idem, s_idem_key (sender_key, message_id));
@@ -560,6 +586,10 @@ store_message_find (store_t *self, const char *sender_key, const uint8_t message
     if (*result && size)
         memcpy (*result, sdb_column_blob (stmt, 0), size);
     *result_size = size;
+    if (kind)
+        *kind = sdb_column_int (stmt, 3);
+    if (sender_agency)
+        *sender_agency = sdb_column_int (stmt, 4);
     sdb_reset (stmt);
     if (!same)
         return 0;
@@ -1015,7 +1045,8 @@ store_workflow_init (store_t *self)
 }
 
 #define INFO_COLUMNS \
-    "id, kind, created_ms, expires_ms, sender_node, sender_key, acute, subject_key, message_id"
+    "id, kind, created_ms, expires_ms, sender_node, sender_key, acute, subject_key, message_id," \
+    " sender_agency"
 
 //  One message's row as store_message_info_t; 1 found, 0 not, -1 error.
 static int
@@ -1036,6 +1067,7 @@ s_message_info (store_t *self, sdb_stmt_t *stmt, store_message_info_t *info)
             memcpy (info->subject_key, sdb_column_blob (stmt, 7), 32);
         if (sdb_column_bytes (stmt, 8) == 16)
             memcpy (info->message_id, sdb_column_blob (stmt, 8), 16);
+        info->sender_agency = sdb_column_int (stmt, 9);
     }
     sdb_finalize (stmt);
     return rc == SDB_ROW? 1: rc == SDB_DONE? 0: s_fail (self, "message info");
@@ -1257,10 +1289,20 @@ store_outbox_set_state (store_t *self, int64_t delivery_id, int state, bool rese
 int
 store_message_any_read (store_t *self, int64_t message)
 {
+    return store_message_read_by (self, message, 0x1e);
+}
+
+int
+store_message_read_by (store_t *self, int64_t message, uint32_t agencies)
+{
     sdb_stmt_t *stmt = NULL;
-    if (sdb_prepare (self->db, "SELECT 1 FROM outbox WHERE message = ?1 AND state = 3 LIMIT 1", &stmt) != SDB_OK)
+    //  INT, not INTEGER: PostgreSQL's bigint >> takes an int4 (and the
+    //  backend writes INTEGER as BIGINT).
+    if (sdb_prepare (self->db, "SELECT 1 FROM outbox WHERE message = ?1 AND state = 3"
+                               " AND ((CAST (?2 AS BIGINT) >> CAST (agency AS INT)) & 1) = 1 LIMIT 1", &stmt) != SDB_OK)
         return s_fail (self, "any read");
     sdb_bind_int64 (stmt, 1, message);
+    sdb_bind_int64 (stmt, 2, agencies);
     int rc = sdb_step (stmt);
     sdb_finalize (stmt);
     return rc == SDB_ROW? 1: rc == SDB_DONE? 0: s_fail (self, "any read");

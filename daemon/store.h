@@ -132,6 +132,12 @@ bool store_disk_full (store_t *self);
 int store_message_find (store_t *self, const char *sender_key,
                         const uint8_t message_id [16],
                         uint8_t **result, size_t *result_size);
+//  The same, and the stored message's kind and its sender's agency when it
+//  was stored (either may be NULL): a replay is shown as the sender of that
+//  message may see it today, whatever the retry claims.
+int store_message_find_origin (store_t *self, const char *sender_key,
+                               const uint8_t message_id [16], uint8_t **result,
+                               size_t *result_size, int *kind, int *sender_agency);
 
 MUST_CHECK int store_message_insert (store_t *self, store_message_t *msg);
 
@@ -260,6 +266,7 @@ typedef struct {
     char     sender_key [41];
     bool     has_subject;
     uint8_t  subject_key [32];
+    int      sender_agency;           //  the sender's agency when it was stored
 } store_message_info_t;
 
 typedef struct {
@@ -318,6 +325,9 @@ int store_delivery_message (store_t *self, int64_t delivery_id, uint8_t message_
                             uint8_t subject_key [32], bool *has_subject);
 //  1 if any recipient node has marked the message read.
 int store_message_any_read (store_t *self, int64_t message);
+//  1 if a recipient node of an agency in the bit set AGENCIES (1 << agency)
+//  has marked the message read; 0 if none; -1 on error.
+int store_message_read_by (store_t *self, int64_t message, uint32_t agencies);
 
 //  Stored deadlines: they outlive restarts. One timer per (kind, key).
 MUST_CHECK int store_timer_set (store_t *self, const char *kind, const void *key, size_t key_size,

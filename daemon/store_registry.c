@@ -14,18 +14,22 @@ static const char *schema =
     "  classes INTEGER NOT NULL, purposes TEXT NOT NULL, valid_from INTEGER NOT NULL,"
     "  valid_until INTEGER NOT NULL, form INTEGER NOT NULL, capacity_by TEXT NOT NULL,"
     "  capacity_at INTEGER NOT NULL, recorded_by TEXT NOT NULL, recorded_at INTEGER NOT NULL,"
-    "  withdrawn_at INTEGER NOT NULL DEFAULT 0, withdrawn_by TEXT NOT NULL DEFAULT '');"
+    "  withdrawn_at INTEGER NOT NULL DEFAULT 0, withdrawn_by TEXT NOT NULL DEFAULT '',"
+    //  Added by the store's migrations 2 and 3 (store.c), which made this table.
+    "  capacity_sealed BLOB, recorded_agency INTEGER NOT NULL DEFAULT -1);"
     "CREATE INDEX IF NOT EXISTS consents_subject ON consents (subject_key);"
     "CREATE TABLE IF NOT EXISTS known_by_agency ("
     "  agency INTEGER NOT NULL, hash BLOB NOT NULL, kind INTEGER NOT NULL,"
     "  PRIMARY KEY (agency, hash)) WITHOUT ROWID;";
 
 enum { R_REF_PUT, R_REF_GET, R_CONSENTS, R_CONSENT_GET, R_CONSENT_PUT, R_WITHDRAW,
-       R_KNOWN_ADD, R_KNOWN_ALL, R_COUNT };
+       R_KNOWN_ADD, R_KNOWN_ALL, R_UNKNOWN_RECORDERS, R_SET_RECORDED_AGENCY,
+       R_CLEAR_ASSESSORS, R_SEAL_ASSESSOR, R_COUNT };
 
 #define CONSENT_COLUMNS \
     "id, subject_key, agencies, classes, purposes, valid_from, valid_until, form," \
-    " capacity_by, capacity_at, recorded_by, recorded_at, withdrawn_at, withdrawn_by"
+    " capacity_by, capacity_at, recorded_by, recorded_at, withdrawn_at, withdrawn_by," \
+    " capacity_sealed, recorded_agency"
 
 static const char *queries [R_COUNT] = {
     [R_REF_PUT] = "INSERT OR IGNORE INTO case_refs (agency, ref, subject_key) VALUES (?1, ?2, ?3)",
@@ -34,11 +38,18 @@ static const char *queries [R_COUNT] = {
                    " ORDER BY recorded_at LIMIT ?2",
     [R_CONSENT_GET] = "SELECT " CONSENT_COLUMNS " FROM consents WHERE id = ?1",
     [R_CONSENT_PUT] = "INSERT INTO consents (" CONSENT_COLUMNS ") VALUES"
-                      " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                      " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     [R_WITHDRAW] = "UPDATE consents SET withdrawn_at = ?2, withdrawn_by = ?3"
                    " WHERE id = ?1 AND withdrawn_at = 0",
     [R_KNOWN_ADD] = "INSERT OR IGNORE INTO known_by_agency (agency, hash, kind) VALUES (?1, ?2, ?3)",
     [R_KNOWN_ALL] = "SELECT agency, hash, kind FROM known_by_agency",
+    [R_UNKNOWN_RECORDERS] = "SELECT DISTINCT recorded_by FROM consents WHERE recorded_agency < 0",
+    [R_SET_RECORDED_AGENCY] = "UPDATE consents SET recorded_agency = ?2"
+                              " WHERE recorded_by = ?1 AND recorded_agency < 0",
+    [R_CLEAR_ASSESSORS] = "SELECT id FROM consents WHERE capacity_by <> ''"
+                          " AND capacity_sealed IS NULL",
+    [R_SEAL_ASSESSOR] = "UPDATE consents SET capacity_by = '', capacity_sealed = ?2"
+                        " WHERE id = ?1 AND capacity_sealed IS NULL",
 };
 
 struct _registry_t {
@@ -218,6 +229,15 @@ s_read_consent (sdb_stmt_t *stmt, registry_consent_t *c)
     c->recorded_at = sdb_column_int64 (stmt, 11);
     c->withdrawn_at = sdb_column_int64 (stmt, 12);
     s_text (c->withdrawn_by, sizeof c->withdrawn_by, sdb_column_text (stmt, 13));
+    int sealed = sdb_column_bytes (stmt, 14);
+    if (!sdb_column_null (stmt, 14) && sealed > 0 && (size_t) sealed <= sizeof c->capacity_sealed) {
+        memcpy (c->capacity_sealed, sdb_column_blob (stmt, 14), (size_t) sealed);
+        c->capacity_sealed_size = (size_t) sealed;
+    }
+    else
+    if (sealed > 0)
+        c->capacity_sealed_size = SIZE_MAX;      //  too long: not ours, not shown
+    c->recorded_agency = sdb_column_int (stmt, 15);
     s_split_purposes (c);
 }
 
@@ -265,6 +285,11 @@ registry_consent_insert (registry_t *self, const registry_consent_t *c)
     sdb_bind_int64 (stmt, 12, c->recorded_at);
     sdb_bind_int64 (stmt, 13, c->withdrawn_at);
     sdb_bind_text (stmt, 14, c->withdrawn_by);
+    if (c->capacity_sealed_size && c->capacity_sealed_size <= sizeof c->capacity_sealed)
+        sdb_bind_blob (stmt, 15, c->capacity_sealed, c->capacity_sealed_size);
+    else
+        sdb_bind_null (stmt, 15);
+    sdb_bind_int (stmt, 16, c->recorded_agency);
     return s_done (self, stmt, "consent insert");
 }
 
@@ -303,4 +328,51 @@ registry_known_each (registry_t *self,
                 sdb_column_int (stmt, 2), arg);
     sdb_reset (stmt);
     return rc == SDB_DONE? 0: s_fail (self, "known each");
+}
+
+int
+registry_consent_unknown_recorders (registry_t *self, void (*fn) (const char *node, void *arg),
+                                    void *arg)
+{
+    sdb_stmt_t *stmt = s_stmt (self, R_UNKNOWN_RECORDERS);
+    int rc, count = 0;
+    while ((rc = sdb_step (stmt)) == SDB_ROW) {
+        fn (sdb_column_text (stmt, 0)? sdb_column_text (stmt, 0): "", arg);
+        count++;
+    }
+    sdb_reset (stmt);
+    return rc == SDB_DONE? count: s_fail (self, "consent recorders");
+}
+
+int
+registry_consent_set_recorded_agency (registry_t *self, const char *node, int agency)
+{
+    sdb_stmt_t *stmt = s_stmt (self, R_SET_RECORDED_AGENCY);
+    sdb_bind_text (stmt, 1, node);
+    sdb_bind_int (stmt, 2, agency);
+    return s_done (self, stmt, "consent recorded agency");
+}
+
+int
+registry_consent_clear_assessors (registry_t *self, void (*fn) (const char *id, void *arg),
+                                  void *arg)
+{
+    sdb_stmt_t *stmt = s_stmt (self, R_CLEAR_ASSESSORS);
+    int rc, count = 0;
+    while ((rc = sdb_step (stmt)) == SDB_ROW) {
+        fn (sdb_column_text (stmt, 0)? sdb_column_text (stmt, 0): "", arg);
+        count++;
+    }
+    sdb_reset (stmt);
+    return rc == SDB_DONE? count: s_fail (self, "clear assessors");
+}
+
+int
+registry_consent_seal_assessor (registry_t *self, const char *id, const uint8_t *sealed,
+                                size_t size)
+{
+    sdb_stmt_t *stmt = s_stmt (self, R_SEAL_ASSESSOR);
+    sdb_bind_text (stmt, 1, id);
+    sdb_bind_blob (stmt, 2, sealed, size);
+    return s_done (self, stmt, "seal assessor");
 }

@@ -719,6 +719,19 @@ s_store_outbox (submit_t *s, int64_t message)
     return 0;
 }
 
+//  A column the sender may not see, answered the same whatever was
+//  decided (policy.h).
+static void
+s_hide (Samhand__V1__AgencyDecision *d)
+{
+    d->view = SAMHAND__V1__VIEW__VIEW_UNSPECIFIED;
+    d->rule = (char *) POLICY_HIDDEN_RULE;
+    d->legal_basis = (char *) POLICY_HIDDEN_BASIS;
+    d->reason = (char *) POLICY_HIDDEN_REASON;
+    d->nodes = 0;
+    d->warning = (char *) "";
+}
+
 //  Packs the SubmitResult. It is stored with the message, so a retry gets
 //  the very same answer. Returns a malloc'd buffer or NULL.
 static uint8_t *
@@ -739,15 +752,9 @@ s_result_pack (submit_t *s, char refs [5][CRYPTO_CASE_REF_LEN], size_t *size)
         for (int i = 0; i < s->n_targets; i++)
             decisions [n].nodes += s->targets [i].agency == agency;
         decisions [n].warning = s->warnings [agency];
-        if (policy_hidden_from_sender (s->kind, s->sender->agency, agency)) {
-            //  The same whatever was decided (policy.h).
-            decisions [n].view = SAMHAND__V1__VIEW__VIEW_UNSPECIFIED;
-            decisions [n].rule = (char *) POLICY_HIDDEN_RULE;
-            decisions [n].legal_basis = (char *) POLICY_HIDDEN_BASIS;
-            decisions [n].reason = (char *) POLICY_HIDDEN_REASON;
-            decisions [n].nodes = 0;
-            decisions [n].warning = (char *) "";
-        }
+        //  Stored hidden as well: the stored result is what a retry gets.
+        if (policy_hidden_from_sender (s->kind, s->sender->agency, agency))
+            s_hide (&decisions [n]);
         list [n] = &decisions [n];
         n++;
     }
@@ -766,17 +773,47 @@ s_result_pack (submit_t *s, char refs [5][CRYPTO_CASE_REF_LEN], size_t *size)
 
 //  Queues a stored result as the reply (it goes out after the commit);
 //  a retry gets the original result marked duplicate. -1 if unreadable.
+//  KIND and SENDER_AGENCY are the stored message's (never the retry's
+//  claim). What is shown is filtered again by today's rules, so a result
+//  stored before a rule hid a column (or by a broker that had a bug) is
+//  never replayed wider than a fresh answer: a column hidden from the
+//  sender's agency then or now is hidden; a node whose name is now
+//  enrolled under another agency than the one that sent the message is
+//  told only that it was accepted (no decision, no case reference: both
+//  were the old agency's).
 static int
-s_result_reply (submit_t *s, const uint8_t *packed, size_t size, bool duplicate)
+s_result_reply (submit_t *s, const uint8_t *packed, size_t size, bool duplicate,
+                int kind, int sender_agency)
 {
     Samhand__V1__SubmitResult *result = samhand__v1__submit_result__unpack (NULL, size, packed);
     if (!result)
         return -1;
-    result->duplicate = duplicate;
+    if (result->n_decisions > 4) {
+        samhand__v1__submit_result__free_unpacked (result, NULL);
+        return -1;
+    }
+    Samhand__V1__SubmitResult shown = *result;
+    Samhand__V1__AgencyDecision decisions [4], *list [4];
+    shown.duplicate = duplicate;
+    shown.decisions = list;
+    shown.n_decisions = 0;
+    bool moved = sender_agency != s->sender->agency;
+    for (size_t i = 0; !moved && i < result->n_decisions; i++) {
+        decisions [i] = *result->decisions [i];
+        int agency = (int) decisions [i].agency;
+        if (policy_hidden_from_sender (kind, sender_agency, agency))
+            s_hide (&decisions [i]);
+        list [shown.n_decisions++] = &decisions [i];
+    }
+    if (moved) {
+        shown.case_ref = (char *) "";
+        zsys_warning ("submit: %s retried a message it sent as another agency's node: only"
+                      " its acceptance is shown", s->sender->name);
+    }
     Samhand__V1__Frame reply = SAMHAND__V1__FRAME__INIT;
     reply.request_id = s->frame->request_id;
     reply.command_case = SAMHAND__V1__FRAME__COMMAND_SUBMIT_RESULT;
-    reply.submit_result = result;
+    reply.submit_result = &shown;
     uint8_t *data = frame_encode (&reply, &size);
     samhand__v1__submit_result__free_unpacked (result, NULL);
     replies_add (s->self->replies, s->routing_id, data, size, true, s->frame->request_id);
@@ -862,7 +899,7 @@ s_accept (submit_t *s)
     else {
         //  Learned only now: a refused submit teaches nothing.
         s_learn_identifiers (s);
-        s_result_reply (s, result, result_size, false);
+        s_result_reply (s, result, result_size, false, s->kind, s->sender->agency);
         self->submits++;
     }
     free (result);
@@ -887,10 +924,11 @@ submit_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
     s->kind = s_kind_of (s->submit);
     uint8_t *stored = NULL;
     size_t stored_size = 0;
-    int found = store_message_find (self->store, node->key, s->submit->message_id.data,
-                                    &stored, &stored_size);
+    int stored_kind = 0, stored_agency = 0;
+    int found = store_message_find_origin (self->store, node->key, s->submit->message_id.data,
+                                           &stored, &stored_size, &stored_kind, &stored_agency);
     if (found == 1) {
-        if (s_result_reply (s, stored, stored_size, true))
+        if (s_result_reply (s, stored, stored_size, true, stored_kind, stored_agency))
             s_refuse (s, SAMHAND__V1__ERROR_CODE__INTERNAL, "stored result unreadable");
     }
     else

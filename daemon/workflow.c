@@ -194,20 +194,42 @@ s_escalation_end (handler_ctx_t *self, const store_timer_t *t, const store_messa
     return 0;
 }
 
+//  The agencies whose reading an acute concern ends its escalation: those
+//  whose column its sender may see. A read by the crisis centre does not
+//  end the escalation of another agency's concern: the alerts stopping
+//  would tell the sender's duty that the crisis centre has it (and so of
+//  a consent naming it, and of her contact with it: krisesenterlova §5),
+//  which its SubmitResult and status report do not. The concern is then
+//  picked up by an agency the sender may know of (POLICY.md §10a).
+static uint32_t
+s_read_ends (const store_message_info_t *info)
+{
+    uint32_t agencies = 0;
+    for (int agency = 1; agency < 5; agency++)
+        if (!policy_hidden_from_sender (info->kind, info->sender_agency, agency))
+            agencies |= 1u << agency;
+    return agencies;
+}
+
 //  An acute concern nobody has marked read: alert the coordinator and the
 //  duty operators, and the recipients still holding it unread, again at
-//  every interval, until someone reads it.
+//  every interval, until someone of an agency the sender may know of
+//  reads it.
 static void
 s_escalate (handler_ctx_t *self, const store_timer_t *t)
 {
-    int read = store_message_any_read (self->store, t->message);
-    if (read != 0) {
-        s_written (self, store_timer_reschedule (self->store, t->id, -1, 0));
+    store_message_info_t info;
+    int found = store_message_by_row (self->store, t->message, &info);
+    if (found < 0) {
+        self->batch_failed = true;
         return;
     }
-    store_message_info_t info;
-    if (store_message_by_row (self->store, t->message, &info) != 1) {
-        s_written (self, store_timer_reschedule (self->store, t->id, -1, 0));
+    int read = found? store_message_read_by (self->store, t->message, s_read_ends (&info)): 1;
+    if (read != 0) {
+        if (read < 0)
+            self->batch_failed = true;
+        else
+            s_written (self, store_timer_reschedule (self->store, t->id, -1, 0));
         return;
     }
     if (info.expires_ms <= self->now_ms) {

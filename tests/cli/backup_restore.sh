@@ -78,16 +78,17 @@ result "restore: the audit chain verifies after the restored broker ran"
 
 #   The schema version: a store from a newer samhandd is refused; an older
 #   one (no version stamped, as before versions began) is upgraded.
-[ "$("$PY" -c 'import sqlite3, sys; print (sqlite3.connect (sys.argv [1]).execute ("PRAGMA user_version").fetchone () [0])' "$W/restored/samhand.db")" = 1 ]
-result "schema: the store is stamped with schema version 1"
+[ "$("$PY" -c 'import sqlite3, sys; print (sqlite3.connect (sys.argv [1]).execute ("PRAGMA user_version").fetchone () [0])' "$W/restored/samhand.db")" = 3 ]
+result "schema: the store is stamped with schema version 3"
 cp -a "$W/restored" "$W/newer"
 "$PY" -c 'import sqlite3, sys; c = sqlite3.connect (sys.argv [1]); c.execute ("PRAGMA user_version = 99"); c.commit ()' "$W/newer/samhand.db"
 timeout 10 "$B/samhandd" -c "$W/newer/samhandd.cfg" 2>"$W/newer.log"
 rc=$?
-[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "schema version 99, newer than this samhandd knows (1)" "$W/newer.log"
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "schema version 99, newer than this samhandd knows (3)" "$W/newer.log"
 result "schema: a store from a newer samhandd is refused with the reason"
 cp -a "$W/restored" "$W/older"
-"$PY" -c 'import sqlite3, sys; c = sqlite3.connect (sys.argv [1]); c.execute ("PRAGMA user_version = 0"); c.commit ()' "$W/older/samhand.db"
+#   As before versions began: without the consents columns of migrations 2 and 3.
+"$PY" -c 'import sqlite3, sys; c = sqlite3.connect (sys.argv [1]); c.execute ("ALTER TABLE consents DROP COLUMN capacity_sealed"); c.execute ("ALTER TABLE consents DROP COLUMN recorded_agency"); c.execute ("PRAGMA user_version = 0"); c.commit ()' "$W/older/samhand.db"
 "$B/samhandd" -c "$W/older/samhandd.cfg" 2>"$W/older.log" &
 BROKER_PID=$!
 up=1
@@ -96,7 +97,7 @@ for _ in $(seq 50); do
     sleep 0.2
 done
 samhand_stop
-[ "$up" -eq 0 ] && [ "$("$PY" -c 'import sqlite3, sys; print (sqlite3.connect (sys.argv [1]).execute ("PRAGMA user_version").fetchone () [0])' "$W/older/samhand.db")" = 1 ]
+[ "$up" -eq 0 ] && [ "$("$PY" -c 'import sqlite3, sys; print (sqlite3.connect (sys.argv [1]).execute ("PRAGMA user_version").fetchone () [0])' "$W/older/samhand.db")" = 3 ]
 result "schema: an older store is upgraded at start"
 
 #   A PostgreSQL store is not copied by --backup: it says which tools to use

@@ -11,6 +11,10 @@
 #include <czmq.h>
 #include <libpq-fe.h>
 
+//  Takes the consents table back to its version 1 columns.
+#define V1_CONSENTS "ALTER TABLE consents DROP COLUMN capacity_sealed;" \
+                    " ALTER TABLE consents DROP COLUMN recorded_agency;"
+
 static char s_label [64];
 static char s_name [256];
 
@@ -183,6 +187,9 @@ s_run_cases (const char *target)
     CHECK (store_commit (store) == 0 && store_changes_total (store) > before,
            s_case ("receipts commit and count as changes"));
     CHECK (store_message_any_read (store, m.message) == 1, s_case ("the message was read"));
+    CHECK (store_message_read_by (store, m.message, 1u << 2) == 1
+           && store_message_read_by (store, m.message, 0x1e & ~(1u << 2)) == 0,
+           s_case ("read by a node of agency 2: counted for a set with 2, not for one without"));
     before = store_changes_total (store);
     memset (&seen, 0, sizeof seen);
     CHECK (store_inbox (store, "tryggest", true, 0, 10, s_seen, &seen) == 1
@@ -328,14 +335,31 @@ s_run_cases (const char *target)
     CHECK (store && !store_was_created (store), s_case ("it reopens as an existing store"));
     store_destroy (&store);
     sdb_t *db = sdb_open (target, false);
-    CHECK (db && sdb_schema_version (db) == 1, s_case ("the schema is stamped version 1"));
-    CHECK (db && sdb_set_schema_version (db, 0) == 0, s_case ("stamped back to 0 (an old store)"));
+    CHECK (db && sdb_schema_version (db) == 3, s_case ("the schema is stamped version 3"));
+    //  As a version 1 store was: no sealed assessor (migration 2), no
+    //  recording agency (3).
+    CHECK (db && sdb_exec (db, V1_CONSENTS) == SDB_OK
+              && sdb_set_schema_version (db, 1) == 0,
+           s_case ("made a version 1 store (consents without capacity_sealed, recorded_agency)"));
+    sdb_close (&db);
+    store = store_new (target);
+    CHECK (store != NULL, s_case ("a version 1 store opens"));
+    store_destroy (&store);
+    db = sdb_open (target, false);
+    sdb_stmt_t *probe = NULL;
+    CHECK (db && sdb_schema_version (db) == 3
+              && sdb_prepare (db, "SELECT capacity_sealed, recorded_agency FROM consents",
+                              &probe) == SDB_OK,
+           s_case ("and is upgraded to version 3, consents with capacity_sealed, recorded_agency"));
+    sdb_finalize (probe);
+    CHECK (db && sdb_exec (db, V1_CONSENTS) == SDB_OK
+              && sdb_set_schema_version (db, 0) == 0, s_case ("stamped back to 0 (an old store)"));
     sdb_close (&db);
     store = store_new (target);
     CHECK (store != NULL, s_case ("an old store opens"));
     store_destroy (&store);
     db = sdb_open (target, false);
-    CHECK (db && sdb_schema_version (db) == 1, s_case ("and is upgraded to version 1"));
+    CHECK (db && sdb_schema_version (db) == 3, s_case ("and is upgraded to version 3"));
     CHECK (db && sdb_set_schema_version (db, 99) == 0, s_case ("stamped 99 (a newer samhandd's)"));
     sdb_close (&db);
     store = store_new (target);
