@@ -758,10 +758,11 @@ test_spill (fx_t *fx)
     unsetenv ("SAMHAND_FAULT_CACHE_PAGES");
 }
 
-//  who-received for the invented person: the rows naming NODE, with how
-//  many of them carry a receipt. -1 when the query is not answered.
+//  who-received for the invented person: the EVENT rows (delivered, shown)
+//  naming NODE, with how many of them carry a receipt. -1 when the query
+//  is not answered.
 static int
-s_received (hclient_t *admin, const char *node, int *confirmed)
+s_received (hclient_t *admin, const char *node, const char *event, int *confirmed)
 {
     Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
     Samhand__V1__AuditQuery q = SAMHAND__V1__AUDIT_QUERY__INIT;
@@ -782,7 +783,7 @@ s_received (hclient_t *admin, const char *node, int *confirmed)
     *confirmed = 0;
     for (size_t i = 0; i < f->audit_reply->n_entries; i++) {
         const Samhand__V1__AuditEntry *e = f->audit_reply->entries [i];
-        if (!streq (e->node, node) || !streq (e->event, "delivered"))
+        if (!streq (e->node, node) || !streq (e->event, event))
             continue;
         rows++;
         *confirmed += *e->receipt != 0;
@@ -883,13 +884,13 @@ test_flaky_connection (void)
     CHECK (gap >= 400, "flaky connection: failed sends are retried after a back-off, not at once");
     //  who-received: the node is named for the one delivery it got.
     int confirmed = -1;
-    int rows = s_received (admin, "politi-risk", &confirmed);
+    int rows = s_received (admin, "politi-risk", "delivered", &confirmed);
     CHECK (rows == 1 && confirmed == 0,
            "flaky connection: who-received lists only the delivery handed over, not yet confirmed");
     hclient_receipt (police, delivery_id, SAMHAND__V1__RECEIPT_STATE__READ);
     f = hclient_ping (police, 10000);
     frame_free (&f);
-    rows = s_received (admin, "politi-risk", &confirmed);
+    rows = s_received (admin, "politi-risk", "delivered", &confirmed);
     CHECK (rows == 1 && confirmed == 1,
            "flaky connection: after the node's receipt who-received says it was confirmed");
     hclient_destroy (&admin);
@@ -899,9 +900,117 @@ test_flaky_connection (void)
     harness_destroy (&h);
 }
 
-int
-main (void)
+//  An inbox answer the connection does not take: the "shown" records of
+//  its entries were committed before it went out, but the node never saw
+//  them. Like a Deliver not handed over, each gets a "delivery_not_sent"
+//  record, who-received leaves it out, and an entry that had never been
+//  handed over is again one the node cannot hold: a receipt for it is
+//  refused until it is really shown or delivered.
+static int
+s_inbox_query (hclient_t *client, uint64_t request_id)
 {
+    Samhand__V1__Frame q = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__InboxQuery iq = SAMHAND__V1__INBOX_QUERY__INIT;
+    q.command_case = SAMHAND__V1__FRAME__COMMAND_INBOX_QUERY;
+    q.inbox_query = &iq;
+    q.request_id = request_id;
+    return hclient_send (client, &q);
+}
+
+static void
+test_inbox_not_sent (void)
+{
+    harness_t *h = harness_new ("");
+    CHECK (h != NULL, "inbox not sent: an installation");
+    if (!h)
+        return;
+    char fault_file [400];
+    snprintf (fault_file, sizeof fault_file, "%s/fault", h->dir);
+    s_write_file (fault_file, "0\n");
+    setenv ("SAMHAND_DAEMON", "samhandd-fault", 1);
+    setenv ("SAMHAND_FAULT_FILE", fault_file, 1);
+    unsetenv ("SAMHAND_CLOCK_FILE");
+    CHECK (harness_start (h) == 0, "inbox not sent: the fault broker starts");
+    hclient_t *vakt = hclient_new (h, "vakt");
+    hclient_t *admin = hclient_new (h, "admin");
+    //  The police node is not subscribed: its entry waits, never sent.
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    uint8_t id [16];
+    harness_concern (&submit, &concern, &subject, "Invented: ringte fra legekontoret, redd.");
+    harness_new_id (&submit, id);
+    Samhand__V1__Frame *f = hclient_submit (vakt, &submit, 10000);
+    CHECK (f && f->submit_result && f->submit_result->accepted,
+           "inbox not sent: a concern about the invented person is accepted");
+    frame_free (&f);
+    int64_t delivery = harness_sql_int (h, "SELECT id FROM outbox WHERE node = 'politi-risk'"
+                                           " AND state = 0 AND attempts = 0");
+    CHECK (delivery > 0, "inbox not sent: the police node's entry waits, never sent");
+    //  The connection does not take the next message to it: the answer.
+    hclient_t *police = hclient_new_as (h, "politi-risk", "inbox-police");
+    s_write_file (fault_file, "1 1 send inbox-police\n");
+    zclock_sleep (5);
+    s_inbox_query (police, 41);
+    f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_INBOX_REPLY, 2000);
+    CHECK (f == NULL, "inbox not sent: the connection did not take the inbox answer");
+    frame_free (&f);
+    int64_t deadline = zclock_mono () + 10000;
+    while (zclock_mono () < deadline
+       &&  harness_sql_int (h, "SELECT count(*) FROM audit WHERE event = 'delivery_not_sent'") < 1)
+        zclock_sleep (20);
+    char sql [300];
+    snprintf (sql, sizeof sql, "SELECT count(*) FROM audit WHERE event = 'delivery_not_sent'"
+              " AND node = 'politi-risk' AND detail LIKE 'inbox: delivery %lld%%'", (long long) delivery);
+    CHECK (harness_sql_int (h, sql) == 1,
+           "inbox not sent: the refused answer is on record as not handed over, with its delivery");
+    int confirmed = -1;
+    CHECK (s_received (admin, "politi-risk", "shown", &confirmed) == 0,
+           "inbox not sent: who-received does not list the answer the connection refused");
+    //  The node never held it: a receipt for it is not taken.
+    hclient_receipt (police, (uint64_t) delivery, SAMHAND__V1__RECEIPT_STATE__RECEIVED);
+    f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_ERROR, 5000);
+    CHECK (f && f->error->code == SAMHAND__V1__ERROR_CODE__UNKNOWN_DELIVERY,
+           "inbox not sent: a receipt for the entry never shown is refused");
+    frame_free (&f);
+    //  The connection takes the next answer: shown, and listed once.
+    s_inbox_query (police, 42);
+    f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_INBOX_REPLY, 10000);
+    bool listed = false;
+    for (size_t i = 0; f && i < f->inbox_reply->n_items; i++)
+        listed = listed || f->inbox_reply->items [i]->delivery_id == (uint64_t) delivery;
+    CHECK (f && f->request_id == 42 && listed, "inbox not sent: the next inbox answer shows it");
+    frame_free (&f);
+    CHECK (s_received (admin, "politi-risk", "shown", &confirmed) == 1 && confirmed == 0,
+           "inbox not sent: who-received lists the answer that went out, not yet confirmed");
+    hclient_receipt (police, (uint64_t) delivery, SAMHAND__V1__RECEIPT_STATE__READ);
+    Samhand__V1__Frame ping = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Ping body = SAMHAND__V1__PING__INIT;
+    ping.command_case = SAMHAND__V1__FRAME__COMMAND_PING;
+    ping.ping = &body;
+    hclient_send (police, &ping);
+    f = hclient_recv (police, 10000);      //  an Error would come before the Pong
+    CHECK (f && f->command_case == SAMHAND__V1__FRAME__COMMAND_PONG,
+           "inbox not sent: a receipt for the entry shown is taken");
+    frame_free (&f);
+    CHECK (s_received (admin, "politi-risk", "shown", &confirmed) == 1 && confirmed == 1,
+           "inbox not sent: after the node's receipt who-received says it was confirmed");
+    hclient_destroy (&police);
+    hclient_destroy (&admin);
+    hclient_destroy (&vakt);
+    CHECK (harness_stop (h, SIGTERM) == 0, "inbox not sent: clean stop");
+    harness_destroy (&h);
+}
+
+int
+main (int argc, char *argv [])
+{
+    //  "itest_fault connection": only the connection tests (own brokers).
+    if (argc > 1 && streq (argv [1], "connection")) {
+        test_flaky_connection ();
+        test_inbox_not_sent ();
+        return TEST_DONE ();
+    }
     bool longrun = getenv ("SAMHAND_FAULT_LONG") && *getenv ("SAMHAND_FAULT_LONG") == '1';
     fx_t *fx = (fx_t *) zmalloc (sizeof (fx_t));
     fx->h = harness_new (CONFIG);
@@ -1006,5 +1115,6 @@ main (void)
     harness_destroy (&fx->h);
     free (fx);
     test_flaky_connection ();
+    test_inbox_not_sent ();
     return TEST_DONE ();
 }
