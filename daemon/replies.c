@@ -7,6 +7,7 @@ typedef struct {
     uint8_t  *data;           //  NULL once replies_fail could not encode its error
     size_t    size;
     bool      needs_commit;   //  an ack that must not go out if the commit fails
+    bool      push;           //  no request: dropped if the commit fails
     uint64_t  request_id;
     reply_watch_fn *watch;    //  told how it ended (replies_add_watched)
     void     *tag;
@@ -86,6 +87,16 @@ replies_add (replies_t *self, zframe_t *routing_id, uint8_t *data, size_t size,
     zlistx_add_end (self->queue, reply);
 }
 
+void
+replies_push (replies_t *self, zframe_t *routing_id, uint8_t *data, size_t size)
+{
+    assert (self);
+    size_t before = zlistx_size (self->queue);
+    replies_add (self, routing_id, data, size, true, 0);
+    if (zlistx_size (self->queue) > before)
+        ((reply_t *) zlistx_last (self->queue))->push = true;
+}
+
 int
 replies_add_watched (replies_t *self, zframe_t *routing_id, uint8_t *data, size_t size,
                      uint64_t request_id, reply_watch_fn *fn, void *tag)
@@ -136,6 +147,9 @@ replies_fail (replies_t *self, bool disk_full)
             continue;
         s_reply_ended (reply, REPLY_NOT_COMMITTED);
         free (reply->data);
+        reply->data = NULL;
+        if (reply->push)
+            continue;           //  told of what was not stored: nothing to send
         reply->data = disk_full
             ? frame_encode_error (reply->request_id, SAMHAND__V1__ERROR_CODE__STORE_FULL,
                                   "the broker's disk is full: nothing was stored; retry later",

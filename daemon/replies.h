@@ -29,6 +29,13 @@ void replies_destroy (replies_t **self_p);
 void replies_add (replies_t *self, zframe_t *routing_id, uint8_t *data, size_t size,
                   bool needs_commit, uint64_t request_id);
 
+//  Queues a push the broker sends on its own (request_id 0: a StatusReport
+//  to a sender) that tells of this cycle's writes: it goes out only if
+//  the commit holds. If the commit fails it is dropped, not made an
+//  error: no request of that connection waits for it, and the change
+//  that failed comes again with its push. Takes ownership of DATA.
+void replies_push (replies_t *self, zframe_t *routing_id, uint8_t *data, size_t size);
+
 //  How a reply queued with replies_add_watched ended: handed to its
 //  connection; committed but not taken by the connection (gone, pipe
 //  full): what it disclosed was never seen; or its batch was not
@@ -58,7 +65,8 @@ void replies_error (replies_t *self, zframe_t *routing_id, uint64_t request_id,
                     int code, const char *text, const ProtobufCBinaryData *message_id);
 
 //  The commit failed: every queued reply that needed it becomes an error
-//  for its request (STORE_FULL when DISK_FULL, else INTERNAL).
+//  for its request (STORE_FULL when DISK_FULL, else INTERNAL); a push
+//  (replies_push) is dropped.
 void replies_fail (replies_t *self, bool disk_full);
 
 //  Sends every queued reply in order through TRANSPORT and empties the

@@ -114,7 +114,7 @@ status_push (handler_ctx_t *self, int64_t delivery_id)
     size_t size;
     uint8_t *data = s_report (self, &info, 0, sender->agency, &size);
     if (data)
-        replies_add (self->replies, session->routing_id, data, size, true, 0);
+        replies_push (self->replies, session->routing_id, data, size);
 }
 
 typedef struct {

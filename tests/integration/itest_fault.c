@@ -1002,6 +1002,85 @@ test_inbox_not_sent (void)
     harness_destroy (&h);
 }
 
+//  A status push (request_id 0) tells the sender of a change this cycle
+//  wrote (a recipient's receipt). When the cycle's commit fails the change
+//  is not stored and its push must not go out; but neither must an Error
+//  with request_id 0 go out in its place ("the broker could not store
+//  this: retry" about no request the sender made, which PROTOCOL §4 says
+//  answers an undecodable frame). The receipt sent again brings the push.
+static void
+test_push_commit_fails (void)
+{
+    harness_t *h = harness_new ("");
+    CHECK (h != NULL, "push: an installation");
+    if (!h)
+        return;
+    char fault_file [400];
+    snprintf (fault_file, sizeof fault_file, "%s/fault", h->dir);
+    s_write_file (fault_file, "0\n");
+    setenv ("SAMHAND_DAEMON", "samhandd-fault", 1);
+    setenv ("SAMHAND_FAULT_FILE", fault_file, 1);
+    unsetenv ("SAMHAND_CLOCK_FILE");
+    CHECK (harness_start (h) == 0, "push: the fault broker starts");
+    hclient_t *vakt = hclient_listener (h, "vakt");
+    hclient_t *police = hclient_listener (h, "politi-risk");
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    uint8_t id [16];
+    harness_concern (&submit, &concern, &subject, "Invented: ringte fra jobben, redd.");
+    harness_new_id (&submit, id);
+    Samhand__V1__Frame *f = hclient_submit (vakt, &submit, 10000);
+    CHECK (f && f->submit_result && f->submit_result->accepted,
+           "push: a concern about the invented person is accepted");
+    frame_free (&f);
+    uint64_t delivery = 0;
+    int64_t deadline = zclock_mono () + 10000;
+    while (!delivery && zclock_mono () < deadline
+       &&  (f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_DELIVER, 1000))) {
+        if (f->deliver->message_id.len == 16 && memcmp (f->deliver->message_id.data, id, 16) == 0)
+            delivery = f->deliver->delivery_id;
+        frame_free (&f);
+    }
+    CHECK (delivery != 0, "push: the police node has the concern");
+    //  A full disk: the cycle with the receipt cannot commit.
+    s_write_file (fault_file, "1 -1 full\n");
+    zclock_sleep (5);
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Receipt receipt = SAMHAND__V1__RECEIPT__INIT;
+    receipt.delivery_id = delivery;
+    receipt.state = SAMHAND__V1__RECEIPT_STATE__READ;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_RECEIPT;
+    frame.receipt = &receipt;
+    frame.request_id = 501;
+    hclient_send (police, &frame);
+    f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_ERROR, 5000);
+    CHECK (f && f->request_id == 501 && f->error->code == SAMHAND__V1__ERROR_CODE__STORE_FULL,
+           "push: the receipt's cycle failed (disk full): the receipt is refused");
+    frame_free (&f);
+    int stray = 0, pushes = 0;
+    deadline = zclock_mono () + 1500;
+    while (zclock_mono () < deadline && (f = hclient_recv (vakt, 200))) {
+        stray += f->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR;
+        pushes += f->command_case == SAMHAND__V1__FRAME__COMMAND_STATUS_REPORT;
+        frame_free (&f);
+    }
+    CHECK (stray == 0 && pushes == 0,
+           "push: the sender gets neither the push of the lost change nor an error in its place");
+    s_write_file (fault_file, "0\n");
+    zclock_sleep (5);
+    frame.request_id = 502;
+    hclient_send (police, &frame);
+    f = hclient_expect (vakt, SAMHAND__V1__FRAME__COMMAND_STATUS_REPORT, 5000);
+    CHECK (f && f->request_id == 0 && streq (f->status_report->state, "read"),
+           "push: the receipt sent again is taken and its push comes");
+    frame_free (&f);
+    hclient_destroy (&police);
+    hclient_destroy (&vakt);
+    CHECK (harness_stop (h, SIGTERM) == 0, "push: clean stop");
+    harness_destroy (&h);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -1009,6 +1088,7 @@ main (int argc, char *argv [])
     if (argc > 1 && streq (argv [1], "connection")) {
         test_flaky_connection ();
         test_inbox_not_sent ();
+        test_push_commit_fails ();
         return TEST_DONE ();
     }
     bool longrun = getenv ("SAMHAND_FAULT_LONG") && *getenv ("SAMHAND_FAULT_LONG") == '1';
@@ -1116,5 +1196,6 @@ main (int argc, char *argv [])
     free (fx);
     test_flaky_connection ();
     test_inbox_not_sent ();
+    test_push_commit_fails ();
     return TEST_DONE ();
 }
