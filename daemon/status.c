@@ -64,7 +64,8 @@ s_overall (const report_t *r)
 }
 
 //  Packs a StatusReport frame for a message, as the viewer's agency may
-//  see it (-1: all); NULL if it cannot be read.
+//  see it (-1: all); NULL if it cannot be read (never a report built from
+//  part of its entries).
 static uint8_t *
 s_report (handler_ctx_t *self, const store_message_info_t *info, uint64_t request_id,
           int viewer_agency, size_t *size)
@@ -74,7 +75,10 @@ s_report (handler_ctx_t *self, const store_message_info_t *info, uint64_t reques
         return NULL;
     r->viewer_agency = viewer_agency;
     r->kind = info->kind;
-    store_outbox_of_message (self->store, info->message, s_add_entry, r);
+    if (store_outbox_of_message (self->store, info->message, s_add_entry, r) < 0) {
+        free (r);
+        return NULL;
+    }
     Samhand__V1__StatusReport report = SAMHAND__V1__STATUS_REPORT__INIT;
     report.message_id = (ProtobufCBinaryData) { 16, (uint8_t *) info->message_id };
     report.kind = (Samhand__V1__Kind) info->kind;
@@ -167,15 +171,20 @@ status_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
     const char *key = node->role == POLICY_ROLE_ADMIN? NULL: node->key;
     int found = q->message_id.len == 16
               ? store_message_lookup (self->store, key, q->message_id.data, &info): 0;
-    if (found != 1) {
+    size_t size;
+    uint8_t *data = found == 1
+                  ? s_report (self, &info, frame->request_id,
+                              node->role == POLICY_ROLE_ADMIN? -1: node->agency, &size): NULL;
+    //  A read error (or no memory) is no "not found" and no report of part
+    //  of the recipients: the sender is told to ask again.
+    if (found < 0 || (found == 1 && !data))
+        replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                       "the broker cannot read this message's status now: retry", NULL);
+    else
+    if (found != 1)
         replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__NOT_FOUND,
                        "no message with that id from this node", NULL);
-        return;
-    }
-    size_t size;
-    uint8_t *data = s_report (self, &info, frame->request_id,
-                              node->role == POLICY_ROLE_ADMIN? -1: node->agency, &size);
-    if (data)
+    else
         replies_add (self->replies, routing_id, data, size, false, frame->request_id);
 }
 

@@ -375,10 +375,10 @@ s_verify_audit (fx_t *fx, int *status)
 }
 
 static int
-s_log_count (fx_t *fx, const char *needle)
+s_log_count_h (harness_t *h, const char *needle)
 {
     char path [400];
-    snprintf (path, sizeof path, "%s/samhandd.log", fx->h->dir);
+    snprintf (path, sizeof path, "%s/samhandd.log", h->dir);
     FILE *f = fopen (path, "r");
     int n = 0;
     char line [1024];
@@ -387,6 +387,12 @@ s_log_count (fx_t *fx, const char *needle)
     if (f)
         fclose (f);
     return n;
+}
+
+static int
+s_log_count (fx_t *fx, const char *needle)
+{
+    return s_log_count_h (fx->h, needle);
 }
 
 static void
@@ -1081,6 +1087,77 @@ test_push_commit_fails (void)
     harness_destroy (&h);
 }
 
+//  A StatusQuery the broker cannot read through: the message's row or its
+//  outbox entries unreadable (SQLITE_IOERR_READ). The sender is told to
+//  retry (INTERNAL), never "no message with that id" and never a report
+//  built from what could be read (no recipients: "submitted").
+static Samhand__V1__Frame *
+s_status_query (hclient_t *client, const uint8_t id [16], uint64_t request_id)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__StatusQuery q = SAMHAND__V1__STATUS_QUERY__INIT;
+    q.message_id.data = (uint8_t *) id;
+    q.message_id.len = 16;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_STATUS_QUERY;
+    frame.status_query = &q;
+    frame.request_id = request_id;
+    hclient_send (client, &frame);
+    return s_reply (client, request_id, 5000);
+}
+
+static void
+test_status_read_errors (void)
+{
+    harness_t *h = harness_new ("");
+    CHECK (h != NULL, "status read: an installation");
+    if (!h)
+        return;
+    char fault_file [400];
+    snprintf (fault_file, sizeof fault_file, "%s/fault", h->dir);
+    s_write_file (fault_file, "0\n");
+    setenv ("SAMHAND_DAEMON", "samhandd-fault", 1);
+    setenv ("SAMHAND_FAULT_FILE", fault_file, 1);
+    unsetenv ("SAMHAND_CLOCK_FILE");
+    CHECK (harness_start (h) == 0, "status read: the fault broker starts");
+    hclient_t *vakt = hclient_new (h, "vakt");
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    uint8_t id [16];
+    harness_concern (&submit, &concern, &subject, "Invented: ringte fra butikken, redd.");
+    harness_new_id (&submit, id);
+    Samhand__V1__Frame *f = hclient_submit (vakt, &submit, 10000);
+    CHECK (f && f->submit_result && f->submit_result->accepted,
+           "status read: a concern about the invented person is accepted");
+    frame_free (&f);
+    //  The message's own row cannot be read.
+    s_write_file (fault_file, "1 1 sql FROM messages WHERE id = ?1\n");
+    zclock_sleep (5);
+    f = s_status_query (vakt, id, 601);
+    CHECK (f && s_code (f) == SAMHAND__V1__ERROR_CODE__INTERNAL,
+           "status read: the message unreadable: INTERNAL (retry), not NOT_FOUND");
+    frame_free (&f);
+    //  Its outbox entries cannot be read.
+    s_write_file (fault_file, "1 1 sql read_ms FROM outbox WHERE message = ?1\n");
+    zclock_sleep (5);
+    f = s_status_query (vakt, id, 602);
+    CHECK (f && s_code (f) == SAMHAND__V1__ERROR_CODE__INTERNAL,
+           "status read: its recipients unreadable: INTERNAL (retry), not a report without them");
+    frame_free (&f);
+    s_write_file (fault_file, "0\n");
+    zclock_sleep (5);
+    f = s_status_query (vakt, id, 603);
+    CHECK (f && f->command_case == SAMHAND__V1__FRAME__COMMAND_STATUS_REPORT
+        && f->status_report->n_nodes > 0,
+           "status read: readable again: the report with its recipients");
+    frame_free (&f);
+    CHECK (s_log_count_h (h, "injected SQLITE_IOERR_READ") >= 2,
+           "status read: both read errors were injected");
+    hclient_destroy (&vakt);
+    CHECK (harness_stop (h, SIGTERM) == 0, "status read: clean stop");
+    harness_destroy (&h);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -1089,6 +1166,7 @@ main (int argc, char *argv [])
         test_flaky_connection ();
         test_inbox_not_sent ();
         test_push_commit_fails ();
+        test_status_read_errors ();
         return TEST_DONE ();
     }
     bool longrun = getenv ("SAMHAND_FAULT_LONG") && *getenv ("SAMHAND_FAULT_LONG") == '1';
@@ -1197,5 +1275,6 @@ main (int argc, char *argv [])
     test_flaky_connection ();
     test_inbox_not_sent ();
     test_push_commit_fails ();
+    test_status_read_errors ();
     return TEST_DONE ();
 }
