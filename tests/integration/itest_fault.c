@@ -1158,6 +1158,76 @@ test_status_read_errors (void)
     harness_destroy (&h);
 }
 
+//  A receipt for a delivery that expired: the broker looks up whether it
+//  was the node's own (DELIVERY_EXPIRED, kept on record as late) or not
+//  (UNKNOWN_DELIVERY). A read error there is neither: the node is told
+//  to send it again (INTERNAL), not that the delivery does not exist.
+static void
+test_late_receipt_read_error (void)
+{
+    harness_t *h = harness_new ("");
+    CHECK (h != NULL, "late receipt: an installation");
+    if (!h)
+        return;
+    char fault_file [400];
+    snprintf (fault_file, sizeof fault_file, "%s/fault", h->dir);
+    s_write_file (fault_file, "0\n");
+    setenv ("SAMHAND_DAEMON", "samhandd-fault", 1);
+    setenv ("SAMHAND_FAULT_FILE", fault_file, 1);
+    unsetenv ("SAMHAND_CLOCK_FILE");
+    CHECK (harness_start (h) == 0, "late receipt: the fault broker starts");
+    hclient_t *vakt = hclient_new (h, "vakt");
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    uint8_t id [16];
+    harness_concern (&submit, &concern, &subject, "Invented: ringte fra parkeringsplassen, redd.");
+    harness_new_id (&submit, id);
+    submit.ttl_seconds = 1;
+    Samhand__V1__Frame *f = hclient_submit (vakt, &submit, 10000);
+    CHECK (f && f->submit_result && f->submit_result->accepted,
+           "late receipt: a concern with one second to live is accepted");
+    frame_free (&f);
+    //  The police node was not connected: its copy expires undelivered.
+    int64_t deadline = zclock_mono () + 15000;
+    while (zclock_mono () < deadline
+       &&  harness_sql_int (h, "SELECT count(*) FROM outbox WHERE node = 'politi-risk'"
+                               " AND state = 4") < 1)
+        zclock_sleep (50);
+    int64_t delivery = harness_sql_int (h, "SELECT id FROM outbox WHERE node = 'politi-risk'"
+                                           " AND state = 4");
+    CHECK (delivery > 0, "late receipt: the police node's copy expired undelivered");
+    hclient_t *police = hclient_new (h, "politi-risk");
+    s_write_file (fault_file, "1 1 sql read_ms FROM outbox WHERE message = ?1\n");
+    zclock_sleep (5);
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Receipt receipt = SAMHAND__V1__RECEIPT__INIT;
+    receipt.delivery_id = (uint64_t) delivery;
+    receipt.state = SAMHAND__V1__RECEIPT_STATE__RECEIVED;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_RECEIPT;
+    frame.receipt = &receipt;
+    frame.request_id = 701;
+    hclient_send (police, &frame);
+    f = s_reply (police, 701, 5000);
+    CHECK (f && s_code (f) == SAMHAND__V1__ERROR_CODE__INTERNAL,
+           "late receipt: a read error looking it up is INTERNAL (send again), not UNKNOWN_DELIVERY");
+    frame_free (&f);
+    s_write_file (fault_file, "0\n");
+    zclock_sleep (5);
+    frame.request_id = 702;
+    hclient_send (police, &frame);
+    f = s_reply (police, 702, 5000);
+    CHECK (f && s_code (f) == SAMHAND__V1__ERROR_CODE__DELIVERY_EXPIRED,
+           "late receipt: sent again it is answered DELIVERY_EXPIRED");
+    frame_free (&f);
+    CHECK (s_log_count_h (h, "injected SQLITE_IOERR_READ") >= 1,
+           "late receipt: the read error was injected");
+    hclient_destroy (&police);
+    hclient_destroy (&vakt);
+    CHECK (harness_stop (h, SIGTERM) == 0, "late receipt: clean stop");
+    harness_destroy (&h);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -1167,6 +1237,7 @@ main (int argc, char *argv [])
         test_inbox_not_sent ();
         test_push_commit_fails ();
         test_status_read_errors ();
+        test_late_receipt_read_error ();
         return TEST_DONE ();
     }
     bool longrun = getenv ("SAMHAND_FAULT_LONG") && *getenv ("SAMHAND_FAULT_LONG") == '1';
@@ -1276,5 +1347,6 @@ main (int argc, char *argv [])
     test_inbox_not_sent ();
     test_push_commit_fails ();
     test_status_read_errors ();
+    test_late_receipt_read_error ();
     return TEST_DONE ();
 }
