@@ -239,6 +239,34 @@ s_ends (const char *name, const char *tail)
     return len >= tlen && streq (name + len - tlen, tail);
 }
 
+//  Two files of the enrolled folder with one public key (an operator's
+//  `cp vakt.cert vakt-kopi.cert`): the broker admits the key once, from
+//  whichever it read first, and removing one file to revoke the node
+//  would leave the other admitting it. Every file the ZAP handler would
+//  load counts (zapcerts: any name but *_secret and hidden ones). KEYS
+//  maps each public key seen to its file name. 0, or -1 with both names
+//  (never the key) in err.
+static int
+s_check_duplicate (zhashx_t *keys, const char *dir, const char *name, zcert_t *cert,
+                   char *err, size_t errlen)
+{
+    const char *first = (const char *) zhashx_lookup (keys, zcert_public_txt (cert));
+    if (!first) {
+        if (zhashx_insert (keys, zcert_public_txt (cert), (void *) name)) {
+            snprintf (err, errlen, "server/enrolled: out of memory reading %s", dir);
+            return -1;
+        }
+        return 0;
+    }
+    //  Named in a stable order, whatever order the folder lists them in.
+    const char *a = strcmp (first, name) < 0? first: name;
+    const char *b = a == first? name: first;
+    snprintf (err, errlen, "server/enrolled: %s/%s and %s/%s hold the same public key (a copy?):"
+              " a node's key is enrolled once; revoking one file would leave the other admitting"
+              " it; remove the copy", dir, a, dir, b);
+    return -1;
+}
+
 static int
 s_check_enrolled (const char *dir, FILE *report, char *err, size_t errlen)
 {
@@ -248,6 +276,16 @@ s_check_enrolled (const char *dir, FILE *report, char *err, size_t errlen)
                   " each node's PUBLIC certificate into it)", dir, strerror (errno));
         return -1;
     }
+    zhashx_t *keys = zhashx_new ();         //  public key -> file name (in names)
+    zlistx_t *names = zlistx_new ();        //  the file names, owned
+    if (!keys || !names) {
+        zhashx_destroy (&keys);
+        zlistx_destroy (&names);
+        closedir (folder);
+        snprintf (err, errlen, "server/enrolled: out of memory reading %s", dir);
+        return -1;
+    }
+    zlistx_set_destructor (names, (zlistx_destructor_fn *) zstr_free);
     int rc = 0, count = 0;
     for (struct dirent *entry = readdir (folder); entry && rc == 0; entry = readdir (folder)) {
         if (s_ends (entry->d_name, "_secret")) {
@@ -255,10 +293,27 @@ s_check_enrolled (const char *dir, FILE *report, char *err, size_t errlen)
                       " is for public certificates only; move it away", dir, entry->d_name);
             rc = -1;
         }
-        if (rc || !s_ends (entry->d_name, ".cert"))
+        if (rc || *entry->d_name == '.')
             continue;
         char *path = zsys_sprintf ("%s/%s", dir, entry->d_name);
-        zcert_t *cert = path? zcert_load (path): NULL;
+        struct stat st;
+        zcert_t *cert = path && stat (path, &st) == 0 && S_ISREG (st.st_mode)
+                      ? zcert_load (path): NULL;
+        if (cert) {
+            char *name = strdup (entry->d_name);
+            if (!name || !zlistx_add_end (names, name)) {
+                free (name);
+                snprintf (err, errlen, "server/enrolled: out of memory reading %s", dir);
+                rc = -1;
+            }
+            else
+                rc = s_check_duplicate (keys, dir, name, cert, err, errlen);
+        }
+        if (rc || !s_ends (entry->d_name, ".cert")) {
+            zcert_destroy (&cert);
+            zstr_free (&path);
+            continue;
+        }
         if (report && cert) {
             const char *expires = zcert_meta (cert, "expires");
             fprintf (report, "  enrolled %-24s %-16s %-14s %s%s\n",
@@ -275,6 +330,8 @@ s_check_enrolled (const char *dir, FILE *report, char *err, size_t errlen)
         zstr_free (&path);
     }
     closedir (folder);
+    zhashx_destroy (&keys);
+    zlistx_destroy (&names);
     if (rc == 0 && report)
         fprintf (report, "  %d enrolled node certificate%s in %s\n", count, count == 1? "": "s", dir);
     return rc;

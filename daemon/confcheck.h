@@ -6,8 +6,10 @@
       or the certificate itself) is mode 0600, owned by us, and holds a key;
       the same for server/previous_cert (key rotation), which must hold
       another key, and previous_bind can be bound while its time lasts;
-    - the enrolled folder exists and holds no secret keys; its nodes are
-      listed (with agency, role and expiry) when asked for a report;
+    - the enrolled folder exists and holds no secret keys, and no public
+      key in two files (a copy would keep admitting a node revoked by
+      removing the other); its nodes are listed (with agency, role and
+      expiry) when asked for a report;
     - the key folder's files are each 0600 (or the folder does not exist
       yet but its parent does, so the broker can create it);
     - the store's folder exists (and the store, if there, is a file);

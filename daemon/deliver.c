@@ -434,9 +434,18 @@ deliver_pump (handler_ctx_t *self, session_t *session)
         }
         sent += rc == 0;
     }
-    //  A full window means there may be more behind it.
-    if (found == window && sent == window)
+    //  A full window means there may be more behind it, whether its
+    //  entries went out or were skipped (dead letters, withheld: room for
+    //  the next ones); taking "none sent" for "nothing more" left the
+    //  entries behind a window of dead letters waiting for the node's next
+    //  traffic. When none went out, the next look is in a second, so that
+    //  entries skipped without changing (a check that could not be made
+    //  now) do not make a busy loop.
+    if (found == window) {
         session->dirty = true;
+        if (sent == 0 && session->deliver_after_ms < self->now_ms + 1000)
+            session->deliver_after_ms = self->now_ms + 1000;
+    }
     for (int i = 0; i < batch.count; i++)
         free (batch.entries [i].payload);
     free (batch.entries);

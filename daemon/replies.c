@@ -7,8 +7,22 @@ typedef struct {
     uint8_t  *data;           //  NULL once replies_fail could not encode its error
     size_t    size;
     bool      needs_commit;   //  an ack that must not go out if the commit fails
+    bool      push;           //  no request: dropped if the commit fails
     uint64_t  request_id;
+    reply_watch_fn *watch;    //  told how it ended (replies_add_watched)
+    void     *tag;
 } reply_t;
+
+//  Tells a watched reply's watcher how it ended, once.
+static void
+s_reply_ended (reply_t *reply, reply_outcome_t outcome)
+{
+    if (reply->watch) {
+        reply->watch (reply->tag, outcome);
+        reply->watch = NULL;
+        reply->tag = NULL;
+    }
+}
 
 struct _replies_t {
     zlistx_t *queue;          //  reply_t, in the order they were queued
@@ -19,6 +33,7 @@ s_reply_free (void **item)
 {
     reply_t *reply = (reply_t *) *item;
     if (reply) {
+        s_reply_ended (reply, REPLY_NOT_COMMITTED);
         zframe_destroy (&reply->routing_id);
         free (reply->data);
         free (reply);
@@ -72,6 +87,31 @@ replies_add (replies_t *self, zframe_t *routing_id, uint8_t *data, size_t size,
     zlistx_add_end (self->queue, reply);
 }
 
+void
+replies_push (replies_t *self, zframe_t *routing_id, uint8_t *data, size_t size)
+{
+    assert (self);
+    size_t before = zlistx_size (self->queue);
+    replies_add (self, routing_id, data, size, true, 0);
+    if (zlistx_size (self->queue) > before)
+        ((reply_t *) zlistx_last (self->queue))->push = true;
+}
+
+int
+replies_add_watched (replies_t *self, zframe_t *routing_id, uint8_t *data, size_t size,
+                     uint64_t request_id, reply_watch_fn *fn, void *tag)
+{
+    assert (self && fn);
+    size_t before = zlistx_size (self->queue);
+    replies_add (self, routing_id, data, size, true, request_id);
+    if (zlistx_size (self->queue) == before)
+        return -1;
+    reply_t *reply = (reply_t *) zlistx_last (self->queue);
+    reply->watch = fn;
+    reply->tag = tag;
+    return 0;
+}
+
 int
 replies_if_failed (replies_t *self, zframe_t *routing_id, uint64_t request_id)
 {
@@ -105,7 +145,11 @@ replies_fail (replies_t *self, bool disk_full)
     for (; reply; reply = (reply_t *) zlistx_next (self->queue)) {
         if (!reply->needs_commit)
             continue;
+        s_reply_ended (reply, REPLY_NOT_COMMITTED);
         free (reply->data);
+        reply->data = NULL;
+        if (reply->push)
+            continue;           //  told of what was not stored: nothing to send
         reply->data = disk_full
             ? frame_encode_error (reply->request_id, SAMHAND__V1__ERROR_CODE__STORE_FULL,
                                   "the broker's disk is full: nothing was stored; retry later",
@@ -121,11 +165,17 @@ replies_send (replies_t *self, transport_t *transport)
 {
     assert (self && transport);
     reply_t *reply = (reply_t *) zlistx_first (self->queue);
-    for (; reply; reply = (reply_t *) zlistx_next (self->queue))
-        if (reply->data && transport_send (transport, reply->routing_id,
-                                           reply->data, reply->size))
-            zsys_warning ("broker: reply not sent (%s): the client will retry",
-                          zmq_strerror (zmq_errno ()));
+    for (; reply; reply = (reply_t *) zlistx_next (self->queue)) {
+        if (!reply->data)
+            continue;
+        if (transport_send (transport, reply->routing_id, reply->data, reply->size) == 0) {
+            s_reply_ended (reply, REPLY_SENT);
+            continue;
+        }
+        zsys_warning ("broker: reply not sent (%s): the client will retry",
+                      zmq_strerror (zmq_errno ()));
+        s_reply_ended (reply, REPLY_NOT_SENT);
+    }
     zlistx_purge (self->queue);
 }
 

@@ -29,6 +29,31 @@ void replies_destroy (replies_t **self_p);
 void replies_add (replies_t *self, zframe_t *routing_id, uint8_t *data, size_t size,
                   bool needs_commit, uint64_t request_id);
 
+//  Queues a push the broker sends on its own (request_id 0: a StatusReport
+//  to a sender) that tells of this cycle's writes: it goes out only if
+//  the commit holds. If the commit fails it is dropped, not made an
+//  error: no request of that connection waits for it, and the change
+//  that failed comes again with its push. Takes ownership of DATA.
+void replies_push (replies_t *self, zframe_t *routing_id, uint8_t *data, size_t size);
+
+//  How a reply queued with replies_add_watched ended: handed to its
+//  connection; committed but not taken by the connection (gone, pipe
+//  full): what it disclosed was never seen; or its batch was not
+//  committed (it became an error) or the queue was destroyed: nothing of
+//  it is on record.
+typedef enum { REPLY_SENT, REPLY_NOT_SENT, REPLY_NOT_COMMITTED } reply_outcome_t;
+//  Told once how the reply ended; owns TAG and frees it.
+typedef void (reply_watch_fn) (void *tag, reply_outcome_t outcome);
+
+//  As replies_add with NEEDS_COMMIT, for an answer whose committed records
+//  say it was handed over (an inbox answer's "shown"): FN is called once
+//  with TAG when the reply leaves the queue, so a refused send can be put
+//  on record. 0, or -1 when nothing could be queued (DATA NULL or out of
+//  memory; DATA is freed, FN not called, TAG still the caller's): the
+//  caller must then fail the batch, or its records would say it went out.
+int replies_add_watched (replies_t *self, zframe_t *routing_id, uint8_t *data, size_t size,
+                         uint64_t request_id, reply_watch_fn *fn, void *tag);
+
 //  Queues nothing to send unless this cycle's commit fails: then an Error
 //  INTERNAL with REQUEST_ID (for requests that are answered only on
 //  failure, such as a Receipt). 0, or -1 when out of memory: the caller
@@ -40,12 +65,13 @@ void replies_error (replies_t *self, zframe_t *routing_id, uint64_t request_id,
                     int code, const char *text, const ProtobufCBinaryData *message_id);
 
 //  The commit failed: every queued reply that needed it becomes an error
-//  for its request (STORE_FULL when DISK_FULL, else INTERNAL).
+//  for its request (STORE_FULL when DISK_FULL, else INTERNAL); a push
+//  (replies_push) is dropped.
 void replies_fail (replies_t *self, bool disk_full);
 
 //  Sends every queued reply in order through TRANSPORT and empties the
 //  queue. A reply that cannot be sent is logged and dropped: the client
-//  retries its request.
+//  retries its request (a watched one tells its watcher first).
 void replies_send (replies_t *self, transport_t *transport);
 
 //  Number of queued replies.

@@ -64,7 +64,8 @@ s_overall (const report_t *r)
 }
 
 //  Packs a StatusReport frame for a message, as the viewer's agency may
-//  see it (-1: all); NULL if it cannot be read.
+//  see it (-1: all); NULL if it cannot be read (never a report built from
+//  part of its entries).
 static uint8_t *
 s_report (handler_ctx_t *self, const store_message_info_t *info, uint64_t request_id,
           int viewer_agency, size_t *size)
@@ -74,7 +75,10 @@ s_report (handler_ctx_t *self, const store_message_info_t *info, uint64_t reques
         return NULL;
     r->viewer_agency = viewer_agency;
     r->kind = info->kind;
-    store_outbox_of_message (self->store, info->message, s_add_entry, r);
+    if (store_outbox_of_message (self->store, info->message, s_add_entry, r) < 0) {
+        free (r);
+        return NULL;
+    }
     Samhand__V1__StatusReport report = SAMHAND__V1__STATUS_REPORT__INIT;
     report.message_id = (ProtobufCBinaryData) { 16, (uint8_t *) info->message_id };
     report.kind = (Samhand__V1__Kind) info->kind;
@@ -114,7 +118,7 @@ status_push (handler_ctx_t *self, int64_t delivery_id)
     size_t size;
     uint8_t *data = s_report (self, &info, 0, sender->agency, &size);
     if (data)
-        replies_add (self->replies, session->routing_id, data, size, true, 0);
+        replies_push (self->replies, session->routing_id, data, size);
 }
 
 typedef struct {
@@ -167,23 +171,47 @@ status_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
     const char *key = node->role == POLICY_ROLE_ADMIN? NULL: node->key;
     int found = q->message_id.len == 16
               ? store_message_lookup (self->store, key, q->message_id.data, &info): 0;
-    if (found != 1) {
+    size_t size;
+    uint8_t *data = found == 1
+                  ? s_report (self, &info, frame->request_id,
+                              node->role == POLICY_ROLE_ADMIN? -1: node->agency, &size): NULL;
+    //  A read error (or no memory) is no "not found" and no report of part
+    //  of the recipients: the sender is told to ask again.
+    if (found < 0 || (found == 1 && !data))
+        replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                       "the broker cannot read this message's status now: retry", NULL);
+    else
+    if (found != 1)
         replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__NOT_FOUND,
                        "no message with that id from this node", NULL);
-        return;
-    }
-    size_t size;
-    uint8_t *data = s_report (self, &info, frame->request_id,
-                              node->role == POLICY_ROLE_ADMIN? -1: node->agency, &size);
-    if (data)
+    else
         replies_add (self->replies, routing_id, data, size, false, frame->request_id);
 }
+
+//  One entry of an inbox answer, kept until it is known whether the
+//  connection took the answer (s_inbox_ended).
+typedef struct {
+    int64_t delivery_id;
+    uint8_t message_id [16];
+    uint8_t subject_key [32];
+    bool    has_subject;
+    bool    first_shown;        //  this answer set its sent time: never handed over before
+    int     agency;
+    char    node [64];
+} shown_t;
+
+typedef struct {
+    handler_ctx_t *self;
+    int64_t shown_ms;
+    size_t  count;
+    shown_t items [200];
+} shown_answer_t;
 
 typedef struct {
     handler_ctx_t *self;
     Samhand__V1__Frame *frames [200];
     Samhand__V1__Deliver *items [200];
-    int64_t ids [200];
+    shown_answer_t *shown;
     size_t count;
 } inbox_t;
 
@@ -210,7 +238,14 @@ s_inbox_add (const store_delivery_t *d, void *arg)
                                   .view = d->view, .rule = d->rule, .basis = d->basis,
                                   .subject_key = (const uint8_t *) d->subject_key,
                                   .detail = detail };
-        inbox->ids [inbox->count - 1] = d->delivery_id;
+        shown_t *shown = &inbox->shown->items [inbox->count - 1];
+        shown->delivery_id = d->delivery_id;
+        memcpy (shown->message_id, d->message_id, 16);
+        shown->has_subject = d->subject_key != NULL;
+        if (shown->has_subject)
+            memcpy (shown->subject_key, d->subject_key, 32);
+        shown->agency = d->agency;
+        snprintf (shown->node, sizeof shown->node, "%s", d->node);
         if (audit_append (inbox->self->audit, &record, inbox->self->now_ms)) {
             store_fail_batch (inbox->self->store);     //  unaudited: not shown
             return 1;
@@ -221,26 +256,86 @@ s_inbox_add (const store_delivery_t *d, void *arg)
     return 0;
 }
 
+//  An inbox answer the connection did not take (after the commit of its
+//  "shown" records): the node never saw it. Each entry gets a
+//  "delivery_not_sent" record (with the person, so who-received leaves
+//  the "shown" record out), and an entry this answer was the first to
+//  hand over is again one the node cannot hold (store_outbox_not_shown),
+//  as deliver does for a Deliver not taken. If this cannot be written the
+//  records stay as they are (logged): the node has the entry at its next
+//  inbox answer or delivery.
+static void
+s_inbox_not_sent (shown_answer_t *answer)
+{
+    handler_ctx_t *self = answer->self;
+    if (store_begin (self->store)) {
+        zsys_warning ("status: an inbox answer to %s was not taken and cannot be put on record",
+                      answer->items [0].node);
+        return;
+    }
+    for (size_t i = 0; i < answer->count; i++) {
+        const shown_t *shown = &answer->items [i];
+        char detail [96];
+        snprintf (detail, sizeof detail, "inbox: delivery %" PRId64 ": the connection did not"
+                  " take the answer; not shown", shown->delivery_id);
+        audit_record_t record = { .event = "delivery_not_sent", .message_id = shown->message_id,
+                                  .node = shown->node, .agency = shown->agency,
+                                  .subject_key = shown->has_subject? shown->subject_key: NULL,
+                                  .detail = detail };
+        if ((shown->first_shown
+             && store_outbox_not_shown (self->store, shown->delivery_id, answer->shown_ms))
+        ||  audit_append (self->audit, &record, self->now_ms))
+            store_fail_batch (self->store);
+    }
+    if (store_commit (self->store)) {
+        zsys_warning ("status: an inbox answer to %s was not taken and cannot be put on record",
+                      answer->items [0].node);
+        if (audit_reload (self->audit))
+            zsys_error ("status: cannot reload the audit head; it is reloaded before use");
+    }
+}
+
+static void
+s_inbox_ended (void *tag, reply_outcome_t outcome)
+{
+    shown_answer_t *answer = (shown_answer_t *) tag;
+    if (outcome == REPLY_NOT_SENT) {
+        zsys_warning ("status: an inbox answer of %zu entries to %s was not taken by the"
+                      " connection: recorded as not shown", answer->count, answer->items [0].node);
+        s_inbox_not_sent (answer);
+    }
+    free (answer);
+}
+
 void
 inbox_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
               const Samhand__V1__Frame *frame)
 {
     inbox_t *inbox = (inbox_t *) zmalloc (sizeof (inbox_t));
-    if (!inbox || store_begin (self->store)) {
+    shown_answer_t *shown = (shown_answer_t *) zmalloc (sizeof (shown_answer_t));
+    if (!inbox || !shown || store_begin (self->store)) {
         free (inbox);
+        free (shown);
         replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
                        "the broker cannot read the inbox now: retry", NULL);
         return;
     }
     inbox->self = self;
+    inbox->shown = shown;
+    shown->self = self;
+    shown->shown_ms = self->now_ms;
     int limit = frame->inbox_query->limit && frame->inbox_query->limit < 200
               ? (int) frame->inbox_query->limit: 200;
     store_inbox (self->store, node->name, frame->inbox_query->include_read, 0, limit,
                  s_inbox_add, inbox);
+    shown->count = inbox->count;
     //  Shown is handed over: a receipt for a pending entry is taken from now.
-    for (size_t i = 0; i < inbox->count; i++)
-        if (store_outbox_mark_shown (self->store, inbox->ids [i], self->now_ms))
+    for (size_t i = 0; i < inbox->count; i++) {
+        if (store_outbox_mark_shown (self->store, shown->items [i].delivery_id, self->now_ms))
             store_fail_batch (self->store);
+        else
+            shown->items [i].first_shown = store_changes (self->store) == 1;
+    }
     Samhand__V1__InboxReply reply = SAMHAND__V1__INBOX_REPLY__INIT;
     reply.items = inbox->items;
     reply.n_items = inbox->count;
@@ -250,8 +345,21 @@ inbox_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
     out.inbox_reply = &reply;
     size_t size;
     uint8_t *data = frame_encode (&out, &size);
-    //  The "shown" records must be committed before the content goes out.
-    replies_add (self->replies, routing_id, data, size, true, frame->request_id);
+    //  The "shown" records must be committed before the content goes out,
+    //  and put right if the connection does not take it.
+    if (!shown->count) {
+        replies_add (self->replies, routing_id, data, size, true, frame->request_id);
+        free (shown);
+    }
+    else
+    if (replies_add_watched (self->replies, routing_id, data, size, frame->request_id,
+                             s_inbox_ended, shown)) {
+        //  No answer can go out: its "shown" records must not be kept.
+        store_fail_batch (self->store);
+        free (shown);
+        replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                       "the broker cannot answer now: retry", NULL);
+    }
     for (size_t i = 0; i < inbox->count; i++)
         frame_destroy (&inbox->frames [i]);
     free (inbox);

@@ -765,6 +765,19 @@ store_outbox_mark_shown (store_t *self, int64_t delivery_id, int64_t now_ms)
 }
 
 int
+store_outbox_not_shown (store_t *self, int64_t delivery_id, int64_t shown_ms)
+{
+    assert (self && self->in_transaction);
+    sdb_stmt_t *stmt = NULL;
+    if (sdb_prepare (self->db, "UPDATE outbox SET sent_ms = 0 WHERE id = ?1 AND state = 0"
+                     " AND attempts = 0 AND sent_ms = ?2", &stmt) != SDB_OK)
+        return s_fail (self, "not shown");
+    sdb_bind_int64 (stmt, 1, delivery_id);
+    sdb_bind_int64 (stmt, 2, shown_ms);
+    return s_run (self, stmt, "not shown");
+}
+
+int
 store_outbox_receipt (store_t *self, int64_t delivery_id, const char *node,
                       int state, int64_t now_ms)
 {

@@ -161,6 +161,12 @@ MUST_CHECK int store_outbox_mark_sent (store_t *self, int64_t delivery_id, int64
 //  receipt for it is taken (its sent time is when it was first shown).
 MUST_CHECK int store_outbox_mark_shown (store_t *self, int64_t delivery_id, int64_t now_ms);
 
+//  An inbox answer that showed a never-sent entry (its sent time set at
+//  SHOWN_MS by store_outbox_mark_shown) was not taken by the connection:
+//  the entry is again one the node cannot hold, so a receipt for it is
+//  refused until it is shown or delivered. Touches nothing else.
+MUST_CHECK int store_outbox_not_shown (store_t *self, int64_t delivery_id, int64_t shown_ms);
+
 //  Applies a receipt from NODE. Returns 2 if the entry was outstanding
 //  (pending or in flight) and is now received/read, 1 if it was already
 //  received, 0 if the delivery is unknown or not the node's, -1 on error.

@@ -658,8 +658,9 @@ s_fate_by_seq (const void *a, const void *b)
 //  Reads every record about the subject's deliveries, then settles each
 //  handed-over record's fate: a "delivery_not_sent" cancels the record it
 //  follows (the delivery's next record: its entry was in flight until
-//  then, so nothing else of it can come between); a receipt (or a late
-//  one) confirms the delivery. 0, or -1 when the log cannot be read.
+//  then, so nothing else of it can come between; for an inbox answer it
+//  is written right after the commit of its "shown", before any delivery
+//  of that cycle); a receipt (or a late one) confirms the delivery. 0, or -1 when the log cannot be read.
 static int
 s_fates (sdb_t *db, const uint8_t subject_key [32], fates_t *fates)
 {
@@ -705,15 +706,19 @@ s_fates (sdb_t *db, const uint8_t subject_key [32], fates_t *fates)
     for (size_t i = 0; i < fates->count; ) {
         size_t end = i;
         char receipt = 0;
-        fate_t *last = NULL;
         for (; end < fates->count && fates->list [end].delivery == fates->list [i].delivery
                && streq (fates->list [end].node, fates->list [i].node); end++) {
             fate_t *f = &fates->list [end];
-            if (f->what == 'D')
-                last = f;
-            else
-            if (f->what == 'N' && last)
-                last->not_sent = true, last = NULL;
+            if (f->what == 'N') {
+                //  The latest record not yet cancelled: two inbox answers
+                //  of one cycle both refused are both written before
+                //  their two "not sent" records.
+                for (size_t k = end; k-- > i; )
+                    if (fates->list [k].what == 'D' && !fates->list [k].not_sent) {
+                        fates->list [k].not_sent = true;
+                        break;
+                    }
+            }
             else
             if (f->what == 'r' || (f->what == 'R' && receipt != 'r'))
                 receipt = f->what;

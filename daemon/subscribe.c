@@ -179,6 +179,12 @@ receipt_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
     }
     bool late = changed == 0 && status_delivery_state (self, (int64_t) receipt->delivery_id,
                                                        node->name) == OUTBOX_EXPIRED;
+    if (changed == 0 && store_batch_failed (self->store)) {
+        //  Whose it is could not be read: not "unknown", and not recorded.
+        replies_error (self->replies, routing_id, frame->request_id, SAMHAND__V1__ERROR_CODE__INTERNAL,
+                       "the broker cannot record the receipt now", NULL);
+        return;
+    }
     receipted_t of;
     memset (&of, 0, sizeof of);
     if (changed > 0 || late)

@@ -4,6 +4,7 @@
     and the policy. Figures only; invented text.                          */
 #include "audit.h"
 #include "crypto.h"
+#include "nodes.h"
 #include "policy.h"
 #include "scanner.h"
 #include <czmq.h>
@@ -162,8 +163,69 @@ s_policy (void)
     s_report ("policy decision (one recipient agency)", n, s_now () - t0);
 }
 
+//  The node registry with BENCH_NODES enrolled certificates (invented
+//  nodes "bench-0000".., in a folder of their own): the lookup by key every
+//  frame makes (broker: the frame's User-Id), by name (per session and
+//  cycle), and the re-read every 5 s (nodes_reload).
+#define BENCH_NODES 2000
+static void
+s_nodes (void)
+{
+    char dir [] = "/tmp/samhand-bench-nodes-XXXXXX";
+    if (!mkdtemp (dir))
+        return;
+    static char keys [BENCH_NODES][41], names [BENCH_NODES][16];
+    static const char *agencies [] = { "resource_centre", "tryggest", "police_risk", "crisis_centre" };
+    for (int i = 0; i < BENCH_NODES; i++) {
+        zcert_t *cert = zcert_new ();
+        snprintf (names [i], sizeof names [i], "bench-%04d", i);
+        snprintf (keys [i], sizeof keys [i], "%s", zcert_public_txt (cert));
+        zcert_set_meta (cert, "name", "%s", names [i]);
+        zcert_set_meta (cert, "agency", "%s", agencies [i % 4]);
+        zcert_set_meta (cert, "role", "team");
+        char path [96];
+        snprintf (path, sizeof path, "%s/%.15s.cert", dir, names [i]);
+        if (zcert_save_public (cert, path))
+            printf ("bench-parts: cannot write %s\n", path);
+        zcert_destroy (&cert);
+    }
+    double t0 = s_start ();
+    nodes_t *nodes = nodes_new (dir);
+    s_report ("nodes: load 2,000 enrolled certificates", 1, s_now () - t0);
+    if (!nodes || nodes_size (nodes) != BENCH_NODES)
+        printf ("bench-parts: nodes: loaded %zu of %d\n", nodes? nodes_size (nodes): 0, BENCH_NODES);
+    int n = 200000, found = 0;
+    t0 = s_start ();
+    for (int i = 0; nodes && i < n; i++)
+        found += nodes_by_key (nodes, keys [(i * 7919) % BENCH_NODES]) != NULL;
+    s_report ("nodes: by key, 2,000 enrolled", n, s_now () - t0);
+    t0 = s_start ();
+    for (int i = 0; nodes && i < n; i++)
+        found += nodes_by_name (nodes, names [(i * 7919) % BENCH_NODES]) != NULL;
+    s_report ("nodes: by name, 2,000 enrolled", n, s_now () - t0);
+    t0 = s_start ();
+    for (int i = 0; nodes && i < n; i++)
+        found += nodes_by_key (nodes, "0000000000000000000000000000000000000000") != NULL;
+    s_report ("nodes: by key, not enrolled", n, s_now () - t0);
+    if (found != 2 * n)
+        printf ("bench-parts: nodes: %d of %d lookups found\n", found, 2 * n);
+    int reloads = 5;
+    t0 = s_start ();
+    for (int i = 0; nodes && i < reloads; i++)
+        if (nodes_reload (nodes))
+            printf ("bench-parts: nodes: reload failed\n");
+    s_report ("nodes: reload 2,000 enrolled certificates", reloads, s_now () - t0);
+    nodes_destroy (&nodes);
+    for (int i = 0; i < BENCH_NODES; i++) {
+        char path [96];
+        snprintf (path, sizeof path, "%s/%.15s.cert", dir, names [i]);
+        unlink (path);
+    }
+    rmdir (dir);
+}
+
 //  With arguments, only the parts named ("crypto", "audit", "scanner",
-//  "policy"); without, all of them.
+//  "policy", "nodes"); without, all of them.
 static bool
 s_wanted (int argc, char **argv, const char *part)
 {
@@ -186,5 +248,7 @@ main (int argc, char **argv)
         s_scanner ();
     if (s_wanted (argc, argv, "policy"))
         s_policy ();
+    if (s_wanted (argc, argv, "nodes"))
+        s_nodes ();
     return 0;
 }

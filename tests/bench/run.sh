@@ -7,7 +7,7 @@ B=${SAMHAND_BUILD:-build}
 M=${SAMHAND_BENCH_MESSAGES:-25000}
 NODES=${SAMHAND_BENCH_NODES:-2000}
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== bench_parts (cost per operation of encryption, audit, scanner, policy)"
+echo "== bench_parts (cost per operation of encryption, audit, scanner, policy, node lookups)"
 "$B/bench_parts"
 echo "== bench_broker (samhandd: WAL, synchronous=FULL, CURVE on loopback, invented text)"
 OUT=$(mktemp)

@@ -97,6 +97,19 @@ refused "a port out of range" "$CFG:$(line 'bind = '): server/bind" "port must b
 fresh; cp "$C/server.cert_secret" "$C/enrolled/stray.cert_secret"
 refused "a secret key in enrolled/" "$CFG:$(line 'enrolled = '): server/enrolled" "SECRET"
 
+#   One public key in two files (an operator's copy): named both, never
+#   the key; a copy under another name (not *.cert) counts too, since the
+#   broker's ZAP handler admits any certificate file there.
+fresh; cp "$C/enrolled/vakt.cert" "$C/enrolled/vakt-kopi.cert"
+refused "two enrolled certificates with one key" "$CFG:$(line 'enrolled = '): server/enrolled" \
+    "/vakt-kopi.cert and " "/vakt.cert hold the same public key"
+KEY=$(sed -n 's/^ *public-key = "\(.*\)"$/\1/p' "$C/enrolled/vakt.cert")
+[ -n "$KEY" ] && grep -q "hold the same public key" "$C/check.out" && ! grep -qF -- "$KEY" "$C/check.out" \
+    && ! grep -q "secret" "$C/check.out"
+result "config: the duplicate is named by its files, the key itself is not printed"
+fresh; cp "$C/enrolled/vakt.cert" "$C/enrolled/vakt.cert.bak"
+refused "a copy of an enrolled certificate under another name" "/vakt.cert and " "/vakt.cert.bak hold the same public key"
+
 fresh; printf 'limits\n    batch = 5\n' >>"$C/$CFG"
 refused "a section given twice" "$CFG:$(grep -n "^limits" "$C/$CFG" | tail -1 | cut -d: -f1): limits is opened twice" "first on line"
 

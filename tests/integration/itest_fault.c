@@ -375,10 +375,10 @@ s_verify_audit (fx_t *fx, int *status)
 }
 
 static int
-s_log_count (fx_t *fx, const char *needle)
+s_log_count_h (harness_t *h, const char *needle)
 {
     char path [400];
-    snprintf (path, sizeof path, "%s/samhandd.log", fx->h->dir);
+    snprintf (path, sizeof path, "%s/samhandd.log", h->dir);
     FILE *f = fopen (path, "r");
     int n = 0;
     char line [1024];
@@ -387,6 +387,12 @@ s_log_count (fx_t *fx, const char *needle)
     if (f)
         fclose (f);
     return n;
+}
+
+static int
+s_log_count (fx_t *fx, const char *needle)
+{
+    return s_log_count_h (fx->h, needle);
 }
 
 static void
@@ -758,10 +764,11 @@ test_spill (fx_t *fx)
     unsetenv ("SAMHAND_FAULT_CACHE_PAGES");
 }
 
-//  who-received for the invented person: the rows naming NODE, with how
-//  many of them carry a receipt. -1 when the query is not answered.
+//  who-received for the invented person: the EVENT rows (delivered, shown)
+//  naming NODE, with how many of them carry a receipt. -1 when the query
+//  is not answered.
 static int
-s_received (hclient_t *admin, const char *node, int *confirmed)
+s_received (hclient_t *admin, const char *node, const char *event, int *confirmed)
 {
     Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
     Samhand__V1__AuditQuery q = SAMHAND__V1__AUDIT_QUERY__INIT;
@@ -782,7 +789,7 @@ s_received (hclient_t *admin, const char *node, int *confirmed)
     *confirmed = 0;
     for (size_t i = 0; i < f->audit_reply->n_entries; i++) {
         const Samhand__V1__AuditEntry *e = f->audit_reply->entries [i];
-        if (!streq (e->node, node) || !streq (e->event, "delivered"))
+        if (!streq (e->node, node) || !streq (e->event, event))
             continue;
         rows++;
         *confirmed += *e->receipt != 0;
@@ -883,13 +890,13 @@ test_flaky_connection (void)
     CHECK (gap >= 400, "flaky connection: failed sends are retried after a back-off, not at once");
     //  who-received: the node is named for the one delivery it got.
     int confirmed = -1;
-    int rows = s_received (admin, "politi-risk", &confirmed);
+    int rows = s_received (admin, "politi-risk", "delivered", &confirmed);
     CHECK (rows == 1 && confirmed == 0,
            "flaky connection: who-received lists only the delivery handed over, not yet confirmed");
     hclient_receipt (police, delivery_id, SAMHAND__V1__RECEIPT_STATE__READ);
     f = hclient_ping (police, 10000);
     frame_free (&f);
-    rows = s_received (admin, "politi-risk", &confirmed);
+    rows = s_received (admin, "politi-risk", "delivered", &confirmed);
     CHECK (rows == 1 && confirmed == 1,
            "flaky connection: after the node's receipt who-received says it was confirmed");
     hclient_destroy (&admin);
@@ -899,9 +906,340 @@ test_flaky_connection (void)
     harness_destroy (&h);
 }
 
-int
-main (void)
+//  An inbox answer the connection does not take: the "shown" records of
+//  its entries were committed before it went out, but the node never saw
+//  them. Like a Deliver not handed over, each gets a "delivery_not_sent"
+//  record, who-received leaves it out, and an entry that had never been
+//  handed over is again one the node cannot hold: a receipt for it is
+//  refused until it is really shown or delivered.
+static int
+s_inbox_query (hclient_t *client, uint64_t request_id)
 {
+    Samhand__V1__Frame q = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__InboxQuery iq = SAMHAND__V1__INBOX_QUERY__INIT;
+    q.command_case = SAMHAND__V1__FRAME__COMMAND_INBOX_QUERY;
+    q.inbox_query = &iq;
+    q.request_id = request_id;
+    return hclient_send (client, &q);
+}
+
+static void
+test_inbox_not_sent (void)
+{
+    harness_t *h = harness_new ("");
+    CHECK (h != NULL, "inbox not sent: an installation");
+    if (!h)
+        return;
+    char fault_file [400];
+    snprintf (fault_file, sizeof fault_file, "%s/fault", h->dir);
+    s_write_file (fault_file, "0\n");
+    setenv ("SAMHAND_DAEMON", "samhandd-fault", 1);
+    setenv ("SAMHAND_FAULT_FILE", fault_file, 1);
+    unsetenv ("SAMHAND_CLOCK_FILE");
+    CHECK (harness_start (h) == 0, "inbox not sent: the fault broker starts");
+    hclient_t *vakt = hclient_new (h, "vakt");
+    hclient_t *admin = hclient_new (h, "admin");
+    //  The police node is not subscribed: its entry waits, never sent.
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    uint8_t id [16];
+    harness_concern (&submit, &concern, &subject, "Invented: ringte fra legekontoret, redd.");
+    harness_new_id (&submit, id);
+    Samhand__V1__Frame *f = hclient_submit (vakt, &submit, 10000);
+    CHECK (f && f->submit_result && f->submit_result->accepted,
+           "inbox not sent: a concern about the invented person is accepted");
+    frame_free (&f);
+    int64_t delivery = harness_sql_int (h, "SELECT id FROM outbox WHERE node = 'politi-risk'"
+                                           " AND state = 0 AND attempts = 0");
+    CHECK (delivery > 0, "inbox not sent: the police node's entry waits, never sent");
+    //  The connection does not take the next message to it: the answer.
+    hclient_t *police = hclient_new_as (h, "politi-risk", "inbox-police");
+    s_write_file (fault_file, "1 1 send inbox-police\n");
+    zclock_sleep (5);
+    s_inbox_query (police, 41);
+    f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_INBOX_REPLY, 2000);
+    CHECK (f == NULL, "inbox not sent: the connection did not take the inbox answer");
+    frame_free (&f);
+    int64_t deadline = zclock_mono () + 10000;
+    while (zclock_mono () < deadline
+       &&  harness_sql_int (h, "SELECT count(*) FROM audit WHERE event = 'delivery_not_sent'") < 1)
+        zclock_sleep (20);
+    char sql [300];
+    snprintf (sql, sizeof sql, "SELECT count(*) FROM audit WHERE event = 'delivery_not_sent'"
+              " AND node = 'politi-risk' AND detail LIKE 'inbox: delivery %lld%%'", (long long) delivery);
+    CHECK (harness_sql_int (h, sql) == 1,
+           "inbox not sent: the refused answer is on record as not handed over, with its delivery");
+    int confirmed = -1;
+    CHECK (s_received (admin, "politi-risk", "shown", &confirmed) == 0,
+           "inbox not sent: who-received does not list the answer the connection refused");
+    //  The node never held it: a receipt for it is not taken.
+    hclient_receipt (police, (uint64_t) delivery, SAMHAND__V1__RECEIPT_STATE__RECEIVED);
+    f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_ERROR, 5000);
+    CHECK (f && f->error->code == SAMHAND__V1__ERROR_CODE__UNKNOWN_DELIVERY,
+           "inbox not sent: a receipt for the entry never shown is refused");
+    frame_free (&f);
+    //  The connection takes the next answer: shown, and listed once.
+    s_inbox_query (police, 42);
+    f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_INBOX_REPLY, 10000);
+    bool listed = false;
+    for (size_t i = 0; f && i < f->inbox_reply->n_items; i++)
+        listed = listed || f->inbox_reply->items [i]->delivery_id == (uint64_t) delivery;
+    CHECK (f && f->request_id == 42 && listed, "inbox not sent: the next inbox answer shows it");
+    frame_free (&f);
+    CHECK (s_received (admin, "politi-risk", "shown", &confirmed) == 1 && confirmed == 0,
+           "inbox not sent: who-received lists the answer that went out, not yet confirmed");
+    hclient_receipt (police, (uint64_t) delivery, SAMHAND__V1__RECEIPT_STATE__READ);
+    Samhand__V1__Frame ping = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Ping body = SAMHAND__V1__PING__INIT;
+    ping.command_case = SAMHAND__V1__FRAME__COMMAND_PING;
+    ping.ping = &body;
+    hclient_send (police, &ping);
+    f = hclient_recv (police, 10000);      //  an Error would come before the Pong
+    CHECK (f && f->command_case == SAMHAND__V1__FRAME__COMMAND_PONG,
+           "inbox not sent: a receipt for the entry shown is taken");
+    frame_free (&f);
+    CHECK (s_received (admin, "politi-risk", "shown", &confirmed) == 1 && confirmed == 1,
+           "inbox not sent: after the node's receipt who-received says it was confirmed");
+    hclient_destroy (&police);
+    hclient_destroy (&admin);
+    hclient_destroy (&vakt);
+    CHECK (harness_stop (h, SIGTERM) == 0, "inbox not sent: clean stop");
+    harness_destroy (&h);
+}
+
+//  A status push (request_id 0) tells the sender of a change this cycle
+//  wrote (a recipient's receipt). When the cycle's commit fails the change
+//  is not stored and its push must not go out; but neither must an Error
+//  with request_id 0 go out in its place ("the broker could not store
+//  this: retry" about no request the sender made, which PROTOCOL §4 says
+//  answers an undecodable frame). The receipt sent again brings the push.
+static void
+test_push_commit_fails (void)
+{
+    harness_t *h = harness_new ("");
+    CHECK (h != NULL, "push: an installation");
+    if (!h)
+        return;
+    char fault_file [400];
+    snprintf (fault_file, sizeof fault_file, "%s/fault", h->dir);
+    s_write_file (fault_file, "0\n");
+    setenv ("SAMHAND_DAEMON", "samhandd-fault", 1);
+    setenv ("SAMHAND_FAULT_FILE", fault_file, 1);
+    unsetenv ("SAMHAND_CLOCK_FILE");
+    CHECK (harness_start (h) == 0, "push: the fault broker starts");
+    hclient_t *vakt = hclient_listener (h, "vakt");
+    hclient_t *police = hclient_listener (h, "politi-risk");
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    uint8_t id [16];
+    harness_concern (&submit, &concern, &subject, "Invented: ringte fra jobben, redd.");
+    harness_new_id (&submit, id);
+    Samhand__V1__Frame *f = hclient_submit (vakt, &submit, 10000);
+    CHECK (f && f->submit_result && f->submit_result->accepted,
+           "push: a concern about the invented person is accepted");
+    frame_free (&f);
+    uint64_t delivery = 0;
+    int64_t deadline = zclock_mono () + 10000;
+    while (!delivery && zclock_mono () < deadline
+       &&  (f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_DELIVER, 1000))) {
+        if (f->deliver->message_id.len == 16 && memcmp (f->deliver->message_id.data, id, 16) == 0)
+            delivery = f->deliver->delivery_id;
+        frame_free (&f);
+    }
+    CHECK (delivery != 0, "push: the police node has the concern");
+    //  A full disk: the cycle with the receipt cannot commit.
+    s_write_file (fault_file, "1 -1 full\n");
+    zclock_sleep (5);
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Receipt receipt = SAMHAND__V1__RECEIPT__INIT;
+    receipt.delivery_id = delivery;
+    receipt.state = SAMHAND__V1__RECEIPT_STATE__READ;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_RECEIPT;
+    frame.receipt = &receipt;
+    frame.request_id = 501;
+    hclient_send (police, &frame);
+    f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_ERROR, 5000);
+    CHECK (f && f->request_id == 501 && f->error->code == SAMHAND__V1__ERROR_CODE__STORE_FULL,
+           "push: the receipt's cycle failed (disk full): the receipt is refused");
+    frame_free (&f);
+    int stray = 0, pushes = 0;
+    deadline = zclock_mono () + 1500;
+    while (zclock_mono () < deadline && (f = hclient_recv (vakt, 200))) {
+        stray += f->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR;
+        pushes += f->command_case == SAMHAND__V1__FRAME__COMMAND_STATUS_REPORT;
+        frame_free (&f);
+    }
+    CHECK (stray == 0 && pushes == 0,
+           "push: the sender gets neither the push of the lost change nor an error in its place");
+    s_write_file (fault_file, "0\n");
+    zclock_sleep (5);
+    frame.request_id = 502;
+    hclient_send (police, &frame);
+    f = hclient_expect (vakt, SAMHAND__V1__FRAME__COMMAND_STATUS_REPORT, 5000);
+    CHECK (f && f->request_id == 0 && streq (f->status_report->state, "read"),
+           "push: the receipt sent again is taken and its push comes");
+    frame_free (&f);
+    hclient_destroy (&police);
+    hclient_destroy (&vakt);
+    CHECK (harness_stop (h, SIGTERM) == 0, "push: clean stop");
+    harness_destroy (&h);
+}
+
+//  A StatusQuery the broker cannot read through: the message's row or its
+//  outbox entries unreadable (SQLITE_IOERR_READ). The sender is told to
+//  retry (INTERNAL), never "no message with that id" and never a report
+//  built from what could be read (no recipients: "submitted").
+static Samhand__V1__Frame *
+s_status_query (hclient_t *client, const uint8_t id [16], uint64_t request_id)
+{
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__StatusQuery q = SAMHAND__V1__STATUS_QUERY__INIT;
+    q.message_id.data = (uint8_t *) id;
+    q.message_id.len = 16;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_STATUS_QUERY;
+    frame.status_query = &q;
+    frame.request_id = request_id;
+    hclient_send (client, &frame);
+    return s_reply (client, request_id, 5000);
+}
+
+static void
+test_status_read_errors (void)
+{
+    harness_t *h = harness_new ("");
+    CHECK (h != NULL, "status read: an installation");
+    if (!h)
+        return;
+    char fault_file [400];
+    snprintf (fault_file, sizeof fault_file, "%s/fault", h->dir);
+    s_write_file (fault_file, "0\n");
+    setenv ("SAMHAND_DAEMON", "samhandd-fault", 1);
+    setenv ("SAMHAND_FAULT_FILE", fault_file, 1);
+    unsetenv ("SAMHAND_CLOCK_FILE");
+    CHECK (harness_start (h) == 0, "status read: the fault broker starts");
+    hclient_t *vakt = hclient_new (h, "vakt");
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    uint8_t id [16];
+    harness_concern (&submit, &concern, &subject, "Invented: ringte fra butikken, redd.");
+    harness_new_id (&submit, id);
+    Samhand__V1__Frame *f = hclient_submit (vakt, &submit, 10000);
+    CHECK (f && f->submit_result && f->submit_result->accepted,
+           "status read: a concern about the invented person is accepted");
+    frame_free (&f);
+    //  The message's own row cannot be read.
+    s_write_file (fault_file, "1 1 sql FROM messages WHERE id = ?1\n");
+    zclock_sleep (5);
+    f = s_status_query (vakt, id, 601);
+    CHECK (f && s_code (f) == SAMHAND__V1__ERROR_CODE__INTERNAL,
+           "status read: the message unreadable: INTERNAL (retry), not NOT_FOUND");
+    frame_free (&f);
+    //  Its outbox entries cannot be read.
+    s_write_file (fault_file, "1 1 sql read_ms FROM outbox WHERE message = ?1\n");
+    zclock_sleep (5);
+    f = s_status_query (vakt, id, 602);
+    CHECK (f && s_code (f) == SAMHAND__V1__ERROR_CODE__INTERNAL,
+           "status read: its recipients unreadable: INTERNAL (retry), not a report without them");
+    frame_free (&f);
+    s_write_file (fault_file, "0\n");
+    zclock_sleep (5);
+    f = s_status_query (vakt, id, 603);
+    CHECK (f && f->command_case == SAMHAND__V1__FRAME__COMMAND_STATUS_REPORT
+        && f->status_report->n_nodes > 0,
+           "status read: readable again: the report with its recipients");
+    frame_free (&f);
+    CHECK (s_log_count_h (h, "injected SQLITE_IOERR_READ") >= 2,
+           "status read: both read errors were injected");
+    hclient_destroy (&vakt);
+    CHECK (harness_stop (h, SIGTERM) == 0, "status read: clean stop");
+    harness_destroy (&h);
+}
+
+//  A receipt for a delivery that expired: the broker looks up whether it
+//  was the node's own (DELIVERY_EXPIRED, kept on record as late) or not
+//  (UNKNOWN_DELIVERY). A read error there is neither: the node is told
+//  to send it again (INTERNAL), not that the delivery does not exist.
+static void
+test_late_receipt_read_error (void)
+{
+    harness_t *h = harness_new ("");
+    CHECK (h != NULL, "late receipt: an installation");
+    if (!h)
+        return;
+    char fault_file [400];
+    snprintf (fault_file, sizeof fault_file, "%s/fault", h->dir);
+    s_write_file (fault_file, "0\n");
+    setenv ("SAMHAND_DAEMON", "samhandd-fault", 1);
+    setenv ("SAMHAND_FAULT_FILE", fault_file, 1);
+    unsetenv ("SAMHAND_CLOCK_FILE");
+    CHECK (harness_start (h) == 0, "late receipt: the fault broker starts");
+    hclient_t *vakt = hclient_new (h, "vakt");
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    uint8_t id [16];
+    harness_concern (&submit, &concern, &subject, "Invented: ringte fra parkeringsplassen, redd.");
+    harness_new_id (&submit, id);
+    submit.ttl_seconds = 1;
+    Samhand__V1__Frame *f = hclient_submit (vakt, &submit, 10000);
+    CHECK (f && f->submit_result && f->submit_result->accepted,
+           "late receipt: a concern with one second to live is accepted");
+    frame_free (&f);
+    //  The police node was not connected: its copy expires undelivered.
+    int64_t deadline = zclock_mono () + 15000;
+    while (zclock_mono () < deadline
+       &&  harness_sql_int (h, "SELECT count(*) FROM outbox WHERE node = 'politi-risk'"
+                               " AND state = 4") < 1)
+        zclock_sleep (50);
+    int64_t delivery = harness_sql_int (h, "SELECT id FROM outbox WHERE node = 'politi-risk'"
+                                           " AND state = 4");
+    CHECK (delivery > 0, "late receipt: the police node's copy expired undelivered");
+    hclient_t *police = hclient_new (h, "politi-risk");
+    s_write_file (fault_file, "1 1 sql read_ms FROM outbox WHERE message = ?1\n");
+    zclock_sleep (5);
+    Samhand__V1__Frame frame = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__Receipt receipt = SAMHAND__V1__RECEIPT__INIT;
+    receipt.delivery_id = (uint64_t) delivery;
+    receipt.state = SAMHAND__V1__RECEIPT_STATE__RECEIVED;
+    frame.command_case = SAMHAND__V1__FRAME__COMMAND_RECEIPT;
+    frame.receipt = &receipt;
+    frame.request_id = 701;
+    hclient_send (police, &frame);
+    f = s_reply (police, 701, 5000);
+    CHECK (f && s_code (f) == SAMHAND__V1__ERROR_CODE__INTERNAL,
+           "late receipt: a read error looking it up is INTERNAL (send again), not UNKNOWN_DELIVERY");
+    frame_free (&f);
+    s_write_file (fault_file, "0\n");
+    zclock_sleep (5);
+    frame.request_id = 702;
+    hclient_send (police, &frame);
+    f = s_reply (police, 702, 5000);
+    CHECK (f && s_code (f) == SAMHAND__V1__ERROR_CODE__DELIVERY_EXPIRED,
+           "late receipt: sent again it is answered DELIVERY_EXPIRED");
+    frame_free (&f);
+    CHECK (s_log_count_h (h, "injected SQLITE_IOERR_READ") >= 1,
+           "late receipt: the read error was injected");
+    hclient_destroy (&police);
+    hclient_destroy (&vakt);
+    CHECK (harness_stop (h, SIGTERM) == 0, "late receipt: clean stop");
+    harness_destroy (&h);
+}
+
+int
+main (int argc, char *argv [])
+{
+    //  "itest_fault connection": only the connection tests (own brokers).
+    if (argc > 1 && streq (argv [1], "connection")) {
+        test_flaky_connection ();
+        test_inbox_not_sent ();
+        test_push_commit_fails ();
+        test_status_read_errors ();
+        test_late_receipt_read_error ();
+        return TEST_DONE ();
+    }
     bool longrun = getenv ("SAMHAND_FAULT_LONG") && *getenv ("SAMHAND_FAULT_LONG") == '1';
     fx_t *fx = (fx_t *) zmalloc (sizeof (fx_t));
     fx->h = harness_new (CONFIG);
@@ -1006,5 +1344,9 @@ main (void)
     harness_destroy (&fx->h);
     free (fx);
     test_flaky_connection ();
+    test_inbox_not_sent ();
+    test_push_commit_fails ();
+    test_status_read_errors ();
+    test_late_receipt_read_error ();
     return TEST_DONE ();
 }

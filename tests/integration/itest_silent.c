@@ -447,6 +447,75 @@ test_quotas (void)
     harness_destroy (&h);
 }
 
+//  A discussion from koordinator to the police; its id in ID.
+static bool
+s_discuss (hclient_t *c, uint8_t id [16])
+{
+    Samhand__V1__Submit submit;
+    Samhand__V1__CaseDiscussion d;
+    harness_discussion (&submit, &d, "Invented: hvordan følger vi opp en som ikke svarer?");
+    submit.n_recipients = 1;
+    Samhand__V1__Agency police = SAMHAND__V1__AGENCY__POLICE_RISK;
+    submit.recipients = &police;
+    harness_new_id (&submit, id);
+    Samhand__V1__Frame *f = hclient_submit (c, &submit, 5000);
+    bool accepted = f && f->submit_result && f->submit_result->accepted;
+    frame_free (&f);
+    return accepted;
+}
+
+//  A whole in-flight window of entries that become dead letters when the
+//  node subscribes again (max_attempts used up: the node never sent a
+//  receipt) must not leave the entries behind them waiting: the delivery
+//  pump read a full window, sent none of it, and took "none sent" for
+//  "nothing more to send" until the node's next traffic.
+static void
+test_window_of_dead_letters (void)
+{
+    harness_t *h = harness_new ("limits\n    inflight_window = 2\n    redeliver_after = 3600\n"
+                                "workflow\n    max_attempts = 1\n");
+    CHECK (h && harness_start (h) == 0, "broker with inflight_window = 2, max_attempts = 1 starts");
+    if (!h)
+        return;
+    hclient_t *coord = hclient_new (h, "koordinator");
+    hclient_t *police = hclient_new (h, "politi-risk");
+    Samhand__V1__Frame *f = hclient_subscribe (police, 5000);
+    frame_free (&f);
+    uint8_t ids [4][16];
+    bool accepted = s_discuss (coord, ids [0]) && s_discuss (coord, ids [1]);
+    //  Both sent (attempt 1), never receipted: the window is full.
+    int got = 0;
+    while (got < 2 && (f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_DELIVER, 5000))) {
+        got++;
+        frame_free (&f);
+    }
+    accepted = accepted && s_discuss (coord, ids [2]) && s_discuss (coord, ids [3]);
+    CHECK (accepted && got == 2, "window: two discussions in flight, unreceipted, two more waiting");
+    //  Subscribing again puts the two in flight back: with their one
+    //  attempt used up they become dead letters at the next pump.
+    f = hclient_subscribe (police, 5000);
+    frame_free (&f);
+    bool seen [2] = { false, false };
+    int64_t deadline = zclock_mono () + 5000;
+    while ((!seen [0] || !seen [1]) && zclock_mono () < deadline) {
+        f = hclient_expect (police, SAMHAND__V1__FRAME__COMMAND_DELIVER, 200);
+        for (int k = 0; f && k < 2; k++)
+            seen [k] = seen [k] || memcmp (f->deliver->message_id.data, ids [2 + k], 16) == 0;
+        if (f)
+            hclient_receipt (police, f->deliver->delivery_id, SAMHAND__V1__RECEIPT_STATE__RECEIVED);
+        frame_free (&f);
+    }
+    CHECK (harness_sql_int (h, "SELECT count(*) FROM outbox WHERE node = 'politi-risk'"
+                               " AND state = 5") == 2,
+           "window: the two never receipted are dead letters");
+    CHECK (seen [0] && seen [1],
+           "window: the two waiting behind them are delivered, without other traffic");
+    hclient_destroy (&police);
+    hclient_destroy (&coord);
+    CHECK (harness_stop (h, SIGTERM) == 0, "window broker stops cleanly");
+    harness_destroy (&h);
+}
+
 //  6. Fairness: one node pipelines worst-case discussions; another node's
 //  pings are answered while the flood is still being worked through. The
 //  bound is relative to the flood's own duration, so a loaded (or slow)
@@ -525,10 +594,15 @@ test_fairness (harness_t *h)
 }
 
 int
-main (void)
+main (int argc, char *argv [])
 {
     zsys_init ();
     zsys_set_linger (0);
+    //  "itest_silent window": only the dead-letter window test.
+    if (argc > 1 && streq (argv [1], "window")) {
+        test_window_of_dead_letters ();
+        return TEST_DONE ();
+    }
     harness_t *h = harness_new (CONFIG);
     CHECK (h && harness_start (h) == 0, "samhandd starts");
     if (!h)
@@ -542,5 +616,6 @@ main (void)
     CHECK (harness_stop (h, SIGTERM) == 0, "clean stop");
     harness_destroy (&h);
     test_quotas ();
+    test_window_of_dead_letters ();
     return TEST_DONE ();
 }

@@ -106,6 +106,17 @@ s_test_sessions (const char *dir)
     CHECK (sessions == NULL, "sessions: destroy nulls the pointer");
 }
 
+//  The last outcome a watched reply was told of, and how many times.
+static int s_outcome = -1, s_told;
+
+static void
+s_watch (void *tag, reply_outcome_t outcome)
+{
+    s_outcome = (int) outcome;
+    s_told++;
+    free (tag);
+}
+
 static void
 s_test_replies (void)
 {
@@ -120,11 +131,27 @@ s_test_replies (void)
     CHECK (replies_size (replies) == 2, "replies: queued in order; a failed encode queues nothing");
     CHECK (replies_if_failed (replies, routing_id, 10) == 0 && replies_size (replies) == 3,
            "replies: an answer only on failure (a receipt) is queued as a placeholder");
+    data = frame_encode_error (11, SAMHAND__V1__ERROR_CODE__NOT_FOUND, "x", NULL, &size);
+    CHECK (replies_add_watched (replies, routing_id, data, size, 11, s_watch, malloc (1)) == 0
+        && replies_size (replies) == 4 && s_told == 0,
+           "replies: a watched answer is queued, its watcher not told yet");
+    CHECK (replies_add_watched (replies, routing_id, NULL, 0, 12, s_watch, NULL) == -1
+        && replies_size (replies) == 4 && s_told == 0,
+           "replies: a watched answer that cannot be queued says so, its watcher not called");
+    data = frame_encode_error (0, SAMHAND__V1__ERROR_CODE__NOT_FOUND, "x", NULL, &size);
+    replies_push (replies, routing_id, data, size);
+    CHECK (replies_size (replies) == 5, "replies: a push is queued");
     replies_fail (replies, false);
-    CHECK (replies_size (replies) == 3, "replies: a failed commit keeps every reply (as errors)");
+    CHECK (replies_size (replies) == 5, "replies: a failed commit keeps every reply (as errors)");
+    CHECK (s_told == 1 && s_outcome == REPLY_NOT_COMMITTED,
+           "replies: a failed commit tells a watched answer's watcher, once");
+    data = frame_encode_error (13, SAMHAND__V1__ERROR_CODE__NOT_FOUND, "x", NULL, &size);
+    replies_add_watched (replies, routing_id, data, size, 13, s_watch, malloc (1));
     zframe_destroy (&routing_id);
     replies_destroy (&replies);
     CHECK (replies == NULL, "replies: destroy nulls the pointer (and frees what it held)");
+    CHECK (s_told == 2 && s_outcome == REPLY_NOT_COMMITTED,
+           "replies: destroying the queue tells a watcher still waiting");
 }
 
 int

@@ -296,6 +296,14 @@ s_run_cases (const char *target)
         { "receipt", "politi-risk", "delivery 8 received" },
         { "receipt", "tryggest", "delivery 9 read" },
         { "late_receipt", "tryggest", "delivery 10 received after it expired" },
+        //  Inbox answers the connection did not take: two shown in one
+        //  cycle, both refused; and one alone.
+        { "shown", "tryggest", "inbox: delivery 11" },
+        { "shown", "tryggest", "inbox: delivery 11" },
+        { "delivery_not_sent", "tryggest", "inbox: delivery 11: the connection did not take the answer" },
+        { "delivery_not_sent", "tryggest", "inbox: delivery 11: the connection did not take the answer" },
+        { "shown", "tryggest", "inbox: delivery 12" },
+        { "delivery_not_sent", "tryggest", "inbox: delivery 12: the connection did not take the answer" },
     };
     bool appended = store_begin (store) == 0;
     for (size_t i = 0; appended && i < sizeof fates / sizeof fates [0]; i++) {
