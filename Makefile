@@ -158,7 +158,7 @@ $(B)/bench_broker: tests/bench/bench_broker.c tests/bench/benchload.c tests/benc
 $(B)/bench_mosq: tests/bench/bench_mosq.c tests/bench/benchstat.c tests/bench/benchstat.h
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out %.h,$^) -lmosquitto -lpthread
 
-CHECK_SCRIPTS := $(wildcard tests/cli/*.sh) tests/interop/run.sh tests/web/browser.sh $(wildcard tests/install/*.sh)
+CHECK_SCRIPTS := $(wildcard tests/cli/*.sh) tests/interop/run.sh tests/web/browser.sh tests/web/sessions.sh $(wildcard tests/install/*.sh)
 
 LONG_ENV := $(if $(filter 1,$(LONG)),SAMHAND_MARATHON_LONG=1 SAMHAND_FAULT_LONG=1 SAMHAND_FAILOVER_LONG=1 SAMHAND_TEST_TIMEOUT=3600)
 

@@ -7,7 +7,9 @@
     server-sent event streams.                                            */
 #include "web.h"
 #include <czmq.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,9 @@ static pthread_mutex_t s_ev_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t s_ev_cond = PTHREAD_COND_INITIALIZER;
 static event_t s_events [EVENT_RING];
 static uint64_t s_seq;
+//  The first sequence number still served: after the broker revoked this
+//  node the deliveries kept here are forgotten (s_events_forget).
+static uint64_t s_first = 1;
 static volatile bool s_stop;
 static pthread_t s_thread;
 static bool s_thread_started;
@@ -91,10 +96,12 @@ bridge_events_after (uint64_t after, int wait_ms, uint64_t *last)
         if (pthread_cond_timedwait (&s_ev_cond, &s_ev_lock, &until))
             break;
     char *out = NULL;
-    if (s_seq > after) {
-        uint64_t from = after + 1;
-        if (s_seq - after > EVENT_RING)
-            from = s_seq - EVENT_RING + 1;
+    uint64_t from = after + 1;
+    if (s_seq > after && s_seq - after > EVENT_RING)
+        from = s_seq - EVENT_RING + 1;
+    if (from < s_first)
+        from = s_first;
+    if (s_seq >= from) {
         size_t size = 0;
         for (uint64_t q = from; q <= s_seq; q++)
             size += strlen (s_events [q % EVENT_RING].json) + 48;
@@ -103,10 +110,32 @@ bridge_events_after (uint64_t after, int wait_ms, uint64_t *last)
         for (uint64_t q = from; out && q <= s_seq; q++)
             len += (size_t) snprintf (out + len, size + 1 - len, "id: %llu\ndata: %s\n\n",
                                       (unsigned long long) q, s_events [q % EVENT_RING].json);
-        *last = s_seq;
     }
+    if (s_seq > after)
+        *last = s_seq;
     pthread_mutex_unlock (&s_ev_lock);
     return out;
+}
+
+//  The broker revoked this node (or replaced its certificate): what it
+//  delivered before is no longer replayed to the pages (Last-Event-ID,
+//  a page opened later, a person who logs in after). Pages already open
+//  keep what they show.
+static void
+s_events_forget (void)
+{
+    pthread_mutex_lock (&s_ev_lock);
+    for (int i = 0; i < EVENT_RING; i++) {
+        if (s_events [i].json) {
+            sodium_memzero (s_events [i].json, strlen (s_events [i].json));
+            free (s_events [i].json);
+        }
+        s_events [i].json = NULL;
+    }
+    s_first = s_seq + 1;
+    pthread_mutex_unlock (&s_ev_lock);
+    web_log ("the broker no longer accepts this node: the deliveries kept for the pages are"
+             " forgotten");
 }
 
 static void
@@ -147,12 +176,30 @@ s_delivery_thread (void *arg)
     if (!reply)
         web_log ("the delivery session did not start yet; retrying in the background");
     samhand_frame_destroy (&reply);
+    bool forgotten = false;
     while (c && !s_stop) {
         Samhand__V1__Frame *frame = samhand_client_recv (c, 500);
-        if (!frame)
+        if (!frame) {
+            //  Revoked while the broker was away: the handshake refuses it.
+            if (!forgotten && samhand_client_key_refused (c, NULL)) {
+                s_events_forget ();
+                forgotten = true;
+            }
             continue;
-        if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_DELIVER)
+        }
+        if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR && frame->request_id == 0
+        &&  frame->error->code == SAMHAND__V1__ERROR_CODE__NOT_PERMITTED) {
+            //  The broker ended the delivery session: this node's
+            //  certificate was revoked or replaced (broker.c s_deliver).
+            if (!forgotten)
+                s_events_forget ();
+            forgotten = true;
+        }
+        else
+        if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_DELIVER) {
+            forgotten = false;
             s_deliver_event (c, frame->deliver);
+        }
         else
         if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_STATUS_REPORT
         &&  frame->request_id == 0)
@@ -163,10 +210,31 @@ s_delivery_thread (void *arg)
     return NULL;
 }
 
+//  NODE.sent names who sent what about which case (user names, case
+//  references: pseudonymised personal data): this node's own, like
+//  NODE.users, so 0600. It was made with the umask's 0644.
+static FILE *
+s_sent_open (const char *mode)
+{
+    int fd = open (s_sent_path, (*mode == 'a'? O_WRONLY | O_APPEND | O_CREAT: O_RDONLY)
+                   | O_CLOEXEC | O_NOFOLLOW, 0600);
+    struct stat st;
+    if (fd >= 0 && fstat (fd, &st) == 0 && (st.st_mode & 077)) {
+        if (fchmod (fd, st.st_mode & 0600))
+            web_log ("%s is readable by others and cannot be made 0600", s_sent_path);
+        else
+            web_log ("%s was readable by others: made 0600", s_sent_path);
+    }
+    FILE *f = fd >= 0? fdopen (fd, mode): NULL;
+    if (!f && fd >= 0)
+        close (fd);
+    return f;
+}
+
 static void
 s_sent_load (void)
 {
-    FILE *f = fopen (s_sent_path, "r");
+    FILE *f = s_sent_open ("r");
     if (!f)
         return;
     char line [256];
@@ -270,7 +338,7 @@ bridge_sent_add (const uint8_t *message_id, const char *kind, const char *author
         s_sent_count--;
     }
     s_sent [s_sent_count++] = s;
-    FILE *f = fopen (s_sent_path, "a");
+    FILE *f = s_sent_open ("a");
     if (!f || fprintf (f, "%s %s %s %s\n", s.id, s.kind, s.author, s.ref) < 0 || fflush (f))
         web_log ("could not record a sent message id");
     if (f)

@@ -51,7 +51,10 @@ static bool
 s_path_plain (const char *path)
 {
     size_t len = strlen (path);
-    if (len == 0 || len > 64 || path [0] != '/' || strstr (path, ".."))
+    //  "/." and "//" too: "/./admin.html" or "//admin.html" opened the
+    //  page a role may not have, past s_page_needs' exact names.
+    if (len == 0 || len > 64 || path [0] != '/' || strstr (path, "..")
+    ||  strstr (path, "/.") || strstr (path, "//"))
         return false;
     for (size_t i = 0; i < len; i++) {
         char c = path [i];
@@ -278,6 +281,15 @@ s_stream_read (void *cls, uint64_t pos, char *buf, size_t max)
         if (bridge_stopping () || s_session (s->sid, false, &session))
             return MHD_CONTENT_READER_END_OF_STREAM;
         s->pending = bridge_events_after (s->last, 10000, &s->last);
+        //  Asked again after the wait: a logout (in another tab), deluser
+        //  or the idle limit during it ends the stream before what came
+        //  in the meantime goes out to a page no longer logged in.
+        if (s->pending && (bridge_stopping () || s_session (s->sid, false, &session))) {
+            sodium_memzero (s->pending, strlen (s->pending));
+            free (s->pending);
+            s->pending = NULL;
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        }
         if (!s->pending)
             s->pending = strdup (": keepalive\n\n");
         if (!s->pending)
