@@ -139,6 +139,12 @@ $(B)/tests/itest_shred: tests/integration/itest_shred.c $(HARNESS_OBJ) $(GEN)/sa
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(GEN) -Idaemon -Iclients/libsamhand -Itests -Itests/integration $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(B)/libsamhandd.a $(LDLIBS)
 
+#   samhand-web's login delay and sessions (clients/web/sessions.c), alone.
+$(B)/tests/test_websessions: tests/unit/test_websessions.c clients/web/sessions.c clients/web/web.h tests/testlib.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(GEN) -Iclients/web -Iclients/cli -Iclients/libsamhand -Itests $(LDFLAGS) -o $@ \
+	    tests/unit/test_websessions.c clients/web/sessions.c -lsodium -lpthread
+
 $(B)/tests/itest_author: tests/web/itest_author.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o tests/testlib.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(GEN) -Iclients/libsamhand -Itests -Itests/integration $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o $(LDLIBS)

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,12 @@ static bool s_tls;
 //  ports of one host, and an agency may run several nodes' clients there.
 static char s_cookie [32];
 static char s_dummy_hash [crypto_pwhash_STRBYTES];
+//  One password check at a time: each Argon2id check takes 64 MiB, and
+//  the server runs a thread per connection (up to 128), so parallel
+//  logins with made-up names (no session needed) took 64 MiB each: 12 at
+//  once peaked at 730 MB, 128 would be 8 GiB and the OOM killer. Queued,
+//  a login waits its turn; memory stays at one check.
+static pthread_mutex_t s_pwhash_lock = PTHREAD_MUTEX_INITIALIZER;
 
 typedef struct {
     char *body;
@@ -226,11 +233,13 @@ s_login (struct MHD_Connection *c, const web_form_t *form, const char *method, c
     int found = web_name_valid (name)? users_find (s_config->users_path, name, &user): 0;
     //  An unknown name costs the same Argon2id check as a known one, so the
     //  answer's timing does not tell which names exist.
+    pthread_mutex_lock (&s_pwhash_lock);
     if (found != 1) {
         snprintf (user.hash, sizeof user.hash, "%s", s_dummy_hash);
         (void) users_check (&user, password);
     }
     bool password_ok = found == 1 && users_check (&user, password);
+    pthread_mutex_unlock (&s_pwhash_lock);
     bool ok = password_ok && web_role_within (s_config->node.role, user.role);
     if (password_ok && !ok)
         web_log ("login refused: the person's role exceeds the node's");

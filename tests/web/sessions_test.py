@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -206,6 +207,27 @@ def run(env, sent_path):
           str(spelled))
     check(tim.raw_get("/i18n/nb.json") == 200 and tim.raw_get("/live.html") == 200,
           "web: the pages and files a team member may have are still served")
+
+    # ---- logins with made-up names, all at once, need no session
+    proc = [p for p in env.procs if "koordinator.cfg" in " ".join(p.args)][0]
+
+    def peak():
+        for line in open("/proc/%d/status" % proc.pid):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+        return -1
+    codes = []
+
+    def guess(i):
+        codes.append(Http(koord).call("POST", "/login", {"name": "gjest%02d" % i, "password": "feil"})[0])
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(codes.count(401) == 12 and peak() < 300,
+          "web: 12 logins at once with made-up names take one Argon2id's memory at a time"
+          " (64 MiB each)", "codes %s, peak %d MB" % (sorted(set(codes)), peak()))
 
     # ---- after the broker revoked the node, nothing kept is replayed
     tore = Http(tryg)
