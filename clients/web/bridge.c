@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,12 @@ s_sent_open (const char *mode)
     return f;
 }
 
+//  Loads the newest SENT_MAX entries: the file is appended to, so after
+//  SENT_MAX messages the first ones read were the oldest, and "my
+//  messages" lost the newest (an acute concern's "read") at a restart.
+//  A file holding more is rewritten with those only (0600, via a
+//  temporary file): it no longer grows without end, keeping old case
+//  references.
 static void
 s_sent_load (void)
 {
@@ -238,15 +245,44 @@ s_sent_load (void)
     if (!f)
         return;
     char line [256];
-    while (fgets (line, sizeof line, f) && s_sent_count < SENT_MAX) {
-        sent_t *s = &s_sent [s_sent_count];
+    size_t lines = 0;
+    while (fgets (line, sizeof line, f)) {
+        sent_t entry;
+        memset (&entry, 0, sizeof entry);
         line [strcspn (line, "\r\n")] = 0;
         //  id kind author ref (the author and ref may be "-")
-        if (sscanf (line, "%32s %23s %32s %39s", s->id, s->kind, s->author, s->ref) == 4
-        &&  strlen (s->id) == 32)
-            s_sent_count++;
+        if (sscanf (line, "%32s %23s %32s %39s", entry.id, entry.kind, entry.author,
+                    entry.ref) != 4 || strlen (entry.id) != 32)
+            continue;
+        lines++;
+        if (s_sent_count == SENT_MAX) {
+            memmove (s_sent, s_sent + 1, (SENT_MAX - 1) * sizeof *s_sent);
+            s_sent_count--;
+        }
+        s_sent [s_sent_count++] = entry;
     }
     fclose (f);
+    if (lines <= SENT_MAX)
+        return;
+    char temp [sizeof s_sent_path + 8];
+    snprintf (temp, sizeof temp, "%s.new", s_sent_path);
+    unlink (temp);
+    int fd = open (temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    FILE *out = fd >= 0? fdopen (fd, "w"): NULL;
+    bool ok = out != NULL;
+    for (size_t i = 0; ok && i < s_sent_count; i++)
+        ok = fprintf (out, "%s %s %s %s\n", s_sent [i].id, s_sent [i].kind, s_sent [i].author,
+                      s_sent [i].ref) > 0;
+    ok = ok && fflush (out) == 0 && fsync (fileno (out)) == 0;
+    if (out)
+        ok = fclose (out) == 0 && ok;
+    else
+    if (fd >= 0)
+        close (fd);
+    if (!ok || rename (temp, s_sent_path)) {
+        unlink (temp);
+        web_log ("could not shorten %s (it keeps growing; the newest are shown)", s_sent_path);
+    }
 }
 
 int

@@ -149,15 +149,21 @@ def concern(env, text):
 def main():
     env = Env(BUILD, passwords=dict(PASSWORDS))
     sent_path = os.path.join(env.dir, "nodes", "koordinator.sent")
+    loose_path = os.path.join(env.dir, "nodes", "vakt.sent")
 
-    def loose_sent(e):
+    def old_files(e):
         #   A NODE.sent an older samhand-web left readable by others.
+        with open(loose_path, "w") as f:
+            f.write("%s concern_report vera RC-2345-6789-ABCD\n" % ("ab" * 16))
+        os.chmod(loose_path, 0o644)
+        #   1,005 messages sent from the coordinator's node before a restart.
         with open(sent_path, "w") as f:
-            f.write("%s concern_report anne RC-2345-6789-ABCD\n" % ("ab" * 16))
-        os.chmod(sent_path, 0o644)
+            for i in range(1005):
+                f.write("%032x concern_report anne -\n" % i)
+        os.chmod(sent_path, 0o600)
     try:
-        env.start_some(("vakt", "koordinator", "tryggest"), before_web=loose_sent)
-        run(env, sent_path)
+        env.start_some(("vakt", "koordinator", "tryggest"), before_web=old_files)
+        run(env, sent_path, loose_path)
     finally:
         env.stop()
         shutil.rmtree(env.dir, ignore_errors=True)
@@ -165,14 +171,20 @@ def main():
     return 1 if failed else 0
 
 
-def run(env, sent_path):
+def run(env, sent_path, loose_path):
     koord, tryg = env.urls["koordinator"], env.urls["tryggest"]
 
     # ---- NODE.sent: who sent what about which case, this node's own
-    mode = stat.S_IMODE(os.stat(sent_path).st_mode)
+    mode = stat.S_IMODE(os.stat(loose_path).st_mode)
     check(mode & 0o077 == 0, "web: a NODE.sent readable by others is made 0600 at start", oct(mode))
     anne = Http(koord)
     check(anne.login("anne") == 200, "web: the coordinator logs in")
+    status, body = anne.call("GET", "/api/sent")
+    newest = json.loads(body)["messages"][0]["message_id"] if status == 200 else ""
+    check(newest == "%032x" % 1004, "web: after a restart \"my messages\" starts from the newest"
+          " of 1,005 sent (not the 1,000th)", newest)
+    lines = len(open(sent_path).read().splitlines())
+    check(lines == 1000, "web: NODE.sent is cut to the 1,000 newest at start", str(lines))
     status, body = anne.call("POST", "/api/concern", {"name": "Kari Oppdiktet", "text":
                                                       "Oppdiktet bekymring fra nettsiden",
                                                       "urgency": "routine"})
