@@ -45,8 +45,9 @@ s_check_expiry (nodes_t *self, zcert_t *cert, const char *file, const char *name
     const char *before = self->told? (const char *) zhash_lookup (self->told, key): NULL;
     if (self->told && (!before || !streq (before, state))) {
         if (streq (state, "malformed"))
-            zsys_warning ("nodes: %s (%s) has an unreadable expires '%s' (want YYYY-MM-DD or"
-                          " YYYY-MM-DDTHH:MM:SSZ): refused", name, file, expires);
+            //  Not echoed: whatever it holds would go into the log as it is.
+            zsys_warning ("nodes: %s (%s) has an unreadable expires (want YYYY-MM-DD or"
+                          " YYYY-MM-DDTHH:MM:SSZ): refused", name, file);
         else
         if (streq (state, "expired"))
             zsys_warning ("nodes: %s (%s): certificate expired on %s: refused; make a new one"

@@ -98,6 +98,25 @@ s_bad_names (harness_t *h)
         frame_free (&reply);
         hclient_destroy (&c);
     }
+    //  A good name with an expiry date carrying controls: refused, and
+    //  the date is not echoed into the log.
+    zcert_t *cert = zcert_new ();
+    zcert_set_meta (cert, "name", "ugyldig-dato");
+    zcert_set_meta (cert, "agency", "police_risk");
+    zcert_set_meta (cert, "role", "team");
+    zcert_set_meta (cert, "expires", "2027-01-01\x1b[2J");
+    char path [600];
+    snprintf (path, sizeof path, "%s/nodes/ugyldig-dato.cert", h->dir);
+    int rc = zcert_save (cert, path);
+    snprintf (path, sizeof path, "%s/enrolled/ugyldig-dato.cert", h->dir);
+    rc |= zcert_save_public (cert, path);
+    zcert_destroy (&cert);
+    hclient_t *c = rc? NULL: hclient_new (h, "ugyldig-dato");
+    Samhand__V1__Frame *reply = c? s_ask (c, SAMHAND__V1__FRAME__COMMAND_PING): NULL;
+    CHECK (c && !(reply && reply->command_case == SAMHAND__V1__FRAME__COMMAND_PONG),
+           "node names: a certificate whose expiry date carries controls is not taken either");
+    frame_free (&reply);
+    hclient_destroy (&c);
     char log [600];
     snprintf (log, sizeof log, "%s/samhandd.log", h->dir);
     FILE *f = fopen (log, "r");
