@@ -194,8 +194,9 @@ s_page_needs (const char *path)
     return NULL;
 }
 
-//  A live session whose person still has an account with the same role:
-//  deluser (or a changed role) ends the sessions at their next request.
+//  A live session whose person still has an account with the same role
+//  and password: deluser, a changed role or a new password (passwd, when
+//  the old one leaked) ends the sessions at their next request.
 static int
 s_session (const char *sid, bool touch, web_session_t *session)
 {
@@ -203,7 +204,11 @@ s_session (const char *sid, bool touch, web_session_t *session)
         return -1;
     web_user_t user;
     int found = users_find (s_config->users_path, session->user, &user);
-    bool same = found == 1 && strcmp (user.role, session->role) == 0;
+    char proof [WEB_PROOF_HEX] = "";
+    if (found == 1)
+        sessions_proof (user.hash, proof);
+    bool same = found == 1 && strcmp (user.role, session->role) == 0
+             && sodium_memcmp (proof, session->proof, WEB_PROOF_HEX - 1) == 0;
     sodium_memzero (&user, sizeof user);
     if (!same) {
         sessions_end (sid);
@@ -251,7 +256,9 @@ s_login (struct MHD_Connection *c, const web_form_t *form, const char *method, c
     }
     throttle_clear (key);
     web_session_t session;
-    int created = sessions_create (user.name, user.role, &session);
+    char proof [WEB_PROOF_HEX];
+    sessions_proof (user.hash, proof);
+    int created = sessions_create (user.name, user.role, proof, &session);
     sodium_memzero (&user, sizeof user);
     if (created)
         return s_json_error (c, 503, "BUSY", method, url);

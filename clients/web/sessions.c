@@ -60,8 +60,16 @@ sessions_idle_seconds (void)
     return s_idle_ms / 1000;
 }
 
+void
+sessions_proof (const char *hash, char proof [WEB_PROOF_HEX])
+{
+    uint8_t digest [8];
+    crypto_generichash (digest, sizeof digest, (const uint8_t *) hash, strlen (hash), NULL, 0);
+    sodium_bin2hex (proof, WEB_PROOF_HEX, digest, sizeof digest);
+}
+
 int
-sessions_create (const char *user, const char *role, web_session_t *out)
+sessions_create (const char *user, const char *role, const char *proof, web_session_t *out)
 {
     int64_t now = web_now_ms ();
     int rc = -1;
@@ -75,6 +83,7 @@ sessions_create (const char *user, const char *role, web_session_t *out)
             s_token (s->csrf);
             snprintf (s->user, sizeof s->user, "%s", user);
             snprintf (s->role, sizeof s->role, "%s", role);
+            snprintf (s->proof, sizeof s->proof, "%s", proof);
             s->last_ms = now;
             *out = *s;
             rc = 0;

@@ -209,6 +209,19 @@ def run(env, sent_path, loose_path):
     check(marker not in got and "Kari" not in got.split("retry: 1000", 1)[-1],
           "web: the open event stream of a logged-out session gets nothing more", got[-300:])
 
+    # ---- a new password (the old one leaked) ends the sessions made with it
+    vera = Http(env.urls["vakt"])
+    check(vera.login("vera") == 200 and vera.call("GET", "/api/me")[0] == 200,
+          "web: the duty operator logs in")
+    r = subprocess.run([env.build + "/samhand-web", "-c", env.cfg("vakt"), "passwd", "vera"],
+                       input="nytt-passord-for-vera\n", capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, "web: the administrator gives vera a new password", r.stderr[-200:])
+    check(vera.call("GET", "/api/me")[0] == 401,
+          "web: the session logged in with the old password is ended by the new one")
+    again = Http(env.urls["vakt"])
+    status, _ = again.call("POST", "/login", {"name": "vera", "password": "nytt-passord-for-vera"})
+    check(status == 200, "web: the new password logs in")
+
     # ---- pages a role may not have, by another spelling of their path
     tim = Http(koord)
     check(tim.login("tim") == 200, "web: a team member of the coordinator's node logs in")
