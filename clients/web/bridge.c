@@ -44,6 +44,7 @@ static uint64_t s_seq;
 //  The first sequence number still served: after the broker revoked this
 //  node the deliveries kept here are forgotten (s_events_forget).
 static uint64_t s_first = 1;
+static bool s_forgot;           //  forgotten, and nothing delivered since
 static volatile bool s_stop;
 static pthread_t s_thread;
 static bool s_thread_started;
@@ -59,6 +60,14 @@ bridge_stopping (void)
     return s_stop;
 }
 
+static void s_events_forget (void);
+
+void
+bridge_revoked (void)
+{
+    s_events_forget ();
+}
+
 static void
 s_event_add (char *json)
 {
@@ -68,6 +77,7 @@ s_event_add (char *json)
     free (e->json);
     e->seq = s_seq;
     e->json = json;
+    s_forgot = false;
     pthread_cond_broadcast (&s_ev_cond);
     pthread_mutex_unlock (&s_ev_lock);
 }
@@ -126,6 +136,11 @@ static void
 s_events_forget (void)
 {
     pthread_mutex_lock (&s_ev_lock);
+    if (s_forgot) {
+        pthread_mutex_unlock (&s_ev_lock);
+        return;
+    }
+    s_forgot = true;
     for (int i = 0; i < EVENT_RING; i++) {
         if (s_events [i].json) {
             sodium_memzero (s_events [i].json, strlen (s_events [i].json));
@@ -177,30 +192,22 @@ s_delivery_thread (void *arg)
     if (!reply)
         web_log ("the delivery session did not start yet; retrying in the background");
     samhand_frame_destroy (&reply);
-    bool forgotten = false;
     while (c && !s_stop) {
         Samhand__V1__Frame *frame = samhand_client_recv (c, 500);
         if (!frame) {
             //  Revoked while the broker was away: the handshake refuses it.
-            if (!forgotten && samhand_client_key_refused (c, NULL)) {
+            if (samhand_client_key_refused (c, NULL))
                 s_events_forget ();
-                forgotten = true;
-            }
             continue;
         }
         if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR && frame->request_id == 0
-        &&  frame->error->code == SAMHAND__V1__ERROR_CODE__NOT_PERMITTED) {
+        &&  frame->error->code == SAMHAND__V1__ERROR_CODE__NOT_PERMITTED)
             //  The broker ended the delivery session: this node's
             //  certificate was revoked or replaced (broker.c s_deliver).
-            if (!forgotten)
-                s_events_forget ();
-            forgotten = true;
-        }
+            s_events_forget ();
         else
-        if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_DELIVER) {
-            forgotten = false;
+        if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_DELIVER)
             s_deliver_event (c, frame->deliver);
-        }
         else
         if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_STATUS_REPORT
         &&  frame->request_id == 0)

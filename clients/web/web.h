@@ -131,6 +131,9 @@ size_t bridge_sent_list (char ids [][33], char kinds [][24], char authors [][WEB
 //  and sets *last, or NULL when none came.
 char *bridge_events_after (uint64_t after, int wait_ms, uint64_t *last);
 uint64_t bridge_events_last (void);
+//  The broker refused this node's key: the events kept for the pages are
+//  forgotten (a page opened later replays none of them).
+void bridge_revoked (void);
 bool bridge_stopping (void);
 
 //  ---------------------------------------------------------------- api

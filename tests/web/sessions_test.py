@@ -222,6 +222,22 @@ def run(env, sent_path, loose_path):
     status, _ = again.call("POST", "/login", {"name": "vera", "password": "nytt-passord-for-vera"})
     check(status == 200, "web: the new password logs in")
 
+    # ---- a TLS key others can read is refused, as the users file is
+    tls = os.path.join(env.dir, "tls")
+    os.makedirs(tls)
+    g = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.9", "-keyout", tls + "/key.pem", "-out", tls + "/cert.pem"],
+                       capture_output=True, timeout=60)
+    if g.returncode == 0:
+        os.chmod(tls + "/key.pem", 0o644)
+        r = subprocess.run([env.build + "/samhand-web", "-c", env.cfg("admin"), "--listen",
+                            "127.0.0.9:%d" % webdemo.free_port(), "--tls-cert", tls + "/cert.pem",
+                            "--tls-key", tls + "/key.pem"], capture_output=True, text=True, timeout=30)
+        check(r.returncode != 0 and "readable by others" in r.stderr,
+              "web: a TLS key readable by others is refused at start", r.stderr[-200:])
+    else:
+        check(False, "web: a TLS key readable by others is refused at start", "openssl failed")
+
     # ---- pages a role may not have, by another spelling of their path
     tim = Http(koord)
     check(tim.login("tim") == 200, "web: a team member of the coordinator's node logs in")
