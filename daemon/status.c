@@ -237,6 +237,19 @@ inbox_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
               ? (int) frame->inbox_query->limit: 200;
     store_inbox (self->store, node->name, frame->inbox_query->include_read, 0, limit,
                  s_inbox_add, inbox);
+    //  The store gives the newest LIMIT newest first; the reply lists
+    //  them oldest first (PROTOCOL.md §5.9).
+    for (size_t i = 0, k = inbox->count? inbox->count - 1: 0; i < k; i++, k--) {
+        Samhand__V1__Frame *frame_ = inbox->frames [i];
+        Samhand__V1__Deliver *item = inbox->items [i];
+        int64_t id = inbox->ids [i];
+        inbox->frames [i] = inbox->frames [k];
+        inbox->items [i] = inbox->items [k];
+        inbox->ids [i] = inbox->ids [k];
+        inbox->frames [k] = frame_;
+        inbox->items [k] = item;
+        inbox->ids [k] = id;
+    }
     //  Shown is handed over: a receipt for a pending entry is taken from now.
     for (size_t i = 0; i < inbox->count; i++)
         if (store_outbox_mark_shown (self->store, inbox->ids [i], self->now_ms))

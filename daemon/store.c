@@ -1164,11 +1164,13 @@ store_inbox (store_t *self, const char *node, bool include_read, int64_t after_i
              store_delivery_fn *fn, void *arg)
 {
     assert (self && node);
+    //  The newest LIMIT, newest first: the oldest first, a node holding
+    //  more than LIMIT never listed what came after them.
     return s_entries (self, include_read
                       ? ENTRY_SELECT "o.node = ?2 AND o.state IN (0, 1, 2, 3) AND o.id > ?1"
-                        " ORDER BY o.id LIMIT ?3"
+                        " ORDER BY o.id DESC LIMIT ?3"
                       : ENTRY_SELECT "o.node = ?2 AND o.state IN (0, 1, 2) AND o.id > ?1"
-                        " ORDER BY o.id LIMIT ?3",
+                        " ORDER BY o.id DESC LIMIT ?3",
                       after_id, node, limit, false, 0, fn, arg);
 }
 

@@ -297,7 +297,7 @@ int store_outbox_of_message (store_t *self, int64_t message,
 int store_outbox_pending_kinds (store_t *self, const char *node, uint32_t kinds, int limit,
                                 store_delivery_fn *fn, void *arg);
 //  NODE's inbox after AFTER_ID: not yet received or read, or with
-//  INCLUDE_READ also those read.
+//  INCLUDE_READ also those read; the newest LIMIT of them, newest first.
 int store_inbox (store_t *self, const char *node, bool include_read, int64_t after_id,
                  int limit, store_delivery_fn *fn, void *arg);
 //  Dead letters after AFTER_ID, and one by its delivery id.

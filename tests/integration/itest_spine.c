@@ -490,6 +490,54 @@ test_check_config (void)
     harness_destroy (&h);
 }
 
+//  A node holding more deliveries than an InboxQuery lists is shown the
+//  newest of them (oldest first): it was shown the oldest, so past 200
+//  (--all, or the web client's inbox) nothing new was ever listed again.
+static void
+test_inbox_newest (harness_t *h)
+{
+    hclient_t *vakt = hclient_new (h, "vakt");
+    hclient_t *team = hclient_new (h, "tryggest");
+    uint8_t ids [5][16];
+    bool stored = vakt && team;
+    for (int i = 0; i < 5 && stored; i++) {
+        Samhand__V1__Submit submit;
+        Samhand__V1__ConcernReport concern;
+        Samhand__V1__Subject subject;
+        harness_concern (&submit, &concern, &subject, "Oppdiktet: innboks i rekkefølge");
+        harness_new_id (&submit, ids [i]);
+        Samhand__V1__Frame *f = hclient_submit (vakt, &submit, 3000);
+        stored = s_accepted (f);
+        frame_free (&f);
+    }
+    CHECK (stored, "inbox: five concerns to TryggEst are stored");
+    Samhand__V1__Frame q = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__InboxQuery iq = SAMHAND__V1__INBOX_QUERY__INIT;
+    iq.include_read = true;
+    iq.limit = 3;
+    q.command_case = SAMHAND__V1__FRAME__COMMAND_INBOX_QUERY;
+    q.inbox_query = &iq;
+    Samhand__V1__Frame *f = NULL;
+    if (team && hclient_send (team, &q) == 0)
+        f = hclient_expect (team, SAMHAND__V1__FRAME__COMMAND_INBOX_REPLY, 3000);
+    int position [5] = { -1, -1, -1, -1, -1 };
+    bool ascending = true;
+    for (size_t i = 0; f && i < f->inbox_reply->n_items; i++) {
+        const Samhand__V1__Deliver *d = f->inbox_reply->items [i];
+        for (int k = 0; k < 5; k++)
+            if (d->message_id.len == 16 && memcmp (d->message_id.data, ids [k], 16) == 0)
+                position [k] = (int) i;
+        if (i && d->delivery_id < f->inbox_reply->items [i - 1]->delivery_id)
+            ascending = false;
+    }
+    CHECK (f && f->inbox_reply->n_items == 3 && position [4] == 2 && position [3] == 1
+           && position [2] == 0 && position [0] < 0 && ascending,
+           "inbox: a node holding more than the limit is shown the newest, oldest first");
+    frame_free (&f);
+    hclient_destroy (&team);
+    hclient_destroy (&vakt);
+}
+
 int
 main (void)
 {
@@ -508,6 +556,7 @@ main (void)
     test_duplicate (h);
     test_redelivery (h);
     test_slow_node (h);
+    test_inbox_newest (h);
     test_revocation (h);
     CHECK (harness_stop (h, SIGTERM) == 0, "SIGTERM: broker exits 0");
     harness_destroy (&h);
