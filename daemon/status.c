@@ -323,6 +323,12 @@ dead_letters_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *no
     else
     if (streq (cmd->command, "dead-letters")) {
         store_dead_letters (self->store, 0, 200, s_dead_add, dead);
+        //  The newest 200, listed oldest first.
+        for (size_t i = 0, k = dead->count? dead->count - 1: 0; i < k; i++, k--) {
+            Samhand__V1__DeadLetter *l = dead->list [i];
+            dead->list [i] = dead->list [k];
+            dead->list [k] = l;
+        }
         reply.ok = true;
         reply.dead_letters = dead->list;
         reply.n_dead_letters = dead->count;

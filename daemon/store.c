@@ -1178,7 +1178,9 @@ int
 store_dead_letters (store_t *self, int64_t after_id, int limit, store_delivery_fn *fn, void *arg)
 {
     assert (self);
-    return s_entries (self, ENTRY_SELECT "o.state = 5 AND o.id > ?1 ORDER BY o.id LIMIT ?3",
+    //  The newest LIMIT, newest first (as store_inbox): the oldest first,
+    //  past LIMIT dead letters the new ones were never listed to requeue.
+    return s_entries (self, ENTRY_SELECT "o.state = 5 AND o.id > ?1 ORDER BY o.id DESC LIMIT ?3",
                       after_id, NULL, limit, false, 0, fn, arg);
 }
 

@@ -300,7 +300,8 @@ int store_outbox_pending_kinds (store_t *self, const char *node, uint32_t kinds,
 //  INCLUDE_READ also those read; the newest LIMIT of them, newest first.
 int store_inbox (store_t *self, const char *node, bool include_read, int64_t after_id,
                  int limit, store_delivery_fn *fn, void *arg);
-//  Dead letters after AFTER_ID, and one by its delivery id.
+//  Dead letters after AFTER_ID (the newest LIMIT, newest first), and one
+//  by its delivery id.
 int store_dead_letters (store_t *self, int64_t after_id, int limit,
                         store_delivery_fn *fn, void *arg);
 int store_dead_letter (store_t *self, int64_t delivery_id, store_delivery_fn *fn, void *arg);

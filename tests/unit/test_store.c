@@ -198,6 +198,15 @@ s_run_cases (const char *target)
            && store_dead_letter (store, d2, s_seen, &seen) == 1
            && store_dead_letter (store, d1, s_seen, &seen) == 0,
            s_case ("dead letters listed, one found by id, a live one not"));
+    //  More dead letters than asked for: the newest are listed (the oldest
+    //  were, and new ones past the limit could never be requeued).
+    CHECK (store_begin (store) == 0 && store_outbox_set_state (store, d1, OUTBOX_DEAD, false) == 0
+           && store_commit (store) == 0, s_case ("an older entry is made dead too"));
+    memset (&seen, 0, sizeof seen);
+    CHECK (store_dead_letters (store, 0, 1, s_seen, &seen) == 1 && seen.ids [0] == d2,
+           s_case ("dead letters past the limit: the newest is listed"));
+    CHECK (store_begin (store) == 0 && store_outbox_set_state (store, d1, OUTBOX_READ, false) == 0
+           && store_commit (store) == 0, s_case ("the older entry is read again"));
     CHECK (store_begin (store) == 0 && store_outbox_set_state (store, d2, OUTBOX_PENDING, true) == 0
            && store_commit (store) == 0, s_case ("requeued"));
     memset (&seen, 0, sizeof seen);
