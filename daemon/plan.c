@@ -654,6 +654,19 @@ s_query (query_t *q)
     if (query->history && decision.view != SAMHAND__V1__VIEW__WITHHELD && !hidden) {
         failed |= store_plan_revisions (self->store, q->subject_key, s_collect_rev, &revs) < 0;
         failed |= store_plan_evaluations (self->store, q->subject_key, s_collect_eval, &evals) < 0;
+        //  The store gives the newest first (so the newest MAX_LISTED are
+        //  the ones listed: the oldest were, and past 64 revisions the
+        //  history never showed a new one); listed oldest first.
+        for (size_t i = 0, k = revs.count? revs.count - 1: 0; i < k; i++, k--) {
+            Samhand__V1__PlanRevision *swap = rev_list [i];
+            rev_list [i] = rev_list [k];
+            rev_list [k] = swap;
+        }
+        for (size_t i = 0, k = evals.count? evals.count - 1: 0; i < k; i++, k--) {
+            Samhand__V1__PlanEvaluation *swap = eval_list [i];
+            eval_list [i] = eval_list [k];
+            eval_list [k] = swap;
+        }
         body.revisions = rev_list;
         body.n_revisions = revs.count;
         body.evaluations = eval_list;

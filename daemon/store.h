@@ -397,7 +397,9 @@ int store_plan_revision (store_t *self, const uint8_t subject_key [32], int revi
 //  Adds a revision; -1 on error (a revision number taken twice is one).
 int store_plan_revision_insert (store_t *self, const uint8_t subject_key [32],
                                 const store_plan_rev_t *rev);
-//  Calls fn for every revision, oldest first. Returns the count or -1.
+//  Calls fn for every revision, newest first (fn returns non-zero to stop),
+//  and store_plan_evaluations for every evaluation, newest first. Return
+//  the count or -1.
 int store_plan_revisions (store_t *self, const uint8_t subject_key [32],
                           int (*fn) (const store_plan_rev_t *rev, void *arg), void *arg);
 int store_plan_evaluation_insert (store_t *self, const uint8_t subject_key [32],

@@ -1039,6 +1039,53 @@ test_retention (void)
     harness_destroy (&h);
 }
 
+//  A plan edited and evaluated more often than a history lists (64 of
+//  each): the history shows the newest, oldest first. It showed the
+//  first 64, so from the 65th edit on the history never showed a change.
+static void
+test_long_history (harness_t *h)
+{
+    hclient_t *coord = hclient_new (h, "koordinator");
+    Samhand__V1__Submit submit;
+    uint8_t id [16];
+    edit_t e = { .base = 0, .level = SAMHAND__V1__RISK_LEVEL__LOW };
+    s_plan_body (&submit, id, &e);
+    submit.risk_plan->subject->national_id = "07079012345";   //  another invented person
+    Samhand__V1__Frame *f = coord? hclient_submit (coord, &submit, 3000): NULL;
+    char ref [64] = "";
+    if (f && f->submit_result->accepted)
+        snprintf (ref, sizeof ref, "%s", f->submit_result->case_ref);
+    frame_free (&f);
+    bool edited = *ref;
+    for (uint32_t base = 1; edited && base <= 65; base++) {
+        edit_t next = { .base = base, .case_ref = ref, .level = SAMHAND__V1__RISK_LEVEL__LOW };
+        f = s_edit (coord, &next);
+        edited = f && f->submit_result->accepted;
+        frame_free (&f);
+    }
+    char note [32];
+    for (int i = 1; edited && i <= 65; i++) {
+        snprintf (note, sizeof note, "EVALNOTE %d", i);
+        f = s_evaluate (coord, ref, note, NULL);
+        edited = f && f->plan_reply->ok;
+        frame_free (&f);
+    }
+    CHECK (edited, "plan history: 66 revisions and 65 evaluations of one plan are stored");
+    f = edited? s_query (coord, ref, true): NULL;
+    const Samhand__V1__PlanReply *r = f? f->plan_reply: NULL;
+    CHECK (r && r->ok && r->n_revisions == 64 && r->revisions [63]->revision == 66
+           && r->revisions [0]->revision == 3 && r->current_revision == 66,
+           "plan history: past 64 revisions the newest are listed, oldest first");
+    CHECK (r && r->n_evaluations == 64 && streq (r->evaluations [63]->note, "EVALNOTE 65")
+           && streq (r->evaluations [0]->note, "EVALNOTE 2"),
+           "plan history: past 64 evaluations the newest are listed, oldest first");
+    if (r && r->n_revisions)
+        printf ("  revisions %u..%u of %u\n", r->revisions [0]->revision,
+                r->revisions [r->n_revisions - 1]->revision, r->current_revision);
+    frame_free (&f);
+    hclient_destroy (&coord);
+}
+
 int
 main (void)
 {
@@ -1058,6 +1105,7 @@ main (void)
     test_own_name_in_step (h);
     test_subject_case_mismatch (h);
     test_overdue_after_kill (h);
+    test_long_history (h);
     CHECK (harness_stop (h, SIGTERM) == 0, "clean stop");
     harness_destroy (&h);
     test_retention ();
