@@ -538,6 +538,56 @@ test_inbox_newest (harness_t *h)
     hclient_destroy (&vakt);
 }
 
+//  More subscribed nodes than 256: each gets its copy. A fixed array of
+//  256 targets dropped the rest without a word (2,000 nodes is a size
+//  the broker is measured at).
+static void
+test_many_nodes (harness_t *h)
+{
+    bool made = true;
+    for (int i = 0; i < 260 && made; i++) {
+        zcert_t *cert = zcert_new ();
+        char name [16], path [600];
+        snprintf (name, sizeof name, "te-%03d", i);
+        zcert_set_meta (cert, "name", "%s", name);
+        zcert_set_meta (cert, "agency", "tryggest");
+        zcert_set_meta (cert, "role", "team");
+        snprintf (path, sizeof path, "%s/enrolled/%s.cert", h->dir, name);
+        made = zcert_save_public (cert, path) == 0;
+        zcert_destroy (&cert);
+    }
+    CHECK (made, "many nodes: 260 more TryggEst nodes enrolled");
+    //  A new connection's handshake makes the broker read the folder.
+    hclient_t *vakt = hclient_new (h, "vakt");
+    Samhand__V1__Frame *f = NULL;
+    for (int attempt = 0; vakt && attempt < 50; attempt++) {
+        Samhand__V1__Submit submit;
+        Samhand__V1__ConcernReport concern;
+        Samhand__V1__Subject subject;
+        uint8_t id [16];
+        harness_concern (&submit, &concern, &subject, "Oppdiktet: til mange noder");
+        harness_new_id (&submit, id);
+        frame_free (&f);
+        f = hclient_submit (vakt, &submit, 5000);
+        uint32_t nodes = 0;
+        for (size_t i = 0; s_accepted (f) && i < f->submit_result->n_decisions; i++)
+            if (f->submit_result->decisions [i]->agency == SAMHAND__V1__AGENCY__TRYGGEST)
+                nodes = f->submit_result->decisions [i]->nodes;
+        if (nodes > 1)
+            break;              //  the folder was read
+        zclock_sleep (100);
+    }
+    uint32_t nodes = 0;
+    for (size_t i = 0; s_accepted (f) && i < f->submit_result->n_decisions; i++)
+        if (f->submit_result->decisions [i]->agency == SAMHAND__V1__AGENCY__TRYGGEST)
+            nodes = f->submit_result->decisions [i]->nodes;
+    CHECK (nodes >= 260, "many nodes: a concern is queued for each of the 260 new TryggEst nodes");
+    if (nodes < 260)
+        printf ("  queued for %u TryggEst nodes\n", nodes);
+    frame_free (&f);
+    hclient_destroy (&vakt);
+}
+
 int
 main (void)
 {
@@ -558,6 +608,7 @@ main (void)
     test_slow_node (h);
     test_inbox_newest (h);
     test_revocation (h);
+    test_many_nodes (h);
     CHECK (harness_stop (h, SIGTERM) == 0, "SIGTERM: broker exits 0");
     harness_destroy (&h);
     test_outbox_full ();
