@@ -26,8 +26,15 @@ s_add_entry (const store_entry_t *e, void *arg)
     //  Not even counted in the overall state (policy_hidden_from_sender).
     if (r->viewer_agency >= 0 && policy_hidden_from_sender (r->kind, r->viewer_agency, e->agency))
         return 0;
+    //  Every entry counts in the overall state; the first 256 are listed.
+    //  (It stopped at 256: read by the 300th node said "delivered".)
+    r->read += e->state == OUTBOX_READ;
+    r->received += e->state == OUTBOX_RECEIVED;
+    r->dead += e->state == OUTBOX_DEAD;
+    r->expired += e->state == OUTBOX_EXPIRED;
+    r->open += e->state == OUTBOX_PENDING || e->state == OUTBOX_INFLIGHT;
     if (r->count >= 256)
-        return 1;
+        return 0;
     Samhand__V1__NodeStatus *n = &r->nodes [r->count];
     samhand__v1__node_status__init (n);
     snprintf (r->names [r->count], 64, "%s", e->node);
@@ -41,11 +48,6 @@ s_add_entry (const store_entry_t *e, void *arg)
     n->read_at = e->read_ms;
     n->delivery_id = (uint64_t) e->delivery_id;
     r->list [r->count++] = n;
-    r->read += e->state == OUTBOX_READ;
-    r->received += e->state == OUTBOX_RECEIVED;
-    r->dead += e->state == OUTBOX_DEAD;
-    r->expired += e->state == OUTBOX_EXPIRED;
-    r->open += e->state == OUTBOX_PENDING || e->state == OUTBOX_INFLIGHT;
     return 0;
 }
 

@@ -554,17 +554,22 @@ test_many_nodes (harness_t *h)
         zcert_set_meta (cert, "role", "team");
         snprintf (path, sizeof path, "%s/enrolled/%s.cert", h->dir, name);
         made = zcert_save_public (cert, path) == 0;
+        if (made && i == 259) {
+            //  The last one can connect: it will read what it gets.
+            snprintf (path, sizeof path, "%s/nodes/%s.cert", h->dir, name);
+            made = zcert_save (cert, path) == 0;
+        }
         zcert_destroy (&cert);
     }
     CHECK (made, "many nodes: 260 more TryggEst nodes enrolled");
     //  A new connection's handshake makes the broker read the folder.
     hclient_t *vakt = hclient_new (h, "vakt");
     Samhand__V1__Frame *f = NULL;
+    uint8_t id [16];
     for (int attempt = 0; vakt && attempt < 50; attempt++) {
         Samhand__V1__Submit submit;
         Samhand__V1__ConcernReport concern;
         Samhand__V1__Subject subject;
-        uint8_t id [16];
         harness_concern (&submit, &concern, &subject, "Oppdiktet: til mange noder");
         harness_new_id (&submit, id);
         frame_free (&f);
@@ -584,6 +589,38 @@ test_many_nodes (harness_t *h)
     CHECK (nodes >= 260, "many nodes: a concern is queued for each of the 260 new TryggEst nodes");
     if (nodes < 260)
         printf ("  queued for %u TryggEst nodes\n", nodes);
+    //  The last node reads it: the sender's status says read, though its
+    //  copy is past the 256 the report lists.
+    hclient_t *last = hclient_new (h, "te-259");
+    Samhand__V1__Frame *sub = last? hclient_subscribe (last, 5000): NULL;
+    frame_free (&sub);
+    Samhand__V1__Frame *d = last? hclient_expect (last, SAMHAND__V1__FRAME__COMMAND_DELIVER, 5000): NULL;
+    bool read = d && d->deliver->message_id.len == 16 && memcmp (d->deliver->message_id.data, id, 16) == 0
+             && hclient_receipt (last, d->deliver->delivery_id, SAMHAND__V1__RECEIPT_STATE__READ) == 0;
+    frame_free (&d);
+    CHECK (read, "many nodes: the 260th new node gets its copy and reads it");
+    Samhand__V1__Frame q = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__StatusQuery sq = SAMHAND__V1__STATUS_QUERY__INIT;
+    sq.message_id.data = id;
+    sq.message_id.len = 16;
+    q.command_case = SAMHAND__V1__FRAME__COMMAND_STATUS_QUERY;
+    q.status_query = &sq;
+    Samhand__V1__Frame *st = NULL;
+    for (int attempt = 0; read && attempt < 30; attempt++) {
+        frame_free (&st);
+        if (hclient_send (vakt, &q) == 0)
+            st = hclient_expect (vakt, SAMHAND__V1__FRAME__COMMAND_STATUS_REPORT, 3000);
+        if (st && streq (st->status_report->state, "read"))
+            break;
+        zclock_sleep (100);
+    }
+    CHECK (st && streq (st->status_report->state, "read") && st->status_report->n_nodes == 256,
+           "many nodes: the sender's status says read (256 copies listed)");
+    if (st && !streq (st->status_report->state, "read"))
+        printf ("  status: %s, %zu nodes listed\n", st->status_report->state,
+                st->status_report->n_nodes);
+    frame_free (&st);
+    hclient_destroy (&last);
     frame_free (&f);
     hclient_destroy (&vakt);
 }
