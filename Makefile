@@ -139,6 +139,12 @@ $(B)/tests/itest_shred: tests/integration/itest_shred.c $(HARNESS_OBJ) $(GEN)/sa
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(GEN) -Idaemon -Iclients/libsamhand -Itests -Itests/integration $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(B)/libsamhandd.a $(LDLIBS)
 
+#   samhand-web's login delay and sessions (clients/web/sessions.c), alone.
+$(B)/tests/test_websessions: tests/unit/test_websessions.c clients/web/sessions.c clients/web/web.h tests/testlib.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(GEN) -Iclients/web -Iclients/cli -Iclients/libsamhand -Itests $(LDFLAGS) -o $@ \
+	    tests/unit/test_websessions.c clients/web/sessions.c -lsodium -lpthread
+
 $(B)/tests/itest_author: tests/web/itest_author.c $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o tests/testlib.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(GEN) -Iclients/libsamhand -Itests -Itests/integration $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(GEN)/samhand.pb-c.o $(LDLIBS)
@@ -158,7 +164,7 @@ $(B)/bench_broker: tests/bench/bench_broker.c tests/bench/benchload.c tests/benc
 $(B)/bench_mosq: tests/bench/bench_mosq.c tests/bench/benchstat.c tests/bench/benchstat.h
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out %.h,$^) -lmosquitto -lpthread
 
-CHECK_SCRIPTS := $(wildcard tests/cli/*.sh) tests/interop/run.sh tests/web/browser.sh $(wildcard tests/install/*.sh)
+CHECK_SCRIPTS := $(wildcard tests/cli/*.sh) tests/interop/run.sh tests/web/browser.sh tests/web/sessions.sh $(wildcard tests/install/*.sh)
 
 LONG_ENV := $(if $(filter 1,$(LONG)),SAMHAND_MARATHON_LONG=1 SAMHAND_FAULT_LONG=1 SAMHAND_FAILOVER_LONG=1 SAMHAND_TEST_TIMEOUT=3600)
 

@@ -99,6 +99,25 @@ s_base (const char *path, char *buf, size_t size)
     return basename (buf);
 }
 
+//  The previous server certificate (key rotation) and its secret.
+static int
+s_copy_previous (const config_t *config, const char *dir)
+{
+    char buf [1024];
+    char *to = zsys_sprintf ("%s/%s", dir, s_base (config->previous_cert_path, buf, sizeof buf));
+    char *to_secret = zsys_sprintf ("%s_secret", to? to: "");
+    char *from_secret = zsys_sprintf ("%s_secret", config->previous_cert_path);
+    int rc = to && to_secret && from_secret? 0: -1;
+    if (rc == 0)
+        rc = s_copy_file (config->previous_cert_path, to);
+    if (rc == 0 && access (from_secret, F_OK) == 0)
+        rc = s_copy_file (from_secret, to_secret);
+    zstr_free (&to);
+    zstr_free (&to_secret);
+    zstr_free (&from_secret);
+    return rc;
+}
+
 //  The config, its paths pointing into the backup.
 static int
 s_write_config (const config_t *config, const char *dir)
@@ -112,6 +131,9 @@ s_write_config (const config_t *config, const char *dir)
     zconfig_put (root, "server/store", s_base (config->store_path, buf, sizeof buf));
     zconfig_put (root, "server/cert", s_base (config->cert_path, buf, sizeof buf));
     zconfig_put (root, "server/keys", "keys");
+    if (config->previous_cert_path)
+        zconfig_put (root, "server/previous_cert", s_base (config->previous_cert_path, buf,
+                                                           sizeof buf));
     zconfig_put (root, "server/enrolled", "enrolled");
     if (zconfig_locate (root, "server/state_dir"))
         zconfig_put (root, "server/state_dir", ".");
@@ -169,6 +191,12 @@ backup_run (const config_t *config, const char *dir)
         rc = s_copy_file (config->cert_path, cert);
     if (rc == 0 && access (src_secret, F_OK) == 0)
         rc = s_copy_file (src_secret, cert_secret);
+    //  During a key rotation the previous server certificate too: without
+    //  it the copy's config names a file the copy lacks, and a broker
+    //  started from the backup refuses to start (the nodes still on the
+    //  old key would be shut out even if it did).
+    if (rc == 0 && config->previous_cert_path)
+        rc = s_copy_previous (config, dir);
     if (rc == 0)
         rc = s_copy_folder (config->enrolled_dir, enrolled, 0755, false);
     if (rc == 0)

@@ -51,8 +51,9 @@ s_check_expiry (nodes_t *self, zcert_t *cert, const char *file, const char *name
     const char *before = self->told? (const char *) zhash_lookup (self->told, key): NULL;
     if (self->told && (!before || !streq (before, state))) {
         if (streq (state, "malformed"))
-            zsys_warning ("nodes: %s (%s) has an unreadable expires '%s' (want YYYY-MM-DD or"
-                          " YYYY-MM-DDTHH:MM:SSZ): refused", name, file, expires);
+            //  Not echoed: whatever it holds would go into the log as it is.
+            zsys_warning ("nodes: %s (%s) has an unreadable expires (want YYYY-MM-DD or"
+                          " YYYY-MM-DDTHH:MM:SSZ): refused", name, file);
         else
         if (streq (state, "expired"))
             zsys_warning ("nodes: %s (%s): certificate expired on %s: refused; make a new one"
@@ -67,6 +68,24 @@ s_check_expiry (nodes_t *self, zcert_t *cert, const char *file, const char *name
     return streq (state, "fine") || streq (state, "soon")? 0: -1;
 }
 
+//  A node name as `samhand admin enroll` and keygen allow it: letters,
+//  digits, '.', '_' and '-', not starting with '.'. The broker checks it
+//  too: a certificate copied in by hand (cp) bypasses enroll, and a name
+//  goes as it is into the log, the metrics, the audit and every other
+//  agency's view of who sent what ("politi ESC[2J" cleared a terminal).
+static bool
+s_name_ok (const char *name)
+{
+    size_t n = strlen (name);
+    for (size_t i = 0; i < n; i++) {
+        char c = name [i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+        ||  c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return n > 0 && name [0] != '.';
+}
+
 static int
 s_node_from_cert (zcert_t *cert, const char *file, node_t *node)
 {
@@ -77,7 +96,7 @@ s_node_from_cert (zcert_t *cert, const char *file, node_t *node)
     snprintf (node->key, sizeof node->key, "%s", zcert_public_txt (cert));
     node->role = role? config_role_from_name (role): -1;
     node->agency = agency && *agency? config_agency_from_name (agency): 0;
-    if (!name || !*name || strlen (name) >= sizeof node->name
+    if (!name || !s_name_ok (name) || strlen (name) >= sizeof node->name
     ||  node->role < 0 || node->agency < 0
     ||  (node->agency == 0 && node->role != 4)) {
         zsys_warning ("nodes: %s has missing or unknown name/agency/role metadata: ignored", file);

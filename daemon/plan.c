@@ -542,6 +542,21 @@ s_query (query_t *q)
     int found = query->revision
               ? store_plan_revision (self->store, q->subject_key, (int) query->revision, &rev)
               : store_plan_current (self->store, q->subject_key, &rev);
+    if (found == 0) {
+        //  Recorded like a plan withheld from the asking agency: that
+        //  write (and its fsync at the commit) made a hidden plan's answer
+        //  come 0.4 ms later than this one, so the crisis centre could
+        //  time what the same answer text hid (that a plan exists).
+        audit_record_t record = { .event = "plan_shown", .node = q->node->name,
+                                  .agency = q->node->agency, .view = SAMHAND__V1__VIEW__WITHHELD,
+                                  .subject_key = q->subject_key,
+                                  .detail = "no such plan revision: nothing shown" };
+        if (audit_append (self->audit, &record, self->now_ms)) {
+            self->batch_failed = true;
+            s_error (q, SAMHAND__V1__ERROR_CODE__INTERNAL, "the broker could not record the query: retry");
+            return;
+        }
+    }
     if (found != 1) {
         s_error (q, found < 0? SAMHAND__V1__ERROR_CODE__INTERNAL: SAMHAND__V1__ERROR_CODE__NOT_FOUND,
                  found < 0? "the plan store is unavailable: retry": "no such plan revision");
@@ -583,14 +598,17 @@ s_query (query_t *q)
     int n = s_consents (self, q->subject_key, raw, consents);
     bool hidden = n < 0;                //  fail closed
     if (submit) {
-        //  Names the author's agency has learned since the revision count.
-        plan_rescan_steps (self, author, submit);
         policy_input_t in;
         submit_policy_input (self, author, submit, SAMHAND__V1__KIND__RISK_PLAN, q->node->agency,
                              consents, n > 0? n: 0, true, &in);
         policy_decide (&in, &decision);
         if (n < 0)
             decision.view = SAMHAND__V1__VIEW__WITHHELD;    //  fail closed
+        //  Names the author's agency has learned since the revision count
+        //  (for the steps a view keeps; not scanned for a withheld answer,
+        //  whose time would otherwise tell it from "no plan").
+        if (decision.view != SAMHAND__V1__VIEW__WITHHELD)
+            plan_rescan_steps (self, author, submit);
         if (decision.view != SAMHAND__V1__VIEW__WITHHELD
         &&  redact_apply (submit, &decision, q->case_ref) == 0)
             body.plan = submit->risk_plan;
@@ -636,6 +654,19 @@ s_query (query_t *q)
     if (query->history && decision.view != SAMHAND__V1__VIEW__WITHHELD && !hidden) {
         failed |= store_plan_revisions (self->store, q->subject_key, s_collect_rev, &revs) < 0;
         failed |= store_plan_evaluations (self->store, q->subject_key, s_collect_eval, &evals) < 0;
+        //  The store gives the newest first (so the newest MAX_LISTED are
+        //  the ones listed: the oldest were, and past 64 revisions the
+        //  history never showed a new one); listed oldest first.
+        for (size_t i = 0, k = revs.count? revs.count - 1: 0; i < k; i++, k--) {
+            Samhand__V1__PlanRevision *swap = rev_list [i];
+            rev_list [i] = rev_list [k];
+            rev_list [k] = swap;
+        }
+        for (size_t i = 0, k = evals.count? evals.count - 1: 0; i < k; i++, k--) {
+            Samhand__V1__PlanEvaluation *swap = eval_list [i];
+            eval_list [i] = eval_list [k];
+            eval_list [k] = swap;
+        }
         body.revisions = rev_list;
         body.n_revisions = revs.count;
         body.evaluations = eval_list;

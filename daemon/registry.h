@@ -58,8 +58,8 @@ MUST_CHECK int registry_case_ref_put (registry_t *self, int agency, const char *
 int registry_case_ref_get (registry_t *self, int agency, const char *ref,
                            uint8_t subject_key [32]);
 
-//  Consents. Loads up to MAX consents of a subject into OUT; returns the
-//  count, or -1 on a database error.
+//  Consents. Loads the newest MAX consents of a subject into OUT, oldest
+//  first; returns the count, or -1 on a database error.
 int registry_consents_for (registry_t *self, const uint8_t subject_key [32],
                            registry_consent_t *out, int max);
 int registry_consent_get (registry_t *self, const char *id, registry_consent_t *out);

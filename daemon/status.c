@@ -26,8 +26,15 @@ s_add_entry (const store_entry_t *e, void *arg)
     //  Not even counted in the overall state (policy_hidden_from_sender).
     if (r->viewer_agency >= 0 && policy_hidden_from_sender (r->kind, r->viewer_agency, e->agency))
         return 0;
+    //  Every entry counts in the overall state; the first 256 are listed.
+    //  (It stopped at 256: read by the 300th node said "delivered".)
+    r->read += e->state == OUTBOX_READ;
+    r->received += e->state == OUTBOX_RECEIVED;
+    r->dead += e->state == OUTBOX_DEAD;
+    r->expired += e->state == OUTBOX_EXPIRED;
+    r->open += e->state == OUTBOX_PENDING || e->state == OUTBOX_INFLIGHT;
     if (r->count >= 256)
-        return 1;
+        return 0;
     Samhand__V1__NodeStatus *n = &r->nodes [r->count];
     samhand__v1__node_status__init (n);
     snprintf (r->names [r->count], 64, "%s", e->node);
@@ -41,11 +48,6 @@ s_add_entry (const store_entry_t *e, void *arg)
     n->read_at = e->read_ms;
     n->delivery_id = (uint64_t) e->delivery_id;
     r->list [r->count++] = n;
-    r->read += e->state == OUTBOX_READ;
-    r->received += e->state == OUTBOX_RECEIVED;
-    r->dead += e->state == OUTBOX_DEAD;
-    r->expired += e->state == OUTBOX_EXPIRED;
-    r->open += e->state == OUTBOX_PENDING || e->state == OUTBOX_INFLIGHT;
     return 0;
 }
 
@@ -329,6 +331,19 @@ inbox_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
     store_inbox (self->store, node->name, frame->inbox_query->include_read, 0, limit,
                  s_inbox_add, inbox);
     shown->count = inbox->count;
+    //  The store gives the newest LIMIT newest first; the reply lists
+    //  them oldest first (PROTOCOL.md §5.9).
+    for (size_t i = 0, k = inbox->count? inbox->count - 1: 0; i < k; i++, k--) {
+        Samhand__V1__Frame *frame_ = inbox->frames [i];
+        Samhand__V1__Deliver *item = inbox->items [i];
+        shown_t entry = shown->items [i];
+        inbox->frames [i] = inbox->frames [k];
+        inbox->items [i] = inbox->items [k];
+        shown->items [i] = shown->items [k];
+        inbox->frames [k] = frame_;
+        inbox->items [k] = item;
+        shown->items [k] = entry;
+    }
     //  Shown is handed over: a receipt for a pending entry is taken from now.
     for (size_t i = 0; i < inbox->count; i++) {
         if (store_outbox_mark_shown (self->store, shown->items [i].delivery_id, self->now_ms))
@@ -418,6 +433,12 @@ dead_letters_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *no
     else
     if (streq (cmd->command, "dead-letters")) {
         store_dead_letters (self->store, 0, 200, s_dead_add, dead);
+        //  The newest 200, listed oldest first.
+        for (size_t i = 0, k = dead->count? dead->count - 1: 0; i < k; i++, k--) {
+            Samhand__V1__DeadLetter *l = dead->list [i];
+            dead->list [i] = dead->list [k];
+            dead->list [k] = l;
+        }
         reply.ok = true;
         reply.dead_letters = dead->list;
         reply.n_dead_letters = dead->count;

@@ -1209,11 +1209,13 @@ store_inbox (store_t *self, const char *node, bool include_read, int64_t after_i
              store_delivery_fn *fn, void *arg)
 {
     assert (self && node);
+    //  The newest LIMIT, newest first: the oldest first, a node holding
+    //  more than LIMIT never listed what came after them.
     return s_entries (self, include_read
                       ? ENTRY_SELECT "o.node = ?2 AND o.state IN (0, 1, 2, 3) AND o.id > ?1"
-                        " ORDER BY o.id LIMIT ?3"
+                        " ORDER BY o.id DESC LIMIT ?3"
                       : ENTRY_SELECT "o.node = ?2 AND o.state IN (0, 1, 2) AND o.id > ?1"
-                        " ORDER BY o.id LIMIT ?3",
+                        " ORDER BY o.id DESC LIMIT ?3",
                       after_id, node, limit, false, 0, fn, arg);
 }
 
@@ -1221,7 +1223,9 @@ int
 store_dead_letters (store_t *self, int64_t after_id, int limit, store_delivery_fn *fn, void *arg)
 {
     assert (self);
-    return s_entries (self, ENTRY_SELECT "o.state = 5 AND o.id > ?1 ORDER BY o.id LIMIT ?3",
+    //  The newest LIMIT, newest first (as store_inbox): the oldest first,
+    //  past LIMIT dead letters the new ones were never listed to requeue.
+    return s_entries (self, ENTRY_SELECT "o.state = 5 AND o.id > ?1 ORDER BY o.id DESC LIMIT ?3",
                       after_id, NULL, limit, false, 0, fn, arg);
 }
 

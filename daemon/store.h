@@ -310,10 +310,11 @@ int store_outbox_of_message (store_t *self, int64_t message,
 int store_outbox_pending_kinds (store_t *self, const char *node, uint32_t kinds, int limit,
                                 store_delivery_fn *fn, void *arg);
 //  NODE's inbox after AFTER_ID: not yet received or read, or with
-//  INCLUDE_READ also those read.
+//  INCLUDE_READ also those read; the newest LIMIT of them, newest first.
 int store_inbox (store_t *self, const char *node, bool include_read, int64_t after_id,
                  int limit, store_delivery_fn *fn, void *arg);
-//  Dead letters after AFTER_ID, and one by its delivery id.
+//  Dead letters after AFTER_ID (the newest LIMIT, newest first), and one
+//  by its delivery id.
 int store_dead_letters (store_t *self, int64_t after_id, int limit,
                         store_delivery_fn *fn, void *arg);
 int store_dead_letter (store_t *self, int64_t delivery_id, store_delivery_fn *fn, void *arg);
@@ -412,7 +413,9 @@ int store_plan_revision (store_t *self, const uint8_t subject_key [32], int revi
 //  Adds a revision; -1 on error (a revision number taken twice is one).
 int store_plan_revision_insert (store_t *self, const uint8_t subject_key [32],
                                 const store_plan_rev_t *rev);
-//  Calls fn for every revision, oldest first. Returns the count or -1.
+//  Calls fn for every revision, newest first (fn returns non-zero to stop),
+//  and store_plan_evaluations for every evaluation, newest first. Return
+//  the count or -1.
 int store_plan_revisions (store_t *self, const uint8_t subject_key [32],
                           int (*fn) (const store_plan_rev_t *rev, void *arg), void *arg);
 int store_plan_evaluation_insert (store_t *self, const uint8_t subject_key [32],

@@ -140,7 +140,7 @@ store_plan_revisions (store_t *self, const uint8_t subject_key [32],
 {
     sdb_stmt_t *stmt = s_prepare (self,
         "SELECT " REV_COLUMNS " FROM plan_revisions r JOIN messages m ON m.id = r.message"
-        " WHERE r.subject_key = ?1 ORDER BY r.revision");
+        " WHERE r.subject_key = ?1 ORDER BY r.revision DESC");
     if (!stmt)
         return -1;
     sdb_bind_blob (stmt, 1, subject_key, 32);
@@ -185,7 +185,7 @@ store_plan_evaluations (store_t *self, const uint8_t subject_key [32],
 {
     sdb_stmt_t *stmt = s_prepare (self,
         "SELECT evaluated_by, evaluated_at, note, next_date FROM plan_evaluations"
-        " WHERE subject_key = ?1 ORDER BY id");
+        " WHERE subject_key = ?1 ORDER BY id DESC");
     if (!stmt)
         return -1;
     sdb_bind_blob (stmt, 1, subject_key, 32);

@@ -35,7 +35,7 @@ static const char *queries [R_COUNT] = {
     [R_REF_PUT] = "INSERT OR IGNORE INTO case_refs (agency, ref, subject_key) VALUES (?1, ?2, ?3)",
     [R_REF_GET] = "SELECT subject_key FROM case_refs WHERE agency = ?1 AND ref = ?2",
     [R_CONSENTS] = "SELECT " CONSENT_COLUMNS " FROM consents WHERE subject_key = ?1"
-                   " ORDER BY recorded_at LIMIT ?2",
+                   " ORDER BY recorded_at DESC LIMIT ?2",
     [R_CONSENT_GET] = "SELECT " CONSENT_COLUMNS " FROM consents WHERE id = ?1",
     [R_CONSENT_PUT] = "INSERT INTO consents (" CONSENT_COLUMNS ") VALUES"
                       " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
@@ -241,6 +241,15 @@ s_read_consent (sdb_stmt_t *stmt, registry_consent_t *c)
     s_split_purposes (c);
 }
 
+//  C was copied from the record now at FROM: its purposes point into
+//  FROM's text; made to point into its own.
+static void
+s_purposes_moved (registry_consent_t *c, const registry_consent_t *from)
+{
+    for (size_t p = 0; p < c->n_purposes; p++)
+        c->purposes [p] = c->purposes_text + (c->purposes [p] - from->purposes_text);
+}
+
 int
 registry_consents_for (registry_t *self, const uint8_t subject_key [32],
                        registry_consent_t *out, int max)
@@ -252,6 +261,16 @@ registry_consents_for (registry_t *self, const uint8_t subject_key [32],
     while (count < max && (rc = sdb_step (stmt)) == SDB_ROW)
         s_read_consent (stmt, &out [count++]);
     sdb_reset (stmt);
+    //  The newest MAX (the query's order), given oldest first as before:
+    //  the oldest MAX left every consent granted after them out of every
+    //  decision. purposes [] point into the record itself: moved with it.
+    for (int i = 0, k = count - 1; i < k; i++, k--) {
+        registry_consent_t swap = out [i];
+        out [i] = out [k];
+        out [k] = swap;
+        s_purposes_moved (&out [i], &out [k]);
+        s_purposes_moved (&out [k], &out [i]);
+    }
     return count == max || rc == SDB_DONE? count: s_fail (self, "consents for");
 }
 

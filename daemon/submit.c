@@ -20,7 +20,6 @@
 #define HARD_CEILING(max)      ((max) * 2)
 #define BACKLOG_ALERT_AT(max)  ((max) / 2 > 0? (max) / 2: 1)
 #define BACKLOG_ALERT_EVERY_MS (10 * 60 * 1000)
-#define MAX_TARGETS    256
 #define MAX_FINDINGS   32
 
 typedef struct {
@@ -43,7 +42,9 @@ typedef struct {
     int n_consents;
     policy_decision_t decisions [5];      //  by agency
     bool decided [5];
-    target_t targets [MAX_TARGETS];
+    //  One per enrolled node at most (allocated per submit): a fixed 256
+    //  dropped every subscribed node past the 256th without a word.
+    target_t *targets;
     int n_targets;
     int enrolled [5];         //  nodes of each agency other than the sender
     char warnings [5][200];   //  "" or why an agency gets no copy
@@ -457,7 +458,7 @@ s_decide (submit_t *s)
         if (s->decisions [agency].view == SAMHAND__V1__VIEW__WITHHELD)
             continue;
         int taken = 0;
-        for (size_t i = 0; i < nodes_size (s->self->nodes) && s->n_targets < MAX_TARGETS; i++) {
+        for (size_t i = 0; i < nodes_size (s->self->nodes); i++) {
             const node_t *node = nodes_at (s->self->nodes, i);
             if (node->agency != agency || node == s->sender)
                 continue;
@@ -910,7 +911,11 @@ submit_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
                const Samhand__V1__Frame *frame)
 {
     submit_t *s = (submit_t *) zmalloc (sizeof (submit_t));
-    if (!s || store_begin (self->store)) {
+    if (s)
+        s->targets = (target_t *) calloc (nodes_size (self->nodes) + 1, sizeof (target_t));
+    if (!s || !s->targets || store_begin (self->store)) {
+        if (s)
+            free (s->targets);
         free (s);
         replies_error (self->replies, routing_id, frame->request_id,
                        SAMHAND__V1__ERROR_CODE__INTERNAL, "broker busy: retry", NULL);
@@ -939,5 +944,6 @@ submit_handle (handler_ctx_t *self, zframe_t *routing_id, const node_t *node,
     &&  (s->kind != SAMHAND__V1__KIND__CASE_DISCUSSION || s_scan_discussion (s) == 0))
         s_accept (s);
     free (stored);
+    free (s->targets);
     free (s);
 }

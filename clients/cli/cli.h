@@ -117,7 +117,8 @@ void cli_status_line (FILE *out, const Samhand__V1__StatusReport *r);
 //  one line, "..." when cut). Always terminated. Returns OUT.
 #define CLI_SUMMARY_CHARS 60
 char *cli_delivery_summary (const Samhand__V1__Deliver *d, char *out, size_t size);
-//  The first MAX characters (not bytes) of TEXT on one line into OUT.
+//  The first MAX characters (not bytes) of TEXT on one line into OUT,
+//  control characters (C0, DEL, C1) each as '?': safe to print as it is.
 char *cli_text_head (const char *text, size_t max, char *out, size_t size);
 
 //  The inbox as a table, unread acute items first and set apart (in

@@ -446,6 +446,11 @@ test_text_head (void)
     CHECK (json_utf8_valid (out, strlen (out)) && strlen (out) < 10
            && strstr (out, "..."), "head: a small buffer never splits a character");
     CHECK (streq (cli_text_head (NULL, 60, out, sizeof out), ""), "head: NULL is empty");
+    CHECK (streq (cli_text_head ("Dr \x1b]0;x\x07 \x1b[8mNavn\xc2\x9b" "2J\x7f", 60, out, sizeof out),
+                  "Dr ?]0;x? ?[8mNavn?2J?"),
+           "head: ESC, BEL, DEL and C1 controls become '?' (printed as they are)");
+    CHECK (streq (cli_text_head ("\x1b\x1b\x1b\x1b", 2, out, sizeof out), "??..."),
+           "head: a control counts as one character");
 }
 
 static void

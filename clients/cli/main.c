@@ -85,9 +85,29 @@ static const command_t commands [] = {
     { NULL, NULL }
 };
 
+//  The words after the program's name carry personal data (--subject-id,
+//  --subject-name, --text ...), and /proc/PID/cmdline, which ps shows to
+//  every user of the machine, reads them from the process's own memory
+//  for as long as it runs (up to --wait while the broker does not answer).
+//  They are copied, and the originals wiped, before anything else.
+static void
+s_hide_arguments (int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        char *copy = strdup (argv [i]);
+        if (!copy) {
+            fprintf (stderr, "samhand: out of memory\n");
+            exit (EXIT_FAILED);
+        }
+        memset (argv [i], 0, strlen (argv [i]));
+        argv [i] = copy;
+    }
+}
+
 int
 main (int argc, char **argv)
 {
+    s_hide_arguments (argc, argv);
     //  czmq logs to stdout by default, which would corrupt --json output;
     //  the CLI says what matters itself. SAMHAND_DEBUG shows the rest.
     zsys_init ();

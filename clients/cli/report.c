@@ -307,7 +307,14 @@ cli_text_head (const char *text, size_t max, char *out, size_t size)
             space = true;       //  a run of white space becomes one space
             continue;
         }
-        bool lead = ((unsigned char) *p & 0xC0) != 0x80;
+        //  A control character (ESC, BEL, a C1 such as CSI) becomes '?':
+        //  the head is printed as it is (plan show's contact table), and
+        //  a contact's name "\e[8m" hid the rest of the plan on the
+        //  reader's terminal.
+        unsigned char c = (unsigned char) *p;
+        bool c1 = c == 0xC2 && (unsigned char) p [1] >= 0x80 && (unsigned char) p [1] <= 0x9F;
+        bool control = c < 0x20 || c == 0x7F || c1;
+        bool lead = control || (c & 0xC0) != 0x80;
         bool gap = lead && space;
         //  Keep room for "..." and the NUL after whatever is written.
         if ((lead && chars + gap >= max) || len + gap + 1 + 4 > size) {
@@ -319,8 +326,9 @@ cli_text_head (const char *text, size_t max, char *out, size_t size)
             chars++;
         }
         space = space && !lead;
-        out [len++] = *p;
+        out [len++] = control? '?': *p;
         chars += lead;
+        p += c1;
     }
     if (cut && ((unsigned char) *p & 0xC0) == 0x80) {
         //  Stopped inside a character: drop the part of it written.

@@ -171,8 +171,10 @@ s_no_answer (web_reply_t *reply)
     samhand_client_t *c = bridge_lock ();
     bool refused = c && samhand_client_key_refused (c, NULL);
     bridge_unlock ();
-    if (refused)
+    if (refused) {
+        bridge_revoked ();
         s_fail (reply, 502, "KEY_REFUSED", NULL);
+    }
     else
         s_fail (reply, 504, "NO_ANSWER", NULL);
 }

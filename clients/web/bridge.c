@@ -7,7 +7,10 @@
     server-sent event streams.                                            */
 #include "web.h"
 #include <czmq.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +41,10 @@ static pthread_mutex_t s_ev_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t s_ev_cond = PTHREAD_COND_INITIALIZER;
 static event_t s_events [EVENT_RING];
 static uint64_t s_seq;
+//  The first sequence number still served: after the broker revoked this
+//  node the deliveries kept here are forgotten (s_events_forget).
+static uint64_t s_first = 1;
+static bool s_forgot;           //  forgotten, and nothing delivered since
 static volatile bool s_stop;
 static pthread_t s_thread;
 static bool s_thread_started;
@@ -53,6 +60,14 @@ bridge_stopping (void)
     return s_stop;
 }
 
+static void s_events_forget (void);
+
+void
+bridge_revoked (void)
+{
+    s_events_forget ();
+}
+
 static void
 s_event_add (char *json)
 {
@@ -62,6 +77,7 @@ s_event_add (char *json)
     free (e->json);
     e->seq = s_seq;
     e->json = json;
+    s_forgot = false;
     pthread_cond_broadcast (&s_ev_cond);
     pthread_mutex_unlock (&s_ev_lock);
 }
@@ -91,10 +107,12 @@ bridge_events_after (uint64_t after, int wait_ms, uint64_t *last)
         if (pthread_cond_timedwait (&s_ev_cond, &s_ev_lock, &until))
             break;
     char *out = NULL;
-    if (s_seq > after) {
-        uint64_t from = after + 1;
-        if (s_seq - after > EVENT_RING)
-            from = s_seq - EVENT_RING + 1;
+    uint64_t from = after + 1;
+    if (s_seq > after && s_seq - after > EVENT_RING)
+        from = s_seq - EVENT_RING + 1;
+    if (from < s_first)
+        from = s_first;
+    if (s_seq >= from) {
         size_t size = 0;
         for (uint64_t q = from; q <= s_seq; q++)
             size += strlen (s_events [q % EVENT_RING].json) + 48;
@@ -103,10 +121,37 @@ bridge_events_after (uint64_t after, int wait_ms, uint64_t *last)
         for (uint64_t q = from; out && q <= s_seq; q++)
             len += (size_t) snprintf (out + len, size + 1 - len, "id: %llu\ndata: %s\n\n",
                                       (unsigned long long) q, s_events [q % EVENT_RING].json);
-        *last = s_seq;
     }
+    if (s_seq > after)
+        *last = s_seq;
     pthread_mutex_unlock (&s_ev_lock);
     return out;
+}
+
+//  The broker revoked this node (or replaced its certificate): what it
+//  delivered before is no longer replayed to the pages (Last-Event-ID,
+//  a page opened later, a person who logs in after). Pages already open
+//  keep what they show.
+static void
+s_events_forget (void)
+{
+    pthread_mutex_lock (&s_ev_lock);
+    if (s_forgot) {
+        pthread_mutex_unlock (&s_ev_lock);
+        return;
+    }
+    s_forgot = true;
+    for (int i = 0; i < EVENT_RING; i++) {
+        if (s_events [i].json) {
+            sodium_memzero (s_events [i].json, strlen (s_events [i].json));
+            free (s_events [i].json);
+        }
+        s_events [i].json = NULL;
+    }
+    s_first = s_seq + 1;
+    pthread_mutex_unlock (&s_ev_lock);
+    web_log ("the broker no longer accepts this node: the deliveries kept for the pages are"
+             " forgotten");
 }
 
 static void
@@ -149,8 +194,18 @@ s_delivery_thread (void *arg)
     samhand_frame_destroy (&reply);
     while (c && !s_stop) {
         Samhand__V1__Frame *frame = samhand_client_recv (c, 500);
-        if (!frame)
+        if (!frame) {
+            //  Revoked while the broker was away: the handshake refuses it.
+            if (samhand_client_key_refused (c, NULL))
+                s_events_forget ();
             continue;
+        }
+        if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_ERROR && frame->request_id == 0
+        &&  frame->error->code == SAMHAND__V1__ERROR_CODE__NOT_PERMITTED)
+            //  The broker ended the delivery session: this node's
+            //  certificate was revoked or replaced (broker.c s_deliver).
+            s_events_forget ();
+        else
         if (frame->command_case == SAMHAND__V1__FRAME__COMMAND_DELIVER)
             s_deliver_event (c, frame->deliver);
         else
@@ -163,22 +218,78 @@ s_delivery_thread (void *arg)
     return NULL;
 }
 
+//  NODE.sent names who sent what about which case (user names, case
+//  references: pseudonymised personal data): this node's own, like
+//  NODE.users, so 0600. It was made with the umask's 0644.
+static FILE *
+s_sent_open (const char *mode)
+{
+    int fd = open (s_sent_path, (*mode == 'a'? O_WRONLY | O_APPEND | O_CREAT: O_RDONLY)
+                   | O_CLOEXEC | O_NOFOLLOW, 0600);
+    struct stat st;
+    if (fd >= 0 && fstat (fd, &st) == 0 && (st.st_mode & 077)) {
+        if (fchmod (fd, st.st_mode & 0600))
+            web_log ("%s is readable by others and cannot be made 0600", s_sent_path);
+        else
+            web_log ("%s was readable by others: made 0600", s_sent_path);
+    }
+    FILE *f = fd >= 0? fdopen (fd, mode): NULL;
+    if (!f && fd >= 0)
+        close (fd);
+    return f;
+}
+
+//  Loads the newest SENT_MAX entries: the file is appended to, so after
+//  SENT_MAX messages the first ones read were the oldest, and "my
+//  messages" lost the newest (an acute concern's "read") at a restart.
+//  A file holding more is rewritten with those only (0600, via a
+//  temporary file): it no longer grows without end, keeping old case
+//  references.
 static void
 s_sent_load (void)
 {
-    FILE *f = fopen (s_sent_path, "r");
+    FILE *f = s_sent_open ("r");
     if (!f)
         return;
     char line [256];
-    while (fgets (line, sizeof line, f) && s_sent_count < SENT_MAX) {
-        sent_t *s = &s_sent [s_sent_count];
+    size_t lines = 0;
+    while (fgets (line, sizeof line, f)) {
+        sent_t entry;
+        memset (&entry, 0, sizeof entry);
         line [strcspn (line, "\r\n")] = 0;
         //  id kind author ref (the author and ref may be "-")
-        if (sscanf (line, "%32s %23s %32s %39s", s->id, s->kind, s->author, s->ref) == 4
-        &&  strlen (s->id) == 32)
-            s_sent_count++;
+        if (sscanf (line, "%32s %23s %32s %39s", entry.id, entry.kind, entry.author,
+                    entry.ref) != 4 || strlen (entry.id) != 32)
+            continue;
+        lines++;
+        if (s_sent_count == SENT_MAX) {
+            memmove (s_sent, s_sent + 1, (SENT_MAX - 1) * sizeof *s_sent);
+            s_sent_count--;
+        }
+        s_sent [s_sent_count++] = entry;
     }
     fclose (f);
+    if (lines <= SENT_MAX)
+        return;
+    char temp [sizeof s_sent_path + 8];
+    snprintf (temp, sizeof temp, "%s.new", s_sent_path);
+    unlink (temp);
+    int fd = open (temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    FILE *out = fd >= 0? fdopen (fd, "w"): NULL;
+    bool ok = out != NULL;
+    for (size_t i = 0; ok && i < s_sent_count; i++)
+        ok = fprintf (out, "%s %s %s %s\n", s_sent [i].id, s_sent [i].kind, s_sent [i].author,
+                      s_sent [i].ref) > 0;
+    ok = ok && fflush (out) == 0 && fsync (fileno (out)) == 0;
+    if (out)
+        ok = fclose (out) == 0 && ok;
+    else
+    if (fd >= 0)
+        close (fd);
+    if (!ok || rename (temp, s_sent_path)) {
+        unlink (temp);
+        web_log ("could not shorten %s (it keeps growing; the newest are shown)", s_sent_path);
+    }
 }
 
 int
@@ -270,7 +381,7 @@ bridge_sent_add (const uint8_t *message_id, const char *kind, const char *author
         s_sent_count--;
     }
     s_sent [s_sent_count++] = s;
-    FILE *f = fopen (s_sent_path, "a");
+    FILE *f = s_sent_open ("a");
     if (!f || fprintf (f, "%s %s %s %s\n", s.id, s.kind, s.author, s.ref) < 0 || fflush (f))
         web_log ("could not record a sent message id");
     if (f)

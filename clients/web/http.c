@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,12 @@ static bool s_tls;
 //  ports of one host, and an agency may run several nodes' clients there.
 static char s_cookie [32];
 static char s_dummy_hash [crypto_pwhash_STRBYTES];
+//  One password check at a time: each Argon2id check takes 64 MiB, and
+//  the server runs a thread per connection (up to 128), so parallel
+//  logins with made-up names (no session needed) took 64 MiB each: 12 at
+//  once peaked at 730 MB, 128 would be 8 GiB and the OOM killer. Queued,
+//  a login waits its turn; memory stays at one check.
+static pthread_mutex_t s_pwhash_lock = PTHREAD_MUTEX_INITIALIZER;
 
 typedef struct {
     char *body;
@@ -51,7 +58,10 @@ static bool
 s_path_plain (const char *path)
 {
     size_t len = strlen (path);
-    if (len == 0 || len > 64 || path [0] != '/' || strstr (path, ".."))
+    //  "/." and "//" too: "/./admin.html" or "//admin.html" opened the
+    //  page a role may not have, past s_page_needs' exact names.
+    if (len == 0 || len > 64 || path [0] != '/' || strstr (path, "..")
+    ||  strstr (path, "/.") || strstr (path, "//"))
         return false;
     for (size_t i = 0; i < len; i++) {
         char c = path [i];
@@ -184,8 +194,9 @@ s_page_needs (const char *path)
     return NULL;
 }
 
-//  A live session whose person still has an account with the same role:
-//  deluser (or a changed role) ends the sessions at their next request.
+//  A live session whose person still has an account with the same role
+//  and password: deluser, a changed role or a new password (passwd, when
+//  the old one leaked) ends the sessions at their next request.
 static int
 s_session (const char *sid, bool touch, web_session_t *session)
 {
@@ -193,7 +204,11 @@ s_session (const char *sid, bool touch, web_session_t *session)
         return -1;
     web_user_t user;
     int found = users_find (s_config->users_path, session->user, &user);
-    bool same = found == 1 && strcmp (user.role, session->role) == 0;
+    char proof [WEB_PROOF_HEX] = "";
+    if (found == 1)
+        sessions_proof (user.hash, proof);
+    bool same = found == 1 && strcmp (user.role, session->role) == 0
+             && sodium_memcmp (proof, session->proof, WEB_PROOF_HEX - 1) == 0;
     sodium_memzero (&user, sizeof user);
     if (!same) {
         sessions_end (sid);
@@ -223,11 +238,13 @@ s_login (struct MHD_Connection *c, const web_form_t *form, const char *method, c
     int found = web_name_valid (name)? users_find (s_config->users_path, name, &user): 0;
     //  An unknown name costs the same Argon2id check as a known one, so the
     //  answer's timing does not tell which names exist.
+    pthread_mutex_lock (&s_pwhash_lock);
     if (found != 1) {
         snprintf (user.hash, sizeof user.hash, "%s", s_dummy_hash);
         (void) users_check (&user, password);
     }
     bool password_ok = found == 1 && users_check (&user, password);
+    pthread_mutex_unlock (&s_pwhash_lock);
     bool ok = password_ok && web_role_within (s_config->node.role, user.role);
     if (password_ok && !ok)
         web_log ("login refused: the person's role exceeds the node's");
@@ -239,7 +256,9 @@ s_login (struct MHD_Connection *c, const web_form_t *form, const char *method, c
     }
     throttle_clear (key);
     web_session_t session;
-    int created = sessions_create (user.name, user.role, &session);
+    char proof [WEB_PROOF_HEX];
+    sessions_proof (user.hash, proof);
+    int created = sessions_create (user.name, user.role, proof, &session);
     sodium_memzero (&user, sizeof user);
     if (created)
         return s_json_error (c, 503, "BUSY", method, url);
@@ -278,6 +297,15 @@ s_stream_read (void *cls, uint64_t pos, char *buf, size_t max)
         if (bridge_stopping () || s_session (s->sid, false, &session))
             return MHD_CONTENT_READER_END_OF_STREAM;
         s->pending = bridge_events_after (s->last, 10000, &s->last);
+        //  Asked again after the wait: a logout (in another tab), deluser
+        //  or the idle limit during it ends the stream before what came
+        //  in the meantime goes out to a page no longer logged in.
+        if (s->pending && (bridge_stopping () || s_session (s->sid, false, &session))) {
+            sodium_memzero (s->pending, strlen (s->pending));
+            free (s->pending);
+            s->pending = NULL;
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        }
         if (!s->pending)
             s->pending = strdup (": keepalive\n\n");
         if (!s->pending)

@@ -268,6 +268,13 @@ main (int argc, char **argv)
                  config.users_path);
         return 1;
     }
+    //  So is a TLS key others can read: they could read every page (and
+    //  password) sent to this server. Before the broker is asked anything.
+    if (config.tls_key && stat (config.tls_key, &st) == 0 && (st.st_mode & 077)) {
+        fprintf (stderr, "samhand-web: the TLS key %s is readable by others; chmod 600 it first\n",
+                 config.tls_key);
+        return 1;
+    }
     sessions_init (idle);
     if (bridge_start (node_config, sent, &config.node)) {
         bridge_stop ();

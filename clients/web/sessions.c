@@ -60,8 +60,16 @@ sessions_idle_seconds (void)
     return s_idle_ms / 1000;
 }
 
+void
+sessions_proof (const char *hash, char proof [WEB_PROOF_HEX])
+{
+    uint8_t digest [8];
+    crypto_generichash (digest, sizeof digest, (const uint8_t *) hash, strlen (hash), NULL, 0);
+    sodium_bin2hex (proof, WEB_PROOF_HEX, digest, sizeof digest);
+}
+
 int
-sessions_create (const char *user, const char *role, web_session_t *out)
+sessions_create (const char *user, const char *role, const char *proof, web_session_t *out)
 {
     int64_t now = web_now_ms ();
     int rc = -1;
@@ -75,6 +83,7 @@ sessions_create (const char *user, const char *role, web_session_t *out)
             s_token (s->csrf);
             snprintf (s->user, sizeof s->user, "%s", user);
             snprintf (s->role, sizeof s->role, "%s", role);
+            snprintf (s->proof, sizeof s->proof, "%s", proof);
             s->last_ms = now;
             *out = *s;
             rc = 0;
@@ -120,17 +129,27 @@ sessions_end (const char *sid)
     pthread_mutex_unlock (&s_lock);
 }
 
-//  The slot for KEY, or the least recently used one (taken over).
+//  Names that find every slot still waiting share this one.
+static throttle_t s_overflow;
+
+//  The slot for KEY, or the least recently used one not waiting (taken
+//  over). A slot whose delay still runs is never taken over: 256 logins
+//  with made-up names evicted a person's slot, and with it the delay
+//  after failures against her name, so guessing went on at full speed.
+//  When every slot waits, KEY shares the overflow slot (fail closed).
 static throttle_t *
-s_slot (const char *key)
+s_slot (const char *key, int64_t now)
 {
-    throttle_t *oldest = &s_throttle [0];
+    throttle_t *oldest = NULL;
     for (int i = 0; i < THROTTLE_SLOTS; i++) {
-        if (strcmp (s_throttle [i].key, key) == 0)
-            return &s_throttle [i];
-        if (s_throttle [i].last_ms < oldest->last_ms)
-            oldest = &s_throttle [i];
+        throttle_t *t = &s_throttle [i];
+        if (strcmp (t->key, key) == 0)
+            return t;
+        if (t->until_ms <= now && (!oldest || t->last_ms < oldest->last_ms))
+            oldest = t;
     }
+    if (!oldest)
+        return &s_overflow;
     memset (oldest, 0, sizeof *oldest);
     snprintf (oldest->key, sizeof oldest->key, "%s", key);
     return oldest;
@@ -141,7 +160,7 @@ throttle_wait_ms (const char *key)
 {
     int64_t now = web_now_ms ();
     pthread_mutex_lock (&s_lock);
-    throttle_t *t = s_slot (key);
+    throttle_t *t = s_slot (key, now);
     t->last_ms = now;
     int64_t wait = t->until_ms > now? t->until_ms - now: 0;
     pthread_mutex_unlock (&s_lock);
@@ -153,7 +172,7 @@ throttle_failed (const char *key)
 {
     int64_t now = web_now_ms ();
     pthread_mutex_lock (&s_lock);
-    throttle_t *t = s_slot (key);
+    throttle_t *t = s_slot (key, now);
     if (t->failures < 30)
         t->failures++;
     int64_t wait = 1000;
@@ -170,8 +189,11 @@ void
 throttle_clear (const char *key)
 {
     pthread_mutex_lock (&s_lock);
-    throttle_t *t = s_slot (key);
-    t->failures = 0;
-    t->until_ms = 0;
+    throttle_t *t = s_slot (key, web_now_ms ());
+    //  A success through the shared slot clears nobody else's delay.
+    if (t != &s_overflow) {
+        t->failures = 0;
+        t->until_ms = 0;
+    }
     pthread_mutex_unlock (&s_lock);
 }

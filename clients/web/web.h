@@ -64,18 +64,26 @@ bool users_check (const web_user_t *user, const char *password);
 
 //  ---------------------------------------------------------------- sessions
 
+#define WEB_PROOF_HEX       17      //  8 bytes of a keyed hash as hex, NUL
+
 typedef struct {
     char sid [WEB_TOKEN_HEX];
     char csrf [WEB_TOKEN_HEX];
     char user [WEB_NAME_MAX + 1];
     char role [16];
+    char proof [WEB_PROOF_HEX];     //  of the password hash it logged in with
     int64_t last_ms;
 } web_session_t;
 
 void sessions_init (int idle_seconds);
 int  sessions_idle_seconds (void);
-//  New session for USER/ROLE; *out receives a copy. 0 or -1 (full).
-int  sessions_create (const char *user, const char *role, web_session_t *out);
+//  The proof of a user's password hash HASH: a session remembers it, so a
+//  new password (passwd) ends the sessions made with the old one.
+void sessions_proof (const char *hash, char proof [WEB_PROOF_HEX]);
+//  New session for USER/ROLE, logged in with the password hash PROOF
+//  (sessions_proof); *out receives a copy. 0 or -1 (full).
+int  sessions_create (const char *user, const char *role, const char *proof,
+                      web_session_t *out);
 //  Looks SID up; a session idle longer than the limit is ended. TOUCH
 //  counts this as activity. 0 and a copy in *out, -1 when there is none.
 int  sessions_get (const char *sid, bool touch, web_session_t *out);
@@ -123,6 +131,9 @@ size_t bridge_sent_list (char ids [][33], char kinds [][24], char authors [][WEB
 //  and sets *last, or NULL when none came.
 char *bridge_events_after (uint64_t after, int wait_ms, uint64_t *last);
 uint64_t bridge_events_last (void);
+//  The broker refused this node's key: the events kept for the pages are
+//  forgotten (a page opened later replays none of them).
+void bridge_revoked (void);
 bool bridge_stopping (void);
 
 //  ---------------------------------------------------------------- api

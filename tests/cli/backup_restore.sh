@@ -100,6 +100,20 @@ samhand_stop
 [ "$up" -eq 0 ] && [ "$("$PY" -c 'import sqlite3, sys; print (sqlite3.connect (sys.argv [1]).execute ("PRAGMA user_version").fetchone () [0])' "$W/older/samhand.db")" = 3 ]
 result "schema: an older store is upgraded at start"
 
+#   During a server key rotation: the copy holds the previous certificate
+#   and its secret, and its config passes the check (it named a file the
+#   copy lacked, so a broker started from the backup refused to start).
+"$B/samhand" keygen server-2026 --server --dir "$W/restored" >/dev/null 2>&1
+PORT3=$(free_port)
+sed -i "s|^\( *bind = .*\)$|\1\n    previous_cert = \"server-2026.cert\"\n    previous_bind = \"tcp://127.0.0.1:$PORT3\"\n    previous_until = \"2099-01-31\"|" \
+    "$W/restored/samhandd.cfg"
+"$B/samhandd" --check-config -c "$W/restored/samhandd.cfg" >/dev/null 2>"$W/rot-check.err" \
+    || abort "backup: the rotation config is not valid: $(tail -1 "$W/rot-check.err")"
+"$B/samhandd" --backup "$W/rotbk" -c "$W/restored/samhandd.cfg" >"$W/rotbk.out" 2>&1 \
+    && "$B/samhandd" --check-config -c "$W/rotbk/samhandd.cfg" >/dev/null 2>"$W/rotbk-check.err" \
+    && [ "$(stat -c %a "$W/rotbk/server-2026.cert_secret")" = 600 ]
+result "backup: during a key rotation the copy holds the previous server key and its config passes"
+
 #   A PostgreSQL store is not copied by --backup: it says which tools to use
 #   (nothing is connected to: the refusal comes first).
 sed 's|^\( *store = \).*|\1"host=/nonexistent dbname=samhand_invented"|' "$W/restored/samhandd.cfg" \

@@ -212,6 +212,16 @@ sam tryggest inbox --all >"$W/te-inbox.txt" 2>&1
 grep -q "plan revision 4, significant" "$W/te-inbox.txt" && [ -z "$(leaks "$W/te-inbox.txt")" ]
 result "inbox: TryggEst's inbox lists the plan revisions by what changed, nothing of the plan's texts"
 
+#   A contact point's name carrying terminal controls (ESC [8m hides all
+#   text after it; ESC ]0; sets the window title) reaches the reader's
+#   terminal neutralised: plan show prints the contact table as it is.
+ESC=$(printf '\033')
+sam koordinator plan edit --case "$REF" --add-contact "Fastlege|Dr ${ESC}[8mSkjult|${ESC}]0;tittel$(printf '\007')|" \
+    >/dev/null 2>&1
+sam vakt plan show --case "$REF" >"$W/show-esc.txt" 2>&1
+grep -q "Dr ?\[8mSkjult" "$W/show-esc.txt" && ! grep -q "$ESC" "$W/show-esc.txt"
+result "plan show: control characters in a contact point reach the terminal as '?'"
+
 stop_listeners
 echo "scenario_plan: $FAILS failed"
 [ "$FAILS" -eq 0 ]

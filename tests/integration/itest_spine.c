@@ -490,6 +490,141 @@ test_check_config (void)
     harness_destroy (&h);
 }
 
+//  A node holding more deliveries than an InboxQuery lists is shown the
+//  newest of them (oldest first): it was shown the oldest, so past 200
+//  (--all, or the web client's inbox) nothing new was ever listed again.
+static void
+test_inbox_newest (harness_t *h)
+{
+    hclient_t *vakt = hclient_new (h, "vakt");
+    hclient_t *team = hclient_new (h, "tryggest");
+    uint8_t ids [5][16];
+    bool stored = vakt && team;
+    for (int i = 0; i < 5 && stored; i++) {
+        Samhand__V1__Submit submit;
+        Samhand__V1__ConcernReport concern;
+        Samhand__V1__Subject subject;
+        harness_concern (&submit, &concern, &subject, "Oppdiktet: innboks i rekkefølge");
+        harness_new_id (&submit, ids [i]);
+        Samhand__V1__Frame *f = hclient_submit (vakt, &submit, 3000);
+        stored = s_accepted (f);
+        frame_free (&f);
+    }
+    CHECK (stored, "inbox: five concerns to TryggEst are stored");
+    Samhand__V1__Frame q = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__InboxQuery iq = SAMHAND__V1__INBOX_QUERY__INIT;
+    iq.include_read = true;
+    iq.limit = 3;
+    q.command_case = SAMHAND__V1__FRAME__COMMAND_INBOX_QUERY;
+    q.inbox_query = &iq;
+    Samhand__V1__Frame *f = NULL;
+    if (team && hclient_send (team, &q) == 0)
+        f = hclient_expect (team, SAMHAND__V1__FRAME__COMMAND_INBOX_REPLY, 3000);
+    int position [5] = { -1, -1, -1, -1, -1 };
+    bool ascending = true;
+    for (size_t i = 0; f && i < f->inbox_reply->n_items; i++) {
+        const Samhand__V1__Deliver *d = f->inbox_reply->items [i];
+        for (int k = 0; k < 5; k++)
+            if (d->message_id.len == 16 && memcmp (d->message_id.data, ids [k], 16) == 0)
+                position [k] = (int) i;
+        if (i && d->delivery_id < f->inbox_reply->items [i - 1]->delivery_id)
+            ascending = false;
+    }
+    CHECK (f && f->inbox_reply->n_items == 3 && position [4] == 2 && position [3] == 1
+           && position [2] == 0 && position [0] < 0 && ascending,
+           "inbox: a node holding more than the limit is shown the newest, oldest first");
+    frame_free (&f);
+    hclient_destroy (&team);
+    hclient_destroy (&vakt);
+}
+
+//  More subscribed nodes than 256: each gets its copy. A fixed array of
+//  256 targets dropped the rest without a word (2,000 nodes is a size
+//  the broker is measured at).
+static void
+test_many_nodes (harness_t *h)
+{
+    bool made = true;
+    for (int i = 0; i < 260 && made; i++) {
+        zcert_t *cert = zcert_new ();
+        char name [16], path [600];
+        snprintf (name, sizeof name, "te-%03d", i);
+        zcert_set_meta (cert, "name", "%s", name);
+        zcert_set_meta (cert, "agency", "tryggest");
+        zcert_set_meta (cert, "role", "team");
+        snprintf (path, sizeof path, "%s/enrolled/%s.cert", h->dir, name);
+        made = zcert_save_public (cert, path) == 0;
+        if (made && i == 259) {
+            //  The last one can connect: it will read what it gets.
+            snprintf (path, sizeof path, "%s/nodes/%s.cert", h->dir, name);
+            made = zcert_save (cert, path) == 0;
+        }
+        zcert_destroy (&cert);
+    }
+    CHECK (made, "many nodes: 260 more TryggEst nodes enrolled");
+    //  A new connection's handshake makes the broker read the folder.
+    hclient_t *vakt = hclient_new (h, "vakt");
+    Samhand__V1__Frame *f = NULL;
+    uint8_t id [16];
+    for (int attempt = 0; vakt && attempt < 50; attempt++) {
+        Samhand__V1__Submit submit;
+        Samhand__V1__ConcernReport concern;
+        Samhand__V1__Subject subject;
+        harness_concern (&submit, &concern, &subject, "Oppdiktet: til mange noder");
+        harness_new_id (&submit, id);
+        frame_free (&f);
+        f = hclient_submit (vakt, &submit, 5000);
+        uint32_t nodes = 0;
+        for (size_t i = 0; s_accepted (f) && i < f->submit_result->n_decisions; i++)
+            if (f->submit_result->decisions [i]->agency == SAMHAND__V1__AGENCY__TRYGGEST)
+                nodes = f->submit_result->decisions [i]->nodes;
+        if (nodes > 1)
+            break;              //  the folder was read
+        zclock_sleep (100);
+    }
+    uint32_t nodes = 0;
+    for (size_t i = 0; s_accepted (f) && i < f->submit_result->n_decisions; i++)
+        if (f->submit_result->decisions [i]->agency == SAMHAND__V1__AGENCY__TRYGGEST)
+            nodes = f->submit_result->decisions [i]->nodes;
+    CHECK (nodes >= 260, "many nodes: a concern is queued for each of the 260 new TryggEst nodes");
+    if (nodes < 260)
+        printf ("  queued for %u TryggEst nodes\n", nodes);
+    //  The last node reads it: the sender's status says read, though its
+    //  copy is past the 256 the report lists.
+    hclient_t *last = hclient_new (h, "te-259");
+    Samhand__V1__Frame *sub = last? hclient_subscribe (last, 5000): NULL;
+    frame_free (&sub);
+    Samhand__V1__Frame *d = last? hclient_expect (last, SAMHAND__V1__FRAME__COMMAND_DELIVER, 5000): NULL;
+    bool read = d && d->deliver->message_id.len == 16 && memcmp (d->deliver->message_id.data, id, 16) == 0
+             && hclient_receipt (last, d->deliver->delivery_id, SAMHAND__V1__RECEIPT_STATE__READ) == 0;
+    frame_free (&d);
+    CHECK (read, "many nodes: the 260th new node gets its copy and reads it");
+    Samhand__V1__Frame q = SAMHAND__V1__FRAME__INIT;
+    Samhand__V1__StatusQuery sq = SAMHAND__V1__STATUS_QUERY__INIT;
+    sq.message_id.data = id;
+    sq.message_id.len = 16;
+    q.command_case = SAMHAND__V1__FRAME__COMMAND_STATUS_QUERY;
+    q.status_query = &sq;
+    Samhand__V1__Frame *st = NULL;
+    for (int attempt = 0; read && attempt < 30; attempt++) {
+        frame_free (&st);
+        if (hclient_send (vakt, &q) == 0)
+            st = hclient_expect (vakt, SAMHAND__V1__FRAME__COMMAND_STATUS_REPORT, 3000);
+        if (st && streq (st->status_report->state, "read"))
+            break;
+        zclock_sleep (100);
+    }
+    CHECK (st && streq (st->status_report->state, "read") && st->status_report->n_nodes == 256,
+           "many nodes: the sender's status says read (256 copies listed)");
+    if (st && !streq (st->status_report->state, "read"))
+        printf ("  status: %s, %zu nodes listed\n", st->status_report->state,
+                st->status_report->n_nodes);
+    frame_free (&st);
+    hclient_destroy (&last);
+    frame_free (&f);
+    hclient_destroy (&vakt);
+}
+
 int
 main (void)
 {
@@ -508,7 +643,9 @@ main (void)
     test_duplicate (h);
     test_redelivery (h);
     test_slow_node (h);
+    test_inbox_newest (h);
     test_revocation (h);
+    test_many_nodes (h);
     CHECK (harness_stop (h, SIGTERM) == 0, "SIGTERM: broker exits 0");
     harness_destroy (&h);
     test_outbox_full ();

@@ -59,6 +59,75 @@ s_ask (hclient_t *c, int command_case)
     return hclient_recv (c, 5000);
 }
 
+//  A certificate copied into enrolled/ by hand (cp, not `samhand admin
+//  enroll`, which checks the name) whose name carries terminal controls,
+//  a space or a line break: the broker takes no node of that name (its
+//  name would go as it is into the log, the metrics and every other
+//  agency's view of who sent what).
+static void
+s_bad_names (harness_t *h)
+{
+    const char *names [] = { "politi\x1b[2Jrisk", "politi risk", "ti\x7f" "l\xc2\x9b" "bake", ".skjult", NULL };
+    for (int i = 0; names [i]; i++) {
+        zcert_t *cert = zcert_new ();
+        zcert_set_meta (cert, "name", "%s", names [i]);
+        zcert_set_meta (cert, "agency", "police_risk");
+        zcert_set_meta (cert, "role", "team");
+        char path [600];
+        snprintf (path, sizeof path, "%s/nodes/bad%d.cert", h->dir, i);
+        int rc = zcert_save (cert, path);
+        snprintf (path, sizeof path, "%s/enrolled/bad%d.cert", h->dir, i);
+        rc |= zcert_save_public (cert, path);
+        zcert_destroy (&cert);
+        char node [16];
+        snprintf (node, sizeof node, "bad%d", i);
+        hclient_t *c = rc? NULL: hclient_new (h, node);
+        Samhand__V1__Frame *reply = c? s_ask (c, SAMHAND__V1__FRAME__COMMAND_PING): NULL;
+        bool served = reply && reply->command_case == SAMHAND__V1__FRAME__COMMAND_PONG;
+        //  A delivery session would put its name in the log ("subscribed").
+        Samhand__V1__Frame *sub = c? hclient_subscribe (c, 2000): NULL;
+        served = served || (sub && sub->command_case == SAMHAND__V1__FRAME__COMMAND_SUBSCRIBED);
+        frame_free (&sub);
+        char what [160];
+        snprintf (what, sizeof what, "node names: a certificate named '%s' copied into enrolled/"
+                  " is not taken as a node", i == 0? "politi ESC[2J risk": i == 2? "ti DEL l CSI bake"
+                                                 : names [i]);
+        CHECK (c && !served, what);
+        if (served)
+            printf ("  served as node '%s'\n", reply->pong->node);
+        frame_free (&reply);
+        hclient_destroy (&c);
+    }
+    //  A good name with an expiry date carrying controls: refused, and
+    //  the date is not echoed into the log.
+    zcert_t *cert = zcert_new ();
+    zcert_set_meta (cert, "name", "ugyldig-dato");
+    zcert_set_meta (cert, "agency", "police_risk");
+    zcert_set_meta (cert, "role", "team");
+    zcert_set_meta (cert, "expires", "2027-01-01\x1b[2J");
+    char path [600];
+    snprintf (path, sizeof path, "%s/nodes/ugyldig-dato.cert", h->dir);
+    int rc = zcert_save (cert, path);
+    snprintf (path, sizeof path, "%s/enrolled/ugyldig-dato.cert", h->dir);
+    rc |= zcert_save_public (cert, path);
+    zcert_destroy (&cert);
+    hclient_t *c = rc? NULL: hclient_new (h, "ugyldig-dato");
+    Samhand__V1__Frame *reply = c? s_ask (c, SAMHAND__V1__FRAME__COMMAND_PING): NULL;
+    CHECK (c && !(reply && reply->command_case == SAMHAND__V1__FRAME__COMMAND_PONG),
+           "node names: a certificate whose expiry date carries controls is not taken either");
+    frame_free (&reply);
+    hclient_destroy (&c);
+    char log [600];
+    snprintf (log, sizeof log, "%s/samhandd.log", h->dir);
+    FILE *f = fopen (log, "r");
+    bool esc = false;
+    for (int ch; f && (ch = fgetc (f)) != EOF; )
+        esc = esc || ch == 0x1b;
+    if (f)
+        fclose (f);
+    CHECK (f && !esc, "node names: no terminal control reaches the broker's log");
+}
+
 int
 main (void)
 {
@@ -93,6 +162,7 @@ main (void)
     frame_free (&status);
     hclient_destroy (&admin);
     hclient_destroy (&liar);
+    s_bad_names (h);
     harness_destroy (&h);
     return TEST_DONE ();
 }

@@ -205,6 +205,15 @@ s_run_cases (const char *target)
            && store_dead_letter (store, d2, s_seen, &seen) == 1
            && store_dead_letter (store, d1, s_seen, &seen) == 0,
            s_case ("dead letters listed, one found by id, a live one not"));
+    //  More dead letters than asked for: the newest are listed (the oldest
+    //  were, and new ones past the limit could never be requeued).
+    CHECK (store_begin (store) == 0 && store_outbox_set_state (store, d1, OUTBOX_DEAD, false) == 0
+           && store_commit (store) == 0, s_case ("an older entry is made dead too"));
+    memset (&seen, 0, sizeof seen);
+    CHECK (store_dead_letters (store, 0, 1, s_seen, &seen) == 1 && seen.ids [0] == d2,
+           s_case ("dead letters past the limit: the newest is listed"));
+    CHECK (store_begin (store) == 0 && store_outbox_set_state (store, d1, OUTBOX_READ, false) == 0
+           && store_commit (store) == 0, s_case ("the older entry is read again"));
     CHECK (store_begin (store) == 0 && store_outbox_set_state (store, d2, OUTBOX_PENDING, true) == 0
            && store_commit (store) == 0, s_case ("requeued"));
     memset (&seen, 0, sizeof seen);
@@ -333,6 +342,43 @@ s_run_cases (const char *target)
            s_case ("purged messages leave the outbox"));
     CHECK (store_plan_current (store, subject, &cur) == 1 && cur.purged,
            s_case ("the plan revision says its content is purged"));
+
+    //  A person with more consents than a decision reads (32): the newest
+    //  are read. The oldest were, so a consent granted after the 32nd
+    //  (renewed monthly for three years) was never in any decision.
+    uint8_t many [32];
+    memset (many, 0x5a, sizeof many);
+    bool granted = store_begin (store) == 0;
+    for (int i = 0; granted && i < 33; i++) {
+        registry_consent_t c;
+        memset (&c, 0, sizeof c);
+        snprintf (c.id, sizeof c.id, "c-%012d", i);
+        memcpy (c.subject_key, many, 32);
+        c.agencies = 1u << 3;
+        c.classes = 1u << 1;
+        snprintf (c.purposes_text, sizeof c.purposes_text, "risk_management");
+        c.valid_from = 1000;
+        c.valid_until = 4000000000LL;
+        c.form = 1;
+        snprintf (c.recorded_by, sizeof c.recorded_by, "koordinator");
+        c.recorded_at = 1000 + i;
+        granted = registry_consent_insert (registry, &c) == 0;
+    }
+    CHECK (granted && store_commit (store) == 0, s_case ("33 consents for one person"));
+    registry_consent_t *read = calloc (32, sizeof *read);
+    int n_read = read? registry_consents_for (registry, many, read, 32): -1;
+    bool newest = false, purposes = n_read > 0;
+    for (int i = 0; i < n_read; i++) {
+        newest = newest || streq (read [i].id, "c-000000000032");
+        purposes = purposes && read [i].n_purposes == 1
+                && read [i].purposes [0] == read [i].purposes_text
+                && streq (read [i].purposes [0], "risk_management");
+    }
+    CHECK (n_read == 32 && newest, s_case ("consents past 32: the newest is read"));
+    CHECK (n_read == 32 && streq (read [0].id, "c-000000000001")
+           && streq (read [31].id, "c-000000000032") && purposes,
+           s_case ("consents: listed oldest first, each with its own purposes"));
+    free (read);
 
     audit_destroy (&audit);
     registry_destroy (&registry);
