@@ -140,6 +140,31 @@ s_assessor (handler_ctx_t *self, const registry_consent_t *c, char *out, size_t 
     }
 }
 
+//  The crisis centre's contact with a person is itself confidential
+//  (krisesenterlova §5, POLICY.md §5 "what another agency is shown of a
+//  consent"): a viewer of another agency than the crisis centre, unless its
+//  own agency recorded the consent (it wrote what it sees), is shown the
+//  consent as naming the other agencies only.
+static uint32_t
+s_shown_agencies (const registry_consent_t *c, int agency)
+{
+    if (agency == SAMHAND__V1__AGENCY__CRISIS_CENTRE
+    ||  (c->recorded_agency > 0 && c->recorded_agency == agency))
+        return c->agencies;
+    return c->agencies & ~(1u << SAMHAND__V1__AGENCY__CRISIS_CENTRE);
+}
+
+//  Who recorded a consent and who assessed her capacity are shown to the
+//  recording agency only: shown to the others when another agency recorded
+//  it, their absence would single out the consents the crisis centre
+//  recorded (its node's name, its worker's name), so they are absent for
+//  every consent another agency recorded.
+static bool
+s_recorder_shown (const registry_consent_t *c, int agency)
+{
+    return c->recorded_agency > 0 && c->recorded_agency == agency;
+}
+
 static void
 s_to_record (handler_ctx_t *self, const registry_consent_t *c, int agency,
              Samhand__V1__ConsentRecord *r, Samhand__V1__Agency *agencies,
@@ -149,8 +174,9 @@ s_to_record (handler_ctx_t *self, const registry_consent_t *c, int agency,
     samhand__v1__consent_record__init (r);
     r->consent_id = (char *) c->id;
     size_t n = 0;
+    uint32_t shown = s_shown_agencies (c, agency);
     for (int a = 1; a < 5; a++)
-        if (c->agencies & (1u << a))
+        if (shown & (1u << a))
             agencies [n++] = (Samhand__V1__Agency) a;
     r->agencies = agencies;
     r->n_agencies = n;
@@ -167,10 +193,13 @@ s_to_record (handler_ctx_t *self, const registry_consent_t *c, int agency,
     r->valid_from = c->valid_from;
     r->valid_until = c->valid_until;
     r->form = (Samhand__V1__ConsentForm) c->form;
-    s_assessor (self, c, assessor, ASSESSOR_MAX);
+    assessor [0] = 0;
+    bool recorder = s_recorder_shown (c, agency);
+    if (recorder)
+        s_assessor (self, c, assessor, ASSESSOR_MAX);
     r->capacity_assessed_by = assessor;
     r->capacity_assessed_at = c->capacity_at;
-    r->recorded_by = (char *) c->recorded_by;
+    r->recorded_by = recorder? (char *) c->recorded_by: "";
     r->recorded_at = c->recorded_at;
     r->withdrawn_at = c->withdrawn_at;
     case_ref [0] = 0;
@@ -421,6 +450,8 @@ typedef struct {
     policy_consent_t policy [MAX_CONSENTS];
     int n;
     int redecided;
+    uint32_t shown;           //  agencies whose entries the count tells of
+    int redecided_shown;
     int withheld;
     const char *why;          //  "consent withdrawal", "consent expiry"
 } redecide_t;
@@ -541,6 +572,7 @@ s_redecide_entry (redecide_t *r, const store_delivery_t *d, const char *node,
     if (rc)
         return -1;
     r->redecided++;
+    r->redecided_shown += d->agency > 0 && d->agency < 5 && (r->shown & (1u << d->agency));
     r->withheld += decision->view == SAMHAND__V1__VIEW__WITHHELD;
     session_t *session = sessions_get (self->sessions, node);
     if (session && decision->view == SAMHAND__V1__VIEW__WITHHELD && session->outstanding > 0)
@@ -560,10 +592,17 @@ s_redecide_one (const store_delivery_t *d, void *arg)
     return 0;
 }
 
+//  Only a node of an agency the ended consent names can have received
+//  anything on it: told to others, the notice named a consent they may not
+//  see (one the crisis centre recorded for itself: its contact with her),
+//  and told them to stop using what they received on their own consent.
 static void
-s_notify_node (const char *node, void *arg)
+s_notify_node (const char *node, int agency, void *arg)
 {
     void **args = (void **) arg;
+    const registry_consent_t *c = (const registry_consent_t *) args [1];
+    if (agency <= 0 || agency >= 5 || !(c->agencies & (1u << agency)))
+        return;
     if (s_notify ((handler_ctx_t *) args [0], (const registry_consent_t *) args [1], 0, node, true,
                   (const char *) args [2]) < 0)
         ((handler_ctx_t *) args [0])->batch_failed = true;
@@ -572,10 +611,12 @@ s_notify_node (const char *node, void *arg)
 //  After a consent stopped being in force (withdrawn or expired): every
 //  outstanding delivery about the person is decided again, and nodes that
 //  already received an identified view are told. Returns how many
-//  deliveries were decided again; sets withheld.
+//  deliveries were decided again; sets withheld, and shown: how many of
+//  them a node of AGENCY may be told of (a count that took in the crisis
+//  centre's entries told another agency what it held about her).
 static int
 s_consent_ended (handler_ctx_t *self, const registry_consent_t *c, const char *why,
-                 const char *notice, int *withheld)
+                 const char *notice, int *withheld, int agency, int *shown)
 {
     redecide_t *r = (redecide_t *) zmalloc (sizeof (redecide_t));
     if (!r) {
@@ -584,6 +625,8 @@ s_consent_ended (handler_ctx_t *self, const registry_consent_t *c, const char *w
     }
     r->self = self;
     r->why = why;
+    r->shown = agency == SAMHAND__V1__AGENCY__CRISIS_CENTRE? 0x1eu
+             : 0x1eu & ~(1u << SAMHAND__V1__AGENCY__CRISIS_CENTRE);
     s_load (r, c->subject_key);
     if (store_outbox_for_subject (self->store, c->subject_key, s_redecide_one, r) < 0)
         self->batch_failed = true;
@@ -593,6 +636,8 @@ s_consent_ended (handler_ctx_t *self, const registry_consent_t *c, const char *w
     int redecided = r->redecided;
     if (withheld)
         *withheld = r->withheld;
+    if (shown)
+        *shown = r->redecided_shown;
     free (r);
     return redecided;
 }
@@ -616,7 +661,7 @@ consent_expired (handler_ctx_t *self, const char *consent_id)
     int withheld = 0;
     int n = s_consent_ended (self, &c, "consent expiry",
                              "consent expired: do not use identifying information received on it",
-                             &withheld);
+                             &withheld, 0, NULL);
     zsys_info ("consent: %s expired; %d outstanding deliveries decided again (%d withheld)",
                c.id, n, withheld);
     return n;
@@ -796,12 +841,13 @@ s_withdraw (handler_ctx_t *self, zframe_t *routing_id, const node_t *node, const
     ||  store_timer_cancel (self->store, CONSENT_TIMER, id, strlen (id)))
         self->batch_failed = true;
     int withheld = 0;
+    int shown = 0;
     int redecided = s_consent_ended (self, &c, "consent withdrawal",
                                      "consent withdrawn: do not use identifying information received on it",
-                                     &withheld);
+                                     &withheld, node->agency, &shown);
     Samhand__V1__ConsentReply reply = SAMHAND__V1__CONSENT_REPLY__INIT;
     reply.ok = true;
-    reply.redecided = (uint32_t) redecided;
+    reply.redecided = (uint32_t) shown;
     s_reply (self, routing_id, frame->request_id, &reply, true);
     zsys_info ("consent: %s withdrawn by %s; %d outstanding deliveries decided again (%d withheld)",
                id, node->name, redecided, withheld);

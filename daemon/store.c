@@ -101,7 +101,7 @@ static const char *queries [Q_COUNT] = {
         "UPDATE outbox SET view = ?2, rule = ?3, basis = ?4, reason = ?5, classes = ?6,"
         " state = CASE WHEN CAST (?2 AS BIGINT) = 4 THEN 6 ELSE 0 END WHERE id = ?1 AND state IN (0, 1)",
     [Q_SUBJECT_RECEIVED] =
-        "SELECT DISTINCT o.node FROM outbox o JOIN messages m ON m.id = o.message"
+        "SELECT DISTINCT o.node, o.agency FROM outbox o JOIN messages m ON m.id = o.message"
         " WHERE m.subject_key = ?1 AND o.state IN (2, 3) AND o.view = 1"
         " AND o.rule = 'FVL13A1-CONSENT'",
     [Q_SUB_GET] = "SELECT kinds, min_urgency, min_level FROM subscriptions WHERE node = ?1",
@@ -735,13 +735,13 @@ store_outbox_redecide (store_t *self, int64_t delivery_id, int view, const char 
 
 int
 store_outbox_identified_nodes (store_t *self, const uint8_t subject_key [32],
-                               void (*fn) (const char *node, void *arg), void *arg)
+                               void (*fn) (const char *node, int agency, void *arg), void *arg)
 {
     sdb_stmt_t *stmt = s_stmt (self, Q_SUBJECT_RECEIVED);
     sdb_bind_blob (stmt, 1, subject_key, 32);
     int rc;
     while ((rc = sdb_step (stmt)) == SDB_ROW)
-        fn ((const char *) sdb_column_text (stmt, 0), arg);
+        fn ((const char *) sdb_column_text (stmt, 0), sdb_column_int (stmt, 1), arg);
     sdb_reset (stmt);
     return rc == SDB_DONE? 0: s_fail (self, "identified nodes");
 }

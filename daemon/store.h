@@ -193,9 +193,10 @@ int store_outbox_for_subject (store_t *self, const uint8_t subject_key [32],
 //  entry out of the outbox (state WITHDRAWN).
 MUST_CHECK int store_outbox_redecide (store_t *self, int64_t delivery_id, int view, const char *rule,
                            const char *basis, const char *reason, uint32_t classes);
-//  Nodes that have received an identified view about the subject on a consent.
+//  Nodes that have received an identified view about the subject on a
+//  consent, with the agency each entry was decided for.
 int store_outbox_identified_nodes (store_t *self, const uint8_t subject_key [32],
-                                   void (*fn) (const char *node, void *arg), void *arg);
+                                   void (*fn) (const char *node, int agency, void *arg), void *arg);
 
 //  Entries of NODE sent and not yet receipted.
 int store_outbox_inflight (store_t *self, const char *node);

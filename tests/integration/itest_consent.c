@@ -932,6 +932,11 @@ test_consent_scope (harness_t *h)
 
     f = rc? hclient_consents (rc, nid, 3000): NULL;
     bool rc_sees = s_listed (f) == 1 && f->consent_reply->consents [0]->withdrawn_at == 0;
+    //  Named, the resource centre sees the consent, not that the crisis
+    //  centre recorded it: neither its node nor its worker who assessed her.
+    CHECK (rc_sees && !frame_contains (f, "krise-koord") && !frame_contains (f, "Krisearbeider"),
+           "consent scope: the resource centre is not shown who recorded it or assessed her"
+           " (the crisis centre)");
     frame_free (&f);
     f = crisis? hclient_consents (crisis, nid, 3000): NULL;
     CHECK (rc_sees && s_listed (f) == 1,
@@ -939,6 +944,162 @@ test_consent_scope (harness_t *h)
     frame_free (&f);
     hclient_destroy (&crisis);
     hclient_destroy (&police);
+    hclient_destroy (&rc);
+}
+
+//  The agencies a consent names reach the agencies it names: a consent the
+//  resource centre recorded naming the police and the crisis centre told a
+//  police coordinator that she has been in contact with the crisis centre
+//  (krisesenterlova §5). Shown to another agency than the crisis centre
+//  (or the recording agency) it names the others only; a withdrawal or
+//  expiry notice goes only to the agencies the consent names; a
+//  withdrawal's count does not count the crisis centre's entries.
+#define MONA_NID "12068510072"            //  invented, valid check digits
+
+static bool
+s_names_crisis (Samhand__V1__Frame *f)
+{
+    for (size_t i = 0; f && f->consent_reply && i < f->consent_reply->n_consents; i++)
+        for (size_t k = 0; k < f->consent_reply->consents [i]->n_agencies; k++)
+            if (f->consent_reply->consents [i]->agencies [k] == SAMHAND__V1__AGENCY__CRISIS_CENTRE)
+                return true;
+    return false;
+}
+
+static Samhand__V1__Frame *
+s_grant_mona (hclient_t *c, Samhand__V1__Agency *agencies, size_t n, const char *assessor)
+{
+    Samhand__V1__Frame frame;
+    Samhand__V1__ConsentGrant grant;
+    Samhand__V1__Subject subject;
+    Samhand__V1__DataClass classes [1] = { SAMHAND__V1__DATA_CLASS__IDENTITY };
+    char *purposes [1] = { "follow_up" };
+    harness_grant (&frame, &grant, &subject, MONA_NID, agencies, n, classes, 1, purposes, 1,
+                   time (NULL) + 86400);
+    grant.capacity_assessed_by = (char *) assessor;
+    return s_request (c, &frame, SAMHAND__V1__FRAME__COMMAND_CONSENT_REPLY);
+}
+
+static int64_t
+s_redecided_entries (harness_t *h, bool crisis)
+{
+    return harness_sql_int (h, crisis
+        ? "SELECT count(*) FROM outbox WHERE agency = 4 AND reason LIKE 'decided again after consent withdrawal%'"
+        : "SELECT count(*) FROM outbox WHERE agency <> 4 AND reason LIKE 'decided again after consent withdrawal%'");
+}
+
+static void
+test_consent_crisis_hidden (harness_t *h)
+{
+    hclient_t *rc = hclient_new (h, "koordinator");
+    hclient_t *coord = hclient_new (h, "politi-koord");
+    hclient_t *crisis = hclient_new (h, "krise-koord");
+    hclient_t *police = hclient_new (h, "politi-risk");
+    Samhand__V1__Frame *f = police? hclient_subscribe (police, 3000): NULL;
+    frame_free (&f);
+    Samhand__V1__Agency both [2] = { SAMHAND__V1__AGENCY__POLICE_RISK,
+                                     SAMHAND__V1__AGENCY__CRISIS_CENTRE };
+    f = rc && coord && crisis? s_grant_mona (rc, both, 2, "Invented Vurderer"): NULL;
+    bool recorded = f && f->consent_reply->ok && f->consent_reply->n_consents == 1
+                 && s_names_crisis (f);
+    char id [40] = "";
+    if (recorded)
+        snprintf (id, sizeof id, "%s", f->consent_reply->consents [0]->consent_id);
+    frame_free (&f);
+    f = coord? hclient_consents (coord, MONA_NID, 3000): NULL;
+    bool police_sees = s_listed (f) == 1 && f->consent_reply->consents [0]->n_agencies == 1
+                    && f->consent_reply->consents [0]->agencies [0] == SAMHAND__V1__AGENCY__POLICE_RISK;
+    CHECK (recorded && police_sees && !s_names_crisis (f),
+           "consent crisis: a police coordinator is shown the resource centre's consent as naming"
+           " the police only, not the crisis centre");
+    frame_free (&f);
+    f = rc? hclient_consents (rc, MONA_NID, 3000): NULL;
+    bool rc_sees = s_listed (f) == 1 && s_names_crisis (f) && frame_contains (f, "Invented Vurderer");
+    frame_free (&f);
+    f = crisis? hclient_consents (crisis, MONA_NID, 3000): NULL;
+    CHECK (rc_sees && s_listed (f) == 1 && s_names_crisis (f),
+           "consent crisis: the recording agency and the crisis centre see it whole");
+    frame_free (&f);
+
+    //  The crisis centre's own: one naming it alone, one naming the police too.
+    Samhand__V1__Agency alone [1] = { SAMHAND__V1__AGENCY__CRISIS_CENTRE };
+    f = crisis? s_grant_mona (crisis, alone, 1, "Invented Krisearbeider"): NULL;
+    char own [40] = "";
+    if (f && f->consent_reply->ok && f->consent_reply->n_consents == 1)
+        snprintf (own, sizeof own, "%s", f->consent_reply->consents [0]->consent_id);
+    frame_free (&f);
+    f = crisis? s_grant_mona (crisis, both, 2, "Invented Krisearbeider"): NULL;
+    bool second = f && f->consent_reply->ok;
+    char theirs [40] = "";
+    if (second && f->consent_reply->n_consents == 1)
+        snprintf (theirs, sizeof theirs, "%s", f->consent_reply->consents [0]->consent_id);
+    frame_free (&f);
+    f = coord? hclient_consents (coord, MONA_NID, 3000): NULL;
+    CHECK (*own && second && s_listed (f) == 2 && !s_names_crisis (f)
+             && !frame_contains (f, "krise-koord") && !frame_contains (f, "Krisearbeider")
+             && !frame_contains (f, own),
+           "consent crisis: of the crisis centre's consents the police see only the one naming"
+           " them, as naming the police only, without its recorder or assessor");
+    frame_free (&f);
+    f = rc? hclient_consents (rc, MONA_NID, 3000): NULL;
+    CHECK (s_listed (f) == 1, "consent crisis: the resource centre sees none of the crisis centre's");
+    frame_free (&f);
+    //  Drain the grant notices the police team node was sent.
+    while (police && (f = s_next (police, SAMHAND__V1__KIND__CONSENT_NOTICE, 1000)) != NULL)
+        frame_free (&f);
+
+    //  The police team node receives a concern identified on the
+    //  resource centre's consent; then the crisis centre's own consent
+    //  (naming it alone) is withdrawn: nothing is told to the police.
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    uint8_t mid [16];
+    harness_concern (&submit, &concern, &subject, "Invented: naboer melder om bråk.");
+    subject.name = "Mona Oppdiktet";
+    subject.national_id = MONA_NID;
+    subject.phone = "";
+    harness_new_id (&submit, mid);
+    f = rc? hclient_submit (rc, &submit, 3000): NULL;
+    frame_free (&f);
+    f = police? s_next (police, SAMHAND__V1__KIND__CONCERN_REPORT, 3000): NULL;
+    bool identified = f && f->deliver->view == SAMHAND__V1__VIEW__IDENTIFIED;
+    frame_free (&f);
+    zclock_sleep (300);                 //  the receipt is committed
+    f = crisis && *own? hclient_withdraw (crisis, own, 3000): NULL;
+    bool withdrawn = f && f->consent_reply->ok;
+    frame_free (&f);
+    int notices = 0;
+    while (police && (f = s_next (police, SAMHAND__V1__KIND__CONSENT_NOTICE, 1500)) != NULL) {
+        notices++;
+        frame_free (&f);
+    }
+    CHECK (identified && withdrawn && notices == 0,
+           "consent crisis: the crisis centre's own consent withdrawn, the police (not named in it)"
+           " get no notice of it");
+
+    //  The police withdraw both consents naming them (her word) while the
+    //  crisis centre's nodes still hold the concern unread: the count tells
+    //  the police of the entries of the agencies they see, not the crisis
+    //  centre's (withheld from it at the second).
+    f = coord && *id? hclient_withdraw (coord, id, 3000): NULL;
+    bool first = f && f->consent_reply->ok;
+    frame_free (&f);
+    int64_t crisis_before = s_redecided_entries (h, true);
+    int64_t others_before = s_redecided_entries (h, false);
+    f = coord && first && *theirs? hclient_withdraw (coord, theirs, 3000): NULL;
+    int64_t told = f && f->consent_reply->ok? (int64_t) f->consent_reply->redecided: -1;
+    frame_free (&f);
+    int64_t crisis_entries = s_redecided_entries (h, true) - crisis_before;
+    int64_t others = s_redecided_entries (h, false) - others_before;
+    CHECK (crisis_entries >= 1 && told == others,
+           "consent crisis: a police withdrawal's count leaves out the crisis centre's entries");
+    if (told != others || crisis_entries < 1)
+        printf ("  told %" PRId64 ", others %" PRId64 ", crisis %" PRId64 "\n", told, others,
+                crisis_entries);
+    hclient_destroy (&police);
+    hclient_destroy (&crisis);
+    hclient_destroy (&coord);
     hclient_destroy (&rc);
 }
 
@@ -1131,6 +1292,7 @@ main (void)
         && harness_start (h) == 0, "a broker with coordinators of the crisis centre and the police");
     if (h) {
         test_consent_scope (h);
+        test_consent_crisis_hidden (h);
         test_redecide_to_avert (h);
         test_crisis_reminders (h);
     }
