@@ -744,6 +744,10 @@ audit_who_received (store_t *store, const uint8_t subject_key [32], audit_row_fn
         return -1;
     }
     sdb_stmt_t *stmt = NULL;
+    //  A plan query's answer shows the plan as a delivery would
+    //  ("plan_shown", identified or pseudonymised): whoever saw it is
+    //  listed; one that showed nothing (view 4, withheld: no plan, or
+    //  none for that agency) told nothing about her and is not.
     //  The author is in the message's "submitted" record, which names the
     //  same person: found through the same index, per row (cheap), rather
     //  than copied into every delivery record.
@@ -751,7 +755,9 @@ audit_who_received (store_t *store, const uint8_t subject_key [32], audit_row_fn
                             " WHERE s.subject_key = ?1 AND s.event = 'submitted'"
                             " AND s.message_id = audit.message_id ORDER BY s.seq LIMIT 1)"
                             " FROM audit WHERE subject_key = ?1"
-                            " AND event IN ('delivered', 'notice', 'shown') ORDER BY seq", &stmt) != SDB_OK) {
+                            " AND (event IN ('delivered', 'notice', 'shown')"
+                            "      OR (event = 'plan_shown' AND view <> 4))"
+                            " ORDER BY seq", &stmt) != SDB_OK) {
         free (fates.list);
         return -1;
     }

@@ -331,6 +331,30 @@ s_run_cases (const char *target)
            && streq (got.rows [2], "delivery 8 attempt 1 received")
            && streq (got.rows [3], "inbox: delivery 10 received"),
            s_case ("who-received: only handed-over deliveries, each with the node's receipt"));
+    //  A plan query that showed her plan (identified or pseudonymised) is
+    //  listed; one that showed nothing (withheld, no plan) is not.
+    //  Views as in samhand.v1.View: 1 identified, 2 pseudonymised, 4 withheld.
+    struct { const char *node; int view; const char *detail; } plans [] = {
+        { "politi-risk", 1, "plan revision 3 shown" },
+        { "tryggest", 2, "plan revision 2 shown" },
+        { "krisesenter", 4, "plan revision 3 shown" },
+        { "krisesenter", 4, "no such plan revision: nothing shown" },
+    };
+    appended = store_begin (store) == 0;
+    for (size_t i = 0; appended && i < sizeof plans / sizeof plans [0]; i++) {
+        audit_record_t f = { .event = "plan_shown", .node = plans [i].node,
+                             .agency = 3, .view = plans [i].view, .rule = "FVL13A1-CONSENT",
+                             .subject_key = subject, .detail = plans [i].detail };
+        appended = audit_append (audit, &f, 3200 + (int64_t) i) == 0;
+    }
+    memset (&got, 0, sizeof got);
+    n_received = appended && store_commit (store) == 0
+               ? audit_who_received (store, subject, s_received, &got): -1;
+    CHECK (n_received == 6 && streq (got.rows [3], "inbox: delivery 10 received")
+           && streq (got.rows [4], "plan revision 3 shown -")
+           && streq (got.rows [5], "plan revision 2 shown -"),
+           s_case ("who-received: plan queries that showed her plan are listed, not those"
+                   " that showed nothing"));
 
     //  Retention: the payload is dropped, outstanding entries expire.
     CHECK (store_begin (store) == 0, s_case ("begin purge"));
