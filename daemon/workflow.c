@@ -168,10 +168,11 @@ s_duty_may_know (handler_ctx_t *self, const store_message_info_t *info)
 static int
 s_escalation_end (handler_ctx_t *self, const store_timer_t *t, const store_message_info_t *info)
 {
-    char text [240], ref [CRYPTO_CASE_REF_LEN];
+    char text [300], ref [CRYPTO_CASE_REF_LEN];
     s_coordinator_ref (self, info->has_subject? info->subject_key: NULL, ref);
     int minutes = (int) ((self->now_ms - info->created_ms) / 60000);
-    snprintf (text, sizeof text, "ACUTE concern from %s expired unread after %d min"
+    snprintf (text, sizeof text, "ACUTE concern from %s expired unread by an agency its sender"
+              " can see after %d min"
               " (%d escalation%s): escalation ended; it was not delivered in time:"
               " contact the sender and the recipients directly",
               info->sender_node, minutes, t->fired, t->fired == 1? "": "s");
@@ -240,8 +241,12 @@ s_escalate (handler_ctx_t *self, const store_timer_t *t)
     char text [200], ref [CRYPTO_CASE_REF_LEN];
     s_coordinator_ref (self, info.has_subject? info.subject_key: NULL, ref);
     int minutes = (int) ((self->now_ms - info.created_ms) / 60000);
-    snprintf (text, sizeof text, "ACUTE concern from %s has not been read by any recipient"
-              " (%d min, escalation %d): pick it up now", info.sender_node, minutes, t->fired + 1);
+    //  "by any recipient" was not true once the crisis centre had read it
+    //  (its read does not end another agency's escalation, s_read_ends);
+    //  said alike whoever read it, so the text tells the duty nothing.
+    snprintf (text, sizeof text, "ACUTE concern from %s has not been read by an agency its"
+              " sender can see (%d min, escalation %d): pick it up now", info.sender_node,
+              minutes, t->fired + 1);
     if (s_duty_may_know (self, &info))
         s_written (self, notice_alert (self, "escalation", info.message_id, ref, text, true, to_duty,
                                        info.has_subject? info.subject_key: NULL));

@@ -453,6 +453,8 @@ s_is_alert_about (Samhand__V1__Frame *f, const char *type, const uint8_t id [16]
 //  Escalations of message ID to C within TIMEOUT ms (deliveries receipted
 //  RECEIVED, never READ: the coordinator is a recipient of the concern
 //  too, and its read would end the escalation).
+static int s_nobody_read;              //  escalations that said nobody read it
+
 static int
 s_escalations (hclient_t *c, const uint8_t id [16], int timeout, bool first_only)
 {
@@ -464,7 +466,9 @@ s_escalations (hclient_t *c, const uint8_t id [16], int timeout, bool first_only
         if (!f)
             break;
         hclient_receipt (c, f->deliver->delivery_id, SAMHAND__V1__RECEIPT_STATE__RECEIVED);
-        count += s_is_alert_about (f, "escalation", id);
+        bool about = s_is_alert_about (f, "escalation", id);
+        count += about;
+        s_nobody_read += about && strstr (f->deliver->alert->text, "by any recipient") != NULL;
         frame_free (&f);
         if (count && first_only)
             break;
@@ -527,9 +531,13 @@ test_escalation_crisis_read (void)
     zclock_sleep (300);
     //  What was already on its way before the read counts for nothing.
     hclient_drain (coord, 200);
+    s_nobody_read = 0;
     int after_read = s_escalations (coord, id, 5000, true);
     CHECK (after_read >= 1, "crisis read: the resource centre's duty is still alerted after the"
            " crisis centre read it (the alerts stopping would tell it so)");
+    CHECK (after_read >= 1 && s_nobody_read == 0,
+           "crisis read: and its alert does not say that no recipient has read it (the crisis"
+           " centre has)");
     //  TryggEst, whose column the duty phone sees, reads it: that ends it.
     bool team_read = s_read_concern (team, 5000);
     zclock_sleep (300);
