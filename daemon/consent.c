@@ -308,9 +308,9 @@ s_identifies (handler_ctx_t *self, const char *text)
     return scanner_scan_fields (&ctx, texts, &len, 1, NULL, 0) > 0;
 }
 
-//  Who assessed the person's capacity to consent is a name, kept in clear
-//  in the consent registry and shown to every agency that sees the
-//  consent: nothing else may ride in it (a number, an address, a note
+//  Who assessed the person's capacity to consent is a name, sealed in the
+//  consent registry and shown to the agency that recorded the consent
+//  (s_recorder_shown): nothing else may ride in it (a number, an address, a note
 //  about the case). At most four words of letters, spaces and - . ',
 //  80 bytes; non-ASCII letters are allowed, and whatever the identifier
 //  scanner reads in the field other than a name (a disguised number, an
