@@ -1,6 +1,7 @@
 /*  nodes — enrolled node registry. See nodes.h.                            */
 #include "nodes.h"
 #include "config.h"
+#include "dirstamp.h"
 #include <czmq.h>
 
 struct _nodes_t {
@@ -14,6 +15,8 @@ struct _nodes_t {
     zhashx_t *by_key;        //  Z85 key -> node_t * (not owned)
     zhashx_t *by_name;       //  name -> node_t * (not owned)
     zhash_t *told;           //  key -> what the log was last told about its expiry
+    dirstamp_t stamp;        //  the folder when it was last read
+    size_t loads;            //  times it was read (tests)
 };
 
 //  A certificate's "expires" metadata ("2027-01-31T00:00:00Z" or
@@ -106,12 +109,17 @@ s_node_from_cert (zcert_t *cert, const char *file, node_t *node)
     return 0;
 }
 
-int
-nodes_reload (nodes_t *self)
+//  Reads the folder; NOW_MS (unix ms) dates the folder's stamp.
+static int
+s_reload (nodes_t *self, int64_t now_ms)
 {
+    //  Taken before reading: a change made meanwhile shows next time.
+    dirstamp_t stamp;
+    dirstamp_take (&stamp, self->dir, now_ms);
     zdir_t *dir = zdir_new (self->dir, NULL);
     if (!dir) {
         zsys_error ("nodes: cannot read enrolled directory %s", self->dir);
+        dirstamp_clear (&self->stamp);
         return -1;
     }
     zlist_t *files = zdir_list (dir);
@@ -153,6 +161,7 @@ nodes_reload (nodes_t *self)
     if (!nodes) {
         zhashx_destroy (&by_key);
         zhashx_destroy (&by_name);
+        dirstamp_clear (&self->stamp);
         return -1;
     }
     free (self->nodes);
@@ -162,7 +171,32 @@ nodes_reload (nodes_t *self)
     self->size = size;
     self->by_key = by_key;
     self->by_name = by_name;
+    self->stamp = stamp;
+    self->loads++;
     return 0;
+}
+
+int
+nodes_reload (nodes_t *self)
+{
+    assert (self);
+    return s_reload (self, zclock_time ());
+}
+
+int
+nodes_refresh (nodes_t *self, int64_t now_ms)
+{
+    assert (self);
+    if (!dirstamp_changed (&self->stamp, self->dir, now_ms))
+        return 0;
+    return s_reload (self, now_ms);
+}
+
+size_t
+nodes_loads (nodes_t *self)
+{
+    assert (self);
+    return self->loads;
 }
 
 nodes_t *
