@@ -1,6 +1,8 @@
 /*  dirstamp — has a folder changed? See dirstamp.h.                      */
 #include "dirstamp.h"
 #include <czmq.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 static int64_t
@@ -38,42 +40,105 @@ s_mix (uint64_t x)
     return x ^ (x >> 31);
 }
 
-//  One value for every file under the folder (order does not matter: the
+static bool
+s_counts (const char *name, const struct stat *st)
+{
+    size_t len = strlen (name);
+    return name [0] != '.' && S_ISREG (st->st_mode)
+        && !(len >= 7 && streq (name + len - 7, "_secret"));
+}
+
+//  Every entry of the folder that counts, with its stat (at FD's folder).
+//  FN gets the name; -1 when the folder cannot be read.
+typedef int (s_entry_fn) (const char *name, const struct stat *st, void *arg);
+static int
+s_entries (const char *dir, s_entry_fn *fn, void *arg)
+{
+    DIR *folder = opendir (dir);
+    if (!folder)
+        return -1;
+    int rc = 0;
+    errno = 0;
+    struct dirent *entry;
+    while (rc == 0 && (entry = readdir (folder))) {
+        struct stat st;
+        //  Symbolic links followed, as a path would be; one that
+        //  vanished meanwhile is simply not there.
+        if (fstatat (dirfd (folder), entry->d_name, &st, 0) == 0 && s_counts (entry->d_name, &st))
+            rc = fn (entry->d_name, &st, arg);
+        errno = 0;
+    }
+    if (rc == 0 && errno)
+        rc = -1;                  //  readdir failed: the listing is not whole
+    closedir (folder);
+    return rc;
+}
+
+typedef struct {
+    const char *dir;
+    dirstamp_file_fn *fn;
+    void *arg;
+} each_t;
+
+static int
+s_each_entry (const char *name, const struct stat *st, void *arg)
+{
+    (void) st;
+    each_t *each = (each_t *) arg;
+    char *path = zsys_sprintf ("%s/%s", each->dir, name);
+    if (!path)
+        return -1;
+    int rc = each->fn (path, name, each->arg);
+    zstr_free (&path);
+    return rc;
+}
+
+int
+dirstamp_each (const char *dir, dirstamp_file_fn *fn, void *arg)
+{
+    assert (dir && fn);
+    each_t each = { dir, fn, arg };
+    return s_entries (dir, s_each_entry, &each);
+}
+
+typedef struct {
+    uint64_t sum;
+    int64_t  racy_ns;
+    bool     racy;
+} filesig_t;
+
+static int
+s_sig_entry (const char *name, const struct stat *st, void *arg)
+{
+    filesig_t *sig = (filesig_t *) arg;
+    uint64_t h = 14695981039346656037ULL;           //  FNV-1a of the name
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char) *p) * 1099511628211ULL;
+    h = s_mix (h ^ s_mix ((uint64_t) st->st_ino));
+    h = s_mix (h ^ (uint64_t) st->st_size);
+    h = s_mix (h ^ (uint64_t) s_ns (st->st_mtim));
+    h = s_mix (h ^ (uint64_t) s_ns (st->st_ctim));
+    sig->sum += h;
+    if (s_ns (st->st_mtim) >= sig->racy_ns || s_ns (st->st_ctim) >= sig->racy_ns)
+        sig->racy = true;
+    return 0;
+}
+
+//  One value for every file that counts (order does not matter: the
 //  files' values are added). 0 when it cannot be trusted: unreadable, or
 //  anything in it changed less than DIRSTAMP_RACY_MS before NOW_MS.
 static uint64_t
 s_signature (const char *dir, const dirstamp_t *folder, int64_t now_ms)
 {
-    zdir_t *zdir = folder->valid? zdir_new (dir, NULL): NULL;
-    if (!zdir)
+    if (!folder->valid)
         return 0;
-    int64_t racy_ns = (now_ms - DIRSTAMP_RACY_MS) * 1000000LL;
-    bool racy = folder->mtime_ns >= racy_ns || folder->ctime_ns >= racy_ns;
-    uint64_t sum = s_mix ((uint64_t) folder->ino) + s_mix ((uint64_t) folder->mtime_ns);
-    zfile_t **files = zdir_flatten (zdir);
-    for (size_t i = 0; files && files [i]; i++) {
-        const char *path = zfile_filename (files [i], NULL);
-        struct stat st;
-        if (stat (path, &st)) {
-            racy = true;          //  gone between the listing and now
-            continue;
-        }
-        uint64_t h = 14695981039346656037ULL;       //  FNV-1a of the path
-        for (const char *p = path; *p; p++)
-            h = (h ^ (unsigned char) *p) * 1099511628211ULL;
-        h = s_mix (h ^ s_mix ((uint64_t) st.st_ino));
-        h = s_mix (h ^ (uint64_t) st.st_size);
-        h = s_mix (h ^ (uint64_t) s_ns (st.st_mtim));
-        h = s_mix (h ^ (uint64_t) s_ns (st.st_ctim));
-        sum += h;
-        if (s_ns (st.st_mtim) >= racy_ns || s_ns (st.st_ctim) >= racy_ns)
-            racy = true;
-    }
-    if (!files)
-        racy = true;
-    zdir_flatten_free (&files);
-    zdir_destroy (&zdir);
-    return racy || sum == 0? 0: sum;
+    filesig_t sig;
+    sig.racy_ns = (now_ms - DIRSTAMP_RACY_MS) * 1000000LL;
+    sig.racy = folder->mtime_ns >= sig.racy_ns || folder->ctime_ns >= sig.racy_ns;
+    sig.sum = s_mix ((uint64_t) folder->ino) + s_mix ((uint64_t) folder->mtime_ns);
+    if (s_entries (dir, s_sig_entry, &sig))
+        return 0;
+    return sig.racy || sig.sum == 0? 0: sig.sum;
 }
 
 void

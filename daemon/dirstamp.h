@@ -9,10 +9,16 @@
       `samhand admin enroll|revoke` and an operator's cp/mv/rm work — is
       seen by the very next check;
     - every file's (path, inode, size, change and modification times), at
-      most once per DIRSTAMP_SCAN_MS: a file rewritten in place, a change
-      in a subfolder, or two changes within one tick of the file system's
-      clock (a signature less than DIRSTAMP_RACY_MS old is never trusted,
-      so the check after says changed again).
+      most once per DIRSTAMP_SCAN_MS: a file rewritten in place, or two
+      changes within one tick of the file system's clock (a signature less
+      than DIRSTAMP_RACY_MS old is never trusted, so the check after says
+      changed again).
+
+    Which files count is one rule for every reader of the enrolled folder
+    (dirstamp_each): regular files directly in the folder, not hidden
+    (".name"), not "*_secret". Subfolders are not read: a certificate moved
+    to enrolled/old/ is not enrolled (the ZAP handler used to admit it
+    while the registry and --check-config did not see it).
 
     A folder that cannot be read always counts as changed, so its reader
     tries again (and fails closed in its own way).                        */
@@ -35,6 +41,12 @@ typedef struct {
     uint64_t signature;       //  every file's; 0 = not trusted
     int64_t  scanned_ms;      //  when the files were last compared
 } dirstamp_t;
+
+//  Calls FN for each file of DIR that counts (above), with its path and
+//  name; stops at FN's first non-zero. 0, FN's non-zero, or -1 when DIR
+//  cannot be read (or out of memory).
+typedef int (dirstamp_file_fn) (const char *path, const char *name, void *arg);
+int dirstamp_each (const char *dir, dirstamp_file_fn *fn, void *arg);
 
 //  Takes DIR's state; call it BEFORE reading the folder, so that a change
 //  made while reading shows as a change at the next check. NOW_MS: unix

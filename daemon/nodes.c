@@ -109,6 +109,20 @@ s_node_from_cert (zcert_t *cert, const char *file, node_t *node)
     return 0;
 }
 
+static int
+s_add_cert (const char *path, const char *name, void *arg)
+{
+    size_t len = strlen (name);
+    if (len < 5 || strcmp (name + len - 5, ".cert"))
+        return 0;
+    char *copy = strdup (path);
+    if (!copy || !zlistx_add_end ((zlistx_t *) arg, copy)) {
+        free (copy);
+        return -1;
+    }
+    return 0;
+}
+
 //  Reads the folder; NOW_MS (unix ms) dates the folder's stamp.
 static int
 s_reload (nodes_t *self, int64_t now_ms)
@@ -116,26 +130,29 @@ s_reload (nodes_t *self, int64_t now_ms)
     //  Taken before reading: a change made meanwhile shows next time.
     dirstamp_t stamp;
     dirstamp_take (&stamp, self->dir, now_ms);
-    zdir_t *dir = zdir_new (self->dir, NULL);
-    if (!dir) {
+    //  The files that count (dirstamp.h: top level only, as the ZAP
+    //  handler reads them), in name order; of those, the *.cert ones.
+    zlistx_t *paths = zlistx_new ();
+    if (paths) {
+        zlistx_set_destructor (paths, (zlistx_destructor_fn *) zstr_free);
+        zlistx_set_comparator (paths, (zlistx_comparator_fn *) strcmp);
+    }
+    if (!paths || dirstamp_each (self->dir, s_add_cert, paths) != 0) {
         zsys_error ("nodes: cannot read enrolled directory %s", self->dir);
+        zlistx_destroy (&paths);
         dirstamp_clear (&self->stamp);
         return -1;
     }
-    zlist_t *files = zdir_list (dir);
-    node_t *nodes = (node_t *) calloc (zlist_size (files) + 1, sizeof (node_t));
+    zlistx_sort (paths);
+    node_t *nodes = (node_t *) calloc (zlistx_size (paths) + 1, sizeof (node_t));
     zhashx_t *by_key = zhashx_new (), *by_name = zhashx_new ();
     if (!by_key || !by_name) {
         free (nodes);
         nodes = NULL;       //  out of memory: the registry stays as it was
     }
     size_t size = 0;
-    for (zfile_t *file = (zfile_t *) zlist_first (files); nodes && file;
-         file = (zfile_t *) zlist_next (files)) {
-        const char *path = zfile_filename (file, NULL);
-        size_t len = strlen (path);
-        if (len < 5 || strcmp (path + len - 5, ".cert"))
-            continue;
+    for (const char *path = nodes? (const char *) zlistx_first (paths): NULL; path;
+         path = (const char *) zlistx_next (paths)) {
         zcert_t *cert = zcert_load (path);
         if (!cert)
             continue;
@@ -156,8 +173,7 @@ s_reload (nodes_t *self, int64_t now_ms)
         }
         zcert_destroy (&cert);
     }
-    zlist_destroy (&files);
-    zdir_destroy (&dir);
+    zlistx_destroy (&paths);
     if (!nodes) {
         zhashx_destroy (&by_key);
         zhashx_destroy (&by_name);

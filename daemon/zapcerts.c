@@ -15,6 +15,18 @@ s_cert_destroy (void **item)
     zcert_destroy ((zcert_t **) item);
 }
 
+static int
+s_add_path (const char *path, const char *name, void *arg)
+{
+    (void) name;
+    char *copy = strdup (path);
+    if (!copy || !zlistx_add_end ((zlistx_t *) arg, copy)) {
+        free (copy);
+        return -1;
+    }
+    return 0;
+}
+
 //  Reads every certificate: the folder's stamp and signature are taken
 //  first, so a change made while loading shows as a change next time.
 static void
@@ -23,16 +35,21 @@ s_load (zapcerts_t *self, int64_t now_ms)
     dirstamp_t stamp;
     dirstamp_take (&stamp, self->dir, now_ms);
     zhashx_t *certs = zhashx_new ();
-    zdir_t *zdir = stamp.valid? zdir_new (self->dir, NULL): NULL;
-    zfile_t **files = zdir? zdir_flatten (zdir): NULL;
+    zlistx_t *paths = zlistx_new ();
     if (certs)
         zhashx_set_destructor (certs, s_cert_destroy);
-    bool failed = !certs || !files;
-    for (size_t i = 0; !failed && files [i]; i++) {
-        const char *path = zfile_filename (files [i], NULL);
-        size_t len = strlen (path);
-        if (!zfile_is_regular (files [i]) || (len >= 7 && streq (path + len - 7, "_secret")))
-            continue;
+    if (paths) {
+        zlistx_set_destructor (paths, (zlistx_destructor_fn *) zstr_free);
+        zlistx_set_comparator (paths, (zlistx_comparator_fn *) strcmp);
+    }
+    //  The files that count (dirstamp.h: top level only), in name order so
+    //  that of two files with one key the same one is kept every time.
+    bool failed = !certs || !paths || !stamp.valid
+               || dirstamp_each (self->dir, s_add_path, paths) != 0;
+    if (!failed)
+        zlistx_sort (paths);
+    for (const char *path = failed? NULL: (const char *) zlistx_first (paths); path;
+         path = (const char *) zlistx_next (paths)) {
         zcert_t *cert = zcert_load (path);
         if (!cert)
             continue;
@@ -42,8 +59,7 @@ s_load (zapcerts_t *self, int64_t now_ms)
             zcert_destroy (&cert);
         }
     }
-    zdir_flatten_free (&files);
-    zdir_destroy (&zdir);
+    zlistx_destroy (&paths);
     if (failed) {
         //  Fail closed: a folder that cannot be read admits nobody. The
         //  stamp stays invalid, so the next lookup tries again.

@@ -8,9 +8,10 @@
     (dirstamp.h: one stat of the folder each time, every file's at most
     once per DIRSTAMP_SCAN_MS; the node registry uses the same check).
 
-    Which files count is zcertstore's rule: every regular file under the
-    folder (subfolders too, hidden names skipped by zdir) whose name does
-    not end in "_secret". A folder that cannot be read admits nobody (fail
+    Which files count is dirstamp's rule, the one the node registry and
+    --check-config follow too: every regular file directly in the folder
+    (not in subfolders: enrolled/old/x.cert is not admitted), not hidden,
+    whose name does not end in "_secret". A folder that cannot be read admits nobody (fail
     closed; zcertstore kept what it had). Two files with one key: the
     first loaded is kept and the duplicate logged (czmq 4.2's
     zcertstore_insert asserts, which aborted the whole broker).

@@ -236,6 +236,17 @@ main (void)
     CHECK (nodes_reload (nodes) == 0 && nodes_loads (nodes) == loads + 1,
            "nodes_reload (SIGHUP) reads the folder whatever the check says");
 
+    //  A subfolder is not read (one rule with the ZAP handler and
+    //  --check-config): a certificate in enrolled/old/ is no node.
+    char sub [300];
+    snprintf (sub, sizeof sub, "%s/old", s_dir);
+    CHECK (mkdir (sub, 0700) == 0 && s_enrol ("old/gammel.cert", "gammel", "tryggest", "team", NULL, NULL) == 0
+        && nodes_reload (nodes) == 0 && !nodes_by_name (nodes, "gammel") && nodes_size (nodes) == 303,
+           "a certificate in a subfolder of the enrolled folder is not a node");
+    snprintf (path, sizeof path, "%s/old/gammel.cert", s_dir);
+    unlink (path);
+    rmdir (sub);
+
     //  The folder unreadable (moved away): the registry stays as it was.
     char away [300];
     snprintf (away, sizeof away, "%s-away", s_dir);
