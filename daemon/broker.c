@@ -158,9 +158,10 @@ static const node_t *
 s_node (broker_t *self, const char *user_id)
 {
     //  ZAP admitted this key, so a miss means an enrolment newer than our
-    //  list, or a revocation: read the folder again before deciding.
+    //  list, or a revocation: read the folder again, if it changed, before
+    //  deciding.
     const node_t *node = nodes_by_key (self->ctx.nodes, user_id);
-    if (!node && nodes_reload (self->ctx.nodes) == 0)
+    if (!node && nodes_refresh (self->ctx.nodes, zclock_time ()) == 0)
         node = nodes_by_key (self->ctx.nodes, user_id);
     return node;
 }
@@ -575,8 +576,9 @@ s_timers (broker_t *self)
     if (self->ctx.now_ms >= self->next_nodes_ms) {
         //  Revocation: a certificate removed from the enrolled folder stops
         //  its node within seconds, even on a connection already open.
+        //  Read again only when the folder changed (a few stat calls).
         self->next_nodes_ms = self->ctx.now_ms + 5000;
-        nodes_reload (self->ctx.nodes);
+        nodes_refresh (self->ctx.nodes, zclock_time ());
     }
     if (self->ctx.now_ms >= self->next_tick_ms) {
         self->next_tick_ms = self->ctx.now_ms + self->ctx.config->timer_tick_ms;

@@ -297,8 +297,18 @@ s_check_enrolled (const char *dir, FILE *report, char *err, size_t errlen)
             continue;
         char *path = zsys_sprintf ("%s/%s", dir, entry->d_name);
         struct stat st;
-        zcert_t *cert = path && stat (path, &st) == 0 && S_ISREG (st.st_mode)
+        bool folder = path && stat (path, &st) == 0 && S_ISDIR (st.st_mode);
+        zcert_t *cert = path && !folder && stat (path, &st) == 0 && S_ISREG (st.st_mode)
                       ? zcert_load (path): NULL;
+        if (folder) {
+            //  One rule with the broker (dirstamp.h): only the top level
+            //  counts; say so, as an operator may have moved old ones there.
+            if (report)
+                fprintf (report, "  skipped  %s/: a subfolder; certificates in it are not"
+                         " enrolled (only the folder itself is read)\n", entry->d_name);
+            zstr_free (&path);
+            continue;
+        }
         if (cert) {
             char *name = strdup (entry->d_name);
             if (!name || !zlistx_add_end (names, name)) {

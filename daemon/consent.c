@@ -672,9 +672,15 @@ consent_recheck (handler_ctx_t *self, store_delivery_t *d, const char *node)
 {
     if (d->view != SAMHAND__V1__VIEW__IDENTIFIED || !streq (d->rule, "FVL13A1-CONSENT"))
         return 0;
-    redecide_t *r = (redecide_t *) zmalloc (sizeof (redecide_t));
-    if (!r)
-        return 2;                       //  cannot check: do not send it now
+    //  calloc, not zmalloc: czmq's zmalloc aborts the process when memory
+    //  runs out (the whole broker, for one delivery's check).
+    redecide_t *r = (redecide_t *) calloc (1, sizeof (redecide_t));
+    if (!r) {
+        //  Cannot check: not sent now, and not taken for withheld either.
+        zsys_warning ("deliver: out of memory checking the consent behind delivery %" PRId64
+                      " to %s: not sent now, tried again", d->delivery_id, node);
+        return CONSENT_RECHECK_LATER;
+    }
     r->self = self;
     r->why = "the consent ended";
     if (d->subject_key)
@@ -686,7 +692,7 @@ consent_recheck (handler_ctx_t *self, store_delivery_t *d, const char *node)
         return 0;
     if (changed < 0) {
         self->batch_failed = true;
-        return 2;
+        return CONSENT_RECHECK_LATER;
     }
     zsys_warning ("deliver: delivery %" PRId64 " to %s rested on a consent no longer in force:"
                   " decided again (%s)", d->delivery_id, node, policy_view_name (decision.view));

@@ -26,8 +26,12 @@ int consent_expired (handler_ctx_t *self, const char *consent_id);
 
 //  Before an IDENTIFIED delivery on a consent goes out: is the consent
 //  still in force? 0 yes (unchanged); 1 decided again now, d updated to
-//  the new (narrower) decision; 2 do not send it (withheld now, or the
-//  check itself failed).
+//  the new (narrower) decision; 2 do not send it: withheld now;
+//  CONSENT_RECHECK_LATER do not send it now: the check could not be made
+//  (out of memory, or its write failed and the batch with it), so the
+//  caller tries again later — it is not withheld, and must not wait for
+//  the node's next traffic.
+#define CONSENT_RECHECK_LATER (-1)
 int consent_recheck (handler_ctx_t *self, store_delivery_t *d, const char *node);
 
 #endif

@@ -231,14 +231,17 @@ deliver_build (handler_ctx_t *self, const store_delivery_t *d, size_t *size)
     e.has_subject = d->subject_key != NULL;
     if (e.has_subject)
         memcpy (e.subject_key, d->subject_key, 32);
-    //  Shown in an inbox is disclosed too: the same consent check as a send.
-    if (consent_recheck (self, &e.d, d->node) == 2)
+    //  Shown in an inbox is disclosed too: the same consent check as a send
+    //  (not shown when it could not be checked now either).
+    int recheck = consent_recheck (self, &e.d, d->node);
+    if (recheck == 2 || recheck == CONSENT_RECHECK_LATER)
         return NULL;
     return s_build (self, &e, size);
 }
 
 //  Queues one entry, marked sent and recorded in the open transaction.
-//  0 queued, 1 skip (unreadable, or withheld now), -1 cannot queue it.
+//  0 queued, 1 skip (unreadable, or withheld now), 2 not now (its consent
+//  could not be checked: try again later), -1 cannot queue it.
 static int
 s_send (handler_ctx_t *self, session_t *session, entry_t *e)
 {
@@ -253,6 +256,8 @@ s_send (handler_ctx_t *self, session_t *session, entry_t *e)
     e->d.subject_key = e->has_subject? e->subject_key: NULL;
     int recheck = consent_recheck (self, &e->d, session->node);
     e->d.subject_key = NULL;
+    if (recheck == CONSENT_RECHECK_LATER)
+        return 2;
     if (recheck == 2)
         return 1;
     size_t size = 0;
@@ -376,11 +381,20 @@ deliver_flush (handler_ctx_t *self, bool committed)
     zlistx_purge (self->outgoing);
 }
 
-//  The session's outbox could not be read (BEGIN or a read failed): it
-//  stays dirty and is tried again in a second, not at once (a failing
+//  The session's outbox could not be read (BEGIN or a read failed), or a
+//  delivery's consent could not be checked (consent_recheck: out of
+//  memory): it stays dirty and is tried again in a second, not at once (a failing
 //  disk must not become a busy loop). Clearing it would leave acknowledged
 //  messages waiting for the node's next traffic: nothing else looks at
 //  entries that were never sent.
+static void
+s_pump_again (handler_ctx_t *self, session_t *session)
+{
+    session->dirty = true;
+    if (session->deliver_after_ms < self->now_ms + 1000)
+        session->deliver_after_ms = self->now_ms + 1000;
+}
+
 static void
 s_pump_later (handler_ctx_t *self, session_t *session)
 {
@@ -391,9 +405,7 @@ s_pump_later (handler_ctx_t *self, session_t *session)
         zsys_warning ("deliver: cannot read %s's outbox now; trying again in a second"
                       " (said once in ten seconds)", session->node);
     }
-    session->dirty = true;
-    if (session->deliver_after_ms < self->now_ms + 1000)
-        session->deliver_after_ms = self->now_ms + 1000;
+    s_pump_again (self, session);
 }
 
 void
@@ -426,14 +438,26 @@ deliver_pump (handler_ctx_t *self, session_t *session)
     if (found < 0)
         s_pump_later (self, session);
     int sent = 0;
+    bool later = false;
     for (int i = 0; i < batch.count; i++) {
         int rc = s_send (self, session, &batch.entries [i]);
         if (rc < 0) {
             session->dirty = session->routing_id != NULL;   //  no memory: try again
             break;
         }
+        if (rc == 2) {
+            //  Its consent could not be checked now (out of memory): the
+            //  rest waits too, so that they still go out in order, and the
+            //  session is looked at again in a second, as after a failed
+            //  read; with a partial window nothing else would mark it dirty.
+            later = true;
+            break;
+        }
         sent += rc == 0;
     }
+    if (later)
+        s_pump_again (self, session);     //  consent.c said why
+
     //  A full window means there may be more behind it, whether its
     //  entries went out or were skipped (dead letters, withheld: room for
     //  the next ones); taking "none sent" for "nothing more" left the

@@ -3,7 +3,6 @@
 #include <czmq.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 
@@ -67,11 +66,19 @@ s_put (text_t *t, const char *format, ...)
 static void
 s_put_label (text_t *t, const char *value)
 {
-    for (const char *p = value; *p; p++) {
+    //  Plain runs in one piece: a call per character was most of the time
+    //  of a render with thousands of nodes.
+    for (const char *p = value; *p; ) {
+        size_t plain = strcspn (p, "\\\"\n");
+        if (plain) {
+            s_put (t, "%.*s", (int) plain, p);
+            p += plain;
+            continue;
+        }
         if (*p == '\\')      s_put (t, "\\\\");
         else if (*p == '"')  s_put (t, "\\\"");
-        else if (*p == '\n') s_put (t, "\\n");
-        else                 s_put (t, "%c", *p);
+        else                 s_put (t, "\\n");
+        p++;
     }
 }
 
@@ -405,17 +412,24 @@ metrics_bind_check (const char *bind, char *err, size_t errlen)
 }
 
 //  ---------------------------------------------------------------------
-//  The HTTP server: non-blocking, a few connections at a time.
+//  The HTTP server: non-blocking, a few connections at a time. It runs in
+//  the broker's loop, so nothing here may wait: a request is read as it
+//  comes, the answer goes into the connection's own buffer and out as the
+//  socket takes it (polled for POLLOUT), and a connection too slow to send
+//  its request or to take its answer is closed.
 
 #define CLIENTS        (METRICS_POLL_MAX - 1)
 #define REQUEST_MAX    2048
-#define REQUEST_MS     2000
-#define SEND_MS        200
+#define REQUEST_MS     2000           //  to send the whole request
+#define ANSWER_MS      5000           //  to take the whole answer
+#define ANSWER_MAX     (16 * 1024 * 1024)  //  per connection; more is a 503
 
 typedef struct {
     int     fd;               //  -1 when free
     size_t  len;
     int64_t deadline;
+    char   *out;              //  the answer being sent, NULL while reading
+    size_t  out_len, out_sent;
     char    buf [REQUEST_MAX];
 } client_t;
 
@@ -458,6 +472,9 @@ s_close (client_t *c)
         close (c->fd);
     c->fd = -1;
     c->len = 0;
+    free (c->out);
+    c->out = NULL;
+    c->out_len = c->out_sent = 0;
 }
 
 void
@@ -481,35 +498,38 @@ metrics_server_poll_items (metrics_server_t *self, zmq_pollitem_t *items, size_t
     if (!self || max == 0)
         return 0;
     items [n++] = (zmq_pollitem_t) { NULL, self->fd, ZMQ_POLLIN, 0 };
-    for (size_t i = 0; i < CLIENTS && n < max; i++)
-        if (self->clients [i].fd >= 0)
-            items [n++] = (zmq_pollitem_t) { NULL, self->clients [i].fd, ZMQ_POLLIN, 0 };
+    for (size_t i = 0; i < CLIENTS && n < max; i++) {
+        const client_t *c = &self->clients [i];
+        if (c->fd >= 0)
+            items [n++] = (zmq_pollitem_t) { NULL, c->fd, c->out? ZMQ_POLLOUT: ZMQ_POLLIN, 0 };
+    }
     return n;
 }
 
-//  Sends all of DATA within SEND_MS; a client that does not read loses it.
+//  Sends what the socket takes now, never waiting; closes the connection
+//  when the answer is all out or the client has gone.
 static void
-s_send_all (int fd, const char *data, size_t len)
+s_flush (client_t *c)
 {
-    int64_t deadline = zclock_mono () + SEND_MS;
-    while (len > 0 && zclock_mono () < deadline) {
-        ssize_t n = send (fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (n > 0) {
-            data += n;
-            len -= (size_t) n;
-        }
+    while (c->out_sent < c->out_len) {
+        ssize_t n = send (c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
+                          MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0)
+            c->out_sent += (size_t) n;
         else
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-            struct pollfd p = { fd, POLLOUT, 0 };
-            poll (&p, 1, 20);
-        }
+        if (n < 0 && errno == EINTR)
+            continue;
         else
-            return;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;                   //  the rest when the socket takes it
+        else
+            break;                    //  gone: nothing more to do
     }
+    s_close (c);
 }
 
 static void
-s_respond (client_t *c, metrics_render_fn *render, void *arg)
+s_respond (client_t *c, metrics_render_fn *render, void *arg, int64_t now)
 {
     const char *status = "404 Not Found", *type = "text/plain; charset=utf-8";
     char *body = NULL;
@@ -522,7 +542,7 @@ s_respond (client_t *c, metrics_render_fn *render, void *arg)
     if (strncmp (c->buf, "GET /metrics ", 13) == 0 || strncmp (c->buf, "GET /metrics?", 13) == 0
     ||  strncmp (c->buf, "GET / ", 6) == 0) {
         body = render (arg);
-        if (body) {
+        if (body && strlen (body) < ANSWER_MAX) {
             status = "200 OK";
             type = "text/plain; version=0.0.4; charset=utf-8";
             text = body;
@@ -535,10 +555,20 @@ s_respond (client_t *c, metrics_render_fn *render, void *arg)
     char head [256];
     int n = snprintf (head, sizeof head, "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                       "Connection: close\r\n\r\n", status, type, strlen (text));
-    s_send_all (c->fd, head, (size_t) n);
-    s_send_all (c->fd, text, strlen (text));
+    size_t text_len = strlen (text);
+    c->out = (char *) malloc ((size_t) n + text_len);
+    if (c->out) {
+        memcpy (c->out, head, (size_t) n);
+        memcpy (c->out + n, text, text_len);
+        c->out_len = (size_t) n + text_len;
+        c->out_sent = 0;
+        c->deadline = now + ANSWER_MS;
+    }
     free (body);
-    s_close (c);
+    if (c->out)
+        s_flush (c);
+    else
+        s_close (c);                  //  out of memory: the scraper tries again
 }
 
 void
@@ -567,15 +597,22 @@ metrics_server_serve (metrics_server_t *self, metrics_render_fn *render, void *a
         client_t *c = &self->clients [i];
         if (c->fd < 0)
             continue;
+        if (c->out) {
+            //  Answering: more of it if the socket takes it, else in time.
+            s_flush (c);
+            if (c->fd >= 0 && now > c->deadline)
+                s_close (c);          //  a client that does not read loses it
+            continue;
+        }
         ssize_t n = recv (c->fd, c->buf + c->len, sizeof c->buf - 1 - c->len, MSG_DONTWAIT);
         if (n > 0) {
             c->len += (size_t) n;
             c->buf [c->len] = 0;
             if (strstr (c->buf, "\r\n\r\n") || strstr (c->buf, "\n\n"))
-                s_respond (c, render, arg);
+                s_respond (c, render, arg, now);
             else
-            if (c->len >= sizeof c->buf - 1)
-                s_close (c);          //  no request is that long
+            if (c->len >= sizeof c->buf - 1 || now > c->deadline)
+                s_close (c);          //  no request is that long, or that slow
         }
         else
         if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))

@@ -100,8 +100,12 @@ size_t metrics_server_poll_items (metrics_server_t *self, zmq_pollitem_t *items,
 #define METRICS_POLL_MAX 9
 
 //  Accepts, reads and answers what is ready, never waiting for a slow
-//  client (a connection gets 2 s to send its request). GET /metrics is
-//  answered with RENDER's text; anything else with 404 or 405.
+//  client: it runs in the broker's loop. A connection gets 2 s to send its
+//  request and 5 s to take its answer, which waits in its own buffer and
+//  goes out as the socket takes it (poll items ask for POLLOUT then); at
+//  most METRICS_POLL_MAX - 1 connections at a time, more are closed at
+//  once. GET /metrics is answered with RENDER's text; anything else with
+//  404 or 405.
 void metrics_server_serve (metrics_server_t *self, metrics_render_fn *render, void *arg);
 
 //  GET /metrics from BIND (for --health). Body, caller frees; NULL with ERR.

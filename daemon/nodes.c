@@ -1,6 +1,7 @@
 /*  nodes — enrolled node registry. See nodes.h.                            */
 #include "nodes.h"
 #include "config.h"
+#include "dirstamp.h"
 #include <czmq.h>
 
 struct _nodes_t {
@@ -14,6 +15,8 @@ struct _nodes_t {
     zhashx_t *by_key;        //  Z85 key -> node_t * (not owned)
     zhashx_t *by_name;       //  name -> node_t * (not owned)
     zhash_t *told;           //  key -> what the log was last told about its expiry
+    dirstamp_t stamp;        //  the folder when it was last read
+    size_t loads;            //  times it was read (tests)
 };
 
 //  A certificate's "expires" metadata ("2027-01-31T00:00:00Z" or
@@ -106,28 +109,50 @@ s_node_from_cert (zcert_t *cert, const char *file, node_t *node)
     return 0;
 }
 
-int
-nodes_reload (nodes_t *self)
+static int
+s_add_cert (const char *path, const char *name, void *arg)
 {
-    zdir_t *dir = zdir_new (self->dir, NULL);
-    if (!dir) {
-        zsys_error ("nodes: cannot read enrolled directory %s", self->dir);
+    size_t len = strlen (name);
+    if (len < 5 || strcmp (name + len - 5, ".cert"))
+        return 0;
+    char *copy = strdup (path);
+    if (!copy || !zlistx_add_end ((zlistx_t *) arg, copy)) {
+        free (copy);
         return -1;
     }
-    zlist_t *files = zdir_list (dir);
-    node_t *nodes = (node_t *) calloc (zlist_size (files) + 1, sizeof (node_t));
+    return 0;
+}
+
+//  Reads the folder; NOW_MS (unix ms) dates the folder's stamp.
+static int
+s_reload (nodes_t *self, int64_t now_ms)
+{
+    //  Taken before reading: a change made meanwhile shows next time.
+    dirstamp_t stamp;
+    dirstamp_take (&stamp, self->dir, now_ms);
+    //  The files that count (dirstamp.h: top level only, as the ZAP
+    //  handler reads them), in name order; of those, the *.cert ones.
+    zlistx_t *paths = zlistx_new ();
+    if (paths) {
+        zlistx_set_destructor (paths, (zlistx_destructor_fn *) zstr_free);
+        zlistx_set_comparator (paths, (zlistx_comparator_fn *) strcmp);
+    }
+    if (!paths || dirstamp_each (self->dir, s_add_cert, paths) != 0) {
+        zsys_error ("nodes: cannot read enrolled directory %s", self->dir);
+        zlistx_destroy (&paths);
+        dirstamp_clear (&self->stamp);
+        return -1;
+    }
+    zlistx_sort (paths);
+    node_t *nodes = (node_t *) calloc (zlistx_size (paths) + 1, sizeof (node_t));
     zhashx_t *by_key = zhashx_new (), *by_name = zhashx_new ();
     if (!by_key || !by_name) {
         free (nodes);
         nodes = NULL;       //  out of memory: the registry stays as it was
     }
     size_t size = 0;
-    for (zfile_t *file = (zfile_t *) zlist_first (files); nodes && file;
-         file = (zfile_t *) zlist_next (files)) {
-        const char *path = zfile_filename (file, NULL);
-        size_t len = strlen (path);
-        if (len < 5 || strcmp (path + len - 5, ".cert"))
-            continue;
+    for (const char *path = nodes? (const char *) zlistx_first (paths): NULL; path;
+         path = (const char *) zlistx_next (paths)) {
         zcert_t *cert = zcert_load (path);
         if (!cert)
             continue;
@@ -148,11 +173,11 @@ nodes_reload (nodes_t *self)
         }
         zcert_destroy (&cert);
     }
-    zlist_destroy (&files);
-    zdir_destroy (&dir);
+    zlistx_destroy (&paths);
     if (!nodes) {
         zhashx_destroy (&by_key);
         zhashx_destroy (&by_name);
+        dirstamp_clear (&self->stamp);
         return -1;
     }
     free (self->nodes);
@@ -162,7 +187,32 @@ nodes_reload (nodes_t *self)
     self->size = size;
     self->by_key = by_key;
     self->by_name = by_name;
+    self->stamp = stamp;
+    self->loads++;
     return 0;
+}
+
+int
+nodes_reload (nodes_t *self)
+{
+    assert (self);
+    return s_reload (self, zclock_time ());
+}
+
+int
+nodes_refresh (nodes_t *self, int64_t now_ms)
+{
+    assert (self);
+    if (!dirstamp_changed (&self->stamp, self->dir, now_ms))
+        return 0;
+    return s_reload (self, now_ms);
+}
+
+size_t
+nodes_loads (nodes_t *self)
+{
+    assert (self);
+    return self->loads;
 }
 
 nodes_t *

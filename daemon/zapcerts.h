@@ -4,21 +4,14 @@
     every certificate) on every lookup, i.e. on every CURVE handshake: with
     2,000 enrolled nodes reconnecting at once that is O(nodes²) stat calls
     and handshakes time out. This store loads the folder once and loads it
-    again only when it changed, checked cheaply before each lookup:
+    again only when it changed, checked cheaply before each lookup
+    (dirstamp.h: one stat of the folder each time, every file's at most
+    once per DIRSTAMP_SCAN_MS; the node registry uses the same check).
 
-    - the folder's own inode, change and modification times, on every
-      lookup (one stat): every file added, removed or renamed — how
-      `samhand admin enroll|revoke` and an operator's cp/mv/rm work — is
-      seen by the very next handshake;
-    - every file's (path, inode, size, change and modification times), at
-      most once per ZAPCERTS_SCAN_MS: a certificate rewritten in place, a
-      change in a subfolder, or two changes within one tick of the file
-      system's clock (a signature less than 2 s old is never trusted, so
-      the next scan loads again).
-
-    Which files count is zcertstore's rule: every regular file under the
-    folder (subfolders too, hidden names skipped by zdir) whose name does
-    not end in "_secret". A folder that cannot be read admits nobody (fail
+    Which files count is dirstamp's rule, the one the node registry and
+    --check-config follow too: every regular file directly in the folder
+    (not in subfolders: enrolled/old/x.cert is not admitted), not hidden,
+    whose name does not end in "_secret". A folder that cannot be read admits nobody (fail
     closed; zcertstore kept what it had). Two files with one key: the
     first loaded is kept and the duplicate logged (czmq 4.2's
     zcertstore_insert asserts, which aborted the whole broker).
@@ -28,8 +21,9 @@
 #define SAMHAND_ZAPCERTS_H
 
 #include <czmq.h>
+#include "dirstamp.h"
 
-#define ZAPCERTS_SCAN_MS 1000
+#define ZAPCERTS_SCAN_MS DIRSTAMP_SCAN_MS
 
 typedef struct _zapcerts_t zapcerts_t;
 

@@ -483,9 +483,17 @@ test_check_config (void)
     free (out);
     harness_destroy (&h);
     h = harness_new (NULL);
+    //  A subfolder of the enrolled folder (old certificates kept there):
+    //  not read by the broker, and --check-config says so.
+    char old [1000];
+    snprintf (old, sizeof old, "mkdir '%s/enrolled/old' && cp '%s/enrolled/vakt.cert'"
+              " '%s/enrolled/old/vakt-2025.cert'", h->dir, h->dir, h->dir);
+    int made = system (old);
     snprintf (cmd, sizeof cmd, "%s/samhandd --check-config -c %s 2>&1", harness_build (), h->config);
     out = harness_run (cmd, &status);
     CHECK (status == 0, "--check-config accepts a good config");
+    CHECK (made == 0 && out && strstr (out, "skipped  old/: a subfolder; certificates in it are not enrolled"),
+           "--check-config says a subfolder of the enrolled folder is not read");
     free (out);
     harness_destroy (&h);
 }

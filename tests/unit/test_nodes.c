@@ -8,6 +8,7 @@
     folder that cannot be read leaving the registry as it was. Invented
     node names.                                                           */
 #include "nodes.h"
+#include "dirstamp.h"
 #include "testlib.h"
 #include <czmq.h>
 #include <sys/stat.h>
@@ -186,6 +187,66 @@ main (void)
     CHECK (rc == 0 && nodes_reload (nodes) == 0 && nodes_size (nodes) == 303 && s_consistent (nodes),
            "303 nodes: every one found by its key and its name");
 
+    //  nodes_refresh reads the folder again only when it changed (the
+    //  broker's every 5 s and on a key it does not know): the clock is
+    //  put 10 s ahead so that the files just written are not "racy".
+    int64_t t = zclock_time () + 10000;
+    CHECK (nodes_refresh (nodes, t) == 0, "refresh: the first check reads (racy signature)");
+    size_t loads = nodes_loads (nodes);
+    CHECK (nodes_refresh (nodes, t + 1) == 0 && nodes_loads (nodes) == loads
+        && nodes_refresh (nodes, t + DIRSTAMP_SCAN_MS + 1) == 0 && nodes_loads (nodes) == loads
+        && nodes_size (nodes) == 303,
+           "refresh: an unchanged folder is not read again (also after a full scan)");
+    t += DIRSTAMP_SCAN_MS + 1;
+    snprintf (path, sizeof path, "%s/n000.cert", s_dir);
+    CHECK (unlink (path) == 0 && nodes_refresh (nodes, t + 2) == 0 && nodes_loads (nodes) == loads + 1
+        && !nodes_by_name (nodes, "oppdiktet-000") && nodes_size (nodes) == 302,
+           "refresh: a file removed is seen at the next check (revoked)");
+    snprintf (path, sizeof path, "%s/n001.cert", s_dir);
+    snprintf (path2, sizeof path2, "%s/n001-renamed.cert", s_dir);
+    CHECK (rename (path, path2) == 0 && nodes_refresh (nodes, t + 3) == 0
+        && nodes_loads (nodes) == loads + 2 && nodes_by_name (nodes, "oppdiktet-001"),
+           "refresh: a file renamed is seen at the next check");
+    char fresh [41];
+    CHECK (s_enrol ("n000.cert", "oppdiktet-000", "tryggest", "team", NULL, fresh) == 0
+        && nodes_refresh (nodes, t + 4) == 0 && nodes_by_key (nodes, fresh),
+           "refresh: a file added is seen at the next check (enrolled)");
+    //  Rewritten in place (same path, the folder itself unchanged): seen
+    //  by the scan of every file, at most DIRSTAMP_SCAN_MS later.
+    t += 10 * DIRSTAMP_SCAN_MS;
+    nodes_refresh (nodes, t);                 //  a full scan now
+    loads = nodes_loads (nodes);
+    snprintf (path, sizeof path, "%s/n002.cert", s_dir);
+    snprintf (path2, sizeof path2, "%s-n002.tmp", s_dir);    //  outside the folder
+    char rewrite [2000];
+    snprintf (rewrite, sizeof rewrite, "sed 's/tryggest/police_risk/' '%s' > '%s' && cat '%s' > '%s'",
+              path, path2, path2, path);
+    rc = system (rewrite);
+    unlink (path2);
+    const node_t *n002 = nodes_by_name (nodes, "oppdiktet-002");
+    CHECK (rc == 0 && n002 && n002->agency == 2 && nodes_refresh (nodes, t + 1) == 0
+        && nodes_loads (nodes) == loads,
+           "a certificate rewritten in place (agency changed): not seen within the scan interval");
+    nodes_refresh (nodes, t + DIRSTAMP_SCAN_MS + 1);
+    n002 = nodes_by_name (nodes, "oppdiktet-002");
+    CHECK (nodes_loads (nodes) == loads + 1 && n002 && n002->agency != 2,
+           "refresh: a certificate rewritten in place is seen after DIRSTAMP_SCAN_MS");
+    t += DIRSTAMP_SCAN_MS + 1;
+    loads = nodes_loads (nodes);
+    CHECK (nodes_reload (nodes) == 0 && nodes_loads (nodes) == loads + 1,
+           "nodes_reload (SIGHUP) reads the folder whatever the check says");
+
+    //  A subfolder is not read (one rule with the ZAP handler and
+    //  --check-config): a certificate in enrolled/old/ is no node.
+    char sub [300];
+    snprintf (sub, sizeof sub, "%s/old", s_dir);
+    CHECK (mkdir (sub, 0700) == 0 && s_enrol ("old/gammel.cert", "gammel", "tryggest", "team", NULL, NULL) == 0
+        && nodes_reload (nodes) == 0 && !nodes_by_name (nodes, "gammel") && nodes_size (nodes) == 303,
+           "a certificate in a subfolder of the enrolled folder is not a node");
+    snprintf (path, sizeof path, "%s/old/gammel.cert", s_dir);
+    unlink (path);
+    rmdir (sub);
+
     //  The folder unreadable (moved away): the registry stays as it was.
     char away [300];
     snprintf (away, sizeof away, "%s-away", s_dir);
@@ -193,6 +254,10 @@ main (void)
         && nodes_by_key (nodes, vakt) && nodes_by_name (nodes, "politi-risk") && nodes_size (nodes) == 303,
            "a folder that cannot be read: the reload fails and the registry stays");
     CHECK (rename (away, s_dir) == 0, "the folder back");
+    loads = nodes_loads (nodes);
+    CHECK (nodes_refresh (nodes, t + 1) == 0 && nodes_loads (nodes) == loads + 1
+        && nodes_size (nodes) == 303,
+           "refresh: after a folder that could not be read, the next check reads it");
 
     nodes_destroy (&nodes);
     CHECK (nodes == NULL, "destroy nulls the pointer");

@@ -169,6 +169,23 @@ main (void)
     rc = rename (away, s_enrolled);
     CHECK (rc == 0 && zapcerts_lookup (certs, other, now + 1), "the folder back: admitted again");
 
+    //  A subfolder is not read (one rule with the node registry and
+    //  --check-config, dirstamp.h): a certificate moved to enrolled/old/
+    //  is not admitted, not at once and not after a full scan.
+    char old_dir [340], old_key [41];
+    snprintf (old_dir, sizeof old_dir, "%s/old", s_enrolled);
+    rc = mkdir (old_dir, 0700) | s_enrol (old_dir, "gammel-oppdiktet.cert", old_key);
+    CHECK (rc == 0 && !zapcerts_lookup (certs, old_key, now + 3)
+        && !zapcerts_lookup (certs, old_key, now + 3 + ZAPCERTS_SCAN_MS)
+        && zapcerts_lookup (certs, other, now + 3 + ZAPCERTS_SCAN_MS),
+           "a certificate in a subfolder of the enrolled folder is not admitted");
+    now += 3 + ZAPCERTS_SCAN_MS;
+    //  Moved up into the folder itself: admitted at the next lookup.
+    snprintf (a, sizeof a, "%s/gammel-oppdiktet.cert", old_dir);
+    snprintf (b, sizeof b, "%s/gammel-oppdiktet.cert", s_enrolled);
+    CHECK (rename (a, b) == 0 && zapcerts_lookup (certs, old_key, now + 1),
+           "the same certificate moved into the folder itself is admitted");
+
     //  An explicit reload (SIGHUP) loads whatever the checks say.
     loads = zapcerts_loads (certs);
     zapcerts_reload (certs, now + 2);
