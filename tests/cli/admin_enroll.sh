@@ -79,19 +79,22 @@ adm enroll "$W/nodes/ny.cert" >/dev/null 2>"$W/e7.err"
 [ $? -eq 1 ] && grep -q "enrolled already" "$W/e7.err"
 result "enroll: the same certificate twice is refused"
 
-#   List: agency, role, expiry, soon-to-expire state.
+#   List: agency, role, expiry, soon-to-expire state. Whole days left,
+#   rounded down: 20 when keygen and list fall in the same second (a fast
+#   machine: it failed so in CI), 19 once a second has passed, 18 if the
+#   run is very slow.
 adm list >"$W/list.txt" 2>"$W/list.err"
 listrc=$?
-[ $listrc -eq 0 ] && grep -qE "^ny +tryggest +team +$(date -u -d '+20 days' +%F)T[0-9:]+Z +expires in 1[89] days" "$W/list.txt" \
+[ $listrc -eq 0 ] && grep -qE "^ny +tryggest +team +$(date -u -d '+20 days' +%F)T[0-9:]+Z +expires in (18|19|20) days" "$W/list.txt" \
     && grep -qE "^vakt +resource_centre +duty_operator +- +ok" "$W/list.txt" \
     && grep -qE "^admin +- +admin " "$W/list.txt" && grep -q "7 certificates" "$W/list.err"
 result "list: a table of name, agency, role, expiry and state"
 adm list --json >"$W/list.json" 2>/dev/null
-[ "$(json "$W/list.json" "[e['agency'] + ' ' + e['role'] + ' ' + str(e['days_left']) for e in r['enrolled'] if e['name'] == 'ny'][0]")" = "tryggest team 19" ] \
-    || [ "$(json "$W/list.json" "[e['agency'] + ' ' + e['role'] + ' ' + str(e['days_left']) for e in r['enrolled'] if e['name'] == 'ny'][0]")" = "tryggest team 18" ]
+json "$W/list.json" "[e['agency'] + ' ' + e['role'] + ' ' + str(e['days_left']) for e in r['enrolled'] if e['name'] == 'ny'][0]" \
+    | grep -qxE "tryggest team (18|19|20)"
 result "list --json: agency, role and days_left"
-#   Twice (a full make check at 00:39 UTC, and CI) these two failed where a
-#   run alone passes: keep what was listed, for whoever meets it next.
+#   If these two fail, keep what was listed, for whoever meets it next
+#   (that is how the same-second case above was found).
 if [ "$FAILS" -gt 0 ]; then
     { echo "admin_enroll: list exited $listrc at $(date -u +%FT%TZ); ny.cert says:"
       grep expires "$E/ny.cert"; cat "$W/list.txt" "$W/list.err" "$W/list.json"; } >&2
@@ -99,7 +102,7 @@ fi
 
 #   Status: a certificate expiring within 30 days is shown, idle or not.
 sam admin admin status >"$W/status.txt" 2>&1
-[ $? -eq 0 ] && grep -qE "^Certificate of ny expires $(date -d '+20 days' +%F) [0-9:]+ \(in 1[89] days\)" "$W/status.txt" \
+[ $? -eq 0 ] && grep -qE "^Certificate of ny expires $(date -d '+20 days' +%F) [0-9:]+ \(in (18|19|20) days\)" "$W/status.txt" \
     && [ "$(grep -c "^Certificate of" "$W/status.txt")" -eq 1 ]
 result "status: shows the certificate expiring within 30 days (ny), and only that one"
 sam admin admin status --json >"$W/status.json" 2>/dev/null
