@@ -444,6 +444,9 @@ s_grant (handler_ctx_t *self, zframe_t *routing_id, const node_t *node, const Sa
     zsys_info ("consent: %s granted by %s", c.id, node->name);
 }
 
+//  tests/integration/itest_fault.c mirrors this struct's size (its
+//  recheck_mirror_t: an allocation of exactly this size is made to fail):
+//  a field added here is added there.
 typedef struct {
     handler_ctx_t *self;
     registry_consent_t consents [MAX_CONSENTS];

@@ -533,7 +533,9 @@ typedef struct {
     void *self;
     registry_consent_t consents [32];
     policy_consent_t policy [32];
-    int n, redecided, withheld;
+    int n, redecided;
+    uint32_t shown;
+    int redecided_shown, withheld;
     const char *why;
 } recheck_mirror_t;
 
@@ -856,6 +858,46 @@ s_received (hclient_t *admin, const char *node, const char *event, int *confirme
     return rows;
 }
 
+//  A broker of its own for one test: samhandd-fault with its fault file
+//  FAULT_FILE (disarmed) and the real clock, started. WHAT names the test
+//  in its checks. NULL when it could not be made (said as a FAIL).
+static harness_t *
+s_fault_broker (const char *what, const char *config, char *fault_file, size_t size)
+{
+    char name [160];
+    harness_t *h = harness_new (config);
+    snprintf (name, sizeof name, "%s: an installation", what);
+    CHECK (h != NULL, name);
+    if (!h)
+        return NULL;
+    snprintf (fault_file, size, "%s/fault", h->dir);
+    s_write_file (fault_file, "0\n");
+    setenv ("SAMHAND_DAEMON", "samhandd-fault", 1);
+    setenv ("SAMHAND_FAULT_FILE", fault_file, 1);
+    unsetenv ("SAMHAND_CLOCK_FILE");
+    snprintf (name, sizeof name, "%s: the fault broker starts", what);
+    CHECK (harness_start (h) == 0, name);
+    return h;
+}
+
+//  SENDER submits a concern about the invented person with TEXT (TTL
+//  seconds to live, 0 for the default); its id in ID. True when accepted.
+static bool
+s_concern_from (hclient_t *sender, const char *text, int ttl, uint8_t id [16])
+{
+    Samhand__V1__Submit submit;
+    Samhand__V1__ConcernReport concern;
+    Samhand__V1__Subject subject;
+    harness_concern (&submit, &concern, &subject, text);
+    harness_new_id (&submit, id);
+    if (ttl)
+        submit.ttl_seconds = ttl;
+    Samhand__V1__Frame *f = hclient_submit (sender, &submit, 10000);
+    bool accepted = f && f->submit_result && f->submit_result->accepted;
+    frame_free (&f);
+    return accepted;
+}
+
 //  A flaky connection: the broker records a delivery, commits, and then
 //  the node's connection does not take the frame (testhooks "send": EAGAIN,
 //  as with a full pipe) three times running. Such a send is not an attempt
@@ -866,17 +908,11 @@ s_received (hclient_t *admin, const char *node, const char *event, int *confirme
 static void
 test_flaky_connection (void)
 {
-    harness_t *h = harness_new ("workflow\n    max_attempts = 2\n");
-    CHECK (h != NULL, "flaky connection: an installation");
+    char fault_file [400];
+    harness_t *h = s_fault_broker ("flaky connection", "workflow\n    max_attempts = 2\n",
+                                   fault_file, sizeof fault_file);
     if (!h)
         return;
-    char fault_file [400];
-    snprintf (fault_file, sizeof fault_file, "%s/fault", h->dir);
-    s_write_file (fault_file, "0\n");
-    setenv ("SAMHAND_DAEMON", "samhandd-fault", 1);
-    setenv ("SAMHAND_FAULT_FILE", fault_file, 1);
-    unsetenv ("SAMHAND_CLOCK_FILE");
-    CHECK (harness_start (h) == 0, "flaky connection: the fault broker starts");
     hclient_t *police = hclient_new_as (h, "politi-risk", "flaky-police");
     hclient_t *vakt = hclient_new (h, "vakt");
     hclient_t *admin = hclient_new (h, "admin");
@@ -887,16 +923,9 @@ test_flaky_connection (void)
     //  The next three messages to this connection fail; then it recovers.
     s_write_file (fault_file, "1 3 send flaky-police\n");
     zclock_sleep (5);
-    Samhand__V1__Submit submit;
-    Samhand__V1__ConcernReport concern;
-    Samhand__V1__Subject subject;
     uint8_t id [16];
-    harness_concern (&submit, &concern, &subject, "Invented: ringte fra busstasjonen, redd.");
-    harness_new_id (&submit, id);
-    f = hclient_submit (vakt, &submit, 10000);
-    CHECK (f && f->submit_result && f->submit_result->accepted,
+    CHECK (s_concern_from (vakt, "Invented: ringte fra busstasjonen, redd.", 0, id),
            "flaky connection: a concern about the invented person is accepted");
-    frame_free (&f);
     //  After the first refused send the node has never held it: a receipt
     //  for its number (read from the store, as a guess would be) is not
     //  taken, or the delivery would never be made.
@@ -984,30 +1013,17 @@ s_inbox_query (hclient_t *client, uint64_t request_id)
 static void
 test_inbox_not_sent (void)
 {
-    harness_t *h = harness_new ("");
-    CHECK (h != NULL, "inbox not sent: an installation");
+    char fault_file [400];
+    harness_t *h = s_fault_broker ("inbox not sent", "", fault_file, sizeof fault_file);
     if (!h)
         return;
-    char fault_file [400];
-    snprintf (fault_file, sizeof fault_file, "%s/fault", h->dir);
-    s_write_file (fault_file, "0\n");
-    setenv ("SAMHAND_DAEMON", "samhandd-fault", 1);
-    setenv ("SAMHAND_FAULT_FILE", fault_file, 1);
-    unsetenv ("SAMHAND_CLOCK_FILE");
-    CHECK (harness_start (h) == 0, "inbox not sent: the fault broker starts");
     hclient_t *vakt = hclient_new (h, "vakt");
     hclient_t *admin = hclient_new (h, "admin");
     //  The police node is not subscribed: its entry waits, never sent.
-    Samhand__V1__Submit submit;
-    Samhand__V1__ConcernReport concern;
-    Samhand__V1__Subject subject;
     uint8_t id [16];
-    harness_concern (&submit, &concern, &subject, "Invented: ringte fra legekontoret, redd.");
-    harness_new_id (&submit, id);
-    Samhand__V1__Frame *f = hclient_submit (vakt, &submit, 10000);
-    CHECK (f && f->submit_result && f->submit_result->accepted,
+    CHECK (s_concern_from (vakt, "Invented: ringte fra legekontoret, redd.", 0, id),
            "inbox not sent: a concern about the invented person is accepted");
-    frame_free (&f);
+    Samhand__V1__Frame *f = NULL;
     int64_t delivery = harness_sql_int (h, "SELECT id FROM outbox WHERE node = 'politi-risk'"
                                            " AND state = 0 AND attempts = 0");
     CHECK (delivery > 0, "inbox not sent: the police node's entry waits, never sent");
@@ -1075,29 +1091,16 @@ test_inbox_not_sent (void)
 static void
 test_push_commit_fails (void)
 {
-    harness_t *h = harness_new ("");
-    CHECK (h != NULL, "push: an installation");
+    char fault_file [400];
+    harness_t *h = s_fault_broker ("push", "", fault_file, sizeof fault_file);
     if (!h)
         return;
-    char fault_file [400];
-    snprintf (fault_file, sizeof fault_file, "%s/fault", h->dir);
-    s_write_file (fault_file, "0\n");
-    setenv ("SAMHAND_DAEMON", "samhandd-fault", 1);
-    setenv ("SAMHAND_FAULT_FILE", fault_file, 1);
-    unsetenv ("SAMHAND_CLOCK_FILE");
-    CHECK (harness_start (h) == 0, "push: the fault broker starts");
     hclient_t *vakt = hclient_listener (h, "vakt");
     hclient_t *police = hclient_listener (h, "politi-risk");
-    Samhand__V1__Submit submit;
-    Samhand__V1__ConcernReport concern;
-    Samhand__V1__Subject subject;
     uint8_t id [16];
-    harness_concern (&submit, &concern, &subject, "Invented: ringte fra jobben, redd.");
-    harness_new_id (&submit, id);
-    Samhand__V1__Frame *f = hclient_submit (vakt, &submit, 10000);
-    CHECK (f && f->submit_result && f->submit_result->accepted,
+    CHECK (s_concern_from (vakt, "Invented: ringte fra jobben, redd.", 0, id),
            "push: a concern about the invented person is accepted");
-    frame_free (&f);
+    Samhand__V1__Frame *f = NULL;
     uint64_t delivery = 0;
     int64_t deadline = zclock_mono () + 10000;
     while (!delivery && zclock_mono () < deadline
@@ -1166,28 +1169,15 @@ s_status_query (hclient_t *client, const uint8_t id [16], uint64_t request_id)
 static void
 test_status_read_errors (void)
 {
-    harness_t *h = harness_new ("");
-    CHECK (h != NULL, "status read: an installation");
+    char fault_file [400];
+    harness_t *h = s_fault_broker ("status read", "", fault_file, sizeof fault_file);
     if (!h)
         return;
-    char fault_file [400];
-    snprintf (fault_file, sizeof fault_file, "%s/fault", h->dir);
-    s_write_file (fault_file, "0\n");
-    setenv ("SAMHAND_DAEMON", "samhandd-fault", 1);
-    setenv ("SAMHAND_FAULT_FILE", fault_file, 1);
-    unsetenv ("SAMHAND_CLOCK_FILE");
-    CHECK (harness_start (h) == 0, "status read: the fault broker starts");
     hclient_t *vakt = hclient_new (h, "vakt");
-    Samhand__V1__Submit submit;
-    Samhand__V1__ConcernReport concern;
-    Samhand__V1__Subject subject;
     uint8_t id [16];
-    harness_concern (&submit, &concern, &subject, "Invented: ringte fra butikken, redd.");
-    harness_new_id (&submit, id);
-    Samhand__V1__Frame *f = hclient_submit (vakt, &submit, 10000);
-    CHECK (f && f->submit_result && f->submit_result->accepted,
+    CHECK (s_concern_from (vakt, "Invented: ringte fra butikken, redd.", 0, id),
            "status read: a concern about the invented person is accepted");
-    frame_free (&f);
+    Samhand__V1__Frame *f = NULL;
     //  The message's own row cannot be read.
     s_write_file (fault_file, "1 1 sql FROM messages WHERE id = ?1\n");
     zclock_sleep (5);
@@ -1223,29 +1213,15 @@ test_status_read_errors (void)
 static void
 test_late_receipt_read_error (void)
 {
-    harness_t *h = harness_new ("");
-    CHECK (h != NULL, "late receipt: an installation");
+    char fault_file [400];
+    harness_t *h = s_fault_broker ("late receipt", "", fault_file, sizeof fault_file);
     if (!h)
         return;
-    char fault_file [400];
-    snprintf (fault_file, sizeof fault_file, "%s/fault", h->dir);
-    s_write_file (fault_file, "0\n");
-    setenv ("SAMHAND_DAEMON", "samhandd-fault", 1);
-    setenv ("SAMHAND_FAULT_FILE", fault_file, 1);
-    unsetenv ("SAMHAND_CLOCK_FILE");
-    CHECK (harness_start (h) == 0, "late receipt: the fault broker starts");
     hclient_t *vakt = hclient_new (h, "vakt");
-    Samhand__V1__Submit submit;
-    Samhand__V1__ConcernReport concern;
-    Samhand__V1__Subject subject;
     uint8_t id [16];
-    harness_concern (&submit, &concern, &subject, "Invented: ringte fra parkeringsplassen, redd.");
-    harness_new_id (&submit, id);
-    submit.ttl_seconds = 1;
-    Samhand__V1__Frame *f = hclient_submit (vakt, &submit, 10000);
-    CHECK (f && f->submit_result && f->submit_result->accepted,
+    CHECK (s_concern_from (vakt, "Invented: ringte fra parkeringsplassen, redd.", 1, id),
            "late receipt: a concern with one second to live is accepted");
-    frame_free (&f);
+    Samhand__V1__Frame *f = NULL;
     //  The police node was not connected: its copy expires undelivered.
     int64_t deadline = zclock_mono () + 15000;
     while (zclock_mono () < deadline
