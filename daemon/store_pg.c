@@ -32,6 +32,7 @@ typedef struct {
     char     sqlstate [6];
     char     message [512];
     char     lost [512];      //  the error with which the connection went bad
+    char     earlier [512];   //  the first error of this transaction, before that
 } pg_t;
 
 typedef struct {
@@ -73,9 +74,21 @@ s_error (pg_t *self, const PGresult *res, const char *what)
     //  The first error of a dead connection says why; later ones only
     //  "no connection to the server".
     size_t skip = what? strlen (what) + 2: 0;        //  "WHAT: "
-    if (!*self->lost && PQstatus (self->conn) == CONNECTION_BAD)
-        snprintf (self->lost, sizeof self->lost, "%s", skip < len? self->message + skip
-                                                                 : "the connection failed");
+    const char *why = skip < len? self->message + skip: "the connection failed";
+    if (*self->lost)
+        return;
+    if (PQstatus (self->conn) != CONNECTION_BAD) {
+        //  A server ending the session sends its reason ("FATAL:
+        //  terminating connection ...") as an error while libpq still
+        //  counts the connection good; once it has given up, libpq only
+        //  says "no connection to the server". Kept for that case.
+        if (!*self->earlier)
+            snprintf (self->earlier, sizeof self->earlier, "%s", why);
+        return;
+    }
+    if (*self->earlier && strstr (why, "no connection to the server"))
+        why = self->earlier;
+    snprintf (self->lost, sizeof self->lost, "%s", why);
 }
 
 //  ---------------------------------------------------------------------
@@ -740,6 +753,7 @@ s_begin (sdb_t *base)
     }
     self->begin_pending = true;
     self->in_batch = true;
+    self->earlier [0] = 0;
     return SDB_OK;
 }
 
@@ -938,7 +952,8 @@ sdb_pg_lost (sdb_t *base)
 {
     if (!base || PQstatus (PG (base)->conn) != CONNECTION_BAD)
         return NULL;
-    return *PG (base)->lost? PG (base)->lost: PQerrorMessage (PG (base)->conn);
+    pg_t *self = PG (base);
+    return *self->lost? self->lost: *self->earlier? self->earlier: PQerrorMessage (self->conn);
 }
 
 const char *
