@@ -623,6 +623,20 @@ frame_free (Samhand__V1__Frame **frame_p)
     }
 }
 
+bool
+harness_enrol (harness_t *self, const char *name, const char *agency)
+{
+    char cmd [4096];
+    snprintf (cmd, sizeof cmd, "rm -f %s/nodes/%s.cert %s/nodes/%s.cert_secret %s/enrolled/%s.cert"
+              " && %s/samhand keygen %s --agency %s --role coordinator --dir %s/nodes >/dev/null"
+              " && cp %s/nodes/%s.cert %s/enrolled/", self->dir, name, self->dir, name, self->dir,
+              name, harness_build (), name, agency, self->dir, self->dir, name, self->dir);
+    int status = -1;
+    char *out = harness_run (cmd, &status);
+    free (out);
+    return status == 0;
+}
+
 char *
 harness_run (const char *command, int *status)
 {

@@ -96,6 +96,11 @@ bool frame_contains (const Samhand__V1__Frame *frame, const char *text);
 //  Runs a shell command and returns its stdout (caller frees), for the CLI.
 char *harness_run (const char *command, int *status);
 
+//  Makes coordinator node NAME of AGENCY with `samhand keygen` (replacing
+//  a node of that name) and enrols its certificate in the broker's folder
+//  (seen at the next start or reload). True on success.
+bool harness_enrol (harness_t *self, const char *name, const char *agency);
+
 //  Path of the build directory ($SAMHAND_BUILD or "build").
 const char *harness_build (void);
 

@@ -210,19 +210,6 @@ test_replay_hidden (void)
 //  was told (decisions, the old agency's case reference) is not replayed
 //  to it.
 static bool
-s_enrol_as (harness_t *h, const char *name, const char *agency)
-{
-    char cmd [4096];
-    snprintf (cmd, sizeof cmd, "%s/samhand keygen %s --agency %s --role coordinator --dir %s/nodes"
-              " >/dev/null && cp %s/nodes/%s.cert %s/enrolled/", harness_build (), name, agency,
-              h->dir, h->dir, name, h->dir);
-    int status = -1;
-    char *out = harness_run (cmd, &status);
-    free (out);
-    return status == 0;
-}
-
-static bool
 s_move (harness_t *h, const char *name, const char *from, const char *to)
 {
     char cmd [2048];
@@ -239,7 +226,7 @@ static void
 test_replay_moved (void)
 {
     harness_t *h = harness_new (NULL);
-    CHECK (h && s_enrol_as (h, "flytter", "police_risk") && harness_start (h) == 0,
+    CHECK (h && harness_enrol (h, "flytter", "police_risk") && harness_start (h) == 0,
            "replay moved: a broker with a second police node starts");
     if (!h)
         return;
@@ -361,8 +348,9 @@ static void
 test_recorder_moved (void)
 {
     harness_t *h = harness_new (NULL);
-    CHECK (h && s_enrol_as (h, "flytter", "crisis_centre") && s_enrol_as (h, "krise-koord", "crisis_centre")
-             && s_enrol_as (h, "politi-koord", "police_risk") && harness_start (h) == 0,
+    CHECK (h && harness_enrol (h, "flytter", "crisis_centre")
+             && harness_enrol (h, "krise-koord", "crisis_centre")
+             && harness_enrol (h, "politi-koord", "police_risk") && harness_start (h) == 0,
            "recorder moved: a broker with two crisis-centre coordinators and a police coordinator");
     if (!h)
         return;

@@ -616,25 +616,11 @@ test_crisis_outbox (void)
 //  administrator's mistake) was sent what waited for the name: entries
 //  decided for the crisis centre went to a node now of the police, and
 //  its inbox showed them. Its own broker. Invented: "Liv Oppdiktet".
-static bool
-s_enrol_as (harness_t *h, const char *name, const char *agency)
-{
-    char cmd [4096];
-    snprintf (cmd, sizeof cmd, "rm -f %s/nodes/%s.cert %s/nodes/%s.cert_secret %s/enrolled/%s.cert"
-              " && %s/samhand keygen %s --agency %s --role coordinator --dir %s/nodes >/dev/null"
-              " && cp %s/nodes/%s.cert %s/enrolled/", h->dir, name, h->dir, name, h->dir, name,
-              harness_build (), name, agency, h->dir, h->dir, name, h->dir);
-    int status = -1;
-    char *out = harness_run (cmd, &status);
-    free (out);
-    return status == 0;
-}
-
 static void
 test_node_moved (void)
 {
     harness_t *h = harness_new (NULL);
-    CHECK (h && s_enrol_as (h, "flytter", "crisis_centre") && harness_start (h) == 0,
+    CHECK (h && harness_enrol (h, "flytter", "crisis_centre") && harness_start (h) == 0,
            "node moved: a broker with a second crisis-centre node starts");
     if (!h)
         return;
@@ -647,7 +633,7 @@ test_node_moved (void)
     frame_free (&f);
     hclient_destroy (&coord);
     CHECK (granted && accepted && harness_stop (h, SIGTERM) == 0
-             && s_enrol_as (h, "flytter", "police_risk") && harness_start (h) == 0,
+             && harness_enrol (h, "flytter", "police_risk") && harness_start (h) == 0,
            "node moved: a concern waits for the crisis-centre node, which is then enrolled again"
            " as the police's");
     hclient_t *moved = hclient_new (h, "flytter");
@@ -839,21 +825,6 @@ test_consent_expiry (harness_t *h)
     CHECK (got && !identified,
            "expiry: the police, connecting after the consent ended, get the risk change without identity");
     hclient_destroy (&police);
-}
-
-//  A coordinator of another agency (made with `samhand keygen`, enrolled
-//  before the broker starts).
-static bool
-s_enrol (harness_t *h, const char *name, const char *agency)
-{
-    char cmd [1024];
-    snprintf (cmd, sizeof cmd, "%s/samhand keygen %s --agency %s --role coordinator --dir %s/nodes"
-              " >/dev/null && cp %s/nodes/%s.cert %s/enrolled/", harness_build (), name, agency,
-              h->dir, h->dir, name, h->dir);
-    int status = -1;
-    char *out = harness_run (cmd, &status);
-    free (out);
-    return status == 0;
 }
 
 static size_t
@@ -1288,7 +1259,8 @@ main (void)
     harness_destroy (&h);
     //  Its own broker: more coordinators would change the node counts above.
     h = harness_new ("workflow\n    status_every = 2s\n");
-    CHECK (h && s_enrol (h, "krise-koord", "crisis_centre") && s_enrol (h, "politi-koord", "police_risk")
+    CHECK (h && harness_enrol (h, "krise-koord", "crisis_centre")
+             && harness_enrol (h, "politi-koord", "police_risk")
         && harness_start (h) == 0, "a broker with coordinators of the crisis centre and the police");
     if (h) {
         test_consent_scope (h);
